@@ -1,0 +1,112 @@
+/**
+ * The observed state of a site, as a versioned snapshot: what a probe found on each node and in the
+ * services. Saved as JSON so a pull request can be planned in CI without access to the nodes.
+ */
+import { z } from 'zod';
+
+export const INVENTORY_API_VERSION = 'underlay.dev/v1alpha1';
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const ObservedFile = z.strictObject({
+  kind: z.literal('file'),
+  path: z.string(),
+  exists: z.boolean(),
+  sha256: Sha256.optional(),
+  size: z.number().int().optional(),
+  mode: z.string().optional(),
+  owner: z.string().optional(),
+  group: z.string().optional(),
+});
+
+export const ObservedDirectory = z.strictObject({
+  kind: z.literal('directory'),
+  path: z.string(),
+  exists: z.boolean(),
+  mode: z.string().optional(),
+  owner: z.string().optional(),
+  group: z.string().optional(),
+});
+
+export const ObservedService = z.strictObject({
+  kind: z.literal('service'),
+  name: z.string(),
+  exists: z.boolean(),
+  /** sha256 of the rendered definition (runit run script or systemd unit) found on the node. */
+  definitionHash: Sha256.optional(),
+  running: z.boolean(),
+  enabled: z.boolean(),
+  pid: z.number().int().optional(),
+});
+
+export const ObservedCommand = z.strictObject({
+  kind: z.literal('command'),
+  name: z.string(),
+  /** Whether the `creates` path exists. */
+  createsExists: z.boolean().optional(),
+  /** Exit code of the `unless` guard. */
+  unlessExitCode: z.number().int().optional(),
+});
+
+export const ObservedCertificate = z.strictObject({
+  kind: z.literal('certificate'),
+  name: z.string(),
+  exists: z.boolean(),
+  notAfter: z.string().optional(),
+  /** sha256 of the DER certificate. */
+  fingerprint: Sha256.optional(),
+  /** Hash of the subject/SAN request it was issued for, recorded at issue time. */
+  requestHash: Sha256.optional(),
+});
+
+export const ObservedResource = z.discriminatedUnion('kind', [
+  ObservedFile,
+  ObservedDirectory,
+  ObservedService,
+  ObservedCommand,
+  ObservedCertificate,
+]);
+
+export const InventoryNode = z.strictObject({
+  reachable: z.boolean(),
+  /** Why the node could not be observed (when unreachable). */
+  error: z.string().optional(),
+  facts: z.record(z.string(), z.json()).default({}),
+  /**
+   * What underlay manages on the node, from the node's own record (`/var/lib/underlay/managed.json`):
+   * resource key -> hash of the desired spec last applied. Only these are ever pruned.
+   */
+  managed: z.record(z.string(), z.strictObject({ hash: z.string() })).default({}),
+  /** Observed state of every managed or desired resource, by resource key. */
+  resources: z.record(z.string(), ObservedResource).default({}),
+});
+
+export const Inventory = z.strictObject({
+  apiVersion: z.literal(INVENTORY_API_VERSION),
+  kind: z.literal('Inventory'),
+  /** ISO time of the observation; informational, excluded from plan hashes. */
+  observedAt: z.string().optional(),
+  nodes: z.record(z.string(), InventoryNode).default({}),
+  services: z
+    .strictObject({
+      /** 'pool/name' -> address. */
+      allocations: z.record(z.string(), z.string()).default({}),
+      /** DNS record key ('dns:zone/name/type') -> value. */
+      dnsRecords: z.record(z.string(), z.string()).default({}),
+    })
+    .default({ allocations: {}, dnsRecords: {} }),
+});
+
+export type ObservedFile = z.infer<typeof ObservedFile>;
+export type ObservedDirectory = z.infer<typeof ObservedDirectory>;
+export type ObservedService = z.infer<typeof ObservedService>;
+export type ObservedCommand = z.infer<typeof ObservedCommand>;
+export type ObservedCertificate = z.infer<typeof ObservedCertificate>;
+export type ObservedResource = z.infer<typeof ObservedResource>;
+export type InventoryNode = z.infer<typeof InventoryNode>;
+export type Inventory = z.infer<typeof Inventory>;
+
+/** The inventory of a site nobody has touched yet: what `plan` uses without `--inventory`. */
+export function emptyInventory(): Inventory {
+  return { apiVersion: INVENTORY_API_VERSION, kind: 'Inventory', nodes: {}, services: { allocations: {}, dnsRecords: {} } };
+}

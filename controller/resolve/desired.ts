@@ -1,0 +1,152 @@
+/**
+ * What the site wants, fully evaluated: per node, the concrete resources (templates rendered, inputs
+ * resolved), and the service resources (address allocations, DNS records). Produced by resolve (pure).
+ */
+import type { SourceLocation } from '../spec/diagnostic.js';
+import type { RevisionInfo } from '../spec/spec.js';
+
+export type NodeResourceKind = 'file' | 'directory' | 'service' | 'command' | 'certificate';
+export type ServiceResourceKind = 'ip' | 'dns';
+export type ResourceKind = NodeResourceKind | ServiceResourceKind;
+
+/** Why a resource exists: the cluster step and module that rendered it, and where in Git. */
+export interface ResourceOrigin {
+  cluster: string;
+  step: string;
+  module: string;
+  location: SourceLocation;
+}
+
+export interface DesiredFile {
+  kind: 'file';
+  path: string;
+  content: string;
+  /** sha256 hex of the UTF-8 content: what observe compares. */
+  sha256: string;
+  mode: string; // normalised to 4 digits, e.g. '0644'
+  owner: string;
+  group: string;
+}
+
+export interface DesiredDirectory {
+  kind: 'directory';
+  path: string;
+  mode: string;
+  owner: string;
+  group: string;
+}
+
+export interface DesiredService {
+  kind: 'service';
+  name: string;
+  command: string;
+  args: string[];
+  environment: Record<string, string>;
+  user: string;
+  restart: 'always' | 'on-failure' | 'never';
+  enabled: boolean;
+  /** Resource keys on the same node whose change restarts this service. */
+  restartOnChangeOf: string[];
+}
+
+export interface DesiredCommand {
+  kind: 'command';
+  name: string;
+  argv: string[];
+  creates?: string;
+  unless?: string[];
+  /** Resource keys on the same node whose change runs this command again. */
+  onChangeOf: string[];
+}
+
+export interface DesiredCertificate {
+  kind: 'certificate';
+  name: string;
+  ca: string;
+  commonName: string;
+  dnsNames: string[];
+  ipAddresses: string[];
+  usages: ('server' | 'client' | 'peer')[];
+  keyPath: string;
+  certPath: string;
+  keyType: 'ed25519' | 'ecdsa-p256' | 'rsa-2048';
+  validityDays: number;
+}
+
+export type NodeResourceSpec = DesiredFile | DesiredDirectory | DesiredService | DesiredCommand | DesiredCertificate;
+
+export interface DesiredResource {
+  /** `kind:identity`, unique on its node: 'file:/etc/etcd/etcd.conf', 'service:etcd', 'command:init-db'. */
+  key: string;
+  spec: NodeResourceSpec;
+  /**
+   * Addresses (`node/key`) this resource must wait for: same-node ones (directory before file, file before
+   * service, earlier steps) and cross-node ones (a step reading another node's step output).
+   */
+  dependsOn: string[];
+  /** Disruptive changes (service restarts) go through rollout batches. */
+  origin: ResourceOrigin;
+}
+
+export interface DesiredNode {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  hostKey: string;
+  /** Name of the bastion node, if any. */
+  via?: string;
+  serviceManager: 'runit' | 'systemd';
+  roles: string[];
+  labels: Record<string, string>;
+  /** Clusters this node belongs to, sorted. */
+  clusters: string[];
+  /** Sorted by key. */
+  resources: DesiredResource[];
+}
+
+export interface DesiredIpAllocation {
+  kind: 'ip';
+  pool: string;
+  /** Allocation name: `<cluster>.<address name>`. */
+  name: string;
+  /** The address: kept from the inventory when already allocated, else the lowest free one of the pool. */
+  address: string;
+}
+
+export interface DesiredDnsRecord {
+  kind: 'dns';
+  zone: string;
+  /** Fully qualified owner name, with trailing dot. */
+  name: string;
+  type: 'A' | 'AAAA';
+  value: string;
+  ttl: number;
+}
+
+export interface DesiredServiceResource {
+  /** 'ip:<pool>/<name>' or 'dns:<zone>/<name>/<type>'. */
+  key: string;
+  /** Where it lives: 'pool:<name>' or 'zone:<name>'. Plans show it in the node column. */
+  target: string;
+  spec: DesiredIpAllocation | DesiredDnsRecord;
+  origin: ResourceOrigin;
+}
+
+export interface DesiredCluster {
+  name: string;
+  nodes: string[];
+  batchSize: number;
+  failureBudget: number;
+}
+
+export interface Desired {
+  revision: RevisionInfo;
+  /** Sorted by name. Nodes in no cluster are listed too (with no resources): they are still observed and pruned. */
+  nodes: DesiredNode[];
+  /** Sorted by key. */
+  services: DesiredServiceResource[];
+  clusters: DesiredCluster[];
+}
+
+export const resourceAddress = (node: string, key: string): string => `${node}/${key}`;

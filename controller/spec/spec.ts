@@ -1,0 +1,45 @@
+/**
+ * The loaded, validated site: every document of one revision, by kind and name, with where it came from.
+ * Produced by load (pure), consumed by resolve (pure).
+ */
+import type { SourceLocation } from './diagnostic.js';
+import type {
+  CertificateAuthorityDoc,
+  ClusterDoc,
+  DNSZoneDoc,
+  IPPoolDoc,
+  ModuleDoc,
+  NodeDoc,
+  SiteDoc,
+} from './schema.js';
+
+export interface RevisionInfo {
+  source: string;
+  ref: string;
+  commit: string;
+  worktree: boolean;
+}
+
+/** A document with its origin, so later stages can still point at the file and line of a field. */
+export interface Located<T> {
+  doc: T;
+  /** Where the document starts. */
+  location: SourceLocation;
+  /** Location of a field inside the document (path as in zod issues); falls back to the document start. */
+  locate(path: readonly (string | number)[]): SourceLocation;
+}
+
+export interface Spec {
+  revision: RevisionInfo;
+  /** The Site document, or the defaults when the repository has none. */
+  site: Located<SiteDoc>;
+  /** Keyed by metadata.name; iterate with sorted keys for determinism. */
+  nodes: Record<string, Located<NodeDoc>>;
+  modules: Record<string, Located<ModuleDoc>>;
+  clusters: Record<string, Located<ClusterDoc>>;
+  pools: Record<string, Located<IPPoolDoc>>;
+  zones: Record<string, Located<DNSZoneDoc>>;
+  certificateAuthorities: Record<string, Located<CertificateAuthorityDoc>>;
+  /** Template files referenced by modules (`file.template`), keyed by repository path, as text. */
+  templates: Record<string, string>;
+}
