@@ -1,0 +1,41 @@
+/**
+ * One reconciler per node resource kind, behind one interface: a pure diff (used by the planner, also
+ * offline against a saved inventory) and a side-effecting apply (used by apply, over a Transport).
+ */
+import type { ObservedResource } from '../controller/inventory/inventory.js';
+import type { Action, Change } from '../controller/plan/plan.js';
+import type { NodeResourceSpec } from '../controller/resolve/desired.js';
+import type { NodeEndpoint, Transport } from '../controller/transport/transport.js';
+
+export interface DiffInput<S extends NodeResourceSpec, O extends ObservedResource> {
+  /** Null when the resource is no longer in Git (a prune candidate). */
+  desired: S | null;
+  /** Undefined when the probe did not see it (or nothing was observed: the empty inventory). */
+  observed: O | undefined;
+  /** Hash recorded in the node's managed list when underlay last applied it; undefined if not managed. */
+  managedHash: string | undefined;
+  /** Hash of the desired spec (canonical JSON), comparable with managedHash. */
+  desiredHash: string | undefined;
+  serviceManager: 'runit' | 'systemd';
+}
+
+export interface DiffResult {
+  action: Action;
+  reason: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+export interface ApplyContext {
+  transport: Transport;
+  node: NodeEndpoint;
+  serviceManager: 'runit' | 'systemd';
+}
+
+export interface NodeReconciler<S extends NodeResourceSpec = NodeResourceSpec, O extends ObservedResource = ObservedResource> {
+  kind: S['kind'];
+  /** Pure. Null means nothing to do. Restarts triggered by other resources are decided by the planner. */
+  diff(input: DiffInput<S, O>): DiffResult | null;
+  /** Carries out one planned change on the node. Must be idempotent: a crash may make apply run it twice. */
+  apply(ctx: ApplyContext, change: Change): Promise<void>;
+}
