@@ -1,0 +1,70 @@
+import nodeHttp from 'isomorphic-git/http/node';
+import type { HttpClient } from 'isomorphic-git';
+import { locateRepo } from './locate-repo.js';
+import { readCommitFiles } from './read-tree.js';
+import { readWorktreeFiles } from './read-worktree.js';
+import { syncRemote, withCacheLock, cachePathFor } from './remote-cache.js';
+import { resolveCommit, LOCAL_NAMESPACES, type RefNamespaces } from './resolve-ref.js';
+import type { Revision } from './revision.js';
+import { SourceError } from './source-error.js';
+import { defaultFs, type SourceFs } from './source-fs.js';
+
+export { SourceError, type SourceErrorCode } from './source-error.js';
+export type { SourceFs } from './source-fs.js';
+
+export interface ReadRevisionOptions {
+  /** A local path (bare or non-bare repository root) or an http(s) URL. */
+  repo: string;
+  /** Branch, tag, full ref name, or (abbreviated, >= 4 hex) commit id; undefined means HEAD. */
+  ref?: string;
+  /** Where http(s) repositories are cached between calls; unused for local paths. */
+  cacheDir: string;
+  /** Read the uncommitted working directory of a local repository instead of a commit. */
+  worktree?: boolean;
+  /** Injectable like isomorphic-git's own `fs` parameter; defaults to node:fs. */
+  fs?: SourceFs;
+  /** Injectable HTTP client (isomorphic-git's plugin shape); defaults to isomorphic-git/http/node. */
+  http?: HttpClient;
+}
+
+/** In a fetch cache, branches exist only as remote-tracking refs, and HEAD is the remote's HEAD. */
+const REMOTE_NAMESPACES: RefNamespaces = { branchPrefix: 'refs/remotes/origin/', head: 'refs/remotes/origin/HEAD' };
+
+/**
+ * Reads one revision of a site repository. Committed content always comes from Git objects, never from
+ * a checkout, so the result is tied to a commit id a reviewer can look up.
+ */
+export async function readRevision(opts: ReadRevisionOptions): Promise<Revision> {
+  const fs = opts.fs ?? defaultFs;
+  const { repo, ref } = opts;
+
+  if (isRemote(repo)) {
+    if (opts.worktree) {
+      throw new SourceError('NotARepository', repo, ref, 'worktree mode needs a local working directory, not a URL');
+    }
+    const http = opts.http ?? nodeHttp;
+    return withCacheLock(cachePathFor(opts.cacheDir, repo), async () => {
+      const gitdir = await syncRemote({ fs, http, url: repo, cacheDir: opts.cacheDir, ref });
+      const commit = await resolveCommit(fs, gitdir, repo, ref, REMOTE_NAMESPACES);
+      return revision(opts, commit, false, await readCommitFiles(fs, gitdir, commit));
+    });
+  }
+
+  const local = await locateRepo(fs, repo, ref);
+  if (opts.worktree) {
+    if (local.dir === undefined) {
+      throw new SourceError('NotARepository', repo, ref, 'worktree mode needs a working directory; this is a bare repository');
+    }
+    return revision(opts, 'worktree', true, await readWorktreeFiles(fs, local.dir, local.gitdir));
+  }
+  const commit = await resolveCommit(fs, local.gitdir, repo, ref, LOCAL_NAMESPACES);
+  return revision(opts, commit, false, await readCommitFiles(fs, local.gitdir, commit));
+}
+
+function isRemote(repo: string): boolean {
+  return /^https?:\/\//i.test(repo);
+}
+
+function revision(opts: ReadRevisionOptions, commit: string, worktree: boolean, files: Revision['files']): Revision {
+  return { source: opts.repo, ref: opts.ref ?? 'HEAD', commit, worktree, files };
+}

@@ -1,0 +1,105 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import git, { type HttpClient } from 'isomorphic-git';
+import { isGitError } from './resolve-ref.js';
+import { SourceError } from './source-error.js';
+import { exists, type SourceFs } from './source-fs.js';
+
+export interface RemoteCacheOptions {
+  fs: SourceFs;
+  http: HttpClient;
+  url: string;
+  cacheDir: string;
+  ref: string | undefined;
+}
+
+/** Where a URL's objects are kept. Hashed so any URL (ports, credentials, odd characters) is a safe name. */
+export function cachePathFor(cacheDir: string, url: string): string {
+  return path.join(cacheDir, createHash('sha256').update(url).digest('hex').slice(0, 16));
+}
+
+const queues = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `task` after every earlier task for the same cache directory has settled. A fetch rewrites refs
+ * (pruneTags deletes every tag before re-adding them) so a concurrent read or second fetch of the same
+ * cache could see a half-updated ref set. Only serialises within this process: two controller processes
+ * sharing one cacheDir are not supported.
+ */
+export function withCacheLock<T>(gitdir: string, task: () => Promise<T>): Promise<T> {
+  const previous = queues.get(gitdir) ?? Promise.resolve();
+  const run = previous.then(task, task);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(gitdir, settled);
+  void settled.then(() => {
+    if (queues.get(gitdir) === settled) queues.delete(gitdir);
+  });
+  return run;
+}
+
+/**
+ * Brings the bare cache of `url` up to date and returns its git directory. The first call clones into a
+ * temporary directory and renames it into place, so a crash mid-clone never leaves a half-filled cache
+ * that later calls would trust. Later calls fetch incrementally (only objects the cache lacks).
+ * Must run inside `withCacheLock`.
+ */
+export async function syncRemote(opts: RemoteCacheOptions): Promise<string> {
+  const gitdir = cachePathFor(opts.cacheDir, opts.url);
+  if (await exists(opts.fs, gitdir)) {
+    if (await hasCommitAlready(opts, gitdir)) return gitdir;
+    await fetchInto(opts, gitdir);
+    return gitdir;
+  }
+
+  await opts.fs.promises.mkdir(opts.cacheDir, { recursive: true });
+  const tmp = `${gitdir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await git.init({ fs: opts.fs, gitdir: tmp, bare: true });
+    await git.addRemote({ fs: opts.fs, gitdir: tmp, remote: 'origin', url: opts.url });
+    await fetchInto(opts, tmp);
+    await opts.fs.promises.rename(tmp, gitdir);
+  } catch (err) {
+    await opts.fs.promises.rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return gitdir;
+}
+
+/** A full commit id never moves, so if we hold it there is nothing to ask the server. */
+async function hasCommitAlready(opts: RemoteCacheOptions, gitdir: string): Promise<boolean> {
+  if (opts.ref === undefined || !/^[0-9a-f]{40}$/i.test(opts.ref)) return false;
+  try {
+    await git.readObject({ fs: opts.fs, gitdir, oid: opts.ref.toLowerCase(), format: 'deflated' });
+    return true;
+  } catch (err) {
+    if (isGitError(err, 'NotFoundError')) return false;
+    throw err;
+  }
+}
+
+async function fetchInto(opts: RemoteCacheOptions, gitdir: string): Promise<void> {
+  try {
+    await git.fetch({
+      fs: opts.fs,
+      http: opts.http,
+      gitdir,
+      remote: 'origin',
+      singleBranch: false,
+      tags: true,
+      // Branches and tags deleted or moved upstream must not linger here, or an operator could keep
+      // deploying a ref that no longer exists.
+      prune: true,
+      pruneTags: true,
+    });
+  } catch (err) {
+    const status = (err as { data?: { statusCode?: unknown } }).data?.statusCode;
+    if (isGitError(err, 'HttpError') && status === 404) {
+      throw new SourceError('RepoNotFound', opts.url, opts.ref, 'the server has no repository at this URL (HTTP 404)', { cause: err });
+    }
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new SourceError('FetchFailed', opts.url, opts.ref, `fetch failed: ${detail}`, { cause: err });
+  }
+}
