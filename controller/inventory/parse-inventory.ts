@@ -1,0 +1,28 @@
+/**
+ * Reads an inventory snapshot (JSON) and checks it against the schema: a snapshot is input too, and a
+ * hand-edited or outdated one must give a clear error rather than a wrong plan.
+ */
+import { type Diagnostic, fieldPath } from '../spec/diagnostic.js';
+import { Inventory } from './inventory.js';
+
+export function parseInventory(text: string, file: string): { inventory: Inventory | null; diagnostics: Diagnostic[] } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { inventory: null, diagnostics: [{ severity: 'error', code: 'InventorySyntax', message, location: { file, line: 1, column: 1 } }] };
+  }
+  const parsed = Inventory.safeParse(raw);
+  if (parsed.success) return { inventory: parsed.data, diagnostics: [] };
+  return {
+    inventory: null,
+    diagnostics: parsed.error.issues.map((issue) => ({
+      severity: 'error' as const,
+      code: 'InventorySchema',
+      message: issue.message,
+      field: fieldPath(issue.path),
+      location: { file, line: 1, column: 1 },
+    })),
+  };
+}
