@@ -18,6 +18,10 @@ export interface ExecResult {
   code: number;
   stdout: Buffer;
   stderr: Buffer;
+  /** Set when the command was killed by a signal (code is then 255), e.g. "SIGKILL". */
+  signal?: string;
+  /** Why code is 255 without the command choosing it (signal, or no exit status reported). */
+  message?: string;
 }
 
 export interface ExecOptions {

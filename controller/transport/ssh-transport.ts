@@ -1,0 +1,441 @@
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { Limiter } from './concurrency.js';
+import {
+  AuthFailed,
+  CommandTimeout,
+  ConnectionLost,
+  HostKeyInvalid,
+  HostKeyMismatch,
+  HostKeyMissing,
+  TransportError,
+  Unreachable,
+} from './errors.js';
+import { fingerprint, hostKeyAlgorithms, parseHostKey, type HostKey } from './host-key.js';
+import { keyscan, type ScannedKey } from './keyscan.js';
+import { shellCommand } from './shell-quote.js';
+import type { ExecOptions, ExecResult, NodeEndpoint, Transport } from './transport.js';
+
+/** The controller's own identity: a key file from its secret directory, or a running ssh-agent. */
+export type SshAuth =
+  | { type: 'key-file'; path: string; passphrase?: string }
+  /** socket defaults to SSH_AUTH_SOCK. */
+  | { type: 'agent'; socket?: string };
+
+export interface SshTransportOptions {
+  auth: SshAuth;
+  /** Commands (including their connection setup) in flight across all nodes. Default 16. */
+  maxConcurrent?: number;
+  /** Channels open at once on one connection; stock sshd allows 10 sessions per connection. Default 8. */
+  maxExecsPerConnection?: number;
+  /** TCP connect plus SSH handshake plus authentication, per attempt (ssh2 readyTimeout). Default 10000. */
+  connectTimeoutMs?: number;
+  /** Default 15000; 0 disables. A dead peer is detected after keepaliveCountMax unanswered probes. */
+  keepaliveIntervalMs?: number;
+  /** Default 3. */
+  keepaliveCountMax?: number;
+  /** Connection setup attempts before Unreachable. Default 4. Commands themselves are never re-run. */
+  connectAttempts?: number;
+  /** First retry delay; doubles each attempt, with jitter, capped at backoffMaxMs. Default 250. */
+  backoffBaseMs?: number;
+  /** Default 5000. */
+  backoffMaxMs?: number;
+  /** Applied when an exec passes no timeoutMs. Default: none. */
+  defaultTimeoutMs?: number;
+}
+
+export interface TransportStats {
+  /** Successful SSH handshakes (including to jump hosts) since construction: reuse keeps this low. */
+  connectionsOpened: number;
+  connectAttempts: number;
+  openConnections: number;
+  execsInFlight: number;
+  /** High-water mark of execsInFlight; lets tests and metrics check the concurrency bound. */
+  maxExecsInFlight: number;
+  execsStarted: number;
+}
+
+interface Connection {
+  client: Client;
+  alive: boolean;
+  sessions: Limiter;
+}
+
+interface Entry {
+  promise: Promise<Connection>;
+  conn?: Connection;
+}
+
+type Identity = Pick<ConnectConfig, 'privateKey' | 'passphrase' | 'agent'>;
+
+/** Failures worth another connection attempt: the network or the peer, not keys or credentials. */
+class RetryableSetupError extends Error {}
+
+/** The channel was never opened, so the command did not start and running it on a new connection is safe. */
+class ChannelOpenFailed extends Error {}
+
+export class SshTransport implements Transport {
+  private readonly opts: Required<Omit<SshTransportOptions, 'defaultTimeoutMs' | 'auth'>> &
+    Pick<SshTransportOptions, 'defaultTimeoutMs' | 'auth'>;
+  private readonly limiter: Limiter;
+  private readonly conns = new Map<string, Entry>();
+  private identityPromise: Promise<Identity> | undefined;
+  private closed = false;
+  private readonly counters = {
+    connectionsOpened: 0,
+    connectAttempts: 0,
+    execsInFlight: 0,
+    maxExecsInFlight: 0,
+    execsStarted: 0,
+  };
+
+  constructor(options: SshTransportOptions) {
+    this.opts = {
+      maxConcurrent: 16,
+      maxExecsPerConnection: 8,
+      connectTimeoutMs: 10_000,
+      keepaliveIntervalMs: 15_000,
+      keepaliveCountMax: 3,
+      connectAttempts: 4,
+      backoffBaseMs: 250,
+      backoffMaxMs: 5_000,
+      ...stripUndefined(options),
+    };
+    if (options.auth.type === 'agent' && !(options.auth.socket ?? process.env.SSH_AUTH_SOCK)) {
+      throw new Error('ssh-agent authentication requested but no socket given and SSH_AUTH_SOCK is not set');
+    }
+    this.limiter = new Limiter(this.opts.maxConcurrent);
+  }
+
+  stats(): TransportStats {
+    let open = 0;
+    for (const e of this.conns.values()) if (e.conn?.alive) open++;
+    return { ...this.counters, openConnections: open };
+  }
+
+  async exec(node: NodeEndpoint, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const command = shellCommand(argv);
+    this.assertOpen();
+    return this.limiter.run(async () => {
+      this.counters.execsInFlight++;
+      this.counters.maxExecsInFlight = Math.max(this.counters.maxExecsInFlight, this.counters.execsInFlight);
+      try {
+        return await this.execOnce(node, argv, command, options, true);
+      } finally {
+        this.counters.execsInFlight--;
+      }
+    });
+  }
+
+  /**
+   * Reads the host key a server offers, for an operator to verify and pin. The jump host, if any, must
+   * already be pinned: only the target's key is unverified, and it is never used to authenticate.
+   */
+  async scanHostKey(
+    target: Pick<NodeEndpoint, 'name' | 'address' | 'port' | 'via'>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<ScannedKey> {
+    this.assertOpen();
+    const sock = target.via ? await this.tunnel(target) : undefined;
+    return keyscan({
+      address: target.address,
+      port: target.port,
+      timeoutMs: options.timeoutMs ?? this.opts.connectTimeoutMs,
+      ...(sock ? { sock } : {}),
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const entries = [...this.conns.values()];
+    this.conns.clear();
+    await Promise.all(
+      entries.map(async (e) => {
+        const conn = await e.promise.catch(() => undefined);
+        if (conn) await endClient(conn);
+      }),
+    );
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('transport is closed');
+  }
+
+  private async execOnce(
+    node: NodeEndpoint,
+    argv: readonly string[],
+    command: string,
+    options: ExecOptions,
+    mayReconnect: boolean,
+  ): Promise<ExecResult> {
+    const conn = await this.connection(node);
+    try {
+      return await conn.sessions.run(() => this.run(conn, node, argv, command, options));
+    } catch (err) {
+      if (!(err instanceof ChannelOpenFailed)) throw err;
+      // A cached connection can die between uses (server restart, NAT timeout) before keepalive notices.
+      if (!conn.alive && mayReconnect) return this.execOnce(node, argv, command, options, false);
+      if (!conn.alive) throw new ConnectionLost(node.name, err.cause);
+      throw new Error(`node ${node.name} refused to open a session channel`, { cause: err.cause });
+    }
+  }
+
+  private run(
+    conn: Connection,
+    node: NodeEndpoint,
+    argv: readonly string[],
+    command: string,
+    options: ExecOptions,
+  ): Promise<ExecResult> {
+    const timeoutMs = options.timeoutMs ?? this.opts.defaultTimeoutMs;
+    return new Promise<ExecResult>((resolve, reject) => {
+      const onChannel = (err: Error | undefined, stream: ClientChannel): void => {
+        if (err) {
+          reject(new ChannelOpenFailed(err.message, { cause: err }));
+          return;
+        }
+        this.counters.execsStarted++;
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        let code: number | undefined;
+        let signal: string | undefined;
+        let settled = false;
+        let timer: NodeJS.Timeout | undefined;
+        stream.on('data', (d: Buffer) => stdout.push(d));
+        stream.stderr.on('data', (d: Buffer) => stderr.push(d));
+        stream.on('exit', (c: number | null, sig?: string) => {
+          if (typeof c === 'number') code = c;
+          else signal = sig ?? 'unknown signal';
+        });
+        stream.on('close', () => {
+          if (timer) clearTimeout(timer);
+          if (settled) return;
+          settled = true;
+          const out = Buffer.concat(stdout);
+          const errOut = Buffer.concat(stderr);
+          if (code !== undefined) resolve({ code, stdout: out, stderr: errOut });
+          else if (signal !== undefined)
+            resolve({ code: 255, stdout: out, stderr: errOut, signal, message: `killed by ${signal}` });
+          else if (!conn.alive) reject(new ConnectionLost(node.name));
+          else resolve({ code: 255, stdout: out, stderr: errOut, message: 'command ended without an exit status' });
+        });
+        if (timeoutMs !== undefined) {
+          timer = setTimeout(() => {
+            if (settled) return;
+            settled = true;
+            // Best effort: OpenSSH ignores signal requests on channels without a pty before 9.x-ish versions.
+            try {
+              stream.signal('KILL');
+            } catch {
+              /* channel already closing */
+            }
+            stream.close();
+            // Reject now rather than on 'close': on a dead connection the close may never be acknowledged.
+            reject(new CommandTimeout(node.name, argv, timeoutMs));
+          }, timeoutMs);
+        }
+        stream.on('error', () => {
+          /* surfaced through 'close' and the connection state */
+        });
+        if (options.stdin === undefined) stream.end();
+        else stream.end(typeof options.stdin === 'string' ? Buffer.from(options.stdin) : options.stdin);
+      };
+      try {
+        conn.client.exec(command, onChannel);
+      } catch (err) {
+        // ssh2 throws synchronously when its socket is already gone.
+        conn.alive = false;
+        reject(new ChannelOpenFailed(String(err), { cause: err }));
+      }
+    });
+  }
+
+  private connection(node: NodeEndpoint): Promise<Connection> {
+    const key = connectionKey(node);
+    const existing = this.conns.get(key);
+    if (existing && (existing.conn === undefined || existing.conn.alive)) return existing.promise;
+    const entry: Entry = { promise: this.open(node, (conn) => this.track(key, entry, conn)) };
+    this.conns.set(key, entry);
+    entry.promise.catch(() => {
+      // A failed setup must not be cached: the next exec tries again from scratch.
+      if (this.conns.get(key) === entry) this.conns.delete(key);
+    });
+    return entry.promise;
+  }
+
+  private track(key: string, entry: Entry, conn: Connection): void {
+    entry.conn = conn;
+    const drop = (): void => {
+      conn.alive = false;
+      if (this.conns.get(key) === entry) this.conns.delete(key);
+    };
+    conn.client.on('close', drop);
+    conn.client.on('end', drop);
+    // Without a listener an 'error' after ready would crash the process; the 'close' that follows drops it.
+    conn.client.on('error', () => {
+      conn.alive = false;
+    });
+    if (this.closed) void endClient(conn);
+  }
+
+  private async open(node: NodeEndpoint, onReady: (conn: Connection) => void): Promise<Connection> {
+    const pinned = pinnedKey(node);
+    const identity = await this.identity(node);
+    const target = describeTarget(node);
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.opts.connectAttempts; attempt++) {
+      this.assertOpen();
+      this.counters.connectAttempts++;
+      try {
+        const sock = node.via ? await this.tunnel(node) : undefined;
+        const client = await this.handshake(node, pinned, identity, sock);
+        this.counters.connectionsOpened++;
+        const conn: Connection = { client, alive: true, sessions: new Limiter(this.opts.maxExecsPerConnection) };
+        onReady(conn);
+        return conn;
+      } catch (err) {
+        if (!(err instanceof RetryableSetupError)) throw err;
+        lastError = err.cause ?? err;
+        if (attempt < this.opts.connectAttempts) await sleep(this.backoff(attempt));
+      }
+    }
+    throw new Unreachable(node.name, target, this.opts.connectAttempts, lastError);
+  }
+
+  private backoff(attempt: number): number {
+    const base = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** (attempt - 1));
+    // Jitter spreads reconnects of many nodes behind one bastion that dropped at the same moment.
+    return base / 2 + Math.random() * (base / 2);
+  }
+
+  /** Opens a direct-tcpip channel through the (pinned, persistent) jump host to the node. */
+  private async tunnel(node: Pick<NodeEndpoint, 'name' | 'address' | 'port' | 'via'>): Promise<ClientChannel> {
+    const via = node.via as NodeEndpoint;
+    // Bastion failures are final here: its own connection already retried, and the error names the bastion.
+    const bastion = await this.connection(via);
+    return new Promise<ClientChannel>((resolve, reject) => {
+      try {
+        bastion.client.forwardOut('127.0.0.1', 0, node.address, node.port, (err, channel) => {
+          if (err) reject(new RetryableSetupError(`jump host ${via.name}: ${err.message}`, { cause: err }));
+          else resolve(channel);
+        });
+      } catch (err) {
+        bastion.alive = false;
+        reject(new RetryableSetupError(`jump host ${via.name}: ${String(err)}`, { cause: err }));
+      }
+    });
+  }
+
+  private handshake(node: NodeEndpoint, pinned: HostKey, identity: Identity, sock?: Readable): Promise<Client> {
+    return new Promise<Client>((resolve, reject) => {
+      const client = new Client();
+      let presented: Buffer | undefined;
+      let settled = false;
+      const fail = (err: Error): void => {
+        if (settled) return;
+        settled = true;
+        client.end();
+        if (sock && 'destroy' in sock) sock.destroy();
+        reject(err);
+      };
+      client.once('ready', () => {
+        if (settled) return;
+        settled = true;
+        client.setNoDelay(true);
+        resolve(client);
+      });
+      client.on('error', (err: Error & { level?: string }) => {
+        if (presented) fail(new HostKeyMismatch(node.name, fingerprint(pinned.blob), fingerprint(presented)));
+        else if (err.level === 'client-authentication') fail(new AuthFailed(node.name, node.user, err));
+        else fail(new RetryableSetupError(err.message, { cause: err }));
+      });
+      client.once('close', () => {
+        if (presented) fail(new HostKeyMismatch(node.name, fingerprint(pinned.blob), fingerprint(presented)));
+        else fail(new RetryableSetupError('connection closed during setup'));
+      });
+      try {
+        client.connect({
+          host: node.address,
+          port: node.port,
+          username: node.user,
+          ...(sock ? { sock } : {}),
+          readyTimeout: this.opts.connectTimeoutMs,
+          keepaliveInterval: this.opts.keepaliveIntervalMs,
+          keepaliveCountMax: this.opts.keepaliveCountMax,
+          algorithms: { serverHostKey: hostKeyAlgorithms(pinned.type) as ConnectAlgorithms },
+          // Returning false aborts key exchange before any authentication request leaves this process.
+          hostVerifier: (key: Buffer) => {
+            if (key.equals(pinned.blob)) return true;
+            presented = Buffer.from(key);
+            return false;
+          },
+          ...identity,
+        });
+      } catch (err) {
+        // ssh2 validates the private key synchronously.
+        fail(new AuthFailed(node.name, node.user, err));
+      }
+    });
+  }
+
+  private identity(node: NodeEndpoint): Promise<Identity> {
+    const auth = this.opts.auth;
+    if (auth.type === 'agent') return Promise.resolve({ agent: auth.socket ?? process.env.SSH_AUTH_SOCK });
+    this.identityPromise ??= readFile(auth.path).then(
+      (privateKey) => ({ privateKey, ...(auth.passphrase === undefined ? {} : { passphrase: auth.passphrase }) }),
+      (err: unknown) => {
+        this.identityPromise = undefined;
+        throw new AuthFailed(node.name, node.user, new Error(`cannot read private key ${auth.path}`, { cause: err }));
+      },
+    );
+    return this.identityPromise;
+  }
+}
+
+type ConnectAlgorithms = NonNullable<NonNullable<ConnectConfig['algorithms']>['serverHostKey']>;
+
+function pinnedKey(node: NodeEndpoint): HostKey {
+  if (!node.hostKey || node.hostKey.trim() === '') throw new HostKeyMissing(node.name);
+  try {
+    return parseHostKey(node.hostKey);
+  } catch (err) {
+    throw new HostKeyInvalid(node.name, err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Everything that changes what is being trusted is in the key, so a re-pinned key never reuses an old connection. */
+function connectionKey(node: NodeEndpoint): string {
+  const self = JSON.stringify([node.name, node.user, node.address, node.port, node.hostKey.trim()]);
+  return node.via ? `${self} via ${connectionKey(node.via)}` : self;
+}
+
+function describeTarget(node: NodeEndpoint): string {
+  const self = `${node.user}@${node.address}:${node.port}`;
+  return node.via ? `${self} via ${node.via.name}` : self;
+}
+
+function endClient(conn: Connection): Promise<void> {
+  conn.alive = false;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      conn.client.destroy();
+      resolve();
+    }, 2_000);
+    conn.client.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    conn.client.end();
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+export { TransportError };
