@@ -3,7 +3,9 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { readRevision, SourceError } from './git-source.js';
-import { cachePathFor } from './remote-cache.js';
+import * as fs from 'node:fs';
+import http from 'isomorphic-git/http/node';
+import { cachePathFor, syncRemote } from './remote-cache.js';
 import { startGitHttpBackend, type GitHttpServer } from './test-http-backend.js';
 import { commitAll, git, makeRepo, tempDir, writeFiles } from './test-repo.js';
 
@@ -75,6 +77,7 @@ test('clone once over http, then fetch incrementally into the same cache', async
   t.is((await readRevision({ repo: r.url, ref: 'release-1-ann', cacheDir })).commit, second);
   const feature = await readRevision({ repo: r.url, ref: 'feature', cacheDir });
   t.is(feature.commit, r.first);
+  t.is((await readRevision({ repo: r.url, ref: 'refs/heads/feature', cacheDir })).commit, r.first);
   t.is(Buffer.from(feature.files[0]!.content).toString(), 'v: 1\n');
   t.is((await readRevision({ repo: r.url, ref: second.slice(0, 8), cacheDir })).commit, second);
 });
@@ -155,6 +158,8 @@ test.serial('timing: clone of 2,000 files and an incremental fetch over http', a
   start = performance.now();
   await readRevision({ repo: r.url, cacheDir });
   const noopMs = performance.now() - start;
+  const gitdir = cachePathFor(cacheDir, r.url);
+  const packsBefore = packs(gitdir).length;
 
   writeFiles(r.work, { 'sites/d0/node-0.yaml': 'changed\n' });
   const next = commitAll(r.work, 'change one file');
@@ -165,9 +170,18 @@ test.serial('timing: clone of 2,000 files and an incremental fetch over http', a
   const fetchMs = performance.now() - start;
   t.is(rev.commit, next);
   t.is(uploadPacks(r.server), posts + 1);
+  t.is(packs(gitdir).length, packsBefore + 1);
+
+  writeFiles(r.work, { 'sites/d1/node-1.yaml': 'changed\n' });
+  commitAll(r.work, 'change another file');
+  push(r, 'main');
+  start = performance.now();
+  await syncRemote({ fs, http, url: r.url, cacheDir, ref: undefined });
+  const fetchOnlyMs = performance.now() - start;
   t.log(
     `http, 2,000 files: first read (clone + read) ${cloneMs.toFixed(0)} ms; unchanged re-read ${noopMs.toFixed(0)} ms; ` +
-      `read after one pushed commit (incremental fetch + read) ${fetchMs.toFixed(0)} ms`,
+      `read after one pushed commit (incremental fetch + read) ${fetchMs.toFixed(0)} ms; ` +
+      `incremental fetch of one commit alone ${fetchOnlyMs.toFixed(0)} ms`,
   );
 });
 

@@ -95,6 +95,11 @@ test('an exact branch wins over a tag of the same name', async (t) => {
   t.not(c1, c2);
   t.is((await readRevision({ repo: dir, ref: 'dup', cacheDir })).commit, c2);
   t.is((await readRevision({ repo: dir, ref: 'refs/tags/dup', cacheDir })).commit, c1);
+  // A branch whose name looks like a prefix of another commit still means the branch.
+  git(dir, 'branch', c2.slice(0, 7), c1);
+  t.is((await readRevision({ repo: dir, ref: c2.slice(0, 7), cacheDir })).commit, c1);
+  const short = await t.throwsAsync(readRevision({ repo: dir, ref: c2.slice(0, 3), cacheDir }), { instanceOf: SourceError });
+  t.is(short?.code, 'RefNotFound');
 });
 
 test('unknown ref is RefNotFound naming the repo and the ref', async (t) => {

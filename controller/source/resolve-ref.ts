@@ -37,6 +37,7 @@ async function resolveToObject(fs: SourceFs, gitdir: string, repo: string, ref: 
     return head;
   }
   const candidates = [`${ns.branchPrefix}${ref}`, `refs/tags/${ref}`];
+  if (ref.startsWith('refs/heads/')) candidates.push(`${ns.branchPrefix}${ref.slice('refs/heads/'.length)}`);
   if (ref.startsWith('refs/')) candidates.push(ref);
   for (const candidate of candidates) {
     const oid = await tryRef(fs, gitdir, candidate);
