@@ -121,7 +121,7 @@ export class SshTransport implements Transport {
       this.counters.execsInFlight++;
       this.counters.maxExecsInFlight = Math.max(this.counters.maxExecsInFlight, this.counters.execsInFlight);
       try {
-        return await this.execOnce(node, argv, command, options, true);
+        return await this.execOnce(node, argv, command, options);
       } finally {
         this.counters.execsInFlight--;
       }
@@ -167,17 +167,28 @@ export class SshTransport implements Transport {
     argv: readonly string[],
     command: string,
     options: ExecOptions,
-    mayReconnect: boolean,
   ): Promise<ExecResult> {
-    const conn = await this.connection(node);
-    try {
-      return await conn.sessions.run(() => this.run(conn, node, argv, command, options));
-    } catch (err) {
-      if (!(err instanceof ChannelOpenFailed)) throw err;
-      // A cached connection can die between uses (server restart, NAT timeout) before keepalive notices.
-      if (!conn.alive && mayReconnect) return this.execOnce(node, argv, command, options, false);
-      if (!conn.alive) throw new ConnectionLost(node.name, err.cause);
-      throw new Error(`node ${node.name} refused to open a session channel`, { cause: err.cause });
+    let reconnected = false;
+    for (let refusals = 0; ; ) {
+      const conn = await this.connection(node);
+      try {
+        return await conn.sessions.run(() => this.run(conn, node, argv, command, options));
+      } catch (err) {
+        // Only a channel that never opened is retried: the command did not start, so it cannot run twice.
+        if (!(err instanceof ChannelOpenFailed)) throw err;
+        if (!conn.alive) {
+          // A cached connection can die between uses (server restart, NAT timeout) before keepalive notices.
+          if (reconnected) throw new ConnectionLost(node.name, err.cause);
+          reconnected = true;
+          continue;
+        }
+        // sshd frees a session slot slightly after the client sees the channel close, so a connection at
+        // MaxSessions refuses briefly even though this side never exceeds maxExecsPerConnection.
+        if (++refusals > OPEN_RETRIES) {
+          throw new Error(`node ${node.name} refused to open a session channel`, { cause: err.cause });
+        }
+        await sleep(10 * 2 ** refusals);
+      }
     }
   }
 
@@ -392,6 +403,8 @@ export class SshTransport implements Transport {
     return this.identityPromise;
   }
 }
+
+const OPEN_RETRIES = 6;
 
 type ConnectAlgorithms = NonNullable<NonNullable<ConnectConfig['algorithms']>['serverHostKey']>;
 
