@@ -1,5 +1,5 @@
 import test from 'ava';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { readRevision, SourceError } from './git-source.js';
@@ -80,6 +80,18 @@ test('clone once over http, then fetch incrementally into the same cache', async
   t.is((await readRevision({ repo: r.url, ref: 'refs/heads/feature', cacheDir })).commit, r.first);
   t.is(Buffer.from(feature.files[0]!.content).toString(), 'v: 1\n');
   t.is((await readRevision({ repo: r.url, ref: second.slice(0, 8), cacheDir })).commit, second);
+});
+
+test('credentials in the URL are used but never written to the cache', async (t) => {
+  const r = await remote();
+  t.teardown(() => r.server.close());
+  const cacheDir = tempDir('underlay-cache-');
+  const withAuth = r.url.replace('http://', 'http://user:s3cret@');
+  t.is((await readRevision({ repo: withAuth, cacheDir })).commit, r.first);
+  const gitdir = cachePathFor(cacheDir, withAuth);
+  t.is(gitdir, cachePathFor(cacheDir, r.url));
+  t.false(readFileSync(path.join(gitdir, 'config'), 'utf8').includes('s3cret'));
+  t.is((await readRevision({ repo: withAuth, cacheDir })).commit, r.first);
 });
 
 test('a known full commit id is served from the cache without asking the server', async (t) => {

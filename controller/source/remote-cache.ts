@@ -13,9 +13,16 @@ export interface RemoteCacheOptions {
   ref: string | undefined;
 }
 
-/** Where a URL's objects are kept. Hashed so any URL (ports, credentials, odd characters) is a safe name. */
+/**
+ * Where a URL's objects are kept. Hashed so any URL (ports, odd characters) is a safe name; credentials
+ * are left out so rotating a password keeps the same cache instead of cloning afresh.
+ */
 export function cachePathFor(cacheDir: string, url: string): string {
-  return path.join(cacheDir, createHash('sha256').update(url).digest('hex').slice(0, 16));
+  return path.join(cacheDir, createHash('sha256').update(withoutCredentials(url)).digest('hex').slice(0, 16));
+}
+
+function withoutCredentials(url: string): string {
+  return url.replace(/^(https?:\/\/)[^/@]*@/i, '$1');
 }
 
 const queues = new Map<string, Promise<unknown>>();
@@ -58,7 +65,9 @@ export async function syncRemote(opts: RemoteCacheOptions): Promise<string> {
   const tmp = `${gitdir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     await git.init({ fs: opts.fs, gitdir: tmp, bare: true });
-    await git.addRemote({ fs: opts.fs, gitdir: tmp, remote: 'origin', url: opts.url });
+    // The stored remote URL carries no password: the cache sits on disk in plain files. fetchInto passes
+    // the full URL on each call instead.
+    await git.addRemote({ fs: opts.fs, gitdir: tmp, remote: 'origin', url: withoutCredentials(opts.url) });
     await fetchInto(opts, tmp);
     await opts.fs.promises.rename(tmp, gitdir);
   } catch (err) {
@@ -87,6 +96,7 @@ async function fetchInto(opts: RemoteCacheOptions, gitdir: string): Promise<void
       http: opts.http,
       gitdir,
       remote: 'origin',
+      url: opts.url,
       singleBranch: false,
       tags: true,
       // Branches and tags deleted or moved upstream must not linger here, or an operator could keep
