@@ -1,0 +1,180 @@
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { steppingClock } from './clock.js';
+import { SCHEMA_VERSION, SqliteStore, stateDatabaseFile } from './sqlite-store.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+async function tempDb(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'underlay-store-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return stateDatabaseFile(path.join(dir, 'state'));
+}
+
+test('a new database is created under the state directory, migrated, in WAL with synchronous=FULL', async (t) => {
+  const file = await tempDb(t);
+  const store = SqliteStore.open({ file, clock: steppingClock() });
+  t.is(store.schemaVersion(), SCHEMA_VERSION);
+  t.deepEqual(store.settings(), { journalMode: 'wal', synchronous: 2 });
+  await store.close();
+});
+
+test('reopening keeps the data and does not re-run migrations', async (t) => {
+  const file = await tempDb(t);
+  const first = SqliteStore.open({ file, clock: steppingClock() });
+  const run = await first.beginRun({ revisionCommit: 'abc', planHash: 'h' });
+  await first.finishRun(run.id, 'succeeded');
+  await first.close();
+  const second = SqliteStore.open({ file, clock: steppingClock() });
+  t.is(second.schemaVersion(), SCHEMA_VERSION);
+  t.deepEqual(
+    (await second.runs()).map((r) => [r.id, r.status]),
+    [[run.id, 'succeeded']],
+  );
+  await second.close();
+});
+
+test('a database from a newer underlay is refused instead of misread', async (t) => {
+  const file = await tempDb(t);
+  await SqliteStore.open({ file, clock: steppingClock() }).close();
+  const raw = new Database(file);
+  raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  raw.close();
+  t.throws(() => SqliteStore.open({ file, clock: steppingClock() }), { message: /newer than this underlay/ });
+});
+
+test('runs carry the injected clock times, their status and conditions', async (t) => {
+  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock('2025-03-01T10:00:00.000Z', 1000) });
+  const run = await store.beginRun({ revisionCommit: 'abc', planHash: 'h1' });
+  t.is(run.startedAt, '2025-03-01T10:00:00.000Z');
+  const halted = { type: 'RolloutHalted', reason: 'FailureBudgetExceeded', message: '2 of 3 nodes failed', cluster: 'etcd' };
+  await store.finishRun(run.id, 'halted', [halted]);
+  t.deepEqual(await store.run(run.id), {
+    id: run.id,
+    revisionCommit: 'abc',
+    planHash: 'h1',
+    startedAt: '2025-03-01T10:00:00.000Z',
+    finishedAt: '2025-03-01T10:00:01.000Z',
+    status: 'halted',
+    conditions: [halted],
+  });
+  await t.throwsAsync(store.finishRun(run.id, 'succeeded'), { message: /not running/ });
+  await store.close();
+});
+
+test('in-flight changes are those started without an outcome', async (t) => {
+  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const run = await store.beginRun({ revisionCommit: 'abc', planHash: 'h' });
+  const base = { runId: run.id, node: 'n1', action: 'create' as const, detail: null };
+  await store.journal({ ...base, changeId: 'n1/a', key: 'a', phase: 'started' });
+  await store.journal({ ...base, changeId: 'n1/a', key: 'a', phase: 'succeeded' });
+  await store.journal({ ...base, changeId: 'n1/b', key: 'b', phase: 'started' });
+  await store.journal({ ...base, changeId: 'n1/c', key: 'c', phase: 'skipped', detail: 'node failed' });
+  t.deepEqual(
+    (await store.inFlightOf(run.id)).map((e) => e.changeId),
+    ['n1/b'],
+  );
+  t.deepEqual(
+    (await store.journalOf(run.id)).map((e) => `${e.changeId} ${e.phase}`),
+    ['n1/a started', 'n1/a succeeded', 'n1/b started', 'n1/c skipped'],
+  );
+  await store.close();
+});
+
+test('recovery marks runs of dead processes interrupted, and leaves a live process alone', async (t) => {
+  const file = await tempDb(t);
+  const alive = new Set([111]);
+  const isProcessAlive = (pid: number): boolean => alive.has(pid);
+  const live = SqliteStore.open({ file, clock: steppingClock(), pid: 111, isProcessAlive });
+  const dead = SqliteStore.open({ file, clock: steppingClock(), pid: 222, isProcessAlive });
+  const liveRun = await live.beginRun({ revisionCommit: 'a', planHash: 'h' });
+  const deadRun = await dead.beginRun({ revisionCommit: 'b', planHash: 'h' });
+  await dead.journal({ runId: deadRun.id, changeId: 'n/x', node: 'n', key: 'x', action: 'update', phase: 'started', detail: null });
+  await dead.close();
+
+  const next = SqliteStore.open({ file, clock: steppingClock(), pid: 333, isProcessAlive });
+  const recovered = await next.recoverInterruptedRuns();
+  t.deepEqual(
+    recovered.map((r) => [r.run.id, r.run.status, r.inFlight.map((e) => e.changeId)]),
+    [[deadRun.id, 'interrupted', ['n/x']]],
+  );
+  t.is((await next.run(liveRun.id))?.status, 'running');
+  t.deepEqual(await next.recoverInterruptedRuns(), [], 'recovery is reported once');
+  await Promise.all([live.close(), next.close()]);
+});
+
+test('node status counts consecutive failures and resets when the node converges', async (t) => {
+  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const r1 = await store.beginRun({ revisionCommit: 'c1', planHash: 'h' });
+  await store.recordNodeOutcome(r1.id, 'c1', { node: 'n1', converged: true });
+  const r2 = await store.beginRun({ revisionCommit: 'c2', planHash: 'h' });
+  await store.recordNodeOutcome(r2.id, 'c2', { node: 'n1', converged: false, error: 'boom' });
+  await store.recordNodeOutcome(r2.id, 'c2', { node: 'n2', converged: false, error: 'down' });
+  const r3 = await store.beginRun({ revisionCommit: 'c3', planHash: 'h' });
+  await store.recordNodeOutcome(r3.id, 'c3', { node: 'n1', converged: false, error: 'boom again' });
+  const statuses = await store.nodeStatuses();
+  t.deepEqual(
+    statuses.map((s) => [s.node, s.lastAppliedCommit, s.lastRunId, s.failures, s.lastError]),
+    [
+      ['n1', 'c1', r3.id, 2, 'boom again'],
+      ['n2', null, r2.id, 1, 'down'],
+    ],
+  );
+  const r4 = await store.beginRun({ revisionCommit: 'c4', planHash: 'h' });
+  await store.recordNodeOutcome(r4.id, 'c4', { node: 'n1', converged: true });
+  const n1 = (await store.nodeStatuses()).find((s) => s.node === 'n1');
+  t.deepEqual([n1?.lastAppliedCommit, n1?.failures, n1?.lastError], ['c4', 0, null]);
+  await store.close();
+});
+
+/** Runs the writer fixture until it has acknowledged `acks` entries, then SIGKILLs it. */
+function killWriterAfter(file: string, acks: number): Promise<{ lastAck: number; pid: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import=tsx', path.join(here, 'journal-writer.fixture.ts'), file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let lastAck = -1;
+    let buffered = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^ack (\d+)$/.exec(line);
+        if (m) lastAck = Number(m[1]);
+      }
+      if (lastAck >= acks && !child.killed) child.kill('SIGKILL');
+    });
+    child.on('exit', (_code, signal) => {
+      if (signal !== 'SIGKILL') reject(new Error(`writer ended without being killed: ${stderr}`));
+      else resolve({ lastAck, pid: child.pid ?? -1 });
+    });
+  });
+}
+
+test('every acknowledged journal write survives SIGKILL of the writer mid-stream, and the file stays sound', async (t) => {
+  const file = await tempDb(t);
+  for (const acks of [50, 400, 1500]) {
+    const { lastAck } = await killWriterAfter(file, acks);
+    const store = SqliteStore.open({ file, clock: steppingClock() });
+    t.is(store.integrityCheck(), 'ok');
+    const recovered = await store.recoverInterruptedRuns();
+    t.is(recovered.length, 1, 'the killed run is found interrupted');
+    const entries = recovered[0]?.inFlight ?? [];
+    // The writer may have committed one more than it managed to report before dying, never fewer.
+    t.true(entries.length >= lastAck + 1, `acknowledged ${lastAck + 1}, found ${entries.length}`);
+    t.true(entries.length <= lastAck + 2);
+    t.deepEqual(
+      entries.slice(0, lastAck + 1).map((e) => e.key),
+      Array.from({ length: lastAck + 1 }, (_, i) => `file:/etc/f${i}`),
+    );
+    await store.close();
+  }
+});

@@ -1,0 +1,80 @@
+/**
+ * What the controller remembers between runs: the runs it made, a journal of every change it tried (written
+ * before and after each one), and a per-node summary. The journal says what was tried; the nodes remain the
+ * truth, so after a crash the next run re-observes and re-plans rather than replaying the journal.
+ *
+ * Async on purpose: the embedded store is SQLite, the scale-out one the Kubernetes API.
+ */
+import type { Action } from '../plan/plan.js';
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'halted' | 'interrupted';
+export type JournalPhase = 'started' | 'succeeded' | 'failed' | 'skipped';
+
+/** A loud condition a run ended with, e.g. RolloutHalted; kept on the run so status can show it until the next run. */
+export interface RunCondition {
+  type: string;
+  /** CamelCase. */
+  reason: string;
+  message: string;
+  cluster?: string;
+}
+
+export interface RunRecord {
+  id: number;
+  revisionCommit: string;
+  planHash: string;
+  startedAt: string;
+  finishedAt: string | null;
+  status: RunStatus;
+  conditions: RunCondition[];
+}
+
+export interface JournalEntry {
+  runId: number;
+  changeId: string;
+  node: string;
+  key: string;
+  action: Action;
+  phase: JournalPhase;
+  /** The reason for a skip or the error of a failure. */
+  detail: string | null;
+  at: string;
+}
+
+export interface NodeStatusRecord {
+  node: string;
+  lastAppliedCommit: string | null;
+  lastRunId: number | null;
+  /** Consecutive runs in which the node failed; reset when it converges. */
+  failures: number;
+  lastError: string | null;
+  updatedAt: string;
+}
+
+/** A run found `running` when the store was opened: its process died. */
+export interface InterruptedRun {
+  run: RunRecord;
+  /** Changes journalled `started` with no outcome: they may or may not have happened on the node. */
+  inFlight: JournalEntry[];
+}
+
+export type NodeOutcome = { node: string; converged: true } | { node: string; converged: false; error: string };
+
+export interface Store {
+  /** Marks runs left `running` by a dead process as `interrupted` and reports them. Call once at start. */
+  recoverInterruptedRuns(): Promise<InterruptedRun[]>;
+  beginRun(input: { revisionCommit: string; planHash: string }): Promise<RunRecord>;
+  finishRun(runId: number, status: Exclude<RunStatus, 'running'>, conditions?: RunCondition[]): Promise<void>;
+  /** Durable before it resolves: `started` must be on disk before the change touches a node. */
+  journal(entry: Omit<JournalEntry, 'at'>): Promise<void>;
+  recordNodeOutcome(runId: number, revisionCommit: string, outcome: NodeOutcome): Promise<void>;
+
+  run(runId: number): Promise<RunRecord | null>;
+  /** Newest first. */
+  runs(limit?: number): Promise<RunRecord[]>;
+  journalOf(runId: number): Promise<JournalEntry[]>;
+  /** Started entries without succeeded/failed/skipped after them. */
+  inFlightOf(runId: number): Promise<JournalEntry[]>;
+  nodeStatuses(): Promise<NodeStatusRecord[]>;
+  close(): Promise<void>;
+}
