@@ -1,0 +1,14 @@
+import { fieldPath } from '../spec/diagnostic.js';
+import type { Diagnostic, Severity } from '../spec/diagnostic.js';
+import type { Located } from '../spec/spec.js';
+
+/** A diagnostic about one field of a loaded document, located where that field is written. */
+export function diagnosticAt<T>(
+  located: Located<T>,
+  path: readonly (string | number)[],
+  code: string,
+  message: string,
+  severity: Severity = 'error',
+): Diagnostic {
+  return { severity, code, message, location: located.locate(path), field: fieldPath(path) };
+}

@@ -1,0 +1,24 @@
+/** Two pools handing out the same address would allocate it twice; overlapping CIDRs are refused. */
+import type { Diagnostic } from '../spec/diagnostic.js';
+import type { Catalog } from './catalog.js';
+import { diagnosticAt } from './diagnostic-at.js';
+import { overlaps, parseCidr } from './ip-range.js';
+import type { AddressRange } from './ip-range.js';
+
+export function checkPools(catalog: Catalog): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const pools = Object.values(catalog.pools).sort(
+    (a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line,
+  );
+  const seen: { name: string; range: AddressRange; cidr: string; where: string }[] = [];
+  for (const pool of pools) {
+    const range = parseCidr(pool.doc.spec.cidr);
+    if (!range) continue;
+    const clash = seen.find((s) => overlaps(s.range, range));
+    if (clash) {
+      out.push(diagnosticAt(pool, ['spec', 'cidr'], 'OverlappingPools', `${pool.doc.spec.cidr} overlaps ${clash.cidr} of IPPool "${clash.name}" (${clash.where})`));
+    }
+    seen.push({ name: pool.doc.metadata.name, range, cidr: pool.doc.spec.cidr, where: `${pool.location.file}:${pool.location.line}` });
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+/**
+ * Cross-document references: every name a document uses must exist, with the right kind, and step inputs
+ * must fit the module they are passed to.
+ */
+import type { Diagnostic } from '../spec/diagnostic.js';
+import type { ClusterDoc, ModuleDoc } from '../spec/schema.js';
+import type { Located } from '../spec/spec.js';
+import type { Catalog } from './catalog.js';
+import { diagnosticAt } from './diagnostic-at.js';
+import { classifyStepInput, splitOutputRef } from './input-reference.js';
+import { parseResourceRef, resourceIdentity } from './module-resources.js';
+import { issuesToDiagnostics } from './schema-diagnostics.js';
+
+export function checkReferences(catalog: Catalog): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const name of sorted(catalog.nodes)) {
+    const node = catalog.nodes[name]!;
+    const via = node.doc.spec.ssh.via;
+    if (via !== undefined && (via === name || !catalog.nodes[via])) {
+      const why = via === name ? 'a node cannot be its own bastion' : `no Node named "${via}"`;
+      out.push(diagnosticAt(node, ['spec', 'ssh', 'via'], 'DanglingReference', `ssh.via: ${why}`));
+    }
+  }
+  for (const name of sorted(catalog.certificateAuthorities)) {
+    const ca = catalog.certificateAuthorities[name]!;
+    ca.doc.spec.policy.allowedPools.forEach((pool, i) => {
+      if (!catalog.pools[pool]) out.push(diagnosticAt(ca, ['spec', 'policy', 'allowedPools', i], 'DanglingReference', `no IPPool named "${pool}"`));
+    });
+  }
+  for (const name of sorted(catalog.modules)) out.push(...checkModule(catalog, catalog.modules[name]!));
+  for (const name of sorted(catalog.clusters)) out.push(...checkCluster(catalog, catalog.clusters[name]!));
+  return out;
+}
+
+function checkModule(catalog: Catalog, module: Located<ModuleDoc>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const resources = module.doc.spec.resources;
+  const identities = new Set(resources.map((r) => {
+    const id = resourceIdentity(r);
+    return `${id.kind}:${id.key}`;
+  }));
+  resources.forEach((resource, i) => {
+    if ('certificate' in resource && !catalog.certificateAuthorities[resource.certificate.ca]) {
+      out.push(diagnosticAt(module, ['spec', 'resources', i, 'certificate', 'ca'], 'DanglingReference', `no CertificateAuthority named "${resource.certificate.ca}"`));
+    }
+    const refs: [string, readonly string[]][] = [];
+    if ('service' in resource) refs.push(['restartOnChangeOf', resource.service.restartOnChangeOf]);
+    if ('command' in resource) refs.push(['onChangeOf', resource.command.onChangeOf]);
+    const kind = 'service' in resource ? 'service' : 'command';
+    for (const [field, list] of refs) {
+      list.forEach((ref, j) => {
+        const { kind: refKind, key } = parseResourceRef(ref);
+        if (!identities.has(`${refKind}:${key}`)) {
+          out.push(diagnosticAt(module, ['spec', 'resources', i, kind, field, j], 'DanglingReference', `module "${module.doc.metadata.name}" has no ${refKind} resource "${key}"`));
+        }
+      });
+    }
+  });
+  return out;
+}
+
+function checkCluster(catalog: Catalog, cluster: Located<ClusterDoc>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const spec = cluster.doc.spec;
+  if (spec.dns && !catalog.zones[spec.dns.zone]) {
+    out.push(diagnosticAt(cluster, ['spec', 'dns', 'zone'], 'DanglingReference', `no DNSZone named "${spec.dns.zone}"`));
+  }
+  spec.addresses.forEach((a, i) => {
+    if (!catalog.pools[a.pool]) out.push(diagnosticAt(cluster, ['spec', 'addresses', i, 'pool'], 'DanglingReference', `no IPPool named "${a.pool}"`));
+  });
+  const stepModules = new Map(spec.steps.map((s) => [s.name, catalog.modules[s.module]]));
+  const params = { ...catalog.site.doc.spec.params, ...spec.params };
+
+  spec.steps.forEach((step, i) => {
+    const stepPath = ['spec', 'steps', i];
+    const module = catalog.modules[step.module];
+    if (!module) {
+      out.push(diagnosticAt(cluster, [...stepPath, 'module'], 'DanglingReference', `no Module named "${step.module}"`));
+    } else {
+      const declared = module.doc.spec.inputs;
+      for (const key of Object.keys(step.with).sort()) {
+        if (!(key in declared)) {
+          out.push(diagnosticAt(cluster, [...stepPath, 'with', key], 'UnknownInput', `module "${step.module}" has no input "${key}" (it declares: ${Object.keys(declared).sort().join(', ') || 'none'})`));
+        }
+      }
+      for (const [input, decl] of Object.entries(declared).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        if (decl.default === undefined && !(input in step.with)) {
+          out.push(diagnosticAt(cluster, [...stepPath, 'with', input], 'MissingInput', `module "${step.module}" requires input "${input}" (${decl.type}), which has no default`));
+        }
+      }
+    }
+    for (const [key, value] of Object.entries(step.with)) {
+      const valuePath = [...stepPath, 'with', key];
+      const input = classifyStepInput(value);
+      if (input.type === 'invalid') {
+        out.push(...issuesToDiagnostics(cluster, input.issues, valuePath));
+        continue;
+      }
+      if (input.type !== 'reference') continue;
+      const source = input.source;
+      if ('param' in source && !(source.param in params)) {
+        out.push(diagnosticAt(cluster, [...valuePath, 'param'], 'DanglingReference', `no parameter "${source.param}" in the cluster's or the site's params`));
+      }
+      if ('output' in source) {
+        const { step: target, output } = splitOutputRef(source.output);
+        if (!stepModules.has(target)) {
+          out.push(diagnosticAt(cluster, [...valuePath, 'output'], 'DanglingReference', `no step "${target}" in cluster "${cluster.doc.metadata.name}"`));
+          continue;
+        }
+        const targetModule = stepModules.get(target);
+        if (targetModule && !(output in targetModule.doc.spec.outputs)) {
+          out.push(diagnosticAt(cluster, [...valuePath, 'output'], 'DanglingReference', `module "${targetModule.doc.metadata.name}" (step "${target}") declares no output "${output}"`));
+        }
+      }
+    }
+  });
+  return out;
+}
+
+function sorted(record: Record<string, unknown>): string[] {
+  return Object.keys(record).sort();
+}

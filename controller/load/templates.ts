@@ -1,0 +1,50 @@
+/**
+ * Files that documents name (`file.template`, a CA's `certificateFile`) are read here, relative to the
+ * naming document's directory, so resolve gets their text without touching the repository itself.
+ */
+import type { Diagnostic } from '../spec/diagnostic.js';
+import type { Located } from '../spec/spec.js';
+import type { Catalog } from './catalog.js';
+import { diagnosticAt } from './diagnostic-at.js';
+import { referencedFilePath } from './repository-path.js';
+import type { Repository } from './repository-safety.js';
+
+export function collectTemplates(catalog: Catalog, repository: Repository): { templates: Record<string, string>; diagnostics: Diagnostic[] } {
+  const templates: Record<string, string> = {};
+  const diagnostics: Diagnostic[] = [];
+
+  const read = (located: Located<unknown>, relative: string, path: (string | number)[], what: string): void => {
+    const repoPath = referencedFilePath(located.location.file, relative);
+    if (repoPath === null) {
+      diagnostics.push(diagnosticAt(located, path, 'PathTraversal', `${what} "${relative}" leads outside the repository`));
+      return;
+    }
+    const result = repository.read(repoPath);
+    if (result.ok) templates[repoPath] = result.text;
+    else if (result.reason === 'missing') diagnostics.push(diagnosticAt(located, path, 'TemplateNotFound', `${what} "${relative}" not found (looked for ${repoPath})`));
+    else if (result.reason === 'loop') diagnostics.push(diagnosticAt(located, path, 'TemplateNotFound', `${what} "${relative}" is a symbolic link loop`));
+    // 'outside' and 'too-large' are already reported on the file itself.
+  };
+
+  for (const name of Object.keys(catalog.modules).sort()) {
+    const module = catalog.modules[name]!;
+    module.doc.spec.resources.forEach((resource, i) => {
+      if (!('file' in resource)) return;
+      const { content, template } = resource.file;
+      const path = ['spec', 'resources', i, 'file'];
+      if ((content === undefined) === (template === undefined)) {
+        diagnostics.push(diagnosticAt(module, path, 'SchemaViolation', 'a file needs exactly one of "content" or "template"'));
+      }
+      if (template !== undefined) read(module, template, [...path, 'template'], 'template');
+    });
+  }
+  for (const name of Object.keys(catalog.certificateAuthorities).sort()) {
+    const ca = catalog.certificateAuthorities[name]!;
+    const { certificate, certificateFile } = ca.doc.spec;
+    if ((certificate === undefined) === (certificateFile === undefined)) {
+      diagnostics.push(diagnosticAt(ca, ['spec'], 'SchemaViolation', 'a CertificateAuthority needs exactly one of "certificate" or "certificateFile"'));
+    }
+    if (certificateFile !== undefined) read(ca, certificateFile, ['spec', 'certificateFile'], 'certificate file');
+  }
+  return { templates, diagnostics };
+}
