@@ -1,0 +1,187 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InventoryNode } from '../../controller/inventory/inventory.js';
+import type { DesiredNode, DesiredResource, NodeResourceSpec } from '../../controller/resolve/desired.js';
+import { renderManagedRecord } from '../managed-record-format.js';
+import { buildProbe, ProbeRequestError } from './build-probe.js';
+import { parseAddressLine, parseProbeOutput, ProbeOutputError } from './parse-probe-output.js';
+
+function resource(key: string, spec: NodeResourceSpec): DesiredResource {
+  return { key, spec, dependsOn: [], origin: { cluster: 'c', step: 's', module: 'm', location: { file: 'm.yaml', line: 1, column: 1 } } };
+}
+
+function node(resources: DesiredResource[], serviceManager: 'runit' | 'systemd' = 'runit'): DesiredNode {
+  return {
+    name: 'node1',
+    address: '198.18.0.2',
+    port: 22,
+    user: 'root',
+    hostKey: 'ssh-ed25519 AAAA',
+    serviceManager,
+    roles: [],
+    labels: {},
+    clusters: ['c'],
+    resources,
+  };
+}
+
+const file = (path: string, content = 'x'): DesiredFile => ({
+  kind: 'file',
+  path,
+  content,
+  sha256: createHash('sha256').update(content).digest('hex'),
+  mode: '0644',
+  owner: 'root',
+  group: 'root',
+});
+type DesiredFile = Extract<NodeResourceSpec, { kind: 'file' }>;
+
+/** Runs the probe with the local sh: the same script a node runs, against a temporary directory. */
+function runLocally(argv: readonly string[], stdin: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(argv[0] as string, argv.slice(1), { encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    child.stdin?.end(stdin);
+  });
+}
+
+test('buildProbe asks one line per resource, guards as base64 of the quoted argv', (t) => {
+  const probe = buildProbe(
+    node([
+      resource('command:init', { kind: 'command', name: 'init', argv: ['/bin/true'], creates: '/var/lib/x', unless: ['test', '-e', "/a b'c"], onChangeOf: [] }),
+      resource('command:plain', { kind: 'command', name: 'plain', argv: ['/bin/true'], onChangeOf: [] }),
+      resource('directory:/etc/app', { kind: 'directory', path: '/etc/app', mode: '0755', owner: 'root', group: 'root' }),
+      resource('file:/etc/app/a b.conf', file('/etc/app/a b.conf')),
+      resource('service:app', { kind: 'service', name: 'app', command: '/bin/sleep', args: ['1'], environment: {}, user: 'root', restart: 'always', enabled: true, restartOnChangeOf: [] }),
+    ]),
+    ['file:/etc/old.conf', 'file:/etc/app/a b.conf', 'command:gone'],
+  );
+  const lines = probe.stdin.split('\n');
+  t.is(lines[0], 'creates\tinit\t/var/lib/x');
+  t.is(Buffer.from((lines[1] as string).split('\t')[2] as string, 'base64').toString(), `'test' '-e' '/a b'\\''c'`);
+  t.deepEqual(lines.slice(2), ['directory\t/etc/app', 'file\t/etc/app/a b.conf', 'service\tapp\trunit', 'file\t/etc/old.conf', '']);
+  t.deepEqual(probe.known, { 'command:plain': { kind: 'command', name: 'plain' } });
+  t.deepEqual(probe.argv.slice(0, 2), ['sh', '-c']);
+});
+
+test('buildProbe refuses a path with a tab', (t) => {
+  const error = t.throws(() => buildProbe(node([resource('file:/etc/a\tb', file('/etc/a\tb'))])), { instanceOf: ProbeRequestError });
+  t.regex(error.message, /tab/);
+});
+
+test('parseProbeOutput reads facts, managed record and every answer', (t) => {
+  const probe = buildProbe(
+    node(
+      [
+        resource('file:/etc/a', file('/etc/a')),
+        resource('file:/etc/b', file('/etc/b')),
+        resource('service:app', { kind: 'service', name: 'app', command: '/bin/sleep', args: [], environment: {}, user: 'root', restart: 'always', enabled: true, restartOnChangeOf: [] }),
+        resource('certificate:web', { kind: 'certificate', name: 'web', ca: 'ca', commonName: 'x', dnsNames: [], ipAddresses: [], usages: ['server'], keyPath: '/etc/k', certPath: '/etc/c', keyType: 'ed25519', validityDays: 9 }),
+      ],
+      'systemd',
+    ),
+  );
+  const managed = renderManagedRecord({ 'file:/etc/a': { hash: 'h1' }, 'directory:/etc/gone': { hash: 'h2' } });
+  const sha = 'a'.repeat(64);
+  const out = [
+    'F\thostname\tnode1',
+    'F\tos-id\tdebian',
+    'F\tos-version\t"12"',
+    'F\tarch\tx86_64',
+    'F\tkernel\t6.1.0',
+    'F\tservice-manager\tsystemd',
+    'A\t2: eth0    inet 198.18.0.2/24 brd 198.18.0.255 scope global eth0\\       valid_lft forever',
+    `M\t${Buffer.from(managed).toString('base64')}`,
+    `R\t0\t1\t${sha}\t600 root adm 12`,
+    'R\t1\t0',
+    `R\t2\t1\t${sha}\tactive\tenabled\t4242`,
+    'R\t3\t1\tNov 25 21:37:00 2026 GMT\tAB:' + 'CD:'.repeat(30) + 'EF',
+    '',
+  ].join('\n');
+  const parsed = parseProbeOutput(probe, out);
+  t.deepEqual(parsed.facts, {
+    hostname: 'node1',
+    os: { id: 'debian', versionId: '12' },
+    arch: 'x86_64',
+    kernel: '6.1.0',
+    addresses: [{ interface: 'eth0', family: 'inet', address: '198.18.0.2', prefixLength: 24 }],
+    serviceManager: 'systemd',
+  });
+  t.deepEqual(parsed.resources['file:/etc/a'], { kind: 'file', path: '/etc/a', exists: true, sha256: sha, size: 12, mode: '0600', owner: 'root', group: 'adm' });
+  t.deepEqual(parsed.resources['file:/etc/b'], { kind: 'file', path: '/etc/b', exists: false });
+  t.deepEqual(parsed.resources['service:app'], { kind: 'service', name: 'app', exists: true, definitionHash: sha, running: true, enabled: true, pid: 4242 });
+  t.deepEqual(parsed.resources['certificate:web'], {
+    kind: 'certificate',
+    name: 'web',
+    exists: true,
+    notAfter: '2026-11-25T21:37:00.000Z',
+    fingerprint: 'ab' + 'cd'.repeat(30) + 'ef',
+  });
+  t.deepEqual(parsed.managed, { 'file:/etc/a': { hash: 'h1' }, 'directory:/etc/gone': { hash: 'h2' } });
+  t.deepEqual(parsed.unobservedManagedKeys, ['directory:/etc/gone']);
+});
+
+test('parseProbeOutput refuses a truncated answer set', (t) => {
+  const probe = buildProbe(node([resource('file:/etc/a', file('/etc/a'))]));
+  t.throws(() => parseProbeOutput(probe, 'M\t-\n'), { instanceOf: ProbeOutputError, message: /no answer .*file:\/etc\/a/ });
+  t.throws(() => parseProbeOutput(probe, 'R\t0\t0\n'), { instanceOf: ProbeOutputError, message: /managed-record/ });
+  t.throws(() => parseProbeOutput(probe, `M\t${Buffer.from('{"version":2}').toString('base64')}\nR\t0\t0\n`), { instanceOf: ProbeOutputError, message: /unexpected shape/ });
+});
+
+test('parseAddressLine reads IPv6 too and ignores junk', (t) => {
+  t.deepEqual(parseAddressLine('3: eth0    inet6 fd00::2/64 scope global \\       valid_lft forever'), { interface: 'eth0', family: 'inet6', address: 'fd00::2', prefixLength: 64 });
+  t.is(parseAddressLine('garbage'), undefined);
+});
+
+test('the probe script observes real files, directories and guards with hostile names', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "underlay probe $(touch pwned) 'q' "));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const hostile = join(dir, `a;b $(id) \`x\` "q" 'r' \\n.conf`);
+  await writeFile(hostile, 'hello\n');
+  await chmod(hostile, 0o640);
+  await mkdir(join(dir, 'sub'), { mode: 0o700 });
+  await symlink(hostile, join(dir, 'link'));
+  const probe = buildProbe(
+    node([
+      resource(`file:${hostile}`, file(hostile, 'hello\n')),
+      resource(`file:${dir}/missing`, file(`${dir}/missing`)),
+      resource(`file:${dir}/link`, file(`${dir}/link`)),
+      resource(`directory:${dir}/sub`, { kind: 'directory', path: `${dir}/sub`, mode: '0700', owner: 'root', group: 'root' }),
+      resource('command:guarded', {
+        kind: 'command',
+        name: 'guarded',
+        argv: ['/bin/true'],
+        creates: hostile,
+        unless: ['sh', '-c', 'test "$1" = "$(printf \'two\\nlines\')"', 'sh', 'two\nlines'],
+        onChangeOf: [],
+      }),
+      resource('command:failing', { kind: 'command', name: 'failing', argv: ['/bin/true'], unless: ['sh', '-c', 'exit 7'], onChangeOf: [] }),
+    ]),
+  );
+  const parsed = parseProbeOutput(probe, await runLocally(probe.argv, probe.stdin));
+  t.deepEqual(parsed.resources[`file:${hostile}`], {
+    kind: 'file',
+    path: hostile,
+    exists: true,
+    sha256: createHash('sha256').update('hello\n').digest('hex'),
+    size: 6,
+    mode: '0640',
+    owner: 'root',
+    group: 'root',
+  });
+  t.deepEqual(parsed.resources[`file:${dir}/missing`], { kind: 'file', path: `${dir}/missing`, exists: false });
+  t.deepEqual(parsed.resources[`file:${dir}/link`], { kind: 'file', path: `${dir}/link`, exists: true });
+  t.deepEqual(parsed.resources[`directory:${dir}/sub`], { kind: 'directory', path: `${dir}/sub`, exists: true, mode: '0700', owner: 'root', group: 'root' });
+  t.deepEqual(parsed.resources['command:guarded'], { kind: 'command', name: 'guarded', createsExists: true, unlessExitCode: 0 });
+  t.deepEqual(parsed.resources['command:failing'], { kind: 'command', name: 'failing', unlessExitCode: 7 });
+  t.is(typeof parsed.facts.kernel, 'string');
+  const inventoryNode = InventoryNode.safeParse({ reachable: true, facts: parsed.facts, managed: parsed.managed, resources: parsed.resources });
+  t.true(inventoryNode.success, inventoryNode.error?.message);
+  const { stdout } = await new Promise<{ stdout: string }>((resolve) =>
+    execFile('ls', [process.cwd()], (_e, out) => resolve({ stdout: out })),
+  );
+  t.false(stdout.split('\n').includes('pwned'));
+});
