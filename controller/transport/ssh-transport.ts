@@ -235,12 +235,7 @@ export class SshTransport implements Transport {
           timer = setTimeout(() => {
             if (settled) return;
             settled = true;
-            // Best effort: OpenSSH ignores signal requests on channels without a pty before 9.x-ish versions.
-            try {
-              stream.signal('KILL');
-            } catch {
-              /* channel already closing */
-            }
+            sendKill(stream);
             stream.close();
             // Reject now rather than on 'close': on a dead connection the close may never be acknowledged.
             reject(new CommandTimeout(node.name, argv, timeoutMs));
@@ -426,6 +421,36 @@ function connectionKey(node: NodeEndpoint): string {
 function describeTarget(node: NodeEndpoint): string {
   const self = `${node.user}@${node.address}:${node.port}`;
   return node.via ? `${self} via ${node.via.name}` : self;
+}
+
+/**
+ * ssh2's Channel.signal() is a no-op once stdin has been ended (it checks `writable`), and every exec ends
+ * stdin, so the request goes through the protocol object directly. Without it sshd leaves a timed-out
+ * command running after the channel closes (it does not kill non-pty children). OpenSSH refuses signal
+ * requests in root sessions ("requires privilege separation"), so for root logins this is best effort.
+ */
+function sendKill(stream: ClientChannel): void {
+  const internal = stream as unknown as {
+    type?: string;
+    outgoing?: { id?: number; state?: string };
+    _client?: { _protocol?: { signal?: (id: number, name: string) => void } };
+  };
+  const protocol = internal._client?._protocol;
+  const id = internal.outgoing?.id;
+  try {
+    if (typeof protocol?.signal === 'function' && typeof id === 'number' && isOpenForRequests(internal.outgoing?.state)) {
+      protocol.signal(id, 'KILL');
+    } else {
+      stream.signal('KILL');
+    }
+  } catch {
+    /* channel already closing: nothing left to kill */
+  }
+}
+
+/** After our EOF the channel is 'eof', which still accepts requests until either side sends close. */
+function isOpenForRequests(state: string | undefined): boolean {
+  return state === 'open' || state === 'eof';
 }
 
 function endClient(conn: Connection): Promise<void> {
