@@ -17,6 +17,8 @@ export interface DiffInput<S extends NodeResourceSpec, O extends ObservedResourc
   /** Hash of the desired spec (canonical JSON), comparable with managedHash. */
   desiredHash: string | undefined;
   serviceManager: 'runit' | 'systemd';
+  /** The planner's notion of "now" (ISO time), for expiry decisions; passed in so diffs stay pure. */
+  now?: string;
 }
 
 export interface DiffResult {
@@ -24,6 +26,8 @@ export interface DiffResult {
   reason: string;
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
+  /** Whether the change disturbs something running (restarts, stops): such changes go through rollout batches. */
+  disruptive?: boolean;
 }
 
 export interface ApplyContext {

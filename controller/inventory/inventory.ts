@@ -17,6 +17,8 @@ export const ObservedFile = z.strictObject({
   mode: z.string().optional(),
   owner: z.string().optional(),
   group: z.string().optional(),
+  /** The file's text, when the probe chose to read it (small text files): lets a plan show a real diff. */
+  content: z.string().optional(),
 });
 
 export const ObservedDirectory = z.strictObject({

@@ -23,6 +23,11 @@ export interface Change {
   before: Record<string, unknown> | null;
   /** Desired attributes (null for delete). Files carry their full content: apply needs nothing but the plan. */
   after: Record<string, unknown> | null;
+  /**
+   * resourceHash of the desired spec: what apply records in the node's managed list once the change is done.
+   * Absent for deletes (the key is dropped) and for restarts (the recorded hash stays).
+   */
+  desiredHash?: string;
   /** Human explanation: what differs, or which dependency triggered a restart. */
   reason: string;
   /** Ids of changes that must complete first. */
@@ -61,6 +66,8 @@ export interface Plan {
   changes: Change[];
   rollout: RolloutBatches[];
   summary: PlanSummary;
+  /** Things a reader must know that are not changes, e.g. nodes skipped because they were unreachable. Sorted. */
+  warnings?: string[];
   /** sha256 of the canonical JSON of everything above. */
   hash: string;
 }

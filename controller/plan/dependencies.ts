@@ -1,0 +1,78 @@
+/**
+ * Dependency edges between changes. Desired resources say what they wait for (by address); an edge to a
+ * resource that does not change is followed through to what *it* waits for, so ordering survives
+ * unchanged links in the chain. Deletes have no desired edges, so they are ordered by kind and path:
+ * services stop before the files they used go, and a directory goes only after everything inside it.
+ */
+import type { DesiredNode, DesiredResource } from '../resolve/desired.js';
+import { resourceAddress } from '../resolve/desired.js';
+import type { Change } from './plan.js';
+
+const EMPTY: readonly string[] = [];
+
+export class DependencyMapper {
+  private readonly resources = new Map<string, DesiredResource>();
+  private readonly throughUnchanged = new Map<string, readonly string[]>();
+
+  constructor(
+    nodes: readonly DesiredNode[],
+    private readonly changesByAddress: ReadonlyMap<string, Change>,
+  ) {
+    for (const node of nodes) for (const r of node.resources) this.resources.set(resourceAddress(node.name, r.key), r);
+  }
+
+  /** Change ids a resource's dependency list stands for. */
+  changeIdsOf(dependsOn: readonly string[]): string[] {
+    const out: string[] = [];
+    for (const address of dependsOn) out.push(...this.idsFor(address));
+    return out;
+  }
+
+  private idsFor(address: string): readonly string[] {
+    const c = this.changesByAddress.get(address);
+    if (c) return [c.id];
+    const memo = this.throughUnchanged.get(address);
+    if (memo) return memo;
+    const r = this.resources.get(address);
+    if (!r || r.dependsOn.length === 0) return EMPTY;
+    // Marked before recursing, so a cycle in Desired ends here instead of overflowing the stack.
+    this.throughUnchanged.set(address, EMPTY);
+    const ids = [...new Set(this.changeIdsOf(r.dependsOn))];
+    this.throughUnchanged.set(address, ids);
+    return ids;
+  }
+
+  resourceAt(address: string): DesiredResource | undefined {
+    return this.resources.get(address);
+  }
+}
+
+function isUnder(path: unknown, dir: unknown): boolean {
+  return typeof path === 'string' && typeof dir === 'string' && path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+}
+
+function pathOf(c: Change): unknown {
+  return c.before?.path ?? c.key.slice(c.key.indexOf(':') + 1);
+}
+
+/** Edges among one node's deletes (and from a replacing service to the one it replaces). */
+export function orderNodeDeletes(changes: readonly Change[]): void {
+  const deletes = changes.filter((c) => c.action === 'delete');
+  if (deletes.length === 0) return;
+  const stops = deletes.filter((c) => c.kind === 'service' || c.kind === 'command' || c.kind === 'certificate');
+  const stopIds = stops.map((c) => c.id);
+  const serviceStops = stops.filter((c) => c.kind === 'service').map((c) => c.id);
+  for (const c of deletes) {
+    if (c.kind === 'file') c.dependsOn.push(...stopIds);
+    if (c.kind !== 'directory') continue;
+    c.dependsOn.push(...stopIds);
+    const dir = pathOf(c);
+    for (const inner of deletes) {
+      if ((inner.kind === 'file' || inner.kind === 'directory') && inner !== c && isUnder(pathOf(inner), dir)) c.dependsOn.push(inner.id);
+    }
+  }
+  // A swapped module's service (containerd -> crio) stops before its replacement starts.
+  if (serviceStops.length > 0) {
+    for (const c of changes) if (c.kind === 'service' && (c.action === 'create' || c.action === 'update')) c.dependsOn.push(...serviceStops);
+  }
+}

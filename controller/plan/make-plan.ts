@@ -1,0 +1,92 @@
+/**
+ * The planner: Desired x Inventory -> Plan. Pure and deterministic: the same inputs give a byte-identical
+ * plan, whatever order they were built in. `now` (for certificate renewal) is an input, never the clock.
+ */
+import type { Inventory } from '../inventory/inventory.js';
+import type { Desired } from '../resolve/desired.js';
+import { resourceAddress } from '../resolve/desired.js';
+import { canonicalSha256 } from './canonical-hash.js';
+import { DependencyMapper, orderNodeDeletes } from './dependencies.js';
+import { inventoryHash, nodeInventoryHashes } from './inventory-hash.js';
+import { nodeChanges } from './node-changes.js';
+import { PLAN_API_VERSION, type Change, type Plan, type PlanSummary } from './plan.js';
+import { planRollout } from './rollout.js';
+import { diffServiceResources } from './service-resources.js';
+
+export interface PlanOptions {
+  /** ISO time used for expiry decisions; defaults to the inventory's observedAt. */
+  now?: string;
+}
+
+const byId = (a: Change, b: Change): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+function summarise(changes: readonly Change[]): PlanSummary {
+  const summary: PlanSummary = { create: 0, update: 0, delete: 0, restart: 0, run: 0 };
+  for (const c of changes) summary[c.action] += 1;
+  return summary;
+}
+
+function normaliseEdges(c: Change): void {
+  if (c.dependsOn.length === 0) return;
+  c.dependsOn = [...new Set(c.dependsOn)].filter((id) => id !== c.id).sort();
+}
+
+export function makePlan(desired: Desired, inventory: Inventory, options: PlanOptions = {}): Plan {
+  const now = options.now ?? inventory.observedAt;
+  const warnings: string[] = [];
+  const changesByAddress = new Map<string, Change>();
+  const perNode: Change[][] = [];
+  const triggered: [Change, string[]][] = [];
+
+  for (const node of desired.nodes) {
+    const inv = inventory.nodes[node.name];
+    if (inv && !inv.reachable) {
+      warnings.push(`node ${node.name} was unreachable${inv.error ? ` (${inv.error})` : ''}: no changes planned for it`);
+      continue;
+    }
+    const result = nodeChanges(node, inv, now);
+    const list = [...result.byKey.values()];
+    for (const c of list) changesByAddress.set(resourceAddress(node.name, c.key), c);
+    for (const entry of result.triggeredBy) triggered.push(entry);
+    perNode.push(list);
+  }
+  const desiredNames = new Set(desired.nodes.map((n) => n.name));
+  for (const name of Object.keys(inventory.nodes).sort()) {
+    if (!desiredNames.has(name)) warnings.push(`node ${name} is in the inventory but not in Git: what underlay manages there is left alone`);
+  }
+
+  const mapper = new DependencyMapper(desired.nodes, changesByAddress);
+  for (const list of perNode) {
+    for (const c of list) {
+      const r = c.action === 'delete' ? undefined : mapper.resourceAt(resourceAddress(c.node, c.key));
+      if (r) c.dependsOn.push(...mapper.changeIdsOf(r.dependsOn));
+    }
+    orderNodeDeletes(list);
+  }
+  for (const [c, causes] of triggered) c.dependsOn.push(...causes);
+
+  const changes = perNode.flat();
+  changes.push(...diffServiceResources(desired.services, inventory.services));
+  for (const c of changes) normaliseEdges(c);
+  changes.sort(byId);
+
+  const disrupted = new Set(changes.filter((c) => c.disruptive).map((c) => c.node));
+  const body: Omit<Plan, 'hash'> = {
+    apiVersion: PLAN_API_VERSION,
+    kind: 'Plan',
+    revision: desired.revision,
+    inventoryHash: inventoryHash(inventory),
+    nodeInventoryHashes: nodeInventoryHashes(inventory),
+    changes,
+    rollout: planRollout(desired.clusters, disrupted),
+    summary: summarise(changes),
+    warnings: warnings.sort(),
+  };
+  return { ...body, hash: planHash(body) };
+}
+
+/** sha256 of the canonical JSON of a plan without its `hash`; apply checks a plan with it before trusting it. */
+export function planHash(plan: Omit<Plan, 'hash'> | Plan): string {
+  const { hash: _hash, ...body } = plan as Plan;
+  return canonicalSha256(body, 2);
+}

@@ -1,0 +1,126 @@
+/**
+ * The changes of one node: each desired resource diffed against what the probe saw, managed resources no
+ * longer in Git pruned, then restarts and re-runs triggered by what changes.
+ */
+import type { InventoryNode } from '../inventory/inventory.js';
+import type { DesiredNode, DesiredResource } from '../resolve/desired.js';
+import type { Change } from './plan.js';
+import { diffResource, kindOfKey } from './diff-resource.js';
+import { resourceHash } from './resource-hash.js';
+
+export function changeId(node: string, key: string, action: Change['action']): string {
+  return action === 'restart' ? `${node}/${key}#restart` : `${node}/${key}`;
+}
+
+export interface NodeChanges {
+  /** By resource key; at most one change per resource. */
+  byKey: Map<string, Change>;
+  /** Change -> ids of the changes that triggered it (restarts, re-runs), to become dependency edges. */
+  triggeredBy: Map<Change, string[]>;
+}
+
+function diffDesired(node: DesiredNode, inv: InventoryNode | undefined, r: DesiredResource, now: string | undefined): Change | null {
+  const result = diffResource(r.spec.kind, {
+    desired: r.spec,
+    observed: inv?.resources[r.key],
+    managedHash: inv?.managed[r.key]?.hash,
+    desiredHash: resourceHash(r.spec),
+    serviceManager: node.serviceManager,
+    now,
+  });
+  if (!result) return null;
+  return {
+    id: changeId(node.name, r.key, result.action),
+    node: node.name,
+    kind: r.spec.kind,
+    key: r.key,
+    action: result.action,
+    before: result.before,
+    after: result.after,
+    reason: result.reason,
+    dependsOn: [],
+    disruptive: result.disruptive ?? result.action === 'restart',
+    cluster: r.origin.cluster,
+    step: r.origin.step,
+  };
+}
+
+function prunes(node: DesiredNode, inv: InventoryNode, desiredKeys: ReadonlySet<string>, now: string | undefined): Change[] {
+  const out: Change[] = [];
+  for (const key of Object.keys(inv.managed)) {
+    if (desiredKeys.has(key)) continue;
+    const kind = kindOfKey(key);
+    if (!kind) continue;
+    const result = diffResource(kind, {
+      desired: null,
+      observed: inv.resources[key],
+      managedHash: inv.managed[key]?.hash,
+      desiredHash: undefined,
+      serviceManager: node.serviceManager,
+      now,
+    });
+    if (!result) continue;
+    const c: Change = { id: changeId(node.name, key, result.action), node: node.name, kind, key, action: result.action, before: result.before, after: result.after, reason: result.reason, dependsOn: [], disruptive: result.disruptive ?? false };
+    out.push(c);
+  }
+  return out;
+}
+
+function triggersOf(r: DesiredResource): readonly string[] {
+  if (r.spec.kind === 'service') return r.spec.enabled ? r.spec.restartOnChangeOf : [];
+  if (r.spec.kind === 'command') return r.spec.onChangeOf;
+  return [];
+}
+
+/** Adds restarts and re-runs until nothing new is triggered: a re-run may itself restart a service. */
+function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result: NodeChanges): void {
+  const triggerable = node.resources.filter((r) => triggersOf(r).length > 0);
+  let added = true;
+  while (added) {
+    added = false;
+    for (const r of triggerable) {
+      const existing = result.byKey.get(r.key);
+      if (existing && existing.action !== 'restart') continue;
+      const causes = triggersOf(r).filter((k) => result.byKey.has(k));
+      if (causes.length === 0) continue;
+      const causeIds = causes.map((k) => result.byKey.get(k)!.id);
+      if (existing) {
+        // Already restarting because it is down: the restart just waits for the new inputs too.
+        if (!result.triggeredBy.has(existing)) result.triggeredBy.set(existing, causeIds);
+        continue;
+      }
+      const action = r.spec.kind === 'service' ? 'restart' : 'run';
+      const observed = inv?.resources[r.key];
+      const c: Change = {
+        id: changeId(node.name, r.key, action),
+        node: node.name,
+        kind: r.spec.kind,
+        key: r.key,
+        action,
+        before: observed ? { ...observed } : null,
+        after: { name: (r.spec as { name: string }).name },
+        reason: `${causes.join(', ')} changed`,
+        dependsOn: [],
+        disruptive: action === 'restart',
+        cluster: r.origin.cluster,
+        step: r.origin.step,
+      };
+      result.byKey.set(r.key, c);
+      result.triggeredBy.set(c, causeIds);
+      added = true;
+    }
+  }
+}
+
+export function nodeChanges(node: DesiredNode, inv: InventoryNode | undefined, now: string | undefined): NodeChanges {
+  const result: NodeChanges = { byKey: new Map(), triggeredBy: new Map() };
+  const desiredKeys = new Set<string>();
+  for (const r of node.resources) {
+    desiredKeys.add(r.key);
+    const c = diffDesired(node, inv, r, now);
+    if (c) result.byKey.set(r.key, c);
+  }
+  if (inv) for (const c of prunes(node, inv, desiredKeys, now)) result.byKey.set(c.key, c);
+  addTriggered(node, inv, result);
+  return result;
+}

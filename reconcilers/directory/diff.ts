@@ -1,0 +1,35 @@
+/**
+ * Pure diff of a managed directory.
+ */
+import type { ObservedDirectory } from '../../controller/inventory/inventory.js';
+import type { DesiredDirectory } from '../../controller/resolve/desired.js';
+import type { DiffInput, DiffResult } from '../reconciler.js';
+import { attributeChanges, missingReason, normaliseMode, pruneResult } from '../diff-support.js';
+
+function directoryAfter(d: DesiredDirectory): Record<string, unknown> {
+  return { path: d.path, mode: d.mode, owner: d.owner, group: d.group };
+}
+
+function directoryBefore(o: ObservedDirectory): Record<string, unknown> {
+  const before: Record<string, unknown> = { path: o.path };
+  if (o.mode !== undefined) before.mode = normaliseMode(o.mode);
+  if (o.owner !== undefined) before.owner = o.owner;
+  if (o.group !== undefined) before.group = o.group;
+  return before;
+}
+
+export function diffDirectory(input: DiffInput<DesiredDirectory, ObservedDirectory>): DiffResult | null {
+  const { desired, observed, managedHash } = input;
+  if (desired === null) return pruneResult(observed, managedHash, observed?.exists ? directoryBefore(observed) : null);
+  if (!observed || !observed.exists) {
+    return { action: 'create', reason: missingReason(observed), before: null, after: directoryAfter(desired) };
+  }
+  const before = directoryBefore(observed);
+  // Taking over an existing directory keeps its contents: only ownership and mode are changed.
+  if (managedHash === undefined) {
+    return { action: 'update', reason: 'exists, not managed by underlay: ownership and mode will be taken over', before, after: directoryAfter(desired) };
+  }
+  const differences = attributeChanges(observed, desired);
+  if (differences.length === 0) return null;
+  return { action: 'update', reason: differences.join(', '), before, after: directoryAfter(desired) };
+}

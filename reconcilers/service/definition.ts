@@ -1,0 +1,98 @@
+/**
+ * A service's definition as the files the service manager reads, rendered purely from the desired spec.
+ * The planner compares its hash with the one observed on the node; apply writes exactly these files, so
+ * what was planned is what runs.
+ */
+import { quoteArg } from '../../controller/transport/shell-quote.js';
+import { canonicalJson, sha256Hex } from '../../controller/plan/canonical-json.js';
+import type { DesiredService } from '../../controller/resolve/desired.js';
+
+export type ServiceManager = 'runit' | 'systemd';
+
+export interface DefinitionFile {
+  path: string;
+  content: string;
+  mode: string;
+}
+
+export interface ServiceDefinition {
+  files: DefinitionFile[];
+  /** Symbolic links that enable the service (runit's /etc/service entry); empty when disabled or under systemd. */
+  links: { path: string; target: string }[];
+  /** sha256 of the definition files (see definitionHash); what observe reports as `definitionHash`. */
+  hash: string;
+}
+
+/** A clean, predictable PATH: services never inherit the controller's or the login shell's environment. */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * The hash the observer must compute the same way from the files it finds: canonical JSON of
+ * [{path, content, mode}] sorted by path. Enablement is compared separately, so links are not part of it.
+ */
+export function definitionHash(files: readonly DefinitionFile[]): string {
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return sha256Hex(canonicalJson(sorted.map((f) => ({ path: f.path, content: f.content, mode: f.mode }))));
+}
+
+function environmentOf(spec: DesiredService): [string, string][] {
+  const env: Record<string, string> = { PATH: DEFAULT_PATH, ...spec.environment };
+  return Object.keys(env)
+    .sort()
+    .map((k) => [k, env[k] ?? '']);
+}
+
+function renderRunit(spec: DesiredService): ServiceDefinition {
+  const dir = `/etc/sv/${spec.name}`;
+  const words = [
+    'exec chpst -u',
+    quoteArg(spec.user),
+    'env -i',
+    ...environmentOf(spec).map(([k, v]) => quoteArg(`${k}=${v}`)),
+    quoteArg(spec.command),
+    ...spec.args.map(quoteArg),
+  ];
+  const files: DefinitionFile[] = [{ path: `${dir}/run`, content: `#!/bin/sh\nexec 2>&1\n${words.join(' ')}\n`, mode: '0755' }];
+  // runit restarts whatever exits; a finish script that marks the service down is how it learns not to.
+  if (spec.restart === 'never') {
+    files.push({ path: `${dir}/finish`, content: `#!/bin/sh\nexec sv down ${quoteArg(dir)}\n`, mode: '0755' });
+  } else if (spec.restart === 'on-failure') {
+    files.push({ path: `${dir}/finish`, content: `#!/bin/sh\n[ "$1" = 0 ] && exec sv down ${quoteArg(dir)}\nexit 0\n`, mode: '0755' });
+  }
+  const links = spec.enabled ? [{ path: `/etc/service/${spec.name}`, target: dir }] : [];
+  return { files, links, hash: definitionHash(files) };
+}
+
+/** systemd's own quoting: inside double quotes, backslash and quote are escaped, `%` starts a specifier. */
+function systemdQuote(value: string, expandsVariables: boolean): string {
+  let out = value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('%', '%%').replaceAll('\n', '\\n');
+  // ExecStart= expands $VAR; Environment= does not, so doubling there would change the value.
+  if (expandsVariables) out = out.replaceAll('$', () => '$$');
+  return `"${out}"`;
+}
+
+const SYSTEMD_RESTART = { always: 'always', 'on-failure': 'on-failure', never: 'no' } as const;
+
+function renderSystemd(spec: DesiredService): ServiceDefinition {
+  const lines = [
+    '[Unit]',
+    `Description=${spec.name} (managed by underlay)`,
+    '',
+    '[Service]',
+    'Type=simple',
+    `User=${spec.user}`,
+    ...environmentOf(spec).map(([k, v]) => `Environment=${systemdQuote(`${k}=${v}`, false)}`),
+    `ExecStart=${[spec.command, ...spec.args].map((a) => systemdQuote(a, true)).join(' ')}`,
+    `Restart=${SYSTEMD_RESTART[spec.restart]}`,
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ];
+  const files = [{ path: `/etc/systemd/system/${spec.name}.service`, content: lines.join('\n'), mode: '0644' }];
+  return { files, links: [], hash: definitionHash(files) };
+}
+
+export function renderServiceDefinition(spec: DesiredService, manager: ServiceManager): ServiceDefinition {
+  return manager === 'runit' ? renderRunit(spec) : renderSystemd(spec);
+}

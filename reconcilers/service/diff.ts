@@ -1,0 +1,56 @@
+/**
+ * Pure diff of a supervised service: its definition (run script or unit), whether it is enabled, and
+ * whether it runs. Restarts caused by other resources changing are the planner's business, not this one's.
+ */
+import type { ObservedService } from '../../controller/inventory/inventory.js';
+import type { DesiredService } from '../../controller/resolve/desired.js';
+import { shortHash } from '../../controller/plan/canonical-json.js';
+import type { DiffInput, DiffResult } from '../reconciler.js';
+import { missingReason, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
+import { renderServiceDefinition, type ServiceManager } from './definition.js';
+
+export function serviceAfter(d: DesiredService, manager: ServiceManager): Record<string, unknown> {
+  const definition = renderServiceDefinition(d, manager);
+  return {
+    name: d.name,
+    serviceManager: manager,
+    enabled: d.enabled,
+    definitionHash: definition.hash,
+    files: definition.files,
+    links: definition.links,
+  };
+}
+
+function serviceBefore(o: ObservedService): Record<string, unknown> {
+  const before: Record<string, unknown> = { name: o.name, running: o.running, enabled: o.enabled };
+  if (o.definitionHash !== undefined) before.definitionHash = o.definitionHash;
+  return before;
+}
+
+export function diffService(input: DiffInput<DesiredService, ObservedService>): DiffResult | null {
+  const { desired, observed, managedHash, serviceManager } = input;
+  if (desired === null) {
+    const pruned = pruneResult(observed, managedHash, observed?.exists ? serviceBefore(observed) : null);
+    return pruned && { ...pruned, disruptive: observed?.running === true };
+  }
+  const after = serviceAfter(desired, serviceManager);
+  if (!observed || !observed.exists) {
+    return { action: 'create', reason: missingReason(observed), before: null, after, disruptive: false };
+  }
+  const before = serviceBefore(observed);
+  if (managedHash === undefined) {
+    return { action: 'update', reason: UNMANAGED_TAKEOVER, before, after, disruptive: true };
+  }
+  const differences: string[] = [];
+  if (observed.definitionHash !== after.definitionHash) {
+    differences.push(`definition changed (sha256 ${shortHash(observed.definitionHash)} -> ${shortHash(after.definitionHash as string)})`);
+  }
+  if (observed.enabled !== desired.enabled) differences.push(desired.enabled ? 'disabled -> enabled' : 'enabled -> disabled');
+  const shouldRun = desired.enabled;
+  if (differences.length > 0) {
+    if (shouldRun && !observed.running) differences.push('not running');
+    return { action: 'update', reason: differences.join(', '), before, after, disruptive: observed.running };
+  }
+  if (shouldRun && !observed.running) return { action: 'restart', reason: 'not running', before, after, disruptive: true };
+  return null;
+}
