@@ -1,0 +1,106 @@
+import test from 'ava';
+import { makePlan, planHash } from './make-plan.js';
+import { planGraph } from './plan-graph.js';
+import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { renderServiceDefinition } from '../../reconcilers/service/definition.js';
+import { appliedNode, desired, directory, file, inventory, node, resource, service, command } from '../../test/support/build-desired.js';
+import { emptyInventory } from '../inventory/inventory.js';
+
+const runitHash = (s: Parameters<typeof renderServiceDefinition>[0]) => renderServiceDefinition(s, 'runit').hash;
+
+function site(confContent = 'a=1\n') {
+  const dir = resource(directory('/etc/app'));
+  const conf = resource(file('/etc/app/app.conf', confContent), ['n1/directory:/etc/app']);
+  const other = resource(file('/etc/app/other.conf', 'x\n'), ['n1/directory:/etc/app']);
+  const svc = resource(service('app', { restartOnChangeOf: ['file:/etc/app/app.conf'] }), ['n1/file:/etc/app/app.conf']);
+  return [dir, conf, other, svc];
+}
+
+test('first apply creates everything in dependency order', (t) => {
+  const plan = makePlan(desired([node('n1', site())]), emptyInventory());
+  t.deepEqual(plan.summary, { create: 4, update: 0, delete: 0, restart: 0, run: 0 });
+  const byId = Object.fromEntries(plan.changes.map((c) => [c.id, c]));
+  t.deepEqual(byId['n1/service:app']?.dependsOn, ['n1/file:/etc/app/app.conf']);
+  t.deepEqual(byId['n1/file:/etc/app/app.conf']?.dependsOn, ['n1/directory:/etc/app']);
+  const graph = planGraph(plan.changes);
+  t.true(graph.ok);
+  if (graph.ok) t.true(graph.order.indexOf('n1/directory:/etc/app') < graph.order.indexOf('n1/service:app'));
+  t.deepEqual(plan.rollout, [], 'creating a service disturbs nothing running');
+});
+
+test('applied state plans nothing', (t) => {
+  const resources = site();
+  const plan = makePlan(desired([node('n1', resources)]), inventory({ n1: appliedNode(resources, runitHash) }));
+  t.deepEqual(plan.changes, []);
+});
+
+test('a changed file restarts the service that reads it; an unrelated one does not', (t) => {
+  const applied = inventory({ n1: appliedNode(site(), runitHash) });
+  const plan = makePlan(desired([node('n1', site('a=2\n'))]), applied);
+  t.deepEqual(plan.changes.map((c) => [c.id, c.action]), [['n1/file:/etc/app/app.conf', 'update'], ['n1/service:app#restart', 'restart']]);
+  const restart = plan.changes[1]!;
+  t.is(restart.reason, 'file:/etc/app/app.conf changed');
+  t.deepEqual(restart.dependsOn, ['n1/file:/etc/app/app.conf']);
+  t.deepEqual(plan.rollout, [{ cluster: 'main', batches: [['n1']], failureBudget: 0 }]);
+
+  const resources = site();
+  const other = resources.map((r) => (r.key === 'file:/etc/app/other.conf' ? resource(file('/etc/app/other.conf', 'y\n'), r.dependsOn) : r));
+  const quiet = makePlan(desired([node('n1', other)]), applied);
+  t.deepEqual(quiet.changes.map((c) => c.action), ['update']);
+});
+
+test('edges pass through unchanged resources', (t) => {
+  const a = resource(file('/etc/a', 'a'));
+  const b = resource(file('/etc/b', 'b'), ['n1/file:/etc/a']);
+  const c = resource(command('use-b'), ['n1/file:/etc/b']);
+  const inv = inventory({ n1: appliedNode([b], runitHash) });
+  const plan = makePlan(desired([node('n1', [a, b, c])]), inv);
+  t.deepEqual(plan.changes.find((x) => x.key === 'command:use-b')?.dependsOn, ['n1/file:/etc/a']);
+});
+
+test('prunes only what underlay manages, services before files before directories', (t) => {
+  const old = [resource(directory('/opt/old')), resource(file('/opt/old/x.conf', 'x')), resource(service('old'))];
+  const n = appliedNode(old, runitHash);
+  n.resources['file:/etc/hand-made'] = { kind: 'file', path: '/etc/hand-made', exists: true, sha256: 'a'.repeat(64) };
+  const plan = makePlan(desired([node('n1', [])]), inventory({ n1: n }));
+  t.deepEqual(plan.changes.map((c) => [c.id, c.action, c.dependsOn]), [
+    ['n1/directory:/opt/old', 'delete', ['n1/file:/opt/old/x.conf', 'n1/service:old']],
+    ['n1/file:/opt/old/x.conf', 'delete', ['n1/service:old']],
+    ['n1/service:old', 'delete', []],
+  ]);
+});
+
+test('unreachable nodes get no changes and a warning', (t) => {
+  const inv = inventory({ n1: { reachable: false, error: 'connection refused', facts: {}, managed: {}, resources: {} } });
+  const plan = makePlan(desired([node('n1', site()), node('n2', [resource(file('/etc/x', 'x'))])]), inv);
+  t.deepEqual(plan.changes.map((c) => c.node), ['n2']);
+  t.deepEqual(plan.warnings, ['node n1 was unreachable (connection refused): no changes planned for it']);
+});
+
+test('rollout batches chunk the disrupted nodes by batchSize', (t) => {
+  const names = ['n5', 'n1', 'n3', 'n2', 'n4'];
+  const nodes = names.map((n) => node(n, [resource(service('app'))]));
+  const inv = inventory(Object.fromEntries(names.map((n) => [n, { ...appliedNode([resource(service('app'))], runitHash), resources: { 'service:app': { kind: 'service' as const, name: 'app', exists: true, definitionHash: 'f'.repeat(64), running: true, enabled: true } } }])));
+  const plan = makePlan(desired(nodes, 2), inv);
+  t.deepEqual(plan.rollout[0]?.batches, [['n1', 'n2'], ['n3', 'n4'], ['n5']]);
+});
+
+test('hash is the sha256 of the canonical JSON without hash, and ignores observedAt', (t) => {
+  const d = desired([node('n1', site())]);
+  const inv = inventory({ n1: appliedNode(site(), runitHash) });
+  const plan = makePlan(d, inventory({ n1: appliedNode(site('changed'), runitHash) }));
+  const { hash, ...body } = plan;
+  t.is(hash, sha256Hex(canonicalJson(body)));
+  t.is(planHash(plan), hash);
+  t.is(makePlan(d, inv).hash, makePlan(d, { ...inv, observedAt: '2030-01-01T00:00:00Z' }).hash);
+  const { observedAt: _o, ...rest } = inv;
+  t.is(makePlan(d, inv).inventoryHash, sha256Hex(canonicalJson(rest)));
+  t.is(makePlan(d, inv).nodeInventoryHashes.n1, sha256Hex(canonicalJson(inv.nodes.n1)));
+});
+
+test('plan graph reports cycles and dangling edges', (t) => {
+  const c = (id: string, dependsOn: string[]) => ({ id, node: 'n', kind: 'file' as const, key: id, action: 'create' as const, before: null, after: null, reason: '', dependsOn, disruptive: false });
+  t.deepEqual(planGraph([c('a', ['b']), c('b', ['c']), c('c', ['a'])]), { ok: false, problems: [{ code: 'DependencyCycle', cycle: ['a', 'b', 'c', 'a'] }] });
+  t.deepEqual(planGraph([c('a', ['z'])]), { ok: false, problems: [{ code: 'DanglingDependency', change: 'a', missing: 'z' }] });
+  t.deepEqual(planGraph([c('b', ['a']), c('a', [])]), { ok: true, order: ['a', 'b'] });
+});
