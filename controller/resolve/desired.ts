@@ -116,7 +116,12 @@ export interface DesiredIpAllocation {
 
 export interface DesiredDnsRecord {
   kind: 'dns';
+  /** The DNSZone document's name (as in the key and target). */
   zone: string;
+  /** The zone's DNS name with trailing dot, and where to send the update: apply needs nothing but the plan. */
+  apex?: string;
+  server?: { address: string; port: number };
+  tsigKeySecret?: string;
   /** Fully qualified owner name, with trailing dot. */
   name: string;
   type: 'A' | 'AAAA';

@@ -1,0 +1,102 @@
+/**
+ * The order resources must be applied in, as `node/key` addresses: what a plan walks. Derived only from
+ * the structure of the site (paths, steps, output references), never from timing.
+ */
+import { resourceAddress, type NodeResourceSpec } from './desired.js';
+import type { RenderedResource } from './render-module.js';
+
+export interface PlacedResource extends RenderedResource {
+  node: string;
+  /** The cluster step that rendered it: `<cluster>/<step>`. */
+  unit: string;
+}
+
+/** What a step's resources wait for, beyond its own files and directories. */
+export interface UnitLinks {
+  /** Units whose outputs it reads on the same node. */
+  sameNode: string[];
+  /** Units whose outputs it reads from other nodes, with those nodes. */
+  crossNode: { unit: string; nodes: string[] }[];
+}
+
+export const unitId = (cluster: string, step: string): string => `${cluster}/${step}`;
+
+function pathsOf(spec: NodeResourceSpec): string[] {
+  switch (spec.kind) {
+    case 'file':
+    case 'directory':
+      return [spec.path];
+    case 'certificate':
+      return [spec.keyPath, spec.certPath];
+    default:
+      return [];
+  }
+}
+
+/** Services and commands act on the step's content, so they come after it. */
+const isContent = (spec: NodeResourceSpec): boolean => spec.kind === 'file' || spec.kind === 'directory' || spec.kind === 'certificate';
+
+type Index = Map<string, Map<string, PlacedResource[]>>;
+
+function indexByNodeAndUnit(byNode: ReadonlyMap<string, readonly PlacedResource[]>): Index {
+  const index: Index = new Map();
+  for (const [node, resources] of byNode) {
+    const units = new Map<string, PlacedResource[]>();
+    for (const r of resources) {
+      let list = units.get(r.unit);
+      if (!list) units.set(r.unit, (list = []));
+      list.push(r);
+    }
+    index.set(node, units);
+  }
+  return index;
+}
+
+/** A step other nodes wait for is "up" when its services are; without services, when all of it is applied. */
+function readinessKeys(resources: readonly PlacedResource[]): string[] {
+  const services = resources.filter((r) => r.spec.kind === 'service');
+  return (services.length > 0 ? services : resources).map((r) => r.key);
+}
+
+function sameNodeEdges(r: PlacedResource, resources: readonly PlacedResource[], directories: readonly PlacedResource[], units: Map<string, PlacedResource[]>, links: UnitLinks | undefined): Set<string> {
+  const deps = new Set<string>();
+  for (const path of pathsOf(r.spec)) {
+    for (const d of directories) if (path.startsWith(`${(d.spec as { path: string }).path.replace(/\/$/, '')}/`)) deps.add(d.key);
+  }
+  if (!isContent(r.spec)) {
+    for (const o of units.get(r.unit) ?? []) if (isContent(o.spec)) deps.add(o.key);
+  }
+  for (const unit of links?.sameNode ?? []) for (const o of units.get(unit) ?? []) deps.add(o.key);
+  const refs = r.spec.kind === 'service' ? r.spec.restartOnChangeOf : r.spec.kind === 'command' ? r.spec.onChangeOf : [];
+  const present = new Set(resources.map((o) => o.key));
+  for (const ref of refs) if (present.has(ref)) deps.add(ref);
+  deps.delete(r.key);
+  return deps;
+}
+
+/** dependsOn for every resource, sorted; keyed by the resource object. */
+export function computeDependencies(byNode: ReadonlyMap<string, readonly PlacedResource[]>, links: ReadonlyMap<string, UnitLinks>): Map<PlacedResource, string[]> {
+  const index = indexByNodeAndUnit(byNode);
+  const readiness = new Map<string, string[]>();
+  const readinessOf = (node: string, unit: string): string[] => {
+    const id = `${node}\u0000${unit}`;
+    let keys = readiness.get(id);
+    if (!keys) readiness.set(id, (keys = readinessKeys(index.get(node)?.get(unit) ?? []).map((k) => resourceAddress(node, k))));
+    return keys;
+  };
+  const out = new Map<PlacedResource, string[]>();
+  for (const [node, resources] of byNode) {
+    const units = index.get(node)!;
+    const directories = resources.filter((r) => r.spec.kind === 'directory');
+    for (const r of resources) {
+      const unitLinks = links.get(r.unit);
+      const deps = [...sameNodeEdges(r, resources, directories, units, unitLinks)].map((k) => resourceAddress(node, k));
+      for (const cross of unitLinks?.crossNode ?? []) {
+        for (const other of cross.nodes) deps.push(...readinessOf(other, cross.unit));
+      }
+      const self = resourceAddress(node, r.key);
+      out.set(r, [...new Set(deps)].filter((d) => d !== self).sort());
+    }
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+/**
+ * Collects resolve diagnostics. The same template evaluated on 10,000 nodes fails 10,000 times for one
+ * reason: the user needs one diagnostic naming a node and the count, not a wall of copies.
+ */
+import type { Diagnostic, SourceLocation } from '../spec/diagnostic.js';
+
+interface Entry {
+  diagnostic: Diagnostic;
+  nodes: string[];
+}
+
+export class DiagnosticSink {
+  readonly #entries = new Map<string, Entry>();
+
+  /** `message` must not name the node: it is appended, and identical messages on other nodes are merged. */
+  error(code: string, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
+    const key = [code, message, location?.file, location?.line, location?.column, field].join('\u0000');
+    let entry = this.#entries.get(key);
+    if (!entry) {
+      const diagnostic: Diagnostic = { severity: 'error', code, message };
+      if (location) diagnostic.location = location;
+      if (field) diagnostic.field = field;
+      entry = { diagnostic, nodes: [] };
+      this.#entries.set(key, entry);
+    }
+    if (node !== undefined) entry.nodes.push(node);
+  }
+
+  get hasErrors(): boolean {
+    return this.#entries.size > 0;
+  }
+
+  diagnostics(): Diagnostic[] {
+    return [...this.#entries.values()].map(({ diagnostic, nodes }) => {
+      if (nodes.length === 0) return diagnostic;
+      const sorted = [...new Set(nodes)].sort();
+      const others = sorted.length > 1 ? ` (and ${sorted.length - 1} other node${sorted.length > 2 ? 's' : ''})` : '';
+      return { ...diagnostic, message: `${diagnostic.message} [node ${sorted[0]}${others}]` };
+    });
+  }
+}

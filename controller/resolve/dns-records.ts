@@ -1,0 +1,49 @@
+/** `<node>.<zone>.` A/AAAA records for every node of a cluster that asks for them (`cluster.dns`). */
+import { fieldPath } from '../spec/diagnostic.js';
+import type { Spec } from '../spec/spec.js';
+import type { DesiredServiceResource } from './desired.js';
+import type { DiagnosticSink } from './diagnostic-sink.js';
+import { canonicalAddress, familyOf } from './ip-allocation.js';
+
+export const absoluteName = (name: string): string => (name.endsWith('.') ? name : `${name}.`);
+
+/** `members`: cluster name -> its nodes, sorted. Nodes addressed by host name get no record. */
+export function clusterDnsRecords(spec: Spec, members: ReadonlyMap<string, readonly string[]>, sink: DiagnosticSink): DesiredServiceResource[] {
+  const out: DesiredServiceResource[] = [];
+  for (const clusterName of [...members.keys()].sort()) {
+    const cluster = spec.clusters[clusterName]!;
+    const dns = cluster.doc.spec.dns;
+    if (!dns || !dns.nodeRecords) continue;
+    const zone = spec.zones[dns.zone];
+    const path = ['spec', 'dns', 'zone'];
+    if (!zone) {
+      sink.error('DanglingReference', `no DNSZone "${dns.zone}"`, cluster.locate(path), fieldPath(path));
+      continue;
+    }
+    const apex = absoluteName(zone.doc.spec.zone);
+    for (const node of members.get(clusterName)!) {
+      const address = spec.nodes[node]!.doc.spec.address;
+      const family = familyOf(address);
+      if (!family) continue;
+      const type = address.includes(':') ? 'AAAA' : 'A';
+      const name = `${node}.${apex}`;
+      out.push({
+        key: `dns:${dns.zone}/${name}/${type}`,
+        target: `zone:${dns.zone}`,
+        spec: {
+          kind: 'dns',
+          zone: dns.zone,
+          name,
+          type,
+          value: canonicalAddress(address),
+          ttl: zone.doc.spec.ttl,
+          apex,
+          server: { address: zone.doc.spec.server.address, port: zone.doc.spec.server.port },
+          tsigKeySecret: zone.doc.spec.tsigKeySecret,
+        },
+        origin: { cluster: clusterName, step: 'dns', module: '', location: cluster.locate(['spec', 'dns']) },
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,137 @@
+/**
+ * Where a step input's value comes from (see InputSource in the schema): literals, params, this node's
+ * facts, other nodes' facts (cluster linking) and other steps' outputs. References are structured YAML, not
+ * an expression language, so load can check them and plan can order by them (ADR 0002).
+ */
+import type { z } from 'zod';
+import { InputSource, type InputType, type NodeSelector } from '../spec/schema.js';
+import { selectNodes } from './node-selector.js';
+
+type InputTypeName = z.infer<typeof InputType>;
+
+/** A node as resolve sees it: identity, placement and facts (declared ones over observed ones). */
+export interface NodeView {
+  name: string;
+  address: string;
+  roles: string[];
+  labels: Record<string, string>;
+  facts: Record<string, unknown>;
+}
+
+export interface InputContext {
+  /** Site params overlaid with the cluster's. */
+  params: Record<string, unknown>;
+  /** The cluster's nodes, sorted by name. */
+  clusterNodes: readonly NodeView[];
+  /** step -> node -> output values, for steps already evaluated. */
+  outputs: ReadonlyMap<string, ReadonlyMap<string, Readonly<Record<string, string>>>>;
+  /** step -> names of the outputs its module declares; absent when the step does not exist. */
+  declaredOutputs: ReadonlyMap<string, readonly string[]>;
+}
+
+export type Resolved = { ok: true; value: unknown } | { ok: false; code: string; message: string };
+
+/** A `with` value as a reference, or null when it is a literal. */
+export function asInputSource(value: unknown): InputSource | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const parsed = InputSource.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
+/** References whose value differs from node to node; the others are resolved once per step. */
+export function isNodeDependent(source: InputSource): boolean {
+  return ('fact' in source && !('nodes' in source)) || ('output' in source && source.nodes === undefined);
+}
+
+export function factOf(node: NodeView, name: string): unknown {
+  if (name === 'name') return node.name;
+  if (name === 'address') return node.address;
+  if (name === 'roles') return node.roles;
+  if (name.startsWith('labels.')) return node.labels[name.slice('labels.'.length)];
+  return Object.hasOwn(node.facts, name) ? node.facts[name] : undefined;
+}
+
+/** `node` is null for this node: per-node messages leave the name out so the sink can merge them. */
+function missingFact(node: string | null, name: string): Resolved {
+  return {
+    ok: false,
+    code: 'UnknownFact',
+    message: `${node === null ? 'this node' : `node "${node}"`} has no fact "${name}" (neither built in, declared in spec.facts, nor observed)`,
+  };
+}
+
+function splitOutput(ref: string): [string, string] {
+  const dot = ref.indexOf('.');
+  return [ref.slice(0, dot), ref.slice(dot + 1)];
+}
+
+function checkOutputRef(step: string, output: string, ctx: InputContext): Resolved | null {
+  const declared = ctx.declaredOutputs.get(step);
+  if (!declared) return { ok: false, code: 'DanglingReference', message: `no step "${step}" in this cluster` };
+  if (!declared.includes(output)) {
+    return { ok: false, code: 'DanglingReference', message: `step "${step}" has no output "${output}"` };
+  }
+  return null;
+}
+
+function outputList(step: string, output: string, selector: NodeSelector, ctx: InputContext): Resolved {
+  const perNode = ctx.outputs.get(step);
+  const values: string[] = [];
+  for (const node of selectNodes(ctx.clusterNodes, selector)) {
+    const outs = perNode?.get(node.name);
+    if (outs && Object.hasOwn(outs, output)) values.push(outs[output]!);
+  }
+  return { ok: true, value: values };
+}
+
+function factList(fact: string, selector: NodeSelector, ctx: InputContext): Resolved {
+  const values: unknown[] = [];
+  for (const node of selectNodes(ctx.clusterNodes, selector)) {
+    const value = factOf(node, fact);
+    if (value === undefined) return missingFact(node.name, fact);
+    values.push(value);
+  }
+  return { ok: true, value: values };
+}
+
+/** Resolves a reference; `node` is required for node-dependent ones. */
+export function resolveSource(source: InputSource, ctx: InputContext, node: NodeView | null): Resolved {
+  if ('value' in source) return { ok: true, value: source.value };
+  if ('param' in source) {
+    if (!Object.hasOwn(ctx.params, source.param)) {
+      return { ok: false, code: 'UnknownParam', message: `no param "${source.param}" in the Site or the Cluster` };
+    }
+    return { ok: true, value: ctx.params[source.param] };
+  }
+  if ('fact' in source) {
+    if ('nodes' in source) return factList(source.fact, source.nodes, ctx);
+    const value = node ? factOf(node, source.fact) : undefined;
+    return value === undefined ? missingFact(null, source.fact) : { ok: true, value };
+  }
+  const [step, output] = splitOutput(source.output);
+  const bad = checkOutputRef(step, output, ctx);
+  if (bad) return bad;
+  if (source.nodes) return outputList(step, output, source.nodes, ctx);
+  const outs = node ? ctx.outputs.get(step)?.get(node.name) : undefined;
+  if (!outs || !Object.hasOwn(outs, output)) {
+    return {
+      ok: false,
+      code: 'OutputNotOnNode',
+      message: `step "${step}" does not run on this node, so its output "${output}" is not available there; narrow this step to the nodes running "${step}" or read it with {output, nodes}`,
+    };
+  }
+  return { ok: true, value: outs[output] };
+}
+
+export function typeOfValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'object') return 'map';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+export function matchesInputType(type: InputTypeName, value: unknown): boolean {
+  const actual = typeOfValue(value);
+  return actual === type || (type === 'number' && actual === 'integer');
+}

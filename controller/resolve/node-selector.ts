@@ -1,0 +1,24 @@
+/** Node selection, shared by clusters, steps and cluster-linking input references. */
+import type { NodeSelector } from '../spec/schema.js';
+
+export interface SelectableNode {
+  name: string;
+  roles: readonly string[];
+  labels: Readonly<Record<string, string>>;
+}
+
+/** Every condition must hold; an absent or empty selector selects every node. */
+export function matchesSelector(node: SelectableNode, selector: NodeSelector | undefined): boolean {
+  if (!selector) return true;
+  if (selector.names && !selector.names.includes(node.name)) return false;
+  if (selector.roles && !selector.roles.every((r) => node.roles.includes(r))) return false;
+  if (selector.matchLabels) {
+    for (const [k, v] of Object.entries(selector.matchLabels)) if (node.labels[k] !== v) return false;
+  }
+  return true;
+}
+
+/** The matching nodes, in the order given (callers pass them sorted by name). */
+export function selectNodes<N extends SelectableNode>(nodes: readonly N[], selector: NodeSelector | undefined): N[] {
+  return nodes.filter((n) => matchesSelector(n, selector));
+}

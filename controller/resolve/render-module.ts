@@ -1,0 +1,232 @@
+/**
+ * One module evaluated for one node of one step: its outputs and its resources, every template rendered.
+ * Errors go to the sink with the location of the template (file and line of the field, or of the line
+ * inside a template file), never thrown.
+ */
+import { createHash } from 'node:crypto';
+import { fieldPath } from '../spec/diagnostic.js';
+import type { SourceLocation } from '../spec/diagnostic.js';
+import type { ModuleDoc, ModuleResource } from '../spec/schema.js';
+import type { Located } from '../spec/spec.js';
+import type { NodeResourceSpec, ResourceOrigin } from './desired.js';
+import type { DiagnosticSink } from './diagnostic-sink.js';
+import { hasControlBreak, shellScriptIndex, unsafeShellValues } from './shell-safety.js';
+import { TemplateEngine, type TemplateScope } from './template-engine.js';
+
+export interface RenderedResource {
+  key: string;
+  spec: NodeResourceSpec;
+  origin: ResourceOrigin;
+}
+
+export interface ModuleRenderContext {
+  engine: TemplateEngine;
+  sink: DiagnosticSink;
+  module: Located<ModuleDoc>;
+  /** Template files by repository path (Spec.templates). */
+  templateFiles: Readonly<Record<string, string>>;
+  cluster: string;
+  step: string;
+  scope: TemplateScope;
+  /** Location of each entry of the module's `resources`, looked up once per module rather than per node. */
+  resourceLocations: readonly SourceLocation[];
+}
+
+type Path = (string | number)[];
+
+interface RenderedText {
+  text: string;
+  interpolated: string[];
+}
+
+/** `a/b/../c` -> `a/c`: template file names are relative to the module document. */
+export function joinRepositoryPath(documentFile: string, relative: string): string {
+  const parts = documentFile.split('/').slice(0, -1);
+  for (const seg of relative.split('/')) {
+    if (seg === '..') parts.pop();
+    else if (seg !== '.' && seg !== '') parts.push(seg);
+  }
+  return parts.join('/');
+}
+
+export const normaliseMode = (mode: string): string => mode.padStart(4, '0');
+
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+function renderAt(ctx: ModuleRenderContext, text: string, path: Path): RenderedText | null {
+  const out = ctx.engine.render(text, ctx.scope);
+  if (out.ok) return out;
+  ctx.sink.error('TemplateError', `template error: ${out.message}`, ctx.module.locate(path), fieldPath(path), ctx.scope.node.name);
+  return null;
+}
+
+function renderTemplateFile(ctx: ModuleRenderContext, name: string, path: Path): RenderedText | null {
+  const file = joinRepositoryPath(ctx.module.location.file, name);
+  const text = ctx.templateFiles[file];
+  if (text === undefined) {
+    ctx.sink.error('MissingTemplate', `template file "${file}" is not in the revision`, ctx.module.locate(path), fieldPath(path));
+    return null;
+  }
+  const out = ctx.engine.render(text, ctx.scope);
+  if (out.ok) return out;
+  const location: SourceLocation = { file, line: out.line ?? 1, column: out.column ?? 1 };
+  ctx.sink.error('TemplateError', `template error: ${out.message}`, location, fieldPath(path), ctx.scope.node.name);
+  return null;
+}
+
+/** Renders a list of templates; null if any failed (each failure is reported). */
+function renderList(ctx: ModuleRenderContext, texts: readonly string[], path: Path): RenderedText[] | null {
+  const out = texts.map((t, i) => renderAt(ctx, t, [...path, i]));
+  return out.every((r) => r !== null) ? (out as RenderedText[]) : null;
+}
+
+function inputNamed(scope: TemplateScope, value: string): string | undefined {
+  for (const [name, v] of Object.entries(scope.inputs)) {
+    if (typeof v === 'string' ? v === value : Array.isArray(v) ? v.some((x) => String(x) === value) : String(v) === value) {
+      return name;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `argv` is the program and its arguments, rendered; `offset` is how many leading elements are not
+ * templates of `path` (a service's fixed `command`).
+ */
+function checkArgv(ctx: ModuleRenderContext, argv: RenderedText[], path: Path, offset: number): void {
+  const texts = argv.map((a) => a.text);
+  texts.forEach((t, i) => {
+    if (i >= offset && hasControlBreak(t)) {
+      const p = [...path, i - offset];
+      ctx.sink.error('UnsafeShellValue', `argument ${i - offset} contains a line break or NUL, which argv cannot carry safely`, ctx.module.locate(p), fieldPath(p), ctx.scope.node.name);
+    }
+  });
+  const script = shellScriptIndex(texts);
+  if (script < offset) return;
+  const p = [...path, script - offset];
+  for (const value of unsafeShellValues(argv[script]!.interpolated)) {
+    const input = inputNamed(ctx.scope, value);
+    const what = input ? `input "${input}" (${JSON.stringify(value)})` : `the value ${JSON.stringify(value)}`;
+    const ref = input ? `inputs.${input}` : 'value';
+    ctx.sink.error(
+      'UnsafeShellValue',
+      `this shell script interpolates ${what}, which needs shell quoting; never splice values into shell source: pass it as a separate argv element, e.g. sh -c 'script "$1"' _ "{{ ${ref} }}"`,
+      ctx.module.locate(p),
+      fieldPath(p),
+      ctx.scope.node.name,
+    );
+  }
+}
+
+function checkEnvironment(ctx: ModuleRenderContext, env: Record<string, string>, path: Path): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!hasControlBreak(value)) continue;
+    const p = [...path, name];
+    ctx.sink.error('UnsafeShellValue', `environment value contains a line break or NUL, which cannot be passed safely`, ctx.module.locate(p), fieldPath(p), ctx.scope.node.name);
+  }
+}
+
+function renderResource(ctx: ModuleRenderContext, entry: ModuleResource, index: number): RenderedResource | null {
+  const base: Path = ['spec', 'resources', index];
+  const origin: ResourceOrigin = { cluster: ctx.cluster, step: ctx.step, module: ctx.module.doc.metadata.name, location: ctx.resourceLocations[index] ?? ctx.module.locate(base) };
+  if ('file' in entry) {
+    const f = entry.file;
+    const rendered =
+      f.template !== undefined ? renderTemplateFile(ctx, f.template, [...base, 'file', 'template']) : renderAt(ctx, f.content ?? '', [...base, 'file', 'content']);
+    if (!rendered) return null;
+    const spec = { kind: 'file', path: f.path, content: rendered.text, sha256: sha256(rendered.text), mode: normaliseMode(f.mode), owner: f.owner, group: f.group } as const;
+    return { key: `file:${f.path}`, spec, origin };
+  }
+  if ('directory' in entry) {
+    const d = entry.directory;
+    return { key: `directory:${d.path}`, spec: { kind: 'directory', path: d.path, mode: normaliseMode(d.mode), owner: d.owner, group: d.group }, origin };
+  }
+  if ('service' in entry) return renderService(ctx, entry.service, [...base, 'service'], origin);
+  if ('command' in entry) return renderCommand(ctx, entry.command, [...base, 'command'], origin);
+  return renderCertificate(ctx, entry.certificate, [...base, 'certificate'], origin);
+}
+
+type ServiceDoc = Extract<ModuleResource, { service: unknown }>['service'];
+type CommandDoc = Extract<ModuleResource, { command: unknown }>['command'];
+type CertificateDoc = Extract<ModuleResource, { certificate: unknown }>['certificate'];
+
+function renderService(ctx: ModuleRenderContext, s: ServiceDoc, path: Path, origin: ResourceOrigin): RenderedResource | null {
+  const args = renderList(ctx, s.args, [...path, 'args']);
+  const environment: Record<string, string> = {};
+  let ok = args !== null;
+  for (const name of Object.keys(s.environment).sort()) {
+    const r = renderAt(ctx, s.environment[name]!, [...path, 'environment', name]);
+    if (r) environment[name] = r.text;
+    else ok = false;
+  }
+  if (!ok || !args) return null;
+  checkArgv(ctx, [{ text: s.command, interpolated: [] }, ...args], [...path, 'args'], 1);
+  checkEnvironment(ctx, environment, [...path, 'environment']);
+  const spec = {
+    kind: 'service',
+    name: s.name,
+    command: s.command,
+    args: args.map((a) => a.text),
+    environment,
+    user: s.user,
+    restart: s.restart,
+    enabled: s.enabled,
+    restartOnChangeOf: [...new Set(s.restartOnChangeOf)].sort(),
+  } as const;
+  return { key: `service:${s.name}`, spec, origin };
+}
+
+function renderCommand(ctx: ModuleRenderContext, c: CommandDoc, path: Path, origin: ResourceOrigin): RenderedResource | null {
+  const argv = renderList(ctx, c.argv, [...path, 'argv']);
+  const unless = c.unless ? renderList(ctx, c.unless, [...path, 'unless']) : undefined;
+  if (!argv || unless === null) return null;
+  checkArgv(ctx, argv, [...path, 'argv'], 0);
+  if (unless) checkArgv(ctx, unless, [...path, 'unless'], 0);
+  const spec: NodeResourceSpec = { kind: 'command', name: c.name, argv: argv.map((a) => a.text), onChangeOf: [...new Set(c.onChangeOf)].sort() };
+  if (c.creates !== undefined) spec.creates = c.creates;
+  if (unless) spec.unless = unless.map((a) => a.text);
+  return { key: `command:${c.name}`, spec, origin };
+}
+
+function renderCertificate(ctx: ModuleRenderContext, c: CertificateDoc, path: Path, origin: ResourceOrigin): RenderedResource | null {
+  const commonName = renderAt(ctx, c.commonName, [...path, 'commonName']);
+  const dnsNames = renderList(ctx, c.dnsNames, [...path, 'dnsNames']);
+  const ipAddresses = renderList(ctx, c.ipAddresses, [...path, 'ipAddresses']);
+  if (!commonName || !dnsNames || !ipAddresses) return null;
+  const spec: NodeResourceSpec = {
+    kind: 'certificate',
+    name: c.name,
+    ca: c.ca,
+    commonName: commonName.text,
+    dnsNames: dnsNames.map((d) => d.text),
+    ipAddresses: ipAddresses.map((d) => d.text),
+    usages: [...c.usages],
+    keyPath: c.keyPath,
+    certPath: c.certPath,
+    keyType: c.keyType,
+    validityDays: c.validityDays,
+  };
+  return { key: `certificate:${c.name}`, spec, origin };
+}
+
+/** The module's outputs on this node; null if any failed to render. */
+export function renderOutputs(ctx: ModuleRenderContext): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  let ok = true;
+  for (const [name, template] of Object.entries(ctx.module.doc.spec.outputs)) {
+    const r = renderAt(ctx, template, ['spec', 'outputs', name]);
+    if (r) out[name] = r.text;
+    else ok = false;
+  }
+  return ok ? out : null;
+}
+
+/** The module's resources on this node, in declaration order; failed ones are left out (and reported). */
+export function renderResources(ctx: ModuleRenderContext): RenderedResource[] {
+  const out: RenderedResource[] = [];
+  ctx.module.doc.spec.resources.forEach((entry, i) => {
+    const r = renderResource(ctx, entry, i);
+    if (r) out.push(r);
+  });
+  return out;
+}

@@ -1,0 +1,207 @@
+/**
+ * Resolve: Spec x observed facts x known allocations -> Desired. Pure: every input is a parameter, every
+ * output is sorted, every problem a diagnostic. Each cluster's steps run in dependency order over the
+ * cluster's nodes; their resources are then placed per node, checked for clashes and ordered.
+ */
+import { fieldPath, sortDiagnostics, type Diagnostic, type SourceLocation } from '../spec/diagnostic.js';
+import type { ModuleDoc } from '../spec/schema.js';
+import type { Located, Spec } from '../spec/spec.js';
+import type { Desired, DesiredNode, DesiredServiceResource } from './desired.js';
+import { computeDependencies, unitId, type PlacedResource, type UnitLinks } from './dependencies.js';
+import { DiagnosticSink } from './diagnostic-sink.js';
+import { clusterDnsRecords } from './dns-records.js';
+import { asInputSource, type InputContext, type NodeView } from './input-sources.js';
+import { allocateClusterAddresses } from './ip-allocation.js';
+import { nodeEndpoint, nodeViews } from './node-views.js';
+import { selectNodes } from './node-selector.js';
+import { renderOutputs, renderResources, type ModuleRenderContext } from './render-module.js';
+import { inputsForNode, prepareStepInputs } from './step-inputs.js';
+import { orderSteps } from './step-order.js';
+import { TemplateEngine } from './template-engine.js';
+
+export interface ResolveResult {
+  /** Null when any error was found: a partial Desired would plan deletions of what failed to render. */
+  desired: Desired | null;
+  diagnostics: Diagnostic[];
+}
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+interface SiteState {
+  spec: Spec;
+  sink: DiagnosticSink;
+  engine: TemplateEngine;
+  views: NodeView[];
+  /** node -> resources placed on it, in evaluation order. */
+  placed: Map<string, PlacedResource[]>;
+  links: Map<string, UnitLinks>;
+  /** cluster -> its nodes, sorted. */
+  members: Map<string, string[]>;
+  resourceLocations: Map<string, SourceLocation[]>;
+}
+
+function locationsOf(state: SiteState, name: string, module: Located<ModuleDoc>): SourceLocation[] {
+  let locations = state.resourceLocations.get(name);
+  if (!locations) {
+    locations = module.doc.spec.resources.map((_, i) => module.locate(['spec', 'resources', i]));
+    state.resourceLocations.set(name, locations);
+  }
+  return locations;
+}
+
+/** Which steps' outputs a step reads, here and on other nodes: the edges dependencies.ts turns into dependsOn. */
+function stepLinks(clusterName: string, withValues: Record<string, unknown>, clusterNodes: readonly NodeView[], stepNodes: ReadonlyMap<string, ReadonlySet<string>>): UnitLinks {
+  const sameNode = new Set<string>();
+  const crossNode: UnitLinks['crossNode'] = [];
+  for (const value of Object.values(withValues)) {
+    const source = asInputSource(value);
+    if (!source || !('output' in source)) continue;
+    const step = source.output.split('.')[0]!;
+    const running = stepNodes.get(step) ?? new Set<string>();
+    if (source.nodes === undefined) sameNode.add(unitId(clusterName, step));
+    else crossNode.push({ unit: unitId(clusterName, step), nodes: selectNodes(clusterNodes, source.nodes).map((n) => n.name).filter((n) => running.has(n)) });
+  }
+  return { sameNode: [...sameNode].sort(), crossNode };
+}
+
+function resolveCluster(state: SiteState, clusterName: string): void {
+  const { spec, sink } = state;
+  const cluster = spec.clusters[clusterName]!;
+  const clusterNodes = selectNodes(state.views, cluster.doc.spec.nodes);
+  state.members.set(clusterName, clusterNodes.map((n) => n.name));
+  const steps = cluster.doc.spec.steps;
+  const order = orderSteps(steps);
+  if (!order.ok) {
+    sink.error('DependencyCycle', `steps read each other's outputs in a cycle: ${order.cycle.join(', ')}`, cluster.locate(['spec', 'steps']), 'spec.steps');
+    return;
+  }
+  const outputs = new Map<string, Map<string, Record<string, string>>>();
+  const declaredOutputs = new Map<string, string[]>();
+  for (const step of steps) {
+    const module = spec.modules[step.module];
+    if (module) declaredOutputs.set(step.name, Object.keys(module.doc.spec.outputs));
+  }
+  const stepNodes = new Map<string, Set<string>>();
+  const ctx: InputContext = {
+    params: { ...spec.site.doc.spec.params, ...cluster.doc.spec.params },
+    clusterNodes,
+    outputs,
+    declaredOutputs,
+  };
+  for (const index of order.order) {
+    const step = steps[index]!;
+    const module = spec.modules[step.module];
+    const running = selectNodes(clusterNodes, step.nodes);
+    stepNodes.set(step.name, new Set(running.map((n) => n.name)));
+    if (!module) {
+      const path = ['spec', 'steps', index, 'module'];
+      sink.error('DanglingReference', `no Module "${step.module}"`, cluster.locate(path), fieldPath(path));
+      continue;
+    }
+    const unit = unitId(clusterName, step.name);
+    state.links.set(unit, stepLinks(clusterName, step.with, clusterNodes, stepNodes));
+    const ref = { cluster, index, module };
+    const prepared = prepareStepInputs(ref, ctx, sink);
+    if (!prepared) continue;
+    const stepOutputs = new Map<string, Record<string, string>>();
+    outputs.set(step.name, stepOutputs);
+    const resourceLocations = locationsOf(state, step.module, module);
+    for (const node of running) {
+      const inputs = inputsForNode(ref, prepared, ctx, node, sink);
+      if (!inputs) continue;
+      const render: ModuleRenderContext = {
+        engine: state.engine,
+        sink,
+        module,
+        templateFiles: spec.templates,
+        cluster: clusterName,
+        step: step.name,
+        resourceLocations,
+        scope: { inputs, node, cluster: { name: clusterName }, step: { name: step.name } },
+      };
+      const outs = renderOutputs(render);
+      if (outs) stepOutputs.set(node.name, outs);
+      const placed = state.placed.get(node.name)!;
+      for (const r of renderResources(render)) placed.push({ ...r, node: node.name, unit });
+    }
+  }
+}
+
+/** Keeps the first resource of each key on a node; a second one is a clash between steps or clusters. */
+function dropDuplicates(state: SiteState): void {
+  for (const [node, resources] of state.placed) {
+    const seen = new Map<string, PlacedResource>();
+    const kept: PlacedResource[] = [];
+    for (const r of resources) {
+      const first = seen.get(r.key);
+      if (!first) {
+        seen.set(r.key, r);
+        kept.push(r);
+        continue;
+      }
+      const where = (p: PlacedResource) => `cluster "${p.origin.cluster}" step "${p.origin.step}" (module "${p.origin.module}")`;
+      state.sink.error(
+        'DuplicateResource',
+        `resource "${r.key}" is rendered twice: by ${where(first)} and by ${where(r)}; a node may get each file, service or command from one step only`,
+        r.origin.location,
+        undefined,
+        node,
+      );
+    }
+    state.placed.set(node, kept);
+  }
+}
+
+function serviceResources(state: SiteState, allocations: Readonly<Record<string, string>>): DesiredServiceResource[] {
+  const all = [...allocateClusterAddresses(state.spec, allocations, state.sink), ...clusterDnsRecords(state.spec, state.members, state.sink)];
+  const byKey = new Map<string, DesiredServiceResource>();
+  for (const s of all) {
+    const first = byKey.get(s.key);
+    if (!first) byKey.set(s.key, s);
+    else if (JSON.stringify(first.spec) !== JSON.stringify(s.spec)) {
+      state.sink.error('DuplicateResource', `"${s.key}" is wanted with different values by clusters "${first.origin.cluster}" and "${s.origin.cluster}"`, s.origin.location, undefined);
+    }
+  }
+  return [...byKey.values()].sort((a, b) => byString(a.key, b.key));
+}
+
+export function resolveSite(
+  spec: Spec,
+  facts: Readonly<Record<string, Record<string, unknown>>>,
+  allocations: Readonly<Record<string, string>>,
+): ResolveResult {
+  const views = nodeViews(spec, facts);
+  const state: SiteState = {
+    spec,
+    sink: new DiagnosticSink(),
+    engine: new TemplateEngine(),
+    views,
+    placed: new Map(views.map((v) => [v.name, []])),
+    links: new Map(),
+    members: new Map(),
+    resourceLocations: new Map(),
+  };
+  const clusterNames = Object.keys(spec.clusters).sort();
+  for (const name of clusterNames) resolveCluster(state, name);
+  dropDuplicates(state);
+  const services = serviceResources(state, allocations);
+  const diagnostics = sortDiagnostics(state.sink.diagnostics());
+  if (state.sink.hasErrors) return { desired: null, diagnostics };
+
+  const dependencies = computeDependencies(state.placed, state.links);
+  const clustersOf = new Map<string, string[]>();
+  for (const name of clusterNames) for (const node of state.members.get(name)!) clustersOf.set(node, [...(clustersOf.get(node) ?? []), name]);
+  const nodes: DesiredNode[] = views.map((view) => ({
+    ...nodeEndpoint(spec, view.name, facts[view.name]),
+    clusters: clustersOf.get(view.name) ?? [],
+    resources: state.placed
+      .get(view.name)!
+      .map((r) => ({ key: r.key, spec: r.spec, dependsOn: dependencies.get(r)!, origin: r.origin }))
+      .sort((a, b) => byString(a.key, b.key)),
+  }));
+  const clusters = clusterNames.map((name) => {
+    const rollout = spec.clusters[name]!.doc.spec.rollout;
+    return { name, nodes: state.members.get(name)!, batchSize: rollout.batchSize, failureBudget: rollout.failureBudget };
+  });
+  return { desired: { revision: spec.revision, nodes, services, clusters }, diagnostics };
+}
