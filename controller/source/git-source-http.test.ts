@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import http from 'isomorphic-git/http/node';
 import { cachePathFor, syncRemote } from './remote-cache.js';
 import { startGitHttpBackend, type GitHttpServer } from './test-http-backend.js';
-import { commitAll, git, makeRepo, tempDir, writeFiles } from './test-repo.js';
+import { commitAll, git, makeRepo, removeTempDirs, tempDir, writeFiles } from './test-repo.js';
+
+test.after.always(removeTempDirs);
 
 interface Remote {
   server: GitHttpServer;
