@@ -1,5 +1,7 @@
 import test from 'ava';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -9,6 +11,7 @@ import { fingerprint, parseHostKey } from './host-key.js';
 import { makeKeyPair, startSshd, freePort, tempDir, type KeyPair, type TestSshd } from './test-sshd.js';
 import type { TransportError } from './errors.js';
 
+const run = promisify(execFile);
 let dir: string;
 let clientKey: KeyPair;
 let strangerKey: KeyPair;
@@ -227,6 +230,20 @@ test.serial('a missing key file is AuthFailed naming the path', async (t) => {
   const err = await t.throwsAsync<TransportError>(tr.exec(a.endpoint('node-a'), ['true']));
   t.is(err?.code, 'AUTH_FAILED');
   t.regex(String((err?.cause as Error).message), /nope/);
+});
+
+test.serial('authenticates with a key held by ssh-agent', async (t) => {
+  const socket = join(dir, 'agent.sock');
+  const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+  try {
+    await waitFor(() => existsSync(socket));
+    await run('ssh-add', [clientKey.privateKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+    const tr = new SshTransport({ auth: { type: 'agent', socket } });
+    transports.push(tr);
+    t.is((await tr.exec(a.endpoint('node-a'), ['echo', 'via agent'])).stdout.toString(), 'via agent\n');
+  } finally {
+    agent.kill();
+  }
 });
 
 test.serial('one connection is reused across sequential execs; round-trip time', async (t) => {

@@ -9,7 +9,6 @@ import {
   HostKeyInvalid,
   HostKeyMismatch,
   HostKeyMissing,
-  TransportError,
   Unreachable,
 } from './errors.js';
 import { fingerprint, hostKeyAlgorithms, parseHostKey, type HostKey } from './host-key.js';
@@ -476,4 +475,3 @@ function stripUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-export { TransportError };
