@@ -40,15 +40,16 @@ function checkCluster(catalog: Catalog, cluster: Located<ClusterDoc>): Diagnosti
     if (!module) return;
     const everyMember = step.nodes === undefined;
     const selected = new Set(selectNodes(step.nodes, memberDocs));
-    const reported = new Set<string>();
+    let reported = false;
     for (const resource of module.doc.spec.resources) {
       const id = resourceIdentity(resource);
       if (id.kind === 'command' || id.kind === 'certificate' || id.key.includes('{{')) continue;
       const key = `${id.kind}:${id.key}`;
       const previous = owners.get(key) ?? [];
       const clash = previous.find((p) => (p.everyMember && everyMember) || [...p.selected].some((n) => selected.has(n)));
-      if (clash && !reported.has(key)) {
-        reported.add(key);
+      // One diagnostic per step: the rest of its clashes follow from the same overlap.
+      if (clash && !reported) {
+        reported = true;
         out.push(diagnosticAt(cluster, ['spec', 'steps', i, 'module'], 'DuplicateResource', `step "${step.name}" (module "${step.module}") renders ${key}, which step "${clash.step}" also renders on the same nodes`));
       }
       previous.push({ step: step.name, selected, everyMember });

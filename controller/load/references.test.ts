@@ -1,0 +1,79 @@
+import test from 'ava';
+import { loadSpec } from './load-spec.js';
+import { cluster, module, node, revisionOf, validSite } from './revision-fixture.js';
+import type { FixtureFiles } from './revision-fixture.js';
+
+const problems = (files: FixtureFiles) =>
+  loadSpec(revisionOf(files)).diagnostics.map((d) => [d.code, d.location?.file, d.location?.line, d.field]);
+
+const labCluster = (steps: string, extra = '') => cluster('lab', `${extra}  steps:\n${steps}`);
+
+test('a step naming a missing module', (t) => {
+  const files = { ...validSite(), 'clusters/lab.yaml': labCluster('    - name: x\n      module: motdd\n') };
+  t.deepEqual(problems(files), [['DanglingReference', 'clusters/lab.yaml', 11, 'spec.steps[0].module']]);
+});
+
+test('unknown and missing step inputs', (t) => {
+  const files = { ...validSite(), 'clusters/lab.yaml': labCluster('    - name: motd\n      module: motd\n      with:\n        greting: hi\n') };
+  t.deepEqual(problems(files), [
+    ['MissingInput', 'clusters/lab.yaml', 12, 'spec.steps[0].with.greeting'],
+    ['UnknownInput', 'clusters/lab.yaml', 13, 'spec.steps[0].with.greting'],
+  ]);
+});
+
+test('output references need the step and the output its module declares', (t) => {
+  const steps = `    - name: motd
+      module: motd
+      nodes: {names: [n1]}
+      with: {greeting: hi}
+    - name: again
+      module: motd
+      nodes: {names: [n2]}
+      with:
+        greeting: {output: motd.banner}
+        width: {output: motd.nope}
+    - name: third
+      module: motd
+      nodes: {names: [n3]}
+      with:
+        greeting: {output: ghost.banner}
+`;
+  const files = { ...validSite(), 'nodes/n2.yaml': node('n2'), 'nodes/n3.yaml': node('n3'), 'clusters/lab.yaml': labCluster(steps) };
+  t.deepEqual(problems(files), [
+    ['DanglingReference', 'clusters/lab.yaml', 19, 'spec.steps[1].with.width.output'],
+    ['DanglingReference', 'clusters/lab.yaml', 24, 'spec.steps[2].with.greeting.output'],
+  ]);
+});
+
+test('dns zone, address pool and params must exist', (t) => {
+  const extra = '  dns: {zone: lab-zone}\n  addresses:\n    - {name: vip, pool: vips}\n';
+  const files = { ...validSite(), 'clusters/lab.yaml': labCluster('    - name: motd\n      module: motd\n      with: {greeting: {param: hello}}\n', extra) };
+  t.deepEqual(problems(files), [
+    ['DanglingReference', 'clusters/lab.yaml', 9, 'spec.dns.zone'],
+    ['DanglingReference', 'clusters/lab.yaml', 11, 'spec.addresses[0].pool'],
+    ['DanglingReference', 'clusters/lab.yaml', 15, 'spec.steps[0].with.greeting.param'],
+  ]);
+});
+
+test('a malformed reference object is a schema violation', (t) => {
+  const files = { ...validSite(), 'clusters/lab.yaml': labCluster('    - name: motd\n      module: motd\n      with: {greeting: {output: "no-dot"}}\n') };
+  t.deepEqual(problems(files), [['SchemaViolation', 'clusters/lab.yaml', 12, 'spec.steps[0].with.greeting.output']]);
+});
+
+test('bastion, certificate CA, CA pools and restart references', (t) => {
+  const files = {
+    ...validSite(),
+    'nodes/n1.yaml': node('n1', '\n    via: jump'),
+    'ca.yaml': 'apiVersion: underlay.dev/v1alpha1\nkind: CertificateAuthority\nmetadata:\n  name: ca\nspec:\n  certificate: x\n  keySecret: ca-key\n  policy:\n    allowedPools: [vips]\n',
+    'modules/tls.yaml': module(
+      'tls',
+      '  resources:\n    - certificate: {name: web, ca: other-ca, commonName: x, keyPath: /etc/k, certPath: /etc/c}\n    - command: {name: reload, argv: [/usr/bin/true], onChangeOf: ["certificate:web", "file:/etc/nope"]}\n',
+    ),
+  };
+  t.deepEqual(problems(files), [
+    ['DanglingReference', 'ca.yaml', 9, 'spec.policy.allowedPools[0]'],
+    ['DanglingReference', 'modules/tls.yaml', 7, 'spec.resources[0].certificate.ca'],
+    ['DanglingReference', 'modules/tls.yaml', 8, 'spec.resources[1].command.onChangeOf[1]'],
+    ['DanglingReference', 'nodes/n1.yaml', 12, 'spec.ssh.via'],
+  ]);
+});

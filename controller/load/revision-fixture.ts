@@ -1,0 +1,78 @@
+/** Test helper: a Revision built in memory from `{path: text}` (or `{path: {symlink: target}}`). */
+import type { Revision, RevisionFile } from '../source/revision.js';
+
+export type FixtureFiles = Record<string, string | Uint8Array | { symlink: string }>;
+
+export function revisionOf(files: FixtureFiles): Revision {
+  const encoder = new TextEncoder();
+  const list: RevisionFile[] = Object.keys(files)
+    .sort()
+    .map((path) => {
+      const f = files[path]!;
+      if (typeof f === 'string') return { path, type: 'file', content: encoder.encode(f) };
+      if (f instanceof Uint8Array) return { path, type: 'file', content: f };
+      return { path, type: 'symlink', content: encoder.encode(f.symlink) };
+    });
+  return { source: 'memory', ref: 'main', commit: '0'.repeat(40), worktree: false, files: list };
+}
+
+export const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm3cLBpVn2YtrK0FCkD8XNOHQzZp4b4rR9Zgk5p2Wc1';
+
+export const node = (name: string, extra = ''): string => `apiVersion: underlay.dev/v1alpha1
+kind: Node
+metadata:
+  name: ${name}
+  labels:
+    site: lab
+spec:
+  address: 10.0.0.${name.length}
+  roles: [worker]
+  ssh:
+    hostKey: ${HOST_KEY}${extra}
+`;
+
+export const module = (name: string, spec: string): string => `apiVersion: underlay.dev/v1alpha1
+kind: Module
+metadata:
+  name: ${name}
+spec:
+${spec}`;
+
+export const cluster = (name: string, spec: string): string => `apiVersion: underlay.dev/v1alpha1
+kind: Cluster
+metadata:
+  name: ${name}
+spec:
+  nodes:
+    matchLabels:
+      site: lab
+${spec}`;
+
+/** A small repository with no problems: tests add one mistake to it. */
+export function validSite(): FixtureFiles {
+  return {
+    'nodes/n1.yaml': node('n1'),
+    'modules/motd.yaml': module(
+      'motd',
+      `  inputs:
+    greeting: {type: string}
+    width: {type: integer, default: 80}
+  outputs:
+    banner: "{{ inputs.greeting }}"
+  resources:
+    - file: {path: /etc/motd, template: ../templates/motd.liquid}
+    - service: {name: motd, command: /usr/bin/motd, restartOnChangeOf: ["file:/etc/motd"]}
+`,
+    ),
+    'templates/motd.liquid': '{{ inputs.greeting }}\n',
+    'clusters/lab.yaml': cluster(
+      'lab',
+      `  steps:
+    - name: motd
+      module: motd
+      with:
+        greeting: hello
+`,
+    ),
+  };
+}
