@@ -6,7 +6,8 @@ import type { Inventory } from '../inventory/inventory.js';
 import { canonicalSha256 } from './canonical-hash.js';
 
 export function inventoryHash(inventory: Inventory): string {
-  const { observedAt: _observedAt, ...rest } = inventory;
+  const rest: Partial<Inventory> = { ...inventory };
+  delete rest.observedAt;
   return canonicalSha256(rest, 3);
 }
 

@@ -87,6 +87,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
 
 /** sha256 of the canonical JSON of a plan without its `hash`; apply checks a plan with it before trusting it. */
 export function planHash(plan: Omit<Plan, 'hash'> | Plan): string {
-  const { hash: _hash, ...body } = plan as Plan;
+  const body: Partial<Plan> = { ...plan };
+  delete body.hash;
   return canonicalSha256(body, 2);
 }

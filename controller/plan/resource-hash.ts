@@ -9,7 +9,8 @@ import { canonicalJson, sha256Hex } from './canonical-json.js';
 export function resourceHash(spec: NodeResourceSpec): string {
   // A file's content is already summarised by its sha256; hashing it again would double the work on large sites.
   if (spec.kind === 'file') {
-    const { content: _content, ...rest } = spec;
+    const rest: Partial<typeof spec> = { ...spec };
+    delete rest.content;
     return sha256Hex(canonicalJson(rest));
   }
   return sha256Hex(canonicalJson(spec));

@@ -1,0 +1,50 @@
+/**
+ * The plan for a pull-request comment: a heading with the revision and summary, one table per node, and
+ * content in collapsed <details> blocks so a long plan stays readable.
+ */
+import type { Change, Plan } from './plan.js';
+import { ACTION_SYMBOL, changeDetails, changesByNode, summaryLine, WORKTREE_BANNER } from './change-details.js';
+
+/** Table cells cannot hold pipes or line breaks; backticks would open code spans. */
+function cell(text: string): string {
+  return text.replaceAll('\\', '\\\\').replaceAll('|', '\\|').replaceAll('`', "'").replaceAll(/\r?\n/g, ' ');
+}
+
+function code(text: string): string {
+  return `\`${text.replaceAll('`', "'")}\``;
+}
+
+/** A fence longer than any backtick run in the content, so content can never close it. */
+function fence(lines: string[]): string {
+  let longest = 2;
+  for (const l of lines) for (const m of l.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  return '`'.repeat(longest + 1);
+}
+
+function detailsBlock(c: Change): string[] {
+  const d = changeDetails(c);
+  if (d.attributes.length === 0 && d.content.length === 0) return [];
+  const body = [...d.attributes.map((a) => `# ${a}`), ...d.content];
+  const f = fence(body);
+  return ['', `<details><summary>${ACTION_SYMBOL[c.action]} ${c.action} <code>${c.key.replaceAll('<', '&lt;')}</code></summary>`, '', `${f}diff`, ...body, f, '', '</details>'];
+}
+
+export function renderMarkdown(plan: Plan): string {
+  const r = plan.revision;
+  const out: string[] = [`## underlay plan for ${code(r.commit.slice(0, 12))}`, '', `Revision ${code(r.commit)} (${code(r.ref)} from ${code(r.source)})`];
+  if (r.worktree) out.push('', '> [!CAUTION]', `> **${WORKTREE_BANNER}**`);
+  for (const w of plan.warnings ?? []) out.push('', '> [!WARNING]', `> ${w}`);
+  out.push('', `**${summaryLine(plan.summary)}**`);
+  if (plan.changes.length === 0) out.push('', `No changes. The nodes match revision ${code(r.commit)}.`);
+  for (const [node, changes] of changesByNode(plan.changes)) {
+    out.push('', `### ${node}`, '', '| | Action | Resource | Reason |', '|---|---|---|---|');
+    for (const c of changes) out.push(`| ${ACTION_SYMBOL[c.action]} | ${c.action} | ${code(cell(c.key))} | ${cell(c.reason)} |`);
+    for (const c of changes) out.push(...detailsBlock(c));
+  }
+  if (plan.rollout.length > 0) {
+    out.push('', '### Rollout', '', '| Cluster | Batches | Failure budget |', '|---|---|---|');
+    for (const ro of plan.rollout) out.push(`| ${ro.cluster} | ${ro.batches.map((b) => b.join(', ')).join(' → ')} | ${ro.failureBudget} |`);
+  }
+  out.push('', `<sub>Plan hash ${code(plan.hash)}</sub>`);
+  return `${out.map((l) => l.trimEnd()).join('\n')}\n`;
+}

@@ -1,0 +1,59 @@
+/**
+ * The plan for a terminal, in the manner of `terraform plan`: changes grouped by node, each with its
+ * action, resource, reason and details, then the rollout and a summary line.
+ */
+import type { Change, Plan } from './plan.js';
+import { ACTION_SYMBOL, changeDetails, changesByNode, summaryLine, WORKTREE_BANNER } from './change-details.js';
+
+export interface TextRenderOptions {
+  /** ANSI colours, for terminals only: files and CI logs get plain text. */
+  color: boolean;
+}
+
+const COLOR: Record<Change['action'], string> = { create: '32', update: '33', delete: '31', restart: '36', run: '35' };
+
+function paint(on: boolean, code: string, text: string): string {
+  return on ? `\u001b[${code}m${text}\u001b[0m` : text;
+}
+
+function contentLineColor(line: string): string {
+  if (line.startsWith('@@')) return '36';
+  if (line.startsWith('+')) return '32';
+  if (line.startsWith('-')) return '31';
+  return '0';
+}
+
+function renderChange(c: Change, color: boolean): string[] {
+  const head = `  ${paint(color, COLOR[c.action], `${ACTION_SYMBOL[c.action]} ${c.action}`)} ${c.key}`;
+  const owner = c.cluster ? ` [${c.cluster}/${c.step}]` : '';
+  const lines = [`${head}${owner}`, `      ${c.reason}`];
+  const details = changeDetails(c);
+  for (const a of details.attributes) lines.push(`      ${a}`);
+  for (const l of details.content) lines.push(`      ${paint(color, contentLineColor(l), l)}`.trimEnd());
+  if (c.dependsOn.length > 0) lines.push(`      after ${c.dependsOn.join(', ')}`);
+  return lines;
+}
+
+export function renderText(plan: Plan, options: TextRenderOptions): string {
+  const { color } = options;
+  const r = plan.revision;
+  const out: string[] = [`Revision ${r.commit} (${r.ref} from ${r.source})`];
+  if (r.worktree) out.push('', paint(color, '1;31', `!!! ${WORKTREE_BANNER} !!!`));
+  for (const w of plan.warnings ?? []) out.push('', paint(color, '33', `Warning: ${w}`));
+  if (plan.changes.length === 0) {
+    out.push('', `No changes. The nodes match revision ${r.commit}.`);
+    return `${out.join('\n')}\n`;
+  }
+  for (const [node, changes] of changesByNode(plan.changes)) {
+    out.push('', paint(color, '1', node));
+    for (const c of changes) out.push(...renderChange(c, color));
+  }
+  if (plan.rollout.length > 0) {
+    out.push('', 'Rollout (disruptive changes, batch by batch):');
+    for (const ro of plan.rollout) {
+      out.push(`  ${ro.cluster}: ${ro.batches.map((b, i) => `${i + 1}) ${b.join(', ')}`).join('  ')}  (failure budget ${ro.failureBudget})`);
+    }
+  }
+  out.push('', paint(color, '1', summaryLine(plan.summary)), `Plan hash ${plan.hash}`);
+  return `${out.join('\n')}\n`;
+}
