@@ -1,0 +1,217 @@
+/**
+ * The apply engine against FAKE reconcilers and a FAKE managed record (test-fakes.ts) and a real SQLite
+ * store in memory. Real-host behaviour is covered by the e2e tests.
+ */
+import test from 'ava';
+import { steppingClock } from '../store/clock.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { applyPlan, type ApplyEvent, type ApplyPlanOptions } from './apply-plan.js';
+import { renderChangeSetSummary } from './change-set.js';
+import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport, type FakeBehaviour } from './test-fakes.js';
+
+function setup(nodes: string[], behaviour: FakeBehaviour = {}, extra: Partial<ApplyPlanOptions> = {}) {
+  const log: string[] = [];
+  const events: ApplyEvent[] = [];
+  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const reconcilers = fakeReconcilers(log, behaviour);
+  const managed = fakeManagedRecord(log);
+  const base = {
+    nodes: fakeNodes(nodes),
+    transport: unusedTransport,
+    reconcilers: reconcilers.lookup,
+    managedRecord: managed,
+    store,
+    clock: steppingClock(),
+    concurrency: 4,
+    onEvent: (e: ApplyEvent) => events.push(e),
+    ...extra,
+  };
+  return { log, events, store, managed, peak: reconcilers.peak, base };
+}
+
+test('every change is applied in dependency order and journalled started then succeeded', async (t) => {
+  const s = setup(['n1']);
+  const plan = testPlan([
+    change('n1/directory:/etc/app'),
+    change('n1/file:/etc/app/app.conf', { dependsOn: ['n1/directory:/etc/app'] }),
+    change('n1/service:app', { dependsOn: ['n1/file:/etc/app/app.conf'] }),
+  ]);
+  const result = await applyPlan({ ...s.base, plan });
+  t.is(result.status, 'succeeded');
+  t.deepEqual(
+    s.log.filter((l) => l.startsWith('apply')),
+    ['apply n1/directory:/etc/app', 'apply n1/file:/etc/app/app.conf', 'apply n1/service:app'],
+  );
+  t.deepEqual(
+    (await s.store.journalOf(result.runId)).map((e) => `${e.phase} ${e.changeId}`),
+    [
+      'started n1/directory:/etc/app',
+      'succeeded n1/directory:/etc/app',
+      'started n1/file:/etc/app/app.conf',
+      'succeeded n1/file:/etc/app/app.conf',
+      'started n1/service:app',
+      'succeeded n1/service:app',
+    ],
+  );
+  t.deepEqual(
+    (await s.store.nodeStatuses()).map((n) => [n.node, n.lastAppliedCommit, n.failures]),
+    [['n1', 'c0mmit', 0]],
+  );
+  t.is((await s.store.run(result.runId))?.status, 'succeeded');
+});
+
+test('while a change runs, its journal says started and not yet succeeded', async (t) => {
+  const seen: string[] = [];
+  const s = setup(['n1'], {
+    during: async (c) => {
+      const runs = await s.store.runs(1);
+      const entries = await s.store.journalOf(runs[0]?.id ?? -1);
+      seen.push(entries.filter((e) => e.changeId === c.id).map((e) => e.phase).join(','));
+    },
+  });
+  await applyPlan({ ...s.base, plan: testPlan([change('n1/file:/a'), change('n1/file:/b')]) });
+  t.deepEqual(seen, ['started', 'started']);
+});
+
+test('a failing change fails its node: its other changes and its dependents elsewhere are skipped, other nodes converge', async (t) => {
+  const s = setup(['n1', 'n2', 'n3'], { fail: ['n1/file:/etc/a'] });
+  const plan = testPlan([
+    change('n1/file:/etc/a'),
+    change('n1/file:/etc/z'),
+    change('n2/file:/etc/peer', { dependsOn: ['n1/file:/etc/a'] }),
+    change('n2/file:/etc/own'),
+    change('n3/file:/etc/a'),
+  ]);
+  const result = await applyPlan({ ...s.base, plan });
+  t.is(result.status, 'failed');
+  const outcome = Object.fromEntries(result.results.map((r) => [r.id, r.outcome === 'skipped' ? `skipped ${r.cause}` : r.outcome]));
+  t.deepEqual(outcome, {
+    'n1/file:/etc/a': 'failed',
+    'n1/file:/etc/z': 'skipped node-failed',
+    'n2/file:/etc/own': 'applied',
+    'n2/file:/etc/peer': 'skipped dependency-failed',
+    'n3/file:/etc/a': 'applied',
+  });
+  t.false(s.log.includes('apply n1/file:/etc/z'));
+  t.false(s.log.includes('apply n2/file:/etc/peer'));
+  const failed = result.results.find((r) => r.id === 'n1/file:/etc/a');
+  t.is(failed?.outcome === 'failed' ? failed.error : '', 'fake failure of n1/file:/etc/a');
+  t.deepEqual(result.nodes, {
+    n1: { converged: false, error: 'n1/file:/etc/a: fake failure of n1/file:/etc/a' },
+    n2: { converged: false },
+    n3: { converged: true },
+  });
+  const statuses = Object.fromEntries((await s.store.nodeStatuses()).map((n) => [n.node, [n.lastAppliedCommit, n.failures]]));
+  // n2 neither failed nor fully converged: its status is left as it was (none yet).
+  t.deepEqual(statuses, { n1: [null, 1], n3: ['c0mmit', 0] });
+  const journal = await s.store.journalOf(result.runId);
+  t.deepEqual(
+    journal.filter((e) => e.phase === 'skipped').map((e) => [e.changeId, e.detail]),
+    [
+      ['n1/file:/etc/z', 'node n1 failed: n1/file:/etc/a: fake failure of n1/file:/etc/a'],
+      ['n2/file:/etc/peer', 'dependency failed: n1/file:/etc/a'],
+    ],
+  );
+  t.regex(renderChangeSetSummary(result), /n1\s+0\s+0\s+0\s+0\s+0\s+1\s+1/);
+});
+
+test('the managed record is written before a create, dropped after a delete, and for commands only after they ran', async (t) => {
+  const s = setup(['n1'], { fail: ['n1/command:broken'] });
+  const plan = testPlan([
+    change('n1/file:/etc/new'),
+    change('n1/file:/etc/old', { action: 'delete' }),
+    change('n1/command:init', { action: 'run', dependsOn: ['n1/file:/etc/new'] }),
+    change('n1/command:broken', { action: 'run', dependsOn: ['n1/command:init', 'n1/file:/etc/old'] }),
+  ]);
+  s.managed.records.set('n1', { 'file:/etc/old': { hash: 'x' } });
+  await applyPlan({ ...s.base, plan });
+  t.deepEqual(s.log, [
+    'record n1 file:/etc/new hash-of-n1/file:/etc/new',
+    'apply n1/file:/etc/new',
+    'apply n1/command:init',
+    'record n1 command:init hash-of-n1/command:init',
+    'apply n1/file:/etc/old',
+    'record n1 file:/etc/old (drop)',
+    'apply n1/command:broken',
+  ]);
+  t.deepEqual(s.managed.records.get('n1'), {
+    'file:/etc/new': { hash: 'hash-of-n1/file:/etc/new' },
+    'command:init': { hash: 'hash-of-n1/command:init' },
+  });
+});
+
+test('concurrency bounds how many nodes are changed at once', async (t) => {
+  const names = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
+  const s = setup(names, { delayMs: 5 }, { concurrency: 2 });
+  const plan = testPlan(names.flatMap((n) => [change(`${n}/file:/a`), change(`${n}/file:/b`)]));
+  const result = await applyPlan({ ...s.base, plan });
+  t.is(result.status, 'succeeded');
+  t.is(s.peak(), 2);
+});
+
+function rollingPlan(nodes: string[], budget: number) {
+  const changes = nodes.flatMap((n) => [
+    change(`${n}/file:/etc/app.conf`, { action: 'update', cluster: 'app' }),
+    change(`${n}/service:app#restart`, { action: 'restart', disruptive: true, cluster: 'app', dependsOn: [`${n}/file:/etc/app.conf`] }),
+  ]);
+  return testPlan(changes, [{ cluster: 'app', batches: nodes.map((n) => [n]), failureBudget: budget }]);
+}
+
+test('a rollout goes batch by batch: a batch starts after the previous batch passed its health gate', async (t) => {
+  const s = setup(['n1', 'n2', 'n3']);
+  const result = await applyPlan({ ...s.base, plan: rollingPlan(['n1', 'n2', 'n3'], 0) });
+  t.is(result.status, 'succeeded');
+  t.deepEqual(s.log.filter((l) => !l.startsWith('record')), [
+    'apply n1/file:/etc/app.conf',
+    'apply n1/service:app#restart',
+    'health n1',
+    'apply n2/file:/etc/app.conf',
+    'apply n2/service:app#restart',
+    'health n2',
+    'apply n3/file:/etc/app.conf',
+    'apply n3/service:app#restart',
+    'health n3',
+  ]);
+});
+
+test('the circuit breaker halts the rollout past the failure budget: later batches are skipped and the run says RolloutHalted', async (t) => {
+  const nodes = ['n1', 'n2', 'n3', 'n4'];
+  const s = setup(nodes, { fail: ['n1/service:app#restart'], unhealthy: ['n2'] });
+  const result = await applyPlan({ ...s.base, plan: rollingPlan(nodes, 1) });
+  t.is(result.status, 'halted');
+  t.deepEqual(result.conditions, [
+    {
+      type: 'RolloutHalted',
+      reason: 'FailureBudgetExceeded',
+      message: 'rollout of cluster app halted: 2 node(s) failed (n1, n2), failure budget is 1; 2 remaining batch(es) not started',
+      cluster: 'app',
+    },
+  ]);
+  t.false(s.log.some((l) => l.includes('n3') || l.includes('n4')), 'nothing of the halted batches ran');
+  const skipped = result.results.filter((r) => r.outcome === 'skipped' && r.cause === 'rollout-halted').map((r) => r.id);
+  t.deepEqual(skipped, ['n3/file:/etc/app.conf', 'n3/service:app#restart', 'n4/file:/etc/app.conf', 'n4/service:app#restart']);
+  t.deepEqual(result.nodes.n2, { converged: false, error: 'unhealthy after rollout batch 2: service:app: service down (fake)' });
+  const run = await s.store.run(result.runId);
+  t.is(run?.status, 'halted');
+  t.is(run?.conditions[0]?.type, 'RolloutHalted');
+  t.true(s.events.some((e) => e.type === 'rollout-halted'));
+});
+
+test('failures within the budget do not halt the rollout', async (t) => {
+  const nodes = ['n1', 'n2', 'n3'];
+  const s = setup(nodes, { fail: ['n1/service:app#restart'] });
+  const result = await applyPlan({ ...s.base, plan: rollingPlan(nodes, 1) });
+  t.is(result.status, 'failed');
+  t.deepEqual(result.conditions, []);
+  t.true(s.log.includes('apply n3/service:app#restart'));
+});
+
+test('unreachable nodes are recorded as failed, and changes without a reconciler fail with a reason', async (t) => {
+  const s = setup(['n1'], {}, { unreachable: { n9: 'connection refused' } });
+  const result = await applyPlan({ ...s.base, plan: testPlan([change('pool:vip/ip:vip/app', { kind: 'ip' })]) });
+  t.is(result.status, 'failed');
+  t.deepEqual(result.nodes.n9, { converged: false, error: 'unreachable: connection refused' });
+  const ip = result.results[0];
+  t.is(ip?.outcome === 'failed' ? ip.error : '', 'no node or service target named pool:vip that apply can reach');
+  t.deepEqual(result.nodes.n1, { converged: true });
+});

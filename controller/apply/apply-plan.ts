@@ -1,0 +1,239 @@
+/**
+ * Apply: carries out a plan and journals every step. The plan's dependency graph is walked with bounded
+ * concurrency (one change at a time per node); a change that fails fails its node, whose remaining changes
+ * are skipped, while other nodes go on. Nodes with disruptive changes roll out batch by batch per cluster:
+ * a batch starts only after the previous one passed its health gate and the circuit breaker allowed it.
+ *
+ * Crash safety comes from ordering, not from replay: `started` is durable before a node is touched,
+ * `succeeded` is written only after the node confirmed, and the next run re-observes and re-plans.
+ */
+import type { NodeReconciler } from '../../reconcilers/reconciler.js';
+import type { ApplyContext } from '../../reconcilers/reconciler.js';
+import type { Change, Plan, RolloutBatches } from '../plan/plan.js';
+import { circuitBreaker } from '../rollout/circuit-breaker.js';
+import type { Clock } from '../store/clock.js';
+import type { RunCondition, Store } from '../store/store.js';
+import type { NodeEndpoint, Transport } from '../transport/transport.js';
+import type { ChangeResult, ChangeSet, NodeResult, SkipCause } from './change-set.js';
+import { walkGraph, type WalkItem, type WalkOutcome } from './graph-walk.js';
+import { reconcilerHealthCheck, type HealthCheck } from './health-check.js';
+import { managedUpdateAfter, managedUpdateBefore, type ManagedRecordKeeper } from './managed-record-keeper.js';
+
+export interface ApplyNode {
+  endpoint: NodeEndpoint;
+  serviceManager: 'runit' | 'systemd';
+}
+
+export type ReconcilerLookup = (kind: Change['kind']) => NodeReconciler | undefined;
+
+export type ApplyEvent =
+  | { type: 'run-started'; runId: number; changes: number }
+  | { type: 'change-started'; change: Change }
+  | { type: 'change-finished'; result: ChangeResult }
+  | { type: 'batch-gate'; cluster: string; batch: number; nodes: string[]; unhealthy: Record<string, string> }
+  | { type: 'rollout-halted'; condition: RunCondition }
+  | { type: 'run-finished'; changeSet: ChangeSet };
+
+export interface ApplyPlanOptions {
+  plan: Plan;
+  /** Every node of the site that apply may touch, by name. */
+  nodes: Record<string, ApplyNode>;
+  /** Nodes that could not be observed, with why: recorded as failed, none of their changes run. */
+  unreachable?: Record<string, string>;
+  transport: Transport;
+  reconcilers: ReconcilerLookup;
+  managedRecord: ManagedRecordKeeper;
+  store: Store;
+  clock: Clock;
+  /** Nodes being changed at once. */
+  concurrency: number;
+  /** Default: ask each change's reconciler (see health-check.ts). */
+  healthCheck?: HealthCheck;
+  onEvent?: (event: ApplyEvent) => void;
+}
+
+interface ChangeItem extends WalkItem {
+  change: Change;
+}
+
+interface GateItem extends WalkItem {
+  gate: { rollout: RolloutBatches; batch: number };
+}
+
+type Item = ChangeItem | GateItem;
+
+const gateId = (cluster: string, batch: number): string => `#rollout/${cluster}/batch-${batch + 1}`;
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Which rollout (and batch) governs a change: its own cluster's, or for cluster-less changes (prunes) the first. */
+function rolloutPositions(plan: Plan): (change: Change) => { rollout: RolloutBatches; batch: number } | undefined {
+  const byNode = new Map<string, { rollout: RolloutBatches; batch: number }[]>();
+  for (const rollout of plan.rollout) {
+    rollout.batches.forEach((nodes, batch) => {
+      for (const node of nodes) byNode.set(node, [...(byNode.get(node) ?? []), { rollout, batch }]);
+    });
+  }
+  return (change) => {
+    const positions = byNode.get(change.node);
+    if (!positions) return undefined;
+    return change.cluster === undefined ? positions[0] : positions.find((p) => p.rollout.cluster === change.cluster);
+  };
+}
+
+function buildItems(plan: Plan): Item[] {
+  const positionOf = rolloutPositions(plan);
+  const members = new Map<string, string[]>();
+  const items: Item[] = [];
+  for (const change of plan.changes) {
+    const position = positionOf(change);
+    const dependsOn = [...change.dependsOn];
+    if (position) {
+      if (position.batch > 0) dependsOn.push(gateId(position.rollout.cluster, position.batch - 1));
+      const gate = gateId(position.rollout.cluster, position.batch);
+      members.set(gate, [...(members.get(gate) ?? []), change.id]);
+    }
+    items.push({ id: change.id, dependsOn, lane: change.node, change });
+  }
+  for (const rollout of plan.rollout) {
+    rollout.batches.forEach((_, batch) => {
+      const id = gateId(rollout.cluster, batch);
+      items.push({ id, dependsOn: members.get(id) ?? [], afterSettled: true, gate: { rollout, batch } });
+    });
+  }
+  return items;
+}
+
+export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
+  const { plan, nodes, store, reconcilers, managedRecord } = options;
+  const emit = options.onEvent ?? (() => undefined);
+  const healthCheck = options.healthCheck ?? reconcilerHealthCheck(reconcilers);
+  const run = await store.beginRun({ revisionCommit: plan.revision.commit, planHash: plan.hash });
+  emit({ type: 'run-started', runId: run.id, changes: plan.changes.length });
+
+  const failedNodes = new Map<string, string>(Object.entries(options.unreachable ?? {}).map(([n, e]) => [n, `unreachable: ${e}`]));
+  const halted = new Map<string, RunCondition>();
+  const results = new Map<string, ChangeResult>();
+  const positionOf = rolloutPositions(plan);
+
+  const context = (node: string): ApplyContext | undefined => {
+    const target = nodes[node];
+    return target ? { transport: options.transport, node: target.endpoint, serviceManager: target.serviceManager } : undefined;
+  };
+
+  const finish = async (change: Change, result: ChangeResult): Promise<WalkOutcome> => {
+    const detail = result.outcome === 'failed' ? result.error : result.outcome === 'skipped' ? result.reason : null;
+    const phase = result.outcome === 'applied' ? 'succeeded' : result.outcome;
+    await store.journal({ runId: run.id, changeId: change.id, node: change.node, key: change.key, action: change.action, phase, detail });
+    results.set(change.id, result);
+    emit({ type: 'change-finished', result });
+    if (result.outcome === 'applied') return { status: 'succeeded' };
+    if (result.outcome === 'failed') return { status: 'failed', error: result.error };
+    return { status: 'skipped', reason: result.reason };
+  };
+
+  const ref = (c: Change) => ({ id: c.id, node: c.node, key: c.key, kind: c.kind, action: c.action });
+  const skip = (change: Change, cause: SkipCause, reason: string): Promise<WalkOutcome> =>
+    finish(change, { ...ref(change), outcome: 'skipped', cause, reason });
+
+  const visitChange = async (change: Change, blockedBy: string | null): Promise<WalkOutcome> => {
+    const position = positionOf(change);
+    const halt = position ? halted.get(position.rollout.cluster) : undefined;
+    if (halt) return skip(change, 'rollout-halted', `rollout halted: ${halt.message}`);
+    const nodeError = failedNodes.get(change.node);
+    if (nodeError !== undefined) return skip(change, 'node-failed', `node ${change.node} failed: ${nodeError}`);
+    if (blockedBy !== null) return skip(change, 'dependency-failed', blockedBy);
+
+    await store.journal({ runId: run.id, changeId: change.id, node: change.node, key: change.key, action: change.action, phase: 'started', detail: null });
+    emit({ type: 'change-started', change });
+    let error: string | undefined;
+    const ctx = context(change.node);
+    const reconciler = reconcilers(change.kind);
+    if (!ctx) error = `no node or service target named ${change.node} that apply can reach`;
+    else if (!reconciler) error = `no reconciler for kind ${change.kind}`;
+    else {
+      try {
+        const before = managedUpdateBefore(change);
+        if (before) await managedRecord.update(ctx, [before]);
+        await reconciler.apply(ctx, change);
+        const after = managedUpdateAfter(change);
+        if (after) await managedRecord.update(ctx, [after]);
+      } catch (e) {
+        error = message(e);
+      }
+    }
+    if (error === undefined) return finish(change, { ...ref(change), outcome: 'applied' });
+    if (!failedNodes.has(change.node)) failedNodes.set(change.node, `${change.id}: ${error}`);
+    return finish(change, { ...ref(change), outcome: 'failed', error });
+  };
+
+  const visitGate = async (item: GateItem): Promise<WalkOutcome> => {
+    const { rollout, batch } = item.gate;
+    const batchNodes = rollout.batches[batch] ?? [];
+    if (halted.has(rollout.cluster)) return { status: 'skipped', reason: 'rollout halted' };
+    const unhealthy: Record<string, string> = {};
+    for (const node of batchNodes) {
+      const ctx = context(node);
+      if (failedNodes.has(node) || !ctx) continue;
+      const restarted = plan.changes.filter((c) => c.node === node && c.disruptive && results.get(c.id)?.outcome === 'applied');
+      if (restarted.length === 0) continue;
+      let health;
+      try {
+        health = await healthCheck.check(ctx, restarted);
+      } catch (e) {
+        health = { healthy: false as const, message: `health check failed: ${message(e)}` };
+      }
+      if (!health.healthy) {
+        unhealthy[node] = health.message;
+        failedNodes.set(node, `unhealthy after rollout batch ${batch + 1}: ${health.message}`);
+      }
+    }
+    emit({ type: 'batch-gate', cluster: rollout.cluster, batch: batch + 1, nodes: batchNodes, unhealthy });
+    const remainingBatches = rollout.batches.length - batch - 1;
+    if (remainingBatches === 0) return { status: 'succeeded' };
+    const rolledOut = new Set(rollout.batches.slice(0, batch + 1).flat());
+    const decision = circuitBreaker({
+      cluster: rollout.cluster,
+      failedNodes: [...failedNodes.keys()].filter((n) => rolledOut.has(n)),
+      failureBudget: rollout.failureBudget,
+      remainingBatches,
+    });
+    if (decision.state === 'allowed') return { status: 'succeeded' };
+    const condition: RunCondition = { type: 'RolloutHalted', reason: decision.reason, message: decision.message, cluster: rollout.cluster };
+    halted.set(rollout.cluster, condition);
+    emit({ type: 'rollout-halted', condition });
+    return { status: 'failed', error: decision.message };
+  };
+
+  await walkGraph<Item>({
+    items: buildItems(plan),
+    concurrency: options.concurrency,
+    visit: (item, blockedBy) => ('gate' in item ? visitGate(item) : visitChange(item.change, blockedBy)),
+  });
+
+  const nodeResults: Record<string, NodeResult> = {};
+  const touched = new Set([...Object.keys(nodes), ...plan.changes.map((c) => c.node), ...failedNodes.keys()]);
+  for (const node of [...touched].sort()) {
+    const error = failedNodes.get(node);
+    const mine = plan.changes.filter((c) => c.node === node);
+    const converged = error === undefined && mine.every((c) => results.get(c.id)?.outcome === 'applied');
+    nodeResults[node] = error === undefined ? { converged } : { converged: false, error };
+    // A node left alone by a halted rollout has not failed, nor converged: its status stays as it was.
+    if (error !== undefined) await store.recordNodeOutcome(run.id, plan.revision.commit, { node, converged: false, error });
+    else if (converged) await store.recordNodeOutcome(run.id, plan.revision.commit, { node, converged: true });
+  }
+
+  const conditions = [...halted.values()].sort((a, b) => ((a.cluster ?? '') < (b.cluster ?? '') ? -1 : 1));
+  const status = halted.size > 0 ? 'halted' : failedNodes.size > 0 ? 'failed' : 'succeeded';
+  await store.finishRun(run.id, status, conditions);
+  const changeSet: ChangeSet = {
+    runId: run.id,
+    planHash: plan.hash,
+    status,
+    results: plan.changes.map((c) => results.get(c.id) as ChangeResult),
+    nodes: nodeResults,
+    conditions,
+  };
+  emit({ type: 'run-finished', changeSet });
+  return changeSet;
+}

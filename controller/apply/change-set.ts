@@ -1,0 +1,84 @@
+/**
+ * What an apply did, change by change (after Flux's change sets): applied, failed with its error, or
+ * skipped with the reason. The run's status and conditions travel with it, so a caller needs nothing else.
+ */
+import type { Action, Change } from '../plan/plan.js';
+import type { RunCondition, RunStatus } from '../store/store.js';
+
+export type SkipCause = 'dependency-failed' | 'node-failed' | 'rollout-halted';
+
+interface ChangeRef {
+  id: string;
+  node: string;
+  key: string;
+  kind: Change['kind'];
+  action: Action;
+}
+
+export type ChangeResult =
+  | (ChangeRef & { outcome: 'applied' })
+  | (ChangeRef & { outcome: 'failed'; error: string })
+  | (ChangeRef & { outcome: 'skipped'; cause: SkipCause; reason: string });
+
+export interface NodeResult {
+  /** Every change of the node was applied (or it had none). */
+  converged: boolean;
+  /** Why the node failed: the first failed change, the health gate, or unreachability. */
+  error?: string;
+}
+
+export interface ChangeSet {
+  runId: number;
+  planHash: string;
+  status: Exclude<RunStatus, 'running' | 'interrupted'>;
+  /** In plan order. */
+  results: ChangeResult[];
+  nodes: Record<string, NodeResult>;
+  conditions: RunCondition[];
+}
+
+export interface NodeSummary {
+  created: number;
+  updated: number;
+  deleted: number;
+  restarted: number;
+  ran: number;
+  failed: number;
+  skipped: number;
+}
+
+const ACTION_COLUMN: Record<Action, keyof NodeSummary> = {
+  create: 'created',
+  update: 'updated',
+  delete: 'deleted',
+  restart: 'restarted',
+  run: 'ran',
+};
+
+/** Counts per node, sorted by node name, for the summary `apply` prints. */
+export function summariseChangeSet(changeSet: ChangeSet): [string, NodeSummary][] {
+  const out = new Map<string, NodeSummary>();
+  for (const r of changeSet.results) {
+    const s = out.get(r.node) ?? { created: 0, updated: 0, deleted: 0, restarted: 0, ran: 0, failed: 0, skipped: 0 };
+    if (r.outcome === 'applied') s[ACTION_COLUMN[r.action]]++;
+    else if (r.outcome === 'failed') s.failed++;
+    else s.skipped++;
+    out.set(r.node, s);
+  }
+  return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export function renderChangeSetSummary(changeSet: ChangeSet): string {
+  const rows = summariseChangeSet(changeSet);
+  const head = ['NODE', 'CREATED', 'UPDATED', 'DELETED', 'RESTARTED', 'RAN', 'FAILED', 'SKIPPED'];
+  const body = rows.map(([node, s]) => [node, s.created, s.updated, s.deleted, s.restarted, s.ran, s.failed, s.skipped].map(String));
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
+  const lines = [`Run ${changeSet.runId}: ${changeSet.status}`];
+  if (rows.length > 0) lines.push(line(head), ...body.map(line));
+  for (const r of changeSet.results) {
+    if (r.outcome === 'failed') lines.push(`failed: ${r.id}: ${r.error}`);
+  }
+  for (const c of changeSet.conditions) lines.push(`${c.type} (${c.reason}): ${c.message}`);
+  return lines.join('\n') + '\n';
+}
