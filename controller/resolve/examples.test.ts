@@ -1,0 +1,50 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import test from 'ava';
+import { loadSpec } from '../load/load-spec.js';
+import type { Revision, RevisionFile } from '../source/revision.js';
+import type { Desired } from './desired.js';
+import { resolveSite } from './resolve-site.js';
+
+const examples = new URL('../../examples/', import.meta.url).pathname;
+
+function revisionOf(dir: string): Revision {
+  const files: RevisionFile[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else files.push({ path: relative(dir, p), type: 'file', content: readFileSync(p) });
+    }
+  };
+  walk(dir);
+  return { source: dir, ref: 'main', commit: '0'.repeat(40), worktree: true, files };
+}
+
+export function resolveExample(name: string): Desired {
+  const loaded = loadSpec(revisionOf(join(examples, name)));
+  if (!loaded.spec) throw new Error(JSON.stringify(loaded.diagnostics, null, 2));
+  const r = resolveSite(loaded.spec, {}, {});
+  if (!r.desired) throw new Error(JSON.stringify(r.diagnostics, null, 2));
+  return r.desired;
+}
+
+const resource = (d: Desired, node: string, key: string) => d.nodes.find((n) => n.name === node)?.resources.find((r) => r.key === key);
+
+test('three-node-etcd loads and resolves: linked members, balanced backends, cross-node order', (t) => {
+  const d = resolveExample('three-node-etcd');
+  const etcd = resource(d, 'node2', 'service:etcd')?.spec;
+  t.true(etcd?.kind === 'service' && etcd.args.includes('--initial-cluster=node1=http://198.18.0.11:2380,node2=http://198.18.0.12:2380,node3=http://198.18.0.13:2380'));
+  t.true(etcd?.kind === 'service' && etcd.args.includes('--data-dir=/var/lib/etcd/node2'));
+  const cfg = resource(d, 'node1', 'file:/etc/haproxy/haproxy.cfg')?.spec;
+  t.true(cfg?.kind === 'file' && cfg.content.includes('    server member3 198.18.0.13:2379 check\n'));
+  t.deepEqual(
+    resource(d, 'node1', 'file:/etc/haproxy/haproxy.cfg')?.dependsOn,
+    ['node1/directory:/etc/haproxy', 'node1/service:etcd', 'node2/service:etcd', 'node3/service:etcd'],
+  );
+  t.deepEqual(
+    d.services.map((s) => s.key),
+    ['dns:lab/node1.lab.example.net./A', 'dns:lab/node2.lab.example.net./A', 'dns:lab/node3.lab.example.net./A', 'ip:lab-vips/etcd.client-vip'],
+  );
+  t.like(d.services[3]?.spec, { address: '198.18.0.101' });
+});
