@@ -4,6 +4,7 @@
  */
 import type { ObservedResource, ObservedService } from '../../controller/inventory/inventory.js';
 import { type ManagedEntries, ManagedRecordError, parseManagedRecord } from '../managed-record-format.js';
+import { type DefinitionFile, definitionHash } from '../service/definition.js';
 import type { Probe, ProbeRequest } from './build-probe.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -183,21 +184,33 @@ function mergeAnswer(resources: Record<string, ObservedResource>, request: Probe
 
 function parseService(request: Extract<ProbeRequest, { kind: 'service' }>, answer: string[]): ObservedService {
   const exists = flag(request, answer[0]);
-  const hash = field(answer, 1);
-  const state = field(answer, 2);
-  const pidText = field(answer, 4);
+  const state = field(answer, 1);
+  const pidText = field(answer, 3);
   const pid = pidText !== undefined && /^\d+$/.test(pidText) && Number(pidText) > 0 ? Number(pidText) : undefined;
   const running = request.manager === 'systemd' ? state === 'active' : state === 'run';
-  const enabled = request.manager === 'systemd' ? field(answer, 3) === 'enabled' : flag(request, answer[3]);
+  const enabled = request.manager === 'systemd' ? field(answer, 2) === 'enabled' : flag(request, answer[2]);
+  const files = definitionFiles(request, answer.slice(4));
   return {
     kind: 'service',
     name: request.name,
     exists,
-    ...(hash !== undefined && SHA256.test(hash) ? { definitionHash: hash } : {}),
+    ...(exists && files !== undefined ? { definitionHash: definitionHash(files) } : {}),
     running,
     enabled,
     ...(running && pid !== undefined ? { pid } : {}),
   };
+}
+
+/** (path, mode, base64) triples; undefined when one could not be read, so no hash is claimed. */
+function definitionFiles(request: ProbeRequest, fields: string[]): DefinitionFile[] | undefined {
+  if (fields.length % 3 !== 0) throw new ProbeOutputError(`${request.key}: malformed definition file list`);
+  const files: DefinitionFile[] = [];
+  for (let i = 0; i < fields.length; i += 3) {
+    const [path, mode, content] = fields.slice(i, i + 3) as [string, string, string];
+    if (!/^[0-7]{1,4}$/.test(mode) || content.endsWith('!')) return undefined;
+    files.push({ path, mode: mode.padStart(4, '0'), content: Buffer.from(content, 'base64').toString('utf8') });
+  }
+  return files;
 }
 
 function statFields(text: string | undefined): (string | undefined)[] {

@@ -10,7 +10,8 @@
  *   A <line of `ip -o addr`>  global addresses
  *   M <base64 of managed.json> | M -   the node's managed record (absent: -)
  *   R <index> <fields...>     the answer to request <index> (0-based, in stdin order)
- * A field that could not be read is `-`.
+ * A field that could not be read is `-`. A service answer ends with (path, mode, base64 content) per definition
+ * file, so the controller hashes them exactly as the renderer does (service/definition.ts).
  */
 export const PROBE_SCRIPT = `set -u
 exec 3<&0 </dev/null
@@ -33,6 +34,7 @@ fi
 m=/var/lib/underlay/managed.json
 if [ -f "$m" ]; then printf 'M\\t'; base64 -w0 < "$m" || printf '!'; printf '\\n'; else printf 'M\\t-\\n'; fi
 st() { s=$(stat -c '%a %U %G %s' -- "$1" 2>/dev/null) || s='- - - -'; printf '%s' "$s"; }
+deffile() { m=$(stat -c '%a' -- "$1" 2>/dev/null) || m=-; printf '\\t%s\\t%s\\t' "$1" "$m"; base64 -w0 < "$1" 2>/dev/null || printf '!'; }
 hash() { h=$(sha256sum < "$1" 2>/dev/null) || h=-; printf '%s' "\${h%% *}"; }
 i=0
 while IFS="$tab" read -r kind a b <&3; do
@@ -46,25 +48,26 @@ while IFS="$tab" read -r kind a b <&3; do
     elif [ -e "$a" ] || [ -L "$a" ]; then printf 'R\\t%s\\tother\\n' "$i"
     else printf 'R\\t%s\\t0\\n' "$i"; fi ;;
   service)
+    defs=
     if [ "$b" = systemd ]; then
       u=/etc/systemd/system/$a.service
-      if [ -f "$u" ]; then ex=1; h=$(hash "$u"); else ex=0; h=-; fi
+      ex=0; if [ -f "$u" ]; then ex=1; defs=$(deffile "$u"); fi
       act=$(systemctl is-active "$a.service" 2>/dev/null) || true
       en=$(systemctl is-enabled "$a.service" 2>/dev/null) || true
       pid=$(systemctl show -p MainPID --value "$a.service" 2>/dev/null) || true
-      printf 'R\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$i" "$ex" "$h" "\${act:--}" "\${en:--}" "\${pid:--}"
     else
       d=/etc/sv/$a
-      if [ -f "$d/run" ]; then ex=1; h=$(hash "$d/run"); else ex=0; h=-; fi
+      ex=0; if [ -f "$d/run" ]; then ex=1; defs=$(deffile "$d/run"); fi
+      if [ -f "$d/finish" ]; then defs="$defs$(deffile "$d/finish")"; fi
       en=0; if [ -L "/etc/service/$a" ]; then en=1; fi
-      s=-; pid=
+      act=; pid=
       if [ -e "/etc/service/$a/supervise/ok" ]; then
-        s=$(sv status "/etc/service/$a" 2>/dev/null) || true
-        pid=$(printf '%s\\n' "$s" | sed -n 's/^run: [^(]*(pid \\([0-9][0-9]*\\)).*/\\1/p')
-        s=\${s%%:*}
+        act=$(sv status "/etc/service/$a" 2>/dev/null) || true
+        pid=$(printf '%s\\n' "$act" | sed -n 's/^run: [^(]*(pid \\([0-9][0-9]*\\)).*/\\1/p')
+        act=\${act%%:*}
       fi
-      printf 'R\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$i" "$ex" "$h" "\${s:--}" "$en" "\${pid:--}"
-    fi ;;
+    fi
+    printf 'R\\t%s\\t%s\\t%s\\t%s\\t%s%s\\n' "$i" "$ex" "\${act:--}" "\${en:--}" "\${pid:--}" "$defs" ;;
   creates)
     if [ -e "$b" ] || [ -L "$b" ]; then printf 'R\\t%s\\t1\\n' "$i"; else printf 'R\\t%s\\t0\\n' "$i"; fi ;;
   unless)

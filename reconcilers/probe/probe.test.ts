@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InventoryNode } from '../../controller/inventory/inventory.js';
 import type { DesiredNode, DesiredResource, NodeResourceSpec } from '../../controller/resolve/desired.js';
+import { definitionHash } from '../service/definition.js';
 import { renderManagedRecord } from '../managed-record-format.js';
 import { buildProbe, ProbeRequestError } from './build-probe.js';
 import { parseAddressLine, parseProbeOutput, ProbeOutputError } from './parse-probe-output.js';
@@ -86,6 +87,7 @@ test('parseProbeOutput reads facts, managed record and every answer', (t) => {
   );
   const managed = renderManagedRecord({ 'file:/etc/a': { hash: 'h1' }, 'directory:/etc/gone': { hash: 'h2' } });
   const sha = 'a'.repeat(64);
+  const unit = '[Unit]\nDescription=app\n';
   const out = [
     'F\thostname\tnode1',
     'F\tos-id\tdebian',
@@ -97,7 +99,7 @@ test('parseProbeOutput reads facts, managed record and every answer', (t) => {
     `M\t${Buffer.from(managed).toString('base64')}`,
     `R\t0\t1\t${sha}\t600 root adm 12`,
     'R\t1\t0',
-    `R\t2\t1\t${sha}\tactive\tenabled\t4242`,
+    `R\t2\t1\tactive\tenabled\t4242\t/etc/systemd/system/app.service\t644\t${Buffer.from(unit).toString('base64')}`,
     'R\t3\t1\tNov 25 21:37:00 2026 GMT\tAB:' + 'CD:'.repeat(30) + 'EF',
     '',
   ].join('\n');
@@ -112,7 +114,15 @@ test('parseProbeOutput reads facts, managed record and every answer', (t) => {
   });
   t.deepEqual(parsed.resources['file:/etc/a'], { kind: 'file', path: '/etc/a', exists: true, sha256: sha, size: 12, mode: '0600', owner: 'root', group: 'adm' });
   t.deepEqual(parsed.resources['file:/etc/b'], { kind: 'file', path: '/etc/b', exists: false });
-  t.deepEqual(parsed.resources['service:app'], { kind: 'service', name: 'app', exists: true, definitionHash: sha, running: true, enabled: true, pid: 4242 });
+  t.deepEqual(parsed.resources['service:app'], {
+    kind: 'service',
+    name: 'app',
+    exists: true,
+    definitionHash: definitionHash([{ path: '/etc/systemd/system/app.service', mode: '0644', content: unit }]),
+    running: true,
+    enabled: true,
+    pid: 4242,
+  });
   t.deepEqual(parsed.resources['certificate:web'], {
     kind: 'certificate',
     name: 'web',

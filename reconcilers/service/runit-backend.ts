@@ -1,0 +1,81 @@
+/**
+ * runit: the definition lives in /etc/sv/NAME, the /etc/service/NAME link enables it, and runsvdir
+ * (rescanning every 5 s) starts a runsv for it. Waits are bounded polls on the node, inside one exec.
+ * runit keeps no log without a log service, so a failure reports what `sv status` says.
+ */
+import { writeFileAtomic } from '../file-write.js';
+import { runScriptOk } from '../node-exec.js';
+import type { ApplyContext } from '../reconciler.js';
+import { assertServiceName, CONFIRM_POLLS, type ServiceBackend, type ServiceInstall } from './service-backend.js';
+
+const PID = `sed -n 's/^run: [^(]*(pid \\([0-9]*\\)).*/\\1/p'`;
+const UPTIME = `sed -n 's/^run: [^)]*) \\([0-9]*\\)s.*/\\1/p'`;
+
+/** $1 link, $2 target, $3 up|restart, $4 polls. Running means: a pid (new after a restart), up for >= 1 s. */
+const START_SCRIPT = `set -u
+ln -sfn -- "$2" "$1"
+i=0
+until sv status "$1" >/dev/null 2>&1; do
+  i=$((i + 1)); if [ "$i" -ge "$4" ]; then echo "runsvdir did not start a runsv for $1" >&2; exit 4; fi; sleep 0.1
+done
+old=$(sv status "$1" | ${PID})
+if [ "$3" = restart ]; then sv restart "$1" >/dev/null 2>&1 || true; else sv up "$1" >/dev/null 2>&1 || true; fi
+i=0
+while :; do
+  s=$(sv status "$1" 2>&1) || true
+  pid=$(printf '%s\\n' "$s" | ${PID})
+  up=$(printf '%s\\n' "$s" | ${UPTIME})
+  if [ -n "$pid" ] && { [ "$3" != restart ] || [ "$pid" != "$old" ]; } && [ "\${up:-0}" -ge 1 ]; then printf '%s\\n' "$s"; exit 0; fi
+  i=$((i + 1)); if [ "$i" -ge "$4" ]; then printf 'not running: %s\\n' "$s" >&2; exit 5; fi
+  sleep 0.1
+done
+`;
+
+/** $1 link, $2 service dir, $3 polls, $4 purge (1: remove the definition too). */
+const STOP_SCRIPT = `set -u
+if [ -L "$1" ] && sv status "$1" >/dev/null 2>&1; then sv down "$1" >/dev/null 2>&1 || true; fi
+rm -f -- "$1"
+i=0
+while sv status "$2" >/dev/null 2>&1; do
+  i=$((i + 1)); if [ "$i" -ge "$3" ]; then echo "runsv for $2 still running: $(sv status "$2" 2>&1)" >&2; exit 4; fi; sleep 0.1
+done
+if [ "$4" = 1 ]; then rm -rf -- "$2"; fi
+`;
+
+const REMOVE_STALE_SCRIPT = `for f in "$@"; do rm -f -- "$f"; done`;
+
+const serviceDir = (name: string): string => `/etc/sv/${name}`;
+const serviceLink = (name: string): string => `/etc/service/${name}`;
+
+export const runitBackend: ServiceBackend = {
+  async install(ctx: ApplyContext, install: ServiceInstall): Promise<void> {
+    assertServiceName(install.name);
+    const dir = serviceDir(install.name);
+    for (const file of install.files) {
+      await writeFileAtomic(ctx, { ...file, owner: 'root', group: 'root', createParent: true });
+    }
+    // A finish script from an earlier restart policy would otherwise keep applying.
+    const stale = ['run', 'finish'].map((f) => `${dir}/${f}`).filter((p) => !install.files.some((f) => f.path === p));
+    if (stale.length > 0) await runScriptOk(ctx, `removing stale files of ${install.name}`, REMOVE_STALE_SCRIPT, stale);
+    if (!install.enabled) {
+      await runScriptOk(ctx, `disabling ${install.name}`, STOP_SCRIPT, [serviceLink(install.name), dir, String(CONFIRM_POLLS), '0']);
+      return;
+    }
+    await runScriptOk(ctx, `starting ${install.name}`, START_SCRIPT, [
+      serviceLink(install.name),
+      dir,
+      install.restart ? 'restart' : 'up',
+      String(CONFIRM_POLLS),
+    ]);
+  },
+
+  async restart(ctx: ApplyContext, name: string): Promise<void> {
+    assertServiceName(name);
+    await runScriptOk(ctx, `restarting ${name}`, START_SCRIPT, [serviceLink(name), serviceDir(name), 'restart', String(CONFIRM_POLLS)]);
+  },
+
+  async remove(ctx: ApplyContext, name: string): Promise<void> {
+    assertServiceName(name);
+    await runScriptOk(ctx, `removing ${name}`, STOP_SCRIPT, [serviceLink(name), serviceDir(name), String(CONFIRM_POLLS), '1']);
+  },
+};

@@ -1,0 +1,31 @@
+/**
+ * What the service reconciler needs from a service manager. The definition files come from
+ * renderServiceDefinition (via the plan), so what was planned is what gets written.
+ */
+import type { ApplyContext } from '../reconciler.js';
+import type { DefinitionFile } from './definition.js';
+
+export interface ServiceInstall {
+  name: string;
+  files: DefinitionFile[];
+  enabled: boolean;
+  /** The definition changed under a running service: restart it so the new one is what runs. */
+  restart: boolean;
+}
+
+export interface ServiceBackend {
+  /** Writes the definition, enables or disables it, and for an enabled service confirms it runs. */
+  install(ctx: ApplyContext, install: ServiceInstall): Promise<void>;
+  /** Restarts and confirms it runs with a new process. */
+  restart(ctx: ApplyContext, name: string): Promise<void>;
+  /** Stops, disables and removes the definition. Idempotent. */
+  remove(ctx: ApplyContext, name: string): Promise<void>;
+}
+
+/** Service names become paths and unit names; the schema already says so, this guards hand-made plans. */
+export function assertServiceName(name: string): void {
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) throw new TypeError(`invalid service name ${JSON.stringify(name)}`);
+}
+
+/** How long a started service must stay up before it counts as running, and how long to wait for that. */
+export const CONFIRM_POLLS = 300; // x 0.1 s on the node
