@@ -21,13 +21,15 @@ function revisionOf(dir: string): Revision {
   return { source: dir, ref: 'main', commit: '0'.repeat(40), worktree: true, files };
 }
 
-export function resolveExample(name: string): Desired {
-  const loaded = loadSpec(revisionOf(join(examples, name)));
+function resolveRevision(revision: Revision): Desired {
+  const loaded = loadSpec(revision);
   if (!loaded.spec) throw new Error(JSON.stringify(loaded.diagnostics, null, 2));
   const r = resolveSite(loaded.spec, {}, {});
   if (!r.desired) throw new Error(JSON.stringify(r.diagnostics, null, 2));
   return r.desired;
 }
+
+const resolveExample = (name: string): Desired => resolveRevision(revisionOf(join(examples, name)));
 
 const resource = (d: Desired, node: string, key: string) => d.nodes.find((n) => n.name === node)?.resources.find((r) => r.key === key);
 
@@ -47,4 +49,31 @@ test('three-node-etcd loads and resolves: linked members, balanced backends, cro
     ['dns:lab/node1.lab.example.net./A', 'dns:lab/node2.lab.example.net./A', 'dns:lab/node3.lab.example.net./A', 'ip:lab-vips/etcd.client-vip'],
   );
   t.like(d.services[3]?.spec, { address: '198.18.0.101' });
+});
+
+test('module-swap: replacing containerd with crio changes the runtime files and the kubelet config only', (t) => {
+  const revision = revisionOf(join(examples, 'module-swap'));
+  const swapped: Revision = {
+    ...revision,
+    files: revision.files.map((f) =>
+      f.path === 'cluster.yaml' ? { ...f, content: Buffer.from(Buffer.from(f.content).toString('utf8').replace('module: containerd', 'module: crio')) } : f,
+    ),
+  };
+  const spec = (d: Desired) => new Map(d.nodes.flatMap((n) => n.resources.map((r) => [`${n.name}/${r.key}`, JSON.stringify(r.spec)] as const)));
+  const before = spec(resolveRevision(revision));
+  const after = spec(resolveRevision(swapped));
+  const changed = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort();
+  t.deepEqual(changed, [
+    'worker1/directory:/etc/containerd',
+    'worker1/directory:/etc/crio/crio.conf.d',
+    'worker1/file:/etc/containerd/config.toml',
+    'worker1/file:/etc/crio/crio.conf.d/10-underlay.conf',
+    'worker1/file:/var/lib/kubelet/config.yaml',
+    'worker2/directory:/etc/containerd',
+    'worker2/directory:/etc/crio/crio.conf.d',
+    'worker2/file:/etc/containerd/config.toml',
+    'worker2/file:/etc/crio/crio.conf.d/10-underlay.conf',
+    'worker2/file:/var/lib/kubelet/config.yaml',
+  ]);
+  t.regex(after.get('worker1/file:/var/lib/kubelet/config.yaml')!, /containerRuntimeEndpoint: unix:\/\/\/run\/crio\/crio.sock/);
 });
