@@ -29,7 +29,7 @@ export async function destroyCluster(s: ClusterState, opts: { graceful: boolean 
   }
   if (s.ownsStateDir) rmSync(s.stateDir, { recursive: true, force: true });
   else {
-    for (const f of ['nodes', 'state.json', 'sshd_config', 'id_ed25519', 'id_ed25519.pub']) rmSync(join(s.stateDir, f), { recursive: true, force: true });
+    for (const f of ['nodes', 'state.json', 'sshd_config', 'runit-init.sh', 'systemd-outer.sh', 'systemd-inner.sh', 'id_ed25519', 'id_ed25519.pub']) rmSync(join(s.stateDir, f), { recursive: true, force: true });
   }
   releaseSlot(s.slot, s.owner);
   if (s.detached) killRef(s.owner, 'SIGTERM'); // the keeper of a CLI 'up'

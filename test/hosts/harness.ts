@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -227,7 +227,6 @@ export async function createTestHosts(opts: CreateTestHostsOptions): Promise<Tes
 
 /** Hands ownership to a keeper process so stale cleanup leaves the cluster alone after we exit. */
 async function detach(s: ClusterState, claim: SlotClaim): Promise<void> {
-  const { spawn } = await import('node:child_process');
   const keeper = spawn('sleep', ['infinity'], { detached: true, stdio: 'ignore' });
   if (keeper.pid === undefined) throw new Error('cannot start the keeper process for a detached cluster');
   keeper.unref();

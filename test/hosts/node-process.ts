@@ -1,12 +1,11 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { poll, run, spawnDetached } from './exec.js';
-import { childrenOf, isAlive, killRef, pidRef, type PidRef } from './proc.js';
+import { childrenOf, isAlive, killRef, pidRef } from './proc.js';
 import { RUNIT_INIT, SSHD_CONFIG, SYSTEMD_INNER, SYSTEMD_OUTER } from './node-boot-scripts.js';
 import { ensureSystemdRootfs } from './rootfs-cache.js';
 import type { ClusterState, NodeState } from './state.js';
-import { writeFileSync } from 'node:fs';
 
 export const upperDirOf = (n: NodeState) => join(n.nodeDir, 'upper');
 const workDirOf = (n: NodeState) => join(n.nodeDir, 'work');
@@ -50,6 +49,12 @@ export async function launchNode(cluster: ClusterState, node: NodeState): Promis
   for (const d of [upperDirOf(node), workDirOf(node), rootDirOf(node)]) mkdirSync(d, { recursive: true });
   const sshdConf = join(cluster.stateDir, 'sshd_config');
   if (!existsSync(sshdConf)) writeFileSync(sshdConf, SSHD_CONFIG);
+  // Scripts go to files rather than into argv so `ps` on the host stays readable.
+  const script = (name: string, text: string) => {
+    const p = join(cluster.stateDir, name);
+    if (!existsSync(p)) writeFileSync(p, text);
+    return p;
+  };
   const authKeys = `${cluster.clientKeyPath}.pub`;
   const machineId = randomBytes(16).toString('hex');
   const logPath = join(node.nodeDir, 'console.log');
@@ -62,7 +67,7 @@ export async function launchNode(cluster: ClusterState, node: NodeState): Promis
         [
           'ip', 'netns', 'exec', node.netns,
           'unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--uts', '--ipc', '--',
-          'sh', '-c', RUNIT_INIT, 'underlay-node-init',
+          'sh', script('runit-init.sh', RUNIT_INIT),
           rootDirOf(node), upperDirOf(node), workDirOf(node), node.name, authKeys, sshdConf, machineId,
         ],
         logFd,
@@ -73,8 +78,8 @@ export async function launchNode(cluster: ClusterState, node: NodeState): Promis
       node.cgroup = `underlay-test/${node.netns}`;
       launcher = spawnDetached(
         [
-          'sh', '-c', SYSTEMD_OUTER, 'underlay-node-outer', node.cgroup,
-          'sh', '-c', SYSTEMD_INNER, 'underlay-node-inner',
+          'sh', script('systemd-outer.sh', SYSTEMD_OUTER), node.cgroup,
+          'sh', script('systemd-inner.sh', SYSTEMD_INNER),
           lower, upperDirOf(node), workDirOf(node), rootDirOf(node), node.name, authKeys, sshdConf, machineId, node.netns, node.netns,
         ],
         logFd,
@@ -152,4 +157,3 @@ export function readHostKey(node: NodeState): string {
   return `${type} ${key}`;
 }
 
-export type { PidRef };
