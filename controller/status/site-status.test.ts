@@ -1,0 +1,89 @@
+/**
+ * Status from real store contents, produced by the apply engine with FAKE reconcilers (see
+ * ../apply/test-fakes.ts), so the conditions are checked against what apply really records.
+ */
+import test from 'ava';
+import { applyPlan } from '../apply/apply-plan.js';
+import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../apply/test-fakes.js';
+import { steppingClock } from '../store/clock.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { readSiteStatus } from './read-site-status.js';
+import { renderSiteStatusText, type SiteStatus } from './site-status.js';
+
+const rolling = (nodes: string[]) =>
+  testPlan(
+    nodes.flatMap((n) => [
+      change(`${n}/file:/etc/app.conf`, { action: 'update', cluster: 'app' }),
+      change(`${n}/service:app#restart`, { action: 'restart', disruptive: true, cluster: 'app', dependsOn: [`${n}/file:/etc/app.conf`] }),
+    ]),
+    [{ cluster: 'app', batches: nodes.map((n) => [n]), failureBudget: 0 }],
+  );
+
+async function applied(fail: string[], nodes: string[]) {
+  const log: string[] = [];
+  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock('2025-05-01T00:00:00.000Z') });
+  const plan = rolling(nodes);
+  await applyPlan({
+    plan,
+    nodes: fakeNodes(nodes),
+    transport: unusedTransport,
+    reconcilers: fakeReconcilers(log, { fail }).lookup,
+    managedRecord: fakeManagedRecord(log),
+    store,
+    clock: steppingClock(),
+    concurrency: 2,
+  });
+  return { store, plan };
+}
+
+const conditionsOf = (status: SiteStatus, node: string) =>
+  status.nodes.find((n) => n.name === node)?.conditions.map((c) => `${c.type}=${c.status} ${c.reason}`);
+
+test('a converged site is Ready everywhere', async (t) => {
+  const { store, plan } = await applied([], ['n1', 'n2']);
+  const status = await readSiteStatus(store, { clusters: { app: ['n1', 'n2'] } });
+  t.deepEqual(conditionsOf(status, 'n1'), ['Ready=True Converged']);
+  t.deepEqual(status.clusters[0]?.conditions.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`), [
+    'Ready=True AllNodesReady: 2 node(s) ready',
+  ]);
+  t.is(status.lastRun?.planHash, plan.hash);
+});
+
+test('a halted rollout is loud on the cluster, the failed node says why, the untouched nodes are pending', async (t) => {
+  const { store } = await applied(['n1/service:app#restart'], ['n1', 'n2', 'n3']);
+  const status = await readSiteStatus(store, { clusters: { app: ['n1', 'n2', 'n3'] } });
+  t.deepEqual(conditionsOf(status, 'n1'), ['Failed=True ApplyFailed', 'Ready=False ApplyFailed']);
+  t.deepEqual(conditionsOf(status, 'n2'), ['Pending=True RolloutHalted', 'Ready=False RolloutHalted']);
+  const cluster = status.clusters[0];
+  t.deepEqual(cluster?.conditions.map((c) => `${c.type}=${c.status} ${c.reason}`), [
+    'RolloutHalted=True FailureBudgetExceeded',
+    'Failed=True NodesFailed',
+    'Pending=True ChangesPending',
+    'Ready=False FailureBudgetExceeded',
+  ]);
+  const text = renderSiteStatusText(status);
+  t.snapshot(text);
+  t.regex(text, /RolloutHalted=True FailureBudgetExceeded: rollout of cluster app halted: 1 node\(s\) failed \(n1\)/);
+});
+
+test('an interrupted run shows its in-flight changes; the halt of an earlier run stays visible', async (t) => {
+  const { store } = await applied(['n1/service:app#restart'], ['n1', 'n2']);
+  const run = await store.beginRun({ revisionCommit: 'c2', planHash: 'p2' });
+  await store.journal({ runId: run.id, changeId: 'n2/file:/etc/x', node: 'n2', key: 'file:/etc/x', action: 'update', phase: 'started', detail: null });
+  // Simulates the process dying: recovery by a "different" controller process.
+  await store.finishRun(run.id, 'interrupted');
+  const status = await readSiteStatus(store, { clusters: { app: ['n1', 'n2'] } });
+  t.deepEqual(conditionsOf(status, 'n2'), ['Interrupted=True ApplyInterrupted', 'Pending=True RolloutHalted', 'Ready=False ApplyInterrupted']);
+  t.regex(status.nodes[1]?.conditions[0]?.message ?? '', /stopped during n2\/file:\/etc\/x/);
+  t.is(status.clusters[0]?.conditions[0]?.type, 'RolloutHalted');
+});
+
+test('changes in the latest plan make nodes pending; a node never applied is not ready', async (t) => {
+  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const plan = testPlan([change('n1/file:/a'), change('n1/file:/b')]);
+  const status = await readSiteStatus(store, { plan });
+  t.deepEqual(status.nodes.map((n) => [n.name, n.conditions.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`)]), [
+    ['n1', ['Pending=True ChangesPending: 2 change(s) in the latest plan', 'Ready=False ChangesPending: 2 change(s) in the latest plan']],
+  ]);
+  t.is(renderSiteStatusText(status).split('\n')[0], 'No runs yet.');
+});

@@ -1,0 +1,169 @@
+/**
+ * The site's status as conditions (type, status, CamelCase reason, message), per cluster and per node,
+ * computed from what the store remembers and, when given, the latest plan. Pure: the CLI and the
+ * controller read the store, this decides what it means. A halted rollout stays visible (RolloutHalted)
+ * until a later run finishes.
+ */
+import type { Plan } from '../plan/plan.js';
+import type { JournalEntry, NodeStatusRecord, RunRecord } from '../store/store.js';
+
+export type ConditionType = 'Ready' | 'Failed' | 'RolloutHalted' | 'Interrupted' | 'Pending';
+
+export interface Condition {
+  type: ConditionType;
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+}
+
+export interface NodeState {
+  name: string;
+  lastAppliedCommit: string | null;
+  conditions: Condition[];
+}
+
+export interface ClusterState {
+  name: string;
+  nodes: string[];
+  conditions: Condition[];
+}
+
+export interface SiteStatus {
+  lastRun: RunRecord | null;
+  clusters: ClusterState[];
+  nodes: NodeState[];
+}
+
+export interface SiteStatusInput {
+  /** Newest first, as the store lists them. */
+  runs: readonly RunRecord[];
+  /** In-flight changes of the newest run when it was interrupted. */
+  interruptedInFlight: readonly JournalEntry[];
+  nodeStatuses: readonly NodeStatusRecord[];
+  /** Cluster -> member nodes, when known (from the latest plan or the site). */
+  clusters?: Record<string, readonly string[]>;
+  /** The latest plan: its changes are pending work. */
+  plan?: Plan;
+}
+
+const short = (commit: string): string => commit.slice(0, 12);
+const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function failedReason(error: string | null): string {
+  if (error?.startsWith('unreachable')) return 'Unreachable';
+  if (error?.startsWith('unhealthy')) return 'Unhealthy';
+  return 'ApplyFailed';
+}
+
+/** Clusters a plan knows of: from its changes' owners and its rollouts. */
+export function clustersOfPlan(plan: Plan): Record<string, string[]> {
+  const members = new Map<string, Set<string>>();
+  const add = (cluster: string, node: string): void => {
+    members.set(cluster, (members.get(cluster) ?? new Set()).add(node));
+  };
+  for (const c of plan.changes) if (c.cluster !== undefined) add(c.cluster, c.node);
+  for (const r of plan.rollout) for (const n of r.batches.flat()) add(r.cluster, n);
+  return Object.fromEntries([...members].map(([k, v]) => [k, [...v].sort()]));
+}
+
+export function computeSiteStatus(input: SiteStatusInput): SiteStatus {
+  const lastRun = input.runs[0] ?? null;
+  // The latest run that ended on its own says whether a rollout is halted; an interrupted one does not clear it.
+  const lastFinished = input.runs.find((r) => r.status !== 'running' && r.status !== 'interrupted') ?? null;
+  const halts = (lastFinished?.conditions ?? []).filter((c) => c.type === 'RolloutHalted');
+  const clusters = input.clusters ?? {};
+  const nodeStatus = new Map(input.nodeStatuses.map((s) => [s.node, s]));
+  const pending = new Map<string, number>();
+  for (const c of input.plan?.changes ?? []) pending.set(c.node, (pending.get(c.node) ?? 0) + 1);
+  const inFlight = new Map<string, string[]>();
+  if (lastRun?.status === 'interrupted') {
+    for (const e of input.interruptedInFlight) inFlight.set(e.node, [...(inFlight.get(e.node) ?? []), e.changeId]);
+  }
+  const names = new Set([...nodeStatus.keys(), ...pending.keys(), ...inFlight.keys(), ...Object.values(clusters).flat()]);
+
+  const nodes: NodeState[] = [...names].sort().map((name) => {
+    const s = nodeStatus.get(name);
+    const conditions: Condition[] = [];
+    if (s && s.failures > 0) {
+      conditions.push({
+        type: 'Failed',
+        status: 'True',
+        reason: failedReason(s.lastError),
+        message: `${s.lastError ?? 'failed'} (run ${s.lastRunId ?? '?'}; ${s.failures} consecutive failed run(s))`,
+      });
+    }
+    const interrupted = inFlight.get(name);
+    if (interrupted && lastRun) {
+      conditions.push({
+        type: 'Interrupted',
+        status: 'True',
+        reason: 'ApplyInterrupted',
+        message: `run ${lastRun.id} stopped during ${interrupted.join(', ')}; the next apply re-observes and re-plans`,
+      });
+    }
+    const count = pending.get(name);
+    const haltedHere = halts.find((h) => h.cluster !== undefined && (clusters[h.cluster] ?? []).includes(name));
+    if (count !== undefined) {
+      conditions.push({ type: 'Pending', status: 'True', reason: 'ChangesPending', message: `${count} change(s) in the latest plan` });
+    } else if (haltedHere && s?.lastRunId !== lastFinished?.id) {
+      conditions.push({ type: 'Pending', status: 'True', reason: 'RolloutHalted', message: `not rolled out: ${haltedHere.message}` });
+    }
+    const blocking = conditions[0];
+    if (blocking) conditions.push({ type: 'Ready', status: 'False', reason: blocking.reason, message: blocking.message });
+    else if (s?.lastAppliedCommit) {
+      conditions.push({ type: 'Ready', status: 'True', reason: 'Converged', message: `applied ${short(s.lastAppliedCommit)} in run ${s.lastRunId ?? '?'}` });
+    } else conditions.push({ type: 'Ready', status: 'False', reason: 'NeverApplied', message: 'no apply has converged this node yet' });
+    return { name, lastAppliedCommit: s?.lastAppliedCommit ?? null, conditions };
+  });
+
+  const nodeByName = new Map(nodes.map((n) => [n.name, n]));
+  const has = (node: string, type: ConditionType): boolean =>
+    nodeByName.get(node)?.conditions.some((c) => c.type === type && c.status === 'True') ?? false;
+  const clusterNames = new Set([...Object.keys(clusters), ...halts.flatMap((h) => (h.cluster ? [h.cluster] : []))]);
+  const clusterStates: ClusterState[] = [...clusterNames].sort().map((name) => {
+    const members = [...(clusters[name] ?? [])].sort();
+    const conditions: Condition[] = [];
+    const halt = halts.find((h) => h.cluster === name);
+    if (halt) conditions.push({ type: 'RolloutHalted', status: 'True', reason: halt.reason, message: halt.message });
+    const failed = members.filter((n) => has(n, 'Failed'));
+    if (failed.length > 0) conditions.push({ type: 'Failed', status: 'True', reason: 'NodesFailed', message: `failed: ${failed.join(', ')}` });
+    const interrupted = members.filter((n) => has(n, 'Interrupted'));
+    if (interrupted.length > 0) {
+      conditions.push({ type: 'Interrupted', status: 'True', reason: 'ApplyInterrupted', message: `interrupted on: ${interrupted.join(', ')}` });
+    }
+    const waiting = members.filter((n) => has(n, 'Pending'));
+    if (waiting.length > 0) conditions.push({ type: 'Pending', status: 'True', reason: 'ChangesPending', message: `pending on: ${waiting.join(', ')}` });
+    const blocking = conditions[0];
+    const notReady = members.filter((n) => !has(n, 'Ready'));
+    if (blocking) conditions.push({ type: 'Ready', status: 'False', reason: blocking.reason, message: blocking.message });
+    else if (notReady.length > 0) conditions.push({ type: 'Ready', status: 'False', reason: 'NodesNotReady', message: `not ready: ${notReady.join(', ')}` });
+    else conditions.push({ type: 'Ready', status: 'True', reason: 'AllNodesReady', message: `${members.length} node(s) ready` });
+    return { name, nodes: members, conditions };
+  });
+
+  return { lastRun, clusters: clusterStates.sort(byName), nodes };
+}
+
+function conditionLines(conditions: readonly Condition[], indent: string): string[] {
+  return conditions.map((c) => `${indent}${c.type}=${c.status} ${c.reason}: ${c.message}`);
+}
+
+export function renderSiteStatusText(status: SiteStatus): string {
+  const lines: string[] = [];
+  const run = status.lastRun;
+  lines.push(
+    run
+      ? `Last run ${run.id}: ${run.status} (revision ${short(run.revisionCommit)}, plan ${short(run.planHash)}, started ${run.startedAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''})`
+      : 'No runs yet.',
+  );
+  for (const cluster of status.clusters) {
+    lines.push('', `Cluster ${cluster.name} (${cluster.nodes.join(', ') || 'no known nodes'})`);
+    lines.push(...conditionLines(cluster.conditions, '  '));
+  }
+  if (status.nodes.length > 0) lines.push('', 'Nodes');
+  for (const node of status.nodes) {
+    lines.push(`  ${node.name}${node.lastAppliedCommit ? ` @ ${short(node.lastAppliedCommit)}` : ''}`);
+    lines.push(...conditionLines(node.conditions, '    '));
+  }
+  return lines.join('\n') + '\n';
+}
