@@ -7,8 +7,43 @@ import { configure } from 'safe-stable-stringify';
 
 const stringify = configure({ deterministic: true, bigint: false, circularValue: TypeError });
 
+/**
+ * Compact canonical JSON, hand-rolled because planning hashes every change of a 200,000-resource site and
+ * the general-purpose stringifier dominated the profile. Same bytes as safe-stable-stringify (a test
+ * holds them together): keys in code-unit order, undefined members dropped, undefined items as null.
+ */
+function compact(value: unknown): string | undefined {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + (compact(value[i]) ?? 'null');
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const item = compact(record[key]);
+    if (item === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${item}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
 export function canonicalJson(value: unknown, indent?: number): string {
-  const out = stringify(value, null, indent);
+  const out = indent === undefined ? compact(value) : stringify(value, null, indent);
   if (out === undefined) throw new TypeError('value has no JSON representation');
   return out;
 }

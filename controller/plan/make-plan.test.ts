@@ -2,6 +2,7 @@ import test from 'ava';
 import { makePlan, planHash } from './make-plan.js';
 import { planGraph } from './plan-graph.js';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
+import stringify from 'safe-stable-stringify';
 import { renderServiceDefinition } from '../../reconcilers/service/definition.js';
 import { appliedNode, desired, directory, file, inventory, node, resource, service, command } from '../../test/support/build-desired.js';
 import { emptyInventory } from '../inventory/inventory.js';
@@ -91,6 +92,8 @@ test('hash is the sha256 of the canonical JSON without hash, and ignores observe
   const plan = makePlan(d, inventory({ n1: appliedNode(site('changed'), runitHash) }));
   const { hash, ...body } = plan;
   t.is(hash, sha256Hex(canonicalJson(body)));
+  t.is(canonicalJson(body), stringify(body), 'the fast canonical JSON must match safe-stable-stringify byte for byte');
+  t.is(canonicalJson({ b: [1, undefined, 'é\u0000"'], a: undefined, '10': 1, '9': null }), stringify({ b: [1, undefined, 'é\u0000"'], a: undefined, '10': 1, '9': null }));
   t.is(planHash(plan), hash);
   t.is(makePlan(d, inv).hash, makePlan(d, { ...inv, observedAt: '2030-01-01T00:00:00Z' }).hash);
   const rest: Partial<typeof inv> = { ...inv };

@@ -24,7 +24,8 @@ function diffDesired(node: DesiredNode, inv: InventoryNode | undefined, r: Desir
     desired: r.spec,
     observed: inv?.resources[r.key],
     managedHash: inv?.managed[r.key]?.hash,
-    desiredHash: resourceHash(r.spec),
+    // Only guard-less commands compare it, and hashing every resource of a large site is not free.
+    desiredHash: r.spec.kind === 'command' ? resourceHash(r.spec) : undefined,
     serviceManager: node.serviceManager,
     now,
   });
