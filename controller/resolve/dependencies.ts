@@ -58,7 +58,7 @@ function readinessKeys(resources: readonly PlacedResource[]): string[] {
   return (services.length > 0 ? services : resources).map((r) => r.key);
 }
 
-function sameNodeEdges(r: PlacedResource, resources: readonly PlacedResource[], directories: readonly PlacedResource[], units: Map<string, PlacedResource[]>, links: UnitLinks | undefined): Set<string> {
+function sameNodeEdges(r: PlacedResource, present: ReadonlySet<string>, directories: readonly PlacedResource[], units: Map<string, PlacedResource[]>, links: UnitLinks | undefined): Set<string> {
   const deps = new Set<string>();
   for (const path of pathsOf(r.spec)) {
     for (const d of directories) if (path.startsWith(`${(d.spec as { path: string }).path.replace(/\/$/, '')}/`)) deps.add(d.key);
@@ -68,7 +68,6 @@ function sameNodeEdges(r: PlacedResource, resources: readonly PlacedResource[], 
   }
   for (const unit of links?.sameNode ?? []) for (const o of units.get(unit) ?? []) deps.add(o.key);
   const refs = r.spec.kind === 'service' ? r.spec.restartOnChangeOf : r.spec.kind === 'command' ? r.spec.onChangeOf : [];
-  const present = new Set(resources.map((o) => o.key));
   for (const ref of refs) if (present.has(ref)) deps.add(ref);
   deps.delete(r.key);
   return deps;
@@ -88,9 +87,10 @@ export function computeDependencies(byNode: ReadonlyMap<string, readonly PlacedR
   for (const [node, resources] of byNode) {
     const units = index.get(node)!;
     const directories = resources.filter((r) => r.spec.kind === 'directory');
+    const present = new Set(resources.map((o) => o.key));
     for (const r of resources) {
       const unitLinks = links.get(r.unit);
-      const deps = [...sameNodeEdges(r, resources, directories, units, unitLinks)].map((k) => resourceAddress(node, k));
+      const deps = [...sameNodeEdges(r, present, directories, units, unitLinks)].map((k) => resourceAddress(node, k));
       for (const cross of unitLinks?.crossNode ?? []) {
         for (const other of cross.nodes) deps.push(...readinessOf(other, cross.unit));
       }
