@@ -27,5 +27,8 @@ export function assertServiceName(name: string): void {
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) throw new TypeError(`invalid service name ${JSON.stringify(name)}`);
 }
 
-/** How long a started service must stay up before it counts as running, and how long to wait for that. */
-export const CONFIRM_POLLS = 300; // x 0.1 s on the node
+/**
+ * Bound of each node-side wait loop, in 0.1 s steps (plus the poll's own cost): runsvdir rescans every
+ * 5 s, and a started service must then stay up for 1 s to count as running.
+ */
+export const CONFIRM_POLLS = 120;

@@ -1,0 +1,97 @@
+/**
+ * Observe: one probe exec per node (bounded concurrency across nodes) -> an Inventory snapshot. A node
+ * that cannot be observed is recorded as unreachable with the reason (naming the node; for a refused host
+ * key, both fingerprints, from the transport's error), so the planner can skip it visibly.
+ */
+import { Limiter } from '../transport/concurrency.js';
+import type { NodeEndpoint, Transport } from '../transport/transport.js';
+import { emptyInventory, type Inventory, type InventoryNode } from '../inventory/inventory.js';
+import type { Desired, DesiredNode } from '../resolve/desired.js';
+import { buildProbe, requestForKey } from '../../reconcilers/probe/build-probe.js';
+import { parseProbeOutput } from '../../reconcilers/probe/parse-probe-output.js';
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface ObserveSiteOptions {
+  desired: Desired;
+  transport: Transport;
+  /** Nodes probed at once. */
+  concurrency: number;
+  clock: Clock;
+  /**
+   * The last inventory, if any: its managed keys are probed along with the desired ones, so a resource
+   * removed from Git is observed in the same exec. Managed keys it does not know cost one more exec.
+   */
+  previous?: Inventory;
+  /** Per probe exec. Default 60 s. */
+  timeoutMs?: number;
+}
+
+export async function observeSite(options: ObserveSiteOptions): Promise<Inventory> {
+  const { desired, transport, clock } = options;
+  const limiter = new Limiter(options.concurrency);
+  const byName = new Map(desired.nodes.map((n) => [n.name, n]));
+  const observedAt = clock.now().toISOString();
+  const entries = await Promise.all(
+    desired.nodes.map((node) =>
+      limiter.run(async (): Promise<[string, InventoryNode]> => {
+        try {
+          const hint = Object.keys(options.previous?.nodes[node.name]?.managed ?? {});
+          return [node.name, await observeNode(transport, endpointOf(node, byName), node, hint, options.timeoutMs ?? 60_000)];
+        } catch (error) {
+          return [node.name, { reachable: false, error: describeFailure(node.name, error), facts: {}, managed: {}, resources: {} }];
+        }
+      }),
+    ),
+  );
+  const inventory = emptyInventory();
+  inventory.observedAt = observedAt;
+  for (const [name, node] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) inventory.nodes[name] = node;
+  return inventory;
+}
+
+export async function observeNode(
+  transport: Transport,
+  endpoint: NodeEndpoint,
+  node: DesiredNode,
+  managedHint: readonly string[],
+  timeoutMs: number,
+): Promise<InventoryNode> {
+  const probe = buildProbe(node, managedHint);
+  const result = await transport.exec(endpoint, probe.argv, { stdin: probe.stdin, timeoutMs });
+  if (result.code !== 0) {
+    throw new Error(`probe exited ${result.code}: ${result.stderr.toString('utf8').trim().split('\n').slice(-5).join('\n') || result.message || ''}`);
+  }
+  const observation = parseProbeOutput(probe, result.stdout.toString('utf8'));
+  const resources = { ...observation.resources };
+  // Managed keys nobody hinted at: resources pruned from Git since the last snapshot; observe them too.
+  const missing = observation.unobservedManagedKeys.filter((key) => requestForKey(key, node.serviceManager) !== undefined);
+  if (missing.length > 0) {
+    const second = buildProbe({ ...node, resources: [] }, missing);
+    const again = await transport.exec(endpoint, second.argv, { stdin: second.stdin, timeoutMs });
+    if (again.code !== 0) throw new Error(`probe of managed resources exited ${again.code}`);
+    Object.assign(resources, parseProbeOutput(second, again.stdout.toString('utf8')).resources);
+  }
+  return { reachable: true, facts: observation.facts, managed: observation.managed, resources: sortKeys(resources) };
+}
+
+function endpointOf(node: DesiredNode, byName: ReadonlyMap<string, DesiredNode>, seen: ReadonlySet<string> = new Set()): NodeEndpoint {
+  const endpoint: NodeEndpoint = { name: node.name, address: node.address, port: node.port, user: node.user, hostKey: node.hostKey };
+  if (node.via === undefined) return endpoint;
+  const bastion = byName.get(node.via);
+  if (!bastion) throw new Error(`node ${node.name}: bastion ${node.via} is not a node of the site`);
+  if (seen.has(node.name)) throw new Error(`node ${node.name}: bastion chain loops`);
+  return { ...endpoint, via: endpointOf(bastion, byName, new Set([...seen, node.name])) };
+}
+
+/** Transport errors already name the node (and a host-key mismatch both fingerprints); others get it added. */
+function describeFailure(node: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.includes(node) ? message : `node ${node}: ${message}`;
+}
+
+function sortKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,169 @@
+import test from 'ava';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Inventory } from '../controller/inventory/inventory.js';
+import { observeSite } from '../controller/observe/observe-site.js';
+import { SshTransport } from '../controller/transport/ssh-transport.js';
+import { createTestHosts, type TestHost, type TestHostCluster } from '../test/hosts/harness.js';
+import { command, desired, directory, file, node, resource, service } from '../test/support/build-desired.js';
+import { converge, ctxOf, observe, type TestNode } from './e2e-support.js';
+import { applyDirectory } from './directory/apply.js';
+import { renderServiceDefinition } from './service/definition.js';
+import { reconcilerFor } from './registry.js';
+
+let cluster: TestHostCluster | undefined;
+let transport: SshTransport | undefined;
+
+const hosts = (): TestHost[] => cluster?.hosts ?? [];
+const testNode = (i: number): TestNode => {
+  const h = hosts()[i];
+  if (!h || !transport) throw new Error('test hosts did not come up');
+  return { transport, serviceManager: 'runit', endpoint: { name: h.name, address: h.address, port: h.port, user: h.user, hostKey: h.hostKey } };
+};
+const onHost = (i: number, path: string): string => join(hosts()[i]?.upperDir ?? '/nonexistent', path);
+const run = async (i: number, script: string): Promise<string> => {
+  const r = await cluster!.run(hosts()[i]!.name, script);
+  if (r.code !== 0) throw new Error(`${script}: ${r.stderr}`);
+  return r.stdout;
+};
+
+test.before(async () => {
+  cluster = await createTestHosts({ count: 2, kind: 'runit', namePrefix: 'rc' });
+  transport = new SshTransport({ auth: { type: 'key-file', path: cluster.clientKeyPath } });
+});
+
+test.after.always(async () => {
+  await transport?.close();
+  await cluster?.teardown();
+});
+
+const HOSTILE_CONTENT = `a'b"c $(touch /tmp/pwned) \`id\`; rm -rf /nonexistent\n\\n \t tab\nno final newline`;
+const HOSTILE_PATH = `/etc/ul test/it's "a" $(x);b.conf`;
+
+test.serial('a file is written atomically with mode and owner, updated, then deleted', async (t) => {
+  const n = testNode(0);
+  await converge(n, { resource: resource(directory('/etc/ul test')) });
+  const v1 = resource(file(HOSTILE_PATH, HOSTILE_CONTENT, { mode: '0640', owner: 'nobody', group: 'nogroup' }));
+  t.is((await converge(n, { resource: v1 }))?.action, 'create');
+  t.is(readFileSync(onHost(0, HOSTILE_PATH), 'utf8'), HOSTILE_CONTENT);
+  const st = statSync(onHost(0, HOSTILE_PATH));
+  t.is(st.mode & 0o7777, 0o640);
+  t.is(st.uid, 65534);
+  const seen = (await observe(n, [v1])).resources[v1.key];
+  t.like(seen, { exists: true, sha256: (v1.spec as { sha256: string }).sha256, mode: '0640', owner: 'nobody', group: 'nogroup' });
+  t.is(await converge(n, { resource: v1 }), null, 'a second apply changes nothing');
+  t.false(existsSync(onHost(0, '/tmp/pwned')));
+  t.false(existsSync(onHost(1, HOSTILE_PATH)), 'node2 is untouched');
+
+  const v2 = resource(file(HOSTILE_PATH, 'second version\n', { mode: '0600', owner: 'root', group: 'root' }));
+  t.is((await converge(n, { resource: v2 }))?.action, 'update');
+  t.is(readFileSync(onHost(0, HOSTILE_PATH), 'utf8'), 'second version\n');
+  t.is(statSync(onHost(0, HOSTILE_PATH)).mode & 0o7777, 0o600);
+  t.deepEqual(readdirSync(onHost(0, '/etc/ul test')), [`it's "a" $(x);b.conf`], 'no temporary file left behind');
+
+  t.is((await converge(n, { key: v2.key, kind: 'file' }))?.action, 'delete');
+  t.like((await observe(n, [v2])).resources[v2.key], { exists: false });
+  t.false(Object.hasOwn((await observe(n, [])).managed, v2.key), 'dropped from the managed record');
+});
+
+test.serial('a directory is created; deleting a non-empty one leaves it in place', async (t) => {
+  const n = testNode(1);
+  const dir = resource(directory('/srv/ul-dir', { mode: '0750', owner: 'nobody', group: 'nogroup' }));
+  t.is((await converge(n, { resource: dir }))?.action, 'create');
+  t.is(statSync(onHost(1, '/srv/ul-dir')).mode & 0o7777, 0o750);
+  t.like((await observe(n, [dir])).resources[dir.key], { exists: true, mode: '0750', owner: 'nobody', group: 'nogroup' });
+  await run(1, 'touch /srv/ul-dir/foreign');
+  const outcome = await applyDirectory(ctxOf(n), { id: 'x', node: n.endpoint.name, kind: 'directory', key: dir.key, action: 'delete', before: null, after: null, reason: 't', dependsOn: [], disruptive: false });
+  t.is(outcome.result, 'skipped');
+  t.true(existsSync(onHost(1, '/srv/ul-dir/foreign')));
+  await run(1, 'rm /srv/ul-dir/foreign');
+  t.is((await converge(n, { key: dir.key, kind: 'directory' }))?.action, 'delete');
+  t.like((await observe(n, [dir])).resources[dir.key], { exists: false });
+});
+
+test.serial('a runit service is created, runs with a pid, restarts with a new pid, and is removed', async (t) => {
+  const n = testNode(0);
+  const spec = service('ul-ticker', { command: '/bin/sleep', args: ['1000'] });
+  const svc = resource(spec);
+  t.is((await converge(n, { resource: svc }))?.action, 'create');
+  const first = (await observe(n, [svc])).resources[svc.key];
+  t.like(first, { exists: true, running: true, enabled: true, definitionHash: renderServiceDefinition(spec, 'runit').hash });
+  const pid1 = first?.kind === 'service' ? first.pid : undefined;
+  t.true(typeof pid1 === 'number' && pid1 > 1);
+  t.is(await converge(n, { resource: svc }), null, 'converged: nothing to do');
+
+  await converge(n, { resource: svc }, 'restart');
+  const second = (await observe(n, [svc])).resources[svc.key];
+  const pid2 = second?.kind === 'service' ? second.pid : undefined;
+  t.true(typeof pid2 === 'number' && pid2 !== pid1, `pid ${pid1} -> ${pid2}`);
+
+  t.is((await converge(n, { key: svc.key, kind: 'service' }))?.action, 'delete');
+  t.like((await observe(n, [svc])).resources[svc.key], { exists: false, running: false, enabled: false });
+  t.is((await run(0, "ps -eo args | grep -c '^runsv ul-ticker' || true")).trim(), '0', 'no runsv left');
+  t.false(existsSync(onHost(0, '/etc/sv/ul-ticker/run')));
+});
+
+test.serial('a service that exits at once fails apply with its status', async (t) => {
+  const n = testNode(1);
+  const svc = resource(service('ul-broken', { command: '/bin/false' }));
+  const error = await t.throwsAsync(converge(n, { resource: svc }));
+  t.regex(error.message, /rc2: starting ul-broken failed .*not running/s);
+  await converge(n, { key: svc.key, kind: 'service' });
+});
+
+test.serial('a guarded command runs once; hostile argv passes through unchanged', async (t) => {
+  const n = testNode(1);
+  const arg = `it's "q" $(touch /tmp/pwned2); \`id\` \\ end\nsecond line`;
+  const cmd = resource(command('ul-init', { argv: ['sh', '-c', 'printf "%s" "$1" > /var/lib/ul-init.out', 'sh', arg], creates: '/var/lib/ul-init.out' }));
+  t.is((await converge(n, { resource: cmd }))?.action, 'run');
+  t.is(readFileSync(onHost(1, '/var/lib/ul-init.out'), 'utf8'), arg);
+  t.false(existsSync(onHost(1, '/tmp/pwned2')));
+  t.like((await observe(n, [cmd])).resources[cmd.key], { createsExists: true });
+  t.is(await converge(n, { resource: cmd }), null, 'the creates guard holds');
+
+  const failing = resource(command('ul-fail', { argv: ['sh', '-c', 'echo boom >&2; exit 3'] }));
+  const error = await t.throwsAsync(reconcilerFor('command').apply(ctxOf(n), { id: 'f', node: 'rc2', kind: 'command', key: failing.key, action: 'run', before: null, after: { name: 'ul-fail', argv: (failing.spec as { argv: string[] }).argv }, reason: 't', dependsOn: [], disruptive: false }));
+  t.regex(error.message, /exited 3: boom/);
+});
+
+test.serial('observeSite gives a valid inventory, and names both fingerprints for a wrong host key', async (t) => {
+  const [a, b] = [testNode(0), testNode(1)];
+  const impostor = { ...b.endpoint, name: 'impostor', hostKey: a.endpoint.hostKey };
+  const site = desired([
+    node(a.endpoint.name, [resource(file('/etc/hostname-copy', 'x'))], { ...a.endpoint }),
+    node(b.endpoint.name, [resource(directory('/etc'))], { ...b.endpoint }),
+    node('impostor', [], impostor),
+  ]);
+  const inventory = await observeSite({ desired: site, transport: transport!, concurrency: 4, clock: { now: () => new Date('2030-01-01T00:00:00Z') } });
+  const parsed = Inventory.safeParse(JSON.parse(JSON.stringify(inventory)));
+  t.true(parsed.success, parsed.error?.message);
+  t.is(inventory.observedAt, '2030-01-01T00:00:00.000Z');
+  t.like(inventory.nodes[a.endpoint.name], { reachable: true, facts: { hostname: a.endpoint.name, serviceManager: 'runit', os: { id: 'debian' } } });
+  t.true((inventory.nodes[a.endpoint.name]?.facts.addresses as { address: string }[]).some((x) => x.address === a.endpoint.address));
+  const bad = inventory.nodes.impostor;
+  t.false(bad?.reachable);
+  t.regex(bad?.error ?? '', /impostor.*SHA256:\S+.*SHA256:\S+/);
+});
+
+test.serial('probe time for 20 files and 2 services (median of 10)', async (t) => {
+  const n = testNode(0);
+  const resources = [
+    ...Array.from({ length: 20 }, (_, i) => resource(file(`/etc/ul-bench/f${i}.conf`, `value ${i}\n`))),
+    resource(service('ul-bench-a', { command: '/bin/sleep', args: ['1000'] })),
+    resource(service('ul-bench-b', { command: '/bin/sleep', args: ['1000'] })),
+  ];
+  await converge(n, { resource: resource(directory('/etc/ul-bench')) });
+  for (const r of resources) await converge(n, { resource: r });
+  const times: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const start = process.hrtime.bigint();
+    const seen = await observe(n, resources);
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    t.is(Object.values(seen.resources).filter((r) => r.kind === 'file' && r.exists).length, 20);
+  }
+  times.sort((x, y) => x - y);
+  const median = ((times[4] ?? 0) + (times[5] ?? 0)) / 2;
+  t.log(`probe of 20 files + 2 services: median ${median.toFixed(1)} ms (min ${times[0]?.toFixed(1)}, max ${times[9]?.toFixed(1)})`);
+  t.true(median < 5_000);
+  for (const r of resources.filter((x) => x.spec.kind === 'service')) await converge(n, { key: r.key, kind: 'service' });
+});
