@@ -5,9 +5,9 @@ import { emptyInventory, type Inventory } from '../../inventory/inventory.js';
 import { parseInventory } from '../../inventory/parse-inventory.js';
 import { planRevision } from '../../pipeline/plan-revision.js';
 import type { Plan } from '../../plan/plan.js';
-import { renderPlanJson } from '../../plan/render-json.js';
-import { renderPlanMarkdown } from '../../plan/render-markdown.js';
-import { renderPlanText } from '../../plan/render-text.js';
+import { renderJson } from '../../plan/render-json.js';
+import { renderMarkdown } from '../../plan/render-markdown.js';
+import { renderText } from '../../plan/render-text.js';
 import { ExitCode, type CliIO } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
@@ -22,9 +22,9 @@ export interface PlanOptions extends SiteOptions {
 }
 
 export function renderPlan(plan: Plan, format: PlanOptions['output'], color: boolean): string {
-  if (format === 'json') return renderPlanJson(plan);
-  if (format === 'markdown') return renderPlanMarkdown(plan);
-  return renderPlanText(plan, { color });
+  if (format === 'json') return renderJson(plan);
+  if (format === 'markdown') return renderMarkdown(plan);
+  return renderText(plan, { color });
 }
 
 /** Reads an inventory snapshot; diagnostics are printed and null returned when it is unusable. */
@@ -52,7 +52,7 @@ export const registerPlan: Register = (program, io, setExit) => {
       printDiagnostics(io, diagnostics);
       if (!plan) return setExit(ExitCode.Error);
       io.stdout(renderPlan(plan, options.output, options.color && options.output === 'text' && Boolean(process.stdout.isTTY)));
-      if (options.out) await writeFile(path.resolve(io.cwd, options.out), renderPlanJson(plan));
+      if (options.out) await writeFile(path.resolve(io.cwd, options.out), renderJson(plan));
       setExit(options.detailedExitcode && plan.changes.length > 0 ? ExitCode.Changes : ExitCode.Ok);
     });
 };
