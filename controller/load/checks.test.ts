@@ -94,3 +94,8 @@ test('templates: missing, escaping the repository, and content/template both giv
     ['SchemaViolation', 'modules/t.yaml', 9, 'spec.resources[2].file'],
   ]);
 });
+
+test('a dotted-number address that is not IPv4 is refused, though it parses as a host name', (t) => {
+  const files = { ...validSite(), 'nodes/n2.yaml': node('n2').replace('10.0.0.2', '10.0.0.256'), 'nodes/n3.yaml': node('n3').replace('10.0.0.2', 'n3.lab.example.net') };
+  t.deepEqual(problems(files), [['SchemaViolation', 'nodes/n2.yaml', 8, 'spec.address']]);
+});

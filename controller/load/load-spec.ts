@@ -9,6 +9,7 @@ import type { Revision } from '../source/revision.js';
 import { checkAllowedPaths } from './allowed-paths.js';
 import { buildCatalog } from './catalog.js';
 import { checkDuplicateResources } from './duplicate-resources.js';
+import { checkNumericAddresses } from './numeric-addresses.js';
 import { checkPools } from './pools.js';
 import { checkReferences } from './references.js';
 import { DEFAULT_MAX_FILE_BYTES, inspectRepository } from './repository-safety.js';
@@ -47,10 +48,11 @@ export function loadSpec(revision: Revision, options: LoadOptions = {}): LoadRes
   const templates = collectTemplates(catalog, repository);
   diagnostics.push(
     ...templates.diagnostics,
-    ...checkReferences(catalog),
+    ...checkReferences(catalog, schema.invalidNames),
     ...checkStepGraphs(catalog),
     ...checkSelectors(catalog),
     ...checkAllowedPaths(catalog),
+    ...checkNumericAddresses(catalog),
     ...checkPools(catalog),
     ...checkDuplicateResources(catalog),
   );

@@ -11,12 +11,19 @@ import { classifyStepInput, splitOutputRef } from './input-reference.js';
 import { parseResourceRef, resourceIdentity } from './module-resources.js';
 import { issuesToDiagnostics } from './schema-diagnostics.js';
 
-export function checkReferences(catalog: Catalog): Diagnostic[] {
+/** Names that exist: valid documents, plus invalid ones (already reported) by `Kind/name`. */
+interface Names {
+  has(kind: 'Node' | 'Module' | 'IPPool' | 'DNSZone' | 'CertificateAuthority', name: string): boolean;
+}
+
+export function checkReferences(catalog: Catalog, invalidNames: ReadonlySet<string> = new Set()): Diagnostic[] {
+  const tables = { Node: catalog.nodes, Module: catalog.modules, IPPool: catalog.pools, DNSZone: catalog.zones, CertificateAuthority: catalog.certificateAuthorities };
+  const names: Names = { has: (kind, name) => name in tables[kind] || invalidNames.has(`${kind}/${name}`) };
   const out: Diagnostic[] = [];
   for (const name of sorted(catalog.nodes)) {
     const node = catalog.nodes[name]!;
     const via = node.doc.spec.ssh.via;
-    if (via !== undefined && (via === name || !catalog.nodes[via])) {
+    if (via !== undefined && (via === name || !names.has('Node', via))) {
       const why = via === name ? 'a node cannot be its own bastion' : `no Node named "${via}"`;
       out.push(diagnosticAt(node, ['spec', 'ssh', 'via'], 'DanglingReference', `ssh.via: ${why}`));
     }
@@ -24,15 +31,15 @@ export function checkReferences(catalog: Catalog): Diagnostic[] {
   for (const name of sorted(catalog.certificateAuthorities)) {
     const ca = catalog.certificateAuthorities[name]!;
     ca.doc.spec.policy.allowedPools.forEach((pool, i) => {
-      if (!catalog.pools[pool]) out.push(diagnosticAt(ca, ['spec', 'policy', 'allowedPools', i], 'DanglingReference', `no IPPool named "${pool}"`));
+      if (!names.has('IPPool', pool)) out.push(diagnosticAt(ca, ['spec', 'policy', 'allowedPools', i], 'DanglingReference', `no IPPool named "${pool}"`));
     });
   }
-  for (const name of sorted(catalog.modules)) out.push(...checkModule(catalog, catalog.modules[name]!));
-  for (const name of sorted(catalog.clusters)) out.push(...checkCluster(catalog, catalog.clusters[name]!));
+  for (const name of sorted(catalog.modules)) out.push(...checkModule(names, catalog.modules[name]!));
+  for (const name of sorted(catalog.clusters)) out.push(...checkCluster(catalog, names, catalog.clusters[name]!));
   return out;
 }
 
-function checkModule(catalog: Catalog, module: Located<ModuleDoc>): Diagnostic[] {
+function checkModule(names: Names, module: Located<ModuleDoc>): Diagnostic[] {
   const out: Diagnostic[] = [];
   const resources = module.doc.spec.resources;
   const identities = new Set(resources.map((r) => {
@@ -40,7 +47,7 @@ function checkModule(catalog: Catalog, module: Located<ModuleDoc>): Diagnostic[]
     return `${id.kind}:${id.key}`;
   }));
   resources.forEach((resource, i) => {
-    if ('certificate' in resource && !catalog.certificateAuthorities[resource.certificate.ca]) {
+    if ('certificate' in resource && !names.has('CertificateAuthority', resource.certificate.ca)) {
       out.push(diagnosticAt(module, ['spec', 'resources', i, 'certificate', 'ca'], 'DanglingReference', `no CertificateAuthority named "${resource.certificate.ca}"`));
     }
     const refs: [string, readonly string[]][] = [];
@@ -59,14 +66,14 @@ function checkModule(catalog: Catalog, module: Located<ModuleDoc>): Diagnostic[]
   return out;
 }
 
-function checkCluster(catalog: Catalog, cluster: Located<ClusterDoc>): Diagnostic[] {
+function checkCluster(catalog: Catalog, names: Names, cluster: Located<ClusterDoc>): Diagnostic[] {
   const out: Diagnostic[] = [];
   const spec = cluster.doc.spec;
-  if (spec.dns && !catalog.zones[spec.dns.zone]) {
+  if (spec.dns && !names.has('DNSZone', spec.dns.zone)) {
     out.push(diagnosticAt(cluster, ['spec', 'dns', 'zone'], 'DanglingReference', `no DNSZone named "${spec.dns.zone}"`));
   }
   spec.addresses.forEach((a, i) => {
-    if (!catalog.pools[a.pool]) out.push(diagnosticAt(cluster, ['spec', 'addresses', i, 'pool'], 'DanglingReference', `no IPPool named "${a.pool}"`));
+    if (!names.has('IPPool', a.pool)) out.push(diagnosticAt(cluster, ['spec', 'addresses', i, 'pool'], 'DanglingReference', `no IPPool named "${a.pool}"`));
   });
   const stepModules = new Map(spec.steps.map((s) => [s.name, catalog.modules[s.module]]));
   const params = { ...catalog.site.doc.spec.params, ...spec.params };
@@ -75,7 +82,7 @@ function checkCluster(catalog: Catalog, cluster: Located<ClusterDoc>): Diagnosti
     const stepPath = ['spec', 'steps', i];
     const module = catalog.modules[step.module];
     if (!module) {
-      out.push(diagnosticAt(cluster, [...stepPath, 'module'], 'DanglingReference', `no Module named "${step.module}"`));
+      if (!names.has('Module', step.module)) out.push(diagnosticAt(cluster, [...stepPath, 'module'], 'DanglingReference', `no Module named "${step.module}"`));
     } else {
       const declared = module.doc.spec.inputs;
       for (const key of Object.keys(step.with).sort()) {

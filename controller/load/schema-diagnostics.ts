@@ -20,11 +20,17 @@ export interface ValidDocument {
 export interface SchemaResult {
   valid: ValidDocument[];
   diagnostics: Diagnostic[];
+  /**
+   * `Kind/name` of documents that failed validation: they exist, so references to them are not dangling
+   * (reporting those too would bury the one real mistake under its echoes).
+   */
+  invalidNames: Set<string>;
 }
 
 export function validateDocuments(documents: readonly YamlDocument[]): SchemaResult {
   const valid: ValidDocument[] = [];
   const diagnostics: Diagnostic[] = [];
+  const invalidNames = new Set<string>();
   for (const source of documents) {
     const value = source.value as Record<string, unknown>;
     const kindProblem = checkHeader(source, value);
@@ -38,9 +44,11 @@ export function validateDocuments(documents: readonly YamlDocument[]): SchemaRes
       valid.push({ kind, name: result.data.metadata.name, doc: result.data, source });
     } else {
       diagnostics.push(...issuesToDiagnostics(source, result.error.issues));
+      const name = (value.metadata as Record<string, unknown> | undefined)?.name;
+      if (typeof name === 'string') invalidNames.add(`${kind}/${name}`);
     }
   }
-  return { valid, diagnostics };
+  return { valid, diagnostics, invalidNames };
 }
 
 function checkHeader(source: YamlDocument, value: Record<string, unknown>): Diagnostic | undefined {

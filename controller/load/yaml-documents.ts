@@ -99,7 +99,9 @@ function walk(doc: Document, path: FieldPath, want: 'key' | 'value'): number | u
     const last = i === path.length - 1;
     const keyStart = pair ? rangeStart(pair.key) : undefined;
     const valueStart = rangeStart(next);
-    if (last) return want === 'key' ? (keyStart ?? valueStart) : (valueStart ?? keyStart);
+    // A block mapping or list starts on the line after its key; the key is where a reader looks.
+    const block = (isMap(next) || isSeq(next)) && !next.flow;
+    if (last) return want === 'key' || block ? (keyStart ?? valueStart) : (valueStart ?? keyStart);
     fallback = keyStart ?? valueStart;
     node = next;
   }
