@@ -1,12 +1,15 @@
 import test from 'ava';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { poll, sshBannerSeen } from './exec.js';
-import { createTestHosts, type TestHost, type TestHostCluster } from './harness.js';
+import { cleanupStaleTestHosts, createTestHosts, type TestHost, type TestHostCluster } from './harness.js';
 import { leftoversOf } from './leftovers.js';
 import { sshRun, writeKnownHosts } from './ssh-client.js';
 import { readState } from './state.js';
+import { isAlive, pidRef } from './proc.js';
 
 let cluster: TestHostCluster | undefined;
 const scratch = mkdtempSync(join(tmpdir(), 'underlay-harness-test-'));
@@ -128,4 +131,24 @@ test.serial('teardown leaves nothing behind and is idempotent', async (t) => {
   await c().teardown();
   t.deepEqual(leftoversOf(state), []);
   await c().teardown();
+});
+
+test('cleanupStaleTestHosts removes the nodes of a killed process', async (t) => {
+  const harness = fileURLToPath(new URL('./harness.ts', import.meta.url));
+  const code = `import { createTestHosts } from ${JSON.stringify(harness)};
+const c = await createTestHosts({ count: 1, namePrefix: 'crash' });
+console.log('STATE ' + c.stateDir);
+setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const stateDir = await poll('crashing child up', 60_000, () => /STATE (\S+)/.exec(out)?.[1]);
+  const state = readState(stateDir);
+  const owner = pidRef(child.pid!);
+  // SIGKILL: no exit hook runs, exactly like a crashed or timed-out test worker.
+  child.kill('SIGKILL');
+  await poll('child dead', 10_000, () => (isAlive(owner) ? undefined : true));
+  t.true(leftoversOf(state).length > 0, 'the killed process must have left its cluster behind');
+  await cleanupStaleTestHosts();
+  t.deepEqual(leftoversOf(state), []);
 });
