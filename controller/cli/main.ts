@@ -7,10 +7,14 @@ import { type CliIO, ExitCode, processIO, UsageError } from './io.js';
 import { registerValidate } from './commands/validate.js';
 import { registerPlan } from './commands/plan.js';
 import { registerSchema } from './commands/schema.js';
+import { registerApply } from './commands/apply.js';
+import { registerInventory } from './commands/inventory.js';
+import { registerStatus } from './commands/status.js';
+import { registerNodes } from './commands/nodes.js';
 
 export type Register = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
-const COMMANDS: Register[] = [registerValidate, registerPlan, registerSchema];
+const COMMANDS: Register[] = [registerValidate, registerPlan, registerSchema, registerApply, registerInventory, registerStatus, registerNodes];
 
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command('underlay')

@@ -1,0 +1,86 @@
+/**
+ * The live half of the pipeline, shared by `apply` and `inventory`: a revision's nodes observed over the
+ * transport, and planned exactly as `underlay plan --inventory` would plan against that snapshot.
+ *
+ * Resolve may need facts only the nodes know (`{fact: ...}` inputs). When the first, fact-less resolve
+ * reports such facts missing, the nodes are probed for facts first, then resolved and observed for real.
+ */
+import type { Inventory } from '../inventory/inventory.js';
+import { observeSite } from '../observe/observe-site.js';
+import { planRevision, validateRevision } from '../pipeline/plan-revision.js';
+import type { Plan } from '../plan/plan.js';
+import type { Desired, DesiredNode } from '../resolve/desired.js';
+import { nodeEndpoint } from '../resolve/node-views.js';
+import type { Revision } from '../source/revision.js';
+import { type Diagnostic, hasErrors } from '../spec/diagnostic.js';
+import type { Clock } from '../store/clock.js';
+import type { NodeEndpoint, Transport } from '../transport/transport.js';
+import type { ApplyNode } from './apply-plan.js';
+
+export interface LiveSiteOptions {
+  revision: Revision;
+  transport: Transport;
+  concurrency: number;
+  clock: Clock;
+}
+
+export interface ObservedSite {
+  desired: Desired | null;
+  inventory: Inventory | null;
+  diagnostics: Diagnostic[];
+}
+
+export async function observeLiveSite(options: LiveSiteOptions): Promise<ObservedSite> {
+  const { revision, transport, concurrency, clock } = options;
+  const first = validateRevision(revision);
+  if (first.desired) {
+    const inventory = await observeSite({ desired: first.desired, transport, concurrency, clock });
+    const second = validateRevision(revision, inventory);
+    return { desired: second.desired, inventory, diagnostics: second.diagnostics };
+  }
+  const onlyFactsMissing = first.spec !== null && first.diagnostics.every((d) => d.severity !== 'error' || d.code === 'UnknownFact');
+  if (!first.spec || !onlyFactsMissing) return { desired: null, inventory: null, diagnostics: first.diagnostics };
+  const spec = first.spec;
+  const factProbe: Desired = {
+    revision: spec.revision,
+    nodes: Object.keys(spec.nodes)
+      .sort()
+      .map((name) => ({ ...nodeEndpoint(spec, name, undefined), clusters: [], resources: [] })),
+    services: [],
+    clusters: [],
+  };
+  const facts = await observeSite({ desired: factProbe, transport, concurrency, clock });
+  const resolved = validateRevision(revision, facts);
+  if (!resolved.desired) return { desired: null, inventory: facts, diagnostics: resolved.diagnostics };
+  const inventory = await observeSite({ desired: resolved.desired, transport, concurrency, clock, previous: facts });
+  const final = validateRevision(revision, inventory);
+  return { desired: final.desired, inventory, diagnostics: final.diagnostics };
+}
+
+export function planLiveSite(revision: Revision, inventory: Inventory): { plan: Plan | null; diagnostics: Diagnostic[] } {
+  const { plan, diagnostics } = planRevision(revision, inventory);
+  return { plan: hasErrors(diagnostics) ? null : plan, diagnostics };
+}
+
+/** A node's endpoint, with its bastion chain. */
+export function endpointOf(node: DesiredNode, byName: ReadonlyMap<string, DesiredNode>, seen: ReadonlySet<string> = new Set()): NodeEndpoint {
+  const endpoint: NodeEndpoint = { name: node.name, address: node.address, port: node.port, user: node.user, hostKey: node.hostKey };
+  if (node.via === undefined) return endpoint;
+  const bastion = byName.get(node.via);
+  if (!bastion) throw new Error(`node ${node.name}: bastion ${node.via} is not a node of the site`);
+  if (seen.has(node.name)) throw new Error(`node ${node.name}: bastion chain loops`);
+  return { ...endpoint, via: endpointOf(bastion, byName, new Set([...seen, node.name])) };
+}
+
+/** What apply needs per node, and the nodes the observation could not reach (with why). */
+export function applyTargets(desired: Desired, inventory: Inventory): { nodes: Record<string, ApplyNode>; unreachable: Record<string, string> } {
+  const byName = new Map(desired.nodes.map((n) => [n.name, n]));
+  const nodes: Record<string, ApplyNode> = {};
+  const unreachable: Record<string, string> = {};
+  for (const node of desired.nodes) {
+    const observed = inventory.nodes[node.name];
+    if (observed && !observed.reachable) unreachable[node.name] = observed.error ?? 'not reachable';
+    else nodes[node.name] = { endpoint: endpointOf(node, byName), serviceManager: node.serviceManager };
+  }
+  return { nodes, unreachable };
+}

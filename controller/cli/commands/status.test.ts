@@ -1,0 +1,68 @@
+/**
+ * `underlay status` and the --plan staleness rule, driven in-process. The store is filled by the apply
+ * engine with FAKE reconcilers (../../apply/test-fakes.ts).
+ */
+import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { applyPlan } from '../../apply/apply-plan.js';
+import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../../apply/test-fakes.js';
+import { emptyInventory } from '../../inventory/inventory.js';
+import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
+import { steppingClock } from '../../store/clock.js';
+import { SqliteStore, stateDatabaseFile } from '../../store/sqlite-store.js';
+import { main } from '../main.js';
+import { staleNodes } from './apply.js';
+
+async function run(argv: string[], cwd: string) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd, env: {} });
+  return { code, stdout, stderr };
+}
+
+test('status prints conditions from the state directory and exits 1 while a node has failed', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'underlay-status-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const store = SqliteStore.open({ file: stateDatabaseFile(path.join(dir, 'state')), clock: steppingClock() });
+  const log: string[] = [];
+  await applyPlan({
+    plan: testPlan([change('n1/file:/a'), change('n2/file:/a')]),
+    nodes: fakeNodes(['n1', 'n2']),
+    transport: unusedTransport,
+    reconcilers: fakeReconcilers(log, { fail: ['n2/file:/a'] }).lookup,
+    managedRecord: fakeManagedRecord(log),
+    store,
+    clock: steppingClock(),
+    concurrency: 2,
+  });
+  await store.close();
+
+  const text = await run(['status', '--state-dir', 'state'], dir);
+  t.is(text.code, 1);
+  t.regex(text.stdout, /^Last run 1: failed/);
+  t.regex(text.stdout, /n1 @ c0mmit\n {4}Ready=True Converged/);
+  t.regex(text.stdout, /n2\n {4}Failed=True ApplyFailed: n2\/file:\/a: fake failure/);
+
+  const json = await run(['status', '--state-dir', 'state', '--output', 'json'], dir);
+  const parsed = JSON.parse(json.stdout) as { nodes: { name: string; conditions: { type: string; status: string }[] }[] };
+  t.deepEqual(
+    parsed.nodes.map((n) => [n.name, n.conditions.find((c) => c.type === 'Ready')?.status]),
+    [
+      ['n1', 'True'],
+      ['n2', 'False'],
+    ],
+  );
+});
+
+test('a saved plan is stale for exactly the nodes whose observed state moved on', (t) => {
+  const inventory = emptyInventory();
+  for (const n of ['n1', 'n2', 'n3']) inventory.nodes[n] = { reachable: true, facts: { n }, managed: {}, resources: {} };
+  const plan = { ...testPlan([change('n1/file:/a'), change('n2/file:/a')]), nodeInventoryHashes: nodeInventoryHashes(inventory) };
+  t.deepEqual(staleNodes(plan, inventory), []);
+  const moved = structuredClone(inventory);
+  (moved.nodes.n2 as { facts: Record<string, unknown> }).facts.kernel = '6.1';
+  (moved.nodes.n3 as { facts: Record<string, unknown> }).facts.kernel = '6.1';
+  t.deepEqual(staleNodes(plan, moved), ['n2'], 'n3 has no changes in the plan, so its move does not matter');
+});
