@@ -7,6 +7,7 @@ import type { DesiredNode, DesiredResource } from '../resolve/desired.js';
 import type { Change } from './plan.js';
 import { diffResource, kindOfKey } from './diff-resource.js';
 import { resourceHash } from './resource-hash.js';
+import { commandAfter } from '../../reconcilers/command/diff.js';
 
 export function changeId(node: string, key: string, action: Change['action']): string {
   return action === 'restart' ? `${node}/${key}#restart` : `${node}/${key}`;
@@ -20,16 +21,18 @@ export interface NodeChanges {
 }
 
 function diffDesired(node: DesiredNode, inv: InventoryNode | undefined, r: DesiredResource, now: string | undefined): Change | null {
+  // Only guard-less commands compare it before diffing, and hashing every resource of a large site is not free.
+  const commandHash = r.spec.kind === 'command' ? resourceHash(r.spec) : undefined;
   const result = diffResource(r.spec.kind, {
     desired: r.spec,
     observed: inv?.resources[r.key],
     managedHash: inv?.managed[r.key]?.hash,
-    // Only guard-less commands compare it, and hashing every resource of a large site is not free.
-    desiredHash: r.spec.kind === 'command' ? resourceHash(r.spec) : undefined,
+    desiredHash: commandHash,
     serviceManager: node.serviceManager,
     now,
   });
   if (!result) return null;
+  const recorded = result.action === 'create' || result.action === 'update' || result.action === 'run';
   return {
     id: changeId(node.name, r.key, result.action),
     node: node.name,
@@ -39,6 +42,9 @@ function diffDesired(node: DesiredNode, inv: InventoryNode | undefined, r: Desir
     before: result.before,
     after: result.after,
     reason: result.reason,
+    // Apply records this hash in the node's managed list: what makes a later prune (and a guard-less
+    // command's "already ran") possible. Only changed resources pay for hashing.
+    ...(recorded ? { desiredHash: r.spec.kind === 'command' ? commandHash : resourceHash(r.spec) } : {}),
     dependsOn: [],
     disruptive: result.disruptive ?? result.action === 'restart',
     cluster: r.origin.cluster,
@@ -91,6 +97,8 @@ function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result:
         continue;
       }
       const action = r.spec.kind === 'service' ? 'restart' : 'run';
+      // A re-run needs everything a first run needs: apply works from the plan alone.
+      const after = r.spec.kind === 'command' ? commandAfter(r.spec) : { name: (r.spec as { name: string }).name };
       const observed = inv?.resources[r.key];
       const c: Change = {
         id: changeId(node.name, r.key, action),
@@ -99,8 +107,9 @@ function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result:
         key: r.key,
         action,
         before: observed ? { ...observed } : null,
-        after: { name: (r.spec as { name: string }).name },
+        after,
         reason: `${causes.join(', ')} changed`,
+        ...(r.spec.kind === 'command' ? { desiredHash: resourceHash(r.spec) } : {}),
         dependsOn: [],
         disruptive: action === 'restart',
         cluster: r.origin.cluster,
