@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Inventory } from '../controller/inventory/inventory.js';
 import { observeSite } from '../controller/observe/observe-site.js';
 import { SshTransport } from '../controller/transport/ssh-transport.js';
+import type { NodeEndpoint } from '../controller/transport/transport.js';
 import { createTestHosts, type TestHost, type TestHostCluster } from '../test/hosts/harness.js';
 import { command, desired, directory, file, node, resource, service } from '../test/support/build-desired.js';
 import { converge, ctxOf, observe, type TestNode } from './e2e-support.js';
@@ -128,10 +129,12 @@ test.serial('a guarded command runs once; hostile argv passes through unchanged'
 
 test.serial('observeSite gives a valid inventory, and names both fingerprints for a wrong host key', async (t) => {
   const [a, b] = [testNode(0), testNode(1)];
-  const impostor = { ...b.endpoint, name: 'impostor', hostKey: a.endpoint.hostKey };
+  // Node documents name their bastion; a plain endpoint without one is all these nodes need.
+  const plain = (e: NodeEndpoint) => ({ name: e.name, address: e.address, port: e.port, user: e.user, hostKey: e.hostKey });
+  const impostor = { ...plain(b.endpoint), name: 'impostor', hostKey: a.endpoint.hostKey };
   const site = desired([
-    node(a.endpoint.name, [resource(file('/etc/hostname-copy', 'x'))], { ...a.endpoint }),
-    node(b.endpoint.name, [resource(directory('/etc'))], { ...b.endpoint }),
+    node(a.endpoint.name, [resource(file('/etc/hostname-copy', 'x'))], plain(a.endpoint)),
+    node(b.endpoint.name, [resource(directory('/etc'))], plain(b.endpoint)),
     node('impostor', [], impostor),
   ]);
   const inventory = await observeSite({ desired: site, transport: transport!, concurrency: 4, clock: { now: () => new Date('2030-01-01T00:00:00Z') } });
