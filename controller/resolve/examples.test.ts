@@ -44,11 +44,9 @@ test('three-node-etcd loads and resolves: linked members, balanced backends, cro
     resource(d, 'node1', 'file:/etc/haproxy/haproxy.cfg')?.dependsOn,
     ['node1/directory:/etc/haproxy', 'node1/service:etcd', 'node2/service:etcd', 'node3/service:etcd'],
   );
-  t.deepEqual(
-    d.services.map((s) => s.key),
-    ['dns:lab/node1.lab.example.net./A', 'dns:lab/node2.lab.example.net./A', 'dns:lab/node3.lab.example.net./A', 'ip:lab-vips/etcd.client-vip'],
-  );
-  t.like(d.services[3]?.spec, { address: '198.18.0.101' });
+  // The zone and the pool are declared, but the quick-start cluster does not use them yet: apply has no
+  // DNS/IPAM backend so far, and the quick start must converge. Scenario 18 covers allocations and records.
+  t.deepEqual(d.services, []);
 });
 
 test('module-swap: replacing containerd with crio changes the runtime files and the kubelet config only', (t) => {

@@ -34,15 +34,18 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${where}${d.severity}: ${field}${d.message} [${d.code}]`;
 }
 
+/** Code-point order: localeCompare depends on the machine's locale, and output must not. */
+const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Deterministic order: by file, line, column, then code and message. */
 export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
   return [...ds].sort(
     (a, b) =>
-      (a.location?.file ?? '').localeCompare(b.location?.file ?? '') ||
+      byCodePoint(a.location?.file ?? '', b.location?.file ?? '') ||
       (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
       (a.location?.column ?? 0) - (b.location?.column ?? 0) ||
-      a.code.localeCompare(b.code) ||
-      a.message.localeCompare(b.message),
+      byCodePoint(a.code, b.code) ||
+      byCodePoint(a.message, b.message),
   );
 }
 
