@@ -1,5 +1,4 @@
-import { Option, type Command } from 'commander';
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { recordManaged } from '../../../reconcilers/managed-record.js';
 import { reconcilerFor } from '../../../reconcilers/registry.js';
@@ -12,64 +11,11 @@ import { planHash } from '../../plan/make-plan.js';
 import type { Plan } from '../../plan/plan.js';
 import { renderText } from '../../plan/render-text.js';
 import { systemClock } from '../../store/clock.js';
-import { DEFAULT_STATE_DIR, SqliteStore, stateDatabaseFile } from '../../store/sqlite-store.js';
-import { SshTransport, type SshAuth } from '../../transport/ssh-transport.js';
 import { ExitCode, UsageError, type CliIO } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
-import { addSiteOptions, readSiteRevision, type SiteOptions } from '../site-options.js';
-
-export interface StateOptions {
-  stateDir?: string;
-}
-
-export interface LiveOptions extends SiteOptions, StateOptions {
-  secretsDir?: string;
-  concurrency: string;
-}
-
-export function addStateOption(command: Command): Command {
-  return command.addOption(
-    new Option('--state-dir <dir>', `where the controller keeps its database (default: ${DEFAULT_STATE_DIR})`).env('UNDERLAY_STATE_DIR'),
-  );
-}
-
-export function addLiveOptions(command: Command): Command {
-  return addStateOption(command)
-    .addOption(
-      new Option('--secrets-dir <dir>', 'controller secrets; the SSH client key is <dir>/ssh/id_ed25519 (else ssh-agent)').env('UNDERLAY_SECRETS_DIR'),
-    )
-    .option('--concurrency <n>', 'nodes observed and changed at once', '8');
-}
-
-export function stateDirOf(options: StateOptions, io: CliIO): string {
-  return path.resolve(io.cwd, options.stateDir ?? DEFAULT_STATE_DIR);
-}
-
-export function openStore(options: StateOptions, io: CliIO): SqliteStore {
-  return SqliteStore.open({ file: stateDatabaseFile(stateDirOf(options, io)), clock: systemClock });
-}
-
-export function concurrencyOf(options: LiveOptions): number {
-  const n = Number(options.concurrency);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--concurrency must be a positive integer, got ${options.concurrency}`);
-  return n;
-}
-
-/** The controller's SSH identity: its key file when present, else a running ssh-agent. */
-export async function sshTransport(options: LiveOptions, io: CliIO): Promise<SshTransport> {
-  const secrets = path.resolve(io.cwd, options.secretsDir ?? path.join(stateDirOf(options, io), 'secrets'));
-  const keyFile = path.join(secrets, 'ssh', 'id_ed25519');
-  let auth: SshAuth;
-  try {
-    await access(keyFile);
-    auth = { type: 'key-file', path: keyFile };
-  } catch {
-    if (!io.env.SSH_AUTH_SOCK) throw new UsageError(`no SSH client key at ${keyFile} and no ssh-agent (SSH_AUTH_SOCK unset)`);
-    auth = { type: 'agent', socket: io.env.SSH_AUTH_SOCK };
-  }
-  return new SshTransport({ auth, maxConcurrent: concurrencyOf(options) * 2 });
-}
+import { addSiteOptions, readSiteRevision } from '../site-options.js';
+import { addLiveOptions, concurrencyOf, openStore, sshTransport, type LiveOptions } from '../live-options.js';
 
 export const registryLookup: ReconcilerLookup = (kind) => {
   try {

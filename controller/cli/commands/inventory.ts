@@ -7,7 +7,7 @@ import { ExitCode } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, readSiteRevision } from '../site-options.js';
-import { addLiveOptions, concurrencyOf, sshTransport, type LiveOptions } from './apply.js';
+import { addLiveOptions, concurrencyOf, sshTransport, type LiveOptions } from '../live-options.js';
 
 interface InventoryOptions extends LiveOptions {
   out?: string;

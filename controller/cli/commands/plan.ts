@@ -12,8 +12,13 @@ import { ExitCode, type CliIO } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, readSiteRevision, type SiteOptions } from '../site-options.js';
+import { observeLiveSite } from '../../apply/live-site.js';
+import { systemClock } from '../../store/clock.js';
+import type { Revision } from '../../source/revision.js';
+import { addLiveOptions, concurrencyOf, sshTransport, type LiveOptions } from '../live-options.js';
 
-export interface PlanOptions extends SiteOptions {
+export interface PlanOptions extends SiteOptions, LiveOptions {
+  live?: boolean;
   output: 'text' | 'json' | 'markdown';
   inventory?: string;
   out?: string;
@@ -35,18 +40,41 @@ export async function readInventoryFile(file: string, io: CliIO): Promise<Invent
   return inventory;
 }
 
+/**
+ * Live observation needs the controller's SSH identity; without one (a pull-request job, a laptop), the
+ * plan is made against an inventory snapshot or against empty nodes, and says so.
+ */
+async function observeForPlan(options: PlanOptions, revision: Revision, io: CliIO): Promise<Inventory | null> {
+  const transport = await sshTransport(options, io);
+  try {
+    const observed = await observeLiveSite({ revision, transport, concurrency: concurrencyOf(options), clock: systemClock });
+    if (!observed.inventory) printDiagnostics(io, observed.diagnostics);
+    return observed.inventory;
+  } finally {
+    await transport.close();
+  }
+}
+
+async function inventoryForPlan(options: PlanOptions, revision: Revision, io: CliIO): Promise<Inventory | null> {
+  if (options.inventory) return readInventoryFile(options.inventory, io);
+  if (options.live || options.secretsDir) return observeForPlan(options, revision, io);
+  io.stderr('note: planning against empty nodes (give --inventory FILE, or --secrets-dir/--live to observe the nodes)\n');
+  return emptyInventory();
+}
+
 export const registerPlan: Register = (program, io, setExit) => {
-  addSiteOptions(program.command('plan'))
+  addLiveOptions(addSiteOptions(program.command('plan')))
     .description('Compute what would change to make the nodes match a revision, and why. Changes nothing.')
     .addOption(new Option('--output <format>', 'how to print the plan').choices(['text', 'json', 'markdown']).default('text'))
-    .option('--inventory <file>', 'plan against an inventory snapshot (JSON) instead of empty nodes')
+    .option('--inventory <file>', 'plan against an inventory snapshot (JSON)')
+    .option('--live', 'observe the nodes over SSH (implied by --secrets-dir); without it or --inventory, plan against empty nodes')
     .option('--out <file>', 'also save the plan (JSON) for `underlay apply --plan`')
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
     .option('--no-color', 'no ANSI colours in text output')
     .addHelpText('after', '\nExit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes pending (with --detailed-exitcode).')
     .action(async (options: PlanOptions) => {
       const revision = await readSiteRevision(options, io);
-      const inventory = options.inventory ? await readInventoryFile(options.inventory, io) : emptyInventory();
+      const inventory = await inventoryForPlan(options, revision, io);
       if (!inventory) return setExit(ExitCode.Error);
       const { plan, diagnostics } = planRevision(revision, inventory);
       printDiagnostics(io, diagnostics);

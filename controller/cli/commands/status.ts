@@ -7,7 +7,7 @@ import { renderSiteStatusText } from '../../status/site-status.js';
 import { canonicalJson } from '../../plan/canonical-json.js';
 import { ExitCode } from '../io.js';
 import type { Register } from '../main.js';
-import { addStateOption, openStore, type StateOptions } from './apply.js';
+import { addStateOption, openStore, type StateOptions } from '../live-options.js';
 
 interface StatusOptions extends StateOptions {
   output: 'text' | 'json';
