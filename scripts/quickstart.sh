@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Quick start: three local test hosts (network namespaces with sshd and runit), a site repository made
+# from examples/three-node-etcd with the real git, then validate, plan and apply with underlay.
+#
+#   bash scripts/quickstart.sh        # bring everything up and converge it
+#   bash scripts/quickstart.sh down   # tear the test hosts down again
+#
+# Needs root on Debian (it installs the Debian packages it needs) and Node.js 20 with npm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+base="$PWD/.state/quickstart"
+hosts_state="$base/hosts"
+site="$base/site"
+secrets="$base/secrets"
+state="$base/state"
+underlay() { node bin/underlay.js "$@"; }
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+if [[ "${1:-}" == "down" ]]; then
+  npx tsx test/hosts/cli.ts down --state "$hosts_state"
+  rm -rf "$base"
+  echo "Test hosts removed."
+  exit 0
+fi
+
+if [[ $EUID -ne 0 ]]; then
+  echo "The quick start makes network namespaces and mounts: run it as root." >&2
+  exit 1
+fi
+
+step "Installing what the test hosts need (Debian packages) and underlay's npm dependencies"
+bash .ci/install-system-packages.sh
+[[ -d node_modules ]] || npm ci --no-audit --no-fund
+
+step "Bringing up three test hosts"
+if [[ -f "$hosts_state/state.json" ]]; then
+  npx tsx test/hosts/cli.ts down --state "$hosts_state" >/dev/null || true
+fi
+rm -rf "$base"
+mkdir -p "$base"
+npx tsx test/hosts/cli.ts up --count 3 --state "$hosts_state" > "$base/hosts.json"
+node -e 'for (const h of require(process.argv[1]).hosts) console.log(`  ${h.name}  ${h.address}  ${h.hostKey}`)' "$base/hosts.json"
+
+step "Creating the site repository $site from examples/three-node-etcd (host keys pinned)"
+cp -r examples/three-node-etcd "$site"
+npx tsx scripts/pin-test-hosts.ts "$base/hosts.json" "$site"
+git -C "$site" init -q -b main
+git -C "$site" add -A
+git -C "$site" -c user.name=quickstart -c user.email=quickstart@underlay.invalid commit -q -m "Site: three etcd members behind haproxy"
+mkdir -p "$secrets/ssh"
+chmod 700 "$secrets"
+cp "$hosts_state/id_ed25519" "$secrets/ssh/id_ed25519"
+
+step "underlay validate"
+underlay validate --repo "$site"
+
+step "underlay plan (observes the nodes over SSH, changes nothing)"
+underlay plan --repo "$site" --secrets-dir "$secrets" --state-dir "$state"
+
+step "underlay apply"
+underlay apply --repo "$site" --secrets-dir "$secrets" --state-dir "$state"
+
+step "underlay status"
+underlay status --state-dir "$state"
+
+step "The result: etcd through haproxy on node1"
+node1=$(node -e 'console.log(require(process.argv[1]).hosts[0].address)' "$base/hosts.json")
+ETCDCTL_API=3 etcdctl --endpoints "http://$node1:12379" endpoint health
+ETCDCTL_API=3 etcdctl --endpoints "http://$node1:12379" member list
+
+step "A second apply has nothing to do"
+underlay apply --repo "$site" --secrets-dir "$secrets" --state-dir "$state"
+
+cat <<EOT
+
+Done. To change something, edit the site and commit, then plan and apply:
+
+  \$EDITOR $site/modules/haproxy.yaml        # e.g. change 'maxconn 2048'
+  git -C $site commit -am "haproxy: more connections"
+  node bin/underlay.js plan  --repo $site --secrets-dir $secrets --state-dir $state
+  node bin/underlay.js apply --repo $site --secrets-dir $secrets --state-dir $state
+
+Only the changed file is written and only haproxy restarts. Log in to a node with
+  ssh -i $secrets/ssh/id_ed25519 root@$node1
+Tear down:  bash scripts/quickstart.sh down
+EOT
