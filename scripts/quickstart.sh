@@ -76,7 +76,7 @@ cat <<EOT
 
 Done. To change something, edit the site and commit, then plan and apply:
 
-  \$EDITOR $site/modules/haproxy.yaml        # e.g. change 'maxconn 2048'
+  \$EDITOR $site/templates/haproxy.cfg.liquid   # e.g. change "maxconn 2048"
   git -C $site commit -am "haproxy: more connections"
   node bin/underlay.js plan  --repo $site --secrets-dir $secrets --state-dir $state
   node bin/underlay.js apply --repo $site --secrets-dir $secrets --state-dir $state
