@@ -1,0 +1,104 @@
+/**
+ * The CLI in-process (main() with captured streams) over real Git repositories made with the git CLI:
+ * help everywhere, exit codes, output formats, saved plans, errors on stderr.
+ */
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { main } from './main.js';
+
+const scenarios = path.resolve(import.meta.dirname, '../../test/scenarios');
+const work = mkdtempSync(path.join(tmpdir(), 'underlay-cli-'));
+test.after.always(() => rmSync(work, { recursive: true, force: true }));
+
+function repoFrom(scenario: string): string {
+  const dir = mkdtempSync(path.join(work, 'repo-'));
+  cpSync(path.join(scenarios, scenario, 'repo'), dir, { recursive: true });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@underlay.invalid', ...args], { stdio: 'pipe' });
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'site');
+  return dir;
+}
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: work, env: {} });
+  return { code, stdout, stderr };
+}
+
+const firstApply = repoFrom('01-first-apply');
+const noOp = repoFrom('02-no-op');
+
+for (const command of [[], ['validate'], ['plan'], ['apply'], ['inventory'], ['status'], ['nodes', 'keyscan'], ['schema']]) {
+  test(`--help works for '${command.join(' ') || 'underlay'}' and exits 0`, async (t) => {
+    const { code, stdout } = await cli([...command, '--help']);
+    t.is(code, 0);
+    t.regex(stdout, /Usage: underlay/);
+  });
+}
+
+test('an unknown command or flag is a usage error on stderr with exit 1', async (t) => {
+  const unknown = await cli(['frobnicate']);
+  t.is(unknown.code, 1);
+  t.regex(unknown.stderr, /unknown command/);
+  const badFlag = await cli(['plan', '--output', 'yaml']);
+  t.is(badFlag.code, 1);
+  t.regex(badFlag.stderr, /yaml/);
+});
+
+test('validate: a valid revision exits 0 and names the commit', async (t) => {
+  const { code, stdout, stderr } = await cli(['validate', '--repo', firstApply]);
+  t.is(code, 0, stderr);
+  t.regex(stdout, /^Valid: revision [0-9a-f]{40}, \d+ node\(s\)/);
+});
+
+test('plan --detailed-exitcode: 2 with changes, 0 without, 1 on a bad inventory', async (t) => {
+  const changes = await cli(['plan', '--repo', firstApply, '--detailed-exitcode']);
+  t.is(changes.code, 2, changes.stderr);
+  t.regex(changes.stdout, /Plan: \d+ to create/);
+  t.regex(changes.stderr, /planning against empty nodes/);
+
+  const none = await cli(['plan', '--repo', noOp, '--inventory', path.join(scenarios, '02-no-op/inventory.json'), '--detailed-exitcode']);
+  t.is(none.code, 0, none.stderr);
+  t.regex(none.stdout, /No changes\./);
+
+  const badFile = path.join(work, 'bad-inventory.json');
+  writeFileSync(badFile, JSON.stringify({ apiVersion: 'underlay.dev/v1alpha1', kind: 'Inventory', nodes: { n1: { reachable: 'yes' } } }));
+  const bad = await cli(['plan', '--repo', noOp, '--inventory', badFile, '--detailed-exitcode']);
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /bad-inventory\.json.*nodes\.n1\.reachable/);
+  t.is(bad.stdout, '');
+});
+
+test('plan --output json is the plan; --out saves the same bytes; markdown is for pull requests', async (t) => {
+  const out = path.join(work, 'saved-plan.json');
+  const json = await cli(['plan', '--repo', firstApply, '--output', 'json', '--out', out]);
+  t.is(json.code, 0, json.stderr);
+  const plan = JSON.parse(json.stdout) as { kind: string; hash: string; changes: unknown[] };
+  t.is(plan.kind, 'Plan');
+  t.true(plan.changes.length > 0);
+  t.is(readFileSync(out, 'utf8'), json.stdout);
+  const markdown = await cli(['plan', '--repo', firstApply, '--output', 'markdown']);
+  t.is(markdown.code, 0);
+  t.true(markdown.stdout.includes(plan.hash.slice(0, 12)));
+  t.regex(markdown.stdout, /^#/m);
+});
+
+test('a repository that does not exist is an error on stderr, exit 1, nothing on stdout', async (t) => {
+  const { code, stdout, stderr } = await cli(['plan', '--repo', path.join(work, 'nowhere')]);
+  t.is(code, 1);
+  t.is(stdout, '');
+  t.regex(stderr, /RepoNotFound|nowhere/);
+});
+
+test('schema prints the JSON Schema of site files', async (t) => {
+  const { code, stdout } = await cli(['schema']);
+  t.is(code, 0);
+  const schema = JSON.parse(stdout) as { oneOf?: unknown[] };
+  t.true(Array.isArray(schema.oneOf) && schema.oneOf.length === 7);
+});
