@@ -35,7 +35,10 @@ export function renderMarkdown(plan: Plan): string {
   if (r.worktree) out.push('', '> [!CAUTION]', `> **${WORKTREE_BANNER}**`);
   for (const w of plan.warnings ?? []) out.push('', '> [!WARNING]', `> ${w}`);
   out.push('', `**${summaryLine(plan.summary)}**`);
-  if (plan.changes.length === 0) out.push('', `No changes. The nodes match revision ${code(r.commit)}.`);
+  if (plan.changes.length === 0) {
+    // With a warning (a node skipped as unreachable) nobody knows whether every node matches: say less.
+    out.push('', plan.warnings?.length ? `No changes planned for revision ${code(r.commit)}, but not every node was checked (see the warnings above).` : `No changes. The nodes match revision ${code(r.commit)}.`);
+  }
   for (const [node, changes] of changesByNode(plan.changes)) {
     out.push('', `### ${node}`, '', '| | Action | Resource | Reason |', '|---|---|---|---|');
     for (const c of changes) out.push(`| ${ACTION_SYMBOL[c.action]} | ${c.action} | ${code(cell(c.key))} | ${cell(c.reason)} |`);

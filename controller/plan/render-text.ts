@@ -41,7 +41,8 @@ export function renderText(plan: Plan, options: TextRenderOptions): string {
   if (r.worktree) out.push('', paint(color, '1;31', `!!! ${WORKTREE_BANNER} !!!`));
   for (const w of plan.warnings ?? []) out.push('', paint(color, '33', `Warning: ${w}`));
   if (plan.changes.length === 0) {
-    out.push('', `No changes. The nodes match revision ${r.commit}.`);
+    // With a warning (a node skipped as unreachable) nobody knows whether every node matches: say less.
+    out.push('', plan.warnings?.length ? `No changes planned for revision ${r.commit}, but not every node was checked (see the warnings above).` : `No changes. The nodes match revision ${r.commit}.`);
     return `${out.join('\n')}\n`;
   }
   for (const [node, changes] of changesByNode(plan.changes)) {

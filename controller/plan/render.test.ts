@@ -37,6 +37,18 @@ test('text: no changes, and the worktree banner', (t) => {
   t.regex(renderMarkdown(changedPlan(true)), /UNCOMMITTED WORKTREE/);
 });
 
+test('no changes with an unreachable node does not claim the nodes match', (t) => {
+  const resources = site('x\n');
+  const inv = inventory({ n1: { reachable: false, error: 'connection refused', facts: {}, managed: {}, resources: {} } });
+  const plan = makePlan(desired([node('n1', resources)]), inv);
+  t.is(plan.changes.length, 0);
+  for (const rendered of [renderText(plan, { color: false }), renderMarkdown(plan)]) {
+    t.false(rendered.includes('The nodes match'), rendered);
+    t.regex(rendered, /No changes planned for revision .*c0ffee0{34}.*, but not every node was checked/);
+    t.regex(rendered, /node n1 was unreachable \(connection refused\)/);
+  }
+});
+
 test('markdown: a table per node, details for content, no trailing spaces', (t) => {
   const md = renderMarkdown(changedPlan());
   t.true(md.includes('### n1\n\n| | Action | Resource | Reason |\n|---|---|---|---|\n| ~ | update | `file:/etc/app.conf` |'));
