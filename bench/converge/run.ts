@@ -1,11 +1,12 @@
 /**
  * bench/converge: underlay vs Ansible doing the same work on the same runit test hosts in the same run.
  *
- *   npm run bench:converge -- [--sizes 10,30] [--runs 3] [--noop-runs 2]
+ *   npm run bench:converge -- [--sizes 10,30] [--runs 3] [--noop-runs 2] [--ansible-noop-runs 1]
  *
  * Per size N and per run: every node wiped (fresh overlay, new host key, re-pinned for both tools), then a
- * full converge by one tool, a check that it did the work, `--noop-runs` no-op reconciles, and the same for
- * the other tool on freshly wiped nodes. Which tool goes first alternates between runs, so a change in the
+ * full converge by one tool, a check that it did the work, its no-op reconciles, and the same for the other
+ * tool on freshly wiped nodes. (One `--check` takes Ansible about as long as a converge, so by default it
+ * gets fewer no-op samples per run: 3 runs give 6 underlay and 3 Ansible no-op samples per size.) Which tool goes first alternates between runs, so a change in the
  * machine's load does not favour one of them. Prints a table and rewrites the "converge" section of
  * bench/RESULTS.md. Needs root (test hosts); logs of every run go to bench/converge/out/.
  */
@@ -117,7 +118,7 @@ async function underlayLivePlan(): Promise<boolean> {
   return help.stdout.includes('--secrets-dir');
 }
 
-async function measureSize(n: number, runs: number, noopRuns: number, livePlan: boolean): Promise<SizeResult> {
+async function measureSize(n: number, runs: number, noopRuns: Record<Tool, number>, livePlan: boolean): Promise<SizeResult> {
   const result: SizeResult = { n, converge: { underlay: [], ansible: [] }, noop: { underlay: [], ansible: [] } };
   const cluster = await createTestHosts({ count: n });
   const work = await mkdtemp(path.join(tmpdir(), 'underlay-bench-converge-'));
@@ -153,7 +154,7 @@ async function measureSize(n: number, runs: number, noopRuns: number, livePlan: 
         const fp = await fingerprint(cluster);
         assertDone('underlay', fp);
         result.converge.underlay.push(c);
-        for (let i = 0; i < noopRuns; i++) {
+        for (let i = 0; i < noopRuns.underlay; i++) {
           const args = livePlan ? ['plan', '--detailed-exitcode'] : ['apply', '--detailed-exitcode'];
           const r = await timed(`n${n}-underlay-noop`, underlay(args));
           if (r.code !== 0) throw new Error(`underlay no-op ${args[0]} found work or failed (exit ${r.code}):\n${r.stdout.slice(-3000)}`);
@@ -167,7 +168,7 @@ async function measureSize(n: number, runs: number, noopRuns: number, livePlan: 
         const fp = await fingerprint(cluster);
         assertDone('ansible', fp);
         result.converge.ansible.push(c);
-        for (let i = 0; i < noopRuns; i++) {
+        for (let i = 0; i < noopRuns.ansible; i++) {
           const r = await ansible(`n${n}-ansible-check`, ['--check']);
           if (r.code !== 0 || !ansibleRecapOk(r.stdout, false)) throw new Error(`ansible-playbook --check found work or failed (exit ${r.code}):\n${r.stdout.slice(-3000)}`);
           result.noop.ansible.push(r);
@@ -227,18 +228,24 @@ async function writeResults(section: string): Promise<void> {
 async function main(): Promise<void> {
   const sizes = option('sizes', '10,30').split(',').map(Number);
   const runs = Number(option('runs', '3'));
-  const noopRuns = Number(option('noop-runs', '2'));
+  const noopRuns = { underlay: Number(option('noop-runs', '2')), ansible: Number(option('ansible-noop-runs', '1')) };
   await mkdir(outDir, { recursive: true });
   const livePlan = await underlayLivePlan();
   const loadStart = loadavg();
   const results: SizeResult[] = [];
-  for (const n of sizes) results.push(await measureSize(n, runs, noopRuns, livePlan));
-  const loadEnd = loadavg();
+  // Written after every size: a long run that is stopped early still leaves what it measured.
+  for (const n of sizes) {
+    results.push(await measureSize(n, runs, noopRuns, livePlan));
+    const t = table(results, livePlan);
+    process.stdout.write(`${t}\n`);
+    if (!process.argv.includes('--no-results')) await writeResults(section(results, livePlan, loadStart, loadavg()));
+  }
+}
+
+function section(results: SizeResult[], livePlan: boolean, loadStart: number[], loadEnd: number[]): string {
   const t = table(results, livePlan);
-  process.stdout.write(`${t}\n`);
-  if (process.argv.includes('--no-results')) return;
   const ansibleVersion = spawnSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0];
-  const section = `## converge
+  return `## converge
 
 Machine: ${cpus().length} x ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${ansibleVersion}.
 Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Load average (1/5/15 min) at start ${loadStart.map((x) => x.toFixed(2)).join(' / ')},
@@ -256,7 +263,6 @@ vs \`ansible-playbook --check\`. Medians; ratio = Ansible / underlay. Targets: n
 
 ${t}
 `;
-  await writeResults(section);
 }
 
 await main();
