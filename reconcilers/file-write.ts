@@ -3,21 +3,36 @@
  * definitions, the managed record). Content goes on stdin into a temporary file in the target's own
  * directory (same file system, so the final rename is atomic); it is synced, given its mode and owner,
  * and only then renamed over the target. A reader sees the old file or the new one, never a mix.
+ *
+ * The controller may die while content is still on its way: the node-side script then reads a short stdin
+ * and would carry on, so it checks the sha256 it was given before renaming. A copy left behind by a write
+ * that never reached the rename (node or script killed) is removed by the next write of the same file.
  */
+import { createHash } from 'node:crypto';
 import type { ApplyContext } from './reconciler.js';
 import { assertPlainValue, runScriptOk } from './node-exec.js';
 
 const WRITE_SCRIPT = `set -eu
-target=$1 mode=$2 owner=$3 group=$4 mkparent=$5
+target=$1 mode=$2 owner=$3 group=$4 mkparent=$5 sha=$6 stage=$7
 dir=$(dirname -- "$target")
+base=$(basename -- "$target")
+if [ "$stage" = commit ]; then
+  mv -f -- "$8" "$target"
+  sync -- "$dir" 2>/dev/null || true
+  exit 0
+fi
 if [ "$mkparent" = 1 ]; then mkdir -p -- "$dir"; fi
 if [ -d "$target" ] && [ ! -L "$target" ]; then echo "$target is a directory" >&2; exit 3; fi
-tmp=$(mktemp -- "$dir/.underlay.XXXXXXXX")
+rm -f -- "$dir/.underlay.$base".????????
+tmp=$(mktemp -- "$dir/.underlay.$base.XXXXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
 cat > "$tmp"
+got=$(sha256sum < "$tmp"); got=\${got%% *}
+if [ "$got" != "$sha" ]; then echo "content for $target arrived incomplete (sha256 $got, expected $sha): not installed" >&2; exit 6; fi
 sync -- "$tmp"
 chmod -- "$mode" "$tmp"
 chown -- "$owner:$group" "$tmp"
+if [ "$stage" = stage ]; then trap - EXIT; printf '%s\\n' "$tmp"; exit 0; fi
 mv -f -- "$tmp" "$target"
 trap - EXIT
 sync -- "$dir" 2>/dev/null || true
@@ -41,13 +56,17 @@ export interface FileWrite {
 
 export async function writeFileAtomic(ctx: ApplyContext, file: FileWrite): Promise<void> {
   assertPlainValue(ctx.node.name, 'path', file.path);
-  await runScriptOk(
-    ctx,
-    `writing ${file.path}`,
-    WRITE_SCRIPT,
-    [file.path, file.mode, file.owner, file.group, file.createParent ? '1' : '0'],
-    { stdin: file.content },
-  );
+  const sha = createHash('sha256').update(file.content).digest('hex');
+  const args = [file.path, file.mode, file.owner, file.group, file.createParent ? '1' : '0', sha];
+  const stdin = { stdin: file.content };
+  if (!ctx.duringFault) {
+    await runScriptOk(ctx, `writing ${file.path}`, WRITE_SCRIPT, [...args, 'all'], stdin);
+    return;
+  }
+  // A crash test stops here for good: the copy is complete on the node, the target untouched.
+  const staged = await runScriptOk(ctx, `writing ${file.path}`, WRITE_SCRIPT, [...args, 'stage'], stdin);
+  await ctx.duringFault();
+  await runScriptOk(ctx, `installing ${file.path}`, WRITE_SCRIPT, [...args, 'commit', staged.stdout.toString('utf8').trim()]);
 }
 
 /** Idempotent: a file already gone is success. */

@@ -34,6 +34,12 @@ export interface ApplyContext {
   transport: Transport;
   node: NodeEndpoint;
   serviceManager: 'runit' | 'systemd';
+  /**
+   * Set only when a crash test armed the `during` fault point for this change (controller/apply/fault-
+   * injection.ts): the reconciler awaits it at its most delicate moment (a file's temporary copy written but
+   * not renamed; a service's definition written but not yet restarted), and it never resolves.
+   */
+  duringFault?: () => Promise<void>;
 }
 
 export interface NodeReconciler<S extends NodeResourceSpec = NodeResourceSpec, O extends ObservedResource = ObservedResource> {

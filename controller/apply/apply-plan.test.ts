@@ -126,10 +126,13 @@ test('the managed record is written before a create, dropped after a delete, and
   s.managed.records.set('n1', { 'file:/etc/old': { hash: 'x' } });
   await applyPlan({ ...s.base, plan });
   t.deepEqual(s.log, [
+    // Guard-less commands owe their run once their inputs change (see the restartPending test below).
+    'record n1 command:init (hash kept) restartPending=true',
     'record n1 file:/etc/new hash-of-n1/file:/etc/new',
     'apply n1/file:/etc/new',
+    'record n1 command:broken (hash kept) restartPending=true',
     'apply n1/command:init',
-    'record n1 command:init hash-of-n1/command:init',
+    'record n1 command:init hash-of-n1/command:init restartPending=false',
     'apply n1/file:/etc/old',
     'record n1 file:/etc/old (drop)',
     'apply n1/command:broken',
@@ -138,6 +141,50 @@ test('the managed record is written before a create, dropped after a delete, and
     'file:/etc/new': { hash: 'hash-of-n1/file:/etc/new' },
     'command:init': { hash: 'hash-of-n1/command:init' },
   });
+});
+
+test('a restart owed by a config change is flagged on the node before the config is touched, and cleared only after the restart', async (t) => {
+  const s = setup(['n1'], { fail: ['n1/service:db#restart'] });
+  const plan = testPlan([
+    change('n1/file:/etc/app.conf', { action: 'update' }),
+    change('n1/service:app#restart', { action: 'restart', dependsOn: ['n1/file:/etc/app.conf'] }),
+    change('n1/file:/etc/db.conf', { action: 'update', dependsOn: ['n1/service:app#restart'] }),
+    change('n1/service:db#restart', { action: 'restart', dependsOn: ['n1/file:/etc/db.conf'] }),
+  ]);
+  s.managed.records.set('n1', {
+    'service:app': { hash: 'app' },
+    'service:db': { hash: 'db' },
+    'file:/etc/app.conf': { hash: 'old' },
+    'file:/etc/db.conf': { hash: 'old' },
+  });
+  await applyPlan({ ...s.base, plan });
+  t.deepEqual(s.log, [
+    'record n1 service:app (hash kept) restartPending=true',
+    'record n1 file:/etc/app.conf hash-of-n1/file:/etc/app.conf',
+    'apply n1/file:/etc/app.conf',
+    'apply n1/service:app#restart',
+    'record n1 service:app (hash kept) restartPending=false',
+    'record n1 service:db (hash kept) restartPending=true',
+    'record n1 file:/etc/db.conf hash-of-n1/file:/etc/db.conf',
+    'apply n1/file:/etc/db.conf',
+    'apply n1/service:db#restart',
+  ]);
+  // The failed restart is still owed: the next plan restarts db although db.conf is in place.
+  t.deepEqual(s.managed.records.get('n1')?.['service:db'], { hash: 'db', restartPending: true });
+  t.deepEqual(s.managed.records.get('n1')?.['service:app'], { hash: 'app' });
+});
+
+test('a first run of a guarded command is not flagged (its guard decides after a crash); a triggered re-run is', async (t) => {
+  const s = setup(['n1']);
+  const guarded = { argv: ['init'], creates: '/var/lib/x' };
+  const plan = testPlan([
+    change('n1/file:/etc/a', { action: 'update' }),
+    change('n1/command:first', { action: 'run', after: guarded, before: { name: 'first', createsExists: false }, dependsOn: ['n1/file:/etc/a'] }),
+    change('n1/command:again', { action: 'run', after: guarded, before: { name: 'again', createsExists: true }, dependsOn: ['n1/file:/etc/a'] }),
+  ]);
+  await applyPlan({ ...s.base, plan });
+  t.deepEqual(s.log.filter((l) => l.includes('restartPending=true')), ['record n1 command:again (hash kept) restartPending=true']);
+  t.deepEqual(s.managed.records.get('n1')?.['command:again'], { hash: 'hash-of-n1/command:again' });
 });
 
 test('concurrency bounds how many nodes are changed at once', async (t) => {

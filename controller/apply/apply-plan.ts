@@ -5,7 +5,9 @@
  * a batch starts only after the previous one passed its health gate and the circuit breaker allowed it.
  *
  * Crash safety comes from ordering, not from replay: `started` is durable before a node is touched,
- * `succeeded` is written only after the node confirmed, and the next run re-observes and re-plans.
+ * `succeeded` is written only after the node confirmed, and the next run re-observes and re-plans. What a
+ * re-plan cannot see (a restart owed for a config file already written) is flagged on the node first
+ * (managed-record-keeper.ts).
  */
 import type { NodeReconciler } from '../../reconcilers/reconciler.js';
 import type { ApplyContext } from '../../reconcilers/reconciler.js';
@@ -17,7 +19,8 @@ import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import type { ChangeResult, ChangeSet, NodeResult, SkipCause } from './change-set.js';
 import { walkGraph, type WalkItem, type WalkOutcome } from './graph-walk.js';
 import { reconcilerHealthCheck, type HealthCheck } from './health-check.js';
-import { managedUpdateAfter, managedUpdateBefore, type ManagedRecordKeeper } from './managed-record-keeper.js';
+import type { FaultHook } from './fault-injection.js';
+import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMark, type ManagedRecordKeeper } from './managed-record-keeper.js';
 
 export interface ApplyNode {
   endpoint: NodeEndpoint;
@@ -50,6 +53,8 @@ export interface ApplyPlanOptions {
   /** Default: ask each change's reconciler (see health-check.ts). */
   healthCheck?: HealthCheck;
   onEvent?: (event: ApplyEvent) => void;
+  /** Crash tests only (fault-injection.ts): where to stop for good. */
+  fault?: FaultHook;
 }
 
 interface ChangeItem extends WalkItem {
@@ -115,10 +120,22 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const halted = new Map<string, RunCondition>();
   const results = new Map<string, ChangeResult>();
   const positionOf = rolloutPositions(plan);
+  const fault = options.fault;
 
-  const context = (node: string): ApplyContext | undefined => {
+  // Owed restarts and re-runs, by the id of each change that must not touch the node before they are flagged.
+  const nodeOf = new Map(plan.changes.map((c) => [c.id, c.node]));
+  const owedBy = new Map<string, Change[]>();
+  for (const owed of plan.changes.filter(owesRestart)) {
+    for (const id of [owed.id, ...owed.dependsOn.filter((d) => nodeOf.get(d) === owed.node)]) owedBy.set(id, [...(owedBy.get(id) ?? []), owed]);
+  }
+  const flagged = new Set<string>();
+
+  const context = (node: string, changeId?: string): ApplyContext | undefined => {
     const target = nodes[node];
-    return target ? { transport: options.transport, node: target.endpoint, serviceManager: target.serviceManager } : undefined;
+    if (!target) return undefined;
+    const ctx: ApplyContext = { transport: options.transport, node: target.endpoint, serviceManager: target.serviceManager };
+    if (changeId !== undefined && fault?.armed('during', changeId)) ctx.duringFault = () => fault.reach('during', changeId);
+    return ctx;
   };
 
   const finish = async (change: Change, result: ChangeResult): Promise<WalkOutcome> => {
@@ -146,15 +163,19 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
 
     await store.journal({ runId: run.id, changeId: change.id, node: change.node, key: change.key, action: change.action, phase: 'started', detail: null });
     emit({ type: 'change-started', change });
+    await fault?.reach('before', change.id);
     let error: string | undefined;
-    const ctx = context(change.node);
+    const ctx = context(change.node, change.id);
     const reconciler = reconcilers(change.kind);
     if (!ctx) error = `no node or service target named ${change.node} that apply can reach`;
     else if (!reconciler) error = `no reconciler for kind ${change.kind}`;
     else {
       try {
+        const owed = (owedBy.get(change.id) ?? []).filter((o) => !flagged.has(o.id));
         const before = managedUpdateBefore(change);
-        if (before) await managedRecord.update(ctx, [before]);
+        const updates = [...owed.map(restartPendingMark), ...(before ? [before] : [])];
+        if (updates.length > 0) await managedRecord.update(ctx, updates);
+        for (const o of owed) flagged.add(o.id);
         await reconciler.apply(ctx, change);
         const after = managedUpdateAfter(change);
         if (after) await managedRecord.update(ctx, [after]);
@@ -162,6 +183,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
         error = message(e);
       }
     }
+    if (error === undefined) await fault?.reach('after', change.id);
     if (error === undefined) return finish(change, { ...ref(change), outcome: 'applied' });
     if (!failedNodes.has(change.node)) failedNodes.set(change.node, `${change.id}: ${error}`);
     return finish(change, { ...ref(change), outcome: 'failed', error });

@@ -3,7 +3,7 @@
  * what they were asked to do. They test the engine's ordering and bookkeeping; the real reconcilers are
  * tested against real test hosts in test/e2e.
  */
-import type { ManagedEntries, ManagedUpdate } from '../../reconcilers/managed-record-format.js';
+import { applyManagedUpdates, type ManagedEntries, type ManagedUpdate } from '../../reconcilers/managed-record-format.js';
 import type { ApplyContext, NodeReconciler } from '../../reconcilers/reconciler.js';
 import { planHash } from '../plan/make-plan.js';
 import { PLAN_API_VERSION, type Change, type Plan, type RolloutBatches } from '../plan/plan.js';
@@ -108,11 +108,10 @@ export function fakeManagedRecord(log: string[]) {
     update(ctx: ApplyContext, updates: readonly ManagedUpdate[]): Promise<void> {
       const entries = { ...(records.get(ctx.node.name) ?? {}) };
       for (const u of updates) {
-        log.push(`record ${ctx.node.name} ${u.key} ${u.hash ?? '(drop)'}`);
-        if (u.hash === null) delete entries[u.key];
-        else entries[u.key] = { hash: u.hash };
+        const flag = u.restartPending === undefined ? '' : ` restartPending=${u.restartPending}`;
+        log.push(`record ${ctx.node.name} ${u.key} ${u.hash === undefined ? '(hash kept)' : (u.hash ?? '(drop)')}${flag}`);
       }
-      records.set(ctx.node.name, entries);
+      records.set(ctx.node.name, applyManagedUpdates(entries, updates));
       return Promise.resolve();
     },
   };

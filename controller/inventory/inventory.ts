@@ -76,9 +76,11 @@ export const InventoryNode = z.strictObject({
   facts: z.record(z.string(), z.json()).default({}),
   /**
    * What underlay manages on the node, from the node's own record (`/var/lib/underlay/managed.json`):
-   * resource key -> hash of the desired spec last applied. Only these are ever pruned.
+   * resource key -> hash of the desired spec last applied. Only these are ever pruned. `restartPending`:
+   * a run changed (or was about to change) what this service or command depends on and died before the
+   * restart or re-run that change owes; the planner plans it.
    */
-  managed: z.record(z.string(), z.strictObject({ hash: z.string() })).default({}),
+  managed: z.record(z.string(), z.strictObject({ hash: z.string(), restartPending: z.literal(true).optional() })).default({}),
   /** Observed state of every managed or desired resource, by resource key. */
   resources: z.record(z.string(), ObservedResource).default({}),
 });

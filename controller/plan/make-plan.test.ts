@@ -108,3 +108,46 @@ test('plan graph reports cycles and dangling edges', (t) => {
   t.deepEqual(planGraph([c('a', ['z'])]), { ok: false, problems: [{ code: 'DanglingDependency', change: 'a', missing: 'z' }] });
   t.deepEqual(planGraph([c('b', ['a']), c('a', [])]), { ok: true, order: ['a', 'b'] });
 });
+
+test('a restart a crashed run owed (restartPending on the node) is planned although its config is already in place', (t) => {
+  const resources = site();
+  const applied = appliedNode(resources, runitHash);
+  const owed = inventory({ n1: { ...applied, managed: { ...applied.managed, 'service:app': { hash: applied.managed['service:app']!.hash, restartPending: true } } } });
+  const plan = makePlan(desired([node('n1', resources)]), owed);
+  t.deepEqual(plan.changes.map((c) => [c.id, c.action, c.reason]), [['n1/service:app#restart', 'restart', 'restart interrupted by a controller crash']]);
+  t.true(plan.changes[0]!.disruptive);
+  t.deepEqual(plan.rollout, [{ cluster: 'main', batches: [['n1']], failureBudget: 0 }]);
+  t.true(planGraph(plan.changes).ok);
+
+  // Without the flag the same node plans nothing: the flag alone is what keeps the restart.
+  t.deepEqual(makePlan(desired([node('n1', resources)]), inventory({ n1: applied })).changes, []);
+});
+
+test('an owed restart of a disabled service is not planned; an owed re-run of a guarded command runs despite its guard and restarts what uses it', (t) => {
+  const stopped = resource(service('idle', { enabled: false }));
+  const init = resource(command('init', { argv: ['/bin/true'], creates: '/var/lib/init-done' }));
+  const svc = resource(service('app', { restartOnChangeOf: ['command:init'] }));
+  const resources = [stopped, init, svc];
+  const applied = appliedNode(resources, runitHash);
+  const flag = (key: string) => ({ hash: applied.managed[key]!.hash, restartPending: true as const });
+  const inv = inventory({ n1: { ...applied, managed: { ...applied.managed, 'service:idle': flag('service:idle'), 'command:init': flag('command:init') } } });
+  const plan = makePlan(desired([node('n1', resources)]), inv);
+  t.deepEqual(
+    plan.changes.map((c) => [c.id, c.action, c.reason]),
+    [
+      ['n1/command:init', 'run', 're-run interrupted by a controller crash'],
+      ['n1/service:app#restart', 'restart', 'command:init changed'],
+    ],
+  );
+  t.deepEqual(plan.changes[1]!.dependsOn, ['n1/command:init']);
+  t.deepEqual(plan.changes[0]!.after, { name: 'init', argv: ['/bin/true'], creates: '/var/lib/init-done' });
+});
+
+test('an owed restart of a service that has its own update keeps the update', (t) => {
+  const resources = site();
+  const applied = appliedNode(resources, runitHash);
+  const changed = site().map((r) => (r.key === 'service:app' ? resource(service('app', { args: ['--new'], restartOnChangeOf: ['file:/etc/app/app.conf'] }), r.dependsOn) : r));
+  const inv = inventory({ n1: { ...applied, managed: { ...applied.managed, 'service:app': { hash: applied.managed['service:app']!.hash, restartPending: true } } } });
+  const plan = makePlan(desired([node('n1', changed)]), inv);
+  t.deepEqual(plan.changes.map((c) => [c.id, c.action]), [['n1/service:app', 'update']]);
+});

@@ -122,6 +122,40 @@ function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result:
   }
 }
 
+export const INTERRUPTED_RESTART_REASON = 'restart interrupted by a controller crash';
+export const INTERRUPTED_RERUN_REASON = 're-run interrupted by a controller crash';
+
+/**
+ * Restarts and re-runs a dead run owed: the node's record says so (`restartPending`), while the change that
+ * caused them is already in place and so no longer shows up in any diff. A resource that has its own change
+ * keeps it (apply clears the flag once that change restarted or ran it); a disabled service is not started.
+ */
+function addOwed(node: DesiredNode, inv: InventoryNode | undefined, result: NodeChanges): void {
+  if (!inv) return;
+  for (const r of node.resources) {
+    if (inv.managed[r.key]?.restartPending !== true || result.byKey.has(r.key)) continue;
+    if (r.spec.kind === 'service' && !r.spec.enabled) continue;
+    if (r.spec.kind !== 'service' && r.spec.kind !== 'command') continue;
+    const action = r.spec.kind === 'service' ? 'restart' : 'run';
+    const observed = inv.resources[r.key];
+    result.byKey.set(r.key, {
+      id: changeId(node.name, r.key, action),
+      node: node.name,
+      kind: r.spec.kind,
+      key: r.key,
+      action,
+      before: observed ? { ...observed } : null,
+      after: r.spec.kind === 'command' ? commandAfter(r.spec) : { name: r.spec.name },
+      reason: action === 'restart' ? INTERRUPTED_RESTART_REASON : INTERRUPTED_RERUN_REASON,
+      ...(r.spec.kind === 'command' ? { desiredHash: resourceHash(r.spec) } : {}),
+      dependsOn: [],
+      disruptive: action === 'restart',
+      cluster: r.origin.cluster,
+      step: r.origin.step,
+    });
+  }
+}
+
 export function nodeChanges(node: DesiredNode, inv: InventoryNode | undefined, now: string | undefined): NodeChanges {
   const result: NodeChanges = { byKey: new Map(), triggeredBy: new Map() };
   const desiredKeys = new Set<string>();
@@ -131,6 +165,8 @@ export function nodeChanges(node: DesiredNode, inv: InventoryNode | undefined, n
     if (c) result.byKey.set(r.key, c);
   }
   if (inv) for (const c of prunes(node, inv, desiredKeys, now)) result.byKey.set(c.key, c);
+  // Before the triggers: an owed re-run of a command restarts what restartOnChangeOf that command.
+  addOwed(node, inv, result);
   addTriggered(node, inv, result);
   return result;
 }

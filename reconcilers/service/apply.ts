@@ -14,13 +14,17 @@ export function serviceBackend(manager: 'runit' | 'systemd'): ServiceBackend {
   return manager === 'systemd' ? systemdBackend : runitBackend;
 }
 
-export async function applyService(ctx: ApplyContext, change: Change): Promise<ApplyOutcome> {
+export async function applyService(faultCtx: ApplyContext, change: Change): Promise<ApplyOutcome> {
+  // A service's crash point is before its (re)start, not inside the definition file writes.
+  const { duringFault, ...ctx } = faultCtx;
   const manager = change.after?.serviceManager === 'systemd' || change.after?.serviceManager === 'runit' ? change.after.serviceManager : ctx.serviceManager;
   const backend = serviceBackend(manager);
   const name = keyIdentity(change.key);
   if (change.action === 'delete') await backend.remove(ctx, name);
-  else if (change.action === 'restart') await backend.restart(ctx, name);
-  else {
+  else if (change.action === 'restart') {
+    await duringFault?.();
+    await backend.restart(ctx, name);
+  } else {
     const after = change.after;
     const definitionChanged = change.before?.definitionHash !== after?.definitionHash;
     await backend.install(ctx, {
@@ -28,6 +32,7 @@ export async function applyService(ctx: ApplyContext, change: Change): Promise<A
       files: definitionFiles(after?.files, change.id),
       enabled: after?.enabled === true,
       restart: change.action === 'update' && definitionChanged && change.before?.running === true,
+      ...(duringFault ? { beforeStart: duringFault } : {}),
     });
   }
   return APPLIED;

@@ -61,6 +61,7 @@ export const runitBackend: ServiceBackend = {
       await runScriptOk(ctx, `disabling ${install.name}`, STOP_SCRIPT, [serviceLink(install.name), dir, String(CONFIRM_POLLS), '0']);
       return;
     }
+    await install.beforeStart?.();
     await runScriptOk(ctx, `starting ${install.name}`, START_SCRIPT, [
       serviceLink(install.name),
       dir,

@@ -11,6 +11,8 @@ export interface ServiceInstall {
   enabled: boolean;
   /** The definition changed under a running service: restart it so the new one is what runs. */
   restart: boolean;
+  /** Awaited after the definition is written, before the service is started or restarted (crash tests). */
+  beforeStart?: () => Promise<void>;
 }
 
 export interface ServiceBackend {

@@ -57,6 +57,7 @@ export const systemdBackend: ServiceBackend = {
       await runScriptOk(ctx, `disabling ${install.name}`, `systemctl daemon-reload && ${STOP_SCRIPT}`, [unitName(install.name), '']);
       return;
     }
+    await install.beforeStart?.();
     await runScriptOk(ctx, `starting ${install.name}`, START_SCRIPT, [unitName(install.name), install.restart ? 'restart' : 'start', String(CONFIRM_POLLS)]);
   },
 

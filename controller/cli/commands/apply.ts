@@ -4,6 +4,7 @@ import { recordManaged } from '../../../reconcilers/managed-record.js';
 import { reconcilerFor } from '../../../reconcilers/registry.js';
 import { applyPlan, type ApplyEvent, type ReconcilerLookup } from '../../apply/apply-plan.js';
 import { renderChangeSetSummary } from '../../apply/change-set.js';
+import { faultHookFromEnv } from '../../apply/fault-injection.js';
 import { applyTargets, observeLiveSite, planLiveSite } from '../../apply/live-site.js';
 import type { Inventory } from '../../inventory/inventory.js';
 import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
@@ -114,6 +115,7 @@ export const registerApply: Register = (program, io, setExit) => {
             clock: systemClock,
             concurrency,
             onEvent: progress(io),
+            fault: faultHookFromEnv(io.env),
           });
           io.stdout(renderChangeSetSummary(changeSet));
           if (changeSet.status !== 'succeeded') return setExit(ExitCode.Error);
