@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { createE2ESite, type E2ESite } from './support/e2e-site.js';
 import { allRunitServices, eventually, managedFiles, onHost, ssh, stampOf, type Stamp } from './support/node-checks.js';
-import { planChanges, planLive } from './support/plan-live.js';
+import { planChanges, planFromInventory, planHash, planLive } from './support/plan-live.js';
 
 let site: E2ESite | undefined;
 const s = (): E2ESite => {
@@ -85,8 +85,11 @@ test.serial('a second apply changes nothing: empty plan, no writes, no restarts'
 
   const plan = await planLive(s(), ['--detailed-exitcode']);
   t.is(plan.code, 0, `${plan.stdout}\n${plan.stderr}`);
-  t.regex(plan.stdout, /No changes/);
+  t.regex(plan.stdout, /No changes\. The nodes match/);
   t.deepEqual(planChanges(plan.stdout), []);
+  const offline = await planFromInventory(s(), ['--detailed-exitcode']);
+  t.is(offline.code, 0, `${offline.stdout}\n${offline.stderr}`);
+  t.regex(offline.stdout, /No changes\. The nodes match/);
 
   const apply = await s().underlay(['apply', '--no-color', '--detailed-exitcode']);
   t.is(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);
@@ -113,6 +116,11 @@ test.serial('a commit changing one template rewrites only that file and restarts
     names().flatMap((n) => [`${n} restart service:haproxy`, `${n} update file:/etc/haproxy/haproxy.cfg`]).sort(),
     plan.stdout,
   );
+  // Same revision, same observed state: the live plan and the plan from a saved snapshot are the same plan.
+  const offline = await planFromInventory(s());
+  t.is(offline.code, 0, offline.stderr);
+  t.truthy(planHash(plan.stdout));
+  t.is(planHash(offline.stdout), planHash(plan.stdout));
 
   const apply = await s().underlay(['apply', '--no-color']);
   t.is(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);

@@ -1,14 +1,18 @@
 /**
- * A plan of the site against what is really on the nodes, through the real CLI: `underlay inventory` (live
- * observation over SSH) saved to a file, then `underlay plan --inventory` on it — the path a pull request's
- * CI job takes with a snapshot.
+ * Plans of the site against what is really on the nodes, through the real CLI: `underlay plan` observing
+ * live, and `underlay inventory` saved to a file then `underlay plan --inventory` on it — the path a pull
+ * request's CI job takes with a snapshot.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli, type CliResult, type E2ESite } from './e2e-site.js';
 
-export async function planLive(site: E2ESite, extra: string[] = []): Promise<CliResult & { inventory: CliResult }> {
+export function planLive(site: E2ESite, extra: string[] = []): Promise<CliResult> {
+  return site.underlay(['plan', '--no-color', ...extra]);
+}
+
+export async function planFromInventory(site: E2ESite, extra: string[] = []): Promise<CliResult & { inventory: CliResult }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'underlay-e2e-inv-'));
   try {
     const file = path.join(dir, 'inventory.json');
@@ -32,4 +36,9 @@ export function planChanges(text: string): string[] {
     if (change) changes.push(`${node} ${change[1]} ${change[2]}`);
   }
   return changes.sort();
+}
+
+/** The `Plan hash ...` of a text plan (absent for an empty plan). */
+export function planHash(text: string): string | undefined {
+  return /^Plan hash (\w+)$/m.exec(text)?.[1];
 }
