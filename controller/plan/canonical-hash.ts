@@ -10,7 +10,29 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function feed(hash: Hash, value: unknown, depth: number): void {
+/** Pieces are gathered into chunks of about this size: one hash.update per piece cost more than the hashing. */
+const CHUNK_CHARS = 1 << 16;
+
+class ChunkedHash {
+  #pending = '';
+  readonly #hash: Hash;
+
+  constructor(hash: Hash) {
+    this.#hash = hash;
+  }
+
+  update(text: string): void {
+    this.#pending += text;
+    if (this.#pending.length >= CHUNK_CHARS) this.flush();
+  }
+
+  flush(): void {
+    if (this.#pending !== '') this.#hash.update(this.#pending);
+    this.#pending = '';
+  }
+}
+
+function feed(hash: ChunkedHash, value: unknown, depth: number): void {
   if (depth === 0 || (!Array.isArray(value) && !isPlainObject(value))) {
     hash.update(canonicalJson(value));
     return;
@@ -41,6 +63,8 @@ function feed(hash: Hash, value: unknown, depth: number): void {
 
 export function canonicalSha256(value: unknown, streamDepth = 2): string {
   const hash = createHash('sha256');
-  feed(hash, value, streamDepth);
+  const chunked = new ChunkedHash(hash);
+  feed(chunked, value, streamDepth);
+  chunked.flush();
   return hash.digest('hex');
 }

@@ -11,15 +11,14 @@ import type { Change } from './plan.js';
 const EMPTY: readonly string[] = [];
 
 export class DependencyMapper {
-  private readonly resources = new Map<string, DesiredResource>();
+  /** By address; built on the first edge to an unchanged resource (a first apply changes everything, so never). */
+  private resources: Map<string, DesiredResource> | undefined;
   private readonly throughUnchanged = new Map<string, readonly string[]>();
 
   constructor(
-    nodes: readonly DesiredNode[],
+    private readonly nodes: readonly DesiredNode[],
     private readonly changesByAddress: ReadonlyMap<string, Change>,
-  ) {
-    for (const node of nodes) for (const r of node.resources) this.resources.set(resourceAddress(node.name, r.key), r);
-  }
+  ) {}
 
   /** Change ids a resource's dependency list stands for. */
   changeIdsOf(dependsOn: readonly string[]): string[] {
@@ -33,7 +32,7 @@ export class DependencyMapper {
     if (c) return [c.id];
     const memo = this.throughUnchanged.get(address);
     if (memo) return memo;
-    const r = this.resources.get(address);
+    const r = this.resourceAt(address);
     if (!r || r.dependsOn.length === 0) return EMPTY;
     // Marked before recursing, so a cycle in Desired ends here instead of overflowing the stack.
     this.throughUnchanged.set(address, EMPTY);
@@ -43,6 +42,10 @@ export class DependencyMapper {
   }
 
   resourceAt(address: string): DesiredResource | undefined {
+    if (!this.resources) {
+      this.resources = new Map();
+      for (const node of this.nodes) for (const r of node.resources) this.resources.set(resourceAddress(node.name, r.key), r);
+    }
     return this.resources.get(address);
   }
 }

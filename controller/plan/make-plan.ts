@@ -3,7 +3,7 @@
  * plan, whatever order they were built in. `now` (for certificate renewal) is an input, never the clock.
  */
 import type { Inventory } from '../inventory/inventory.js';
-import type { Desired } from '../resolve/desired.js';
+import type { Desired, DesiredNode } from '../resolve/desired.js';
 import { resourceAddress } from '../resolve/desired.js';
 import { canonicalSha256 } from './canonical-hash.js';
 import { DependencyMapper, orderNodeDeletes } from './dependencies.js';
@@ -35,7 +35,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   const now = options.now ?? inventory.observedAt;
   const warnings: string[] = [];
   const changesByAddress = new Map<string, Change>();
-  const perNode: Change[][] = [];
+  const perNode: [DesiredNode, Change[]][] = [];
   const triggered: [Change, string[]][] = [];
 
   for (const node of desired.nodes) {
@@ -48,7 +48,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     const list = [...result.byKey.values()];
     for (const c of list) changesByAddress.set(resourceAddress(node.name, c.key), c);
     for (const entry of result.triggeredBy) triggered.push(entry);
-    perNode.push(list);
+    perNode.push([node, list]);
   }
   const desiredNames = new Set(desired.nodes.map((n) => n.name));
   for (const name of Object.keys(inventory.nodes).sort()) {
@@ -56,16 +56,19 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   }
 
   const mapper = new DependencyMapper(desired.nodes, changesByAddress);
-  for (const list of perNode) {
+  for (const [node, list] of perNode) {
+    if (list.length === 0) continue;
+    // The node's own resources by key: cheaper than building and hashing an address per change.
+    const resources = new Map(node.resources.map((r) => [r.key, r]));
     for (const c of list) {
-      const r = c.action === 'delete' ? undefined : mapper.resourceAt(resourceAddress(c.node, c.key));
+      const r = c.action === 'delete' ? undefined : resources.get(c.key);
       if (r) c.dependsOn.push(...mapper.changeIdsOf(r.dependsOn));
     }
     orderNodeDeletes(list);
   }
   for (const [c, causes] of triggered) c.dependsOn.push(...causes);
 
-  const changes = perNode.flat();
+  const changes = perNode.flatMap(([, list]) => list);
   changes.push(...diffServiceResources(desired.services, inventory.services));
   for (const c of changes) normaliseEdges(c);
   changes.sort(byId);

@@ -3,7 +3,7 @@
  * code, read files or reach the clock once the few tags and filters that could are taken away (ADR 0002).
  * Each distinct template text is parsed once; rendering is synchronous so resolving 10,000 nodes stays cheap.
  */
-import { Liquid, type Template } from 'liquidjs';
+import { Liquid, Output, TokenKind, type Template } from 'liquidjs';
 
 /** What a template sees. Everything else is an undefined variable, hence an error. */
 export interface TemplateScope {
@@ -41,6 +41,72 @@ const CLOCK_FILTERS = ['date', 'date_to_xmlschema', 'date_to_rfc822', 'date_to_s
 
 type Parsed = { ok: true; templates: Template[] } | { ok: false; message: string; line?: number; column?: number };
 
+/** Literal text, or a `{{ a.b.c }}` without filters as its property names. */
+type SimplePart = string | readonly string[];
+
+interface ParsedEntry {
+  parsed: Parsed;
+  /** Set when the template is only text and plain property outputs: rendered without Liquid. */
+  simple: readonly SimplePart[] | null;
+  /** Global variable paths the template reads; null when its output must not be reused across scopes. */
+  reads: readonly (readonly (string | number)[])[] | null;
+  cache: Map<string, RenderOutcome>;
+  hits: number;
+  misses: number;
+}
+
+/** Liquid answers these names on any object or array (`size`, `first`, `last`): left to Liquid. */
+const LIQUID_PROPERTIES = new Set(['size', 'first', 'last']);
+/** Tags that write into the render scope, so one template's output can depend on what rendered before it. */
+const SCOPE_WRITING_TAGS = /\b(increment|decrement)\b/;
+/** A template whose reads differ on nearly every node is not worth keying: stop trying after this many misses. */
+const CACHE_PROBATION = 64;
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && typeof (value as { toLiquid?: unknown }).toLiquid !== 'function';
+}
+
+/**
+ * The parts of a template made only of text and `{{ a.b }}` outputs whose only filter is the tap (the engine's
+ * outputEscape), or null. Relies on liquidjs's parsed shapes (Output, HTML tokens, property-access tokens); any
+ * other shape, including ones a future liquidjs may produce, just means "render with Liquid".
+ */
+function simpleParts(templates: readonly Template[]): SimplePart[] | null {
+  const parts: SimplePart[] = [];
+  for (const t of templates) {
+    const token = (t as { token?: { kind?: number } }).token;
+    const str = (t as { str?: unknown }).str;
+    if (token?.kind === TokenKind.HTML && typeof str === 'string' && !(t instanceof Output)) {
+      parts.push(str);
+      continue;
+    }
+    if (!(t instanceof Output)) return null;
+    const value = t.value as unknown as { filters: unknown[]; initial: { postfix?: unknown[] } };
+    if (value.filters.length !== 1 || value.initial.postfix?.length !== 1) return null;
+    const access = value.initial.postfix[0] as { kind?: number; variable?: unknown; props?: { kind?: number; content?: unknown }[] };
+    if (access.kind !== TokenKind.PropertyAccess || access.variable !== undefined || !access.props || access.props.length === 0) return null;
+    const path: string[] = [];
+    for (const prop of access.props) {
+      if (prop.kind !== TokenKind.Word || typeof prop.content !== 'string') return null;
+      path.push(prop.content);
+    }
+    parts.push(path);
+  }
+  return parts;
+}
+
+/** What Liquid would write for `{{ path }}`, or undefined when Liquid itself must decide (errors, special names). */
+function readSimple(scope: TemplateScope, path: readonly string[]): string | undefined {
+  let value: unknown = scope;
+  for (const key of path) {
+    if (!isPlainRecord(value) || LIQUID_PROPERTIES.has(key) || key in Object.prototype || !Object.hasOwn(value, key)) return undefined;
+    value = value[key];
+  }
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? asText(value) : undefined;
+}
+
 /** Liquid's own stringification of an output value, so what we check is exactly what was written. */
 function asText(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -59,7 +125,9 @@ function describeError(err: unknown): { message: string; line?: number; column?:
 
 export class TemplateEngine {
   readonly #liquid: Liquid;
-  readonly #parsed = new Map<string, Parsed>();
+  readonly #parsed = new Map<string, ParsedEntry>();
+  readonly #objectIds = new WeakMap<object, number>();
+  #nextObjectId = 0;
   /** Set only for the duration of one synchronous render. */
   #collector: string[] | null = null;
 
@@ -91,12 +159,77 @@ export class TemplateEngine {
 
   render(text: string, scope: TemplateScope): RenderOutcome {
     if (TemplateEngine.isLiteral(text)) return { ok: true, text, interpolated: [] };
-    const parsed = this.#parse(text);
+    const entry = this.#entry(text);
+    const parsed = entry.parsed;
     if (!parsed.ok) return parsed;
+    if (entry.simple) {
+      const out = renderSimple(entry.simple, scope);
+      if (out) return out;
+    }
+    const key = entry.reads ? this.#cacheKey(entry, scope) : undefined;
+    if (key !== undefined) {
+      const cached = entry.cache.get(key);
+      if (cached) {
+        entry.hits++;
+        return cached;
+      }
+      entry.misses++;
+      if (entry.hits === 0 && entry.misses >= CACHE_PROBATION) entry.reads = null;
+    }
+    const out = this.#renderLiquid(parsed.templates, scope);
+    if (key !== undefined && entry.reads) entry.cache.set(key, out);
+    return out;
+  }
+
+  /**
+   * The values a template reads, as a string, so renders with equal reads share one output: many nodes render
+   * the same template with scopes that differ only where the template does not look. Objects count by identity
+   * (a step's shared input is one object on every node), and a path is followed only through own properties of
+   * plain data; where it cannot be, the value it stopped at stands for the rest of it.
+   */
+  #cacheKey(entry: ParsedEntry, scope: TemplateScope): string | undefined {
+    let key = '';
+    for (const path of entry.reads!) {
+      let value: unknown = scope;
+      for (const segment of path) {
+        if (typeof value !== 'object' || value === null) break;
+        if (typeof segment === 'string' && (!Object.hasOwn(value, segment) || LIQUID_PROPERTIES.has(segment))) break;
+        const next: unknown = (value as Record<string | number, unknown>)[segment];
+        if (typeof segment === 'number' && (!Array.isArray(value) || next === undefined)) break;
+        value = next;
+      }
+      key += `${this.#valueKey(value)}|`;
+    }
+    return key;
+  }
+
+  #valueKey(value: unknown): string {
+    switch (typeof value) {
+      case 'string':
+        return JSON.stringify(value);
+      case 'number':
+        return `n${String(value)}`;
+      case 'boolean':
+        return `b${String(value)}`;
+      case 'undefined':
+        return 'u';
+      case 'object': {
+        if (value === null) return 'null';
+        let id = this.#objectIds.get(value);
+        if (id === undefined) this.#objectIds.set(value, (id = this.#nextObjectId++));
+        return `#${id}`;
+      }
+      default:
+        // Functions, symbols, bigints: not plain data, so never shared.
+        return `#${this.#nextObjectId++}`;
+    }
+  }
+
+  #renderLiquid(templates: Template[], scope: TemplateScope): RenderOutcome {
     const interpolated: string[] = [];
     this.#collector = interpolated;
     try {
-      const out: unknown = this.#liquid.renderSync(parsed.templates, scope, { templateLimit: MAX_RENDER_STEPS });
+      const out: unknown = this.#liquid.renderSync(templates, scope, { templateLimit: MAX_RENDER_STEPS });
       const rendered = asText(out);
       if (rendered.length > MAX_OUTPUT_CHARS) {
         return { ok: false, message: `rendered output is larger than ${MAX_OUTPUT_CHARS} characters` };
@@ -109,16 +242,56 @@ export class TemplateEngine {
     }
   }
 
-  #parse(text: string): Parsed {
-    let parsed = this.#parsed.get(text);
-    if (!parsed) {
+  #entry(text: string): ParsedEntry {
+    let entry = this.#parsed.get(text);
+    if (!entry) {
+      let parsed: Parsed;
       try {
         parsed = { ok: true, templates: this.#liquid.parse(text) };
       } catch (err) {
         parsed = { ok: false, ...describeError(err) };
       }
-      this.#parsed.set(text, parsed);
+      entry = { parsed, simple: null, reads: null, cache: new Map(), hits: 0, misses: 0 };
+      if (parsed.ok) {
+        entry.simple = simpleParts(parsed.templates);
+        entry.reads = SCOPE_WRITING_TAGS.test(text) ? null : this.#globalReads(parsed.templates);
+      }
+      this.#parsed.set(text, entry);
     }
-    return parsed;
+    return entry;
   }
+
+  /** Static prefixes of the global variables a template reads (a computed index ends its path), or null if unknown. */
+  #globalReads(templates: Template[]): (string | number)[][] | null {
+    try {
+      return this.#liquid.globalVariableSegmentsSync(templates).map((segments) => {
+        const path: (string | number)[] = [];
+        for (const segment of segments) {
+          if (typeof segment !== 'string' && typeof segment !== 'number') break;
+          path.push(segment);
+        }
+        return path;
+      });
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** Renders a simple template (see simpleParts) as Liquid would, or returns undefined to leave it to Liquid. */
+function renderSimple(parts: readonly SimplePart[], scope: TemplateScope): RenderOutcome | undefined {
+  let text = '';
+  const interpolated: string[] = [];
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      text += part;
+      continue;
+    }
+    const value = readSimple(scope, part);
+    if (value === undefined) return undefined;
+    interpolated.push(value);
+    text += value;
+  }
+  if (text.length > MAX_OUTPUT_CHARS) return undefined;
+  return { ok: true, text, interpolated };
 }
