@@ -205,11 +205,11 @@ function table(results: SizeResult[], livePlan: boolean): string {
     const loads = [...r.converge.underlay, ...r.converge.ansible, ...r.noop.underlay, ...r.noop.ansible].map((x) => x.load);
     return (
       `| ${r.n} | ${f(cu)} | ${f(ca)} | ${(ca / cu).toFixed(1)}x | ${f(nu)} | ${f(na)} | ${(na / nu).toFixed(1)}x | ` +
-      `${r.converge.underlay.length}/${r.noop.underlay.length} | ${f(medLoad(r.converge.underlay))} / ${f(medLoad(r.converge.ansible))} | ${f(Math.min(...loads))}-${f(Math.max(...loads))} |`
+      `${r.converge.underlay.length}+${r.converge.ansible.length} / ${r.noop.underlay.length}+${r.noop.ansible.length} | ${f(medLoad(r.converge.underlay))} / ${f(medLoad(r.converge.ansible))} | ${f(Math.min(...loads))}-${f(Math.max(...loads))} |`
     );
   });
   return [
-    `| N | converge underlay s | converge ansible s | ratio | no-op underlay s (${livePlan ? 'plan' : 'apply'}) | no-op ansible --check s | ratio | runs (converge/no-op, each tool) | load 1m median (converge u / a) | load 1m range |`,
+    `| N | converge underlay s | converge ansible s | ratio | no-op underlay s (${livePlan ? 'plan' : 'apply'}) | no-op ansible --check s | ratio | samples converge u+a / no-op u+a | load 1m median (converge u / a) | load 1m range |`,
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ].join('\n');
