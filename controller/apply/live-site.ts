@@ -6,15 +6,15 @@
  * reports such facts missing, the nodes are probed for facts first, then resolved and observed for real.
  */
 import type { Inventory } from '../inventory/inventory.js';
-import { observeSite } from '../observe/observe-site.js';
+import { endpointOf, observeSite } from '../observe/observe-site.js';
 import { planRevision, validateRevision } from '../pipeline/plan-revision.js';
 import type { Plan } from '../plan/plan.js';
-import type { Desired, DesiredNode } from '../resolve/desired.js';
+import type { Desired } from '../resolve/desired.js';
 import { nodeEndpoint } from '../resolve/node-views.js';
 import type { Revision } from '../source/revision.js';
 import { type Diagnostic, hasErrors } from '../spec/diagnostic.js';
 import type { Clock } from '../store/clock.js';
-import type { NodeEndpoint, Transport } from '../transport/transport.js';
+import type { Transport } from '../transport/transport.js';
 import type { ApplyNode } from './apply-plan.js';
 
 export interface LiveSiteOptions {
@@ -60,16 +60,6 @@ export async function observeLiveSite(options: LiveSiteOptions): Promise<Observe
 export function planLiveSite(revision: Revision, inventory: Inventory): { plan: Plan | null; diagnostics: Diagnostic[] } {
   const { plan, diagnostics } = planRevision(revision, inventory);
   return { plan: hasErrors(diagnostics) ? null : plan, diagnostics };
-}
-
-/** A node's endpoint, with its bastion chain. */
-export function endpointOf(node: DesiredNode, byName: ReadonlyMap<string, DesiredNode>, seen: ReadonlySet<string> = new Set()): NodeEndpoint {
-  const endpoint: NodeEndpoint = { name: node.name, address: node.address, port: node.port, user: node.user, hostKey: node.hostKey };
-  if (node.via === undefined) return endpoint;
-  const bastion = byName.get(node.via);
-  if (!bastion) throw new Error(`node ${node.name}: bastion ${node.via} is not a node of the site`);
-  if (seen.has(node.name)) throw new Error(`node ${node.name}: bastion chain loops`);
-  return { ...endpoint, via: endpointOf(bastion, byName, new Set([...seen, node.name])) };
 }
 
 /** What apply needs per node, and the nodes the observation could not reach (with why). */

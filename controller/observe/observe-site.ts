@@ -77,7 +77,8 @@ export async function observeNode(
   return { reachable: true, facts: observation.facts, managed: observation.managed, resources: sortKeys(resources) };
 }
 
-function endpointOf(node: DesiredNode, byName: ReadonlyMap<string, DesiredNode>, seen: ReadonlySet<string> = new Set()): NodeEndpoint {
+/** A node's endpoint, with its bastion chain. */
+export function endpointOf(node: DesiredNode, byName: ReadonlyMap<string, DesiredNode>, seen: ReadonlySet<string> = new Set()): NodeEndpoint {
   const endpoint: NodeEndpoint = { name: node.name, address: node.address, port: node.port, user: node.user, hostKey: node.hostKey };
   if (node.via === undefined) return endpoint;
   const bastion = byName.get(node.via);
