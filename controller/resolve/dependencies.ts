@@ -58,10 +58,16 @@ function readinessKeys(resources: readonly PlacedResource[]): string[] {
   return (services.length > 0 ? services : resources).map((r) => r.key);
 }
 
-function sameNodeEdges(r: PlacedResource, present: ReadonlySet<string>, directories: readonly PlacedResource[], units: Map<string, PlacedResource[]>, links: UnitLinks | undefined): Set<string> {
+/** A directory as the prefix its contents' paths start with, worked out once per node rather than per resource. */
+interface DirectoryPrefix {
+  prefix: string;
+  key: string;
+}
+
+function sameNodeEdges(r: PlacedResource, present: ReadonlySet<string>, directories: readonly DirectoryPrefix[], units: Map<string, PlacedResource[]>, links: UnitLinks | undefined): Set<string> {
   const deps = new Set<string>();
   for (const path of pathsOf(r.spec)) {
-    for (const d of directories) if (path.startsWith(`${(d.spec as { path: string }).path.replace(/\/$/, '')}/`)) deps.add(d.key);
+    for (const d of directories) if (path.startsWith(d.prefix)) deps.add(d.key);
   }
   if (!isContent(r.spec)) {
     for (const o of units.get(r.unit) ?? []) if (isContent(o.spec)) deps.add(o.key);
@@ -86,16 +92,21 @@ export function computeDependencies(byNode: ReadonlyMap<string, readonly PlacedR
   const out = new Map<PlacedResource, string[]>();
   for (const [node, resources] of byNode) {
     const units = index.get(node)!;
-    const directories = resources.filter((r) => r.spec.kind === 'directory');
+    const directories: DirectoryPrefix[] = [];
+    for (const r of resources) if (r.spec.kind === 'directory') directories.push({ prefix: `${r.spec.path.replace(/\/$/, '')}/`, key: r.key });
     const present = new Set(resources.map((o) => o.key));
     for (const r of resources) {
       const unitLinks = links.get(r.unit);
-      const deps = [...sameNodeEdges(r, present, directories, units, unitLinks)].map((k) => resourceAddress(node, k));
-      for (const cross of unitLinks?.crossNode ?? []) {
-        for (const other of cross.nodes) deps.push(...readinessOf(other, cross.unit));
+      const deps: string[] = [];
+      for (const k of sameNodeEdges(r, present, directories, units, unitLinks)) deps.push(resourceAddress(node, k));
+      if (unitLinks && unitLinks.crossNode.length > 0) {
+        for (const cross of unitLinks.crossNode) deps.push(...cross.nodes.flatMap((other) => readinessOf(other, cross.unit)));
+        const self = resourceAddress(node, r.key);
+        out.set(r, [...new Set(deps)].filter((d) => d !== self).sort());
+      } else {
+        // Same-node edges are already distinct and exclude the resource itself.
+        out.set(r, deps.sort());
       }
-      const self = resourceAddress(node, r.key);
-      out.set(r, [...new Set(deps)].filter((d) => d !== self).sort());
     }
   }
   return out;

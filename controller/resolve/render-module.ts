@@ -30,6 +30,8 @@ export interface ModuleRenderContext {
   scope: TemplateScope;
   /** Location of each entry of the module's `resources`, looked up once per module rather than per node. */
   resourceLocations: readonly SourceLocation[];
+  /** Origin of each entry, filled on first use: the same for every node of the step, so one object serves all. */
+  origins?: ResourceOrigin[];
 }
 
 type Path = (string | number)[];
@@ -128,7 +130,11 @@ function checkEnvironment(ctx: ModuleRenderContext, env: Record<string, string>,
 
 function renderResource(ctx: ModuleRenderContext, entry: ModuleResource, index: number): RenderedResource | null {
   const base: Path = ['spec', 'resources', index];
-  const origin: ResourceOrigin = { cluster: ctx.cluster, step: ctx.step, module: ctx.module.doc.metadata.name, location: ctx.resourceLocations[index] ?? ctx.module.locate(base) };
+  let origin = ctx.origins?.[index];
+  if (!origin) {
+    origin = { cluster: ctx.cluster, step: ctx.step, module: ctx.module.doc.metadata.name, location: ctx.resourceLocations[index] ?? ctx.module.locate(base) };
+    if (ctx.origins) ctx.origins[index] = origin;
+  }
   if ('file' in entry) {
     const f = entry.file;
     const rendered =

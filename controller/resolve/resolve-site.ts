@@ -6,7 +6,7 @@
 import { fieldPath, sortDiagnostics, type Diagnostic, type SourceLocation } from '../spec/diagnostic.js';
 import type { ModuleDoc } from '../spec/schema.js';
 import type { Located, Spec } from '../spec/spec.js';
-import type { Desired, DesiredNode, DesiredServiceResource } from './desired.js';
+import type { Desired, DesiredNode, DesiredServiceResource, ResourceOrigin } from './desired.js';
 import { computeDependencies, unitId, type PlacedResource, type UnitLinks } from './dependencies.js';
 import { DiagnosticSink } from './diagnostic-sink.js';
 import { clusterDnsRecords } from './dns-records.js';
@@ -106,6 +106,7 @@ function resolveCluster(state: SiteState, clusterName: string): void {
     const stepOutputs = new Map<string, Record<string, string>>();
     outputs.set(step.name, stepOutputs);
     const resourceLocations = locationsOf(state, step.module, module);
+    const origins: ResourceOrigin[] = [];
     for (const node of running) {
       const inputs = inputsForNode(ref, prepared, ctx, node, sink);
       if (!inputs) continue;
@@ -117,12 +118,13 @@ function resolveCluster(state: SiteState, clusterName: string): void {
         cluster: clusterName,
         step: step.name,
         resourceLocations,
+        origins,
         scope: { inputs, node, cluster: { name: clusterName }, step: { name: step.name } },
       };
       const outs = renderOutputs(render);
       if (outs) stepOutputs.set(node.name, outs);
       const placed = state.placed.get(node.name)!;
-      for (const r of renderResources(render)) placed.push({ ...r, node: node.name, unit });
+      for (const r of renderResources(render)) placed.push({ key: r.key, spec: r.spec, origin: r.origin, node: node.name, unit });
     }
   }
 }
