@@ -12,6 +12,11 @@ const stringify = configure({ deterministic: true, bigint: false, circularValue:
  * the general-purpose stringifier dominated the profile. Same bytes as safe-stable-stringify (a test
  * holds them together): keys in code-unit order, undefined members dropped, undefined items as null.
  */
+function isSorted(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
+  return true;
+}
+
 function compact(value: unknown): string | undefined {
   if (value === null) return 'null';
   switch (typeof value) {
@@ -25,12 +30,17 @@ function compact(value: unknown): string | undefined {
       return undefined;
   }
   if (Array.isArray(value)) {
+    // Lists of strings (dependsOn, argv) are most lists in a plan; for them the native writer is the same bytes.
+    let strings = true;
+    for (let i = 0; i < value.length && strings; i++) strings = typeof value[i] === 'string';
+    if (strings) return JSON.stringify(value);
     let out = '[';
     for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + (compact(value[i]) ?? 'null');
     return `${out}]`;
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  const keys = Object.keys(record);
+  if (!isSorted(keys)) keys.sort();
   let out = '{';
   let first = true;
   for (const key of keys) {
