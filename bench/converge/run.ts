@@ -260,6 +260,7 @@ wiped nodes (new overlay and host key, re-pinned for both tools); after it, the 
 and the state of both services are checked on every node, and the two tools' results must be identical.
 No-op: ${livePlan ? '`underlay plan` observing the live nodes' : '`underlay apply` on the converged site (observes, plans, finds nothing to do; `underlay plan` could not observe live nodes yet)'}
 vs \`ansible-playbook --check\`. Medians; ratio = Ansible / underlay. Targets: no-op >= 10x, converge >= 3x.
+Where each tool's time goes: bench/converge/README.md.
 
 ${t}
 `;
