@@ -6,6 +6,7 @@ import type { ObservedResource } from '../controller/inventory/inventory.js';
 import type { Action, Change } from '../controller/plan/plan.js';
 import type { NodeResourceSpec } from '../controller/resolve/desired.js';
 import type { NodeEndpoint, Transport } from '../controller/transport/transport.js';
+import type { ServiceDefinitionCache } from './service/definition.js';
 
 export interface DiffInput<S extends NodeResourceSpec, O extends ObservedResource> {
   /** Null when the resource is no longer in Git (a prune candidate). */
@@ -19,6 +20,8 @@ export interface DiffInput<S extends NodeResourceSpec, O extends ObservedResourc
   serviceManager: 'runit' | 'systemd';
   /** The planner's notion of "now" (ISO time), for expiry decisions; passed in so diffs stay pure. */
   now?: string;
+  /** Renders service definitions once per distinct spec during one plan; without it each diff renders its own. */
+  serviceDefinitions?: ServiceDefinitionCache;
 }
 
 export interface DiffResult {

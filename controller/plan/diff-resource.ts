@@ -30,17 +30,18 @@ function specOf<K extends NodeResourceKind>(kind: K, s: NodeResourceSpec | null)
 }
 
 export function diffResource(kind: NodeResourceKind, input: AnyDiffInput): DiffResult | null {
-  const common = { managedHash: input.managedHash, desiredHash: input.desiredHash, serviceManager: input.serviceManager, now: input.now };
+  // One input object per kind, built field by field: this runs once per resource of the site.
+  const { managedHash, desiredHash, serviceManager, now, serviceDefinitions } = input;
   switch (kind) {
     case 'file':
-      return diffFile({ ...common, desired: specOf('file', input.desired), observed: observedOf('file', input.observed) });
+      return diffFile({ desired: specOf('file', input.desired), observed: observedOf('file', input.observed), managedHash, desiredHash, serviceManager, now, serviceDefinitions });
     case 'directory':
-      return diffDirectory({ ...common, desired: specOf('directory', input.desired), observed: observedOf('directory', input.observed) });
+      return diffDirectory({ desired: specOf('directory', input.desired), observed: observedOf('directory', input.observed), managedHash, desiredHash, serviceManager, now, serviceDefinitions });
     case 'service':
-      return diffService({ ...common, desired: specOf('service', input.desired), observed: observedOf('service', input.observed) });
+      return diffService({ desired: specOf('service', input.desired), observed: observedOf('service', input.observed), managedHash, desiredHash, serviceManager, now, serviceDefinitions });
     case 'command':
-      return diffCommand({ ...common, desired: specOf('command', input.desired), observed: observedOf('command', input.observed) });
+      return diffCommand({ desired: specOf('command', input.desired), observed: observedOf('command', input.observed), managedHash, desiredHash, serviceManager, now, serviceDefinitions });
     case 'certificate':
-      return diffCertificate({ ...common, desired: specOf('certificate', input.desired), observed: observedOf('certificate', input.observed) });
+      return diffCertificate({ desired: specOf('certificate', input.desired), observed: observedOf('certificate', input.observed), managedHash, desiredHash, serviceManager, now, serviceDefinitions });
   }
 }

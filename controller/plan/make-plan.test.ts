@@ -1,5 +1,5 @@
 import test from 'ava';
-import { makePlan, planHash } from './make-plan.js';
+import { fileContentMismatches, makePlan, planHash } from './make-plan.js';
 import { planGraph } from './plan-graph.js';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import stringify from 'safe-stable-stringify';
@@ -86,12 +86,14 @@ test('rollout batches chunk the disrupted nodes by batchSize', (t) => {
   t.deepEqual(plan.rollout[0]?.batches, [['n1', 'n2'], ['n3', 'n4'], ['n5']]);
 });
 
-test('hash is the sha256 of the canonical JSON without hash, and ignores observedAt', (t) => {
+test('hash is the sha256 of the canonical JSON without hash (file content stood for by its sha256), and ignores observedAt', (t) => {
   const d = desired([node('n1', site())]);
   const inv = inventory({ n1: appliedNode(site(), runitHash) });
   const plan = makePlan(d, inventory({ n1: appliedNode(site('changed'), runitHash) }));
   const { hash, ...body } = plan;
-  t.is(hash, sha256Hex(canonicalJson(body)));
+  const withoutContent = { ...body, changes: body.changes.map((c) => (c.kind === 'file' && c.after ? { ...c, after: { ...c.after, content: undefined } } : c)) };
+  t.true(body.changes.some((c) => c.kind === 'file' && typeof c.after?.content === 'string'));
+  t.is(hash, sha256Hex(canonicalJson(withoutContent)));
   t.is(canonicalJson(body), String(stringify(body)), 'the fast canonical JSON must match safe-stable-stringify byte for byte');
   t.is(canonicalJson({ b: [1, undefined, 'é\u0000"'], a: undefined, '10': 1, '9': null }), String(stringify({ b: [1, undefined, 'é\u0000"'], a: undefined, '10': 1, '9': null })));
   t.is(planHash(plan), hash);
@@ -100,6 +102,19 @@ test('hash is the sha256 of the canonical JSON without hash, and ignores observe
   delete rest.observedAt;
   t.is(makePlan(d, inv).inventoryHash, sha256Hex(canonicalJson(rest)));
   t.is(makePlan(d, inv).nodeInventoryHashes.n1, sha256Hex(canonicalJson(inv.nodes.n1)));
+});
+
+test('an edit of file content shows against its sha256; an edit of the sha256 against the plan hash', (t) => {
+  const plan = makePlan(desired([node('n1', site())]), emptyInventory());
+  t.deepEqual(fileContentMismatches(plan), []);
+  const edit = (patch: Record<string, unknown>) => ({
+    ...plan,
+    changes: plan.changes.map((c) => (c.id === 'n1/file:/etc/app/app.conf' ? { ...c, after: { ...c.after, ...patch } } : c)),
+  });
+  const content = edit({ content: 'a=2\n' });
+  t.is(planHash(content), plan.hash);
+  t.deepEqual(fileContentMismatches(content), ['n1/file:/etc/app/app.conf']);
+  t.not(planHash(edit({ content: 'a=2\n', sha256: sha256Hex('a=2\n') })), plan.hash);
 });
 
 test('plan graph reports cycles and dangling edges', (t) => {

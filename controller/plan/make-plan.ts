@@ -6,12 +6,14 @@ import type { Inventory } from '../inventory/inventory.js';
 import type { Desired, DesiredNode } from '../resolve/desired.js';
 import { resourceAddress } from '../resolve/desired.js';
 import { canonicalSha256 } from './canonical-hash.js';
+import { sha256Hex } from './canonical-json.js';
 import { DependencyMapper, orderNodeDeletes } from './dependencies.js';
 import { inventoryHash, nodeInventoryHashes } from './inventory-hash.js';
 import { nodeChanges } from './node-changes.js';
 import { PLAN_API_VERSION, type Change, type Plan, type PlanSummary } from './plan.js';
 import { planRollout } from './rollout.js';
 import { diffServiceResources } from './service-resources.js';
+import { ServiceDefinitionCache } from '../../reconcilers/service/definition.js';
 
 export interface PlanOptions {
   /** ISO time used for expiry decisions; defaults to the inventory's observedAt. */
@@ -37,6 +39,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   const changesByAddress = new Map<string, Change>();
   const perNode: [DesiredNode, Change[]][] = [];
   const triggered: [Change, string[]][] = [];
+  const serviceDefinitions = new ServiceDefinitionCache();
 
   for (const node of desired.nodes) {
     const inv = inventory.nodes[node.name];
@@ -44,7 +47,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
       warnings.push(`node ${node.name} was unreachable${inv.error ? ` (${inv.error})` : ''}: no changes planned for it`);
       continue;
     }
-    const result = nodeChanges(node, inv, now);
+    const result = nodeChanges(node, inv, now, serviceDefinitions);
     const list = [...result.byKey.values()];
     for (const c of list) changesByAddress.set(resourceAddress(node.name, c.key), c);
     for (const entry of result.triggeredBy) triggered.push(entry);
@@ -88,9 +91,30 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   return { ...body, hash: planHash(body) };
 }
 
-/** sha256 of the canonical JSON of a plan without its `hash`; apply checks a plan with it before trusting it. */
+/**
+ * A file change's `after.content` is left out of the hash input: `after.sha256`, hashed with the rest, stands
+ * for it. The content is most of a first-apply plan's bytes; readPlanFile checks it against that sha256.
+ */
+function hashInputOf(c: Change): Change {
+  const after = c.after;
+  if (c.kind !== 'file' || after === null || typeof after.content !== 'string' || typeof after.sha256 !== 'string') return c;
+  return { ...c, after: { ...after, content: undefined } };
+}
+
+/** See Plan.hash; apply checks a plan with it before trusting it. */
 export function planHash(plan: Omit<Plan, 'hash'> | Plan): string {
-  const body: Partial<Plan> = { ...plan };
+  const body: Partial<Plan> = { ...plan, changes: plan.changes.map(hashInputOf) };
   delete body.hash;
   return canonicalSha256(body, 2);
+}
+
+/** Ids of file changes whose content is not what their `after.sha256` says: the plan hash binds only the latter. */
+export function fileContentMismatches(plan: Pick<Plan, 'changes'>): string[] {
+  const out: string[] = [];
+  for (const c of plan.changes) {
+    const after = c.after;
+    if (c.kind !== 'file' || after === null || typeof after.content !== 'string') continue;
+    if (sha256Hex(after.content) !== after.sha256) out.push(c.id);
+  }
+  return out;
 }

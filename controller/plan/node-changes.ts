@@ -8,6 +8,7 @@ import type { Change } from './plan.js';
 import { diffResource, kindOfKey } from './diff-resource.js';
 import { resourceHash } from './resource-hash.js';
 import { commandAfter } from '../../reconcilers/command/diff.js';
+import type { ServiceDefinitionCache } from '../../reconcilers/service/definition.js';
 
 export function changeId(node: string, key: string, action: Change['action']): string {
   return action === 'restart' ? `${node}/${key}#restart` : `${node}/${key}`;
@@ -20,7 +21,13 @@ export interface NodeChanges {
   triggeredBy: Map<Change, string[]>;
 }
 
-function diffDesired(node: DesiredNode, inv: InventoryNode | undefined, r: DesiredResource, now: string | undefined): Change | null {
+function diffDesired(
+  node: DesiredNode,
+  inv: InventoryNode | undefined,
+  r: DesiredResource,
+  now: string | undefined,
+  serviceDefinitions: ServiceDefinitionCache | undefined,
+): Change | null {
   // Only guard-less commands compare it before diffing, and hashing every resource of a large site is not free.
   const commandHash = r.spec.kind === 'command' ? resourceHash(r.spec) : undefined;
   const result = diffResource(r.spec.kind, {
@@ -30,10 +37,11 @@ function diffDesired(node: DesiredNode, inv: InventoryNode | undefined, r: Desir
     desiredHash: commandHash,
     serviceManager: node.serviceManager,
     now,
+    serviceDefinitions,
   });
   if (!result) return null;
   const recorded = result.action === 'create' || result.action === 'update' || result.action === 'run';
-  return {
+  const c: Change = {
     id: changeId(node.name, r.key, result.action),
     node: node.name,
     kind: r.spec.kind,
@@ -42,14 +50,15 @@ function diffDesired(node: DesiredNode, inv: InventoryNode | undefined, r: Desir
     before: result.before,
     after: result.after,
     reason: result.reason,
-    // Apply records this hash in the node's managed list: what makes a later prune (and a guard-less
-    // command's "already ran") possible. Only changed resources pay for hashing.
-    ...(recorded ? { desiredHash: r.spec.kind === 'command' ? commandHash : resourceHash(r.spec) } : {}),
     dependsOn: [],
     disruptive: result.disruptive ?? result.action === 'restart',
     cluster: r.origin.cluster,
     step: r.origin.step,
   };
+  // Apply records this hash in the node's managed list: what makes a later prune (and a guard-less
+  // command's "already ran") possible. Only changed resources pay for hashing.
+  if (recorded) c.desiredHash = r.spec.kind === 'command' ? commandHash : resourceHash(r.spec);
+  return c;
 }
 
 function prunes(node: DesiredNode, inv: InventoryNode, desiredKeys: ReadonlySet<string>, now: string | undefined): Change[] {
@@ -156,12 +165,18 @@ function addOwed(node: DesiredNode, inv: InventoryNode | undefined, result: Node
   }
 }
 
-export function nodeChanges(node: DesiredNode, inv: InventoryNode | undefined, now: string | undefined): NodeChanges {
+/** `serviceDefinitions` is shared by the nodes of one plan, so each distinct service spec is rendered once. */
+export function nodeChanges(
+  node: DesiredNode,
+  inv: InventoryNode | undefined,
+  now: string | undefined,
+  serviceDefinitions?: ServiceDefinitionCache,
+): NodeChanges {
   const result: NodeChanges = { byKey: new Map(), triggeredBy: new Map() };
   const desiredKeys = new Set<string>();
   for (const r of node.resources) {
     desiredKeys.add(r.key);
-    const c = diffDesired(node, inv, r, now);
+    const c = diffDesired(node, inv, r, now, serviceDefinitions);
     if (c) result.byKey.set(r.key, c);
   }
   if (inv) for (const c of prunes(node, inv, desiredKeys, now)) result.byKey.set(c.key, c);

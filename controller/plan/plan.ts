@@ -68,6 +68,10 @@ export interface Plan {
   summary: PlanSummary;
   /** Things a reader must know that are not changes, e.g. nodes skipped because they were unreachable. Sorted. */
   warnings?: string[];
-  /** sha256 of the canonical JSON of everything above. */
+  /**
+   * sha256 of the canonical JSON of everything above, except that a file change's `after.content` is left
+   * out: its `after.sha256` (part of the input) stands for it, so hashing does not serialise all file content
+   * again. Apply of a saved plan checks each file's content against that sha256 as well as this hash.
+   */
   hash: string;
 }

@@ -96,3 +96,21 @@ function renderSystemd(spec: DesiredService): ServiceDefinition {
 export function renderServiceDefinition(spec: DesiredService, manager: ServiceManager): ServiceDefinition {
   return manager === 'runit' ? renderRunit(spec) : renderSystemd(spec);
 }
+
+/**
+ * renderServiceDefinition, remembered by the spec's canonical JSON: a large site runs the same service spec
+ * on thousands of nodes. Meant to live for one plan; callers share the returned value, so must not change it.
+ */
+export class ServiceDefinitionCache {
+  readonly #byKey = new Map<string, ServiceDefinition>();
+
+  render(spec: DesiredService, manager: ServiceManager): ServiceDefinition {
+    const key = `${manager} ${canonicalJson(spec)}`;
+    let definition = this.#byKey.get(key);
+    if (!definition) {
+      definition = renderServiceDefinition(spec, manager);
+      this.#byKey.set(key, definition);
+    }
+    return definition;
+  }
+}

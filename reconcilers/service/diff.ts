@@ -7,10 +7,10 @@ import type { DesiredService } from '../../controller/resolve/desired.js';
 import { shortHash } from '../../controller/plan/canonical-json.js';
 import type { DiffInput, DiffResult } from '../reconciler.js';
 import { missingReason, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
-import { renderServiceDefinition, type ServiceManager } from './definition.js';
+import { renderServiceDefinition, type ServiceDefinitionCache, type ServiceManager } from './definition.js';
 
-export function serviceAfter(d: DesiredService, manager: ServiceManager): Record<string, unknown> {
-  const definition = renderServiceDefinition(d, manager);
+export function serviceAfter(d: DesiredService, manager: ServiceManager, definitions?: ServiceDefinitionCache): Record<string, unknown> {
+  const definition = definitions ? definitions.render(d, manager) : renderServiceDefinition(d, manager);
   return {
     name: d.name,
     serviceManager: manager,
@@ -28,12 +28,12 @@ function serviceBefore(o: ObservedService): Record<string, unknown> {
 }
 
 export function diffService(input: DiffInput<DesiredService, ObservedService>): DiffResult | null {
-  const { desired, observed, managedHash, serviceManager } = input;
+  const { desired, observed, managedHash, serviceManager, serviceDefinitions } = input;
   if (desired === null) {
     const pruned = pruneResult(observed, managedHash, observed?.exists ? serviceBefore(observed) : null);
     return pruned && { ...pruned, disruptive: observed?.running === true };
   }
-  const after = serviceAfter(desired, serviceManager);
+  const after = serviceAfter(desired, serviceManager, serviceDefinitions);
   if (!observed || !observed.exists) {
     return { action: 'create', reason: missingReason(observed), before: null, after, disruptive: false };
   }

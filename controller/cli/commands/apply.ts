@@ -8,7 +8,7 @@ import { faultHookFromEnv } from '../../apply/fault-injection.js';
 import { applyTargets, observeLiveSite, planLiveSite } from '../../apply/live-site.js';
 import type { Inventory } from '../../inventory/inventory.js';
 import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
-import { planHash } from '../../plan/make-plan.js';
+import { fileContentMismatches, planHash } from '../../plan/make-plan.js';
 import type { Plan } from '../../plan/plan.js';
 import { renderText } from '../../plan/render-text.js';
 import { systemClock } from '../../store/clock.js';
@@ -37,6 +37,8 @@ async function readPlanFile(file: string, io: CliIO): Promise<Plan> {
   const plan = JSON.parse(await readFile(path.resolve(io.cwd, file), 'utf8')) as Plan;
   if (plan.kind !== 'Plan' || !Array.isArray(plan.changes)) throw new UsageError(`${file} is not a plan`);
   if (planHash(plan) !== plan.hash) throw new UsageError(`${file}: plan hash does not match its content (edited after it was made?)`);
+  const mismatched = fileContentMismatches(plan);
+  if (mismatched.length > 0) throw new UsageError(`${file}: file content does not match its sha256 in ${mismatched.join(', ')} (edited after it was made?)`);
   return plan;
 }
 
