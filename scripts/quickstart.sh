@@ -48,9 +48,10 @@ npx tsx scripts/pin-test-hosts.ts "$base/hosts.json" "$site"
 git -C "$site" init -q -b main
 git -C "$site" add -A
 git -C "$site" -c user.name=quickstart -c user.email=quickstart@underlay.invalid commit -q -m "Site: three etcd members behind haproxy"
-mkdir -p "$secrets/ssh"
+mkdir -p "$secrets"
 chmod 700 "$secrets"
-cp "$hosts_state/id_ed25519" "$secrets/ssh/id_ed25519"
+# The site names its client key `ssh-client-key` (Site.spec.ssh.clientKeySecret); secrets never enter Git.
+install -m 0600 "$hosts_state/id_ed25519" "$secrets/ssh-client-key"
 
 step "underlay validate"
 underlay validate --repo "$site"
@@ -82,6 +83,6 @@ Done. To change something, edit the site and commit, then plan and apply:
   node bin/underlay.js apply --repo $site --secrets-dir $secrets --state-dir $state
 
 Only the changed file is written and only haproxy restarts. Log in to a node with
-  ssh -i $secrets/ssh/id_ed25519 root@$node1
+  ssh -i $secrets/ssh-client-key root@$node1
 Tear down:  bash scripts/quickstart.sh down
 EOT

@@ -124,8 +124,9 @@ async function measureSize(n: number, runs: number, noopRuns: Record<Tool, numbe
   const work = await mkdtemp(path.join(tmpdir(), 'underlay-bench-converge-'));
   try {
     const site: Site = { work, repoDir: path.join(work, 'site'), secretsDir: path.join(work, 'secrets'), stateDir: '' };
-    await mkdir(path.join(site.secretsDir, 'ssh'), { recursive: true, mode: 0o700 });
-    await cp(cluster.clientKeyPath, path.join(site.secretsDir, 'ssh', 'id_ed25519'));
+    await mkdir(site.secretsDir, { recursive: true, mode: 0o700 });
+    // The generated site keeps the default Site.spec.ssh.clientKeySecret: `ssh-client-key`.
+    await cp(cluster.clientKeyPath, path.join(site.secretsDir, 'ssh-client-key'));
     await writeSite(site.repoDir, cluster.hosts);
 
     const underlay = (args: string[]) => [

@@ -3,11 +3,14 @@
  * controller's state and secrets are, how many nodes at once, and the SSH identity.
  */
 import { Option, type Command } from 'commander';
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { systemClock } from '../store/clock.js';
 import { DEFAULT_STATE_DIR, SqliteStore, stateDatabaseFile } from '../store/sqlite-store.js';
 import { SshTransport, type SshAuth } from '../transport/ssh-transport.js';
+import { loadSpec } from '../load/load-spec.js';
+import { DirectorySecretStore, SecretError } from '../secrets/secret-store.js';
+import type { Revision } from '../source/revision.js';
+import { SiteSpec } from '../spec/schema.js';
 import { UsageError, type CliIO } from './io.js';
 import type { SiteOptions } from './site-options.js';
 
@@ -29,7 +32,7 @@ export function addStateOption(command: Command): Command {
 export function addLiveOptions(command: Command): Command {
   return addStateOption(command)
     .addOption(
-      new Option('--secrets-dir <dir>', 'controller secrets; the SSH client key is <dir>/ssh/id_ed25519 (else ssh-agent)').env('UNDERLAY_SECRETS_DIR'),
+      new Option('--secrets-dir <dir>', 'the controller\'s secret store: one 0600 file per secret, named as the site names it (the SSH client key: Site.spec.ssh.clientKeySecret, default ssh-client-key; else ssh-agent)').env('UNDERLAY_SECRETS_DIR'),
     )
     .option('--concurrency <n>', 'nodes observed and changed at once', '8');
 }
@@ -48,16 +51,28 @@ export function concurrencyOf(options: LiveOptions): number {
   return n;
 }
 
-/** The controller's SSH identity: its key file when present, else a running ssh-agent. */
-export async function sshTransport(options: LiveOptions, io: CliIO): Promise<SshTransport> {
-  const secrets = path.resolve(io.cwd, options.secretsDir ?? path.join(stateDirOf(options, io), 'secrets'));
-  const keyFile = path.join(secrets, 'ssh', 'id_ed25519');
+export function secretStoreOf(options: LiveOptions, io: CliIO): DirectorySecretStore {
+  return new DirectorySecretStore(path.resolve(io.cwd, options.secretsDir ?? path.join(stateDirOf(options, io), 'secrets')));
+}
+
+/** The secret the site names as the controller's SSH client key (Site.spec.ssh.clientKeySecret). */
+function clientKeySecretOf(revision: Revision): string {
+  return loadSpec(revision).spec?.site.doc.spec.ssh.clientKeySecret ?? SiteSpec.parse({}).ssh.clientKeySecret;
+}
+
+/**
+ * The controller's SSH identity: the client key the site names, from the secret store; else a running
+ * ssh-agent. A key file readable by others is refused, not used.
+ */
+export async function sshTransport(options: LiveOptions, io: CliIO, revision: Revision): Promise<SshTransport> {
+  const name = clientKeySecretOf(revision);
   let auth: SshAuth;
   try {
-    await access(keyFile);
-    auth = { type: 'key-file', path: keyFile };
-  } catch {
-    if (!io.env.SSH_AUTH_SOCK) throw new UsageError(`no SSH client key at ${keyFile} and no ssh-agent (SSH_AUTH_SOCK unset)`);
+    auth = { type: 'key-file', path: await secretStoreOf(options, io).file(name) };
+  } catch (error) {
+    if (!(error instanceof SecretError) || error.code !== 'SecretNotFound' || !io.env.SSH_AUTH_SOCK) {
+      throw new UsageError(`SSH client key (Site.spec.ssh.clientKeySecret ${name}): ${error instanceof Error ? error.message : String(error)}${io.env.SSH_AUTH_SOCK ? '' : ', and no ssh-agent (SSH_AUTH_SOCK unset)'}`);
+    }
     auth = { type: 'agent', socket: io.env.SSH_AUTH_SOCK };
   }
   return new SshTransport({ auth, maxConcurrent: concurrencyOf(options) * 2 });

@@ -21,6 +21,9 @@ export const Metadata = z.strictObject({
   annotations: z.record(z.string(), z.string()).optional(),
 });
 
+/** A name in the controller's secret store (a file name in the embedded mode): never a path. */
+export const SecretName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,252}$/, 'must be a plain secret name (a-z, 0-9, ".", "_", "-")');
+
 /** Octal file mode as a string, so YAML never turns 0644 into 420. */
 export const FileMode = z.string().regex(/^0?[0-7]{3,4}$/, 'must be an octal mode string such as "0644"');
 
@@ -54,7 +57,7 @@ export const SiteSpec = z.strictObject({
       user: Account.default('root'),
       port: z.number().int().min(1).max(65535).default(22),
       /** Name of the client key in the controller's secret store (never the key itself). */
-      clientKeySecret: z.string().default('ssh-client-key'),
+      clientKeySecret: SecretName.default('ssh-client-key'),
     })
     .default({ user: 'root', port: 22, clientKeySecret: 'ssh-client-key' }),
   serviceManager: z.enum(['runit', 'systemd']).default('runit'),
@@ -230,7 +233,7 @@ export const DNSZoneSpec = z.strictObject({
   /** The authoritative server updated with RFC 2136 (nsupdate) signed by TSIG. */
   server: z.strictObject({ address: z.union([z.ipv4(), z.ipv6(), z.hostname()]), port: z.number().int().default(53) }),
   /** Name of the TSIG key in the controller's secret store. */
-  tsigKeySecret: z.string().min(1),
+  tsigKeySecret: SecretName,
   ttl: z.number().int().min(1).default(300),
 });
 
@@ -239,7 +242,7 @@ export const CertificateAuthoritySpec = z.strictObject({
   certificate: z.string().optional(),
   certificateFile: z.string().optional(),
   /** Name of the CA private key in the controller's secret store; never in Git. */
-  keySecret: z.string().min(1),
+  keySecret: SecretName,
   policy: z
     .strictObject({
       /** Only nodes matching this selector may get certificates. */

@@ -84,7 +84,7 @@ export const registerApply: Register = (program, io, setExit) => {
           );
         }
         const revision = await readSiteRevision(saved ? { ...options, rev: saved.revision.commit } : options, io);
-        const transport = await sshTransport(options, io);
+        const transport = await sshTransport(options, io, revision);
         try {
           const observed = await observeLiveSite({ revision, transport, concurrency, clock: systemClock });
           printDiagnostics(io, observed.diagnostics);

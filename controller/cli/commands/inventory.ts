@@ -19,7 +19,7 @@ export const registerInventory: Register = (program, io, setExit) => {
     .option('--out <file>', 'write the snapshot to a file instead of stdout')
     .action(async (options: InventoryOptions) => {
       const revision = await readSiteRevision(options, io);
-      const transport = await sshTransport(options, io);
+      const transport = await sshTransport(options, io, revision);
       try {
         const observed = await observeLiveSite({ revision, transport, concurrency: concurrencyOf(options), clock: systemClock });
         printDiagnostics(io, observed.diagnostics);

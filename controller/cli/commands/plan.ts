@@ -45,7 +45,7 @@ export async function readInventoryFile(file: string, io: CliIO): Promise<Invent
  * plan is made against an inventory snapshot or against empty nodes, and says so.
  */
 async function observeForPlan(options: PlanOptions, revision: Revision, io: CliIO): Promise<Inventory | null> {
-  const transport = await sshTransport(options, io);
+  const transport = await sshTransport(options, io, revision);
   try {
     const observed = await observeLiveSite({ revision, transport, concurrency: concurrencyOf(options), clock: systemClock });
     if (!observed.inventory) printDiagnostics(io, observed.diagnostics);

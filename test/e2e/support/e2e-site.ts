@@ -83,8 +83,9 @@ export async function createE2ESite(options: { count: number; example?: string; 
     const stateDir = path.join(work, 'state');
     const secretsDir = path.join(work, 'secrets');
     await cp(path.join(root, 'examples', options.example ?? 'three-node-etcd'), repoDir, { recursive: true });
-    await mkdir(path.join(secretsDir, 'ssh'), { recursive: true, mode: 0o700 });
-    await cp(hosts.clientKeyPath, path.join(secretsDir, 'ssh', 'id_ed25519'));
+    await mkdir(secretsDir, { recursive: true, mode: 0o700 });
+    // The example site names its client key `ssh-client-key` (Site.spec.ssh.clientKeySecret).
+    await cp(hosts.clientKeyPath, path.join(secretsDir, 'ssh-client-key'));
     await pinTestHosts(hosts.hosts, repoDir);
     await git(repoDir, 'init', '-q', '-b', 'main');
 

@@ -1,0 +1,35 @@
+import test from 'ava';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DirectorySecretStore, SecretError } from './secret-store.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'underlay-secrets-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+const store = new DirectorySecretStore(dir);
+
+test('a 0600 secret file is returned by name', async (t) => {
+  writeFileSync(path.join(dir, 'ssh-client-key'), 'key', { mode: 0o600 });
+  t.is(await store.file('ssh-client-key'), path.join(dir, 'ssh-client-key'));
+});
+
+test('a secret readable by others is refused, naming the mode', async (t) => {
+  writeFileSync(path.join(dir, 'open-key'), 'key');
+  chmodSync(path.join(dir, 'open-key'), 0o644);
+  const error = await t.throwsAsync(store.file('open-key'), { instanceOf: SecretError });
+  t.is(error?.code, 'SecretTooOpen');
+  t.regex(error?.message ?? '', /0644/);
+});
+
+test('names that could leave the directory are refused before any file is looked at', async (t) => {
+  for (const name of ['../etc/shadow', '/etc/shadow', 'a/b', '', '.hidden']) {
+    const error = await t.throwsAsync(store.file(name), { instanceOf: SecretError });
+    t.is(error?.code, 'InvalidSecretName', name);
+  }
+});
+
+test('a missing secret names the file it looked for', async (t) => {
+  const error = await t.throwsAsync(store.file('tsig-key'), { instanceOf: SecretError });
+  t.is(error?.code, 'SecretNotFound');
+  t.true(error?.message.includes(path.join(dir, 'tsig-key')));
+});
