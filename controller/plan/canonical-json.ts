@@ -52,8 +52,42 @@ function compact(value: unknown): string | undefined {
   return `${out}}`;
 }
 
+/**
+ * Whether JSON.stringify writes exactly compact's bytes for this value: plain objects and arrays only (no
+ * toJSON, boxed primitives, bigints, functions or symbols), every object's keys already in code-unit order.
+ * Planning builds its changes that way, and the native writer is about twice as fast.
+ */
+function nativeIsCanonical(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (Array.isArray(value)) {
+    if (proto !== Array.prototype) return false;
+    for (let i = 0; i < value.length; i++) if (!nativeIsCanonical(value[i])) return false;
+    return true;
+  }
+  if (proto !== Object.prototype && proto !== null) return false;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if ((i > 0 && keys[i - 1]! > key) || key === 'toJSON' || !nativeIsCanonical(record[key])) return false;
+  }
+  return true;
+}
+
 export function canonicalJson(value: unknown, indent?: number): string {
-  const out = indent === undefined ? compact(value) : stringify(value, null, indent);
+  const out = indent === undefined ? (nativeIsCanonical(value) ? JSON.stringify(value) : compact(value)) : stringify(value, null, indent);
   if (out === undefined) throw new TypeError('value has no JSON representation');
   return out;
 }

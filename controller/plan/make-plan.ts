@@ -49,7 +49,8 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     }
     const result = nodeChanges(node, inv, now, serviceDefinitions);
     const list = [...result.byKey.values()];
-    for (const c of list) changesByAddress.set(resourceAddress(node.name, c.key), c);
+    // A change's id is its resource's address unless it is a restart: no second string per change.
+    for (const c of list) changesByAddress.set(c.action === 'restart' ? resourceAddress(node.name, c.key) : c.id, c);
     for (const entry of result.triggeredBy) triggered.push(entry);
     perNode.push([node, list]);
   }

@@ -40,25 +40,18 @@ function diffDesired(
     serviceDefinitions,
   });
   if (!result) return null;
-  const recorded = result.action === 'create' || result.action === 'update' || result.action === 'run';
-  const c: Change = {
-    id: changeId(node.name, r.key, result.action),
-    node: node.name,
-    kind: r.spec.kind,
-    key: r.key,
-    action: result.action,
-    before: result.before,
-    after: result.after,
-    reason: result.reason,
-    dependsOn: [],
-    disruptive: result.disruptive ?? result.action === 'restart',
-    cluster: r.origin.cluster,
-    step: r.origin.step,
-  };
-  // Apply records this hash in the node's managed list: what makes a later prune (and a guard-less
-  // command's "already ran") possible. Only changed resources pay for hashing.
-  if (recorded) c.desiredHash = r.spec.kind === 'command' ? commandHash : resourceHash(r.spec);
-  return c;
+  const { action, before, after, reason } = result;
+  const id = changeId(node.name, r.key, action);
+  const disruptive = result.disruptive ?? action === 'restart';
+  const { cluster, step } = r.origin;
+  // Members in key order, here and in the other changes built below: the plan hash then serialises them natively.
+  if (action === 'create' || action === 'update' || action === 'run') {
+    // Apply records this hash in the node's managed list: what makes a later prune (and a guard-less
+    // command's "already ran") possible. Only changed resources pay for hashing.
+    const desiredHash = r.spec.kind === 'command' ? commandHash : resourceHash(r.spec);
+    return { action, after, before, cluster, dependsOn: [], desiredHash, disruptive, id, key: r.key, kind: r.spec.kind, node: node.name, reason, step };
+  }
+  return { action, after, before, cluster, dependsOn: [], disruptive, id, key: r.key, kind: r.spec.kind, node: node.name, reason, step };
 }
 
 function prunes(node: DesiredNode, inv: InventoryNode, desiredKeys: ReadonlySet<string>, now: string | undefined): Change[] {
@@ -76,7 +69,7 @@ function prunes(node: DesiredNode, inv: InventoryNode, desiredKeys: ReadonlySet<
       now,
     });
     if (!result) continue;
-    const c: Change = { id: changeId(node.name, key, result.action), node: node.name, kind, key, action: result.action, before: result.before, after: result.after, reason: result.reason, dependsOn: [], disruptive: result.disruptive ?? false };
+    const c: Change = { action: result.action, after: result.after, before: result.before, dependsOn: [], disruptive: result.disruptive ?? false, id: changeId(node.name, key, result.action), key, kind, node: node.name, reason: result.reason };
     out.push(c);
   }
   return out;
@@ -86,6 +79,24 @@ function triggersOf(r: DesiredResource): readonly string[] {
   if (r.spec.kind === 'service') return r.spec.enabled ? r.spec.restartOnChangeOf : [];
   if (r.spec.kind === 'command') return r.spec.onChangeOf;
   return [];
+}
+
+/** A restart or re-run; a re-run carries the command's hash, as its first run did. */
+function triggeredChange(
+  node: string,
+  r: DesiredResource,
+  action: 'restart' | 'run',
+  before: Record<string, unknown> | null,
+  after: Record<string, unknown>,
+  reason: string,
+): Change {
+  const { cluster, step } = r.origin;
+  const common = { id: changeId(node, r.key, action), key: r.key, kind: r.spec.kind, node };
+  const disruptive = action === 'restart';
+  if (r.spec.kind === 'command') {
+    return { action, after, before, cluster, dependsOn: [], desiredHash: resourceHash(r.spec), disruptive, ...common, reason, step };
+  }
+  return { action, after, before, cluster, dependsOn: [], disruptive, ...common, reason, step };
 }
 
 /** Adds restarts and re-runs until nothing new is triggered: a re-run may itself restart a service. */
@@ -109,21 +120,7 @@ function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result:
       // A re-run needs everything a first run needs: apply works from the plan alone.
       const after = r.spec.kind === 'command' ? commandAfter(r.spec) : { name: (r.spec as { name: string }).name };
       const observed = inv?.resources[r.key];
-      const c: Change = {
-        id: changeId(node.name, r.key, action),
-        node: node.name,
-        kind: r.spec.kind,
-        key: r.key,
-        action,
-        before: observed ? { ...observed } : null,
-        after,
-        reason: `${causes.join(', ')} changed`,
-        ...(r.spec.kind === 'command' ? { desiredHash: resourceHash(r.spec) } : {}),
-        dependsOn: [],
-        disruptive: action === 'restart',
-        cluster: r.origin.cluster,
-        step: r.origin.step,
-      };
+      const c = triggeredChange(node.name, r, action, observed ? { ...observed } : null, after, `${causes.join(', ')} changed`);
       result.byKey.set(r.key, c);
       result.triggeredBy.set(c, causeIds);
       added = true;
@@ -147,21 +144,9 @@ function addOwed(node: DesiredNode, inv: InventoryNode | undefined, result: Node
     if (r.spec.kind !== 'service' && r.spec.kind !== 'command') continue;
     const action = r.spec.kind === 'service' ? 'restart' : 'run';
     const observed = inv.resources[r.key];
-    result.byKey.set(r.key, {
-      id: changeId(node.name, r.key, action),
-      node: node.name,
-      kind: r.spec.kind,
-      key: r.key,
-      action,
-      before: observed ? { ...observed } : null,
-      after: r.spec.kind === 'command' ? commandAfter(r.spec) : { name: r.spec.name },
-      reason: action === 'restart' ? INTERRUPTED_RESTART_REASON : INTERRUPTED_RERUN_REASON,
-      ...(r.spec.kind === 'command' ? { desiredHash: resourceHash(r.spec) } : {}),
-      dependsOn: [],
-      disruptive: action === 'restart',
-      cluster: r.origin.cluster,
-      step: r.origin.step,
-    });
+    const after = r.spec.kind === 'command' ? commandAfter(r.spec) : { name: r.spec.name };
+    const reason = action === 'restart' ? INTERRUPTED_RESTART_REASON : INTERRUPTED_RERUN_REASON;
+    result.byKey.set(r.key, triggeredChange(node.name, r, action, observed ? { ...observed } : null, after, reason));
   }
 }
 

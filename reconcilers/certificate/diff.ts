@@ -29,26 +29,28 @@ export function certificateRequestHash(d: DesiredCertificate): string {
   );
 }
 
+// Members in key order: the plan hash then serialises them natively.
 function certificateAfter(d: DesiredCertificate): Record<string, unknown> {
   return {
-    name: d.name,
     ca: d.ca,
+    certPath: d.certPath,
     commonName: d.commonName,
     dnsNames: d.dnsNames,
     ipAddresses: d.ipAddresses,
-    usages: d.usages,
     keyPath: d.keyPath,
-    certPath: d.certPath,
     keyType: d.keyType,
-    validityDays: d.validityDays,
+    name: d.name,
     requestHash: certificateRequestHash(d),
+    usages: d.usages,
+    validityDays: d.validityDays,
   };
 }
 
 function certificateBefore(o: ObservedCertificate): Record<string, unknown> {
-  const before: Record<string, unknown> = { name: o.name };
-  if (o.notAfter !== undefined) before.notAfter = o.notAfter;
+  const before: Record<string, unknown> = {};
   if (o.fingerprint !== undefined) before.fingerprint = o.fingerprint;
+  before.name = o.name;
+  if (o.notAfter !== undefined) before.notAfter = o.notAfter;
   if (o.requestHash !== undefined) before.requestHash = o.requestHash;
   return before;
 }

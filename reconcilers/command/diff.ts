@@ -7,17 +7,20 @@ import type { DesiredCommand } from '../../controller/resolve/desired.js';
 import { shortHash } from '../../controller/plan/canonical-json.js';
 import type { DiffInput, DiffResult } from '../reconciler.js';
 
+// Members in key order: the plan hash then serialises them natively.
 export function commandAfter(d: DesiredCommand): Record<string, unknown> {
-  const after: Record<string, unknown> = { name: d.name, argv: d.argv };
+  const after: Record<string, unknown> = { argv: d.argv };
   if (d.creates !== undefined) after.creates = d.creates;
+  after.name = d.name;
   if (d.unless !== undefined) after.unless = d.unless;
   return after;
 }
 
 function commandBefore(o: ObservedCommand | undefined): Record<string, unknown> | null {
   if (!o) return null;
-  const before: Record<string, unknown> = { name: o.name };
+  const before: Record<string, unknown> = {};
   if (o.createsExists !== undefined) before.createsExists = o.createsExists;
+  before.name = o.name;
   if (o.unlessExitCode !== undefined) before.unlessExitCode = o.unlessExitCode;
   return before;
 }

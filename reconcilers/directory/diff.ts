@@ -6,15 +6,17 @@ import type { DesiredDirectory } from '../../controller/resolve/desired.js';
 import type { DiffInput, DiffResult } from '../reconciler.js';
 import { attributeChanges, missingReason, normaliseMode, pruneResult } from '../diff-support.js';
 
+// Members in key order: the plan hash then serialises them natively.
 function directoryAfter(d: DesiredDirectory): Record<string, unknown> {
-  return { path: d.path, mode: d.mode, owner: d.owner, group: d.group };
+  return { group: d.group, mode: d.mode, owner: d.owner, path: d.path };
 }
 
 function directoryBefore(o: ObservedDirectory): Record<string, unknown> {
-  const before: Record<string, unknown> = { path: o.path };
+  const before: Record<string, unknown> = {};
+  if (o.group !== undefined) before.group = o.group;
   if (o.mode !== undefined) before.mode = normaliseMode(o.mode);
   if (o.owner !== undefined) before.owner = o.owner;
-  if (o.group !== undefined) before.group = o.group;
+  before.path = o.path;
   return before;
 }
 

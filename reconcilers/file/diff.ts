@@ -7,26 +7,20 @@ import type { DiffInput, DiffResult } from '../reconciler.js';
 import { attributeChanges, missingReason, normaliseMode, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
 import { shortHash } from '../../controller/plan/canonical-json.js';
 
+// Members in key order (here and in the other kinds' diffs): the plan hash then serialises them natively.
 export function fileAfter(d: DesiredFile): Record<string, unknown> {
-  return {
-    path: d.path,
-    content: d.content,
-    sha256: d.sha256,
-    size: Buffer.byteLength(d.content, 'utf8'),
-    mode: d.mode,
-    owner: d.owner,
-    group: d.group,
-  };
+  return { content: d.content, group: d.group, mode: d.mode, owner: d.owner, path: d.path, sha256: d.sha256, size: Buffer.byteLength(d.content, 'utf8') };
 }
 
 function fileBefore(o: ObservedFile): Record<string, unknown> {
-  const before: Record<string, unknown> = { path: o.path };
-  if (o.sha256 !== undefined) before.sha256 = o.sha256;
-  if (o.size !== undefined) before.size = o.size;
+  const before: Record<string, unknown> = {};
+  if (o.content !== undefined) before.content = o.content;
+  if (o.group !== undefined) before.group = o.group;
   if (o.mode !== undefined) before.mode = normaliseMode(o.mode);
   if (o.owner !== undefined) before.owner = o.owner;
-  if (o.group !== undefined) before.group = o.group;
-  if (o.content !== undefined) before.content = o.content;
+  before.path = o.path;
+  if (o.sha256 !== undefined) before.sha256 = o.sha256;
+  if (o.size !== undefined) before.size = o.size;
   return before;
 }
 

@@ -52,12 +52,13 @@ function renderRunit(spec: DesiredService): ServiceDefinition {
     quoteArg(spec.command),
     ...spec.args.map(quoteArg),
   ];
-  const files: DefinitionFile[] = [{ path: `${dir}/run`, content: `#!/bin/sh\nexec 2>&1\n${words.join(' ')}\n`, mode: '0755' }];
+  // Members in key order, as the planner's changes: the plan hash then serialises them natively.
+  const files: DefinitionFile[] = [{ content: `#!/bin/sh\nexec 2>&1\n${words.join(' ')}\n`, mode: '0755', path: `${dir}/run` }];
   // runit restarts whatever exits; a finish script that marks the service down is how it learns not to.
   if (spec.restart === 'never') {
-    files.push({ path: `${dir}/finish`, content: `#!/bin/sh\nexec sv down ${quoteArg(dir)}\n`, mode: '0755' });
+    files.push({ content: `#!/bin/sh\nexec sv down ${quoteArg(dir)}\n`, mode: '0755', path: `${dir}/finish` });
   } else if (spec.restart === 'on-failure') {
-    files.push({ path: `${dir}/finish`, content: `#!/bin/sh\n[ "$1" = 0 ] && exec sv down ${quoteArg(dir)}\nexit 0\n`, mode: '0755' });
+    files.push({ content: `#!/bin/sh\n[ "$1" = 0 ] && exec sv down ${quoteArg(dir)}\nexit 0\n`, mode: '0755', path: `${dir}/finish` });
   }
   const links = spec.enabled ? [{ path: `/etc/service/${spec.name}`, target: dir }] : [];
   return { files, links, hash: definitionHash(files) };
@@ -89,7 +90,7 @@ function renderSystemd(spec: DesiredService): ServiceDefinition {
     'WantedBy=multi-user.target',
     '',
   ];
-  const files = [{ path: `/etc/systemd/system/${spec.name}.service`, content: lines.join('\n'), mode: '0644' }];
+  const files = [{ content: lines.join('\n'), mode: '0644', path: `/etc/systemd/system/${spec.name}.service` }];
   return { files, links: [], hash: definitionHash(files) };
 }
 

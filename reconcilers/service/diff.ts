@@ -11,19 +11,16 @@ import { renderServiceDefinition, type ServiceDefinitionCache, type ServiceManag
 
 export function serviceAfter(d: DesiredService, manager: ServiceManager, definitions?: ServiceDefinitionCache): Record<string, unknown> {
   const definition = definitions ? definitions.render(d, manager) : renderServiceDefinition(d, manager);
-  return {
-    name: d.name,
-    serviceManager: manager,
-    enabled: d.enabled,
-    definitionHash: definition.hash,
-    files: definition.files,
-    links: definition.links,
-  };
+  // Members in key order: the plan hash then serialises them natively.
+  return { definitionHash: definition.hash, enabled: d.enabled, files: definition.files, links: definition.links, name: d.name, serviceManager: manager };
 }
 
 function serviceBefore(o: ObservedService): Record<string, unknown> {
-  const before: Record<string, unknown> = { name: o.name, running: o.running, enabled: o.enabled };
+  const before: Record<string, unknown> = {};
   if (o.definitionHash !== undefined) before.definitionHash = o.definitionHash;
+  before.enabled = o.enabled;
+  before.name = o.name;
+  before.running = o.running;
   return before;
 }
 
