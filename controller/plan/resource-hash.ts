@@ -6,13 +6,31 @@
 import type { NodeResourceSpec } from '../resolve/desired.js';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 
+/** Whether a spec has exactly these members, as resolve builds it: then it can be rebuilt from them. */
+function hasExactly(spec: object, keys: readonly string[]): boolean {
+  return Object.keys(spec).length === keys.length && keys.every((k) => Object.hasOwn(spec, k));
+}
+
+const FILE_KEYS = ['kind', 'path', 'content', 'sha256', 'mode', 'owner', 'group'];
+const DIRECTORY_KEYS = ['kind', 'path', 'mode', 'owner', 'group'];
+
 export function resourceHash(spec: NodeResourceSpec): string {
-  // A file's content is already summarised by its sha256; hashing it again would double the work on large sites.
+  // Files and directories are most resources: rebuilt with their members in key order, canonicalJson writes
+  // them natively (same bytes). Any other shape takes the general path.
   if (spec.kind === 'file') {
+    // A file's content is already summarised by its sha256; hashing it again would double the work on large sites.
+    if (hasExactly(spec, FILE_KEYS)) {
+      const { group, kind, mode, owner, path, sha256 } = spec;
+      return sha256Hex(canonicalJson({ group, kind, mode, owner, path, sha256 }));
+    }
     // Rest destructuring, not delete: a deleted key turns the copy into a slow dictionary-mode object.
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
     const { content, ...rest } = spec;
     return sha256Hex(canonicalJson(rest));
+  }
+  if (spec.kind === 'directory' && hasExactly(spec, DIRECTORY_KEYS)) {
+    const { group, kind, mode, owner, path } = spec;
+    return sha256Hex(canonicalJson({ group, kind, mode, owner, path }));
   }
   return sha256Hex(canonicalJson(spec));
 }
