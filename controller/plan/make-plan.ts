@@ -28,16 +28,22 @@ function summarise(changes: readonly Change[]): PlanSummary {
   return summary;
 }
 
+/** Sorted, without duplicates or self-edges; the lists are short, so sorting then skipping repeats beats a Set. */
 function normaliseEdges(c: Change): void {
-  if (c.dependsOn.length === 0) return;
-  c.dependsOn = [...new Set(c.dependsOn)].filter((id) => id !== c.id).sort();
+  const deps = c.dependsOn;
+  if (deps.length === 0) return;
+  const sorted = deps.filter((id) => id !== c.id).sort();
+  let n = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i]!;
+  sorted.length = n;
+  c.dependsOn = sorted;
 }
 
 export function makePlan(desired: Desired, inventory: Inventory, options: PlanOptions = {}): Plan {
   const now = options.now ?? inventory.observedAt;
   const warnings: string[] = [];
   const changesByAddress = new Map<string, Change>();
-  const perNode: [DesiredNode, Change[]][] = [];
+  const perNode: [DesiredNode, Map<string, Change>, Change[]][] = [];
   const triggered: [Change, string[]][] = [];
   const serviceDefinitions = new ServiceDefinitionCache();
 
@@ -52,7 +58,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     // A change's id is its resource's address unless it is a restart: no second string per change.
     for (const c of list) changesByAddress.set(c.action === 'restart' ? resourceAddress(node.name, c.key) : c.id, c);
     for (const entry of result.triggeredBy) triggered.push(entry);
-    perNode.push([node, list]);
+    perNode.push([node, result.byKey, list]);
   }
   const desiredNames = new Set(desired.nodes.map((n) => n.name));
   for (const name of Object.keys(inventory.nodes).sort()) {
@@ -60,19 +66,19 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   }
 
   const mapper = new DependencyMapper(desired.nodes, changesByAddress);
-  for (const [node, list] of perNode) {
+  for (const [node, byKey, list] of perNode) {
     if (list.length === 0) continue;
-    // The node's own resources by key: cheaper than building and hashing an address per change.
-    const resources = new Map(node.resources.map((r) => [r.key, r]));
-    for (const c of list) {
-      const r = c.action === 'delete' ? undefined : resources.get(c.key);
-      if (r) c.dependsOn.push(...mapper.changeIdsOf(r.dependsOn));
+    // From the resources to their changes (one per key): a desired resource's change is never a delete.
+    for (const r of node.resources) {
+      if (r.dependsOn.length === 0) continue;
+      const c = byKey.get(r.key);
+      if (c) c.dependsOn.push(...mapper.changeIdsOf(r.dependsOn));
     }
     orderNodeDeletes(list);
   }
   for (const [c, causes] of triggered) c.dependsOn.push(...causes);
 
-  const changes = perNode.flatMap(([, list]) => list);
+  const changes = perNode.flatMap(([, , list]) => list);
   changes.push(...diffServiceResources(desired.services, inventory.services));
   for (const c of changes) normaliseEdges(c);
   changes.sort(byId);
