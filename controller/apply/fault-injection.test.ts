@@ -16,7 +16,7 @@ test('the glob matches whole change ids, `*` across slashes; only the armed phas
   const dir = mkdtempSync(path.join(tmpdir(), 'underlay-fault-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const marker = path.join(dir, 'marker');
-  const hook = faultHookFromEnv({ UNDERLAY_FAULT_PAUSE: 'after:n2/file:/etc/*', UNDERLAY_FAULT_MARKER: marker });
+  const hook = faultHookFromEnv({ UNDERLAY_FAULT_PAUSE: 'after:n2/file:/etc/*', UNDERLAY_FAULT_MARKER: marker }, false);
   if (!hook) return t.fail('no hook');
   t.false(hook.armed('after', 'n1/file:/etc/a'));
   t.false(hook.armed('before', 'n2/file:/etc/a'));

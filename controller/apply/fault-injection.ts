@@ -30,7 +30,11 @@ function globRegExp(glob: string): RegExp {
 }
 
 /** The hook `UNDERLAY_FAULT_PAUSE` asks for, or undefined when it is unset. A malformed value is an error, not ignored. */
-export function faultHookFromEnv(env: Readonly<Record<string, string | undefined>>): FaultHook | undefined {
+export function faultHookFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  /** The CLI holds the process at the pause; a unit test in a shared worker must not. */
+  holdProcess = true,
+): FaultHook | undefined {
   const spec = env.UNDERLAY_FAULT_PAUSE;
   if (spec === undefined || spec === '') return undefined;
   const colon = spec.indexOf(':');
@@ -50,7 +54,7 @@ export function faultHookFromEnv(env: Readonly<Record<string, string | undefined
       reached = true;
       writeFileSync(marker, `${p} ${changeId}\n`);
       // A pending promise alone would let Node exit once the event loop drains; the timer keeps it waiting.
-      setInterval(() => undefined, 1 << 30);
+      if (holdProcess) setInterval(() => undefined, 1 << 30);
       return new Promise<void>(() => undefined);
     },
   };
