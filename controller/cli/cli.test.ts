@@ -89,6 +89,28 @@ test('plan --output json is the plan; --out saves the same bytes; markdown is fo
   t.regex(markdown.stdout, /^#/m);
 });
 
+test('apply --plan refuses a saved plan edited after it was made: its hash, or a file\'s content', async (t) => {
+  const saved = (await cli(['plan', '--repo', firstApply, '--output', 'json'])).stdout;
+  type Saved = { changes: { kind: string; reason: string; after: { content?: string } | null }[] };
+  const edited = (name: string, edit: (plan: Saved) => void): string => {
+    const plan = JSON.parse(saved) as Saved;
+    edit(plan);
+    const out = path.join(work, name);
+    writeFileSync(out, JSON.stringify(plan));
+    return out;
+  };
+  const reason = await cli(['apply', '--repo', firstApply, '--plan', edited('edited-reason.json', (p) => (p.changes[0]!.reason = 'edited'))]);
+  t.is(reason.code, 1);
+  t.regex(reason.stderr, /plan hash does not match/);
+  const content = edited('edited-content.json', (p) => {
+    const file = p.changes.find((c) => c.kind === 'file' && typeof c.after?.content === 'string');
+    file!.after!.content = 'edited\n';
+  });
+  const refused = await cli(['apply', '--repo', firstApply, '--plan', content]);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /file content does not match its sha256/);
+});
+
 test('a repository that does not exist is an error on stderr, exit 1, nothing on stdout', async (t) => {
   const { code, stdout, stderr } = await cli(['plan', '--repo', path.join(work, 'nowhere')]);
   t.is(code, 1);

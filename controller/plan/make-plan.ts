@@ -100,7 +100,8 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
 
 /**
  * A file change's `after.content` is left out of the hash input: `after.sha256`, hashed with the rest, stands
- * for it. The content is most of a first-apply plan's bytes; readPlanFile checks it against that sha256.
+ * for it. With large configuration files, content is most of a first-apply plan's bytes; readPlanFile checks
+ * it against that sha256.
  */
 function hashInputOf(c: Change): Change {
   const after = c.after;
