@@ -121,7 +121,8 @@ export function fileContentMismatches(plan: Pick<Plan, 'changes'>): string[] {
   const out: string[] = [];
   for (const c of plan.changes) {
     const after = c.after;
-    if (c.kind !== 'file' || after === null || typeof after.content !== 'string') continue;
+    // Without a sha256 the content itself is in the hash input.
+    if (c.kind !== 'file' || after === null || typeof after.content !== 'string' || typeof after.sha256 !== 'string') continue;
     if (sha256Hex(after.content) !== after.sha256) out.push(c.id);
   }
   return out;
