@@ -8,6 +8,7 @@ import type { NodeEndpoint } from '../controller/transport/transport.js';
 import { createTestHosts, type TestHost, type TestHostCluster } from '../test/hosts/harness.js';
 import { command, desired, directory, file, node, resource, service } from '../test/support/build-desired.js';
 import { converge, ctxOf, observe, type TestNode } from './e2e-support.js';
+import { serviceReconciler } from './service/index.js';
 import { applyDirectory } from './directory/apply.js';
 import { renderServiceDefinition } from './service/definition.js';
 import { reconcilerFor } from './registry.js';
@@ -97,6 +98,15 @@ test.serial('a runit service is created, runs with a pid, restarts with a new pi
   const second = (await observe(n, [svc])).resources[svc.key];
   const pid2 = second?.kind === 'service' ? second.pid : undefined;
   t.true(typeof pid2 === 'number' && pid2 !== pid1, `pid ${pid1} -> ${pid2}`);
+
+  // The rollout health gate asks the service reconciler: running is healthy; stopped behind underlay's back is not.
+  const change = { id: 'h', node: n.endpoint.name, kind: 'service' as const, key: svc.key, action: 'restart' as const, before: null, after: null, reason: 't', dependsOn: [], disruptive: true };
+  t.deepEqual(await serviceReconciler.checkHealth(ctxOf(n), change), { healthy: true });
+  await run(0, 'sv down /etc/service/ul-ticker');
+  const unhealthy = await serviceReconciler.checkHealth(ctxOf(n), change);
+  t.false(unhealthy.healthy);
+  t.regex(unhealthy.healthy ? '' : unhealthy.message, /ul-ticker is not running: down: /);
+  await run(0, 'sv up /etc/service/ul-ticker');
 
   t.is((await converge(n, { key: svc.key, kind: 'service' }))?.action, 'delete');
   t.like((await observe(n, [svc])).resources[svc.key], { exists: false, running: false, enabled: false });

@@ -1,14 +1,17 @@
 import type { ObservedService } from '../../controller/inventory/inventory.js';
 import type { DesiredService } from '../../controller/resolve/desired.js';
+import type { HealthProbe } from '../../controller/apply/health-check.js';
+import { keyIdentity } from '../apply-outcome.js';
 import type { NodeReconciler } from '../reconciler.js';
-import { applyService } from './apply.js';
+import { applyService, serviceBackend } from './apply.js';
 import { diffService } from './diff.js';
 
-export const serviceReconciler: NodeReconciler<DesiredService, ObservedService> = {
+export const serviceReconciler: NodeReconciler<DesiredService, ObservedService> & HealthProbe = {
   kind: 'service',
   diff: diffService,
   // The outcome (applied, or skipped with a message) is for callers that import applyService directly.
   apply: async (ctx, change) => {
     await applyService(ctx, change);
   },
+  checkHealth: (ctx, change) => serviceBackend(ctx.serviceManager).health(ctx, keyIdentity(change.key)),
 };

@@ -4,7 +4,7 @@
  * runit keeps no log without a log service, so a failure reports what `sv status` says.
  */
 import { writeFileAtomic } from '../file-write.js';
-import { runScriptOk } from '../node-exec.js';
+import { outputTail, runScript, runScriptOk } from '../node-exec.js';
 import type { ApplyContext } from '../reconciler.js';
 import { assertServiceName, CONFIRM_POLLS, type ServiceBackend, type ServiceInstall } from './service-backend.js';
 
@@ -40,6 +40,13 @@ while sv status "$2" >/dev/null 2>&1; do
   i=$((i + 1)); if [ "$i" -ge "$3" ]; then echo "runsv for $2 still running: $(sv status "$2" 2>&1)" >&2; exit 4; fi; sleep 0.1
 done
 if [ "$4" = 1 ]; then rm -rf -- "$2"; fi
+`;
+
+/** $1 link. Healthy: runsv reports it running, up for >= 1 s (a crash loop keeps resetting the uptime). */
+const HEALTH_SCRIPT = `s=$(sv status "$1" 2>&1) || { printf '%s\\n' "$s"; exit 1; }
+up=$(printf '%s\\n' "$s" | ${UPTIME})
+printf '%s\\n' "$s"
+case "$s" in run:*) [ "\${up:-0}" -ge 1 ] ;; *) exit 1 ;; esac
 `;
 
 const REMOVE_STALE_SCRIPT = `for f in "$@"; do rm -f -- "$f"; done`;
@@ -78,5 +85,12 @@ export const runitBackend: ServiceBackend = {
   async remove(ctx: ApplyContext, name: string): Promise<void> {
     assertServiceName(name);
     await runScriptOk(ctx, `removing ${name}`, STOP_SCRIPT, [serviceLink(name), serviceDir(name), String(CONFIRM_POLLS), '1']);
+  },
+
+  async health(ctx: ApplyContext, name: string) {
+    assertServiceName(name);
+    const result = await runScript(ctx, HEALTH_SCRIPT, [serviceLink(name)]);
+    if (result.code === 0) return { healthy: true as const };
+    return { healthy: false as const, message: `${name} is not running: ${outputTail(result, 3) || `sv status exited ${result.code}`}` };
   },
 };

@@ -2,6 +2,7 @@
  * What the service reconciler needs from a service manager. The definition files come from
  * renderServiceDefinition (via the plan), so what was planned is what gets written.
  */
+import type { HealthResult } from '../../controller/apply/health-check.js';
 import type { ApplyContext } from '../reconciler.js';
 import type { DefinitionFile } from './definition.js';
 
@@ -22,6 +23,11 @@ export interface ServiceBackend {
   restart(ctx: ApplyContext, name: string): Promise<void>;
   /** Stops, disables and removes the definition. Idempotent. */
   remove(ctx: ApplyContext, name: string): Promise<void>;
+  /**
+   * The rollout health gate: is the service running now, after its whole batch? A restart already waited
+   * for it to come up; this catches a service that came up and then died (a crash loop, a bad config read late).
+   */
+  health(ctx: ApplyContext, name: string): Promise<HealthResult>;
 }
 
 /** Service names become paths and unit names; the schema already says so, this guards hand-made plans. */

@@ -3,7 +3,7 @@
  * reports the unit's last journal lines.
  */
 import { writeFileAtomic } from '../file-write.js';
-import { runScriptOk } from '../node-exec.js';
+import { outputTail, runScript, runScriptOk } from '../node-exec.js';
 import type { ApplyContext } from '../reconciler.js';
 import { assertServiceName, CONFIRM_POLLS, type ServiceBackend, type ServiceInstall } from './service-backend.js';
 
@@ -69,5 +69,12 @@ export const systemdBackend: ServiceBackend = {
   async remove(ctx: ApplyContext, name: string): Promise<void> {
     assertServiceName(name);
     await runScriptOk(ctx, `removing ${name}`, STOP_SCRIPT, [unitName(name), unitPath(name)]);
+  },
+
+  async health(ctx: ApplyContext, name: string) {
+    assertServiceName(name);
+    const result = await runScript(ctx, 'systemctl is-active --quiet "$1" || { systemctl status --no-pager -n 5 "$1"; exit 1; }', [unitName(name)]);
+    if (result.code === 0) return { healthy: true as const };
+    return { healthy: false as const, message: `${name} is not active: ${outputTail(result, 6)}` };
   },
 };

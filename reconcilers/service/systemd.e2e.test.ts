@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { SshTransport } from '../../controller/transport/ssh-transport.js';
 import { createTestHosts, type TestHostCluster } from '../../test/hosts/harness.js';
 import { resource, service } from '../../test/support/build-desired.js';
-import { converge, observe, type TestNode } from '../e2e-support.js';
+import { converge, ctxOf, observe, type TestNode } from '../e2e-support.js';
 import { renderServiceDefinition } from './definition.js';
+import { serviceReconciler } from './index.js';
 
 let cluster: TestHostCluster | undefined;
 let transport: SshTransport | undefined;
@@ -36,6 +37,13 @@ test('a systemd service is created, restarted with a new pid, and removed', asyn
   const second = (await observe(n, [svc])).resources[svc.key];
   const pid2 = second?.kind === 'service' ? second.pid : undefined;
   t.true(typeof pid2 === 'number' && pid2 !== pid1, `pid ${pid1} -> ${pid2}`);
+
+  // The rollout health gate: active is healthy; a unit stopped behind underlay's back is not.
+  const change = { id: 'h', node: h.name, kind: 'service' as const, key: svc.key, action: 'restart' as const, before: null, after: null, reason: 't', dependsOn: [], disruptive: true };
+  t.deepEqual(await serviceReconciler.checkHealth(ctxOf(n), change), { healthy: true });
+  await cluster!.run(h.name, 'systemctl stop ul-sleeper.service');
+  const unhealthy = await serviceReconciler.checkHealth(ctxOf(n), change);
+  t.regex(unhealthy.healthy ? '' : unhealthy.message, /ul-sleeper is not active/);
 
   t.is((await converge(n, { key: svc.key, kind: 'service' }))?.action, 'delete');
   t.like((await observe(n, [svc])).resources[svc.key], { exists: false, running: false, enabled: false });
