@@ -13,5 +13,9 @@ export const serviceReconciler: NodeReconciler<DesiredService, ObservedService> 
   apply: async (ctx, change) => {
     await applyService(ctx, change);
   },
-  checkHealth: (ctx, change) => serviceBackend(ctx.serviceManager).health(ctx, keyIdentity(change.key)),
+  // A removed or disabled service has nothing left to run: stopping it was the point.
+  checkHealth: async (ctx, change) =>
+    change.action === 'delete' || change.after?.enabled === false
+      ? { healthy: true }
+      : serviceBackend(ctx.serviceManager).health(ctx, keyIdentity(change.key)),
 };
