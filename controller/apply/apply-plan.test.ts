@@ -261,4 +261,7 @@ test('unreachable nodes are recorded as failed, and changes without a reconciler
   const ip = result.results[0];
   t.is(ip?.outcome === 'failed' ? ip.error : '', 'no node or service target named pool:vip that apply can reach');
   t.deepEqual(result.nodes.n1, { converged: true });
+  // Nothing was attempted on n9, so the table has no row for it: the summary still names it and why.
+  t.regex(renderChangeSetSummary(result), /^not converged: n9: unreachable: connection refused$/m);
+  t.notRegex(renderChangeSetSummary(result), /not converged: n1/);
 });

@@ -76,8 +76,16 @@ export function renderChangeSetSummary(changeSet: ChangeSet): string {
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
   const lines = [`Run ${changeSet.runId}: ${changeSet.status}`];
   if (rows.length > 0) lines.push(line(head), ...body.map(line));
+  const nodesWithFailedChanges = new Set<string>();
   for (const r of changeSet.results) {
-    if (r.outcome === 'failed') lines.push(`failed: ${r.id}: ${r.error}`);
+    if (r.outcome !== 'failed') continue;
+    nodesWithFailedChanges.add(r.node);
+    lines.push(`failed: ${r.id}: ${r.error}`);
+  }
+  // Nodes that failed without a failed change of their own (unreachable, refused host key, unhealthy):
+  // the table has no row for a node nothing was attempted on, so name them here.
+  for (const [node, result] of Object.entries(changeSet.nodes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!result.converged && result.error && !nodesWithFailedChanges.has(node)) lines.push(`not converged: ${node}: ${result.error}`);
   }
   for (const c of changeSet.conditions) lines.push(`${c.type} (${c.reason}): ${c.message}`);
   return lines.join('\n') + '\n';
