@@ -8,23 +8,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { createE2ESite, type E2ESite } from './support/e2e-site.js';
+import { useE2ESite } from './support/e2e-site.js';
 import { allRunitServices, eventually, managedFiles, onHost, ssh, stampOf, type Stamp } from './support/node-checks.js';
 import { planChanges, planFromInventory, planHash, planLive } from './support/plan-live.js';
 
-let site: E2ESite | undefined;
-const s = (): E2ESite => {
-  if (!site) throw new Error('the e2e site did not come up');
-  return site;
-};
+const s = useE2ESite({ count: 3 });
 const names = (): string[] => s().hosts.hosts.map((h) => h.name);
-
-test.before(async () => {
-  site = await createE2ESite({ count: 3 });
-});
-test.after.always(async () => {
-  await site?.teardown();
-});
 
 /** Every managed file on every node: node -> path -> stamp. */
 function stamps(): Record<string, Record<string, Stamp>> {

@@ -11,22 +11,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseDocument } from 'yaml';
-import { createE2ESite, runCli, type E2ESite } from './support/e2e-site.js';
+import { runCli, useE2ESite } from './support/e2e-site.js';
 import { allRunitServices, managedRecord, onHost, ssh } from './support/node-checks.js';
 
 const exec = promisify(execFile);
-let site: E2ESite | undefined;
-const s = (): E2ESite => {
-  if (!site) throw new Error('the e2e site did not come up');
-  return site;
-};
-
-test.before(async () => {
-  site = await createE2ESite({ count: 3 });
-});
-test.after.always(async () => {
-  await site?.teardown();
-});
+const s = useE2ESite({ count: 3 });
 
 /** `ssh-keygen -l` of a public key line: the fingerprint an operator compares (SHA256:...). */
 async function fingerprintOf(key: string): Promise<string> {

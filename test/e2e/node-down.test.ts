@@ -4,21 +4,10 @@
  */
 import test from 'ava';
 import { existsSync } from 'node:fs';
-import { createE2ESite, type E2ESite } from './support/e2e-site.js';
+import { useE2ESite } from './support/e2e-site.js';
 import { allRunitServices, eventually, managedRecord, onHost, ssh } from './support/node-checks.js';
 
-let site: E2ESite | undefined;
-const s = (): E2ESite => {
-  if (!site) throw new Error('the e2e site did not come up');
-  return site;
-};
-
-test.before(async () => {
-  site = await createE2ESite({ count: 3 });
-});
-test.after.always(async () => {
-  await site?.teardown();
-});
+const s = useE2ESite({ count: 3 });
 
 const address = (name: string): string => s().hosts.hosts.find((h) => h.name === name)!.address;
 

@@ -3,21 +3,10 @@
  * end up byte-identical to the first deployment — twice in a row.
  */
 import test from 'ava';
-import { createE2ESite, type E2ESite } from './support/e2e-site.js';
+import { useE2ESite } from './support/e2e-site.js';
 import { allRunitServices, eventually, managedFiles, managedRecord, sha256Of, ssh } from './support/node-checks.js';
 
-let site: E2ESite | undefined;
-const s = (): E2ESite => {
-  if (!site) throw new Error('the e2e site did not come up');
-  return site;
-};
-
-test.before(async () => {
-  site = await createE2ESite({ count: 3 });
-});
-test.after.always(async () => {
-  await site?.teardown();
-});
+const s = useE2ESite({ count: 3 });
 
 interface Deployment {
   /** node -> managed file path -> sha256 of its bytes (read from the host). */

@@ -7,22 +7,11 @@ import test from 'ava';
 import { readFileSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createE2ESite, type E2ESite } from './support/e2e-site.js';
+import { useE2ESite } from './support/e2e-site.js';
 import { onHost, ssh, stampOf } from './support/node-checks.js';
 
-let site: E2ESite | undefined;
-const s = (): E2ESite => {
-  if (!site) throw new Error('the e2e site did not come up');
-  return site;
-};
-
-test.before(async () => {
-  // The first build of the cached rootfs takes about a minute on a fresh machine.
-  site = await createE2ESite({ count: 1, kind: 'systemd', example: 'systemd-node' });
-});
-test.after.always(async () => {
-  await site?.teardown();
-});
+// The first build of the cached systemd rootfs takes about a minute on a fresh machine.
+const s = useE2ESite({ count: 1, kind: 'systemd', example: 'systemd-node' });
 
 const GREETING = '/etc/greeter/greeting.txt';
 const mainPid = async (): Promise<string> => (await ssh(s().hosts, 'node1', 'systemctl show -p MainPID --value greeter.service')).trim();

@@ -2,6 +2,7 @@
  * An end-to-end site: real test hosts, a real Git repository (made with the `git` CLI) holding an example
  * site pinned to those hosts, and the real `underlay` CLI run as a child process against it.
  */
+import test from 'ava';
 import { execFile, spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -114,4 +115,22 @@ export async function createE2ESite(options: { count: number; example?: string; 
     await hosts.teardown();
     throw error;
   }
+}
+
+/**
+ * One e2e site per test file, made before its tests and always torn down after them (also when a test
+ * fails). Returns the accessor the tests use.
+ */
+export function useE2ESite(options: Parameters<typeof createE2ESite>[0]): () => E2ESite {
+  let site: E2ESite | undefined;
+  test.before(async () => {
+    site = await createE2ESite(options);
+  });
+  test.after.always(async () => {
+    await site?.teardown();
+  });
+  return () => {
+    if (!site) throw new Error('the e2e site did not come up');
+    return site;
+  };
 }
