@@ -1,17 +1,9 @@
+import { matchesSelector } from '../spec/node-selector.js';
 import type { NodeDoc, NodeSelector } from '../spec/schema.js';
 
-/** Every condition must hold: all listed labels equal, all listed roles present, name listed (when names are given). */
+/** Whether a Node document is selected; the semantics live in spec/node-selector.ts. */
 export function selectorMatches(selector: NodeSelector | undefined, node: NodeDoc): boolean {
-  if (!selector) return true;
-  const labels = node.metadata.labels ?? {};
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (labels[key] !== value) return false;
-  }
-  for (const role of selector.roles ?? []) {
-    if (!node.spec.roles.includes(role)) return false;
-  }
-  if (selector.names && !selector.names.includes(node.metadata.name)) return false;
-  return true;
+  return matchesSelector({ name: node.metadata.name, roles: node.spec.roles, labels: node.metadata.labels ?? {} }, selector);
 }
 
 /** Names of the nodes a selector picks out of `nodes`, sorted. */

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { InputSource, type InputType, type NodeSelector } from '../spec/schema.js';
-import { selectNodes } from './node-selector.js';
+import { selectNodes } from '../spec/node-selector.js';
 
 type InputTypeName = z.infer<typeof InputType>;
 

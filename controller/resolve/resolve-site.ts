@@ -13,7 +13,7 @@ import { clusterDnsRecords } from './dns-records.js';
 import { asInputSource, type InputContext, type NodeView } from './input-sources.js';
 import { allocateClusterAddresses } from './ip-allocation.js';
 import { nodeEndpoint, nodeViews } from './node-views.js';
-import { selectNodes } from './node-selector.js';
+import { selectNodes } from '../spec/node-selector.js';
 import { renderOutputs, renderResources, type ModuleRenderContext } from './render-module.js';
 import { inputsForNode, prepareStepInputs } from './step-inputs.js';
 import { orderSteps } from './step-order.js';

@@ -1,5 +1,5 @@
-/** Node selection, shared by clusters, steps and cluster-linking input references. */
-import type { NodeSelector } from '../spec/schema.js';
+/** Node selection, the format's one definition of it: load checks selectors with it, resolve evaluates them. */
+import type { NodeSelector } from './schema.js';
 
 export interface SelectableNode {
   name: string;
