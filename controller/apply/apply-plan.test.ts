@@ -3,7 +3,7 @@
  * store in memory. Real-host behaviour is covered by the e2e tests.
  */
 import test from 'ava';
-import { steppingClock } from '../store/clock.js';
+import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { applyPlan, type ApplyEvent, type ApplyPlanOptions } from './apply-plan.js';
 import { renderChangeSetSummary } from './change-set.js';

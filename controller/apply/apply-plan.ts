@@ -13,7 +13,7 @@ import type { NodeReconciler } from '../../reconcilers/reconciler.js';
 import type { ApplyContext } from '../../reconcilers/reconciler.js';
 import type { Change, Plan, RolloutBatches } from '../plan/plan.js';
 import { circuitBreaker } from '../rollout/circuit-breaker.js';
-import type { Clock } from '../store/clock.js';
+import type { Clock } from '../clock.js';
 import type { RunCondition, Store } from '../store/store.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import type { ChangeResult, ChangeSet, NodeResult, SkipCause } from './change-set.js';

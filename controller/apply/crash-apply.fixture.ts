@@ -7,7 +7,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import type { NodeReconciler } from '../../reconcilers/reconciler.js';
-import { systemClock } from '../store/clock.js';
+import { systemClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { applyPlan } from './apply-plan.js';
 import { markerFile, NODES, replan } from './fake-marker-site.js';

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { steppingClock } from '../store/clock.js';
+import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { fakeSite, markerFile } from './fake-marker-site.js';
 

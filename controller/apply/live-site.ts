@@ -13,7 +13,7 @@ import type { Desired } from '../resolve/desired.js';
 import { nodeEndpoint } from '../resolve/node-views.js';
 import type { Revision } from '../source/revision.js';
 import { type Diagnostic, hasErrors } from '../spec/diagnostic.js';
-import type { Clock } from '../store/clock.js';
+import type { Clock } from '../clock.js';
 import type { Transport } from '../transport/transport.js';
 import type { ApplyNode } from './apply-plan.js';
 

@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import path from 'node:path';
-import { systemClock } from '../store/clock.js';
+import { systemClock } from '../clock.js';
 import { DEFAULT_STATE_DIR, SqliteStore, stateDatabaseFile } from '../store/sqlite-store.js';
 import { SshTransport, type SshAuth } from '../transport/ssh-transport.js';
 import { loadSpec } from '../load/load-spec.js';

@@ -5,14 +5,11 @@
  */
 import { Limiter } from '../transport/concurrency.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
+import type { Clock } from '../clock.js';
 import { emptyInventory, type Inventory, type InventoryNode } from '../inventory/inventory.js';
 import type { Desired, DesiredNode } from '../resolve/desired.js';
 import { buildProbe, requestForKey } from '../../reconcilers/probe/build-probe.js';
 import { parseProbeOutput } from '../../reconcilers/probe/parse-probe-output.js';
-
-export interface Clock {
-  now(): Date;
-}
 
 export interface ObserveSiteOptions {
   desired: Desired;

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { applyPlan } from '../apply/apply-plan.js';
 import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../apply/test-fakes.js';
-import { steppingClock } from '../store/clock.js';
+import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { readSiteStatus } from './read-site-status.js';
 import { renderSiteStatusText, type SiteStatus } from './site-status.js';

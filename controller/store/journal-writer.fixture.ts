@@ -3,7 +3,7 @@
  * reports each one once the store has acknowledged it, so the parent can SIGKILL it mid-write and check
  * that everything acknowledged survived.
  */
-import { systemClock } from './clock.js';
+import { systemClock } from '../clock.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const file = process.argv[2];

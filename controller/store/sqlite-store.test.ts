@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { steppingClock } from './clock.js';
+import { steppingClock } from '../clock.js';
 import { SCHEMA_VERSION, SqliteStore, stateDatabaseFile } from './sqlite-store.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

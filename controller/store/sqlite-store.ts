@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type {
   InterruptedRun,
   JournalEntry,

@@ -15,7 +15,7 @@ import { createE2ESite, underlayBin, type CliResult, type E2ESite } from './supp
 import { allRunitServices, onHost, ssh } from './support/node-checks.js';
 import { planChanges, planLive } from './support/plan-live.js';
 import { SqliteStore, stateDatabaseFile } from '../../controller/store/sqlite-store.js';
-import { steppingClock } from '../../controller/store/clock.js';
+import { steppingClock } from '../../controller/clock.js';
 import type { JournalEntry } from '../../controller/store/store.js';
 
 let site: E2ESite | undefined;

@@ -11,7 +11,7 @@ import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
 import { fileContentMismatches, planHash } from '../../plan/make-plan.js';
 import type { Plan } from '../../plan/plan.js';
 import { renderText } from '../../plan/render-text.js';
-import { systemClock } from '../../store/clock.js';
+import { systemClock } from '../../clock.js';
 import { ExitCode, UsageError, type CliIO } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';

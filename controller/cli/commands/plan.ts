@@ -13,7 +13,7 @@ import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, readSiteRevision, type SiteOptions } from '../site-options.js';
 import { observeLiveSite } from '../../apply/live-site.js';
-import { systemClock } from '../../store/clock.js';
+import { systemClock } from '../../clock.js';
 import type { Revision } from '../../source/revision.js';
 import { addLiveOptions, concurrencyOf, sshTransport, type LiveOptions } from '../live-options.js';
 

@@ -10,7 +10,7 @@ import { applyPlan } from '../../apply/apply-plan.js';
 import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../../apply/test-fakes.js';
 import { emptyInventory } from '../../inventory/inventory.js';
 import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
-import { steppingClock } from '../../store/clock.js';
+import { steppingClock } from '../../clock.js';
 import { SqliteStore, stateDatabaseFile } from '../../store/sqlite-store.js';
 import { main } from '../main.js';
 import { staleNodes } from './apply.js';
