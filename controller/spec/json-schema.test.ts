@@ -7,7 +7,7 @@ import { renderCrds, renderSiteJsonSchema, siteJsonSchema } from './json-schema.
 import { KINDS } from './schema.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const regenerate = 'regenerate with: npx tsx controller/spec/write-json-schema.ts';
+const regenerate = 'regenerate with: npx tsx scripts/write-json-schema.ts';
 
 test('docs/site.schema.json is what the zod model generates', (t) => {
   t.is(readFileSync(join(root, 'docs', 'site.schema.json'), 'utf8'), renderSiteJsonSchema(), regenerate);

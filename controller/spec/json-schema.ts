@@ -114,7 +114,7 @@ export function renderSiteJsonSchema(): string {
 
 /** crds/<plural>.underlay.dev.yaml -> exact bytes, one file per kind. */
 export function renderCrds(): Record<string, string> {
-  const header = '# Generated from controller/spec/schema.ts by controller/spec/write-json-schema.ts; do not edit.\n';
+  const header = '# Generated from controller/spec/schema.ts by scripts/write-json-schema.ts; do not edit.\n';
   return Object.fromEntries(
     KINDS.map((kind) => {
       const crd = customResourceDefinition(kind);
