@@ -114,7 +114,10 @@ export class SshTransport implements Transport {
   }
 
   async exec(node: NodeEndpoint, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const command = shellCommand(argv);
+    const timeoutMs = options.timeoutMs ?? this.opts.defaultTimeoutMs;
+    // OpenSSH refuses signal requests in root sessions, so the KILL the client sends on timeout may never
+    // arrive: the node enforces the same deadline itself (coreutils `timeout`), so nothing outlives it.
+    const command = shellCommand(timeoutMs === undefined ? argv : ['timeout', '-s', 'KILL', String(Math.ceil(timeoutMs / 1000)), ...argv]);
     this.assertOpen();
     return this.limiter.run(async () => {
       this.counters.execsInFlight++;
