@@ -9,7 +9,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { useE2ESite } from './support/e2e-site.js';
-import { allRunitServices, eventually, managedFiles, onHost, ssh, stampOf, type Stamp } from './support/node-checks.js';
+import { allRunitServices, managedFiles, onHost, ssh, stampOf, type Stamp } from './support/node-checks.js';
+import { poll } from '../hosts/exec.js';
 import { planChanges, planFromInventory, planHash, planLive } from './support/plan-live.js';
 
 const s = useE2ESite({ count: 3 });
@@ -58,10 +59,10 @@ test.serial('plan, then apply converges files, directories and services on every
   }
   // The cluster works end to end: a client on node3 reaches a healthy member through node1's haproxy.
   const lb = s().hosts.hosts[0]!;
-  const health = await eventually('etcd healthy through haproxy', 30_000, async () => {
+  const health = await poll('etcd healthy through haproxy', 30_000, async () => {
     const out = await ssh(s().hosts, 'node3', `ETCDCTL_API=3 etcdctl --endpoints=http://${lb.address}:12379 --command-timeout=3s endpoint health 2>&1`);
     return /is healthy/.test(out) ? out : undefined;
-  });
+  }, 250);
   t.regex(health, /is healthy/);
   const members = await ssh(s().hosts, 'node2', `ETCDCTL_API=3 etcdctl --endpoints=http://${lb.address}:12379 member list`);
   t.is(members.trim().split('\n').length, 3, members);

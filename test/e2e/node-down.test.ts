@@ -5,17 +5,18 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { useE2ESite } from './support/e2e-site.js';
-import { allRunitServices, eventually, managedRecord, onHost, ssh } from './support/node-checks.js';
+import { allRunitServices, managedRecord, onHost, ssh } from './support/node-checks.js';
+import { poll } from '../hosts/exec.js';
 
 const s = useE2ESite({ count: 3 });
 
 const address = (name: string): string => s().hosts.hosts.find((h) => h.name === name)!.address;
 
 async function etcdHealthyThrough(lb: string, endpoints: number): Promise<string> {
-  return eventually(`etcd healthy through ${lb}'s haproxy`, 30_000, async () => {
+  return poll(`etcd healthy through ${lb}'s haproxy`, 30_000, async () => {
     const out = await ssh(s().hosts, lb, `ETCDCTL_API=3 etcdctl --endpoints=http://${address(lb)}:12379 --command-timeout=3s endpoint health --cluster 2>&1 || true`);
     return (out.match(/is healthy/g) ?? []).length === endpoints ? out : undefined;
-  });
+  }, 250);
 }
 
 test.serial('apply with a node down converges the others and reports the node unreachable', async (t) => {

@@ -4,7 +4,8 @@
  */
 import test from 'ava';
 import { useE2ESite } from './support/e2e-site.js';
-import { allRunitServices, eventually, managedFiles, managedRecord, sha256Of, ssh } from './support/node-checks.js';
+import { allRunitServices, managedFiles, managedRecord, sha256Of, ssh } from './support/node-checks.js';
+import { poll } from '../hosts/exec.js';
 
 const s = useE2ESite({ count: 3 });
 
@@ -32,10 +33,10 @@ async function applyAndCheck(t: import('ava').ExecutionContext): Promise<Deploym
   const apply = await s().underlay(['apply', '--no-color']);
   t.is(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);
   const lb = s().hosts.hosts[0]!;
-  await eventually('etcd healthy through haproxy', 30_000, async () => {
+  await poll('etcd healthy through haproxy', 30_000, async () => {
     const out = await ssh(s().hosts, 'node2', `ETCDCTL_API=3 etcdctl --endpoints=http://${lb.address}:12379 --command-timeout=3s endpoint health 2>&1`);
     return /is healthy/.test(out) ? out : undefined;
-  });
+  }, 250);
   return deployment();
 }
 
