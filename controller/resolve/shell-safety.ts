@@ -101,7 +101,7 @@ function codePositions(argv: readonly string[]): Map<number, string> {
   const positions = shellScripts(argv);
   argv.forEach((arg, i) => {
     if (i + 1 < argv.length && CODE_OPTION.test(arg) && !positions.has(i + 1)) {
-      positions.set(i + 1, `it follows ${arg}, an option that takes a program (as in sh -c, python3 -c, perl -e, find -exec, env -S)`);
+      positions.set(i + 1, `it follows ${arg}, which by convention takes a program, as in sh -c, python3 -c, perl -e, find -exec; where a program reads it as data, use its long option`);
     }
   });
   return positions;
