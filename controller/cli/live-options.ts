@@ -10,7 +10,7 @@ import { SshTransport, type SshAuth } from '../transport/ssh-transport.js';
 import { loadSpec } from '../load/load-spec.js';
 import { DirectorySecretStore, SecretError } from '../secrets/secret-store.js';
 import type { Revision } from '../source/revision.js';
-import { SiteSpec } from '../spec/schema.js';
+import { SiteSpec, type SiteDoc } from '../spec/schema.js';
 import { UsageError, type CliIO } from './io.js';
 import type { SiteOptions } from './site-options.js';
 
@@ -55,9 +55,9 @@ export function secretStoreOf(options: LiveOptions, io: CliIO): DirectorySecretS
   return new DirectorySecretStore(path.resolve(io.cwd, options.secretsDir ?? path.join(stateDirOf(options, io), 'secrets')));
 }
 
-/** The secret the site names as the controller's SSH client key (Site.spec.ssh.clientKeySecret). */
-function clientKeySecretOf(revision: Revision): string {
-  return loadSpec(revision).spec?.site.doc.spec.ssh.clientKeySecret ?? SiteSpec.parse({}).ssh.clientKeySecret;
+/** The site's SSH settings (Site.spec.ssh): the client key's secret name, the dead-peer rule. */
+function siteSshOf(revision: Revision): SiteDoc['spec']['ssh'] {
+  return loadSpec(revision).spec?.site.doc.spec.ssh ?? SiteSpec.parse({}).ssh;
 }
 
 /**
@@ -65,7 +65,8 @@ function clientKeySecretOf(revision: Revision): string {
  * ssh-agent. A key file readable by others is refused, not used.
  */
 export async function sshTransport(options: LiveOptions, io: CliIO, revision: Revision): Promise<SshTransport> {
-  const name = clientKeySecretOf(revision);
+  const ssh = siteSshOf(revision);
+  const name = ssh.clientKeySecret;
   let auth: SshAuth;
   try {
     auth = { type: 'key-file', path: await secretStoreOf(options, io).file(name) };
@@ -75,6 +76,11 @@ export async function sshTransport(options: LiveOptions, io: CliIO, revision: Re
     }
     auth = { type: 'agent', socket: io.env.SSH_AUTH_SOCK };
   }
-  return new SshTransport({ auth, maxConcurrent: concurrencyOf(options) * 2 });
+  return new SshTransport({
+    auth,
+    maxConcurrent: concurrencyOf(options) * 2,
+    keepaliveIntervalMs: ssh.keepaliveIntervalSeconds * 1000,
+    keepaliveCountMax: ssh.keepaliveCountMax,
+  });
 }
 

@@ -58,8 +58,15 @@ export const SiteSpec = z.strictObject({
       port: z.number().int().min(1).max(65535).default(22),
       /** Name of the client key in the controller's secret store (never the key itself). */
       clientKeySecret: SecretName.default('ssh-client-key'),
+      /**
+       * The dead-peer rule: a probe every keepaliveIntervalSeconds, and a connection that leaves
+       * keepaliveCountMax probes in a row unanswered is lost. A silent network loss then fails that node's
+       * change after about interval x (count + 1) seconds instead of hanging until the command's timeout.
+       */
+      keepaliveIntervalSeconds: z.number().int().min(1).max(3600).default(5),
+      keepaliveCountMax: z.number().int().min(1).max(100).default(2),
     })
-    .default({ user: 'root', port: 22, clientKeySecret: 'ssh-client-key' }),
+    .default({ user: 'root', port: 22, clientKeySecret: 'ssh-client-key', keepaliveIntervalSeconds: 5, keepaliveCountMax: 2 }),
   serviceManager: z.enum(['runit', 'systemd']).default('runit'),
   /** Roots under which modules may manage files. A resource path outside all of them is refused. */
   allowedPaths: z.array(NodePath).default(['/etc', '/opt', '/srv', '/usr/local', '/var/lib', '/var/log']),
