@@ -76,11 +76,21 @@ export function findPrivateKeyMaterial(text: string): KeyMaterial[] {
  */
 export function inDecodedBase64(value: string): string | undefined {
   const bytes = Buffer.from(value.replace(/\s+/g, ''), 'base64');
+  if (!mayHoldMarker(bytes)) return undefined;
   for (const { encoding, text } of scanDecodings(bytes)) {
     const [first] = withoutOverlaps([...markersIn(text), ...jwksIn(text)]);
     if (first) return `${first.what}, base64-encoded${encoding === 'utf-8' ? '' : ` ${encoding.toUpperCase()}`}`;
   }
   return undefined;
+}
+
+/** Every marker has one of these in ASCII; in UTF-16 or UTF-32 too, once the NULs are dropped. */
+const MARKER_HINT = /BEGIN|PuTTY-User-Key-File|AGE-SECRET-KEY|client-key-data|openssh-key-v1|kty/i;
+
+/** Most base64 is a public key or a certificate body: rule it out without decoding it five ways. */
+function mayHoldMarker(bytes: Buffer): boolean {
+  const narrow = bytes.includes(0) ? Buffer.from(bytes.filter((b) => b !== 0)) : bytes;
+  return MARKER_HINT.test(narrow.toString('latin1'));
 }
 
 /** A string that is base64 and nothing else, long enough to hold a key. */

@@ -29,10 +29,13 @@ export function byteOrderMark(bytes: Uint8Array): TextEncodingName | undefined {
   return undefined;
 }
 
+// Made once: a TextDecoder costs more to construct than to decode a short value with.
+const DECODERS = { 'utf-8': new TextDecoder('utf-8'), 'utf-16le': new TextDecoder('utf-16le'), 'utf-16be': new TextDecoder('utf-16be') } as const;
+
 /** Lenient: invalid sequences become U+FFFD, which is all a scan for ASCII markers needs. */
 export function decodeAs(bytes: Uint8Array, encoding: TextEncodingName): string {
   if (encoding === 'utf-32le' || encoding === 'utf-32be') return decodeUtf32(bytes, encoding === 'utf-32le');
-  return new TextDecoder(encoding).decode(bytes);
+  return DECODERS[encoding].decode(bytes);
 }
 
 /**
@@ -58,11 +61,11 @@ export function decodeUtf8Strict(bytes: Uint8Array): StrictDecoding {
   const marked = byteOrderMark(bytes);
   if (marked && marked !== 'utf-8') return { ok: false, line: 1, column: 1, reason: `the file is ${marked.toUpperCase()} (by its byte order mark)` };
   const bad = firstInvalidUtf8(bytes);
-  if (bad < 0) return { ok: true, text: new TextDecoder('utf-8').decode(bytes) };
+  if (bad < 0) return { ok: true, text: DECODERS['utf-8'].decode(bytes) };
   const lineStart = bad === 0 ? 0 : bytes.lastIndexOf(0x0a, bad - 1) + 1;
   let line = 1;
   for (let i = 0; i < lineStart; i++) if (bytes[i] === 0x0a) line++;
-  const column = new TextDecoder('utf-8').decode(bytes.subarray(lineStart, bad)).length + 1;
+  const column = DECODERS['utf-8'].decode(bytes.subarray(lineStart, bad)).length + 1;
   return { ok: false, line, column, reason: `byte 0x${bytes[bad]!.toString(16).padStart(2, '0')} at offset ${bad} does not begin a valid UTF-8 sequence` };
 }
 
