@@ -36,10 +36,10 @@ export function collectTemplates(catalog: Catalog, repository: Repository): { te
     const module = catalog.modules[name]!;
     module.doc.spec.resources.forEach((resource, i) => {
       if (!('file' in resource)) return;
-      const { content, template } = resource.file;
+      const { content, template, contentBase64 } = resource.file;
       const path = ['spec', 'resources', i, 'file'];
-      if ((content === undefined) === (template === undefined)) {
-        diagnostics.push(diagnosticAt(module, path, 'SchemaViolation', 'a file needs exactly one of "content" or "template"'));
+      if ([content, template, contentBase64].filter((c) => c !== undefined).length !== 1) {
+        diagnostics.push(diagnosticAt(module, path, 'SchemaViolation', 'a file needs exactly one of "content", "template" or "contentBase64"'));
       }
       if (template !== undefined) read(module, template, [...path, 'template'], 'template');
     });
