@@ -54,7 +54,7 @@ const JWK_WINDOW = 4096;
 
 /** Base64 of plausible length (48 bytes and more), possibly wrapped over indented lines as `base64` and YAML write it. */
 const BASE64_RUN = /[A-Za-z0-9+/]{64,}={0,2}(?:[ \t]*\r?\n[ \t]*[A-Za-z0-9+/]{4,}={0,2})*/g;
-export const MIN_BASE64_LENGTH = 64;
+const MIN_BASE64_LENGTH = 64;
 
 interface Span extends KeyMaterial {
   end: number;

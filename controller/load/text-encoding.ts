@@ -22,7 +22,7 @@ const BYTE_ORDER_MARKS: readonly [TextEncodingName, readonly number[]][] = [
 
 const WIDE_ENCODINGS: readonly TextEncodingName[] = ['utf-16le', 'utf-16be', 'utf-32le', 'utf-32be'];
 
-export function byteOrderMark(bytes: Uint8Array): TextEncodingName | undefined {
+function byteOrderMark(bytes: Uint8Array): TextEncodingName | undefined {
   for (const [encoding, mark] of BYTE_ORDER_MARKS) {
     if (bytes.length >= mark.length && mark.every((b, i) => bytes[i] === b)) return encoding;
   }
@@ -33,7 +33,7 @@ export function byteOrderMark(bytes: Uint8Array): TextEncodingName | undefined {
 const DECODERS = { 'utf-8': new TextDecoder('utf-8'), 'utf-16le': new TextDecoder('utf-16le'), 'utf-16be': new TextDecoder('utf-16be') } as const;
 
 /** Lenient: invalid sequences become U+FFFD, which is all a scan for ASCII markers needs. */
-export function decodeAs(bytes: Uint8Array, encoding: TextEncodingName): string {
+function decodeAs(bytes: Uint8Array, encoding: TextEncodingName): string {
   if (encoding === 'utf-32le' || encoding === 'utf-32be') return decodeUtf32(bytes, encoding === 'utf-32le');
   return DECODERS[encoding].decode(bytes);
 }
