@@ -40,9 +40,14 @@ function addedLines(content: string): string[] {
   return lines.map((l) => `+${l}`);
 }
 
+/** Bytes given as `contentBase64` are no text to show: a reader gets their size and hash instead of a diff. */
+const isBinary = (r: Record<string, unknown>): boolean => typeof r.contentBase64 === 'string';
+const binary = (r: Record<string, unknown>): string => `binary, ${size(num(r.size))}, sha256 ${shortHash(str(r.sha256))}`;
+
 function fileDetails(c: Change): ChangeDetails {
   const { before, after } = c;
   if (after && !before) {
+    if (isBinary(after)) return { attributes: [`${ownership(after)}, ${binary(after)}`], content: [] };
     return {
       attributes: [`${ownership(after)}, ${size(num(after.size))}, sha256 ${shortHash(str(after.sha256))}`],
       content: clip(addedLines(str(after.content) ?? '')),
@@ -50,7 +55,9 @@ function fileDetails(c: Change): ChangeDetails {
   }
   if (after && before) {
     const attributes: string[] = [];
-    if (before.sha256 !== after.sha256) {
+    if (before.sha256 !== after.sha256 && isBinary(after)) {
+      attributes.push(`sha256 ${shortHash(str(before.sha256))} (${size(num(before.size))}) -> ${binary(after)}`);
+    } else if (before.sha256 !== after.sha256) {
       attributes.push(`sha256 ${shortHash(str(before.sha256))} (${size(num(before.size))}) -> ${shortHash(str(after.sha256))} (${size(num(after.size))})`);
     }
     attributes.push(ownership(after));

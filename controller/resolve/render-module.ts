@@ -53,7 +53,7 @@ export function joinRepositoryPath(documentFile: string, relative: string): stri
 
 export const normaliseMode = (mode: string): string => mode.padStart(4, '0');
 
-const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+const sha256 = (content: string | Uint8Array): string => createHash('sha256').update(content).digest('hex');
 
 function renderAt(ctx: ModuleRenderContext, text: string, path: Path): RenderedText | null {
   const out = ctx.engine.render(text, ctx.scope);
@@ -132,10 +132,15 @@ function renderResource(ctx: ModuleRenderContext, entry: ModuleResource, index: 
   }
   if ('file' in entry) {
     const f = entry.file;
+    const attributes = { kind: 'file', path: f.path, mode: normaliseMode(f.mode), owner: f.owner, group: f.group } as const;
+    if (f.contentBase64 !== undefined) {
+      const bytes = Buffer.from(f.contentBase64.replace(/\s+/g, ''), 'base64');
+      return { key: `file:${f.path}`, spec: { ...attributes, contentBase64: bytes.toString('base64'), sha256: sha256(bytes) }, origin };
+    }
     const rendered =
       f.template !== undefined ? renderTemplateFile(ctx, f.template, [...base, 'file', 'template']) : renderAt(ctx, f.content ?? '', [...base, 'file', 'content']);
     if (!rendered) return null;
-    const spec = { kind: 'file', path: f.path, content: rendered.text, sha256: sha256(rendered.text), mode: normaliseMode(f.mode), owner: f.owner, group: f.group } as const;
+    const spec = { kind: 'file', path: f.path, content: rendered.text, sha256: sha256(rendered.text), mode: attributes.mode, owner: f.owner, group: f.group } as const;
     return { key: `file:${f.path}`, spec, origin };
   }
   if ('directory' in entry) {

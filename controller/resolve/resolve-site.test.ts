@@ -15,7 +15,7 @@ const nodeOf = (d: Desired, name: string): DesiredNode => d.nodes.find((n) => n.
 const resource = (d: Desired, n: string, key: string) => nodeOf(d, n).resources.find((r) => r.key === key);
 const content = (d: Desired, n: string, path: string): string | undefined => {
   const spec = resource(d, n, `file:${path}`)?.spec;
-  return spec?.kind === 'file' ? spec.content : undefined;
+  return spec?.kind === 'file' && 'content' in spec ? spec.content : undefined;
 };
 
 /** A module writing its one input into a file, so a test can see what the input resolved to. */

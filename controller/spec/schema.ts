@@ -104,11 +104,24 @@ export const ModuleInput = z.strictObject({
 /** Template text: Liquid, rendered with `inputs` and `node` in scope; undefined variables are errors. */
 const Template = z.string();
 
+/**
+ * Bytes as base64 (RFC 4648: A-Z a-z 0-9 + /, padded with =). Spaces and line breaks are ignored, so the output
+ * of `base64` can be pasted as a YAML block.
+ */
+export const Base64 = z.string().refine((s) => {
+  const compact = s.replace(/\s+/g, '');
+  return compact.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(compact);
+}, 'must be base64 (A-Z, a-z, 0-9, "+", "/"), padded with "=" to a multiple of 4 characters');
+
 export const FileResource = z.strictObject({
   path: NodePath,
-  /** Inline template, or `template:` naming a file relative to the module document. Exactly one. */
+  /**
+   * Exactly one of: `content`, an inline template; `template`, naming a template file relative to the module
+   * document; `contentBase64`, bytes shipped exactly as given (not a template), for binary files.
+   */
   content: Template.optional(),
   template: z.string().optional(),
+  contentBase64: Base64.optional(),
   mode: FileMode.default('0644'),
   owner: Account.default('root'),
   group: Account.default('root'),
