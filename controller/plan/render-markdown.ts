@@ -1,5 +1,5 @@
 /**
- * The plan for a pull-request comment: a heading with the revision and summary, one table per node, and
+ * The plan for a pull-request comment: a heading with the revision and summary, one table per node (changes in dependency order), and
  * content in collapsed <details> blocks so a long plan stays readable.
  */
 import type { Change, Plan } from './plan.js';

@@ -1,9 +1,9 @@
 /**
- * The plan for a terminal, in the manner of `terraform plan`: changes grouped by node, each with its
- * action, resource, reason and details, then the rollout and a summary line.
+ * The plan for a terminal, in the manner of `terraform plan`: changes grouped by node in dependency order,
+ * each with its action, resource, reason and details, then the rollout and a summary line.
  */
 import type { Change, Plan } from './plan.js';
-import { ACTION_SYMBOL, changeDetails, changesByNode, summaryLine, WORKTREE_BANNER } from './change-details.js';
+import { ACTION_SYMBOL, changeDetails, changesByNode, shownDependencies, summaryLine, WORKTREE_BANNER } from './change-details.js';
 
 export interface TextRenderOptions {
   /** ANSI colours, for terminals only: files and CI logs get plain text. */
@@ -23,14 +23,15 @@ function contentLineColor(line: string): string {
   return '0';
 }
 
-function renderChange(c: Change, color: boolean): string[] {
+function renderChange(c: Change, byId: ReadonlyMap<string, Change>, color: boolean): string[] {
   const head = `  ${paint(color, COLOR[c.action], `${ACTION_SYMBOL[c.action]} ${c.action}`)} ${c.key}`;
   const owner = c.cluster ? ` [${c.cluster}/${c.step}]` : '';
   const lines = [`${head}${owner}`, `      ${c.reason}`];
   const details = changeDetails(c);
   for (const a of details.attributes) lines.push(`      ${a}`);
   for (const l of details.content) lines.push(`      ${paint(color, contentLineColor(l), l)}`.trimEnd());
-  if (c.dependsOn.length > 0) lines.push(`      after ${c.dependsOn.join(', ')}`);
+  const after = shownDependencies(c, byId);
+  if (after.length > 0) lines.push(`      after ${after.join(', ')}`);
   return lines;
 }
 
@@ -45,9 +46,10 @@ export function renderText(plan: Plan, options: TextRenderOptions): string {
     out.push('', plan.warnings?.length ? `No changes planned for revision ${r.commit}, but not every node was checked (see the warnings above).` : `No changes. The nodes match revision ${r.commit}.`);
     return `${out.join('\n')}\n`;
   }
+  const byId = new Map(plan.changes.map((c) => [c.id, c]));
   for (const [node, changes] of changesByNode(plan.changes)) {
     out.push('', paint(color, '1', node));
-    for (const c of changes) out.push(...renderChange(c, color));
+    for (const c of changes) out.push(...renderChange(c, byId, color));
   }
   if (plan.rollout.length > 0) {
     out.push('', 'Rollout (disruptive changes, batch by batch):');
