@@ -5,7 +5,7 @@
  */
 import { shortHash } from './canonical-json.js';
 import { isTriggeredBy } from './node-changes.js';
-import type { Change } from './plan.js';
+import type { Change, Plan } from './plan.js';
 import { planGraph } from './plan-graph.js';
 import { unifiedDiff } from './unified-diff.js';
 
@@ -165,6 +165,16 @@ export function changesByNode(changes: readonly Change[]): [string, Change[]][] 
     else groups.set(c.node, [c]);
   }
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export const EMPTY_NODES_BANNER =
+  'PLANNED AGAINST EMPTY NODES: nothing was observed, so every resource is assumed missing and this plan says nothing about what is really on the nodes (give --inventory FILE, or --secrets-dir/--live to observe them).';
+
+/** Why "the nodes match" cannot be said of an empty plan, or null when it can. */
+export function unverifiedReason(plan: Pick<Plan, 'observation' | 'warnings'>): string | null {
+  if (plan.observation === 'none') return 'nothing was observed (see the banner above)';
+  if (plan.warnings?.length) return 'not every node was checked (see the warnings above)';
+  return null;
 }
 
 export const WORKTREE_BANNER = 'UNCOMMITTED WORKTREE: this plan was made from files not committed to Git; nobody has reviewed them.';

@@ -3,7 +3,7 @@
  * each with its action, resource, reason and details, then the rollout and a summary line.
  */
 import type { Change, Plan } from './plan.js';
-import { ACTION_SYMBOL, changeDetails, changesByNode, shownDependencies, summaryLine, WORKTREE_BANNER } from './change-details.js';
+import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, shownDependencies, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 export interface TextRenderOptions {
   /** ANSI colours, for terminals only: files and CI logs get plain text. */
@@ -40,10 +40,12 @@ export function renderText(plan: Plan, options: TextRenderOptions): string {
   const r = plan.revision;
   const out: string[] = [`Revision ${r.commit} (${r.ref} from ${r.source})`];
   if (r.worktree) out.push('', paint(color, '1;31', `!!! ${WORKTREE_BANNER} !!!`));
+  if (plan.observation === 'none') out.push('', paint(color, '1;31', `!!! ${EMPTY_NODES_BANNER} !!!`));
   for (const w of plan.warnings ?? []) out.push('', paint(color, '33', `Warning: ${w}`));
   if (plan.changes.length === 0) {
-    // With a warning (a node skipped as unreachable) nobody knows whether every node matches: say less.
-    out.push('', plan.warnings?.length ? `No changes planned for revision ${r.commit}, but not every node was checked (see the warnings above).` : `No changes. The nodes match revision ${r.commit}.`);
+    // Unless every node was observed, nobody knows whether every node matches: say less.
+    const unverified = unverifiedReason(plan);
+    out.push('', unverified ? `No changes planned for revision ${r.commit}, but ${unverified}.` : `No changes. The nodes match revision ${r.commit}.`);
     return `${out.join('\n')}\n`;
   }
   const byId = new Map(plan.changes.map((c) => [c.id, c]));

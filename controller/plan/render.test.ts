@@ -50,6 +50,18 @@ test('no changes with an unreachable node does not claim the nodes match', (t) =
   }
 });
 
+test('a plan made against assumed-empty nodes carries a banner and never claims the nodes match', (t) => {
+  const plan = makePlan(desired([node('n1', [])]), inventory({}), { observation: 'none' });
+  t.is(plan.observation, 'none');
+  t.is(planHash(plan), plan.hash, 'the field is part of what the hash binds');
+  for (const rendered of [renderText(plan, { color: false }), renderMarkdown(plan)]) {
+    t.regex(rendered, /PLANNED AGAINST EMPTY NODES: nothing was observed/);
+    t.false(rendered.includes('The nodes match'), rendered);
+    t.regex(rendered, /No changes planned for revision .*c0ffee0{34}.*, but nothing was observed/);
+  }
+  t.false('observation' in makePlan(desired([node('n1', [])]), inventory({})), 'absent when observed');
+});
+
 test('markdown: a table per node, details for content, no trailing spaces', (t) => {
   const md = renderMarkdown(changedPlan());
   t.true(md.includes('### n1\n\n| | Action | Resource | Reason |\n|---|---|---|---|\n| ~ | update | `file:/etc/app.conf` |'));
