@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from './main.js';
@@ -24,10 +24,10 @@ function repoFrom(scenario: string): string {
   return dir;
 }
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: work, env: {} });
+  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: work, env });
   return { code, stdout, stderr };
 }
 
@@ -134,6 +134,15 @@ test('apply --plan refuses a saved plan edited after it was made: its hash, or a
   const refused = await cli(['apply', '--repo', firstApply, '--plan', content]);
   t.is(refused.code, 1);
   t.regex(refused.stderr, /file content does not match its sha256/);
+});
+
+test('apply refused for want of an SSH identity leaves no state behind; the default secret store is under the state directory', async (t) => {
+  const xdg = path.join(work, 'xdg-apply');
+  const r = await cli(['apply', '--repo', firstApply], { XDG_STATE_HOME: xdg });
+  t.is(r.code, 1);
+  t.regex(r.stderr, new RegExp(`no file ${xdg}/underlay/secrets/ssh-client-key`));
+  t.false(existsSync(xdg), 'no state directory, no database');
+  t.false(existsSync(path.join(work, '.state')));
 });
 
 test('a repository that does not exist is an error on stderr, exit 1, nothing on stdout', async (t) => {

@@ -8,6 +8,11 @@ import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, shownD
 export interface TextRenderOptions {
   /** ANSI colours, for terminals only: files and CI logs get plain text. */
   color: boolean;
+  /**
+   * Only the revision, banners, warnings, rollout and summary, no change list: what `apply` prints before it
+   * reports each change on one line as it is done (its --diff prints the whole plan instead).
+   */
+  headerOnly?: boolean;
 }
 
 const COLOR: Record<Change['action'], string> = { create: '32', update: '33', delete: '31', restart: '36', run: '35' };
@@ -49,7 +54,7 @@ export function renderText(plan: Plan, options: TextRenderOptions): string {
     return `${out.join('\n')}\n`;
   }
   const byId = new Map(plan.changes.map((c) => [c.id, c]));
-  for (const [node, changes] of changesByNode(plan.changes)) {
+  for (const [node, changes] of options.headerOnly ? [] : changesByNode(plan.changes)) {
     out.push('', paint(color, '1', node));
     for (const c of changes) out.push(...renderChange(c, byId, color));
   }

@@ -90,7 +90,7 @@ export const registerPlan: Register = (program, io, setExit) => {
       const { plan, desired, diagnostics } = planRevision(revision, input.inventory, input.assumedEmpty ? { observation: 'none' } : {});
       printDiagnostics(io, diagnostics);
       if (!plan || !desired) return setExit(ExitCode.Error);
-      io.stdout(renderPlan(plan, options.output, options.color && options.output === 'text' && Boolean(process.stdout.isTTY)));
+      io.stdout(renderPlan(plan, options.output, options.color && options.output === 'text' && io.isTTY === true));
       if (options.out) await writeFile(path.resolve(io.cwd, options.out), renderJson(plan));
       // A CI job reading "no changes" must not be told so about nodes nobody could look at.
       const unobserved = Object.entries(unreachableNodes(desired, input.inventory));
