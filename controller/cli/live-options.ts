@@ -3,10 +3,10 @@
  * controller's state and secrets are, how many nodes at once, and the SSH identity.
  */
 import { Option, type Command } from 'commander';
-import path from 'node:path';
-import { systemClock } from '../clock.js';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
+import path from 'node:path';
+import { systemClock } from '../clock.js';
 import { DEFAULT_STATE_DIR_HELP, defaultStateDir, SqliteStore, stateDatabaseFile } from '../store/sqlite-store.js';
 import { SshTransport, type SshAuth } from '../transport/ssh-transport.js';
 import { loadSpec } from '../load/load-spec.js';
@@ -63,11 +63,8 @@ export function concurrencyOf(options: LiveOptions): number {
   return n;
 }
 
-/** The default secret store: beside the database, so one --state-dir (or its default) says where both are. */
-const secretsDirIn = (stateDir: string): string => path.join(stateDir, 'secrets');
-
 export function secretStoreOf(options: LiveOptions, io: CliIO): DirectorySecretStore {
-  return new DirectorySecretStore(path.resolve(io.cwd, options.secretsDir ?? secretsDirIn(stateDirOf(options, io))));
+  return new DirectorySecretStore(path.resolve(io.cwd, options.secretsDir ?? path.join(stateDirOf(options, io), 'secrets')));
 }
 
 /** The secret the site names as the controller's SSH client key (Site.spec.ssh.clientKeySecret). */
