@@ -99,6 +99,7 @@ async function applyRevision({ options, saved, revision, transport, store }: App
   const plan = planToApply(saved, revision, inventory, io);
   if (!plan) return ExitCode.Error;
   io.stdout(renderText(plan, { color: options.color && io.isTTY === true, headerOnly: !options.diff }));
+  if (plan.changes.length > 0) io.stdout('\n');
   const { nodes, unreachable } = applyTargets(observed.desired, inventory);
   const progress = applyProgress(io, plan);
   const changeSet = await applyPlan({
