@@ -18,6 +18,8 @@ import { ServiceDefinitionCache } from '../../reconcilers/service/definition.js'
 export interface PlanOptions {
   /** ISO time used for expiry decisions; defaults to the inventory's observedAt. */
   now?: string;
+  /** 'none' when the inventory was not observed but assumed empty (see Plan.observation). */
+  observation?: Plan['observation'];
 }
 
 const byId = (a: Change, b: Change): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -94,6 +96,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     rollout: planRollout(desired.clusters, disrupted),
     summary: summarise(changes),
     warnings: warnings.sort(),
+    ...(options.observation ? { observation: options.observation } : {}),
   };
   return { ...body, hash: planHash(body) };
 }
