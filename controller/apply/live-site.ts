@@ -62,15 +62,23 @@ export function planLiveSite(revision: Revision, inventory: Inventory): { plan: 
   return { plan: hasErrors(diagnostics) ? null : plan, diagnostics };
 }
 
-/** What apply needs per node, and the nodes the observation could not reach (with why). */
+/** What apply needs per node (with a node whose managed record is unusable refused), and the nodes the observation could not reach (with why). */
 export function applyTargets(desired: Desired, inventory: Inventory): { nodes: Record<string, ApplyNode>; unreachable: Record<string, string> } {
   const byName = new Map(desired.nodes.map((n) => [n.name, n]));
   const nodes: Record<string, ApplyNode> = {};
   const unreachable: Record<string, string> = {};
   for (const node of desired.nodes) {
     const observed = inventory.nodes[node.name];
+    const problem = observed?.managedRecordProblem;
     if (observed && !observed.reachable) unreachable[node.name] = observed.error ?? 'not reachable';
-    else nodes[node.name] = { endpoint: endpointOf(node, byName), serviceManager: node.serviceManager };
+    else {
+      nodes[node.name] = {
+        endpoint: endpointOf(node, byName),
+        serviceManager: node.serviceManager,
+        ...(problem?.code === 'ManagedRecordCorrupt' ? { refused: `${problem.code}: ${problem.message}` } : {}),
+        ...(problem?.code === 'ManagedRecordRestored' ? { restoreManagedRecord: true } : {}),
+      };
+    }
   }
   return { nodes, unreachable };
 }
