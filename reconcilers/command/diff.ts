@@ -35,14 +35,15 @@ type ObservedRun = NonNullable<ObservedCommand['run']>;
 
 /** The adoption a run left on the node asks for, if any. */
 function adoption(run: ObservedRun | undefined, desiredHash: string | undefined): string | null {
-  const started = run?.startedAt === undefined ? '' : ` since ${run.startedAt}`;
-  const by = run?.runId === undefined || run.runId === '' ? 'an apply that did not finish' : `run ${run.runId}, which did not finish`;
-  if (run?.state === 'running') {
+  if (run === undefined) return null;
+  const when = run.startedAt === undefined ? '' : ` ${run.startedAt}`;
+  const origin = run.runId === undefined || run.runId === '' ? `started${when} by an apply that did not finish` : `started${when} by run ${run.runId}, which did not finish`;
+  if (run.state === 'running') {
     const then = run.hash === desiredHash ? 'wait for it and adopt its result' : 'wait for it (it runs an earlier definition), then run this one';
-    return `still running${started} (started by ${by}): ${then}`;
+    return `still running (${origin}): ${then}`;
   }
-  if (run?.state === 'finished' && run.exitCode === 0 && run.hash === desiredHash) {
-    return `finished with exit 0 after ${by} started it${started}: its result is adopted, it does not run again`;
+  if (run.state === 'finished' && run.exitCode === 0 && run.hash === desiredHash) {
+    return `finished with exit 0 (${origin}): its result is adopted, it does not run again`;
   }
   return null;
 }
