@@ -6,8 +6,9 @@
  *
  * A value read on the node (a hostname, a user name from /etc/passwd, a service's status line, a file's
  * content) can hold line breaks, tabs or text that looks like another record; with its length said first it
- * is read as exactly that many bytes, so no observed value can forge another record or field. The scripts
- * run with LC_ALL=C so that `${#v}` counts bytes in every POSIX shell (bash counts characters otherwise).
+ * is read as exactly that many bytes, so no observed value can forge another record or field. `${#v}` counts
+ * bytes only in the C locale in some shells (bash counts characters otherwise): a script that frames text
+ * from the node sets LC_ALL=C (the probe); the others frame only ASCII (hashes, markers, base64).
  */
 
 /** sh functions: `record TAG VALUE...` prints one record; `frame_begin`, `frame`, `frame_end` build one piecewise. */

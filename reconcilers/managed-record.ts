@@ -44,7 +44,6 @@ const ATTEMPTS = 5;
  * then the command names whose finished runs this update records (their markers are removed after it).
  */
 const CAS_SCRIPT = `set -eu
-export LC_ALL=C
 ${FRAME_FUNCTIONS}${RECORD_COPY_FUNCTION}${RECEIVE_FUNCTION}target=$1 expected=$2 sha=$3 bytes=$4 keep=$5 stage=$6 staged=$7 runs=$8
 shift 8
 dir=$(dirname -- "$target")

@@ -42,8 +42,8 @@ sync -- "$base.status.tmp" 2>/dev/null || true
 mv -f -- "$base.status.tmp" "$base.status"
 `;
 
+// No LC_ALL here: the command inherits this environment, and these scripts frame only ASCII (markers, base64).
 const START_SCRIPT = `set -eu
-export LC_ALL=C
 ${FRAME_FUNCTIONS}${RUN_STATE_FUNCTIONS}
 dir=$1 name=$2 secs=$3 hash=$4 run=$5 plan=$6 runner=$7
 shift 7
@@ -72,7 +72,6 @@ record started "$marker"
 `;
 
 const WAIT_SCRIPT = `set -u
-export LC_ALL=C
 ${FRAME_FUNCTIONS}${RUN_STATE_FUNCTIONS}
 dir=$1 name=$2 limit=$(($3 * 2)) tail=$4
 i=0

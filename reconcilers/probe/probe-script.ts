@@ -27,6 +27,8 @@ export const PROBE_FORMAT = 'underlay-probe';
 export const PROBE_FORMAT_VERSION = '2';
 
 export const PROBE_SCRIPT = `set -u
+# Fields are framed by their length in bytes; the site's guards still run in the session's locale.
+if [ "\${LC_ALL+set}" = set ]; then session_lc_all=$LC_ALL; fi
 export LC_ALL=C
 exec 3<&0 </dev/null
 tab=$(printf '\\t')
@@ -93,7 +95,10 @@ while IFS="$tab" read -r kind a b <&3; do
   creates)
     if [ -e "$b" ] || [ -L "$b" ]; then record R "$i" 1; else record R "$i" 0; fi ;;
   unless)
-    c=$(printf '%s' "$b" | base64 -d) && timeout 60 sh -c "$c" >/dev/null 2>&1 3<&-
+    c=$(printf '%s' "$b" | base64 -d) && (
+      if [ "\${session_lc_all+set}" = set ]; then LC_ALL=$session_lc_all; else unset LC_ALL; fi
+      exec timeout 60 sh -c "$c"
+    ) >/dev/null 2>&1 3<&-
     record R "$i" "$?" ;;
   run)
     run_state ${COMMAND_RUNS_DIR} "$a"

@@ -49,9 +49,9 @@ function framed(records: string[][]): string {
 }
 
 /** Runs the probe with the local sh: the same script a node runs, against a temporary directory. */
-function runLocally(argv: readonly string[], stdin: string): Promise<string> {
+function runLocally(argv: readonly string[], stdin: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(argv[0] as string, argv.slice(1), { encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    const child = execFile(argv[0] as string, argv.slice(1), { encoding: 'utf8', env }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
     child.stdin?.end(stdin);
   });
 }
@@ -243,4 +243,15 @@ test('the probe script observes real files, directories and guards with hostile 
     execFile('ls', [process.cwd()], (_e, out) => resolve({ stdout: out })),
   );
   t.false(stdout.split('\n').includes('pwned'));
+});
+
+test('the probe frames in the C locale, while guards run in the session\'s', async (t) => {
+  const guard = (name: string, script: string) => resource(`command:${name}`, { kind: 'command', name, argv: ['/bin/true'], unless: ['sh', '-c', script], onChangeOf: [] });
+  const probe = buildProbe(node([guard('unset', 'test -z "${LC_ALL+x}"'), guard('given', 'test "${LC_ALL-}" = C.UTF-8')]));
+  const withoutLcAll = { ...process.env };
+  delete withoutLcAll.LC_ALL;
+  const unset = parseProbeOutput(probe, await runLocally(probe.argv, probe.stdin, withoutLcAll));
+  t.like(unset.resources, { 'command:unset': { unlessExitCode: 0 }, 'command:given': { unlessExitCode: 1 } });
+  const given = parseProbeOutput(probe, await runLocally(probe.argv, probe.stdin, { ...withoutLcAll, LC_ALL: 'C.UTF-8' }));
+  t.like(given.resources, { 'command:unset': { unlessExitCode: 1 }, 'command:given': { unlessExitCode: 0 } });
 });
