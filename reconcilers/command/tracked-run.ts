@@ -74,8 +74,10 @@ record started "$marker"
 const WAIT_SCRIPT = `set -u
 ${FRAME_FUNCTIONS}${RUN_STATE_FUNCTIONS}
 dir=$1 name=$2 limit=$(($3 * 2)) tail=$4
-i=0
+# Most commands take milliseconds: the first second is polled finely, the rest every half second.
+i=0 quick=20
 while run_state "$dir" "$name"; [ "$rs_state" = running ] && [ "$i" -lt "$limit" ]; do
+  if [ "$quick" -gt 0 ]; then quick=$((quick - 1)); sleep 0.05; continue; fi
   sleep 0.5
   i=$((i + 1))
 done
