@@ -6,6 +6,9 @@
  * something it depends on was, or was about to be, changed by a run that has not finished it. It lives on the
  * node, not in the controller's database, because the node is what the next run re-observes, whichever
  * controller (or database) that run has.
+ *
+ * Every update keeps the record it replaces as `managed.json.prev` (ADR 0005), which stands in for a record
+ * that cannot be used (readManagedRecord). The format itself is unchanged: version 1.
  */
 import { z } from 'zod';
 import { canonicalJson } from '../controller/plan/canonical-json.js';

@@ -50,7 +50,9 @@ function adoption(run: ObservedRun | undefined, desiredHash: string | undefined)
 
 /** What a run that cannot be adopted says about the fresh one. */
 function leftBehind(run: ObservedRun): string {
-  if (run.state === 'lost') return run.lost === 'rebooted' ? 'the run an earlier apply started died with the node' : 'the run an earlier apply started ended without an exit status';
+  if (run.lost === 'rebooted') return 'the run an earlier apply started died with the node';
+  if (run.lost === 'unreadable') return 'the run an earlier apply started left a marker that cannot be read';
+  if (run.state === 'lost') return 'the run an earlier apply started ended without an exit status';
   if (run.exitCode !== 0) return `the run an earlier apply started exited ${run.exitCode}`;
   return 'the run an earlier apply started ran an earlier definition';
 }
