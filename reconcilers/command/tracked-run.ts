@@ -64,7 +64,8 @@ setsid sh -c "$runner" ${RUNNER_NAME} "$dir" "$name" "$secs" "$hash" "$run" "$pl
 i=0
 while [ ! -f "$base.json" ]; do
   i=$((i + 1))
-  if [ "$i" -gt 400 ]; then echo "the runner of $name did not start" >&2; exit 70; fi
+  # Within the exec's own timeout; a runner slower than this still cannot start a second copy.
+  if [ "$i" -gt 800 ]; then echo "the runner of $name did not write its marker in 40 s" >&2; exit 70; fi
   sleep 0.05
 done
 IFS= read -r marker < "$base.json"
