@@ -1,5 +1,6 @@
 import test from 'ava';
 import { parseYamlFile } from './yaml-documents.js';
+import { MAX_NESTING_DEPTH } from './yaml-nesting.js';
 
 test('syntax errors are reported at their line and column, other documents of the file still parse', (t) => {
   const { documents, diagnostics } = parseYamlFile('x.yaml', 'a: 1\n---\nb: [1,\n---\nc: 3\n');
@@ -36,4 +37,66 @@ test('locate points at a value, or at the parent key when the field is missing',
   t.deepEqual(doc!.locate(['spec', 'ssh', 'hostKey']), { file: 'n.yaml', line: 3, column: 3 });
   t.deepEqual(doc!.locateKey(['spec', 'ssh', 'port']), { file: 'n.yaml', line: 4, column: 5 });
   t.deepEqual(doc!.locate(['nope', 'deeper']), { file: 'n.yaml', line: 1, column: 1 });
+});
+
+const deepCompactSequence = (depth: number): string => `a: 1\n---\nparams:\n  deep:\n    ${'- '.repeat(depth)}x\n---\nc: 3\n`;
+
+test('a value nested past the limit is refused where the limit is passed, and the other documents still load', (t) => {
+  const { documents, diagnostics, unreadable } = parseYamlFile('x.yaml', deepCompactSequence(10_000));
+  t.deepEqual(documents.map((d) => d.value), [{ a: 1 }, { c: 3 }]);
+  // params, deep and 62 sequences make 64 levels; the 63rd "- " (column 5 + 2 * 62) is the 65th.
+  t.deepEqual(diagnostics.map((d) => [d.code, d.location]), [['YamlTooDeep', { file: 'x.yaml', line: 5, column: 129 }]]);
+  t.deepEqual(unreadable, [{ file: 'x.yaml' }]);
+});
+
+test('nesting up to the limit is fine, one level more is not', (t) => {
+  t.deepEqual(parseYamlFile('x.yaml', deepCompactSequence(MAX_NESTING_DEPTH - 2)).diagnostics, []);
+  t.deepEqual(parseYamlFile('x.yaml', deepCompactSequence(MAX_NESTING_DEPTH - 1)).diagnostics.map((d) => d.code), ['YamlTooDeep']);
+});
+
+test('deep flow collections, block mappings and mixtures are refused the same way', (t) => {
+  const flow = `a: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`;
+  const flowMap = `a: ${'{a: '.repeat(10_000)}x${'}'.repeat(10_000)}\n`;
+  const pairs = `a: ${'[a: '.repeat(5_000)}x${']'.repeat(5_000)}\n`;
+  const mapping = Array.from({ length: 3_000 }, (_, i) => `${' '.repeat(i)}k:\n`).join('');
+  const mixed = `a:\n${Array.from({ length: 2_000 }, (_, i) => `${' '.repeat(2 * i)}- k: [\n`).join('')}`;
+  for (const text of [flow, flowMap, pairs, mapping, mixed]) {
+    const { diagnostics } = parseYamlFile('x.yaml', text);
+    t.deepEqual(diagnostics.map((d) => d.code), ['YamlTooDeep'], text.slice(0, 40));
+  }
+  t.deepEqual(parseYamlFile('x.yaml', mapping).diagnostics[0]!.location, { file: 'x.yaml', line: 65, column: 65 });
+});
+
+test('what only looks deep is not: block scalars, quoted strings and comments', (t) => {
+  const text = `a: |\n  ${'- '.repeat(200)}\n  ${'['.repeat(200)}\nb: "${'['.repeat(200)}"\n# ${'{'.repeat(200)}\nc: '${'- '.repeat(200)}'\n`;
+  const { documents, diagnostics } = parseYamlFile('x.yaml', text);
+  t.deepEqual(diagnostics, []);
+  t.is(documents.length, 1);
+});
+
+test('aliases that build a value deeper than the limit, or one that never ends, are refused', (t) => {
+  const chain = ['l0: &l0 [[[[[[[[[[[[[[[[[[[[x]]]]]]]]]]]]]]]]]]]]'];
+  for (let i = 1; i < 5; i++) chain.push(`l${i}: &l${i} [[[[[[[[[[[[[[[[[[[[*l${i - 1}]]]]]]]]]]]]]]]]]]]]`);
+  const deep = parseYamlFile('x.yaml', `${chain.join('\n')}\n`).diagnostics;
+  t.deepEqual(deep.map((d) => [d.code, d.location?.line, d.location?.column]), [['YamlTooDeep', 4, 29]]);
+  for (const text of ['a: &a [*a]\n', 'a: &a\n  b:\n    - c: *a\n']) {
+    const { documents, diagnostics } = parseYamlFile('x.yaml', text);
+    t.deepEqual(documents, []);
+    t.deepEqual(diagnostics.map((d) => d.code), ['YamlRecursiveAlias'], text);
+  }
+  t.deepEqual(parseYamlFile('x.yaml', 'a: &a [1]\nb: [*a, *a]\n').documents[0]!.value, { a: [1], b: [[1], [1]] });
+});
+
+test('an unterminated quote is reported where it opens, and nothing is placed past the end of the file', (t) => {
+  const quote = (text: string) => parseYamlFile('x.yaml', text).diagnostics.map((d) => [d.code, d.location?.line, d.location?.column]);
+  t.deepEqual(quote('a: 1\nb: "abc\n'), [['YamlSyntax', 2, 4]]);
+  t.deepEqual(quote("a: 1\nb: 'it''s\nc: 2\n\n"), [['YamlSyntax', 2, 4]]);
+  t.deepEqual(quote('a: 1\nb: "abc'), [['YamlSyntax', 2, 4]]);
+  // An error at the end of the text is placed after the last thing written, not on a line after it.
+  t.deepEqual(quote('a: [1,\n\n\n'), [['YamlSyntax', 1, 7]]);
+});
+
+test('a document that does not parse is named as far as it can be read', (t) => {
+  const { unreadable } = parseYamlFile('site.yaml', 'kind: Site\nmetadata:\n  name: lab\nspec:\n  params: [a,\n---\n- [\n');
+  t.deepEqual(unreadable, [{ file: 'site.yaml', kind: 'Site', name: 'lab' }, { file: 'site.yaml' }]);
 });

@@ -2,9 +2,10 @@
  * Turns the text of one file into documents that remember where each of their fields came from, so every
  * later check can point at file:line:col instead of at "somewhere in the repository".
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
-import type { Document, Node as YamlNode, Pair } from 'yaml';
+import { CST, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseAllDocuments } from 'yaml';
+import type { Document, Node as YamlNode, Pair, YAMLError } from 'yaml';
 import type { Diagnostic, SourceLocation } from '../spec/diagnostic.js';
+import { checkTree, findTooDeep, MAX_NESTING_DEPTH, withoutDocuments } from './yaml-nesting.js';
 
 /** Aliases legitimately appear a handful of times; thousands mean a "billion laughs" expansion bomb. */
 export const MAX_ALIAS_COUNT = 100;
@@ -23,43 +24,68 @@ export interface YamlDocument {
   locateKey(path: FieldPath): SourceLocation;
 }
 
+/**
+ * A document that did not parse: it exists, so whatever it would have declared (its kind and name, when they
+ * can still be read) is unknown rather than missing.
+ */
+export interface UnreadableDocument {
+  file: string;
+  kind?: string;
+  name?: string;
+}
+
 export interface ParsedFile {
   documents: YamlDocument[];
   diagnostics: Diagnostic[];
+  unreadable: UnreadableDocument[];
 }
 
 export function parseYamlFile(file: string, text: string): ParsedFile {
   const lineCounter = new LineCounter();
+  // The end of the text is after its last line break: that would be a line past the end of the file.
+  const contentEnd = text.trimEnd().length;
   const at = (offset: number): SourceLocation => {
-    const { line, col } = lineCounter.linePos(offset);
+    const { line, col } = lineCounter.linePos(offset >= text.length ? contentEnd : offset);
     return { file, line, column: col };
   };
-  const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const tooDeep = findTooDeep(text);
+  const readable = withoutDocuments(text, tooDeep);
+  const parsed = parseAllDocuments(readable, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const docs = Array.isArray(parsed) ? parsed : [];
   const documents: YamlDocument[] = [];
   const diagnostics: Diagnostic[] = [];
+  const unreadable: UnreadableDocument[] = [];
+  const refuse = (code: string, message: string, offset: number, doc?: Document): void => {
+    diagnostics.push({ severity: 'error', code, message, location: at(offset) });
+    unreadable.push({ file, ...(doc ? header(doc) : {}) });
+  };
 
+  for (const deep of tooDeep) {
+    refuse('YamlTooDeep', `collections nest more than ${MAX_NESTING_DEPTH} levels deep here; a site document needs far fewer`, deep.offset);
+  }
   docs.forEach((doc, index) => {
     if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const message = e.code === 'DUPLICATE_KEY' ? 'duplicate key: a mapping must not repeat a key' : e.message.split('\n')[0]!;
-        diagnostics.push({ severity: 'error', code: 'YamlSyntax', message, location: at(e.pos[0]) });
-      }
+      for (const e of doc.errors) diagnostics.push(syntaxDiagnostic(e, at, readable));
+      unreadable.push({ file, ...header(doc) });
       return;
     }
     const contents = doc.contents;
     if (contents === null || (isScalar(contents) && contents.value === null)) return;
     const start = at(contents.range[0]);
+    const problem = checkTree(doc);
+    if (problem?.kind === 'recursive-alias') {
+      refuse('YamlRecursiveAlias', `alias *${problem.alias} is inside the node it names, so its value would never end`, problem.offset, doc);
+      return;
+    }
+    if (problem) {
+      refuse('YamlTooDeep', `through aliases, this value nests ${problem.depth} collections deep; at most ${MAX_NESTING_DEPTH} are allowed`, problem.offset, doc);
+      return;
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
-      diagnostics.push({
-        severity: 'error',
-        code: 'YamlSyntax',
-        message: `document expands too many aliases (${(e as Error).message}); at most ${MAX_ALIAS_COUNT} are allowed`,
-        location: start,
-      });
+      refuse('YamlSyntax', `document expands too many aliases (${(e as Error).message}); at most ${MAX_ALIAS_COUNT} are allowed`, contents.range[0], doc);
       return;
     }
     if (!isMap(contents)) {
@@ -75,7 +101,41 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
       locateKey: (path) => at(walk(doc, path, 'key') ?? contents.range[0]),
     });
   });
-  return { documents, diagnostics };
+  return { documents, diagnostics, unreadable };
+}
+
+function syntaxDiagnostic(e: YAMLError, at: (offset: number) => SourceLocation, text: string): Diagnostic {
+  const error = (message: string, offset = e.pos[0], code = 'YamlSyntax'): Diagnostic => ({ severity: 'error', code, message, location: at(offset) });
+  if (e.code === 'DUPLICATE_KEY') return error('duplicate key: a mapping must not repeat a key');
+  // yaml turns a stack overflow while composing into this code; the pre-scan should leave none, but if one
+  // slips through it is a size limit, not a mistake in the YAML.
+  if (e.code === 'RESOURCE_EXHAUSTION') return error('document is too deeply nested to read', e.pos[0], 'YamlTooDeep');
+  if (e.code === 'MISSING_CHAR' && /quote/.test(e.message)) {
+    // yaml reports an unclosed quote where the text runs out; the mistake is where the string opens.
+    const opening = openingQuote(text, e.pos[0]);
+    if (opening !== undefined) return error('this quoted string is never closed (missing closing quote)', opening);
+  }
+  return error(e.message.split('\n')[0]!);
+}
+
+/** Where the quoted scalar that runs up to `end` begins. */
+function openingQuote(text: string, end: number): number | undefined {
+  let offset = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === CST.DOCUMENT || token === CST.FLOW_END || token === CST.SCALAR) continue;
+    const type = CST.tokenType(token);
+    if ((type === 'double-quoted-scalar' || type === 'single-quoted-scalar') && offset + token.length === end) return offset;
+    offset += token.length;
+    if (offset > end) return undefined;
+  }
+  return undefined;
+}
+
+/** The kind and name of a document that did not parse, as far as they can still be read. */
+function header(doc: Document): Omit<UnreadableDocument, 'file'> {
+  const kind: unknown = doc.get('kind');
+  const name: unknown = doc.getIn(['metadata', 'name']);
+  return { ...(typeof kind === 'string' ? { kind } : {}), ...(typeof name === 'string' ? { name } : {}) };
 }
 
 /**
