@@ -5,6 +5,7 @@
 import { CST, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseAllDocuments } from 'yaml';
 import type { Document, Node as YamlNode, Pair, YAMLError } from 'yaml';
 import type { Diagnostic, SourceLocation } from '../spec/diagnostic.js';
+import type { UnreadableDocument } from './unreadable-documents.js';
 import { checkTree, findTooDeep, MAX_NESTING_DEPTH, withoutDocuments } from './yaml-nesting.js';
 
 /** Aliases legitimately appear a handful of times; thousands mean a "billion laughs" expansion bomb. */
@@ -24,19 +25,10 @@ export interface YamlDocument {
   locateKey(path: FieldPath): SourceLocation;
 }
 
-/**
- * A document that did not parse: it exists, so whatever it would have declared (its kind and name, when they
- * can still be read) is unknown rather than missing.
- */
-export interface UnreadableDocument {
-  file: string;
-  kind?: string;
-  name?: string;
-}
-
 export interface ParsedFile {
   documents: YamlDocument[];
   diagnostics: Diagnostic[];
+  /** Documents that did not parse, named as far as they can still be read. */
   unreadable: UnreadableDocument[];
 }
 
@@ -131,7 +123,7 @@ function openingQuote(text: string, end: number): number | undefined {
   return undefined;
 }
 
-/** The kind and name of a document that did not parse, as far as they can still be read. */
+/** The kind and name of a document that did not parse, as far as its partial tree still says. */
 function header(doc: Document): Omit<UnreadableDocument, 'file'> {
   const kind: unknown = doc.get('kind');
   const name: unknown = doc.getIn(['metadata', 'name']);
