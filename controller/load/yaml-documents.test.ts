@@ -100,3 +100,41 @@ test('a document that does not parse is named as far as it can be read', (t) => 
   const { unreadable } = parseYamlFile('site.yaml', 'kind: Site\nmetadata:\n  name: lab\nspec:\n  params: [a,\n---\n- [\n');
   t.deepEqual(unreadable, [{ file: 'site.yaml', kind: 'Site', name: 'lab' }, { file: 'site.yaml' }]);
 });
+
+test('a position inside a string value is placed where it is written, whatever the scalar style', (t) => {
+  const text = [
+    'literal: |-', //          1
+    '  first', //              2
+    '    {{ x }}', //          3
+    'folded: >', //            4
+    '  one', //                5
+    '  two {{ y }}', //        6
+    '', //                     7
+    '  three {{ z }}', //      8
+    'quoted: "a {{ q }}"', //  9
+    'plain: p {{ r }}', //    10
+    '  more {{ s }}', //      11
+    'escaped: "\\t{{ e }}"', // 12
+    'indented: |2', //        13
+    '    {{ i }}', //         14
+    '',
+  ].join('\n');
+  const [doc] = parseYamlFile('m.yaml', text).documents;
+  const at = (field: string, line: number, column: number) => {
+    const { line: l, column: c } = doc!.locate([field], { line, column });
+    return [l, c];
+  };
+  t.deepEqual(at('literal', 1, 1), [2, 3]);
+  t.deepEqual(at('literal', 2, 6), [3, 8]);
+  // Folded: "one two {{ y }}\nthree {{ z }}\n".
+  t.deepEqual(at('folded', 1, 9), [6, 7]);
+  t.deepEqual(at('folded', 2, 7), [8, 9]);
+  t.deepEqual(at('quoted', 1, 3), [9, 12]);
+  // Plain, folded: "p {{ r }} more {{ s }}".
+  t.deepEqual(at('plain', 1, 16), [11, 8]);
+  t.deepEqual(at('indented', 1, 3), [14, 5]);
+  // An escape sequence makes the value differ from its text: the field is as near as it can be told.
+  t.deepEqual(at('escaped', 1, 2), [12, 10]);
+  // A position the value does not have is the field too.
+  t.deepEqual(at('literal', 9, 1), [1, 10]);
+});

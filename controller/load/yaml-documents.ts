@@ -4,7 +4,8 @@
  */
 import { CST, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseAllDocuments } from 'yaml';
 import type { Document, Node as YamlNode, Pair, YAMLError } from 'yaml';
-import type { Diagnostic, SourceLocation } from '../spec/diagnostic.js';
+import type { Diagnostic, SourceLocation, TextPosition } from '../spec/diagnostic.js';
+import { sourceOffsetIn } from './scalar-positions.js';
 import type { UnreadableDocument } from './unreadable-documents.js';
 import { checkTree, findTooDeep, MAX_NESTING_DEPTH, withoutDocuments } from './yaml-nesting.js';
 
@@ -20,7 +21,8 @@ export interface YamlDocument {
   /** The plain value (maps, lists, scalars), as zod will see it. */
   value: unknown;
   location: SourceLocation;
-  locate(path: FieldPath): SourceLocation;
+  /** Where a field is; with `within`, where that position inside the field's text is written. */
+  locate(path: FieldPath, within?: TextPosition): SourceLocation;
   /** Where the key of a field is; for an unknown key the key itself is the interesting place. */
   locateKey(path: FieldPath): SourceLocation;
 }
@@ -89,7 +91,11 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
       index,
       value,
       location: start,
-      locate: (path) => at(walk(doc, path, 'value') ?? contents.range[0]),
+      locate: (path, within) => {
+        const scalar = within ? nodeAt(doc, path) : undefined;
+        const inText = isScalar(scalar) && within ? sourceOffsetIn(scalar, text, within) : undefined;
+        return at(inText ?? walk(doc, path, 'value') ?? contents.range[0]);
+      },
       locateKey: (path) => at(walk(doc, path, 'key') ?? contents.range[0]),
     });
   });
@@ -139,14 +145,7 @@ function walk(doc: Document, path: FieldPath, want: 'key' | 'value'): number | u
   let fallback: number | undefined;
   for (let i = 0; i < path.length; i++) {
     const seg = path[i]!;
-    let pair: Pair | undefined;
-    let next: unknown;
-    if (isMap(node)) {
-      pair = node.items.find((p) => isPair(p) && keyOf(p.key) === String(seg));
-      next = pair?.value;
-    } else if (isSeq(node) && typeof seg === 'number') {
-      next = node.items[seg];
-    }
+    const { pair, next } = child(node, seg);
     if (next === undefined && pair === undefined) return fallback ?? rangeStart(node);
     const last = i === path.length - 1;
     const keyStart = pair ? rangeStart(pair.key) : undefined;
@@ -158,6 +157,21 @@ function walk(doc: Document, path: FieldPath, want: 'key' | 'value'): number | u
     node = next;
   }
   return rangeStart(node);
+}
+
+function child(node: unknown, seg: string | number): { pair?: Pair; next?: unknown } {
+  if (isMap(node)) {
+    const pair = node.items.find((p) => isPair(p) && keyOf(p.key) === String(seg));
+    return { pair, next: pair?.value };
+  }
+  return { next: isSeq(node) && typeof seg === 'number' ? node.items[seg] : undefined };
+}
+
+/** The node at exactly `path`, or undefined. */
+function nodeAt(doc: Document, path: FieldPath): unknown {
+  let node: unknown = doc.contents;
+  for (const seg of path) node = child(node, seg).next;
+  return node;
 }
 
 function keyOf(key: unknown): string | undefined {
