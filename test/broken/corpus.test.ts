@@ -22,7 +22,7 @@ import type { Diagnostic } from '../../controller/spec/diagnostic.js';
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const HARNESS_FILES = new Set(['expected.json', 'symlinks.json', 'generated.json']);
+const HARNESS_FILES = new Set(['expected.json', 'symlinks.json', 'generated.json', 'README.md']);
 
 interface Expected {
   exitCode: number;
@@ -89,7 +89,7 @@ const repoFor = (name: string): Promise<string> => {
 const expectedFor = (name: string): Expected => JSON.parse(readFileSync(join(here, name, 'expected.json'), 'utf8')) as Expected;
 
 /** What load reports; other expected codes (UnsafeShellValue, ...) come from resolve, through the CLI. */
-const LOAD_CODES = new Set(['YamlSyntax', 'SchemaViolation', 'UnknownApiVersion', 'UnknownKind', 'DuplicateName', 'MultipleSites', 'DanglingReference', 'UnknownInput',
+const LOAD_CODES = new Set(['YamlSyntax', 'YamlTooDeep', 'YamlRecursiveAlias', 'SchemaViolation', 'UnknownApiVersion', 'UnknownKind', 'DuplicateName', 'MultipleSites', 'DanglingReference', 'UnknownInput',
   'MissingInput', 'TemplateNotFound', 'StepCycle', 'SelectorMatchesNothing', 'PathOutsideAllowedRoots', 'PathTraversal', 'OverlappingPools', 'DuplicateResource',
   'PrivateKeyMaterial', 'SymlinkOutsideRepository', 'FileTooLarge']);
 
