@@ -138,3 +138,13 @@ test('a position inside a string value is placed where it is written, whatever t
   // A position the value does not have is the field too.
   t.deepEqual(at('literal', 9, 1), [1, 10]);
 });
+
+test('positions after a malformed multi-line token stay on their own line', (t) => {
+  // The parser does not report the line break inside the stray "underlay.dev/v1alpha1\n  roles" token.
+  const text = '  address: 10.0.0.1\nkind: Node\nspec:\napiVersion: underlay.dev/v1alpha1\n  roles: [etcd, lb]\n  ssh:\n    port: 22\n';
+  const lines = text.split('\n');
+  const { diagnostics } = parseYamlFile('n.yaml', text);
+  t.true(diagnostics.length > 0);
+  for (const d of diagnostics) t.true(d.location!.column <= lines[d.location!.line - 1]!.length + 1, `${d.message} at ${d.location!.line}:${d.location!.column}`);
+  t.true(diagnostics.some((d) => d.location!.line === 6 && d.message.includes('"ssh"')));
+});

@@ -35,7 +35,11 @@ export interface ParsedFile {
 }
 
 export function parseYamlFile(file: string, text: string): ParsedFile {
+  // Lines are counted here, not by the parser: on some malformed input it skips line breaks it never reports,
+  // and every position after them would land on the wrong line.
   const lineCounter = new LineCounter();
+  lineCounter.addNewLine(0);
+  for (const m of text.matchAll(/\n/g)) lineCounter.addNewLine(m.index + 1);
   // The end of the text is after its last line break: that would be a line past the end of the file.
   const contentEnd = text.trimEnd().length;
   const at = (offset: number): SourceLocation => {
@@ -44,7 +48,7 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
   };
   const tooDeep = findTooDeep(text);
   const readable = withoutDocuments(text, tooDeep);
-  const parsed = parseAllDocuments(readable, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const parsed = parseAllDocuments(readable, { uniqueKeys: true, prettyErrors: false });
   const docs = Array.isArray(parsed) ? parsed : [];
   const documents: YamlDocument[] = [];
   const diagnostics: Diagnostic[] = [];
