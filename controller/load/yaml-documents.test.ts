@@ -148,3 +148,11 @@ test('positions after a malformed multi-line token stay on their own line', (t) 
   for (const d of diagnostics) t.true(d.location!.column <= lines[d.location!.line - 1]!.length + 1, `${d.message} at ${d.location!.line}:${d.location!.column}`);
   t.true(diagnostics.some((d) => d.location!.line === 6 && d.message.includes('"ssh"')));
 });
+
+test('keys are strings: a collection as a key is refused, and 1 and "1" are the same key', (t) => {
+  const codes = (text: string) => parseYamlFile('x.yaml', text).diagnostics.map((d) => [d.code, d.location?.line, d.message]);
+  t.deepEqual(codes('a: 1\n? [b]\n: c\n'), [['YamlSyntax', 2, 'a mapping key must be a plain string, not a list, a mapping or a tagged value']]);
+  t.deepEqual(codes('a: {[b]: c}\n'), [['YamlSyntax', 1, 'a mapping key must be a plain string, not a list, a mapping or a tagged value']]);
+  t.deepEqual(codes('80: a\n"80": b\n'), [['YamlSyntax', 2, 'duplicate key: a mapping must not repeat a key']]);
+  t.deepEqual(parseYamlFile('x.yaml', '80: a\ntrue: b\n').documents[0]!.value, { 80: 'a', true: 'b' });
+});

@@ -48,7 +48,9 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
   };
   const tooDeep = findTooDeep(text);
   const readable = withoutDocuments(text, tooDeep);
-  const parsed = parseAllDocuments(readable, { uniqueKeys: true, prettyErrors: false });
+  // Every key as a string, as JSON and zod see it: `1:` and `"1":` are then the duplicate they are, and a
+  // collection as a key is an error instead of a stringified "[ a ]".
+  const parsed = parseAllDocuments(readable, { uniqueKeys: true, stringKeys: true, prettyErrors: false });
   const docs = Array.isArray(parsed) ? parsed : [];
   const documents: YamlDocument[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -109,6 +111,7 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
 function syntaxDiagnostic(e: YAMLError, at: (offset: number) => SourceLocation, text: string): Diagnostic {
   const error = (message: string, offset = e.pos[0], code = 'YamlSyntax'): Diagnostic => ({ severity: 'error', code, message, location: at(offset) });
   if (e.code === 'DUPLICATE_KEY') return error('duplicate key: a mapping must not repeat a key');
+  if (e.code === 'NON_STRING_KEY') return error('a mapping key must be a plain string, not a list, a mapping or a tagged value');
   // yaml turns a stack overflow while composing into this code; the pre-scan should leave none, but if one
   // slips through it is a size limit, not a mistake in the YAML.
   if (e.code === 'RESOURCE_EXHAUSTION') return error('document is too deeply nested to read', e.pos[0], 'YamlTooDeep');
