@@ -62,7 +62,10 @@ const lineStarts = (text: string): number[] => [0, ...[...text.matchAll(/\n/g)].
 type TextMutation = (rand: Random, text: string) => string;
 
 const ODD_CHARACTERS = ['\u0000', '\uFEFF', '\u202E', '\uD800', '\u00E9', '\u{1F600}', '\t', '\r', '\u2028', '\u0085', '\\', '\u00A0'];
-const YAML_TOKENS = ['&a ', '*a', '!!binary ', '!!str ', '!local ', '? ', '|', '>-', '\n---\n', '\n...\n', '%YAML 1.1\n', '<<: *a\n', '{', '}', '[', ']', ', ', ': ', ' #', '"', "'", '@', '`', '&a [*a]', '- '];
+const YAML_TOKENS = ['&a ', '*a', '!!binary ', '!!str ', '!local ', '? ', '|', '>-', '\n---\n', '\n...\n', '%YAML 1.1\n', '<<: *a\n', '{', '}', '[', ']', ', ', ': ', ' #', '"', "'", '@', '`', '&a [*a]', '- ',
+  '!!omap ', '!!set ', '!!binary ', '!!timestamp ', '.nan', '1e400'];
+/** Template syntax, so errors inside inline templates and template files are placed too. */
+const LIQUID_TOKENS = ['{{', '}}', '{%', '%}', '{{ nope }}', '{% if x %}', '{{ inputs.x | nofilter }}', '{% raw %}', '{%- for i in (1..3) -%}', '{{ node.name | append }}'];
 
 const TEXT_MUTATIONS: Record<string, TextMutation> = {
   truncate: (rand, text) => text.slice(0, below(rand, text.length + 1)),
@@ -96,6 +99,12 @@ const TEXT_MUTATIONS: Record<string, TextMutation> = {
   yamlToken: (rand, text) => {
     const at = below(rand, text.length + 1);
     return text.slice(0, at) + pick(rand, YAML_TOKENS) + text.slice(at);
+  },
+  liquidToken: (rand, text) => {
+    // Next to an existing template, where a change is most likely still inside a string value.
+    const near = [...text.matchAll(/\{\{|\{%/g)];
+    const at = near.length > 0 ? pick(rand, near).index + below(rand, 12) : below(rand, text.length + 1);
+    return text.slice(0, at) + pick(rand, LIQUID_TOKENS) + text.slice(at);
   },
   indentation: (rand, text) => {
     const all = lines(text);
