@@ -1,5 +1,6 @@
 import test from 'ava';
-import { parseYamlFile } from './yaml-documents.js';
+import { YAMLParseError } from 'yaml';
+import { parseYamlFile, syntaxDiagnostic } from './yaml-documents.js';
 import { MAX_NESTING_DEPTH } from './yaml-nesting.js';
 
 test('syntax errors are reported at their line and column, other documents of the file still parse', (t) => {
@@ -155,4 +156,12 @@ test('keys are strings: a collection as a key is refused, and 1 and "1" are the 
   t.deepEqual(codes('a: {[b]: c}\n'), [['YamlSyntax', 1, 'a mapping key must be a plain string, not a list, a mapping or a tagged value']]);
   t.deepEqual(codes('80: a\n"80": b\n'), [['YamlSyntax', 2, 'duplicate key: a mapping must not repeat a key']]);
   t.deepEqual(parseYamlFile('x.yaml', '80: a\ntrue: b\n').documents[0]!.value, { 80: 'a', true: 'b' });
+});
+
+test('a stack overflow that yaml reports as an error is a nesting limit, not a YAML message', (t) => {
+  // What yaml's composer reports when the stack runs out under it (compose-node.js catches the RangeError).
+  const error = new YAMLParseError([5, 6], 'RESOURCE_EXHAUSTION', 'Maximum call stack size exceeded');
+  const d = syntaxDiagnostic(error, (offset) => ({ file: 'x.yaml', line: 1, column: offset + 1 }), 'a: [[[[[[\n');
+  t.like(d, { code: 'YamlTooDeep', location: { file: 'x.yaml', line: 1, column: 6 } });
+  t.notRegex(d.message, /call stack/);
 });

@@ -2,12 +2,13 @@
  * Turns the text of one file into documents that remember where each of their fields came from, so every
  * later check can point at file:line:col instead of at "somewhere in the repository".
  */
-import { CST, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseAllDocuments } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import type { Document, Node as YamlNode, Pair, YAMLError } from 'yaml';
 import type { Diagnostic, SourceLocation, TextPosition } from '../spec/diagnostic.js';
 import { sourceOffsetIn } from './scalar-positions.js';
 import type { UnreadableDocument } from './unreadable-documents.js';
 import { checkTree, findTooDeep, MAX_NESTING_DEPTH, withoutDocuments } from './yaml-nesting.js';
+import { sourceTokens } from './yaml-tokens.js';
 
 /** Aliases legitimately appear a handful of times; thousands mean a "billion laughs" expansion bomb. */
 export const MAX_ALIAS_COUNT = 100;
@@ -108,7 +109,8 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
   return { documents, diagnostics, unreadable };
 }
 
-function syntaxDiagnostic(e: YAMLError, at: (offset: number) => SourceLocation, text: string): Diagnostic {
+/** One of yaml's errors as a diagnostic, placed where the mistake is. */
+export function syntaxDiagnostic(e: YAMLError, at: (offset: number) => SourceLocation, text: string): Diagnostic {
   const error = (message: string, offset = e.pos[0], code = 'YamlSyntax'): Diagnostic => ({ severity: 'error', code, message, location: at(offset) });
   if (e.code === 'DUPLICATE_KEY') return error('duplicate key: a mapping must not repeat a key');
   if (e.code === 'NON_STRING_KEY') return error('a mapping key must be a plain string, not a list, a mapping or a tagged value');
@@ -125,13 +127,9 @@ function syntaxDiagnostic(e: YAMLError, at: (offset: number) => SourceLocation, 
 
 /** Where the quoted scalar that runs up to `end` begins. */
 function openingQuote(text: string, end: number): number | undefined {
-  let offset = 0;
-  for (const token of new Lexer().lex(text)) {
-    if (token === CST.DOCUMENT || token === CST.FLOW_END || token === CST.SCALAR) continue;
-    const type = CST.tokenType(token);
-    if ((type === 'double-quoted-scalar' || type === 'single-quoted-scalar') && offset + token.length === end) return offset;
-    offset += token.length;
-    if (offset > end) return undefined;
+  for (const { type, start, text: token } of sourceTokens(text)) {
+    if (start > end) return undefined;
+    if ((type === 'double-quoted-scalar' || type === 'single-quoted-scalar') && start + token.length === end) return start;
   }
   return undefined;
 }

@@ -2,12 +2,12 @@
  * How deeply a YAML document nests, bounded before anything recursive sees it. The yaml parser, zod, resolve
  * and canonical JSON all recurse once per level, so a value nested 10,000 deep (`- - - … x`) overflows the
  * stack somewhere, and not always catchably: V8 can abort the whole process when the overflow hits inside its
- * regular-expression compiler. So the text is measured first with yaml's own Lexer (a flat loop that knows
- * quotes, block scalars and comments exactly as the parser will), and the composed tree is measured again,
- * with its aliases followed, before it is turned into plain values.
+ * regular-expression compiler. So the text is measured first from yaml's own tokens (yaml-tokens.ts), and the
+ * composed tree is measured again, with its aliases followed, before it is turned into plain values.
  */
-import { CST, isAlias, isMap, isPair, isSeq, Lexer } from 'yaml';
+import { isAlias, isMap, isPair, isSeq } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
+import { sourceTokens } from './yaml-tokens.js';
 
 /**
  * Collections (mappings and sequences) nested inside each other, at most. A site document needs about ten
@@ -34,8 +34,6 @@ interface OpenFlow {
   pair: boolean;
 }
 
-/** Lexer tokens that mark a state and have no text in the source. */
-const MARKERS = new Set([CST.DOCUMENT, CST.FLOW_END, CST.SCALAR]);
 /** Tokens that can begin a node, hence an implicit key when a `:` follows on the same line. */
 const NODE_STARTS = new Set(['scalar', 'single-quoted-scalar', 'double-quoted-scalar', 'alias', 'anchor', 'tag', 'flow-seq-start', 'flow-map-start']);
 
@@ -45,20 +43,11 @@ const NODE_STARTS = new Set(['scalar', 'single-quoted-scalar', 'double-quoted-sc
  */
 export function findTooDeep(text: string, limit = MAX_NESTING_DEPTH): TooDeep[] {
   const scan = new NestingScan(limit);
-  let offset = 0;
-  let scalarNext = false;
-  for (const token of new Lexer().lex(text)) {
-    if (MARKERS.has(token)) {
-      // What follows the scalar marker is a scalar's text, whatever character it begins with.
-      scalarNext = token === CST.SCALAR;
-      if (token === CST.FLOW_END) scan.endFlow();
-      continue;
-    }
-    scan.token(scalarNext ? 'scalar' : (CST.tokenType(token) ?? 'scalar'), offset, token);
-    scalarNext = false;
-    offset += token.length;
+  for (const token of sourceTokens(text)) {
+    if (token.type === 'flow-error-end') scan.endFlow();
+    else scan.token(token.type, token.start, token.text);
   }
-  scan.endDocument(offset, offset);
+  scan.endDocument(text.length, text.length);
   return scan.found;
 }
 
