@@ -70,8 +70,11 @@ class NestingScan {
 
   token(type: string, start: number, text: string): void {
     if (type === 'doc-start' || type === 'doc-end') this.endDocument(start, start + text.length);
-    else if (this.#flow.length > 0) this.#flowToken(type, start);
-    else if (this.#tooDeep === undefined) this.#blockToken(type, start);
+    // Past the limit, only where the document ends matters: all of it is refused.
+    else if (this.#tooDeep === undefined) {
+      if (this.#flow.length > 0) this.#flowToken(type, start);
+      else this.#blockToken(type, start);
+    }
     const newline = text.lastIndexOf('\n');
     if (newline >= 0) {
       this.#lineStart = start + newline + 1;
