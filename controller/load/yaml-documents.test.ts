@@ -165,3 +165,12 @@ test('a stack overflow that yaml reports as an error is a nesting limit, not a Y
   t.like(d, { code: 'YamlTooDeep', location: { file: 'x.yaml', line: 1, column: 6 } });
   t.notRegex(d.message, /call stack/);
 });
+
+test('after a refused deep document, the next one is read and placed as written', (t) => {
+  const text = `a: |\n  x\n${'- '.repeat(100)}y\n---\nb: [1,\n    2\n  c: d\n`;
+  const { diagnostics } = parseYamlFile('x.yaml', text);
+  const plain = parseYamlFile('x.yaml', text.slice(text.indexOf('---'))).diagnostics;
+  t.true(plain.length > 0);
+  t.deepEqual(diagnostics.map((d) => d.code), ['YamlTooDeep', ...plain.map((d) => d.code)]);
+  t.deepEqual(diagnostics.slice(1).map((d) => [d.location!.line - 3, d.location!.column]), plain.map((d) => [d.location!.line, d.location!.column]));
+});
