@@ -1,7 +1,7 @@
 /**
  * One module evaluated for one node of one step: its outputs and its resources, every template rendered.
- * Errors go to the sink with the location of the template (file and line of the field, or of the line
- * inside a template file), never thrown.
+ * Errors go to the sink with the location of the template (the line inside a template file, or inside the
+ * field's text for an inline one), never thrown.
  */
 import { createHash } from 'node:crypto';
 import { fieldPath } from '../spec/diagnostic.js';
@@ -55,10 +55,17 @@ export const normaliseMode = (mode: string): string => mode.padStart(4, '0');
 
 const sha256 = (content: string | Uint8Array): string => createHash('sha256').update(content).digest('hex');
 
+/**
+ * Liquid ends its messages with the position in the template's own text; the diagnostic's location says where
+ * that is in the repository, which for an inline template is another line and column.
+ */
+const templateMessage = (message: string): string => `template error: ${message.replace(/, line:\d+, col:\d+$/, '')}`;
+
 function renderAt(ctx: ModuleRenderContext, text: string, path: Path): RenderedText | null {
   const out = ctx.engine.render(text, ctx.scope);
   if (out.ok) return out;
-  ctx.sink.error('TemplateError', `template error: ${out.message}`, ctx.module.locate(path), fieldPath(path), ctx.scope.node.name);
+  const within = out.line === undefined ? undefined : { line: out.line, column: out.column ?? 1 };
+  ctx.sink.error('TemplateError', templateMessage(out.message), ctx.module.locate(path, within), fieldPath(path), ctx.scope.node.name);
   return null;
 }
 
@@ -72,7 +79,7 @@ function renderTemplateFile(ctx: ModuleRenderContext, name: string, path: Path):
   const out = ctx.engine.render(text, ctx.scope);
   if (out.ok) return out;
   const location: SourceLocation = { file, line: out.line ?? 1, column: out.column ?? 1 };
-  ctx.sink.error('TemplateError', `template error: ${out.message}`, location, fieldPath(path), ctx.scope.node.name);
+  ctx.sink.error('TemplateError', templateMessage(out.message), location, fieldPath(path), ctx.scope.node.name);
   return null;
 }
 
