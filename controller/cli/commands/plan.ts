@@ -78,7 +78,11 @@ export const registerPlan: Register = (program, io, setExit) => {
       if (!inventory) return setExit(ExitCode.Error);
       const { plan, diagnostics } = planRevision(revision, inventory);
       printDiagnostics(io, diagnostics);
-      if (!plan) return setExit(ExitCode.Error);
+      if (!plan) {
+        // A machine reading --output json gets the reasons there too, in validate's shape.
+        if (options.output === 'json') io.stdout(`${JSON.stringify({ revision: { commit: revision.commit, worktree: revision.worktree }, diagnostics }, null, 2)}\n`);
+        return setExit(ExitCode.Error);
+      }
       io.stdout(renderPlan(plan, options.output, options.color && options.output === 'text' && Boolean(process.stdout.isTTY)));
       if (options.out) await writeFile(path.resolve(io.cwd, options.out), renderJson(plan));
       setExit(options.detailedExitcode && plan.changes.length > 0 ? ExitCode.Changes : ExitCode.Ok);
