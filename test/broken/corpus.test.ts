@@ -101,7 +101,7 @@ const expectedFor = (name: string): Expected => JSON.parse(readFileSync(join(her
 /** What load reports; other expected codes (UnsafeShellValue, ...) come from resolve, through the CLI. */
 const LOAD_CODES = new Set(['YamlSyntax', 'SchemaViolation', 'UnknownApiVersion', 'UnknownKind', 'DuplicateName', 'MultipleSites', 'DanglingReference', 'UnknownInput',
   'MissingInput', 'TemplateNotFound', 'StepCycle', 'SelectorMatchesNothing', 'PathOutsideAllowedRoots', 'PathTraversal', 'OverlappingPools', 'DuplicateResource',
-  'PrivateKeyMaterial', 'SymlinkOutsideRepository', 'FileTooLarge']);
+  'PrivateKeyMaterial', 'SymlinkOutsideRepository', 'FileTooLarge', 'PoolAddressOutsideCidr', 'PoolAddressFamilyMismatch', 'PoolRangeReversed']);
 
 test('the corpus covers every load diagnostic code', (t) => {
   const covered = new Set(cases.flatMap((name) => [...expectedFor(name).diagnostics, ...(expectedFor(name).warnings ?? [])].map((d) => d.code)));
@@ -121,7 +121,7 @@ async function underlay(command: Command, repo: string): Promise<{ code: number;
   );
 }
 
-const STACK_FRAME = /^\s+at .+(:\d+:\d+\)?|\(native\))$/m;
+const STACK_FRAME = /^\s+at .+(:\d+:\d+\)?|\(<anonymous>\)|\(native\))$/m;
 
 for (const name of cases) {
   for (const command of expectedFor(name).commands ?? ['validate']) {
