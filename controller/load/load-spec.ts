@@ -7,6 +7,7 @@ import type { Diagnostic } from '../spec/diagnostic.js';
 import type { Spec } from '../spec/spec.js';
 import type { Revision } from '../source/revision.js';
 import { checkAllowedPaths } from './allowed-paths.js';
+import { checkBastionCycles } from './bastions.js';
 import { buildCatalog } from './catalog.js';
 import { checkDuplicateResources } from './duplicate-resources.js';
 import { checkNumericAddresses } from './numeric-addresses.js';
@@ -49,6 +50,7 @@ export function loadSpec(revision: Revision, options: LoadOptions = {}): LoadRes
   diagnostics.push(
     ...templates.diagnostics,
     ...checkReferences(catalog, schema.invalidNames),
+    ...checkBastionCycles(catalog),
     ...checkStepGraphs(catalog),
     ...checkSelectors(catalog),
     ...checkAllowedPaths(catalog),
