@@ -10,6 +10,7 @@ import { checkAllowedPaths } from './allowed-paths.js';
 import { checkBastionCycles } from './bastions.js';
 import { buildCatalog } from './catalog.js';
 import { checkDuplicateResources } from './duplicate-resources.js';
+import { checkHostKeys } from './host-keys.js';
 import { checkNumericAddresses } from './numeric-addresses.js';
 import { checkPools } from './pools.js';
 import { checkReferences } from './references.js';
@@ -51,6 +52,7 @@ export function loadSpec(revision: Revision, options: LoadOptions = {}): LoadRes
     ...templates.diagnostics,
     ...checkReferences(catalog, schema.invalidNames),
     ...checkBastionCycles(catalog),
+    ...checkHostKeys(catalog),
     ...checkStepGraphs(catalog),
     ...checkSelectors(catalog),
     ...checkAllowedPaths(catalog),
