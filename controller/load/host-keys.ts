@@ -22,8 +22,7 @@ export function checkHostKeys(catalog: Catalog): Diagnostic[] {
       continue;
     }
     // The comment is not part of the key: the same blob with two comments is the same key.
-    const key = Buffer.from(reading.blob).toString('base64');
-    byKey.set(key, [...(byKey.get(key) ?? []), name]);
+    byKey.set(reading.data, [...(byKey.get(reading.data) ?? []), name]);
   }
   for (const names of byKey.values()) {
     if (names.length < 2) continue;

@@ -4,7 +4,15 @@
  * type needs are there with the right sizes (RFC 4253 section 6.6, RFC 8709 for Ed25519, RFC 5656 for
  * ECDSA), with nothing after them. Pure and small, so `validate` needs no SSH library to start.
  */
-export type PublicKeyReading = { ok: true; type: string; blob: Uint8Array } | { ok: false; problem: string };
+export type PublicKeyReading =
+  | {
+      ok: true;
+      type: string;
+      blob: Uint8Array;
+      /** The blob's base64 without padding: equal for two lines exactly when their keys are (base64 is read strictly). */
+      data: string;
+    }
+  | { ok: false; problem: string };
 
 /** Below this, OpenSSH refuses an RSA key (SSH_RSA_MINIMUM_MODULUS_SIZE), so a pin of one can never match. */
 const MIN_RSA_BITS = 1024;
@@ -23,7 +31,7 @@ export function readPublicKeyLine(line: string): PublicKeyReading {
   const problem = structureProblem(type, reader);
   if (problem) return { ok: false, problem };
   if (!reader.atEnd()) return { ok: false, problem: `the ${type} key data has ${reader.remaining()} bytes after the key` };
-  return { ok: true, type, blob };
+  return { ok: true, type, blob, data: unpadded(data) };
 }
 
 function structureProblem(type: string, reader: WireReader): string | null {
@@ -51,9 +59,10 @@ function structureProblem(type: string, reader: WireReader): string | null {
 function decodeBase64(text: string): Uint8Array | null {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 === 1) return null;
   const bytes = Buffer.from(text, 'base64');
-  const unpadded = (s: string): string => s.replace(/=+$/, '');
   return unpadded(bytes.toString('base64')) === unpadded(text) ? new Uint8Array(bytes) : null;
 }
+
+const unpadded = (base64: string): string => base64.replace(/=+$/, '');
 
 /** An mpint (RFC 4251 section 5) is positive when it is non-empty and its sign bit is clear. */
 const isPositive = (mpint: Uint8Array): boolean => mpint.length > 0 && (mpint[0]! & 0x80) === 0 && mpint.some((b) => b !== 0);
