@@ -7,8 +7,10 @@ import type { Diagnostic } from '../spec/diagnostic.js';
 import type { Spec } from '../spec/spec.js';
 import type { Revision } from '../source/revision.js';
 import { checkAllowedPaths } from './allowed-paths.js';
+import { checkBastionCycles } from './bastions.js';
 import { buildCatalog } from './catalog.js';
 import { checkDuplicateResources } from './duplicate-resources.js';
+import { checkHostKeys } from './host-keys.js';
 import { checkNumericAddresses } from './numeric-addresses.js';
 import { checkPools } from './pools.js';
 import { checkReferences } from './references.js';
@@ -53,6 +55,8 @@ export function loadSpec(revision: Revision, options: LoadOptions = {}): LoadRes
   diagnostics.push(
     ...templates.diagnostics,
     ...checkReferences(catalog, unknowns),
+    ...checkBastionCycles(catalog),
+    ...checkHostKeys(catalog),
     ...checkStepGraphs(catalog),
     ...checkSelectors(catalog),
     ...(siteUnknown(catalog, unknowns) ? [] : checkAllowedPaths(catalog)),
