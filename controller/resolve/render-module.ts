@@ -58,7 +58,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8
 function renderAt(ctx: ModuleRenderContext, text: string, path: Path): RenderedText | null {
   const out = ctx.engine.render(text, ctx.scope);
   if (out.ok) return out;
-  ctx.sink.error('TemplateError', `template error: ${out.message}`, ctx.module.locate(path), fieldPath(path), ctx.scope.node.name);
+  ctx.sink.error(out.code, `template error: ${out.message}`, ctx.module.locate(path), fieldPath(path), ctx.scope.node.name);
   return null;
 }
 
@@ -72,7 +72,7 @@ function renderTemplateFile(ctx: ModuleRenderContext, name: string, path: Path):
   const out = ctx.engine.render(text, ctx.scope);
   if (out.ok) return out;
   const location: SourceLocation = { file, line: out.line ?? 1, column: out.column ?? 1 };
-  ctx.sink.error('TemplateError', `template error: ${out.message}`, location, fieldPath(path), ctx.scope.node.name);
+  ctx.sink.error(out.code, `template error: ${out.message}`, location, fieldPath(path), ctx.scope.node.name);
   return null;
 }
 
