@@ -22,7 +22,7 @@ import type { Diagnostic } from '../../controller/spec/diagnostic.js';
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const HARNESS_FILES = new Set(['expected.json', 'symlinks.json', 'generated.json']);
+const HARNESS_FILES = new Set(['expected.json', 'symlinks.json', 'generated.json', 'README.md']);
 
 interface Expected {
   exitCode: number;
