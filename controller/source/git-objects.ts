@@ -33,7 +33,15 @@ export class ObjectReadError extends Error {
   override readonly name = 'ObjectReadError';
 }
 
+/** What `cat-file --batch-check` says about a name: an object, or why there is none. */
+export type ObjectInfo = { name: string; found: true; oid: string; type: string; size: number } | { name: string; found: false; reason: 'missing' | 'ambiguous' };
+
 export interface ObjectStore {
+  /**
+   * Looks up object names (a full or abbreviated id, optionally `^{commit}` to peel tags) from the headers
+   * alone. Names must be hex ids with at most that suffix: they are written to git one per line.
+   */
+  describe(names: readonly string[]): Promise<ObjectInfo[]>;
   /** Every blob of the commit's tree, recursively; submodule entries (commits) are left out. */
   listBlobs(commit: string): Promise<TreeBlob[]>;
   /** The contents of `oids`, in order. Callers ask only for what they mean to hold in memory. */
@@ -48,7 +56,7 @@ export async function withObjectStore<T>(gitdir: string, task: (store: ObjectSto
     await writeFile(path.join(empty, 'HEAD'), 'ref: refs/heads/none\n');
     await mkdir(path.join(empty, 'refs'));
     const env = plumbingEnv(empty, objects);
-    return await task({ listBlobs: (commit) => listBlobs(env, commit), readBlobs: (oids) => readBlobs(env, oids) });
+    return await task({ describe: (names) => describe(env, names), listBlobs: (commit) => listBlobs(env, commit), readBlobs: (oids) => readBlobs(env, oids) });
   } finally {
     await rm(empty, { recursive: true, force: true });
   }
@@ -93,6 +101,31 @@ function failure(what: string, err: unknown): ObjectReadError {
   if (e.code === 'ENOENT') return new ObjectReadError(`${what}: the git command is needed to read a revision and was not found on PATH`, { cause: err });
   const detail = typeof e.stderr === 'string' && e.stderr.trim() !== '' ? e.stderr.trim() : String(e.message ?? err);
   return new ObjectReadError(`${what}: ${detail}`, { cause: err });
+}
+
+const OBJECT_NAME = /^[0-9a-f]{4,64}(\^\{commit\})?$/;
+
+function describe(env: NodeJS.ProcessEnv, names: readonly string[]): Promise<ObjectInfo[]> {
+  const bad = names.find((n) => !OBJECT_NAME.test(n));
+  if (bad !== undefined) return Promise.reject(new ObjectReadError(`not an object name: ${JSON.stringify(bad)}`));
+  return new Promise((resolve, reject) => {
+    const child = execFile('git', git(['cat-file', '--batch-check']), { env, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        reject(failure('looking up objects', Object.assign(err, { stderr })));
+        return;
+      }
+      const lines = stdout.split('\n').slice(0, names.length);
+      const infos = names.map((name, i): ObjectInfo | null => {
+        const words = (lines[i] ?? '').split(' ');
+        if (words.length === 2 && words[0] === name && (words[1] === 'missing' || words[1] === 'ambiguous')) return { name, found: false, reason: words[1] };
+        if (words.length === 3 && /^[0-9a-f]{40,64}$/.test(words[0]!) && /^\d+$/.test(words[2]!)) return { name, found: true, oid: words[0]!, type: words[1]!, size: Number(words[2]) };
+        return null;
+      });
+      if (infos.some((info) => info === null)) reject(new ObjectReadError(`looking up objects: unexpected answer ${JSON.stringify(stdout.slice(0, 200))}`));
+      else resolve(infos as ObjectInfo[]);
+    });
+    child.stdin?.end(`${names.join('\n')}\n`);
+  });
 }
 
 const LS_TREE_LINE = /^(\d{6}) (\w+) ([0-9a-f]{40,64}) +(\d+|-)\t([\s\S]+)$/;

@@ -38,13 +38,19 @@ const REMOTE_NAMESPACES: RefNamespaces = { branchPrefix: 'refs/remotes/origin/',
  * a checkout, so the result is tied to a commit id a reviewer can look up.
  */
 export async function readRevision(opts: ReadRevisionOptions): Promise<Revision> {
+  try {
+    return await readFrom(opts);
+  } catch (err) {
+    if (err instanceof ObjectReadError || err instanceof WorktreeChanged) throw new SourceError('ReadFailed', opts.repo, opts.ref, err.message, { cause: err });
+    throw err;
+  }
+}
+
+async function readFrom(opts: ReadRevisionOptions): Promise<Revision> {
   const fs = opts.fs ?? defaultFs;
   const { repo, ref } = opts;
   const limits: ReadLimits = { ...DEFAULT_READ_LIMITS, ...opts.limits };
-  const readFailed = (err: unknown): never => {
-    throw err instanceof ObjectReadError || err instanceof WorktreeChanged ? new SourceError('ReadFailed', repo, ref, err.message, { cause: err }) : err;
-  };
-  const readCommit = (gitdir: string, commit: string) => readCommitFiles(gitdir, commit, limits).catch(readFailed);
+  const readCommit = (gitdir: string, commit: string) => readCommitFiles(gitdir, commit, limits);
 
   if (isRemote(repo)) {
     if (opts.worktree) {
@@ -63,7 +69,7 @@ export async function readRevision(opts: ReadRevisionOptions): Promise<Revision>
     if (local.dir === undefined) {
       throw new SourceError('NotARepository', repo, ref, 'worktree mode needs a working directory; this is a bare repository');
     }
-    return revision(opts, 'worktree', true, await readWorktreeFiles(fs, local.dir, local.gitdir, limits).catch(readFailed));
+    return revision(opts, 'worktree', true, await readWorktreeFiles(fs, local.dir, local.gitdir, limits));
   }
   const commit = await resolveCommit(fs, local.gitdir, repo, ref, LOCAL_NAMESPACES);
   return revision(opts, commit, false, await readCommit(local.gitdir, commit));
