@@ -91,7 +91,7 @@ const expectedFor = (name: string): Expected => JSON.parse(readFileSync(join(her
 /** What load reports; other expected codes (UnsafeShellValue, ...) come from resolve, through the CLI. */
 const LOAD_CODES = new Set(['YamlSyntax', 'SchemaViolation', 'UnknownApiVersion', 'UnknownKind', 'DuplicateName', 'MultipleSites', 'DanglingReference', 'UnknownInput',
   'MissingInput', 'TemplateNotFound', 'StepCycle', 'SelectorMatchesNothing', 'PathOutsideAllowedRoots', 'PathTraversal', 'OverlappingPools', 'DuplicateResource',
-  'PrivateKeyMaterial', 'SymlinkOutsideRepository', 'FileTooLarge']);
+  'PrivateKeyMaterial', 'SymlinkOutsideRepository', 'FileTooLarge', 'RevisionTooLarge']);
 
 test('the corpus covers every load diagnostic code', (t) => {
   const covered = new Set(cases.flatMap((name) => [...expectedFor(name).diagnostics, ...(expectedFor(name).warnings ?? [])].map((d) => d.code)));
