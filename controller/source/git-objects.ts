@@ -177,7 +177,10 @@ function readBlobs(env: NodeJS.ProcessEnv, oids: readonly string[]): Promise<Uin
       if (stderr.length < 4096) stderr += chunk.toString('utf8');
     });
     child.stdin.on('error', () => undefined); // git exiting early is reported through 'close'
-    child.on('error', (err) => fail(failure('reading blobs', err)));
+    child.on('error', (err) => {
+      fail(failure('reading blobs', err));
+      reject(failed);
+    });
     child.on('close', (code) => {
       if (failed) reject(failed);
       else if (code !== 0) reject(failure('reading blobs', { message: `git cat-file exited with ${code}`, stderr }));
