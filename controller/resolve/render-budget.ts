@@ -2,11 +2,11 @@
  * What one template render may spend. It is counted, not timed, so the same revision is valid or refused the
  * same way on any machine under any load: render steps, bytes written, and liquidjs's own allocation count,
  * each checked while the render runs, so a runaway loop stops at its budget instead of after it has spent
- * minutes and gigabytes. A wall-clock limit remains only as a generous backstop, under a code of its own,
- * for work the counts could miss.
+ * minutes and gigabytes. A time limit remains only as a generous backstop, under a code of its own, for work
+ * the counts could miss. It reads CPU time, not the wall clock: a machine under load stretches wall time
+ * many times over (a render stopped by it was seen in CI), CPU time hardly.
  */
 import { Context, toValue, type Emitter, type Liquid } from 'liquidjs';
-import type { Clock } from '../clock.js';
 
 export interface RenderLimits {
   /** Template nodes rendered plus block bodies entered (one per loop iteration): what nested loops multiply. */
@@ -15,19 +15,28 @@ export interface RenderLimits {
   outputBytes: number;
   /** liquidjs's `memoryLimit` units: string lengths and array elements that ranges and filters create. */
   memory: number;
-  /** The backstop: wall-clock milliseconds, read every CLOCK_EVERY steps. */
-  timeMs: number;
+  /** The backstop: milliseconds of CPU time, read every CLOCK_EVERY steps. */
+  cpuMs: number;
 }
+
+/** Milliseconds of CPU time spent so far, by any measure that only grows. */
+export type CpuTime = () => number;
+
+/** This process's CPU time: what the render spends, and little of what other processes do. */
+export const processCpuTime: CpuTime = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 export type BudgetName = 'steps' | 'outputBytes' | 'memory';
 
-/** Why a render was stopped: a counted budget ran out (deterministic), or the wall-clock backstop fired. */
+/** Why a render was stopped: a counted budget ran out (deterministic), or the CPU-time backstop fired. */
 export interface Exhaustion {
   budget: BudgetName | 'time';
   limit: number;
 }
 
-/** Reading the clock costs an allocation; the backstop need not be precise. */
+/** Reading CPU time is a system call; the backstop need not be precise. */
 const CLOCK_EVERY = 64;
 
 /** Thrown through liquidjs to stop the render; the budget itself records which limit ran out. */
@@ -43,17 +52,17 @@ export function liquidText(value: unknown): string {
 
 export class RenderBudget {
   readonly #limits: RenderLimits;
-  readonly #clock: Clock;
+  readonly #cpuTime: CpuTime;
   readonly #deadline: number;
   #steps = 0;
   #bytes = 0;
   #memory = 0;
   #exhausted: Exhaustion | null = null;
 
-  constructor(limits: RenderLimits, clock: Clock) {
+  constructor(limits: RenderLimits, cpuTime: CpuTime) {
     this.#limits = limits;
-    this.#clock = clock;
-    this.#deadline = clock.now().getTime() + limits.timeMs;
+    this.#cpuTime = cpuTime;
+    this.#deadline = cpuTime() + limits.cpuMs;
   }
 
   /** Set once a limit stopped the render; whatever liquidjs made of the thrown error, this says why. */
@@ -80,8 +89,8 @@ export class RenderBudget {
     const before = this.#steps;
     this.#steps += 1 + templates;
     if (this.#steps > this.#limits.steps) this.#stop({ budget: 'steps', limit: this.#limits.steps });
-    if (Math.floor(before / CLOCK_EVERY) !== Math.floor(this.#steps / CLOCK_EVERY) && this.#clock.now().getTime() > this.#deadline) {
-      this.#stop({ budget: 'time', limit: this.#limits.timeMs });
+    if (Math.floor(before / CLOCK_EVERY) !== Math.floor(this.#steps / CLOCK_EVERY) && this.#cpuTime() > this.#deadline) {
+      this.#stop({ budget: 'time', limit: this.#limits.cpuMs });
     }
   }
 

@@ -4,8 +4,7 @@
  * Each distinct template text is parsed once; rendering is synchronous so resolving 10,000 nodes stays cheap.
  */
 import { Liquid, Output, TokenKind, type Template } from 'liquidjs';
-import { systemClock, type Clock } from '../clock.js';
-import { RenderBudget, liquidText, meter, withinBudget, type Exhaustion, type RenderLimits } from './render-budget.js';
+import { RenderBudget, liquidText, meter, processCpuTime, withinBudget, type CpuTime, type Exhaustion, type RenderLimits } from './render-budget.js';
 
 /** What a template sees. Everything else is an undefined variable, hence an error. */
 export interface TemplateScope {
@@ -32,7 +31,7 @@ export interface RenderSuccess {
 
 export interface RenderFailure {
   ok: false;
-  /** TemplateBudgetExceeded when a counted render budget ran out; TemplateTimeLimit only for the wall-clock backstop. */
+  /** TemplateBudgetExceeded when a counted render budget ran out; TemplateTimeLimit only for the CPU-time backstop. */
   code: 'TemplateError' | 'TemplateBudgetExceeded' | 'TemplateTimeLimit';
   message: string;
   line?: number;
@@ -45,13 +44,13 @@ export const DEFAULT_RENDER_LIMITS: RenderLimits = {
   steps: 200_000,
   outputBytes: 4 * 1024 * 1024,
   memory: 2 * 1024 * 1024,
-  timeMs: 10_000,
+  cpuMs: 10_000,
 };
 
 export interface TemplateEngineOptions {
   limits?: Partial<RenderLimits>;
-  /** Read only by the wall-clock backstop. */
-  clock?: Clock;
+  /** Read only by the backstop (default: this process's CPU time). */
+  cpuTime?: CpuTime;
 }
 
 /** Tags that would load other templates from a file system. */
@@ -141,14 +140,14 @@ export class TemplateEngine {
   readonly #objectIds = new WeakMap<object, number>();
   #nextObjectId = 0;
   readonly #limits: RenderLimits;
-  readonly #clock: Clock;
+  readonly #cpuTime: CpuTime;
   /** Set only for the duration of one synchronous render. */
   #collector: string[] | null = null;
   #budget: RenderBudget | null = null;
 
   constructor(options: TemplateEngineOptions = {}) {
     this.#limits = { ...DEFAULT_RENDER_LIMITS, ...options.limits };
-    this.#clock = options.clock ?? systemClock;
+    this.#cpuTime = options.cpuTime ?? processCpuTime;
     this.#liquid = new Liquid({
       strictVariables: true,
       strictFilters: true,
@@ -244,7 +243,7 @@ export class TemplateEngine {
 
   #renderLiquid(templates: Template[], scope: TemplateScope): RenderOutcome {
     const interpolated: string[] = [];
-    const budget = new RenderBudget(this.#limits, this.#clock);
+    const budget = new RenderBudget(this.#limits, this.#cpuTime);
     this.#collector = interpolated;
     this.#budget = budget;
     try {
@@ -306,7 +305,7 @@ function exhaustionMessage({ budget, limit }: Exhaustion): string {
     case 'memory':
       return `rendering allocates more than ${limit} units (string characters and array elements made by ranges and filters), the budget of one render`;
     case 'time':
-      return `rendering took longer than ${limit} ms, the wall-clock backstop; the counted budgets did not stop it, so this may differ between machines`;
+      return `rendering used more than ${limit} ms of CPU time, the backstop; the counted budgets did not stop it, so this may differ between machines`;
   }
 }
 
