@@ -5,8 +5,8 @@
  */
 import type { Diagnostic } from '../spec/diagnostic.js';
 import { poolLayout } from '../spec/ip-pool.js';
-import { overlaps, parseCidr } from '../spec/ip-range.js';
-import type { AddressRange } from '../spec/ip-range.js';
+import { overlaps, parseCidr } from '../model/ip.js';
+import type { AddressRange } from '../model/ip.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
 

@@ -5,7 +5,7 @@
 import type { Diagnostic, SourceLocation } from '../spec/diagnostic.js';
 import { DEFAULT_READ_LIMITS, type RevisionFile } from '../source/revision.js';
 import { findPrivateKeyMaterial, privateKeyDiagnostic } from './private-key-material.js';
-import { dirname, joinRepoPath } from './repository-path.js';
+import { dirname, joinRepoPath } from '../spec/repository-path.js';
 import { decodeUtf8Strict, scanDecodings } from './text-encoding.js';
 
 export const DEFAULT_MAX_FILE_BYTES = DEFAULT_READ_LIMITS.fileBytes;
