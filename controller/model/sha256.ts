@@ -37,3 +37,8 @@ export class Sha256Stream {
     this.#pending = '';
   }
 }
+
+/** First characters of a hash, enough to tell two versions apart in a reason or a table. */
+export function shortHash(hash: string | undefined): string {
+  return hash ? hash.slice(0, 12) : '(none)';
+}

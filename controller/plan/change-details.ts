@@ -3,7 +3,7 @@
  * sizes, and file content (a unified diff when the old content is known). Shared by the text and
  * Markdown renderers so both say the same thing.
  */
-import { shortHash } from './canonical-json.js';
+import { shortHash } from '../model/sha256.js';
 import { isTriggeredBy } from './node-changes.js';
 import type { Change, Plan } from './plan.js';
 import { planGraph } from './plan-graph.js';

@@ -5,8 +5,8 @@
 import type { Inventory } from '../inventory/inventory.js';
 import type { Desired, DesiredNode } from '../resolve/desired.js';
 import { resourceAddress } from '../resolve/desired.js';
-import { canonicalSha256 } from './canonical-hash.js';
-import { sha256Hex } from './canonical-json.js';
+import { canonicalSha256 } from '../model/canonical-json.js';
+import { sha256 } from '../model/sha256.js';
 import { DependencyMapper, orderNodeDeletes } from './dependencies.js';
 import { inventoryHash, nodeInventoryHashes } from './inventory-hash.js';
 import { nodeChanges } from './node-changes.js';
@@ -132,8 +132,8 @@ export function fileContentMismatches(plan: Pick<Plan, 'changes'>): string[] {
     const after = c.after;
     // Without a sha256 the content itself is in the hash input.
     if (c.kind !== 'file' || after === null || typeof after.sha256 !== 'string') continue;
-    const text = typeof after.content === 'string' && sha256Hex(after.content) !== after.sha256;
-    const bytes = typeof after.contentBase64 === 'string' && sha256Hex(Buffer.from(after.contentBase64, 'base64')) !== after.sha256;
+    const text = typeof after.content === 'string' && sha256(after.content) !== after.sha256;
+    const bytes = typeof after.contentBase64 === 'string' && sha256(Buffer.from(after.contentBase64, 'base64')) !== after.sha256;
     if (text || bytes) out.push(c.id);
   }
   return out;

@@ -4,7 +4,8 @@
  * what was planned is what runs.
  */
 import { quoteArg } from '../../controller/transport/shell-quote.js';
-import { canonicalJson, sha256Hex } from '../../controller/plan/canonical-json.js';
+import { canonicalJson } from '../../controller/model/canonical-json.js';
+import { sha256 } from '../../controller/model/sha256.js';
 import type { DesiredService } from '../../controller/resolve/desired.js';
 
 export type ServiceManager = 'runit' | 'systemd';
@@ -32,7 +33,7 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
  */
 export function definitionHash(files: readonly DefinitionFile[]): string {
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return sha256Hex(canonicalJson(sorted.map((f) => ({ path: f.path, content: f.content, mode: f.mode }))));
+  return sha256(canonicalJson(sorted.map((f) => ({ path: f.path, content: f.content, mode: f.mode }))));
 }
 
 function environmentOf(spec: DesiredService): [string, string][] {
