@@ -12,6 +12,7 @@ import { classifyStepInput, splitOutputRef } from './input-reference.js';
 import { parseResourceRef, resourceIdentity } from './module-resources.js';
 import { issuesToDiagnostics } from './schema-diagnostics.js';
 import { siteUnknown, unknownsOf, type Unknowns } from './unreadable-documents.js';
+import { byCodeUnit } from '../model/order.js';
 
 /** Names that may exist: valid documents, plus what unreadable ones (already reported) may declare. */
 interface Names {
@@ -94,7 +95,7 @@ function checkCluster(catalog: Catalog, names: Names, siteParams: Record<string,
           out.push(diagnosticAt(cluster, [...stepPath, 'with', key], 'UnknownInput', `module "${step.module}" has no input "${key}" (it declares: ${Object.keys(declared).sort().join(', ') || 'none'})`));
         }
       }
-      for (const [input, decl] of Object.entries(declared).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      for (const [input, decl] of Object.entries(declared).sort(([a], [b]) => byCodeUnit(a, b))) {
         if (decl.default === undefined && !Object.hasOwn(step.with, input)) {
           out.push(diagnosticAt(cluster, [...stepPath, 'with', input], 'MissingInput', `module "${step.module}" requires input "${input}" (${decl.type}), which has no default`));
         }

@@ -14,6 +14,7 @@ import { PLAN_API_VERSION, type Change, type Plan, type PlanSummary } from './pl
 import { planRollout } from './rollout.js';
 import { diffServiceResources } from './service-resources.js';
 import { ServiceDefinitionCache } from '../../reconcilers/service/definition.js';
+import { byCodeUnit } from '../model/order.js';
 
 export interface PlanOptions {
   /** ISO time used for expiry decisions; defaults to the inventory's observedAt. */
@@ -22,7 +23,7 @@ export interface PlanOptions {
   observation?: Plan['observation'];
 }
 
-const byId = (a: Change, b: Change): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byId = (a: Change, b: Change): number => byCodeUnit(a.id, b.id);
 
 function summarise(changes: readonly Change[]): PlanSummary {
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, restart: 0, run: 0 };
