@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import path from 'node:path';
 import { systemClock } from '../clock.js';
 import { DEFAULT_STATE_DIR, SqliteStore, stateDatabaseFile } from '../store/sqlite-store.js';
-import { SshTransport, type SshAuth } from '../transport/ssh-transport.js';
+import type { SshAuth, SshTransport } from '../transport/ssh-transport.js';
 import { loadSpec } from '../load/load-spec.js';
 import { DirectorySecretStore, SecretError } from '../secrets/secret-store.js';
 import type { Revision } from '../source/revision.js';
@@ -65,6 +65,8 @@ function clientKeySecretOf(revision: Revision): string {
  * ssh-agent. A key file readable by others is refused, not used.
  */
 export async function sshTransport(options: LiveOptions, io: CliIO, revision: Revision): Promise<SshTransport> {
+  // Loaded here, not at start-up: ssh2 costs every command that does not reach a node (plan offline) ~35 ms.
+  const { SshTransport } = await import('../transport/ssh-transport.js');
   const name = clientKeySecretOf(revision);
   let auth: SshAuth;
   try {
