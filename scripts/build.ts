@@ -8,7 +8,7 @@
  * from this install's node_modules, resolved from dist/ and never from the current directory.
  */
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -16,7 +16,7 @@ const outdir = path.join(root, 'dist');
 const NATIVE = ['better-sqlite3', 'ssh2'];
 
 await rm(outdir, { recursive: true, force: true });
-await build({
+const result = await build({
   absWorkingDir: root,
   entryPoints: { underlay: 'controller/cli/entry.ts' },
   outdir,
@@ -32,5 +32,8 @@ await build({
   sourcesContent: false,
   // Bundled CommonJS dependencies call require(); in an ES module it is made here, relative to the bundle.
   banner: { js: "import { createRequire as __underlayCreateRequire } from 'node:module'; const require = __underlayCreateRequire(import.meta.url);" },
+  metafile: true,
   logLevel: 'warning',
 });
+// Which chunk holds and imports what: controller/cli/start-up.test.ts checks what each command loads from it.
+await writeFile(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
