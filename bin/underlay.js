@@ -9,5 +9,7 @@ if (!existsSync(entry)) {
   process.stderr.write('error: underlay is not built (no dist/underlay.js): run `npm run build` in its install\n');
   process.exit(1);
 }
+// Stack traces are printed only with UNDERLAY_DEBUG=1; then they point into the TypeScript sources.
+if (process.env.UNDERLAY_DEBUG === '1') process.setSourceMapsEnabled(true);
 const { runCli } = await import(entry.href);
 await runCli(process.argv.slice(2));
