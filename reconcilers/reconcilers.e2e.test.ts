@@ -6,7 +6,7 @@ import { observeSite } from '../controller/observe/observe-site.js';
 import { SshTransport } from '../controller/transport/ssh-transport.js';
 import type { NodeEndpoint } from '../controller/transport/transport.js';
 import { createTestHosts, type TestHost, type TestHostCluster } from '../test/hosts/harness.js';
-import { command, desired, directory, file, node, resource, service } from '../test/support/build-desired.js';
+import { binaryFile, command, desired, directory, file, node, resource, service } from '../test/support/build-desired.js';
 import { converge, ctxOf, observe, type TestNode } from './e2e-support.js';
 import { serviceReconciler } from './service/index.js';
 import { applyDirectory } from './directory/apply.js';
@@ -66,6 +66,19 @@ test.serial('a file is written atomically with mode and owner, updated, then del
   t.is((await converge(n, { key: v2.key, kind: 'file' }))?.action, 'delete');
   t.like((await observe(n, [v2])).resources[v2.key], { exists: false });
   t.false(Object.hasOwn((await observe(n, [])).managed, v2.key), 'dropped from the managed record');
+});
+
+test.serial('binary content (contentBase64) is written byte for byte, NUL and 0xff included, and observed as such', async (t) => {
+  const n = testNode(1);
+  const bytes = Buffer.concat([Buffer.from([0x00, 0xff, 0x00, 0xfe, 0xc3, 0x28, 0x0d, 0x0a]), Buffer.from(Array.from({ length: 256 }, (_, i) => 255 - i)), Buffer.from([0xff])]);
+  const blob = resource(binaryFile('/srv/ul-blob.bin', bytes, { mode: '0600' }));
+  const created = await converge(n, { resource: blob });
+  t.is(created?.action, 'create');
+  t.is(typeof created?.after?.contentBase64, 'string');
+  t.deepEqual(readFileSync(onHost(1, '/srv/ul-blob.bin')), bytes);
+  t.is(statSync(onHost(1, '/srv/ul-blob.bin')).mode & 0o7777, 0o600);
+  t.like((await observe(n, [blob])).resources[blob.key], { exists: true, sha256: (blob.spec as { sha256: string }).sha256, size: bytes.length });
+  t.is(await converge(n, { resource: blob }), null, 'a second apply changes nothing');
 });
 
 test.serial('a directory is created; deleting a non-empty one leaves it in place', async (t) => {

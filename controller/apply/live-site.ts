@@ -62,15 +62,23 @@ export function planLiveSite(revision: Revision, inventory: Inventory): { plan: 
   return { plan: hasErrors(diagnostics) ? null : plan, diagnostics };
 }
 
-/** What apply needs per node, and the nodes the observation could not reach (with why). */
-export function applyTargets(desired: Desired, inventory: Inventory): { nodes: Record<string, ApplyNode>; unreachable: Record<string, string> } {
-  const byName = new Map(desired.nodes.map((n) => [n.name, n]));
-  const nodes: Record<string, ApplyNode> = {};
+/** The site's nodes the observation could not reach (a refused host key included), with why, by name. */
+export function unreachableNodes(desired: Desired, inventory: Inventory): Record<string, string> {
   const unreachable: Record<string, string> = {};
   for (const node of desired.nodes) {
     const observed = inventory.nodes[node.name];
     if (observed && !observed.reachable) unreachable[node.name] = observed.error ?? 'not reachable';
-    else nodes[node.name] = { endpoint: endpointOf(node, byName), serviceManager: node.serviceManager };
+  }
+  return unreachable;
+}
+
+/** What apply needs per node, and the nodes the observation could not reach (with why). */
+export function applyTargets(desired: Desired, inventory: Inventory): { nodes: Record<string, ApplyNode>; unreachable: Record<string, string> } {
+  const byName = new Map(desired.nodes.map((n) => [n.name, n]));
+  const unreachable = unreachableNodes(desired, inventory);
+  const nodes: Record<string, ApplyNode> = {};
+  for (const node of desired.nodes) {
+    if (!(node.name in unreachable)) nodes[node.name] = { endpoint: endpointOf(node, byName), serviceManager: node.serviceManager };
   }
   return { nodes, unreachable };
 }

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from './main.js';
@@ -24,10 +24,10 @@ function repoFrom(scenario: string): string {
   return dir;
 }
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: work, env: {} });
+  const code = await main(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: work, env });
   return { code, stdout, stderr };
 }
 
@@ -75,6 +75,31 @@ test('plan --detailed-exitcode: 2 with changes, 0 without, 1 on a bad inventory'
   t.is(bad.stdout, '');
 });
 
+test('plan with no way to observe says so in the plan itself: a banner in text and Markdown, observation "none" in the JSON', async (t) => {
+  const text = await cli(['plan', '--repo', firstApply]);
+  t.is(text.code, 0, text.stderr);
+  t.regex(text.stdout, /^!!! PLANNED AGAINST EMPTY NODES: nothing was observed/m);
+  const markdown = await cli(['plan', '--repo', firstApply, '--output', 'markdown']);
+  t.regex(markdown.stdout, /> \[!CAUTION\]\n> \*\*PLANNED AGAINST EMPTY NODES/);
+  const json = JSON.parse((await cli(['plan', '--repo', firstApply, '--output', 'json'])).stdout) as { observation?: string };
+  t.is(json.observation, 'none');
+
+  const observed = await cli(['plan', '--repo', noOp, '--inventory', path.join(scenarios, '02-no-op/inventory.json'), '--output', 'json']);
+  t.false('observation' in (JSON.parse(observed.stdout) as object), 'a plan against observed nodes carries no such field');
+});
+
+test('plan exits 1 naming every node it could not observe, even with --detailed-exitcode, and still prints the plan', async (t) => {
+  const repo = repoFrom('16-unreachable-node');
+  const snapshot = path.join(scenarios, '16-unreachable-node/inventory.json');
+  for (const extra of [[], ['--detailed-exitcode']]) {
+    const r = await cli(['plan', '--repo', repo, '--inventory', snapshot, ...extra]);
+    t.is(r.code, 1, `${extra.join(' ')}: ${r.stderr}`);
+    t.regex(r.stderr, /^error: 1 node\(s\) could not be observed, so the plan does not cover them: n2\n {2}n2: .+/m);
+    t.regex(r.stdout, /Warning: node n2 was unreachable/);
+    t.regex(r.stdout, /Plan hash [0-9a-f]{64}/);
+  }
+});
+
 test('plan --output json is the plan; --out saves the same bytes; markdown is for pull requests', async (t) => {
   const out = path.join(work, 'saved-plan.json');
   const json = await cli(['plan', '--repo', firstApply, '--output', 'json', '--out', out]);
@@ -109,6 +134,15 @@ test('apply --plan refuses a saved plan edited after it was made: its hash, or a
   const refused = await cli(['apply', '--repo', firstApply, '--plan', content]);
   t.is(refused.code, 1);
   t.regex(refused.stderr, /file content does not match its sha256/);
+});
+
+test('apply refused for want of an SSH identity leaves no state behind; the default secret store is under the state directory', async (t) => {
+  const xdg = path.join(work, 'xdg-apply');
+  const r = await cli(['apply', '--repo', firstApply], { XDG_STATE_HOME: xdg });
+  t.is(r.code, 1);
+  t.regex(r.stderr, new RegExp(`no file ${xdg}/underlay/secrets/ssh-client-key`));
+  t.false(existsSync(xdg), 'no state directory, no database');
+  t.false(existsSync(path.join(work, '.state')));
 });
 
 test('a repository that does not exist is an error on stderr, exit 1, nothing on stdout', async (t) => {

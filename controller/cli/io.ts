@@ -5,6 +5,8 @@ export interface CliIO {
   /** Working directory (default for --repo). */
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** stdout is a terminal: colours and apply's progress line only then, never in files or CI logs. */
+  isTTY?: boolean;
 }
 
 export const processIO = (): CliIO => ({
@@ -12,6 +14,7 @@ export const processIO = (): CliIO => ({
   stderr: writerTo(process.stderr),
   cwd: process.cwd(),
   env: process.env,
+  isTTY: Boolean(process.stdout.isTTY),
 });
 
 /**

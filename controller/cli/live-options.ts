@@ -3,14 +3,16 @@
  * controller's state and secrets are, how many nodes at once, and the SSH identity.
  */
 import { Option, type Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { systemClock } from '../clock.js';
-import { DEFAULT_STATE_DIR, SqliteStore, stateDatabaseFile } from '../store/sqlite-store.js';
+import { DEFAULT_STATE_DIR_HELP, defaultStateDir, SqliteStore, stateDatabaseFile } from '../store/sqlite-store.js';
 import type { SshAuth, SshTransport } from '../transport/ssh-transport.js';
 import { loadSpec } from '../load/load-spec.js';
 import { DirectorySecretStore, SecretError } from '../secrets/secret-store.js';
 import type { Revision } from '../source/revision.js';
-import { SiteSpec } from '../spec/schema.js';
+import { SiteSpec, type SiteDoc } from '../spec/schema.js';
 import { UsageError, type CliIO } from './io.js';
 import type { SiteOptions } from './site-options.js';
 
@@ -25,24 +27,34 @@ export interface LiveOptions extends SiteOptions, StateOptions {
 
 export function addStateOption(command: Command): Command {
   return command.addOption(
-    new Option('--state-dir <dir>', `where the controller keeps its database (default: ${DEFAULT_STATE_DIR})`).env('UNDERLAY_STATE_DIR'),
+    new Option('--state-dir <dir>', `where the controller keeps its database and, unless --secrets-dir says otherwise, its secrets (default: ${DEFAULT_STATE_DIR_HELP})`).env('UNDERLAY_STATE_DIR'),
   );
 }
 
 export function addLiveOptions(command: Command): Command {
   return addStateOption(command)
     .addOption(
-      new Option('--secrets-dir <dir>', 'the controller\'s secret store: one 0600 file per secret, named as the site names it (the SSH client key: Site.spec.ssh.clientKeySecret, default ssh-client-key; else ssh-agent)').env('UNDERLAY_SECRETS_DIR'),
+      new Option('--secrets-dir <dir>', 'the controller\'s secret store: one 0600 file per secret, named as the site names it (the SSH client key: Site.spec.ssh.clientKeySecret, default ssh-client-key; else ssh-agent) (default: <state-dir>/secrets)').env('UNDERLAY_SECRETS_DIR'),
     )
     .option('--concurrency <n>', 'nodes observed and changed at once', '8');
 }
 
 export function stateDirOf(options: StateOptions, io: CliIO): string {
-  return path.resolve(io.cwd, options.stateDir ?? DEFAULT_STATE_DIR);
+  return path.resolve(io.cwd, options.stateDir ?? defaultStateDir(io.env, process.getuid?.(), homedir()));
 }
 
 export function openStore(options: StateOptions, io: CliIO): SqliteStore {
   return SqliteStore.open({ file: stateDatabaseFile(stateDirOf(options, io)), clock: systemClock });
+}
+
+/** The state database, for reading only: never created. Throws a UsageError saying where it looked when there is none. */
+export function openExistingStore(options: StateOptions, io: CliIO): SqliteStore {
+  const dir = stateDirOf(options, io);
+  const file = stateDatabaseFile(dir);
+  if (!existsSync(file)) {
+    throw new UsageError(`no state at ${dir}: nothing was applied with this state directory (give --state-dir DIR or set UNDERLAY_STATE_DIR to where apply keeps it)`);
+  }
+  return SqliteStore.openReadOnly({ file, clock: systemClock });
 }
 
 export function concurrencyOf(options: LiveOptions): number {
@@ -55,9 +67,9 @@ export function secretStoreOf(options: LiveOptions, io: CliIO): DirectorySecretS
   return new DirectorySecretStore(path.resolve(io.cwd, options.secretsDir ?? path.join(stateDirOf(options, io), 'secrets')));
 }
 
-/** The secret the site names as the controller's SSH client key (Site.spec.ssh.clientKeySecret). */
-function clientKeySecretOf(revision: Revision): string {
-  return loadSpec(revision).spec?.site.doc.spec.ssh.clientKeySecret ?? SiteSpec.parse({}).ssh.clientKeySecret;
+/** The site's SSH settings (Site.spec.ssh): the client key's secret name, the dead-peer rule. */
+function siteSshOf(revision: Revision): SiteDoc['spec']['ssh'] {
+  return loadSpec(revision).spec?.site.doc.spec.ssh ?? SiteSpec.parse({}).ssh;
 }
 
 /**
@@ -67,7 +79,8 @@ function clientKeySecretOf(revision: Revision): string {
 export async function sshTransport(options: LiveOptions, io: CliIO, revision: Revision): Promise<SshTransport> {
   // Loaded here, not at start-up: ssh2 costs every command that does not reach a node (plan offline) ~35 ms.
   const { SshTransport } = await import('../transport/ssh-transport.js');
-  const name = clientKeySecretOf(revision);
+  const ssh = siteSshOf(revision);
+  const name = ssh.clientKeySecret;
   let auth: SshAuth;
   try {
     auth = { type: 'key-file', path: await secretStoreOf(options, io).file(name) };
@@ -77,6 +90,11 @@ export async function sshTransport(options: LiveOptions, io: CliIO, revision: Re
     }
     auth = { type: 'agent', socket: io.env.SSH_AUTH_SOCK };
   }
-  return new SshTransport({ auth, maxConcurrent: concurrencyOf(options) * 2 });
+  return new SshTransport({
+    auth,
+    maxConcurrent: concurrencyOf(options) * 2,
+    keepaliveIntervalMs: ssh.keepaliveIntervalSeconds * 1000,
+    keepaliveCountMax: ssh.keepaliveCountMax,
+  });
 }
 

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { loadSpec } from './load-spec.js';
-import { revisionOf, validSite } from './revision-fixture.js';
+import { ENCRYPTED, PRIVATE, PUBLIC, pseudoRandom, utf16le } from './key-material-fixtures.js';
+import { revisionOf, validSite, type FixtureFiles } from './revision-fixture.js';
 
 const problems = (files: Parameters<typeof revisionOf>[0], maxFileBytes?: number) =>
   loadSpec(revisionOf(files), maxFileBytes === undefined ? {} : { maxFileBytes }).diagnostics.map((d) => [d.code, d.location?.file, d.location?.line, d.location?.column]);
@@ -51,4 +52,83 @@ test('files over the size limit are refused and not parsed', (t) => {
 test('files under a templates directory and under .git are not documents', (t) => {
   const files = { ...validSite(), 'modules/templates/x.yaml': 'not: [a document', '.git/config.yaml': 'kind: Nope\n' };
   t.deepEqual(problems(files), []);
+});
+
+const keyProblems = (files: FixtureFiles) => problems(files).filter(([code]) => code === 'PrivateKeyMaterial');
+
+test('key material in UTF-16 and UTF-32 files is found, with or without a byte order mark', (t) => {
+  const text = `notes\n\n${PRIVATE.rsa}`;
+  const utf32be = Buffer.alloc(text.length * 4);
+  [...text].forEach((c, i) => utf32be.writeUInt32BE(c.codePointAt(0)!, i * 4));
+  const files = {
+    ...validSite(),
+    'docs/a-utf16le.txt': utf16le(text),
+    'docs/b-utf16le-no-bom.txt': utf16le(text, false),
+    'docs/c-utf16be.txt': Buffer.from(utf16le(text)).swap16(),
+    'docs/d-utf32be.txt': utf32be,
+  };
+  t.deepEqual(problems(files), Object.keys(files).filter((f) => f.startsWith('docs/')).map((f) => ['PrivateKeyMaterial', f, 3, 1]));
+  t.regex(loadSpec(revisionOf(files)).diagnostics[0]!.message, /in UTF-16LE text/);
+});
+
+test('every form of private key is refused in any file, and base64-encoded in YAML values', (t) => {
+  const files: FixtureFiles = { ...validSite() };
+  for (const [form, text] of Object.entries(PRIVATE)) {
+    files[`keys/${form}`] = text;
+    files[`secrets/${form}.yaml`] = `apiVersion: v1\nkind: Secret\ndata:\n  key: ${Buffer.from(text).toString('base64')}\n`;
+  }
+  const found = keyProblems(files).map(([code, file]) => `${code} ${file}`);
+  t.deepEqual(found, Object.keys(PRIVATE).flatMap((form) => [`PrivateKeyMaterial keys/${form}`]).concat(Object.keys(PRIVATE).map((form) => `PrivateKeyMaterial secrets/${form}.yaml`)).sort());
+});
+
+test('YAML escapes, folding and quoted keys cannot hide a key from the document scan', (t) => {
+  const escaped = PRIVATE.ec.replaceAll('-', '\\x2D').replaceAll('\n', '\\n');
+  const unicode = PRIVATE.pgp.replaceAll('-', '\\u002D').replaceAll('\n', '\\n');
+  const folded = (Buffer.from(PRIVATE.openssh).toString('base64').match(/.{1,60}/g) ?? []).join('\n    ');
+  const jwk = `{"\\x6bty": "EC", "\\x64": "${Buffer.alloc(32, 7).toString('base64url')}"}`;
+  const doc = `a: "${escaped}"\nb:\n  - "${unicode}"\nc: >-\n    ${folded}\nd: ${jwk}\ne: "AGE-SECRET-KEY-1\\\n   ${'Q'.repeat(58)}"\n`;
+  t.deepEqual(keyProblems({ ...validSite(), 'notes/hidden.yaml': doc }), [
+    ['PrivateKeyMaterial', 'notes/hidden.yaml', 1, 4],
+    ['PrivateKeyMaterial', 'notes/hidden.yaml', 3, 5],
+    ['PrivateKeyMaterial', 'notes/hidden.yaml', 4, 4],
+    ['PrivateKeyMaterial', 'notes/hidden.yaml', 11, 29],
+    ['PrivateKeyMaterial', 'notes/hidden.yaml', 12, 4],
+  ]);
+});
+
+test('a key the text already shows is reported once, not again for the parsed value', (t) => {
+  const doc = `key: |\n  ${PRIVATE.rsa.replaceAll('\n', '\n  ')}\nsecret: ${Buffer.from(PRIVATE.rsa).toString('base64')}\n`;
+  t.deepEqual(keyProblems({ ...validSite(), 'notes/plain.yaml': doc }), [
+    ['PrivateKeyMaterial', 'notes/plain.yaml', 2, 3],
+    ['PrivateKeyMaterial', 'notes/plain.yaml', 8, 9],
+  ]);
+});
+
+test('public keys, certificates, CSRs and files encrypted with age or SOPS are accepted', (t) => {
+  const files: FixtureFiles = { ...validSite(), 'secrets/db.enc.json': ENCRYPTED.sopsJson, 'secrets/token.age': ENCRYPTED.ageArmoured, 'secrets/blob.age': ENCRYPTED.ageBinary };
+  for (const [form, text] of Object.entries(PUBLIC)) {
+    files[`public/${form}`] = text;
+    files[`public/${form}.yaml`] = `value: ${JSON.stringify(Buffer.from(text).toString('base64'))}\nplain: ${JSON.stringify(text)}\n`;
+  }
+  t.deepEqual(keyProblems(files), []);
+});
+
+test('documents must be valid UTF-8: the first bad byte is reported with its line and column', (t) => {
+  const bad = Buffer.concat([Buffer.from('apiVersion: underlay.dev/v1alpha1\nkind: Site\nmetadata: {name: lab}\nspec:\n  params:\n    motto: "caf'), Buffer.from([0xe9]), Buffer.from('"\n')]);
+  t.deepEqual(problems({ ...validSite(), 'site.yaml': bad }), [['InvalidUtf8', 'site.yaml', 6, 16]]);
+  t.deepEqual(problems({ ...validSite(), 'site.yaml': utf16le('kind: Site\n') }), [['InvalidUtf8', 'site.yaml', 1, 1]]);
+});
+
+test('a template that is not UTF-8 is refused once, at its bad byte, however many modules use it', (t) => {
+  const files = validSite();
+  files['templates/motd.liquid'] = Buffer.concat([Buffer.from('{{ inputs.greeting }}\nbinary: '), Buffer.from([0x00, 0xff, 0xfe]), Buffer.from('\n')]);
+  files['modules/motd2.yaml'] = (files['modules/motd.yaml'] as string).replace('name: motd', 'name: motd2');
+  t.deepEqual(problems(files), [['InvalidUtf8', 'templates/motd.liquid', 2, 10]]);
+});
+
+test('other files need no particular encoding (images, notes), but are still scanned for keys', (t) => {
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff]), pseudoRandom(300)]);
+  t.deepEqual(problems({ ...validSite(), 'docs/logo.png': png, 'docs/latin1.txt': Buffer.from([0x63, 0x61, 0x66, 0xe9]) }), []);
+  const lines = png.filter((b) => b === 0x0a).length + 1;
+  t.deepEqual(problems({ ...validSite(), 'docs/logo.png': Buffer.concat([png, Buffer.from(`\n${PRIVATE.pkcs8}`)]) }), [['PrivateKeyMaterial', 'docs/logo.png', lines + 1, 1]]);
 });

@@ -4,20 +4,24 @@
  */
 import type { Diagnostic, SourceLocation } from '../spec/diagnostic.js';
 import type { RevisionFile } from '../source/revision.js';
+import { findPrivateKeyMaterial, privateKeyDiagnostic } from './private-key-material.js';
 import { dirname, joinRepoPath } from './repository-path.js';
+import { decodeUtf8Strict, scanDecodings } from './text-encoding.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 /** Chains longer than this are either a loop or not worth following. */
 const MAX_SYMLINK_HOPS = 8;
-
-const PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/g;
 
 export interface TextFile {
   path: string;
   text: string;
 }
 
-export type ReadResult = { ok: true; path: string; text: string } | { ok: false; reason: 'missing' | 'outside' | 'too-large' | 'loop' };
+export type ReadResult =
+  | { ok: true; path: string; text: string }
+  | { ok: false; reason: 'missing' | 'outside' | 'too-large' | 'loop' }
+  /** `at` is the first bad byte in the file finally read (the target of any symlinks). */
+  | { ok: false; reason: 'invalid-utf8'; at: SourceLocation; detail: string };
 
 export interface Repository {
   /** Files that are site documents: `.yaml`/`.yml`, regular files, not inside a `templates` directory. */
@@ -58,9 +62,11 @@ export function inspectRepository(files: readonly RevisionFile[], maxFileBytes =
       });
       continue;
     }
-    const text = decoder.decode(file.content);
-    diagnostics.push(...privateKeys(file.path, text));
-    if (isDocumentPath(file.path)) documents.push({ path: file.path, text });
+    diagnostics.push(...privateKeys(file.path, file.content));
+    if (!isDocumentPath(file.path)) continue;
+    const decoded = decodeUtf8Strict(file.content);
+    if (decoded.ok) documents.push({ path: file.path, text: decoded.text });
+    else diagnostics.push(invalidUtf8({ file: file.path, line: decoded.line, column: decoded.column }, `document is not valid UTF-8: ${decoded.reason}`));
   }
 
   const read = (path: string): ReadResult => {
@@ -70,7 +76,9 @@ export function inspectRepository(files: readonly RevisionFile[], maxFileBytes =
       if (!file) return { ok: false, reason: 'missing' };
       if (file.type !== 'symlink') {
         if (file.content.byteLength > maxFileBytes) return { ok: false, reason: 'too-large' };
-        return { ok: true, path: current, text: decoder.decode(file.content) };
+        const decoded = decodeUtf8Strict(file.content);
+        if (!decoded.ok) return { ok: false, reason: 'invalid-utf8', at: { file: current, line: decoded.line, column: decoded.column }, detail: decoded.reason };
+        return { ok: true, path: current, text: decoded.text };
       }
       const next = symlinkTarget(current, decoder.decode(file.content));
       if (next === null) return { ok: false, reason: 'outside' };
@@ -92,20 +100,28 @@ function isDocumentPath(path: string): boolean {
   return !path.split('/').slice(0, -1).includes('templates');
 }
 
-function privateKeys(file: string, text: string): Diagnostic[] {
+/**
+ * Every reading of the file is scanned (UTF-8, and UTF-16/32 when the bytes say so), so a key saved by an
+ * editor in UTF-16 is found like any other.
+ */
+function privateKeys(file: string, content: Uint8Array): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const match of text.matchAll(PRIVATE_KEY)) {
-    const before = text.slice(0, match.index);
-    const line = before.split('\n').length;
-    const column = match.index - before.lastIndexOf('\n');
-    out.push({
-      severity: 'error',
-      code: 'PrivateKeyMaterial',
-      message: 'private key material in the repository: keys stay on the nodes and in the controller\'s secret store, never in Git (remove it and rotate the key)',
-      location: { file, line, column },
-    });
+  for (const { encoding, text } of scanDecodings(content)) {
+    for (const found of findPrivateKeyMaterial(text)) {
+      const what = encoding === 'utf-8' ? found.what : `${found.what}, in ${encoding.toUpperCase()} text`;
+      out.push(privateKeyDiagnostic(what, locationIn(file, text, found.index)));
+    }
   }
   return out;
+}
+
+export function invalidUtf8(location: SourceLocation, message: string): Diagnostic {
+  return { severity: 'error', code: 'InvalidUtf8', message: `${message}; documents and templates must be UTF-8 text (ship binary content with "contentBase64")`, location };
+}
+
+function locationIn(file: string, text: string, index: number): SourceLocation {
+  const before = text.slice(0, index);
+  return { file, line: before.split('\n').length, column: index - before.lastIndexOf('\n') };
 }
 
 function compare(a: string, b: string): number {

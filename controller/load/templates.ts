@@ -7,11 +7,13 @@ import type { Located } from '../spec/spec.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
 import { referencedFilePath } from './repository-path.js';
-import type { Repository } from './repository-safety.js';
+import { invalidUtf8, type Repository } from './repository-safety.js';
 
 export function collectTemplates(catalog: Catalog, repository: Repository): { templates: Record<string, string>; diagnostics: Diagnostic[] } {
   const templates: Record<string, string> = {};
   const diagnostics: Diagnostic[] = [];
+  // A bad byte is a fault of the file, not of each reference to it: reported once.
+  const notUtf8 = new Set<string>();
 
   const read = (located: Located<unknown>, relative: string, path: (string | number)[], what: string): void => {
     const repoPath = referencedFilePath(located.location.file, relative);
@@ -23,6 +25,10 @@ export function collectTemplates(catalog: Catalog, repository: Repository): { te
     if (result.ok) templates[repoPath] = result.text;
     else if (result.reason === 'missing') diagnostics.push(diagnosticAt(located, path, 'TemplateNotFound', `${what} "${relative}" not found (looked for ${repoPath})`));
     else if (result.reason === 'loop') diagnostics.push(diagnosticAt(located, path, 'TemplateNotFound', `${what} "${relative}" is a symbolic link loop`));
+    else if (result.reason === 'invalid-utf8' && !notUtf8.has(result.at.file)) {
+      notUtf8.add(result.at.file);
+      diagnostics.push(invalidUtf8(result.at, `${what} is not valid UTF-8: ${result.detail}`));
+    }
     // 'outside' and 'too-large' are already reported on the file itself.
   };
 
@@ -30,10 +36,10 @@ export function collectTemplates(catalog: Catalog, repository: Repository): { te
     const module = catalog.modules[name]!;
     module.doc.spec.resources.forEach((resource, i) => {
       if (!('file' in resource)) return;
-      const { content, template } = resource.file;
+      const { content, template, contentBase64 } = resource.file;
       const path = ['spec', 'resources', i, 'file'];
-      if ((content === undefined) === (template === undefined)) {
-        diagnostics.push(diagnosticAt(module, path, 'SchemaViolation', 'a file needs exactly one of "content" or "template"'));
+      if ([content, template, contentBase64].filter((c) => c !== undefined).length !== 1) {
+        diagnostics.push(diagnosticAt(module, path, 'SchemaViolation', 'a file needs exactly one of "content", "template" or "contentBase64"'));
       }
       if (template !== undefined) read(module, template, [...path, 'template'], 'template');
     });

@@ -5,6 +5,7 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { Diagnostic, SourceLocation } from '../spec/diagnostic.js';
+import { privateKeysInYamlStrings } from './yaml-string-keys.js';
 
 /** Aliases legitimately appear a handful of times; thousands mean a "billion laughs" expansion bomb. */
 export const MAX_ALIAS_COUNT = 100;
@@ -47,6 +48,7 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
       }
       return;
     }
+    diagnostics.push(...privateKeysInYamlStrings(doc, text, at));
     const contents = doc.contents;
     if (contents === null || (isScalar(contents) && contents.value === null)) return;
     const start = at(contents.range[0]);

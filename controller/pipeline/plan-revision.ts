@@ -4,7 +4,7 @@
  */
 import type { Inventory } from '../inventory/inventory.js';
 import { loadSpec } from '../load/load-spec.js';
-import { makePlan } from '../plan/make-plan.js';
+import { makePlan, type PlanOptions } from '../plan/make-plan.js';
 import type { Plan } from '../plan/plan.js';
 import type { Desired } from '../resolve/desired.js';
 import { resolveSite } from '../resolve/resolve-site.js';
@@ -40,7 +40,7 @@ export function validateRevision(revision: Revision, inventory?: Inventory): Omi
   return { spec: loaded.spec, desired: hasErrors(diagnostics) ? null : resolved.desired, diagnostics };
 }
 
-export function planRevision(revision: Revision, inventory: Inventory, options: { now?: string } = {}): PlanRevisionResult {
+export function planRevision(revision: Revision, inventory: Inventory, options: PlanOptions = {}): PlanRevisionResult {
   const validated = validateRevision(revision, inventory);
   if (!validated.desired) return { ...validated, plan: null };
   return { ...validated, plan: makePlan(validated.desired, inventory, options) };

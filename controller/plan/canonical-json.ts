@@ -92,7 +92,7 @@ export function canonicalJson(value: unknown, indent?: number): string {
   return out;
 }
 
-export function sha256Hex(text: string): string {
+export function sha256Hex(text: string | Uint8Array): string {
   // One-shot: a Hash object per call cost more than hashing the short inputs planning hashes by the hundred thousand.
   return hash('sha256', text, 'hex');
 }

@@ -4,7 +4,9 @@
  * Markdown renderers so both say the same thing.
  */
 import { shortHash } from './canonical-json.js';
-import type { Change } from './plan.js';
+import { isTriggeredBy } from './node-changes.js';
+import type { Change, Plan } from './plan.js';
+import { planGraph } from './plan-graph.js';
 import { unifiedDiff } from './unified-diff.js';
 
 /** Content of created files is shown up to this many lines; the rest is summarised. */
@@ -40,9 +42,14 @@ function addedLines(content: string): string[] {
   return lines.map((l) => `+${l}`);
 }
 
+/** Bytes given as `contentBase64` are no text to show: a reader gets their size and hash instead of a diff. */
+const isBinary = (r: Record<string, unknown>): boolean => typeof r.contentBase64 === 'string';
+const binary = (r: Record<string, unknown>): string => `binary, ${size(num(r.size))}, sha256 ${shortHash(str(r.sha256))}`;
+
 function fileDetails(c: Change): ChangeDetails {
   const { before, after } = c;
   if (after && !before) {
+    if (isBinary(after)) return { attributes: [`${ownership(after)}, ${binary(after)}`], content: [] };
     return {
       attributes: [`${ownership(after)}, ${size(num(after.size))}, sha256 ${shortHash(str(after.sha256))}`],
       content: clip(addedLines(str(after.content) ?? '')),
@@ -50,7 +57,9 @@ function fileDetails(c: Change): ChangeDetails {
   }
   if (after && before) {
     const attributes: string[] = [];
-    if (before.sha256 !== after.sha256) {
+    if (before.sha256 !== after.sha256 && isBinary(after)) {
+      attributes.push(`sha256 ${shortHash(str(before.sha256))} (${size(num(before.size))}) -> ${binary(after)}`);
+    } else if (before.sha256 !== after.sha256) {
       attributes.push(`sha256 ${shortHash(str(before.sha256))} (${size(num(before.size))}) -> ${shortHash(str(after.sha256))} (${size(num(after.size))})`);
     }
     attributes.push(ownership(after));
@@ -125,15 +134,54 @@ export function summaryLine(s: { create: number; update: number; delete: number;
   return `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.restart} to restart, ${s.run} to run.`;
 }
 
-/** Changes grouped by node (or service target), in the plan's order. */
+/** Among changes free to go in any order, the one a reader expects first: what others live in comes first. */
+const KIND_RANK: Record<Change['kind'], number> = { directory: 0, file: 1, certificate: 1, service: 2, command: 2, ip: 0, dns: 1 };
+
+/**
+ * A plan's changes in dependency order (topological over its edges): directories before the files in them,
+ * files before the services and commands that use them. The plan itself stays sorted by id (its JSON and
+ * hash are fixed); only renderings list changes this way. A plan whose graph is broken keeps its own order.
+ */
+export function dependencyOrder(changes: readonly Change[]): Change[] {
+  const ranked = [...changes].sort((a, b) => KIND_RANK[a.kind] - KIND_RANK[b.kind]);
+  const graph = planGraph(ranked);
+  if (!graph.ok) return [...changes];
+  const byId = new Map(changes.map((c) => [c.id, c]));
+  return graph.order.map((id) => byId.get(id)!);
+}
+
+/**
+ * The changes a change's "after" line names. A command's names only the changes that trigger it (its
+ * onChangeOf resources): its other edges order it after its step's content, which the dependency order of
+ * the listing shows already, and on a command's line they read as causes.
+ */
+export function shownDependencies(c: Change, byId: ReadonlyMap<string, Change>): string[] {
+  if (c.kind !== 'command') return c.dependsOn;
+  return c.dependsOn.filter((id) => {
+    const d = byId.get(id);
+    return d !== undefined && d.node === c.node && isTriggeredBy(c, d.key);
+  });
+}
+
+/** Changes grouped by node (or service target), each group in dependency order. */
 export function changesByNode(changes: readonly Change[]): [string, Change[]][] {
   const groups = new Map<string, Change[]>();
-  for (const c of changes) {
+  for (const c of dependencyOrder(changes)) {
     const g = groups.get(c.node);
     if (g) g.push(c);
     else groups.set(c.node, [c]);
   }
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export const EMPTY_NODES_BANNER =
+  'PLANNED AGAINST EMPTY NODES: nothing was observed, so every resource is assumed missing and this plan says nothing about what is really on the nodes (give --inventory FILE, or --secrets-dir/--live to observe them).';
+
+/** Why "the nodes match" cannot be said of an empty plan, or null when it can. */
+export function unverifiedReason(plan: Pick<Plan, 'observation' | 'warnings'>): string | null {
+  if (plan.observation === 'none') return 'nothing was observed (see the banner above)';
+  if (plan.warnings?.length) return 'not every node was checked (see the warnings above)';
+  return null;
 }
 
 export const WORKTREE_BANNER = 'UNCOMMITTED WORKTREE: this plan was made from files not committed to Git; nobody has reviewed them.';

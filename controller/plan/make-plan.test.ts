@@ -122,6 +122,8 @@ test('plan graph reports cycles and dangling edges', (t) => {
   t.deepEqual(planGraph([c('a', ['b']), c('b', ['c']), c('c', ['a'])]), { ok: false, problems: [{ code: 'DependencyCycle', cycle: ['a', 'b', 'c', 'a'] }] });
   t.deepEqual(planGraph([c('a', ['z'])]), { ok: false, problems: [{ code: 'DanglingDependency', change: 'a', missing: 'z' }] });
   t.deepEqual(planGraph([c('b', ['a']), c('a', [])]), { ok: true, order: ['a', 'b'] });
+  // Of the changes ready to go, the one given first goes next (not breadth-first): b follows a at once.
+  t.deepEqual(planGraph([c('a', []), c('b', ['a']), c('c', []), c('d', ['c']), c('e', [])]), { ok: true, order: ['a', 'b', 'c', 'd', 'e'] });
 });
 
 test('a restart a crashed run owed (restartPending on the node) is planned although its config is already in place', (t) => {

@@ -18,6 +18,8 @@ import { ServiceDefinitionCache } from '../../reconcilers/service/definition.js'
 export interface PlanOptions {
   /** ISO time used for expiry decisions; defaults to the inventory's observedAt. */
   now?: string;
+  /** 'none' when the inventory was not observed but assumed empty (see Plan.observation). */
+  observation?: Plan['observation'];
 }
 
 const byId = (a: Change, b: Change): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -94,19 +96,23 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     rollout: planRollout(desired.clusters, disrupted),
     summary: summarise(changes),
     warnings: warnings.sort(),
+    ...(options.observation ? { observation: options.observation } : {}),
   };
   return { ...body, hash: planHash(body) };
 }
 
 /**
- * A file change's `after.content` is left out of the hash input: `after.sha256`, hashed with the rest, stands
- * for it. With large configuration files, content is most of a first-apply plan's bytes; readPlanFile checks
- * it against that sha256.
+ * A file change's `after.content` (or `after.contentBase64`) is left out of the hash input: `after.sha256`,
+ * hashed with the rest, stands for it. With large configuration files, content is most of a first-apply plan's
+ * bytes; readPlanFile checks it against that sha256.
  */
 function hashInputOf(c: Change): Change {
   const after = c.after;
-  if (c.kind !== 'file' || after === null || typeof after.content !== 'string' || typeof after.sha256 !== 'string') return c;
-  return { ...c, after: { ...after, content: undefined } };
+  if (c.kind !== 'file' || after === null || typeof after.sha256 !== 'string') return c;
+  const text = typeof after.content === 'string';
+  const bytes = typeof after.contentBase64 === 'string';
+  if (!text && !bytes) return c;
+  return { ...c, after: { ...after, ...(text ? { content: undefined } : {}), ...(bytes ? { contentBase64: undefined } : {}) } };
 }
 
 /** See Plan.hash; apply checks a plan with it before trusting it. */
@@ -122,8 +128,10 @@ export function fileContentMismatches(plan: Pick<Plan, 'changes'>): string[] {
   for (const c of plan.changes) {
     const after = c.after;
     // Without a sha256 the content itself is in the hash input.
-    if (c.kind !== 'file' || after === null || typeof after.content !== 'string' || typeof after.sha256 !== 'string') continue;
-    if (sha256Hex(after.content) !== after.sha256) out.push(c.id);
+    if (c.kind !== 'file' || after === null || typeof after.sha256 !== 'string') continue;
+    const text = typeof after.content === 'string' && sha256Hex(after.content) !== after.sha256;
+    const bytes = typeof after.contentBase64 === 'string' && sha256Hex(Buffer.from(after.contentBase64, 'base64')) !== after.sha256;
+    if (text || bytes) out.push(c.id);
   }
   return out;
 }

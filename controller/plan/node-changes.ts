@@ -99,6 +99,23 @@ function triggeredChange(
   return { action, after, before, cluster, dependsOn: [], disruptive, ...common, reason, step };
 }
 
+const TRIGGERED_SUFFIX = ' changed';
+
+/** The reason of a restart or re-run: the keys of the same node's resources whose changes trigger it. */
+function triggeredReason(causes: readonly string[]): string {
+  return `${causes.join(', ')}${TRIGGERED_SUFFIX}`;
+}
+
+/**
+ * Whether a restart or re-run was triggered by a change of the resource `key` on the same node. The plan
+ * keeps trigger edges and ordering edges in one `dependsOn` list (its JSON is fixed), so renderers that must
+ * tell them apart read it back from the reason triggeredReason wrote.
+ */
+export function isTriggeredBy(change: Pick<Change, 'action' | 'reason'>, key: string): boolean {
+  if ((change.action !== 'restart' && change.action !== 'run') || !change.reason.endsWith(TRIGGERED_SUFFIX)) return false;
+  return `, ${change.reason.slice(0, -TRIGGERED_SUFFIX.length)}, `.includes(`, ${key}, `);
+}
+
 /** Adds restarts and re-runs until nothing new is triggered: a re-run may itself restart a service. */
 function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result: NodeChanges): void {
   const triggerable = node.resources.filter((r) => triggersOf(r).length > 0);
@@ -120,7 +137,7 @@ function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result:
       // A re-run needs everything a first run needs: apply works from the plan alone.
       const after = r.spec.kind === 'command' ? commandAfter(r.spec) : { name: (r.spec as { name: string }).name };
       const observed = inv?.resources[r.key];
-      const c = triggeredChange(node.name, r, action, observed ? { ...observed } : null, after, `${causes.join(', ')} changed`);
+      const c = triggeredChange(node.name, r, action, observed ? { ...observed } : null, after, triggeredReason(causes));
       result.byKey.set(r.key, c);
       result.triggeredBy.set(c, causeIds);
       added = true;

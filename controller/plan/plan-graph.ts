@@ -1,7 +1,8 @@
 /**
  * The change graph of a plan: checked to reference only changes of the plan and to be acyclic, and walked
- * in a deterministic topological order: breadth-first, starting from the changes in the order they are stored
- * (by id).
+ * in a deterministic topological order: of the changes whose dependencies are all placed, the one given
+ * first goes next. Given in plan order (by id), ties keep that order; a renderer that wants another
+ * tie-break (directories before files) passes the changes in that order.
  */
 import type { Change } from './plan.js';
 
@@ -25,6 +26,41 @@ function findCycle(remaining: ReadonlySet<string>, deps: ReadonlyMap<string, rea
     current = (deps.get(current) ?? []).find((d) => remaining.has(d))!;
   }
   return [...path.slice(seenAt.get(current)), current];
+}
+
+/** Indices of ready changes, smallest first: a binary min-heap, so a plan of 100,000 changes stays O(n log n). */
+class ReadyHeap {
+  private readonly items: number[] = [];
+
+  push(value: number): void {
+    const a = this.items;
+    let i = a.push(value) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent]! <= value) break;
+      a[i] = a[parent]!;
+      i = parent;
+    }
+    a[i] = value;
+  }
+
+  pop(): number | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length === 0 || last === undefined) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= a.length) break;
+      const child = left + 1 < a.length && a[left + 1]! < a[left]! ? left + 1 : left;
+      if (a[child]! >= last) break;
+      a[i] = a[child]!;
+      i = child;
+    }
+    a[i] = last;
+    return top;
+  }
 }
 
 export function planGraph(changes: readonly Change[]): PlanGraphResult {
@@ -52,14 +88,13 @@ export function planGraph(changes: readonly Change[]): PlanGraphResult {
   if (problems.length > 0) return { ok: false, problems };
 
   const order: string[] = [];
-  const queue: number[] = [];
-  for (let i = 0; i < changes.length; i++) if (pending[i] === 0) queue.push(i);
-  for (let head = 0; head < queue.length; head++) {
-    const i = queue[head]!;
+  const ready = new ReadyHeap();
+  for (let i = 0; i < changes.length; i++) if (pending[i] === 0) ready.push(i);
+  for (let i = ready.pop(); i !== undefined; i = ready.pop()) {
     order.push(changes[i]!.id);
     for (const j of dependents[i]!) {
       pending[j]! -= 1;
-      if (pending[j] === 0) queue.push(j);
+      if (pending[j] === 0) ready.push(j);
     }
   }
   if (order.length === changes.length) return { ok: true, order };

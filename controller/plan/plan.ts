@@ -69,6 +69,12 @@ export interface Plan {
   /** Things a reader must know that are not changes, e.g. nodes skipped because they were unreachable. Sorted. */
   warnings?: string[];
   /**
+   * 'none': nothing was observed (no inventory, no SSH identity), so every resource was assumed missing and
+   * the plan says so in a banner. Absent when the nodes were observed: a plan made live and one made from a
+   * snapshot of the same state are the same plan, with the same hash.
+   */
+  observation?: 'none';
+  /**
    * sha256 of the canonical JSON of everything above, except that a file change's `after.content` is left
    * out: its `after.sha256` (part of the input) stands for it, so hashing does not serialise all file content
    * again. Apply of a saved plan checks each file's content against that sha256 as well as this hash.

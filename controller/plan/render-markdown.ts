@@ -1,9 +1,9 @@
 /**
- * The plan for a pull-request comment: a heading with the revision and summary, one table per node, and
+ * The plan for a pull-request comment: a heading with the revision and summary, one table per node (changes in dependency order), and
  * content in collapsed <details> blocks so a long plan stays readable.
  */
 import type { Change, Plan } from './plan.js';
-import { ACTION_SYMBOL, changeDetails, changesByNode, summaryLine, WORKTREE_BANNER } from './change-details.js';
+import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 /** Table cells cannot hold pipes or line breaks; backticks would open code spans. */
 function cell(text: string): string {
@@ -33,11 +33,13 @@ export function renderMarkdown(plan: Plan): string {
   const r = plan.revision;
   const out: string[] = [`## underlay plan for ${code(r.commit.slice(0, 12))}`, '', `Revision ${code(r.commit)} (${code(r.ref)} from ${code(r.source)})`];
   if (r.worktree) out.push('', '> [!CAUTION]', `> **${WORKTREE_BANNER}**`);
+  if (plan.observation === 'none') out.push('', '> [!CAUTION]', `> **${EMPTY_NODES_BANNER}**`);
   for (const w of plan.warnings ?? []) out.push('', '> [!WARNING]', `> ${w}`);
   out.push('', `**${summaryLine(plan.summary)}**`);
   if (plan.changes.length === 0) {
-    // With a warning (a node skipped as unreachable) nobody knows whether every node matches: say less.
-    out.push('', plan.warnings?.length ? `No changes planned for revision ${code(r.commit)}, but not every node was checked (see the warnings above).` : `No changes. The nodes match revision ${code(r.commit)}.`);
+    // Unless every node was observed, nobody knows whether every node matches: say less.
+    const unverified = unverifiedReason(plan);
+    out.push('', unverified ? `No changes planned for revision ${code(r.commit)}, but ${unverified}.` : `No changes. The nodes match revision ${code(r.commit)}.`);
   }
   for (const [node, changes] of changesByNode(plan.changes)) {
     out.push('', `### ${node}`, '', '| | Action | Resource | Reason |', '|---|---|---|---|');

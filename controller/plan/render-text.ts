@@ -1,13 +1,18 @@
 /**
- * The plan for a terminal, in the manner of `terraform plan`: changes grouped by node, each with its
- * action, resource, reason and details, then the rollout and a summary line.
+ * The plan for a terminal, in the manner of `terraform plan`: changes grouped by node in dependency order,
+ * each with its action, resource, reason and details, then the rollout and a summary line.
  */
 import type { Change, Plan } from './plan.js';
-import { ACTION_SYMBOL, changeDetails, changesByNode, summaryLine, WORKTREE_BANNER } from './change-details.js';
+import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, shownDependencies, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 export interface TextRenderOptions {
   /** ANSI colours, for terminals only: files and CI logs get plain text. */
   color: boolean;
+  /**
+   * Only the revision, banners, warnings, rollout and summary, no change list: what `apply` prints before it
+   * reports each change on one line as it is done (its --diff prints the whole plan instead).
+   */
+  headerOnly?: boolean;
 }
 
 const COLOR: Record<Change['action'], string> = { create: '32', update: '33', delete: '31', restart: '36', run: '35' };
@@ -23,14 +28,15 @@ function contentLineColor(line: string): string {
   return '0';
 }
 
-function renderChange(c: Change, color: boolean): string[] {
+function renderChange(c: Change, byId: ReadonlyMap<string, Change>, color: boolean): string[] {
   const head = `  ${paint(color, COLOR[c.action], `${ACTION_SYMBOL[c.action]} ${c.action}`)} ${c.key}`;
   const owner = c.cluster ? ` [${c.cluster}/${c.step}]` : '';
   const lines = [`${head}${owner}`, `      ${c.reason}`];
   const details = changeDetails(c);
   for (const a of details.attributes) lines.push(`      ${a}`);
   for (const l of details.content) lines.push(`      ${paint(color, contentLineColor(l), l)}`.trimEnd());
-  if (c.dependsOn.length > 0) lines.push(`      after ${c.dependsOn.join(', ')}`);
+  const after = shownDependencies(c, byId);
+  if (after.length > 0) lines.push(`      after ${after.join(', ')}`);
   return lines;
 }
 
@@ -39,15 +45,18 @@ export function renderText(plan: Plan, options: TextRenderOptions): string {
   const r = plan.revision;
   const out: string[] = [`Revision ${r.commit} (${r.ref} from ${r.source})`];
   if (r.worktree) out.push('', paint(color, '1;31', `!!! ${WORKTREE_BANNER} !!!`));
+  if (plan.observation === 'none') out.push('', paint(color, '1;31', `!!! ${EMPTY_NODES_BANNER} !!!`));
   for (const w of plan.warnings ?? []) out.push('', paint(color, '33', `Warning: ${w}`));
   if (plan.changes.length === 0) {
-    // With a warning (a node skipped as unreachable) nobody knows whether every node matches: say less.
-    out.push('', plan.warnings?.length ? `No changes planned for revision ${r.commit}, but not every node was checked (see the warnings above).` : `No changes. The nodes match revision ${r.commit}.`);
+    // Unless every node was observed, nobody knows whether every node matches: say less.
+    const unverified = unverifiedReason(plan);
+    out.push('', unverified ? `No changes planned for revision ${r.commit}, but ${unverified}.` : `No changes. The nodes match revision ${r.commit}.`);
     return `${out.join('\n')}\n`;
   }
-  for (const [node, changes] of changesByNode(plan.changes)) {
+  const byId = new Map(plan.changes.map((c) => [c.id, c]));
+  for (const [node, changes] of options.headerOnly ? [] : changesByNode(plan.changes)) {
     out.push('', paint(color, '1', node));
-    for (const c of changes) out.push(...renderChange(c, color));
+    for (const c of changes) out.push(...renderChange(c, byId, color));
   }
   if (plan.rollout.length > 0) {
     out.push('', 'Rollout (disruptive changes, batch by batch):');

@@ -5,7 +5,8 @@ import { renderMarkdown } from './render-markdown.js';
 import { renderJson } from './render-json.js';
 import { unifiedDiff } from './unified-diff.js';
 import { renderServiceDefinition } from '../../reconcilers/service/definition.js';
-import { appliedNode, desired, file, inventory, node, resource, service } from '../../test/support/build-desired.js';
+import { appliedNode, command, desired, directory, file, inventory, node, resource, service } from '../../test/support/build-desired.js';
+import { planHash } from './make-plan.js';
 import type { ObservedFile } from '../inventory/inventory.js';
 
 const hash = (s: Parameters<typeof renderServiceDefinition>[0]) => renderServiceDefinition(s, 'runit').hash;
@@ -49,6 +50,18 @@ test('no changes with an unreachable node does not claim the nodes match', (t) =
   }
 });
 
+test('a plan made against assumed-empty nodes carries a banner and never claims the nodes match', (t) => {
+  const plan = makePlan(desired([node('n1', [])]), inventory({}), { observation: 'none' });
+  t.is(plan.observation, 'none');
+  t.is(planHash(plan), plan.hash, 'the field is part of what the hash binds');
+  for (const rendered of [renderText(plan, { color: false }), renderMarkdown(plan)]) {
+    t.regex(rendered, /PLANNED AGAINST EMPTY NODES: nothing was observed/);
+    t.false(rendered.includes('The nodes match'), rendered);
+    t.regex(rendered, /No changes planned for revision .*c0ffee0{34}.*, but nothing was observed/);
+  }
+  t.false('observation' in makePlan(desired([node('n1', [])]), inventory({})), 'absent when observed');
+});
+
 test('markdown: a table per node, details for content, no trailing spaces', (t) => {
   const md = renderMarkdown(changedPlan());
   t.true(md.includes('### n1\n\n| | Action | Resource | Reason |\n|---|---|---|---|\n| ~ | update | `file:/etc/app.conf` |'));
@@ -60,6 +73,51 @@ test('json: canonical, pretty, stable', (t) => {
   const json = renderJson(changedPlan());
   t.is(json, renderJson(changedPlan()));
   t.deepEqual(Object.keys(JSON.parse(json)), ['apiVersion', 'changes', 'hash', 'inventoryHash', 'kind', 'nodeInventoryHashes', 'revision', 'rollout', 'summary', 'warnings']);
+});
+
+/** A step with a command ordered after its directory and files, re-run when one of them (conf) changes. */
+function stepWithCommand(conf: string, dirMode = '0755') {
+  return [
+    resource(directory('/etc/app', { mode: dirMode })),
+    resource(file('/etc/app/app.conf', conf), ['n1/directory:/etc/app']),
+    resource(file('/etc/app/other.conf', 'o\n'), ['n1/directory:/etc/app']),
+    resource(command('app-reload', { onChangeOf: ['file:/etc/app/app.conf'] }), ['n1/directory:/etc/app', 'n1/file:/etc/app/app.conf', 'n1/file:/etc/app/other.conf']),
+  ];
+}
+
+/** The change lines of a text plan, in the order printed. */
+const changeLines = (text: string): string[] => text.split('\n').filter((l) => /^ {2}\S /.test(l)).map((l) => l.replace(/ \[.*$/, '').trim());
+
+test('text and markdown list a node\'s changes in dependency order; the JSON keeps the plan\'s order and hash', (t) => {
+  const plan = makePlan(desired([node('n1', stepWithCommand('a\n'))]), inventory({}));
+  t.deepEqual(plan.changes.map((c) => c.key), ['command:app-reload', 'directory:/etc/app', 'file:/etc/app/app.conf', 'file:/etc/app/other.conf'], 'the plan itself is by id');
+  const json = renderJson(plan);
+  t.deepEqual(changeLines(renderText(plan, { color: false })), [
+    '+ create directory:/etc/app',
+    '+ create file:/etc/app/app.conf',
+    '+ create file:/etc/app/other.conf',
+    '» run command:app-reload',
+  ]);
+  const rows = renderMarkdown(plan).split('\n').filter((l) => /^\| [^|]+ \| (create|run) \|/.test(l)).map((l) => l.split('|')[3]!.trim());
+  t.deepEqual(rows, ['`directory:/etc/app`', '`file:/etc/app/app.conf`', '`file:/etc/app/other.conf`', '`command:app-reload`']);
+  t.is(renderJson(plan), json, 'rendering does not reorder the plan');
+  t.is(planHash(plan), plan.hash);
+});
+
+test('a command\'s "after" line names only the changes that trigger it, not its ordering edges', (t) => {
+  const first = makePlan(desired([node('n1', stepWithCommand('a\n'))]), inventory({}));
+  const firstText = renderText(first, { color: false });
+  const runBlock = (text: string): string => text.slice(text.indexOf('» run command:app-reload'), text.indexOf('\n\n', text.indexOf('» run command:app-reload')));
+  t.notRegex(runBlock(firstText), /after/, 'a first run is triggered by nothing in the plan');
+  t.deepEqual(first.changes.find((c) => c.kind === 'command')?.dependsOn, ['n1/directory:/etc/app', 'n1/file:/etc/app/app.conf', 'n1/file:/etc/app/other.conf'], 'the edges stay in the plan');
+
+  const applied = inventory({ n1: appliedNode(stepWithCommand('a\n'), hash) });
+  const rerun = makePlan(desired([node('n1', stepWithCommand('b\n', '0750'))]), applied);
+  t.deepEqual(rerun.changes.find((c) => c.kind === 'command')?.dependsOn, ['n1/directory:/etc/app', 'n1/file:/etc/app/app.conf']);
+  t.deepEqual(changeLines(renderText(rerun, { color: false })), ['~ update directory:/etc/app', '~ update file:/etc/app/app.conf', '» run command:app-reload']);
+  t.regex(runBlock(renderText(rerun, { color: false })), /\n {6}after n1\/file:\/etc\/app\/app\.conf$/);
+  const service = renderText(changedPlan(), { color: false });
+  t.regex(service, /↻ restart service:app \[main\/base\]\n.*\n {6}after n1\/file:\/etc\/app\.conf\n/, 'other kinds keep every edge');
 });
 
 test('unified diff: hunks with context, minus before plus', (t) => {

@@ -15,7 +15,7 @@ test('files and directories hash as their canonical JSON, whatever shape the spe
   const specs = [
     file('/etc/a', 'x\n'),
     file('/etc/é"b', '', { mode: '0600', owner: 'app', group: 'app' }),
-    { ...file('/etc/c', 'y'), extra: 1 } as NodeResourceSpec,
+    { ...file('/etc/c', 'y'), extra: 1 } as unknown as NodeResourceSpec,
     { kind: 'file', path: '/etc/d', content: 'z', sha256: 'h', mode: '0644', owner: 'root', other: 'root' } as unknown as NodeResourceSpec,
     directory('/etc/app'),
     { ...directory('/etc/app'), mode: undefined } as unknown as NodeResourceSpec,

@@ -3,7 +3,7 @@
  * command without guards runs again when it differs, and any resource's takeover is judged by it.
  * Apply must record exactly this value, so it lives here, next to the planner that compares it.
  */
-import type { NodeResourceSpec } from '../resolve/desired.js';
+import type { DesiredBinaryFile, DesiredTextFile, NodeResourceSpec } from '../resolve/desired.js';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 
 /** Whether a spec has exactly these members, as resolve builds it: then it can be rebuilt from them. */
@@ -18,14 +18,15 @@ export function resourceHash(spec: NodeResourceSpec): string {
   // Files and directories are most resources: rebuilt with their members in key order, canonicalJson writes
   // them natively (same bytes). Any other shape takes the general path.
   if (spec.kind === 'file') {
-    // A file's content is already summarised by its sha256; hashing it again would double the work on large sites.
+    // A file's content (text or bytes) is already summarised by its sha256; hashing it again would double the
+    // work on large sites. The same bytes given either way hash alike, so switching to contentBase64 is no change.
     if (hasExactly(spec, FILE_KEYS)) {
       const { group, kind, mode, owner, path, sha256 } = spec;
       return sha256Hex(canonicalJson({ group, kind, mode, owner, path, sha256 }));
     }
     // Rest destructuring, not delete: a deleted key turns the copy into a slow dictionary-mode object.
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
-    const { content, ...rest } = spec;
+    const { content, contentBase64, ...rest } = spec as Partial<DesiredTextFile & DesiredBinaryFile>;
     return sha256Hex(canonicalJson(rest));
   }
   if (spec.kind === 'directory' && hasExactly(spec, DIRECTORY_KEYS)) {

@@ -17,16 +17,30 @@ export interface ResourceOrigin {
   location: SourceLocation;
 }
 
-export interface DesiredFile {
+interface DesiredFileAttributes {
   kind: 'file';
   path: string;
-  content: string;
-  /** sha256 hex of the UTF-8 content: what observe compares. */
+  /** sha256 hex of the bytes written (the UTF-8 content, or the decoded contentBase64): what observe compares. */
   sha256: string;
   mode: string; // normalised to 4 digits, e.g. '0644'
   owner: string;
   group: string;
 }
+
+/** A file rendered from a template: text. */
+export interface DesiredTextFile extends DesiredFileAttributes {
+  content: string;
+}
+
+/** A file given as `contentBase64`: bytes (canonical base64 here), never rendered, shown in plans by size and sha256. */
+export interface DesiredBinaryFile extends DesiredFileAttributes {
+  contentBase64: string;
+}
+
+export type DesiredFile = DesiredTextFile | DesiredBinaryFile;
+
+/** Bytes on the node, whichever way the content was given. */
+export const fileSize = (f: DesiredFile): number => ('content' in f ? Buffer.byteLength(f.content, 'utf8') : Buffer.byteLength(f.contentBase64, 'base64'));
 
 export interface DesiredDirectory {
   kind: 'directory';

@@ -39,7 +39,7 @@ test('three-node-etcd loads and resolves: linked members, balanced backends, cro
   t.true(etcd?.kind === 'service' && etcd.args.includes('--initial-cluster=node1=http://198.18.0.11:2380,node2=http://198.18.0.12:2380,node3=http://198.18.0.13:2380'));
   t.true(etcd?.kind === 'service' && etcd.args.includes('--data-dir=/var/lib/etcd/node2'));
   const cfg = resource(d, 'node1', 'file:/etc/haproxy/haproxy.cfg')?.spec;
-  t.true(cfg?.kind === 'file' && cfg.content.includes('    server member3 198.18.0.13:2379 check\n'));
+  t.true(cfg?.kind === 'file' && 'content' in cfg && cfg.content.includes('    server member3 198.18.0.13:2379 check\n'));
   t.deepEqual(
     resource(d, 'node1', 'file:/etc/haproxy/haproxy.cfg')?.dependsOn,
     ['node1/directory:/etc/haproxy', 'node1/service:etcd', 'node2/service:etcd', 'node3/service:etcd'],

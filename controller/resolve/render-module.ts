@@ -10,7 +10,7 @@ import type { ModuleDoc, ModuleResource } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
 import type { NodeResourceSpec, ResourceOrigin } from './desired.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
-import { hasControlBreak, shellScriptIndex, unsafeShellValues } from './shell-safety.js';
+import { hasControlBreak, unsafeArgvValues } from './shell-safety.js';
 import { TemplateEngine, type TemplateScope } from './template-engine.js';
 
 export interface RenderedResource {
@@ -53,7 +53,7 @@ export function joinRepositoryPath(documentFile: string, relative: string): stri
 
 export const normaliseMode = (mode: string): string => mode.padStart(4, '0');
 
-const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+const sha256 = (content: string | Uint8Array): string => createHash('sha256').update(content).digest('hex');
 
 function renderAt(ctx: ModuleRenderContext, text: string, path: Path): RenderedText | null {
   const out = ctx.engine.render(text, ctx.scope);
@@ -93,30 +93,25 @@ function inputNamed(scope: TemplateScope, value: string): string | undefined {
 
 /**
  * `argv` is the program and its arguments, rendered; `offset` is how many leading elements are not
- * templates of `path` (a service's fixed `command`).
+ * templates of `path` (a service's fixed `command`). The rule itself is in shell-safety.ts.
  */
 function checkArgv(ctx: ModuleRenderContext, argv: RenderedText[], path: Path, offset: number): void {
-  const texts = argv.map((a) => a.text);
-  texts.forEach((t, i) => {
-    if (i >= offset && hasControlBreak(t)) {
+  argv.forEach((a, i) => {
+    if (i >= offset && hasControlBreak(a.text)) {
       const p = [...path, i - offset];
       ctx.sink.error('UnsafeShellValue', `argument ${i - offset} contains a line break or NUL, which argv cannot carry safely`, ctx.module.locate(p), fieldPath(p), ctx.scope.node.name);
     }
   });
-  const script = shellScriptIndex(texts);
-  if (script < offset) return;
-  const p = [...path, script - offset];
-  for (const value of unsafeShellValues(argv[script]!.interpolated)) {
-    const input = inputNamed(ctx.scope, value);
-    const what = input ? `input "${input}" (${JSON.stringify(value)})` : `the value ${JSON.stringify(value)}`;
-    const ref = input ? `inputs.${input}` : 'value';
-    ctx.sink.error(
-      'UnsafeShellValue',
-      `this shell script interpolates ${what}, which needs shell quoting; never splice values into shell source: pass it as a separate argv element, e.g. sh -c 'script "$1"' _ "{{ ${ref} }}"`,
-      ctx.module.locate(p),
-      fieldPath(p),
-      ctx.scope.node.name,
-    );
+  for (const finding of unsafeArgvValues(argv, offset)) {
+    const p = [...path, finding.index - offset];
+    const input = inputNamed(ctx.scope, finding.value);
+    const what = input ? `input "${input}" (${JSON.stringify(finding.value)})` : `the value ${JSON.stringify(finding.value)}`;
+    const positional = `sh -c 'script "$1"' _ "{{ ${input ? `inputs.${input}` : 'value'} }}"`;
+    const message =
+      finding.problem === 'spliced'
+        ? `this argument splices ${what}, which has shell or interpreter metacharacters, into other text; never splice values into a string some program may parse: pass it as a separate argv element, or to a literal script as a positional parameter, e.g. ${positional}`
+        : `this argument is code (${finding.because}) and ${finding.whole ? 'is entirely' : 'interpolates'} ${what}; values never become code: keep the code literal in the module and pass the value as a separate argv element after it, e.g. ${positional}`;
+    ctx.sink.error('UnsafeShellValue', message, ctx.module.locate(p), fieldPath(p), ctx.scope.node.name);
   }
 }
 
@@ -137,10 +132,15 @@ function renderResource(ctx: ModuleRenderContext, entry: ModuleResource, index: 
   }
   if ('file' in entry) {
     const f = entry.file;
+    const attributes = { kind: 'file', path: f.path, mode: normaliseMode(f.mode), owner: f.owner, group: f.group } as const;
+    if (f.contentBase64 !== undefined) {
+      const bytes = Buffer.from(f.contentBase64.replace(/\s+/g, ''), 'base64');
+      return { key: `file:${f.path}`, spec: { ...attributes, contentBase64: bytes.toString('base64'), sha256: sha256(bytes) }, origin };
+    }
     const rendered =
       f.template !== undefined ? renderTemplateFile(ctx, f.template, [...base, 'file', 'template']) : renderAt(ctx, f.content ?? '', [...base, 'file', 'content']);
     if (!rendered) return null;
-    const spec = { kind: 'file', path: f.path, content: rendered.text, sha256: sha256(rendered.text), mode: normaliseMode(f.mode), owner: f.owner, group: f.group } as const;
+    const spec = { kind: 'file', path: f.path, content: rendered.text, sha256: sha256(rendered.text), mode: attributes.mode, owner: f.owner, group: f.group } as const;
     return { key: `file:${f.path}`, spec, origin };
   }
   if ('directory' in entry) {

@@ -15,7 +15,7 @@ const nodeOf = (d: Desired, name: string): DesiredNode => d.nodes.find((n) => n.
 const resource = (d: Desired, n: string, key: string) => nodeOf(d, n).resources.find((r) => r.key === key);
 const content = (d: Desired, n: string, path: string): string | undefined => {
   const spec = resource(d, n, `file:${path}`)?.spec;
-  return spec?.kind === 'file' ? spec.content : undefined;
+  return spec?.kind === 'file' && 'content' in spec ? spec.content : undefined;
 };
 
 /** A module writing its one input into a file, so a test can see what the input resolved to. */
@@ -165,6 +165,22 @@ test('shell scripts may not splice values that need quoting; "$1" is the way', (
   t.regex(bad[0]!.message, /input "dir".*separate argv element/);
   t.deepEqual(resolveSite(testSpec([...three, m(['sh', '-c', 'mkdir -p "$1"', '_', '{{ inputs.dir }}']), cluster]), {}, {}).diagnostics, []);
   t.deepEqual(resolveSite(testSpec([...three, m(['/bin/mkdir', '-p', '{{ inputs.dir }}']), cluster]), {}, {}).diagnostics, []);
+});
+
+test('values reach no shell through wrappers, long options or interpreters; data and "$1" still pass', (t) => {
+  const m = (argv: string[], unless?: string[]) =>
+    moduleDoc('w', { inputs: { dir: { type: 'string', default: '/srv/my data' } }, resources: [{ command: { name: 'go', argv, ...(unless ? { unless } : {}) } }] });
+  const cluster = clusterDoc('c', { nodes: { names: ['n1'] }, steps: [{ name: 'w', module: 'w' }] });
+  const fields = (argv: string[], unless?: string[]) => resolveSite(testSpec([...three, m(argv, unless), cluster]), {}, {}).diagnostics.map((d) => [d.code, d.field]);
+  const refused = (at: string) => [['UnsafeShellValue', `spec.resources[0].command.${at}`]];
+  t.deepEqual(fields(['/usr/bin/env', 'sh', '-c', 'mkdir -p {{ inputs.dir }}']), refused('argv[3]'));
+  t.deepEqual(fields(['sudo', '-u', 'app', 'sh', '-c', 'mkdir -p {{ inputs.dir }}']), refused('argv[5]'));
+  t.deepEqual(fields(['bash', '--noprofile', '--norc', '-c', 'mkdir -p {{ inputs.dir }}']), refused('argv[4]'));
+  t.deepEqual(fields(['ssh', 'db1', 'mkdir -p {{ inputs.dir }}']), refused('argv[2]'));
+  t.deepEqual(fields(['python3', '-c', '{{ inputs.dir }}']), refused('argv[2]'));
+  t.deepEqual(fields(['/bin/true'], ['env', 'bash', '-c', 'test -d {{ inputs.dir }}']), refused('unless[3]'));
+  t.deepEqual(fields(['/usr/bin/env', 'sh', '-c', 'mkdir -p "$1"', '_', '{{ inputs.dir }}']), []);
+  t.deepEqual(fields(['sudo', '/bin/mkdir', '-p', '{{ inputs.dir }}']), []);
 });
 
 test('service args calling a shell are checked too, and line breaks are refused in argv and environment', (t) => {

@@ -58,8 +58,15 @@ export const SiteSpec = z.strictObject({
       port: z.number().int().min(1).max(65535).default(22),
       /** Name of the client key in the controller's secret store (never the key itself). */
       clientKeySecret: SecretName.default('ssh-client-key'),
+      /**
+       * The dead-peer rule: a probe every keepaliveIntervalSeconds, and a connection that leaves
+       * keepaliveCountMax probes in a row unanswered is lost. A silent network loss then fails that node's
+       * change after about interval x (count + 1) seconds instead of hanging until the command's timeout.
+       */
+      keepaliveIntervalSeconds: z.number().int().min(1).max(3600).default(5),
+      keepaliveCountMax: z.number().int().min(1).max(100).default(2),
     })
-    .default({ user: 'root', port: 22, clientKeySecret: 'ssh-client-key' }),
+    .default({ user: 'root', port: 22, clientKeySecret: 'ssh-client-key', keepaliveIntervalSeconds: 5, keepaliveCountMax: 2 }),
   serviceManager: z.enum(['runit', 'systemd']).default('runit'),
   /** Roots under which modules may manage files. A resource path outside all of them is refused. */
   allowedPaths: z.array(NodePath).default(['/etc', '/opt', '/srv', '/usr/local', '/var/lib', '/var/log']),
@@ -97,11 +104,24 @@ export const ModuleInput = z.strictObject({
 /** Template text: Liquid, rendered with `inputs` and `node` in scope; undefined variables are errors. */
 const Template = z.string();
 
+/**
+ * Bytes as base64 (RFC 4648: A-Z a-z 0-9 + /, padded with =). Spaces and line breaks are ignored, so the output
+ * of `base64` can be pasted as a YAML block.
+ */
+export const Base64 = z.string().refine((s) => {
+  const compact = s.replace(/\s+/g, '');
+  return compact.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(compact);
+}, 'must be base64 (A-Z, a-z, 0-9, "+", "/"), padded with "=" to a multiple of 4 characters');
+
 export const FileResource = z.strictObject({
   path: NodePath,
-  /** Inline template, or `template:` naming a file relative to the module document. Exactly one. */
+  /**
+   * Exactly one of: `content`, an inline template; `template`, naming a template file relative to the module
+   * document; `contentBase64`, bytes shipped exactly as given (not a template), for binary files.
+   */
   content: Template.optional(),
   template: z.string().optional(),
+  contentBase64: Base64.optional(),
   mode: FileMode.default('0644'),
   owner: Account.default('root'),
   group: Account.default('root'),

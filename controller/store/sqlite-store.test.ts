@@ -1,12 +1,13 @@
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { steppingClock } from '../clock.js';
-import { SCHEMA_VERSION, SqliteStore, stateDatabaseFile } from './sqlite-store.js';
+import { defaultStateDir, SCHEMA_VERSION, SqliteStore, stateDatabaseFile } from './sqlite-store.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -106,6 +107,60 @@ test('recovery marks runs of dead processes interrupted, and leaves a live proce
   t.is((await next.run(liveRun.id))?.status, 'running');
   t.deepEqual(await next.recoverInterruptedRuns(), [], 'recovery is reported once');
   await Promise.all([live.close(), next.close()]);
+});
+
+test('read-only: a missing database is refused and nothing is created', async (t) => {
+  const file = await tempDb(t);
+  t.throws(() => SqliteStore.openReadOnly({ file, clock: steppingClock() }), { message: /directory does not exist/ });
+  t.false(existsSync(path.dirname(file)), 'not even the state directory');
+  await mkdir(path.dirname(file));
+  t.throws(() => SqliteStore.openReadOnly({ file, clock: steppingClock() }), { any: true, code: 'SQLITE_CANTOPEN' });
+  t.deepEqual(readdirSync(path.dirname(file)), []);
+});
+
+test('read-only: runs of dead processes show as interrupted without being written; the next read-write open records it', async (t) => {
+  const file = await tempDb(t);
+  const isProcessAlive = (): boolean => false;
+  const dead = SqliteStore.open({ file, clock: steppingClock(), pid: 222, isProcessAlive });
+  const run = await dead.beginRun({ revisionCommit: 'b', planHash: 'h' });
+  await dead.journal({ runId: run.id, changeId: 'n/x', node: 'n', key: 'x', action: 'update', phase: 'started', detail: null });
+  await dead.close();
+  const before = readFileSync(file);
+
+  const reader = SqliteStore.openReadOnly({ file, clock: steppingClock(), pid: 333, isProcessAlive });
+  t.deepEqual((await reader.recoverInterruptedRuns()).map((r) => [r.run.id, r.run.status, r.inFlight.map((e) => e.changeId)]), [[run.id, 'interrupted', ['n/x']]]);
+  t.is((await reader.run(run.id))?.status, 'interrupted');
+  t.deepEqual((await reader.runs()).map((r) => r.status), ['interrupted']);
+  t.throws(() => void reader.beginRun({ revisionCommit: 'c', planHash: 'h' }), { any: true, code: 'SQLITE_READONLY' });
+  await reader.close();
+  // SQLite's WAL sidecars may be opened by any reader; the database itself is unchanged and the log empty.
+  t.deepEqual(readFileSync(file), before, 'the database file is unchanged');
+  t.is(existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0, 0, 'nothing was logged');
+
+  const raw = new Database(file, { readonly: true });
+  t.is((raw.prepare('SELECT status FROM runs WHERE id = ?').get(run.id) as { status: string }).status, 'running', 'nothing was written');
+  raw.close();
+  const writer = SqliteStore.open({ file, clock: steppingClock(), pid: 444, isProcessAlive });
+  t.deepEqual((await writer.recoverInterruptedRuns()).map((r) => r.run.id), [run.id]);
+  await writer.close();
+});
+
+test('read-only: a database of another schema version is refused', async (t) => {
+  const file = await tempDb(t);
+  await SqliteStore.open({ file, clock: steppingClock() }).close();
+  const raw = new Database(file);
+  raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  raw.close();
+  t.throws(() => SqliteStore.openReadOnly({ file, clock: steppingClock() }), { message: /newer than this underlay/ });
+});
+
+test('the default state directory: $XDG_STATE_HOME/underlay, else /var/lib/underlay/controller for root, else ~/.local/state/underlay', (t) => {
+  t.is(defaultStateDir({ XDG_STATE_HOME: '/x/state' }, 0, '/root'), '/x/state/underlay');
+  t.is(defaultStateDir({ XDG_STATE_HOME: '/x/state', HOME: '/home/a' }, 1000, '/home/a'), '/x/state/underlay');
+  t.is(defaultStateDir({}, 0, '/root'), '/var/lib/underlay/controller');
+  t.is(defaultStateDir({ XDG_STATE_HOME: 'relative' }, 0, '/root'), '/var/lib/underlay/controller', 'a relative XDG_STATE_HOME is ignored, as XDG says');
+  t.is(defaultStateDir({ HOME: '/home/a' }, 1000, '/nowhere'), '/home/a/.local/state/underlay');
+  t.is(defaultStateDir({}, 1000, '/home/b'), '/home/b/.local/state/underlay');
 });
 
 test('node status counts consecutive failures and resets when the node converges', async (t) => {

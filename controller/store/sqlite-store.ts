@@ -18,8 +18,24 @@ import type {
   Store,
 } from './store.js';
 
-export const DEFAULT_STATE_DIR = '.state';
 export const DATABASE_FILE = 'underlay.db';
+
+/**
+ * Where the controller keeps its state unless --state-dir or UNDERLAY_STATE_DIR says otherwise: one place
+ * per user, never the current directory (an apply run from another directory would start a second,
+ * empty history). `$XDG_STATE_HOME/underlay`; as root `/var/lib/underlay/controller`, apart from the
+ * record a managed node keeps in /var/lib/underlay, since the controller may run on a node it manages;
+ * else `~/.local/state/underlay` (XDG's default).
+ */
+export function defaultStateDir(env: NodeJS.ProcessEnv, uid: number | undefined, home: string): string {
+  // XDG: a relative XDG_STATE_HOME is invalid and ignored.
+  const xdg = env.XDG_STATE_HOME;
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'underlay');
+  if (uid === 0) return '/var/lib/underlay/controller';
+  return path.join(env.HOME || home, '.local', 'state', 'underlay');
+}
+
+export const DEFAULT_STATE_DIR_HELP = '$XDG_STATE_HOME/underlay, else /var/lib/underlay/controller for root, else ~/.local/state/underlay';
 
 /** Each entry moves the schema from version i to i+1; never edit one that has shipped, append a new one. */
 const MIGRATIONS: readonly string[] = [
@@ -100,6 +116,11 @@ interface NodeStatusRow {
   updated_at: string;
 }
 
+/** A database from a newer underlay is refused rather than misread. */
+function newerSchema(version: number): Error {
+  return new Error(`state database schema version ${version} is newer than this underlay (${SCHEMA_VERSION}); upgrade underlay`);
+}
+
 export function stateDatabaseFile(stateDir: string): string {
   return path.join(stateDir, DATABASE_FILE);
 }
@@ -150,30 +171,57 @@ export class SqliteStore implements Store {
   private readonly pid: number;
   private readonly isProcessAlive: (pid: number) => boolean;
 
+  /**
+   * Runs a read-only connection found `running` with no live process: reported as interrupted by this
+   * connection (id -> when it noticed) without writing it down; the next read-write open settles them.
+   */
+  private readonly noticedInterrupted = new Map<number, string>();
+  private readonly readOnly: boolean;
+
   /** Opens (creating the directory and file if needed) and migrates. */
   static open(options: SqliteStoreOptions): SqliteStore {
     if (options.file !== ':memory:') mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
-    return new SqliteStore(new Database(options.file), options);
+    return new SqliteStore(new Database(options.file), options, false);
   }
 
-  private constructor(db: Database.Database, options: SqliteStoreOptions) {
+  /**
+   * Opens an existing database for reading only (status): creates nothing, migrates nothing. Throws when
+   * there is no such file (or directory), or its schema is not this underlay's.
+   */
+  static openReadOnly(options: SqliteStoreOptions): SqliteStore {
+    return new SqliteStore(new Database(options.file, { readonly: true, fileMustExist: true }), options, true);
+  }
+
+  private constructor(db: Database.Database, options: SqliteStoreOptions, readOnly: boolean) {
     this.db = db;
     this.clock = options.clock;
     this.pid = options.pid ?? process.pid;
     this.isProcessAlive = options.isProcessAlive ?? defaultIsProcessAlive;
+    this.readOnly = readOnly;
+    // Another process (status while apply runs) may hold the write lock briefly.
+    db.pragma('busy_timeout = 5000');
+    if (readOnly) {
+      this.checkSchema();
+      return;
+    }
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    // Another process (status while apply runs) may hold the write lock briefly.
-    db.pragma('busy_timeout = 5000');
     this.migrate();
+  }
+
+  private checkSchema(): void {
+    const current = this.schemaVersion();
+    if (current === SCHEMA_VERSION) return;
+    this.db.close();
+    throw current > SCHEMA_VERSION
+      ? newerSchema(current)
+      : new Error(`state database schema version ${current} is older than this underlay's (${SCHEMA_VERSION}); the next apply upgrades it`);
   }
 
   private migrate(): void {
     const current = this.db.pragma('user_version', { simple: true }) as number;
-    if (current > SCHEMA_VERSION) {
-      throw new Error(`state database schema version ${current} is newer than this underlay (${SCHEMA_VERSION}); upgrade underlay`);
-    }
+    if (current > SCHEMA_VERSION) throw newerSchema(current);
     for (let version = current; version < SCHEMA_VERSION; version++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[version] as string);
@@ -203,19 +251,28 @@ export class SqliteStore implements Store {
     return this.clock.now().toISOString();
   }
 
+  /** Read-only, the runs are reported (and shown by run/runs) as interrupted without being written. */
   recoverInterruptedRuns(): Promise<InterruptedRun[]> {
     const recovered = this.db.transaction(() => {
       const rows = this.db.prepare(`SELECT * FROM runs WHERE status = 'running' ORDER BY id`).all() as RunRow[];
       const dead = rows.filter((r) => r.pid === null || (r.pid !== this.pid && !this.isProcessAlive(r.pid)));
       const at = this.now();
-      const mark = this.db.prepare(`UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ?`);
-      for (const row of dead) mark.run(at, row.id);
+      if (this.readOnly) for (const row of dead) this.noticedInterrupted.set(row.id, at);
+      else {
+        const mark = this.db.prepare(`UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ?`);
+        for (const row of dead) mark.run(at, row.id);
+      }
       return dead.map((row) => ({
         run: toRun({ ...row, status: 'interrupted', finished_at: at }),
         inFlight: this.inFlightRows(row.id),
       }));
     })();
     return Promise.resolve(recovered);
+  }
+
+  private runOf(row: RunRow): RunRecord {
+    const noticed = row.status === 'running' ? this.noticedInterrupted.get(row.id) : undefined;
+    return toRun(noticed === undefined ? row : { ...row, status: 'interrupted', finished_at: noticed });
   }
 
   beginRun(input: { revisionCommit: string; planHash: string }): Promise<RunRecord> {
@@ -277,12 +334,12 @@ export class SqliteStore implements Store {
 
   run(runId: number): Promise<RunRecord | null> {
     const row = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(runId) as RunRow | undefined;
-    return Promise.resolve(row ? toRun(row) : null);
+    return Promise.resolve(row ? this.runOf(row) : null);
   }
 
   runs(limit = 20): Promise<RunRecord[]> {
     const rows = this.db.prepare(`SELECT * FROM runs ORDER BY id DESC LIMIT ?`).all(limit) as RunRow[];
-    return Promise.resolve(rows.map(toRun));
+    return Promise.resolve(rows.map((row) => this.runOf(row)));
   }
 
   journalOf(runId: number): Promise<JournalEntry[]> {

@@ -80,32 +80,46 @@ export class AuthFailed extends TransportError {
   }
 }
 
-/** The command may still be running remotely: the server is asked to kill it, but not every sshd honours that. */
+/**
+ * The command may still be running remotely: the server is asked to kill it, but not every sshd honours that.
+ * Only the program is named: the arguments of an internal `sh -c` are a long script that helps nobody.
+ */
 export class CommandTimeout extends TransportError {
   readonly code = 'COMMAND_TIMEOUT' as const;
+  readonly program: string;
   constructor(
     node: string,
-    readonly argv: readonly string[],
+    argv: readonly string[],
     readonly timeoutMs: number,
   ) {
-    super(node, `command on node ${node} timed out after ${timeoutMs} ms: ${JSON.stringify(argv.slice(0, 4))}`);
+    const program = argv[0] ?? '';
+    super(node, `command ${program} on node ${node} timed out after ${seconds(timeoutMs)}`);
+    this.program = program;
   }
 }
 
 /**
  * The connection dropped while a command was running. It is not retried because the command may already
- * have taken effect; the next exec reconnects.
+ * have taken effect; the next exec reconnects. `reason` says how it was noticed (no answer to keepalive
+ * probes for so long, the peer closed it, a socket error), never what was running.
  */
 export class ConnectionLost extends TransportError {
   readonly code = 'CONNECTION_LOST' as const;
-  constructor(node: string, cause?: unknown) {
-    super(node, `connection to node ${node} lost during a command${cause === undefined ? '' : `: ${describe(cause)}`}`, {
-      cause,
-    });
+  constructor(
+    node: string,
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(node, `connection lost to ${node} (${reason})`, { cause });
   }
 }
 
-function describe(cause: unknown): string {
+/** 10000 -> "10 s", 2500 -> "2.5 s": durations as an operator reads them. */
+export function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+export function describe(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
   return String(cause);
 }

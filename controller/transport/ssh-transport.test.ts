@@ -3,7 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SshTransport, type SshTransportOptions } from './ssh-transport.js';
@@ -281,6 +281,69 @@ test.serial('a dropped connection is replaced on the next exec; the interrupted 
   const r = await tr.exec(node, ['cat', counter]);
   t.is(r.stdout.toString(), 'x\n', 'the interrupted command ran once');
   t.is(tr.stats().connectionsOpened, 2);
+});
+
+/** A TCP relay to `port` that can go silent: from then on it swallows every byte both ways, closing nothing. */
+async function silenceableRelay(port: number): Promise<{ port: number; silence(): void; close(): void }> {
+  let silent = false;
+  const sockets: Socket[] = [];
+  const server = createServer((inbound) => {
+    const outbound = connect(port, '127.0.0.1');
+    sockets.push(inbound, outbound);
+    inbound.on('data', (d: Buffer) => silent || outbound.write(d));
+    outbound.on('data', (d: Buffer) => silent || inbound.write(d));
+    for (const [s, other] of [[inbound, outbound], [outbound, inbound]] as const) {
+      s.on('error', () => other.destroy());
+      s.on('close', () => other.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    silence: () => {
+      silent = true;
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+test.serial('a silent network loss ends the command by the keepalive rule, saying so and naming no script', async (t) => {
+  const keepaliveIntervalMs = 1_000;
+  const keepaliveCountMax = 2;
+  const relay = await silenceableRelay(a.port);
+  t.teardown(() => relay.close());
+  const tr = transport({ keepaliveIntervalMs, keepaliveCountMax });
+  const direct = transport();
+  const pidFile = join(dir, 'silent-pid');
+  const running = tr.exec(a.endpoint('node-a', { port: relay.port }), ['sh', '-c', `echo $$ > '${pidFile}'; exec sleep 30.0417`], { timeoutMs: 60_000 });
+  let pid = '';
+  for (let i = 0; i < 100 && pid === ''; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    pid = (await direct.exec(a.endpoint('node-a'), ['cat', pidFile])).stdout.toString().trim();
+  }
+  t.teardown(() => direct.exec(a.endpoint('node-a'), ['kill', pid]).then(() => undefined));
+  t.not(pid, '', 'the command started');
+
+  relay.silence();
+  const silencedAt = Date.now();
+  const err = await t.throwsAsync<TransportError>(running);
+  const elapsed = Date.now() - silencedAt;
+  t.is(err?.code, 'CONNECTION_LOST');
+  t.is(err?.message, 'connection lost to node-a (no answer for 2 s)');
+  // ssh2 probes every interval and gives up at the (count + 1)th tick after the last answer; one more
+  // interval of slack absorbs timer delays on a loaded machine. The rule must not fire early either.
+  t.true(elapsed >= keepaliveIntervalMs * keepaliveCountMax, `failed after ${elapsed} ms`);
+  t.true(elapsed < keepaliveIntervalMs * (keepaliveCountMax + 2), `failed after ${elapsed} ms`);
+  t.log(`silence to ConnectionLost: ${elapsed} ms (keepalive ${keepaliveIntervalMs} ms x ${keepaliveCountMax})`);
+});
+
+test.serial('a command timeout names the program, not its script', async (t) => {
+  const tr = transport();
+  const err = await t.throwsAsync<TransportError>(tr.exec(b.endpoint('node-b'), ['sh', '-c', 'sleep 10.0322 # internal script text'], { timeoutMs: 300 }));
+  t.is(err?.message, 'command sh on node node-b timed out after 0.3 s');
 });
 
 test.serial('a command timeout raises CommandTimeout and the connection stays usable', async (t) => {

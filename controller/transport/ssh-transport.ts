@@ -6,9 +6,11 @@ import {
   AuthFailed,
   CommandTimeout,
   ConnectionLost,
+  describe,
   HostKeyInvalid,
   HostKeyMismatch,
   HostKeyMissing,
+  seconds,
   Unreachable,
 } from './errors.js';
 import { fingerprint, hostKeyAlgorithms, parseHostKey, type HostKey } from './host-key.js';
@@ -30,9 +32,12 @@ export interface SshTransportOptions {
   maxExecsPerConnection?: number;
   /** TCP connect plus SSH handshake plus authentication, per attempt (ssh2 readyTimeout). Default 10000. */
   connectTimeoutMs?: number;
-  /** Default 15000; 0 disables. A dead peer is detected after keepaliveCountMax unanswered probes. */
+  /**
+   * The dead-peer rule: a probe every keepaliveIntervalMs (default 5000; 0 disables), and a connection
+   * whose keepaliveCountMax (default 2) probes in a row go unanswered is lost. A silent network loss then
+   * ends the command on it with ConnectionLost after at most interval x (count + 1).
+   */
   keepaliveIntervalMs?: number;
-  /** Default 3. */
   keepaliveCountMax?: number;
   /** Connection setup attempts before Unreachable. Default 4. Commands themselves are never re-run. */
   connectAttempts?: number;
@@ -58,6 +63,8 @@ export interface TransportStats {
 interface Connection {
   client: Client;
   alive: boolean;
+  /** How the connection was found dead, for ConnectionLost; the first cause seen wins. */
+  lost?: string;
   sessions: Limiter;
 }
 
@@ -94,8 +101,8 @@ export class SshTransport implements Transport {
       maxConcurrent: 16,
       maxExecsPerConnection: 8,
       connectTimeoutMs: 10_000,
-      keepaliveIntervalMs: 15_000,
-      keepaliveCountMax: 3,
+      keepaliveIntervalMs: 5_000,
+      keepaliveCountMax: 2,
       connectAttempts: 4,
       backoffBaseMs: 250,
       backoffMaxMs: 5_000,
@@ -180,7 +187,7 @@ export class SshTransport implements Transport {
         if (!(err instanceof ChannelOpenFailed)) throw err;
         if (!conn.alive) {
           // A cached connection can die between uses (server restart, NAT timeout) before keepalive notices.
-          if (reconnected) throw new ConnectionLost(node.name, err.cause);
+          if (reconnected) throw new ConnectionLost(node.name, `no session channel after reconnecting: ${describe(err.cause)}`, err.cause);
           reconnected = true;
           continue;
         }
@@ -230,7 +237,7 @@ export class SshTransport implements Transport {
           if (code !== undefined) resolve({ code, stdout: out, stderr: errOut });
           else if (signal !== undefined)
             resolve({ code: 255, stdout: out, stderr: errOut, signal, message: `killed by ${signal}` });
-          else if (!conn.alive) reject(new ConnectionLost(node.name));
+          else if (!conn.alive) reject(new ConnectionLost(node.name, conn.lost ?? 'the connection closed'));
           else resolve({ code: 255, stdout: out, stderr: errOut, message: 'command ended without an exit status' });
         });
         if (timeoutMs !== undefined) {
@@ -276,13 +283,17 @@ export class SshTransport implements Transport {
     entry.conn = conn;
     const drop = (): void => {
       conn.alive = false;
+      conn.lost ??= 'the node closed the connection';
       if (this.conns.get(key) === entry) this.conns.delete(key);
     };
     conn.client.on('close', drop);
     conn.client.on('end', drop);
     // Without a listener an 'error' after ready would crash the process; the 'close' that follows drops it.
-    conn.client.on('error', () => {
+    // ssh2 emits the keepalive verdict as an error just before it destroys the socket.
+    conn.client.on('error', (err: Error & { level?: string }) => {
       conn.alive = false;
+      const { keepaliveIntervalMs, keepaliveCountMax } = this.opts;
+      conn.lost ??= err.level === 'client-timeout' ? `no answer for ${seconds(keepaliveIntervalMs * keepaliveCountMax)}` : err.message;
     });
     if (this.closed) void endClient(conn);
   }

@@ -2,14 +2,15 @@
  * Pure diff of a managed file: what the planner proposes for one file on one node, and why.
  */
 import type { ObservedFile } from '../../controller/inventory/inventory.js';
-import type { DesiredFile } from '../../controller/resolve/desired.js';
+import { type DesiredFile, fileSize } from '../../controller/resolve/desired.js';
 import type { DiffInput, DiffResult } from '../reconciler.js';
 import { attributeChanges, missingReason, normaliseMode, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
 import { shortHash } from '../../controller/plan/canonical-json.js';
 
 // Members in key order (here and in the other kinds' diffs): the plan hash then serialises them natively.
 export function fileAfter(d: DesiredFile): Record<string, unknown> {
-  return { content: d.content, group: d.group, mode: d.mode, owner: d.owner, path: d.path, sha256: d.sha256, size: Buffer.byteLength(d.content, 'utf8') };
+  const rest = { group: d.group, mode: d.mode, owner: d.owner, path: d.path, sha256: d.sha256, size: fileSize(d) };
+  return 'content' in d ? { content: d.content, ...rest } : { contentBase64: d.contentBase64, ...rest };
 }
 
 function fileBefore(o: ObservedFile): Record<string, unknown> {

@@ -7,6 +7,7 @@
  * Besides the site files, a case folder may hold:
  *   symlinks.json   {"path": "target"}: symbolic links to create before committing
  *   generated.json  {"path": bytes}: files too big to commit here, generated before committing
+ *   README.md       one line saying what is wrong (not committed into the case's repository)
  */
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ import type { Diagnostic } from '../../controller/spec/diagnostic.js';
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const HARNESS_FILES = new Set(['expected.json', 'symlinks.json', 'generated.json']);
+const HARNESS_FILES = new Set(['expected.json', 'symlinks.json', 'generated.json', 'README.md']);
 
 interface Expected {
   exitCode: number;
@@ -91,7 +92,7 @@ const expectedFor = (name: string): Expected => JSON.parse(readFileSync(join(her
 /** What load reports; other expected codes (UnsafeShellValue, ...) come from resolve, through the CLI. */
 const LOAD_CODES = new Set(['YamlSyntax', 'SchemaViolation', 'UnknownApiVersion', 'UnknownKind', 'DuplicateName', 'MultipleSites', 'DanglingReference', 'UnknownInput',
   'MissingInput', 'TemplateNotFound', 'StepCycle', 'SelectorMatchesNothing', 'PathOutsideAllowedRoots', 'PathTraversal', 'OverlappingPools', 'DuplicateResource',
-  'PrivateKeyMaterial', 'SymlinkOutsideRepository', 'FileTooLarge']);
+  'PrivateKeyMaterial', 'SymlinkOutsideRepository', 'FileTooLarge', 'InvalidUtf8']);
 
 test('the corpus covers every load diagnostic code', (t) => {
   const covered = new Set(cases.flatMap((name) => [...expectedFor(name).diagnostics, ...(expectedFor(name).warnings ?? [])].map((d) => d.code)));

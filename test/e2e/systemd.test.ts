@@ -18,9 +18,9 @@ const mainPid = async (): Promise<string> => (await ssh(s().hosts, 'node1', 'sys
 
 test.serial('apply converges a systemd node; a second apply is a no-op; a new greeting restarts only greeter', async (t) => {
   const node = s().hosts.hosts[0]!;
-  const apply = await s().underlay(['apply', '--no-color']);
+  const apply = await s().underlay(['apply', '--no-color', '--diff']);
   t.is(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);
-  t.regex(apply.stdout, /systemd/, 'the plan shows a systemd unit, not a runit run script');
+  t.regex(apply.stdout, /systemd/, 'the plan (--diff: in full) shows a systemd unit, not a runit run script');
 
   t.is(await ssh(s().hosts, 'node1', 'systemctl is-active greeter.service'), 'active\n');
   t.is(await ssh(s().hosts, 'node1', 'systemctl is-enabled greeter.service'), 'enabled\n');

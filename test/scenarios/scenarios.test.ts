@@ -1,7 +1,7 @@
 /**
  * Golden plan scenarios: each folder holds a site (`repo/`), optionally the inventory it is planned
  * against (`inventory.json`, else the empty inventory of a first apply) and `options.json`
- * ({"now", "worktree"}), and the expected plan as text, JSON and Markdown. The commit id is the fixed
+ * ({"now", "worktree", "observation"}), and the expected plan as text, JSON and Markdown. The commit id is the fixed
  * fake FAKE_COMMIT so goldens do not depend on Git. `UPDATE_GOLDEN=1 npx ava test/scenarios/scenarios.test.ts`
  * rewrites the goldens; review the diff like any other change.
  */
@@ -25,6 +25,7 @@ const scenarios = readdirSync(here, { withFileTypes: true }).filter((e) => e.isD
 interface ScenarioOptions {
   now?: string;
   worktree?: boolean;
+  observation?: 'none';
 }
 
 function readJson<T>(path: string, fallback: T): T {
@@ -41,7 +42,7 @@ for (const name of scenarios) {
     const options = readJson<ScenarioOptions>(join(dir, 'options.json'), {});
     const inventory = existsSync(join(dir, 'inventory.json')) ? Inventory.parse(readJson(join(dir, 'inventory.json'), {})) : emptyInventory();
     const revision = revisionFromDir(join(dir, 'repo'), options.worktree ? { commit: 'worktree', worktree: true } : {});
-    const result = planRevision(revision, inventory, options.now ? { now: options.now } : {});
+    const result = planRevision(revision, inventory, { ...(options.now ? { now: options.now } : {}), ...(options.observation ? { observation: options.observation } : {}) });
     if (!result.plan) return t.fail(result.diagnostics.map(formatDiagnostic).join('\n'));
     t.true(planGraph(result.plan.changes).ok, 'change graph must be acyclic and closed');
     const outputs = { 'plan.txt': renderText(result.plan, { color: false }), 'plan.json': renderJson(result.plan), 'plan.md': renderMarkdown(result.plan) };

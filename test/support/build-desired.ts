@@ -13,6 +13,7 @@ import type {
   DesiredService,
   NodeResourceSpec,
 } from '../../controller/resolve/desired.js';
+import { fileSize } from '../../controller/resolve/desired.js';
 import type { Inventory, InventoryNode, ObservedResource } from '../../controller/inventory/inventory.js';
 import { resourceHash } from '../../controller/plan/resource-hash.js';
 
@@ -20,6 +21,11 @@ export const sha256 = (text: string): string => createHash('sha256').update(text
 
 export function file(path: string, content: string, attrs: Partial<Pick<DesiredFile, 'mode' | 'owner' | 'group'>> = {}): DesiredFile {
   return { kind: 'file', path, content, sha256: sha256(content), mode: '0644', owner: 'root', group: 'root', ...attrs };
+}
+
+/** A file given as `contentBase64`: exact bytes. */
+export function binaryFile(path: string, bytes: Uint8Array, attrs: Partial<Pick<DesiredFile, 'mode' | 'owner' | 'group'>> = {}): DesiredFile {
+  return { kind: 'file', path, contentBase64: Buffer.from(bytes).toString('base64'), sha256: createHash('sha256').update(bytes).digest('hex'), mode: '0644', owner: 'root', group: 'root', ...attrs };
 }
 
 export function directory(path: string, attrs: Partial<Pick<DesiredDirectory, 'mode' | 'owner' | 'group'>> = {}): DesiredDirectory {
@@ -80,7 +86,7 @@ export function appliedNode(resources: DesiredResource[], serviceHash: (s: Desir
 function observedOf(spec: NodeResourceSpec, serviceHash: (s: DesiredService) => string): ObservedResource {
   switch (spec.kind) {
     case 'file':
-      return { kind: 'file', path: spec.path, exists: true, sha256: spec.sha256, size: Buffer.byteLength(spec.content), mode: spec.mode, owner: spec.owner, group: spec.group };
+      return { kind: 'file', path: spec.path, exists: true, sha256: spec.sha256, size: fileSize(spec), mode: spec.mode, owner: spec.owner, group: spec.group };
     case 'directory':
       return { kind: 'directory', path: spec.path, exists: true, mode: spec.mode, owner: spec.owner, group: spec.group };
     case 'service':

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { recordManaged } from '../../../reconcilers/managed-record.js';
 import { reconcilerFor } from '../../../reconcilers/registry.js';
-import { applyPlan, type ApplyEvent, type ReconcilerLookup } from '../../apply/apply-plan.js';
+import { applyPlan, type ReconcilerLookup } from '../../apply/apply-plan.js';
 import { renderChangeSetSummary } from '../../apply/change-set.js';
 import { faultHookFromEnv } from '../../apply/fault-injection.js';
 import { applyTargets, observeLiveSite, planLiveSite } from '../../apply/live-site.js';
@@ -12,6 +12,10 @@ import { fileContentMismatches, planHash } from '../../plan/make-plan.js';
 import type { Plan } from '../../plan/plan.js';
 import { renderText } from '../../plan/render-text.js';
 import { systemClock } from '../../clock.js';
+import type { Revision } from '../../source/revision.js';
+import type { InterruptedRun, Store } from '../../store/store.js';
+import type { SshTransport } from '../../transport/ssh-transport.js';
+import { applyProgress } from '../apply-progress.js';
 import { ExitCode, UsageError, type CliIO } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
@@ -28,6 +32,7 @@ export const registryLookup: ReconcilerLookup = (kind) => {
 
 interface ApplyOptions extends LiveOptions {
   plan?: string;
+  diff?: boolean;
   detailedExitcode?: boolean;
   color: boolean;
 }
@@ -49,84 +54,95 @@ export function staleNodes(plan: Plan, inventory: Inventory): string[] {
   return [...planned].filter((n) => now[n] !== plan.nodeInventoryHashes[n]).sort();
 }
 
-function progress(io: CliIO): (event: ApplyEvent) => void {
-  return (event) => {
-    if (event.type === 'change-finished') {
-      const r = event.result;
-      const detail = r.outcome === 'failed' ? `: ${r.error}` : r.outcome === 'skipped' ? ` (${r.reason})` : '';
-      io.stdout(`  ${r.outcome.padEnd(7)} ${r.action} ${r.id}${detail}\n`);
-    } else if (event.type === 'batch-gate') {
-      const bad = Object.entries(event.unhealthy).map(([n, m]) => `${n}: ${m}`);
-      io.stdout(`  rollout ${event.cluster} batch ${event.batch} (${event.nodes.join(', ')}): ${bad.length === 0 ? 'healthy' : `UNHEALTHY ${bad.join('; ')}`}\n`);
-    } else if (event.type === 'rollout-halted') {
-      io.stderr(`RolloutHalted (${event.condition.reason}): ${event.condition.message}\n`);
-    }
-  };
+/**
+ * The plan to apply: the saved one, unless a node it covers changed since it was made; else a fresh plan
+ * of what was just observed. Null (with the reason printed) when there is none to apply.
+ */
+function planToApply(saved: Plan | null, revision: Revision, inventory: Inventory, io: CliIO): Plan | null {
+  if (saved) {
+    const stale = staleNodes(saved, inventory);
+    if (stale.length === 0) return saved;
+    io.stderr(`error: the plan is stale: these nodes changed since it was made: ${stale.join(', ')}; plan again\n`);
+    return null;
+  }
+  const planned = planLiveSite(revision, inventory);
+  printDiagnostics(io, planned.diagnostics);
+  return planned.plan;
+}
+
+function warnInterrupted(runs: readonly InterruptedRun[], io: CliIO): void {
+  for (const r of runs) {
+    const inFlight = r.inFlight.map((e) => e.changeId);
+    io.stderr(
+      `warning: run ${r.run.id} was interrupted${inFlight.length > 0 ? ` during ${inFlight.join(', ')}` : ''}; ` +
+        'the nodes are re-observed and re-planned, so nothing is lost or repeated\n',
+    );
+  }
+}
+
+interface ApplyRun {
+  options: ApplyOptions;
+  saved: Plan | null;
+  revision: Revision;
+  transport: SshTransport;
+  store: Store;
+}
+
+/** Observe, plan (or check the saved plan), apply, report; returns the exit code. */
+async function applyRevision({ options, saved, revision, transport, store }: ApplyRun, io: CliIO): Promise<number> {
+  const concurrency = concurrencyOf(options);
+  warnInterrupted(await store.recoverInterruptedRuns(), io);
+  const observed = await observeLiveSite({ revision, transport, concurrency, clock: systemClock });
+  printDiagnostics(io, observed.diagnostics);
+  if (!observed.desired || !observed.inventory) return ExitCode.Error;
+  const inventory = observed.inventory;
+  const plan = planToApply(saved, revision, inventory, io);
+  if (!plan) return ExitCode.Error;
+  io.stdout(renderText(plan, { color: options.color && io.isTTY === true, headerOnly: !options.diff }));
+  if (plan.changes.length > 0) io.stdout('\n');
+  const { nodes, unreachable } = applyTargets(observed.desired, inventory);
+  const progress = applyProgress(io, plan);
+  const changeSet = await applyPlan({
+    plan,
+    nodes,
+    unreachable,
+    transport,
+    reconcilers: registryLookup,
+    managedRecord: { update: (ctx, updates) => recordManaged(ctx, updates, inventory.nodes[ctx.node.name]?.managed) },
+    store,
+    clock: systemClock,
+    concurrency,
+    onEvent: progress.onEvent,
+    fault: faultHookFromEnv(io.env),
+  });
+  progress.end();
+  io.stdout(renderChangeSetSummary(changeSet));
+  if (changeSet.status !== 'succeeded') return ExitCode.Error;
+  return options.detailedExitcode && plan.changes.length > 0 ? ExitCode.Changes : ExitCode.Ok;
 }
 
 export const registerApply: Register = (program, io, setExit) => {
   addLiveOptions(addSiteOptions(program.command('apply')))
     .description('Observe the nodes, plan, and apply the plan: batch by batch, journalled, halting when failures pass the budget.')
     .option('--plan <file>', 'apply exactly this saved plan (refused if its nodes changed since it was made)')
+    .option('--diff', 'print the whole plan first, file content and diffs included (default: its summary, then one line per change as it is done)')
     .option('--detailed-exitcode', 'exit 2 when changes were applied and all succeeded')
     .option('--no-color', 'no ANSI colours in the plan')
     .addHelpText('after', '\nExit codes: 0 all applied (or nothing to do), 1 error or any failure, 2 changes applied (with --detailed-exitcode).')
     .action(async (options: ApplyOptions) => {
-      const concurrency = concurrencyOf(options);
       const saved = options.plan ? await readPlanFile(options.plan, io) : null;
-      const store = openStore(options, io);
+      const revision = await readSiteRevision(saved ? { ...options, rev: saved.revision.commit } : options, io);
+      const transport = await sshTransport(options, io, revision);
       try {
-        for (const r of await store.recoverInterruptedRuns()) {
-          const inFlight = r.inFlight.map((e) => e.changeId);
-          io.stderr(
-            `warning: run ${r.run.id} was interrupted${inFlight.length > 0 ? ` during ${inFlight.join(', ')}` : ''}; ` +
-              'the nodes are re-observed and re-planned, so nothing is lost or repeated\n',
-          );
-        }
-        const revision = await readSiteRevision(saved ? { ...options, rev: saved.revision.commit } : options, io);
-        const transport = await sshTransport(options, io, revision);
+        // Opened once apply has what it needs to run: one refused for a flag, a plan or a key leaves no state behind.
+        const store = openStore(options, io);
         try {
-          const observed = await observeLiveSite({ revision, transport, concurrency, clock: systemClock });
-          printDiagnostics(io, observed.diagnostics);
-          if (!observed.desired || !observed.inventory) return setExit(ExitCode.Error);
-          const inventory = observed.inventory;
-          let plan: Plan;
-          if (saved) {
-            const stale = staleNodes(saved, inventory);
-            if (stale.length > 0) {
-              io.stderr(`error: the plan is stale: these nodes changed since it was made: ${stale.join(', ')}; plan again\n`);
-              return setExit(ExitCode.Error);
-            }
-            plan = saved;
-          } else {
-            const planned = planLiveSite(revision, inventory);
-            printDiagnostics(io, planned.diagnostics);
-            if (!planned.plan) return setExit(ExitCode.Error);
-            plan = planned.plan;
-          }
-          io.stdout(renderText(plan, { color: options.color && Boolean(process.stdout.isTTY) }));
-          const { nodes, unreachable } = applyTargets(observed.desired, inventory);
-          const changeSet = await applyPlan({
-            plan,
-            nodes,
-            unreachable,
-            transport,
-            reconcilers: registryLookup,
-            managedRecord: { update: (ctx, updates) => recordManaged(ctx, updates, inventory.nodes[ctx.node.name]?.managed) },
-            store,
-            clock: systemClock,
-            concurrency,
-            onEvent: progress(io),
-            fault: faultHookFromEnv(io.env),
-          });
-          io.stdout(renderChangeSetSummary(changeSet));
-          if (changeSet.status !== 'succeeded') return setExit(ExitCode.Error);
-          setExit(options.detailedExitcode && plan.changes.length > 0 ? ExitCode.Changes : ExitCode.Ok);
+          setExit(await applyRevision({ options, saved, revision, transport, store }, io));
         } finally {
-          await transport.close();
+          await store.close();
         }
       } finally {
-        await store.close();
+        await transport.close();
       }
     });
 };

@@ -12,7 +12,7 @@ import { ExitCode, type CliIO } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, readSiteRevision, type SiteOptions } from '../site-options.js';
-import { observeLiveSite } from '../../apply/live-site.js';
+import { observeLiveSite, unreachableNodes } from '../../apply/live-site.js';
 import { systemClock } from '../../clock.js';
 import type { Revision } from '../../source/revision.js';
 import { addLiveOptions, concurrencyOf, sshTransport, type LiveOptions } from '../live-options.js';
@@ -55,11 +55,19 @@ async function observeForPlan(options: PlanOptions, revision: Revision, io: CliI
   }
 }
 
-async function inventoryForPlan(options: PlanOptions, revision: Revision, io: CliIO): Promise<Inventory | null> {
-  if (options.inventory) return readInventoryFile(options.inventory, io);
-  if (options.live || options.secretsDir) return observeForPlan(options, revision, io);
-  io.stderr('note: planning against empty nodes (give --inventory FILE, or --secrets-dir/--live to observe the nodes)\n');
-  return emptyInventory();
+interface PlanInput {
+  inventory: Inventory;
+  /** Nothing was observed: the plan is made against empty nodes and carries a banner saying so. */
+  assumedEmpty: boolean;
+}
+
+async function inventoryForPlan(options: PlanOptions, revision: Revision, io: CliIO): Promise<PlanInput | null> {
+  if (!options.inventory && !options.live && !options.secretsDir) {
+    io.stderr('note: planning against empty nodes (give --inventory FILE, or --secrets-dir/--live to observe the nodes)\n');
+    return { inventory: emptyInventory(), assumedEmpty: true };
+  }
+  const inventory = options.inventory ? await readInventoryFile(options.inventory, io) : await observeForPlan(options, revision, io);
+  return inventory && { inventory, assumedEmpty: false };
 }
 
 export const registerPlan: Register = (program, io, setExit) => {
@@ -69,18 +77,28 @@ export const registerPlan: Register = (program, io, setExit) => {
     .option('--inventory <file>', 'plan against an inventory snapshot (JSON)')
     .option('--live', 'observe the nodes over SSH (implied by --secrets-dir); without it or --inventory, plan against empty nodes')
     .option('--out <file>', 'also save the plan (JSON) for `underlay apply --plan`')
-    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error')
+    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error or when a node could not be observed')
     .option('--no-color', 'no ANSI colours in text output')
-    .addHelpText('after', '\nExit codes: 0 success (with --detailed-exitcode: no changes), 1 error, 2 changes pending (with --detailed-exitcode).')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success (with --detailed-exitcode: no changes), 1 error, or a node that could not be observed (unreachable, host key refused: the plan is printed without it), 2 changes pending (with --detailed-exitcode).',
+    )
     .action(async (options: PlanOptions) => {
       const revision = await readSiteRevision(options, io);
-      const inventory = await inventoryForPlan(options, revision, io);
-      if (!inventory) return setExit(ExitCode.Error);
-      const { plan, diagnostics } = planRevision(revision, inventory);
+      const input = await inventoryForPlan(options, revision, io);
+      if (!input) return setExit(ExitCode.Error);
+      const { plan, desired, diagnostics } = planRevision(revision, input.inventory, input.assumedEmpty ? { observation: 'none' } : {});
       printDiagnostics(io, diagnostics);
-      if (!plan) return setExit(ExitCode.Error);
-      io.stdout(renderPlan(plan, options.output, options.color && options.output === 'text' && Boolean(process.stdout.isTTY)));
+      if (!plan || !desired) return setExit(ExitCode.Error);
+      io.stdout(renderPlan(plan, options.output, options.color && options.output === 'text' && io.isTTY === true));
       if (options.out) await writeFile(path.resolve(io.cwd, options.out), renderJson(plan));
+      // A CI job reading "no changes" must not be told so about nodes nobody could look at.
+      const unobserved = Object.entries(unreachableNodes(desired, input.inventory));
+      if (unobserved.length > 0) {
+        io.stderr(`error: ${unobserved.length} node(s) could not be observed, so the plan does not cover them: ${unobserved.map(([n]) => n).join(', ')}\n`);
+        for (const [name, why] of unobserved) io.stderr(`  ${name}: ${why}\n`);
+        return setExit(ExitCode.Error);
+      }
       setExit(options.detailedExitcode && plan.changes.length > 0 ? ExitCode.Changes : ExitCode.Ok);
     });
 };

@@ -3,6 +3,7 @@
  * engine with FAKE reconcilers (../../apply/test-fakes.ts).
  */
 import test from 'ava';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,12 +16,28 @@ import { SqliteStore, stateDatabaseFile } from '../../store/sqlite-store.js';
 import { main } from '../main.js';
 import { staleNodes } from './apply.js';
 
-async function run(argv: string[], cwd: string) {
+async function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd, env: {} });
+  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd, env });
   return { code, stdout, stderr };
 }
+
+test('status with no state says where it looked, exits 1 and creates nothing', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'underlay-status-none-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const xdg = path.join(dir, 'xdg-state');
+  for (const output of ['text', 'json']) {
+    const byDefault = await run(['status', '--output', output], dir, { XDG_STATE_HOME: xdg });
+    t.is(byDefault.code, 1);
+    t.is(byDefault.stdout, '');
+    t.is(byDefault.stderr, `error: no state at ${xdg}/underlay: nothing was applied with this state directory (give --state-dir DIR or set UNDERLAY_STATE_DIR to where apply keeps it)\n`);
+  }
+  const explicit = await run(['status', '--state-dir', 'elsewhere'], dir);
+  t.is(explicit.code, 1);
+  t.regex(explicit.stderr, new RegExp(`no state at ${dir}/elsewhere:`));
+  t.deepEqual(readdirSync(dir), [], 'no database, no state directory, no .state in the current directory');
+});
 
 test('status prints conditions from the state directory and exits 1 while a node has failed', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'underlay-status-'));

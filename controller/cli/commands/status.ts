@@ -7,7 +7,7 @@ import { renderSiteStatusText } from '../../status/site-status.js';
 import { canonicalJson } from '../../plan/canonical-json.js';
 import { ExitCode } from '../io.js';
 import type { Register } from '../main.js';
-import { addStateOption, openStore, type StateOptions } from '../live-options.js';
+import { addStateOption, openExistingStore, type StateOptions } from '../live-options.js';
 
 interface StatusOptions extends StateOptions {
   output: 'text' | 'json';
@@ -19,12 +19,12 @@ export const registerStatus: Register = (program, io, setExit) => {
     .description('Show conditions per cluster and node (Ready, Failed, RolloutHalted, Interrupted, Pending) from the last runs.')
     .addOption(new Option('--output <format>', 'how to print').choices(['text', 'json']).default('text'))
     .option('--plan <file>', 'the latest saved plan: its changes show as Pending and its clusters are listed')
-    .addHelpText('after', '\nExit codes: 0 every node Ready, 1 otherwise or on error.')
+    .addHelpText('after', '\nReads the state directory and changes nothing in it. Exit codes: 0 every node Ready, 1 otherwise, on error, or when there is no state (nothing applied with this state directory).')
     .action(async (options: StatusOptions) => {
       const plan = options.plan ? (JSON.parse(await readFile(path.resolve(io.cwd, options.plan), 'utf8')) as Plan) : undefined;
-      const store = openStore(options, io);
+      const store = openExistingStore(options, io);
       try {
-        // Reading status also settles runs whose process died, so they show as interrupted, not running.
+        // Runs whose process died show as interrupted, not running (read-only: the next apply records it).
         await store.recoverInterruptedRuns();
         const status = await readSiteStatus(store, plan ? { plan } : {});
         io.stdout(options.output === 'json' ? canonicalJson(status, 2) + '\n' : renderSiteStatusText(status));

@@ -1,0 +1,56 @@
+/**
+ * What apply prints per event: one line per finished change with why, and on a terminal only, a progress
+ * line redrawn in place below them. Driven by the engine with FAKE reconcilers (../apply/test-fakes.ts).
+ */
+import test from 'ava';
+import { applyPlan } from '../apply/apply-plan.js';
+import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../apply/test-fakes.js';
+import { steppingClock } from '../clock.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { applyProgress } from './apply-progress.js';
+
+async function printed(isTTY: boolean): Promise<string> {
+  let out = '';
+  const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (out += s), cwd: '/', env: {}, isTTY };
+  const plan = testPlan([
+    change('n1/file:/a', { reason: 'does not exist' }),
+    change('n1/file:/b', { dependsOn: ['n1/file:/a'] }),
+    change('n2/file:/a', { action: 'update', reason: 'content differs' }),
+  ]);
+  const progress = applyProgress(io, plan);
+  const log: string[] = [];
+  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  await applyPlan({
+    plan,
+    nodes: fakeNodes(['n1', 'n2']),
+    transport: unusedTransport,
+    reconcilers: fakeReconcilers(log, { fail: ['n1/file:/a'] }).lookup,
+    managedRecord: fakeManagedRecord(log),
+    store,
+    clock: steppingClock(),
+    concurrency: 1,
+    onEvent: progress.onEvent,
+  });
+  progress.end();
+  await store.close();
+  return out;
+}
+
+test('one line per change: outcome, action, id and why (the plan\'s reason, the error, or the skip)', async (t) => {
+  const out = await printed(false);
+  t.deepEqual(out.split('\n').sort(), [
+    '',
+    '  applied update n2/file:/a (content differs)',
+    '  failed  create n1/file:/a: fake failure of n1/file:/a',
+    '  skipped create n1/file:/b (node n1 failed: n1/file:/a: fake failure of n1/file:/a)',
+  ]);
+  t.false(out.includes('\r'), 'no progress line outside a terminal');
+});
+
+test('on a terminal a progress line counts done/total and failures, redrawn below the change lines and gone at the end', async (t) => {
+  const out = await printed(true);
+  t.regex(out, /\r\u001b\[K\[1\/3\] 1 failed/);
+  t.regex(out, /\r\u001b\[K\[3\/3\] 1 failed, 1 skipped\r\u001b\[K$/, 'erased before the summary');
+  const lines = out.replaceAll(/\r\u001b\[K(\[[^\n\r]*)?/g, '').split('\n').filter(Boolean);
+  t.is(lines.length, 3, 'the change lines stay whole');
+});

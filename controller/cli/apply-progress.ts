@@ -1,0 +1,64 @@
+/**
+ * What `apply` prints while it runs: one line per finished change (outcome, action, id, and why), batch
+ * gates, halts; and on a terminal a progress line ("[12/40] 1 failed") kept below them, redrawn in place.
+ * The progress line never reaches a file or a CI log: it is drawn only when stdout is a TTY.
+ */
+import type { ApplyEvent } from '../apply/apply-plan.js';
+import type { ChangeResult } from '../apply/change-set.js';
+import type { Plan } from '../plan/plan.js';
+import type { CliIO } from './io.js';
+
+const CLEAR_LINE = '\r\u001b[K';
+
+function changeLine(result: ChangeResult, reason: string | undefined): string {
+  const detail = result.outcome === 'failed' ? `: ${result.error}` : result.outcome === 'skipped' ? ` (${result.reason})` : reason ? ` (${reason})` : '';
+  return `  ${result.outcome.padEnd(7)} ${result.action} ${result.id}${detail}\n`;
+}
+
+export interface ApplyProgress {
+  onEvent(event: ApplyEvent): void;
+  /** Removes the progress line, before the summary. */
+  end(): void;
+}
+
+export function applyProgress(io: CliIO, plan: Plan): ApplyProgress {
+  const reasons = new Map(plan.changes.map((c) => [c.id, c.reason]));
+  const total = plan.changes.length;
+  let done = 0;
+  let failed = 0;
+  let skipped = 0;
+  let drawn = false;
+  const clear = (): void => {
+    if (drawn) io.stdout(CLEAR_LINE);
+    drawn = false;
+  };
+  const draw = (): void => {
+    if (!io.isTTY || total === 0) return;
+    const bad = [failed > 0 ? `${failed} failed` : '', skipped > 0 ? `${skipped} skipped` : ''].filter(Boolean).join(', ');
+    io.stdout(`${CLEAR_LINE}[${done}/${total}]${bad ? ` ${bad}` : ''}`);
+    drawn = true;
+  };
+  return {
+    onEvent(event) {
+      if (event.type === 'change-finished') {
+        const r = event.result;
+        done++;
+        if (r.outcome === 'failed') failed++;
+        if (r.outcome === 'skipped') skipped++;
+        clear();
+        io.stdout(changeLine(r, reasons.get(r.id)));
+      } else if (event.type === 'batch-gate') {
+        const bad = Object.entries(event.unhealthy).map(([n, m]) => `${n}: ${m}`);
+        clear();
+        io.stdout(`  rollout ${event.cluster} batch ${event.batch} (${event.nodes.join(', ')}): ${bad.length === 0 ? 'healthy' : `UNHEALTHY ${bad.join('; ')}`}\n`);
+      } else if (event.type === 'rollout-halted') {
+        clear();
+        io.stderr(`RolloutHalted (${event.condition.reason}): ${event.condition.message}\n`);
+      } else {
+        return;
+      }
+      draw();
+    },
+    end: clear,
+  };
+}
