@@ -12,12 +12,33 @@ import { createHash } from 'node:crypto';
 import type { ApplyContext } from './reconciler.js';
 import { assertPlainValue, runScriptOk } from './node-exec.js';
 
+/**
+ * sh: `receive TMP SHA256 BYTES WHAT` copies stdin into TMP and exits 6 unless exactly the announced content
+ * arrived, so a caller never renames a short copy into place. Used by every script that installs content
+ * sent on stdin (files, service definitions, the managed record).
+ */
+export const RECEIVE_FUNCTION = `receive() {
+  cat > "$1"
+  got=$(sha256sum < "$1"); got=\${got%% *}
+  if [ "$got" != "$2" ]; then
+    echo "content for $4 arrived incomplete ($(wc -c < "$1") of $3 bytes, sha256 $got, expected $2): not installed" >&2
+    exit 6
+  fi
+}
+`;
+
+/** What `receive` checks the content against. */
+export function contentDigest(content: string | Uint8Array): { sha256: string; bytes: string } {
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  return { sha256, bytes: String(typeof content === 'string' ? Buffer.byteLength(content) : content.length) };
+}
+
 const WRITE_SCRIPT = `set -eu
-target=$1 mode=$2 owner=$3 group=$4 mkparent=$5 sha=$6 stage=$7
+${RECEIVE_FUNCTION}target=$1 mode=$2 owner=$3 group=$4 mkparent=$5 sha=$6 bytes=$7 stage=$8
 dir=$(dirname -- "$target")
 base=$(basename -- "$target")
 if [ "$stage" = commit ]; then
-  mv -f -- "$8" "$target"
+  mv -f -- "$9" "$target"
   sync -- "$dir" 2>/dev/null || true
   exit 0
 fi
@@ -26,9 +47,7 @@ if [ -d "$target" ] && [ ! -L "$target" ]; then echo "$target is a directory" >&
 rm -f -- "$dir/.underlay.$base".????????
 tmp=$(mktemp -- "$dir/.underlay.$base.XXXXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
-cat > "$tmp"
-got=$(sha256sum < "$tmp"); got=\${got%% *}
-if [ "$got" != "$sha" ]; then echo "content for $target arrived incomplete (sha256 $got, expected $sha): not installed" >&2; exit 6; fi
+receive "$tmp" "$sha" "$bytes" "$target"
 sync -- "$tmp"
 chmod -- "$mode" "$tmp"
 chown -- "$owner:$group" "$tmp"
@@ -56,8 +75,8 @@ export interface FileWrite {
 
 export async function writeFileAtomic(ctx: ApplyContext, file: FileWrite): Promise<void> {
   assertPlainValue(ctx.node.name, 'path', file.path);
-  const sha = createHash('sha256').update(file.content).digest('hex');
-  const args = [file.path, file.mode, file.owner, file.group, file.createParent ? '1' : '0', sha];
+  const digest = contentDigest(file.content);
+  const args = [file.path, file.mode, file.owner, file.group, file.createParent ? '1' : '0', digest.sha256, digest.bytes];
   const stdin = { stdin: file.content };
   if (!ctx.duringFault) {
     await runScriptOk(ctx, `writing ${file.path}`, WRITE_SCRIPT, [...args, 'all'], stdin);

@@ -37,12 +37,20 @@ export interface ApplyContext {
   transport: Transport;
   node: NodeEndpoint;
   serviceManager: 'runit' | 'systemd';
+  /** The apply run doing this (its journal id and plan hash): recorded in what a change leaves on the node. */
+  run?: { id: number; planHash: string };
   /**
    * Set only when a crash test armed the `during` fault point for this change (controller/apply/fault-
    * injection.ts): the reconciler awaits it at its most delicate moment (a file's temporary copy written but
    * not renamed; a service's definition written but not yet restarted), and it never resolves.
    */
   duringFault?: () => Promise<void>;
+  /**
+   * Set only when a crash test armed a fault point inside this change's managed-record update: the update
+   * stops for good with the new record staged on the node but not renamed (`record-staged`), or after
+   * sending fewer bytes than it announced (`record-truncated`), as a controller killed mid-send would.
+   */
+  recordFault?: { point: 'record-staged' | 'record-truncated'; reach: () => Promise<void> };
 }
 
 export interface NodeReconciler<S extends NodeResourceSpec = NodeResourceSpec, O extends ObservedResource = ObservedResource> {

@@ -146,7 +146,7 @@ test.serial('a guarded command runs once; hostile argv passes through unchanged'
   t.is(await converge(n, { resource: cmd }), null, 'the creates guard holds');
 
   const failing = resource(command('ul-fail', { argv: ['sh', '-c', 'echo boom >&2; exit 3'] }));
-  const error = await t.throwsAsync(reconcilerFor('command').apply(ctxOf(n), { id: 'f', node: 'rc2', kind: 'command', key: failing.key, action: 'run', before: null, after: { name: 'ul-fail', argv: (failing.spec as { argv: string[] }).argv }, reason: 't', dependsOn: [], disruptive: false }));
+  const error = await t.throwsAsync(reconcilerFor('command').apply(ctxOf(n), { id: 'f', node: 'rc2', kind: 'command', key: failing.key, action: 'run', before: null, after: { name: 'ul-fail', argv: (failing.spec as { argv: string[] }).argv }, desiredHash: 'f'.repeat(64), reason: 't', dependsOn: [], disruptive: false }));
   t.regex(error.message, /exited 3: boom/);
 });
 

@@ -2,9 +2,9 @@
  * A synthetic site for plan-scale, generated in memory: N nodes, ~20 resources each from four modules,
  * with cluster linking (every node's etcd client config lists the etcd members' addresses).
  */
+import { fixtureHostKey } from '../../controller/load/revision-fixture.js';
 import type { Revision, RevisionFile } from '../../controller/source/revision.js';
 
-const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm3cLBpVn2YtrK0FCkD8XNOHQzZp4b4rR9Zgk5p2Wc1';
 const ETCD_MEMBERS = 5;
 
 const header = (kind: string, name: string): string => `apiVersion: underlay.dev/v1alpha1\nkind: ${kind}\nmetadata:\n  name: ${name}\n`;
@@ -15,7 +15,7 @@ function nodeName(i: number): string {
 
 function nodeDoc(i: number): string {
   const roles = i < ETCD_MEMBERS ? '[etcd, worker]' : '[worker]';
-  return `${header('Node', nodeName(i))}  labels:\n    rack: r${i % 40}\nspec:\n  address: 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n  roles: ${roles}\n  ssh:\n    hostKey: ${HOST_KEY}\n`;
+  return `${header('Node', nodeName(i))}  labels:\n    rack: r${i % 40}\nspec:\n  address: 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n  roles: ${roles}\n  ssh:\n    hostKey: ${fixtureHostKey(nodeName(i))}\n`;
 }
 
 const baseModule = `${header('Module', 'base')}spec:

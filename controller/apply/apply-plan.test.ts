@@ -7,6 +7,7 @@ import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { applyPlan, type ApplyEvent, type ApplyPlanOptions } from './apply-plan.js';
 import { renderChangeSetSummary } from './change-set.js';
+import { readSiteStatus } from '../status/read-site-status.js';
 import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport, type FakeBehaviour } from './test-fakes.js';
 
 function setup(nodes: string[], behaviour: FakeBehaviour = {}, extra: Partial<ApplyPlanOptions> = {}) {
@@ -264,4 +265,29 @@ test('unreachable nodes are recorded as failed, and changes without a reconciler
   // Nothing was attempted on n9, so the table has no row for it: the summary still names it and why.
   t.regex(renderChangeSetSummary(result), /^not converged: n9: unreachable: connection refused$/m);
   t.notRegex(renderChangeSetSummary(result), /not converged: n1/);
+});
+
+test('a node whose managed record is unusable is refused with its reason; one read from the copy has it written back first, with or without changes', async (t) => {
+  const s = setup(['n1', 'n2', 'n3']);
+  const nodes = fakeNodes(['n1', 'n2', 'n3']);
+  nodes.n1 = { ...nodes.n1!, refused: 'ManagedRecordCorrupt: neither copy is usable; to recover ...' };
+  nodes.n2 = { ...nodes.n2!, restoreManagedRecord: true };
+  nodes.n3 = { ...nodes.n3!, restoreManagedRecord: true };
+  const updates: string[] = [];
+  const managedRecord: ApplyPlanOptions['managedRecord'] = {
+    update: (ctx, list) => {
+      updates.push(`${ctx.node.name}: ${list.map((u) => u.key).join(', ') || 'written back'}`);
+      return s.managed.update(ctx, list);
+    },
+  };
+  const plan = testPlan([change('n1/file:/etc/a'), change('n3/file:/etc/b')]);
+  const result = await applyPlan({ ...s.base, nodes, managedRecord, plan });
+  t.is(result.status, 'failed');
+  t.deepEqual(result.nodes.n1, { converged: false, error: 'ManagedRecordCorrupt: neither copy is usable; to recover ...' });
+  t.like(result.results.find((r) => r.id === 'n1/file:/etc/a'), { outcome: 'skipped', cause: 'node-failed' });
+  t.false(s.log.includes('apply n1/file:/etc/a'), 'nothing is done on the refused node');
+  t.deepEqual(updates, ['n2: written back', 'n3: written back', 'n3: file:/etc/b']);
+  t.deepEqual([result.nodes.n2, result.nodes.n3], [{ converged: true }, { converged: true }]);
+  const status = await readSiteStatus(s.store);
+  t.like(status.nodes.find((n) => n.name === 'n1')?.conditions.find((c) => c.type === 'Ready'), { status: 'False', reason: 'ManagedRecordCorrupt' });
 });

@@ -25,6 +25,10 @@ import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMar
 export interface ApplyNode {
   endpoint: NodeEndpoint;
   serviceManager: 'runit' | 'systemd';
+  /** Why apply must not touch the node although it was observed (its managed record is unusable): it fails with this. */
+  refused?: string;
+  /** Its managed record was read from the previous copy: apply writes that back before anything else. */
+  restoreManagedRecord?: boolean;
 }
 
 export type ReconcilerLookup = (kind: Change['kind']) => NodeReconciler | undefined;
@@ -117,6 +121,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   emit({ type: 'run-started', runId: run.id, changes: plan.changes.length });
 
   const failedNodes = new Map<string, string>(Object.entries(options.unreachable ?? {}).map(([n, e]) => [n, `unreachable: ${e}`]));
+  for (const [name, node] of Object.entries(nodes)) if (node.refused !== undefined) failedNodes.set(name, node.refused);
   const halted = new Map<string, RunCondition>();
   const results = new Map<string, ChangeResult>();
   const positionOf = rolloutPositions(plan);
@@ -133,8 +138,11 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const context = (node: string, changeId?: string): ApplyContext | undefined => {
     const target = nodes[node];
     if (!target) return undefined;
-    const ctx: ApplyContext = { transport: options.transport, node: target.endpoint, serviceManager: target.serviceManager };
+    const ctx: ApplyContext = { transport: options.transport, node: target.endpoint, serviceManager: target.serviceManager, run: { id: run.id, planHash: plan.hash } };
     if (changeId !== undefined && fault?.armed('during', changeId)) ctx.duringFault = () => fault.reach('during', changeId);
+    for (const point of ['record-staged', 'record-truncated'] as const) {
+      if (changeId !== undefined && fault?.armed(point, changeId)) ctx.recordFault = { point, reach: () => fault.reach(point, changeId) };
+    }
     return ctx;
   };
 
@@ -226,6 +234,17 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     emit({ type: 'rollout-halted', condition });
     return { status: 'failed', error: decision.message };
   };
+
+  // A record restored from its previous copy is written back first, also on a node with nothing else to do.
+  for (const name of Object.keys(nodes).sort()) {
+    const ctx = context(name);
+    if (!ctx || !nodes[name]?.restoreManagedRecord || failedNodes.has(name)) continue;
+    try {
+      await managedRecord.update(ctx, []);
+    } catch (e) {
+      failedNodes.set(name, `writing back its managed record failed: ${message(e)}`);
+    }
+  }
 
   await walkGraph<Item>({
     items: buildItems(plan),

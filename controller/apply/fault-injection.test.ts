@@ -10,6 +10,9 @@ test('inert unless UNDERLAY_FAULT_PAUSE is set; malformed values are refused', (
   t.throws(() => faultHookFromEnv({ UNDERLAY_FAULT_PAUSE: 'sometime:n1/*', UNDERLAY_FAULT_MARKER: '/tmp/m' }), { message: /before\|during\|after/ });
   t.throws(() => faultHookFromEnv({ UNDERLAY_FAULT_PAUSE: 'before:' , UNDERLAY_FAULT_MARKER: '/tmp/m' }));
   t.throws(() => faultHookFromEnv({ UNDERLAY_FAULT_PAUSE: 'before:n1/*' }), { message: /UNDERLAY_FAULT_MARKER/ });
+  for (const phase of ['record-staged', 'record-truncated']) {
+    t.true(faultHookFromEnv({ UNDERLAY_FAULT_PAUSE: `${phase}:n1/*`, UNDERLAY_FAULT_MARKER: '/tmp/m' }, false)?.armed(phase as 'record-staged', 'n1/file:/x'));
+  }
 });
 
 test('the glob matches whole change ids, `*` across slashes; only the armed phase stops, once, after writing the marker', async (t) => {

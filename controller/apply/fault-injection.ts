@@ -7,13 +7,16 @@
  *
  * Phases: `before` (journalled `started`, nothing on the node touched yet), `during` (inside the
  * reconciler: a file's temporary copy written but not renamed; a service's definition written, just before
- * it is (re)started), `after` (the change and its managed-record update done, `succeeded` not journalled).
+ * it is (re)started; a command started on the node, not yet waited for), `after` (the change and its
+ * managed-record update done, `succeeded` not journalled). Inside the change's first managed-record update:
+ * `record-staged` (the new record on the node, verified, not renamed) and `record-truncated` (fewer bytes
+ * sent than announced, as when the controller dies mid-send; the node refuses them).
  * `*` in the glob matches any run of characters, `/` included. The first change that reaches the point
  * pauses there for good: the process writes `<phase> <change id>` to the marker file and never goes on.
  */
 import { writeFileSync } from 'node:fs';
 
-export type FaultPhase = 'before' | 'during' | 'after';
+export type FaultPhase = 'before' | 'during' | 'after' | 'record-staged' | 'record-truncated';
 
 export interface FaultHook {
   /** Whether `phase` of this change is where the test wants the process to stop. */
@@ -22,7 +25,7 @@ export interface FaultHook {
   reach(phase: FaultPhase, changeId: string): Promise<void>;
 }
 
-const PHASES: readonly string[] = ['before', 'during', 'after'];
+const PHASES: readonly string[] = ['before', 'during', 'after', 'record-staged', 'record-truncated'];
 
 function globRegExp(glob: string): RegExp {
   const escaped = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
@@ -41,7 +44,7 @@ export function faultHookFromEnv(
   const phase = spec.slice(0, colon);
   const marker = env.UNDERLAY_FAULT_MARKER;
   if (colon < 0 || !PHASES.includes(phase) || colon === spec.length - 1) {
-    throw new Error(`UNDERLAY_FAULT_PAUSE must be <before|during|after>:<change-id glob>, got ${JSON.stringify(spec)}`);
+    throw new Error(`UNDERLAY_FAULT_PAUSE must be <${PHASES.join('|')}>:<change-id glob>, got ${JSON.stringify(spec)}`);
   }
   if (marker === undefined || marker === '') throw new Error('UNDERLAY_FAULT_PAUSE needs UNDERLAY_FAULT_MARKER (the file written at the pause)');
   const pattern = globRegExp(spec.slice(colon + 1));

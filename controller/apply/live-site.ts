@@ -72,13 +72,20 @@ export function unreachableNodes(desired: Desired, inventory: Inventory): Record
   return unreachable;
 }
 
-/** What apply needs per node, and the nodes the observation could not reach (with why). */
+/** What apply needs per node (with a node whose managed record is unusable refused), and the nodes the observation could not reach (with why). */
 export function applyTargets(desired: Desired, inventory: Inventory): { nodes: Record<string, ApplyNode>; unreachable: Record<string, string> } {
   const byName = new Map(desired.nodes.map((n) => [n.name, n]));
   const unreachable = unreachableNodes(desired, inventory);
   const nodes: Record<string, ApplyNode> = {};
   for (const node of desired.nodes) {
-    if (!(node.name in unreachable)) nodes[node.name] = { endpoint: endpointOf(node, byName), serviceManager: node.serviceManager };
+    if (node.name in unreachable) continue;
+    const problem = inventory.nodes[node.name]?.managedRecordProblem;
+    nodes[node.name] = {
+      endpoint: endpointOf(node, byName),
+      serviceManager: node.serviceManager,
+      ...(problem?.code === 'ManagedRecordCorrupt' ? { refused: `${problem.code}: ${problem.message}` } : {}),
+      ...(problem?.code === 'ManagedRecordRestored' ? { restoreManagedRecord: true } : {}),
+    };
   }
   return { nodes, unreachable };
 }

@@ -4,7 +4,8 @@
  * - before creating or updating a resource it is recorded, so a crash never leaves behind a resource
  *   underlay created but does not know it owns;
  * - after deleting one it is dropped (a crash before the delete leaves it recorded, so it is pruned again);
- * - a command is recorded only after it ran, so a crash before the run makes the next plan run it again;
+ * - a command is recorded only after it ran, so a crash before the run makes the next plan run it again,
+ *   or adopt the run it left on the node; the same update retires that run's marker (ADR 0006);
  * - a restart or re-run that other changes owe (see `owesRestart`) is flagged `restartPending` before the
  *   first of those changes touches the node, and cleared only after it succeeded: otherwise a crash between
  *   "config written" and "service restarted" leaves a node whose re-plan sees nothing to do, with the
@@ -31,7 +32,7 @@ export function managedUpdateBefore(change: Change): ManagedUpdate | null {
 export function managedUpdateAfter(change: Change): ManagedUpdate | null {
   if (change.action === 'delete') return { key: change.key, hash: null };
   if (change.kind === 'command' && change.action === 'run') {
-    return { key: change.key, hash: change.desiredHash, restartPending: false };
+    return { key: change.key, hash: change.desiredHash, restartPending: false, retireRun: true };
   }
   if (change.kind === 'service' && (change.action === 'restart' || freshlyStartedOrStopped(change))) {
     return { key: change.key, hash: undefined, restartPending: false };

@@ -48,6 +48,21 @@ export const ObservedCommand = z.strictObject({
   createsExists: z.boolean().optional(),
   /** Exit code of the `unless` guard. */
   unlessExitCode: z.number().int().optional(),
+  /**
+   * A run of the command that underlay started and no apply has recorded yet (its marker on the node, ADR
+   * 0005): still running, finished, or lost (the node rebooted under it, or it died without an exit status).
+   */
+  run: z
+    .strictObject({
+      exitCode: z.number().int().optional(),
+      /** resourceHash of the definition the run executes. */
+      hash: z.string().optional(),
+      lost: z.enum(['rebooted', 'died', 'unreadable']).optional(),
+      runId: z.string().optional(),
+      startedAt: z.string().optional(),
+      state: z.enum(['running', 'finished', 'lost']),
+    })
+    .optional(),
 });
 
 export const ObservedCertificate = z.strictObject({
@@ -81,6 +96,12 @@ export const InventoryNode = z.strictObject({
    * restart or re-run that change owes; the planner plans it.
    */
   managed: z.record(z.string(), z.strictObject({ hash: z.string(), restartPending: z.literal(true).optional() })).default({}),
+  /**
+   * Set when the record itself could not be used: `ManagedRecordRestored`, `managed` is its previous copy
+   * (apply writes it back first); `ManagedRecordCorrupt`, neither copy was usable and nothing is planned for
+   * the node. The message says what is wrong and what to do.
+   */
+  managedRecordProblem: z.strictObject({ code: z.enum(['ManagedRecordRestored', 'ManagedRecordCorrupt']), message: z.string() }).optional(),
   /** Observed state of every managed or desired resource, by resource key. */
   resources: z.record(z.string(), ObservedResource).default({}),
 });

@@ -7,8 +7,10 @@ import type { Diagnostic } from '../spec/diagnostic.js';
 import type { Spec } from '../spec/spec.js';
 import type { Revision } from '../source/revision.js';
 import { checkAllowedPaths } from './allowed-paths.js';
+import { checkBastionCycles } from './bastions.js';
 import { buildCatalog } from './catalog.js';
 import { checkDuplicateResources } from './duplicate-resources.js';
+import { checkHostKeys } from './host-keys.js';
 import { checkNumericAddresses } from './numeric-addresses.js';
 import { checkPools } from './pools.js';
 import { checkReferences } from './references.js';
@@ -17,6 +19,7 @@ import { validateDocuments } from './schema-diagnostics.js';
 import { checkSelectors } from './selectors.js';
 import { checkStepGraphs } from './step-graph.js';
 import { collectTemplates } from './templates.js';
+import { siteUnknown, unknownsOf, type UnreadableDocument } from './unreadable-documents.js';
 import { parseYamlFile } from './yaml-documents.js';
 
 export interface LoadOptions {
@@ -35,23 +38,28 @@ export function loadSpec(revision: Revision, options: LoadOptions = {}): LoadRes
   const repository = inspectRepository(revision.files, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
   const diagnostics: Diagnostic[] = [...repository.diagnostics];
 
+  const unreadable: UnreadableDocument[] = [];
   const documents = repository.documents.flatMap((file) => {
     const parsed = parseYamlFile(file.path, file.text);
     diagnostics.push(...parsed.diagnostics);
+    unreadable.push(...parsed.unreadable);
     return parsed.documents;
   });
   const schema = validateDocuments(documents);
   diagnostics.push(...schema.diagnostics);
+  const unknowns = unknownsOf([...unreadable, ...schema.unreadable]);
   const { catalog, diagnostics: naming } = buildCatalog(schema.valid);
   diagnostics.push(...naming);
 
   const templates = collectTemplates(catalog, repository);
   diagnostics.push(
     ...templates.diagnostics,
-    ...checkReferences(catalog, schema.invalidNames),
+    ...checkReferences(catalog, unknowns),
+    ...checkBastionCycles(catalog),
+    ...checkHostKeys(catalog),
     ...checkStepGraphs(catalog),
     ...checkSelectors(catalog),
-    ...checkAllowedPaths(catalog),
+    ...(siteUnknown(catalog, unknowns) ? [] : checkAllowedPaths(catalog)),
     ...checkNumericAddresses(catalog),
     ...checkPools(catalog),
     ...checkDuplicateResources(catalog),

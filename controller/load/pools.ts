@@ -1,9 +1,14 @@
-/** Two pools handing out the same address would allocate it twice; overlapping CIDRs are refused. */
+/**
+ * Pools are checked where they are written, not where something allocates from them: every address a pool
+ * names (range, gateway, reserved) must be of its CIDR's family and inside it, and a range must not run
+ * backwards. Two pools handing out the same address would allocate it twice; overlapping CIDRs are refused.
+ */
 import type { Diagnostic } from '../spec/diagnostic.js';
+import { poolLayout } from '../spec/ip-pool.js';
+import { overlaps, parseCidr } from '../spec/ip-range.js';
+import type { AddressRange } from '../spec/ip-range.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
-import { overlaps, parseCidr } from './ip-range.js';
-import type { AddressRange } from './ip-range.js';
 
 export function checkPools(catalog: Catalog): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -12,6 +17,7 @@ export function checkPools(catalog: Catalog): Diagnostic[] {
   );
   const seen: { name: string; range: AddressRange; cidr: string; where: string }[] = [];
   for (const pool of pools) {
+    for (const problem of poolLayout(pool.doc.spec).problems) out.push(diagnosticAt(pool, ['spec', ...problem.path], problem.code, problem.message));
     const range = parseCidr(pool.doc.spec.cidr);
     if (!range) continue;
     const clash = seen.find((s) => overlaps(s.range, range));

@@ -77,3 +77,35 @@ test('bastion, certificate CA, CA pools and restart references', (t) => {
     ['DanglingReference', 'nodes/n1.yaml', 12, 'spec.ssh.via'],
   ]);
 });
+
+const site = (spec: string) => `apiVersion: underlay.dev/v1alpha1\nkind: Site\nmetadata:\n  name: lab\nspec:\n${spec}`;
+const paramSteps = '    - name: motd\n      module: motd\n      with: {greeting: {param: hello}}\n';
+
+test('a Site that does not parse or validate leaves its params unknown: only the Site itself is reported', (t) => {
+  const withParam = { ...validSite(), 'clusters/lab.yaml': labCluster(paramSteps) };
+  t.deepEqual(problems({ ...withParam, 'site.yaml': site('  params:\n    hello: "hi\n') }), [['YamlSyntax', 'site.yaml', 7, undefined]]);
+  t.deepEqual(problems({ ...withParam, 'site.yaml': site('  params: {hello: hi}\n  ssh: {port: many}\n') }), [['SchemaViolation', 'site.yaml', 7, 'spec.ssh.port']]);
+  // The same Site, readable, and a param it does not declare: that is dangling.
+  t.deepEqual(problems({ ...withParam, 'site.yaml': site('  params: {other: hi}\n') }), [['DanglingReference', 'clusters/lab.yaml', 12, 'spec.steps[0].with.greeting.param']]);
+});
+
+test('allowed paths of an unreadable Site are unknown too, so paths are not judged by the defaults', (t) => {
+  const files = { ...validSite(), 'modules/app.yaml': module('app', '  resources:\n    - directory: {path: /home/app}\n') };
+  t.deepEqual(problems({ ...files, 'site.yaml': site('  allowedPaths: [/etc, /home]\n  params: [\n') }).map((p) => p[0]), ['YamlSyntax']);
+  t.deepEqual(problems({ ...files, 'site.yaml': site('  allowedPaths: [/etc]\n') }).map((p) => p[0]), ['PathOutsideAllowedRoots']);
+});
+
+test('a document that does not parse may be whatever it names; one whose name is unreadable may be anything of its kind', (t) => {
+  const steps = '    - name: motd\n      module: motd\n      with: {greeting: hi}\n    - name: web\n      module: web\n';
+  const files = { ...validSite(), 'clusters/lab.yaml': labCluster(steps) };
+  const broken = (text: string) => problems({ ...files, 'modules/web.yaml': text }).map((p) => p[0]);
+  t.deepEqual(broken(module('web', '  resources: [\n')), ['YamlSyntax']);
+  t.deepEqual(broken('apiVersion: underlay.dev/v1alpha1\nkind: Module\nmetadata: {name: [\n'), ['YamlSyntax', 'YamlSyntax']);
+  t.deepEqual(broken(`kind: Module\nmetadata:\n  name: web\nspec:\n  deep:\n    ${'- '.repeat(100)}x\n`), ['YamlTooDeep']);
+  t.deepEqual(broken(module('web', '  resources: &r [*r]\n')), ['YamlRecursiveAlias']);
+  t.deepEqual(broken(module('web', '  resources: 7\n')), ['SchemaViolation']);
+  t.deepEqual(broken(module('web', '  resources: []\n').replace('kind: Module', 'kind: Modul')), ['UnknownKind']);
+  // A broken document that names something else leaves this reference dangling.
+  t.deepEqual(broken(module('other', '  resources: [\n')), ['DanglingReference', 'YamlSyntax']);
+  t.deepEqual(broken(node('web').replace('roles: [worker]', 'roles: [worker')), ['DanglingReference', 'YamlSyntax']);
+});

@@ -10,15 +10,16 @@ import { diagnosticAt } from './diagnostic-at.js';
 import { classifyStepInput, splitOutputRef } from './input-reference.js';
 import { parseResourceRef, resourceIdentity } from './module-resources.js';
 import { issuesToDiagnostics } from './schema-diagnostics.js';
+import { siteUnknown, unknownsOf, type Unknowns } from './unreadable-documents.js';
 
-/** Names that exist: valid documents, plus invalid ones (already reported) by `Kind/name`. */
+/** Names that may exist: valid documents, plus what unreadable ones (already reported) may declare. */
 interface Names {
   has(kind: 'Node' | 'Module' | 'IPPool' | 'DNSZone' | 'CertificateAuthority', name: string): boolean;
 }
 
-export function checkReferences(catalog: Catalog, invalidNames: ReadonlySet<string> = new Set()): Diagnostic[] {
+export function checkReferences(catalog: Catalog, unknowns: Unknowns = unknownsOf([])): Diagnostic[] {
   const tables = { Node: catalog.nodes, Module: catalog.modules, IPPool: catalog.pools, DNSZone: catalog.zones, CertificateAuthority: catalog.certificateAuthorities };
-  const names: Names = { has: (kind, name) => name in tables[kind] || invalidNames.has(`${kind}/${name}`) };
+  const names: Names = { has: (kind, name) => name in tables[kind] || unknowns.mayDeclare(kind, name) };
   const out: Diagnostic[] = [];
   for (const name of sorted(catalog.nodes)) {
     const node = catalog.nodes[name]!;
@@ -35,7 +36,9 @@ export function checkReferences(catalog: Catalog, invalidNames: ReadonlySet<stri
     });
   }
   for (const name of sorted(catalog.modules)) out.push(...checkModule(names, catalog.modules[name]!));
-  for (const name of sorted(catalog.clusters)) out.push(...checkCluster(catalog, names, catalog.clusters[name]!));
+  // An unreadable Site may declare any param: one the cluster does not declare itself is unknown, not missing.
+  const siteParams = siteUnknown(catalog, unknowns) ? undefined : catalog.site.doc.spec.params;
+  for (const name of sorted(catalog.clusters)) out.push(...checkCluster(catalog, names, siteParams, catalog.clusters[name]!));
   return out;
 }
 
@@ -66,7 +69,7 @@ function checkModule(names: Names, module: Located<ModuleDoc>): Diagnostic[] {
   return out;
 }
 
-function checkCluster(catalog: Catalog, names: Names, cluster: Located<ClusterDoc>): Diagnostic[] {
+function checkCluster(catalog: Catalog, names: Names, siteParams: Record<string, unknown> | undefined, cluster: Located<ClusterDoc>): Diagnostic[] {
   const out: Diagnostic[] = [];
   const spec = cluster.doc.spec;
   if (spec.dns && !names.has('DNSZone', spec.dns.zone)) {
@@ -76,7 +79,7 @@ function checkCluster(catalog: Catalog, names: Names, cluster: Located<ClusterDo
     if (!names.has('IPPool', a.pool)) out.push(diagnosticAt(cluster, ['spec', 'addresses', i, 'pool'], 'DanglingReference', `no IPPool named "${a.pool}"`));
   });
   const stepModules = new Map(spec.steps.map((s) => [s.name, catalog.modules[s.module]]));
-  const params = { ...catalog.site.doc.spec.params, ...spec.params };
+  const params = { ...siteParams, ...spec.params };
 
   spec.steps.forEach((step, i) => {
     const stepPath = ['spec', 'steps', i];
@@ -105,7 +108,7 @@ function checkCluster(catalog: Catalog, names: Names, cluster: Located<ClusterDo
       }
       if (input.type !== 'reference') continue;
       const source = input.source;
-      if ('param' in source && !(source.param in params)) {
+      if ('param' in source && siteParams !== undefined && !(source.param in params)) {
         out.push(diagnosticAt(cluster, [...valuePath, 'param'], 'DanglingReference', `no parameter "${source.param}" in the cluster's or the site's params`));
       }
       if ('output' in source) {

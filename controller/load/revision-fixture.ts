@@ -1,4 +1,5 @@
 /** Test helper: a Revision built in memory from `{path: text}` (or `{path: {symlink: target}}`). */
+import { createHash } from 'node:crypto';
 import type { Revision, RevisionFile } from '../source/revision.js';
 
 export type FixtureFiles = Record<string, string | Uint8Array | { symlink: string }>;
@@ -18,6 +19,16 @@ export function revisionOf(files: FixtureFiles): Revision {
 
 export const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm3cLBpVn2YtrK0FCkD8XNOHQzZp4b4rR9Zgk5p2Wc1';
 
+/**
+ * A well-formed ssh-ed25519 key line of its own for each name: load refuses one key pinned on two nodes,
+ * so fixtures with several nodes need several keys. Not any machine's key (the 32 bytes are a hash).
+ */
+export function fixtureHostKey(name: string): string {
+  const field = (bytes: Uint8Array): Buffer => Buffer.concat([Buffer.from([0, 0, 0, bytes.length]), bytes]);
+  const key = createHash('sha256').update(`underlay-fixture:${name}`).digest();
+  return `ssh-ed25519 ${Buffer.concat([field(Buffer.from('ssh-ed25519')), field(key)]).toString('base64')}`;
+}
+
 export const node = (name: string, extra = ''): string => `apiVersion: underlay.dev/v1alpha1
 kind: Node
 metadata:
@@ -28,7 +39,7 @@ spec:
   address: 10.0.0.${name.length}
   roles: [worker]
   ssh:
-    hostKey: ${HOST_KEY}${extra}
+    hostKey: ${fixtureHostKey(name)}${extra}
 `;
 
 export const module = (name: string, spec: string): string => `apiVersion: underlay.dev/v1alpha1

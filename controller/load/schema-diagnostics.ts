@@ -7,6 +7,7 @@ import { fieldPath } from '../spec/diagnostic.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import { API_VERSION, DOCUMENT_SCHEMAS, KINDS } from '../spec/schema.js';
 import type { Kind } from '../spec/schema.js';
+import type { UnreadableDocument } from './unreadable-documents.js';
 import type { FieldPath, YamlDocument } from './yaml-documents.js';
 
 export interface ValidDocument {
@@ -20,22 +21,24 @@ export interface ValidDocument {
 export interface SchemaResult {
   valid: ValidDocument[];
   diagnostics: Diagnostic[];
-  /**
-   * `Kind/name` of documents that failed validation: they exist, so references to them are not dangling
-   * (reporting those too would bury the one real mistake under its echoes).
-   */
-  invalidNames: Set<string>;
+  /** Documents that failed validation: they exist, but what they declare is unknown. */
+  unreadable: UnreadableDocument[];
 }
 
 export function validateDocuments(documents: readonly YamlDocument[]): SchemaResult {
   const valid: ValidDocument[] = [];
   const diagnostics: Diagnostic[] = [];
-  const invalidNames = new Set<string>();
+  const unreadable: UnreadableDocument[] = [];
   for (const source of documents) {
     const value = source.value as Record<string, unknown>;
+    const name = (value.metadata as Record<string, unknown> | undefined)?.name;
+    const refuse = (...problems: Diagnostic[]): void => {
+      diagnostics.push(...problems);
+      unreadable.push({ file: source.file, ...(typeof value.kind === 'string' ? { kind: value.kind } : {}), ...(typeof name === 'string' ? { name } : {}) });
+    };
     const kindProblem = checkHeader(source, value);
     if (kindProblem) {
-      diagnostics.push(kindProblem);
+      refuse(kindProblem);
       continue;
     }
     const kind = value.kind as Kind;
@@ -43,12 +46,10 @@ export function validateDocuments(documents: readonly YamlDocument[]): SchemaRes
     if (result.success) {
       valid.push({ kind, name: result.data.metadata.name, doc: result.data, source });
     } else {
-      diagnostics.push(...issuesToDiagnostics(source, result.error.issues));
-      const name = (value.metadata as Record<string, unknown> | undefined)?.name;
-      if (typeof name === 'string') invalidNames.add(`${kind}/${name}`);
+      refuse(...issuesToDiagnostics(source, result.error.issues));
     }
   }
-  return { valid, diagnostics, invalidNames };
+  return { valid, diagnostics, unreadable };
 }
 
 function checkHeader(source: YamlDocument, value: Record<string, unknown>): Diagnostic | undefined {

@@ -7,6 +7,7 @@ import type { ClusterDoc } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
+import { findCycles } from './graph-cycles.js';
 import { classifyStepInput, splitOutputRef } from './input-reference.js';
 
 interface Edge {
@@ -48,35 +49,10 @@ function checkCluster(cluster: Located<ClusterDoc>): Diagnostic[] {
   });
 
   const graph = stepDependencies(cluster.doc);
-  const reported = new Set<string>();
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: { step: string; edge?: Edge }[] = [];
-
-  const visit = (step: string): void => {
-    state.set(step, 'visiting');
-    for (const edge of graph.get(step) ?? []) {
-      stack.push({ step, edge });
-      if (state.get(edge.to) === 'visiting') {
-        const from = stack.findIndex((s) => s.step === edge.to);
-        const cycle = stack.slice(from);
-        const key = canonical(cycle.map((s) => s.step));
-        if (!reported.has(key)) {
-          reported.add(key);
-          const names = [...cycle.map((s) => s.step), edge.to].join(' -> ');
-          out.push(diagnosticAt(cluster, cycle[0]!.edge!.path, 'StepCycle', `steps depend on each other's outputs in a cycle: ${names}`));
-        }
-      } else if (!state.has(edge.to)) visit(edge.to);
-      stack.pop();
-    }
-    state.set(step, 'done');
-  };
-  for (const step of cluster.doc.spec.steps) if (!state.has(step.name)) visit(step.name);
+  const steps = cluster.doc.spec.steps.map((s) => s.name);
+  for (const cycle of findCycles(steps, (step) => graph.get(step) ?? [])) {
+    const names = [...cycle.map((s) => s.from), cycle[0]!.from].join(' -> ');
+    out.push(diagnosticAt(cluster, cycle[0]!.edge.path, 'StepCycle', `steps depend on each other's outputs in a cycle: ${names}`));
+  }
   return out;
-}
-
-/** The same cycle found from another starting step must not be reported twice. */
-function canonical(steps: string[]): string {
-  const sortedSteps = [...steps].sort();
-  const start = steps.indexOf(sortedSteps[0]!);
-  return [...steps.slice(start), ...steps.slice(0, start)].join('\0');
 }

@@ -61,7 +61,7 @@ export async function observeNode(
   if (result.code !== 0) {
     throw new Error(`probe exited ${result.code}: ${result.stderr.toString('utf8').trim().split('\n').slice(-5).join('\n') || result.message || ''}`);
   }
-  const observation = parseProbeOutput(probe, result.stdout.toString('utf8'));
+  const observation = parseProbeOutput(probe, result.stdout);
   const resources = { ...observation.resources };
   // Managed keys nobody hinted at: resources pruned from Git since the last snapshot; observe them too.
   const missing = observation.unobservedManagedKeys.filter((key) => requestForKey(key, node.serviceManager) !== undefined);
@@ -69,9 +69,10 @@ export async function observeNode(
     const second = buildProbe({ ...node, resources: [] }, missing);
     const again = await transport.exec(endpoint, second.argv, { stdin: second.stdin, timeoutMs });
     if (again.code !== 0) throw new Error(`probe of managed resources exited ${again.code}`);
-    Object.assign(resources, parseProbeOutput(second, again.stdout.toString('utf8')).resources);
+    Object.assign(resources, parseProbeOutput(second, again.stdout).resources);
   }
-  return { reachable: true, facts: observation.facts, managed: observation.managed, resources: sortKeys(resources) };
+  const problem = observation.managedRecordProblem;
+  return { reachable: true, facts: observation.facts, managed: observation.managed, ...(problem ? { managedRecordProblem: problem } : {}), resources: sortKeys(resources) };
 }
 
 /** A node's endpoint, with its bastion chain. */

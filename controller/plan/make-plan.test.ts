@@ -78,6 +78,15 @@ test('unreachable nodes get no changes and a warning', (t) => {
   t.deepEqual(plan.warnings, ['node n1 was unreachable (connection refused): no changes planned for it']);
 });
 
+test('a managed record read from its previous copy is planned from it, with a warning; an unusable one gets no changes', (t) => {
+  const resources = site();
+  const restored = { ...appliedNode(resources, runitHash), managedRecordProblem: { code: 'ManagedRecordRestored' as const, message: 'restored from the copy' } };
+  const corrupt = { reachable: true, facts: {}, managed: {}, resources: {}, managedRecordProblem: { code: 'ManagedRecordCorrupt' as const, message: 'neither copy usable' } };
+  const plan = makePlan(desired([node('n1', resources), node('n2', site())]), inventory({ n1: restored, n2: corrupt }));
+  t.deepEqual(plan.changes, [], 'n1 is in step with the restored record; n2 is left alone');
+  t.deepEqual(plan.warnings, ['node n1: ManagedRecordRestored: restored from the copy', 'node n2: ManagedRecordCorrupt: neither copy usable']);
+});
+
 test('rollout batches chunk the disrupted nodes by batchSize', (t) => {
   const names = ['n5', 'n1', 'n3', 'n2', 'n4'];
   const nodes = names.map((n) => node(n, [resource(service('app'))]));

@@ -55,6 +55,9 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
       warnings.push(`node ${node.name} was unreachable${inv.error ? ` (${inv.error})` : ''}: no changes planned for it`);
       continue;
     }
+    const recordProblem = inv?.managedRecordProblem;
+    if (recordProblem) warnings.push(`node ${node.name}: ${recordProblem.code}: ${recordProblem.message}`);
+    if (recordProblem?.code === 'ManagedRecordCorrupt') continue;
     const result = nodeChanges(node, inv, now, serviceDefinitions);
     const list = [...result.byKey.values()];
     // A change's id is its resource's address unless it is a restart: no second string per change.

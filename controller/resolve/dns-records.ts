@@ -3,7 +3,7 @@ import { fieldPath } from '../spec/diagnostic.js';
 import type { Spec } from '../spec/spec.js';
 import type { DesiredServiceResource } from './desired.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
-import { canonicalAddress, familyOf } from './ip-allocation.js';
+import { formatAddress, parseAddress } from '../spec/ip-range.js';
 
 export const absoluteName = (name: string): string => (name.endsWith('.') ? name : `${name}.`);
 
@@ -22,10 +22,9 @@ export function clusterDnsRecords(spec: Spec, members: ReadonlyMap<string, reado
     }
     const apex = absoluteName(zone.doc.spec.zone);
     for (const node of members.get(clusterName)!) {
-      const address = spec.nodes[node]!.doc.spec.address;
-      const family = familyOf(address);
-      if (!family) continue;
-      const type = address.includes(':') ? 'AAAA' : 'A';
+      const address = parseAddress(spec.nodes[node]!.doc.spec.address);
+      if (!address) continue;
+      const type = address.family === 6 ? 'AAAA' : 'A';
       const name = `${node}.${apex}`;
       out.push({
         key: `dns:${dns.zone}/${name}/${type}`,
@@ -35,7 +34,7 @@ export function clusterDnsRecords(spec: Spec, members: ReadonlyMap<string, reado
           zone: dns.zone,
           name,
           type,
-          value: canonicalAddress(address),
+          value: formatAddress(address),
           ttl: zone.doc.spec.ttl,
           apex,
           server: { address: zone.doc.spec.server.address, port: zone.doc.spec.server.port },

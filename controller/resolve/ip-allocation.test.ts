@@ -1,20 +1,47 @@
 import test from 'ava';
+import { canonicalAddress } from '../spec/ip-range.js';
 import { IPPoolSpec } from '../spec/schema.js';
-import { allocateLowest, canonicalAddress, markTaken, poolState } from './ip-allocation.js';
+import { DiagnosticSink } from './diagnostic-sink.js';
+import { allocateClusterAddresses, allocateLowest, markTaken, poolState, type PoolState } from './ip-allocation.js';
+import { clusterDoc, doc, testSpec } from './test-spec.js';
+
+function usable(pool: unknown, nodeAddresses: string[] = []): PoolState {
+  const state = poolState(IPPoolSpec.parse(pool), nodeAddresses);
+  if (!('taken' in state)) throw new Error(`unusable pool: ${state.message}`);
+  return state;
+}
 
 test('lowest free address skips network, reserved, gateway and node addresses', (t) => {
-  const state = poolState(IPPoolSpec.parse({ cidr: '10.0.0.0/29', gateway: '10.0.0.1', reserved: ['10.0.0.3'] }), ['10.0.0.2']);
+  const state = usable({ cidr: '10.0.0.0/29', gateway: '10.0.0.1', reserved: ['10.0.0.3'] }, ['10.0.0.2']);
   markTaken(state, '10.0.0.5');
   t.deepEqual([allocateLowest(state), allocateLowest(state), allocateLowest(state)], ['10.0.0.4', '10.0.0.6', null]);
 });
 
 test('a range bounds the pool', (t) => {
-  const state = poolState(IPPoolSpec.parse({ cidr: '10.0.0.0/24', range: { start: '10.0.0.200', end: '10.0.0.201' } }), []);
+  const state = usable({ cidr: '10.0.0.0/24', range: { start: '10.0.0.200', end: '10.0.0.201' } });
   t.deepEqual([allocateLowest(state), allocateLowest(state), allocateLowest(state)], ['10.0.0.200', '10.0.0.201', null]);
 });
 
 test('IPv6 pools allocate and format canonically', (t) => {
-  const state = poolState(IPPoolSpec.parse({ cidr: '2001:db8::/120', reserved: ['2001:db8::'] }), []);
+  const state = usable({ cidr: '2001:db8::/120', reserved: ['2001:db8::'] });
   t.is(allocateLowest(state), '2001:db8::1');
   t.is(canonicalAddress('2001:0db8:0:0:1:0:0:1'), '2001:db8::1:0:0:1');
+});
+
+test('an IPv4-mapped IPv6 address is read as the address it is, not as its first digits', (t) => {
+  const state = usable({ cidr: '::ffff:10.0.0.0/126' }, ['::ffff:10.0.0.0']);
+  t.is(allocateLowest(state), '::ffff:a00:1');
+});
+
+test('a pool whose range is of the other family is a diagnostic at the pool, never a thrown RangeError', (t) => {
+  // A Spec that skipped load (load refuses this pool); resolve must still answer with a diagnostic.
+  const spec = testSpec([
+    doc('IPPool', 'vips', { cidr: '10.0.0.0/24', range: { start: '2001:db8::1', end: '2001:db8::9' } }),
+    clusterDoc('c', { nodes: {}, addresses: [{ name: 'vip', pool: 'vips' }], steps: [{ name: 's', module: 'm' }] }),
+  ]);
+  const sink = new DiagnosticSink();
+  t.deepEqual(allocateClusterAddresses(spec, {}, sink), []);
+  t.deepEqual(sink.diagnostics().map((d) => [d.code, d.location?.file, d.field]), [
+    ['PoolAddressFamilyMismatch', 'ippool/vips.yaml', 'spec.range.start'],
+  ]);
 });

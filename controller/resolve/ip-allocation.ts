@@ -4,98 +4,46 @@
  * so the same repository and inventory always give the same answer.
  */
 import { fieldPath } from '../spec/diagnostic.js';
+import { poolLayout, type PoolProblem } from '../spec/ip-pool.js';
+import { formatAddress, parseAddress, type AddressFamily } from '../spec/ip-range.js';
 import type { IPPoolDoc } from '../spec/schema.js';
 import type { Spec } from '../spec/spec.js';
 import type { DesiredServiceResource } from './desired.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
 
-interface Family {
-  bits: number;
-  parse(text: string): bigint;
-  format(value: bigint): string;
-}
-
-const V4: Family = {
-  bits: 32,
-  parse: (t) => t.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n),
-  format: (v) => [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.'),
-};
-
-function expandV6(text: string): string[] {
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const left = head ? head.split(':') : [];
-  if (tail === undefined) return left;
-  const right = tail ? tail.split(':') : [];
-  return [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-}
-
-const V6: Family = {
-  bits: 128,
-  parse: (t) => expandV6(t.toLowerCase()).reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n),
-  // RFC 5952 canonical text: lowercase, no leading zeros, the longest run of zero groups as `::`.
-  format: (v) => {
-    const groups = Array.from({ length: 8 }, (_, i) => Number((v >> BigInt((7 - i) * 16)) & 0xffffn));
-    let best = -1;
-    let bestLen = 1;
-    for (let i = 0; i < 8; ) {
-      let j = i;
-      while (j < 8 && groups[j] === 0) j++;
-      if (j - i > bestLen) [best, bestLen] = [i, j - i];
-      i = j === i ? i + 1 : j;
-    }
-    const hex = groups.map((g) => g.toString(16));
-    if (best < 0) return hex.join(':');
-    return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-  },
-};
-
-export const familyOf = (address: string): Family | null => (/^\d+\.\d+\.\d+\.\d+$/.test(address) ? V4 : address.includes(':') ? V6 : null);
-
-/** Canonical text of an address, so "10.0.0.01"-style spellings compare equal. */
-export function canonicalAddress(address: string): string {
-  const family = familyOf(address);
-  return family ? family.format(family.parse(address)) : address;
-}
-
 export interface PoolState {
   first: bigint;
   last: bigint;
-  family: Family;
+  family: AddressFamily;
   taken: Set<bigint>;
 }
 
-/** The allocatable range of a pool, with its reserved, gateway and node addresses already taken. */
-export function poolState(pool: IPPoolDoc['spec'], nodeAddresses: readonly string[]): PoolState {
-  const [base, prefixText] = pool.cidr.split('/') as [string, string];
-  const family = familyOf(base)!;
-  const prefix = BigInt(Number(prefixText));
-  const hostBits = BigInt(family.bits) - prefix;
-  const network = (family.parse(base) >> hostBits) << hostBits;
-  const broadcast = network + (1n << hostBits) - 1n;
-  // Network and broadcast addresses only exist for IPv4 subnets with room for hosts.
-  const edges = family === V4 && hostBits >= 2n ? 1n : 0n;
-  const first = pool.range ? family.parse(pool.range.start) : network + edges;
-  const last = pool.range ? family.parse(pool.range.end) : broadcast - edges;
-  const taken = new Set<bigint>();
-  for (const a of [...pool.reserved, ...(pool.gateway ? [pool.gateway] : []), ...nodeAddresses]) {
-    if (familyOf(a) === family) taken.add(family.parse(a));
-  }
-  return { first, last, family, taken };
+/**
+ * The allocatable range of a pool, with its reserved, gateway and node addresses already taken; or the
+ * first reason the pool is unusable (load reports them all; this only happens to a Spec that skipped load).
+ */
+export function poolState(pool: IPPoolDoc['spec'], nodeAddresses: readonly string[]): PoolState | PoolProblem {
+  const { layout, problems } = poolLayout(pool);
+  if (!layout) return problems[0]!;
+  const state: PoolState = { first: layout.first, last: layout.last, family: layout.family, taken: new Set(layout.reserved) };
+  for (const address of nodeAddresses) markTaken(state, address);
+  return state;
 }
 
 export function allocateLowest(state: PoolState): string | null {
   for (let a = state.first; a <= state.last; a++) {
     if (!state.taken.has(a)) {
       state.taken.add(a);
-      return state.family.format(a);
+      return formatAddress({ family: state.family, value: a });
     }
   }
   return null;
 }
 
-/** Marks an address the inventory already holds as taken (when it belongs to the pool's family). */
-export function markTaken(state: PoolState, address: string): void {
-  if (familyOf(address) === state.family) state.taken.add(state.family.parse(address));
+/** Marks an address as taken when it is one of the pool's family (host names and the other family are not). */
+export function markTaken(state: PoolState, text: string): void {
+  const address = parseAddress(text);
+  if (address?.family === state.family) state.taken.add(address.value);
 }
 
 /**
@@ -104,12 +52,12 @@ export function markTaken(state: PoolState, address: string): void {
  */
 export function allocateClusterAddresses(spec: Spec, allocations: Readonly<Record<string, string>>, sink: DiagnosticSink): DesiredServiceResource[] {
   const nodeAddresses = Object.values(spec.nodes).map((n) => n.doc.spec.address);
-  const states = new Map<string, PoolState>();
-  const stateOf = (pool: string): PoolState => {
+  const states = new Map<string, PoolState | PoolProblem>();
+  const stateOf = (pool: string): PoolState | PoolProblem => {
     let state = states.get(pool);
     if (!state) {
       state = poolState(spec.pools[pool]!.doc.spec, nodeAddresses);
-      for (const [key, address] of Object.entries(allocations)) if (key.startsWith(`${pool}/`)) markTaken(state, address);
+      if ('taken' in state) for (const [key, address] of Object.entries(allocations)) if (key.startsWith(`${pool}/`)) markTaken(state, address);
       states.set(pool, state);
     }
     return state;
@@ -125,8 +73,15 @@ export function allocateClusterAddresses(spec: Spec, allocations: Readonly<Recor
         sink.error('DanglingReference', `no IPPool "${request.pool}"`, cluster.locate([...path, 'pool']), fieldPath([...path, 'pool']));
         return;
       }
+      const state = stateOf(request.pool);
+      if (!('taken' in state)) {
+        const pool = spec.pools[request.pool]!;
+        const at = ['spec', ...state.path];
+        sink.error(state.code, state.message, pool.locate(at), fieldPath(at));
+        return;
+      }
       const kept = allocations[`${request.pool}/${name}`];
-      const address = kept ?? allocateLowest(stateOf(request.pool));
+      const address = kept ?? allocateLowest(state);
       if (address === undefined || address === null) {
         sink.error('PoolExhausted', `IPPool "${request.pool}" has no free address left for "${name}"`, cluster.locate(path), fieldPath(path));
         return;

@@ -1,11 +1,12 @@
 /**
  * One module evaluated for one node of one step: its outputs and its resources, every template rendered.
- * Errors go to the sink with the location of the template (file and line of the field, or of the line
- * inside a template file), never thrown.
+ * Errors go to the sink with the location of the template (the line inside a template file, or inside the
+ * field's text for an inline one), never thrown.
  */
 import { createHash } from 'node:crypto';
 import { fieldPath } from '../spec/diagnostic.js';
 import type { SourceLocation } from '../spec/diagnostic.js';
+import { nodePathProblem } from '../spec/node-path.js';
 import type { ModuleDoc, ModuleResource } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
 import type { NodeResourceSpec, ResourceOrigin } from './desired.js';
@@ -28,6 +29,8 @@ export interface ModuleRenderContext {
   cluster: string;
   step: string;
   scope: TemplateScope;
+  /** Site spec.allowedPaths: rendered paths must lie under them, as literal ones must at load. */
+  allowedPaths: readonly string[];
   /** Location of each entry of the module's `resources`, looked up once per module rather than per node. */
   resourceLocations: readonly SourceLocation[];
   /** Origin of each entry, filled on first use: the same for every node of the step, so one object serves all. */
@@ -55,10 +58,17 @@ export const normaliseMode = (mode: string): string => mode.padStart(4, '0');
 
 const sha256 = (content: string | Uint8Array): string => createHash('sha256').update(content).digest('hex');
 
+/**
+ * Liquid ends its messages with the position in the template's own text; the diagnostic's location says where
+ * that is in the repository, which for an inline template is another line and column.
+ */
+const templateMessage = (message: string): string => `template error: ${message.replace(/, line:\d+, col:\d+$/, '')}`;
+
 function renderAt(ctx: ModuleRenderContext, text: string, path: Path): RenderedText | null {
   const out = ctx.engine.render(text, ctx.scope);
   if (out.ok) return out;
-  ctx.sink.error('TemplateError', `template error: ${out.message}`, ctx.module.locate(path), fieldPath(path), ctx.scope.node.name);
+  const within = out.line === undefined ? undefined : { line: out.line, column: out.column ?? 1 };
+  ctx.sink.error('TemplateError', templateMessage(out.message), ctx.module.locate(path, within), fieldPath(path), ctx.scope.node.name);
   return null;
 }
 
@@ -72,8 +82,41 @@ function renderTemplateFile(ctx: ModuleRenderContext, name: string, path: Path):
   const out = ctx.engine.render(text, ctx.scope);
   if (out.ok) return out;
   const location: SourceLocation = { file, line: out.line ?? 1, column: out.column ?? 1 };
-  ctx.sink.error('TemplateError', `template error: ${out.message}`, location, fieldPath(path), ctx.scope.node.name);
+  ctx.sink.error('TemplateError', templateMessage(out.message), location, fieldPath(path), ctx.scope.node.name);
   return null;
+}
+
+/** Only text with Liquid markup is rendered: a literal path or reference stays exactly as written. */
+const isTemplated = (text: string): boolean => text.includes('{{') || text.includes('{%');
+
+/**
+ * A path field (file, directory, guard, key, certificate, program) rendered like content, with the same
+ * scope, then held to the rules load holds literal paths to, with the same codes; null if it fails.
+ */
+function renderPath(ctx: ModuleRenderContext, text: string, path: Path, program = false): string | null {
+  if (!isTemplated(text)) return text;
+  const rendered = renderAt(ctx, text, path);
+  if (!rendered) return null;
+  return checkedPath(ctx, rendered.text, path, { program, form: true });
+}
+
+/** A rendered argv[0]: a program path if absolute (else looked up in PATH), under the roots load allows. */
+function checkedProgram(ctx: ModuleRenderContext, template: string, rendered: string, path: Path): string | null {
+  return isTemplated(template) ? checkedPath(ctx, rendered, path, { program: true }) : rendered;
+}
+
+/** The message leaves the rendered text out: it differs per node, and one message is merged over all nodes. */
+function checkedPath(ctx: ModuleRenderContext, text: string, path: Path, options: { program: boolean; form?: boolean }): string | null {
+  const problem = nodePathProblem(text, ctx.allowedPaths, options);
+  if (!problem) return text;
+  ctx.sink.error(problem.code, `once rendered, this path ${problem.reason}`, ctx.module.locate(path), fieldPath(path), ctx.scope.node.name);
+  return null;
+}
+
+/** `restartOnChangeOf` / `onChangeOf`: a reference to a templated path is rendered the same way, so it still names it. */
+function renderRefs(ctx: ModuleRenderContext, refs: readonly string[], path: Path): string[] | null {
+  const out = refs.map((ref, i) => (isTemplated(ref) ? (renderAt(ctx, ref, [...path, i])?.text ?? null) : ref));
+  return out.every((r) => r !== null) ? [...new Set(out as string[])].sort() : null;
 }
 
 /** Renders a list of templates; null if any failed (each failure is reported). */
@@ -132,20 +175,24 @@ function renderResource(ctx: ModuleRenderContext, entry: ModuleResource, index: 
   }
   if ('file' in entry) {
     const f = entry.file;
-    const attributes = { kind: 'file', path: f.path, mode: normaliseMode(f.mode), owner: f.owner, group: f.group } as const;
+    const path = renderPath(ctx, f.path, [...base, 'file', 'path']);
+    const attributes = { kind: 'file', path: path ?? f.path, mode: normaliseMode(f.mode), owner: f.owner, group: f.group } as const;
     if (f.contentBase64 !== undefined) {
+      if (path === null) return null;
       const bytes = Buffer.from(f.contentBase64.replace(/\s+/g, ''), 'base64');
-      return { key: `file:${f.path}`, spec: { ...attributes, contentBase64: bytes.toString('base64'), sha256: sha256(bytes) }, origin };
+      return { key: `file:${path}`, spec: { ...attributes, contentBase64: bytes.toString('base64'), sha256: sha256(bytes) }, origin };
     }
     const rendered =
       f.template !== undefined ? renderTemplateFile(ctx, f.template, [...base, 'file', 'template']) : renderAt(ctx, f.content ?? '', [...base, 'file', 'content']);
-    if (!rendered) return null;
-    const spec = { kind: 'file', path: f.path, content: rendered.text, sha256: sha256(rendered.text), mode: attributes.mode, owner: f.owner, group: f.group } as const;
-    return { key: `file:${f.path}`, spec, origin };
+    if (!rendered || path === null) return null;
+    const spec = { kind: 'file', path, content: rendered.text, sha256: sha256(rendered.text), mode: attributes.mode, owner: f.owner, group: f.group } as const;
+    return { key: `file:${path}`, spec, origin };
   }
   if ('directory' in entry) {
     const d = entry.directory;
-    return { key: `directory:${d.path}`, spec: { kind: 'directory', path: d.path, mode: normaliseMode(d.mode), owner: d.owner, group: d.group }, origin };
+    const path = renderPath(ctx, d.path, [...base, 'directory', 'path']);
+    if (path === null) return null;
+    return { key: `directory:${path}`, spec: { kind: 'directory', path, mode: normaliseMode(d.mode), owner: d.owner, group: d.group }, origin };
   }
   if ('service' in entry) return renderService(ctx, entry.service, [...base, 'service'], origin);
   if ('command' in entry) return renderCommand(ctx, entry.command, [...base, 'command'], origin);
@@ -157,27 +204,29 @@ type CommandDoc = Extract<ModuleResource, { command: unknown }>['command'];
 type CertificateDoc = Extract<ModuleResource, { certificate: unknown }>['certificate'];
 
 function renderService(ctx: ModuleRenderContext, s: ServiceDoc, path: Path, origin: ResourceOrigin): RenderedResource | null {
+  const command = renderPath(ctx, s.command, [...path, 'command'], true);
   const args = renderList(ctx, s.args, [...path, 'args']);
+  const restartOnChangeOf = renderRefs(ctx, s.restartOnChangeOf, [...path, 'restartOnChangeOf']);
   const environment: Record<string, string> = {};
-  let ok = args !== null;
+  let ok = args !== null && command !== null && restartOnChangeOf !== null;
   for (const name of Object.keys(s.environment).sort()) {
     const r = renderAt(ctx, s.environment[name]!, [...path, 'environment', name]);
     if (r) environment[name] = r.text;
     else ok = false;
   }
-  if (!ok || !args) return null;
-  checkArgv(ctx, [{ text: s.command, interpolated: [] }, ...args], [...path, 'args'], 1);
+  if (!ok || !args || command === null || restartOnChangeOf === null) return null;
+  checkArgv(ctx, [{ text: command, interpolated: [] }, ...args], [...path, 'args'], 1);
   checkEnvironment(ctx, environment, [...path, 'environment']);
   const spec = {
     kind: 'service',
     name: s.name,
-    command: s.command,
+    command,
     args: args.map((a) => a.text),
     environment,
     user: s.user,
     restart: s.restart,
     enabled: s.enabled,
-    restartOnChangeOf: [...new Set(s.restartOnChangeOf)].sort(),
+    restartOnChangeOf,
   } as const;
   return { key: `service:${s.name}`, spec, origin };
 }
@@ -185,11 +234,14 @@ function renderService(ctx: ModuleRenderContext, s: ServiceDoc, path: Path, orig
 function renderCommand(ctx: ModuleRenderContext, c: CommandDoc, path: Path, origin: ResourceOrigin): RenderedResource | null {
   const argv = renderList(ctx, c.argv, [...path, 'argv']);
   const unless = c.unless ? renderList(ctx, c.unless, [...path, 'unless']) : undefined;
-  if (!argv || unless === null) return null;
+  const creates = c.creates === undefined ? undefined : renderPath(ctx, c.creates, [...path, 'creates']);
+  const onChangeOf = renderRefs(ctx, c.onChangeOf, [...path, 'onChangeOf']);
+  if (!argv || unless === null || creates === null || onChangeOf === null) return null;
+  if (checkedProgram(ctx, c.argv[0]!, argv[0]!.text, [...path, 'argv', 0]) === null) return null;
   checkArgv(ctx, argv, [...path, 'argv'], 0);
   if (unless) checkArgv(ctx, unless, [...path, 'unless'], 0);
-  const spec: NodeResourceSpec = { kind: 'command', name: c.name, argv: argv.map((a) => a.text), onChangeOf: [...new Set(c.onChangeOf)].sort() };
-  if (c.creates !== undefined) spec.creates = c.creates;
+  const spec: NodeResourceSpec = { kind: 'command', name: c.name, argv: argv.map((a) => a.text), onChangeOf };
+  if (creates !== undefined) spec.creates = creates;
   if (unless) spec.unless = unless.map((a) => a.text);
   return { key: `command:${c.name}`, spec, origin };
 }
@@ -198,7 +250,9 @@ function renderCertificate(ctx: ModuleRenderContext, c: CertificateDoc, path: Pa
   const commonName = renderAt(ctx, c.commonName, [...path, 'commonName']);
   const dnsNames = renderList(ctx, c.dnsNames, [...path, 'dnsNames']);
   const ipAddresses = renderList(ctx, c.ipAddresses, [...path, 'ipAddresses']);
-  if (!commonName || !dnsNames || !ipAddresses) return null;
+  const keyPath = renderPath(ctx, c.keyPath, [...path, 'keyPath']);
+  const certPath = renderPath(ctx, c.certPath, [...path, 'certPath']);
+  if (!commonName || !dnsNames || !ipAddresses || keyPath === null || certPath === null) return null;
   const spec: NodeResourceSpec = {
     kind: 'certificate',
     name: c.name,
@@ -207,8 +261,8 @@ function renderCertificate(ctx: ModuleRenderContext, c: CertificateDoc, path: Pa
     dnsNames: dnsNames.map((d) => d.text),
     ipAddresses: ipAddresses.map((d) => d.text),
     usages: [...c.usages],
-    keyPath: c.keyPath,
-    certPath: c.certPath,
+    keyPath,
+    certPath,
     keyType: c.keyType,
     validityDays: c.validityDays,
   };

@@ -1,4 +1,6 @@
 import test from 'ava';
+import { loadSpec } from '../load/load-spec.js';
+import { cluster as clusterFile, module as moduleFile, node as nodeFile, revisionOf } from '../load/revision-fixture.js';
 import type { Desired, DesiredNode } from './desired.js';
 import { resolveSite } from './resolve-site.js';
 import { clusterDoc, doc, moduleDoc, node, testSpec } from './test-spec.js';
@@ -148,6 +150,40 @@ test('template errors point at the field, or at the line inside a template file'
   t.deepEqual(a.map((d) => [d.code, d.field, d.location?.file]), [['TemplateError', 'spec.resources[0].file.content', 'module/bad.yaml']]);
   const b = resolveSite(testSpec([...three, fromFile, cluster], { 'module/templates/x.liquid': 'ok\nok\n{{ node.nope }}\n' }), {}, {}).diagnostics;
   t.deepEqual(b.map((d) => [d.code, d.location?.file, d.location?.line]), [['TemplateError', 'module/templates/x.liquid', 3]]);
+});
+
+test('an error in an inline template points at its line and column in the YAML file, not at the field', (t) => {
+  const files = {
+    'nodes/n1.yaml': nodeFile('n1'),
+    'modules/motd.yaml': moduleFile(
+      'motd',
+      `  resources:
+    - file:
+        path: /etc/motd
+        content: |
+          Welcome to {{ node.name }}.
+          {% if node.roles.size > 0 %}
+            Roles: {{ node.roles | join: ", " | upcase }} and {{ inputs.missing }}
+          {% endif %}
+    - command:
+        name: hello
+        argv: [/usr/bin/printf, "%s", "{{ node.name }} {{ node.nope }}"]
+`,
+    ),
+    'clusters/lab.yaml': clusterFile('lab', '  steps:\n    - {name: motd, module: motd}\n'),
+  };
+  const loaded = loadSpec(revisionOf(files));
+  t.deepEqual(loaded.diagnostics, []);
+  const problems = resolveSite(loaded.spec!, {}, {}).diagnostics;
+  t.deepEqual(
+    problems.map((d) => [d.code, d.location, d.field]),
+    [
+      ['TemplateError', { file: 'modules/motd.yaml', line: 12, column: 66 }, 'spec.resources[0].file.content'],
+      ['TemplateError', { file: 'modules/motd.yaml', line: 16, column: 59 }, 'spec.resources[1].command.argv[2]'],
+    ],
+  );
+  // The position in the template's own text would contradict the location, so the message leaves it out.
+  t.deepEqual(problems.map((d) => d.message), ['template error: undefined variable: inputs.missing [node n1]', 'template error: undefined variable: node.nope [node n1]']);
 });
 
 test('template files render with the step scope; modes are normalised', (t) => {

@@ -119,6 +119,7 @@ function resolveCluster(state: SiteState, clusterName: string): void {
         step: step.name,
         resourceLocations,
         origins,
+        allowedPaths: spec.site.doc.spec.allowedPaths,
         scope: { inputs, node, cluster: { name: clusterName }, step: { name: step.name } },
       };
       const outs = renderOutputs(render);

@@ -13,6 +13,12 @@ export interface SourceLocation {
   column: number;
 }
 
+/** A place inside a text that is not a file of its own, such as a template written inline; 1-based. */
+export interface TextPosition {
+  line: number;
+  column: number;
+}
+
 export interface Diagnostic {
   severity: Severity;
   /** Stable CamelCase identifier, e.g. 'SchemaViolation', 'DanglingReference'. Tests and tools match on it. */

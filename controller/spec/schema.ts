@@ -24,6 +24,9 @@ export const Metadata = z.strictObject({
 /** A name in the controller's secret store (a file name in the embedded mode): never a path. */
 export const SecretName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,252}$/, 'must be a plain secret name (a-z, 0-9, ".", "_", "-")');
 
+/** A TCP or UDP port: every port field of the format is one of these, so none takes 0, -1 or 70000. */
+export const Port = z.number().int().min(1).max(65535);
+
 /** Octal file mode as a string, so YAML never turns 0644 into 420. */
 export const FileMode = z.string().regex(/^0?[0-7]{3,4}$/, 'must be an octal mode string such as "0644"');
 
@@ -55,7 +58,7 @@ export const SiteSpec = z.strictObject({
   ssh: z
     .strictObject({
       user: Account.default('root'),
-      port: z.number().int().min(1).max(65535).default(22),
+      port: Port.default(22),
       /** Name of the client key in the controller's secret store (never the key itself). */
       clientKeySecret: SecretName.default('ssh-client-key'),
       /**
@@ -79,7 +82,7 @@ export const NodeSpec = z.strictObject({
   ssh: z
     .strictObject({
       user: Account.optional(),
-      port: z.number().int().min(1).max(65535).optional(),
+      port: Port.optional(),
       /** Pinned host public key, OpenSSH format. Without it, underlay refuses to connect. */
       hostKey: z
         .string()
@@ -251,7 +254,7 @@ export const IPPoolSpec = z.strictObject({
 export const DNSZoneSpec = z.strictObject({
   zone: z.string().regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\.?$/, 'must be a DNS zone name such as "site.example.net"'),
   /** The authoritative server updated with RFC 2136 (nsupdate) signed by TSIG. */
-  server: z.strictObject({ address: z.union([z.ipv4(), z.ipv6(), z.hostname()]), port: z.number().int().default(53) }),
+  server: z.strictObject({ address: z.union([z.ipv4(), z.ipv6(), z.hostname()]), port: Port.default(53) }),
   /** Name of the TSIG key in the controller's secret store. */
   tsigKeySecret: SecretName,
   ttl: z.number().int().min(1).default(300),

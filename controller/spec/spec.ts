@@ -2,7 +2,7 @@
  * The loaded, validated site: every document of one revision, by kind and name, with where it came from.
  * Produced by load (pure), consumed by resolve (pure).
  */
-import type { SourceLocation } from './diagnostic.js';
+import type { SourceLocation, TextPosition } from './diagnostic.js';
 import type {
   CertificateAuthorityDoc,
   ClusterDoc,
@@ -25,8 +25,11 @@ export interface Located<T> {
   doc: T;
   /** Where the document starts. */
   location: SourceLocation;
-  /** Location of a field inside the document (path as in zod issues); falls back to the document start. */
-  locate(path: readonly (string | number)[]): SourceLocation;
+  /**
+   * Location of a field inside the document (path as in zod issues); falls back to the document start. With
+   * `within`, of that position inside the field's text (an inline template's error), where it can be told.
+   */
+  locate(path: readonly (string | number)[], within?: TextPosition): SourceLocation;
 }
 
 export interface Spec {

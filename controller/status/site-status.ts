@@ -52,6 +52,7 @@ const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.n
 function failedReason(error: string | null): string {
   if (error?.startsWith('unreachable')) return 'Unreachable';
   if (error?.startsWith('unhealthy')) return 'Unhealthy';
+  if (error?.startsWith('ManagedRecordCorrupt')) return 'ManagedRecordCorrupt';
   return 'ApplyFailed';
 }
 

@@ -1,14 +1,23 @@
 /**
- * Runs a guarded command. The planner already consulted the guards (creates/unless) when it decided to
- * run; argv goes to the node as argv (quoted by the transport), never as a shell string.
+ * Runs a guarded command, tracked on the node (tracked-run.ts, ADR 0006), so that a controller killed while
+ * it runs neither loses its result nor starts a second copy: the next apply attaches to the run still going
+ * and adopts its result, or adopts the success of one that finished meanwhile. The planner already consulted
+ * the guards (creates/unless) when it decided to run; argv goes to the node as argv (quoted by the
+ * transport), never as a shell string.
  */
 import type { Change } from '../../controller/plan/plan.js';
-import { APPLIED, type ApplyOutcome } from '../apply-outcome.js';
+import type { ExecResult } from '../../controller/transport/transport.js';
+import { APPLIED, type ApplyOutcome, stringField } from '../apply-outcome.js';
 import { ApplyError, outputTail } from '../node-exec.js';
 import type { ApplyContext } from '../reconciler.js';
+import { describeRunStart, type RunMarker } from './run-marker.js';
+import { type RunEnd, startRun, waitRun } from './tracked-run.js';
 
-/** Commands may do real work (initialising a database); bounded all the same. */
+/** Commands may do real work (initialising a database); bounded all the same, on the node itself. */
 export const COMMAND_TIMEOUT_MS = 10 * 60_000;
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const HASH = /^[\w.-]{1,128}$/;
 
 export async function applyCommand(ctx: ApplyContext, change: Change): Promise<ApplyOutcome> {
   // A command cannot be undone: deleting it only means underlay stops tracking it.
@@ -19,9 +28,44 @@ export async function applyCommand(ctx: ApplyContext, change: Change): Promise<A
   if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a): a is string => typeof a === 'string')) {
     throw new ApplyError(ctx.node.name, `change ${change.id} carries no argv to run`);
   }
-  const result = await ctx.transport.exec(ctx.node, argv, { timeoutMs: COMMAND_TIMEOUT_MS });
-  if (result.code !== 0) {
-    throw new ApplyError(ctx.node.name, `command ${change.key} exited ${result.code}: ${outputTail(result)}`, result);
+  const name = stringField(change.after, 'name', change.id);
+  const hash = change.desiredHash;
+  if (!NAME.test(name)) throw new ApplyError(ctx.node.name, `change ${change.id}: command name ${JSON.stringify(name)} is not a DNS label`);
+  if (hash === undefined || !HASH.test(hash)) throw new ApplyError(ctx.node.name, `change ${change.id} carries no desiredHash to track its run by`);
+  const request = { name, hash, argv, timeoutSeconds: Math.ceil(COMMAND_TIMEOUT_MS / 1000) };
+
+  // At most twice: once more only after waiting out a run of an earlier definition.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const start = await startRun(ctx, request);
+    if (start.state === 'adopted') {
+      return { result: 'applied', message: `adopted the result of the run ${describeRunStart(start.marker)} (exit 0); not run again` };
+    }
+    if (start.state === 'started') await ctx.duringFault?.();
+    const end = await waitRun(ctx, name, start.marker);
+    if (start.state === 'attached' && start.marker.hash !== hash) continue;
+    if (start.state === 'started') {
+      checkEnd(ctx, change, start.marker, end, '');
+      return APPLIED;
+    }
+    checkEnd(ctx, change, start.marker, end, ` (the run ${describeRunStart(start.marker)}, waited for and adopted)`);
+    return { result: 'applied', message: `waited for the run ${describeRunStart(start.marker)} and adopted its result; not run again` };
   }
-  return APPLIED;
+  throw new ApplyError(ctx.node.name, `command ${change.key}: another definition of it kept running on the node`);
+}
+
+/** A run that did not end with exit 0 fails the change, saying how it ended and what it printed. */
+function checkEnd(ctx: ApplyContext, change: Change, marker: RunMarker, end: RunEnd, adopted: string): void {
+  const { report } = end;
+  if (report.state === 'finished' && report.exitCode === 0) return;
+  const result: ExecResult = { code: report.exitCode ?? 255, stdout: end.stdout, stderr: end.stderr };
+  if (report.state === 'finished') {
+    // `timeout -s KILL` makes a command that ran out of time exit 137 (128 + SIGKILL).
+    const killed = report.exitCode === 137 ? ` (SIGKILL: the node-side timeout is ${marker.timeoutSeconds} s)` : '';
+    throw new ApplyError(ctx.node.name, `command ${change.key} exited ${report.exitCode}${killed}${adopted}: ${outputTail(result)}`, result);
+  }
+  if (report.state === 'running') {
+    throw new ApplyError(ctx.node.name, `command ${change.key} is still running past its timeout of ${marker.timeoutSeconds} s${adopted}`);
+  }
+  const how = report.state === 'none' ? 'its run marker disappeared (another apply adopted it?)' : report.lost === 'rebooted' ? 'the node rebooted under it' : 'it died without an exit status';
+  throw new ApplyError(ctx.node.name, `command ${change.key} did not finish: ${how}${adopted}`);
 }

@@ -28,3 +28,22 @@ test('a managed command removed from Git only drops its record', (t) => {
   t.is(diffCommand({ ...base, desired: null, observed: undefined, managedHash: 'h' })?.action, 'delete');
   t.is(diffCommand({ ...base, desired: null, observed: undefined, managedHash: undefined }), null);
 });
+
+test('a run an interrupted apply left: waited for while running, adopted once finished with success, else the guard decides', (t) => {
+  const want = command('init', { creates: '/var/lib/app/.done' });
+  const input = (run: Record<string, unknown>, createsExists: boolean) => ({
+    ...base,
+    desired: want,
+    observed: { kind: 'command' as const, name: 'init', createsExists, run: { runId: '4', startedAt: '2026-12-01T10:00:00Z', ...run } as never },
+    managedHash: undefined,
+  });
+  const running = diffCommand(input({ state: 'running', hash: base.desiredHash }, false));
+  t.deepEqual([running?.action, running?.reason], ['run', 'still running (started 2026-12-01T10:00:00Z by run 4, which did not finish): wait for it and adopt its result']);
+  t.regex(diffCommand(input({ state: 'running', hash: 'e'.repeat(64) }, true))?.reason ?? '', /runs an earlier definition\), then run this one$/);
+  // Adopted although the guard holds by now: the adoption records the run and retires its marker.
+  t.regex(diffCommand(input({ state: 'finished', exitCode: 0, hash: base.desiredHash }, true))?.reason ?? '', /^finished with exit 0 \(started 2026-12-01T10:00:00Z by run 4, which did not finish\): its result is adopted, it does not run again$/);
+  t.is(diffCommand(input({ state: 'finished', exitCode: 3, hash: base.desiredHash }, true)), null, 'a failed run whose guard holds now runs no more');
+  t.is(diffCommand(input({ state: 'finished', exitCode: 3, hash: base.desiredHash }, false))?.reason, 'creates /var/lib/app/.done: missing (the run an earlier apply started exited 3)');
+  t.is(diffCommand(input({ state: 'lost', lost: 'rebooted', hash: base.desiredHash }, false))?.reason, 'creates /var/lib/app/.done: missing (the run an earlier apply started died with the node)');
+  t.deepEqual(running?.before, { createsExists: false, name: 'init', run: { runId: '4', startedAt: '2026-12-01T10:00:00Z', state: 'running', hash: base.desiredHash } });
+});

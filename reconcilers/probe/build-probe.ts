@@ -1,7 +1,6 @@
 /**
  * Turns what the controller wants to know about one node into the probe's request lines. Pure.
  */
-import type { ObservedResource } from '../../controller/inventory/inventory.js';
 import type { DesiredNode, DesiredResource } from '../../controller/resolve/desired.js';
 import { shellCommand } from '../../controller/transport/shell-quote.js';
 import { PROBE_ARGV } from './probe-script.js';
@@ -14,6 +13,8 @@ export type ProbeRequest =
   | { kind: 'service'; key: string; name: string; manager: ServiceManager }
   | { kind: 'creates'; key: string; name: string; path: string }
   | { kind: 'unless'; key: string; name: string; argv: readonly string[] }
+  /** The command's tracked run, if one was left on the node (command/run-marker.ts). */
+  | { kind: 'run'; key: string; name: string }
   | { kind: 'certificate'; key: string; name: string; certPath: string };
 
 export interface Probe {
@@ -21,8 +22,6 @@ export interface Probe {
   stdin: string;
   /** In stdin order: answer i belongs to requests[i]. */
   requests: ProbeRequest[];
-  /** Resources known without asking the node (a command without guards has nothing to look at). */
-  known: Record<string, ObservedResource>;
 }
 
 /** A request value the line protocol cannot carry. */
@@ -42,25 +41,20 @@ export class ProbeRequestError extends Error {
  */
 export function buildProbe(node: DesiredNode, extraKeys: readonly string[] = []): Probe {
   const requests: ProbeRequest[] = [];
-  const known: Record<string, ObservedResource> = {};
   const desiredKeys = new Set<string>();
   for (const resource of node.resources) {
     desiredKeys.add(resource.key);
-    requests.push(...requestsForDesired(resource, node.serviceManager, known));
+    requests.push(...requestsForDesired(resource, node.serviceManager));
   }
   for (const key of [...new Set(extraKeys)].sort()) {
     if (desiredKeys.has(key)) continue;
     const request = requestForKey(key, node.serviceManager);
     if (request) requests.push(request);
   }
-  return { argv: PROBE_ARGV, stdin: requests.map(requestLine).join(''), requests, known };
+  return { argv: PROBE_ARGV, stdin: requests.map(requestLine).join(''), requests };
 }
 
-function requestsForDesired(
-  resource: DesiredResource,
-  manager: ServiceManager,
-  known: Record<string, ObservedResource>,
-): ProbeRequest[] {
+function requestsForDesired(resource: DesiredResource, manager: ServiceManager): ProbeRequest[] {
   const { key, spec } = resource;
   switch (spec.kind) {
     case 'file':
@@ -71,10 +65,9 @@ function requestsForDesired(
     case 'certificate':
       return [{ kind: 'certificate', key, name: spec.name, certPath: spec.certPath }];
     case 'command': {
-      const out: ProbeRequest[] = [];
+      const out: ProbeRequest[] = [{ kind: 'run', key, name: spec.name }];
       if (spec.creates !== undefined) out.push({ kind: 'creates', key, name: spec.name, path: spec.creates });
       if (spec.unless !== undefined) out.push({ kind: 'unless', key, name: spec.name, argv: spec.unless });
-      if (out.length === 0) known[key] = { kind: 'command', name: spec.name };
       return out;
     }
   }
@@ -113,6 +106,8 @@ function requestFields(request: ProbeRequest): string[] {
       return ['service', request.name, request.manager];
     case 'creates':
       return ['creates', request.name, request.path];
+    case 'run':
+      return ['run', request.name];
     case 'unless':
       return ['unless', request.name, Buffer.from(shellCommand(request.argv), 'utf8').toString('base64')];
     case 'certificate':

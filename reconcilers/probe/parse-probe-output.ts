@@ -2,10 +2,13 @@
  * Reads what the probe printed back into facts, the managed record and observed resources. Pure; any
  * answer missing or malformed is an error rather than a guess, because a wrong observation becomes a wrong plan.
  */
-import type { ObservedResource, ObservedService } from '../../controller/inventory/inventory.js';
-import { type ManagedEntries, ManagedRecordError, parseManagedRecord } from '../managed-record-format.js';
+import type { ObservedCommand, ObservedResource, ObservedService } from '../../controller/inventory/inventory.js';
+import { FramedOutputError, parseFramedRecords } from '../framed-output.js';
+import { type ManagedEntries, type ManagedRecordCopy, type ManagedRecordProblem, parseRecordCopy, readManagedRecord } from '../managed-record-format.js';
+import { parseRunReport } from '../command/run-marker.js';
 import { type DefinitionFile, definitionHash } from '../service/definition.js';
 import type { Probe, ProbeRequest } from './build-probe.js';
+import { PROBE_FORMAT, PROBE_FORMAT_VERSION } from './probe-script.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -20,6 +23,8 @@ export interface ProbeObservation {
   /** hostname, os {id, versionId}, arch, kernel, addresses, serviceManager. */
   facts: Record<string, JsonValue>;
   managed: ManagedEntries;
+  /** Set when the record itself could not be used (managed then comes from its previous copy, or is empty). */
+  managedRecordProblem?: ManagedRecordProblem;
   resources: Record<string, ObservedResource>;
   /** Managed keys the probe was not asked about (prune candidates nobody hinted at): probe them next. */
   unobservedManagedKeys: string[];
@@ -34,32 +39,22 @@ export class ProbeOutputError extends Error {
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
-export function parseProbeOutput(probe: Probe, stdout: string): ProbeObservation {
-  const raw: Record<string, string> = {};
-  const addresses: NodeAddress[] = [];
-  const answers = new Map<number, string[]>();
-  let managedText: string | null | undefined;
-  for (const line of stdout.split('\n')) {
-    if (line === '') continue;
-    const [tag, ...fields] = line.split('\t');
-    if (tag === 'F' && fields.length >= 1) raw[fields[0] as string] = fields.slice(1).join('\t');
-    else if (tag === 'A') {
-      const address = parseAddressLine(fields.join('\t'));
-      if (address) addresses.push(address);
-    } else if (tag === 'M') managedText = decodeManaged(fields[0] ?? '');
-    else if (tag === 'R') answers.set(Number(fields[0]), fields.slice(1));
-    else throw new ProbeOutputError(`unexpected line ${JSON.stringify(line.slice(0, 80))}`);
-  }
-  if (managedText === undefined) throw new ProbeOutputError('no managed-record line (the probe did not finish)');
-  let managed: ManagedEntries = {};
+export function parseProbeOutput(probe: Probe, stdout: Buffer | string): ProbeObservation {
+  let records: string[][];
   try {
-    if (managedText !== null) managed = parseManagedRecord(managedText);
+    records = parseFramedRecords(typeof stdout === 'string' ? Buffer.from(stdout, 'utf8') : stdout);
   } catch (error) {
-    if (error instanceof ManagedRecordError) throw new ProbeOutputError(error.message);
+    if (error instanceof FramedOutputError) throw new ProbeOutputError(error.message);
     throw error;
   }
+  const [header, ...body] = records;
+  if (header?.[0] !== PROBE_FORMAT || header[1] !== PROBE_FORMAT_VERSION) {
+    throw new ProbeOutputError(`not ${PROBE_FORMAT} version ${PROBE_FORMAT_VERSION} output (first record ${JSON.stringify(header?.slice(0, 2) ?? null)})`);
+  }
+  const { raw, addresses, answers, copies } = sortRecords(body);
+  const { entries: managed, problem } = readManagedRecord(copies.record, copies.prev);
 
-  const resources: Record<string, ObservedResource> = { ...probe.known };
+  const resources: Record<string, ObservedResource> = {};
   probe.requests.forEach((request, index) => {
     const answer = answers.get(index);
     if (answer === undefined) throw new ProbeOutputError(`no answer for ${request.kind} request ${index} (${request.key})`);
@@ -69,13 +64,42 @@ export function parseProbeOutput(probe: Probe, stdout: string): ProbeObservation
   const unobservedManagedKeys = Object.keys(managed)
     .filter((key) => !asked.has(key) && !(key in resources))
     .sort();
-  return { facts: buildFacts(raw, addresses), managed, resources, unobservedManagedKeys };
+  return { facts: buildFacts(raw, addresses), managed, ...(problem ? { managedRecordProblem: problem } : {}), resources, unobservedManagedKeys };
 }
 
-function decodeManaged(field: string): string | null {
-  if (field === '-') return null;
-  if (field === '' || field.endsWith('!')) throw new ProbeOutputError('managed record exists but could not be read');
-  return Buffer.from(field, 'base64').toString('utf8');
+interface ProbeRecords {
+  raw: Record<string, string>;
+  addresses: NodeAddress[];
+  answers: Map<number, string[]>;
+  copies: Record<'record' | 'prev', ManagedRecordCopy>;
+}
+
+/** The records after the header, by kind; the end record must be last, and the record copies present. */
+function sortRecords(body: string[][]): ProbeRecords {
+  const raw: Record<string, string> = {};
+  const addresses: NodeAddress[] = [];
+  const answers = new Map<number, string[]>();
+  const copies: Partial<Record<'record' | 'prev', ManagedRecordCopy>> = {};
+  let ended = false;
+  for (const [tag, ...fields] of body) {
+    if (ended) throw new ProbeOutputError(`a ${JSON.stringify(tag)} record after the end record`);
+    if (tag === 'F' && fields.length === 2) raw[fields[0] as string] = fields[1] as string;
+    else if (tag === 'A' && fields.length === 1) {
+      const address = parseAddressLine(fields[0] as string);
+      if (address) addresses.push(address);
+    } else if (tag === 'M' && (fields[0] === 'record' || fields[0] === 'prev')) copies[fields[0]] = recordCopy(fields.slice(1));
+    else if (tag === 'R' && fields.length >= 1 && /^\d+$/.test(fields[0] as string)) answers.set(Number(fields[0]), fields.slice(1));
+    else if (tag === 'end') ended = true;
+    else throw new ProbeOutputError(`unexpected record ${JSON.stringify([tag, ...fields].join(' ').slice(0, 80))}`);
+  }
+  if (!ended || copies.record === undefined || copies.prev === undefined) throw new ProbeOutputError('the probe did not finish (no end record)');
+  return { raw, addresses, answers, copies: { record: copies.record, prev: copies.prev } };
+}
+
+function recordCopy(fields: string[]): ManagedRecordCopy {
+  const copy = parseRecordCopy(fields);
+  if (!copy) throw new ProbeOutputError(`malformed managed-record record ${JSON.stringify(fields.join(' ').slice(0, 80))}`);
+  return copy;
 }
 
 function buildFacts(raw: Record<string, string>, addresses: NodeAddress[]): Record<string, JsonValue> {
@@ -151,18 +175,11 @@ function mergeAnswer(resources: Record<string, ObservedResource>, request: Probe
     case 'service':
       resources[request.key] = parseService(request, answer);
       return;
+    case 'run':
     case 'creates':
-    case 'unless': {
-      const previous = resources[request.key];
-      const base = previous?.kind === 'command' ? previous : { kind: 'command' as const, name: request.name };
-      if (request.kind === 'creates') resources[request.key] = { ...base, createsExists: flag(request, answer[0]) };
-      else {
-        const code = answer[0];
-        if (code === undefined || !/^\d+$/.test(code)) throw new ProbeOutputError(`${request.key}: bad guard exit code ${JSON.stringify(code)}`);
-        resources[request.key] = { ...base, unlessExitCode: Number(code) };
-      }
+    case 'unless':
+      resources[request.key] = commandAnswer(resources[request.key], request, answer);
       return;
-    }
     case 'certificate': {
       if (answer[0] === 'other' || !flag(request, answer[0])) {
         resources[request.key] = { kind: 'certificate', name: request.name, exists: answer[0] === 'other' };
@@ -180,6 +197,37 @@ function mergeAnswer(resources: Record<string, ObservedResource>, request: Probe
       return;
     }
   }
+}
+
+/** A command's answers (its run, its guards) add up to one observation. */
+function commandAnswer(previous: ObservedResource | undefined, request: Extract<ProbeRequest, { kind: 'run' | 'creates' | 'unless' }>, answer: string[]): ObservedCommand {
+  const base = previous?.kind === 'command' ? previous : { kind: 'command' as const, name: request.name };
+  if (request.kind === 'run') {
+    const run = observedRun(request, answer);
+    return run === undefined ? base : { ...base, run };
+  }
+  if (request.kind === 'creates') return { ...base, createsExists: flag(request, answer[0]) };
+  const code = answer[0];
+  if (code === undefined || !/^\d+$/.test(code)) throw new ProbeOutputError(`${request.key}: bad guard exit code ${JSON.stringify(code)}`);
+  return { ...base, unlessExitCode: Number(code) };
+}
+
+function observedRun(request: ProbeRequest, answer: string[]): ObservedCommand['run'] {
+  let report;
+  try {
+    report = parseRunReport(answer, request.key);
+  } catch (error) {
+    throw new ProbeOutputError(error instanceof Error ? error.message : String(error));
+  }
+  if (report.state === 'none') return undefined;
+  const m = report.marker;
+  return {
+    ...(report.exitCode !== undefined ? { exitCode: report.exitCode } : {}),
+    ...(m ? { hash: m.hash } : {}),
+    ...(report.lost !== undefined ? { lost: report.lost } : {}),
+    ...(m ? { runId: m.runId, startedAt: m.startedAt } : {}),
+    state: report.state,
+  };
 }
 
 function parseService(request: Extract<ProbeRequest, { kind: 'service' }>, answer: string[]): ObservedService {
@@ -207,14 +255,17 @@ function definitionFiles(request: ProbeRequest, fields: string[]): DefinitionFil
   const files: DefinitionFile[] = [];
   for (let i = 0; i < fields.length; i += 3) {
     const [path, mode, content] = fields.slice(i, i + 3) as [string, string, string];
-    if (!/^[0-7]{1,4}$/.test(mode) || content.endsWith('!')) return undefined;
+    if (!/^[0-7]{1,4}$/.test(mode) || content === '!') return undefined;
     files.push({ path, mode: mode.padStart(4, '0'), content: Buffer.from(content, 'base64').toString('utf8') });
   }
   return files;
 }
 
+/** `mode:owner:group:size`, or `-` when stat failed: account names cannot hold a colon (passwd(5) is colon-separated). */
 function statFields(text: string | undefined): (string | undefined)[] {
-  return (text ?? '').split(' ').map((v) => (v === '-' || v === '' ? undefined : v));
+  const parts = (text ?? '').split(':');
+  if (parts.length !== 4) return [];
+  return parts.map((v) => (v === '' ? undefined : v));
 }
 
 function ownership(mode: string | undefined, owner: string | undefined, group: string | undefined) {

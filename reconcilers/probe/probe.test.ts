@@ -41,10 +41,17 @@ const file = (path: string, content = 'x'): DesiredFile => ({
 });
 type DesiredFile = Extract<NodeResourceSpec, { kind: 'file' }>;
 
+const HEADER = ['underlay-probe', '2'];
+
+/** Output as the probe frames it (framed-output.ts). */
+function framed(records: string[][]): string {
+  return records.map((r) => r.map((f) => `${Buffer.byteLength(f)}:${f}`).join(' ') + '\n').join('');
+}
+
 /** Runs the probe with the local sh: the same script a node runs, against a temporary directory. */
-function runLocally(argv: readonly string[], stdin: string): Promise<string> {
+function runLocally(argv: readonly string[], stdin: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(argv[0] as string, argv.slice(1), { encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    const child = execFile(argv[0] as string, argv.slice(1), { encoding: 'utf8', env }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
     child.stdin?.end(stdin);
   });
 }
@@ -61,10 +68,9 @@ test('buildProbe asks one line per resource, guards as base64 of the quoted argv
     ['file:/etc/old.conf', 'file:/etc/app/a b.conf', 'command:gone'],
   );
   const lines = probe.stdin.split('\n');
-  t.is(lines[0], 'creates\tinit\t/var/lib/x');
-  t.is(Buffer.from((lines[1] as string).split('\t')[2] as string, 'base64').toString(), `'test' '-e' '/a b'\\''c'`);
-  t.deepEqual(lines.slice(2), ['directory\t/etc/app', 'file\t/etc/app/a b.conf', 'service\tapp\trunit', 'file\t/etc/old.conf', '']);
-  t.deepEqual(probe.known, { 'command:plain': { kind: 'command', name: 'plain' } });
+  t.deepEqual(lines.slice(0, 2), ['run\tinit', 'creates\tinit\t/var/lib/x']);
+  t.is(Buffer.from((lines[2] as string).split('\t')[2] as string, 'base64').toString(), `'test' '-e' '/a b'\\''c'`);
+  t.deepEqual(lines.slice(3), ['run\tplain', 'directory\t/etc/app', 'file\t/etc/app/a b.conf', 'service\tapp\trunit', 'file\t/etc/old.conf', '']);
   t.deepEqual(probe.argv.slice(0, 2), ['sh', '-c']);
 });
 
@@ -88,21 +94,23 @@ test('parseProbeOutput reads facts, managed record and every answer', (t) => {
   const managed = renderManagedRecord({ 'file:/etc/a': { hash: 'h1' }, 'directory:/etc/gone': { hash: 'h2' } });
   const sha = 'a'.repeat(64);
   const unit = '[Unit]\nDescription=app\n';
-  const out = [
-    'F\thostname\tnode1',
-    'F\tos-id\tdebian',
-    'F\tos-version\t"12"',
-    'F\tarch\tx86_64',
-    'F\tkernel\t6.1.0',
-    'F\tservice-manager\tsystemd',
-    'A\t2: eth0    inet 198.18.0.2/24 brd 198.18.0.255 scope global eth0\\       valid_lft forever',
-    `M\t${Buffer.from(managed).toString('base64')}`,
-    `R\t0\t1\t${sha}\t600 root adm 12`,
-    'R\t1\t0',
-    `R\t2\t1\tactive\tenabled\t4242\t/etc/systemd/system/app.service\t644\t${Buffer.from(unit).toString('base64')}`,
-    'R\t3\t1\tNov 25 21:37:00 2026 GMT\tAB:' + 'CD:'.repeat(30) + 'EF',
-    '',
-  ].join('\n');
+  const out = framed([
+    HEADER,
+    ['F', 'hostname', 'node1'],
+    ['F', 'os-id', 'debian'],
+    ['F', 'os-version', '"12"'],
+    ['F', 'arch', 'x86_64'],
+    ['F', 'kernel', '6.1.0'],
+    ['F', 'service-manager', 'systemd'],
+    ['A', '2: eth0    inet 198.18.0.2/24 brd 198.18.0.255 scope global eth0\\       valid_lft forever'],
+    ['M', 'record', 'present', Buffer.from(managed).toString('base64')],
+    ['M', 'prev', 'absent'],
+    ['R', '0', '1', sha, '600:root:adm:12'],
+    ['R', '1', '0'],
+    ['R', '2', '1', 'active', 'enabled', '4242', '/etc/systemd/system/app.service', '644', Buffer.from(unit).toString('base64')],
+    ['R', '3', '1', 'Nov 25 21:37:00 2026 GMT', 'AB:' + 'CD:'.repeat(30) + 'EF'],
+    ['end', '4'],
+  ]);
   const parsed = parseProbeOutput(probe, out);
   t.deepEqual(parsed.facts, {
     hostname: 'node1',
@@ -136,9 +144,50 @@ test('parseProbeOutput reads facts, managed record and every answer', (t) => {
 
 test('parseProbeOutput refuses a truncated answer set', (t) => {
   const probe = buildProbe(node([resource('file:/etc/a', file('/etc/a'))]));
-  t.throws(() => parseProbeOutput(probe, 'M\t-\n'), { instanceOf: ProbeOutputError, message: /no answer .*file:\/etc\/a/ });
-  t.throws(() => parseProbeOutput(probe, 'R\t0\t0\n'), { instanceOf: ProbeOutputError, message: /managed-record/ });
-  t.throws(() => parseProbeOutput(probe, `M\t${Buffer.from('{"version":2}').toString('base64')}\nR\t0\t0\n`), { instanceOf: ProbeOutputError, message: /unexpected shape/ });
+  const absent = [['M', 'record', 'absent'], ['M', 'prev', 'absent']];
+  t.throws(() => parseProbeOutput(probe, framed([HEADER, ...absent, ['end', '1']])), { instanceOf: ProbeOutputError, message: /no answer .*file:\/etc\/a/ });
+  t.throws(() => parseProbeOutput(probe, framed([HEADER, ...absent, ['R', '0', '0']])), { instanceOf: ProbeOutputError, message: /did not finish/ });
+  t.throws(() => parseProbeOutput(probe, framed([HEADER, ['R', '0', '0'], ['end', '1']])), { instanceOf: ProbeOutputError, message: /did not finish/ });
+  t.throws(() => parseProbeOutput(probe, framed([HEADER, ...absent, ['R', '0', '0'], ['end', '1']]).slice(0, -2)), { instanceOf: ProbeOutputError, message: /truncated/ });
+  t.throws(() => parseProbeOutput(probe, framed([HEADER, ...absent, ['R', '0', '0'], ['end', '1']]).slice(0, -1)), { instanceOf: ProbeOutputError, message: /truncated/ });
+  t.throws(() => parseProbeOutput(probe, framed([['underlay-probe', '1'], ...absent, ['end', '0']])), { instanceOf: ProbeOutputError, message: /version 2/ });
+  t.throws(() => parseProbeOutput(probe, 'F\thostname\tx\n'), { instanceOf: ProbeOutputError, message: /not a framed field/ });
+});
+
+test('no observed value can forge a record or a field: each is read as exactly the bytes it announced', (t) => {
+  const probe = buildProbe(node([resource('file:/etc/a', file('/etc/a'))]));
+  const forged = `evil\n5:F 8:hostname 6:forged\nA\t2: e inet 203.0.113.66/24\n1:A 24:2: e inet 203.0.113.7/24`;
+  const owner = 'root\n1:R 1:0 1:0';
+  const parsed = parseProbeOutput(
+    probe,
+    framed([HEADER, ['F', 'hostname', forged], ['F', 'arch', 'x86_64\tx'], ['M', 'record', 'absent'], ['M', 'prev', 'absent'], ['R', '0', '1', 'a'.repeat(64), `644:${owner}:root:1`], ['end', '1']]),
+  );
+  t.is(parsed.facts.hostname, forged);
+  t.is(parsed.facts.arch, 'x86_64\tx');
+  t.deepEqual(parsed.facts.addresses, []);
+  t.deepEqual(parsed.managed, {});
+  // The forged answer inside the owner stays inside the stat field; a colon is the one character an account
+  // name cannot hold, so a stat that does not split in four is not guessed at.
+  t.deepEqual(parsed.resources['file:/etc/a'], { kind: 'file', path: '/etc/a', exists: true, sha256: 'a'.repeat(64) });
+});
+
+test('a corrupt managed record is read from its previous copy, with a note; both corrupt is ManagedRecordCorrupt', (t) => {
+  const probe = buildProbe(node([]));
+  const good = Buffer.from(renderManagedRecord({ 'file:/etc/a': { hash: 'h1', restartPending: true } })).toString('base64');
+  const restored = parseProbeOutput(probe, framed([HEADER, ['M', 'record', 'present', ''], ['M', 'prev', 'present', good], ['end', '0']]));
+  t.deepEqual(restored.managed, { 'file:/etc/a': { hash: 'h1', restartPending: true } });
+  t.is(restored.managedRecordProblem?.code, 'ManagedRecordRestored');
+  t.regex(restored.managedRecordProblem?.message ?? '', /managed\.json is empty; restored from \/var\/lib\/underlay\/managed\.json\.prev/);
+
+  const garbage = Buffer.from('{"version":1,"resources":{"fi').toString('base64');
+  const corrupt = parseProbeOutput(probe, framed([HEADER, ['M', 'record', 'present', garbage], ['M', 'prev', 'unreadable'], ['end', '0']]));
+  t.deepEqual(corrupt.managed, {});
+  t.is(corrupt.managedRecordProblem?.code, 'ManagedRecordCorrupt');
+  t.regex(corrupt.managedRecordProblem?.message ?? '', /is corrupt \(not JSON.*\.prev cannot be read.*plans and changes nothing there.*To recover/);
+
+  // A missing record is a node underlay has not touched yet (or an operator starting afresh): the copy is not consulted.
+  const fresh = parseProbeOutput(probe, framed([HEADER, ['M', 'record', 'absent'], ['M', 'prev', 'present', good], ['end', '0']]));
+  t.deepEqual([fresh.managed, fresh.managedRecordProblem], [{}, undefined]);
 });
 
 test('parseAddressLine reads IPv6 too and ignores junk', (t) => {
@@ -194,4 +243,15 @@ test('the probe script observes real files, directories and guards with hostile 
     execFile('ls', [process.cwd()], (_e, out) => resolve({ stdout: out })),
   );
   t.false(stdout.split('\n').includes('pwned'));
+});
+
+test('the probe frames in the C locale, while guards run in the session\'s', async (t) => {
+  const guard = (name: string, script: string) => resource(`command:${name}`, { kind: 'command', name, argv: ['/bin/true'], unless: ['sh', '-c', script], onChangeOf: [] });
+  const probe = buildProbe(node([guard('unset', 'test -z "${LC_ALL+x}"'), guard('given', 'test "${LC_ALL-}" = C.UTF-8')]));
+  const withoutLcAll = { ...process.env };
+  delete withoutLcAll.LC_ALL;
+  const unset = parseProbeOutput(probe, await runLocally(probe.argv, probe.stdin, withoutLcAll));
+  t.like(unset.resources, { 'command:unset': { unlessExitCode: 0 }, 'command:given': { unlessExitCode: 1 } });
+  const given = parseProbeOutput(probe, await runLocally(probe.argv, probe.stdin, { ...withoutLcAll, LC_ALL: 'C.UTF-8' }));
+  t.like(given.resources, { 'command:unset': { unlessExitCode: 1 }, 'command:given': { unlessExitCode: 0 } });
 });

@@ -4,10 +4,16 @@
  * Each case is committed into a fresh Git repository first, so the corpus goes through the same path a
  * user's repository does (Git objects, symlinks as Git stores them).
  *
+ * expected.json may name the commands to run (`"commands": ["validate", "plan"]`, default validate only):
+ * a class that is about planning must also fail `underlay plan` (against empty nodes) with the same
+ * diagnostics and exit code. `"planChanges"` lists change ids the plan of a case that passes must contain.
+ * Whatever the case, the CLI must not crash: no stack trace, and an exit code of 0, 1 or 2. A diagnostic
+ * with `"stage": "resolve"` has a code load also uses, found here only once templates are rendered.
+ *
  * Besides the site files, a case folder may hold:
+ *   README.md       one line saying what is wrong (not committed into the case's repository)
  *   symlinks.json   {"path": "target"}: symbolic links to create before committing
  *   generated.json  {"path": bytes}: files too big to commit here, generated before committing
- *   README.md       one line saying what is wrong (not committed into the case's repository)
  */
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -25,16 +31,22 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const HARNESS_FILES = new Set(['expected.json', 'symlinks.json', 'generated.json', 'README.md']);
 
+type Command = 'validate' | 'plan';
+
 interface Expected {
+  commands?: Command[];
   exitCode: number;
   diagnostics: ExpectedDiagnostic[];
   warnings?: ExpectedDiagnostic[];
+  planChanges?: string[];
 }
 interface ExpectedDiagnostic {
   code: string;
   file: string;
   line: number;
   field?: string;
+  /** Set when a code load also reports comes from resolve here (a rendered path): loadSpec must not report it. */
+  stage?: 'resolve';
 }
 
 const cases = readdirSync(here, { withFileTypes: true })
@@ -76,8 +88,8 @@ const summary = (ds: readonly Diagnostic[], severity: Diagnostic['severity']): E
 const canonical = (ds: readonly ExpectedDiagnostic[]): string[] =>
   ds.map((d) => JSON.stringify([d.file, d.line, d.code, d.field ?? null])).sort();
 
-function check(t: import('ava').ExecutionContext, expected: Expected, diagnostics: readonly Diagnostic[], onlyCodes?: Set<string>): void {
-  const wanted = onlyCodes ? expected.diagnostics.filter((d) => onlyCodes.has(d.code)) : expected.diagnostics;
+function check(t: import('ava').ExecutionContext, expected: Expected, diagnostics: readonly Diagnostic[], onlyLoad = false): void {
+  const wanted = onlyLoad ? fromLoad(expected) : expected.diagnostics;
   t.deepEqual(canonical(summary(diagnostics, 'error')), canonical(wanted));
   if (expected.warnings) t.deepEqual(canonical(summary(diagnostics, 'warning')), canonical(expected.warnings));
 }
@@ -90,43 +102,64 @@ const repoFor = (name: string): Promise<string> => {
 const expectedFor = (name: string): Expected => JSON.parse(readFileSync(join(here, name, 'expected.json'), 'utf8')) as Expected;
 
 /** What load reports; other expected codes (UnsafeShellValue, ...) come from resolve, through the CLI. */
-const LOAD_CODES = new Set(['YamlSyntax', 'SchemaViolation', 'UnknownApiVersion', 'UnknownKind', 'DuplicateName', 'MultipleSites', 'DanglingReference', 'UnknownInput',
+const LOAD_CODES = new Set(['YamlSyntax', 'YamlTooDeep', 'YamlRecursiveAlias', 'SchemaViolation', 'UnknownApiVersion', 'UnknownKind', 'DuplicateName', 'MultipleSites', 'DanglingReference', 'UnknownInput',
   'MissingInput', 'TemplateNotFound', 'StepCycle', 'SelectorMatchesNothing', 'PathOutsideAllowedRoots', 'PathTraversal', 'OverlappingPools', 'DuplicateResource',
-  'PrivateKeyMaterial', 'SymlinkOutsideRepository', 'FileTooLarge', 'InvalidUtf8']);
+  'PrivateKeyMaterial', 'SymlinkOutsideRepository', 'FileTooLarge', 'InvalidUtf8', 'PoolAddressOutsideCidr', 'PoolAddressFamilyMismatch', 'PoolRangeReversed', 'BastionCycle', 'InvalidHostKey', 'DuplicateHostKey']);
+
+/** What loadSpec alone must report of a case's expected diagnostics. */
+const fromLoad = (expected: Expected): ExpectedDiagnostic[] => expected.diagnostics.filter((d) => LOAD_CODES.has(d.code) && d.stage !== 'resolve');
 
 test('the corpus covers every load diagnostic code', (t) => {
-  const covered = new Set(cases.flatMap((name) => [...expectedFor(name).diagnostics, ...(expectedFor(name).warnings ?? [])].map((d) => d.code)));
+  const covered = new Set(cases.flatMap((name) => [...expectedFor(name).diagnostics, ...(expectedFor(name).warnings ?? [])].filter((d) => d.stage !== 'resolve').map((d) => d.code)));
   t.deepEqual([...LOAD_CODES].filter((c) => !covered.has(c)), []);
   t.true(cases.length >= 32);
+  t.deepEqual(cases.filter((name) => expectedFor(name).planChanges && !expectedFor(name).commands?.includes('plan')), [], 'planChanges needs "plan" in commands');
 });
 
+/** Runs the CLI as a user would; a non-zero exit is an outcome to check, not a failure to throw. */
+async function underlay(command: Command, repo: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [join(root, 'bin', 'underlay.js'), command, '--repo', repo, '--output', 'json'], {
+    cwd: root,
+    env: { ...process.env, UNDERLAY_CACHE_DIR: join(scratch, '.cache') },
+  }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+}
+
+const STACK_FRAME = /^\s+at .+(:\d+:\d+\)?|\(<anonymous>\)|\(native\))$/m;
+
 for (const name of cases) {
-  test(`${name}: underlay validate reports exactly the expected errors`, async (t) => {
-    const expected = expectedFor(name);
-    const repo = await repoFor(name);
-    const cli = await run(process.execPath, [join(root, 'bin', 'underlay.js'), 'validate', '--repo', repo, '--output', 'json'], {
-      cwd: root,
-      env: { ...process.env, UNDERLAY_CACHE_DIR: join(scratch, '.cache') },
-    }).then(
-      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-    );
-    t.is(cli.code, expected.exitCode, cli.stderr);
-    let output: { diagnostics: Diagnostic[] };
-    try {
-      output = JSON.parse(cli.stdout) as { diagnostics: Diagnostic[] };
-    } catch {
-      t.fail(`validate --output json printed no JSON; stderr:\n${cli.stderr}`);
-      return;
-    }
-    check(t, expected, output.diagnostics);
-  });
+  for (const command of expectedFor(name).commands ?? ['validate']) {
+    test(`${name}: underlay ${command} reports exactly the expected errors`, async (t) => {
+      const expected = expectedFor(name);
+      const cli = await underlay(command, await repoFor(name));
+      t.false(STACK_FRAME.test(cli.stderr), `a stack trace on stderr:\n${cli.stderr}`);
+      t.true([0, 1, 2].includes(cli.code), `exit code ${cli.code}`);
+      t.is(cli.code, expected.exitCode, cli.stderr);
+      let output: { diagnostics?: Diagnostic[]; changes?: { id: string }[] };
+      try {
+        output = JSON.parse(cli.stdout) as typeof output;
+      } catch {
+        t.fail(`${command} --output json printed no JSON; stderr:\n${cli.stderr}`);
+        return;
+      }
+      if (command === 'plan' && output.changes) {
+        // A plan is only printed when there were no errors; its warnings are on stderr, not in the plan.
+        t.deepEqual(expected.diagnostics, []);
+        const ids = new Set(output.changes.map((c) => c.id));
+        t.deepEqual((expected.planChanges ?? []).filter((id) => !ids.has(id)), []);
+        return;
+      }
+      check(t, expected, output.diagnostics ?? []);
+    });
+  }
 
   test(`${name}: loadSpec on the committed revision agrees`, async (t) => {
     const expected = expectedFor(name);
     const revision = await readRevision({ repo: await repoFor(name), cacheDir: join(scratch, '.cache') });
     const { spec, diagnostics } = loadSpec(revision);
-    check(t, expected, diagnostics, LOAD_CODES);
-    t.is(spec === null, expected.diagnostics.some((d) => LOAD_CODES.has(d.code)));
+    check(t, expected, diagnostics, true);
+    t.is(spec === null, fromLoad(expected).length > 0);
   });
 }

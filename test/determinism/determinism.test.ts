@@ -15,21 +15,10 @@ import { renderMarkdown } from '../../controller/plan/render-markdown.js';
 import { renderText } from '../../controller/plan/render-text.js';
 import type { Revision, RevisionFile } from '../../controller/source/revision.js';
 import { revisionFromDir } from '../support/revision-from-dir.js';
+import { seededRandom as random } from '../support/seeded-random.js';
 
 const scenarios = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
 const SCENARIO = '13-node-added-peers-and-backends-change';
-
-/** mulberry32: a tiny seeded generator, so shuffles are the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(items: readonly T[], rand: () => number): T[] {
   const out = [...items];

@@ -89,7 +89,11 @@ export const registerPlan: Register = (program, io, setExit) => {
       if (!input) return setExit(ExitCode.Error);
       const { plan, desired, diagnostics } = planRevision(revision, input.inventory, input.assumedEmpty ? { observation: 'none' } : {});
       printDiagnostics(io, diagnostics);
-      if (!plan || !desired) return setExit(ExitCode.Error);
+      if (!plan || !desired) {
+        // A machine reading --output json gets the reasons there too, in validate's shape.
+        if (options.output === 'json') io.stdout(`${JSON.stringify({ revision: { commit: revision.commit, worktree: revision.worktree }, diagnostics }, null, 2)}\n`);
+        return setExit(ExitCode.Error);
+      }
       io.stdout(renderPlan(plan, options.output, options.color && options.output === 'text' && io.isTTY === true));
       if (options.out) await writeFile(path.resolve(io.cwd, options.out), renderJson(plan));
       // A CI job reading "no changes" must not be told so about nodes nobody could look at.

@@ -1,11 +1,22 @@
-/** Addresses as integers, so ranges of either family can be compared exactly. */
+/**
+ * IP addresses as integers, so ranges of either family can be compared exactly: the format's one reading
+ * of address text, used by load's checks and by resolve's allocation alike (they must never disagree).
+ */
+export type AddressFamily = 4 | 6;
+
+export interface Address {
+  family: AddressFamily;
+  value: bigint;
+}
+
 export interface AddressRange {
-  family: 4 | 6;
+  family: AddressFamily;
   first: bigint;
   last: bigint;
 }
 
-export function parseAddress(text: string): { family: 4 | 6; value: bigint } | null {
+/** Null for anything that is not an IPv4 or IPv6 address (host names, typos): never throws. */
+export function parseAddress(text: string): Address | null {
   if (text.includes(':')) {
     const value = parseIpv6(text);
     return value === null ? null : { family: 6, value };
@@ -17,7 +28,6 @@ export function parseAddress(text: string): { family: 4 | 6; value: bigint } | n
 
 function parseIpv6(text: string): bigint | null {
   let head = text;
-  let tail: string[] = [];
   const lastColon = text.lastIndexOf(':');
   const maybeV4 = text.slice(lastColon + 1);
   if (maybeV4.includes('.')) {
@@ -29,7 +39,7 @@ function parseIpv6(text: string): bigint | null {
   if (halves.length > 2) return null;
   const groups = (s: string): string[] => (s === '' ? [] : s.split(':'));
   const left = groups(halves[0]!);
-  tail = halves.length === 2 ? groups(halves[1]!) : [];
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
   const missing = 8 - left.length - tail.length;
   if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
   const all = [...left, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
@@ -51,4 +61,31 @@ export function parseCidr(cidr: string): AddressRange | null {
 
 export function overlaps(a: AddressRange, b: AddressRange): boolean {
   return a.family === b.family && a.first <= b.last && b.first <= a.last;
+}
+
+export function contains(range: AddressRange, address: Address): boolean {
+  return range.family === address.family && range.first <= address.value && address.value <= range.last;
+}
+
+/** Dotted quad, or RFC 5952 canonical IPv6 text: lowercase, no leading zeros, the longest zero run as `::`. */
+export function formatAddress({ family, value }: Address): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt((7 - i) * 16)) & 0xffffn));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/** Canonical text of an address, so differently spelled IPv6 addresses compare equal; other text as is. */
+export function canonicalAddress(text: string): string {
+  const address = parseAddress(text);
+  return address ? formatAddress(address) : text;
 }
