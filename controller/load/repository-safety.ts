@@ -3,12 +3,12 @@
  * repository (private keys, links out of it, huge files), and which files are site documents at all.
  */
 import type { Diagnostic, SourceLocation } from '../spec/diagnostic.js';
-import type { RevisionFile } from '../source/revision.js';
+import { DEFAULT_READ_LIMITS, type RevisionFile } from '../source/revision.js';
 import { findPrivateKeyMaterial, privateKeyDiagnostic } from './private-key-material.js';
 import { dirname, joinRepoPath } from './repository-path.js';
 import { decodeUtf8Strict, scanDecodings } from './text-encoding.js';
 
-export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_FILE_BYTES = DEFAULT_READ_LIMITS.fileBytes;
 /** Chains longer than this are either a loop or not worth following. */
 const MAX_SYMLINK_HOPS = 8;
 
@@ -37,10 +37,25 @@ export function inspectRepository(files: readonly RevisionFile[], maxFileBytes =
   const documents: TextFile[] = [];
   const decoder = new TextDecoder('utf-8');
 
+  const unreadInRevision: RevisionFile[] = [];
   for (const file of files) {
     if (file.path === '.git' || file.path.startsWith('.git/')) continue;
     byPath.set(file.path, file);
     const start: SourceLocation = { file: file.path, line: 1, column: 1 };
+    if (file.unread?.over === 'revision') {
+      unreadInRevision.push(file);
+      continue;
+    }
+    const size = file.unread?.size ?? file.content.byteLength;
+    if (file.unread || size > maxFileBytes) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'FileTooLarge',
+        message: `file is ${size} bytes; the limit is ${file.unread?.limit ?? maxFileBytes}`,
+        location: start,
+      });
+      continue;
+    }
     if (file.type === 'symlink') {
       const target = decoder.decode(file.content);
       if (symlinkTarget(file.path, target) === null) {
@@ -53,15 +68,6 @@ export function inspectRepository(files: readonly RevisionFile[], maxFileBytes =
       }
       continue;
     }
-    if (file.content.byteLength > maxFileBytes) {
-      diagnostics.push({
-        severity: 'error',
-        code: 'FileTooLarge',
-        message: `file is ${file.content.byteLength} bytes; the limit is ${maxFileBytes}`,
-        location: start,
-      });
-      continue;
-    }
     diagnostics.push(...privateKeys(file.path, file.content));
     if (!isDocumentPath(file.path)) continue;
     const decoded = decodeUtf8Strict(file.content);
@@ -69,13 +75,16 @@ export function inspectRepository(files: readonly RevisionFile[], maxFileBytes =
     else diagnostics.push(invalidUtf8({ file: file.path, line: decoded.line, column: decoded.column }, `document is not valid UTF-8: ${decoded.reason}`));
   }
 
+  const tooLarge = revisionTooLarge(unreadInRevision);
+  if (tooLarge) diagnostics.push(tooLarge);
+
   const read = (path: string): ReadResult => {
     let current = path;
     for (let hop = 0; hop <= MAX_SYMLINK_HOPS; hop++) {
       const file = byPath.get(current);
       if (!file) return { ok: false, reason: 'missing' };
+      if (file.unread || file.content.byteLength > maxFileBytes) return { ok: false, reason: 'too-large' };
       if (file.type !== 'symlink') {
-        if (file.content.byteLength > maxFileBytes) return { ok: false, reason: 'too-large' };
         const decoded = decodeUtf8Strict(file.content);
         if (!decoded.ok) return { ok: false, reason: 'invalid-utf8', at: { file: current, line: decoded.line, column: decoded.column }, detail: decoded.reason };
         return { ok: true, path: current, text: decoded.text };
@@ -88,6 +97,23 @@ export function inspectRepository(files: readonly RevisionFile[], maxFileBytes =
   };
 
   return { documents: documents.sort((a, b) => compare(a.path, b.path)), read, diagnostics };
+}
+
+/** One diagnostic for the whole revision, at its largest file: the first place to look for what to drop. */
+function revisionTooLarge(unread: readonly RevisionFile[]): Diagnostic | null {
+  if (unread.length === 0) return null;
+  let total = 0;
+  let largest = unread[0]!;
+  for (const file of unread) {
+    total += file.unread!.size;
+    if (file.unread!.size > largest.unread!.size) largest = file;
+  }
+  return {
+    severity: 'error',
+    code: 'RevisionTooLarge',
+    message: `the revision's ${unread.length} files add up to ${total} bytes; the limit is ${largest.unread!.limit}, so none was read (this is the largest, ${largest.unread!.size} bytes)`,
+    location: { file: largest.path, line: 1, column: 1 },
+  };
 }
 
 function symlinkTarget(link: string, target: string): string | null {

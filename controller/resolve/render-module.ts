@@ -68,7 +68,7 @@ function renderAt(ctx: ModuleRenderContext, text: string, path: Path): RenderedT
   const out = ctx.engine.render(text, ctx.scope);
   if (out.ok) return out;
   const within = out.line === undefined ? undefined : { line: out.line, column: out.column ?? 1 };
-  ctx.sink.error('TemplateError', templateMessage(out.message), ctx.module.locate(path, within), fieldPath(path), ctx.scope.node.name);
+  ctx.sink.error(out.code, templateMessage(out.message), ctx.module.locate(path, within), fieldPath(path), ctx.scope.node.name);
   return null;
 }
 
@@ -82,7 +82,7 @@ function renderTemplateFile(ctx: ModuleRenderContext, name: string, path: Path):
   const out = ctx.engine.render(text, ctx.scope);
   if (out.ok) return out;
   const location: SourceLocation = { file, line: out.line ?? 1, column: out.column ?? 1 };
-  ctx.sink.error('TemplateError', templateMessage(out.message), location, fieldPath(path), ctx.scope.node.name);
+  ctx.sink.error(out.code, templateMessage(out.message), location, fieldPath(path), ctx.scope.node.name);
   return null;
 }
 

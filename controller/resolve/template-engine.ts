@@ -4,6 +4,7 @@
  * Each distinct template text is parsed once; rendering is synchronous so resolving 10,000 nodes stays cheap.
  */
 import { Liquid, Output, TokenKind, type Template } from 'liquidjs';
+import { RenderBudget, liquidText, meter, processCpuTime, withinBudget, type CpuTime, type Exhaustion, type RenderLimits } from './render-budget.js';
 
 /** What a template sees. Everything else is an undefined variable, hence an error. */
 export interface TemplateScope {
@@ -19,27 +20,45 @@ export interface TemplateScope {
   step: { name: string };
 }
 
-export type RenderOutcome =
-  | {
-      ok: true;
-      text: string;
-      /** Every value a `{{ }}` output (or echo) wrote, as text: what shell-safety checks look at. */
-      interpolated: string[];
-    }
-  | { ok: false; message: string; line?: number; column?: number };
+export type RenderOutcome = RenderSuccess | RenderFailure;
+
+export interface RenderSuccess {
+  ok: true;
+  text: string;
+  /** Every value a `{{ }}` output (or echo) wrote, as text: what shell-safety checks look at. */
+  interpolated: string[];
+}
+
+export interface RenderFailure {
+  ok: false;
+  /** TemplateBudgetExceeded when a counted render budget ran out; TemplateTimeLimit only for the CPU-time backstop. */
+  code: 'TemplateError' | 'TemplateBudgetExceeded' | 'TemplateTimeLimit';
+  message: string;
+  line?: number;
+  column?: number;
+}
 
 /** Bounds keep a hostile or careless template from exhausting the controller. */
 const MAX_TEMPLATE_CHARS = 1_000_000;
-const MAX_OUTPUT_CHARS = 4 * 1024 * 1024;
-const MAX_RENDER_STEPS = 200_000;
-const MEMORY_LIMIT = 64 * 1024 * 1024;
+export const DEFAULT_RENDER_LIMITS: RenderLimits = {
+  steps: 200_000,
+  outputBytes: 4 * 1024 * 1024,
+  memory: 2 * 1024 * 1024,
+  cpuMs: 10_000,
+};
+
+export interface TemplateEngineOptions {
+  limits?: Partial<RenderLimits>;
+  /** Read only by the backstop (default: this process's CPU time). */
+  cpuTime?: CpuTime;
+}
 
 /** Tags that would load other templates from a file system. */
 const FILE_TAGS = ['include', 'render', 'layout'];
 /** Filters that read the clock (`"now" | date`) would make plans depend on when they were made. */
 const CLOCK_FILTERS = ['date', 'date_to_xmlschema', 'date_to_rfc822', 'date_to_string', 'date_to_long_string'];
 
-type Parsed = { ok: true; templates: Template[] } | { ok: false; message: string; line?: number; column?: number };
+type Parsed = { ok: true; templates: Template[] } | RenderFailure;
 
 /** Literal text, or a `{{ a.b.c }}` without filters as its property names. */
 type SimplePart = string | readonly string[];
@@ -104,15 +123,7 @@ function readSimple(scope: TemplateScope, path: readonly string[]): string | und
     if (!isPlainRecord(value) || LIQUID_PROPERTIES.has(key) || key in Object.prototype || !Object.hasOwn(value, key)) return undefined;
     value = value[key];
   }
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? asText(value) : undefined;
-}
-
-/** Liquid's own stringification of an output value, so what we check is exactly what was written. */
-function asText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === null || value === undefined) return '';
-  if (Array.isArray(value)) return value.map(asText).join('');
-  return String(value);
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? liquidText(value) : undefined;
 }
 
 function describeError(err: unknown): { message: string; line?: number; column?: number } {
@@ -128,20 +139,24 @@ export class TemplateEngine {
   readonly #parsed = new Map<string, ParsedEntry>();
   readonly #objectIds = new WeakMap<object, number>();
   #nextObjectId = 0;
+  readonly #limits: RenderLimits;
+  readonly #cpuTime: CpuTime;
   /** Set only for the duration of one synchronous render. */
   #collector: string[] | null = null;
+  #budget: RenderBudget | null = null;
 
-  constructor() {
+  constructor(options: TemplateEngineOptions = {}) {
+    this.#limits = { ...DEFAULT_RENDER_LIMITS, ...options.limits };
+    this.#cpuTime = options.cpuTime ?? processCpuTime;
     this.#liquid = new Liquid({
       strictVariables: true,
       strictFilters: true,
       ownPropertyOnly: true,
       templates: {},
       parseLimit: MAX_TEMPLATE_CHARS,
-      memoryLimit: MEMORY_LIMIT,
       // Not an escape: a tap on every interpolated value, returned unchanged, for the shell-safety check.
       outputEscape: (value: unknown): string => {
-        const text = asText(value);
+        const text = liquidText(value);
         this.#collector?.push(text);
         return text;
       },
@@ -150,6 +165,7 @@ export class TemplateEngine {
     for (const filter of CLOCK_FILTERS) this.#liquid.unregisterFilter(filter);
     // Stock `raw` would bypass the tap above; this one is the same identity without that privilege.
     this.#liquid.registerFilter('raw', (value: unknown) => value);
+    meter(this.#liquid, () => this.#budget);
   }
 
   /** True when the text has no Liquid markup, so it is its own rendering. */
@@ -164,7 +180,7 @@ export class TemplateEngine {
     if (!parsed.ok) return parsed;
     if (entry.simple) {
       const out = renderSimple(entry.simple, scope);
-      if (out) return out;
+      if (out && withinBudget(this.#limits, entry.simple.length, out.text)) return out;
     }
     const key = entry.reads ? this.#cacheKey(entry, scope) : undefined;
     if (key !== undefined) {
@@ -227,18 +243,20 @@ export class TemplateEngine {
 
   #renderLiquid(templates: Template[], scope: TemplateScope): RenderOutcome {
     const interpolated: string[] = [];
+    const budget = new RenderBudget(this.#limits, this.#cpuTime);
     this.#collector = interpolated;
+    this.#budget = budget;
     try {
-      const out: unknown = this.#liquid.renderSync(templates, scope, { templateLimit: MAX_RENDER_STEPS });
-      const rendered = asText(out);
-      if (rendered.length > MAX_OUTPUT_CHARS) {
-        return { ok: false, message: `rendered output is larger than ${MAX_OUTPUT_CHARS} characters` };
-      }
-      return { ok: true, text: rendered, interpolated };
+      const out: unknown = this.#liquid.renderSync(templates, budget.context(this.#liquid, scope));
+      return { ok: true, text: liquidText(out), interpolated };
     } catch (err) {
-      return { ok: false, ...describeError(err) };
+      const { message, ...position } = describeError(err);
+      const exhausted = budget.exhausted;
+      if (!exhausted) return { ok: false, code: 'TemplateError', message, ...position };
+      return { ok: false, code: exhausted.budget === 'time' ? 'TemplateTimeLimit' : 'TemplateBudgetExceeded', message: exhaustionMessage(exhausted), ...position };
     } finally {
       this.#collector = null;
+      this.#budget = null;
     }
   }
 
@@ -249,7 +267,7 @@ export class TemplateEngine {
       try {
         parsed = { ok: true, templates: this.#liquid.parse(text) };
       } catch (err) {
-        parsed = { ok: false, ...describeError(err) };
+        parsed = { ok: false, code: 'TemplateError', ...describeError(err) };
       }
       entry = { parsed, simple: null, reads: null, cache: new Map(), hits: 0, misses: 0 };
       if (parsed.ok) {
@@ -278,8 +296,21 @@ export class TemplateEngine {
   }
 }
 
+function exhaustionMessage({ budget, limit }: Exhaustion): string {
+  switch (budget) {
+    case 'steps':
+      return `rendering takes more than ${limit} steps, the budget of one render (each loop iteration and each tag or output in it is a step)`;
+    case 'outputBytes':
+      return `rendering writes more than ${limit} bytes, the budget of one render (captured text counts too)`;
+    case 'memory':
+      return `rendering allocates more than ${limit} units (string characters and array elements made by ranges and filters), the budget of one render`;
+    case 'time':
+      return `rendering used more than ${limit} ms of CPU time, the backstop; the counted budgets did not stop it, so this may differ between machines`;
+  }
+}
+
 /** Renders a simple template (see simpleParts) as Liquid would, or returns undefined to leave it to Liquid. */
-function renderSimple(parts: readonly SimplePart[], scope: TemplateScope): RenderOutcome | undefined {
+function renderSimple(parts: readonly SimplePart[], scope: TemplateScope): RenderSuccess | undefined {
   let text = '';
   const interpolated: string[] = [];
   for (const part of parts) {
@@ -292,6 +323,5 @@ function renderSimple(parts: readonly SimplePart[], scope: TemplateScope): Rende
     interpolated.push(value);
     text += value;
   }
-  if (text.length > MAX_OUTPUT_CHARS) return undefined;
   return { ok: true, text, interpolated };
 }

@@ -1,11 +1,12 @@
 import nodeHttp from 'isomorphic-git/http/node';
 import type { HttpClient } from 'isomorphic-git';
+import { ObjectReadError } from './git-objects.js';
 import { locateRepo } from './locate-repo.js';
 import { readCommitFiles } from './read-tree.js';
-import { readWorktreeFiles } from './read-worktree.js';
+import { readWorktreeFiles, WorktreeChanged } from './read-worktree.js';
 import { syncRemote, withCacheLock, cachePathFor } from './remote-cache.js';
 import { resolveCommit, LOCAL_NAMESPACES, type RefNamespaces } from './resolve-ref.js';
-import type { Revision } from './revision.js';
+import { DEFAULT_READ_LIMITS, type ReadLimits, type Revision } from './revision.js';
 import { SourceError } from './source-error.js';
 import { defaultFs, type SourceFs } from './source-fs.js';
 
@@ -21,10 +22,12 @@ export interface ReadRevisionOptions {
   cacheDir: string;
   /** Read the uncommitted working directory of a local repository instead of a commit. */
   worktree?: boolean;
-  /** Injectable like isomorphic-git's own `fs` parameter; defaults to node:fs. */
+  /** Injectable like isomorphic-git's own `fs` parameter (refs, worktree, remote cache; git itself reads the objects); defaults to node:fs. */
   fs?: SourceFs;
   /** Injectable HTTP client (isomorphic-git's plugin shape); defaults to isomorphic-git/http/node. */
   http?: HttpClient;
+  /** How much of the revision is read at most (DEFAULT_READ_LIMITS); larger files are left unread. */
+  limits?: Partial<ReadLimits>;
 }
 
 /** In a fetch cache, branches exist only as remote-tracking refs, and HEAD is the remote's HEAD. */
@@ -35,8 +38,19 @@ const REMOTE_NAMESPACES: RefNamespaces = { branchPrefix: 'refs/remotes/origin/',
  * a checkout, so the result is tied to a commit id a reviewer can look up.
  */
 export async function readRevision(opts: ReadRevisionOptions): Promise<Revision> {
+  try {
+    return await readFrom(opts);
+  } catch (err) {
+    if (err instanceof ObjectReadError || err instanceof WorktreeChanged) throw new SourceError('ReadFailed', opts.repo, opts.ref, err.message, { cause: err });
+    throw err;
+  }
+}
+
+async function readFrom(opts: ReadRevisionOptions): Promise<Revision> {
   const fs = opts.fs ?? defaultFs;
   const { repo, ref } = opts;
+  const limits: ReadLimits = { ...DEFAULT_READ_LIMITS, ...opts.limits };
+  const readCommit = (gitdir: string, commit: string) => readCommitFiles(gitdir, commit, limits);
 
   if (isRemote(repo)) {
     if (opts.worktree) {
@@ -46,7 +60,7 @@ export async function readRevision(opts: ReadRevisionOptions): Promise<Revision>
     return withCacheLock(cachePathFor(opts.cacheDir, repo), async () => {
       const gitdir = await syncRemote({ fs, http, url: repo, cacheDir: opts.cacheDir, ref });
       const commit = await resolveCommit(fs, gitdir, repo, ref, REMOTE_NAMESPACES);
-      return revision(opts, commit, false, await readCommitFiles(fs, gitdir, commit));
+      return revision(opts, commit, false, await readCommit(gitdir, commit));
     });
   }
 
@@ -55,10 +69,10 @@ export async function readRevision(opts: ReadRevisionOptions): Promise<Revision>
     if (local.dir === undefined) {
       throw new SourceError('NotARepository', repo, ref, 'worktree mode needs a working directory; this is a bare repository');
     }
-    return revision(opts, 'worktree', true, await readWorktreeFiles(fs, local.dir, local.gitdir));
+    return revision(opts, 'worktree', true, await readWorktreeFiles(fs, local.dir, local.gitdir, limits));
   }
   const commit = await resolveCommit(fs, local.gitdir, repo, ref, LOCAL_NAMESPACES);
-  return revision(opts, commit, false, await readCommitFiles(fs, local.gitdir, commit));
+  return revision(opts, commit, false, await readCommit(local.gitdir, commit));
 }
 
 function isRemote(repo: string): boolean {

@@ -1,16 +1,18 @@
 import * as path from 'node:path';
 import git from 'isomorphic-git';
-import type { RevisionFile } from './revision.js';
+import { unreadFiles } from './read-limits.js';
+import type { ReadLimits, RevisionFile } from './revision.js';
 import type { SourceFs } from './source-fs.js';
 
 /**
  * Reads the uncommitted working directory as Git would see it on `git add -A`: tracked files always,
  * untracked files unless `.gitignore`/`.git/info/exclude` ignores them, never anything inside `.git`.
  * This is for trying a change before committing it; callers must label the result as uncommitted.
+ * As for a commit, sizes come first (from lstat) and only files within `limits` are read.
  * Limits: the user's global excludes file (core.excludesFile) is not consulted, and a nested repository
  * is read as plain files rather than skipped as a submodule would be, except for its `.git`.
  */
-export async function readWorktreeFiles(fs: SourceFs, dir: string, gitdir: string): Promise<RevisionFile[]> {
+export async function readWorktreeFiles(fs: SourceFs, dir: string, gitdir: string, limits: ReadLimits): Promise<RevisionFile[]> {
   const tracked = new Set(await git.listFiles({ fs, dir, gitdir }));
   const trackedDirs = new Set<string>();
   for (const file of tracked) {
@@ -18,7 +20,36 @@ export async function readWorktreeFiles(fs: SourceFs, dir: string, gitdir: strin
   }
   const ctx: WalkContext = { fs, dir, gitdir, tracked, trackedDirs, out: [] };
   await walkDir(ctx, '');
-  return ctx.out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const entries = ctx.out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const unread = unreadFiles(
+    entries.map((e) => e.size),
+    limits,
+  );
+  const files = entries.map((entry, i): RevisionFile => {
+    const file: RevisionFile = { path: entry.path, type: entry.type, content: new Uint8Array(0) };
+    const why = unread[i];
+    if (why) file.unread = why;
+    return file;
+  });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++;
+      if (!files[i]!.unread) files[i]!.content = await readEntry(fs, path.join(dir, entries[i]!.path), entries[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker));
+  return files;
+}
+
+/** Parallel reads overlap file system latency; more than this just queues on libuv's pool. */
+const READ_CONCURRENCY = 16;
+
+interface WorktreeEntry {
+  path: string;
+  type: RevisionFile['type'];
+  /** From lstat: for a symbolic link, the length of its target. */
+  size: number;
 }
 
 interface WalkContext {
@@ -27,7 +58,7 @@ interface WalkContext {
   gitdir: string;
   tracked: Set<string>;
   trackedDirs: Set<string>;
-  out: RevisionFile[];
+  out: WorktreeEntry[];
 }
 
 async function walkDir(ctx: WalkContext, rel: string): Promise<void> {
@@ -44,15 +75,37 @@ async function walkDir(ctx: WalkContext, rel: string): Promise<void> {
     }
     if (!stat.isFile() && !stat.isSymbolicLink()) continue;
     if (!ctx.tracked.has(relPath) && (await ignored(ctx, relPath))) continue;
-    if (stat.isSymbolicLink()) {
-      const target = await ctx.fs.promises.readlink(abs, { encoding: 'buffer' });
-      ctx.out.push({ path: relPath, type: 'symlink', content: new Uint8Array(target) });
-    } else {
-      const content = await ctx.fs.promises.readFile(abs);
-      // Git records only the owner's execute bit.
-      ctx.out.push({ path: relPath, type: stat.mode & 0o100 ? 'executable' : 'file', content: new Uint8Array(content) });
-    }
+    // Git records only the owner's execute bit.
+    const type = stat.isSymbolicLink() ? 'symlink' : stat.mode & 0o100 ? 'executable' : 'file';
+    ctx.out.push({ path: relPath, type, size: stat.size });
   }
+}
+
+/**
+ * Reads no more than lstat said the file holds, plus one byte to notice a file that grew since: then it
+ * is refused rather than read past what the limits allowed for it.
+ */
+async function readEntry(fs: SourceFs, abs: string, entry: WorktreeEntry): Promise<Uint8Array> {
+  if (entry.type === 'symlink') return new Uint8Array(await fs.promises.readlink(abs, { encoding: 'buffer' }));
+  const handle = await fs.promises.open(abs, 'r');
+  try {
+    const buffer = new Uint8Array(entry.size + 1);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    if (filled > entry.size) throw new WorktreeChanged(`${entry.path} grew while it was being read; read the worktree again`);
+    return buffer.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The working tree changed under the read: trying again is the answer. */
+export class WorktreeChanged extends Error {
+  override readonly name = 'WorktreeChanged';
 }
 
 function ignored(ctx: WalkContext, filepath: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import git, { type HttpClient } from 'isomorphic-git';
+import { withObjectStore } from './git-objects.js';
 import { isGitError } from './resolve-ref.js';
 import { SourceError } from './source-error.js';
 import { exists, type SourceFs } from './source-fs.js';
@@ -79,14 +80,11 @@ export async function syncRemote(opts: RemoteCacheOptions): Promise<string> {
 
 /** A full commit id never moves, so if we hold it there is nothing to ask the server. */
 async function hasCommitAlready(opts: RemoteCacheOptions, gitdir: string): Promise<boolean> {
-  if (opts.ref === undefined || !/^[0-9a-f]{40}$/i.test(opts.ref)) return false;
-  try {
-    await git.readObject({ fs: opts.fs, gitdir, oid: opts.ref.toLowerCase(), format: 'deflated' });
-    return true;
-  } catch (err) {
-    if (isGitError(err, 'NotFoundError')) return false;
-    throw err;
-  }
+  const ref = opts.ref;
+  if (ref === undefined || !/^[0-9a-f]{40}$/i.test(ref)) return false;
+  // From the object headers: isomorphic-git would load a whole pack file to answer.
+  const [info] = await withObjectStore(gitdir, (store) => store.describe([ref.toLowerCase()]));
+  return info?.found === true;
 }
 
 async function fetchInto(opts: RemoteCacheOptions, gitdir: string): Promise<void> {

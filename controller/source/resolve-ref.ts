@@ -1,4 +1,5 @@
 import git from 'isomorphic-git';
+import { withObjectStore } from './git-objects.js';
 import { SourceError } from './source-error.js';
 import type { SourceFs } from './source-fs.js';
 
@@ -27,7 +28,7 @@ export async function resolveCommit(
   ns: RefNamespaces = LOCAL_NAMESPACES,
 ): Promise<string> {
   const oid = await resolveToObject(fs, gitdir, repo, ref, ns);
-  return peelToCommit(fs, gitdir, repo, ref, oid);
+  return peelToCommit(gitdir, repo, ref, oid);
 }
 
 async function resolveToObject(fs: SourceFs, gitdir: string, repo: string, ref: string | undefined, ns: RefNamespaces): Promise<string> {
@@ -43,7 +44,7 @@ async function resolveToObject(fs: SourceFs, gitdir: string, repo: string, ref: 
     const oid = await tryRef(fs, gitdir, candidate);
     if (oid !== undefined) return oid;
   }
-  if (HEX.test(ref)) return expandCommitId(fs, gitdir, repo, ref);
+  if (HEX.test(ref)) return expandCommitId(gitdir, repo, ref);
   throw new SourceError('RefNotFound', repo, ref, `no branch, tag or commit named "${ref}"`);
 }
 
@@ -59,37 +60,20 @@ async function tryRef(fs: SourceFs, gitdir: string, ref: string): Promise<string
   }
 }
 
-async function expandCommitId(fs: SourceFs, gitdir: string, repo: string, ref: string): Promise<string> {
-  const lower = ref.toLowerCase();
-  try {
-    if (lower.length === 40) {
-      await git.readObject({ fs, gitdir, oid: lower, format: 'deflated' });
-      return lower;
-    }
-    return await git.expandOid({ fs, gitdir, oid: lower });
-  } catch (err) {
-    if (isGitError(err, 'AmbiguousError')) {
-      throw new SourceError('RefNotFound', repo, ref, `commit prefix "${ref}" is ambiguous; give more characters`, { cause: err });
-    }
-    if (isGitError(err, 'NotFoundError')) {
-      throw new SourceError('RefNotFound', repo, ref, `no branch, tag or commit named "${ref}"`, { cause: err });
-    }
-    throw err;
-  }
+/** Object lookups go to git's headers: isomorphic-git would load a whole pack file to read one commit. */
+async function expandCommitId(gitdir: string, repo: string, ref: string): Promise<string> {
+  const [info] = await withObjectStore(gitdir, (store) => store.describe([ref.toLowerCase()]));
+  if (info?.found) return info.oid;
+  if (info?.reason === 'ambiguous') throw new SourceError('RefNotFound', repo, ref, `commit prefix "${ref}" is ambiguous; give more characters`);
+  throw new SourceError('RefNotFound', repo, ref, `no branch, tag or commit named "${ref}"`);
 }
 
-async function peelToCommit(fs: SourceFs, gitdir: string, repo: string, ref: string | undefined, start: string): Promise<string> {
-  let oid = start;
-  // A tag can point at a tag; the bound only protects against a corrupt, cyclic object store.
-  for (let hops = 0; hops < 16; hops++) {
-    const { type, object } = await git.readObject({ fs, gitdir, oid, format: 'parsed' });
-    if (type === 'commit') return oid;
-    if (type !== 'tag') {
-      throw new SourceError('RefNotFound', repo, ref, `resolves to a ${type} (${oid}), not a commit`);
-    }
-    oid = (object as { object: string }).object;
-  }
-  throw new SourceError('RefNotFound', repo, ref, `tag chain from ${start} is too deep`);
+/** Annotated tags, and tags of tags, are peeled by git (`^{commit}`); anything else is not a commit. */
+async function peelToCommit(gitdir: string, repo: string, ref: string | undefined, start: string): Promise<string> {
+  const [object, commit] = await withObjectStore(gitdir, (store) => store.describe([start, `${start}^{commit}`]));
+  if (commit?.found) return commit.oid;
+  if (!object?.found) throw new SourceError('RefNotFound', repo, ref, `points at ${start}, which is not in the repository`);
+  throw new SourceError('RefNotFound', repo, ref, `resolves to a ${object.type} (${object.oid}), not a commit`);
 }
 
 export function isGitError(err: unknown, code: string): boolean {

@@ -2,7 +2,7 @@
  * Why reading a revision failed, as a stable code callers can branch on (retry a fetch, report a bad ref
  * to the operator) without parsing messages.
  */
-export type SourceErrorCode = 'RepoNotFound' | 'RefNotFound' | 'FetchFailed' | 'NotARepository';
+export type SourceErrorCode = 'RepoNotFound' | 'RefNotFound' | 'FetchFailed' | 'NotARepository' | 'ReadFailed';
 
 export class SourceError extends Error {
   override readonly name = 'SourceError';

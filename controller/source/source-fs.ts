@@ -8,7 +8,7 @@ import * as nodeFs from 'node:fs';
 export interface SourceFs {
   promises: Pick<
     typeof nodeFs.promises,
-    'readFile' | 'writeFile' | 'unlink' | 'readdir' | 'mkdir' | 'rmdir' | 'rm' | 'stat' | 'lstat' | 'readlink' | 'symlink' | 'chmod' | 'rename'
+    'readFile' | 'writeFile' | 'unlink' | 'readdir' | 'mkdir' | 'rmdir' | 'rm' | 'stat' | 'lstat' | 'readlink' | 'symlink' | 'chmod' | 'rename' | 'open'
   >;
 }
 

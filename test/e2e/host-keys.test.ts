@@ -13,6 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseDocument } from 'yaml';
 import { runCli, useE2ESite } from './support/e2e-site.js';
+import { foreignHostKey } from './support/foreign-host-key.js';
 import { allRunitServices, managedRecord, onHost, ssh } from './support/node-checks.js';
 
 const exec = promisify(execFile);
@@ -25,17 +26,6 @@ async function fingerprintOf(key: string): Promise<string> {
     await writeFile(path.join(dir, 'key.pub'), `${key}\n`);
     const { stdout } = await exec('ssh-keygen', ['-lf', path.join(dir, 'key.pub')]);
     return stdout.split(' ')[1]!;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** A real host key of a machine outside the site: freshly made, its private half thrown away. */
-async function foreignHostKey(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'underlay-e2e-key-'));
-  try {
-    await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', path.join(dir, 'key')]);
-    return (await readFile(path.join(dir, 'key.pub'), 'utf8')).trim();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

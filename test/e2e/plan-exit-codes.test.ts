@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { runCli, useE2ESite, type CliResult } from './support/e2e-site.js';
+import { foreignHostKey } from './support/foreign-host-key.js';
 import { planChanges, planLive } from './support/plan-live.js';
 
 const s = useE2ESite({ count: 3 });
@@ -44,11 +45,11 @@ test.serial('a node that is down: plan exits 1 naming it, live and from a snapsh
 });
 
 test.serial('a node presenting another key than the pinned one: plan exits 1 naming it', async (t) => {
-  const [node1] = s().hosts.hosts;
-  await s().commit('node2: pin node1\'s key', async (dir) => {
+  const wrongKey = await foreignHostKey();
+  await s().commit('node2: pin a key of another machine', async (dir) => {
     const file = path.join(dir, 'nodes/node2.yaml');
     const doc = parseDocument(await readFile(file, 'utf8'));
-    doc.setIn(['spec', 'ssh', 'hostKey'], node1!.hostKey);
+    doc.setIn(['spec', 'ssh', 'hostKey'], wrongKey);
     await writeFile(file, doc.toString({ lineWidth: 0 }));
   });
   for (const extra of [[], ['--detailed-exitcode']]) assertNodeNotObserved(t, await planLive(s(), extra), 'node2', /host key mismatch/);
