@@ -1,7 +1,8 @@
 /**
  * Resolve: Spec x observed facts x known allocations -> Desired. Pure: every input is a parameter, every
- * output is sorted, every problem a diagnostic. Each cluster's steps run in dependency order over the
- * cluster's nodes; their resources are then placed per node, checked for clashes and ordered.
+ * output is sorted, every problem only resolve can see (a rendered value, an observed fact) a diagnostic;
+ * what load checks is not checked again (UncheckedSpec). Each cluster's steps run in dependency order over
+ * the cluster's nodes; their resources are then placed per node, checked for clashes and ordered.
  */
 import { byCodeUnit } from '../model/order.js';
 import { sortDiagnostics, type Diagnostic, type SourceLocation } from '../spec/diagnostic.js';
