@@ -135,3 +135,8 @@ test('names of inputs, params and outputs are looked up as names, never on the o
     ['MissingInput', 'spec.steps[0].with.constructor'],
   ]);
 });
+
+test('a step naming the module "constructor", which no document declares, is a dangling reference, not a crash', (t) => {
+  const files = { ...validSite(), 'clusters/lab.yaml': labCluster('    - name: x\n      module: constructor\n') };
+  t.deepEqual(problems(files), [['DanglingReference', 'clusters/lab.yaml', 11, 'spec.steps[0].module']]);
+});
