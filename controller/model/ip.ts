@@ -61,18 +61,6 @@ export function contains(range: AddressRange, address: Address): boolean {
   return range.family === address.family && range.first <= address.value && address.value <= range.last;
 }
 
-/** IPv4 before IPv6, then by value: the order allocation hands addresses out in. */
-export function compareAddresses(a: Address, b: Address): number {
-  if (a.family !== b.family) return a.family - b.family;
-  return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
-}
-
-/** The address after this one, or null past the end of its family's space. */
-export function nextAddress(address: Address): Address | null {
-  const value = address.value + 1n;
-  return value >> BITS[address.family] === 0n ? { family: address.family, value } : null;
-}
-
 /** Dotted quad, or RFC 5952 canonical IPv6 text: lowercase, no leading zeros, the longest zero run as `::`. */
 export function formatAddress({ family, value }: Address): string {
   const count = family === 4 ? 4 : 16;
