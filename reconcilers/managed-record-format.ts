@@ -11,7 +11,7 @@
  * that cannot be used (readManagedRecord). The format itself is unchanged: version 1.
  */
 import { z } from 'zod';
-import { canonicalJson } from '../controller/plan/canonical-json.js';
+import { canonicalJson } from '../controller/model/canonical-json.js';
 
 /** Where underlay keeps its own state on a node: the managed record, tracked command runs. */
 export const NODE_STATE_DIR = '/var/lib/underlay';

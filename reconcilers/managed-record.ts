@@ -14,8 +14,8 @@
  * older version) is replaced by the previous copy plus the update, with a note (readManagedRecord); the
  * corrupt record is then not kept as the copy. When neither is usable the update refuses, saying what to do.
  */
-import { createHash } from 'node:crypto';
 import { keyIdentity } from './apply-outcome.js';
+import { sha256 } from '../controller/model/sha256.js';
 import { COMMAND_RUNS_DIR } from './command/run-marker.js';
 import { contentDigest, RECEIVE_FUNCTION } from './file-write.js';
 import { FRAME_FUNCTIONS, parseFramedRecords } from './framed-output.js';
@@ -97,7 +97,6 @@ const known = new Map<string, Known>();
 const queues = new Map<string, Promise<unknown>>();
 
 const nodeKey = (ctx: ApplyContext): string => `${ctx.node.name}@${ctx.node.address}:${ctx.node.port}`;
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /**
  * Tells the record what the node now holds. `base` is the record as last observed (the inventory's

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Plan } from '../../plan/plan.js';
 import { readSiteStatus } from '../../status/read-site-status.js';
 import { renderSiteStatusText } from '../../status/site-status.js';
-import { canonicalJson } from '../../plan/canonical-json.js';
+import { canonicalJson } from '../../model/canonical-json.js';
 import { ExitCode } from '../io.js';
 import type { Register } from '../main.js';
 import { addStateOption, openExistingStore, type StateOptions } from '../live-options.js';
