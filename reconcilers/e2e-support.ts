@@ -5,9 +5,9 @@
 import type { InventoryNode } from '../controller/inventory/inventory.js';
 import { managedUpdateAfter, managedUpdateBefore } from '../controller/apply/managed-record-keeper.js';
 import { observeNode } from '../controller/observe/observe-site.js';
-import type { Change } from '../controller/plan/plan.js';
+import type { Change } from '../controller/model/change.js';
 import { resourceHash } from '../controller/plan/resource-hash.js';
-import type { DesiredNode, DesiredResource, NodeResourceKind } from '../controller/resolve/desired.js';
+import type { DesiredNode, DesiredResource, NodeResourceKind } from '../controller/model/desired.js';
 import type { NodeEndpoint, Transport } from '../controller/transport/transport.js';
 import { nodeManagedRecord } from './managed-record.js';
 import type { ApplyContext } from './reconciler.js';

@@ -3,8 +3,8 @@
  * offline against a saved inventory) and a side-effecting apply (used by apply, over a Transport).
  */
 import type { ObservedResource } from '../controller/inventory/inventory.js';
-import type { Action, Change } from '../controller/plan/plan.js';
-import type { NodeResourceSpec } from '../controller/resolve/desired.js';
+import type { Action, Change } from '../controller/model/change.js';
+import type { NodeResourceSpec } from '../controller/model/desired.js';
 import type { NodeEndpoint, Transport } from '../controller/transport/transport.js';
 import type { ServiceDefinitionCache } from './service/definition.js';
 

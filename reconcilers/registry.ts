@@ -2,7 +2,7 @@
  * Resource kind -> the reconciler that diffs and applies it on nodes. Certificates are diffed by the
  * planner but have no apply yet (issuing needs the CA signing flow), so they are absent here.
  */
-import type { NodeResourceKind } from '../controller/resolve/desired.js';
+import type { NodeResourceKind } from '../controller/model/desired.js';
 import { commandReconciler } from './command/index.js';
 import { directoryReconciler } from './directory/index.js';
 import { fileReconciler } from './file/index.js';

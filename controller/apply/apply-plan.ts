@@ -11,7 +11,8 @@
  */
 import type { NodeReconciler } from '../../reconcilers/reconciler.js';
 import type { ApplyContext } from '../../reconcilers/reconciler.js';
-import type { Change, Plan, RolloutBatches } from '../plan/plan.js';
+import type { Plan, RolloutBatches } from '../model/plan.js';
+import type { Change } from '../model/change.js';
 import { circuitBreaker } from '../rollout/circuit-breaker.js';
 import type { Clock } from '../clock.js';
 import type { RunCondition, Store } from '../store/store.js';

@@ -2,7 +2,7 @@
  * What an apply did, change by change (after Flux's change sets): applied, failed with its error, or
  * skipped with the reason. The run's status and conditions travel with it, so a caller needs nothing else.
  */
-import type { Action, Change } from '../plan/plan.js';
+import type { Action, Change } from '../model/change.js';
 import type { RunCondition, RunStatus } from '../store/store.js';
 import { byCodeUnit } from '../model/order.js';
 

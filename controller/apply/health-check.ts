@@ -3,7 +3,7 @@
  * Asked of the reconciler of each change's kind when it can answer; kinds that cannot are taken as healthy.
  */
 import type { ApplyContext, NodeReconciler } from '../../reconcilers/reconciler.js';
-import type { Change } from '../plan/plan.js';
+import type { Change } from '../model/change.js';
 
 export type HealthResult = { healthy: true } | { healthy: false; message: string };
 

@@ -8,8 +8,8 @@
 import type { Inventory } from '../inventory/inventory.js';
 import { endpointOf, observeSite } from '../observe/observe-site.js';
 import { planRevision, validateRevision } from '../pipeline/plan-revision.js';
-import type { Plan } from '../plan/plan.js';
-import type { Desired } from '../resolve/desired.js';
+import type { Plan } from '../model/plan.js';
+import type { Desired } from '../model/desired.js';
 import { nodeEndpoint } from '../resolve/node-views.js';
 import type { Revision } from '../source/revision.js';
 import { type Diagnostic, hasErrors } from '../spec/diagnostic.js';

@@ -13,7 +13,7 @@
  */
 import type { ManagedUpdate } from '../../reconcilers/managed-record-format.js';
 import type { ApplyContext } from '../../reconcilers/reconciler.js';
-import type { Change } from '../plan/plan.js';
+import type { Change } from '../model/change.js';
 
 export interface ManagedRecordKeeper {
   update(ctx: ApplyContext, updates: readonly ManagedUpdate[]): Promise<void>;

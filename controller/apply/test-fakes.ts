@@ -6,7 +6,8 @@
 import { applyManagedUpdates, type ManagedEntries, type ManagedUpdate } from '../../reconcilers/managed-record-format.js';
 import type { ApplyContext, NodeReconciler } from '../../reconcilers/reconciler.js';
 import { planHash } from '../plan/make-plan.js';
-import { PLAN_API_VERSION, type Change, type Plan, type RolloutBatches } from '../plan/plan.js';
+import { PLAN_API_VERSION, type Plan, type RolloutBatches } from '../model/plan.js';
+import type { Change } from '../model/change.js';
 import type { Transport } from '../transport/transport.js';
 import type { ApplyNode, ReconcilerLookup } from './apply-plan.js';
 import type { HealthResult } from './health-check.js';

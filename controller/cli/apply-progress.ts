@@ -5,7 +5,7 @@
  */
 import type { ApplyEvent } from '../apply/apply-plan.js';
 import type { ChangeResult } from '../apply/change-set.js';
-import type { Plan } from '../plan/plan.js';
+import type { Plan } from '../model/plan.js';
 import type { CliIO } from './io.js';
 
 const CLEAR_LINE = '\r\u001b[K';

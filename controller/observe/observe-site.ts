@@ -7,7 +7,7 @@ import { Limiter } from '../transport/concurrency.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import type { Clock } from '../clock.js';
 import { emptyInventory, type Inventory, type InventoryNode } from '../inventory/inventory.js';
-import type { Desired, DesiredNode } from '../resolve/desired.js';
+import type { Desired, DesiredNode } from '../model/desired.js';
 import { buildProbe, requestForKey } from '../../reconcilers/probe/build-probe.js';
 import { parseProbeOutput } from '../../reconcilers/probe/parse-probe-output.js';
 import { byCodeUnit } from '../model/order.js';

@@ -5,8 +5,8 @@
 import type { Inventory } from '../inventory/inventory.js';
 import { loadSpec } from '../load/load-spec.js';
 import { makePlan, type PlanOptions } from '../plan/make-plan.js';
-import type { Plan } from '../plan/plan.js';
-import type { Desired } from '../resolve/desired.js';
+import type { Plan } from '../model/plan.js';
+import type { Desired } from '../model/desired.js';
 import { resolveSite } from '../resolve/resolve-site.js';
 import type { Revision } from '../source/revision.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../spec/diagnostic.js';

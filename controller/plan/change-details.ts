@@ -5,9 +5,10 @@
  */
 import { shortHash } from '../model/sha256.js';
 import { isTriggeredBy } from './node-changes.js';
-import type { Change, Plan } from './plan.js';
+import type { Plan } from '../model/plan.js';
+import type { Change } from '../model/change.js';
 import { planGraph } from './plan-graph.js';
-import { unifiedDiff } from './unified-diff.js';
+import { unifiedDiff } from '../model/unified-diff.js';
 import { byCodeUnit } from '../model/order.js';
 
 /** Content of created files is shown up to this many lines; the rest is summarised. */

@@ -4,9 +4,9 @@
  * unchanged links in the chain. Deletes have no desired edges, so they are ordered by kind and path:
  * services stop before the files they used go, and a directory goes only after everything inside it.
  */
-import type { DesiredNode, DesiredResource } from '../resolve/desired.js';
-import { resourceAddress } from '../resolve/desired.js';
-import type { Change } from './plan.js';
+import type { DesiredNode, DesiredResource } from '../model/desired.js';
+import { resourceAddress } from '../model/desired.js';
+import type { Change } from '../model/change.js';
 
 const EMPTY: readonly string[] = [];
 

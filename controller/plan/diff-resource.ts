@@ -2,7 +2,7 @@
  * Dispatches one node resource to the pure diff of its kind.
  */
 import type { ObservedResource } from '../inventory/inventory.js';
-import type { NodeResourceKind, NodeResourceSpec } from '../resolve/desired.js';
+import type { NodeResourceKind, NodeResourceSpec } from '../model/desired.js';
 import type { DiffInput, DiffResult } from '../../reconcilers/reconciler.js';
 import { diffFile } from '../../reconcilers/file/diff.js';
 import { diffDirectory } from '../../reconcilers/directory/diff.js';

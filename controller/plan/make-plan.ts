@@ -3,14 +3,15 @@
  * plan, whatever order they were built in. `now` (for certificate renewal) is an input, never the clock.
  */
 import type { Inventory } from '../inventory/inventory.js';
-import type { Desired, DesiredNode } from '../resolve/desired.js';
-import { resourceAddress } from '../resolve/desired.js';
+import type { Desired, DesiredNode } from '../model/desired.js';
+import { resourceAddress } from '../model/desired.js';
 import { canonicalSha256 } from '../model/canonical-json.js';
 import { sha256 } from '../model/sha256.js';
 import { DependencyMapper, orderNodeDeletes } from './dependencies.js';
 import { inventoryHash, nodeInventoryHashes } from './inventory-hash.js';
 import { nodeChanges } from './node-changes.js';
-import { PLAN_API_VERSION, type Change, type Plan, type PlanSummary } from './plan.js';
+import { PLAN_API_VERSION, type Plan, type PlanSummary } from '../model/plan.js';
+import type { Change } from '../model/change.js';
 import { planRollout } from './rollout.js';
 import { diffServiceResources } from './service-resources.js';
 import { ServiceDefinitionCache } from '../../reconcilers/service/definition.js';

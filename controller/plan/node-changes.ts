@@ -3,8 +3,8 @@
  * longer in Git pruned, then restarts and re-runs triggered by what changes.
  */
 import type { InventoryNode } from '../inventory/inventory.js';
-import type { DesiredNode, DesiredResource } from '../resolve/desired.js';
-import type { Change } from './plan.js';
+import type { DesiredNode, DesiredResource } from '../model/desired.js';
+import type { Change } from '../model/change.js';
 import { diffResource, kindOfKey } from './diff-resource.js';
 import { resourceHash } from './resource-hash.js';
 import { commandAfter } from '../../reconcilers/command/diff.js';

@@ -2,7 +2,8 @@
  * The plan for a pull-request comment: a heading with the revision and summary, one table per node (changes in dependency order), and
  * content in collapsed <details> blocks so a long plan stays readable.
  */
-import type { Change, Plan } from './plan.js';
+import type { Plan } from '../model/plan.js';
+import type { Change } from '../model/change.js';
 import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 /** Table cells cannot hold pipes or line breaks; backticks would open code spans. */

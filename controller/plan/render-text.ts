@@ -2,7 +2,8 @@
  * The plan for a terminal, in the manner of `terraform plan`: changes grouped by node in dependency order,
  * each with its action, resource, reason and details, then the rollout and a summary line.
  */
-import type { Change, Plan } from './plan.js';
+import type { Plan } from '../model/plan.js';
+import type { Change } from '../model/change.js';
 import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, shownDependencies, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 export interface TextRenderOptions {

@@ -3,7 +3,7 @@ import { makePlan } from './make-plan.js';
 import { renderText } from './render-text.js';
 import { renderMarkdown } from './render-markdown.js';
 import { renderJson } from './render-json.js';
-import { unifiedDiff } from './unified-diff.js';
+import { unifiedDiff } from '../model/unified-diff.js';
 import { renderServiceDefinition } from '../../reconcilers/service/definition.js';
 import { appliedNode, command, desired, directory, file, inventory, node, resource, service } from '../../test/support/build-desired.js';
 import { planHash } from './make-plan.js';

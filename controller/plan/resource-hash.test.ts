@@ -3,7 +3,7 @@ import { canonicalJson } from '../model/canonical-json.js';
 import { sha256 } from '../model/sha256.js';
 import { resourceHash } from './resource-hash.js';
 import { directory, file } from '../../test/support/build-desired.js';
-import type { NodeResourceSpec } from '../resolve/desired.js';
+import type { NodeResourceSpec } from '../model/desired.js';
 
 /** What resourceHash has always been: the sha256 of the spec's canonical JSON, a file without its content. */
 function reference(spec: NodeResourceSpec): string {

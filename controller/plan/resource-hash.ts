@@ -3,7 +3,7 @@
  * command without guards runs again when it differs, and any resource's takeover is judged by it.
  * Apply must record exactly this value, so it lives here, next to the planner that compares it.
  */
-import type { DesiredBinaryFile, DesiredTextFile, NodeResourceSpec } from '../resolve/desired.js';
+import type { DesiredBinaryFile, DesiredTextFile, NodeResourceSpec } from '../model/desired.js';
 import { canonicalJson } from '../model/canonical-json.js';
 import { sha256 } from '../model/sha256.js';
 

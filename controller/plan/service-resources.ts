@@ -3,8 +3,8 @@
  * the services. They are kept in the same plan as node resources so a new address flows into the run.
  */
 import type { Inventory } from '../inventory/inventory.js';
-import type { DesiredServiceResource } from '../resolve/desired.js';
-import type { Change } from './plan.js';
+import type { DesiredServiceResource } from '../model/desired.js';
+import type { Change } from '../model/change.js';
 
 function change(target: string, kind: 'ip' | 'dns', key: string, fields: Omit<Change, 'id' | 'node' | 'kind' | 'key' | 'dependsOn' | 'disruptive'>): Change {
   return { id: `${target}/${key}`, node: target, kind, key, dependsOn: [], disruptive: false, ...fields };

@@ -2,7 +2,7 @@
  * The order resources must be applied in, as `node/key` addresses: what a plan walks. Derived only from
  * the structure of the site (paths, steps, output references), never from timing.
  */
-import { resourceAddress, type NodeResourceSpec } from './desired.js';
+import { resourceAddress, type NodeResourceSpec } from '../model/desired.js';
 import type { RenderedResource } from './render-module.js';
 
 export interface PlacedResource extends RenderedResource {

@@ -1,7 +1,7 @@
 /** `<node>.<zone>.` A/AAAA records for every node of a cluster that asks for them (`cluster.dns`). */
 import { formatAddress, parseAddress } from '../model/ip.js';
 import type { Spec } from '../spec/spec.js';
-import type { DesiredServiceResource } from './desired.js';
+import type { DesiredServiceResource } from '../model/desired.js';
 import { UncheckedSpec } from './unchecked-spec.js';
 
 export const absoluteName = (name: string): string => (name.endsWith('.') ? name : `${name}.`);

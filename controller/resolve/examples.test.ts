@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import test from 'ava';
 import { loadSpec } from '../load/load-spec.js';
 import type { Revision, RevisionFile } from '../source/revision.js';
-import type { Desired } from './desired.js';
+import type { Desired } from '../model/desired.js';
 import { resolveSite } from './resolve-site.js';
 
 const examples = new URL('../../examples/', import.meta.url).pathname;

@@ -8,7 +8,7 @@ import { poolLayout } from '../spec/ip-pool.js';
 import { formatAddress, parseAddress, type AddressFamily } from '../model/ip.js';
 import type { IPPoolDoc } from '../spec/schema.js';
 import type { Spec } from '../spec/spec.js';
-import type { DesiredServiceResource } from './desired.js';
+import type { DesiredServiceResource } from '../model/desired.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
 import { UncheckedSpec } from './unchecked-spec.js';
 

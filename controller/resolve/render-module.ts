@@ -4,13 +4,13 @@
  * field's text for an inline one), never thrown.
  */
 import { fieldPath } from '../spec/diagnostic.js';
-import type { SourceLocation } from '../spec/diagnostic.js';
+import type { SourceLocation } from '../model/source-location.js';
 import { sha256 } from '../model/sha256.js';
 import { nodePathProblem } from '../spec/node-path.js';
 import { referencedFilePath } from '../spec/repository-path.js';
 import type { ModuleDoc, ModuleResource } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
-import type { NodeResourceSpec, ResourceOrigin } from './desired.js';
+import type { NodeResourceSpec, ResourceOrigin } from '../model/desired.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
 import { hasControlBreak, unsafeArgvValues } from './shell-safety.js';
 import { TemplateEngine, type TemplateScope } from './template-engine.js';

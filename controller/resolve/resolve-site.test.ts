@@ -1,7 +1,7 @@
 import test from 'ava';
 import { loadSpec } from '../load/load-spec.js';
 import { cluster as clusterFile, module as moduleFile, node as nodeFile, revisionOf } from '../load/revision-fixture.js';
-import type { Desired, DesiredNode } from './desired.js';
+import type { Desired, DesiredNode } from '../model/desired.js';
 import { resolveSite } from './resolve-site.js';
 import { clusterDoc, doc, moduleDoc, node, testSpec } from './test-spec.js';
 import { UncheckedSpec } from './unchecked-spec.js';

@@ -3,23 +3,9 @@
  * file, line, column and field it is about (Terraform's diagnostics, for the same reason).
  */
 import { byCodeUnit } from '../model/order.js';
+import type { SourceLocation } from '../model/source-location.js';
 
 export type Severity = 'error' | 'warning';
-
-export interface SourceLocation {
-  /** Repository-relative path. */
-  file: string;
-  /** 1-based. */
-  line: number;
-  /** 1-based. */
-  column: number;
-}
-
-/** A place inside a text that is not a file of its own, such as a template written inline; 1-based. */
-export interface TextPosition {
-  line: number;
-  column: number;
-}
 
 export interface Diagnostic {
   severity: Severity;

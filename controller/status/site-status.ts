@@ -4,7 +4,7 @@
  * controller read the store, this decides what it means. A halted rollout stays visible (RolloutHalted)
  * until a later run finishes.
  */
-import type { Plan } from '../plan/plan.js';
+import type { Plan } from '../model/plan.js';
 import type { JournalEntry, NodeStatusRecord, RunRecord } from '../store/store.js';
 import { byCodeUnit } from '../model/order.js';
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { certificateRequestHash, diffCertificate } from './diff.js';
-import type { DesiredCertificate } from '../../controller/resolve/desired.js';
+import type { DesiredCertificate } from '../../controller/model/desired.js';
 
 const want: DesiredCertificate = {
   kind: 'certificate', name: 'etcd-peer', ca: 'site-ca', commonName: 'n1', dnsNames: ['n1.site.example.net', 'n1'], ipAddresses: ['192.0.2.1'],

@@ -3,7 +3,7 @@
  * key type) changed or when the certificate is in the last third of its validity.
  */
 import type { ObservedCertificate } from '../../controller/inventory/inventory.js';
-import type { DesiredCertificate } from '../../controller/resolve/desired.js';
+import type { DesiredCertificate } from '../../controller/model/desired.js';
 import { canonicalJson } from '../../controller/model/canonical-json.js';
 import { sha256, shortHash } from '../../controller/model/sha256.js';
 import type { DiffInput, DiffResult } from '../reconciler.js';

@@ -5,7 +5,7 @@
  * the guards (creates/unless) when it decided to run; argv goes to the node as argv (quoted by the
  * transport), never as a shell string.
  */
-import type { Change } from '../../controller/plan/plan.js';
+import type { Change } from '../../controller/model/change.js';
 import type { ExecResult } from '../../controller/transport/transport.js';
 import { APPLIED, type ApplyOutcome, stringField } from '../apply-outcome.js';
 import { ApplyError, outputTail } from '../node-exec.js';

@@ -8,7 +8,7 @@
  * marker retired). One that failed or was lost leaves the decision to the guards, as a fresh run.
  */
 import type { ObservedCommand } from '../../controller/inventory/inventory.js';
-import type { DesiredCommand } from '../../controller/resolve/desired.js';
+import type { DesiredCommand } from '../../controller/model/desired.js';
 import { shortHash } from '../../controller/model/sha256.js';
 import type { DiffInput, DiffResult } from '../reconciler.js';
 

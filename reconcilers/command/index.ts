@@ -1,5 +1,5 @@
 import type { ObservedCommand } from '../../controller/inventory/inventory.js';
-import type { DesiredCommand } from '../../controller/resolve/desired.js';
+import type { DesiredCommand } from '../../controller/model/desired.js';
 import type { NodeReconciler } from '../reconciler.js';
 import { applyCommand } from './apply.js';
 import { diffCommand } from './diff.js';

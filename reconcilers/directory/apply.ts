@@ -2,7 +2,7 @@
  * Applies a directory change. A delete removes the directory only when it is empty: what else is in it
  * may not be underlay's, so a non-empty one is left in place, dropped from the managed record and reported.
  */
-import type { Change } from '../../controller/plan/plan.js';
+import type { Change } from '../../controller/model/change.js';
 import { APPLIED, type ApplyOutcome, keyIdentity, stringField } from '../apply-outcome.js';
 import { assertPlainValue, runScript, runScriptOk } from '../node-exec.js';
 import type { ApplyContext } from '../reconciler.js';

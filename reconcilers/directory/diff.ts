@@ -2,7 +2,7 @@
  * Pure diff of a managed directory.
  */
 import type { ObservedDirectory } from '../../controller/inventory/inventory.js';
-import type { DesiredDirectory } from '../../controller/resolve/desired.js';
+import type { DesiredDirectory } from '../../controller/model/desired.js';
 import type { DiffInput, DiffResult } from '../reconciler.js';
 import { attributeChanges, missingReason, normaliseMode, pruneResult } from '../diff-support.js';
 

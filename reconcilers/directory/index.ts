@@ -1,5 +1,5 @@
 import type { ObservedDirectory } from '../../controller/inventory/inventory.js';
-import type { DesiredDirectory } from '../../controller/resolve/desired.js';
+import type { DesiredDirectory } from '../../controller/model/desired.js';
 import type { NodeReconciler } from '../reconciler.js';
 import { applyDirectory } from './apply.js';
 import { diffDirectory } from './diff.js';

@@ -2,7 +2,7 @@
  * Applies a file change: the content from the plan (text, or the exact bytes of `contentBase64`) is written
  * atomically with its mode and owner; a delete removes the file. Nothing but the plan is needed.
  */
-import type { Change } from '../../controller/plan/plan.js';
+import type { Change } from '../../controller/model/change.js';
 import { APPLIED, type ApplyOutcome, keyIdentity, stringField } from '../apply-outcome.js';
 import { removeFile, writeFileAtomic } from '../file-write.js';
 import type { ApplyContext } from '../reconciler.js';

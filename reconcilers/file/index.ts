@@ -1,5 +1,5 @@
 import type { ObservedFile } from '../../controller/inventory/inventory.js';
-import type { DesiredFile } from '../../controller/resolve/desired.js';
+import type { DesiredFile } from '../../controller/model/desired.js';
 import type { NodeReconciler } from '../reconciler.js';
 import { applyFile } from './apply.js';
 import { diffFile } from './diff.js';

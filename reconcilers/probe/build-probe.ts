@@ -1,8 +1,8 @@
 /**
  * Turns what the controller wants to know about one node into the probe's request lines. Pure.
  */
-import type { DesiredNode, DesiredResource } from '../../controller/resolve/desired.js';
-import { shellCommand } from '../../controller/transport/shell-quote.js';
+import type { DesiredNode, DesiredResource } from '../../controller/model/desired.js';
+import { shellCommand } from '../../controller/model/shell-quote.js';
 import { PROBE_ARGV } from './probe-script.js';
 
 export type ServiceManager = 'runit' | 'systemd';

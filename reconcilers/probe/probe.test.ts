@@ -5,7 +5,7 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InventoryNode } from '../../controller/inventory/inventory.js';
-import type { DesiredNode, DesiredResource, NodeResourceSpec } from '../../controller/resolve/desired.js';
+import type { DesiredNode, DesiredResource, NodeResourceSpec } from '../../controller/model/desired.js';
 import { definitionHash } from '../service/definition.js';
 import { renderManagedRecord } from '../managed-record-format.js';
 import { buildProbe, ProbeRequestError } from './build-probe.js';

@@ -2,7 +2,7 @@
  * Applies a service change through the node's service manager. The definition files come with the plan
  * (rendered by renderServiceDefinition at plan time); a definition change restarts a running service.
  */
-import type { Change } from '../../controller/plan/plan.js';
+import type { Change } from '../../controller/model/change.js';
 import { APPLIED, type ApplyOutcome, keyIdentity, stringField } from '../apply-outcome.js';
 import type { ApplyContext } from '../reconciler.js';
 import type { DefinitionFile } from './definition.js';

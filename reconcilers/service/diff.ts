@@ -3,7 +3,7 @@
  * whether it runs. Restarts caused by other resources changing are the planner's business, not this one's.
  */
 import type { ObservedService } from '../../controller/inventory/inventory.js';
-import type { DesiredService } from '../../controller/resolve/desired.js';
+import type { DesiredService } from '../../controller/model/desired.js';
 import { shortHash } from '../../controller/model/sha256.js';
 import type { DiffInput, DiffResult } from '../reconciler.js';
 import { missingReason, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';

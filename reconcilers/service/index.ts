@@ -1,5 +1,5 @@
 import type { ObservedService } from '../../controller/inventory/inventory.js';
-import type { DesiredService } from '../../controller/resolve/desired.js';
+import type { DesiredService } from '../../controller/model/desired.js';
 import type { HealthProbe } from '../../controller/apply/health-check.js';
 import { keyIdentity } from '../apply-outcome.js';
 import type { NodeReconciler } from '../reconciler.js';

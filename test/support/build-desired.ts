@@ -11,8 +11,8 @@ import type {
   DesiredResource,
   DesiredService,
   NodeResourceSpec,
-} from '../../controller/resolve/desired.js';
-import { fileSize } from '../../controller/resolve/desired.js';
+} from '../../controller/model/desired.js';
+import { fileSize } from '../../controller/model/desired.js';
 import type { Inventory, InventoryNode, ObservedResource } from '../../controller/inventory/inventory.js';
 import { resourceHash } from '../../controller/plan/resource-hash.js';
 import { sha256 } from '../../controller/model/sha256.js';

@@ -9,7 +9,7 @@ import { applyTargets, observeLiveSite, planLiveSite } from '../../apply/live-si
 import type { Inventory } from '../../inventory/inventory.js';
 import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
 import { fileContentMismatches, planHash } from '../../plan/make-plan.js';
-import type { Plan } from '../../plan/plan.js';
+import type { Plan } from '../../model/plan.js';
 import { renderText } from '../../plan/render-text.js';
 import { systemClock } from '../../clock.js';
 import type { Revision } from '../../source/revision.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { emptyInventory, type Inventory } from '../../inventory/inventory.js';
 import { parseInventory } from '../../inventory/parse-inventory.js';
 import { planRevision } from '../../pipeline/plan-revision.js';
-import type { Plan } from '../../plan/plan.js';
+import type { Plan } from '../../model/plan.js';
 import { renderJson } from '../../plan/render-json.js';
 import { renderMarkdown } from '../../plan/render-markdown.js';
 import { renderText } from '../../plan/render-text.js';

@@ -2,42 +2,10 @@
  * The plan: a plain, serialisable value saying exactly what will change, where, and why. Apply takes only
  * a plan. The same Desired and Inventory always give a byte-identical plan (and hash).
  */
-import type { ResourceKind } from '../resolve/desired.js';
-import type { RevisionInfo } from '../spec/spec.js';
+import type { Change } from './change.js';
+import type { RevisionInfo } from './revision.js';
 
 export const PLAN_API_VERSION = 'underlay.dev/v1alpha1';
-
-/** `run` is a guarded command that will execute; `restart` a service restarted because something it uses changed. */
-export type Action = 'create' | 'update' | 'delete' | 'restart' | 'run';
-
-export interface Change {
-  /** `<node or target>/<resource key>`, unique in the plan; `#restart` suffix for restarts. */
-  id: string;
-  /** Node name, or a service target ('pool:<name>', 'zone:<name>'). */
-  node: string;
-  kind: ResourceKind;
-  /** Resource key, e.g. 'file:/etc/haproxy/haproxy.cfg'. */
-  key: string;
-  action: Action;
-  /** Observed attributes (null when the resource does not exist). */
-  before: Record<string, unknown> | null;
-  /** Desired attributes (null for delete). Files carry their full content: apply needs nothing but the plan. */
-  after: Record<string, unknown> | null;
-  /**
-   * resourceHash of the desired spec: what apply records in the node's managed list once the change is done.
-   * Absent for deletes (the key is dropped) and for restarts (the recorded hash stays).
-   */
-  desiredHash?: string;
-  /** Human explanation: what differs, or which dependency triggered a restart. */
-  reason: string;
-  /** Ids of changes that must complete first. */
-  dependsOn: string[];
-  /** Disruptive changes go through rollout batches and the circuit breaker. */
-  disruptive: boolean;
-  /** Cluster and step that own the resource (absent for prunes of resources no longer in Git). */
-  cluster?: string;
-  step?: string;
-}
 
 export interface RolloutBatches {
   cluster: string;

@@ -2,8 +2,8 @@
  * What the site wants, fully evaluated: per node, the concrete resources (templates rendered, inputs
  * resolved), and the service resources (address allocations, DNS records). Produced by resolve (pure).
  */
-import type { SourceLocation } from '../spec/diagnostic.js';
-import type { RevisionInfo } from '../spec/spec.js';
+import type { SourceLocation } from './source-location.js';
+import type { RevisionInfo } from './revision.js';
 
 export type NodeResourceKind = 'file' | 'directory' | 'service' | 'command' | 'certificate';
 export type ServiceResourceKind = 'ip' | 'dns';
