@@ -10,7 +10,7 @@ import { resourceHash } from '../controller/plan/resource-hash.js';
 import type { DesiredNode, DesiredResource, NodeResourceKind } from '../controller/model/desired.js';
 import type { NodeEndpoint, Transport } from '../controller/transport/transport.js';
 import { nodeManagedRecord } from './managed-record.js';
-import type { ApplyContext } from './reconciler.js';
+import type { ApplyContext } from './kind-effects.js';
 import { reconcilerFor } from './registry.js';
 
 export interface TestNode {

@@ -8,7 +8,7 @@ import type { NodeEndpoint } from '../controller/transport/transport.js';
 import { createTestHosts, type TestHost, type TestHostCluster } from '../test/hosts/harness.js';
 import { binaryFile, command, desired, directory, file, node, resource, service } from '../test/support/build-desired.js';
 import { converge, ctxOf, observe, type TestNode } from './e2e-support.js';
-import { serviceReconciler } from './service/index.js';
+import { serviceReconciler } from './service/effects.js';
 import { applyDirectory } from './directory/apply.js';
 import { renderServiceDefinition } from './service/definition.js';
 import { reconcilerFor } from './registry.js';

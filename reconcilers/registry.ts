@@ -3,11 +3,11 @@
  * planner but have no apply yet (issuing needs the CA signing flow), so they are absent here.
  */
 import type { NodeResourceKind } from '../controller/model/desired.js';
-import { commandReconciler } from './command/index.js';
-import { directoryReconciler } from './directory/index.js';
-import { fileReconciler } from './file/index.js';
-import type { NodeReconciler } from './reconciler.js';
-import { serviceReconciler } from './service/index.js';
+import { commandReconciler } from './command/effects.js';
+import { directoryReconciler } from './directory/effects.js';
+import { fileReconciler } from './file/effects.js';
+import type { NodeReconciler } from './kind-effects.js';
+import { serviceReconciler } from './service/effects.js';
 
 const reconcilers: Partial<Record<NodeResourceKind, NodeReconciler>> = {
   file: fileReconciler as unknown as NodeReconciler,

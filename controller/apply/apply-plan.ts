@@ -9,8 +9,8 @@
  * re-plan cannot see (a restart owed for a config file already written) is flagged on the node first
  * (managed-record-keeper.ts).
  */
-import type { NodeReconciler } from '../../reconcilers/reconciler.js';
-import type { ApplyContext } from '../../reconcilers/reconciler.js';
+import type { NodeReconciler } from '../../reconcilers/kind-effects.js';
+import type { ApplyContext } from '../../reconcilers/kind-effects.js';
 import type { Plan, RolloutBatches } from '../model/plan.js';
 import type { Change } from '../model/change.js';
 import { circuitBreaker } from '../rollout/circuit-breaker.js';

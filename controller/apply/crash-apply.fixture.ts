@@ -6,7 +6,7 @@
  * is missing". That is enough to check that the engine, its journal and a re-plan never lose nor repeat work.
  */
 import { appendFileSync } from 'node:fs';
-import type { NodeReconciler } from '../../reconcilers/reconciler.js';
+import type { NodeReconciler } from '../../reconcilers/kind-effects.js';
 import { systemClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { applyPlan } from './apply-plan.js';

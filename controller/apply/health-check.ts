@@ -2,7 +2,7 @@
  * The health gate after a rollout batch: is what the batch's disruptive changes restarted running again?
  * Asked of the reconciler of each change's kind when it can answer; kinds that cannot are taken as healthy.
  */
-import type { ApplyContext, NodeReconciler } from '../../reconcilers/reconciler.js';
+import type { ApplyContext, NodeReconciler } from '../../reconcilers/kind-effects.js';
 import type { Change } from '../model/change.js';
 
 export type HealthResult = { healthy: true } | { healthy: false; message: string };

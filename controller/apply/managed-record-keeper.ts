@@ -12,7 +12,7 @@
  *   service running the old config for good.
  */
 import type { ManagedUpdate } from '../../reconcilers/managed-record-format.js';
-import type { ApplyContext } from '../../reconcilers/reconciler.js';
+import type { ApplyContext } from '../../reconcilers/kind-effects.js';
 import type { Change } from '../model/change.js';
 
 export interface ManagedRecordKeeper {

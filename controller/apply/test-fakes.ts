@@ -4,7 +4,7 @@
  * tested against real test hosts in test/e2e.
  */
 import { applyManagedUpdates, type ManagedEntries, type ManagedUpdate } from '../../reconcilers/managed-record-format.js';
-import type { ApplyContext, NodeReconciler } from '../../reconcilers/reconciler.js';
+import type { ApplyContext, NodeReconciler } from '../../reconcilers/kind-effects.js';
 import { planHash } from '../plan/make-plan.js';
 import { PLAN_API_VERSION, type Plan, type RolloutBatches } from '../model/plan.js';
 import type { Change } from '../model/change.js';

@@ -3,7 +3,7 @@
  */
 import type { ObservedResource } from '../inventory/inventory.js';
 import type { NodeResourceKind, NodeResourceSpec } from '../model/desired.js';
-import type { DiffInput, DiffResult } from '../../reconcilers/reconciler.js';
+import type { DiffInput, DiffResult } from '../../reconcilers/kind-effects.js';
 import { diffFile } from '../../reconcilers/file/diff.js';
 import { diffDirectory } from '../../reconcilers/directory/diff.js';
 import { diffService } from '../../reconcilers/service/diff.js';

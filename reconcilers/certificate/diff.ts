@@ -6,7 +6,7 @@ import type { ObservedCertificate } from '../../controller/inventory/inventory.j
 import type { DesiredCertificate } from '../../controller/model/desired.js';
 import { canonicalJson } from '../../controller/model/canonical-json.js';
 import { sha256, shortHash } from '../../controller/model/sha256.js';
-import type { DiffInput, DiffResult } from '../reconciler.js';
+import type { DiffInput, DiffResult } from '../kind-effects.js';
 import { missingReason, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
 
 const DAY_MS = 86_400_000;

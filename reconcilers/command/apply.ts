@@ -9,7 +9,7 @@ import type { Change } from '../../controller/model/change.js';
 import type { ExecResult } from '../../controller/transport/transport.js';
 import { APPLIED, type ApplyOutcome, stringField } from '../apply-outcome.js';
 import { ApplyError, outputTail } from '../node-exec.js';
-import type { ApplyContext } from '../reconciler.js';
+import type { ApplyContext } from '../kind-effects.js';
 import { describeRunStart, type RunMarker } from './run-marker.js';
 import { type RunEnd, startRun, waitRun } from './tracked-run.js';
 

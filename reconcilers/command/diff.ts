@@ -10,7 +10,7 @@
 import type { ObservedCommand } from '../../controller/inventory/inventory.js';
 import type { DesiredCommand } from '../../controller/model/desired.js';
 import { shortHash } from '../../controller/model/sha256.js';
-import type { DiffInput, DiffResult } from '../reconciler.js';
+import type { DiffInput, DiffResult } from '../kind-effects.js';
 
 // Members in key order: the plan hash then serialises them natively.
 export function commandAfter(d: DesiredCommand): Record<string, unknown> {

@@ -5,7 +5,7 @@
 import type { Change } from '../../controller/model/change.js';
 import { APPLIED, type ApplyOutcome, keyIdentity, stringField } from '../apply-outcome.js';
 import { assertPlainValue, runScript, runScriptOk } from '../node-exec.js';
-import type { ApplyContext } from '../reconciler.js';
+import type { ApplyContext } from '../kind-effects.js';
 
 const ENSURE_SCRIPT = `set -eu
 if [ -e "$1" ] && { [ ! -d "$1" ] || [ -L "$1" ]; }; then echo "$1 exists and is not a directory" >&2; exit 3; fi

@@ -3,7 +3,7 @@
  */
 import type { ObservedDirectory } from '../../controller/inventory/inventory.js';
 import type { DesiredDirectory } from '../../controller/model/desired.js';
-import type { DiffInput, DiffResult } from '../reconciler.js';
+import type { DiffInput, DiffResult } from '../kind-effects.js';
 import { attributeChanges, missingReason, normaliseMode, pruneResult } from '../diff-support.js';
 
 // Members in key order: the plan hash then serialises them natively.

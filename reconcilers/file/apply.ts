@@ -5,7 +5,7 @@
 import type { Change } from '../../controller/model/change.js';
 import { APPLIED, type ApplyOutcome, keyIdentity, stringField } from '../apply-outcome.js';
 import { removeFile, writeFileAtomic } from '../file-write.js';
-import type { ApplyContext } from '../reconciler.js';
+import type { ApplyContext } from '../kind-effects.js';
 
 export async function applyFile(ctx: ApplyContext, change: Change): Promise<ApplyOutcome> {
   if (change.action === 'delete') {

@@ -3,7 +3,7 @@
  */
 import type { ObservedFile } from '../../controller/inventory/inventory.js';
 import { type DesiredFile, fileSize } from '../../controller/model/desired.js';
-import type { DiffInput, DiffResult } from '../reconciler.js';
+import type { DiffInput, DiffResult } from '../kind-effects.js';
 import { attributeChanges, missingReason, normaliseMode, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
 import { shortHash } from '../../controller/model/sha256.js';
 

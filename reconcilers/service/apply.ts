@@ -4,7 +4,7 @@
  */
 import type { Change } from '../../controller/model/change.js';
 import { APPLIED, type ApplyOutcome, keyIdentity, stringField } from '../apply-outcome.js';
-import type { ApplyContext } from '../reconciler.js';
+import type { ApplyContext } from '../kind-effects.js';
 import type { DefinitionFile } from './definition.js';
 import { runitBackend } from './runit-backend.js';
 import type { ServiceBackend } from './service-backend.js';

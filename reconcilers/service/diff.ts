@@ -5,7 +5,7 @@
 import type { ObservedService } from '../../controller/inventory/inventory.js';
 import type { DesiredService } from '../../controller/model/desired.js';
 import { shortHash } from '../../controller/model/sha256.js';
-import type { DiffInput, DiffResult } from '../reconciler.js';
+import type { DiffInput, DiffResult } from '../kind-effects.js';
 import { missingReason, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
 import { renderServiceDefinition, type ServiceDefinitionCache, type ServiceManager } from './definition.js';
 

@@ -3,7 +3,7 @@
  * renderServiceDefinition (via the plan), so what was planned is what gets written.
  */
 import type { HealthResult } from '../../controller/apply/health-check.js';
-import type { ApplyContext } from '../reconciler.js';
+import type { ApplyContext } from '../kind-effects.js';
 import type { DefinitionFile } from './definition.js';
 
 export interface ServiceInstall {

@@ -6,7 +6,7 @@ import { createTestHosts, type TestHostCluster } from '../../test/hosts/harness.
 import { resource, service } from '../../test/support/build-desired.js';
 import { converge, ctxOf, observe, type TestNode } from '../e2e-support.js';
 import { renderServiceDefinition } from './definition.js';
-import { serviceReconciler } from './index.js';
+import { serviceReconciler } from './effects.js';
 
 let cluster: TestHostCluster | undefined;
 let transport: SshTransport | undefined;

@@ -1,6 +1,6 @@
 import type { ObservedFile } from '../../controller/inventory/inventory.js';
 import type { DesiredFile } from '../../controller/model/desired.js';
-import type { NodeReconciler } from '../reconciler.js';
+import type { NodeReconciler } from '../kind-effects.js';
 import { applyFile } from './apply.js';
 import { diffFile } from './diff.js';
 

@@ -1,6 +1,6 @@
 import type { ObservedCommand } from '../../controller/inventory/inventory.js';
 import type { DesiredCommand } from '../../controller/model/desired.js';
-import type { NodeReconciler } from '../reconciler.js';
+import type { NodeReconciler } from '../kind-effects.js';
 import { applyCommand } from './apply.js';
 import { diffCommand } from './diff.js';
 

@@ -2,7 +2,7 @@ import type { ObservedService } from '../../controller/inventory/inventory.js';
 import type { DesiredService } from '../../controller/model/desired.js';
 import type { HealthProbe } from '../../controller/apply/health-check.js';
 import { keyIdentity } from '../apply-outcome.js';
-import type { NodeReconciler } from '../reconciler.js';
+import type { NodeReconciler } from '../kind-effects.js';
 import { applyService, serviceBackend } from './apply.js';
 import { diffService } from './diff.js';
 

@@ -1,6 +1,6 @@
 import type { ObservedDirectory } from '../../controller/inventory/inventory.js';
 import type { DesiredDirectory } from '../../controller/model/desired.js';
-import type { NodeReconciler } from '../reconciler.js';
+import type { NodeReconciler } from '../kind-effects.js';
 import { applyDirectory } from './apply.js';
 import { diffDirectory } from './diff.js';
 
