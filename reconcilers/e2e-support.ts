@@ -2,16 +2,17 @@
  * For the end-to-end tests on real test hosts: converge one resource the way the product does (probe,
  * diff, apply with the managed record kept as the apply engine keeps it) so tests state only what they check.
  */
-import type { InventoryNode } from '../controller/inventory/inventory.js';
+import type { InventoryNode } from '../controller/model/observed.js';
 import { managedUpdateAfter, managedUpdateBefore } from '../controller/apply/managed-record-keeper.js';
 import { observeNode } from '../controller/observe/observe-site.js';
 import type { Change } from '../controller/model/change.js';
 import { resourceHash } from '../controller/plan/resource-hash.js';
-import type { DesiredNode, DesiredResource, NodeResourceKind } from '../controller/model/desired.js';
+import type { DesiredNode, DesiredResource } from '../controller/model/desired.js';
 import type { NodeEndpoint, Transport } from '../controller/transport/transport.js';
+import { effectsOf } from './effects.js';
 import { nodeManagedRecord } from './managed-record.js';
 import type { ApplyContext } from './kind-effects.js';
-import { reconcilerFor } from './registry.js';
+import { registry } from './registry.js';
 
 export interface TestNode {
   transport: Transport;
@@ -27,7 +28,7 @@ export function desiredNodeOf(n: TestNode, resources: DesiredResource[]): Desire
 }
 
 export function observe(n: TestNode, resources: DesiredResource[], extraKeys: string[] = []): Promise<InventoryNode> {
-  return observeNode(n.transport, n.endpoint, desiredNodeOf(n, resources), extraKeys, 60_000);
+  return observeNode({ registry, transport: n.transport, endpoint: n.endpoint, node: desiredNodeOf(n, resources), managedHint: extraKeys, timeoutMs: 60_000 });
 }
 
 /**
@@ -36,19 +37,20 @@ export function observe(n: TestNode, resources: DesiredResource[], extraKeys: st
  */
 export async function converge(
   n: TestNode,
-  target: { resource: DesiredResource } | { key: string; kind: NodeResourceKind },
+  target: { resource: DesiredResource } | { key: string; kind: string },
   action?: 'restart',
 ): Promise<Change | null> {
   const key = 'resource' in target ? target.resource.key : target.key;
   const kind = 'resource' in target ? target.resource.spec.kind : target.kind;
   const spec = 'resource' in target ? target.resource.spec : null;
   const observed = await observe(n, 'resource' in target ? [target.resource] : [], [key]);
-  const reconciler = reconcilerFor(kind);
-  const desiredHash = spec ? resourceHash(spec) : undefined;
+  const definition = registry.nodeKind(kind)!;
+  const effects = effectsOf(kind)!;
+  const desiredHash = spec ? resourceHash(definition, spec) : undefined;
   const result =
     action === 'restart'
       ? { action: 'restart' as const, reason: 'test', before: null, after: { name: key.slice(key.indexOf(':') + 1) } }
-      : reconciler.diff({ desired: spec, observed: observed.resources[key], managedHash: observed.managed[key]?.hash, desiredHash, serviceManager: n.serviceManager });
+      : definition.diff({ desired: spec, observed: observed.resources[key], managedHash: observed.managed[key]?.hash, desiredHash: desiredHash === undefined ? undefined : () => desiredHash, serviceManager: n.serviceManager });
   if (!result) return null;
   const change: Change = {
     id: `${n.endpoint.name}/${key}`,
@@ -64,10 +66,10 @@ export async function converge(
     disruptive: false,
   };
   const ctx = ctxOf(n);
-  const before = managedUpdateBefore(change);
+  const before = managedUpdateBefore(registry, change);
   if (before) await nodeManagedRecord.update(ctx, [before]);
-  await reconciler.apply(ctx, change);
-  const after = managedUpdateAfter(change);
+  await effects.apply(ctx, change);
+  const after = managedUpdateAfter(registry, change);
   if (after) await nodeManagedRecord.update(ctx, [after]);
   return change;
 }

@@ -1,37 +1,10 @@
 /**
- * One reconciler per node resource kind, behind one interface: a pure diff (used by the planner, also
- * offline against a saved inventory) and a side-effecting apply (used by apply, over a Transport).
+ * The effectful half of a kind's contract: carrying out a planned change on its target, and telling whether
+ * what it restarted is healthy. Imported only by observe and apply (through reconcilers/effects.ts); the pure
+ * facets are in kind.ts.
  */
-import type { ObservedResource } from '../controller/inventory/inventory.js';
-import type { Action, Change } from '../controller/model/change.js';
-import type { NodeResourceSpec } from '../controller/model/desired.js';
+import type { Change } from '../controller/model/change.js';
 import type { NodeEndpoint, Transport } from '../controller/transport/transport.js';
-import type { ServiceDefinitionCache } from './service/definition.js';
-
-export interface DiffInput<S extends NodeResourceSpec, O extends ObservedResource> {
-  /** Null when the resource is no longer in Git (a prune candidate). */
-  desired: S | null;
-  /** Undefined when the probe did not see it (or nothing was observed: the empty inventory). */
-  observed: O | undefined;
-  /** Hash recorded in the node's managed list when underlay last applied it; undefined if not managed. */
-  managedHash: string | undefined;
-  /** Hash of the desired spec (canonical JSON), comparable with managedHash. */
-  desiredHash: string | undefined;
-  serviceManager: 'runit' | 'systemd';
-  /** The planner's notion of "now" (ISO time), for expiry decisions; passed in so diffs stay pure. */
-  now?: string;
-  /** Renders service definitions once per distinct spec during one plan; without it each diff renders its own. */
-  serviceDefinitions?: ServiceDefinitionCache;
-}
-
-export interface DiffResult {
-  action: Action;
-  reason: string;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-  /** Whether the change disturbs something running (restarts, stops): such changes go through rollout batches. */
-  disruptive?: boolean;
-}
 
 export interface ApplyContext {
   transport: Transport;
@@ -53,10 +26,23 @@ export interface ApplyContext {
   recordFault?: { point: 'record-staged' | 'record-truncated'; reach: () => Promise<void> };
 }
 
-export interface NodeReconciler<S extends NodeResourceSpec = NodeResourceSpec, O extends ObservedResource = ObservedResource> {
-  kind: S['kind'];
-  /** Pure. Null means nothing to do. Restarts triggered by other resources are decided by the planner. */
-  diff(input: DiffInput<S, O>): DiffResult | null;
-  /** Carries out one planned change on the node. Must be idempotent: a crash may make apply run it twice. */
-  apply(ctx: ApplyContext, change: Change): Promise<void>;
+/** What apply did with one change: journalled as such, and shown. */
+export interface ApplyOutcome {
+  result: 'applied' | 'skipped';
+  /** Why a change was skipped, or something the operator should know (e.g. a run adopted instead of repeated). */
+  message?: string;
+}
+
+export const APPLIED: ApplyOutcome = { result: 'applied' };
+
+export type HealthResult = { healthy: true } | { healthy: false; message: string };
+
+export interface KindEffects {
+  /** Carries out one planned change. Must be idempotent: a crash may make apply run it twice. */
+  apply(ctx: ApplyContext, change: Change): Promise<ApplyOutcome>;
+  /**
+   * The rollout health gate, after a batch: is what this change restarted running now? Kinds without it
+   * are taken as healthy.
+   */
+  health?(ctx: ApplyContext, change: Change): Promise<HealthResult>;
 }

@@ -14,7 +14,7 @@
  * older version) is replaced by the previous copy plus the update, with a note (readManagedRecord); the
  * corrupt record is then not kept as the copy. When neither is usable the update refuses, saying what to do.
  */
-import { keyIdentity } from './apply-outcome.js';
+import { keyIdentity } from '../controller/model/resource-key.js';
 import { sha256 } from '../controller/model/sha256.js';
 import { COMMAND_RUNS_DIR } from './command/run-marker.js';
 import { contentDigest, RECEIVE_FUNCTION } from './file-write.js';

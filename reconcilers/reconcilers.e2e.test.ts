@@ -1,17 +1,20 @@
 import test from 'ava';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Inventory } from '../controller/inventory/inventory.js';
+import { InventorySchema } from '../controller/inventory/inventory.js';
 import { observeSite } from '../controller/observe/observe-site.js';
 import { SshTransport } from '../controller/transport/ssh-transport.js';
 import type { NodeEndpoint } from '../controller/transport/transport.js';
 import { createTestHosts, type TestHost, type TestHostCluster } from '../test/hosts/harness.js';
 import { binaryFile, command, desired, directory, file, node, resource, service } from '../test/support/build-desired.js';
 import { converge, ctxOf, observe, type TestNode } from './e2e-support.js';
-import { serviceReconciler } from './service/effects.js';
+import { serviceEffects } from './service/effects.js';
 import { applyDirectory } from './directory/apply.js';
+import type { DesiredCommand } from './command/schema.js';
+import type { DesiredFile } from './file/schema.js';
 import { renderServiceDefinition } from './service/definition.js';
-import { reconcilerFor } from './registry.js';
+import { effectsOf } from './effects.js';
+import { registry } from './registry.js';
 
 let cluster: TestHostCluster | undefined;
 let transport: SshTransport | undefined;
@@ -52,7 +55,7 @@ test.serial('a file is written atomically with mode and owner, updated, then del
   t.is(st.mode & 0o7777, 0o640);
   t.is(st.uid, 65534);
   const seen = (await observe(n, [v1])).resources[v1.key];
-  t.like(seen, { exists: true, sha256: (v1.spec as { sha256: string }).sha256, mode: '0640', owner: 'nobody', group: 'nogroup' });
+  t.like(seen, { exists: true, sha256: (v1.spec as DesiredFile).sha256, mode: '0640', owner: 'nobody', group: 'nogroup' });
   t.is(await converge(n, { resource: v1 }), null, 'a second apply changes nothing');
   t.false(existsSync(onHost(0, '/tmp/pwned')));
   t.false(existsSync(onHost(1, HOSTILE_PATH)), 'node2 is untouched');
@@ -77,7 +80,7 @@ test.serial('binary content (contentBase64) is written byte for byte, NUL and 0x
   t.is(typeof created?.after?.contentBase64, 'string');
   t.deepEqual(readFileSync(onHost(1, '/srv/ul-blob.bin')), bytes);
   t.is(statSync(onHost(1, '/srv/ul-blob.bin')).mode & 0o7777, 0o600);
-  t.like((await observe(n, [blob])).resources[blob.key], { exists: true, sha256: (blob.spec as { sha256: string }).sha256, size: bytes.length });
+  t.like((await observe(n, [blob])).resources[blob.key], { exists: true, sha256: (blob.spec as DesiredFile).sha256, size: bytes.length });
   t.is(await converge(n, { resource: blob }), null, 'a second apply changes nothing');
 });
 
@@ -114,9 +117,9 @@ test.serial('a runit service is created, runs with a pid, restarts with a new pi
 
   // The rollout health gate asks the service reconciler: running is healthy; stopped behind underlay's back is not.
   const change = { id: 'h', node: n.endpoint.name, kind: 'service' as const, key: svc.key, action: 'restart' as const, before: null, after: null, reason: 't', dependsOn: [], disruptive: true };
-  t.deepEqual(await serviceReconciler.checkHealth(ctxOf(n), change), { healthy: true });
+  t.deepEqual(await serviceEffects.health!(ctxOf(n), change), { healthy: true });
   await run(0, 'sv down /etc/service/ul-ticker');
-  const unhealthy = await serviceReconciler.checkHealth(ctxOf(n), change);
+  const unhealthy = await serviceEffects.health!(ctxOf(n), change);
   t.false(unhealthy.healthy);
   t.regex(unhealthy.healthy ? '' : unhealthy.message, /ul-ticker is not running: down: /);
   await run(0, 'sv up /etc/service/ul-ticker');
@@ -146,7 +149,7 @@ test.serial('a guarded command runs once; hostile argv passes through unchanged'
   t.is(await converge(n, { resource: cmd }), null, 'the creates guard holds');
 
   const failing = resource(command('ul-fail', { argv: ['sh', '-c', 'echo boom >&2; exit 3'] }));
-  const error = await t.throwsAsync(reconcilerFor('command').apply(ctxOf(n), { id: 'f', node: 'rc2', kind: 'command', key: failing.key, action: 'run', before: null, after: { name: 'ul-fail', argv: (failing.spec as { argv: string[] }).argv }, desiredHash: 'f'.repeat(64), reason: 't', dependsOn: [], disruptive: false }));
+  const error = await t.throwsAsync(effectsOf('command')!.apply(ctxOf(n), { id: 'f', node: 'rc2', kind: 'command', key: failing.key, action: 'run', before: null, after: { name: 'ul-fail', argv: (failing.spec as DesiredCommand).argv }, desiredHash: 'f'.repeat(64), reason: 't', dependsOn: [], disruptive: false }));
   t.regex(error.message, /exited 3: boom/);
 });
 
@@ -160,8 +163,8 @@ test.serial('observeSite gives a valid inventory, and names both fingerprints fo
     node(b.endpoint.name, [resource(directory('/etc'))], plain(b.endpoint)),
     node('impostor', [], impostor),
   ]);
-  const inventory = await observeSite({ desired: site, transport: transport!, concurrency: 4, clock: { now: () => new Date('2030-01-01T00:00:00Z') } });
-  const parsed = Inventory.safeParse(JSON.parse(JSON.stringify(inventory)));
+  const inventory = await observeSite({ desired: site, registry, transport: transport!, concurrency: 4, clock: { now: () => new Date('2030-01-01T00:00:00Z') } });
+  const parsed = InventorySchema.safeParse(JSON.parse(JSON.stringify(inventory)));
   t.true(parsed.success, parsed.error?.message);
   t.is(inventory.observedAt, '2030-01-01T00:00:00.000Z');
   t.like(inventory.nodes[a.endpoint.name], { reachable: true, facts: { hostname: a.endpoint.name, serviceManager: 'runit', os: { id: 'debian' } } });

@@ -1,5 +1,5 @@
 /**
- * The apply engine against FAKE reconcilers and a FAKE managed record (test-fakes.ts) and a real SQLite
+ * The apply engine against FAKE kind effects and a FAKE managed record (test-fakes.ts) and a real SQLite
  * store in memory. Real-host behaviour is covered by the e2e tests.
  */
 import test from 'ava';
@@ -8,18 +8,20 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import { applyPlan, type ApplyEvent, type ApplyPlanOptions } from './apply-plan.js';
 import { renderChangeSetSummary } from './change-set.js';
 import { readSiteStatus } from '../status/read-site-status.js';
-import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport, type FakeBehaviour } from './test-fakes.js';
+import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport, type FakeBehaviour } from './test-fakes.js';
+import { registry } from '../../reconcilers/registry.js';
 
 function setup(nodes: string[], behaviour: FakeBehaviour = {}, extra: Partial<ApplyPlanOptions> = {}) {
   const log: string[] = [];
   const events: ApplyEvent[] = [];
   const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
-  const reconcilers = fakeReconcilers(log, behaviour);
+  const effects = fakeEffects(log, behaviour);
   const managed = fakeManagedRecord(log);
   const base = {
     nodes: fakeNodes(nodes),
     transport: unusedTransport,
-    reconcilers: reconcilers.lookup,
+    registry,
+    effects: effects.lookup,
     managedRecord: managed,
     store,
     clock: steppingClock(),
@@ -27,7 +29,7 @@ function setup(nodes: string[], behaviour: FakeBehaviour = {}, extra: Partial<Ap
     onEvent: (e: ApplyEvent) => events.push(e),
     ...extra,
   };
-  return { log, events, store, managed, peak: reconcilers.peak, base };
+  return { log, events, store, managed, peak: effects.peak, base };
 }
 
 test('every change is applied in dependency order and journalled started then succeeded', async (t) => {

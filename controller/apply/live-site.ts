@@ -5,7 +5,7 @@
  * Resolve may need facts only the nodes know (`{fact: ...}` inputs). When the first, fact-less resolve
  * reports such facts missing, the nodes are probed for facts first, then resolved and observed for real.
  */
-import type { Inventory } from '../inventory/inventory.js';
+import type { Inventory } from '../model/observed.js';
 import { endpointOf, observeSite } from '../observe/observe-site.js';
 import { planRevision, validateRevision } from '../pipeline/plan-revision.js';
 import type { Plan } from '../model/plan.js';
@@ -16,9 +16,11 @@ import { type Diagnostic, hasErrors } from '../spec/diagnostic.js';
 import type { Clock } from '../clock.js';
 import type { Transport } from '../transport/transport.js';
 import type { ApplyNode } from './apply-plan.js';
+import type { KindRegistry } from '../../reconcilers/registry.js';
 
 export interface LiveSiteOptions {
   revision: Revision;
+  registry: KindRegistry;
   transport: Transport;
   concurrency: number;
   clock: Clock;
@@ -31,10 +33,10 @@ export interface ObservedSite {
 }
 
 export async function observeLiveSite(options: LiveSiteOptions): Promise<ObservedSite> {
-  const { revision, transport, concurrency, clock } = options;
+  const { revision, registry, transport, concurrency, clock } = options;
   const first = validateRevision(revision);
   if (first.desired) {
-    const inventory = await observeSite({ desired: first.desired, transport, concurrency, clock });
+    const inventory = await observeSite({ desired: first.desired, registry, transport, concurrency, clock });
     const second = validateRevision(revision, inventory);
     return { desired: second.desired, inventory, diagnostics: second.diagnostics };
   }
@@ -49,16 +51,16 @@ export async function observeLiveSite(options: LiveSiteOptions): Promise<Observe
     services: [],
     clusters: [],
   };
-  const facts = await observeSite({ desired: factProbe, transport, concurrency, clock });
+  const facts = await observeSite({ desired: factProbe, registry, transport, concurrency, clock });
   const resolved = validateRevision(revision, facts);
   if (!resolved.desired) return { desired: null, inventory: facts, diagnostics: resolved.diagnostics };
-  const inventory = await observeSite({ desired: resolved.desired, transport, concurrency, clock, previous: facts });
+  const inventory = await observeSite({ desired: resolved.desired, registry, transport, concurrency, clock, previous: facts });
   const final = validateRevision(revision, inventory);
   return { desired: final.desired, inventory, diagnostics: final.diagnostics };
 }
 
-export function planLiveSite(revision: Revision, inventory: Inventory): { plan: Plan | null; diagnostics: Diagnostic[] } {
-  const { plan, diagnostics } = planRevision(revision, inventory);
+export function planLiveSite(revision: Revision, inventory: Inventory, registry: KindRegistry): { plan: Plan | null; diagnostics: Diagnostic[] } {
+  const { plan, diagnostics } = planRevision(revision, inventory, { registry });
   return { plan: hasErrors(diagnostics) ? null : plan, diagnostics };
 }
 

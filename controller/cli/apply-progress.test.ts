@@ -1,13 +1,14 @@
 /**
  * What apply prints per event: one line per finished change with why, and on a terminal only, a progress
- * line redrawn in place below them. Driven by the engine with FAKE reconcilers (../apply/test-fakes.ts).
+ * line redrawn in place below them. Driven by the engine with FAKE kind effects (../apply/test-fakes.ts).
  */
 import test from 'ava';
 import { applyPlan } from '../apply/apply-plan.js';
-import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../apply/test-fakes.js';
+import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport } from '../apply/test-fakes.js';
 import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { applyProgress } from './apply-progress.js';
+import { registry } from '../../reconcilers/registry.js';
 
 async function printed(isTTY: boolean): Promise<string> {
   let out = '';
@@ -24,7 +25,8 @@ async function printed(isTTY: boolean): Promise<string> {
     plan,
     nodes: fakeNodes(['n1', 'n2']),
     transport: unusedTransport,
-    reconcilers: fakeReconcilers(log, { fail: ['n1/file:/a'] }).lookup,
+    registry,
+    effects: fakeEffects(log, { fail: ['n1/file:/a'] }).lookup,
     managedRecord: fakeManagedRecord(log),
     store,
     clock: steppingClock(),

@@ -2,8 +2,6 @@
  * One change of a plan: what happens to one resource, where, and why. Plain and serialisable: apply takes
  * nothing but these.
  */
-import type { ResourceKind } from './desired.js';
-
 /** `run` is a guarded command that will execute; `restart` a service restarted because something it uses changed. */
 export type Action = 'create' | 'update' | 'delete' | 'restart' | 'run';
 
@@ -12,7 +10,8 @@ export interface Change {
   id: string;
   /** Node name, or a service target ('pool:<name>', 'zone:<name>'). */
   node: string;
-  kind: ResourceKind;
+  /** The resource's kind (reconcilers/registry.ts): file, directory, service, ..., ip, dns. */
+  kind: string;
   /** Resource key, e.g. 'file:/etc/haproxy/haproxy.cfg'. */
   key: string;
   action: Action;

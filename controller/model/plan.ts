@@ -43,9 +43,10 @@ export interface Plan {
    */
   observation?: 'none';
   /**
-   * sha256 of the canonical JSON of everything above, except that a file change's `after.content` is left
-   * out: its `after.sha256` (part of the input) stands for it, so hashing does not serialise all file content
-   * again. Apply of a saved plan checks each file's content against that sha256 as well as this hash.
+   * sha256 of the canonical JSON of everything above, except that a change's `after.content` (a file's, or
+   * its `after.contentBase64`) is left out when its `after.sha256` (part of the input) stands for it, so
+   * hashing does not serialise all file content again. Apply of a saved plan checks that content against
+   * its sha256 as well as this hash.
    */
   hash: string;
 }

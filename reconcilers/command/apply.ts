@@ -7,9 +7,9 @@
  */
 import type { Change } from '../../controller/model/change.js';
 import type { ExecResult } from '../../controller/transport/transport.js';
-import { APPLIED, type ApplyOutcome, stringField } from '../apply-outcome.js';
+import { APPLIED, type ApplyContext, type ApplyOutcome } from '../kind-effects.js';
+import { stringField } from '../change-fields.js';
 import { ApplyError, outputTail } from '../node-exec.js';
-import type { ApplyContext } from '../kind-effects.js';
 import { describeRunStart, type RunMarker } from './run-marker.js';
 import { type RunEnd, startRun, waitRun } from './tracked-run.js';
 

@@ -3,8 +3,9 @@
  * (rendered by renderServiceDefinition at plan time); a definition change restarts a running service.
  */
 import type { Change } from '../../controller/model/change.js';
-import { APPLIED, type ApplyOutcome, keyIdentity, stringField } from '../apply-outcome.js';
-import type { ApplyContext } from '../kind-effects.js';
+import { APPLIED, type ApplyContext, type ApplyOutcome } from '../kind-effects.js';
+import { stringField } from '../change-fields.js';
+import { keyIdentity } from '../../controller/model/resource-key.js';
 import type { DefinitionFile } from './definition.js';
 import { runitBackend } from './runit-backend.js';
 import type { ServiceBackend } from './service-backend.js';

@@ -6,7 +6,7 @@
 import { quoteArg } from '../../controller/model/shell-quote.js';
 import { canonicalJson } from '../../controller/model/canonical-json.js';
 import { sha256 } from '../../controller/model/sha256.js';
-import type { DesiredService } from '../../controller/model/desired.js';
+import type { DesiredService } from './schema.js';
 import { byCodeUnit } from '../../controller/model/order.js';
 
 export type ServiceManager = 'runit' | 'systemd';

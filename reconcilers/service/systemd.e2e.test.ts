@@ -6,7 +6,7 @@ import { createTestHosts, type TestHostCluster } from '../../test/hosts/harness.
 import { resource, service } from '../../test/support/build-desired.js';
 import { converge, ctxOf, observe, type TestNode } from '../e2e-support.js';
 import { renderServiceDefinition } from './definition.js';
-import { serviceReconciler } from './effects.js';
+import { serviceEffects } from './effects.js';
 
 let cluster: TestHostCluster | undefined;
 let transport: SshTransport | undefined;
@@ -40,9 +40,9 @@ test('a systemd service is created, restarted with a new pid, and removed', asyn
 
   // The rollout health gate: active is healthy; a unit stopped behind underlay's back is not.
   const change = { id: 'h', node: h.name, kind: 'service' as const, key: svc.key, action: 'restart' as const, before: null, after: null, reason: 't', dependsOn: [], disruptive: true };
-  t.deepEqual(await serviceReconciler.checkHealth(ctxOf(n), change), { healthy: true });
+  t.deepEqual(await serviceEffects.health!(ctxOf(n), change), { healthy: true });
   await cluster!.run(h.name, 'systemctl stop ul-sleeper.service');
-  const unhealthy = await serviceReconciler.checkHealth(ctxOf(n), change);
+  const unhealthy = await serviceEffects.health!(ctxOf(n), change);
   t.regex(unhealthy.healthy ? '' : unhealthy.message, /ul-sleeper is not active/);
 
   t.is((await converge(n, { key: svc.key, kind: 'service' }))?.action, 'delete');

@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { recordManaged } from '../../../reconcilers/managed-record.js';
-import { reconcilerFor } from '../../../reconcilers/registry.js';
-import { applyPlan, type ReconcilerLookup } from '../../apply/apply-plan.js';
+import { effectsOf } from '../../../reconcilers/effects.js';
+import { registry } from '../../../reconcilers/registry.js';
+import { applyPlan } from '../../apply/apply-plan.js';
 import { renderChangeSetSummary } from '../../apply/change-set.js';
 import { faultHookFromEnv } from '../../apply/fault-injection.js';
 import { applyTargets, observeLiveSite, planLiveSite } from '../../apply/live-site.js';
-import type { Inventory } from '../../inventory/inventory.js';
+import type { Inventory } from '../../model/observed.js';
 import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
 import { fileContentMismatches, planHash } from '../../plan/make-plan.js';
 import type { Plan } from '../../model/plan.js';
@@ -21,14 +22,6 @@ import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, readSiteRevision } from '../site-options.js';
 import { addLiveOptions, concurrencyOf, openStore, sshTransport, type LiveOptions } from '../live-options.js';
-
-export const registryLookup: ReconcilerLookup = (kind) => {
-  try {
-    return reconcilerFor(kind);
-  } catch {
-    return undefined;
-  }
-};
 
 interface ApplyOptions extends LiveOptions {
   plan?: string;
@@ -65,7 +58,7 @@ function planToApply(saved: Plan | null, revision: Revision, inventory: Inventor
     io.stderr(`error: the plan is stale: these nodes changed since it was made: ${stale.join(', ')}; plan again\n`);
     return null;
   }
-  const planned = planLiveSite(revision, inventory);
+  const planned = planLiveSite(revision, inventory, registry);
   printDiagnostics(io, planned.diagnostics);
   return planned.plan;
 }
@@ -92,13 +85,13 @@ interface ApplyRun {
 async function applyRevision({ options, saved, revision, transport, store }: ApplyRun, io: CliIO): Promise<number> {
   const concurrency = concurrencyOf(options);
   warnInterrupted(await store.recoverInterruptedRuns(), io);
-  const observed = await observeLiveSite({ revision, transport, concurrency, clock: systemClock });
+  const observed = await observeLiveSite({ revision, registry, transport, concurrency, clock: systemClock });
   printDiagnostics(io, observed.diagnostics);
   if (!observed.desired || !observed.inventory) return ExitCode.Error;
   const inventory = observed.inventory;
   const plan = planToApply(saved, revision, inventory, io);
   if (!plan) return ExitCode.Error;
-  io.stdout(renderText(plan, { color: options.color && io.isTTY === true, headerOnly: !options.diff }));
+  io.stdout(renderText(plan, { registry, color: options.color && io.isTTY === true, headerOnly: !options.diff }));
   if (plan.changes.length > 0) io.stdout('\n');
   const { nodes, unreachable } = applyTargets(observed.desired, inventory);
   const progress = applyProgress(io, plan);
@@ -107,7 +100,8 @@ async function applyRevision({ options, saved, revision, transport, store }: App
     nodes,
     unreachable,
     transport,
-    reconcilers: registryLookup,
+    registry,
+    effects: effectsOf,
     managedRecord: { update: (ctx, updates) => recordManaged(ctx, updates, inventory.nodes[ctx.node.name]?.managed) },
     store,
     clock: systemClock,
