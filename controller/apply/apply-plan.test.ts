@@ -293,3 +293,36 @@ test('a node whose managed record is unusable is refused with its reason; one re
   const status = await readSiteStatus(s.store);
   t.like(status.nodes.find((n) => n.name === 'n1')?.conditions.find((c) => c.type === 'Ready'), { status: 'False', reason: 'ManagedRecordCorrupt' });
 });
+
+test('a change its kind skips is journalled skipped with the kind\'s message and shown; it settles, so its node converges and its dependents run', async (t) => {
+  const s = setup(['n1'], { skip: ['n1/directory:/srv/data'] });
+  const plan = testPlan([
+    change('n1/directory:/srv/data', { action: 'delete' }),
+    change('n1/directory:/srv', { action: 'delete', dependsOn: ['n1/directory:/srv/data'] }),
+  ]);
+  s.managed.records.set('n1', { 'directory:/srv/data': { hash: 'd' }, 'directory:/srv': { hash: 's' } });
+  const result = await applyPlan({ ...s.base, plan });
+  t.is(result.status, 'succeeded');
+  t.like(result.results.find((r) => r.id === 'n1/directory:/srv/data'), { outcome: 'skipped', cause: 'kind', reason: 'fake skip of n1/directory:/srv/data' });
+  t.like(result.results.find((r) => r.id === 'n1/directory:/srv'), { outcome: 'applied' });
+  t.deepEqual(result.nodes.n1, { converged: true });
+  const journal = await s.store.journalOf(result.runId);
+  t.deepEqual(
+    journal.filter((e) => e.phase !== 'started').map((e) => [e.phase, e.changeId, e.detail]),
+    [
+      ['skipped', 'n1/directory:/srv/data', 'fake skip of n1/directory:/srv/data'],
+      ['succeeded', 'n1/directory:/srv', null],
+    ],
+  );
+  t.deepEqual(s.managed.records.get('n1'), {}, 'what was left in place is no longer managed');
+  const summary = renderChangeSetSummary(result);
+  t.regex(summary, /^skipped: n1\/directory:\/srv\/data: fake skip of n1\/directory:\/srv\/data$/m);
+  t.regex(summary, /n1\s+0\s+0\s+1\s+0\s+0\s+0\s+1/);
+});
+
+test('a certificate change is planned but not applied: it fails saying what it waits for', async (t) => {
+  const s = setup(['n1'], {}, { effects: () => undefined });
+  const result = await applyPlan({ ...s.base, plan: testPlan([change('n1/certificate:web')]) });
+  const cert = result.results[0];
+  t.regex(cert?.outcome === 'failed' ? cert.error : '', /^no reconciler for kind certificate: issuing a certificate .* comes with the PKI work$/);
+});
