@@ -19,6 +19,3 @@ const EFFECTS: Readonly<Record<string, KindEffects>> = {
 export type EffectsLookup = (kind: string) => KindEffects | undefined;
 
 export const effectsOf: EffectsLookup = (kind) => (Object.hasOwn(EFFECTS, kind) ? EFFECTS[kind] : undefined);
-
-/** The kinds that have effects, sorted. */
-export const appliedKinds = (): string[] => Object.keys(EFFECTS).sort();
