@@ -12,6 +12,7 @@ import type { Plan } from '../plan/plan.js';
 import type { Desired } from '../resolve/desired.js';
 import { nodeEndpoint } from '../resolve/node-views.js';
 import type { Revision } from '../source/revision.js';
+import { siteIdOf } from '../spec/spec.js';
 import { type Diagnostic, hasErrors } from '../spec/diagnostic.js';
 import type { Clock } from '../clock.js';
 import type { Transport } from '../transport/transport.js';
@@ -43,6 +44,7 @@ export async function observeLiveSite(options: LiveSiteOptions): Promise<Observe
   const spec = first.spec;
   const factProbe: Desired = {
     revision: spec.revision,
+    site: siteIdOf(spec),
     nodes: Object.keys(spec.nodes)
       .sort()
       .map((name) => ({ ...nodeEndpoint(spec, name, undefined), clusters: [], resources: [] })),
