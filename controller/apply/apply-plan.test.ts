@@ -13,7 +13,7 @@ import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unused
 function setup(nodes: string[], behaviour: FakeBehaviour = {}, extra: Partial<ApplyPlanOptions> = {}) {
   const log: string[] = [];
   const events: ApplyEvent[] = [];
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   const reconcilers = fakeReconcilers(log, behaviour);
   const managed = fakeManagedRecord(log);
   const base = {

@@ -9,9 +9,11 @@ import path from 'node:path';
 import { systemClock } from '../clock.js';
 import { DEFAULT_STATE_DIR_HELP, defaultStateDir, SqliteStore, stateDatabaseFile } from '../store/sqlite-store.js';
 import { SshTransport, type SshAuth } from '../transport/ssh-transport.js';
+import { DEFAULT_SITE_ID } from '../load/catalog.js';
 import { loadSpec } from '../load/load-spec.js';
 import { DirectorySecretStore, SecretError } from '../secrets/secret-store.js';
 import type { Revision } from '../source/revision.js';
+import { siteIdOf } from '../spec/spec.js';
 import { SiteSpec, type SiteDoc } from '../spec/schema.js';
 import { UsageError, type CliIO } from './io.js';
 import type { SiteOptions } from './site-options.js';
@@ -43,18 +45,25 @@ export function stateDirOf(options: StateOptions, io: CliIO): string {
   return path.resolve(io.cwd, options.stateDir ?? defaultStateDir(io.env, process.getuid?.(), homedir()));
 }
 
-export function openStore(options: StateOptions, io: CliIO): SqliteStore {
-  return SqliteStore.open({ file: stateDatabaseFile(stateDirOf(options, io)), clock: systemClock });
+/** The state database of `site` (its id), created and migrated when needed. */
+export function openStore(options: StateOptions, io: CliIO, site: string): SqliteStore {
+  return SqliteStore.open({ file: stateDatabaseFile(stateDirOf(options, io)), site, clock: systemClock });
 }
 
-/** The state database, for reading only: never created. Throws a UsageError saying where it looked when there is none. */
-export function openExistingStore(options: StateOptions, io: CliIO): SqliteStore {
+/**
+ * The state database, for reading only: never created. The site is `site`, else the only one the database
+ * holds. Throws a UsageError saying where it looked when there is none, or which sites there are to choose from.
+ */
+export function openExistingStore(options: StateOptions, io: CliIO, site: string | undefined): SqliteStore {
   const dir = stateDirOf(options, io);
   const file = stateDatabaseFile(dir);
   if (!existsSync(file)) {
     throw new UsageError(`no state at ${dir}: nothing was applied with this state directory (give --state-dir DIR or set UNDERLAY_STATE_DIR to where apply keeps it)`);
   }
-  return SqliteStore.openReadOnly({ file, clock: systemClock });
+  if (site !== undefined) return SqliteStore.openReadOnly({ file, site, clock: systemClock });
+  const sites = SqliteStore.sitesIn(file);
+  if (sites.length > 1) throw new UsageError(`the state at ${dir} holds sites ${sites.join(', ')}: say which with --site ID`);
+  return SqliteStore.openReadOnly({ file, site: sites[0] ?? DEFAULT_SITE_ID, clock: systemClock });
 }
 
 export function concurrencyOf(options: LiveOptions): number {
@@ -70,6 +79,12 @@ export function secretStoreOf(options: LiveOptions, io: CliIO): DirectorySecretS
 /** The site's SSH settings (Site.spec.ssh): the client key's secret name, the dead-peer rule. */
 function siteSshOf(revision: Revision): SiteDoc['spec']['ssh'] {
   return loadSpec(revision).spec?.site.doc.spec.ssh ?? SiteSpec.parse({}).ssh;
+}
+
+/** The site id of a revision (its Site document's name, else `default`). */
+export function siteOfRevision(revision: Revision): string {
+  const spec = loadSpec(revision).spec;
+  return spec ? siteIdOf(spec) : DEFAULT_SITE_ID;
 }
 
 /**

@@ -20,7 +20,7 @@ import { ExitCode, UsageError, type CliIO } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, readSiteRevision } from '../site-options.js';
-import { addLiveOptions, concurrencyOf, openStore, sshTransport, type LiveOptions } from '../live-options.js';
+import { addLiveOptions, concurrencyOf, openStore, siteOfRevision, sshTransport, type LiveOptions } from '../live-options.js';
 
 export const registryLookup: ReconcilerLookup = (kind) => {
   try {
@@ -135,7 +135,7 @@ export const registerApply: Register = (program, io, setExit) => {
       const transport = await sshTransport(options, io, revision);
       try {
         // Opened once apply has what it needs to run: one refused for a flag, a plan or a key leaves no state behind.
-        const store = openStore(options, io);
+        const store = openStore(options, io, siteOfRevision(revision));
         try {
           setExit(await applyRevision({ options, saved, revision, transport, store }, io));
         } finally {

@@ -12,6 +12,7 @@ import { addStateOption, openExistingStore, type StateOptions } from '../live-op
 interface StatusOptions extends StateOptions {
   output: 'text' | 'json';
   plan?: string;
+  site?: string;
 }
 
 export const registerStatus: Register = (program, io, setExit) => {
@@ -19,10 +20,11 @@ export const registerStatus: Register = (program, io, setExit) => {
     .description('Show conditions per cluster and node (Ready, Failed, RolloutHalted, Interrupted, Pending) from the last runs.')
     .addOption(new Option('--output <format>', 'how to print').choices(['text', 'json']).default('text'))
     .option('--plan <file>', 'the latest saved plan: its changes show as Pending and its clusters are listed')
+    .option('--site <id>', 'the site to show (its Site document\'s name; default: the only site in the state directory)')
     .addHelpText('after', '\nReads the state directory and changes nothing in it. Exit codes: 0 every node Ready, 1 otherwise, on error, or when there is no state (nothing applied with this state directory).')
     .action(async (options: StatusOptions) => {
       const plan = options.plan ? (JSON.parse(await readFile(path.resolve(io.cwd, options.plan), 'utf8')) as Plan) : undefined;
-      const store = openExistingStore(options, io);
+      const store = openExistingStore(options, io, options.site);
       try {
         // Runs whose process died show as interrupted, not running (read-only: the next apply records it).
         await store.recoverInterruptedRuns();
