@@ -13,6 +13,7 @@ import type { Desired } from '../resolve/desired.js';
 import { nodeEndpoint } from '../resolve/node-views.js';
 import type { Revision } from '../source/revision.js';
 import { siteIdOf } from '../spec/spec.js';
+import { recordOwnerFinding } from '../../reconcilers/managed-record-owner.js';
 import { type Diagnostic, hasErrors } from '../spec/diagnostic.js';
 import type { Clock } from '../clock.js';
 import type { Transport } from '../transport/transport.js';
@@ -74,18 +75,38 @@ export function unreachableNodes(desired: Desired, inventory: Inventory): Record
   return unreachable;
 }
 
-/** What apply needs per node (with a node whose managed record is unusable refused), and the nodes the observation could not reach (with why). */
+/**
+ * Nodes that were observed but are not the node their document means, by the owner their managed record
+ * names (NodeIdentityMismatch), with why: the plan leaves them out, apply refuses them.
+ */
+export function misidentifiedNodes(desired: Desired, inventory: Inventory): Record<string, string> {
+  const refused: Record<string, string> = {};
+  for (const node of desired.nodes) {
+    const observed = inventory.nodes[node.name];
+    if (!observed?.reachable) continue;
+    const finding = recordOwnerFinding(desired.site, node.name, observed);
+    if (finding?.code === 'NodeIdentityMismatch') refused[node.name] = `${finding.code}: ${finding.message}`;
+  }
+  return refused;
+}
+
+/**
+ * What apply needs per node (with a node whose managed record is unusable, or names another owner, refused),
+ * and the nodes the observation could not reach (with why).
+ */
 export function applyTargets(desired: Desired, inventory: Inventory): { nodes: Record<string, ApplyNode>; unreachable: Record<string, string> } {
   const byName = new Map(desired.nodes.map((n) => [n.name, n]));
   const unreachable = unreachableNodes(desired, inventory);
+  const misidentified = misidentifiedNodes(desired, inventory);
   const nodes: Record<string, ApplyNode> = {};
   for (const node of desired.nodes) {
     if (node.name in unreachable) continue;
     const problem = inventory.nodes[node.name]?.managedRecordProblem;
+    const refused = misidentified[node.name] ?? (problem?.code === 'ManagedRecordCorrupt' ? `${problem.code}: ${problem.message}` : undefined);
     nodes[node.name] = {
       endpoint: endpointOf(node, byName),
       serviceManager: node.serviceManager,
-      ...(problem?.code === 'ManagedRecordCorrupt' ? { refused: `${problem.code}: ${problem.message}` } : {}),
+      ...(refused !== undefined ? { refused } : {}),
       ...(problem?.code === 'ManagedRecordRestored' ? { restoreManagedRecord: true } : {}),
     };
   }
