@@ -291,3 +291,14 @@ test('a node whose managed record is unusable is refused with its reason; one re
   const status = await readSiteStatus(s.store);
   t.like(status.nodes.find((n) => n.name === 'n1')?.conditions.find((c) => c.type === 'Ready'), { status: 'False', reason: 'ManagedRecordCorrupt' });
 });
+
+test('a node whose lease was taken over mid-run is changed no more: its next change fails the node, others go on', async (t) => {
+  const lost = new Map<string, string>();
+  const s = setup(['n1', 'n2'], { during: (c) => Promise.resolve(void (c.id === 'n1/file:/a' && lost.set('n1', 'LeaseLost: taken over'))) }, { leases: { lost: (node) => lost.get(node) } });
+  const plan = testPlan([change('n1/file:/a'), change('n1/file:/b', { dependsOn: ['n1/file:/a'] }), change('n2/file:/a')]);
+  const result = await applyPlan({ ...s.base, plan, concurrency: 1 });
+  t.deepEqual(s.log.filter((l) => l.startsWith('apply')), ['apply n1/file:/a', 'apply n2/file:/a']);
+  t.deepEqual(result.nodes.n1, { converged: false, error: 'LeaseLost: taken over' });
+  t.like(result.results.find((r) => r.id === 'n1/file:/b'), { outcome: 'skipped', reason: 'node n1 failed: LeaseLost: taken over' });
+  t.is(result.status, 'failed');
+});

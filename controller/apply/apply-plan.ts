@@ -59,6 +59,8 @@ export interface ApplyPlanOptions {
   onEvent?: (event: ApplyEvent) => void;
   /** Crash tests only (fault-injection.ts): where to stop for good. */
   fault?: FaultHook;
+  /** The apply's node leases (node-leases.ts): a node whose lease was taken over is changed no more. */
+  leases?: { lost(node: string): string | undefined };
 }
 
 interface ChangeItem extends WalkItem {
@@ -165,6 +167,8 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     const position = positionOf(change);
     const halt = position ? halted.get(position.rollout.cluster) : undefined;
     if (halt) return skip(change, 'rollout-halted', `rollout halted: ${halt.message}`);
+    const leaseLost = options.leases?.lost(change.node);
+    if (leaseLost !== undefined && !failedNodes.has(change.node)) failedNodes.set(change.node, leaseLost);
     const nodeError = failedNodes.get(change.node);
     if (nodeError !== undefined) return skip(change, 'node-failed', `node ${change.node} failed: ${nodeError}`);
     if (blockedBy !== null) return skip(change, 'dependency-failed', blockedBy);

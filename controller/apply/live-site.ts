@@ -9,14 +9,14 @@ import type { Inventory } from '../inventory/inventory.js';
 import { endpointOf, observeSite } from '../observe/observe-site.js';
 import { planRevision, validateRevision } from '../pipeline/plan-revision.js';
 import type { Plan } from '../plan/plan.js';
-import type { Desired } from '../resolve/desired.js';
+import type { Desired, DesiredNode } from '../resolve/desired.js';
 import { nodeEndpoint } from '../resolve/node-views.js';
 import type { Revision } from '../source/revision.js';
-import { siteIdOf } from '../spec/spec.js';
+import { siteIdOf, type Spec } from '../spec/spec.js';
 import { recordOwnerFinding } from '../../reconcilers/managed-record-owner.js';
 import { type Diagnostic, hasErrors } from '../spec/diagnostic.js';
 import type { Clock } from '../clock.js';
-import type { Transport } from '../transport/transport.js';
+import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import type { ApplyNode } from './apply-plan.js';
 
 export interface LiveSiteOptions {
@@ -43,21 +43,27 @@ export async function observeLiveSite(options: LiveSiteOptions): Promise<Observe
   const onlyFactsMissing = first.spec !== null && first.diagnostics.every((d) => d.severity !== 'error' || d.code === 'UnknownFact');
   if (!first.spec || !onlyFactsMissing) return { desired: null, inventory: null, diagnostics: first.diagnostics };
   const spec = first.spec;
-  const factProbe: Desired = {
-    revision: spec.revision,
-    site: siteIdOf(spec),
-    nodes: Object.keys(spec.nodes)
-      .sort()
-      .map((name) => ({ ...nodeEndpoint(spec, name, undefined), clusters: [], resources: [] })),
-    services: [],
-    clusters: [],
-  };
+  const factProbe: Desired = { revision: spec.revision, site: siteIdOf(spec), nodes: bareNodes(spec), services: [], clusters: [] };
   const facts = await observeSite({ desired: factProbe, transport, concurrency, clock });
   const resolved = validateRevision(revision, facts);
   if (!resolved.desired) return { desired: null, inventory: facts, diagnostics: resolved.diagnostics };
   const inventory = await observeSite({ desired: resolved.desired, transport, concurrency, clock, previous: facts });
   const final = validateRevision(revision, inventory);
   return { desired: final.desired, inventory, diagnostics: final.diagnostics };
+}
+
+/** The site's nodes with nothing to do on them yet: enough to reach them, before anything is resolved. */
+function bareNodes(spec: Spec): DesiredNode[] {
+  return Object.keys(spec.nodes)
+    .sort()
+    .map((name) => ({ ...nodeEndpoint(spec, name, undefined), clusters: [], resources: [] }));
+}
+
+/** How to reach every node of the site (bastions included), from its documents alone: what the leases need. */
+export function siteEndpoints(spec: Spec): NodeEndpoint[] {
+  const nodes = bareNodes(spec);
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  return nodes.map((n) => endpointOf(n, byName));
 }
 
 export function planLiveSite(revision: Revision, inventory: Inventory): { plan: Plan | null; diagnostics: Diagnostic[] } {

@@ -13,7 +13,6 @@ import { DEFAULT_SITE_ID } from '../load/catalog.js';
 import { loadSpec } from '../load/load-spec.js';
 import { DirectorySecretStore, SecretError } from '../secrets/secret-store.js';
 import type { Revision } from '../source/revision.js';
-import { siteIdOf } from '../spec/spec.js';
 import { SiteSpec, type SiteDoc } from '../spec/schema.js';
 import { UsageError, type CliIO } from './io.js';
 import type { SiteOptions } from './site-options.js';
@@ -79,12 +78,6 @@ export function secretStoreOf(options: LiveOptions, io: CliIO): DirectorySecretS
 /** The site's SSH settings (Site.spec.ssh): the client key's secret name, the dead-peer rule. */
 function siteSshOf(revision: Revision): SiteDoc['spec']['ssh'] {
   return loadSpec(revision).spec?.site.doc.spec.ssh ?? SiteSpec.parse({}).ssh;
-}
-
-/** The site id of a revision (its Site document's name, else `default`). */
-export function siteOfRevision(revision: Revision): string {
-  const spec = loadSpec(revision).spec;
-  return spec ? siteIdOf(spec) : DEFAULT_SITE_ID;
 }
 
 /**
