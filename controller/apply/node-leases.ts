@@ -206,18 +206,23 @@ export class NodeLeases {
   }
 }
 
-/** Removes the leases on these nodes whoever holds them (`underlay force-unlock --node`), saying what each had. */
-export async function breakLeases(transport: Transport, endpoints: readonly NodeEndpoint[], store: Pick<Store, 'recordLease'>): Promise<string[]> {
+/**
+ * Removes the leases on these nodes whoever holds them (`underlay force-unlock --node`): a line per node
+ * saying what it had, and the nodes whose lease could not be removed.
+ */
+export async function breakLeases(transport: Transport, endpoints: readonly NodeEndpoint[], store: Pick<Store, 'recordLease'> | undefined): Promise<{ lines: string[]; failed: string[] }> {
   const lines: string[] = [];
+  const failed: string[] = [];
   for (const endpoint of endpoints) {
     try {
       const result = await breakLease({ transport, node: endpoint });
-      await store.recordLease(endpoint.name, null);
+      await store?.recordLease(endpoint.name, null);
       if (result.state === 'absent') lines.push(`${endpoint.name}: no lease`);
       else lines.push(`${endpoint.name}: removed the lease${result.previous ? ` of ${describeHolder(result.previous.holder)}` : ' (unreadable)'}`);
     } catch (error) {
+      failed.push(endpoint.name);
       lines.push(`${endpoint.name}: could not remove its lease: ${message(error)}`);
     }
   }
-  return lines;
+  return { lines, failed };
 }

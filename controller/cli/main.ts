@@ -11,10 +11,11 @@ import { registerApply } from './commands/apply.js';
 import { registerInventory } from './commands/inventory.js';
 import { registerStatus } from './commands/status.js';
 import { registerNodes } from './commands/nodes.js';
+import { registerForceUnlock } from './commands/force-unlock.js';
 
 export type Register = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
-const COMMANDS: Register[] = [registerValidate, registerPlan, registerSchema, registerApply, registerInventory, registerStatus, registerNodes];
+const COMMANDS: Register[] = [registerValidate, registerPlan, registerSchema, registerApply, registerInventory, registerStatus, registerNodes, registerForceUnlock];
 
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command('underlay')
