@@ -39,8 +39,8 @@ export interface HeldLocks {
   notes: string[];
   /** Names the run in the lock and the leases once it has begun. */
   attachRun(runId: number): Promise<void>;
-  /** Gives the leases back, then the lock; returns warnings about leases that could not be. */
-  release(): Promise<string[]>;
+  /** Gives the leases back (but those of `failed` nodes, left to expire), then the lock; returns warnings about leases that could not be. */
+  release(failed?: ReadonlySet<string>): Promise<string[]>;
 }
 
 export type ApplyLocks = { held: true; locks: HeldLocks } | { held: false; errors: string[] };
@@ -92,8 +92,8 @@ export async function takeApplyLocks(options: ApplyLocksOptions): Promise<ApplyL
         await store.attachRunToSiteLock(token, runId);
         await leases.attachRun(runId);
       },
-      async release() {
-        const warnings = await leases.release();
+      async release(failed) {
+        const warnings = await leases.release(failed);
         await store.releaseSiteLock(token);
         return warnings;
       },

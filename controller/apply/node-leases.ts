@@ -182,14 +182,18 @@ export class NodeLeases {
     this.lostLeases.set(name, `LeaseLost: this apply's lease on ${name} was ${by}; nothing more is changed there`);
   }
 
-  /** Gives every lease back (stopping the renewal); returns warnings for those that could not be. */
-  async release(): Promise<string[]> {
+  /**
+   * Gives the leases back (stopping the renewal); returns warnings for those that could not be. The leases
+   * of `failed` nodes are left to expire: the end of a run never waits on a node that may be unreachable.
+   */
+  async release(failed: ReadonlySet<string> = new Set()): Promise<string[]> {
     this.stopRenewal?.();
     const warnings: string[] = [];
     const limiter = new Limiter(this.options.concurrency);
     await Promise.all(
       [...this.held].sort().map((name) =>
         limiter.run(async () => {
+          if (failed.has(name)) return;
           if (!this.lostLeases.has(name)) {
             try {
               await releaseLease({ transport: this.options.transport, node: this.targets.get(name) as NodeEndpoint }, this.options.token);
@@ -201,7 +205,7 @@ export class NodeLeases {
         }),
       ),
     );
-    this.held.clear();
+    for (const name of [...this.held]) if (!failed.has(name)) this.held.delete(name);
     return warnings.sort();
   }
 }

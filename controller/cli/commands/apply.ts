@@ -96,16 +96,24 @@ interface ApplyRun {
   locks: HeldLocks;
 }
 
-/** Observe, plan (or check the saved plan), apply, report, all under the locks; returns the exit code. */
-async function applyRevision({ options, saved, revision, transport, store, locks }: ApplyRun, io: CliIO): Promise<number> {
+/** What an apply ended with: its exit code, and the nodes that failed (whose leases are left to expire). */
+interface ApplyEnd {
+  code: number;
+  failed: ReadonlySet<string>;
+}
+
+const ended = (code: number, failed: ReadonlySet<string> = new Set()): ApplyEnd => ({ code, failed });
+
+/** Observe, plan (or check the saved plan), apply, report, all under the locks. */
+async function applyRevision({ options, saved, revision, transport, store, locks }: ApplyRun, io: CliIO): Promise<ApplyEnd> {
   const concurrency = concurrencyOf(options);
   warnInterrupted(await store.recoverInterruptedRuns(), io);
   const observed = await observeLiveSite({ revision, transport, concurrency, clock: systemClock });
   printDiagnostics(io, observed.diagnostics);
-  if (!observed.desired || !observed.inventory) return ExitCode.Error;
+  if (!observed.desired || !observed.inventory) return ended(ExitCode.Error);
   const inventory = observed.inventory;
   const plan = planToApply(saved, revision, inventory, io);
-  if (!plan) return ExitCode.Error;
+  if (!plan) return ended(ExitCode.Error);
   io.stdout(renderText(plan, { color: options.color && io.isTTY === true, headerOnly: !options.diff }));
   if (plan.changes.length > 0) io.stdout('\n');
   const { nodes, unreachable } = leasedTargets(applyTargets(observed.desired, inventory), locks.outcome);
@@ -138,8 +146,9 @@ async function applyRevision({ options, saved, revision, transport, store, locks
   await pendingAttach;
   progress.end();
   io.stdout(renderChangeSetSummary(changeSet));
-  if (changeSet.status !== 'succeeded') return ExitCode.Error;
-  return options.detailedExitcode && plan.changes.length > 0 ? ExitCode.Changes : ExitCode.Ok;
+  const failed = new Set(Object.entries(changeSet.nodes).filter(([, n]) => !n.converged && n.error !== undefined).map(([name]) => name));
+  if (changeSet.status !== 'succeeded') return ended(ExitCode.Error, failed);
+  return ended(options.detailedExitcode && plan.changes.length > 0 ? ExitCode.Changes : ExitCode.Ok);
 }
 
 /** Takes the site lock and the node leases, runs the apply under them, and gives them back; returns the exit code. */
@@ -161,10 +170,12 @@ async function applyLocked(run: Omit<ApplyRun, 'locks'>, spec: Spec, io: CliIO):
   const { locks } = taken;
   for (const note of locks.notes) io.stderr(`note: ${note}\n`);
   for (const why of Object.values(locks.outcome.duplicates).sort()) io.stderr(`error: ${why}\n`);
+  let end: ApplyEnd = ended(ExitCode.Error);
   try {
-    return await applyRevision({ ...run, locks }, io);
+    end = await applyRevision({ ...run, locks }, io);
+    return end.code;
   } finally {
-    for (const warning of await locks.release()) io.stderr(`warning: ${warning}\n`);
+    for (const warning of await locks.release(end.failed)) io.stderr(`warning: ${warning}\n`);
   }
 }
 
