@@ -55,6 +55,9 @@ test('the plan leaves a misidentified node out with a warning and apply refuses 
   t.regex(nodes.n2?.refused ?? '', /^NodeIdentityMismatch: /);
   t.is(nodes.n1?.refused, undefined);
 
-  const legacy = makePlan(desired([node('n1', resources)]), inventory({ n1: { ...appliedNode(resources, runitHash), owner: 'none' } }));
+  const legacySite = desired([node('n1', resources)]);
+  const legacyNode = inventory({ n1: { ...appliedNode(resources, runitHash), owner: 'none' } });
+  const legacy = makePlan(legacySite, legacyNode);
   t.deepEqual([legacy.changes, legacy.warnings], [[], ['node n1: ManagedRecordAdopted: /var/lib/underlay/managed.json names no owner (written before underlay recorded one); this apply adopts it as node n1 of site default']]);
+  t.true(applyTargets(legacySite, legacyNode).nodes.n1?.rewriteManagedRecord, 'apply writes the owner even with nothing else to do');
 });

@@ -271,8 +271,8 @@ test('a node whose managed record is unusable is refused with its reason; one re
   const s = setup(['n1', 'n2', 'n3']);
   const nodes = fakeNodes(['n1', 'n2', 'n3']);
   nodes.n1 = { ...nodes.n1!, refused: 'ManagedRecordCorrupt: neither copy is usable; to recover ...' };
-  nodes.n2 = { ...nodes.n2!, restoreManagedRecord: true };
-  nodes.n3 = { ...nodes.n3!, restoreManagedRecord: true };
+  nodes.n2 = { ...nodes.n2!, rewriteManagedRecord: true };
+  nodes.n3 = { ...nodes.n3!, rewriteManagedRecord: true };
   const updates: string[] = [];
   const managedRecord: ApplyPlanOptions['managedRecord'] = {
     update: (ctx, list) => {

@@ -107,13 +107,14 @@ export function applyTargets(desired: Desired, inventory: Inventory): { nodes: R
   const nodes: Record<string, ApplyNode> = {};
   for (const node of desired.nodes) {
     if (node.name in unreachable) continue;
-    const problem = inventory.nodes[node.name]?.managedRecordProblem;
+    const observed = inventory.nodes[node.name];
+    const problem = observed?.managedRecordProblem;
     const refused = misidentified[node.name] ?? (problem?.code === 'ManagedRecordCorrupt' ? `${problem.code}: ${problem.message}` : undefined);
     nodes[node.name] = {
       endpoint: endpointOf(node, byName),
       serviceManager: node.serviceManager,
       ...(refused !== undefined ? { refused } : {}),
-      ...(problem?.code === 'ManagedRecordRestored' ? { restoreManagedRecord: true } : {}),
+      ...(problem?.code === 'ManagedRecordRestored' || observed?.owner === 'none' ? { rewriteManagedRecord: true } : {}),
     };
   }
   return { nodes, unreachable };
