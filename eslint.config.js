@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'bin/**', 'eslint.config.js', 'test/fixtures/**', 'examples/**', '.state/**', '.scratch/**'] },
+  { ignores: ['node_modules/**', 'bin/**', 'dist/**', 'eslint.config.js', 'test/fixtures/**', 'examples/**', '.state/**', '.scratch/**'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: {
@@ -14,6 +14,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'max-depth': ['error', 4],
       complexity: ['warn', 25],
+      // Output must not depend on the machine's locale: order text with byCodeUnit (controller/model/order.ts).
+      'no-restricted-properties': ['error', { property: 'localeCompare', message: 'Locale-dependent order; use byCodeUnit from controller/model/order.ts.' }],
     },
   },
 );

@@ -15,7 +15,7 @@
  * from it. Version 1 records (no owner) are still read; the next update adopts them and writes version 2.
  */
 import { z } from 'zod';
-import { canonicalJson } from '../controller/plan/canonical-json.js';
+import { canonicalJson } from '../controller/model/canonical-json.js';
 import { Name } from '../controller/spec/schema.js';
 
 /** Where underlay keeps its own state on a node: the managed record, tracked command runs, the lease. */

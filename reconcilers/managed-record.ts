@@ -19,8 +19,8 @@
  * apply whose lease was taken over cannot change the record. A record found to name another owner is not
  * overwritten.
  */
-import { createHash } from 'node:crypto';
 import { keyIdentity } from './apply-outcome.js';
+import { sha256 } from '../controller/model/sha256.js';
 import { COMMAND_RUNS_DIR } from './command/run-marker.js';
 import { contentDigest, RECEIVE_FUNCTION } from './file-write.js';
 import { FRAME_FUNCTIONS, parseFramedRecords } from './framed-output.js';
@@ -135,7 +135,6 @@ const known = new Map<string, Known>();
 const queues = new Map<string, Promise<unknown>>();
 
 const nodeKey = (ctx: ApplyContext): string => `${ctx.node.name}@${ctx.node.address}:${ctx.node.port}`;
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** Tells the record what the node now holds. */
 export function recordManaged(ctx: ApplyContext, updates: readonly ManagedUpdate[], writer: RecordWriter, base?: ObservedRecord): Promise<void> {

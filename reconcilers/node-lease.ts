@@ -13,7 +13,7 @@
  * carries it (managed-record.ts), so an apply that lost its lease cannot change what underlay manages.
  */
 import { z } from 'zod';
-import { canonicalJson } from '../controller/plan/canonical-json.js';
+import { canonicalJson } from '../controller/model/canonical-json.js';
 import { type LockHolder, NodeLease } from '../controller/store/lock-holder.js';
 import { FRAME_FUNCTIONS, parseFramedRecords } from './framed-output.js';
 import { NODE_STATE_DIR } from './managed-record-format.js';

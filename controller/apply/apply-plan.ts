@@ -21,6 +21,7 @@ import { walkGraph, type WalkItem, type WalkOutcome } from './graph-walk.js';
 import { reconcilerHealthCheck, type HealthCheck } from './health-check.js';
 import type { FaultHook } from './fault-injection.js';
 import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMark, type ManagedRecordKeeper } from './managed-record-keeper.js';
+import { byCodeUnit } from '../model/order.js';
 
 export interface ApplyNode {
   endpoint: NodeEndpoint;
@@ -271,7 +272,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     else if (converged) await store.recordNodeOutcome(run.id, plan.revision.commit, { node, converged: true });
   }
 
-  const conditions = [...halted.values()].sort((a, b) => ((a.cluster ?? '') < (b.cluster ?? '') ? -1 : 1));
+  const conditions = [...halted.values()].sort((a, b) => byCodeUnit(a.cluster ?? '', b.cluster ?? ''));
   const status = halted.size > 0 ? 'halted' : failedNodes.size > 0 ? 'failed' : 'succeeded';
   await store.finishRun(run.id, status, conditions);
   const changeSet: ChangeSet = {

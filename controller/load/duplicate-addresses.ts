@@ -9,7 +9,7 @@
  * node leases find them (ADR 0008).
  */
 import type { Diagnostic } from '../spec/diagnostic.js';
-import { formatAddress, parseAddress } from '../spec/ip-range.js';
+import { formatAddress, parseAddress } from '../model/ip.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
 

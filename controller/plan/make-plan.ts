@@ -5,8 +5,8 @@
 import type { Inventory, InventoryNode } from '../inventory/inventory.js';
 import type { Desired, DesiredNode } from '../resolve/desired.js';
 import { resourceAddress } from '../resolve/desired.js';
-import { canonicalSha256 } from './canonical-hash.js';
-import { sha256Hex } from './canonical-json.js';
+import { canonicalSha256 } from '../model/canonical-json.js';
+import { sha256 } from '../model/sha256.js';
 import { DependencyMapper, orderNodeDeletes } from './dependencies.js';
 import { inventoryHash, nodeInventoryHashes } from './inventory-hash.js';
 import { nodeChanges } from './node-changes.js';
@@ -15,6 +15,7 @@ import { planRollout } from './rollout.js';
 import { diffServiceResources } from './service-resources.js';
 import { recordOwnerFinding } from '../../reconcilers/managed-record-owner.js';
 import { ServiceDefinitionCache } from '../../reconcilers/service/definition.js';
+import { byCodeUnit } from '../model/order.js';
 
 export interface PlanOptions {
   /** ISO time used for expiry decisions; defaults to the inventory's observedAt. */
@@ -23,7 +24,7 @@ export interface PlanOptions {
   observation?: Plan['observation'];
 }
 
-const byId = (a: Change, b: Change): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byId = (a: Change, b: Change): number => byCodeUnit(a.id, b.id);
 
 function summarise(changes: readonly Change[]): PlanSummary {
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, restart: 0, run: 0 };
@@ -143,8 +144,8 @@ export function fileContentMismatches(plan: Pick<Plan, 'changes'>): string[] {
     const after = c.after;
     // Without a sha256 the content itself is in the hash input.
     if (c.kind !== 'file' || after === null || typeof after.sha256 !== 'string') continue;
-    const text = typeof after.content === 'string' && sha256Hex(after.content) !== after.sha256;
-    const bytes = typeof after.contentBase64 === 'string' && sha256Hex(Buffer.from(after.contentBase64, 'base64')) !== after.sha256;
+    const text = typeof after.content === 'string' && sha256(after.content) !== after.sha256;
+    const bytes = typeof after.contentBase64 === 'string' && sha256(Buffer.from(after.contentBase64, 'base64')) !== after.sha256;
     if (text || bytes) out.push(c.id);
   }
   return out;

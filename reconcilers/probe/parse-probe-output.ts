@@ -3,6 +3,7 @@
  * answer missing or malformed is an error rather than a guess, because a wrong observation becomes a wrong plan.
  */
 import type { ObservedCommand, ObservedResource, ObservedService } from '../../controller/inventory/inventory.js';
+import { byCodeUnit } from '../../controller/model/order.js';
 import { FramedOutputError, parseFramedRecords } from '../framed-output.js';
 import { type ManagedEntries, type ManagedRecordCopy, type ManagedRecordProblem, type ObservedOwner, parseRecordCopy, readManagedRecord } from '../managed-record-format.js';
 import { parseRunReport } from '../command/run-marker.js';
@@ -121,7 +122,7 @@ function buildFacts(raw: Record<string, string>, addresses: NodeAddress[]): Reco
   if (raw.arch !== undefined) facts.arch = raw.arch;
   if (raw.kernel !== undefined) facts.kernel = raw.kernel;
   facts.addresses = addresses
-    .sort((a, b) => a.interface.localeCompare(b.interface) || a.family.localeCompare(b.family) || a.address.localeCompare(b.address))
+    .sort((a, b) => byCodeUnit(a.interface, b.interface) || byCodeUnit(a.family, b.family) || byCodeUnit(a.address, b.address))
     .map((a) => ({ ...a }));
   const manager = raw['service-manager'];
   if (manager === 'runit' || manager === 'systemd') facts.serviceManager = manager;

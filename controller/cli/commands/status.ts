@@ -6,7 +6,7 @@ import { readSiteStatus } from '../../status/read-site-status.js';
 import { renderSiteStatusText } from '../../status/site-status.js';
 import { readLocksStatus, renderLocksText } from '../../status/locks-status.js';
 import { currentProcess, isProcessAlive } from '../../store/lock-holder.js';
-import { canonicalJson } from '../../plan/canonical-json.js';
+import { canonicalJson } from '../../model/canonical-json.js';
 import { ExitCode } from '../io.js';
 import type { Register } from '../main.js';
 import { addStateOption, openExistingStore, type StateOptions } from '../live-options.js';
