@@ -29,6 +29,12 @@ export function fixtureHostKey(name: string): string {
   return `ssh-ed25519 ${Buffer.concat([field(Buffer.from('ssh-ed25519')), field(key)]).toString('base64')}`;
 }
 
+/** An address of its own for each name, as each node has (load refuses two nodes with one address). */
+export function fixtureAddress(name: string): string {
+  const [a = 0, b = 0, c = 0] = Buffer.from(sha256(`underlay-fixture-address:${name}`), 'hex');
+  return `10.${a}.${b}.${(c % 254) + 1}`;
+}
+
 export const node = (name: string, extra = ''): string => `apiVersion: underlay.dev/v1alpha1
 kind: Node
 metadata:
@@ -36,7 +42,7 @@ metadata:
   labels:
     site: lab
 spec:
-  address: 10.0.0.${name.length}
+  address: ${fixtureAddress(name)}
   roles: [worker]
   ssh:
     hostKey: ${fixtureHostKey(name)}${extra}

@@ -67,6 +67,7 @@ export function node(name: string, resources: DesiredResource[], attrs: Partial<
 export function desired(nodes: DesiredNode[], batchSize = 1): Desired {
   return {
     revision: { source: '/srv/site', ref: 'main', commit: 'c0ffee0000000000000000000000000000000000', worktree: false },
+    site: 'default',
     nodes: [...nodes].sort((a, b) => (a.name < b.name ? -1 : 1)),
     services: [],
     clusters: [{ name: 'main', nodes: nodes.map((n) => n.name).sort(), batchSize, failureBudget: 0 }],
