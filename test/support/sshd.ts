@@ -9,7 +9,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { NodeEndpoint } from './transport.js';
+import type { NodeEndpoint } from '../../controller/transport/transport.js';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,10 @@
-/** Test helper: a Revision built in memory from `{path: text}` (or `{path: {symlink: target}}`). */
+/**
+ * Test helper: site files as YAML text (a node, a module, a cluster, a valid site to add one mistake to), with
+ * host keys of their own, and a Revision built in memory from `{path: text}` (or `{path: {symlink: target}}`).
+ */
 import { createHash } from 'node:crypto';
-import type { Revision, RevisionFile } from '../source/revision.js';
+import type { Revision, RevisionFile } from '../../controller/source/revision.js';
+import { FAKE_COMMIT } from './revision-from-dir.js';
 
 export type FixtureFiles = Record<string, string | Uint8Array | { symlink: string }>;
 
@@ -14,7 +18,7 @@ export function revisionOf(files: FixtureFiles): Revision {
       if (f instanceof Uint8Array) return { path, type: 'file', content: f };
       return { path, type: 'symlink', content: encoder.encode(f.symlink) };
     });
-  return { source: 'memory', ref: 'main', commit: '0'.repeat(40), worktree: false, files: list };
+  return { source: 'memory', ref: 'main', commit: FAKE_COMMIT, worktree: false, files: list };
 }
 
 export const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm3cLBpVn2YtrK0FCkD8XNOHQzZp4b4rR9Zgk5p2Wc1';

@@ -4,8 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Change } from '../plan/plan.js';
-import { change } from './test-fakes.js';
+import type { Change } from '../../controller/plan/plan.js';
+import { change } from './fake-apply.js';
 
 export const NODES = ['n1', 'n2', 'n3'];
 

@@ -3,8 +3,8 @@
  * reports each one once the store has acknowledged it, so the parent can SIGKILL it mid-write and check
  * that everything acknowledged survived.
  */
-import { systemClock } from '../clock.js';
-import { SqliteStore } from './sqlite-store.js';
+import { systemClock } from '../../controller/clock.js';
+import { SqliteStore } from '../../controller/store/sqlite-store.js';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: journal-writer.fixture.ts DB');

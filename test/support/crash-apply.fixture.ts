@@ -7,11 +7,11 @@
  */
 import { appendFileSync } from 'node:fs';
 import type { NodeReconciler } from '../../reconcilers/reconciler.js';
-import { systemClock } from '../clock.js';
-import { SqliteStore } from '../store/sqlite-store.js';
-import { applyPlan } from './apply-plan.js';
+import { systemClock } from '../../controller/clock.js';
+import { SqliteStore } from '../../controller/store/sqlite-store.js';
+import { applyPlan } from '../../controller/apply/apply-plan.js';
 import { markerFile, NODES, replan } from './fake-marker-site.js';
-import { fakeNodes, testPlan, unusedTransport } from './test-fakes.js';
+import { fakeNodes, testPlan, unusedTransport } from './fake-apply.js';
 
 async function main(): Promise<void> {
   const [file, markers, delay] = process.argv.slice(2);

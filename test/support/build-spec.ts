@@ -2,8 +2,10 @@
  * Builds Specs for resolve's tests without the loader: documents go through the real schemas (so defaults
  * apply as in a loaded site), each "file" is `<kind>/<name>.yaml`, and a field's location is line 1 of it.
  */
-import { API_VERSION, DOCUMENT_SCHEMAS, type Kind } from '../spec/schema.js';
-import type { Located, Spec } from '../spec/spec.js';
+import { API_VERSION, DOCUMENT_SCHEMAS, type Kind } from '../../controller/spec/schema.js';
+import type { Located, Spec } from '../../controller/spec/spec.js';
+import { FAKE_COMMIT } from './revision-from-dir.js';
+import { fixtureHostKey } from './site-files.js';
 
 type Doc = { kind: Kind; metadata: { name: string }; spec?: unknown };
 
@@ -14,7 +16,7 @@ function located<T>(file: string, doc: T): Located<T> {
 /** Parses the documents with the site schemas; throws on a schema error (a broken test, not a diagnostic). */
 export function testSpec(docs: readonly Doc[], templates: Record<string, string> = {}): Spec {
   const spec: Spec = {
-    revision: { source: 'test', ref: 'main', commit: '0'.repeat(40), worktree: false },
+    revision: { source: 'test', ref: 'main', commit: FAKE_COMMIT, worktree: false },
     site: located('site.yaml', DOCUMENT_SCHEMAS.Site.parse({ apiVersion: API_VERSION, kind: 'Site', metadata: { name: 'site' }, spec: {} })),
     nodes: {},
     modules: {},
@@ -55,11 +57,9 @@ export function testSpec(docs: readonly Doc[], templates: Record<string, string>
   return spec;
 }
 
-export const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholderPlaceholderPlaceholderPlace';
-
 export function node(name: string, address: string, extra: { roles?: string[]; labels?: Record<string, string>; facts?: Record<string, string | number | boolean> } = {}): Doc {
   const metadata = extra.labels ? { name, labels: extra.labels } : { name };
-  return { kind: 'Node', metadata, spec: { address, roles: extra.roles ?? [], facts: extra.facts ?? {}, ssh: { hostKey: HOST_KEY } } } as Doc;
+  return { kind: 'Node', metadata, spec: { address, roles: extra.roles ?? [], facts: extra.facts ?? {}, ssh: { hostKey: fixtureHostKey(name) } } } as Doc;
 }
 
 export const moduleDoc = (name: string, spec: unknown): Doc => ({ kind: 'Module', metadata: { name }, spec });

@@ -5,11 +5,12 @@
  */
 import { applyManagedUpdates, type ManagedEntries, type ManagedUpdate } from '../../reconcilers/managed-record-format.js';
 import type { ApplyContext, NodeReconciler } from '../../reconcilers/reconciler.js';
-import { planHash } from '../plan/make-plan.js';
-import { PLAN_API_VERSION, type Change, type Plan, type RolloutBatches } from '../plan/plan.js';
-import type { Transport } from '../transport/transport.js';
-import type { ApplyNode, ReconcilerLookup } from './apply-plan.js';
-import type { HealthResult } from './health-check.js';
+import { planHash } from '../../controller/plan/make-plan.js';
+import { PLAN_API_VERSION, type Change, type Plan, type RolloutBatches } from '../../controller/plan/plan.js';
+import type { Transport } from '../../controller/transport/transport.js';
+import type { ApplyNode, ReconcilerLookup } from '../../controller/apply/apply-plan.js';
+import type { HealthResult } from '../../controller/apply/health-check.js';
+import { fixtureHostKey } from './site-files.js';
 
 export const unusedTransport: Transport = {
   exec: () => Promise.reject(new Error('fake reconcilers never use the transport')),
@@ -20,7 +21,7 @@ export function fakeNodes(names: string[]): Record<string, ApplyNode> {
   return Object.fromEntries(
     names.map((name) => [
       name,
-      { endpoint: { name, address: `10.0.0.${names.indexOf(name) + 1}`, port: 22, user: 'root', hostKey: 'ssh-ed25519 AAAA' }, serviceManager: 'runit' },
+      { endpoint: { name, address: `10.0.0.${names.indexOf(name) + 1}`, port: 22, user: 'root', hostKey: fixtureHostKey(name) }, serviceManager: 'runit' },
     ]),
   );
 }
