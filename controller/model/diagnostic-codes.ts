@@ -96,5 +96,3 @@ export const DIAGNOSTIC_CODES = {
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
 
 export const diagnosticCodes = (): DiagnosticCode[] => Object.keys(DIAGNOSTIC_CODES).sort() as DiagnosticCode[];
-
-export const diagnosticCodeInfo = (code: DiagnosticCode): DiagnosticCodeInfo => DIAGNOSTIC_CODES[code];

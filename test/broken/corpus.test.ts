@@ -180,7 +180,7 @@ test('every diagnostic code is reported by a case run with a command that report
   }
   const uncovered: string[] = [];
   for (const code of diagnosticCodes()) {
-    const { testedIn, commands } = DIAGNOSTIC_CODES[code] as DiagnosticCodeInfo;
+    const { testedIn, commands } = CODES[code]!;
     const byCase = commands.some((command) => commandsReporting.get(code)?.has(command));
     if (testedIn === undefined && !byCase) uncovered.push(`${code}: no case reports it`);
     if (testedIn !== undefined && byCase) uncovered.push(`${code}: a case reports it, so its entry needs no testedIn`);
