@@ -190,7 +190,7 @@ test('node status counts consecutive failures and resets when the node converges
 /** Runs the writer fixture until it has acknowledged `acks` entries, then SIGKILLs it. */
 function killWriterAfter(file: string, acks: number): Promise<{ lastAck: number; pid: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', path.join(here, 'journal-writer.fixture.ts'), file], {
+    const child = spawn(process.execPath, ['--import=tsx', path.join(here, '..', '..', 'test', 'support', 'journal-writer.fixture.ts'), file], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let lastAck = -1;
