@@ -75,21 +75,6 @@ export const DIAGNOSTIC_CODES = {
   UnknownFact: { ...RESOLVE, description: 'an input reads a fact the node neither has built in, declares nor was observed with' },
   OutputNotOnNode: { ...RESOLVE, description: "an input reads a step's output on a node that step does not run on" },
   PoolExhausted: { ...RESOLVE, description: 'an IPPool has no free address left for a requested allocation' },
-  UnknownParam: {
-    ...RESOLVE,
-    description: 'an input reads a param neither the Site nor the Cluster has (load reports it first, as DanglingReference)',
-    testedIn: 'controller/resolve/resolve-site.test.ts',
-  },
-  MissingTemplate: {
-    ...RESOLVE,
-    description: 'a template file is not in the revision when rendered (load reports it first, as TemplateNotFound)',
-    testedIn: 'controller/resolve/resolve-site.test.ts',
-  },
-  DependencyCycle: {
-    ...RESOLVE,
-    description: "steps read each other's outputs in a cycle (load reports it first, as StepCycle)",
-    testedIn: 'controller/resolve/resolve-site.test.ts',
-  },
   InventorySyntax: { ...SNAPSHOT, description: 'an inventory snapshot given to plan --inventory is not JSON', testedIn: 'controller/inventory/parse-inventory.test.ts' },
   InventorySchema: { ...SNAPSHOT, description: 'an inventory snapshot does not match the inventory schema', testedIn: 'controller/inventory/parse-inventory.test.ts' },
 } as const satisfies Record<string, DiagnosticCodeInfo>;

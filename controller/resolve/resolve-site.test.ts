@@ -93,15 +93,6 @@ test('what load refuses (missing params, inputs and modules, step cycles) is thr
   for (const [docs, message] of cases) t.throws(resolveOf(docs), { instanceOf: UncheckedSpec, message });
 });
 
-test('a cycle of steps and a template missing from the revision, which load reports first, are diagnostics of resolve too', (t) => {
-  const codes = (docs: Docs) => resolveSite(testSpec(docs), {}, {}).diagnostics.map((d) => d.code);
-  const relay = moduleDoc('relay', { inputs: { v: { type: 'string' } }, outputs: { v: '{{ inputs.v }}' } });
-  const relayed = (a: string, b: string) => ({ name: a, module: 'relay', with: { v: { output: `${b}.v` } } });
-  t.deepEqual(codes([...three, relay, clusterDoc('c', { nodes: {}, steps: [relayed('a', 'b'), relayed('b', 'a')] })]), ['DependencyCycle']);
-  const motd = moduleDoc('motd', { resources: [{ file: { path: '/etc/motd', template: '../templates/motd.liquid' } }] });
-  t.deepEqual(codes([...three, motd, clusterDoc('c', { nodes: {}, steps: [{ name: 'motd', module: 'motd' }] })]), ['MissingTemplate']);
-});
-
 test('one failure on many nodes is one diagnostic naming a node and the count', (t) => {
   const r = resolveSite(testSpec([...three, echo('string'), oneStep({ v: { fact: 'nope' } })]), {}, {});
   t.is(r.diagnostics.length, 1);
