@@ -1,5 +1,5 @@
 /**
- * The apply engine against FAKE kind effects and a FAKE managed record (test-fakes.ts) and a real SQLite
+ * The apply engine against FAKE kind effects and a FAKE managed record (test/support/fake-apply.ts) and a real SQLite
  * store in memory. Real-host behaviour is covered by the e2e tests.
  */
 import test from 'ava';
@@ -8,13 +8,13 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import { applyPlan, type ApplyEvent, type ApplyPlanOptions } from './apply-plan.js';
 import { renderChangeSetSummary } from './change-set.js';
 import { readSiteStatus } from '../status/read-site-status.js';
-import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport, type FakeBehaviour } from './test-fakes.js';
+import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport, type FakeBehaviour } from '../../test/support/fake-apply.js';
 import { registry } from '../../reconcilers/registry.js';
 
 function setup(nodes: string[], behaviour: FakeBehaviour = {}, extra: Partial<ApplyPlanOptions> = {}) {
   const log: string[] = [];
   const events: ApplyEvent[] = [];
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   const effects = fakeEffects(log, behaviour);
   const managed = fakeManagedRecord(log);
   const base = {
@@ -273,8 +273,8 @@ test('a node whose managed record is unusable is refused with its reason; one re
   const s = setup(['n1', 'n2', 'n3']);
   const nodes = fakeNodes(['n1', 'n2', 'n3']);
   nodes.n1 = { ...nodes.n1!, refused: 'ManagedRecordCorrupt: neither copy is usable; to recover ...' };
-  nodes.n2 = { ...nodes.n2!, restoreManagedRecord: true };
-  nodes.n3 = { ...nodes.n3!, restoreManagedRecord: true };
+  nodes.n2 = { ...nodes.n2!, rewriteManagedRecord: true };
+  nodes.n3 = { ...nodes.n3!, rewriteManagedRecord: true };
   const updates: string[] = [];
   const managedRecord: ApplyPlanOptions['managedRecord'] = {
     update: (ctx, list) => {
@@ -325,4 +325,15 @@ test('a certificate change is planned but not applied: it fails saying what it w
   const result = await applyPlan({ ...s.base, plan: testPlan([change('n1/certificate:web')]) });
   const cert = result.results[0];
   t.regex(cert?.outcome === 'failed' ? cert.error : '', /^no reconciler for kind certificate: issuing a certificate .* comes with the PKI work$/);
+});
+
+test('a node whose lease was taken over mid-run is changed no more: its next change fails the node, others go on', async (t) => {
+  const lost = new Map<string, string>();
+  const s = setup(['n1', 'n2'], { during: (c) => Promise.resolve(void (c.id === 'n1/file:/a' && lost.set('n1', 'LeaseLost: taken over'))) }, { leases: { lost: (node) => lost.get(node) } });
+  const plan = testPlan([change('n1/file:/a'), change('n1/file:/b', { dependsOn: ['n1/file:/a'] }), change('n2/file:/a')]);
+  const result = await applyPlan({ ...s.base, plan, concurrency: 1 });
+  t.deepEqual(s.log.filter((l) => l.startsWith('apply')), ['apply n1/file:/a', 'apply n2/file:/a']);
+  t.deepEqual(result.nodes.n1, { converged: false, error: 'LeaseLost: taken over' });
+  t.like(result.results.find((r) => r.id === 'n1/file:/b'), { outcome: 'skipped', reason: 'node n1 failed: LeaseLost: taken over' });
+  t.is(result.status, 'failed');
 });

@@ -1,5 +1,5 @@
 /**
- * Crash safety of apply: a child process applies the FAKE marker-file site of crash-apply.fixture.ts with a
+ * Crash safety of apply: a child process applies the FAKE marker-file site of test/support/crash-apply.fixture.ts with a
  * slow FAKE reconciler and is SIGKILLed at several points. Real-host crash tests live in test/e2e.
  */
 import test from 'ava';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { fakeSite, markerFile } from './fake-marker-site.js';
+import { fakeSite, markerFile } from '../../test/support/fake-marker-site.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -19,7 +19,7 @@ type KillPoint = { after: 'started' | 'finished'; count: number } | null;
 /** Runs the fixture; kills it with SIGKILL right after the `count`-th line of kind `after` (or lets it finish). */
 function runApply(db: string, markers: string, kill: KillPoint): Promise<{ lines: string[]; killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', path.join(here, 'crash-apply.fixture.ts'), db, markers, '150'], {
+    const child = spawn(process.execPath, ['--import=tsx', path.join(here, '..', '..', 'test', 'support', 'crash-apply.fixture.ts'), db, markers, '150'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
@@ -71,7 +71,7 @@ test('apply killed at several points loses nothing, repeats nothing, and the nex
     t.true(killed, `killed at ${JSON.stringify(kill)}`);
     const lastStarted = [...lines].reverse().find((l) => l.startsWith('started '))?.slice('started '.length);
 
-    const store = SqliteStore.open({ file: db, clock: steppingClock() });
+    const store = SqliteStore.open({ file: db, site: 'lab', clock: steppingClock() });
     t.is(store.integrityCheck(), 'ok');
     const recovered = await store.recoverInterruptedRuns();
     t.is(recovered.length, 1, 'the killed run is found');
@@ -103,7 +103,7 @@ test('apply killed at several points loses nothing, repeats nothing, and the nex
   t.true([...after.values()].every((n) => n === 1), 'no change was done twice');
   t.is((await readdir(markers)).length, all.length);
 
-  const store = SqliteStore.open({ file: db, clock: steppingClock() });
+  const store = SqliteStore.open({ file: db, site: 'lab', clock: steppingClock() });
   const runs = await store.runs();
   t.deepEqual(
     runs.map((r) => r.status),

@@ -1,10 +1,10 @@
 /**
  * What apply prints per event: one line per finished change with why, and on a terminal only, a progress
- * line redrawn in place below them. Driven by the engine with FAKE kind effects (../apply/test-fakes.ts).
+ * line redrawn in place below them. Driven by the engine with FAKE kind effects (test/support/fake-apply.ts).
  */
 import test from 'ava';
 import { applyPlan } from '../apply/apply-plan.js';
-import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport } from '../apply/test-fakes.js';
+import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport } from '../../test/support/fake-apply.js';
 import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { applyProgress } from './apply-progress.js';
@@ -20,7 +20,7 @@ async function printed(isTTY: boolean): Promise<string> {
   ]);
   const progress = applyProgress(io, plan);
   const log: string[] = [];
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   await applyPlan({
     plan,
     nodes: fakeNodes(['n1', 'n2']),

@@ -2,7 +2,7 @@
  * Indexes valid documents by kind and name. A name used twice for one kind is an error pointing at the
  * second use (documents are visited in path order, so "second" is stable); the first one wins.
  */
-import type { Diagnostic } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic, type DiagnosticCode } from '../spec/diagnostic.js';
 import type { SourceLocation } from '../model/source-location.js';
 import { SiteDoc } from '../spec/schema.js';
 import type { Kind } from '../spec/schema.js';
@@ -13,6 +13,13 @@ export type Catalog = Omit<Spec, 'revision' | 'templates'>;
 
 /** Where defaults "are" when the repository has no Site document. */
 export const DEFAULT_SITE_LOCATION: SourceLocation = { file: '<defaults>', line: 1, column: 1 };
+
+/**
+ * The site id of a repository without a Site document (docs/site-format.md#site). The id keys the store,
+ * the nodes' managed records and the locks, so a repository that adds a Site document later changes its id:
+ * name that Site `default` to keep the history and the nodes (see the migration note there).
+ */
+export const DEFAULT_SITE_ID = 'default';
 
 const FIELD_BY_KIND: Record<Exclude<Kind, 'Site'>, keyof Omit<Catalog, 'site'>> = {
   Node: 'nodes',
@@ -50,12 +57,12 @@ export function buildCatalog(valid: readonly ValidDocument[]): { catalog: Catalo
 }
 
 function defaultSite(): Located<SiteDoc> {
-  const doc = SiteDoc.parse({ apiVersion: 'underlay.dev/v1alpha1', kind: 'Site', metadata: { name: 'default' }, spec: {} });
+  const doc = SiteDoc.parse({ apiVersion: 'underlay.dev/v1alpha1', kind: 'Site', metadata: { name: DEFAULT_SITE_ID }, spec: {} });
   return { doc, location: DEFAULT_SITE_LOCATION, locate: () => DEFAULT_SITE_LOCATION };
 }
 
-function nameDiagnostic(v: ValidDocument, code: string, message: string): Diagnostic {
-  return { severity: 'error', code, message, location: v.source.locate(['metadata', 'name']), field: 'metadata.name' };
+function nameDiagnostic(v: ValidDocument, code: DiagnosticCode, message: string): Diagnostic {
+  return diagnostic(code, message, { location: v.source.locate(['metadata', 'name']), field: 'metadata.name' });
 }
 
 function where(v: ValidDocument): string {

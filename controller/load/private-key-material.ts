@@ -5,7 +5,7 @@
  * in base64 (a Kubernetes Secret's `data`). Public keys, certificates, CSRs and files encrypted as a whole
  * (age, SOPS) hold nothing secret in the clear and are not matched.
  */
-import type { Diagnostic } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic } from '../spec/diagnostic.js';
 import type { SourceLocation } from '../model/source-location.js';
 import { scanDecodings } from './text-encoding.js';
 
@@ -17,12 +17,11 @@ export interface KeyMaterial {
 }
 
 export function privateKeyDiagnostic(what: string, location: SourceLocation): Diagnostic {
-  return {
-    severity: 'error',
-    code: 'PrivateKeyMaterial',
-    message: `private key material in the repository (${what}): keys stay on the nodes and in the controller's secret store, never in Git (remove it and rotate the key)`,
-    location,
-  };
+  return diagnostic(
+    'PrivateKeyMaterial',
+    `private key material in the repository (${what}): keys stay on the nodes and in the controller's secret store, never in Git (remove it and rotate the key)`,
+    { location },
+  );
 }
 
 interface Marker {

@@ -36,6 +36,12 @@ export interface InventoryNode {
    * the node. The message says what is wrong and what to do.
    */
   managedRecordProblem?: ManagedRecordProblem | undefined;
+  /**
+   * Whom the managed record names as its owner (ADR 0008): the site id and node name that last wrote it, or
+   * `none` for a record written before records named their owner (adopted by the next apply). Absent when the
+   * node has no usable record.
+   */
+  owner?: { site: string; node: string } | 'none' | undefined;
   /** Observed state of every managed or desired resource, by resource key. */
   resources: Record<string, ObservedResource>;
 }

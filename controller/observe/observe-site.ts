@@ -81,8 +81,15 @@ export async function observeNode(options: ObserveNodeOptions): Promise<Inventor
     if (again.code !== 0) throw new Error(`probe of managed resources exited ${again.code}`);
     Object.assign(resources, parseProbeOutput(registry, second, again.stdout).resources);
   }
-  const problem = observation.managedRecordProblem;
-  return { reachable: true, facts: observation.facts, managed: observation.managed, ...(problem ? { managedRecordProblem: problem } : {}), resources: sortKeys(resources) };
+  const { managedRecordProblem: problem, owner } = observation;
+  return {
+    reachable: true,
+    facts: observation.facts,
+    managed: observation.managed,
+    ...(problem ? { managedRecordProblem: problem } : {}),
+    ...(owner ? { owner } : {}),
+    resources: sortKeys(resources),
+  };
 }
 
 /** A node's endpoint, with its bastion chain. */

@@ -2,7 +2,7 @@
  * The planner: Desired x Inventory -> Plan. Pure and deterministic: the same inputs give a byte-identical
  * plan, whatever order they were built in. `now` (for certificate renewal) is an input, never the clock.
  */
-import type { Inventory } from '../model/observed.js';
+import type { Inventory, InventoryNode } from '../model/observed.js';
 import type { Desired, DesiredNode } from '../model/desired.js';
 import { resourceAddress } from '../model/resource-key.js';
 import { canonicalSha256 } from '../model/canonical-json.js';
@@ -15,6 +15,7 @@ import type { Change } from '../model/change.js';
 import { planRollout } from './rollout.js';
 import { diffServiceResources } from './service-resources.js';
 import type { PlanScope } from '../../reconcilers/kind.js';
+import { recordOwnerFinding } from '../../reconcilers/managed-record-owner.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import { byCodeUnit } from '../model/order.js';
 
@@ -57,6 +58,20 @@ function planScope(): PlanScope {
   };
 }
 
+/**
+ * What a reader must know about a node's observation, and whether it can be planned at all: not when it was
+ * unreachable, when its managed record is beyond use, or when the record says it is another node.
+ */
+function observationNotes(site: string, name: string, inv: InventoryNode | undefined): { warnings: string[]; plannable: boolean } {
+  if (inv && !inv.reachable) return { warnings: [`node ${name} was unreachable${inv.error ? ` (${inv.error})` : ''}: no changes planned for it`], plannable: false };
+  const warnings: string[] = [];
+  const recordProblem = inv?.managedRecordProblem;
+  if (recordProblem) warnings.push(`node ${name}: ${recordProblem.code}: ${recordProblem.message}`);
+  const ownership = recordOwnerFinding(site, name, inv);
+  if (ownership) warnings.push(`node ${name}: ${ownership.code}: ${ownership.message}`);
+  return { warnings, plannable: recordProblem?.code !== 'ManagedRecordCorrupt' && ownership?.code !== 'NodeIdentityMismatch' };
+}
+
 export function makePlan(desired: Desired, inventory: Inventory, options: PlanOptions): Plan {
   const { registry } = options;
   const now = options.now ?? inventory.observedAt;
@@ -68,13 +83,9 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
 
   for (const node of desired.nodes) {
     const inv = inventory.nodes[node.name];
-    if (inv && !inv.reachable) {
-      warnings.push(`node ${node.name} was unreachable${inv.error ? ` (${inv.error})` : ''}: no changes planned for it`);
-      continue;
-    }
-    const recordProblem = inv?.managedRecordProblem;
-    if (recordProblem) warnings.push(`node ${node.name}: ${recordProblem.code}: ${recordProblem.message}`);
-    if (recordProblem?.code === 'ManagedRecordCorrupt') continue;
+    const observation = observationNotes(desired.site, node.name, inv);
+    warnings.push(...observation.warnings);
+    if (!observation.plannable) continue;
     const result = nodeChanges(node, inv, context);
     const list = [...result.byKey.values()];
     // A change's id is its resource's address unless it is a restart: no second string per change.

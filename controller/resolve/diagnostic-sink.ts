@@ -2,7 +2,7 @@
  * Collects resolve diagnostics. The same template evaluated on 10,000 nodes fails 10,000 times for one
  * reason: the user needs one diagnostic naming a node and the count, not a wall of copies.
  */
-import type { Diagnostic } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic, type DiagnosticCode } from '../spec/diagnostic.js';
 import type { SourceLocation } from '../model/source-location.js';
 
 interface Entry {
@@ -14,14 +14,11 @@ export class DiagnosticSink {
   readonly #entries = new Map<string, Entry>();
 
   /** `message` must not name the node: it is appended, and identical messages on other nodes are merged. */
-  error(code: string, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
+  error(code: DiagnosticCode, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
     const key = [code, message, location?.file, location?.line, location?.column, field].join('\u0000');
     let entry = this.#entries.get(key);
     if (!entry) {
-      const diagnostic: Diagnostic = { severity: 'error', code, message };
-      if (location) diagnostic.location = location;
-      if (field) diagnostic.field = field;
-      entry = { diagnostic, nodes: [] };
+      entry = { diagnostic: diagnostic(code, message, { location, field }), nodes: [] };
       this.#entries.set(key, entry);
     }
     if (node !== undefined) entry.nodes.push(node);

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { InputSource, type InputType, type NodeSelector } from '../spec/schema.js';
 import { selectNodes } from '../spec/node-selector.js';
+import type { DiagnosticCode } from '../spec/diagnostic.js';
 import { UncheckedSpec } from './unchecked-spec.js';
 
 type InputTypeName = z.infer<typeof InputType>;
@@ -28,7 +29,7 @@ export interface InputContext {
   outputs: ReadonlyMap<string, ReadonlyMap<string, Readonly<Record<string, string>>>>;
 }
 
-export type Resolved = { ok: true; value: unknown } | { ok: false; code: string; message: string };
+export type Resolved = { ok: true; value: unknown } | { ok: false; code: DiagnosticCode; message: string };
 
 /** A `with` value as a reference, or null when it is a literal. */
 export function asInputSource(value: unknown): InputSource | null {

@@ -8,7 +8,7 @@ import { byCodeUnit } from '../model/order.js';
 import { sortDiagnostics, type Diagnostic } from '../spec/diagnostic.js';
 import type { SourceLocation } from '../model/source-location.js';
 import type { ModuleDoc } from '../spec/schema.js';
-import type { Located, Spec } from '../spec/spec.js';
+import { siteIdOf, type Located, type Spec } from '../spec/spec.js';
 import type { Desired, DesiredNode, DesiredServiceResource, ResourceOrigin } from '../model/desired.js';
 import { computeDependencies, unitId, type PlacedResource, type UnitLinks } from './dependencies.js';
 import { DiagnosticSink } from './diagnostic-sink.js';
@@ -195,5 +195,5 @@ export function resolveSite(
     const rollout = spec.clusters[name]!.doc.spec.rollout;
     return { name, nodes: state.members.get(name)!, batchSize: rollout.batchSize, failureBudget: rollout.failureBudget };
   });
-  return { desired: { revision: spec.revision, nodes, services, clusters }, diagnostics };
+  return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters }, diagnostics };
 }

@@ -1,10 +1,10 @@
 /**
  * Status from real store contents, produced by the apply engine with FAKE kind effects (see
- * ../apply/test-fakes.ts), so the conditions are checked against what apply really records.
+ * test/support/fake-apply.ts), so the conditions are checked against what apply really records.
  */
 import test from 'ava';
 import { applyPlan } from '../apply/apply-plan.js';
-import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport } from '../apply/test-fakes.js';
+import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport } from '../../test/support/fake-apply.js';
 import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { readSiteStatus } from './read-site-status.js';
@@ -22,7 +22,7 @@ const rolling = (nodes: string[]) =>
 
 async function applied(fail: string[], nodes: string[]) {
   const log: string[] = [];
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock('2025-05-01T00:00:00.000Z') });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock('2025-05-01T00:00:00.000Z') });
   const plan = rolling(nodes);
   await applyPlan({
     plan,
@@ -81,7 +81,7 @@ test('an interrupted run shows its in-flight changes; the halt of an earlier run
 });
 
 test('changes in the latest plan make nodes pending; a node never applied is not ready', async (t) => {
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   const plan = testPlan([change('n1/file:/a'), change('n1/file:/b')]);
   const status = await readSiteStatus(store, { plan });
   t.deepEqual(status.nodes.map((n) => [n.name, n.conditions.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`)]), [

@@ -54,6 +54,9 @@ function failedReason(error: string | null): string {
   if (error?.startsWith('unreachable')) return 'Unreachable';
   if (error?.startsWith('unhealthy')) return 'Unhealthy';
   if (error?.startsWith('ManagedRecordCorrupt')) return 'ManagedRecordCorrupt';
+  // Identity and lock refusals (ADR 0008) lead with their code: NodeIdentityMismatch, DuplicateNodeIdentity, LeaseLost.
+  const code = /^(NodeIdentityMismatch|DuplicateNodeIdentity|LeaseLost): /.exec(error ?? '');
+  if (code) return code[1] as string;
   return 'ApplyFailed';
 }
 

@@ -6,7 +6,7 @@ import type { ManagedRecordProblem, ObservedResource } from '../../controller/mo
 import { byCodeUnit } from '../../controller/model/order.js';
 import { FramedOutputError, parseFramedRecords } from '../framed-output.js';
 import type { ProbeRequest } from '../kind.js';
-import { type ManagedEntries, type ManagedRecordCopy, parseRecordCopy, readManagedRecord } from '../managed-record-format.js';
+import { type ManagedEntries, type ManagedRecordCopy, type ObservedOwner, parseRecordCopy, readManagedRecord } from '../managed-record-format.js';
 import type { KindRegistry } from '../registry.js';
 import { ProbeOutputError } from './answer-fields.js';
 import type { Probe } from './build-probe.js';
@@ -25,6 +25,8 @@ export interface ProbeObservation {
   /** hostname, os {id, versionId}, arch, kernel, addresses, serviceManager. */
   facts: Record<string, JsonValue>;
   managed: ManagedEntries;
+  /** Whom the usable record names as its owner (`none`: a version 1 record); absent without one. */
+  owner?: ObservedOwner;
   /** Set when the record itself could not be used (managed then comes from its previous copy, or is empty). */
   managedRecordProblem?: ManagedRecordProblem;
   resources: Record<string, ObservedResource>;
@@ -45,7 +47,7 @@ export function parseProbeOutput(registry: KindRegistry, probe: Probe, stdout: B
     throw new ProbeOutputError(`not ${PROBE_FORMAT} version ${PROBE_FORMAT_VERSION} output (first record ${JSON.stringify(header?.slice(0, 2) ?? null)})`);
   }
   const { raw, addresses, answers, copies } = sortRecords(body);
-  const { entries: managed, problem } = readManagedRecord(copies.record, copies.prev);
+  const { entries: managed, owner, problem } = readManagedRecord(copies.record, copies.prev);
 
   const resources: Record<string, ObservedResource> = {};
   probe.requests.forEach((request, index) => {
@@ -57,7 +59,14 @@ export function parseProbeOutput(registry: KindRegistry, probe: Probe, stdout: B
   const unobservedManagedKeys = Object.keys(managed)
     .filter((key) => !asked.has(key) && !(key in resources))
     .sort();
-  return { facts: buildFacts(raw, addresses), managed, ...(problem ? { managedRecordProblem: problem } : {}), resources, unobservedManagedKeys };
+  return {
+    facts: buildFacts(raw, addresses),
+    managed,
+    ...(owner ? { owner } : {}),
+    ...(problem ? { managedRecordProblem: problem } : {}),
+    resources,
+    unobservedManagedKeys,
+  };
 }
 
 interface ProbeRecords {

@@ -24,6 +24,7 @@ export function kindNamed(name: string): NodeKind {
   if (!kind) throw new Error(`no node kind ${name}`);
   return kind;
 }
+import { fixtureHostKey } from './site-files.js';
 
 export { sha256 };
 
@@ -65,7 +66,7 @@ export function node(name: string, resources: DesiredResource[], attrs: Partial<
     address: '192.0.2.1',
     port: 22,
     user: 'root',
-    hostKey: 'ssh-ed25519 AAAA',
+    hostKey: fixtureHostKey(name),
     serviceManager: 'runit',
     roles: [],
     labels: {},
@@ -78,6 +79,7 @@ export function node(name: string, resources: DesiredResource[], attrs: Partial<
 export function desired(nodes: DesiredNode[], batchSize = 1): Desired {
   return {
     revision: { source: '/srv/site', ref: 'main', commit: 'c0ffee0000000000000000000000000000000000', worktree: false },
+    site: 'default',
     nodes: [...nodes].sort((a, b) => (a.name < b.name ? -1 : 1)),
     services: [],
     clusters: [{ name: 'main', nodes: nodes.map((n) => n.name).sort(), batchSize, failureBudget: 0 }],

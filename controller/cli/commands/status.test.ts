@@ -1,6 +1,6 @@
 /**
  * `underlay status` and the --plan staleness rule, driven in-process. The store is filled by the apply
- * engine with FAKE kind effects (../../apply/test-fakes.ts).
+ * engine with FAKE kind effects (test/support/fake-apply.ts).
  */
 import test from 'ava';
 import { readdirSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { applyPlan } from '../../apply/apply-plan.js';
-import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport } from '../../apply/test-fakes.js';
+import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport } from '../../../test/support/fake-apply.js';
 import { emptyInventory } from '../../model/observed.js';
 import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
 import { steppingClock } from '../../clock.js';
@@ -43,7 +43,7 @@ test('status with no state says where it looked, exits 1 and creates nothing', a
 test('status prints conditions from the state directory and exits 1 while a node has failed', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'underlay-status-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const store = SqliteStore.open({ file: stateDatabaseFile(path.join(dir, 'state')), clock: steppingClock() });
+  const store = SqliteStore.open({ file: stateDatabaseFile(path.join(dir, 'state')), site: 'lab', clock: steppingClock() });
   const log: string[] = [];
   await applyPlan({
     plan: testPlan([change('n1/file:/a'), change('n2/file:/a')]),
