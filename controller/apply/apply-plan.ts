@@ -37,7 +37,8 @@ export type ApplyEvent =
   | { type: 'run-started'; runId: number; changes: number }
   | { type: 'change-started'; change: Change }
   | { type: 'change-finished'; result: ChangeResult }
-  | { type: 'batch-gate'; cluster: string; batch: number; nodes: string[]; unhealthy: Record<string, string> }
+  /** A batch's health gate: `failed` are nodes of the batch that failed before it (not health-checked), with why. */
+  | { type: 'batch-gate'; cluster: string; batch: number; nodes: string[]; failed: Record<string, string>; unhealthy: Record<string, string> }
   | { type: 'rollout-halted'; condition: RunCondition }
   | { type: 'run-finished'; changeSet: ChangeSet };
 
@@ -201,10 +202,13 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     const { rollout, batch } = item.gate;
     const batchNodes = rollout.batches[batch] ?? [];
     if (halted.has(rollout.cluster)) return { status: 'skipped', reason: 'rollout halted' };
+    const failed: Record<string, string> = {};
     const unhealthy: Record<string, string> = {};
     for (const node of batchNodes) {
+      const error = failedNodes.get(node);
+      if (error !== undefined) failed[node] = error;
       const ctx = context(node);
-      if (failedNodes.has(node) || !ctx) continue;
+      if (error !== undefined || !ctx) continue;
       const restarted = plan.changes.filter((c) => c.node === node && c.disruptive && results.get(c.id)?.outcome === 'applied');
       if (restarted.length === 0) continue;
       let health;
@@ -218,7 +222,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
         failedNodes.set(node, `unhealthy after rollout batch ${batch + 1}: ${health.message}`);
       }
     }
-    emit({ type: 'batch-gate', cluster: rollout.cluster, batch: batch + 1, nodes: batchNodes, unhealthy });
+    emit({ type: 'batch-gate', cluster: rollout.cluster, batch: batch + 1, nodes: batchNodes, failed, unhealthy });
     const remainingBatches = rollout.batches.length - batch - 1;
     if (remainingBatches === 0) return { status: 'succeeded' };
     const rolledOut = new Set(rollout.batches.slice(0, batch + 1).flat());
