@@ -118,7 +118,9 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const { plan, nodes, store, reconcilers, managedRecord } = options;
   const emit = options.onEvent ?? (() => undefined);
   const healthCheck = options.healthCheck ?? reconcilerHealthCheck(reconcilers);
-  const run = await store.beginRun({ revisionCommit: plan.revision.commit, planHash: plan.hash });
+  // Every node of the revision, also those with nothing to do or unreachable: what status shows.
+  const covered = [...new Set([...Object.keys(nodes), ...Object.keys(options.unreachable ?? {}), ...plan.changes.map((c) => c.node)])].sort();
+  const run = await store.beginRun({ revisionCommit: plan.revision.commit, planHash: plan.hash, nodes: covered });
   emit({ type: 'run-started', runId: run.id, changes: plan.changes.length });
 
   const failedNodes = new Map<string, string>(Object.entries(options.unreachable ?? {}).map(([n, e]) => [n, `unreachable: ${e}`]));
@@ -257,8 +259,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   });
 
   const nodeResults: Record<string, NodeResult> = {};
-  const touched = new Set([...Object.keys(nodes), ...plan.changes.map((c) => c.node), ...failedNodes.keys()]);
-  for (const node of [...touched].sort()) {
+  for (const node of covered) {
     const error = failedNodes.get(node);
     const mine = plan.changes.filter((c) => c.node === node);
     const converged = error === undefined && mine.every((c) => results.get(c.id)?.outcome === 'applied');
