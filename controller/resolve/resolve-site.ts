@@ -20,9 +20,29 @@ import { orderSteps } from './step-order.js';
 import { TemplateEngine } from './template-engine.js';
 
 export interface ResolveResult {
-  /** Null when any error was found: a partial Desired would plan deletions of what failed to render. */
+  /**
+   * Null when any error was found, or a step is pending: a partial Desired would plan deletions of what
+   * failed to render.
+   */
   desired: Desired | null;
   diagnostics: Diagnostic[];
+  /** Steps not rendered on some nodes because an input is known only once the nodes are observed (factsPending). */
+  pendingSteps: PendingStep[];
+}
+
+export interface PendingStep {
+  cluster: string;
+  step: string;
+  /** Sorted. */
+  nodes: string[];
+}
+
+export interface ResolveOptions {
+  /**
+   * No node has been observed (validate): an input reading a fact only an observation holds, and every step
+   * that reads such a step's outputs, is left for plan time (a ResolvedAtPlanTime warning) instead of failing.
+   */
+  factsPending?: boolean;
 }
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -38,6 +58,8 @@ interface SiteState {
   /** cluster -> its nodes, sorted. */
   members: Map<string, string[]>;
   resourceLocations: Map<string, SourceLocation[]>;
+  factsPending: boolean;
+  pendingSteps: PendingStep[];
 }
 
 function locationsOf(state: SiteState, name: string, module: Located<ModuleDoc>): SourceLocation[] {
@@ -82,11 +104,14 @@ function resolveCluster(state: SiteState, clusterName: string): void {
     if (module) declaredOutputs.set(step.name, Object.keys(module.doc.spec.outputs));
   }
   const stepNodes = new Map<string, Set<string>>();
+  const pendingSteps = new Map<string, Set<string>>();
   const ctx: InputContext = {
     params: { ...spec.site.doc.spec.params, ...cluster.doc.spec.params },
     clusterNodes,
     outputs,
     declaredOutputs,
+    factsPending: state.factsPending,
+    pendingSteps,
   };
   for (const index of order.order) {
     const step = steps[index]!;
@@ -105,11 +130,14 @@ function resolveCluster(state: SiteState, clusterName: string): void {
     if (!prepared) continue;
     const stepOutputs = new Map<string, Record<string, string>>();
     outputs.set(step.name, stepOutputs);
+    const pendingOn = new Set<string>();
+    pendingSteps.set(step.name, pendingOn);
     const resourceLocations = locationsOf(state, step.module, module);
     const origins: ResourceOrigin[] = [];
     for (const node of running) {
       const inputs = inputsForNode(ref, prepared, ctx, node, sink);
-      if (!inputs) continue;
+      if (inputs === 'pending') pendingOn.add(node.name);
+      if (!inputs || inputs === 'pending') continue;
       const render: ModuleRenderContext = {
         engine: state.engine,
         sink,
@@ -127,6 +155,7 @@ function resolveCluster(state: SiteState, clusterName: string): void {
       const placed = state.placed.get(node.name)!;
       for (const r of renderResources(render)) placed.push({ key: r.key, spec: r.spec, origin: r.origin, node: node.name, unit });
     }
+    if (pendingOn.size > 0) state.pendingSteps.push({ cluster: clusterName, step: step.name, nodes: [...pendingOn].sort() });
   }
 }
 
@@ -172,6 +201,7 @@ export function resolveSite(
   spec: Spec,
   facts: Readonly<Record<string, Record<string, unknown>>>,
   allocations: Readonly<Record<string, string>>,
+  options: ResolveOptions = {},
 ): ResolveResult {
   const views = nodeViews(spec, facts);
   const state: SiteState = {
@@ -183,13 +213,15 @@ export function resolveSite(
     links: new Map(),
     members: new Map(),
     resourceLocations: new Map(),
+    factsPending: options.factsPending ?? false,
+    pendingSteps: [],
   };
   const clusterNames = Object.keys(spec.clusters).sort();
   for (const name of clusterNames) resolveCluster(state, name);
   dropDuplicates(state);
   const services = serviceResources(state, allocations);
   const diagnostics = sortDiagnostics(state.sink.diagnostics());
-  if (state.sink.hasErrors) return { desired: null, diagnostics };
+  if (state.sink.hasErrors || state.pendingSteps.length > 0) return { desired: null, diagnostics, pendingSteps: state.pendingSteps };
 
   const dependencies = computeDependencies(state.placed, state.links);
   const clustersOf = new Map<string, string[]>();
@@ -206,5 +238,5 @@ export function resolveSite(
     const rollout = spec.clusters[name]!.doc.spec.rollout;
     return { name, nodes: state.members.get(name)!, batchSize: rollout.batchSize, failureBudget: rollout.failureBudget };
   });
-  return { desired: { revision: spec.revision, nodes, services, clusters }, diagnostics };
+  return { desired: { revision: spec.revision, nodes, services, clusters }, diagnostics, pendingSteps: [] };
 }
