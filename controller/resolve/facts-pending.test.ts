@@ -72,3 +72,23 @@ test('once the nodes are observed the same site resolves; an observed fact the o
   t.deepEqual(missing.diagnostics.map((d) => [d.severity, d.code]), [['error', 'OutputNotOnNode'], ['error', 'UnknownFact']]);
   t.regex(missing.diagnostics[1]!.message, /has no fact "hostname": it is observed on the node, and this observation has none/);
 });
+
+test('a template reading node.facts of an observed fact waits for plan time too, where the node does not declare it', (t) => {
+  const motd = moduleDoc('motd', {
+    outputs: { kernel: '{{ node.facts.kernel }}' },
+    resources: [{ file: { path: '/etc/motd', template: '../templates/motd.liquid' } }, { file: { path: '/etc/issue', content: 'plain {{ node.name }}' } }],
+  });
+  const templates = { 'templates/motd.liquid': 'Welcome to {{ node.facts.hostname }} on {{ node.facts.rack }}\n' };
+  const rack = [node('n1', '10.0.0.1', { facts: { rack: 'r1' } }), node('n2', '10.0.0.2', { facts: { rack: 'r2', hostname: 'declared-n2', kernel: '6.1' } })];
+  const spec = testSpec([...rack, motd, clusterDoc('c', { nodes: {}, steps: [{ name: 'motd', module: 'motd' }] })], templates);
+  const r = resolveSite(spec, {}, {}, { factsPending: true });
+  t.deepEqual(r.pendingSteps, [{ cluster: 'c', step: 'motd', nodes: ['n1'] }], 'n2 declares both facts, so it is checked now');
+  t.deepEqual(r.diagnostics.map((d) => [d.severity, d.code, d.location?.file, d.field]), [
+    ['warning', 'ResolvedAtPlanTime', 'module/motd.yaml', 'spec.outputs.kernel'],
+    ['warning', 'ResolvedAtPlanTime', 'templates/motd.liquid', undefined],
+  ]);
+  t.regex(r.diagnostics[1]!.message, /^node\.facts\.hostname is observed on the node, so step "motd" is rendered at plan time: .* \[node n1\]$/);
+  const observed = resolveSite(spec, { n1: { hostname: 'web-1', kernel: '6.12' } }, {});
+  t.deepEqual(observed.diagnostics, []);
+  t.like(observed.desired?.nodes[0]?.resources.find((x) => x.key === 'file:/etc/motd')?.spec, { content: 'Welcome to web-1 on r1\n' });
+});

@@ -16,6 +16,7 @@ import { nodeEndpoint, nodeViews } from './node-views.js';
 import { selectNodes } from '../spec/node-selector.js';
 import { renderOutputs, renderResources, type ModuleRenderContext } from './render-module.js';
 import { inputsForNode, prepareStepInputs } from './step-inputs.js';
+import { observedFactReads, type ObservedFactRead } from './observed-fact-reads.js';
 import { orderSteps } from './step-order.js';
 import { TemplateEngine } from './template-engine.js';
 
@@ -60,6 +61,8 @@ interface SiteState {
   resourceLocations: Map<string, SourceLocation[]>;
   factsPending: boolean;
   pendingSteps: PendingStep[];
+  /** module -> the observed facts its templates read, when factsPending. */
+  factReads: Map<string, ObservedFactRead[]>;
 }
 
 function locationsOf(state: SiteState, name: string, module: Located<ModuleDoc>): SourceLocation[] {
@@ -84,6 +87,28 @@ function stepLinks(clusterName: string, withValues: Record<string, unknown>, clu
     else crossNode.push({ unit: unitId(clusterName, step), nodes: selectNodes(clusterNodes, source.nodes).map((n) => n.name).filter((n) => running.has(n)) });
   }
   return { sameNode: [...sameNode].sort(), crossNode };
+}
+
+/**
+ * Before any node is observed: whether the module's templates read an observed fact this node does not
+ * declare, so the step waits for plan time on it (each such read reported where it is).
+ */
+function templatesWaitForFacts(state: SiteState, module: Located<ModuleDoc>, step: string, node: NodeView): boolean {
+  if (!state.factsPending) return false;
+  const name = module.doc.metadata.name;
+  let reads = state.factReads.get(name);
+  if (!reads) state.factReads.set(name, (reads = observedFactReads(module, state.spec.templates, state.engine)));
+  const waiting = reads.filter((r) => !Object.hasOwn(node.facts, r.fact));
+  for (const r of waiting) {
+    state.sink.warning(
+      'ResolvedAtPlanTime',
+      `node.facts.${r.fact} is observed on the node, so step "${step}" is rendered at plan time: its template, path, shell-safety and input type checks run only then`,
+      r.location,
+      r.field,
+      node.name,
+    );
+  }
+  return waiting.length > 0;
 }
 
 function resolveCluster(state: SiteState, clusterName: string): void {
@@ -136,8 +161,11 @@ function resolveCluster(state: SiteState, clusterName: string): void {
     const origins: ResourceOrigin[] = [];
     for (const node of running) {
       const inputs = inputsForNode(ref, prepared, ctx, node, sink);
-      if (inputs === 'pending') pendingOn.add(node.name);
-      if (!inputs || inputs === 'pending') continue;
+      if (!inputs) continue;
+      if (inputs === 'pending' || templatesWaitForFacts(state, module, step.name, node)) {
+        pendingOn.add(node.name);
+        continue;
+      }
       const render: ModuleRenderContext = {
         engine: state.engine,
         sink,
@@ -215,6 +243,7 @@ export function resolveSite(
     resourceLocations: new Map(),
     factsPending: options.factsPending ?? false,
     pendingSteps: [],
+    factReads: new Map(),
   };
   const clusterNames = Object.keys(spec.clusters).sort();
   for (const name of clusterNames) resolveCluster(state, name);
