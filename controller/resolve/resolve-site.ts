@@ -162,7 +162,9 @@ function resolveCluster(state: SiteState, clusterName: string): void {
     for (const node of running) {
       const inputs = inputsForNode(ref, prepared, ctx, node, sink);
       if (!inputs) continue;
-      if (inputs === 'pending' || templatesWaitForFacts(state, module, step.name, node)) {
+      // Both are asked, so every read that waits is reported.
+      const templatesWait = templatesWaitForFacts(state, module, step.name, node);
+      if (inputs === 'pending' || templatesWait) {
         pendingOn.add(node.name);
         continue;
       }

@@ -46,7 +46,7 @@ spec:
     - directory: {path: /etc/app}
     - file:
         path: /etc/app/app.conf
-        content: "host {{ inputs.host }}\\ntag {{ inputs.tag }}\\n"
+        content: "host {{ inputs.host }}\\nos {{ node.facts.os.id }}\\ntag {{ inputs.tag }}\\n"
     - command:
         name: check-app
         argv: ["/usr/bin/test", "!", "-e", "${FAIL_MARKER}"]
@@ -81,13 +81,14 @@ test.serial('a site reading a fact only the nodes know passes validate, saying s
   const validate = await s().underlay(['validate']);
   t.is(validate.code, 0, validate.stderr);
   t.regex(validate.stderr, /cluster\.yaml:\d+:\d+: warning: spec\.steps\[0\]\.with\.host: \{fact: hostname\} is observed on the node, so input "host" is resolved at plan time/);
+  t.regex(validate.stderr, /modules\/app\.yaml:\d+:\d+: warning: spec\.resources\[1\]\.file\.content: node\.facts\.os is observed on the node/);
   t.regex(validate.stdout, /^Valid: .*resolved at plan time, from facts observed on the nodes: app\/app \(3 node\(s\)\)/);
 
   const apply = await s().underlay(['apply', '--no-color']);
   t.is(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);
   for (const n of ['node1', 'node2', 'node3']) {
     const hostname = (await ssh(s().hosts, n, 'hostname')).trim();
-    t.is(readFileSync(onHost(s().hosts, n, '/etc/app/app.conf'), 'utf8'), `host ${hostname}\ntag one\n`, `${n} has its own observed hostname`);
+    t.is(readFileSync(onHost(s().hosts, n, '/etc/app/app.conf'), 'utf8'), `host ${hostname}\nos debian\ntag one\n`, `${n} has its own observed hostname`);
   }
   const status = await s().underlay(['status']);
   t.is(status.code, 0, status.stdout);
