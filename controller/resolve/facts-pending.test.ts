@@ -51,14 +51,14 @@ test('a list over nodes waiting for one node\'s observed fact makes the whole st
 });
 
 test('what does not wait for a fact is still checked now: errors elsewhere, and a fact no observation holds', (t) => {
-  const broken = [{ ...webSteps[0], with: { text: { param: 'nope' } } }, webSteps[1], { name: 'typo', module: 'banner', with: { text: { fact: 'hostnme' } } }];
+  const broken = [{ ...webSteps[0], with: { text: 7 } }, webSteps[1], { name: 'typo', module: 'banner', with: { text: { fact: 'hostnme' } } }];
   const r = resolveSite(site(broken), {}, {}, { factsPending: true });
   t.is(r.desired, null);
   t.deepEqual(
     r.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.field]),
     [
+      ['InputTypeMismatch', 'spec.steps[0].with.text'],
       ['UnknownFact', 'spec.steps[2].with.text'],
-      ['UnknownParam', 'spec.steps[0].with.text'],
     ],
   );
 });

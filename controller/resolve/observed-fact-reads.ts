@@ -6,8 +6,8 @@
 import { OBSERVED_FACTS, isObservedFact, type ObservedFact } from '../inventory/observed-facts.js';
 import { fieldPath, type SourceLocation } from '../spec/diagnostic.js';
 import type { ModuleDoc } from '../spec/schema.js';
+import { referencedFilePath } from '../spec/repository-path.js';
 import type { Located } from '../spec/spec.js';
-import { joinRepositoryPath } from './render-module.js';
 import type { TemplateEngine } from './template-engine.js';
 
 export interface ObservedFactRead {
@@ -37,9 +37,11 @@ export function observedFactReads(module: Located<ModuleDoc>, templateFiles: Rea
   };
   const walk = (value: unknown, path: Path): void => {
     if (typeof value === 'string') {
-      const file = path.at(-1) === 'template' && path.at(-2) === 'file' ? joinRepositoryPath(module.location.file, value) : undefined;
-      if (file === undefined) note(value, () => ({ location: module.locate(path), field: fieldPath(path) }));
-      else if (templateFiles[file] !== undefined) note(templateFiles[file], () => ({ location: { file, line: 1, column: 1 } }));
+      if (path.at(-1) !== 'template' || path.at(-2) !== 'file') note(value, () => ({ location: module.locate(path), field: fieldPath(path) }));
+      else {
+        const file = referencedFilePath(module.location.file, value);
+        if (file !== null && Object.hasOwn(templateFiles, file)) note(templateFiles[file]!, () => ({ location: { file, line: 1, column: 1 } }));
+      }
     } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
     else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
   };

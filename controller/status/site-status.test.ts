@@ -21,7 +21,7 @@ const rolling = (nodes: string[]) =>
 
 async function applied(fail: string[], nodes: string[]) {
   const log: string[] = [];
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock('2025-05-01T00:00:00.000Z') });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock('2025-05-01T00:00:00.000Z') });
   const plan = rolling(nodes);
   await applyPlan({
     plan,
@@ -79,7 +79,7 @@ test('an interrupted run shows its in-flight changes; the halt of an earlier run
 });
 
 test('changes in the latest plan make nodes pending; a node never applied is not ready', async (t) => {
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   const plan = testPlan([change('n1/file:/a'), change('n1/file:/b')]);
   const status = await readSiteStatus(store, { plan });
   t.deepEqual(status.nodes.map((n) => [n.name, n.conditions.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`)]), [
@@ -107,7 +107,7 @@ async function applyAt(store: SqliteStore, commit: string, nodes: string[], fail
 const readyOf = (status: SiteStatus, node: string) => status.nodes.find((n) => n.name === node)?.conditions.find((c) => c.type === 'Ready');
 
 test('nodes a halted run never reached are Ready=Unknown NotReached at the commit they are still at, not Ready=True', async (t) => {
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   await applyAt(store, 'c1c1c1c1c1c1c1', ['n1', 'n2', 'n3']);
   const halted = await applyAt(store, 'c2c2c2c2c2c2c2', ['n1', 'n2', 'n3'], ['n1/service:app#restart']);
   t.is(halted.status, 'halted');
@@ -133,7 +133,7 @@ test('nodes a halted run never reached are Ready=Unknown NotReached at the commi
 });
 
 test('after an interrupted run no node is Ready=True from an older commit: reached ones are "not finished", the others "not reached"', async (t) => {
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   await applyAt(store, 'c1c1c1c1c1c1c1', ['n1', 'n2', 'n3']);
   const run = await store.beginRun({ revisionCommit: 'c2c2c2c2c2c2c2', planHash: 'p2', nodes: ['n1', 'n2', 'n3'] });
   const entry = { runId: run.id, node: 'n1', key: 'file:/etc/app.conf', action: 'update' as const, detail: null };
@@ -152,7 +152,7 @@ test('after an interrupted run no node is Ready=True from an older commit: reach
 });
 
 test('a node removed from Git leaves the status: only the latest run\'s nodes are shown', async (t) => {
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   await applyAt(store, 'c1c1c1c1c1c1c1', ['n1', 'n2', 'n3']);
   t.deepEqual((await readSiteStatus(store)).nodes.map((n) => n.name), ['n1', 'n2', 'n3']);
   await applyAt(store, 'c2c2c2c2c2c2c2', ['n1', 'n2']);
