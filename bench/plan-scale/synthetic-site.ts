@@ -2,7 +2,7 @@
  * A synthetic site for plan-scale, generated in memory: N nodes, ~20 resources each from four modules,
  * with cluster linking (every node's etcd client config lists the etcd members' addresses).
  */
-import { fixtureHostKey } from '../../controller/load/revision-fixture.js';
+import { fixtureHostKey } from '../../test/support/site-files.js';
 import type { Revision, RevisionFile } from '../../controller/source/revision.js';
 
 const ETCD_MEMBERS = 5;

@@ -1,5 +1,5 @@
 /**
- * The apply engine against FAKE reconcilers and a FAKE managed record (test-fakes.ts) and a real SQLite
+ * The apply engine against FAKE reconcilers and a FAKE managed record (test/support/fake-apply.ts) and a real SQLite
  * store in memory. Real-host behaviour is covered by the e2e tests.
  */
 import test from 'ava';
@@ -8,7 +8,7 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import { applyPlan, type ApplyEvent, type ApplyPlanOptions } from './apply-plan.js';
 import { renderChangeSetSummary } from './change-set.js';
 import { readSiteStatus } from '../status/read-site-status.js';
-import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport, type FakeBehaviour } from './test-fakes.js';
+import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport, type FakeBehaviour } from '../../test/support/fake-apply.js';
 
 function setup(nodes: string[], behaviour: FakeBehaviour = {}, extra: Partial<ApplyPlanOptions> = {}) {
   const log: string[] = [];

@@ -1,5 +1,5 @@
 /**
- * Crash safety of apply: a child process applies the FAKE marker-file site of crash-apply.fixture.ts with a
+ * Crash safety of apply: a child process applies the FAKE marker-file site of test/support/crash-apply.fixture.ts with a
  * slow FAKE reconciler and is SIGKILLed at several points. Real-host crash tests live in test/e2e.
  */
 import test from 'ava';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { fakeSite, markerFile } from './fake-marker-site.js';
+import { fakeSite, markerFile } from '../../test/support/fake-marker-site.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -19,7 +19,7 @@ type KillPoint = { after: 'started' | 'finished'; count: number } | null;
 /** Runs the fixture; kills it with SIGKILL right after the `count`-th line of kind `after` (or lets it finish). */
 function runApply(db: string, markers: string, kill: KillPoint): Promise<{ lines: string[]; killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', path.join(here, 'crash-apply.fixture.ts'), db, markers, '150'], {
+    const child = spawn(process.execPath, ['--import=tsx', path.join(here, '..', '..', 'test', 'support', 'crash-apply.fixture.ts'), db, markers, '150'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];

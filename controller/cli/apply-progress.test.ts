@@ -1,10 +1,10 @@
 /**
  * What apply prints per event: one line per finished change with why, and on a terminal only, a progress
- * line redrawn in place below them. Driven by the engine with FAKE reconcilers (../apply/test-fakes.ts).
+ * line redrawn in place below them. Driven by the engine with FAKE reconcilers (test/support/fake-apply.ts).
  */
 import test from 'ava';
 import { applyPlan } from '../apply/apply-plan.js';
-import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../apply/test-fakes.js';
+import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../../test/support/fake-apply.js';
 import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { applyProgress } from './apply-progress.js';

@@ -2,7 +2,7 @@
  * Reads an inventory snapshot (JSON) and checks it against the schema: a snapshot is input too, and a
  * hand-edited or outdated one must give a clear error rather than a wrong plan.
  */
-import { type Diagnostic, fieldPath } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic, fieldPath } from '../spec/diagnostic.js';
 import { Inventory } from './inventory.js';
 
 export function parseInventory(text: string, file: string): { inventory: Inventory | null; diagnostics: Diagnostic[] } {
@@ -11,18 +11,12 @@ export function parseInventory(text: string, file: string): { inventory: Invento
     raw = JSON.parse(text);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { inventory: null, diagnostics: [{ severity: 'error', code: 'InventorySyntax', message, location: { file, line: 1, column: 1 } }] };
+    return { inventory: null, diagnostics: [diagnostic('InventorySyntax', message, { location: { file, line: 1, column: 1 } })] };
   }
   const parsed = Inventory.safeParse(raw);
   if (parsed.success) return { inventory: parsed.data, diagnostics: [] };
   return {
     inventory: null,
-    diagnostics: parsed.error.issues.map((issue) => ({
-      severity: 'error' as const,
-      code: 'InventorySchema',
-      message: issue.message,
-      field: fieldPath(issue.path),
-      location: { file, line: 1, column: 1 },
-    })),
+    diagnostics: parsed.error.issues.map((issue) => diagnostic('InventorySchema', issue.message, { location: { file, line: 1, column: 1 }, field: fieldPath(issue.path) })),
   };
 }

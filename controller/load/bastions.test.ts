@@ -1,6 +1,6 @@
 import test from 'ava';
 import { loadSpec } from './load-spec.js';
-import { node, revisionOf, validSite } from './revision-fixture.js';
+import { node, revisionOf, validSite } from '../../test/support/site-files.js';
 
 const via = (name: string, bastion?: string) => node(name, bastion === undefined ? '' : `\n    via: ${bastion}`);
 const problems = (nodes: Record<string, string | undefined>) => {

@@ -2,7 +2,7 @@
  * Indexes valid documents by kind and name. A name used twice for one kind is an error pointing at the
  * second use (documents are visited in path order, so "second" is stable); the first one wins.
  */
-import type { Diagnostic, SourceLocation } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic, type DiagnosticCode, type SourceLocation } from '../spec/diagnostic.js';
 import { SiteDoc } from '../spec/schema.js';
 import type { Kind } from '../spec/schema.js';
 import type { Located, Spec } from '../spec/spec.js';
@@ -60,8 +60,8 @@ function defaultSite(): Located<SiteDoc> {
   return { doc, location: DEFAULT_SITE_LOCATION, locate: () => DEFAULT_SITE_LOCATION };
 }
 
-function nameDiagnostic(v: ValidDocument, code: string, message: string): Diagnostic {
-  return { severity: 'error', code, message, location: v.source.locate(['metadata', 'name']), field: 'metadata.name' };
+function nameDiagnostic(v: ValidDocument, code: DiagnosticCode, message: string): Diagnostic {
+  return diagnostic(code, message, { location: v.source.locate(['metadata', 'name']), field: 'metadata.name' });
 }
 
 function where(v: ValidDocument): string {

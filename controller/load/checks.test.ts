@@ -1,7 +1,7 @@
 import test from 'ava';
 import { loadSpec } from './load-spec.js';
-import { cluster, fixtureAddress, module, node, revisionOf, validSite } from './revision-fixture.js';
-import type { FixtureFiles } from './revision-fixture.js';
+import { cluster, fixtureAddress, module, node, revisionOf, validSite } from '../../test/support/site-files.js';
+import type { FixtureFiles } from '../../test/support/site-files.js';
 
 const problems = (files: FixtureFiles) =>
   loadSpec(revisionOf(files)).diagnostics.map((d) => [d.code, d.location?.file, d.location?.line, d.field]);

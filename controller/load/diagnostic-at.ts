@@ -1,14 +1,13 @@
-import { fieldPath } from '../spec/diagnostic.js';
-import type { Diagnostic, Severity } from '../spec/diagnostic.js';
+import { diagnostic, fieldPath } from '../spec/diagnostic.js';
+import type { Diagnostic, DiagnosticCode } from '../spec/diagnostic.js';
 import type { Located } from '../spec/spec.js';
 
 /** A diagnostic about one field of a loaded document, located where that field is written. */
 export function diagnosticAt<T>(
   located: Located<T>,
   path: readonly (string | number)[],
-  code: string,
+  code: DiagnosticCode,
   message: string,
-  severity: Severity = 'error',
 ): Diagnostic {
-  return { severity, code, message, location: located.locate(path), field: fieldPath(path) };
+  return diagnostic(code, message, { location: located.locate(path), field: fieldPath(path) });
 }

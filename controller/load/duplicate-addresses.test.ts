@@ -1,7 +1,7 @@
 import test from 'ava';
 import { comparableAddress } from './duplicate-addresses.js';
 import { loadSpec } from './load-spec.js';
-import { fixtureAddress, node, revisionOf, validSite } from './revision-fixture.js';
+import { fixtureAddress, node, revisionOf, validSite } from '../../test/support/site-files.js';
 
 /** Nodes n2, n3 (and more) with these `spec` lines replacing their address line. */
 const problems = (nodes: Record<string, { address: string; ssh?: string }>) => {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { loadSpec } from './load-spec.js';
-import { fixtureHostKey, node, revisionOf, validSite } from './revision-fixture.js';
+import { fixtureHostKey, node, revisionOf, validSite } from '../../test/support/site-files.js';
 
 const pinned = (name: string, hostKey: string) => node(name).replace(fixtureHostKey(name), hostKey);
 const problems = (nodes: Record<string, string>) => {

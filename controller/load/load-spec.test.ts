@@ -1,6 +1,6 @@
 import test from 'ava';
 import { loadSpec } from './load-spec.js';
-import { cluster, module, revisionOf, validSite } from './revision-fixture.js';
+import { cluster, module, revisionOf, validSite } from '../../test/support/site-files.js';
 
 test('a valid repository loads into a Spec with defaults and referenced templates', (t) => {
   const { spec, diagnostics } = loadSpec(revisionOf(validSite()));

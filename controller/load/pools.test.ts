@@ -1,6 +1,6 @@
 import test from 'ava';
 import { loadSpec } from './load-spec.js';
-import { revisionOf } from './revision-fixture.js';
+import { revisionOf } from '../../test/support/site-files.js';
 
 const problems = (spec: string) =>
   loadSpec(revisionOf({ 'pool.yaml': `apiVersion: underlay.dev/v1alpha1\nkind: IPPool\nmetadata:\n  name: p\nspec:\n${spec}` })).diagnostics.map((d) => [d.code, d.location?.line, d.field]);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ENCRYPTED, kubeconfig, pem, PRIVATE, PUBLIC, pseudoRandom } from './key-material-fixtures.js';
+import { ENCRYPTED, kubeconfig, pem, PRIVATE, PUBLIC, pseudoRandom } from '../../test/support/key-material.js';
 import { findPrivateKeyMaterial, inDecodedBase64, looksLikeBase64 } from './private-key-material.js';
 
 const whats = (text: string): string[] => findPrivateKeyMaterial(text).map((m) => m.what);

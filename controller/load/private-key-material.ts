@@ -5,7 +5,7 @@
  * in base64 (a Kubernetes Secret's `data`). Public keys, certificates, CSRs and files encrypted as a whole
  * (age, SOPS) hold nothing secret in the clear and are not matched.
  */
-import type { Diagnostic, SourceLocation } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic, type SourceLocation } from '../spec/diagnostic.js';
 import { scanDecodings } from './text-encoding.js';
 
 export interface KeyMaterial {
@@ -16,12 +16,11 @@ export interface KeyMaterial {
 }
 
 export function privateKeyDiagnostic(what: string, location: SourceLocation): Diagnostic {
-  return {
-    severity: 'error',
-    code: 'PrivateKeyMaterial',
-    message: `private key material in the repository (${what}): keys stay on the nodes and in the controller's secret store, never in Git (remove it and rotate the key)`,
-    location,
-  };
+  return diagnostic(
+    'PrivateKeyMaterial',
+    `private key material in the repository (${what}): keys stay on the nodes and in the controller's secret store, never in Git (remove it and rotate the key)`,
+    { location },
+  );
 }
 
 interface Marker {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { loadSpec } from './load-spec.js';
-import { ENCRYPTED, PRIVATE, PUBLIC, pseudoRandom, utf16le } from './key-material-fixtures.js';
-import { revisionOf, validSite, type FixtureFiles } from './revision-fixture.js';
+import { ENCRYPTED, PRIVATE, PUBLIC, pseudoRandom, utf16le } from '../../test/support/key-material.js';
+import { revisionOf, validSite, type FixtureFiles } from '../../test/support/site-files.js';
 
 const problems = (files: Parameters<typeof revisionOf>[0], maxFileBytes?: number) =>
   loadSpec(revisionOf(files), maxFileBytes === undefined ? {} : { maxFileBytes }).diagnostics.map((d) => [d.code, d.location?.file, d.location?.line, d.location?.column]);

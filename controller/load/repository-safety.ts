@@ -3,7 +3,7 @@
  * repository (private keys, links out of it, huge files), and which files are site documents at all.
  */
 import { byCodeUnit } from '../model/order.js';
-import type { Diagnostic, SourceLocation } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic, type SourceLocation } from '../spec/diagnostic.js';
 import { DEFAULT_READ_LIMITS, type RevisionFile } from '../source/revision.js';
 import { findPrivateKeyMaterial, privateKeyDiagnostic } from './private-key-material.js';
 import { dirname, joinRepoPath } from '../spec/repository-path.js';
@@ -49,23 +49,15 @@ export function inspectRepository(files: readonly RevisionFile[], maxFileBytes =
     }
     const size = file.unread?.size ?? file.content.byteLength;
     if (file.unread || size > maxFileBytes) {
-      diagnostics.push({
-        severity: 'error',
-        code: 'FileTooLarge',
-        message: `file is ${size} bytes; the limit is ${file.unread?.limit ?? maxFileBytes}`,
-        location: start,
-      });
+      diagnostics.push(diagnostic('FileTooLarge', `file is ${size} bytes; the limit is ${file.unread?.limit ?? maxFileBytes}`, { location: start }));
       continue;
     }
     if (file.type === 'symlink') {
       const target = decoder.decode(file.content);
       if (symlinkTarget(file.path, target) === null) {
-        diagnostics.push({
-          severity: 'error',
-          code: 'SymlinkOutsideRepository',
-          message: `symbolic link points outside the repository (to "${target}"); the controller reads nothing outside the revision`,
-          location: start,
-        });
+        diagnostics.push(
+          diagnostic('SymlinkOutsideRepository', `symbolic link points outside the repository (to "${target}"); the controller reads nothing outside the revision`, { location: start }),
+        );
       }
       continue;
     }
@@ -109,12 +101,11 @@ function revisionTooLarge(unread: readonly RevisionFile[]): Diagnostic | null {
     total += file.unread!.size;
     if (file.unread!.size > largest.unread!.size) largest = file;
   }
-  return {
-    severity: 'error',
-    code: 'RevisionTooLarge',
-    message: `the revision's ${unread.length} files add up to ${total} bytes; the limit is ${largest.unread!.limit}, so none was read (this is the largest, ${largest.unread!.size} bytes)`,
-    location: { file: largest.path, line: 1, column: 1 },
-  };
+  return diagnostic(
+    'RevisionTooLarge',
+    `the revision's ${unread.length} files add up to ${total} bytes; the limit is ${largest.unread!.limit}, so none was read (this is the largest, ${largest.unread!.size} bytes)`,
+    { location: { file: largest.path, line: 1, column: 1 } },
+  );
 }
 
 function symlinkTarget(link: string, target: string): string | null {
@@ -143,7 +134,7 @@ function privateKeys(file: string, content: Uint8Array): Diagnostic[] {
 }
 
 export function invalidUtf8(location: SourceLocation, message: string): Diagnostic {
-  return { severity: 'error', code: 'InvalidUtf8', message: `${message}; documents and templates must be UTF-8 text (ship binary content with "contentBase64")`, location };
+  return diagnostic('InvalidUtf8', `${message}; documents and templates must be UTF-8 text (ship binary content with "contentBase64")`, { location });
 }
 
 function locationIn(file: string, text: string, index: number): SourceLocation {

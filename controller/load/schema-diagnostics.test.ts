@@ -1,6 +1,6 @@
 import test from 'ava';
 import { loadSpec } from './load-spec.js';
-import { HOST_KEY, revisionOf } from './revision-fixture.js';
+import { HOST_KEY, revisionOf } from '../../test/support/site-files.js';
 
 const errorsOf = (text: string) =>
   loadSpec(revisionOf({ 'site.yaml': text })).diagnostics.map((d) => ({ code: d.code, line: d.location?.line, field: d.field }));

@@ -3,8 +3,8 @@
  * point at the offending field in the file (or at its parent key when the field is missing).
  */
 import type { z } from 'zod';
-import { fieldPath } from '../spec/diagnostic.js';
-import type { Diagnostic } from '../spec/diagnostic.js';
+import { diagnostic, fieldPath } from '../spec/diagnostic.js';
+import type { Diagnostic, DiagnosticCode } from '../spec/diagnostic.js';
 import { API_VERSION, DOCUMENT_SCHEMAS, KINDS } from '../spec/schema.js';
 import type { Kind } from '../spec/schema.js';
 import type { UnreadableDocument } from './unreadable-documents.js';
@@ -66,8 +66,8 @@ function checkHeader(source: YamlDocument, value: Record<string, unknown>): Diag
   return undefined;
 }
 
-function at(source: YamlDocument, path: FieldPath, code: string, message: string): Diagnostic {
-  return { severity: 'error', code, message, location: source.locate(path), field: fieldPath(path) };
+function at(source: FieldLocator, path: FieldPath, code: DiagnosticCode, message: string): Diagnostic {
+  return diagnostic(code, message, { location: source.locate(path), field: fieldPath(path) });
 }
 
 /** Anything that can say where a field is: a parsed YAML document or a loaded `Located` document. */
@@ -80,18 +80,12 @@ export function issuesToDiagnostics(source: FieldLocator, issues: readonly z.cor
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const keyPath = [...path, key];
-        out.push({
-          severity: 'error',
-          code: 'SchemaViolation',
-          message: `unknown field "${key}"`,
-          location: (source.locateKey ?? source.locate)(keyPath),
-          field: fieldPath(keyPath),
-        });
+        out.push(diagnostic('SchemaViolation', `unknown field "${key}"`, { location: (source.locateKey ?? source.locate)(keyPath), field: fieldPath(keyPath) }));
       }
     } else if (issue.code === 'invalid_union') {
       out.push(...unionDiagnostics(source, path, issue.errors));
     } else {
-      out.push({ severity: 'error', code: 'SchemaViolation', message: describe(issue), location: source.locate(path), field: fieldPath(path) });
+      out.push(at(source, path, 'SchemaViolation', describe(issue)));
     }
   }
   return out;
@@ -108,7 +102,7 @@ function unionDiagnostics(source: FieldLocator, path: FieldPath, branches: reado
   if (chosen) return issuesToDiagnostics(source, chosen, path);
   const messages = [...new Set(branches.flatMap((issues) => issues.filter((i) => i.path.length === 0).map(describe)))];
   const message = messages.length > 0 ? messages.join(', or ') : 'does not match any allowed form';
-  return [{ severity: 'error', code: 'SchemaViolation', message, location: source.locate(path), field: fieldPath(path) }];
+  return [at(source, path, 'SchemaViolation', message)];
 }
 
 function describe(issue: z.core.$ZodIssue): string {

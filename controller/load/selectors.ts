@@ -14,7 +14,7 @@ export function checkSelectors(catalog: Catalog): Diagnostic[] {
   for (const name of Object.keys(catalog.clusters).sort()) {
     const cluster = catalog.clusters[name]!;
     const warn = (path: (string | number)[], what: string): void => {
-      out.push(diagnosticAt(cluster, path, 'SelectorMatchesNothing', `${what} selector matches no node`, 'warning'));
+      out.push(diagnosticAt(cluster, path, 'SelectorMatchesNothing', `${what} selector matches no node`));
     };
     const members: SelectableNode[] = selectNodes(allNodes, cluster.doc.spec.nodes);
     if (members.length === 0) {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { loadSpec } from './load-spec.js';
-import { cluster, module, revisionOf, validSite } from './revision-fixture.js';
+import { cluster, module, revisionOf, validSite } from '../../test/support/site-files.js';
 
 const relay = module('relay', '  inputs:\n    in: {type: string}\n  outputs:\n    out: "{{ inputs.in }}"\n');
 

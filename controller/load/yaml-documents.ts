@@ -4,7 +4,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import type { Document, Node as YamlNode, Pair, YAMLError } from 'yaml';
-import type { Diagnostic, SourceLocation, TextPosition } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic, type DiagnosticCode, type SourceLocation, type TextPosition } from '../spec/diagnostic.js';
 import { sourceOffsetIn } from './scalar-positions.js';
 import type { UnreadableDocument } from './unreadable-documents.js';
 import { checkTree, findTooDeep, MAX_NESTING_DEPTH, withoutDocuments } from './yaml-nesting.js';
@@ -57,8 +57,8 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
   const documents: YamlDocument[] = [];
   const diagnostics: Diagnostic[] = [];
   const unreadable: UnreadableDocument[] = [];
-  const refuse = (code: string, message: string, offset: number, doc?: Document): void => {
-    diagnostics.push({ severity: 'error', code, message, location: at(offset) });
+  const refuse = (code: DiagnosticCode, message: string, offset: number, doc?: Document): void => {
+    diagnostics.push(diagnostic(code, message, { location: at(offset) }));
     unreadable.push({ file, ...(doc ? header(doc) : {}) });
   };
 
@@ -92,7 +92,7 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
       return;
     }
     if (!isMap(contents)) {
-      diagnostics.push({ severity: 'error', code: 'SchemaViolation', message: 'a document must be a mapping with apiVersion, kind, metadata and spec', location: start });
+      diagnostics.push(diagnostic('SchemaViolation', 'a document must be a mapping with apiVersion, kind, metadata and spec', { location: start }));
       return;
     }
     documents.push({
@@ -113,7 +113,7 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
 
 /** One of yaml's errors as a diagnostic, placed where the mistake is. */
 export function syntaxDiagnostic(e: YAMLError, at: (offset: number) => SourceLocation, text: string): Diagnostic {
-  const error = (message: string, offset = e.pos[0], code = 'YamlSyntax'): Diagnostic => ({ severity: 'error', code, message, location: at(offset) });
+  const error = (message: string, offset = e.pos[0], code: DiagnosticCode = 'YamlSyntax'): Diagnostic => diagnostic(code, message, { location: at(offset) });
   if (e.code === 'DUPLICATE_KEY') return error('duplicate key: a mapping must not repeat a key');
   if (e.code === 'NON_STRING_KEY') return error('a mapping key must be a plain string, not a list, a mapping or a tagged value');
   // yaml turns a stack overflow while composing into this code; the pre-scan should leave none, but if one

@@ -2,37 +2,38 @@
  * Collects resolve diagnostics. The same template evaluated on 10,000 nodes fails 10,000 times for one
  * reason: the user needs one diagnostic naming a node and the count, not a wall of copies.
  */
-import type { Diagnostic, Severity, SourceLocation } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic, type DiagnosticCode, type SourceLocation } from '../spec/diagnostic.js';
+import { DIAGNOSTIC_CODES } from '../model/diagnostic-codes.js';
 
 interface Entry {
   diagnostic: Diagnostic;
   nodes: string[];
 }
 
+/** The codes whose severity is warning: a diagnostic's severity is its code's. */
+type WarningCode = { [K in DiagnosticCode]: (typeof DIAGNOSTIC_CODES)[K]['severity'] extends 'warning' ? K : never }[DiagnosticCode];
+
 export class DiagnosticSink {
   readonly #entries = new Map<string, Entry>();
   #errors = 0;
 
   /** `message` must not name the node: it is appended, and identical messages on other nodes are merged. */
-  error(code: string, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
-    this.#add('error', code, message, location, field, node);
+  error(code: DiagnosticCode, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
+    this.#add(code, message, location, field, node);
   }
 
-  /** As error(), for what the user should know but does not stop the site from being valid. */
-  warning(code: string, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
-    this.#add('warning', code, message, location, field, node);
+  /** As error(), for what the user should know although the site is valid. */
+  warning(code: WarningCode, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
+    this.#add(code, message, location, field, node);
   }
 
-  #add(severity: Severity, code: string, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
-    const key = [severity, code, message, location?.file, location?.line, location?.column, field].join('\u0000');
+  #add(code: DiagnosticCode, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
+    const key = [code, message, location?.file, location?.line, location?.column, field].join('\u0000');
     let entry = this.#entries.get(key);
     if (!entry) {
-      const diagnostic: Diagnostic = { severity, code, message };
-      if (location) diagnostic.location = location;
-      if (field) diagnostic.field = field;
-      entry = { diagnostic, nodes: [] };
+      entry = { diagnostic: diagnostic(code, message, { location, field }), nodes: [] };
       this.#entries.set(key, entry);
-      if (severity === 'error') this.#errors++;
+      if (entry.diagnostic.severity === 'error') this.#errors++;
     }
     if (node !== undefined) entry.nodes.push(node);
   }

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { resolveSite } from './resolve-site.js';
-import { clusterDoc, moduleDoc, node, testSpec } from './test-spec.js';
+import { clusterDoc, moduleDoc, node, testSpec } from '../../test/support/build-spec.js';
 
 const nodes = [node('n1', '10.0.0.1', { roles: ['web'] }), node('n2', '10.0.0.2', { roles: ['web'], facts: { hostname: 'declared-n2' } })];
 const web = moduleDoc('web', {

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { isObservedFact } from '../inventory/observed-facts.js';
 import { InputSource, type InputType, type NodeSelector } from '../spec/schema.js';
 import { selectNodes } from '../spec/node-selector.js';
+import type { DiagnosticCode } from '../spec/diagnostic.js';
 import { UncheckedSpec } from './unchecked-spec.js';
 
 type InputTypeName = z.infer<typeof InputType>;
@@ -39,7 +40,7 @@ export interface Pending {
   waitsFor: string;
 }
 
-export type Resolved = { ok: true; value: unknown } | { ok: false; code: string; message: string } | Pending;
+export type Resolved = { ok: true; value: unknown } | { ok: false; code: DiagnosticCode; message: string } | Pending;
 
 /** A `with` value as a reference, or null when it is a literal. */
 export function asInputSource(value: unknown): InputSource | null {

@@ -3,7 +3,7 @@ import { canonicalAddress } from '../model/ip.js';
 import { IPPoolSpec } from '../spec/schema.js';
 import { DiagnosticSink } from './diagnostic-sink.js';
 import { allocateClusterAddresses, allocateLowest, markTaken, poolState, type PoolState } from './ip-allocation.js';
-import { clusterDoc, doc, testSpec } from './test-spec.js';
+import { clusterDoc, doc, testSpec } from '../../test/support/build-spec.js';
 import { UncheckedSpec } from './unchecked-spec.js';
 
 function usable(pool: unknown, nodeAddresses: string[] = []): PoolState {

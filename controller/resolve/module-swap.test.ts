@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { Desired } from './desired.js';
 import { resolveSite } from './resolve-site.js';
-import { clusterDoc, moduleDoc, node, testSpec } from './test-spec.js';
+import { clusterDoc, moduleDoc, node, testSpec } from '../../test/support/build-spec.js';
 
 const runtime = (name: string, socket: string, path: string) =>
   moduleDoc(name, { outputs: { criSocket: socket }, resources: [{ directory: { path: `/etc/${name}` } }, { file: { path: `/etc/${name}/${path}`, content: `${name}\n` } }] });

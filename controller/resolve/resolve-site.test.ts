@@ -1,9 +1,9 @@
 import test from 'ava';
 import { loadSpec } from '../load/load-spec.js';
-import { cluster as clusterFile, module as moduleFile, node as nodeFile, revisionOf } from '../load/revision-fixture.js';
+import { cluster as clusterFile, module as moduleFile, node as nodeFile, revisionOf } from '../../test/support/site-files.js';
 import type { Desired, DesiredNode } from './desired.js';
 import { resolveSite } from './resolve-site.js';
-import { clusterDoc, doc, moduleDoc, node, testSpec } from './test-spec.js';
+import { clusterDoc, doc, moduleDoc, node, testSpec } from '../../test/support/build-spec.js';
 import { UncheckedSpec } from './unchecked-spec.js';
 
 type Docs = Parameters<typeof testSpec>[0];

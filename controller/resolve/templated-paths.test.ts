@@ -5,7 +5,7 @@
 import test from 'ava';
 import type { Desired } from './desired.js';
 import { resolveSite } from './resolve-site.js';
-import { clusterDoc, doc, moduleDoc, node, testSpec } from './test-spec.js';
+import { clusterDoc, doc, moduleDoc, node, testSpec } from '../../test/support/build-spec.js';
 
 type Docs = Parameters<typeof testSpec>[0];
 

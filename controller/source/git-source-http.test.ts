@@ -6,8 +6,8 @@ import { readRevision, SourceError } from './git-source.js';
 import * as fs from 'node:fs';
 import http from 'isomorphic-git/http/node';
 import { cachePathFor, syncRemote } from './remote-cache.js';
-import { startGitHttpBackend, type GitHttpServer } from './test-http-backend.js';
-import { commitAll, git, makeRepo, removeTempDirs, tempDir, writeFiles } from './test-repo.js';
+import { startGitHttpBackend, type GitHttpServer } from '../../test/support/git-http-backend.js';
+import { commitAll, git, makeRepo, removeTempDirs, tempDir, writeFiles } from '../../test/support/git-repo.js';
 
 test.after.always(removeTempDirs);
 

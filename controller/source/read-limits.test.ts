@@ -3,7 +3,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { readRevision, SourceError } from './git-source.js';
 import type { Revision } from './revision.js';
-import { commitAll, git, makeRepo, removeTempDirs, tempDir, writeFiles } from './test-repo.js';
+import { commitAll, git, makeRepo, removeTempDirs, tempDir, writeFiles } from '../../test/support/git-repo.js';
 
 test.after.always(removeTempDirs);
 

@@ -3,8 +3,9 @@
  * file, line, column and field it is about (Terraform's diagnostics, for the same reason).
  */
 import { byCodeUnit } from '../model/order.js';
+import { DIAGNOSTIC_CODES, type DiagnosticCode, type Severity } from '../model/diagnostic-codes.js';
 
-export type Severity = 'error' | 'warning';
+export type { DiagnosticCode, Severity };
 
 export interface SourceLocation {
   /** Repository-relative path. */
@@ -23,12 +24,26 @@ export interface TextPosition {
 
 export interface Diagnostic {
   severity: Severity;
-  /** Stable CamelCase identifier, e.g. 'SchemaViolation', 'DanglingReference'. Tests and tools match on it. */
-  code: string;
+  /** Stable CamelCase identifier from controller/model/diagnostic-codes.ts. Tests and tools match on it. */
+  code: DiagnosticCode;
   message: string;
   location?: SourceLocation;
   /** Field path inside the document, dotted: 'spec.steps[1].with.peers'. */
   field?: string;
+}
+
+/** Where a diagnostic points; both optional, as a problem of a whole revision has no field. */
+export interface DiagnosticPlace {
+  location?: SourceLocation | undefined;
+  field?: string | undefined;
+}
+
+/** The one way to make a diagnostic: its severity is its code's, from the list of every code. */
+export function diagnostic(code: DiagnosticCode, message: string, place: DiagnosticPlace = {}): Diagnostic {
+  const d: Diagnostic = { severity: DIAGNOSTIC_CODES[code].severity, code, message };
+  if (place.location !== undefined) d.location = place.location;
+  if (place.field !== undefined) d.field = place.field;
+  return d;
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

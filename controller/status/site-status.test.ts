@@ -1,10 +1,10 @@
 /**
  * Status from real store contents, produced by the apply engine with FAKE reconcilers (see
- * ../apply/test-fakes.ts), so the conditions are checked against what apply really records.
+ * test/support/fake-apply.ts), so the conditions are checked against what apply really records.
  */
 import test from 'ava';
 import { applyPlan } from '../apply/apply-plan.js';
-import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../apply/test-fakes.js';
+import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../../test/support/fake-apply.js';
 import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { readSiteStatus } from './read-site-status.js';

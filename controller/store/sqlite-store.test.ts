@@ -207,7 +207,7 @@ test('a run keeps its node set; a run recorded before runs kept one has none (nu
 /** Runs the writer fixture until it has acknowledged `acks` entries, then SIGKILLs it. */
 function killWriterAfter(file: string, acks: number): Promise<{ lastAck: number; pid: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', path.join(here, 'journal-writer.fixture.ts'), file], {
+    const child = spawn(process.execPath, ['--import=tsx', path.join(here, '..', '..', 'test', 'support', 'journal-writer.fixture.ts'), file], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let lastAck = -1;

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { blobType, fingerprint, formatHostKey, parseHostKey } from './host-key.js';
-import { makeKeyPair, tempDir } from './test-sshd.js';
+import { makeKeyPair, tempDir } from '../../test/support/sshd.js';
 
 const run = promisify(execFile);
 

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { keyscan } from './keyscan.js';
 import { SshTransport } from './ssh-transport.js';
-import { freePort, makeKeyPair, startSshd, tempDir, type KeyPair, type TestSshd } from './test-sshd.js';
+import { freePort, makeKeyPair, startSshd, tempDir, type KeyPair, type TestSshd } from '../../test/support/sshd.js';
 
 const run = promisify(execFile);
 let sshd: TestSshd;

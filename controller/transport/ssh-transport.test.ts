@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SshTransport, type SshTransportOptions } from './ssh-transport.js';
 import { fingerprint, parseHostKey } from './host-key.js';
-import { makeKeyPair, startSshd, freePort, tempDir, type KeyPair, type TestSshd } from './test-sshd.js';
+import { makeKeyPair, startSshd, freePort, tempDir, type KeyPair, type TestSshd } from '../../test/support/sshd.js';
 import type { TransportError } from './errors.js';
 
 const run = promisify(execFile);

@@ -1,9 +1,9 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { emptyInventory, type ObservedFile } from '../../controller/inventory/inventory.js';
-import { PRIVATE } from '../../controller/load/key-material-fixtures.js';
+import { PRIVATE } from '../../test/support/key-material.js';
 import { loadSpec } from '../../controller/load/load-spec.js';
-import { module, revisionOf, validSite } from '../../controller/load/revision-fixture.js';
+import { module, revisionOf, validSite } from '../../test/support/site-files.js';
 import { fileContentMismatches, makePlan, planHash } from '../../controller/plan/make-plan.js';
 import { renderJson } from '../../controller/plan/render-json.js';
 import { renderMarkdown } from '../../controller/plan/render-markdown.js';

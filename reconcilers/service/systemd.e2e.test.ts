@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SshTransport } from '../../controller/transport/ssh-transport.js';
 import { createTestHosts, type TestHostCluster } from '../../test/hosts/harness.js';
-import { resource, service } from '../../test/support/build-desired.js';
-import { converge, ctxOf, observe, type TestNode } from '../e2e-support.js';
+import { file, resource, service } from '../../test/support/build-desired.js';
+import { actionsOf, converge, ctxOf, failuresOf, observe, type HostNode } from '../../test/support/converge-node.js';
+import { change } from '../../test/support/fake-apply.js';
 import { renderServiceDefinition } from './definition.js';
 import { serviceReconciler } from './index.js';
 
@@ -21,37 +22,39 @@ test.after.always(async () => {
   await cluster?.teardown();
 });
 
-test('a systemd service is created, restarted with a new pid, and removed', async (t) => {
+test('a systemd service is created, restarted with a new pid when its config changes, and removed', async (t) => {
   const h = cluster!.hosts[0]!;
-  const n: TestNode = { transport: transport!, serviceManager: 'systemd', endpoint: { name: h.name, address: h.address, port: h.port, user: h.user, hostKey: h.hostKey } };
-  const spec = service('ul-sleeper', { command: '/bin/sleep', args: ['1000'] });
-  const svc = resource(spec);
-  t.is((await converge(n, { resource: svc }))?.action, 'create');
+  const n: HostNode = { transport: transport!, serviceManager: 'systemd', endpoint: { name: h.name, address: h.address, port: h.port, user: h.user, hostKey: h.hostKey } };
+  const config = (text: string) => resource(file('/etc/ul-sleeper.conf', text));
+  const spec = service('ul-sleeper', { command: '/bin/sleep', args: ['1000'], restartOnChangeOf: ['file:/etc/ul-sleeper.conf'] });
+  const svc = resource(spec, [`${h.name}/file:/etc/ul-sleeper.conf`]);
+  t.deepEqual(actionsOf(await converge(n, [config('one\n'), svc])), ['create file:/etc/ul-sleeper.conf', `create ${svc.key}`]);
   const first = (await observe(n, [svc])).resources[svc.key];
   t.like(first, { exists: true, running: true, enabled: true, definitionHash: renderServiceDefinition(spec, 'systemd').hash });
   const pid1 = first?.kind === 'service' ? first.pid : undefined;
   t.true(typeof pid1 === 'number' && pid1 > 1);
-  t.is(await converge(n, { resource: svc }), null);
+  t.deepEqual(actionsOf(await converge(n, [config('one\n'), svc])), []);
 
-  await converge(n, { resource: svc }, 'restart');
+  t.deepEqual(actionsOf(await converge(n, [config('two\n'), svc])), ['update file:/etc/ul-sleeper.conf', `restart ${svc.key}`]);
   const second = (await observe(n, [svc])).resources[svc.key];
   const pid2 = second?.kind === 'service' ? second.pid : undefined;
   t.true(typeof pid2 === 'number' && pid2 !== pid1, `pid ${pid1} -> ${pid2}`);
 
   // The rollout health gate: active is healthy; a unit stopped behind underlay's back is not.
-  const change = { id: 'h', node: h.name, kind: 'service' as const, key: svc.key, action: 'restart' as const, before: null, after: null, reason: 't', dependsOn: [], disruptive: true };
-  t.deepEqual(await serviceReconciler.checkHealth(ctxOf(n), change), { healthy: true });
+  const gate = change(`${h.name}/${svc.key}#restart`, { action: 'restart', disruptive: true });
+  t.deepEqual(await serviceReconciler.checkHealth(ctxOf(n), gate), { healthy: true });
   await cluster!.run(h.name, 'systemctl stop ul-sleeper.service');
-  const unhealthy = await serviceReconciler.checkHealth(ctxOf(n), change);
+  const unhealthy = await serviceReconciler.checkHealth(ctxOf(n), gate);
   t.regex(unhealthy.healthy ? '' : unhealthy.message, /ul-sleeper is not active/);
 
-  t.is((await converge(n, { key: svc.key, kind: 'service' }))?.action, 'delete');
+  t.deepEqual(actionsOf(await converge(n, [])).sort(), [`delete ${svc.key}`, 'delete file:/etc/ul-sleeper.conf'].sort());
   t.like((await observe(n, [svc])).resources[svc.key], { exists: false, running: false, enabled: false });
   t.false(existsSync(join(h.upperDir, '/etc/systemd/system/ul-sleeper.service')));
 
   const broken = resource(service('ul-broken', { command: '/bin/false' }));
-  const error = await t.throwsAsync(converge(n, { resource: broken }));
-  t.regex(error.message, /ul-broken/);
-  t.regex(error.message, /ul-broken\.service|false/, 'carries journal lines');
-  await converge(n, { key: broken.key, kind: 'service' });
+  const failed = await converge(n, [broken]);
+  t.is(failed.changeSet.status, 'failed');
+  t.regex(failuresOf(failed)[broken.key] ?? '', /ul-broken/);
+  t.regex(failuresOf(failed)[broken.key] ?? '', /ul-broken\.service|false/, 'carries journal lines');
+  await converge(n, []);
 });

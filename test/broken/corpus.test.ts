@@ -4,32 +4,46 @@
  * Each case is committed into a fresh Git repository first, so the corpus goes through the same path a
  * user's repository does (Git objects, symlinks as Git stores them).
  *
+ * A case is an overlay on one shared, valid site, `_base/` (a Site, a node, a module with its template, a
+ * cluster): its repository is the base, minus the base files `removes.json` lists, plus the case's own
+ * files (new ones, or replacements of base files at the same path). A case holds only what differs: a file
+ * identical to the base's fails the suite. To turn a full case folder into an overlay, delete each file
+ * that is byte-identical to `_base/` at the same path, and list in `removes.json` each base file the case
+ * does not have.
+ *
  * expected.json may name the commands to run (`"commands": ["validate", "plan"]`, default validate only):
  * a class that is about planning must also fail `underlay plan` (against empty nodes) with the same
  * diagnostics and exit code. `"planChanges"` lists change ids the plan of a case that passes must contain.
  * Whatever the case, the CLI must not crash: no stack trace, and an exit code of 0, 1 or 2. A diagnostic
  * with `"stage": "resolve"` has a code load also uses, found here only once templates are rendered.
  *
- * Besides the site files, a case folder may hold:
+ * Every code of controller/model/diagnostic-codes.ts must be reported by some case run with a command
+ * that reports it, unless its entry names the test that produces it instead (`testedIn`).
+ *
+ * Besides the site files, a case folder holds:
  *   README.md       one line saying what is wrong (not committed into the case's repository)
+ *   expected.json   what the CLI must report
+ *   removes.json    ["path", ...]: base files the case's repository does not have
  *   symlinks.json   {"path": "target"}: symbolic links to create before committing
  *   generated.json  {"path": bytes}: files too big to commit here, generated before committing
  */
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { loadSpec } from '../../controller/load/load-spec.js';
 import { readRevision } from '../../controller/source/git-source.js';
+import { DIAGNOSTIC_CODES, diagnosticCodes, type DiagnosticCodeInfo } from '../../controller/model/diagnostic-codes.js';
 import type { Diagnostic } from '../../controller/spec/diagnostic.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const HARNESS_FILES = new Set(['expected.json', 'symlinks.json', 'generated.json', 'README.md']);
+const BASE = join(here, '_base');
+const HARNESS_FILES = new Set(['expected.json', 'removes.json', 'symlinks.json', 'generated.json', 'README.md']);
 
 type Command = 'validate' | 'plan';
 
@@ -50,27 +64,43 @@ interface ExpectedDiagnostic {
 }
 
 const cases = readdirSync(here, { withFileTypes: true })
-  .filter((e) => e.isDirectory())
+  .filter((e) => e.isDirectory() && !e.name.startsWith('_'))
   .map((e) => e.name)
   .sort();
 
 const scratch = mkdtempSync(join(tmpdir(), 'underlay-broken-'));
 test.after.always(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Copies a case into a new Git repository and commits it with the git CLI. */
+/** A harness file of a case, parsed; `fallback` when the case has none. */
+function harnessFile<T>(name: string, file: string, fallback: T): T {
+  const path = join(here, name, file);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : fallback;
+}
+
+/** The case's own site files (harness files excluded), repository-relative. */
+function overlayFiles(name: string): string[] {
+  const source = join(here, name);
+  return readdirSync(source, { recursive: true, withFileTypes: true })
+    .filter((e) => !e.isDirectory())
+    .map((e) => relative(source, join(e.parentPath, e.name)))
+    .filter((path) => !HARNESS_FILES.has(path))
+    .sort();
+}
+
+/** Builds a case's repository (the base, minus removes.json, plus the overlay) and commits it with the git CLI. */
 async function commitCase(name: string): Promise<string> {
   const source = join(here, name);
   const repo = join(scratch, name);
-  cpSync(source, repo, { recursive: true, filter: (src) => !(dirname(src) === source && HARNESS_FILES.has(src.slice(source.length + 1))) });
-  const extra = (file: string): Record<string, string | number> =>
-    existsSync(join(source, file)) ? (JSON.parse(readFileSync(join(source, file), 'utf8')) as Record<string, string | number>) : {};
-  for (const [path, target] of Object.entries(extra('symlinks.json'))) {
+  cpSync(BASE, repo, { recursive: true });
+  for (const path of harnessFile<string[]>(name, 'removes.json', [])) rmSync(join(repo, path));
+  cpSync(source, repo, { recursive: true, filter: (src) => !(dirname(src) === source && HARNESS_FILES.has(basename(src))) });
+  for (const [path, target] of Object.entries(harnessFile<Record<string, string>>(name, 'symlinks.json', {}))) {
     mkdirSync(dirname(join(repo, path)), { recursive: true });
-    symlinkSync(String(target), join(repo, path));
+    symlinkSync(target, join(repo, path));
   }
-  for (const [path, bytes] of Object.entries(extra('generated.json'))) {
+  for (const [path, bytes] of Object.entries(harnessFile<Record<string, number>>(name, 'generated.json', {}))) {
     mkdirSync(dirname(join(repo, path)), { recursive: true });
-    writeFileSync(join(repo, path), `# ${'x'.repeat(Number(bytes))}\n`);
+    writeFileSync(join(repo, path), `# ${'x'.repeat(bytes)}\n`);
   }
   const git = (...args: string[]) => run('git', ['-c', 'user.name=corpus', '-c', 'user.email=corpus@underlay.test', '-c', 'init.defaultBranch=main', ...args], { cwd: repo });
   await git('init', '-q');
@@ -101,20 +131,65 @@ const repoFor = (name: string): Promise<string> => {
 };
 const expectedFor = (name: string): Expected => JSON.parse(readFileSync(join(here, name, 'expected.json'), 'utf8')) as Expected;
 
-/** What load reports; other expected codes (UnsafeShellValue, ...) come from resolve, through the CLI. */
-const LOAD_CODES = new Set(['YamlSyntax', 'YamlTooDeep', 'YamlRecursiveAlias', 'SchemaViolation', 'UnknownApiVersion', 'UnknownKind', 'DuplicateName', 'MultipleSites', 'DanglingReference', 'UnknownInput',
-  'MissingInput', 'TemplateNotFound', 'StepCycle', 'SelectorMatchesNothing', 'PathOutsideAllowedRoots', 'PathTraversal', 'OverlappingPools', 'DuplicateResource',
-  'PrivateKeyMaterial', 'SymlinkOutsideRepository', 'FileTooLarge', 'InvalidUtf8', 'PoolAddressOutsideCidr', 'PoolAddressFamilyMismatch', 'PoolRangeReversed', 'BastionCycle', 'InvalidHostKey', 'DuplicateHostKey', 'DuplicateNodeAddress', 'RevisionTooLarge']);
+const CODES: Readonly<Record<string, DiagnosticCodeInfo>> = DIAGNOSTIC_CODES;
+const stagesOf = (code: string): readonly string[] => CODES[code]?.stages ?? [];
 
-const byLoad = (d: ExpectedDiagnostic): boolean => LOAD_CODES.has(d.code) && d.stage !== 'resolve';
-/** What loadSpec alone must report of a case's expected diagnostics. */
+const byLoad = (d: ExpectedDiagnostic): boolean => stagesOf(d.code).includes('load') && d.stage !== 'resolve';
+/** What loadSpec alone must report of a case's expected diagnostics: its load codes, unless found by resolve here. */
 const fromLoad = (expected: Expected): ExpectedDiagnostic[] => expected.diagnostics.filter(byLoad);
 
-test('the corpus covers every load diagnostic code', (t) => {
-  const covered = new Set(cases.flatMap((name) => [...expectedFor(name).diagnostics, ...(expectedFor(name).warnings ?? [])].filter((d) => d.stage !== 'resolve').map((d) => d.code)));
-  t.deepEqual([...LOAD_CODES].filter((c) => !covered.has(c)), []);
+const reportedOf = (expected: Expected): ExpectedDiagnostic[] => [...expected.diagnostics, ...(expected.warnings ?? [])];
+const commandsOf = (expected: Expected): Command[] => expected.commands ?? ['validate'];
+
+test('every case is an overlay on _base with a one-line README saying what is wrong', (t) => {
+  const problems: string[] = [];
+  for (const name of cases) {
+    const readme = join(here, name, 'README.md');
+    if (!existsSync(readme) || !/^[^\n]+\n?$/.test(readFileSync(readme, 'utf8'))) problems.push(`${name}: README.md is not one line`);
+    for (const path of overlayFiles(name)) {
+      const inBase = join(BASE, path);
+      if (existsSync(inBase) && readFileSync(inBase).equals(readFileSync(join(here, name, path)))) problems.push(`${name}: ${path} is the base's`);
+    }
+    for (const path of harnessFile<string[]>(name, 'removes.json', [])) {
+      if (!existsSync(join(BASE, path))) problems.push(`${name}: removes ${path}, which the base does not have`);
+    }
+  }
+  t.deepEqual(problems, []);
   t.true(cases.length >= 32);
   t.deepEqual(cases.filter((name) => expectedFor(name).planChanges && !expectedFor(name).commands?.includes('plan')), [], 'planChanges needs "plan" in commands');
+});
+
+test('each expected code is in the list of codes, reported by the commands its case runs', (t) => {
+  const problems: string[] = [];
+  for (const name of cases) {
+    const expected = expectedFor(name);
+    for (const d of reportedOf(expected)) {
+      const info = CODES[d.code];
+      if (!info) problems.push(`${name}: ${d.code} is not in controller/model/diagnostic-codes.ts`);
+      else if (d.stage === 'resolve' && !(info.stages.includes('load') && info.stages.includes('resolve'))) problems.push(`${name}: ${d.code} is not a load code resolve repeats`);
+      for (const command of commandsOf(expected)) if (info && !info.commands.includes(command)) problems.push(`${name}: ${command} does not report ${d.code}`);
+    }
+  }
+  t.deepEqual(problems, []);
+});
+
+test('every diagnostic code is reported by a case run with a command that reports it, or by the test its entry names', (t) => {
+  const commandsReporting = new Map<string, Set<string>>();
+  for (const name of cases) {
+    const expected = expectedFor(name);
+    for (const d of reportedOf(expected)) for (const command of commandsOf(expected)) commandsReporting.set(d.code, (commandsReporting.get(d.code) ?? new Set()).add(command));
+  }
+  const uncovered: string[] = [];
+  for (const code of diagnosticCodes()) {
+    const { testedIn, commands } = CODES[code]!;
+    const byCase = commands.some((command) => commandsReporting.get(code)?.has(command));
+    if (testedIn === undefined && !byCase) uncovered.push(`${code}: no case reports it`);
+    if (testedIn !== undefined && byCase) uncovered.push(`${code}: a case reports it, so its entry needs no testedIn`);
+    if (testedIn !== undefined && !(existsSync(join(root, testedIn)) && readFileSync(join(root, testedIn), 'utf8').includes(`'${code}'`))) {
+      uncovered.push(`${code}: ${testedIn} does not test it`);
+    }
+  }
+  t.deepEqual(uncovered, []);
 });
 
 /** Runs the CLI as a user would; a non-zero exit is an outcome to check, not a failure to throw. */

@@ -16,6 +16,7 @@ import { fileSize } from '../../controller/resolve/desired.js';
 import type { Inventory, InventoryNode, ObservedResource } from '../../controller/inventory/inventory.js';
 import { resourceHash } from '../../controller/plan/resource-hash.js';
 import { sha256 } from '../../controller/model/sha256.js';
+import { fixtureHostKey } from './site-files.js';
 
 export { sha256 };
 
@@ -54,7 +55,7 @@ export function node(name: string, resources: DesiredResource[], attrs: Partial<
     address: '192.0.2.1',
     port: 22,
     user: 'root',
-    hostKey: 'ssh-ed25519 AAAA',
+    hostKey: fixtureHostKey(name),
     serviceManager: 'runit',
     roles: [],
     labels: {},

@@ -1,6 +1,6 @@
 /**
  * `underlay status` and the --plan staleness rule, driven in-process. The store is filled by the apply
- * engine with FAKE reconcilers (../../apply/test-fakes.ts).
+ * engine with FAKE reconcilers (test/support/fake-apply.ts).
  */
 import test from 'ava';
 import { readdirSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { applyPlan } from '../../apply/apply-plan.js';
-import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../../apply/test-fakes.js';
+import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../../../test/support/fake-apply.js';
 import { emptyInventory } from '../../inventory/inventory.js';
 import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
 import { steppingClock } from '../../clock.js';

@@ -1,0 +1,119 @@
+/**
+ * FAKES for apply tests: a reconciler, a managed record and a transport that touch no machine, only record
+ * what they were asked to do. They test the engine's ordering and bookkeeping; the real reconcilers are
+ * tested against real test hosts in test/e2e.
+ */
+import { applyManagedUpdates, type ManagedEntries, type ManagedUpdate } from '../../reconcilers/managed-record-format.js';
+import type { ApplyContext, NodeReconciler } from '../../reconcilers/reconciler.js';
+import { planHash } from '../../controller/plan/make-plan.js';
+import { PLAN_API_VERSION, type Change, type Plan, type RolloutBatches } from '../../controller/plan/plan.js';
+import type { Transport } from '../../controller/transport/transport.js';
+import type { ApplyNode, ReconcilerLookup } from '../../controller/apply/apply-plan.js';
+import type { HealthResult } from '../../controller/apply/health-check.js';
+import { fixtureHostKey } from './site-files.js';
+
+export const unusedTransport: Transport = {
+  exec: () => Promise.reject(new Error('fake reconcilers never use the transport')),
+  close: () => Promise.resolve(),
+};
+
+export function fakeNodes(names: string[]): Record<string, ApplyNode> {
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      { endpoint: { name, address: `10.0.0.${names.indexOf(name) + 1}`, port: 22, user: 'root', hostKey: fixtureHostKey(name) }, serviceManager: 'runit' },
+    ]),
+  );
+}
+
+export function change(id: string, fields: Partial<Change> = {}): Change {
+  const slash = id.indexOf('/');
+  const node = id.slice(0, slash);
+  const key = id.slice(slash + 1);
+  const kind = (key.split(':', 1)[0] ?? 'file') as Change['kind'];
+  const action = fields.action ?? 'create';
+  return {
+    id,
+    node,
+    kind,
+    key: key.replace(/#restart$/, ''),
+    action,
+    before: null,
+    after: action === 'delete' ? null : { id },
+    reason: 'test',
+    dependsOn: [],
+    disruptive: false,
+    ...(action === 'create' || action === 'update' || action === 'run' ? { desiredHash: `hash-of-${id}` } : {}),
+    ...fields,
+  };
+}
+
+export function testPlan(changes: Change[], rollout: RolloutBatches[] = []): Plan {
+  const body: Omit<Plan, 'hash'> = {
+    apiVersion: PLAN_API_VERSION,
+    kind: 'Plan',
+    revision: { source: 'test', ref: 'main', commit: 'c0mmit', worktree: false },
+    inventoryHash: 'inv',
+    nodeInventoryHashes: {},
+    changes: [...changes].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    rollout,
+    summary: { create: 0, update: 0, delete: 0, restart: 0, run: 0 },
+  };
+  return { ...body, hash: planHash(body) };
+}
+
+export interface FakeBehaviour {
+  /** Change ids whose apply throws. */
+  fail?: string[];
+  /** Nodes whose health check says unhealthy. */
+  unhealthy?: string[];
+  delayMs?: number;
+  /** Called inside apply, before it returns: lets a test look at the journal mid-change. */
+  during?: (change: Change) => Promise<void>;
+}
+
+/** FAKE reconciler for every kind: appends `apply <id>` to the shared log, fails on request. */
+export function fakeReconcilers(log: string[], behaviour: FakeBehaviour = {}) {
+  let current = 0;
+  let peak = 0;
+  const reconciler: NodeReconciler & { checkHealth(ctx: ApplyContext, c: Change): Promise<HealthResult> } = {
+    kind: 'file',
+    diff: () => null,
+    async apply(_ctx, c) {
+      peak = Math.max(peak, ++current);
+      try {
+        log.push(`apply ${c.id}`);
+        if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
+        if (behaviour.during) await behaviour.during(c);
+        if (behaviour.fail?.includes(c.id)) throw new Error(`fake failure of ${c.id}`);
+      } finally {
+        current--;
+      }
+    },
+    checkHealth(ctx) {
+      log.push(`health ${ctx.node.name}`);
+      return Promise.resolve(
+        behaviour.unhealthy?.includes(ctx.node.name) ? { healthy: false, message: 'service down (fake)' } : { healthy: true },
+      );
+    },
+  };
+  const lookup: ReconcilerLookup = (kind) => (kind === 'ip' || kind === 'dns' ? undefined : reconciler);
+  return { lookup, peak: () => peak };
+}
+
+/** FAKE managed record: per node entries in memory, every update appended to the shared log. */
+export function fakeManagedRecord(log: string[]) {
+  const records = new Map<string, ManagedEntries>();
+  return {
+    records,
+    update(ctx: ApplyContext, updates: readonly ManagedUpdate[]): Promise<void> {
+      const entries = { ...(records.get(ctx.node.name) ?? {}) };
+      for (const u of updates) {
+        const flag = u.restartPending === undefined ? '' : ` restartPending=${u.restartPending}`;
+        log.push(`record ${ctx.node.name} ${u.key} ${u.hash === undefined ? '(hash kept)' : (u.hash ?? '(drop)')}${flag}`);
+      }
+      records.set(ctx.node.name, applyManagedUpdates(entries, updates));
+      return Promise.resolve();
+    },
+  };
+}
