@@ -118,6 +118,15 @@ export const MIGRATIONS: readonly Migration[] = [
     db.prepare(`UPDATE runs SET site = ? WHERE site = ''`).run(site);
     db.prepare(`UPDATE node_status SET site = ? WHERE site = ''`).run(site);
   },
+  // The node set of each run: nodes removed from Git leave the status. node_count is NULL for older runs (set unknown).
+  `
+  ALTER TABLE runs ADD COLUMN node_count INTEGER;
+  CREATE TABLE run_nodes (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    node TEXT NOT NULL,
+    PRIMARY KEY (run_id, node)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -349,13 +358,20 @@ export class SqliteStore implements Store {
     return toRun(noticed === undefined ? row : { ...row, status: 'interrupted', finished_at: noticed });
   }
 
-  beginRun(input: { revisionCommit: string; planHash: string }): Promise<RunRecord> {
+  beginRun(input: { revisionCommit: string; planHash: string; nodes: readonly string[] }): Promise<RunRecord> {
     const startedAt = this.now();
-    const result = this.db
-      .prepare(`INSERT INTO runs (site, revision_commit, plan_hash, started_at, status, pid) VALUES (?, ?, ?, ?, 'running', ?)`)
-      .run(this.site, input.revisionCommit, input.planHash, startedAt, this.pid);
+    const nodes = [...new Set(input.nodes)];
+    const id = this.db.transaction(() => {
+      const result = this.db
+        .prepare(`INSERT INTO runs (site, revision_commit, plan_hash, started_at, status, pid, node_count) VALUES (?, ?, ?, ?, 'running', ?, ?)`)
+        .run(this.site, input.revisionCommit, input.planHash, startedAt, this.pid, nodes.length);
+      const runId = Number(result.lastInsertRowid);
+      const add = this.db.prepare(`INSERT INTO run_nodes (run_id, node) VALUES (?, ?)`);
+      for (const node of nodes) add.run(runId, node);
+      return runId;
+    })();
     return Promise.resolve({
-      id: Number(result.lastInsertRowid),
+      id,
       revisionCommit: input.revisionCommit,
       planHash: input.planHash,
       startedAt,
@@ -421,6 +437,13 @@ export class SqliteStore implements Store {
       .prepare(`SELECT j.* FROM journal j JOIN runs r ON r.id = j.run_id WHERE j.run_id = ? AND r.site = ? ORDER BY j.seq`)
       .all(runId, this.site) as JournalRow[];
     return Promise.resolve(rows.map(toEntry));
+  }
+
+  runNodes(runId: number): Promise<string[] | null> {
+    const run = this.db.prepare(`SELECT node_count FROM runs WHERE id = ?`).get(runId) as { node_count: number | null } | undefined;
+    if (typeof run?.node_count !== 'number') return Promise.resolve(null);
+    const rows = this.db.prepare(`SELECT node FROM run_nodes WHERE run_id = ? ORDER BY node`).all(runId) as { node: string }[];
+    return Promise.resolve(rows.map((r) => r.node));
   }
 
   private inFlightRows(runId: number): JournalEntry[] {

@@ -3,6 +3,7 @@
  * answer missing or malformed is an error rather than a guess, because a wrong observation becomes a wrong plan.
  */
 import type { ObservedCommand, ObservedResource, ObservedService } from '../../controller/inventory/inventory.js';
+import type { ObservedFact } from '../../controller/inventory/observed-facts.js';
 import { byCodeUnit } from '../../controller/model/order.js';
 import { FramedOutputError, parseFramedRecords } from '../framed-output.js';
 import { type ManagedEntries, type ManagedRecordCopy, type ManagedRecordProblem, type ObservedOwner, parseRecordCopy, readManagedRecord } from '../managed-record-format.js';
@@ -112,8 +113,8 @@ function recordCopy(fields: string[]): ManagedRecordCopy {
   return copy;
 }
 
-function buildFacts(raw: Record<string, string>, addresses: NodeAddress[]): Record<string, JsonValue> {
-  const facts: Record<string, JsonValue> = {};
+function buildFacts(raw: Record<string, string>, addresses: NodeAddress[]): Partial<Record<ObservedFact, JsonValue>> {
+  const facts: Partial<Record<ObservedFact, JsonValue>> = {};
   if (raw.hostname !== undefined) facts.hostname = raw.hostname;
   const os: Record<string, JsonValue> = {};
   if (raw['os-id'] !== undefined) os.id = unquote(raw['os-id']);
