@@ -71,7 +71,7 @@ for (const url of SSH) {
     t.is(remote.user, at === -1 ? undefined : userAndHost.slice(0, at));
     t.is(remote.host, userAndHost.slice(at + 1).toLowerCase());
     t.is(remote.port, diag.port === 'NONE' ? 22 : Number(diag.port));
-    t.is(remote.path, diag.path);
+    t.is(remote.path, diag.path ?? '');
     t.is(remote.scpLike, !url.includes('://'));
   });
 }
