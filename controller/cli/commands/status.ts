@@ -7,7 +7,8 @@ import { renderSiteStatusText } from '../../status/site-status.js';
 import { canonicalJson } from '../../plan/canonical-json.js';
 import { ExitCode } from '../io.js';
 import type { Register } from '../main.js';
-import { addStateOption, openExistingStore, type StateOptions } from '../live-options.js';
+import { openExistingStore } from '../live-options.js';
+import { addStateOption, type StateOptions } from '../state-options.js';
 
 interface StatusOptions extends StateOptions {
   output: 'text' | 'json';
