@@ -50,7 +50,8 @@ function packs(gitdir: string): string[] {
 }
 
 /** One per TCP connection sshd accepted, whether or not anyone logged in. */
-const connections = (s: Served): number => s.server.sshd.log().match(/Connection from 127\.0\.0\.1/g)?.length ?? 0;
+const connections = (s: Served): number => s.server.log().match(/Connection from 127\.0\.0\.1/g)?.length ?? 0;
+const acceptedLogins = (s: Served): number => s.server.log().match(/Accepted publickey for /g)?.length ?? 0;
 
 test('clone over SSH through git-shell, then fetch incrementally; branches, tags and commit ids resolve', async (t) => {
   const s = await served();
@@ -65,7 +66,7 @@ test('clone over SSH through git-shell, then fetch incrementally; branches, tags
   );
   // Exactly what hosting services accept, once for the advertisement and once for the pack.
   t.deepEqual(s.server.commands(), [`git-upload-pack '${s.bare}'`, `git-upload-pack '${s.bare}'`]);
-  const gitdir = cachePathFor(cacheDir, sshRemote({ repo: s.url, ref: undefined, remote: { user: 'root', host: '127.0.0.1', port: s.server.sshd.port, path: s.bare, scpLike: false }, settings: s.ssh, fs: defaultFs }).id);
+  const gitdir = cachePathFor(cacheDir, sshRemote({ repo: s.url, ref: undefined, remote: { user: 'root', host: '127.0.0.1', port: s.server.port, path: s.bare, scpLike: false }, settings: s.ssh, fs: defaultFs }).id);
   t.is(packs(gitdir).length, 1);
   writeFileSync(path.join(gitdir, 'underlay-test-marker'), '');
 
@@ -101,7 +102,7 @@ test('scp-like user@host:path reaches the same repository and cache, with any pa
   const odd = path.join(path.dirname(s.bare), "it's here!.git");
   git(path.dirname(s.bare), 'clone', '-q', '--bare', s.work, odd);
   const cacheDir = tempDir('underlay-cache-');
-  const scp = `[root@127.0.0.1:${s.server.sshd.port}]:${odd}`;
+  const scp = `[root@127.0.0.1:${s.server.port}]:${odd}`;
   t.is((await readRevision({ repo: scp, cacheDir, ssh: s.ssh })).commit, s.first);
   t.is(s.server.commands()[0], `git-upload-pack ${gitQuote(odd)}`);
   t.is(gitQuote(odd), `'${path.dirname(s.bare)}/it'\\''s here'\\!'.git'`, 'quoted as git quotes it');
@@ -115,9 +116,9 @@ test('the test server is as strict as a hosting service: --stateless-rpc and oth
   t.teardown(() => s.server.stop());
   const conn = await connectGitServer({
     host: '127.0.0.1',
-    port: s.server.sshd.port,
+    port: s.server.port,
     user: 'root',
-    pinned: [parseHostKey(s.server.sshd.hostKey)],
+    pinned: [parseHostKey(s.server.hostKey)],
     revoked: [],
     privateKey: await readFile(s.server.client.privateKeyPath),
     timeoutMs: 10_000,
@@ -142,7 +143,7 @@ test('a host not in known_hosts is refused without connecting, naming the host a
   const before = connections(s);
   const err = await t.throwsAsync(readRevision({ repo: s.url, cacheDir: tempDir(), ssh: s.ssh }), { instanceOf: SourceError });
   t.is(err?.code, 'HostKeyUnknown');
-  t.true(err?.message.includes(`Git server [127.0.0.1]:${s.server.sshd.port} has no key in ${s.knownHosts}`), err?.message);
+  t.true(err?.message.includes(`Git server [127.0.0.1]:${s.server.port} has no key in ${s.knownHosts}`), err?.message);
   t.is(connections(s), before, 'never trusted on first use: not even contacted');
 
   await writeFile(s.knownHosts, '');
@@ -155,31 +156,31 @@ test('a server presenting another key is refused before authentication, naming b
   const s = await served();
   t.teardown(() => s.server.stop());
   const other = await makeKeyPair(tempDir(), 'impostor');
-  await writeFile(s.knownHosts, `[127.0.0.1]:${s.server.sshd.port} ${other.publicKey}\n`);
+  await writeFile(s.knownHosts, `[127.0.0.1]:${s.server.port} ${other.publicKey}\n`);
   const err = await t.throwsAsync(readRevision({ repo: s.url, cacheDir: tempDir(), ssh: s.ssh }), { instanceOf: SourceError });
   t.is(err?.code, 'HostKeyMismatch');
   t.true(err?.message.includes(fingerprint(parseHostKey(other.publicKey).blob)), 'names the pinned key');
-  t.true(err?.message.includes(fingerprint(parseHostKey(s.server.sshd.hostKey).blob)), 'names the presented key');
+  t.true(err?.message.includes(fingerprint(parseHostKey(s.server.hostKey).blob)), 'names the presented key');
   t.regex(err?.message ?? '', /refused before authentication/);
-  t.is(s.server.sshd.acceptedLogins(), 0);
+  t.is(acceptedLogins(s), 0);
   t.deepEqual(s.server.commands(), []);
 });
 
 test('a key pinned and also @revoked is refused', async (t) => {
   const s = await served();
   t.teardown(() => s.server.stop());
-  await writeFile(s.knownHosts, `${s.server.knownHostsLine}\n@revoked * ${s.server.sshd.hostKey}\n`);
+  await writeFile(s.knownHosts, `${s.server.knownHostsLine}\n@revoked * ${s.server.hostKey}\n`);
   const err = await t.throwsAsync(readRevision({ repo: s.url, cacheDir: tempDir(), ssh: s.ssh }), { instanceOf: SourceError });
   t.is(err?.code, 'HostKeyRevoked');
   t.regex(err?.message ?? '', /marks @revoked \(line 2\)/);
-  t.is(s.server.sshd.acceptedLogins(), 0);
+  t.is(acceptedLogins(s), 0);
 });
 
 test('several keys pinned for a server: the one it has is offered and accepted', async (t) => {
   const s = await served();
   t.teardown(() => s.server.stop());
   const rsa = await makeKeyPair(tempDir(), 'rsa-host', 'rsa');
-  await writeFile(s.knownHosts, `[127.0.0.1]:${s.server.sshd.port} ${rsa.publicKey}\n${s.server.knownHostsLine}\n`);
+  await writeFile(s.knownHosts, `[127.0.0.1]:${s.server.port} ${rsa.publicKey}\n${s.server.knownHostsLine}\n`);
   t.is((await readRevision({ repo: s.url, cacheDir: tempDir(), ssh: s.ssh })).commit, s.first);
 });
 
@@ -250,7 +251,7 @@ test.serial('timing: clone of 2,000 files and an incremental fetch over SSH', as
   writeFiles(s.work, { 'sites/d1/node-1.yaml': 'changed\n' });
   commitAll(s.work, 'change another file');
   push(s, 'main');
-  const remote = sshRemote({ repo: s.url, ref: undefined, remote: { user: 'root', host: '127.0.0.1', port: s.server.sshd.port, path: s.bare, scpLike: false }, settings: s.ssh, fs: defaultFs });
+  const remote = sshRemote({ repo: s.url, ref: undefined, remote: { user: 'root', host: '127.0.0.1', port: s.server.port, path: s.bare, scpLike: false }, settings: s.ssh, fs: defaultFs });
   start = performance.now();
   await syncRemote({ fs: defaultFs, remote, cacheDir, ref: undefined });
   const fetchMs = performance.now() - start;
