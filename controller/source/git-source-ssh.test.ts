@@ -70,12 +70,15 @@ test('clone over SSH through git-shell, then fetch incrementally; branches, tags
   t.is(packs(gitdir).length, 1);
   writeFileSync(path.join(gitdir, 'underlay-test-marker'), '');
 
-  // An annotated tag on an older commit: its peeled commit is no ref's own object, which upload-pack over SSH would refuse as a want.
+  // An annotated tag on a commit no branch points at any more: upload-pack over SSH refuses its peeled commit as a want.
   git(s.work, 'tag', '-a', 'first-ann', '-m', 'first', s.first);
+  git(s.work, 'checkout', '-q', '-b', 'feature', s.first);
+  writeFiles(s.work, { 'feature.yaml': 'f: 1\n' });
+  const feature = commitAll(s.work, 'feature');
+  git(s.work, 'checkout', '-q', 'main');
   writeFiles(s.work, { 'site.yaml': 'v: 2\n', 'new/host.yaml': 'h: 1\n' });
   const second = commitAll(s.work, 'second');
   git(s.work, 'tag', 'release-1');
-  git(s.work, 'branch', 'feature', s.first);
   push(s, 'main', 'feature', 'release-1', 'first-ann');
 
   const rev2 = await readRevision({ repo: s.url, cacheDir, ssh: s.ssh });
@@ -88,7 +91,7 @@ test('clone over SSH through git-shell, then fetch incrementally; branches, tags
   );
   t.is((await readRevision({ repo: s.url, ref: 'release-1', cacheDir, ssh: s.ssh })).commit, second);
   t.is((await readRevision({ repo: s.url, ref: 'first-ann', cacheDir, ssh: s.ssh })).commit, s.first);
-  t.is((await readRevision({ repo: s.url, ref: 'feature', cacheDir, ssh: s.ssh })).commit, s.first);
+  t.is((await readRevision({ repo: s.url, ref: 'feature', cacheDir, ssh: s.ssh })).commit, feature);
   t.is((await readRevision({ repo: s.url, ref: second.slice(0, 8), cacheDir, ssh: s.ssh })).commit, second);
 
   const before = s.server.commands().length;
