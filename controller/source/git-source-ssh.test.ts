@@ -263,3 +263,11 @@ test.serial('timing: clone of 2,000 files and an incremental fetch over SSH', as
       `(connect + incremental fetch + read) ${readMs.toFixed(0)} ms; incremental fetch of one commit alone ${fetchMs.toFixed(0)} ms`,
   );
 });
+
+test('an SSH URL with a password is refused, and the password is in no message', async (t) => {
+  const err = await t.throwsAsync(readRevision({ repo: 'ssh://git:s3cret@example.com/site.git', cacheDir: tempDir() }), { instanceOf: SourceError });
+  t.is(err?.code, 'InvalidRepoUrl');
+  t.regex(err?.message ?? '', /no password/);
+  t.false(err?.message.includes('s3cret'));
+  t.false(err?.repo.includes('s3cret'));
+});

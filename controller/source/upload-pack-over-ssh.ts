@@ -55,22 +55,22 @@ export function uploadPackHttp(exec: (command: string) => Promise<ClientChannel>
       if (req.method === 'GET' && req.url === ADVERTISE) {
         const reply = await open();
         reply.finish(FLUSH);
-        return response('application/x-git-upload-pack-advertisement', chunks([SERVICE_LINE, withoutPeeledTags(reply.advertisement)]));
+        return response(req, 'application/x-git-upload-pack-advertisement', chunks([SERVICE_LINE, withoutPeeledTags(reply.advertisement)]));
       }
       if (req.method === 'POST' && req.url === UPLOAD) {
         const reply = await open();
         const body: Uint8Array[] = [];
         for await (const chunk of req.body ?? []) body.push(chunk);
         reply.finish(Buffer.concat(body));
-        return response('application/x-git-upload-pack-result', reply.rest(command));
+        return response(req, 'application/x-git-upload-pack-result', reply.rest(command));
       }
       throw new UploadPackFailed('FetchFailed', `git over SSH has no answer to ${req.method ?? 'GET'} ${req.url}`);
     },
   };
 }
 
-function response(contentType: string, body: AsyncIterableIterator<Uint8Array>): GitHttpResponse {
-  return { url: UPLOAD_PACK_URL, method: 'POST', statusCode: 200, statusMessage: 'OK', headers: { 'content-type': contentType }, body };
+function response(req: GitHttpRequest, contentType: string, body: AsyncIterableIterator<Uint8Array>): GitHttpResponse {
+  return { url: req.url, method: req.method, statusCode: 200, statusMessage: 'OK', headers: { 'content-type': contentType }, body };
 }
 
 async function* chunks(parts: readonly Uint8Array[]): AsyncIterableIterator<Uint8Array> {
