@@ -1,8 +1,15 @@
 #!/usr/bin/env node
-// The CLI runs the TypeScript sources directly through tsx, so `npm ci` is all a fresh clone needs:
-// no build step can go stale between the sources and what runs.
-import { register } from 'tsx/esm/api';
+// Runs only the compiled CLI in dist/ (built by `npm run build`, which `npm ci` runs as `prepare`): no
+// transpiler at run time, so no tsconfig.json, package.json or node_modules of the current directory (a
+// site repository, typically) can change what runs. See docs/adr/0005-compiled-cli.md.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../controller/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const entry = new URL('../dist/underlay.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('error: underlay is not built (no dist/underlay.js): run `npm run build` in its install\n');
+  process.exit(1);
+}
+// Stack traces are printed only with UNDERLAY_DEBUG=1; then they point into the TypeScript sources.
+if (process.env.UNDERLAY_DEBUG === '1') process.setSourceMapsEnabled(true);
+const { runCli } = await import(entry.href);
+await runCli(process.argv.slice(2));

@@ -31,7 +31,9 @@ fi
 
 step "Installing what the test hosts need (Debian packages) and underlay's npm dependencies"
 bash .ci/install-system-packages.sh
-[[ -d node_modules ]] || npm ci --no-audit --no-fund
+# npm ci also builds the CLI into dist/ (prepare); an existing install is rebuilt, so dist/ is never older
+# than the sources.
+if [[ -d node_modules ]]; then npm run --silent build; else npm ci --no-audit --no-fund; fi
 
 step "Bringing up three test hosts"
 if [[ -f "$hosts_state/state.json" ]]; then

@@ -115,14 +115,13 @@ test('an unsupported URL scheme is refused as such, not looked for as a local pa
   t.regex(stderr, /InvalidRepoUrl: git:\/\/example\.com\/site\.git @ HEAD: unsupported URL scheme git:\/\//);
 });
 
-test('validate --repo root@127.0.0.1:/path on port 22, as git@github.com:org/site.git is written (a network namespace of its own)', async (t) => {
+test('the built CLI: validate --repo root@127.0.0.1:/path on port 22, as git@github.com:org/site.git is written (a network namespace of its own)', async (t) => {
   const netServer = await startGitSshServerInNetns();
   t.teardown(() => netServer.stop());
   const s = site();
   const state = stateDir(netServer);
-  // A CLI process of its own inside the namespace, where 127.0.0.1:22 is this server and nothing else.
-  const script = `import { main } from ${JSON.stringify(path.join(root, 'controller/cli/main.ts'))}; process.exitCode = await main(process.argv.slice(1));`;
-  const args = ['netns', 'exec', netServer.netns, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, 'validate', '--repo', `root@127.0.0.1:${s.bare}`, '--state-dir', state];
+  // The built CLI (bin/underlay.js runs dist/) inside the namespace, where 127.0.0.1:22 is this server and nothing else.
+  const args = ['netns', 'exec', netServer.netns, process.execPath, path.join(root, 'bin/underlay.js'), 'validate', '--repo', `root@127.0.0.1:${s.bare}`, '--state-dir', state];
   const { stdout } = await run('ip', args, { cwd: root, env: { ...process.env, XDG_CACHE_HOME: path.join(work, 'cache') } });
   t.regex(stdout, new RegExp(`^Valid: revision ${s.commit}`));
   t.deepEqual(netServer.commands(), [`git-upload-pack '${s.bare}'`, `git-upload-pack '${s.bare}'`]);

@@ -10,12 +10,30 @@ export interface CliIO {
 }
 
 export const processIO = (): CliIO => ({
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
+  stdout: writerTo(process.stdout),
+  stderr: writerTo(process.stderr),
   cwd: process.cwd(),
   env: process.env,
   isTTY: Boolean(process.stdout.isTTY),
 });
+
+/**
+ * Writes to one of the process's streams. When the reader goes away (`underlay plan | head -1`) writes fail
+ * with EPIPE: from then on output is dropped, quietly, and the command still runs to its end and its exit
+ * code, because `| head` asks for fewer lines, not for an apply stopped half-way. Other stream errors are
+ * not expected and stay errors.
+ */
+function writerTo(stream: NodeJS.WriteStream): (text: string) => void {
+  let readerGone = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') readerGone = true;
+    else if (!readerGone) throw error;
+  });
+  // A failed write destroys the stream at once; its 'error' event follows only on the next tick.
+  return (text) => {
+    if (!readerGone && !stream.destroyed) stream.write(text);
+  };
+}
 
 /**
  * Documented exit codes. With --detailed-exitcode, plan follows Terraform's convention so CI can tell

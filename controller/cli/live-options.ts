@@ -6,7 +6,7 @@ import { type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { systemClock } from '../clock.js';
 import { SqliteStore, stateDatabaseFile } from '../store/sqlite-store.js';
-import { SshTransport, type SshAuth } from '../transport/ssh-transport.js';
+import type { SshAuth, SshTransport } from '../transport/ssh-transport.js';
 import { loadSpec } from '../load/load-spec.js';
 import { SecretError } from '../secrets/secret-store.js';
 import type { Revision } from '../source/revision.js';
@@ -53,6 +53,8 @@ function siteSshOf(revision: Revision): SiteDoc['spec']['ssh'] {
  * ssh-agent. A key file readable by others is refused, not used.
  */
 export async function sshTransport(options: LiveOptions, io: CliIO, revision: Revision): Promise<SshTransport> {
+  // Loaded here, not at start-up: ssh2 costs every command that does not reach a node (plan offline) ~35 ms.
+  const { SshTransport } = await import('../transport/ssh-transport.js');
   const ssh = siteSshOf(revision);
   const name = ssh.clientKeySecret;
   let auth: SshAuth;

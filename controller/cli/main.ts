@@ -4,19 +4,37 @@
  */
 import { Command, CommanderError } from 'commander';
 import { type CliIO, ExitCode, processIO, UsageError } from './io.js';
-import { registerValidate } from './commands/validate.js';
-import { registerPlan } from './commands/plan.js';
-import { registerSchema } from './commands/schema.js';
-import { registerApply } from './commands/apply.js';
-import { registerInventory } from './commands/inventory.js';
-import { registerStatus } from './commands/status.js';
-import { registerNodes } from './commands/nodes.js';
+import { internalErrorMessage } from './internal-error.js';
 
 export type Register = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
-const COMMANDS: Register[] = [registerValidate, registerPlan, registerSchema, registerApply, registerInventory, registerStatus, registerNodes];
+/**
+ * Each command's module, loaded only when argv names it: start-up then pays for the dependencies of that
+ * one command (ssh2 and SQLite are not loaded by `validate`). Listed in the order `--help` shows them.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  validate: async () => (await import('./commands/validate.js')).registerValidate,
+  plan: async () => (await import('./commands/plan.js')).registerPlan,
+  schema: async () => (await import('./commands/schema.js')).registerSchema,
+  apply: async () => (await import('./commands/apply.js')).registerApply,
+  inventory: async () => (await import('./commands/inventory.js')).registerInventory,
+  status: async () => (await import('./commands/status.js')).registerStatus,
+  nodes: async () => (await import('./commands/nodes.js')).registerNodes,
+};
 
-export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+/**
+ * The commands argv needs: the one it names; none for `--version`; else all of them (`--help`, `help`, a
+ * typo), so help lists every command and commander's "unknown command" can suggest the right one.
+ * The top-level program has no options that take a value, so the first word not starting with `-` is the command.
+ */
+async function commandsFor(argv: readonly string[]): Promise<Register[]> {
+  const named = argv.find((arg) => !arg.startsWith('-'));
+  if (named !== undefined && Object.hasOwn(COMMANDS, named)) return [await COMMANDS[named]!()];
+  const onlyVersion = named === undefined && argv.some((a) => a === '--version' || a === '-V') && !argv.some((a) => a === '--help' || a === '-h');
+  return onlyVersion ? [] : Promise.all(Object.values(COMMANDS).map((load) => load()));
+}
+
+function buildProgram(io: CliIO, setExit: (code: number) => void, commands: readonly Register[]): Command {
   const program = new Command('underlay')
     .description('GitOps reconciliation for underlay infrastructure: plan and converge nodes and services from a Git repository.')
     .version('0.1.0')
@@ -27,17 +45,17 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       'after',
       '\nExit codes: 0 success (no changes with --detailed-exitcode), 1 error, 2 changes pending (plan/apply --detailed-exitcode).',
     );
-  for (const register of COMMANDS) register(program, io, setExit);
+  for (const register of commands) register(program, io, setExit);
   for (const sub of program.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }
 
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   let exit: number = ExitCode.Ok;
-  const program = buildProgram(io, (code) => {
-    exit = code;
-  });
   try {
+    const program = buildProgram(io, (code) => {
+      exit = code;
+    }, await commandsFor(argv));
     await program.parseAsync(argv, { from: 'user' });
     return exit;
   } catch (error) {
@@ -49,7 +67,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       io.stderr(`error: ${error.message}\n`);
       return ExitCode.Error;
     }
-    io.stderr(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    io.stderr(internalErrorMessage(error, io.env));
     return ExitCode.Error;
   }
 }

@@ -22,6 +22,11 @@ export interface ScannedKey {
   blob: Buffer;
 }
 
+/** No host key could be read (nothing listening, not SSH, key exchange failed): a fact about the target, not a bug. */
+export class KeyscanFailed extends Error {
+  readonly code = 'KEYSCAN_FAILED';
+}
+
 const PREFERRED = [
   'ssh-ed25519',
   'ecdsa-sha2-nistp256',
@@ -49,7 +54,7 @@ export function keyscan(options: KeyscanOptions): Promise<ScannedKey> {
         const type = blobType(presented) ?? 'unknown';
         resolve({ key: formatHostKey(presented), type, fingerprint: fingerprint(presented), blob: presented });
       } else {
-        reject(new Error(`keyscan ${target}: no host key received${err ? `: ${err.message}` : ''}`, { cause: err }));
+        reject(new KeyscanFailed(`keyscan ${target}: no host key received${err ? `: ${err.message}` : ''}`, { cause: err }));
       }
     };
     client.on('error', (err) => finish(err));
