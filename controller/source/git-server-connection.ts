@@ -23,8 +23,22 @@ export interface GitServer {
 
 export interface GitServerConnection {
   /** Opens an exec channel running `command` as the server's shell receives it. */
-  exec(command: string): Promise<ClientChannel>;
+  exec(command: string): Promise<RemoteCommand>;
   close(): Promise<void>;
+}
+
+export interface RemoteCommand {
+  /** The command's standard input (write, end) and output (read). */
+  channel: ClientChannel;
+  /** Settles once the channel has closed. */
+  ended: Promise<CommandEnd>;
+}
+
+export interface CommandEnd {
+  /** The exit code, the signal that killed it, or undefined when the server said neither. */
+  exit: number | string | undefined;
+  /** The start of what it wrote to standard error. */
+  stderr: string;
 }
 
 /**
@@ -102,7 +116,7 @@ function connection(client: Client): GitServerConnection {
     exec: (command) =>
       new Promise((resolve, reject) => {
         try {
-          client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel)));
+          client.exec(command, (err, channel) => (err ? reject(err) : resolve(watch(channel))));
         } catch (err) {
           // ssh2 throws synchronously once its socket is gone.
           reject(err instanceof Error ? err : new Error(String(err)));
@@ -122,4 +136,18 @@ function connection(client: Client): GitServerConnection {
         client.end();
       }),
   };
+}
+
+/**
+ * Listens from within ssh2's callback: the channel's exit status and close can arrive in the same read
+ * as its confirmation, and are emitted before anyone awaiting the channel could attach a listener.
+ */
+function watch(channel: ClientChannel): RemoteCommand {
+  const end: CommandEnd = { exit: undefined, stderr: '' };
+  // Read always: unread stderr would hold the channel's window shut and stall the output.
+  channel.stderr.on('data', (d: Buffer) => {
+    if (end.stderr.length < 4096) end.stderr += d.toString('utf8');
+  });
+  channel.on('exit', (code: number | null, signal?: string) => (end.exit = code ?? signal ?? 'a signal'));
+  return { channel, ended: new Promise((resolve) => channel.once('close', () => resolve(end))) };
 }

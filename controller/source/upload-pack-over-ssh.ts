@@ -16,6 +16,7 @@
  */
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import type { ClientChannel } from 'ssh2';
+import type { CommandEnd, RemoteCommand } from './git-server-connection.js';
 
 /** What isomorphic-git is given as the remote's URL; `.invalid` never resolves, should anything else ever use it. */
 export const UPLOAD_PACK_URL = 'http://git-over-ssh.invalid/repository';
@@ -43,7 +44,7 @@ export function gitQuote(arg: string): string {
   return `'${arg.replace(/['!]/g, (c) => `'\\${c}'`)}'`;
 }
 
-export function uploadPackHttp(exec: (command: string) => Promise<ClientChannel>, path: string): HttpClient {
+export function uploadPackHttp(exec: (command: string) => Promise<RemoteCommand>, path: string): HttpClient {
   const command = `git-upload-pack ${gitQuote(path)}`;
   const open = async (): Promise<Reply> => {
     const reply = new Reply(await exec(command).catch((err: Error) => Promise.reject(new UploadPackFailed('FetchFailed', `could not run ${command}: ${err.message}`))));
@@ -84,19 +85,12 @@ class Reply {
   readonly #stdout: AsyncIterator<Buffer>;
   /** Bytes read past the advertisement. */
   #pending = Buffer.alloc(0);
-  #stderr = '';
-  #exit: number | string | undefined;
-  readonly #closed: Promise<void>;
+  readonly #ended: Promise<CommandEnd>;
 
-  constructor(channel: ClientChannel) {
-    this.#channel = channel;
-    this.#stdout = channel[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    // Read always: unread stderr would hold the channel's window shut and stall the pack.
-    channel.stderr.on('data', (d: Buffer) => {
-      if (this.#stderr.length < 4096) this.#stderr += d.toString('utf8');
-    });
-    channel.on('exit', (code: number | null, signal?: string) => (this.#exit = code ?? signal ?? 'a signal'));
-    this.#closed = new Promise((resolve) => channel.once('close', resolve));
+  constructor(command: RemoteCommand) {
+    this.#channel = command.channel;
+    this.#stdout = command.channel[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.#ended = command.ended;
   }
 
   /** Reads pkt-lines up to the flush-pkt that ends the advertisement; the server refusing ends the channel first. */
@@ -136,22 +130,22 @@ class Reply {
       if (next.done) break;
       yield next.value;
     }
-    await this.#closed;
-    if (this.#exit !== 0) throw new UploadPackFailed('FetchFailed', `${command} ${this.#ended()}`);
+    const end = await this.#ended;
+    if (end.exit !== 0) throw new UploadPackFailed('FetchFailed', `${command} ${describeEnd(end)}`);
   }
 
   async #refusal(command: string, received: number): Promise<UploadPackFailed> {
-    await this.#closed;
+    const end = await this.#ended;
     // Nothing at all, and a failure: the server would not serve this path (no such repository, no access).
-    if (received === 0 && this.#exit !== 0) return new UploadPackFailed('RepoNotFound', `the server refused ${command}: ${this.#ended()}`);
-    return new UploadPackFailed('FetchFailed', `${command} stopped in the ref advertisement after ${received} bytes: ${this.#ended()}`);
+    if (received === 0 && end.exit !== 0) return new UploadPackFailed('RepoNotFound', `the server refused ${command}: ${describeEnd(end)}`);
+    return new UploadPackFailed('FetchFailed', `${command} stopped in the ref advertisement after ${received} bytes: ${describeEnd(end)}`);
   }
+}
 
-  #ended(): string {
-    const how = this.#exit === undefined ? 'ended without an exit status (connection lost?)' : typeof this.#exit === 'number' ? `exited with ${this.#exit}` : `was killed by ${this.#exit}`;
-    const said = this.#stderr.trim();
-    return said === '' ? how : `${how}: ${said}`;
-  }
+function describeEnd(end: CommandEnd): string {
+  const how = end.exit === undefined ? 'ended without an exit status (connection lost?)' : typeof end.exit === 'number' ? `exited with ${end.exit}` : `was killed by ${end.exit}`;
+  const said = end.stderr.trim();
+  return said === '' ? how : `${how}: ${said}`;
 }
 
 /** The advertisement (whole pkt-lines, ending with the flush-pkt) without its `^{}` lines. */
