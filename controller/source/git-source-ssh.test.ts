@@ -5,6 +5,7 @@
 import test from 'ava';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { makeKeyPair } from '../transport/test-sshd.js';
 import { fingerprint, parseHostKey } from '../transport/host-key.js';
@@ -15,7 +16,7 @@ import { cachePathFor, syncRemote } from './remote-cache.js';
 import { sshRemote } from './ssh-remote.js';
 import { commitAll, git, makeRepo, removeTempDirs, tempDir, writeFiles } from './test-repo.js';
 import { defaultFs } from './source-fs.js';
-import { gitQuote } from './upload-pack-over-ssh.js';
+import { gitQuote, UPLOAD_PACK_URL, UploadPackFailed, uploadPackHttp } from './upload-pack-over-ssh.js';
 
 test.after.always(removeTempDirs);
 
@@ -128,15 +129,76 @@ test('the test server is as strict as a hosting service: --stateless-rpc and oth
   });
   t.teardown(() => conn.close());
   for (const command of [`git-upload-pack --stateless-rpc --advertise-refs '${s.bare}'`, `'git-upload-pack' '${s.bare}'`, 'cat /etc/passwd']) {
-    const channel = await conn.exec(command);
+    const { channel, ended } = await conn.exec(command);
     const out: Buffer[] = [];
     channel.on('data', (d: Buffer) => out.push(d));
-    channel.stderr.resume();
-    const code = await new Promise<number | null>((resolve) => channel.on('exit', resolve));
-    t.not(code, 0, command);
+    const end = await ended;
+    t.is(end.exit, 128, command);
+    t.regex(end.stderr, /^fatal: (bad argument|unrecognized command)/, command);
     t.is(Buffer.concat(out).length, 0, command);
   }
 });
+
+test('a command that fails at once is seen to, though its exit status comes in one read with the channel\'s confirmation', async (t) => {
+  t.timeout(60_000, 'a lost close leaves a reply waiting for ever');
+  const s = await served();
+  t.teardown(() => s.server.stop());
+  const proxy = await coalescingProxy(s.server.port);
+  t.teardown(() => proxy.close());
+  const conn = await connectGitServer({
+    host: '127.0.0.1',
+    port: proxy.port,
+    user: 'root',
+    pinned: [parseHostKey(s.server.hostKey)],
+    revoked: [],
+    privateKey: await readFile(s.server.client.privateKeyPath),
+    timeoutMs: 20_000,
+  });
+  t.teardown(() => conn.close());
+  const http = uploadPackHttp(conn.exec, '/nowhere.git');
+  for (let i = 0; i < 3; i++) {
+    const err = await t.throwsAsync(http.request({ method: 'GET', url: `${UPLOAD_PACK_URL}/info/refs?service=git-upload-pack` }), { instanceOf: UploadPackFailed });
+    t.is(err?.code, 'RepoNotFound');
+    t.regex(err?.message ?? '', /exited with 128: fatal: '\/nowhere\.git' does not appear to be a git repository/);
+  }
+});
+
+/**
+ * A TCP proxy to sshd that holds what the server sends for 200 ms before passing it on in one write, as a
+ * busy client reads it: the exec request's confirmation, git-shell's stderr, the exit status and the
+ * close then reach ssh2 in one read.
+ */
+async function coalescingProxy(port: number): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    for (const sock of [client, upstream]) {
+      sockets.add(sock);
+      sock.on('error', () => undefined);
+      sock.on('close', () => (client.destroy(), upstream.destroy()));
+    }
+    client.pipe(upstream);
+    let held: Buffer[] = [];
+    upstream.on('data', (d: Buffer) => {
+      if (held.length === 0) {
+        setTimeout(() => {
+          client.write(Buffer.concat(held));
+          held = [];
+        }, 200);
+      }
+      held.push(d);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        for (const sock of sockets) sock.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 test('a host not in known_hosts is refused without connecting, naming the host and the file', async (t) => {
   const s = await served();
