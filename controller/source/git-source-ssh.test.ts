@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { makeKeyPair } from '../transport/test-sshd.js';
@@ -210,6 +210,12 @@ test('a host not in known_hosts is refused without connecting, naming the host a
   t.is(err?.code, 'HostKeyUnknown');
   t.true(err?.message.includes(`Git server [127.0.0.1]:${s.server.port} has no key in ${s.knownHosts}`), err?.message);
   t.is(connections(s), before, 'never trusted on first use: not even contacted');
+
+  await rm(s.knownHosts);
+  const noFile = await t.throwsAsync(readRevision({ repo: s.url, cacheDir: tempDir(), ssh: s.ssh }), { instanceOf: SourceError });
+  t.is(noFile?.code, 'HostKeyUnknown');
+  t.true(noFile?.message.includes(`cannot read known_hosts ${s.knownHosts}: no such file`), noFile?.message);
+  t.is(connections(s), before);
 
   await writeFile(s.knownHosts, '');
   const scp = await t.throwsAsync(readRevision({ repo: 'odd:name', cacheDir: tempDir(), ssh: s.ssh }), { instanceOf: SourceError });
