@@ -14,6 +14,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'max-depth': ['error', 4],
       complexity: ['warn', 25],
+      // Output must not depend on the machine's locale: order text with byCodeUnit (controller/model/order.ts).
+      'no-restricted-properties': ['error', { property: 'localeCompare', message: 'Locale-dependent order; use byCodeUnit from controller/model/order.ts.' }],
     },
   },
 );

@@ -19,3 +19,39 @@ export function steppingClock(start = '2025-01-01T00:00:00.000Z', stepMs = 1000)
     },
   };
 }
+
+/**
+ * Waiting, passed in like the clock: lock waits poll and leases renew on these, so tests drive them by hand
+ * instead of sleeping.
+ */
+export interface Timers {
+  /**
+   * Calls `task` every `ms` until the returned function is called; a slow task is never run twice at once.
+   * The task handles its own failures: a rejection only ends that round.
+   */
+  every(ms: number, task: () => Promise<void>): () => void;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemTimers: Timers = {
+  every(ms, task) {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const next = (): void => {
+      timer = setTimeout(() => {
+        const again = (): void => {
+          if (!stopped) next();
+        };
+        task().then(again, again);
+      }, ms);
+      // A renewal alone must not keep a finished process alive.
+      timer.unref();
+    };
+    next();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  },
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};

@@ -13,6 +13,9 @@ import { nodeManagedRecord } from './managed-record.js';
 import type { ApplyContext } from './reconciler.js';
 import { reconcilerFor } from './registry.js';
 
+/** The site id these tests write into the records (no site document: nothing is loaded). */
+const E2E_SITE = 'e2e';
+
 export interface TestNode {
   transport: Transport;
   endpoint: NodeEndpoint;
@@ -64,10 +67,11 @@ export async function converge(
     disruptive: false,
   };
   const ctx = ctxOf(n);
+  const record = nodeManagedRecord({ site: E2E_SITE });
   const before = managedUpdateBefore(change);
-  if (before) await nodeManagedRecord.update(ctx, [before]);
+  if (before) await record.update(ctx, [before]);
   await reconciler.apply(ctx, change);
   const after = managedUpdateAfter(change);
-  if (after) await nodeManagedRecord.update(ctx, [after]);
+  if (after) await record.update(ctx, [after]);
   return change;
 }

@@ -8,8 +8,8 @@
  * and would carry on, so it checks the sha256 it was given before renaming. A copy left behind by a write
  * that never reached the rename (node or script killed) is removed by the next write of the same file.
  */
-import { createHash } from 'node:crypto';
 import type { ApplyContext } from './reconciler.js';
+import { sha256 } from '../controller/model/sha256.js';
 import { assertPlainValue, runScriptOk } from './node-exec.js';
 
 /**
@@ -29,8 +29,7 @@ export const RECEIVE_FUNCTION = `receive() {
 
 /** What `receive` checks the content against. */
 export function contentDigest(content: string | Uint8Array): { sha256: string; bytes: string } {
-  const sha256 = createHash('sha256').update(content).digest('hex');
-  return { sha256, bytes: String(typeof content === 'string' ? Buffer.byteLength(content) : content.length) };
+  return { sha256: sha256(content), bytes: String(typeof content === 'string' ? Buffer.byteLength(content) : content.length) };
 }
 
 const WRITE_SCRIPT = `set -eu

@@ -8,22 +8,39 @@
  * controller (or database) that run has.
  *
  * Every update keeps the record it replaces as `managed.json.prev` (ADR 0006), which stands in for a record
- * that cannot be used (readManagedRecord). The format itself is unchanged: version 1.
+ * that cannot be used (readManagedRecord).
+ *
+ * Format version 2 names the record's owner: the site id and node name it belongs to (ADR 0008), so that a
+ * machine reached under another node's name, or by another site, is recognised before anything is pruned
+ * from it. Version 1 records (no owner) are still read; the next update adopts them and writes version 2.
  */
 import { z } from 'zod';
-import { canonicalJson } from '../controller/plan/canonical-json.js';
+import { canonicalJson } from '../controller/model/canonical-json.js';
+import { Name } from '../controller/spec/schema.js';
 
-/** Where underlay keeps its own state on a node: the managed record, tracked command runs. */
+/** Where underlay keeps its own state on a node: the managed record, tracked command runs, the lease. */
 export const NODE_STATE_DIR = '/var/lib/underlay';
 
 export const MANAGED_RECORD_PATH = `${NODE_STATE_DIR}/managed.json`;
 
-export const ManagedRecord = z.strictObject({
-  version: z.literal(1),
-  resources: z.record(z.string(), z.strictObject({ hash: z.string().min(1), restartPending: z.literal(true).optional() })),
-});
+const Entries = z.record(z.string(), z.strictObject({ hash: z.string().min(1), restartPending: z.literal(true).optional() }));
+
+/** Whose record it is: the site (its Site document's name) and the Node document's name. */
+export const ManagedRecordOwner = z.strictObject({ site: Name, node: Name });
+export type ManagedRecordOwner = z.infer<typeof ManagedRecordOwner>;
+
+export const ManagedRecord = z.union([
+  z.strictObject({ version: z.literal(1), resources: Entries }),
+  z.strictObject({ version: z.literal(2), owner: ManagedRecordOwner, resources: Entries }),
+]);
 export type ManagedRecord = z.infer<typeof ManagedRecord>;
-export type ManagedEntries = ManagedRecord['resources'];
+export type ManagedEntries = z.infer<typeof Entries>;
+
+/** A record's content: its entries and, from version 2 on, its owner. */
+export interface ManagedRecordContent {
+  resources: ManagedEntries;
+  owner?: ManagedRecordOwner;
+}
 
 export class ManagedRecordError extends Error {
   constructor(readonly detail: string) {
@@ -33,6 +50,10 @@ export class ManagedRecordError extends Error {
 }
 
 export function parseManagedRecord(text: string): ManagedEntries {
+  return parseManagedRecordContent(text).resources;
+}
+
+export function parseManagedRecordContent(text: string): ManagedRecordContent {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -41,7 +62,7 @@ export function parseManagedRecord(text: string): ManagedEntries {
   }
   const parsed = ManagedRecord.safeParse(raw);
   if (!parsed.success) throw new ManagedRecordError(`unexpected shape: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
-  return parsed.data.resources;
+  return parsed.data.version === 1 ? { resources: parsed.data.resources } : { resources: parsed.data.resources, owner: parsed.data.owner };
 }
 
 /** One copy of the record as a node-side script found it. */
@@ -74,11 +95,11 @@ export interface ManagedRecordProblem {
 
 export const PREVIOUS_RECORD_PATH = `${MANAGED_RECORD_PATH}.prev`;
 
-function entriesOf(copy: ManagedRecordCopy): ManagedEntries | string {
+function contentOf(copy: ManagedRecordCopy): ManagedRecordContent | string {
   if (copy.state === 'absent') return 'is missing';
   if (copy.state === 'unreadable') return 'cannot be read';
   try {
-    return parseManagedRecord(copy.text);
+    return parseManagedRecordContent(copy.text);
   } catch (error) {
     if (!(error instanceof ManagedRecordError)) throw error;
     return copy.text === '' ? 'is empty' : `is corrupt (${error.detail})`;
@@ -86,19 +107,34 @@ function entriesOf(copy: ManagedRecordCopy): ManagedEntries | string {
 }
 
 /**
+ * Whom a usable record names as its owner: a site's node, or `none` for a version 1 record (written before
+ * records named their owner). Absent when there is no usable record.
+ */
+export type ObservedOwner = ManagedRecordOwner | 'none';
+
+export interface ManagedRecordReading {
+  entries: ManagedEntries;
+  owner?: ObservedOwner;
+  problem?: ManagedRecordProblem;
+}
+
+const ownerOf = (content: ManagedRecordContent): ObservedOwner => content.owner ?? 'none';
+
+/**
  * What the node's record says, from the record and the copy kept before its last update. A record that is
  * missing means nothing is managed yet (the copy is not consulted: deleting the record is how an operator
  * starts afresh). A record that cannot be used is replaced by the copy, with a note; without a usable copy,
  * the node's entries are unknown, and the problem says what to do.
  */
-export function readManagedRecord(record: ManagedRecordCopy, previous: ManagedRecordCopy): { entries: ManagedEntries; problem?: ManagedRecordProblem } {
+export function readManagedRecord(record: ManagedRecordCopy, previous: ManagedRecordCopy): ManagedRecordReading {
   if (record.state === 'absent') return { entries: {} };
-  const current = entriesOf(record);
-  if (typeof current !== 'string') return { entries: current };
-  const restored = entriesOf(previous);
+  const current = contentOf(record);
+  if (typeof current !== 'string') return { entries: current.resources, owner: ownerOf(current) };
+  const restored = contentOf(previous);
   if (typeof restored !== 'string') {
     return {
-      entries: restored,
+      entries: restored.resources,
+      owner: ownerOf(restored),
       problem: {
         code: 'ManagedRecordRestored',
         message:
@@ -120,9 +156,14 @@ export function readManagedRecord(record: ManagedRecordCopy, previous: ManagedRe
   };
 }
 
-/** Canonical (sorted keys), with a final newline: the same entries always give the same bytes. */
-export function renderManagedRecord(entries: ManagedEntries): string {
-  return canonicalJson({ version: 1, resources: entries }, 1) + '\n';
+/**
+ * Canonical (sorted keys), with a final newline: the same content always gives the same bytes. Every update
+ * writes version 2 with its owner; without one, the version 1 bytes an older underlay wrote (what a node
+ * holds before its first update by this version, and what tests of that start from).
+ */
+export function renderManagedRecord(entries: ManagedEntries, owner?: ManagedRecordOwner): string {
+  const record: ManagedRecord = owner ? { version: 2, owner, resources: entries } : { version: 1, resources: entries };
+  return canonicalJson(record, 1) + '\n';
 }
 
 export function applyManagedUpdates(entries: ManagedEntries, updates: readonly ManagedUpdate[]): ManagedEntries {

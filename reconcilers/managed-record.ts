@@ -13,9 +13,14 @@
  * replaces is kept as `managed.json.prev`. A record that cannot be used (written by hand, or torn by an
  * older version) is replaced by the previous copy plus the update, with a note (readManagedRecord); the
  * corrupt record is then not kept as the copy. When neither is usable the update refuses, saying what to do.
+ *
+ * Every write names the record's owner (this site's node) and is fenced (ADR 0008): given the apply's lease
+ * token, the node writes only while its lease still carries that token, checked under the same lock, so an
+ * apply whose lease was taken over cannot change the record. A record found to name another owner is not
+ * overwritten.
  */
-import { createHash } from 'node:crypto';
 import { keyIdentity } from './apply-outcome.js';
+import { sha256 } from '../controller/model/sha256.js';
 import { COMMAND_RUNS_DIR } from './command/run-marker.js';
 import { contentDigest, RECEIVE_FUNCTION } from './file-write.js';
 import { FRAME_FUNCTIONS, parseFramedRecords } from './framed-output.js';
@@ -29,27 +34,44 @@ import {
   parseRecordCopy,
   readManagedRecord,
   RECORD_COPY_FUNCTION,
+  type ObservedOwner,
   renderManagedRecord,
 } from './managed-record-format.js';
+import { describeHolder } from '../controller/store/lock-holder.js';
+import { recordOwnerFinding } from './managed-record-owner.js';
+import { LEASE_PATH, LEASE_READ_FUNCTION, parseLease } from './node-lease.js';
 import { ApplyError, outputTail, runScript } from './node-exec.js';
 
 export type { ManagedUpdate } from './managed-record-format.js';
 
 const CONFLICT_EXIT = 75;
+const FENCED_EXIT = 76;
 const ATTEMPTS = 5;
 
 /**
  * Args: target, expected sha256 (or absent), new record's sha256 and length, keep (1: the current record
  * becomes the previous copy), stage (all | stage | commit), the staged copy (commit), the runs directory,
- * then the command names whose finished runs this update records (their markers are removed after it).
+ * the lease file, the fencing token (empty: unfenced) and the node's name, then the command names whose
+ * finished runs this update records (their markers are removed after it).
  */
 const CAS_SCRIPT = `set -eu
-${FRAME_FUNCTIONS}${RECORD_COPY_FUNCTION}${RECEIVE_FUNCTION}target=$1 expected=$2 sha=$3 bytes=$4 keep=$5 stage=$6 staged=$7 runs=$8
-shift 8
+${FRAME_FUNCTIONS}${RECORD_COPY_FUNCTION}${RECEIVE_FUNCTION}${LEASE_READ_FUNCTION}target=$1 expected=$2 sha=$3 bytes=$4 keep=$5 stage=$6 staged=$7 runs=$8 lease=$9
+fence=\${10} node=\${11}
+shift 11
 dir=$(dirname -- "$target")
 mkdir -p -- "$dir"
 exec 9>>"$dir/.managed.lock"
 if command -v flock >/dev/null 2>&1; then flock -w 30 9; fi
+if [ -n "$fence" ]; then
+  lease_read "$lease"
+  if [ "$lease_token" != "$fence" ] || [ "$lease_node" != "$node" ]; then
+    if [ "$stage" = commit ]; then rm -f -- "$staged"; fi
+    cur=-
+    if [ -n "$lease_token" ]; then cur=$(base64 -w0 < "$lease" 2>/dev/null) || cur=-; fi
+    record fenced "$cur"
+    exit ${FENCED_EXIT}
+  fi
+fi
 if [ -f "$target" ]; then cur=$(sha256sum < "$target"); cur=\${cur%% *}; else cur=absent; fi
 if [ "$cur" != "$expected" ]; then
   if [ "$stage" = commit ]; then rm -f -- "$staged"; fi
@@ -85,6 +107,22 @@ if [ "$#" -gt 0 ] && [ -d "$runs" ]; then
 fi
 `;
 
+/** How this apply writes a node's record: as this site's node, fenced by its lease token. */
+export interface RecordWriter {
+  /** The site id: with the node's name, the owner every write records. */
+  site: string;
+  /** The apply's lease token; the node refuses the write unless its lease carries it. Unfenced without. */
+  fence?: string;
+  /** The lease file's path (tests; default LEASE_PATH). */
+  leasePath?: string;
+}
+
+/** The record as last observed (the inventory's `managed` and `owner`), which saves a round trip when nothing changed since. */
+export interface ObservedRecord {
+  entries: ManagedEntries;
+  owner?: ObservedOwner;
+}
+
 interface Known {
   /** sha256 of the file's bytes, or 'absent'; 'unknown' forces a first round trip that returns the content. */
   sha: string;
@@ -97,47 +135,67 @@ const known = new Map<string, Known>();
 const queues = new Map<string, Promise<unknown>>();
 
 const nodeKey = (ctx: ApplyContext): string => `${ctx.node.name}@${ctx.node.address}:${ctx.node.port}`;
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/**
- * Tells the record what the node now holds. `base` is the record as last observed (the inventory's
- * `managed`), which saves a round trip when nothing changed since.
- */
-export function recordManaged(ctx: ApplyContext, updates: readonly ManagedUpdate[], base?: ManagedEntries): Promise<void> {
+/** Tells the record what the node now holds. */
+export function recordManaged(ctx: ApplyContext, updates: readonly ManagedUpdate[], writer: RecordWriter, base?: ObservedRecord): Promise<void> {
   const key = nodeKey(ctx);
   const previous = queues.get(key) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(() => casLoop(ctx, key, updates, base));
+  const next = previous.catch(() => undefined).then(() => casLoop(ctx, key, updates, writer, base));
   queues.set(key, next);
   return next;
 }
 
-async function casLoop(ctx: ApplyContext, key: string, updates: readonly ManagedUpdate[], base: ManagedEntries | undefined): Promise<void> {
-  let current: Known =
-    known.get(key) ??
-    (base === undefined ? { sha: 'unknown', entries: {}, keep: true } : { sha: sha256(renderManagedRecord(base)), entries: base, keep: true });
+function knownOf(base: ObservedRecord | undefined): Known {
+  if (base === undefined) return { sha: 'unknown', entries: {}, keep: true };
+  const owner = base.owner === 'none' ? undefined : base.owner;
+  return { sha: sha256(renderManagedRecord(base.entries, owner)), entries: base.entries, keep: true };
+}
+
+async function casLoop(ctx: ApplyContext, key: string, updates: readonly ManagedUpdate[], writer: RecordWriter, base: ObservedRecord | undefined): Promise<void> {
+  let current: Known = known.get(key) ?? knownOf(base);
   const retired = updates.filter((u) => u.retireRun === true).map((u) => keyIdentity(u.key));
+  const owner = { site: writer.site, node: ctx.node.name };
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const entries = applyManagedUpdates(current.entries, updates);
-    const text = renderManagedRecord(entries);
-    const result = await write(ctx, current, text, retired);
+    const text = renderManagedRecord(entries, owner);
+    const result = await write(ctx, writer, current, text, retired);
     if (result.code === 0) {
       known.set(key, { sha: sha256(text), entries, keep: true });
       return;
+    }
+    if (result.code === FENCED_EXIT) {
+      known.delete(key);
+      throw new ApplyError(ctx.node.name, fencedMessage(result.stdout));
     }
     if (result.code !== CONFLICT_EXIT) {
       known.delete(key);
       throw new ApplyError(ctx.node.name, `updating ${MANAGED_RECORD_PATH} failed (exit ${result.code}): ${outputTail(result)}`, result);
     }
-    current = fromConflict(ctx, result.stdout);
+    current = fromConflict(ctx, writer.site, result.stdout);
   }
   known.delete(key);
   throw new ApplyError(ctx.node.name, `${MANAGED_RECORD_PATH} kept changing under ${ATTEMPTS} attempts to update it`);
 }
 
+/** Why the node refused the write: the lease it found (framed answer `fenced <base64 lease or ->`). */
+function fencedMessage(stdout: Buffer): string {
+  let found: string | undefined;
+  try {
+    const [answer] = parseFramedRecords(stdout);
+    if (answer?.[0] === 'fenced' && answer[1] !== undefined && answer[1] !== '-') found = Buffer.from(answer[1], 'base64').toString('utf8');
+  } catch {
+    // The refusal stands whatever the answer says.
+  }
+  const lease = parseLease(found);
+  const now = lease ? `it is leased by ${describeHolder(lease.holder)}` : found === undefined ? 'it has no lease' : 'its lease is unreadable';
+  return `LeaseLost: ${MANAGED_RECORD_PATH} was not written: this apply no longer holds the node's lease (${now}), so it may not change the node`;
+}
+
 /** One compare-and-swap, or in a crash test the interrupted one its fault point asks for. */
-async function write(ctx: ApplyContext, current: Known, text: string, retired: readonly string[]) {
+async function write(ctx: ApplyContext, writer: RecordWriter, current: Known, text: string, retired: readonly string[]) {
   const digest = contentDigest(text);
-  const args = (stage: string, staged = '') => [MANAGED_RECORD_PATH, current.sha, digest.sha256, digest.bytes, current.keep ? '1' : '0', stage, staged, COMMAND_RUNS_DIR, ...retired];
+  const fence = [writer.leasePath ?? LEASE_PATH, writer.fence ?? '', ctx.node.name];
+  const args = (stage: string, staged = '') => [MANAGED_RECORD_PATH, current.sha, digest.sha256, digest.bytes, current.keep ? '1' : '0', stage, staged, COMMAND_RUNS_DIR, ...fence, ...retired];
   const fault = ctx.recordFault;
   if (fault?.point === 'record-truncated') {
     // What a controller killed while sending leaves: fewer bytes than announced, then the end of stdin.
@@ -154,8 +212,11 @@ async function write(ctx: ApplyContext, current: Known, text: string, retired: r
   return runScript(ctx, CAS_SCRIPT, args('all'), { stdin: text });
 }
 
-/** The record as the node has it now, from a conflict's answer; a record beyond use refuses the update. */
-function fromConflict(ctx: ApplyContext, stdout: Buffer): Known {
+/**
+ * The record as the node has it now, from a conflict's answer; a record beyond use, or one that names
+ * another owner, refuses the update.
+ */
+function fromConflict(ctx: ApplyContext, site: string, stdout: Buffer): Known {
   const copies: Partial<Record<string, ManagedRecordCopy>> = {};
   let sha: string | undefined;
   try {
@@ -167,11 +228,15 @@ function fromConflict(ctx: ApplyContext, stdout: Buffer): Known {
     throw new ApplyError(ctx.node.name, `updating ${MANAGED_RECORD_PATH}: unreadable answer (${error instanceof Error ? error.message : String(error)})`);
   }
   if (sha === undefined || !copies.record || !copies.prev) throw new ApplyError(ctx.node.name, `updating ${MANAGED_RECORD_PATH}: incomplete answer`);
-  const { entries, problem } = readManagedRecord(copies.record, copies.prev);
+  const { entries, owner, problem } = readManagedRecord(copies.record, copies.prev);
   if (problem?.code === 'ManagedRecordCorrupt') throw new ApplyError(ctx.node.name, `${problem.code}: ${problem.message}; not overwritten`);
+  const finding = recordOwnerFinding(site, ctx.node.name, owner === undefined ? {} : { owner });
+  if (finding?.code === 'NodeIdentityMismatch') throw new ApplyError(ctx.node.name, `${finding.code}: ${finding.message}; not overwritten`);
   // Restored: the corrupt record is overwritten, and the good copy stays the previous one.
   return { sha, entries, keep: problem === undefined };
 }
 
 /** The keeper the apply engine uses (controller/apply/managed-record-keeper.ts decides when). */
-export const nodeManagedRecord = { update: recordManaged };
+export function nodeManagedRecord(writer: RecordWriter, observed?: (node: string) => ObservedRecord | undefined) {
+  return { update: (ctx: ApplyContext, updates: readonly ManagedUpdate[]) => recordManaged(ctx, updates, writer, observed?.(ctx.node.name)) };
+}

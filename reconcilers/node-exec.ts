@@ -22,8 +22,11 @@ export class ApplyError extends Error {
   }
 }
 
+/** What a script needs of a node: the transport and the endpoint (an apply's context is one). */
+export type NodeTarget = Pick<ApplyContext, 'transport' | 'node'>;
+
 export function runScript(
-  ctx: ApplyContext,
+  ctx: NodeTarget,
   script: string,
   args: readonly string[],
   options: { stdin?: string | Uint8Array; timeoutMs?: number } = {},

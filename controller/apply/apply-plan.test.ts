@@ -13,7 +13,7 @@ import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unused
 function setup(nodes: string[], behaviour: FakeBehaviour = {}, extra: Partial<ApplyPlanOptions> = {}) {
   const log: string[] = [];
   const events: ApplyEvent[] = [];
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   const reconcilers = fakeReconcilers(log, behaviour);
   const managed = fakeManagedRecord(log);
   const base = {
@@ -271,8 +271,8 @@ test('a node whose managed record is unusable is refused with its reason; one re
   const s = setup(['n1', 'n2', 'n3']);
   const nodes = fakeNodes(['n1', 'n2', 'n3']);
   nodes.n1 = { ...nodes.n1!, refused: 'ManagedRecordCorrupt: neither copy is usable; to recover ...' };
-  nodes.n2 = { ...nodes.n2!, restoreManagedRecord: true };
-  nodes.n3 = { ...nodes.n3!, restoreManagedRecord: true };
+  nodes.n2 = { ...nodes.n2!, rewriteManagedRecord: true };
+  nodes.n3 = { ...nodes.n3!, rewriteManagedRecord: true };
   const updates: string[] = [];
   const managedRecord: ApplyPlanOptions['managedRecord'] = {
     update: (ctx, list) => {
@@ -290,4 +290,15 @@ test('a node whose managed record is unusable is refused with its reason; one re
   t.deepEqual([result.nodes.n2, result.nodes.n3], [{ converged: true }, { converged: true }]);
   const status = await readSiteStatus(s.store);
   t.like(status.nodes.find((n) => n.name === 'n1')?.conditions.find((c) => c.type === 'Ready'), { status: 'False', reason: 'ManagedRecordCorrupt' });
+});
+
+test('a node whose lease was taken over mid-run is changed no more: its next change fails the node, others go on', async (t) => {
+  const lost = new Map<string, string>();
+  const s = setup(['n1', 'n2'], { during: (c) => Promise.resolve(void (c.id === 'n1/file:/a' && lost.set('n1', 'LeaseLost: taken over'))) }, { leases: { lost: (node) => lost.get(node) } });
+  const plan = testPlan([change('n1/file:/a'), change('n1/file:/b', { dependsOn: ['n1/file:/a'] }), change('n2/file:/a')]);
+  const result = await applyPlan({ ...s.base, plan, concurrency: 1 });
+  t.deepEqual(s.log.filter((l) => l.startsWith('apply')), ['apply n1/file:/a', 'apply n2/file:/a']);
+  t.deepEqual(result.nodes.n1, { converged: false, error: 'LeaseLost: taken over' });
+  t.like(result.results.find((r) => r.id === 'n1/file:/b'), { outcome: 'skipped', reason: 'node n1 failed: LeaseLost: taken over' });
+  t.is(result.status, 'failed');
 });

@@ -21,14 +21,18 @@ import { walkGraph, type WalkItem, type WalkOutcome } from './graph-walk.js';
 import { reconcilerHealthCheck, type HealthCheck } from './health-check.js';
 import type { FaultHook } from './fault-injection.js';
 import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMark, type ManagedRecordKeeper } from './managed-record-keeper.js';
+import { byCodeUnit } from '../model/order.js';
 
 export interface ApplyNode {
   endpoint: NodeEndpoint;
   serviceManager: 'runit' | 'systemd';
   /** Why apply must not touch the node although it was observed (its managed record is unusable): it fails with this. */
   refused?: string;
-  /** Its managed record was read from the previous copy: apply writes that back before anything else. */
-  restoreManagedRecord?: boolean;
+  /**
+   * Its managed record must be written again before anything else, also on a node with nothing else to do:
+   * it was read from the previous copy (written back), or it names no owner yet (adopted, ADR 0008).
+   */
+  rewriteManagedRecord?: boolean;
 }
 
 export type ReconcilerLookup = (kind: Change['kind']) => NodeReconciler | undefined;
@@ -59,6 +63,8 @@ export interface ApplyPlanOptions {
   onEvent?: (event: ApplyEvent) => void;
   /** Crash tests only (fault-injection.ts): where to stop for good. */
   fault?: FaultHook;
+  /** The apply's node leases (node-leases.ts): a node whose lease was taken over is changed no more. */
+  leases?: { lost(node: string): string | undefined };
 }
 
 interface ChangeItem extends WalkItem {
@@ -165,6 +171,8 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     const position = positionOf(change);
     const halt = position ? halted.get(position.rollout.cluster) : undefined;
     if (halt) return skip(change, 'rollout-halted', `rollout halted: ${halt.message}`);
+    const leaseLost = options.leases?.lost(change.node);
+    if (leaseLost !== undefined && !failedNodes.has(change.node)) failedNodes.set(change.node, leaseLost);
     const nodeError = failedNodes.get(change.node);
     if (nodeError !== undefined) return skip(change, 'node-failed', `node ${change.node} failed: ${nodeError}`);
     if (blockedBy !== null) return skip(change, 'dependency-failed', blockedBy);
@@ -235,10 +243,10 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     return { status: 'failed', error: decision.message };
   };
 
-  // A record restored from its previous copy is written back first, also on a node with nothing else to do.
+  // A record restored from its previous copy, or adopted, is written first, also on a node with nothing else to do.
   for (const name of Object.keys(nodes).sort()) {
     const ctx = context(name);
-    if (!ctx || !nodes[name]?.restoreManagedRecord || failedNodes.has(name)) continue;
+    if (!ctx || !nodes[name]?.rewriteManagedRecord || failedNodes.has(name)) continue;
     try {
       await managedRecord.update(ctx, []);
     } catch (e) {
@@ -264,7 +272,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     else if (converged) await store.recordNodeOutcome(run.id, plan.revision.commit, { node, converged: true });
   }
 
-  const conditions = [...halted.values()].sort((a, b) => ((a.cluster ?? '') < (b.cluster ?? '') ? -1 : 1));
+  const conditions = [...halted.values()].sort((a, b) => byCodeUnit(a.cluster ?? '', b.cluster ?? ''));
   const status = halted.size > 0 ? 'halted' : failedNodes.size > 0 ? 'failed' : 'succeeded';
   await store.finishRun(run.id, status, conditions);
   const changeSet: ChangeSet = {

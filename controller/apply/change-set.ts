@@ -4,6 +4,7 @@
  */
 import type { Action, Change } from '../plan/plan.js';
 import type { RunCondition, RunStatus } from '../store/store.js';
+import { byCodeUnit } from '../model/order.js';
 
 export type SkipCause = 'dependency-failed' | 'node-failed' | 'rollout-halted';
 
@@ -65,7 +66,7 @@ export function summariseChangeSet(changeSet: ChangeSet): [string, NodeSummary][
     else s.skipped++;
     out.set(r.node, s);
   }
-  return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...out.entries()].sort(([a], [b]) => byCodeUnit(a, b));
 }
 
 export function renderChangeSetSummary(changeSet: ChangeSet): string {
@@ -84,7 +85,7 @@ export function renderChangeSetSummary(changeSet: ChangeSet): string {
   }
   // Nodes that failed without a failed change of their own (unreachable, refused host key, unhealthy):
   // the table has no row for a node nothing was attempted on, so name them here.
-  for (const [node, result] of Object.entries(changeSet.nodes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [node, result] of Object.entries(changeSet.nodes).sort(([a], [b]) => byCodeUnit(a, b))) {
     if (!result.converged && result.error && !nodesWithFailedChanges.has(node)) lines.push(`not converged: ${node}: ${result.error}`);
   }
   for (const c of changeSet.conditions) lines.push(`${c.type} (${c.reason}): ${c.message}`);

@@ -16,7 +16,7 @@ import { fakeNodes, testPlan, unusedTransport } from './test-fakes.js';
 async function main(): Promise<void> {
   const [file, markers, delay] = process.argv.slice(2);
   if (!file || !markers || !delay) throw new Error('usage: crash-apply.fixture.ts DB MARKER_DIR DELAY_MS');
-  const store = SqliteStore.open({ file, clock: systemClock });
+  const store = SqliteStore.open({ file, site: 'lab', clock: systemClock });
   const recovered = await store.recoverInterruptedRuns();
   for (const r of recovered) process.stdout.write(`recovered ${r.run.id} ${r.inFlight.map((e) => e.changeId).join(',')}\n`);
   const slowMarkerWriter: NodeReconciler = {

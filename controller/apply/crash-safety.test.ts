@@ -71,7 +71,7 @@ test('apply killed at several points loses nothing, repeats nothing, and the nex
     t.true(killed, `killed at ${JSON.stringify(kill)}`);
     const lastStarted = [...lines].reverse().find((l) => l.startsWith('started '))?.slice('started '.length);
 
-    const store = SqliteStore.open({ file: db, clock: steppingClock() });
+    const store = SqliteStore.open({ file: db, site: 'lab', clock: steppingClock() });
     t.is(store.integrityCheck(), 'ok');
     const recovered = await store.recoverInterruptedRuns();
     t.is(recovered.length, 1, 'the killed run is found');
@@ -103,7 +103,7 @@ test('apply killed at several points loses nothing, repeats nothing, and the nex
   t.true([...after.values()].every((n) => n === 1), 'no change was done twice');
   t.is((await readdir(markers)).length, all.length);
 
-  const store = SqliteStore.open({ file: db, clock: steppingClock() });
+  const store = SqliteStore.open({ file: db, site: 'lab', clock: steppingClock() });
   const runs = await store.runs();
   t.deepEqual(
     runs.map((r) => r.status),

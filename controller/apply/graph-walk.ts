@@ -7,6 +7,8 @@
  * An item whose dependency did not succeed is not run: the visitor is told why, so it can record the skip.
  * Items marked `afterSettled` wait for their dependencies to end in any way (a batch gate must see failures).
  */
+import { indexDependencies, Readiness, topologicalOrder, type Dependencies } from '../model/graph.js';
+
 export interface WalkItem {
   id: string;
   /** Ids not among the items are taken as already satisfied (done before this walk). */
@@ -39,30 +41,12 @@ export class DependencyCycle extends Error {
   }
 }
 
-/** Throws DependencyCycle naming the items that can never start. */
-export function assertAcyclic(items: readonly WalkItem[]): void {
-  const known = new Set(items.map((i) => i.id));
-  const waiting = new Map<string, number>();
-  const dependents = new Map<string, string[]>();
-  for (const item of items) {
-    const deps = item.dependsOn.filter((d) => known.has(d));
-    waiting.set(item.id, deps.length);
-    for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), item.id]);
-  }
-  const queue = items.filter((i) => waiting.get(i.id) === 0).map((i) => i.id);
-  let done = 0;
-  while (queue.length > 0) {
-    const id = queue.pop() as string;
-    done++;
-    for (const next of dependents.get(id) ?? []) {
-      const left = (waiting.get(next) ?? 0) - 1;
-      waiting.set(next, left);
-      if (left === 0) queue.push(next);
-    }
-  }
-  if (done !== items.length) {
-    throw new DependencyCycle(items.filter((i) => (waiting.get(i.id) ?? 0) > 0).map((i) => i.id).sort());
-  }
+/** Index edges among the items: ids not among them are taken as done before the walk. */
+function dependenciesOf(items: readonly WalkItem[]): Dependencies {
+  return indexDependencies(
+    items.map((i) => i.id),
+    (i) => items[i]!.dependsOn,
+  ).dependsOn;
 }
 
 function blockedBy(item: WalkItem, outcomes: ReadonlyMap<string, WalkOutcome>): string | null {
@@ -77,16 +61,13 @@ function blockedBy(item: WalkItem, outcomes: ReadonlyMap<string, WalkOutcome>): 
 export async function walkGraph<T extends WalkItem>(options: WalkOptions<T>): Promise<Map<string, WalkOutcome>> {
   const { items, visit } = options;
   const concurrency = Math.max(1, options.concurrency);
-  assertAcyclic(items);
+  const dependencies = dependenciesOf(items);
+  // Refused before anything runs, naming the items that could never start.
+  const sorted = topologicalOrder(dependencies);
+  if (!sorted.ok) throw new DependencyCycle(sorted.blocked.map((i) => items[i]!.id).sort());
+  const readiness = new Readiness(dependencies);
   const index = new Map(items.map((item, i) => [item.id, i]));
   const outcomes = new Map<string, WalkOutcome>();
-  const waiting = new Map<string, number>();
-  const dependents = new Map<string, T[]>();
-  for (const item of items) {
-    const deps = item.dependsOn.filter((d) => index.has(d));
-    waiting.set(item.id, deps.length);
-    for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), item]);
-  }
   // Ready items per lane, kept in input order; '' holds the unlaned ones.
   const ready = new Map<string, T[]>();
   const busyLanes = new Set<string>();
@@ -104,7 +85,7 @@ export async function walkGraph<T extends WalkItem>(options: WalkOptions<T>): Pr
     queue.splice(pos, 0, item);
     ready.set(lane, queue);
   };
-  for (const item of items) if (waiting.get(item.id) === 0) enqueue(item);
+  for (const i of readiness.initial()) enqueue(items[i]!);
 
   return await new Promise((resolve, reject) => {
     const finishIfDone = (): boolean => {
@@ -138,11 +119,7 @@ export async function walkGraph<T extends WalkItem>(options: WalkOptions<T>): Pr
           release();
           outcomes.set(item.id, outcome);
           settled++;
-          for (const next of dependents.get(item.id) ?? []) {
-            const left = (waiting.get(next.id) as number) - 1;
-            waiting.set(next.id, left);
-            if (left === 0) enqueue(next);
-          }
+          for (const next of readiness.complete(index.get(item.id) as number)) enqueue(items[next]!);
           pump();
         },
         (error: unknown) => {
@@ -170,7 +147,7 @@ export async function walkGraph<T extends WalkItem>(options: WalkOptions<T>): Pr
         start(best);
       }
       if (inFlight === 0 && [...ready.values()].every((q) => q.length === 0)) {
-        // Unreachable after assertAcyclic; kept so a logic error shows as an error, not a hang.
+        // Unreachable for an acyclic graph; kept so a logic error shows as an error, not a hang.
         reject(new Error('graph walk stalled with items neither ready nor running'));
       }
     };

@@ -9,12 +9,14 @@ import type { Inventory } from '../inventory/inventory.js';
 import { endpointOf, observeSite } from '../observe/observe-site.js';
 import { planRevision, validateRevision } from '../pipeline/plan-revision.js';
 import type { Plan } from '../plan/plan.js';
-import type { Desired } from '../resolve/desired.js';
+import type { Desired, DesiredNode } from '../resolve/desired.js';
 import { nodeEndpoint } from '../resolve/node-views.js';
 import type { Revision } from '../source/revision.js';
+import { siteIdOf, type Spec } from '../spec/spec.js';
+import { recordOwnerFinding } from '../../reconcilers/managed-record-owner.js';
 import { type Diagnostic, hasErrors } from '../spec/diagnostic.js';
 import type { Clock } from '../clock.js';
-import type { Transport } from '../transport/transport.js';
+import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import type { ApplyNode } from './apply-plan.js';
 
 export interface LiveSiteOptions {
@@ -41,20 +43,27 @@ export async function observeLiveSite(options: LiveSiteOptions): Promise<Observe
   const onlyFactsMissing = first.spec !== null && first.diagnostics.every((d) => d.severity !== 'error' || d.code === 'UnknownFact');
   if (!first.spec || !onlyFactsMissing) return { desired: null, inventory: null, diagnostics: first.diagnostics };
   const spec = first.spec;
-  const factProbe: Desired = {
-    revision: spec.revision,
-    nodes: Object.keys(spec.nodes)
-      .sort()
-      .map((name) => ({ ...nodeEndpoint(spec, name, undefined), clusters: [], resources: [] })),
-    services: [],
-    clusters: [],
-  };
+  const factProbe: Desired = { revision: spec.revision, site: siteIdOf(spec), nodes: bareNodes(spec), services: [], clusters: [] };
   const facts = await observeSite({ desired: factProbe, transport, concurrency, clock });
   const resolved = validateRevision(revision, facts);
   if (!resolved.desired) return { desired: null, inventory: facts, diagnostics: resolved.diagnostics };
   const inventory = await observeSite({ desired: resolved.desired, transport, concurrency, clock, previous: facts });
   const final = validateRevision(revision, inventory);
   return { desired: final.desired, inventory, diagnostics: final.diagnostics };
+}
+
+/** The site's nodes with nothing to do on them yet: enough to reach them, before anything is resolved. */
+function bareNodes(spec: Spec): DesiredNode[] {
+  return Object.keys(spec.nodes)
+    .sort()
+    .map((name) => ({ ...nodeEndpoint(spec, name, undefined), clusters: [], resources: [] }));
+}
+
+/** How to reach every node of the site (bastions included), from its documents alone: what the leases need. */
+export function siteEndpoints(spec: Spec): NodeEndpoint[] {
+  const nodes = bareNodes(spec);
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  return nodes.map((n) => endpointOf(n, byName));
 }
 
 export function planLiveSite(revision: Revision, inventory: Inventory): { plan: Plan | null; diagnostics: Diagnostic[] } {
@@ -72,19 +81,40 @@ export function unreachableNodes(desired: Desired, inventory: Inventory): Record
   return unreachable;
 }
 
-/** What apply needs per node (with a node whose managed record is unusable refused), and the nodes the observation could not reach (with why). */
+/**
+ * Nodes that were observed but are not the node their document means, by the owner their managed record
+ * names (NodeIdentityMismatch), with why: the plan leaves them out, apply refuses them.
+ */
+export function misidentifiedNodes(desired: Desired, inventory: Inventory): Record<string, string> {
+  const refused: Record<string, string> = {};
+  for (const node of desired.nodes) {
+    const observed = inventory.nodes[node.name];
+    if (!observed?.reachable) continue;
+    const finding = recordOwnerFinding(desired.site, node.name, observed);
+    if (finding?.code === 'NodeIdentityMismatch') refused[node.name] = `${finding.code}: ${finding.message}`;
+  }
+  return refused;
+}
+
+/**
+ * What apply needs per node (with a node whose managed record is unusable, or names another owner, refused),
+ * and the nodes the observation could not reach (with why).
+ */
 export function applyTargets(desired: Desired, inventory: Inventory): { nodes: Record<string, ApplyNode>; unreachable: Record<string, string> } {
   const byName = new Map(desired.nodes.map((n) => [n.name, n]));
   const unreachable = unreachableNodes(desired, inventory);
+  const misidentified = misidentifiedNodes(desired, inventory);
   const nodes: Record<string, ApplyNode> = {};
   for (const node of desired.nodes) {
     if (node.name in unreachable) continue;
-    const problem = inventory.nodes[node.name]?.managedRecordProblem;
+    const observed = inventory.nodes[node.name];
+    const problem = observed?.managedRecordProblem;
+    const refused = misidentified[node.name] ?? (problem?.code === 'ManagedRecordCorrupt' ? `${problem.code}: ${problem.message}` : undefined);
     nodes[node.name] = {
       endpoint: endpointOf(node, byName),
       serviceManager: node.serviceManager,
-      ...(problem?.code === 'ManagedRecordCorrupt' ? { refused: `${problem.code}: ${problem.message}` } : {}),
-      ...(problem?.code === 'ManagedRecordRestored' ? { restoreManagedRecord: true } : {}),
+      ...(refused !== undefined ? { refused } : {}),
+      ...(problem?.code === 'ManagedRecordRestored' || observed?.owner === 'none' ? { rewriteManagedRecord: true } : {}),
     };
   }
   return { nodes, unreachable };

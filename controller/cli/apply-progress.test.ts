@@ -19,7 +19,7 @@ async function printed(isTTY: boolean): Promise<string> {
   ]);
   const progress = applyProgress(io, plan);
   const log: string[] = [];
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   await applyPlan({
     plan,
     nodes: fakeNodes(['n1', 'n2']),

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { systemClock } from '../clock.js';
 import { SqliteStore, stateDatabaseFile } from '../store/sqlite-store.js';
 import type { SshAuth, SshTransport } from '../transport/ssh-transport.js';
+import { DEFAULT_SITE_ID } from '../load/catalog.js';
 import { loadSpec } from '../load/load-spec.js';
 import { SecretError } from '../secrets/secret-store.js';
 import type { Revision } from '../source/revision.js';
@@ -23,18 +24,25 @@ export function addLiveOptions(command: Command): Command {
   return addSecretsOption(addStateOption(command)).option('--concurrency <n>', 'nodes observed and changed at once', '8');
 }
 
-export function openStore(options: StateOptions, io: CliIO): SqliteStore {
-  return SqliteStore.open({ file: stateDatabaseFile(stateDirOf(options, io)), clock: systemClock });
+/** The state database of `site` (its id), created and migrated when needed. */
+export function openStore(options: StateOptions, io: CliIO, site: string): SqliteStore {
+  return SqliteStore.open({ file: stateDatabaseFile(stateDirOf(options, io)), site, clock: systemClock });
 }
 
-/** The state database, for reading only: never created. Throws a UsageError saying where it looked when there is none. */
-export function openExistingStore(options: StateOptions, io: CliIO): SqliteStore {
+/**
+ * The state database, for reading only: never created. The site is `site`, else the only one the database
+ * holds. Throws a UsageError saying where it looked when there is none, or which sites there are to choose from.
+ */
+export function openExistingStore(options: StateOptions, io: CliIO, site: string | undefined): SqliteStore {
   const dir = stateDirOf(options, io);
   const file = stateDatabaseFile(dir);
   if (!existsSync(file)) {
     throw new UsageError(`no state at ${dir}: nothing was applied with this state directory (give --state-dir DIR or set UNDERLAY_STATE_DIR to where apply keeps it)`);
   }
-  return SqliteStore.openReadOnly({ file, clock: systemClock });
+  if (site !== undefined) return SqliteStore.openReadOnly({ file, site, clock: systemClock });
+  const sites = SqliteStore.sitesIn(file);
+  if (sites.length > 1) throw new UsageError(`the state at ${dir} holds sites ${sites.join(', ')}: say which with --site ID`);
+  return SqliteStore.openReadOnly({ file, site: sites[0] ?? DEFAULT_SITE_ID, clock: systemClock });
 }
 
 export function concurrencyOf(options: LiveOptions): number {

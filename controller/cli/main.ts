@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   inventory: async () => (await import('./commands/inventory.js')).registerInventory,
   status: async () => (await import('./commands/status.js')).registerStatus,
   nodes: async () => (await import('./commands/nodes.js')).registerNodes,
+  'force-unlock': async () => (await import('./commands/force-unlock.js')).registerForceUnlock,
 };
 
 /**

@@ -102,6 +102,12 @@ export const InventoryNode = z.strictObject({
    * the node. The message says what is wrong and what to do.
    */
   managedRecordProblem: z.strictObject({ code: z.enum(['ManagedRecordRestored', 'ManagedRecordCorrupt']), message: z.string() }).optional(),
+  /**
+   * Whom the managed record names as its owner (ADR 0008): the site id and node name that last wrote it, or
+   * `none` for a record written before records named their owner (adopted by the next apply). Absent when the
+   * node has no usable record.
+   */
+  owner: z.union([z.strictObject({ site: z.string(), node: z.string() }), z.literal('none')]).optional(),
   /** Observed state of every managed or desired resource, by resource key. */
   resources: z.record(z.string(), ObservedResource).default({}),
 });

@@ -4,22 +4,24 @@
  * since each one's `via` is a place the loop can be broken. A node that is its own bastion is a dangling
  * reference (references.ts), not repeated here.
  */
+import { findCycles } from '../model/graph.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
-import { findCycles } from './graph-cycles.js';
 
 export function checkBastionCycles(catalog: Catalog): Diagnostic[] {
   const names = Object.keys(catalog.nodes).sort();
-  const bastionOf = (name: string): { to: string }[] => {
-    const via = catalog.nodes[name]!.doc.spec.ssh.via;
-    return via !== undefined && via !== name && via in catalog.nodes ? [{ to: via }] : [];
+  const index = new Map(names.map((name, i) => [name, i]));
+  const bastionOf = (i: number): { to: number }[] => {
+    const via = catalog.nodes[names[i]!]!.doc.spec.ssh.via;
+    const to = via === undefined ? undefined : index.get(via);
+    return to !== undefined && to !== i ? [{ to }] : [];
   };
   const out: Diagnostic[] = [];
-  for (const cycle of findCycles(names, bastionOf)) {
-    const loop = [...cycle.map((s) => s.from), cycle[0]!.from].join(' -> ');
+  for (const cycle of findCycles(names.length, bastionOf)) {
+    const loop = [...cycle.map((s) => names[s.from]), names[cycle[0]!.from]].join(' -> ');
     for (const { from } of cycle) {
-      out.push(diagnosticAt(catalog.nodes[from]!, ['spec', 'ssh', 'via'], 'BastionCycle', `ssh.via: the bastions lead back to this node (${loop}), so none of them can be reached`));
+      out.push(diagnosticAt(catalog.nodes[names[from]!]!, ['spec', 'ssh', 'via'], 'BastionCycle', `ssh.via: the bastions lead back to this node (${loop}), so none of them can be reached`));
     }
   }
   return out;

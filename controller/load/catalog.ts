@@ -13,6 +13,13 @@ export type Catalog = Omit<Spec, 'revision' | 'templates'>;
 /** Where defaults "are" when the repository has no Site document. */
 export const DEFAULT_SITE_LOCATION: SourceLocation = { file: '<defaults>', line: 1, column: 1 };
 
+/**
+ * The site id of a repository without a Site document (docs/site-format.md#site). The id keys the store,
+ * the nodes' managed records and the locks, so a repository that adds a Site document later changes its id:
+ * name that Site `default` to keep the history and the nodes (see the migration note there).
+ */
+export const DEFAULT_SITE_ID = 'default';
+
 const FIELD_BY_KIND: Record<Exclude<Kind, 'Site'>, keyof Omit<Catalog, 'site'>> = {
   Node: 'nodes',
   Module: 'modules',
@@ -49,7 +56,7 @@ export function buildCatalog(valid: readonly ValidDocument[]): { catalog: Catalo
 }
 
 function defaultSite(): Located<SiteDoc> {
-  const doc = SiteDoc.parse({ apiVersion: 'underlay.dev/v1alpha1', kind: 'Site', metadata: { name: 'default' }, spec: {} });
+  const doc = SiteDoc.parse({ apiVersion: 'underlay.dev/v1alpha1', kind: 'Site', metadata: { name: DEFAULT_SITE_ID }, spec: {} });
   return { doc, location: DEFAULT_SITE_LOCATION, locate: () => DEFAULT_SITE_LOCATION };
 }
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { loadSpec } from './load-spec.js';
-import { cluster, module, node, revisionOf, validSite } from './revision-fixture.js';
+import { cluster, fixtureAddress, module, node, revisionOf, validSite } from './revision-fixture.js';
 import type { FixtureFiles } from './revision-fixture.js';
 
 const problems = (files: FixtureFiles) =>
@@ -96,6 +96,6 @@ test('templates: missing, escaping the repository, and content/template both giv
 });
 
 test('a dotted-number address that is not IPv4 is refused, though it parses as a host name', (t) => {
-  const files = { ...validSite(), 'nodes/n2.yaml': node('n2').replace('10.0.0.2', '10.0.0.256'), 'nodes/n3.yaml': node('n3').replace('10.0.0.2', 'n3.lab.example.net') };
+  const files = { ...validSite(), 'nodes/n2.yaml': node('n2').replace(fixtureAddress('n2'), '10.0.0.256'), 'nodes/n3.yaml': node('n3').replace(fixtureAddress('n3'), 'n3.lab.example.net') };
   t.deepEqual(problems(files), [['SchemaViolation', 'nodes/n2.yaml', 8, 'spec.address']]);
 });

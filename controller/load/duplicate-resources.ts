@@ -4,12 +4,12 @@
  * caught here, before anyone runs a plan.
  */
 import type { Diagnostic } from '../spec/diagnostic.js';
+import { selectableNode, selectNodes } from '../spec/node-selector.js';
 import type { ClusterDoc } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
 import { resourceIdentity } from './module-resources.js';
-import { selectNodes } from './node-selector.js';
 
 export function checkDuplicateResources(catalog: Catalog): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -30,16 +30,16 @@ export function checkDuplicateResources(catalog: Catalog): Diagnostic[] {
 
 function checkCluster(catalog: Catalog, cluster: Located<ClusterDoc>): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const nodes = Object.keys(catalog.nodes).sort().map((n) => catalog.nodes[n]!.doc);
-  const members = new Set(selectNodes(cluster.doc.spec.nodes, nodes));
-  const memberDocs = nodes.filter((n) => members.has(n.metadata.name));
+  const nodes = Object.keys(catalog.nodes).sort().map((n) => selectableNode(catalog.nodes[n]!.doc));
+  const members = selectNodes(nodes, cluster.doc.spec.nodes);
   const owners = new Map<string, { step: string; selected: Set<string>; everyMember: boolean }[]>();
 
   cluster.doc.spec.steps.forEach((step, i) => {
-    const module = catalog.modules[step.module];
-    if (!module) return;
+    // An own key only: "constructor" is a valid module name that no table declares (references.ts reports it).
+    if (!Object.hasOwn(catalog.modules, step.module)) return;
+    const module = catalog.modules[step.module]!;
     const everyMember = step.nodes === undefined;
-    const selected = new Set(selectNodes(step.nodes, memberDocs));
+    const selected = new Set(selectNodes(members, step.nodes).map((n) => n.name));
     let reported = false;
     for (const resource of module.doc.spec.resources) {
       const id = resourceIdentity(resource);

@@ -2,12 +2,12 @@
  * Test helper: key material in the shapes real tools write, with made-up bodies (no real key is committed
  * anywhere), and the public or encrypted look-alikes that must never be mistaken for it.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../model/sha256.js';
 
 /** Deterministic bytes that look random, for bodies and ciphertext. */
 export function pseudoRandom(n: number, seed = 'underlay'): Buffer {
   const out: Buffer[] = [];
-  for (let i = 0; out.length * 32 < n; i++) out.push(createHash('sha256').update(`${seed}:${i}`).digest());
+  for (let i = 0; out.length * 32 < n; i++) out.push(Buffer.from(sha256(`${seed}:${i}`), 'hex'));
   return Buffer.concat(out).subarray(0, n);
 }
 

@@ -9,6 +9,7 @@ import type { Revision } from '../source/revision.js';
 import { checkAllowedPaths } from './allowed-paths.js';
 import { checkBastionCycles } from './bastions.js';
 import { buildCatalog } from './catalog.js';
+import { checkDuplicateAddresses } from './duplicate-addresses.js';
 import { checkDuplicateResources } from './duplicate-resources.js';
 import { checkHostKeys } from './host-keys.js';
 import { checkNumericAddresses } from './numeric-addresses.js';
@@ -57,6 +58,7 @@ export function loadSpec(revision: Revision, options: LoadOptions = {}): LoadRes
     ...checkReferences(catalog, unknowns),
     ...checkBastionCycles(catalog),
     ...checkHostKeys(catalog),
+    ...checkDuplicateAddresses(catalog),
     ...checkStepGraphs(catalog),
     ...checkSelectors(catalog),
     ...(siteUnknown(catalog, unknowns) ? [] : checkAllowedPaths(catalog)),

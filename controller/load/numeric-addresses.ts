@@ -6,7 +6,7 @@
 import type { Diagnostic } from '../spec/diagnostic.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
-import { parseAddress } from '../spec/ip-range.js';
+import { parseAddress } from '../model/ip.js';
 
 export function checkNumericAddresses(catalog: Catalog): Diagnostic[] {
   const out: Diagnostic[] = [];

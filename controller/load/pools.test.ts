@@ -37,3 +37,10 @@ test('a gateway or reserved address outside the CIDR is a typo that would leave 
     ['PoolAddressOutsideCidr', 8, 'spec.reserved[1]'],
   ]);
 });
+
+test('of two overlapping pools, the one in the later file by code-unit order is reported, whatever the locale', (t) => {
+  const pool = (name: string, cidr: string) => `apiVersion: underlay.dev/v1alpha1\nkind: IPPool\nmetadata:\n  name: ${name}\nspec:\n  cidr: ${cidr}\n`;
+  // 'B' (U+0042) comes before 'a' (U+0061) by code unit; a locale's collation puts "a" first.
+  const files = { 'pools/a.yaml': pool('lower', '10.0.0.0/24'), 'pools/B.yaml': pool('upper', '10.0.0.0/16') };
+  t.deepEqual(loadSpec(revisionOf(files)).diagnostics.map((d) => [d.code, d.location?.file]), [['OverlappingPools', 'pools/a.yaml']]);
+});

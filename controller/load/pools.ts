@@ -3,17 +3,18 @@
  * names (range, gateway, reserved) must be of its CIDR's family and inside it, and a range must not run
  * backwards. Two pools handing out the same address would allocate it twice; overlapping CIDRs are refused.
  */
+import { byCodeUnit } from '../model/order.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import { poolLayout } from '../spec/ip-pool.js';
-import { overlaps, parseCidr } from '../spec/ip-range.js';
-import type { AddressRange } from '../spec/ip-range.js';
+import { overlaps, parseCidr } from '../model/ip.js';
+import type { AddressRange } from '../model/ip.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
 
 export function checkPools(catalog: Catalog): Diagnostic[] {
   const out: Diagnostic[] = [];
   const pools = Object.values(catalog.pools).sort(
-    (a, b) => a.location.file.localeCompare(b.location.file) || a.location.line - b.location.line,
+    (a, b) => byCodeUnit(a.location.file, b.location.file) || a.location.line - b.location.line,
   );
   const seen: { name: string; range: AddressRange; cidr: string; where: string }[] = [];
   for (const pool of pools) {

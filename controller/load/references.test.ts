@@ -109,3 +109,34 @@ test('a document that does not parse may be whatever it names; one whose name is
   t.deepEqual(broken(module('other', '  resources: [\n')), ['DanglingReference', 'YamlSyntax']);
   t.deepEqual(broken(node('web').replace('roles: [worker]', 'roles: [worker')), ['DanglingReference', 'YamlSyntax']);
 });
+
+test('names of inputs, params and outputs are looked up as names, never on the object prototype', (t) => {
+  // Load is the only validator: resolve no longer checks these again, so "constructor" must not pass as declared.
+  const steps = `    - name: motd
+      module: motd
+      nodes: {names: [n1]}
+      with:
+        greeting: {param: constructor}
+        toString: hi
+    - name: again
+      module: motd
+      nodes: {names: [n2]}
+      with:
+        greeting: {output: motd.constructor}
+`;
+  const files = { ...validSite(), 'nodes/n2.yaml': node('n2'), 'clusters/lab.yaml': labCluster(steps) };
+  t.deepEqual(problems(files), [
+    ['DanglingReference', 'clusters/lab.yaml', 14, 'spec.steps[0].with.greeting.param'],
+    ['UnknownInput', 'clusters/lab.yaml', 15, 'spec.steps[0].with.toString'],
+    ['DanglingReference', 'clusters/lab.yaml', 20, 'spec.steps[1].with.greeting.output'],
+  ]);
+  const needsConstructor = module('motd', '  inputs:\n    constructor: {type: string}\n  resources: []\n');
+  t.deepEqual(problems({ ...validSite(), 'modules/motd.yaml': needsConstructor, 'clusters/lab.yaml': labCluster('    - name: motd\n      module: motd\n') }).map(([code, , , field]) => [code, field]), [
+    ['MissingInput', 'spec.steps[0].with.constructor'],
+  ]);
+});
+
+test('a step naming the module "constructor", which no document declares, is a dangling reference, not a crash', (t) => {
+  const files = { ...validSite(), 'clusters/lab.yaml': labCluster('    - name: x\n      module: constructor\n') };
+  t.deepEqual(problems(files), [['DanglingReference', 'clusters/lab.yaml', 11, 'spec.steps[0].module']]);
+});

@@ -1,6 +1,7 @@
 /**
  * Cross-document references: every name a document uses must exist, with the right kind, and step inputs
- * must fit the module they are passed to.
+ * must fit the module they are passed to. Load is the only place these are checked (resolve trusts them),
+ * so names are looked up as own keys: "constructor" is a valid name, and no table declares it.
  */
 import type { Diagnostic } from '../spec/diagnostic.js';
 import type { ClusterDoc, ModuleDoc } from '../spec/schema.js';
@@ -11,6 +12,7 @@ import { classifyStepInput, splitOutputRef } from './input-reference.js';
 import { parseResourceRef, resourceIdentity } from './module-resources.js';
 import { issuesToDiagnostics } from './schema-diagnostics.js';
 import { siteUnknown, unknownsOf, type Unknowns } from './unreadable-documents.js';
+import { byCodeUnit } from '../model/order.js';
 
 /** Names that may exist: valid documents, plus what unreadable ones (already reported) may declare. */
 interface Names {
@@ -19,7 +21,7 @@ interface Names {
 
 export function checkReferences(catalog: Catalog, unknowns: Unknowns = unknownsOf([])): Diagnostic[] {
   const tables = { Node: catalog.nodes, Module: catalog.modules, IPPool: catalog.pools, DNSZone: catalog.zones, CertificateAuthority: catalog.certificateAuthorities };
-  const names: Names = { has: (kind, name) => name in tables[kind] || unknowns.mayDeclare(kind, name) };
+  const names: Names = { has: (kind, name) => Object.hasOwn(tables[kind], name) || unknowns.mayDeclare(kind, name) };
   const out: Diagnostic[] = [];
   for (const name of sorted(catalog.nodes)) {
     const node = catalog.nodes[name]!;
@@ -78,23 +80,23 @@ function checkCluster(catalog: Catalog, names: Names, siteParams: Record<string,
   spec.addresses.forEach((a, i) => {
     if (!names.has('IPPool', a.pool)) out.push(diagnosticAt(cluster, ['spec', 'addresses', i, 'pool'], 'DanglingReference', `no IPPool named "${a.pool}"`));
   });
-  const stepModules = new Map(spec.steps.map((s) => [s.name, catalog.modules[s.module]]));
+  const stepModules = new Map(spec.steps.map((s) => [s.name, Object.hasOwn(catalog.modules, s.module) ? catalog.modules[s.module] : undefined]));
   const params = { ...siteParams, ...spec.params };
 
   spec.steps.forEach((step, i) => {
     const stepPath = ['spec', 'steps', i];
-    const module = catalog.modules[step.module];
+    const module = Object.hasOwn(catalog.modules, step.module) ? catalog.modules[step.module] : undefined;
     if (!module) {
       if (!names.has('Module', step.module)) out.push(diagnosticAt(cluster, [...stepPath, 'module'], 'DanglingReference', `no Module named "${step.module}"`));
     } else {
       const declared = module.doc.spec.inputs;
       for (const key of Object.keys(step.with).sort()) {
-        if (!(key in declared)) {
+        if (!Object.hasOwn(declared, key)) {
           out.push(diagnosticAt(cluster, [...stepPath, 'with', key], 'UnknownInput', `module "${step.module}" has no input "${key}" (it declares: ${Object.keys(declared).sort().join(', ') || 'none'})`));
         }
       }
-      for (const [input, decl] of Object.entries(declared).sort(([a], [b]) => (a < b ? -1 : 1))) {
-        if (decl.default === undefined && !(input in step.with)) {
+      for (const [input, decl] of Object.entries(declared).sort(([a], [b]) => byCodeUnit(a, b))) {
+        if (decl.default === undefined && !Object.hasOwn(step.with, input)) {
           out.push(diagnosticAt(cluster, [...stepPath, 'with', input], 'MissingInput', `module "${step.module}" requires input "${input}" (${decl.type}), which has no default`));
         }
       }
@@ -108,7 +110,7 @@ function checkCluster(catalog: Catalog, names: Names, siteParams: Record<string,
       }
       if (input.type !== 'reference') continue;
       const source = input.source;
-      if ('param' in source && siteParams !== undefined && !(source.param in params)) {
+      if ('param' in source && siteParams !== undefined && !Object.hasOwn(params, source.param)) {
         out.push(diagnosticAt(cluster, [...valuePath, 'param'], 'DanglingReference', `no parameter "${source.param}" in the cluster's or the site's params`));
       }
       if ('output' in source) {
@@ -118,7 +120,7 @@ function checkCluster(catalog: Catalog, names: Names, siteParams: Record<string,
           continue;
         }
         const targetModule = stepModules.get(target);
-        if (targetModule && !(output in targetModule.doc.spec.outputs)) {
+        if (targetModule && !Object.hasOwn(targetModule.doc.spec.outputs, output)) {
           out.push(diagnosticAt(cluster, [...valuePath, 'output'], 'DanglingReference', `module "${targetModule.doc.metadata.name}" (step "${target}") declares no output "${output}"`));
         }
       }

@@ -2,10 +2,11 @@
  * Checks on the repository as a set of files, before any YAML is read: things that must never be in a site
  * repository (private keys, links out of it, huge files), and which files are site documents at all.
  */
+import { byCodeUnit } from '../model/order.js';
 import type { Diagnostic, SourceLocation } from '../spec/diagnostic.js';
 import { DEFAULT_READ_LIMITS, type RevisionFile } from '../source/revision.js';
 import { findPrivateKeyMaterial, privateKeyDiagnostic } from './private-key-material.js';
-import { dirname, joinRepoPath } from './repository-path.js';
+import { dirname, joinRepoPath } from '../spec/repository-path.js';
 import { decodeUtf8Strict, scanDecodings } from './text-encoding.js';
 
 export const DEFAULT_MAX_FILE_BYTES = DEFAULT_READ_LIMITS.fileBytes;
@@ -96,7 +97,7 @@ export function inspectRepository(files: readonly RevisionFile[], maxFileBytes =
     return { ok: false, reason: 'loop' };
   };
 
-  return { documents: documents.sort((a, b) => compare(a.path, b.path)), read, diagnostics };
+  return { documents: documents.sort((a, b) => byCodeUnit(a.path, b.path)), read, diagnostics };
 }
 
 /** One diagnostic for the whole revision, at its largest file: the first place to look for what to drop. */
@@ -150,6 +151,3 @@ function locationIn(file: string, text: string, index: number): SourceLocation {
   return { file, line: before.split('\n').length, column: index - before.lastIndexOf('\n') };
 }
 
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

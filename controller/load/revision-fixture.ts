@@ -1,6 +1,6 @@
 /** Test helper: a Revision built in memory from `{path: text}` (or `{path: {symlink: target}}`). */
-import { createHash } from 'node:crypto';
 import type { Revision, RevisionFile } from '../source/revision.js';
+import { sha256 } from '../model/sha256.js';
 
 export type FixtureFiles = Record<string, string | Uint8Array | { symlink: string }>;
 
@@ -25,8 +25,14 @@ export const HOST_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm3cLBpVn2YtrK0FCk
  */
 export function fixtureHostKey(name: string): string {
   const field = (bytes: Uint8Array): Buffer => Buffer.concat([Buffer.from([0, 0, 0, bytes.length]), bytes]);
-  const key = createHash('sha256').update(`underlay-fixture:${name}`).digest();
+  const key = Buffer.from(sha256(`underlay-fixture:${name}`), 'hex');
   return `ssh-ed25519 ${Buffer.concat([field(Buffer.from('ssh-ed25519')), field(key)]).toString('base64')}`;
+}
+
+/** An address of its own for each name, as each node has (load refuses two nodes with one address). */
+export function fixtureAddress(name: string): string {
+  const [a = 0, b = 0, c = 0] = Buffer.from(sha256(`underlay-fixture-address:${name}`), 'hex');
+  return `10.${a}.${b}.${(c % 254) + 1}`;
 }
 
 export const node = (name: string, extra = ''): string => `apiVersion: underlay.dev/v1alpha1
@@ -36,7 +42,7 @@ metadata:
   labels:
     site: lab
 spec:
-  address: 10.0.0.${name.length}
+  address: ${fixtureAddress(name)}
   roles: [worker]
   ssh:
     hostKey: ${fixtureHostKey(name)}${extra}

@@ -38,3 +38,11 @@ test('unknown apiVersion and kind have their own codes', (t) => {
   t.deepEqual(errorsOf('apiVersion: underlay.dev/v2\nkind: Node\n'), [{ code: 'UnknownApiVersion', line: 1, field: 'apiVersion' }]);
   t.deepEqual(errorsOf('apiVersion: underlay.dev/v1alpha1\nkind: Machine\n'), [{ code: 'UnknownKind', line: 2, field: 'kind' }]);
 });
+
+test('a dotted-number address that is not plain decimal IPv4 is refused, not taken as a host name', (t) => {
+  // 10.0.0.300 overflows; 010.0.0.1 has a leading zero, which resolvers read as octal (8.0.0.1) and people as 10.
+  for (const address of ['10.0.0.300', '010.0.0.1', '10.0.0.01']) {
+    t.deepEqual(errorsOf(nodeDoc(`  address: "${address}"\n  ssh:\n    hostKey: ${HOST_KEY}\n`)), [{ code: 'SchemaViolation', line: 6, field: 'spec.address' }], address);
+  }
+  t.deepEqual(errorsOf(nodeDoc(`  address: "10.0.0.1"\n  ssh:\n    hostKey: ${HOST_KEY}\n`)), []);
+});

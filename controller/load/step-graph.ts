@@ -5,9 +5,9 @@
 import type { Diagnostic } from '../spec/diagnostic.js';
 import type { ClusterDoc } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
+import { findCycles } from '../model/graph.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
-import { findCycles } from './graph-cycles.js';
 import { classifyStepInput, splitOutputRef } from './input-reference.js';
 
 interface Edge {
@@ -49,9 +49,12 @@ function checkCluster(cluster: Located<ClusterDoc>): Diagnostic[] {
   });
 
   const graph = stepDependencies(cluster.doc);
-  const steps = cluster.doc.spec.steps.map((s) => s.name);
-  for (const cycle of findCycles(steps, (step) => graph.get(step) ?? [])) {
-    const names = [...cycle.map((s) => s.from), cycle[0]!.from].join(' -> ');
+  // A repeated name is one step here (reported above), as the references to it cannot tell them apart.
+  const steps = [...new Set(cluster.doc.spec.steps.map((s) => s.name))];
+  const index = new Map(steps.map((name, i) => [name, i]));
+  const edgesOf = (i: number) => (graph.get(steps[i]!) ?? []).map((e) => ({ to: index.get(e.to)!, path: e.path }));
+  for (const cycle of findCycles(steps.length, edgesOf)) {
+    const names = [...cycle.map((s) => steps[s.from]), steps[cycle[0]!.from]].join(' -> ');
     out.push(diagnosticAt(cluster, cycle[0]!.edge.path, 'StepCycle', `steps depend on each other's outputs in a cycle: ${names}`));
   }
   return out;

@@ -6,7 +6,7 @@ import type { Diagnostic } from '../spec/diagnostic.js';
 import type { Located } from '../spec/spec.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
-import { referencedFilePath } from './repository-path.js';
+import { referencedFilePath } from '../spec/repository-path.js';
 import { invalidUtf8, type Repository } from './repository-safety.js';
 
 export function collectTemplates(catalog: Catalog, repository: Repository): { templates: Record<string, string>; diagnostics: Diagnostic[] } {

@@ -10,6 +10,7 @@ import { emptyInventory, type Inventory, type InventoryNode } from '../inventory
 import type { Desired, DesiredNode } from '../resolve/desired.js';
 import { buildProbe, requestForKey } from '../../reconcilers/probe/build-probe.js';
 import { parseProbeOutput } from '../../reconcilers/probe/parse-probe-output.js';
+import { byCodeUnit } from '../model/order.js';
 
 export interface ObserveSiteOptions {
   desired: Desired;
@@ -45,7 +46,7 @@ export async function observeSite(options: ObserveSiteOptions): Promise<Inventor
   );
   const inventory = emptyInventory();
   inventory.observedAt = observedAt;
-  for (const [name, node] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) inventory.nodes[name] = node;
+  for (const [name, node] of entries.sort(([a], [b]) => byCodeUnit(a, b))) inventory.nodes[name] = node;
   return inventory;
 }
 
@@ -71,8 +72,15 @@ export async function observeNode(
     if (again.code !== 0) throw new Error(`probe of managed resources exited ${again.code}`);
     Object.assign(resources, parseProbeOutput(second, again.stdout).resources);
   }
-  const problem = observation.managedRecordProblem;
-  return { reachable: true, facts: observation.facts, managed: observation.managed, ...(problem ? { managedRecordProblem: problem } : {}), resources: sortKeys(resources) };
+  const { managedRecordProblem: problem, owner } = observation;
+  return {
+    reachable: true,
+    facts: observation.facts,
+    managed: observation.managed,
+    ...(problem ? { managedRecordProblem: problem } : {}),
+    ...(owner ? { owner } : {}),
+    resources: sortKeys(resources),
+  };
 }
 
 /** A node's endpoint, with its bastion chain. */
@@ -92,5 +100,5 @@ function describeFailure(node: string, error: unknown): string {
 }
 
 function sortKeys<T>(record: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => byCodeUnit(a, b)));
 }

@@ -3,11 +3,12 @@
  * sizes, and file content (a unified diff when the old content is known). Shared by the text and
  * Markdown renderers so both say the same thing.
  */
-import { shortHash } from './canonical-json.js';
+import { shortHash } from '../model/sha256.js';
 import { isTriggeredBy } from './node-changes.js';
 import type { Change, Plan } from './plan.js';
 import { planGraph } from './plan-graph.js';
 import { unifiedDiff } from './unified-diff.js';
+import { byCodeUnit } from '../model/order.js';
 
 /** Content of created files is shown up to this many lines; the rest is summarised. */
 export const MAX_CONTENT_LINES = 40;
@@ -171,7 +172,7 @@ export function changesByNode(changes: readonly Change[]): [string, Change[]][] 
     if (g) g.push(c);
     else groups.set(c.node, [c]);
   }
-  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...groups.entries()].sort(([a], [b]) => byCodeUnit(a, b));
 }
 
 export const EMPTY_NODES_BANNER =

@@ -3,7 +3,7 @@
  * `observedAt` is left out: observing the same state twice must give the same plan.
  */
 import type { Inventory } from '../inventory/inventory.js';
-import { canonicalSha256 } from './canonical-hash.js';
+import { canonicalSha256 } from '../model/canonical-json.js';
 
 export function inventoryHash(inventory: Inventory): string {
   const rest: Partial<Inventory> = { ...inventory };

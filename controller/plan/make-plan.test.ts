@@ -1,7 +1,8 @@
 import test from 'ava';
 import { fileContentMismatches, makePlan, planHash } from './make-plan.js';
 import { planGraph } from './plan-graph.js';
-import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { canonicalJson } from '../model/canonical-json.js';
+import { sha256 } from '../model/sha256.js';
 import stringify from 'safe-stable-stringify';
 import { renderServiceDefinition } from '../../reconcilers/service/definition.js';
 import { appliedNode, desired, directory, file, inventory, node, resource, service, command } from '../../test/support/build-desired.js';
@@ -102,15 +103,15 @@ test('hash is the sha256 of the canonical JSON without hash (file content stood 
   const { hash, ...body } = plan;
   const withoutContent = { ...body, changes: body.changes.map((c) => (c.kind === 'file' && c.after ? { ...c, after: { ...c.after, content: undefined } } : c)) };
   t.true(body.changes.some((c) => c.kind === 'file' && typeof c.after?.content === 'string'));
-  t.is(hash, sha256Hex(canonicalJson(withoutContent)));
+  t.is(hash, sha256(canonicalJson(withoutContent)));
   t.is(canonicalJson(body), String(stringify(body)), 'the fast canonical JSON must match safe-stable-stringify byte for byte');
   t.is(canonicalJson({ b: [1, undefined, 'é\u0000"'], a: undefined, '10': 1, '9': null }), String(stringify({ b: [1, undefined, 'é\u0000"'], a: undefined, '10': 1, '9': null })));
   t.is(planHash(plan), hash);
   t.is(makePlan(d, inv).hash, makePlan(d, { ...inv, observedAt: '2030-01-01T00:00:00Z' }).hash);
   const rest: Partial<typeof inv> = { ...inv };
   delete rest.observedAt;
-  t.is(makePlan(d, inv).inventoryHash, sha256Hex(canonicalJson(rest)));
-  t.is(makePlan(d, inv).nodeInventoryHashes.n1, sha256Hex(canonicalJson(inv.nodes.n1)));
+  t.is(makePlan(d, inv).inventoryHash, sha256(canonicalJson(rest)));
+  t.is(makePlan(d, inv).nodeInventoryHashes.n1, sha256(canonicalJson(inv.nodes.n1)));
 });
 
 test('an edit of file content shows against its sha256; an edit of the sha256 against the plan hash', (t) => {
@@ -123,7 +124,7 @@ test('an edit of file content shows against its sha256; an edit of the sha256 ag
   const content = edit({ content: 'a=2\n' });
   t.is(planHash(content), plan.hash);
   t.deepEqual(fileContentMismatches(content), ['n1/file:/etc/app/app.conf']);
-  t.not(planHash(edit({ content: 'a=2\n', sha256: sha256Hex('a=2\n') })), plan.hash);
+  t.not(planHash(edit({ content: 'a=2\n', sha256: sha256('a=2\n') })), plan.hash);
 });
 
 test('plan graph reports cycles and dangling edges', (t) => {

@@ -2,18 +2,20 @@
  * The planner: Desired x Inventory -> Plan. Pure and deterministic: the same inputs give a byte-identical
  * plan, whatever order they were built in. `now` (for certificate renewal) is an input, never the clock.
  */
-import type { Inventory } from '../inventory/inventory.js';
+import type { Inventory, InventoryNode } from '../inventory/inventory.js';
 import type { Desired, DesiredNode } from '../resolve/desired.js';
 import { resourceAddress } from '../resolve/desired.js';
-import { canonicalSha256 } from './canonical-hash.js';
-import { sha256Hex } from './canonical-json.js';
+import { canonicalSha256 } from '../model/canonical-json.js';
+import { sha256 } from '../model/sha256.js';
 import { DependencyMapper, orderNodeDeletes } from './dependencies.js';
 import { inventoryHash, nodeInventoryHashes } from './inventory-hash.js';
 import { nodeChanges } from './node-changes.js';
 import { PLAN_API_VERSION, type Change, type Plan, type PlanSummary } from './plan.js';
 import { planRollout } from './rollout.js';
 import { diffServiceResources } from './service-resources.js';
+import { recordOwnerFinding } from '../../reconcilers/managed-record-owner.js';
 import { ServiceDefinitionCache } from '../../reconcilers/service/definition.js';
+import { byCodeUnit } from '../model/order.js';
 
 export interface PlanOptions {
   /** ISO time used for expiry decisions; defaults to the inventory's observedAt. */
@@ -22,7 +24,7 @@ export interface PlanOptions {
   observation?: Plan['observation'];
 }
 
-const byId = (a: Change, b: Change): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byId = (a: Change, b: Change): number => byCodeUnit(a.id, b.id);
 
 function summarise(changes: readonly Change[]): PlanSummary {
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, restart: 0, run: 0 };
@@ -41,6 +43,20 @@ function normaliseEdges(c: Change): void {
   c.dependsOn = sorted;
 }
 
+/**
+ * What a reader must know about a node's observation, and whether it can be planned at all: not when it was
+ * unreachable, when its managed record is beyond use, or when the record says it is another node.
+ */
+function observationNotes(site: string, name: string, inv: InventoryNode | undefined): { warnings: string[]; plannable: boolean } {
+  if (inv && !inv.reachable) return { warnings: [`node ${name} was unreachable${inv.error ? ` (${inv.error})` : ''}: no changes planned for it`], plannable: false };
+  const warnings: string[] = [];
+  const recordProblem = inv?.managedRecordProblem;
+  if (recordProblem) warnings.push(`node ${name}: ${recordProblem.code}: ${recordProblem.message}`);
+  const ownership = recordOwnerFinding(site, name, inv);
+  if (ownership) warnings.push(`node ${name}: ${ownership.code}: ${ownership.message}`);
+  return { warnings, plannable: recordProblem?.code !== 'ManagedRecordCorrupt' && ownership?.code !== 'NodeIdentityMismatch' };
+}
+
 export function makePlan(desired: Desired, inventory: Inventory, options: PlanOptions = {}): Plan {
   const now = options.now ?? inventory.observedAt;
   const warnings: string[] = [];
@@ -51,13 +67,9 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
 
   for (const node of desired.nodes) {
     const inv = inventory.nodes[node.name];
-    if (inv && !inv.reachable) {
-      warnings.push(`node ${node.name} was unreachable${inv.error ? ` (${inv.error})` : ''}: no changes planned for it`);
-      continue;
-    }
-    const recordProblem = inv?.managedRecordProblem;
-    if (recordProblem) warnings.push(`node ${node.name}: ${recordProblem.code}: ${recordProblem.message}`);
-    if (recordProblem?.code === 'ManagedRecordCorrupt') continue;
+    const observation = observationNotes(desired.site, node.name, inv);
+    warnings.push(...observation.warnings);
+    if (!observation.plannable) continue;
     const result = nodeChanges(node, inv, now, serviceDefinitions);
     const list = [...result.byKey.values()];
     // A change's id is its resource's address unless it is a restart: no second string per change.
@@ -132,8 +144,8 @@ export function fileContentMismatches(plan: Pick<Plan, 'changes'>): string[] {
     const after = c.after;
     // Without a sha256 the content itself is in the hash input.
     if (c.kind !== 'file' || after === null || typeof after.sha256 !== 'string') continue;
-    const text = typeof after.content === 'string' && sha256Hex(after.content) !== after.sha256;
-    const bytes = typeof after.contentBase64 === 'string' && sha256Hex(Buffer.from(after.contentBase64, 'base64')) !== after.sha256;
+    const text = typeof after.content === 'string' && sha256(after.content) !== after.sha256;
+    const bytes = typeof after.contentBase64 === 'string' && sha256(Buffer.from(after.contentBase64, 'base64')) !== after.sha256;
     if (text || bytes) out.push(c.id);
   }
   return out;

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { canonicalJson } from '../model/canonical-json.js';
+import { sha256 } from '../model/sha256.js';
 import { resourceHash } from './resource-hash.js';
 import { directory, file } from '../../test/support/build-desired.js';
 import type { NodeResourceSpec } from '../resolve/desired.js';
@@ -8,7 +9,7 @@ import type { NodeResourceSpec } from '../resolve/desired.js';
 function reference(spec: NodeResourceSpec): string {
   const value: Record<string, unknown> = { ...spec };
   if (spec.kind === 'file') delete value.content;
-  return sha256Hex(canonicalJson(value));
+  return sha256(canonicalJson(value));
 }
 
 test('files and directories hash as their canonical JSON, whatever shape the spec has', (t) => {

@@ -4,7 +4,8 @@
  * Apply must record exactly this value, so it lives here, next to the planner that compares it.
  */
 import type { DesiredBinaryFile, DesiredTextFile, NodeResourceSpec } from '../resolve/desired.js';
-import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { canonicalJson } from '../model/canonical-json.js';
+import { sha256 } from '../model/sha256.js';
 
 /** Whether a spec has exactly these members, as resolve builds it: then it can be rebuilt from them. */
 function hasExactly(spec: object, keys: readonly string[]): boolean {
@@ -21,17 +22,17 @@ export function resourceHash(spec: NodeResourceSpec): string {
     // A file's content (text or bytes) is already summarised by its sha256; hashing it again would double the
     // work on large sites. The same bytes given either way hash alike, so switching to contentBase64 is no change.
     if (hasExactly(spec, FILE_KEYS)) {
-      const { group, kind, mode, owner, path, sha256 } = spec;
-      return sha256Hex(canonicalJson({ group, kind, mode, owner, path, sha256 }));
+      const { group, kind, mode, owner, path, sha256: contentHash } = spec;
+      return sha256(canonicalJson({ group, kind, mode, owner, path, sha256: contentHash }));
     }
     // Rest destructuring, not delete: a deleted key turns the copy into a slow dictionary-mode object.
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
     const { content, contentBase64, ...rest } = spec as Partial<DesiredTextFile & DesiredBinaryFile>;
-    return sha256Hex(canonicalJson(rest));
+    return sha256(canonicalJson(rest));
   }
   if (spec.kind === 'directory' && hasExactly(spec, DIRECTORY_KEYS)) {
     const { group, kind, mode, owner, path } = spec;
-    return sha256Hex(canonicalJson({ group, kind, mode, owner, path }));
+    return sha256(canonicalJson({ group, kind, mode, owner, path }));
   }
-  return sha256Hex(canonicalJson(spec));
+  return sha256(canonicalJson(spec));
 }

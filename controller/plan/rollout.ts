@@ -3,10 +3,11 @@
  */
 import type { DesiredCluster } from '../resolve/desired.js';
 import type { RolloutBatches } from './plan.js';
+import { byCodeUnit } from '../model/order.js';
 
 export function planRollout(clusters: readonly DesiredCluster[], disruptedNodes: ReadonlySet<string>): RolloutBatches[] {
   const out: RolloutBatches[] = [];
-  for (const cluster of [...clusters].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const cluster of [...clusters].sort((a, b) => byCodeUnit(a.name, b.name))) {
     const nodes = cluster.nodes.filter((n) => disruptedNodes.has(n)).sort();
     if (nodes.length === 0) continue;
     const size = Math.max(1, cluster.batchSize);

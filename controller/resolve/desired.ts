@@ -161,6 +161,8 @@ export interface DesiredCluster {
 
 export interface Desired {
   revision: RevisionInfo;
+  /** The site's id (its Site document's name): the owner a node's managed record names. */
+  site: string;
   /** Sorted by name. Nodes in no cluster are listed too (with no resources): they are still observed and pruned. */
   nodes: DesiredNode[];
   /** Sorted by key. */

@@ -1,25 +1,20 @@
 /** `<node>.<zone>.` A/AAAA records for every node of a cluster that asks for them (`cluster.dns`). */
-import { fieldPath } from '../spec/diagnostic.js';
+import { formatAddress, parseAddress } from '../model/ip.js';
 import type { Spec } from '../spec/spec.js';
 import type { DesiredServiceResource } from './desired.js';
-import type { DiagnosticSink } from './diagnostic-sink.js';
-import { formatAddress, parseAddress } from '../spec/ip-range.js';
+import { UncheckedSpec } from './unchecked-spec.js';
 
 export const absoluteName = (name: string): string => (name.endsWith('.') ? name : `${name}.`);
 
 /** `members`: cluster name -> its nodes, sorted. Nodes addressed by host name get no record. */
-export function clusterDnsRecords(spec: Spec, members: ReadonlyMap<string, readonly string[]>, sink: DiagnosticSink): DesiredServiceResource[] {
+export function clusterDnsRecords(spec: Spec, members: ReadonlyMap<string, readonly string[]>): DesiredServiceResource[] {
   const out: DesiredServiceResource[] = [];
   for (const clusterName of [...members.keys()].sort()) {
     const cluster = spec.clusters[clusterName]!;
     const dns = cluster.doc.spec.dns;
     if (!dns || !dns.nodeRecords) continue;
     const zone = spec.zones[dns.zone];
-    const path = ['spec', 'dns', 'zone'];
-    if (!zone) {
-      sink.error('DanglingReference', `no DNSZone "${dns.zone}"`, cluster.locate(path), fieldPath(path));
-      continue;
-    }
+    if (!zone) throw new UncheckedSpec(`cluster "${clusterName}": no DNSZone "${dns.zone}"`);
     const apex = absoluteName(zone.doc.spec.zone);
     for (const node of members.get(clusterName)!) {
       const address = parseAddress(spec.nodes[node]!.doc.spec.address);

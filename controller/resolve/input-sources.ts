@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { InputSource, type InputType, type NodeSelector } from '../spec/schema.js';
 import { selectNodes } from '../spec/node-selector.js';
+import { UncheckedSpec } from './unchecked-spec.js';
 
 type InputTypeName = z.infer<typeof InputType>;
 
@@ -23,10 +24,8 @@ export interface InputContext {
   params: Record<string, unknown>;
   /** The cluster's nodes, sorted by name. */
   clusterNodes: readonly NodeView[];
-  /** step -> node -> output values, for steps already evaluated. */
+  /** step -> node -> output values, for steps already evaluated (load checked that the step and output exist). */
   outputs: ReadonlyMap<string, ReadonlyMap<string, Readonly<Record<string, string>>>>;
-  /** step -> names of the outputs its module declares; absent when the step does not exist. */
-  declaredOutputs: ReadonlyMap<string, readonly string[]>;
 }
 
 export type Resolved = { ok: true; value: unknown } | { ok: false; code: string; message: string };
@@ -65,15 +64,6 @@ function splitOutput(ref: string): [string, string] {
   return [ref.slice(0, dot), ref.slice(dot + 1)];
 }
 
-function checkOutputRef(step: string, output: string, ctx: InputContext): Resolved | null {
-  const declared = ctx.declaredOutputs.get(step);
-  if (!declared) return { ok: false, code: 'DanglingReference', message: `no step "${step}" in this cluster` };
-  if (!declared.includes(output)) {
-    return { ok: false, code: 'DanglingReference', message: `step "${step}" has no output "${output}"` };
-  }
-  return null;
-}
-
 function outputList(step: string, output: string, selector: NodeSelector, ctx: InputContext): Resolved {
   const perNode = ctx.outputs.get(step);
   const values: string[] = [];
@@ -98,9 +88,7 @@ function factList(fact: string, selector: NodeSelector, ctx: InputContext): Reso
 export function resolveSource(source: InputSource, ctx: InputContext, node: NodeView | null): Resolved {
   if ('value' in source) return { ok: true, value: source.value };
   if ('param' in source) {
-    if (!Object.hasOwn(ctx.params, source.param)) {
-      return { ok: false, code: 'UnknownParam', message: `no param "${source.param}" in the Site or the Cluster` };
-    }
+    if (!Object.hasOwn(ctx.params, source.param)) throw new UncheckedSpec(`no param "${source.param}" in the Site or the Cluster`);
     return { ok: true, value: ctx.params[source.param] };
   }
   if ('fact' in source) {
@@ -109,8 +97,6 @@ export function resolveSource(source: InputSource, ctx: InputContext, node: Node
     return value === undefined ? missingFact(null, source.fact) : { ok: true, value };
   }
   const [step, output] = splitOutput(source.output);
-  const bad = checkOutputRef(step, output, ctx);
-  if (bad) return bad;
   if (source.nodes) return outputList(step, output, source.nodes, ctx);
   const outs = node ? ctx.outputs.get(step)?.get(node.name) : undefined;
   if (!outs || !Object.hasOwn(outs, output)) {

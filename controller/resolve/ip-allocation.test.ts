@@ -1,14 +1,13 @@
 import test from 'ava';
-import { canonicalAddress } from '../spec/ip-range.js';
+import { canonicalAddress } from '../model/ip.js';
 import { IPPoolSpec } from '../spec/schema.js';
 import { DiagnosticSink } from './diagnostic-sink.js';
 import { allocateClusterAddresses, allocateLowest, markTaken, poolState, type PoolState } from './ip-allocation.js';
 import { clusterDoc, doc, testSpec } from './test-spec.js';
+import { UncheckedSpec } from './unchecked-spec.js';
 
 function usable(pool: unknown, nodeAddresses: string[] = []): PoolState {
-  const state = poolState(IPPoolSpec.parse(pool), nodeAddresses);
-  if (!('taken' in state)) throw new Error(`unusable pool: ${state.message}`);
-  return state;
+  return poolState('pool', IPPoolSpec.parse(pool), nodeAddresses);
 }
 
 test('lowest free address skips network, reserved, gateway and node addresses', (t) => {
@@ -33,15 +32,12 @@ test('an IPv4-mapped IPv6 address is read as the address it is, not as its first
   t.is(allocateLowest(state), '::ffff:a00:1');
 });
 
-test('a pool whose range is of the other family is a diagnostic at the pool, never a thrown RangeError', (t) => {
-  // A Spec that skipped load (load refuses this pool); resolve must still answer with a diagnostic.
+test('a pool load would refuse is thrown back as an unchecked Spec naming the pool, never a RangeError', (t) => {
+  // Load is the only validator: it reports this pool (PoolAddressFamilyMismatch); resolve does not check it again.
   const spec = testSpec([
     doc('IPPool', 'vips', { cidr: '10.0.0.0/24', range: { start: '2001:db8::1', end: '2001:db8::9' } }),
     clusterDoc('c', { nodes: {}, addresses: [{ name: 'vip', pool: 'vips' }], steps: [{ name: 's', module: 'm' }] }),
   ]);
-  const sink = new DiagnosticSink();
-  t.deepEqual(allocateClusterAddresses(spec, {}, sink), []);
-  t.deepEqual(sink.diagnostics().map((d) => [d.code, d.location?.file, d.field]), [
-    ['PoolAddressFamilyMismatch', 'ippool/vips.yaml', 'spec.range.start'],
-  ]);
+  const error = t.throws(() => allocateClusterAddresses(spec, {}, new DiagnosticSink()), { instanceOf: UncheckedSpec });
+  t.regex(error?.message ?? '', /^IPPool "vips": range start 2001:db8::1 is an IPv6 address/);
 });

@@ -4,12 +4,13 @@
  * so the same repository and inventory always give the same answer.
  */
 import { fieldPath } from '../spec/diagnostic.js';
-import { poolLayout, type PoolProblem } from '../spec/ip-pool.js';
-import { formatAddress, parseAddress, type AddressFamily } from '../spec/ip-range.js';
+import { poolLayout } from '../spec/ip-pool.js';
+import { formatAddress, parseAddress, type AddressFamily } from '../model/ip.js';
 import type { IPPoolDoc } from '../spec/schema.js';
 import type { Spec } from '../spec/spec.js';
 import type { DesiredServiceResource } from './desired.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
+import { UncheckedSpec } from './unchecked-spec.js';
 
 export interface PoolState {
   first: bigint;
@@ -18,13 +19,11 @@ export interface PoolState {
   taken: Set<bigint>;
 }
 
-/**
- * The allocatable range of a pool, with its reserved, gateway and node addresses already taken; or the
- * first reason the pool is unusable (load reports them all; this only happens to a Spec that skipped load).
- */
-export function poolState(pool: IPPoolDoc['spec'], nodeAddresses: readonly string[]): PoolState | PoolProblem {
+/** The allocatable range of a pool, with its reserved, gateway and node addresses already taken. */
+export function poolState(name: string, pool: IPPoolDoc['spec'], nodeAddresses: readonly string[]): PoolState {
   const { layout, problems } = poolLayout(pool);
-  if (!layout) return problems[0]!;
+  // Load reports every problem of a pool (pools.ts, through the same poolLayout).
+  if (!layout) throw new UncheckedSpec(`IPPool "${name}": ${problems[0]!.message}`);
   const state: PoolState = { first: layout.first, last: layout.last, family: layout.family, taken: new Set(layout.reserved) };
   for (const address of nodeAddresses) markTaken(state, address);
   return state;
@@ -52,12 +51,14 @@ export function markTaken(state: PoolState, text: string): void {
  */
 export function allocateClusterAddresses(spec: Spec, allocations: Readonly<Record<string, string>>, sink: DiagnosticSink): DesiredServiceResource[] {
   const nodeAddresses = Object.values(spec.nodes).map((n) => n.doc.spec.address);
-  const states = new Map<string, PoolState | PoolProblem>();
-  const stateOf = (pool: string): PoolState | PoolProblem => {
+  const states = new Map<string, PoolState>();
+  const stateOf = (pool: string): PoolState => {
     let state = states.get(pool);
     if (!state) {
-      state = poolState(spec.pools[pool]!.doc.spec, nodeAddresses);
-      if ('taken' in state) for (const [key, address] of Object.entries(allocations)) if (key.startsWith(`${pool}/`)) markTaken(state, address);
+      const doc = spec.pools[pool];
+      if (!doc) throw new UncheckedSpec(`no IPPool "${pool}"`);
+      state = poolState(pool, doc.doc.spec, nodeAddresses);
+      for (const [key, address] of Object.entries(allocations)) if (key.startsWith(`${pool}/`)) markTaken(state, address);
       states.set(pool, state);
     }
     return state;
@@ -69,17 +70,7 @@ export function allocateClusterAddresses(spec: Spec, allocations: Readonly<Recor
       const path = ['spec', 'addresses', i];
       const name = `${clusterName}.${request.name}`;
       const origin = { cluster: clusterName, step: 'addresses', module: '', location: cluster.locate(path) };
-      if (!spec.pools[request.pool]) {
-        sink.error('DanglingReference', `no IPPool "${request.pool}"`, cluster.locate([...path, 'pool']), fieldPath([...path, 'pool']));
-        return;
-      }
       const state = stateOf(request.pool);
-      if (!('taken' in state)) {
-        const pool = spec.pools[request.pool]!;
-        const at = ['spec', ...state.path];
-        sink.error(state.code, state.message, pool.locate(at), fieldPath(at));
-        return;
-      }
       const kept = allocations[`${request.pool}/${name}`];
       const address = kept ?? allocateLowest(state);
       if (address === undefined || address === null) {

@@ -2,6 +2,7 @@
 import type { Spec } from '../spec/spec.js';
 import type { DesiredNode } from './desired.js';
 import type { NodeView } from './input-sources.js';
+import { byCodeUnit } from '../model/order.js';
 
 /** Sorted by name. Declared facts win over observed ones: Git is what a reviewer saw. */
 export function nodeViews(spec: Spec, observed: Readonly<Record<string, Record<string, unknown>>>): NodeView[] {
@@ -34,7 +35,7 @@ export function nodeEndpoint(spec: Spec, name: string, observed: Readonly<Record
     hostKey: doc.spec.ssh.hostKey,
     serviceManager: doc.spec.serviceManager ?? (isServiceManager(observedManager) ? observedManager : site.serviceManager),
     roles: [...doc.spec.roles].sort(),
-    labels: Object.fromEntries(Object.entries(doc.metadata.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    labels: Object.fromEntries(Object.entries(doc.metadata.labels ?? {}).sort(([a], [b]) => byCodeUnit(a, b))),
   };
   if (doc.spec.ssh.via !== undefined) node.via = doc.spec.ssh.via;
   return node;

@@ -3,16 +3,18 @@
  * Errors go to the sink with the location of the template (the line inside a template file, or inside the
  * field's text for an inline one), never thrown.
  */
-import { createHash } from 'node:crypto';
 import { fieldPath } from '../spec/diagnostic.js';
 import type { SourceLocation } from '../spec/diagnostic.js';
+import { sha256 } from '../model/sha256.js';
 import { nodePathProblem } from '../spec/node-path.js';
+import { referencedFilePath } from '../spec/repository-path.js';
 import type { ModuleDoc, ModuleResource } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
 import type { NodeResourceSpec, ResourceOrigin } from './desired.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
 import { hasControlBreak, unsafeArgvValues } from './shell-safety.js';
 import { TemplateEngine, type TemplateScope } from './template-engine.js';
+import { UncheckedSpec } from './unchecked-spec.js';
 
 export interface RenderedResource {
   key: string;
@@ -44,19 +46,7 @@ interface RenderedText {
   interpolated: string[];
 }
 
-/** `a/b/../c` -> `a/c`: template file names are relative to the module document. */
-export function joinRepositoryPath(documentFile: string, relative: string): string {
-  const parts = documentFile.split('/').slice(0, -1);
-  for (const seg of relative.split('/')) {
-    if (seg === '..') parts.pop();
-    else if (seg !== '.' && seg !== '') parts.push(seg);
-  }
-  return parts.join('/');
-}
-
 export const normaliseMode = (mode: string): string => mode.padStart(4, '0');
-
-const sha256 = (content: string | Uint8Array): string => createHash('sha256').update(content).digest('hex');
 
 /**
  * Liquid ends its messages with the position in the template's own text; the diagnostic's location says where
@@ -73,12 +63,10 @@ function renderAt(ctx: ModuleRenderContext, text: string, path: Path): RenderedT
 }
 
 function renderTemplateFile(ctx: ModuleRenderContext, name: string, path: Path): RenderedText | null {
-  const file = joinRepositoryPath(ctx.module.location.file, name);
-  const text = ctx.templateFiles[file];
-  if (text === undefined) {
-    ctx.sink.error('MissingTemplate', `template file "${file}" is not in the revision`, ctx.module.locate(path), fieldPath(path));
-    return null;
-  }
+  // Load read every template a module names (reporting PathTraversal and TemplateNotFound), so it is there.
+  const file = referencedFilePath(ctx.module.location.file, name);
+  if (file === null || !Object.hasOwn(ctx.templateFiles, file)) throw new UncheckedSpec(`module "${ctx.module.doc.metadata.name}": template "${name}" was not read by load`);
+  const text = ctx.templateFiles[file]!;
   const out = ctx.engine.render(text, ctx.scope);
   if (out.ok) return out;
   const location: SourceLocation = { file, line: out.line ?? 1, column: out.column ?? 1 };

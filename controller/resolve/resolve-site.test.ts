@@ -4,6 +4,7 @@ import { cluster as clusterFile, module as moduleFile, node as nodeFile, revisio
 import type { Desired, DesiredNode } from './desired.js';
 import { resolveSite } from './resolve-site.js';
 import { clusterDoc, doc, moduleDoc, node, testSpec } from './test-spec.js';
+import { UncheckedSpec } from './unchecked-spec.js';
 
 type Docs = Parameters<typeof testSpec>[0];
 
@@ -73,11 +74,23 @@ test('a value of the wrong type is InputTypeMismatch at the with field', (t) => 
   t.deepEqual(r.diagnostics.map((d) => [d.code, d.field, d.location?.file]), [['InputTypeMismatch', 'spec.steps[0].with.v', 'cluster/c.yaml']]);
 });
 
-test('missing facts, params and inputs are diagnostics', (t) => {
+test('a missing fact is a diagnostic: only resolve knows the observed facts', (t) => {
   const codes = (docs: Docs) => resolveSite(testSpec(docs), {}, {}).diagnostics.map((d) => d.code);
   t.deepEqual(codes([...three, echo('string'), oneStep({ v: { fact: 'nope' } })]), ['UnknownFact']);
-  t.deepEqual(codes([...three, echo('string'), oneStep({ v: { param: 'nope' } })]), ['UnknownParam']);
-  t.deepEqual(codes([...three, echo('string'), clusterDoc('c', { nodes: {}, steps: [{ name: 'echo', module: 'echo' }] })]), ['MissingInput']);
+});
+
+test('what load refuses (missing params, inputs and modules, step cycles) is thrown back, not checked again', (t) => {
+  const resolveOf = (docs: Docs) => () => resolveSite(testSpec(docs), {}, {});
+  const cases: [Docs, RegExp][] = [
+    [[...three, echo('string'), oneStep({ v: { param: 'nope' } })], /no param "nope"/],
+    [[...three, echo('string'), clusterDoc('c', { nodes: {}, steps: [{ name: 'echo', module: 'echo' }] })], /input "v" of module "echo" has no default/],
+    [[...three, clusterDoc('c', { nodes: {}, steps: [{ name: 'echo', module: 'ghost' }] })], /no Module "ghost"/],
+    [
+      [...three, echo('string'), clusterDoc('c', { nodes: {}, steps: [{ name: 'a', module: 'echo', with: { v: { output: 'b.x' } } }, { name: 'b', module: 'echo', with: { v: { output: 'a.x' } } }] })],
+      /steps a -> b read each other's outputs in a cycle/,
+    ],
+  ];
+  for (const [docs, message] of cases) t.throws(resolveOf(docs), { instanceOf: UncheckedSpec, message });
 });
 
 test('one failure on many nodes is one diagnostic naming a node and the count', (t) => {

@@ -1,11 +1,13 @@
 /**
  * Resolve: Spec x observed facts x known allocations -> Desired. Pure: every input is a parameter, every
- * output is sorted, every problem a diagnostic. Each cluster's steps run in dependency order over the
- * cluster's nodes; their resources are then placed per node, checked for clashes and ordered.
+ * output is sorted, every problem only resolve can see (a rendered value, an observed fact) a diagnostic;
+ * what load checks is not checked again (UncheckedSpec). Each cluster's steps run in dependency order over
+ * the cluster's nodes; their resources are then placed per node, checked for clashes and ordered.
  */
-import { fieldPath, sortDiagnostics, type Diagnostic, type SourceLocation } from '../spec/diagnostic.js';
+import { byCodeUnit } from '../model/order.js';
+import { sortDiagnostics, type Diagnostic, type SourceLocation } from '../spec/diagnostic.js';
 import type { ModuleDoc } from '../spec/schema.js';
-import type { Located, Spec } from '../spec/spec.js';
+import { siteIdOf, type Located, type Spec } from '../spec/spec.js';
 import type { Desired, DesiredNode, DesiredServiceResource, ResourceOrigin } from './desired.js';
 import { computeDependencies, unitId, type PlacedResource, type UnitLinks } from './dependencies.js';
 import { DiagnosticSink } from './diagnostic-sink.js';
@@ -18,14 +20,13 @@ import { renderOutputs, renderResources, type ModuleRenderContext } from './rend
 import { inputsForNode, prepareStepInputs } from './step-inputs.js';
 import { orderSteps } from './step-order.js';
 import { TemplateEngine } from './template-engine.js';
+import { UncheckedSpec } from './unchecked-spec.js';
 
 export interface ResolveResult {
   /** Null when any error was found: a partial Desired would plan deletions of what failed to render. */
   desired: Desired | null;
   diagnostics: Diagnostic[];
 }
-
-const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 interface SiteState {
   spec: Spec;
@@ -71,33 +72,20 @@ function resolveCluster(state: SiteState, clusterName: string): void {
   state.members.set(clusterName, clusterNodes.map((n) => n.name));
   const steps = cluster.doc.spec.steps;
   const order = orderSteps(steps);
-  if (!order.ok) {
-    sink.error('DependencyCycle', `steps read each other's outputs in a cycle: ${order.cycle.join(', ')}`, cluster.locate(['spec', 'steps']), 'spec.steps');
-    return;
-  }
+  if (!order.ok) throw new UncheckedSpec(`cluster "${clusterName}": steps ${order.cycle.map((i) => steps[i]!.name).join(' -> ')} read each other's outputs in a cycle`);
   const outputs = new Map<string, Map<string, Record<string, string>>>();
-  const declaredOutputs = new Map<string, string[]>();
-  for (const step of steps) {
-    const module = spec.modules[step.module];
-    if (module) declaredOutputs.set(step.name, Object.keys(module.doc.spec.outputs));
-  }
   const stepNodes = new Map<string, Set<string>>();
   const ctx: InputContext = {
     params: { ...spec.site.doc.spec.params, ...cluster.doc.spec.params },
     clusterNodes,
     outputs,
-    declaredOutputs,
   };
   for (const index of order.order) {
     const step = steps[index]!;
     const module = spec.modules[step.module];
+    if (!module) throw new UncheckedSpec(`cluster "${clusterName}" step "${step.name}": no Module "${step.module}"`);
     const running = selectNodes(clusterNodes, step.nodes);
     stepNodes.set(step.name, new Set(running.map((n) => n.name)));
-    if (!module) {
-      const path = ['spec', 'steps', index, 'module'];
-      sink.error('DanglingReference', `no Module "${step.module}"`, cluster.locate(path), fieldPath(path));
-      continue;
-    }
     const unit = unitId(clusterName, step.name);
     state.links.set(unit, stepLinks(clusterName, step.with, clusterNodes, stepNodes));
     const ref = { cluster, index, module };
@@ -156,7 +144,7 @@ function dropDuplicates(state: SiteState): void {
 }
 
 function serviceResources(state: SiteState, allocations: Readonly<Record<string, string>>): DesiredServiceResource[] {
-  const all = [...allocateClusterAddresses(state.spec, allocations, state.sink), ...clusterDnsRecords(state.spec, state.members, state.sink)];
+  const all = [...allocateClusterAddresses(state.spec, allocations, state.sink), ...clusterDnsRecords(state.spec, state.members)];
   const byKey = new Map<string, DesiredServiceResource>();
   for (const s of all) {
     const first = byKey.get(s.key);
@@ -165,7 +153,7 @@ function serviceResources(state: SiteState, allocations: Readonly<Record<string,
       state.sink.error('DuplicateResource', `"${s.key}" is wanted with different values by clusters "${first.origin.cluster}" and "${s.origin.cluster}"`, s.origin.location, undefined);
     }
   }
-  return [...byKey.values()].sort((a, b) => byString(a.key, b.key));
+  return [...byKey.values()].sort((a, b) => byCodeUnit(a.key, b.key));
 }
 
 export function resolveSite(
@@ -200,11 +188,11 @@ export function resolveSite(
     resources: state.placed
       .get(view.name)!
       .map((r) => ({ key: r.key, spec: r.spec, dependsOn: dependencies.get(r)!, origin: r.origin }))
-      .sort((a, b) => byString(a.key, b.key)),
+      .sort((a, b) => byCodeUnit(a.key, b.key)),
   }));
   const clusters = clusterNames.map((name) => {
     const rollout = spec.clusters[name]!.doc.spec.rollout;
     return { name, nodes: state.members.get(name)!, batchSize: rollout.batchSize, failureBudget: rollout.failureBudget };
   });
-  return { desired: { revision: spec.revision, nodes, services, clusters }, diagnostics };
+  return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters }, diagnostics };
 }

@@ -1,11 +1,13 @@
 /**
  * A step's `with` turned into the module's inputs. References that do not depend on the node (params,
  * other nodes' facts and outputs, literals) are resolved and type-checked once per step, not per node.
+ * Which inputs a step may and must give is load's check (references.ts); resolve takes its word.
  */
 import { fieldPath } from '../spec/diagnostic.js';
 import type { ClusterDoc, ModuleDoc, InputSource } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
+import { UncheckedSpec } from './unchecked-spec.js';
 import { asInputSource, isNodeDependent, matchesInputType, resolveSource, typeOfValue, type InputContext, type NodeView } from './input-sources.js';
 
 export interface StepInputs {
@@ -44,24 +46,13 @@ export function prepareStepInputs(step: StepRef, ctx: InputContext, sink: Diagno
   const stepDoc = step.cluster.doc.spec.steps[step.index]!;
   const declared = step.module.doc.spec.inputs;
   let ok = true;
-  for (const name of Object.keys(stepDoc.with)) {
-    if (Object.hasOwn(declared, name)) continue;
-    const path = withPath(step, name);
-    sink.error('UnknownInput', `module "${step.module.doc.metadata.name}" has no input "${name}"`, step.cluster.locate(path), fieldPath(path));
-    ok = false;
-  }
   const shared: Record<string, unknown> = {};
   const perNode: [string, InputSource][] = [];
   for (const name of Object.keys(declared).sort()) {
     if (!Object.hasOwn(stepDoc.with, name)) {
       const fallback = declared[name]!.default;
-      if (fallback === undefined) {
-        const path = ['spec', 'steps', step.index, 'with'];
-        sink.error('MissingInput', `input "${name}" of module "${step.module.doc.metadata.name}" has no default and is not given`, step.cluster.locate(path), fieldPath(path));
-        ok = false;
-      } else {
-        shared[name] = fallback;
-      }
+      if (fallback === undefined) throw new UncheckedSpec(`input "${name}" of module "${step.module.doc.metadata.name}" has no default and is not given`);
+      shared[name] = fallback;
       continue;
     }
     const raw = stepDoc.with[name];

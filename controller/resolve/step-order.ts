@@ -2,6 +2,7 @@
  * The order a cluster's steps are evaluated in: a step reading another step's outputs comes after it;
  * otherwise declaration order holds, so the order never depends on anything but the Cluster document.
  */
+import { indexDependencies, topologicalOrder, type TopologicalOrder } from '../model/graph.js';
 import type { ClusterStep, InputSource } from '../spec/schema.js';
 import { asInputSource } from './input-sources.js';
 
@@ -15,26 +16,11 @@ export function stepsConsumed(step: ClusterStep): string[] {
   return [...out];
 }
 
-export type StepOrder = { ok: true; order: number[] } | { ok: false; cycle: string[] };
-
-/** Kahn's algorithm, always taking the earliest-declared ready step. References to unknown steps are ignored here. */
-export function orderSteps(steps: readonly ClusterStep[]): StepOrder {
-  const index = new Map(steps.map((s, i) => [s.name, i]));
-  const preds = steps.map((s) =>
-    stepsConsumed(s)
-      .map((n) => index.get(n))
-      .filter((i): i is number => i !== undefined),
+/** Indices into `steps`. References to unknown steps are ignored here (load reports them). */
+export function orderSteps(steps: readonly ClusterStep[]): TopologicalOrder {
+  const { dependsOn } = indexDependencies(
+    steps.map((s) => s.name),
+    (i) => stepsConsumed(steps[i]!),
   );
-  const done = new Set<number>();
-  const order: number[] = [];
-  while (order.length < steps.length) {
-    const next = steps.findIndex((_, i) => !done.has(i) && preds[i]!.every((p) => done.has(p)));
-    if (next < 0) {
-      const cycle = steps.filter((_, i) => !done.has(i)).map((s) => s.name);
-      return { ok: false, cycle };
-    }
-    done.add(next);
-    order.push(next);
-  }
-  return { ok: true, order };
+  return topologicalOrder(dependsOn);
 }

@@ -1,6 +1,7 @@
 import { withObjectStore } from './git-objects.js';
 import { unreadFiles } from './read-limits.js';
 import type { ReadLimits, RevisionFile } from './revision.js';
+import { byCodeUnit } from '../model/order.js';
 
 const TYPES: Readonly<Record<string, RevisionFile['type']>> = { '100755': 'executable', '120000': 'symlink' };
 
@@ -13,7 +14,7 @@ const TYPES: Readonly<Record<string, RevisionFile['type']>> = { '100755': 'execu
  */
 export async function readCommitFiles(gitdir: string, commit: string, limits: ReadLimits): Promise<RevisionFile[]> {
   return withObjectStore(gitdir, async (store) => {
-    const blobs = (await store.listBlobs(commit)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const blobs = (await store.listBlobs(commit)).sort((a, b) => byCodeUnit(a.path, b.path));
     const unread = unreadFiles(
       blobs.map((b) => b.size),
       limits,

@@ -3,6 +3,7 @@ import git from 'isomorphic-git';
 import { unreadFiles } from './read-limits.js';
 import type { ReadLimits, RevisionFile } from './revision.js';
 import type { SourceFs } from './source-fs.js';
+import { byCodeUnit } from '../model/order.js';
 
 /**
  * Reads the uncommitted working directory as Git would see it on `git add -A`: tracked files always,
@@ -20,7 +21,7 @@ export async function readWorktreeFiles(fs: SourceFs, dir: string, gitdir: strin
   }
   const ctx: WalkContext = { fs, dir, gitdir, tracked, trackedDirs, out: [] };
   await walkDir(ctx, '');
-  const entries = ctx.out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const entries = ctx.out.sort((a, b) => byCodeUnit(a.path, b.path));
   const unread = unreadFiles(
     entries.map((e) => e.size),
     limits,

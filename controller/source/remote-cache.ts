@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import git, { type HttpClient } from 'isomorphic-git';
+import { sha256 } from '../model/sha256.js';
 import { withObjectStore } from './git-objects.js';
 import { isGitError } from './resolve-ref.js';
 import { SourceError } from './source-error.js';
@@ -36,7 +37,7 @@ export function httpRemote(url: string, http: HttpClient): Remote {
  * are left out so rotating a password keeps the same cache instead of cloning afresh.
  */
 export function cachePathFor(cacheDir: string, url: string): string {
-  return path.join(cacheDir, createHash('sha256').update(withoutCredentials(url)).digest('hex').slice(0, 16));
+  return path.join(cacheDir, sha256(withoutCredentials(url)).slice(0, 16));
 }
 
 function withoutCredentials(url: string): string {

@@ -2,6 +2,8 @@
  * Problems are collected, not thrown: a user sees every error of a repository at once, each naming the
  * file, line, column and field it is about (Terraform's diagnostics, for the same reason).
  */
+import { byCodeUnit } from '../model/order.js';
+
 export type Severity = 'error' | 'warning';
 
 export interface SourceLocation {
@@ -40,18 +42,15 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${where}${d.severity}: ${field}${d.message} [${d.code}]`;
 }
 
-/** Code-point order: localeCompare depends on the machine's locale, and output must not. */
-const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 /** Deterministic order: by file, line, column, then code and message. */
 export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
   return [...ds].sort(
     (a, b) =>
-      byCodePoint(a.location?.file ?? '', b.location?.file ?? '') ||
+      byCodeUnit(a.location?.file ?? '', b.location?.file ?? '') ||
       (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
       (a.location?.column ?? 0) - (b.location?.column ?? 0) ||
-      byCodePoint(a.code, b.code) ||
-      byCodePoint(a.message, b.message),
+      byCodeUnit(a.code, b.code) ||
+      byCodeUnit(a.message, b.message),
   );
 }
 

@@ -2,7 +2,7 @@
  * What an IPPool hands out, and every reason it cannot: load reports the problems at the pool's fields,
  * resolve allocates from the layout. One function for both, so a pool load accepts never surprises resolve.
  */
-import { contains, parseAddress, parseCidr, type AddressFamily, type AddressRange } from './ip-range.js';
+import { contains, parseAddress, parseCidr, type AddressFamily, type AddressRange } from '../model/ip.js';
 import type { IPPoolDoc } from './schema.js';
 
 export interface PoolLayout {

@@ -1,10 +1,15 @@
 /** Node selection, the format's one definition of it: load checks selectors with it, resolve evaluates them. */
-import type { NodeSelector } from './schema.js';
+import type { NodeDoc, NodeSelector } from './schema.js';
 
 export interface SelectableNode {
   name: string;
   roles: readonly string[];
   labels: Readonly<Record<string, string>>;
+}
+
+/** A Node document as selectors see it. */
+export function selectableNode(doc: NodeDoc): SelectableNode {
+  return { name: doc.metadata.name, roles: doc.spec.roles, labels: doc.metadata.labels ?? {} };
 }
 
 /** Every condition must hold; an absent or empty selector selects every node. */

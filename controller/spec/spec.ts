@@ -34,7 +34,7 @@ export interface Located<T> {
 
 export interface Spec {
   revision: RevisionInfo;
-  /** The Site document, or the defaults when the repository has none. */
+  /** The Site document, or the defaults when the repository has none (site id `default`). */
   site: Located<SiteDoc>;
   /** Keyed by metadata.name; iterate with sorted keys for determinism. */
   nodes: Record<string, Located<NodeDoc>>;
@@ -45,4 +45,12 @@ export interface Spec {
   certificateAuthorities: Record<string, Located<CertificateAuthorityDoc>>;
   /** Template files referenced by modules (`file.template`), keyed by repository path, as text. */
   templates: Record<string, string>;
+}
+
+/**
+ * The site's id: its Site document's name. It keys the controller's store, the owner of each node's managed
+ * record and the locks (ADR 0008), so renaming the Site is moving the nodes to another site.
+ */
+export function siteIdOf(spec: Pick<Spec, 'site'>): string {
+  return spec.site.doc.metadata.name;
 }

@@ -21,7 +21,7 @@ const rolling = (nodes: string[]) =>
 
 async function applied(fail: string[], nodes: string[]) {
   const log: string[] = [];
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock('2025-05-01T00:00:00.000Z') });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock('2025-05-01T00:00:00.000Z') });
   const plan = rolling(nodes);
   await applyPlan({
     plan,
@@ -79,7 +79,7 @@ test('an interrupted run shows its in-flight changes; the halt of an earlier run
 });
 
 test('changes in the latest plan make nodes pending; a node never applied is not ready', async (t) => {
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   const plan = testPlan([change('n1/file:/a'), change('n1/file:/b')]);
   const status = await readSiteStatus(store, { plan });
   t.deepEqual(status.nodes.map((n) => [n.name, n.conditions.map((c) => `${c.type}=${c.status} ${c.reason}: ${c.message}`)]), [

@@ -6,6 +6,7 @@
  */
 import type { Plan } from '../plan/plan.js';
 import type { JournalEntry, NodeStatusRecord, RunRecord } from '../store/store.js';
+import { byCodeUnit } from '../model/order.js';
 
 export type ConditionType = 'Ready' | 'Failed' | 'RolloutHalted' | 'Interrupted' | 'Pending';
 
@@ -47,12 +48,15 @@ export interface SiteStatusInput {
 }
 
 const short = (commit: string): string => commit.slice(0, 12);
-const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const byName = <T extends { name: string }>(a: T, b: T): number => byCodeUnit(a.name, b.name);
 
 function failedReason(error: string | null): string {
   if (error?.startsWith('unreachable')) return 'Unreachable';
   if (error?.startsWith('unhealthy')) return 'Unhealthy';
   if (error?.startsWith('ManagedRecordCorrupt')) return 'ManagedRecordCorrupt';
+  // Identity and lock refusals (ADR 0008) lead with their code: NodeIdentityMismatch, DuplicateNodeIdentity, LeaseLost.
+  const code = /^(NodeIdentityMismatch|DuplicateNodeIdentity|LeaseLost): /.exec(error ?? '');
+  if (code) return code[1] as string;
   return 'ApplyFailed';
 }
 

@@ -8,7 +8,7 @@ import { SqliteStore } from './sqlite-store.js';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: journal-writer.fixture.ts DB');
-const store = SqliteStore.open({ file, clock: systemClock });
+const store = SqliteStore.open({ file, site: 'lab', clock: systemClock });
 const run = await store.beginRun({ revisionCommit: 'c0ffee', planHash: 'p1' });
 process.stdout.write(`run ${run.id}\n`);
 for (let i = 0; ; i++) {

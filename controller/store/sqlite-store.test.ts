@@ -20,7 +20,7 @@ async function tempDb(t: { teardown(fn: () => Promise<void>): void }): Promise<s
 
 test('a new database is created under the state directory, migrated, in WAL with synchronous=FULL', async (t) => {
   const file = await tempDb(t);
-  const store = SqliteStore.open({ file, clock: steppingClock() });
+  const store = SqliteStore.open({ file, site: 'lab', clock: steppingClock() });
   t.is(store.schemaVersion(), SCHEMA_VERSION);
   t.deepEqual(store.settings(), { journalMode: 'wal', synchronous: 2 });
   await store.close();
@@ -28,11 +28,11 @@ test('a new database is created under the state directory, migrated, in WAL with
 
 test('reopening keeps the data and does not re-run migrations', async (t) => {
   const file = await tempDb(t);
-  const first = SqliteStore.open({ file, clock: steppingClock() });
+  const first = SqliteStore.open({ file, site: 'lab', clock: steppingClock() });
   const run = await first.beginRun({ revisionCommit: 'abc', planHash: 'h' });
   await first.finishRun(run.id, 'succeeded');
   await first.close();
-  const second = SqliteStore.open({ file, clock: steppingClock() });
+  const second = SqliteStore.open({ file, site: 'lab', clock: steppingClock() });
   t.is(second.schemaVersion(), SCHEMA_VERSION);
   t.deepEqual(
     (await second.runs()).map((r) => [r.id, r.status]),
@@ -43,15 +43,15 @@ test('reopening keeps the data and does not re-run migrations', async (t) => {
 
 test('a database from a newer underlay is refused instead of misread', async (t) => {
   const file = await tempDb(t);
-  await SqliteStore.open({ file, clock: steppingClock() }).close();
+  await SqliteStore.open({ file, site: 'lab', clock: steppingClock() }).close();
   const raw = new Database(file);
   raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
   raw.close();
-  t.throws(() => SqliteStore.open({ file, clock: steppingClock() }), { message: /newer than this underlay/ });
+  t.throws(() => SqliteStore.open({ file, site: 'lab', clock: steppingClock() }), { message: /newer than this underlay/ });
 });
 
 test('runs carry the injected clock times, their status and conditions', async (t) => {
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock('2025-03-01T10:00:00.000Z', 1000) });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock('2025-03-01T10:00:00.000Z', 1000) });
   const run = await store.beginRun({ revisionCommit: 'abc', planHash: 'h1' });
   t.is(run.startedAt, '2025-03-01T10:00:00.000Z');
   const halted = { type: 'RolloutHalted', reason: 'FailureBudgetExceeded', message: '2 of 3 nodes failed', cluster: 'etcd' };
@@ -70,7 +70,7 @@ test('runs carry the injected clock times, their status and conditions', async (
 });
 
 test('in-flight changes are those started without an outcome', async (t) => {
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   const run = await store.beginRun({ revisionCommit: 'abc', planHash: 'h' });
   const base = { runId: run.id, node: 'n1', action: 'create' as const, detail: null };
   await store.journal({ ...base, changeId: 'n1/a', key: 'a', phase: 'started' });
@@ -92,14 +92,14 @@ test('recovery marks runs of dead processes interrupted, and leaves a live proce
   const file = await tempDb(t);
   const alive = new Set([111]);
   const isProcessAlive = (pid: number): boolean => alive.has(pid);
-  const live = SqliteStore.open({ file, clock: steppingClock(), pid: 111, isProcessAlive });
-  const dead = SqliteStore.open({ file, clock: steppingClock(), pid: 222, isProcessAlive });
+  const live = SqliteStore.open({ file, site: 'lab', clock: steppingClock(), pid: 111, isProcessAlive });
+  const dead = SqliteStore.open({ file, site: 'lab', clock: steppingClock(), pid: 222, isProcessAlive });
   const liveRun = await live.beginRun({ revisionCommit: 'a', planHash: 'h' });
   const deadRun = await dead.beginRun({ revisionCommit: 'b', planHash: 'h' });
   await dead.journal({ runId: deadRun.id, changeId: 'n/x', node: 'n', key: 'x', action: 'update', phase: 'started', detail: null });
   await dead.close();
 
-  const next = SqliteStore.open({ file, clock: steppingClock(), pid: 333, isProcessAlive });
+  const next = SqliteStore.open({ file, site: 'lab', clock: steppingClock(), pid: 333, isProcessAlive });
   const recovered = await next.recoverInterruptedRuns();
   t.deepEqual(
     recovered.map((r) => [r.run.id, r.run.status, r.inFlight.map((e) => e.changeId)]),
@@ -112,23 +112,23 @@ test('recovery marks runs of dead processes interrupted, and leaves a live proce
 
 test('read-only: a missing database is refused and nothing is created', async (t) => {
   const file = await tempDb(t);
-  t.throws(() => SqliteStore.openReadOnly({ file, clock: steppingClock() }), { message: /directory does not exist/ });
+  t.throws(() => SqliteStore.openReadOnly({ file, site: 'lab', clock: steppingClock() }), { message: /directory does not exist/ });
   t.false(existsSync(path.dirname(file)), 'not even the state directory');
   await mkdir(path.dirname(file));
-  t.throws(() => SqliteStore.openReadOnly({ file, clock: steppingClock() }), { any: true, code: 'SQLITE_CANTOPEN' });
+  t.throws(() => SqliteStore.openReadOnly({ file, site: 'lab', clock: steppingClock() }), { any: true, code: 'SQLITE_CANTOPEN' });
   t.deepEqual(readdirSync(path.dirname(file)), []);
 });
 
 test('read-only: runs of dead processes show as interrupted without being written; the next read-write open records it', async (t) => {
   const file = await tempDb(t);
   const isProcessAlive = (): boolean => false;
-  const dead = SqliteStore.open({ file, clock: steppingClock(), pid: 222, isProcessAlive });
+  const dead = SqliteStore.open({ file, site: 'lab', clock: steppingClock(), pid: 222, isProcessAlive });
   const run = await dead.beginRun({ revisionCommit: 'b', planHash: 'h' });
   await dead.journal({ runId: run.id, changeId: 'n/x', node: 'n', key: 'x', action: 'update', phase: 'started', detail: null });
   await dead.close();
   const before = readFileSync(file);
 
-  const reader = SqliteStore.openReadOnly({ file, clock: steppingClock(), pid: 333, isProcessAlive });
+  const reader = SqliteStore.openReadOnly({ file, site: 'lab', clock: steppingClock(), pid: 333, isProcessAlive });
   t.deepEqual((await reader.recoverInterruptedRuns()).map((r) => [r.run.id, r.run.status, r.inFlight.map((e) => e.changeId)]), [[run.id, 'interrupted', ['n/x']]]);
   t.is((await reader.run(run.id))?.status, 'interrupted');
   t.deepEqual((await reader.runs()).map((r) => r.status), ['interrupted']);
@@ -141,18 +141,18 @@ test('read-only: runs of dead processes show as interrupted without being writte
   const raw = new Database(file, { readonly: true });
   t.is((raw.prepare('SELECT status FROM runs WHERE id = ?').get(run.id) as { status: string }).status, 'running', 'nothing was written');
   raw.close();
-  const writer = SqliteStore.open({ file, clock: steppingClock(), pid: 444, isProcessAlive });
+  const writer = SqliteStore.open({ file, site: 'lab', clock: steppingClock(), pid: 444, isProcessAlive });
   t.deepEqual((await writer.recoverInterruptedRuns()).map((r) => r.run.id), [run.id]);
   await writer.close();
 });
 
 test('read-only: a database of another schema version is refused', async (t) => {
   const file = await tempDb(t);
-  await SqliteStore.open({ file, clock: steppingClock() }).close();
+  await SqliteStore.open({ file, site: 'lab', clock: steppingClock() }).close();
   const raw = new Database(file);
   raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
   raw.close();
-  t.throws(() => SqliteStore.openReadOnly({ file, clock: steppingClock() }), { message: /newer than this underlay/ });
+  t.throws(() => SqliteStore.openReadOnly({ file, site: 'lab', clock: steppingClock() }), { message: /newer than this underlay/ });
 });
 
 test('the default state directory: $XDG_STATE_HOME/underlay, else /var/lib/underlay/controller for root, else ~/.local/state/underlay', (t) => {
@@ -165,7 +165,7 @@ test('the default state directory: $XDG_STATE_HOME/underlay, else /var/lib/under
 });
 
 test('node status counts consecutive failures and resets when the node converges', async (t) => {
-  const store = SqliteStore.open({ file: ':memory:', clock: steppingClock() });
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   const r1 = await store.beginRun({ revisionCommit: 'c1', planHash: 'h' });
   await store.recordNodeOutcome(r1.id, 'c1', { node: 'n1', converged: true });
   const r2 = await store.beginRun({ revisionCommit: 'c2', planHash: 'h' });
@@ -219,7 +219,7 @@ test('every acknowledged journal write survives SIGKILL of the writer mid-stream
   const file = await tempDb(t);
   for (const acks of [50, 400, 1500]) {
     const { lastAck } = await killWriterAfter(file, acks);
-    const store = SqliteStore.open({ file, clock: steppingClock() });
+    const store = SqliteStore.open({ file, site: 'lab', clock: steppingClock() });
     t.is(store.integrityCheck(), 'ok');
     const recovered = await store.recoverInterruptedRuns();
     t.is(recovered.length, 1, 'the killed run is found interrupted');

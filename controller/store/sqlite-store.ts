@@ -2,11 +2,15 @@
  * The embedded store: one SQLite file under the state directory (ADR 0003). WAL with synchronous=FULL so
  * that a write acknowledged to the apply engine survives SIGKILL and power loss: the journal's promise
  * ("started" is on disk before a node is touched) depends on it.
+ *
+ * Each connection is one site's (store.ts): runs, node status, the site lock and the recorded leases carry
+ * the site id; the journal belongs to its run, and so to the run's site.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
+import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
   JournalEntry,
@@ -15,13 +19,20 @@ import type {
   RunCondition,
   RunRecord,
   RunStatus,
+  SiteLock,
+  SiteLockResult,
   Store,
 } from './store.js';
 
 export const DATABASE_FILE = 'underlay.db';
 
-/** Each entry moves the schema from version i to i+1; never edit one that has shipped, append a new one. */
-const MIGRATIONS: readonly string[] = [
+/**
+ * Each entry moves the schema from version i to i+1; never edit one that has shipped, append a new one. A
+ * function gets the database and the site id of the connection that migrates (a writer: apply).
+ */
+type Migration = string | ((db: Database.Database, site: string) => void);
+
+export const MIGRATIONS: readonly Migration[] = [
   `
   CREATE TABLE runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -54,6 +65,42 @@ const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  // Sites (ADR 0008). History from before had no site: it is the site of the first apply that opens it.
+  (db, site) => {
+    db.exec(`
+      ALTER TABLE runs ADD COLUMN site TEXT NOT NULL DEFAULT '';
+      CREATE INDEX runs_by_site ON runs (site, id);
+      CREATE TABLE node_status_by_site (
+        site TEXT NOT NULL,
+        node TEXT NOT NULL,
+        last_applied_commit TEXT,
+        last_run_id INTEGER REFERENCES runs(id),
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (site, node)
+      );
+      INSERT INTO node_status_by_site (site, node, last_applied_commit, last_run_id, failures, last_error, updated_at)
+        SELECT '', node, last_applied_commit, last_run_id, failures, last_error, updated_at FROM node_status;
+      DROP TABLE node_status;
+      ALTER TABLE node_status_by_site RENAME TO node_status;
+      CREATE TABLE site_locks (
+        site TEXT PRIMARY KEY,
+        token TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        acquired_at TEXT NOT NULL
+      );
+      CREATE TABLE node_leases (
+        site TEXT NOT NULL,
+        node TEXT NOT NULL,
+        lease TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (site, node)
+      );
+    `);
+    db.prepare(`UPDATE runs SET site = ? WHERE site = ''`).run(site);
+    db.prepare(`UPDATE node_status SET site = ? WHERE site = ''`).run(site);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -61,11 +108,15 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 export interface SqliteStoreOptions {
   /** The database file, or ':memory:' in tests that do not care about durability. */
   file: string;
+  /** The site id this connection reads and writes (the Site document's name). */
+  site: string;
   clock: Clock;
   /** Recorded on runs so recovery never marks a run of a live process as interrupted. Default process.pid. */
   pid?: number;
   /** Default: signal 0 to the pid. */
   isProcessAlive?: (pid: number) => boolean;
+  /** This process as lock holders name it (lock-holder.ts), to judge whether a lock's holder died. Default: the real one, with `pid`. */
+  process?: ProcessIdentity;
 }
 
 interface RunRow {
@@ -91,6 +142,7 @@ interface JournalRow {
 }
 
 interface NodeStatusRow {
+  site: string;
   node: string;
   last_applied_commit: string | null;
   last_run_id: number | null;
@@ -108,14 +160,17 @@ export function stateDatabaseFile(stateDir: string): string {
   return path.join(stateDir, DATABASE_FILE);
 }
 
-function defaultIsProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else, so it is alive.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+interface SiteLockRow {
+  token: string;
+  holder: string;
+}
+
+const toSiteLock = (row: SiteLockRow): SiteLock => ({ token: row.token, holder: LockHolder.parse(JSON.parse(row.holder)) });
+
+/** The sites a database holds anything of, sorted; empty for a database with no runs and no locks. */
+function sitesOf(db: Database.Database): string[] {
+  const rows = db.prepare(`SELECT site FROM runs UNION SELECT site FROM site_locks UNION SELECT site FROM node_status ORDER BY site`).all() as { site: string }[];
+  return rows.map((r) => r.site);
 }
 
 const toRun = (row: RunRow): RunRecord => ({
@@ -149,10 +204,12 @@ const toNodeStatus = (row: NodeStatusRow): NodeStatusRecord => ({
 });
 
 export class SqliteStore implements Store {
+  readonly site: string;
   private readonly db: Database.Database;
   private readonly clock: Clock;
   private readonly pid: number;
   private readonly isProcessAlive: (pid: number) => boolean;
+  private readonly process: ProcessIdentity;
 
   /**
    * Runs a read-only connection found `running` with no live process: reported as interrupted by this
@@ -175,11 +232,26 @@ export class SqliteStore implements Store {
     return new SqliteStore(new Database(options.file, { readonly: true, fileMustExist: true }), options, true);
   }
 
+  /**
+   * The sites an existing database holds (for `status` without `--site`), read only. Throws as
+   * openReadOnly does when there is no database or its schema is not this underlay's.
+   */
+  static sitesIn(file: string): string[] {
+    const store = new SqliteStore(new Database(file, { readonly: true, fileMustExist: true }), { file, site: '', clock: { now: () => new Date(0) } }, true);
+    try {
+      return sitesOf(store.db);
+    } finally {
+      store.db.close();
+    }
+  }
+
   private constructor(db: Database.Database, options: SqliteStoreOptions, readOnly: boolean) {
     this.db = db;
+    this.site = options.site;
     this.clock = options.clock;
     this.pid = options.pid ?? process.pid;
     this.isProcessAlive = options.isProcessAlive ?? defaultIsProcessAlive;
+    this.process = options.process ?? { ...currentProcess(), pid: this.pid };
     this.readOnly = readOnly;
     // Another process (status while apply runs) may hold the write lock briefly.
     db.pragma('busy_timeout = 5000');
@@ -206,8 +278,10 @@ export class SqliteStore implements Store {
     const current = this.db.pragma('user_version', { simple: true }) as number;
     if (current > SCHEMA_VERSION) throw newerSchema(current);
     for (let version = current; version < SCHEMA_VERSION; version++) {
+      const migration = MIGRATIONS[version] as Migration;
       this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[version] as string);
+        if (typeof migration === 'string') this.db.exec(migration);
+        else migration(this.db, this.site);
         this.db.pragma(`user_version = ${version + 1}`);
       })();
     }
@@ -237,7 +311,7 @@ export class SqliteStore implements Store {
   /** Read-only, the runs are reported (and shown by run/runs) as interrupted without being written. */
   recoverInterruptedRuns(): Promise<InterruptedRun[]> {
     const recovered = this.db.transaction(() => {
-      const rows = this.db.prepare(`SELECT * FROM runs WHERE status = 'running' ORDER BY id`).all() as RunRow[];
+      const rows = this.db.prepare(`SELECT * FROM runs WHERE site = ? AND status = 'running' ORDER BY id`).all(this.site) as RunRow[];
       const dead = rows.filter((r) => r.pid === null || (r.pid !== this.pid && !this.isProcessAlive(r.pid)));
       const at = this.now();
       if (this.readOnly) for (const row of dead) this.noticedInterrupted.set(row.id, at);
@@ -261,8 +335,8 @@ export class SqliteStore implements Store {
   beginRun(input: { revisionCommit: string; planHash: string }): Promise<RunRecord> {
     const startedAt = this.now();
     const result = this.db
-      .prepare(`INSERT INTO runs (revision_commit, plan_hash, started_at, status, pid) VALUES (?, ?, ?, 'running', ?)`)
-      .run(input.revisionCommit, input.planHash, startedAt, this.pid);
+      .prepare(`INSERT INTO runs (site, revision_commit, plan_hash, started_at, status, pid) VALUES (?, ?, ?, ?, 'running', ?)`)
+      .run(this.site, input.revisionCommit, input.planHash, startedAt, this.pid);
     return Promise.resolve({
       id: Number(result.lastInsertRowid),
       revisionCommit: input.revisionCommit,
@@ -276,8 +350,8 @@ export class SqliteStore implements Store {
 
   finishRun(runId: number, status: Exclude<RunStatus, 'running'>, conditions: RunCondition[] = []): Promise<void> {
     const changed = this.db
-      .prepare(`UPDATE runs SET status = ?, finished_at = ?, conditions = ? WHERE id = ? AND status = 'running'`)
-      .run(status, this.now(), JSON.stringify(conditions), runId).changes;
+      .prepare(`UPDATE runs SET status = ?, finished_at = ?, conditions = ? WHERE id = ? AND site = ? AND status = 'running'`)
+      .run(status, this.now(), JSON.stringify(conditions), runId, this.site).changes;
     if (changed !== 1) return Promise.reject(new Error(`run ${runId} is not running`));
     return Promise.resolve();
   }
@@ -296,48 +370,50 @@ export class SqliteStore implements Store {
     if (outcome.converged) {
       this.db
         .prepare(
-          `INSERT INTO node_status (node, last_applied_commit, last_run_id, failures, last_error, updated_at)
-           VALUES (?, ?, ?, 0, NULL, ?)
-           ON CONFLICT (node) DO UPDATE SET last_applied_commit = excluded.last_applied_commit,
+          `INSERT INTO node_status (site, node, last_applied_commit, last_run_id, failures, last_error, updated_at)
+           VALUES (?, ?, ?, ?, 0, NULL, ?)
+           ON CONFLICT (site, node) DO UPDATE SET last_applied_commit = excluded.last_applied_commit,
              last_run_id = excluded.last_run_id, failures = 0, last_error = NULL, updated_at = excluded.updated_at`,
         )
-        .run(outcome.node, revisionCommit, runId, at);
+        .run(this.site, outcome.node, revisionCommit, runId, at);
     } else {
       this.db
         .prepare(
-          `INSERT INTO node_status (node, last_applied_commit, last_run_id, failures, last_error, updated_at)
-           VALUES (?, NULL, ?, 1, ?, ?)
-           ON CONFLICT (node) DO UPDATE SET last_run_id = excluded.last_run_id, failures = node_status.failures + 1,
+          `INSERT INTO node_status (site, node, last_applied_commit, last_run_id, failures, last_error, updated_at)
+           VALUES (?, ?, NULL, ?, 1, ?, ?)
+           ON CONFLICT (site, node) DO UPDATE SET last_run_id = excluded.last_run_id, failures = node_status.failures + 1,
              last_error = excluded.last_error, updated_at = excluded.updated_at`,
         )
-        .run(outcome.node, runId, outcome.error, at);
+        .run(this.site, outcome.node, runId, outcome.error, at);
     }
     return Promise.resolve();
   }
 
   run(runId: number): Promise<RunRecord | null> {
-    const row = this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(runId) as RunRow | undefined;
+    const row = this.db.prepare(`SELECT * FROM runs WHERE id = ? AND site = ?`).get(runId, this.site) as RunRow | undefined;
     return Promise.resolve(row ? this.runOf(row) : null);
   }
 
   runs(limit = 20): Promise<RunRecord[]> {
-    const rows = this.db.prepare(`SELECT * FROM runs ORDER BY id DESC LIMIT ?`).all(limit) as RunRow[];
+    const rows = this.db.prepare(`SELECT * FROM runs WHERE site = ? ORDER BY id DESC LIMIT ?`).all(this.site, limit) as RunRow[];
     return Promise.resolve(rows.map((row) => this.runOf(row)));
   }
 
   journalOf(runId: number): Promise<JournalEntry[]> {
-    const rows = this.db.prepare(`SELECT * FROM journal WHERE run_id = ? ORDER BY seq`).all(runId) as JournalRow[];
+    const rows = this.db
+      .prepare(`SELECT j.* FROM journal j JOIN runs r ON r.id = j.run_id WHERE j.run_id = ? AND r.site = ? ORDER BY j.seq`)
+      .all(runId, this.site) as JournalRow[];
     return Promise.resolve(rows.map(toEntry));
   }
 
   private inFlightRows(runId: number): JournalEntry[] {
     const rows = this.db
       .prepare(
-        `SELECT * FROM journal j WHERE j.run_id = ? AND j.phase = 'started' AND NOT EXISTS (
+        `SELECT j.* FROM journal j JOIN runs r ON r.id = j.run_id WHERE j.run_id = ? AND r.site = ? AND j.phase = 'started' AND NOT EXISTS (
            SELECT 1 FROM journal k WHERE k.run_id = j.run_id AND k.change_id = j.change_id AND k.seq > j.seq)
          ORDER BY j.seq`,
       )
-      .all(runId) as JournalRow[];
+      .all(runId, this.site) as JournalRow[];
     return rows.map(toEntry);
   }
 
@@ -346,8 +422,64 @@ export class SqliteStore implements Store {
   }
 
   nodeStatuses(): Promise<NodeStatusRecord[]> {
-    const rows = this.db.prepare(`SELECT * FROM node_status ORDER BY node`).all() as NodeStatusRow[];
+    const rows = this.db.prepare(`SELECT * FROM node_status WHERE site = ? ORDER BY node`).all(this.site) as NodeStatusRow[];
     return Promise.resolve(rows.map(toNodeStatus));
+  }
+
+  acquireSiteLock(token: string, holder: LockHolder): Promise<SiteLockResult> {
+    // IMMEDIATE: the read and the write happen under the database's write lock, so two applies never both win.
+    const result = this.db
+      .transaction((): SiteLockResult => {
+        const row = this.db.prepare(`SELECT token, holder FROM site_locks WHERE site = ?`).get(this.site) as SiteLockRow | undefined;
+        const current = row ? toSiteLock(row) : undefined;
+        if (current && current.token !== token && !holderIsDead(current.holder, this.process, this.isProcessAlive)) return { acquired: false, lock: current };
+        this.db
+          .prepare(`INSERT INTO site_locks (site, token, holder, acquired_at) VALUES (?, ?, ?, ?) ON CONFLICT (site) DO UPDATE SET token = excluded.token, holder = excluded.holder, acquired_at = excluded.acquired_at`)
+          .run(this.site, token, JSON.stringify(holder), this.now());
+        return current && current.token !== token ? { acquired: true, replaced: current } : { acquired: true };
+      })
+      .immediate();
+    return Promise.resolve(result);
+  }
+
+  attachRunToSiteLock(token: string, runId: number): Promise<void> {
+    this.db.transaction(() => {
+      const row = this.db.prepare(`SELECT token, holder FROM site_locks WHERE site = ? AND token = ?`).get(this.site, token) as SiteLockRow | undefined;
+      if (!row) return;
+      const holder = { ...toSiteLock(row).holder, run: runId };
+      this.db.prepare(`UPDATE site_locks SET holder = ? WHERE site = ? AND token = ?`).run(JSON.stringify(holder), this.site, token);
+    }).immediate();
+    return Promise.resolve();
+  }
+
+  releaseSiteLock(token: string): Promise<void> {
+    this.db.prepare(`DELETE FROM site_locks WHERE site = ? AND token = ?`).run(this.site, token);
+    return Promise.resolve();
+  }
+
+  breakSiteLock(): Promise<SiteLock | null> {
+    const row = this.db.prepare(`DELETE FROM site_locks WHERE site = ? RETURNING token, holder`).get(this.site) as SiteLockRow | undefined;
+    return Promise.resolve(row ? toSiteLock(row) : null);
+  }
+
+  siteLock(): Promise<SiteLock | null> {
+    const row = this.db.prepare(`SELECT token, holder FROM site_locks WHERE site = ?`).get(this.site) as SiteLockRow | undefined;
+    return Promise.resolve(row ? toSiteLock(row) : null);
+  }
+
+  recordLease(node: string, lease: NodeLease | null): Promise<void> {
+    if (lease === null) this.db.prepare(`DELETE FROM node_leases WHERE site = ? AND node = ?`).run(this.site, node);
+    else {
+      this.db
+        .prepare(`INSERT INTO node_leases (site, node, lease, recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT (site, node) DO UPDATE SET lease = excluded.lease, recorded_at = excluded.recorded_at`)
+        .run(this.site, node, JSON.stringify(lease), this.now());
+    }
+    return Promise.resolve();
+  }
+
+  leases(): Promise<NodeLease[]> {
+    const rows = this.db.prepare(`SELECT lease FROM node_leases WHERE site = ? ORDER BY node`).all(this.site) as { lease: string }[];
+    return Promise.resolve(rows.map((r) => NodeLease.parse(JSON.parse(r.lease))));
   }
 
   close(): Promise<void> {

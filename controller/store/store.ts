@@ -3,9 +3,14 @@
  * before and after each one), and a per-node summary. The journal says what was tried; the nodes remain the
  * truth, so after a crash the next run re-observes and re-plans rather than replaying the journal.
  *
+ * A store is opened for one site (its id, the Site document's name): everything it reads and writes is that
+ * site's, so one database can hold many sites. It also holds the site lock, one writer per site per state
+ * directory, and remembers the node leases this site's runs hold (ADR 0008).
+ *
  * Async on purpose: the embedded store is SQLite, the scale-out one the Kubernetes API.
  */
 import type { Action } from '../plan/plan.js';
+import type { LockHolder, NodeLease } from './lock-holder.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'halted' | 'interrupted';
 export type JournalPhase = 'started' | 'succeeded' | 'failed' | 'skipped';
@@ -60,7 +65,37 @@ export interface InterruptedRun {
 
 export type NodeOutcome = { node: string; converged: true } | { node: string; converged: false; error: string };
 
+/** The site lock: held by one apply per site and state directory. The token is that apply's fencing token. */
+export interface SiteLock {
+  token: string;
+  holder: LockHolder;
+}
+
+export type SiteLockResult =
+  /** `replaced`: a lock whose holder was provably dead (lock-holder.ts), taken over. */
+  | { acquired: true; replaced?: SiteLock }
+  | { acquired: false; lock: SiteLock };
+
 export interface Store {
+  /** The site id everything here belongs to. */
+  readonly site: string;
+  /**
+   * Takes the site lock for `token`, unless a holder that may be alive has it. Atomic: of two applies that
+   * try at once, one gets it.
+   */
+  acquireSiteLock(token: string, holder: LockHolder): Promise<SiteLockResult>;
+  /** Names the run in the lock's holder once it has begun; only the lock's own token can. */
+  attachRunToSiteLock(token: string, runId: number): Promise<void>;
+  /** Releases the lock if `token` still holds it. */
+  releaseSiteLock(token: string): Promise<void>;
+  /** Removes the lock whoever holds it (`underlay force-unlock`), returning what it removed. */
+  breakSiteLock(): Promise<SiteLock | null>;
+  siteLock(): Promise<SiteLock | null>;
+  /** Remembers a lease this site's apply holds on a node as it stands now (null: released), for `status`. */
+  recordLease(node: string, lease: NodeLease | null): Promise<void>;
+  /** The leases this site's applies hold or held without releasing them, by node name. */
+  leases(): Promise<NodeLease[]>;
+
   /** Marks runs left `running` by a dead process as `interrupted` and reports them. Call once at start. */
   recoverInterruptedRuns(): Promise<InterruptedRun[]>;
   beginRun(input: { revisionCommit: string; planHash: string }): Promise<RunRecord>;

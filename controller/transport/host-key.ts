@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../model/sha256.js';
 
 export interface HostKey {
   /** Key type as named inside the blob, e.g. "ssh-ed25519". */
@@ -40,7 +40,7 @@ export function blobType(blob: Buffer): string | undefined {
 
 /** Same string `ssh-keygen -l` prints, so an operator can compare it with what the machine's console shows. */
 export function fingerprint(blob: Buffer): string {
-  return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
+  return 'SHA256:' + sha256(blob, 'base64').replace(/=+$/, '');
 }
 
 export function formatHostKey(blob: Buffer, comment?: string): string {

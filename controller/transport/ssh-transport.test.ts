@@ -237,7 +237,16 @@ test.serial('authenticates with a key held by ssh-agent', async (t) => {
   const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
   try {
     await waitFor(() => existsSync(socket));
-    await run('ssh-add', [clientKey.privateKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+    // The socket file appears when the agent binds, a moment before it listens: retry while it refuses.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await run('ssh-add', [clientKey.privateKeyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket } });
+        break;
+      } catch (error) {
+        if (attempt >= 50 || !String((error as { stderr?: string }).stderr).includes('Connection refused')) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     const tr = new SshTransport({ auth: { type: 'agent', socket } });
     transports.push(tr);
     t.is((await tr.exec(a.endpoint('node-a'), ['echo', 'via agent'])).stdout.toString(), 'via agent\n');

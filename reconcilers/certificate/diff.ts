@@ -4,7 +4,8 @@
  */
 import type { ObservedCertificate } from '../../controller/inventory/inventory.js';
 import type { DesiredCertificate } from '../../controller/resolve/desired.js';
-import { canonicalJson, sha256Hex, shortHash } from '../../controller/plan/canonical-json.js';
+import { canonicalJson } from '../../controller/model/canonical-json.js';
+import { sha256, shortHash } from '../../controller/model/sha256.js';
 import type { DiffInput, DiffResult } from '../reconciler.js';
 import { missingReason, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
 
@@ -15,7 +16,7 @@ const DAY_MS = 86_400_000;
  * issues, so it must be computed here and nowhere else.
  */
 export function certificateRequestHash(d: DesiredCertificate): string {
-  return sha256Hex(
+  return sha256(
     canonicalJson({
       ca: d.ca,
       commonName: d.commonName,

@@ -9,7 +9,7 @@
  */
 import type { ObservedCommand } from '../../controller/inventory/inventory.js';
 import type { DesiredCommand } from '../../controller/resolve/desired.js';
-import { shortHash } from '../../controller/plan/canonical-json.js';
+import { shortHash } from '../../controller/model/sha256.js';
 import type { DiffInput, DiffResult } from '../reconciler.js';
 
 // Members in key order: the plan hash then serialises them natively.

@@ -5,7 +5,7 @@ import type { ObservedFile } from '../../controller/inventory/inventory.js';
 import { type DesiredFile, fileSize } from '../../controller/resolve/desired.js';
 import type { DiffInput, DiffResult } from '../reconciler.js';
 import { attributeChanges, missingReason, normaliseMode, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
-import { shortHash } from '../../controller/plan/canonical-json.js';
+import { shortHash } from '../../controller/model/sha256.js';
 
 // Members in key order (here and in the other kinds' diffs): the plan hash then serialises them natively.
 export function fileAfter(d: DesiredFile): Record<string, unknown> {

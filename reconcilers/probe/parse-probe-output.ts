@@ -3,8 +3,9 @@
  * answer missing or malformed is an error rather than a guess, because a wrong observation becomes a wrong plan.
  */
 import type { ObservedCommand, ObservedResource, ObservedService } from '../../controller/inventory/inventory.js';
+import { byCodeUnit } from '../../controller/model/order.js';
 import { FramedOutputError, parseFramedRecords } from '../framed-output.js';
-import { type ManagedEntries, type ManagedRecordCopy, type ManagedRecordProblem, parseRecordCopy, readManagedRecord } from '../managed-record-format.js';
+import { type ManagedEntries, type ManagedRecordCopy, type ManagedRecordProblem, type ObservedOwner, parseRecordCopy, readManagedRecord } from '../managed-record-format.js';
 import { parseRunReport } from '../command/run-marker.js';
 import { type DefinitionFile, definitionHash } from '../service/definition.js';
 import type { Probe, ProbeRequest } from './build-probe.js';
@@ -23,6 +24,8 @@ export interface ProbeObservation {
   /** hostname, os {id, versionId}, arch, kernel, addresses, serviceManager. */
   facts: Record<string, JsonValue>;
   managed: ManagedEntries;
+  /** Whom the usable record names as its owner (`none`: a version 1 record); absent without one. */
+  owner?: ObservedOwner;
   /** Set when the record itself could not be used (managed then comes from its previous copy, or is empty). */
   managedRecordProblem?: ManagedRecordProblem;
   resources: Record<string, ObservedResource>;
@@ -52,7 +55,7 @@ export function parseProbeOutput(probe: Probe, stdout: Buffer | string): ProbeOb
     throw new ProbeOutputError(`not ${PROBE_FORMAT} version ${PROBE_FORMAT_VERSION} output (first record ${JSON.stringify(header?.slice(0, 2) ?? null)})`);
   }
   const { raw, addresses, answers, copies } = sortRecords(body);
-  const { entries: managed, problem } = readManagedRecord(copies.record, copies.prev);
+  const { entries: managed, owner, problem } = readManagedRecord(copies.record, copies.prev);
 
   const resources: Record<string, ObservedResource> = {};
   probe.requests.forEach((request, index) => {
@@ -64,7 +67,14 @@ export function parseProbeOutput(probe: Probe, stdout: Buffer | string): ProbeOb
   const unobservedManagedKeys = Object.keys(managed)
     .filter((key) => !asked.has(key) && !(key in resources))
     .sort();
-  return { facts: buildFacts(raw, addresses), managed, ...(problem ? { managedRecordProblem: problem } : {}), resources, unobservedManagedKeys };
+  return {
+    facts: buildFacts(raw, addresses),
+    managed,
+    ...(owner ? { owner } : {}),
+    ...(problem ? { managedRecordProblem: problem } : {}),
+    resources,
+    unobservedManagedKeys,
+  };
 }
 
 interface ProbeRecords {
@@ -112,7 +122,7 @@ function buildFacts(raw: Record<string, string>, addresses: NodeAddress[]): Reco
   if (raw.arch !== undefined) facts.arch = raw.arch;
   if (raw.kernel !== undefined) facts.kernel = raw.kernel;
   facts.addresses = addresses
-    .sort((a, b) => a.interface.localeCompare(b.interface) || a.family.localeCompare(b.family) || a.address.localeCompare(b.address))
+    .sort((a, b) => byCodeUnit(a.interface, b.interface) || byCodeUnit(a.family, b.family) || byCodeUnit(a.address, b.address))
     .map((a) => ({ ...a }));
   const manager = raw['service-manager'];
   if (manager === 'runit' || manager === 'systemd') facts.serviceManager = manager;

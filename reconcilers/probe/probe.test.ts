@@ -255,3 +255,14 @@ test('the probe frames in the C locale, while guards run in the session\'s', asy
   const given = parseProbeOutput(probe, await runLocally(probe.argv, probe.stdin, { ...withoutLcAll, LC_ALL: 'C.UTF-8' }));
   t.like(given.resources, { 'command:unset': { unlessExitCode: 1 }, 'command:given': { unlessExitCode: 0 } });
 });
+
+test('addresses are listed in code-unit order of interface, family and address, whatever the locale', (t) => {
+  const probe = buildProbe(node([]));
+  const line = (n: number, ifname: string, family: string, address: string) => ['A', `${n}: ${ifname}    ${family} ${address}/24 scope global ${ifname}`];
+  const out = framed([HEADER, line(2, 'lo', 'inet', '127.0.0.1'), line(3, 'Wg0', 'inet', '198.18.0.2'), line(4, 'eth0', 'inet6', 'fd00::2'), line(4, 'eth0', 'inet', '198.18.0.3'), ['M', 'record', 'absent'], ['M', 'prev', 'absent'], ['end', '0']]);
+  // 'W' (U+0057) sorts before 'e' and 'l' by code unit; a locale's collation would put "Wg0" last.
+  t.deepEqual(
+    (parseProbeOutput(probe, out).facts.addresses as { interface: string; family: string }[]).map((a) => `${a.interface} ${a.family}`),
+    ['Wg0 inet', 'eth0 inet', 'eth0 inet6', 'lo inet'],
+  );
+});

@@ -4,8 +4,10 @@
  * what was planned is what runs.
  */
 import { quoteArg } from '../../controller/transport/shell-quote.js';
-import { canonicalJson, sha256Hex } from '../../controller/plan/canonical-json.js';
+import { canonicalJson } from '../../controller/model/canonical-json.js';
+import { sha256 } from '../../controller/model/sha256.js';
 import type { DesiredService } from '../../controller/resolve/desired.js';
+import { byCodeUnit } from '../../controller/model/order.js';
 
 export type ServiceManager = 'runit' | 'systemd';
 
@@ -31,8 +33,8 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
  * [{path, content, mode}] sorted by path. Enablement is compared separately, so links are not part of it.
  */
 export function definitionHash(files: readonly DefinitionFile[]): string {
-  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return sha256Hex(canonicalJson(sorted.map((f) => ({ path: f.path, content: f.content, mode: f.mode }))));
+  const sorted = [...files].sort((a, b) => byCodeUnit(a.path, b.path));
+  return sha256(canonicalJson(sorted.map((f) => ({ path: f.path, content: f.content, mode: f.mode }))));
 }
 
 function environmentOf(spec: DesiredService): [string, string][] {

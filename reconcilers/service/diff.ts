@@ -4,7 +4,7 @@
  */
 import type { ObservedService } from '../../controller/inventory/inventory.js';
 import type { DesiredService } from '../../controller/resolve/desired.js';
-import { shortHash } from '../../controller/plan/canonical-json.js';
+import { shortHash } from '../../controller/model/sha256.js';
 import type { DiffInput, DiffResult } from '../reconciler.js';
 import { missingReason, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
 import { renderServiceDefinition, type ServiceDefinitionCache, type ServiceManager } from './definition.js';

@@ -104,7 +104,7 @@ const expectedFor = (name: string): Expected => JSON.parse(readFileSync(join(her
 /** What load reports; other expected codes (UnsafeShellValue, ...) come from resolve, through the CLI. */
 const LOAD_CODES = new Set(['YamlSyntax', 'YamlTooDeep', 'YamlRecursiveAlias', 'SchemaViolation', 'UnknownApiVersion', 'UnknownKind', 'DuplicateName', 'MultipleSites', 'DanglingReference', 'UnknownInput',
   'MissingInput', 'TemplateNotFound', 'StepCycle', 'SelectorMatchesNothing', 'PathOutsideAllowedRoots', 'PathTraversal', 'OverlappingPools', 'DuplicateResource',
-  'PrivateKeyMaterial', 'SymlinkOutsideRepository', 'FileTooLarge', 'InvalidUtf8', 'PoolAddressOutsideCidr', 'PoolAddressFamilyMismatch', 'PoolRangeReversed', 'BastionCycle', 'InvalidHostKey', 'DuplicateHostKey', 'RevisionTooLarge']);
+  'PrivateKeyMaterial', 'SymlinkOutsideRepository', 'FileTooLarge', 'InvalidUtf8', 'PoolAddressOutsideCidr', 'PoolAddressFamilyMismatch', 'PoolRangeReversed', 'BastionCycle', 'InvalidHostKey', 'DuplicateHostKey', 'DuplicateNodeAddress', 'RevisionTooLarge']);
 
 /** What loadSpec alone must report of a case's expected diagnostics. */
 const fromLoad = (expected: Expected): ExpectedDiagnostic[] => expected.diagnostics.filter((d) => LOAD_CODES.has(d.code) && d.stage !== 'resolve');

@@ -98,7 +98,7 @@ interface RunJournal {
 async function newestRun(): Promise<RunJournal> {
   const status = await s().underlay(['status', '--output', 'json']);
   const parsed = JSON.parse(status.stdout) as { lastRun: { id: number; status: string }; nodes: { name: string; conditions: { type: string; message: string }[] }[] };
-  const store = SqliteStore.open({ file: stateDatabaseFile(s().stateDir), clock: steppingClock() });
+  const store = SqliteStore.open({ file: stateDatabaseFile(s().stateDir), site: 'lab', clock: steppingClock() });
   try {
     return { runId: parsed.lastRun.id, status: parsed.lastRun.status, entries: await store.journalOf(parsed.lastRun.id) };
   } finally {

@@ -94,7 +94,7 @@ test.serial('an empty record is restored from its previous copy, with a note and
 
   const output = await converges(t);
   t.regex(output, /ManagedRecordRestored/);
-  t.is(recordBytes(), renderManagedRecord(good), 'restored, and the owed re-run done and cleared');
+  t.is(recordBytes(), renderManagedRecord(good, { site: 'lab', node: 'node1' }), 'restored, and the owed re-run done and cleared, and owned');
   const quiet = await s().underlay(['plan', '--no-color']);
   t.notRegex(quiet.stdout, /ManagedRecord/);
 });

@@ -2,7 +2,6 @@
  * Small builders of Desired values and inventories for unit tests of the planner and the diffs, so a test
  * states only what it is about.
  */
-import { createHash } from 'node:crypto';
 import type {
   Desired,
   DesiredCommand,
@@ -16,8 +15,9 @@ import type {
 import { fileSize } from '../../controller/resolve/desired.js';
 import type { Inventory, InventoryNode, ObservedResource } from '../../controller/inventory/inventory.js';
 import { resourceHash } from '../../controller/plan/resource-hash.js';
+import { sha256 } from '../../controller/model/sha256.js';
 
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+export { sha256 };
 
 export function file(path: string, content: string, attrs: Partial<Pick<DesiredFile, 'mode' | 'owner' | 'group'>> = {}): DesiredFile {
   return { kind: 'file', path, content, sha256: sha256(content), mode: '0644', owner: 'root', group: 'root', ...attrs };
@@ -25,7 +25,7 @@ export function file(path: string, content: string, attrs: Partial<Pick<DesiredF
 
 /** A file given as `contentBase64`: exact bytes. */
 export function binaryFile(path: string, bytes: Uint8Array, attrs: Partial<Pick<DesiredFile, 'mode' | 'owner' | 'group'>> = {}): DesiredFile {
-  return { kind: 'file', path, contentBase64: Buffer.from(bytes).toString('base64'), sha256: createHash('sha256').update(bytes).digest('hex'), mode: '0644', owner: 'root', group: 'root', ...attrs };
+  return { kind: 'file', path, contentBase64: Buffer.from(bytes).toString('base64'), sha256: sha256(bytes), mode: '0644', owner: 'root', group: 'root', ...attrs };
 }
 
 export function directory(path: string, attrs: Partial<Pick<DesiredDirectory, 'mode' | 'owner' | 'group'>> = {}): DesiredDirectory {
@@ -67,6 +67,7 @@ export function node(name: string, resources: DesiredResource[], attrs: Partial<
 export function desired(nodes: DesiredNode[], batchSize = 1): Desired {
   return {
     revision: { source: '/srv/site', ref: 'main', commit: 'c0ffee0000000000000000000000000000000000', worktree: false },
+    site: 'default',
     nodes: [...nodes].sort((a, b) => (a.name < b.name ? -1 : 1)),
     services: [],
     clusters: [{ name: 'main', nodes: nodes.map((n) => n.name).sort(), batchSize, failureBudget: 0 }],

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { observeLiveSite } from '../../apply/live-site.js';
-import { canonicalJson } from '../../plan/canonical-json.js';
+import { canonicalJson } from '../../model/canonical-json.js';
 import { systemClock } from '../../clock.js';
 import { ExitCode } from '../io.js';
 import type { Register } from '../main.js';

@@ -12,7 +12,7 @@ import { ExitCode, type CliIO } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, readSiteRevision, type SiteOptions } from '../site-options.js';
-import { observeLiveSite, unreachableNodes } from '../../apply/live-site.js';
+import { misidentifiedNodes, observeLiveSite, unreachableNodes } from '../../apply/live-site.js';
 import { systemClock } from '../../clock.js';
 import type { Revision } from '../../source/revision.js';
 import { addLiveOptions, concurrencyOf, sshTransport, type LiveOptions } from '../live-options.js';
@@ -101,6 +101,11 @@ export const registerPlan: Register = (program, io, setExit) => {
       if (unobserved.length > 0) {
         io.stderr(`error: ${unobserved.length} node(s) could not be observed, so the plan does not cover them: ${unobserved.map(([n]) => n).join(', ')}\n`);
         for (const [name, why] of unobserved) io.stderr(`  ${name}: ${why}\n`);
+        return setExit(ExitCode.Error);
+      }
+      const misidentified = Object.entries(misidentifiedNodes(desired, input.inventory));
+      if (misidentified.length > 0) {
+        io.stderr(`error: ${misidentified.length} node(s) are another machine than their Node document means, so the plan does not cover them: ${misidentified.map(([n]) => n).join(', ')}\n`);
         return setExit(ExitCode.Error);
       }
       setExit(options.detailedExitcode && plan.changes.length > 0 ? ExitCode.Changes : ExitCode.Ok);

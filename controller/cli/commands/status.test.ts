@@ -42,7 +42,7 @@ test('status with no state says where it looked, exits 1 and creates nothing', a
 test('status prints conditions from the state directory and exits 1 while a node has failed', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'underlay-status-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const store = SqliteStore.open({ file: stateDatabaseFile(path.join(dir, 'state')), clock: steppingClock() });
+  const store = SqliteStore.open({ file: stateDatabaseFile(path.join(dir, 'state')), site: 'lab', clock: steppingClock() });
   const log: string[] = [];
   await applyPlan({
     plan: testPlan([change('n1/file:/a'), change('n2/file:/a')]),

@@ -4,7 +4,9 @@ import path from 'node:path';
 import type { Plan } from '../../plan/plan.js';
 import { readSiteStatus } from '../../status/read-site-status.js';
 import { renderSiteStatusText } from '../../status/site-status.js';
-import { canonicalJson } from '../../plan/canonical-json.js';
+import { readLocksStatus, renderLocksText } from '../../status/locks-status.js';
+import { currentProcess, isProcessAlive } from '../../store/lock-holder.js';
+import { canonicalJson } from '../../model/canonical-json.js';
 import { ExitCode } from '../io.js';
 import type { Register } from '../main.js';
 import { openExistingStore } from '../live-options.js';
@@ -13,22 +15,25 @@ import { addStateOption, type StateOptions } from '../state-options.js';
 interface StatusOptions extends StateOptions {
   output: 'text' | 'json';
   plan?: string;
+  site?: string;
 }
 
 export const registerStatus: Register = (program, io, setExit) => {
   addStateOption(program.command('status'))
-    .description('Show conditions per cluster and node (Ready, Failed, RolloutHalted, Interrupted, Pending) from the last runs.')
+    .description('Show conditions per cluster and node (Ready, Failed, RolloutHalted, Interrupted, Pending) from the last runs, and who holds the site lock and the node leases.')
     .addOption(new Option('--output <format>', 'how to print').choices(['text', 'json']).default('text'))
     .option('--plan <file>', 'the latest saved plan: its changes show as Pending and its clusters are listed')
+    .option('--site <id>', 'the site to show (its Site document\'s name; default: the only site in the state directory)')
     .addHelpText('after', '\nReads the state directory and changes nothing in it. Exit codes: 0 every node Ready, 1 otherwise, on error, or when there is no state (nothing applied with this state directory).')
     .action(async (options: StatusOptions) => {
       const plan = options.plan ? (JSON.parse(await readFile(path.resolve(io.cwd, options.plan), 'utf8')) as Plan) : undefined;
-      const store = openExistingStore(options, io);
+      const store = openExistingStore(options, io, options.site);
       try {
         // Runs whose process died show as interrupted, not running (read-only: the next apply records it).
         await store.recoverInterruptedRuns();
         const status = await readSiteStatus(store, plan ? { plan } : {});
-        io.stdout(options.output === 'json' ? canonicalJson(status, 2) + '\n' : renderSiteStatusText(status));
+        const locks = await readLocksStatus(store, currentProcess(), isProcessAlive);
+        io.stdout(options.output === 'json' ? canonicalJson({ ...status, locks }, 2) + '\n' : renderSiteStatusText(status) + renderLocksText(locks));
         const allReady = status.nodes.every((n) => n.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
         setExit(allReady ? ExitCode.Ok : ExitCode.Error);
       } finally {

@@ -47,6 +47,7 @@ function siteFlags(command: string | undefined, site: { repoDir: string; stateDi
       return [...repo, ...state, ...secrets];
     case 'apply':
     case 'inventory':
+    case 'force-unlock':
       return [...repo, ...state, ...secrets];
     case 'status':
       return state;

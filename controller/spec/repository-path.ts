@@ -1,6 +1,8 @@
 /**
- * Repository paths are POSIX, relative, without `.` or `..` segments once normalised. Anything that would
- * climb above the repository root is refused rather than clamped: clamping would silently read another file.
+ * The one policy for paths inside a repository, used by load (templates, CA files, symbolic links) and by
+ * resolve (finding the template text load read). Repository paths are POSIX, relative, without `.` or `..`
+ * segments once normalised. Anything that would climb above the repository root is refused rather than
+ * clamped: clamping would silently read another file.
  */
 export function joinRepoPath(dir: string, relative: string): string | null {
   if (relative.startsWith('/')) return null;
