@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { steppingClock } from '../clock.js';
-import { defaultStateDir, SCHEMA_VERSION, SqliteStore, stateDatabaseFile } from './sqlite-store.js';
+import { SCHEMA_VERSION, SqliteStore, stateDatabaseFile } from './sqlite-store.js';
+import { defaultStateDir } from './state-dir.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

@@ -8,6 +8,7 @@ import { ExitCode } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, readSiteRevision, type SiteOptions } from '../site-options.js';
+import { addSecretsOption, addStateOption } from '../state-options.js';
 
 /** What was checked; steps that need observed facts are rendered, and checked, only by `plan`. */
 function validLine(revision: Revision, desired: Desired | null, nodes: number, pending: readonly PendingStep[]): string {
@@ -18,7 +19,8 @@ function validLine(revision: Revision, desired: Desired | null, nodes: number, p
 }
 
 export const registerValidate: Register = (program, io, setExit) => {
-  addSiteOptions(program.command('validate'))
+  // The state directory and secret store only hold what a repository behind SSH needs: known_hosts and the key.
+  addSecretsOption(addStateOption(addSiteOptions(program.command('validate'))))
     .description('Load, check and resolve every document of a revision; report all problems at once.')
     .addOption(new Option('--output <format>', 'text diagnostics on stderr, or json on stdout').choices(['text', 'json']).default('text'))
     .addHelpText('after', '\nExit codes: 0 valid (warnings allowed), 1 errors found or the repository could not be read.')
