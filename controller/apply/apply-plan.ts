@@ -41,7 +41,8 @@ export type ApplyEvent =
   | { type: 'run-started'; runId: number; changes: number }
   | { type: 'change-started'; change: Change }
   | { type: 'change-finished'; result: ChangeResult }
-  | { type: 'batch-gate'; cluster: string; batch: number; nodes: string[]; unhealthy: Record<string, string> }
+  /** A batch's health gate: `failed` are nodes of the batch that failed before it (not health-checked), with why. */
+  | { type: 'batch-gate'; cluster: string; batch: number; nodes: string[]; failed: Record<string, string>; unhealthy: Record<string, string> }
   | { type: 'rollout-halted'; condition: RunCondition }
   | { type: 'run-finished'; changeSet: ChangeSet };
 
@@ -142,7 +143,9 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const { plan, nodes, store, registry, effects, managedRecord } = options;
   const emit = options.onEvent ?? (() => undefined);
   const healthCheck = options.healthCheck ?? kindHealthCheck(effects);
-  const run = await store.beginRun({ revisionCommit: plan.revision.commit, planHash: plan.hash });
+  // Every node of the revision, also those with nothing to do or unreachable: what status shows.
+  const covered = [...new Set([...Object.keys(nodes), ...Object.keys(options.unreachable ?? {}), ...plan.changes.map((c) => c.node)])].sort();
+  const run = await store.beginRun({ revisionCommit: plan.revision.commit, planHash: plan.hash, nodes: covered });
   emit({ type: 'run-started', runId: run.id, changes: plan.changes.length });
 
   const failedNodes = new Map<string, string>(Object.entries(options.unreachable ?? {}).map(([n, e]) => [n, `unreachable: ${e}`]));
@@ -234,10 +237,13 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     const { rollout, batch } = item.gate;
     const batchNodes = rollout.batches[batch] ?? [];
     if (halted.has(rollout.cluster)) return { status: 'skipped', reason: 'rollout halted' };
+    const failed: Record<string, string> = {};
     const unhealthy: Record<string, string> = {};
     for (const node of batchNodes) {
+      const error = failedNodes.get(node);
+      if (error !== undefined) failed[node] = error;
       const ctx = context(node);
-      if (failedNodes.has(node) || !ctx) continue;
+      if (error !== undefined || !ctx) continue;
       const restarted = plan.changes.filter((c) => c.node === node && c.disruptive && results.get(c.id)?.outcome === 'applied');
       if (restarted.length === 0) continue;
       let health;
@@ -251,7 +257,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
         failedNodes.set(node, `unhealthy after rollout batch ${batch + 1}: ${health.message}`);
       }
     }
-    emit({ type: 'batch-gate', cluster: rollout.cluster, batch: batch + 1, nodes: batchNodes, unhealthy });
+    emit({ type: 'batch-gate', cluster: rollout.cluster, batch: batch + 1, nodes: batchNodes, failed, unhealthy });
     const remainingBatches = rollout.batches.length - batch - 1;
     if (remainingBatches === 0) return { status: 'succeeded' };
     const rolledOut = new Set(rollout.batches.slice(0, batch + 1).flat());
@@ -286,8 +292,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   });
 
   const nodeResults: Record<string, NodeResult> = {};
-  const touched = new Set([...Object.keys(nodes), ...plan.changes.map((c) => c.node), ...failedNodes.keys()]);
-  for (const node of [...touched].sort()) {
+  for (const node of covered) {
     const error = failedNodes.get(node);
     const mine = plan.changes.filter((c) => c.node === node);
     const converged = error === undefined && mine.every((c) => settled(results.get(c.id)));

@@ -3,7 +3,8 @@
  * transport, and planned exactly as `underlay plan --inventory` would plan against that snapshot.
  *
  * Resolve may need facts only the nodes know (`{fact: ...}` inputs). When the first, fact-less resolve
- * reports such facts missing, the nodes are probed for facts first, then resolved and observed for real.
+ * leaves steps for plan time (pendingSteps), the nodes are probed for facts first, then resolved and
+ * observed for real.
  */
 import type { Inventory } from '../model/observed.js';
 import { endpointOf, observeSite } from '../observe/observe-site.js';
@@ -42,8 +43,7 @@ export async function observeLiveSite(options: LiveSiteOptions): Promise<Observe
     const second = validateRevision(revision, inventory);
     return { desired: second.desired, inventory, diagnostics: second.diagnostics };
   }
-  const onlyFactsMissing = first.spec !== null && first.diagnostics.every((d) => d.severity !== 'error' || d.code === 'UnknownFact');
-  if (!first.spec || !onlyFactsMissing) return { desired: null, inventory: null, diagnostics: first.diagnostics };
+  if (!first.spec || hasErrors(first.diagnostics) || first.pendingSteps.length === 0) return { desired: null, inventory: null, diagnostics: first.diagnostics };
   const spec = first.spec;
   const factProbe: Desired = { revision: spec.revision, site: siteIdOf(spec), nodes: bareNodes(spec), services: [], clusters: [] };
   const facts = await observeSite({ desired: factProbe, registry, transport, concurrency, clock });

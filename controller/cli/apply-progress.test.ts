@@ -56,3 +56,38 @@ test('on a terminal a progress line counts done/total and failures, redrawn belo
   const lines = out.replaceAll(/\r\u001b\[K(\[[^\n\r]*)?/g, '').split('\n').filter(Boolean);
   t.is(lines.length, 3, 'the change lines stay whole');
 });
+
+/** Runs a two-batch rollout of `app` (n1 then n2, budget 1 so both batches gate) and returns the gate lines. */
+async function gateLines(behaviour: { fail?: string[]; unhealthy?: string[] }): Promise<string[]> {
+  let out = '';
+  const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (out += s), cwd: '/', env: {}, isTTY: false };
+  const plan = testPlan(
+    ['n1', 'n2'].map((n) => change(`${n}/service:app#restart`, { action: 'restart', disruptive: true, cluster: 'app' })),
+    [{ cluster: 'app', batches: [['n1'], ['n2']], failureBudget: 1 }],
+  );
+  const progress = applyProgress(io, plan);
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
+  await applyPlan({
+    plan,
+    nodes: fakeNodes(['n1', 'n2']),
+    transport: unusedTransport,
+    registry,
+    effects: fakeEffects([], behaviour).lookup,
+    managedRecord: fakeManagedRecord([]),
+    store,
+    clock: steppingClock(),
+    concurrency: 1,
+    onEvent: progress.onEvent,
+  });
+  progress.end();
+  await store.close();
+  return out.split('\n').filter((l) => l.includes('rollout app batch'));
+}
+
+test('a batch gate says healthy only when no node of the batch failed: a failed change is FAILED with why, never healthy', async (t) => {
+  t.deepEqual(await gateLines({}), ['  rollout app batch 1 (n1): healthy', '  rollout app batch 2 (n2): healthy']);
+  t.deepEqual(await gateLines({ fail: ['n1/service:app#restart'], unhealthy: ['n2'] }), [
+    '  rollout app batch 1 (n1): FAILED n1 (n1/service:app#restart: fake failure of n1/service:app#restart)',
+    '  rollout app batch 2 (n2): UNHEALTHY n2: service:app: service down (fake)',
+  ]);
+});

@@ -16,6 +16,14 @@ function changeLine(result: ChangeResult, reason: string | undefined): string {
   return `  ${result.outcome.padEnd(7)} ${result.action} ${result.id}${detail}\n`;
 }
 
+/** "healthy" only when no node of the batch failed: a node whose change failed was never health-checked. */
+function gateVerdict(gate: Extract<ApplyEvent, { type: 'batch-gate' }>): string {
+  const failed = Object.entries(gate.failed).map(([n, why]) => `FAILED ${n} (${why})`);
+  const unhealthy = Object.entries(gate.unhealthy).map(([n, why]) => `UNHEALTHY ${n}: ${why}`);
+  const bad = [...failed, ...unhealthy];
+  return bad.length === 0 ? 'healthy' : bad.join('; ');
+}
+
 export interface ApplyProgress {
   onEvent(event: ApplyEvent): void;
   /** Removes the progress line, before the summary. */
@@ -49,9 +57,8 @@ export function applyProgress(io: CliIO, plan: Plan): ApplyProgress {
         clear();
         io.stdout(changeLine(r, reasons.get(r.id)));
       } else if (event.type === 'batch-gate') {
-        const bad = Object.entries(event.unhealthy).map(([n, m]) => `${n}: ${m}`);
         clear();
-        io.stdout(`  rollout ${event.cluster} batch ${event.batch} (${event.nodes.join(', ')}): ${bad.length === 0 ? 'healthy' : `UNHEALTHY ${bad.join('; ')}`}\n`);
+        io.stdout(`  rollout ${event.cluster} batch ${event.batch} (${event.nodes.join(', ')}): ${gateVerdict(event)}\n`);
       } else if (event.type === 'rollout-halted') {
         clear();
         io.stderr(`RolloutHalted (${event.condition.reason}): ${event.condition.message}\n`);

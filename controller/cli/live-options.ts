@@ -2,46 +2,26 @@
  * Options and wiring shared by the commands that talk to live nodes (apply, inventory, plan): where the
  * controller's state and secrets are, how many nodes at once, and the SSH identity.
  */
-import { Option, type Command } from 'commander';
+import { type Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import path from 'node:path';
 import { systemClock } from '../clock.js';
-import { DEFAULT_STATE_DIR_HELP, defaultStateDir, SqliteStore, stateDatabaseFile } from '../store/sqlite-store.js';
+import { SqliteStore, stateDatabaseFile } from '../store/sqlite-store.js';
 import type { SshAuth, SshTransport } from '../transport/ssh-transport.js';
 import { DEFAULT_SITE_ID } from '../load/catalog.js';
 import { loadSpec } from '../load/load-spec.js';
-import { DirectorySecretStore, SecretError } from '../secrets/secret-store.js';
+import { SecretError } from '../secrets/secret-store.js';
 import type { Revision } from '../source/revision.js';
 import { SiteSpec, type SiteDoc } from '../spec/schema.js';
 import { UsageError, type CliIO } from './io.js';
 import type { SiteOptions } from './site-options.js';
+import { addSecretsOption, addStateOption, secretStoreOf, stateDirOf, type StateOptions } from './state-options.js';
 
-export interface StateOptions {
-  stateDir?: string;
-}
-
-export interface LiveOptions extends SiteOptions, StateOptions {
-  secretsDir?: string;
+export interface LiveOptions extends SiteOptions {
   concurrency: string;
 }
 
-export function addStateOption(command: Command): Command {
-  return command.addOption(
-    new Option('--state-dir <dir>', `where the controller keeps its database and, unless --secrets-dir says otherwise, its secrets (default: ${DEFAULT_STATE_DIR_HELP})`).env('UNDERLAY_STATE_DIR'),
-  );
-}
-
 export function addLiveOptions(command: Command): Command {
-  return addStateOption(command)
-    .addOption(
-      new Option('--secrets-dir <dir>', 'the controller\'s secret store: one 0600 file per secret, named as the site names it (the SSH client key: Site.spec.ssh.clientKeySecret, default ssh-client-key; else ssh-agent) (default: <state-dir>/secrets)').env('UNDERLAY_SECRETS_DIR'),
-    )
-    .option('--concurrency <n>', 'nodes observed and changed at once', '8');
-}
-
-export function stateDirOf(options: StateOptions, io: CliIO): string {
-  return path.resolve(io.cwd, options.stateDir ?? defaultStateDir(io.env, process.getuid?.(), homedir()));
+  return addSecretsOption(addStateOption(command)).option('--concurrency <n>', 'nodes observed and changed at once', '8');
 }
 
 /** The state database of `site` (its id), created and migrated when needed. */
@@ -69,10 +49,6 @@ export function concurrencyOf(options: LiveOptions): number {
   const n = Number(options.concurrency);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--concurrency must be a positive integer, got ${options.concurrency}`);
   return n;
-}
-
-export function secretStoreOf(options: LiveOptions, io: CliIO): DirectorySecretStore {
-  return new DirectorySecretStore(path.resolve(io.cwd, options.secretsDir ?? path.join(stateDirOf(options, io), 'secrets')));
 }
 
 /** The site's SSH settings (Site.spec.ssh): the client key's secret name, the dead-peer rule. */

@@ -73,6 +73,12 @@ export const DIAGNOSTIC_CODES = {
   UnsafeShellValue: { ...RESOLVE, description: 'a value reaches code run by a shell or interpreter, or argv cannot carry it safely' },
   InputTypeMismatch: { ...RESOLVE, description: "a step input's value is not of the type its module declares" },
   UnknownFact: { ...RESOLVE, description: 'an input reads a fact the node neither has built in, declares nor was observed with' },
+  ResolvedAtPlanTime: {
+    ...RESOLVE,
+    severity: 'warning',
+    commands: ['validate'],
+    description: 'an input or template reads a fact only observing the node gives, so validate leaves its step, and the checks of it, for plan time',
+  },
   OutputNotOnNode: { ...RESOLVE, description: "an input reads a step's output on a node that step does not run on" },
   PoolExhausted: { ...RESOLVE, description: 'an IPPool has no free address left for a requested allocation' },
   InventorySyntax: { ...SNAPSHOT, description: 'an inventory snapshot given to plan --inventory is not JSON', testedIn: 'controller/inventory/parse-inventory.test.ts' },

@@ -7,7 +7,7 @@ import { loadSpec } from '../load/load-spec.js';
 import { makePlan, type PlanOptions } from '../plan/make-plan.js';
 import type { Plan } from '../model/plan.js';
 import type { Desired } from '../model/desired.js';
-import { resolveSite } from '../resolve/resolve-site.js';
+import { resolveSite, type PendingStep } from '../resolve/resolve-site.js';
 import type { Revision } from '../source/revision.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../spec/diagnostic.js';
 import type { Spec } from '../spec/spec.js';
@@ -17,6 +17,8 @@ export interface PlanRevisionResult {
   desired: Desired | null;
   plan: Plan | null;
   diagnostics: Diagnostic[];
+  /** Without an inventory: steps left for plan time, because they need facts only an observation holds. */
+  pendingSteps: PendingStep[];
 }
 
 /** Observed facts per node, as resolve wants them: what the probe found, for `{fact: ...}` inputs. */
@@ -26,18 +28,23 @@ export function observedFacts(inventory: Inventory): Record<string, Record<strin
   return facts;
 }
 
+/**
+ * Without an inventory nothing is observed yet: inputs reading observed facts (and the steps built on them)
+ * are left for plan time, with a warning saying which checks wait with them, rather than reported missing.
+ */
 export function validateRevision(revision: Revision, inventory?: Inventory): Omit<PlanRevisionResult, 'plan'> {
   const loaded = loadSpec(revision);
   if (!loaded.spec || hasErrors(loaded.diagnostics)) {
-    return { spec: loaded.spec, desired: null, diagnostics: sortDiagnostics(loaded.diagnostics) };
+    return { spec: loaded.spec, desired: null, diagnostics: sortDiagnostics(loaded.diagnostics), pendingSteps: [] };
   }
   const resolved = resolveSite(
     loaded.spec,
     inventory ? observedFacts(inventory) : {},
     inventory?.services.allocations ?? {},
+    { factsPending: inventory === undefined },
   );
   const diagnostics = sortDiagnostics([...loaded.diagnostics, ...resolved.diagnostics]);
-  return { spec: loaded.spec, desired: hasErrors(diagnostics) ? null : resolved.desired, diagnostics };
+  return { spec: loaded.spec, desired: hasErrors(diagnostics) ? null : resolved.desired, diagnostics, pendingSteps: resolved.pendingSteps };
 }
 
 export function planRevision(revision: Revision, inventory: Inventory, options: PlanOptions): PlanRevisionResult {

@@ -4,28 +4,43 @@
  */
 import { diagnostic, type Diagnostic, type DiagnosticCode } from '../spec/diagnostic.js';
 import type { SourceLocation } from '../model/source-location.js';
+import { DIAGNOSTIC_CODES } from '../model/diagnostic-codes.js';
 
 interface Entry {
   diagnostic: Diagnostic;
   nodes: string[];
 }
 
+/** The codes whose severity is warning: a diagnostic's severity is its code's. */
+type WarningCode = { [K in DiagnosticCode]: (typeof DIAGNOSTIC_CODES)[K]['severity'] extends 'warning' ? K : never }[DiagnosticCode];
+
 export class DiagnosticSink {
   readonly #entries = new Map<string, Entry>();
+  #errors = 0;
 
   /** `message` must not name the node: it is appended, and identical messages on other nodes are merged. */
   error(code: DiagnosticCode, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
+    this.#add(code, message, location, field, node);
+  }
+
+  /** As error(), for what the user should know although the site is valid. */
+  warning(code: WarningCode, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
+    this.#add(code, message, location, field, node);
+  }
+
+  #add(code: DiagnosticCode, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
     const key = [code, message, location?.file, location?.line, location?.column, field].join('\u0000');
     let entry = this.#entries.get(key);
     if (!entry) {
       entry = { diagnostic: diagnostic(code, message, { location, field }), nodes: [] };
       this.#entries.set(key, entry);
+      if (entry.diagnostic.severity === 'error') this.#errors++;
     }
     if (node !== undefined) entry.nodes.push(node);
   }
 
   get hasErrors(): boolean {
-    return this.#entries.size > 0;
+    return this.#errors > 0;
   }
 
   diagnostics(): Diagnostic[] {

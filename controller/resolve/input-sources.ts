@@ -4,6 +4,7 @@
  * an expression language, so load can check them and plan can order by them (ADR 0002).
  */
 import type { z } from 'zod';
+import { isObservedFact } from '../model/observed-facts.js';
 import { InputSource, type InputType, type NodeSelector } from '../spec/schema.js';
 import { selectNodes } from '../spec/node-selector.js';
 import type { DiagnosticCode } from '../spec/diagnostic.js';
@@ -27,9 +28,19 @@ export interface InputContext {
   clusterNodes: readonly NodeView[];
   /** step -> node -> output values, for steps already evaluated (load checked that the step and output exist). */
   outputs: ReadonlyMap<string, ReadonlyMap<string, Readonly<Record<string, string>>>>;
+  /** No node is observed yet (validate): a fact only an observation holds is pending, not missing. */
+  factsPending: boolean;
+  /** step -> the nodes it is not rendered on yet, because an input of it is pending there. */
+  pendingSteps: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-export type Resolved = { ok: true; value: unknown } | { ok: false; code: DiagnosticCode; message: string };
+/** A value known only at plan time, once the nodes are observed; `waitsFor` says what it waits for. */
+export interface Pending {
+  ok: 'pending';
+  waitsFor: string;
+}
+
+export type Resolved = { ok: true; value: unknown } | { ok: false; code: DiagnosticCode; message: string } | Pending;
 
 /** A `with` value as a reference, or null when it is a literal. */
 export function asInputSource(value: unknown): InputSource | null {
@@ -52,13 +63,22 @@ export function factOf(node: NodeView, name: string): unknown {
 }
 
 /** `node` is null for this node: per-node messages leave the name out so the sink can merge them. */
-function missingFact(node: string | null, name: string): Resolved {
+function missingFact(node: string | null, name: string, ctx: InputContext): Resolved {
+  if (isObservedFact(name) && ctx.factsPending) return { ok: 'pending', waitsFor: `{fact: ${name}} is observed on the node` };
+  const who = node === null ? 'this node' : `node "${node}"`;
   return {
     ok: false,
     code: 'UnknownFact',
-    message: `${node === null ? 'this node' : `node "${node}"`} has no fact "${name}" (neither built in, declared in spec.facts, nor observed)`,
+    message: isObservedFact(name)
+      ? `${who} has no fact "${name}": it is observed on the node, and this observation has none (the node was unreachable, not observed, or did not report it)`
+      : `${who} has no fact "${name}" (neither built in, declared in spec.facts, nor observed)`,
   };
 }
+
+const pendingStep = (step: string, output: string): Pending => ({
+  ok: 'pending',
+  waitsFor: `{output: ${step}.${output}} comes from step "${step}", which waits for observed facts`,
+});
 
 function splitOutput(ref: string): [string, string] {
   const dot = ref.indexOf('.');
@@ -67,8 +87,10 @@ function splitOutput(ref: string): [string, string] {
 
 function outputList(step: string, output: string, selector: NodeSelector, ctx: InputContext): Resolved {
   const perNode = ctx.outputs.get(step);
+  const pending = ctx.pendingSteps.get(step);
   const values: string[] = [];
   for (const node of selectNodes(ctx.clusterNodes, selector)) {
+    if (pending?.has(node.name)) return pendingStep(step, output);
     const outs = perNode?.get(node.name);
     if (outs && Object.hasOwn(outs, output)) values.push(outs[output]!);
   }
@@ -79,7 +101,7 @@ function factList(fact: string, selector: NodeSelector, ctx: InputContext): Reso
   const values: unknown[] = [];
   for (const node of selectNodes(ctx.clusterNodes, selector)) {
     const value = factOf(node, fact);
-    if (value === undefined) return missingFact(node.name, fact);
+    if (value === undefined) return missingFact(node.name, fact, ctx);
     values.push(value);
   }
   return { ok: true, value: values };
@@ -95,10 +117,11 @@ export function resolveSource(source: InputSource, ctx: InputContext, node: Node
   if ('fact' in source) {
     if ('nodes' in source) return factList(source.fact, source.nodes, ctx);
     const value = node ? factOf(node, source.fact) : undefined;
-    return value === undefined ? missingFact(null, source.fact) : { ok: true, value };
+    return value === undefined ? missingFact(null, source.fact, ctx) : { ok: true, value };
   }
   const [step, output] = splitOutput(source.output);
   if (source.nodes) return outputList(step, output, source.nodes, ctx);
+  if (node && ctx.pendingSteps.get(step)?.has(node.name)) return pendingStep(step, output);
   const outs = node ? ctx.outputs.get(step)?.get(node.name) : undefined;
   if (!outs || !Object.hasOwn(outs, output)) {
     return {

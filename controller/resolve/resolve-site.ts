@@ -19,14 +19,35 @@ import { nodeEndpoint, nodeViews } from './node-views.js';
 import { selectNodes } from '../spec/node-selector.js';
 import { renderOutputs, renderResources, type ModuleRenderContext } from './render-module.js';
 import { inputsForNode, prepareStepInputs } from './step-inputs.js';
+import { observedFactReads, type ObservedFactRead } from './observed-fact-reads.js';
 import { orderSteps } from './step-order.js';
 import { TemplateEngine } from './template-engine.js';
 import { UncheckedSpec } from './unchecked-spec.js';
 
 export interface ResolveResult {
-  /** Null when any error was found: a partial Desired would plan deletions of what failed to render. */
+  /**
+   * Null when any error was found, or a step is pending: a partial Desired would plan deletions of what
+   * failed to render.
+   */
   desired: Desired | null;
   diagnostics: Diagnostic[];
+  /** Steps not rendered on some nodes because an input is known only once the nodes are observed (factsPending). */
+  pendingSteps: PendingStep[];
+}
+
+export interface PendingStep {
+  cluster: string;
+  step: string;
+  /** Sorted. */
+  nodes: string[];
+}
+
+export interface ResolveOptions {
+  /**
+   * No node has been observed (validate): an input reading a fact only an observation holds, and every step
+   * that reads such a step's outputs, is left for plan time (a ResolvedAtPlanTime warning) instead of failing.
+   */
+  factsPending?: boolean;
 }
 
 interface SiteState {
@@ -40,6 +61,10 @@ interface SiteState {
   /** cluster -> its nodes, sorted. */
   members: Map<string, string[]>;
   resourceLocations: Map<string, SourceLocation[]>;
+  factsPending: boolean;
+  pendingSteps: PendingStep[];
+  /** module -> the observed facts its templates read, when factsPending. */
+  factReads: Map<string, ObservedFactRead[]>;
 }
 
 function locationsOf(state: SiteState, name: string, module: Located<ModuleDoc>): SourceLocation[] {
@@ -66,6 +91,28 @@ function stepLinks(clusterName: string, withValues: Record<string, unknown>, clu
   return { sameNode: [...sameNode].sort(), crossNode };
 }
 
+/**
+ * Before any node is observed: whether the module's templates read an observed fact this node does not
+ * declare, so the step waits for plan time on it (each such read reported where it is).
+ */
+function templatesWaitForFacts(state: SiteState, module: Located<ModuleDoc>, step: string, node: NodeView): boolean {
+  if (!state.factsPending) return false;
+  const name = module.doc.metadata.name;
+  let reads = state.factReads.get(name);
+  if (!reads) state.factReads.set(name, (reads = observedFactReads(module, state.spec.templates, state.engine)));
+  const waiting = reads.filter((r) => !Object.hasOwn(node.facts, r.fact));
+  for (const r of waiting) {
+    state.sink.warning(
+      'ResolvedAtPlanTime',
+      `node.facts.${r.fact} is observed on the node, so step "${step}" is rendered at plan time: its template, path, shell-safety and input type checks run only then`,
+      r.location,
+      r.field,
+      node.name,
+    );
+  }
+  return waiting.length > 0;
+}
+
 function resolveCluster(state: SiteState, clusterName: string): void {
   const { spec, sink } = state;
   const cluster = spec.clusters[clusterName]!;
@@ -76,10 +123,13 @@ function resolveCluster(state: SiteState, clusterName: string): void {
   if (!order.ok) throw new UncheckedSpec(`cluster "${clusterName}": steps ${order.cycle.map((i) => steps[i]!.name).join(' -> ')} read each other's outputs in a cycle`);
   const outputs = new Map<string, Map<string, Record<string, string>>>();
   const stepNodes = new Map<string, Set<string>>();
+  const pendingSteps = new Map<string, Set<string>>();
   const ctx: InputContext = {
     params: { ...spec.site.doc.spec.params, ...cluster.doc.spec.params },
     clusterNodes,
     outputs,
+    factsPending: state.factsPending,
+    pendingSteps,
   };
   for (const index of order.order) {
     const step = steps[index]!;
@@ -94,11 +144,19 @@ function resolveCluster(state: SiteState, clusterName: string): void {
     if (!prepared) continue;
     const stepOutputs = new Map<string, Record<string, string>>();
     outputs.set(step.name, stepOutputs);
+    const pendingOn = new Set<string>();
+    pendingSteps.set(step.name, pendingOn);
     const resourceLocations = locationsOf(state, step.module, module);
     const origins: ResourceOrigin[] = [];
     for (const node of running) {
       const inputs = inputsForNode(ref, prepared, ctx, node, sink);
       if (!inputs) continue;
+      // Both are asked, so every read that waits is reported.
+      const templatesWait = templatesWaitForFacts(state, module, step.name, node);
+      if (inputs === 'pending' || templatesWait) {
+        pendingOn.add(node.name);
+        continue;
+      }
       const render: ModuleRenderContext = {
         engine: state.engine,
         sink,
@@ -116,6 +174,7 @@ function resolveCluster(state: SiteState, clusterName: string): void {
       const placed = state.placed.get(node.name)!;
       for (const r of renderResources(render)) placed.push({ key: r.key, spec: r.spec, origin: r.origin, node: node.name, unit });
     }
+    if (pendingOn.size > 0) state.pendingSteps.push({ cluster: clusterName, step: step.name, nodes: [...pendingOn].sort() });
   }
 }
 
@@ -161,6 +220,7 @@ export function resolveSite(
   spec: Spec,
   facts: Readonly<Record<string, Record<string, unknown>>>,
   allocations: Readonly<Record<string, string>>,
+  options: ResolveOptions = {},
 ): ResolveResult {
   const views = nodeViews(spec, facts);
   const state: SiteState = {
@@ -172,13 +232,16 @@ export function resolveSite(
     links: new Map(),
     members: new Map(),
     resourceLocations: new Map(),
+    factsPending: options.factsPending ?? false,
+    pendingSteps: [],
+    factReads: new Map(),
   };
   const clusterNames = Object.keys(spec.clusters).sort();
   for (const name of clusterNames) resolveCluster(state, name);
   dropDuplicates(state);
   const services = serviceResources(state, allocations);
   const diagnostics = sortDiagnostics(state.sink.diagnostics());
-  if (state.sink.hasErrors) return { desired: null, diagnostics };
+  if (state.sink.hasErrors || state.pendingSteps.length > 0) return { desired: null, diagnostics, pendingSteps: state.pendingSteps };
 
   const dependencies = computeDependencies(state.placed, state.links);
   const clustersOf = new Map<string, string[]>();
@@ -195,5 +258,5 @@ export function resolveSite(
     const rollout = spec.clusters[name]!.doc.spec.rollout;
     return { name, nodes: state.members.get(name)!, batchSize: rollout.batchSize, failureBudget: rollout.failureBudget };
   });
-  return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters }, diagnostics };
+  return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters }, diagnostics, pendingSteps: [] };
 }

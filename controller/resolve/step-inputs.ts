@@ -8,13 +8,15 @@ import type { ClusterDoc, ModuleDoc, InputSource } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
 import { UncheckedSpec } from './unchecked-spec.js';
-import { asInputSource, isNodeDependent, matchesInputType, resolveSource, typeOfValue, type InputContext, type NodeView } from './input-sources.js';
+import { asInputSource, isNodeDependent, matchesInputType, resolveSource, typeOfValue, type InputContext, type NodeView, type Pending } from './input-sources.js';
 
 export interface StepInputs {
   /** Values common to every node of the step. */
   shared: Record<string, unknown>;
   /** Inputs whose value depends on the node. */
   perNode: [name: string, source: InputSource][];
+  /** A shared input is known only at plan time (reported): the step renders on no node yet. */
+  pending: boolean;
 }
 
 interface StepRef {
@@ -41,11 +43,28 @@ function checkType(step: StepRef, name: string, value: unknown, sink: Diagnostic
   return false;
 }
 
+/**
+ * An input known only at plan time: a warning at its field says so, and which checks of the step wait with it
+ * (the step is not rendered on the node until then).
+ */
+function reportPending(step: StepRef, name: string, pending: Pending, sink: DiagnosticSink, node?: string): void {
+  const path = withPath(step, name);
+  const stepName = step.cluster.doc.spec.steps[step.index]!.name;
+  sink.warning(
+    'ResolvedAtPlanTime',
+    `${pending.waitsFor}, so input "${name}" is resolved at plan time and step "${stepName}" is rendered then: its template, path, shell-safety and input type checks run only at plan time`,
+    step.cluster.locate(path),
+    fieldPath(path),
+    node,
+  );
+}
+
 /** Null when an input could not be resolved (reported). */
 export function prepareStepInputs(step: StepRef, ctx: InputContext, sink: DiagnosticSink): StepInputs | null {
   const stepDoc = step.cluster.doc.spec.steps[step.index]!;
   const declared = step.module.doc.spec.inputs;
   let ok = true;
+  let pending = false;
   const shared: Record<string, unknown> = {};
   const perNode: [string, InputSource][] = [];
   for (const name of Object.keys(declared).sort()) {
@@ -62,7 +81,10 @@ export function prepareStepInputs(step: StepRef, ctx: InputContext, sink: Diagno
       continue;
     }
     const resolved = source ? resolveSource(source, ctx, null) : { ok: true as const, value: raw };
-    if (!resolved.ok) {
+    if (resolved.ok === 'pending') {
+      reportPending(step, name, resolved, sink);
+      pending = true;
+    } else if (!resolved.ok) {
       const path = withPath(step, name);
       sink.error(resolved.code, resolved.message, step.cluster.locate(path), fieldPath(path));
       ok = false;
@@ -72,17 +94,21 @@ export function prepareStepInputs(step: StepRef, ctx: InputContext, sink: Diagno
       ok = false;
     }
   }
-  return ok ? { shared, perNode } : null;
+  return ok ? { shared, perNode, pending } : null;
 }
 
-/** The inputs on one node; null when one failed (reported with the node). */
-export function inputsForNode(step: StepRef, prepared: StepInputs, ctx: InputContext, node: NodeView, sink: DiagnosticSink): Record<string, unknown> | null {
-  if (prepared.perNode.length === 0) return prepared.shared;
+/** The inputs on one node; null when one failed, 'pending' when one is known only at plan time (reported with the node). */
+export function inputsForNode(step: StepRef, prepared: StepInputs, ctx: InputContext, node: NodeView, sink: DiagnosticSink): Record<string, unknown> | 'pending' | null {
+  if (prepared.perNode.length === 0) return prepared.pending ? 'pending' : prepared.shared;
   const inputs = { ...prepared.shared };
   let ok = true;
+  let pending = prepared.pending;
   for (const [name, source] of prepared.perNode) {
     const resolved = resolveSource(source, ctx, node);
-    if (!resolved.ok) {
+    if (resolved.ok === 'pending') {
+      reportPending(step, name, resolved, sink, node.name);
+      pending = true;
+    } else if (!resolved.ok) {
       const path = withPath(step, name);
       sink.error(resolved.code, resolved.message, step.cluster.locate(path), fieldPath(path), node.name);
       ok = false;
@@ -92,5 +118,6 @@ export function inputsForNode(step: StepRef, prepared: StepInputs, ctx: InputCon
       ok = false;
     }
   }
-  return ok ? inputs : null;
+  if (!ok) return null;
+  return pending ? 'pending' : inputs;
 }

@@ -175,6 +175,13 @@ export class TemplateEngine {
     return !text.includes('{{') && !text.includes('{%');
   }
 
+  /** Static prefixes of the global variables a template reads; null when it does not parse or cannot be told. */
+  reads(text: string): readonly (readonly (string | number)[])[] | null {
+    if (TemplateEngine.isLiteral(text)) return [];
+    const parsed = this.#entry(text).parsed;
+    return parsed.ok ? this.#globalReads(parsed.templates) : null;
+  }
+
   render(text: string, scope: TemplateScope): RenderOutcome {
     if (TemplateEngine.isLiteral(text)) return { ok: true, text, interpolated: [] };
     const entry = this.#entry(text);

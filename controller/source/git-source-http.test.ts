@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { readRevision, SourceError } from './git-source.js';
 import * as fs from 'node:fs';
 import http from 'isomorphic-git/http/node';
-import { cachePathFor, syncRemote } from './remote-cache.js';
+import { cachePathFor, httpRemote, syncRemote } from './remote-cache.js';
 import { startGitHttpBackend, type GitHttpServer } from '../../test/support/git-http-backend.js';
 import { commitAll, git, makeRepo, removeTempDirs, tempDir, writeFiles } from '../../test/support/git-repo.js';
 
@@ -190,7 +190,7 @@ test.serial('timing: clone of 2,000 files and an incremental fetch over http', a
   commitAll(r.work, 'change another file');
   push(r, 'main');
   start = performance.now();
-  await syncRemote({ fs, http, url: r.url, cacheDir, ref: undefined });
+  await syncRemote({ fs, remote: httpRemote(r.url, http), cacheDir, ref: undefined });
   const fetchOnlyMs = performance.now() - start;
   t.log(
     `http, 2,000 files: first read (clone + read) ${cloneMs.toFixed(0)} ms; unchanged re-read ${noopMs.toFixed(0)} ms; ` +

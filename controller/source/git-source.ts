@@ -4,28 +4,33 @@ import { ObjectReadError } from './git-objects.js';
 import { locateRepo } from './locate-repo.js';
 import { readCommitFiles } from './read-tree.js';
 import { readWorktreeFiles, WorktreeChanged } from './read-worktree.js';
-import { syncRemote, withCacheLock, cachePathFor } from './remote-cache.js';
+import { cachePathFor, httpRemote, syncRemote, withCacheLock, type Remote } from './remote-cache.js';
+import { parseRepoLocation } from './repo-location.js';
 import { resolveCommit, LOCAL_NAMESPACES, type RefNamespaces } from './resolve-ref.js';
 import { DEFAULT_READ_LIMITS, type ReadLimits, type Revision } from './revision.js';
 import { SourceError } from './source-error.js';
 import { defaultFs, type SourceFs } from './source-fs.js';
+import type { GitSshSettings } from './ssh-remote.js';
 
 export { SourceError, type SourceErrorCode } from './source-error.js';
 export type { SourceFs } from './source-fs.js';
+export type { GitSshSettings } from './ssh-remote.js';
 
 export interface ReadRevisionOptions {
-  /** A local path (bare or non-bare repository root) or an http(s) URL. */
+  /** A local path (bare or non-bare repository root), an http(s) URL, or ssh://[user@]host[:port]/path or [user@]host:path (see repo-location.ts). */
   repo: string;
   /** Branch, tag, full ref name, or (abbreviated, >= 4 hex) commit id; undefined means HEAD. */
   ref?: string;
-  /** Where http(s) repositories are cached between calls; unused for local paths. */
+  /** Where remote repositories are cached between calls; unused for local paths. */
   cacheDir: string;
   /** Read the uncommitted working directory of a local repository instead of a commit. */
   worktree?: boolean;
   /** Injectable like isomorphic-git's own `fs` parameter (refs, worktree, remote cache; git itself reads the objects); defaults to node:fs. */
   fs?: SourceFs;
-  /** Injectable HTTP client (isomorphic-git's plugin shape); defaults to isomorphic-git/http/node. */
+  /** Injectable HTTP client (isomorphic-git's plugin shape) for http(s) URLs; defaults to isomorphic-git/http/node. */
   http?: HttpClient;
+  /** For SSH remotes: the known_hosts that pins Git servers' keys, and the key to log in with. */
+  ssh?: GitSshSettings;
   /** How much of the revision is read at most (DEFAULT_READ_LIMITS); larger files are left unread. */
   limits?: Partial<ReadLimits>;
 }
@@ -52,13 +57,19 @@ async function readFrom(opts: ReadRevisionOptions): Promise<Revision> {
   const limits: ReadLimits = { ...DEFAULT_READ_LIMITS, ...opts.limits };
   const readCommit = (gitdir: string, commit: string) => readCommitFiles(gitdir, commit, limits);
 
-  if (isRemote(repo)) {
+  const location = parseRepoLocation(repo);
+  if (location.kind === 'invalid') throw new SourceError('InvalidRepoUrl', repo, ref, location.reason);
+  if (location.kind !== 'local') {
     if (opts.worktree) {
       throw new SourceError('NotARepository', repo, ref, 'worktree mode needs a local working directory, not a URL');
     }
-    const http = opts.http ?? nodeHttp;
-    return withCacheLock(cachePathFor(opts.cacheDir, repo), async () => {
-      const gitdir = await syncRemote({ fs, http, url: repo, cacheDir: opts.cacheDir, ref });
+    const remote: Remote =
+      location.kind === 'http'
+        ? httpRemote(repo, opts.http ?? nodeHttp)
+        : // Imported here: only SSH remotes need ssh2.
+          (await import('./ssh-remote.js')).sshRemote({ repo, ref, remote: location.remote, settings: opts.ssh, fs });
+    return withCacheLock(cachePathFor(opts.cacheDir, remote.id), async () => {
+      const gitdir = await syncRemote({ fs, remote, cacheDir: opts.cacheDir, ref });
       const commit = await resolveCommit(fs, gitdir, repo, ref, REMOTE_NAMESPACES);
       return revision(opts, commit, false, await readCommit(gitdir, commit));
     });
@@ -73,10 +84,6 @@ async function readFrom(opts: ReadRevisionOptions): Promise<Revision> {
   }
   const commit = await resolveCommit(fs, local.gitdir, repo, ref, LOCAL_NAMESPACES);
   return revision(opts, commit, false, await readCommit(local.gitdir, commit));
-}
-
-function isRemote(repo: string): boolean {
-  return /^https?:\/\//i.test(repo);
 }
 
 function revision(opts: ReadRevisionOptions, commit: string, worktree: boolean, files: Revision['files']): Revision {

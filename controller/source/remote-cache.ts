@@ -7,12 +7,29 @@ import { isGitError } from './resolve-ref.js';
 import { SourceError } from './source-error.js';
 import { exists, type SourceFs } from './source-fs.js';
 
+/** A repository fetched over the network, however it is reached. */
+export interface Remote {
+  /** Names its cache: one repository, one cache, whichever credentials reach it. Holds none itself. */
+  id: string;
+  /** Stored as the cache's origin URL for people looking at it; holds no credentials. */
+  url: string;
+  /**
+   * Runs one fetch: `task` gets the isomorphic-git http plugin and URL that reach the repository. Anything
+   * a connection needs (an SSH handshake, known_hosts, a key) is set up only here, when a fetch is needed.
+   */
+  connect<T>(task: (via: { http: HttpClient; url: string }) => Promise<T>): Promise<T>;
+}
+
 export interface RemoteCacheOptions {
   fs: SourceFs;
-  http: HttpClient;
-  url: string;
+  remote: Remote;
   cacheDir: string;
   ref: string | undefined;
+}
+
+/** An http(s) URL, credentials (if any) included: they are used on each fetch and stored nowhere. */
+export function httpRemote(url: string, http: HttpClient): Remote {
+  return { id: withoutCredentials(url), url: withoutCredentials(url), connect: (task) => task({ http, url }) };
 }
 
 /**
@@ -56,7 +73,7 @@ export function withCacheLock<T>(gitdir: string, task: () => Promise<T>): Promis
  * Must run inside `withCacheLock`.
  */
 export async function syncRemote(opts: RemoteCacheOptions): Promise<string> {
-  const gitdir = cachePathFor(opts.cacheDir, opts.url);
+  const gitdir = cachePathFor(opts.cacheDir, opts.remote.id);
   if (await exists(opts.fs, gitdir)) {
     if (await hasCommitAlready(opts, gitdir)) return gitdir;
     await fetchInto(opts, gitdir);
@@ -69,7 +86,7 @@ export async function syncRemote(opts: RemoteCacheOptions): Promise<string> {
     await git.init({ fs: opts.fs, gitdir: tmp, bare: true });
     // The stored remote URL carries no password: the cache sits on disk in plain files. fetchInto passes
     // the full URL on each call instead.
-    await git.addRemote({ fs: opts.fs, gitdir: tmp, remote: 'origin', url: withoutCredentials(opts.url) });
+    await git.addRemote({ fs: opts.fs, gitdir: tmp, remote: 'origin', url: opts.remote.url });
     await fetchInto(opts, tmp);
     await opts.fs.promises.rename(tmp, gitdir);
   } catch (err) {
@@ -90,25 +107,29 @@ async function hasCommitAlready(opts: RemoteCacheOptions, gitdir: string): Promi
 
 async function fetchInto(opts: RemoteCacheOptions, gitdir: string): Promise<void> {
   try {
-    await git.fetch({
-      fs: opts.fs,
-      http: opts.http,
-      gitdir,
-      remote: 'origin',
-      url: opts.url,
-      singleBranch: false,
-      tags: true,
-      // Branches and tags deleted or moved upstream must not linger here, or an operator could keep
-      // deploying a ref that no longer exists.
-      prune: true,
-      pruneTags: true,
-    });
+    await opts.remote.connect(({ http, url }) =>
+      git.fetch({
+        fs: opts.fs,
+        http,
+        gitdir,
+        remote: 'origin',
+        url,
+        singleBranch: false,
+        tags: true,
+        // Branches and tags deleted or moved upstream must not linger here, or an operator could keep
+        // deploying a ref that no longer exists.
+        prune: true,
+        pruneTags: true,
+      }),
+    );
   } catch (err) {
+    // Already says what went wrong in the remote's own terms (a refused host key, a refused path).
+    if (err instanceof SourceError) throw err;
     const status = (err as { data?: { statusCode?: unknown } }).data?.statusCode;
     if (isGitError(err, 'HttpError') && status === 404) {
-      throw new SourceError('RepoNotFound', opts.url, opts.ref, 'the server has no repository at this URL (HTTP 404)', { cause: err });
+      throw new SourceError('RepoNotFound', opts.remote.url, opts.ref, 'the server has no repository at this URL (HTTP 404)', { cause: err });
     }
     const detail = err instanceof Error ? err.message : String(err);
-    throw new SourceError('FetchFailed', opts.url, opts.ref, `fetch failed: ${detail}`, { cause: err });
+    throw new SourceError('FetchFailed', opts.remote.url, opts.ref, `fetch failed: ${detail}`, { cause: err });
   }
 }

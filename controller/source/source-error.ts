@@ -1,8 +1,21 @@
 /**
  * Why reading a revision failed, as a stable code callers can branch on (retry a fetch, report a bad ref
- * to the operator) without parsing messages.
+ * to the operator) without parsing messages. FetchFailed is the only one worth retrying as it is: the
+ * others need the repository, the ref or the controller's configuration (known_hosts, the key) changed.
  */
-export type SourceErrorCode = 'RepoNotFound' | 'RefNotFound' | 'FetchFailed' | 'NotARepository' | 'ReadFailed';
+export type SourceErrorCode =
+  | 'RepoNotFound'
+  | 'RefNotFound'
+  | 'FetchFailed'
+  | 'NotARepository'
+  | 'ReadFailed'
+  | 'InvalidRepoUrl'
+  | 'HostKeyUnknown'
+  | 'HostKeyMismatch'
+  | 'HostKeyRevoked'
+  | 'CredentialsMissing'
+  | 'CredentialsInvalid'
+  | 'AuthFailed';
 
 export class SourceError extends Error {
   override readonly name = 'SourceError';
@@ -19,7 +32,10 @@ export class SourceError extends Error {
   }
 }
 
-/** Credentials embedded in an http(s) URL must not end up in logs or plan output. */
+/**
+ * Credentials embedded in a URL must not end up in logs or plan output: all of an http(s) URL's user part
+ * (a token is often written as the user), and in any other URL a user part with a password.
+ */
 export function redactUrl(repo: string): string {
-  return repo.replace(/^(https?:\/\/)[^/@]*@/i, '$1***@');
+  return repo.replace(/^(https?:\/\/)[^/@]*@/i, '$1***@').replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*:[^/@]*@/i, '$1***@');
 }

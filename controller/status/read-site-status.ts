@@ -10,10 +10,15 @@ export async function readSiteStatus(store: Store, options: { plan?: Plan; clust
   const newest = runs[0];
   const interruptedInFlight = newest?.status === 'interrupted' ? await store.inFlightOf(newest.id) : [];
   const clusters = options.clusters ?? (options.plan ? clustersOfPlan(options.plan) : undefined);
+  // A run that did not succeed may have worked on nodes without recording an outcome for them (skips do not count).
+  const journal = newest && newest.status !== 'succeeded' ? await store.journalOf(newest.id) : [];
+  const journalled = new Set(journal.filter((e) => e.phase !== 'skipped').map((e) => e.node));
   return computeSiteStatus({
     runs,
     interruptedInFlight,
     nodeStatuses: await store.nodeStatuses(),
+    latestRunNodes: newest ? await store.runNodes(newest.id) : null,
+    latestRunJournalled: [...journalled],
     ...(clusters ? { clusters } : {}),
     ...(options.plan ? { plan: options.plan } : {}),
   });

@@ -70,7 +70,7 @@ test('a halted rollout is loud on the cluster, the failed node says why, the unt
 
 test('an interrupted run shows its in-flight changes; the halt of an earlier run stays visible', async (t) => {
   const { store } = await applied(['n1/service:app#restart'], ['n1', 'n2']);
-  const run = await store.beginRun({ revisionCommit: 'c2', planHash: 'p2' });
+  const run = await store.beginRun({ revisionCommit: 'c2', planHash: 'p2', nodes: ['n1', 'n2'] });
   await store.journal({ runId: run.id, changeId: 'n2/file:/etc/x', node: 'n2', key: 'file:/etc/x', action: 'update', phase: 'started', detail: null });
   // Simulates the process dying: recovery by a "different" controller process.
   await store.finishRun(run.id, 'interrupted');
@@ -88,4 +88,78 @@ test('changes in the latest plan make nodes pending; a node never applied is not
     ['n1', ['Pending=True ChangesPending: 2 change(s) in the latest plan', 'Ready=False ChangesPending: 2 change(s) in the latest plan']],
   ]);
   t.is(renderSiteStatusText(status).split('\n')[0], 'No runs yet.');
+});
+
+/** Applies `plan` at `commit` with FAKE reconcilers to a shared store. */
+async function applyAt(store: SqliteStore, commit: string, nodes: string[], fail: string[] = []) {
+  const base = rolling(nodes);
+  const plan = { ...base, revision: { ...base.revision, commit } };
+  return applyPlan({
+    plan,
+    nodes: fakeNodes(nodes),
+    transport: unusedTransport,
+    registry,
+    effects: fakeEffects([], { fail }).lookup,
+    managedRecord: fakeManagedRecord([]),
+    store,
+    clock: steppingClock(),
+    concurrency: 1,
+  });
+}
+
+const readyOf = (status: SiteStatus, node: string) => status.nodes.find((n) => n.name === node)?.conditions.find((c) => c.type === 'Ready');
+
+test('nodes a halted run never reached are Ready=Unknown NotReached at the commit they are still at, not Ready=True', async (t) => {
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
+  await applyAt(store, 'c1c1c1c1c1c1c1', ['n1', 'n2', 'n3']);
+  const halted = await applyAt(store, 'c2c2c2c2c2c2c2', ['n1', 'n2', 'n3'], ['n1/service:app#restart']);
+  t.is(halted.status, 'halted');
+  const status = await readSiteStatus(store);
+  t.deepEqual(conditionsOf(status, 'n1'), ['Failed=True ApplyFailed', 'Ready=False ApplyFailed']);
+  for (const n of ['n2', 'n3']) {
+    t.deepEqual(readyOf(status, n), {
+      type: 'Ready',
+      status: 'Unknown',
+      reason: 'NotReached',
+      message: 'run 2 (revision c2c2c2c2c2c2, halted) did not reach this node; it is still at c1c1c1c1c1c1 (applied in run 1)',
+    });
+  }
+  t.regex(renderSiteStatusText(status), /\n {2}n2 @ c1c1c1c1c1c1\n {4}Ready=Unknown NotReached: /);
+  // With the cluster known, its halt shows beside the node's Unknown, and the cluster is not Ready either.
+  const withCluster = await readSiteStatus(store, { clusters: { app: ['n1', 'n2', 'n3'] } });
+  t.deepEqual(conditionsOf(withCluster, 'n2'), ['Pending=True RolloutHalted', 'Ready=Unknown NotReached']);
+  t.deepEqual(withCluster.clusters[0]?.conditions.at(-1)?.status, 'False');
+  // The next run that reaches them makes them Ready again.
+  await applyAt(store, 'c2c2c2c2c2c2c2', ['n1', 'n2', 'n3']);
+  const converged = await readSiteStatus(store);
+  for (const n of ['n1', 'n2', 'n3']) t.deepEqual(conditionsOf(converged, n), ['Ready=True Converged']);
+});
+
+test('after an interrupted run no node is Ready=True from an older commit: reached ones are "not finished", the others "not reached"', async (t) => {
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
+  await applyAt(store, 'c1c1c1c1c1c1c1', ['n1', 'n2', 'n3']);
+  const run = await store.beginRun({ revisionCommit: 'c2c2c2c2c2c2c2', planHash: 'p2', nodes: ['n1', 'n2', 'n3'] });
+  const entry = { runId: run.id, node: 'n1', key: 'file:/etc/app.conf', action: 'update' as const, detail: null };
+  await store.journal({ ...entry, changeId: 'n1/file:/etc/app.conf', phase: 'started' });
+  await store.journal({ ...entry, changeId: 'n1/file:/etc/app.conf', phase: 'succeeded' });
+  await store.journal({ ...entry, node: 'n2', changeId: 'n2/file:/etc/app.conf', phase: 'started' });
+  await store.finishRun(run.id, 'interrupted');
+  const status = await readSiteStatus(store);
+  t.deepEqual(status.nodes.map((n) => [n.name, readyOf(status, n.name)?.status, readyOf(status, n.name)?.reason]), [
+    ['n1', 'Unknown', 'NotReached'],
+    ['n2', 'False', 'ApplyInterrupted'],
+    ['n3', 'Unknown', 'NotReached'],
+  ]);
+  t.regex(readyOf(status, 'n1')?.message ?? '', /^run 2 \(revision c2c2c2c2c2c2, interrupted\) did not finish this node; it is still at c1c1c1c1c1c1/);
+  t.regex(readyOf(status, 'n3')?.message ?? '', /did not reach this node; it is still at c1c1c1c1c1c1 \(applied in run 1\)$/);
+});
+
+test('a node removed from Git leaves the status: only the latest run\'s nodes are shown', async (t) => {
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
+  await applyAt(store, 'c1c1c1c1c1c1c1', ['n1', 'n2', 'n3']);
+  t.deepEqual((await readSiteStatus(store)).nodes.map((n) => n.name), ['n1', 'n2', 'n3']);
+  await applyAt(store, 'c2c2c2c2c2c2c2', ['n1', 'n2']);
+  const status = await readSiteStatus(store);
+  t.deepEqual(status.nodes.map((n) => n.name), ['n1', 'n2']);
+  t.notRegex(renderSiteStatusText(status), /n3/);
 });

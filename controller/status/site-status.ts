@@ -2,7 +2,9 @@
  * The site's status as conditions (type, status, CamelCase reason, message), per cluster and per node,
  * computed from what the store remembers and, when given, the latest plan. Pure: the CLI and the
  * controller read the store, this decides what it means. A halted rollout stays visible (RolloutHalted)
- * until a later run finishes.
+ * until a later run finishes. A node is Ready=True only for what a run really recorded on it: one the latest
+ * run did not reach (halted, interrupted, still running) is Ready=Unknown at the commit it is still at, and
+ * the nodes shown are those of the latest run's revision, so a node removed from Git leaves the status.
  */
 import type { Plan } from '../model/plan.js';
 import type { JournalEntry, NodeStatusRecord, RunRecord } from '../store/store.js';
@@ -10,9 +12,11 @@ import { byCodeUnit } from '../model/order.js';
 
 export type ConditionType = 'Ready' | 'Failed' | 'RolloutHalted' | 'Interrupted' | 'Pending';
 
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
 export interface Condition {
   type: ConditionType;
-  status: 'True' | 'False';
+  status: ConditionStatus;
   reason: string;
   message: string;
 }
@@ -41,6 +45,10 @@ export interface SiteStatusInput {
   /** In-flight changes of the newest run when it was interrupted. */
   interruptedInFlight: readonly JournalEntry[];
   nodeStatuses: readonly NodeStatusRecord[];
+  /** The newest run's nodes (Store.runNodes): the only nodes shown, with the plan's. Null or absent: every node the store knows. */
+  latestRunNodes?: readonly string[] | null;
+  /** Nodes the newest run started a change on: reached, although it recorded no outcome for them. */
+  latestRunJournalled?: readonly string[];
   /** Cluster -> member nodes, when known (from the latest plan or the site). */
   clusters?: Record<string, readonly string[]>;
   /** The latest plan: its changes are pending work. */
@@ -84,7 +92,21 @@ export function computeSiteStatus(input: SiteStatusInput): SiteStatus {
   if (lastRun?.status === 'interrupted') {
     for (const e of input.interruptedInFlight) inFlight.set(e.node, [...(inFlight.get(e.node) ?? []), e.changeId]);
   }
-  const names = new Set([...nodeStatus.keys(), ...pending.keys(), ...inFlight.keys(), ...Object.values(clusters).flat()]);
+  const known = input.latestRunNodes ?? [...nodeStatus.keys()];
+  const names = new Set([...known, ...pending.keys(), ...inFlight.keys(), ...Object.values(clusters).flat()]);
+  const journalled = new Set(input.latestRunJournalled ?? []);
+  /** Why a node at an older commit is not known to be at the latest run's: that run recorded nothing for it. */
+  const notReached = (name: string, s: NodeStatusRecord | undefined): Condition | undefined => {
+    if (!lastRun || !s?.lastAppliedCommit || s.lastRunId === lastRun.id || s.lastAppliedCommit === lastRun.revisionCommit) return undefined;
+    const run = `run ${lastRun.id} (revision ${short(lastRun.revisionCommit)}, ${lastRun.status})`;
+    const what = journalled.has(name) ? 'did not finish this node' : 'did not reach this node';
+    return {
+      type: 'Ready',
+      status: 'Unknown',
+      reason: 'NotReached',
+      message: `${run} ${what}; it is still at ${short(s.lastAppliedCommit)} (applied in run ${s.lastRunId ?? '?'})`,
+    };
+  };
 
   const nodes: NodeState[] = [...names].sort().map((name) => {
     const s = nodeStatus.get(name);
@@ -107,14 +129,20 @@ export function computeSiteStatus(input: SiteStatusInput): SiteStatus {
       });
     }
     const count = pending.get(name);
-    const haltedHere = halts.find((h) => h.cluster !== undefined && (clusters[h.cluster] ?? []).includes(name));
     if (count !== undefined) {
       conditions.push({ type: 'Pending', status: 'True', reason: 'ChangesPending', message: `${count} change(s) in the latest plan` });
-    } else if (haltedHere && s?.lastRunId !== lastFinished?.id) {
+    }
+    // A failure, an interruption or pending changes say the node is not ready. Otherwise a node the latest run
+    // did not reach is only not known to be at its revision; a halted rollout's note stays beside that.
+    const blocking = conditions[0];
+    const unknown = blocking ? undefined : notReached(name, s);
+    const haltedHere = halts.find((h) => h.cluster !== undefined && (clusters[h.cluster] ?? []).includes(name));
+    if (count === undefined && haltedHere && s?.lastRunId !== lastFinished?.id) {
       conditions.push({ type: 'Pending', status: 'True', reason: 'RolloutHalted', message: `not rolled out: ${haltedHere.message}` });
     }
-    const blocking = conditions[0];
-    if (blocking) conditions.push({ type: 'Ready', status: 'False', reason: blocking.reason, message: blocking.message });
+    const reason = conditions[0];
+    if (unknown) conditions.push(unknown);
+    else if (reason) conditions.push({ type: 'Ready', status: 'False', reason: reason.reason, message: reason.message });
     else if (s?.lastAppliedCommit) {
       conditions.push({ type: 'Ready', status: 'True', reason: 'Converged', message: `applied ${short(s.lastAppliedCommit)} in run ${s.lastRunId ?? '?'}` });
     } else conditions.push({ type: 'Ready', status: 'False', reason: 'NeverApplied', message: 'no apply has converged this node yet' });
@@ -122,8 +150,8 @@ export function computeSiteStatus(input: SiteStatusInput): SiteStatus {
   });
 
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
-  const has = (node: string, type: ConditionType): boolean =>
-    nodeByName.get(node)?.conditions.some((c) => c.type === type && c.status === 'True') ?? false;
+  const has = (node: string, type: ConditionType, status: ConditionStatus = 'True'): boolean =>
+    nodeByName.get(node)?.conditions.some((c) => c.type === type && c.status === status) ?? false;
   const clusterNames = new Set([...Object.keys(clusters), ...halts.flatMap((h) => (h.cluster ? [h.cluster] : []))]);
   const clusterStates: ClusterState[] = [...clusterNames].sort().map((name) => {
     const members = [...(clusters[name] ?? [])].sort();
@@ -139,10 +167,13 @@ export function computeSiteStatus(input: SiteStatusInput): SiteStatus {
     const waiting = members.filter((n) => has(n, 'Pending'));
     if (waiting.length > 0) conditions.push({ type: 'Pending', status: 'True', reason: 'ChangesPending', message: `pending on: ${waiting.join(', ')}` });
     const blocking = conditions[0];
-    const notReady = members.filter((n) => !has(n, 'Ready'));
+    const notReady = members.filter((n) => has(n, 'Ready', 'False'));
+    const notReached = members.filter((n) => has(n, 'Ready', 'Unknown'));
     if (blocking) conditions.push({ type: 'Ready', status: 'False', reason: blocking.reason, message: blocking.message });
     else if (notReady.length > 0) conditions.push({ type: 'Ready', status: 'False', reason: 'NodesNotReady', message: `not ready: ${notReady.join(', ')}` });
-    else conditions.push({ type: 'Ready', status: 'True', reason: 'AllNodesReady', message: `${members.length} node(s) ready` });
+    else if (notReached.length > 0) {
+      conditions.push({ type: 'Ready', status: 'Unknown', reason: 'NotReached', message: `not reached by run ${lastRun?.id ?? '?'}: ${notReached.join(', ')}` });
+    } else conditions.push({ type: 'Ready', status: 'True', reason: 'AllNodesReady', message: `${members.length} node(s) ready` });
     return { name, nodes: members, conditions };
   });
 

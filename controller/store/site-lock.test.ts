@@ -25,8 +25,8 @@ test('one database, many sites: each connection sees only its own runs, node sta
   const file = await tempDb(t);
   const lab = SqliteStore.open({ file, site: 'lab', clock: steppingClock() });
   const prod = SqliteStore.open({ file, site: 'prod', clock: steppingClock() });
-  const labRun = await lab.beginRun({ revisionCommit: 'l1', planHash: 'h' });
-  const prodRun = await prod.beginRun({ revisionCommit: 'p1', planHash: 'h' });
+  const labRun = await lab.beginRun({ revisionCommit: 'l1', planHash: 'h', nodes: [] });
+  const prodRun = await prod.beginRun({ revisionCommit: 'p1', planHash: 'h', nodes: [] });
   await lab.journal({ runId: labRun.id, changeId: 'n1/x', node: 'n1', key: 'x', action: 'create', phase: 'started', detail: null });
   await lab.recordNodeOutcome(labRun.id, 'l1', { node: 'n1', converged: true });
   await prod.recordNodeOutcome(prodRun.id, 'p1', { node: 'n1', converged: false, error: 'boom' });
@@ -58,7 +58,7 @@ test('a database from before sites is migrated: its history becomes the site of 
   t.is(lab.schemaVersion(), SCHEMA_VERSION);
   t.deepEqual((await lab.runs()).map((r) => [r.id, r.revisionCommit, r.status]), [[1, 'old', 'succeeded']]);
   t.deepEqual((await lab.nodeStatuses()).map((n) => [n.node, n.lastAppliedCommit]), [['n1', 'old']]);
-  await lab.recordNodeOutcome((await lab.beginRun({ revisionCommit: 'new', planHash: 'h' })).id, 'new', { node: 'n1', converged: true });
+  await lab.recordNodeOutcome((await lab.beginRun({ revisionCommit: 'new', planHash: 'h', nodes: [] })).id, 'new', { node: 'n1', converged: true });
   t.deepEqual((await lab.nodeStatuses()).map((n) => [n.node, n.lastAppliedCommit]), [['n1', 'new']], 'one row per site and node');
   await lab.close();
   const other = SqliteStore.open({ file, site: 'other', clock: steppingClock() });

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { steppingClock } from '../clock.js';
-import { defaultStateDir, SCHEMA_VERSION, SqliteStore, stateDatabaseFile } from './sqlite-store.js';
+import { SCHEMA_VERSION, SqliteStore, stateDatabaseFile } from './sqlite-store.js';
+import { defaultStateDir } from './state-dir.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -28,7 +29,7 @@ test('a new database is created under the state directory, migrated, in WAL with
 test('reopening keeps the data and does not re-run migrations', async (t) => {
   const file = await tempDb(t);
   const first = SqliteStore.open({ file, site: 'lab', clock: steppingClock() });
-  const run = await first.beginRun({ revisionCommit: 'abc', planHash: 'h' });
+  const run = await first.beginRun({ revisionCommit: 'abc', planHash: 'h', nodes: [] });
   await first.finishRun(run.id, 'succeeded');
   await first.close();
   const second = SqliteStore.open({ file, site: 'lab', clock: steppingClock() });
@@ -51,7 +52,7 @@ test('a database from a newer underlay is refused instead of misread', async (t)
 
 test('runs carry the injected clock times, their status and conditions', async (t) => {
   const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock('2025-03-01T10:00:00.000Z', 1000) });
-  const run = await store.beginRun({ revisionCommit: 'abc', planHash: 'h1' });
+  const run = await store.beginRun({ revisionCommit: 'abc', planHash: 'h1', nodes: [] });
   t.is(run.startedAt, '2025-03-01T10:00:00.000Z');
   const halted = { type: 'RolloutHalted', reason: 'FailureBudgetExceeded', message: '2 of 3 nodes failed', cluster: 'etcd' };
   await store.finishRun(run.id, 'halted', [halted]);
@@ -70,7 +71,7 @@ test('runs carry the injected clock times, their status and conditions', async (
 
 test('in-flight changes are those started without an outcome', async (t) => {
   const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
-  const run = await store.beginRun({ revisionCommit: 'abc', planHash: 'h' });
+  const run = await store.beginRun({ revisionCommit: 'abc', planHash: 'h', nodes: [] });
   const base = { runId: run.id, node: 'n1', action: 'create' as const, detail: null };
   await store.journal({ ...base, changeId: 'n1/a', key: 'a', phase: 'started' });
   await store.journal({ ...base, changeId: 'n1/a', key: 'a', phase: 'succeeded' });
@@ -93,8 +94,8 @@ test('recovery marks runs of dead processes interrupted, and leaves a live proce
   const isProcessAlive = (pid: number): boolean => alive.has(pid);
   const live = SqliteStore.open({ file, site: 'lab', clock: steppingClock(), pid: 111, isProcessAlive });
   const dead = SqliteStore.open({ file, site: 'lab', clock: steppingClock(), pid: 222, isProcessAlive });
-  const liveRun = await live.beginRun({ revisionCommit: 'a', planHash: 'h' });
-  const deadRun = await dead.beginRun({ revisionCommit: 'b', planHash: 'h' });
+  const liveRun = await live.beginRun({ revisionCommit: 'a', planHash: 'h', nodes: [] });
+  const deadRun = await dead.beginRun({ revisionCommit: 'b', planHash: 'h', nodes: [] });
   await dead.journal({ runId: deadRun.id, changeId: 'n/x', node: 'n', key: 'x', action: 'update', phase: 'started', detail: null });
   await dead.close();
 
@@ -122,7 +123,7 @@ test('read-only: runs of dead processes show as interrupted without being writte
   const file = await tempDb(t);
   const isProcessAlive = (): boolean => false;
   const dead = SqliteStore.open({ file, site: 'lab', clock: steppingClock(), pid: 222, isProcessAlive });
-  const run = await dead.beginRun({ revisionCommit: 'b', planHash: 'h' });
+  const run = await dead.beginRun({ revisionCommit: 'b', planHash: 'h', nodes: [] });
   await dead.journal({ runId: run.id, changeId: 'n/x', node: 'n', key: 'x', action: 'update', phase: 'started', detail: null });
   await dead.close();
   const before = readFileSync(file);
@@ -131,7 +132,7 @@ test('read-only: runs of dead processes show as interrupted without being writte
   t.deepEqual((await reader.recoverInterruptedRuns()).map((r) => [r.run.id, r.run.status, r.inFlight.map((e) => e.changeId)]), [[run.id, 'interrupted', ['n/x']]]);
   t.is((await reader.run(run.id))?.status, 'interrupted');
   t.deepEqual((await reader.runs()).map((r) => r.status), ['interrupted']);
-  t.throws(() => void reader.beginRun({ revisionCommit: 'c', planHash: 'h' }), { any: true, code: 'SQLITE_READONLY' });
+  t.throws(() => void reader.beginRun({ revisionCommit: 'c', planHash: 'h', nodes: [] }), { any: true, code: 'SQLITE_READONLY' });
   await reader.close();
   // SQLite's WAL sidecars may be opened by any reader; the database itself is unchanged and the log empty.
   t.deepEqual(readFileSync(file), before, 'the database file is unchanged');
@@ -165,12 +166,12 @@ test('the default state directory: $XDG_STATE_HOME/underlay, else /var/lib/under
 
 test('node status counts consecutive failures and resets when the node converges', async (t) => {
   const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
-  const r1 = await store.beginRun({ revisionCommit: 'c1', planHash: 'h' });
+  const r1 = await store.beginRun({ revisionCommit: 'c1', planHash: 'h', nodes: [] });
   await store.recordNodeOutcome(r1.id, 'c1', { node: 'n1', converged: true });
-  const r2 = await store.beginRun({ revisionCommit: 'c2', planHash: 'h' });
+  const r2 = await store.beginRun({ revisionCommit: 'c2', planHash: 'h', nodes: [] });
   await store.recordNodeOutcome(r2.id, 'c2', { node: 'n1', converged: false, error: 'boom' });
   await store.recordNodeOutcome(r2.id, 'c2', { node: 'n2', converged: false, error: 'down' });
-  const r3 = await store.beginRun({ revisionCommit: 'c3', planHash: 'h' });
+  const r3 = await store.beginRun({ revisionCommit: 'c3', planHash: 'h', nodes: [] });
   await store.recordNodeOutcome(r3.id, 'c3', { node: 'n1', converged: false, error: 'boom again' });
   const statuses = await store.nodeStatuses();
   t.deepEqual(
@@ -180,11 +181,28 @@ test('node status counts consecutive failures and resets when the node converges
       ['n2', null, r2.id, 1, 'down'],
     ],
   );
-  const r4 = await store.beginRun({ revisionCommit: 'c4', planHash: 'h' });
+  const r4 = await store.beginRun({ revisionCommit: 'c4', planHash: 'h', nodes: [] });
   await store.recordNodeOutcome(r4.id, 'c4', { node: 'n1', converged: true });
   const n1 = (await store.nodeStatuses()).find((s) => s.node === 'n1');
   t.deepEqual([n1?.lastAppliedCommit, n1?.failures, n1?.lastError], ['c4', 0, null]);
   await store.close();
+});
+
+test('a run keeps its node set; a run recorded before runs kept one has none (null), not an empty one', async (t) => {
+  const file = await tempDb(t);
+  const store = SqliteStore.open({ file, site: 'lab', clock: steppingClock() });
+  const run = await store.beginRun({ revisionCommit: 'c1', planHash: 'h', nodes: ['n2', 'pool:vips', 'n1', 'n2'] });
+  const empty = await store.beginRun({ revisionCommit: 'c2', planHash: 'h', nodes: [] });
+  t.deepEqual(await store.runNodes(run.id), ['n1', 'n2', 'pool:vips']);
+  t.deepEqual(await store.runNodes(empty.id), []);
+  await store.close();
+  // As a store of the first schema version left it: a run row without a node count.
+  const raw = new Database(file);
+  raw.prepare(`INSERT INTO runs (revision_commit, plan_hash, started_at, status) VALUES ('c0', 'h', 'then', 'succeeded')`).run();
+  raw.close();
+  const reopened = SqliteStore.openReadOnly({ file, site: 'lab', clock: steppingClock() });
+  t.is(await reopened.runNodes(empty.id + 1), null);
+  await reopened.close();
 });
 
 /** Runs the writer fixture until it has acknowledged `acks` entries, then SIGKILLs it. */

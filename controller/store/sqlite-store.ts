@@ -27,23 +27,6 @@ import type {
 export const DATABASE_FILE = 'underlay.db';
 
 /**
- * Where the controller keeps its state unless --state-dir or UNDERLAY_STATE_DIR says otherwise: one place
- * per user, never the current directory (an apply run from another directory would start a second,
- * empty history). `$XDG_STATE_HOME/underlay`; as root `/var/lib/underlay/controller`, apart from the
- * record a managed node keeps in /var/lib/underlay, since the controller may run on a node it manages;
- * else `~/.local/state/underlay` (XDG's default).
- */
-export function defaultStateDir(env: NodeJS.ProcessEnv, uid: number | undefined, home: string): string {
-  // XDG: a relative XDG_STATE_HOME is invalid and ignored.
-  const xdg = env.XDG_STATE_HOME;
-  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'underlay');
-  if (uid === 0) return '/var/lib/underlay/controller';
-  return path.join(env.HOME || home, '.local', 'state', 'underlay');
-}
-
-export const DEFAULT_STATE_DIR_HELP = '$XDG_STATE_HOME/underlay, else /var/lib/underlay/controller for root, else ~/.local/state/underlay';
-
-/**
  * Each entry moves the schema from version i to i+1; never edit one that has shipped, append a new one. A
  * function gets the database and the site id of the connection that migrates (a writer: apply).
  */
@@ -118,6 +101,15 @@ export const MIGRATIONS: readonly Migration[] = [
     db.prepare(`UPDATE runs SET site = ? WHERE site = ''`).run(site);
     db.prepare(`UPDATE node_status SET site = ? WHERE site = ''`).run(site);
   },
+  // The node set of each run: nodes removed from Git leave the status. node_count is NULL for older runs (set unknown).
+  `
+  ALTER TABLE runs ADD COLUMN node_count INTEGER;
+  CREATE TABLE run_nodes (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    node TEXT NOT NULL,
+    PRIMARY KEY (run_id, node)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -349,13 +341,20 @@ export class SqliteStore implements Store {
     return toRun(noticed === undefined ? row : { ...row, status: 'interrupted', finished_at: noticed });
   }
 
-  beginRun(input: { revisionCommit: string; planHash: string }): Promise<RunRecord> {
+  beginRun(input: { revisionCommit: string; planHash: string; nodes: readonly string[] }): Promise<RunRecord> {
     const startedAt = this.now();
-    const result = this.db
-      .prepare(`INSERT INTO runs (site, revision_commit, plan_hash, started_at, status, pid) VALUES (?, ?, ?, ?, 'running', ?)`)
-      .run(this.site, input.revisionCommit, input.planHash, startedAt, this.pid);
+    const nodes = [...new Set(input.nodes)];
+    const id = this.db.transaction(() => {
+      const result = this.db
+        .prepare(`INSERT INTO runs (site, revision_commit, plan_hash, started_at, status, pid, node_count) VALUES (?, ?, ?, ?, 'running', ?, ?)`)
+        .run(this.site, input.revisionCommit, input.planHash, startedAt, this.pid, nodes.length);
+      const runId = Number(result.lastInsertRowid);
+      const add = this.db.prepare(`INSERT INTO run_nodes (run_id, node) VALUES (?, ?)`);
+      for (const node of nodes) add.run(runId, node);
+      return runId;
+    })();
     return Promise.resolve({
-      id: Number(result.lastInsertRowid),
+      id,
       revisionCommit: input.revisionCommit,
       planHash: input.planHash,
       startedAt,
@@ -421,6 +420,13 @@ export class SqliteStore implements Store {
       .prepare(`SELECT j.* FROM journal j JOIN runs r ON r.id = j.run_id WHERE j.run_id = ? AND r.site = ? ORDER BY j.seq`)
       .all(runId, this.site) as JournalRow[];
     return Promise.resolve(rows.map(toEntry));
+  }
+
+  runNodes(runId: number): Promise<string[] | null> {
+    const run = this.db.prepare(`SELECT node_count FROM runs WHERE id = ?`).get(runId) as { node_count: number | null } | undefined;
+    if (typeof run?.node_count !== 'number') return Promise.resolve(null);
+    const rows = this.db.prepare(`SELECT node FROM run_nodes WHERE run_id = ? ORDER BY node`).all(runId) as { node: string }[];
+    return Promise.resolve(rows.map((r) => r.node));
   }
 
   private inFlightRows(runId: number): JournalEntry[] {

@@ -98,7 +98,8 @@ export interface Store {
 
   /** Marks runs left `running` by a dead process as `interrupted` and reports them. Call once at start. */
   recoverInterruptedRuns(): Promise<InterruptedRun[]>;
-  beginRun(input: { revisionCommit: string; planHash: string }): Promise<RunRecord>;
+  /** `nodes`: every node (and service target) the run's plan covers, so status shows the revision's nodes only. */
+  beginRun(input: { revisionCommit: string; planHash: string; nodes: readonly string[] }): Promise<RunRecord>;
   finishRun(runId: number, status: Exclude<RunStatus, 'running'>, conditions?: RunCondition[]): Promise<void>;
   /** Durable before it resolves: `started` must be on disk before the change touches a node. */
   journal(entry: Omit<JournalEntry, 'at'>): Promise<void>;
@@ -108,6 +109,8 @@ export interface Store {
   /** Newest first. */
   runs(limit?: number): Promise<RunRecord[]>;
   journalOf(runId: number): Promise<JournalEntry[]>;
+  /** The nodes given to beginRun, sorted; null for a run recorded before runs kept them. */
+  runNodes(runId: number): Promise<string[] | null>;
   /** Started entries without succeeded/failed/skipped after them. */
   inFlightOf(runId: number): Promise<JournalEntry[]>;
   nodeStatuses(): Promise<NodeStatusRecord[]>;

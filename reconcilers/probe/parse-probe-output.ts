@@ -3,6 +3,7 @@
  * answer missing or malformed is an error rather than a guess, because a wrong observation becomes a wrong plan.
  */
 import type { ManagedRecordProblem, ObservedResource } from '../../controller/model/observed.js';
+import type { ObservedFact } from '../../controller/model/observed-facts.js';
 import { byCodeUnit } from '../../controller/model/order.js';
 import { FramedOutputError, parseFramedRecords } from '../framed-output.js';
 import type { ProbeRequest } from '../kind.js';
@@ -104,8 +105,8 @@ function recordCopy(fields: string[]): ManagedRecordCopy {
   return copy;
 }
 
-function buildFacts(raw: Record<string, string>, addresses: NodeAddress[]): Record<string, JsonValue> {
-  const facts: Record<string, JsonValue> = {};
+function buildFacts(raw: Record<string, string>, addresses: NodeAddress[]): Partial<Record<ObservedFact, JsonValue>> {
+  const facts: Partial<Record<ObservedFact, JsonValue>> = {};
   if (raw.hostname !== undefined) facts.hostname = raw.hostname;
   const os: Record<string, JsonValue> = {};
   if (raw['os-id'] !== undefined) os.id = unquote(raw['os-id']);

@@ -9,7 +9,7 @@ import { SqliteStore } from '../../controller/store/sqlite-store.js';
 const file = process.argv[2];
 if (!file) throw new Error('usage: journal-writer.fixture.ts DB');
 const store = SqliteStore.open({ file, site: 'lab', clock: systemClock });
-const run = await store.beginRun({ revisionCommit: 'c0ffee', planHash: 'p1' });
+const run = await store.beginRun({ revisionCommit: 'c0ffee', planHash: 'p1', nodes: [] });
 process.stdout.write(`run ${run.id}\n`);
 for (let i = 0; ; i++) {
   await store.journal({

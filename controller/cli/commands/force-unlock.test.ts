@@ -24,7 +24,7 @@ test('force-unlock removes the site lock whoever holds it, with a warning; statu
   const dir = await mkdtemp(path.join(tmpdir(), 'underlay-unlock-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const store = SqliteStore.open({ file: stateDatabaseFile(path.join(dir, 'state')), site: 'lab', clock: steppingClock() });
-  await store.beginRun({ revisionCommit: 'c1', planHash: 'h' });
+  await store.beginRun({ revisionCommit: 'c1', planHash: 'h', nodes: [] });
   t.true((await store.acquireSiteLock('a1', holder)).acquired);
   await store.close();
 

@@ -15,7 +15,8 @@ import { ExitCode, UsageError, type CliIO } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, readSiteRevision } from '../site-options.js';
-import { addLiveOptions, openStore, sshTransport, stateDirOf, type LiveOptions } from '../live-options.js';
+import { addLiveOptions, openStore, sshTransport, type LiveOptions } from '../live-options.js';
+import { stateDirOf } from '../state-options.js';
 
 interface ForceUnlockOptions extends LiveOptions {
   site?: string;

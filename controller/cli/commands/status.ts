@@ -9,7 +9,8 @@ import { currentProcess, isProcessAlive } from '../../store/lock-holder.js';
 import { canonicalJson } from '../../model/canonical-json.js';
 import { ExitCode } from '../io.js';
 import type { Register } from '../main.js';
-import { addStateOption, openExistingStore, type StateOptions } from '../live-options.js';
+import { openExistingStore } from '../live-options.js';
+import { addStateOption, type StateOptions } from '../state-options.js';
 
 interface StatusOptions extends StateOptions {
   output: 'text' | 'json';
