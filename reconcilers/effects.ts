@@ -8,10 +8,12 @@ import { directoryEffects } from './directory/effects.js';
 import { fileEffects } from './file/effects.js';
 import type { KindEffects } from './kind-effects.js';
 import { serviceEffects } from './service/effects.js';
+import { symlinkEffects } from './symlink/effects.js';
 
 const EFFECTS: Readonly<Record<string, KindEffects>> = {
   file: fileEffects,
   directory: directoryEffects,
+  symlink: symlinkEffects,
   service: serviceEffects,
   command: commandEffects,
 };

@@ -11,6 +11,7 @@ import { fileKind } from './file/kind.js';
 import { ipKind } from './ip/kind.js';
 import type { NodeKind, ResourceKindDefinition, ServiceKind, TargetType } from './kind.js';
 import { serviceKind } from './service/kind.js';
+import { symlinkKind } from './symlink/kind.js';
 
 export interface KindRegistry {
   readonly kinds: readonly ResourceKindDefinition[];
@@ -50,4 +51,4 @@ export function createRegistry(kinds: readonly ResourceKindDefinition[]): KindRe
   };
 }
 
-export const registry: KindRegistry = createRegistry([fileKind, directoryKind, serviceKind, commandKind, certificateKind, ipKind, dnsKind]);
+export const registry: KindRegistry = createRegistry([fileKind, directoryKind, symlinkKind, serviceKind, commandKind, certificateKind, ipKind, dnsKind]);

@@ -14,9 +14,10 @@ import { type DesiredFile, fileSize } from '../../reconcilers/file/schema.js';
 import type { NodeKind } from '../../reconcilers/kind.js';
 import { registry } from '../../reconcilers/registry.js';
 import type { DesiredService } from '../../reconcilers/service/schema.js';
+import type { DesiredSymlink } from '../../reconcilers/symlink/schema.js';
 
 /** The specs of the kinds these builders know. */
-export type NodeResourceSpec = DesiredFile | DesiredDirectory | DesiredService | DesiredCommand | DesiredCertificate;
+export type NodeResourceSpec = DesiredFile | DesiredDirectory | DesiredSymlink | DesiredService | DesiredCommand | DesiredCertificate;
 
 /** A registered node kind, by name: a test site is made of those. */
 export function kindNamed(name: string): NodeKind {
@@ -39,6 +40,10 @@ export function binaryFile(path: string, bytes: Uint8Array, attrs: Partial<Pick<
 
 export function directory(path: string, attrs: Partial<Pick<DesiredDirectory, 'mode' | 'owner' | 'group'>> = {}): DesiredDirectory {
   return { kind: 'directory', path, mode: '0755', owner: 'root', group: 'root', ...attrs };
+}
+
+export function symlink(path: string, target: string, attrs: Partial<Pick<DesiredSymlink, 'owner' | 'group'>> = {}): DesiredSymlink {
+  return { kind: 'symlink', path, target, owner: 'root', group: 'root', ...attrs };
 }
 
 export function service(name: string, attrs: Partial<Omit<DesiredService, 'kind' | 'name'>> = {}): DesiredService {
@@ -102,6 +107,8 @@ function observedOf(spec: NodeResourceSpec, serviceHash: (s: DesiredService) => 
       return { kind: 'file', path: spec.path, exists: true, sha256: spec.sha256, size: fileSize(spec), mode: spec.mode, owner: spec.owner, group: spec.group };
     case 'directory':
       return { kind: 'directory', path: spec.path, exists: true, mode: spec.mode, owner: spec.owner, group: spec.group };
+    case 'symlink':
+      return { kind: 'symlink', path: spec.path, exists: true, target: spec.target, owner: spec.owner, group: spec.group };
     case 'service':
       return { kind: 'service', name: spec.name, exists: true, definitionHash: serviceHash(spec), running: spec.enabled, enabled: spec.enabled };
     case 'command':
