@@ -125,7 +125,8 @@ test.serial('a runit service is created, runs with a pid, restarts with a new pi
   // The rollout health gate asks the service reconciler: running is healthy; stopped behind underlay's back is not.
   const gate = change(`${n.endpoint.name}/${svc.key}#restart`, { action: 'restart', disruptive: true });
   t.deepEqual(await serviceEffects.health!(ctxOf(n), gate), { healthy: true });
-  await run(0, 'sv down /etc/service/ul-ticker');
+  // -v waits until runsv reports it down: plain sv down returns while it still runs ("run: ...; want down").
+  await run(0, 'sv -v -w 7 down /etc/service/ul-ticker');
   const unhealthy = await serviceEffects.health!(ctxOf(n), gate);
   t.false(unhealthy.healthy);
   t.regex(unhealthy.healthy ? '' : unhealthy.message, /ul-ticker is not running: down: /);

@@ -12,10 +12,18 @@ export interface ResourceEntry {
   doc: unknown;
 }
 
+/** By entry object: a module's entries are the same objects on every node of every step using it. */
+const entries = new WeakMap<ModuleResource, ResourceEntry>();
+
 export function resourceEntry(entry: ModuleResource): ResourceEntry {
+  const known = entries.get(entry);
+  if (known) return known;
   for (const name of Object.keys(entry)) {
     const kind = registry.nodeKind(name);
-    if (kind) return { kind, doc: (entry as Record<string, unknown>)[name] };
+    if (!kind) continue;
+    const found = { kind, doc: (entry as Record<string, unknown>)[name] };
+    entries.set(entry, found);
+    return found;
   }
   throw new TypeError(`a module resource of no registered kind: ${Object.keys(entry).join(', ')}`);
 }
