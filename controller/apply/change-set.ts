@@ -2,11 +2,12 @@
  * What an apply did, change by change (after Flux's change sets): applied, failed with its error, or
  * skipped with the reason. The run's status and conditions travel with it, so a caller needs nothing else.
  */
-import type { Action, Change } from '../plan/plan.js';
+import type { Action, Change } from '../model/change.js';
 import type { RunCondition, RunStatus } from '../store/store.js';
 import { byCodeUnit } from '../model/order.js';
 
-export type SkipCause = 'dependency-failed' | 'node-failed' | 'rollout-halted';
+/** Why a change was skipped: something before it failed, or (`kind`) its kind's apply found nothing it may do (its message says why). */
+export type SkipCause = 'dependency-failed' | 'node-failed' | 'rollout-halted' | 'kind';
 
 interface ChangeRef {
   id: string;
@@ -17,7 +18,7 @@ interface ChangeRef {
 }
 
 export type ChangeResult =
-  | (ChangeRef & { outcome: 'applied' })
+  | (ChangeRef & { outcome: 'applied'; message?: string })
   | (ChangeRef & { outcome: 'failed'; error: string })
   | (ChangeRef & { outcome: 'skipped'; cause: SkipCause; reason: string });
 
@@ -79,6 +80,8 @@ export function renderChangeSetSummary(changeSet: ChangeSet): string {
   if (rows.length > 0) lines.push(line(head), ...body.map(line));
   const nodesWithFailedChanges = new Set<string>();
   for (const r of changeSet.results) {
+    // What a kind chose not to do (a directory left in place) is said as loudly as a failure, without failing.
+    if (r.outcome === 'skipped' && r.cause === 'kind') lines.push(`skipped: ${r.id}: ${r.reason}`);
     if (r.outcome !== 'failed') continue;
     nodesWithFailedChanges.add(r.node);
     lines.push(`failed: ${r.id}: ${r.error}`);
