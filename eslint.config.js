@@ -8,7 +8,7 @@ const layer = (files, ...patterns) => [
   { files, ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': ['error', { patterns: patterns.map(([regex, message]) => ({ regex, message })) }] } },
 ];
 const NO_EFFECTS = [
-  'reconcilers/(.+/)?effects\\.js$|reconcilers/kind-effects\\.js$|/(transport|observe|apply|store|cli|secrets)/',
+  'reconcilers/(.+/)?effects\\.js$|reconcilers/kind-effects\\.js$|/(transport|observe|apply|store|cli|secrets|services)/',
   'the pure stages import no effects: a kind\'s pure facets are in reconcilers/<kind>/kind.ts, reached through reconcilers/registry.ts.',
 ];
 
@@ -47,4 +47,5 @@ export default tseslint.config(
     ],
   ),
   ...layer(['controller/{observe,apply}/**/*.ts'], ['/cli/', 'observe and apply are below the CLI that drives them.']),
+  ...layer(['controller/services/**/*.ts'], ['/(observe|apply|cli)/', 'service clients (DNS, ...) are below observe and apply, which use them.']),
 );
