@@ -25,6 +25,9 @@ export type DnsRecord =
 export const CLASS = { IN: 1, NONE: 254, ANY: 255 } as const;
 export type ClassName = keyof typeof CLASS;
 
+const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
+export const rcodeName = (rcode: number): string => RCODES[rcode] ?? `RCODE${rcode}`;
+
 export const TYPE_ANY = 255;
 export const TYPE_SOA = 6;
 export const TYPE_TSIG = 250;
