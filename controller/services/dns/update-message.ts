@@ -92,7 +92,19 @@ interface EncodedGroup {
   bytes: number;
 }
 
+// Splitting encodes every group to measure it; sending (and bisecting) reuses those bytes instead of
+// encoding them again, which at 10,000 records was a third of a sync's time.
+const encoded = new WeakMap<ChangeGroup, EncodedGroup & { zone: string }>();
+
 function encodeGroup(zone: string, group: ChangeGroup): EncodedGroup {
+  const cached = encoded.get(group);
+  if (cached?.zone === zone) return cached;
+  const fresh = { ...encodeGroupOnce(zone, group), zone };
+  encoded.set(group, fresh);
+  return fresh;
+}
+
+function encodeGroupOnce(zone: string, group: ChangeGroup): EncodedGroup {
   const wire = (r: WireRecord): Buffer => {
     if (!isInZone(r.name, zone)) throw new UpdateMessageError('DnsNameOutsideZone', `change ${group.id}: ${r.name} is not in zone ${zone}`);
     return encodeRecord(r);
