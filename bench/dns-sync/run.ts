@@ -105,6 +105,19 @@ try {
     digReads.push(dig.seconds);
   }
 
+  // A controller's everyday change is small: one record, one message, one nsupdate process each.
+  const singles = 20;
+  const oneOurs = await timed(async () => {
+    for (let i = 0; i < singles; i++) {
+      const record: DnsRecord = { name: `single${i}.${zonesOf(0).ours}`, ttl: 300, type: 'A', data: '198.18.255.1' };
+      const r = await client.update({ zone: zonesOf(0).ours, groups: groupsOf([record]) });
+      if (!r.ok) throw r.error;
+    }
+  });
+  const oneTheirs = await timed(async () => {
+    for (let i = 0; i < singles; i++) await bind.nsupdate(`zone ${zonesOf(0).theirs}\nprereq nxrrset single${i}.${zonesOf(0).theirs} A\nupdate add single${i}.${zonesOf(0).theirs} 300 A 198.18.255.1`);
+  });
+
   const m = (xs: { seconds: number }[]): number => median(xs.map((x) => x.seconds));
   console.log(`records: ${count} per zone, ${rounds} rounds (fresh zones each), BIND ${bind.address}, node ${process.version}\n`);
   console.log('| step | median s | runs s | UPDATE messages |');
@@ -113,6 +126,8 @@ try {
   console.log(`| nsupdate -k, the same adds, prerequisites and messages | ${m(theirs).toFixed(2)} | ${list(theirs.map((x) => x.seconds))} | ${theirs[0]!.messages} |`);
   console.log(`| underlay no-op re-sync (AXFR + compare) | ${median(noops).toFixed(2)} | ${list(noops)} | 0 |`);
   console.log(`| dig AXFR of the same size | ${median(digReads).toFixed(2)} | ${list(digReads)} | - |`);
+  console.log(`| underlay, ${singles} one-record updates one after another | ${oneOurs.seconds.toFixed(2)} | ${((oneOurs.seconds / singles) * 1000).toFixed(1)} ms each | ${singles} |`);
+  console.log(`| nsupdate -k, ${singles} one-record updates, a process each | ${oneTheirs.seconds.toFixed(2)} | ${((oneTheirs.seconds / singles) * 1000).toFixed(1)} ms each | ${singles} |`);
   console.log(`\nunderlay / nsupdate (medians): ${(m(ours) / m(theirs)).toFixed(2)}x`);
   console.log(`load average 1m: ${loadAtStart} at start, ${load()} at end`);
 } finally {
