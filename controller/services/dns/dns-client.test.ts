@@ -88,3 +88,14 @@ test('a server that never answers times out, and the read fails', async (t) => {
   t.is(error?.code, 'DnsZoneReadFailed');
   t.regex(error?.message ?? '', /within 300 ms/);
 });
+
+test('an update answered with another message id is refused as invalid', async (t) => {
+  const { server, port } = await serve((id, mac) => ({ frames: [signed((id + 1) & 0xffff, mac, [])], close: false }));
+  try {
+    const client = new DnsClient({ server: { host: '127.0.0.1', port }, key, clock, timeoutMs: 5000 });
+    const error = await t.throwsAsync(client.update({ zone: ZONE, groups: [] }), { instanceOf: DnsError });
+    t.is(error?.code, 'DnsResponseInvalid');
+  } finally {
+    server.close();
+  }
+});

@@ -101,9 +101,10 @@ export class DnsClient {
   /** One UPDATE message: applied whole, or rejected whole with the server's answer. */
   async update(message: UpdateMessage): Promise<UpdateResult> {
     const zone = canonicalName(message.zone);
-    const request = this.#sign(encodeUpdate(message, this.#id()));
+    const id = this.#id();
+    const request = this.#sign(encodeUpdate(message, id));
     const [answer] = await this.#exchange(zone, request.bytes, () => false);
-    const m = this.#decode(zone, answer!);
+    const m = this.#answerTo(zone, id, answer!);
     const verdict = this.#verify(m, answer!, request.mac);
     const rcode = rcodeName(m.rcode);
     const data: DnsErrorData = { zone, server: this.#server, rcode, authenticated: verdict?.ok ?? false };
@@ -173,9 +174,10 @@ export class DnsClient {
   /** The records of one name and type, as the server answers them (NXDOMAIN: none). */
   async query(name: string, type: DnsRecordType): Promise<DnsRecord[]> {
     const zone = canonicalName(name);
-    const request = this.#sign(Buffer.concat([encodeHeader({ id: this.#id(), opcode: OPCODE_QUERY, counts: [1, 0, 0, 0] }), encodeQuestion(name, type as WireRecord['type'])]));
+    const id = this.#id();
+    const request = this.#sign(Buffer.concat([encodeHeader({ id, opcode: OPCODE_QUERY, counts: [1, 0, 0, 0] }), encodeQuestion(name, type as WireRecord['type'])]));
     const [answer] = await this.#exchange(zone, request.bytes, () => false);
-    const m = this.#decode(zone, answer!);
+    const m = this.#answerTo(zone, id, answer!);
     const verdict = this.#verify(m, answer!, request.mac);
     const rcode = rcodeName(m.rcode);
     if (verdict && !verdict.ok) throw new DnsError('DnsTsigFailed', `query ${name} ${type} at ${this.#server}: TSIG ${verdict.error}: ${verdict.detail}`, { zone, server: this.#server, rcode, tsigError: verdict.error });
@@ -205,6 +207,13 @@ export class DnsClient {
     } catch (error) {
       throw new DnsError('DnsResponseInvalid', `answer from ${this.#server} for zone ${zone}: ${(error as Error).message}`, { zone, server: this.#server });
     }
+  }
+
+  /** An answer to another message (a stale or spoofed one) is never taken for this one's. */
+  #answerTo(zone: string, id: number, frame: Buffer): DecodedMessage {
+    const m = this.#decode(zone, frame);
+    if (m.id !== id || !m.isResponse) throw new DnsError('DnsResponseInvalid', `answer from ${this.#server} for zone ${zone} has message id ${m.id}${m.isResponse ? '' : ' and is no response'}, expected a response to ${id}`, { zone, server: this.#server });
+    return m;
   }
 
   /** Sends one request and reads answers while `more(frame)` says so. */

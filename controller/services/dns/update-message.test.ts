@@ -88,3 +88,10 @@ test('a name outside the zone, or a group over the bounds by itself, is refused 
   const big: ChangeGroup = { id: 'big', prerequisites: [], operations: Array.from({ length: 5 }, (_, i) => ({ kind: 'add' as const, record: a(`h${i}`, '198.18.0.1') })) };
   t.is(t.throws(() => splitIntoMessages(zone, [big], { maxBytes: 65_000, maxRecords: 4 }), { instanceOf: UpdateMessageError })?.code, 'DnsChangeGroupTooLarge');
 });
+
+test('a TXT string over 255 bytes is refused, not written with a wrapped length byte', (t) => {
+  const long: ChangeGroup = { id: 'owner', prerequisites: [], operations: [{ kind: 'add', record: { name: `o.${zone}`, ttl: 60, type: 'TXT', data: ['x'.repeat(256)] } }] };
+  t.is(t.throws(() => splitIntoMessages(zone, [long]), { instanceOf: UpdateMessageError })?.code, 'DnsRecordInvalid');
+  const fits: ChangeGroup = { ...long, operations: [{ kind: 'add', record: { name: `o.${zone}`, ttl: 60, type: 'TXT', data: ['x'.repeat(255), 'y'] } }] };
+  t.deepEqual((decodeMessage(encodeUpdate({ zone, groups: [fits] }, 1)).authorities[0]!.data as Buffer[]).map((b) => b.length), [255, 1]);
+});

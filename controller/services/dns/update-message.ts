@@ -45,7 +45,7 @@ export const DEFAULT_BOUNDS: MessageBounds = { maxBytes: 65_535 - 512, maxRecord
 
 export class UpdateMessageError extends Error {
   constructor(
-    readonly code: 'DnsNameOutsideZone' | 'DnsChangeGroupTooLarge',
+    readonly code: 'DnsNameOutsideZone' | 'DnsChangeGroupTooLarge' | 'DnsRecordInvalid',
     message: string,
   ) {
     super(message);
@@ -107,6 +107,10 @@ function encodeGroup(zone: string, group: ChangeGroup): EncodedGroup {
 function encodeGroupOnce(zone: string, group: ChangeGroup): EncodedGroup {
   const wire = (r: WireRecord): Buffer => {
     if (!isInZone(r.name, zone)) throw new UpdateMessageError('DnsNameOutsideZone', `change ${group.id}: ${r.name} is not in zone ${zone}`);
+    // dns-packet writes a TXT string's length into one byte without a check: a longer one would corrupt the message.
+    if (r.type === 'TXT' && r.data && (r.data as readonly string[]).some((t) => Buffer.byteLength(t) > 255)) {
+      throw new UpdateMessageError('DnsRecordInvalid', `change ${group.id}: a TXT string of ${r.name} is longer than 255 bytes; split it into several strings`);
+    }
     return encodeRecord(r);
   };
   const prerequisites = group.prerequisites.flatMap(prerequisiteRecords).map(wire);
