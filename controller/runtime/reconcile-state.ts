@@ -11,7 +11,7 @@ import type { PendingStep } from '../resolve/resolve-site.js';
 import type { Revision } from '../source/revision.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import type { Spec } from '../spec/spec.js';
-import type { Store } from '../store/store.js';
+import type { RunWriter } from '../store/store.js';
 
 export interface ReconcileState {
   revision?: Revision;
@@ -27,7 +27,7 @@ export interface ReconcileState {
   inventory?: Inventory;
   plan?: Plan;
   /** The store and the locks apply holds while its inner steps run (steps/apply-locks.ts). */
-  held?: { store: Store; locks: HeldLocks };
+  held?: { store: RunWriter; locks: HeldLocks };
   changeSet?: ChangeSet;
 }
 

@@ -10,7 +10,7 @@ import type { FaultHook } from '../apply/fault-injection.js';
 import type { ManagedRecordKeeper } from '../apply/managed-record-keeper.js';
 import type { Clock, Timers } from '../clock.js';
 import type { Revision } from '../source/revision.js';
-import type { Store } from '../store/store.js';
+import type { RunWriter, SiteLocks } from '../store/store.js';
 import type { Transport } from '../transport/transport.js';
 import type { ReconcileDeps } from './reconcile.js';
 import type { ReconcileEvent } from './reconcile-event.js';
@@ -36,7 +36,8 @@ export interface RuntimeDeps extends ReconcileDeps<ReconcileState> {
   registry: KindRegistry;
   source: SourceReader;
   transport: Opener<Revision, Transport>;
-  store: Opener<string, Store>;
+  /** The site's runs and journal, and its lock (apply only). */
+  store: Opener<string, RunWriter & SiteLocks>;
   effects: EffectsLookup;
   managedRecord: ManagedRecordFactory;
   clock: Clock;
