@@ -11,6 +11,13 @@ interface Entry {
   nodes: string[];
 }
 
+/** Where a diagnostic points, and the node it was found on (the same one found on other nodes is merged). */
+export interface SinkPlace {
+  location: SourceLocation | undefined;
+  field?: string | undefined;
+  node?: string | undefined;
+}
+
 /** The codes whose severity is warning: a diagnostic's severity is its code's. */
 type WarningCode = { [K in DiagnosticCode]: (typeof DIAGNOSTIC_CODES)[K]['severity'] extends 'warning' ? K : never }[DiagnosticCode];
 
@@ -19,16 +26,16 @@ export class DiagnosticSink {
   #errors = 0;
 
   /** `message` must not name the node: it is appended, and identical messages on other nodes are merged. */
-  error(code: DiagnosticCode, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
-    this.#add(code, message, location, field, node);
+  error(code: DiagnosticCode, message: string, at: SinkPlace): void {
+    this.#add(code, message, at);
   }
 
   /** As error(), for what the user should know although the site is valid. */
-  warning(code: WarningCode, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
-    this.#add(code, message, location, field, node);
+  warning(code: WarningCode, message: string, at: SinkPlace): void {
+    this.#add(code, message, at);
   }
 
-  #add(code: DiagnosticCode, message: string, location: SourceLocation | undefined, field: string | undefined, node?: string): void {
+  #add(code: DiagnosticCode, message: string, { location, field, node }: SinkPlace): void {
     const key = [code, message, location?.file, location?.line, location?.column, field].join('\u0000');
     let entry = this.#entries.get(key);
     if (!entry) {
