@@ -2,8 +2,7 @@
  * Collects resolve diagnostics. The same template evaluated on 10,000 nodes fails 10,000 times for one
  * reason: the user needs one diagnostic naming a node and the count, not a wall of copies.
  */
-import { diagnostic, type Diagnostic, type DiagnosticCode } from '../spec/diagnostic.js';
-import type { SourceLocation } from '../model/source-location.js';
+import { diagnostic, type Diagnostic, type DiagnosticCode, type DiagnosticPlace } from '../spec/diagnostic.js';
 import { DIAGNOSTIC_CODES } from '../model/diagnostic-codes.js';
 
 interface Entry {
@@ -12,9 +11,7 @@ interface Entry {
 }
 
 /** Where a diagnostic points, and the node it was found on (the same one found on other nodes is merged). */
-export interface SinkPlace {
-  location: SourceLocation | undefined;
-  field?: string | undefined;
+export interface SinkPlace extends DiagnosticPlace {
   node?: string | undefined;
 }
 
