@@ -21,13 +21,14 @@ import { walkGraph, type WalkItem, type WalkOutcome } from './graph-walk.js';
 import { reconcilerHealthCheck, type HealthCheck } from './health-check.js';
 import type { FaultHook } from './fault-injection.js';
 import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMark, type ManagedRecordKeeper } from './managed-record-keeper.js';
+import { describeError, toErrorRecord, type ErrorRecord } from '../model/errors.js';
 import { byCodeUnit } from '../model/order.js';
 
 export interface ApplyNode {
   endpoint: NodeEndpoint;
   serviceManager: 'runit' | 'systemd';
   /** Why apply must not touch the node although it was observed (its managed record is unusable): it fails with this. */
-  refused?: string;
+  refused?: ErrorRecord;
   /**
    * Its managed record must be written again before anything else, also on a node with nothing else to do:
    * it was read from the previous copy (written back), or it names no owner yet (adopted, ADR 0008).
@@ -51,7 +52,7 @@ export interface ApplyPlanOptions {
   /** Every node of the site that apply may touch, by name. */
   nodes: Record<string, ApplyNode>;
   /** Nodes that could not be observed, with why: recorded as failed, none of their changes run. */
-  unreachable?: Record<string, string>;
+  unreachable?: Record<string, ErrorRecord>;
   transport: Transport;
   reconcilers: ReconcilerLookup;
   managedRecord: ManagedRecordKeeper;
@@ -65,7 +66,7 @@ export interface ApplyPlanOptions {
   /** Crash tests only (fault-injection.ts): where to stop for good. */
   fault?: FaultHook;
   /** The apply's node leases (node-leases.ts): a node whose lease was taken over is changed no more. */
-  leases?: { lost(node: string): string | undefined };
+  leases?: { lost(node: string): ErrorRecord | undefined };
 }
 
 interface ChangeItem extends WalkItem {
@@ -80,7 +81,6 @@ type Item = ChangeItem | GateItem;
 
 const gateId = (cluster: string, batch: number): string => `#rollout/${cluster}/batch-${batch + 1}`;
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Which rollout (and batch) governs a change: its own cluster's, or for cluster-less changes (prunes) the first. */
 function rolloutPositions(plan: Plan): (change: Change) => { rollout: RolloutBatches; batch: number } | undefined {
@@ -129,7 +129,8 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const run = await store.beginRun({ revisionCommit: plan.revision.commit, planHash: plan.hash, nodes: covered });
   emit({ type: 'run-started', runId: run.id, changes: plan.changes.length });
 
-  const failedNodes = new Map<string, string>(Object.entries(options.unreachable ?? {}).map(([n, e]) => [n, `unreachable: ${e}`]));
+  // Why each failed node failed, with the code status takes its reason from.
+  const failedNodes = new Map<string, ErrorRecord>(Object.entries(options.unreachable ?? {}).map(([n, e]) => [n, { code: e.code, message: `unreachable: ${e.message}` }]));
   for (const [name, node] of Object.entries(nodes)) if (node.refused !== undefined) failedNodes.set(name, node.refused);
   const halted = new Map<string, RunCondition>();
   const results = new Map<string, ChangeResult>();
@@ -158,7 +159,8 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const finish = async (change: Change, result: ChangeResult): Promise<WalkOutcome> => {
     const detail = result.outcome === 'failed' ? result.error : result.outcome === 'skipped' ? result.reason : null;
     const phase = result.outcome === 'applied' ? 'succeeded' : result.outcome;
-    await store.journal({ runId: run.id, changeId: change.id, node: change.node, key: change.key, action: change.action, phase, detail });
+    const code = result.outcome === 'applied' ? {} : { code: result.code };
+    await store.journal({ runId: run.id, changeId: change.id, node: change.node, key: change.key, action: change.action, phase, detail, ...code });
     results.set(change.id, result);
     emit({ type: 'change-finished', result });
     if (result.outcome === 'applied') return { status: 'succeeded' };
@@ -167,27 +169,27 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   };
 
   const ref = (c: Change) => ({ id: c.id, node: c.node, key: c.key, kind: c.kind, action: c.action });
-  const skip = (change: Change, cause: SkipCause, reason: string): Promise<WalkOutcome> =>
-    finish(change, { ...ref(change), outcome: 'skipped', cause, reason });
+  const skip = (change: Change, cause: SkipCause, why: ErrorRecord): Promise<WalkOutcome> =>
+    finish(change, { ...ref(change), outcome: 'skipped', cause, reason: why.message, code: why.code });
 
   const visitChange = async (change: Change, blockedBy: string | null): Promise<WalkOutcome> => {
     const position = positionOf(change);
     const halt = position ? halted.get(position.rollout.cluster) : undefined;
-    if (halt) return skip(change, 'rollout-halted', `rollout halted: ${halt.message}`);
+    if (halt) return skip(change, 'rollout-halted', { code: halt.reason, message: `rollout halted: ${halt.message}` });
     const leaseLost = options.leases?.lost(change.node);
     if (leaseLost !== undefined && !failedNodes.has(change.node)) failedNodes.set(change.node, leaseLost);
     const nodeError = failedNodes.get(change.node);
-    if (nodeError !== undefined) return skip(change, 'node-failed', `node ${change.node} failed: ${nodeError}`);
-    if (blockedBy !== null) return skip(change, 'dependency-failed', blockedBy);
+    if (nodeError !== undefined) return skip(change, 'node-failed', { code: nodeError.code, message: `node ${change.node} failed: ${nodeError.message}` });
+    if (blockedBy !== null) return skip(change, 'dependency-failed', { code: 'DependencyFailed', message: blockedBy });
 
     await store.journal({ runId: run.id, changeId: change.id, node: change.node, key: change.key, action: change.action, phase: 'started', detail: null });
     emit({ type: 'change-started', change });
     await fault?.reach('before', change.id);
-    let error: string | undefined;
+    let error: ErrorRecord | undefined;
     const ctx = context(change.node, change.id);
     const reconciler = reconcilers(change.kind);
-    if (!ctx) error = `no node or service target named ${change.node} that apply can reach`;
-    else if (!reconciler) error = `no reconciler for kind ${change.kind}`;
+    if (!ctx) error = { code: 'NoApplyTarget', message: `no node or service target named ${change.node} that apply can reach` };
+    else if (!reconciler) error = { code: 'NoReconciler', message: `no reconciler for kind ${change.kind}` };
     else {
       try {
         const owed = (owedBy.get(change.id) ?? []).filter((o) => !flagged.has(o.id));
@@ -199,13 +201,13 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
         const after = managedUpdateAfter(change);
         if (after) await managedRecord.update(ctx, [after]);
       } catch (e) {
-        error = message(e);
+        error = toErrorRecord(e);
       }
     }
     if (error === undefined) await fault?.reach('after', change.id);
     if (error === undefined) return finish(change, { ...ref(change), outcome: 'applied' });
-    if (!failedNodes.has(change.node)) failedNodes.set(change.node, `${change.id}: ${error}`);
-    return finish(change, { ...ref(change), outcome: 'failed', error });
+    if (!failedNodes.has(change.node)) failedNodes.set(change.node, { code: error.code, message: `${change.id}: ${error.message}` });
+    return finish(change, { ...ref(change), outcome: 'failed', error: error.message, code: error.code });
   };
 
   const visitGate = async (item: GateItem): Promise<WalkOutcome> => {
@@ -216,7 +218,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     const unhealthy: Record<string, string> = {};
     for (const node of batchNodes) {
       const error = failedNodes.get(node);
-      if (error !== undefined) failed[node] = error;
+      if (error !== undefined) failed[node] = error.message;
       const ctx = context(node);
       if (error !== undefined || !ctx) continue;
       const restarted = plan.changes.filter((c) => c.node === node && c.disruptive && results.get(c.id)?.outcome === 'applied');
@@ -225,11 +227,11 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
       try {
         health = await healthCheck.check(ctx, restarted);
       } catch (e) {
-        health = { healthy: false as const, message: `health check failed: ${message(e)}` };
+        health = { healthy: false as const, message: `health check failed: ${describeError(e)}` };
       }
       if (!health.healthy) {
         unhealthy[node] = health.message;
-        failedNodes.set(node, `unhealthy after rollout batch ${batch + 1}: ${health.message}`);
+        failedNodes.set(node, { code: 'Unhealthy', message: `unhealthy after rollout batch ${batch + 1}: ${health.message}` });
       }
     }
     emit({ type: 'batch-gate', cluster: rollout.cluster, batch: batch + 1, nodes: batchNodes, failed, unhealthy });
@@ -256,7 +258,8 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     try {
       await managedRecord.update(ctx, []);
     } catch (e) {
-      failedNodes.set(name, `writing back its managed record failed: ${message(e)}`);
+      const error = toErrorRecord(e);
+      failedNodes.set(name, { code: error.code, message: `writing back its managed record failed: ${error.message}` });
     }
   }
 

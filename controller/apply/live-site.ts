@@ -11,6 +11,7 @@ import { endpointOf, observeSite } from '../observe/observe-site.js';
 import { planRevision, validateRevision } from '../pipeline/plan-revision.js';
 import type { Plan } from '../plan/plan.js';
 import type { Desired, DesiredNode } from '../resolve/desired.js';
+import type { ErrorRecord } from '../model/errors.js';
 import { nodeEndpoint } from '../resolve/node-views.js';
 import type { Revision } from '../source/revision.js';
 import { siteIdOf, type Spec } from '../spec/spec.js';
@@ -72,11 +73,12 @@ export function planLiveSite(revision: Revision, inventory: Inventory): { plan: 
 }
 
 /** The site's nodes the observation could not reach (a refused host key included), with why, by name. */
-export function unreachableNodes(desired: Desired, inventory: Inventory): Record<string, string> {
-  const unreachable: Record<string, string> = {};
+export function unreachableNodes(desired: Desired, inventory: Inventory): Record<string, ErrorRecord> {
+  const unreachable: Record<string, ErrorRecord> = {};
   for (const node of desired.nodes) {
     const observed = inventory.nodes[node.name];
-    if (observed && !observed.reachable) unreachable[node.name] = observed.error ?? 'not reachable';
+    // A snapshot from before errors had codes says only that the node was not reached.
+    if (observed && !observed.reachable) unreachable[node.name] = { code: observed.errorCode ?? 'Unreachable', message: observed.error ?? 'not reachable' };
   }
   return unreachable;
 }
@@ -85,13 +87,13 @@ export function unreachableNodes(desired: Desired, inventory: Inventory): Record
  * Nodes that were observed but are not the node their document means, by the owner their managed record
  * names (NodeIdentityMismatch), with why: the plan leaves them out, apply refuses them.
  */
-export function misidentifiedNodes(desired: Desired, inventory: Inventory): Record<string, string> {
-  const refused: Record<string, string> = {};
+export function misidentifiedNodes(desired: Desired, inventory: Inventory): Record<string, ErrorRecord> {
+  const refused: Record<string, ErrorRecord> = {};
   for (const node of desired.nodes) {
     const observed = inventory.nodes[node.name];
     if (!observed?.reachable) continue;
     const finding = recordOwnerFinding(desired.site, node.name, observed);
-    if (finding?.code === 'NodeIdentityMismatch') refused[node.name] = `${finding.code}: ${finding.message}`;
+    if (finding?.code === 'NodeIdentityMismatch') refused[node.name] = { code: finding.code, message: finding.message };
   }
   return refused;
 }
@@ -100,7 +102,7 @@ export function misidentifiedNodes(desired: Desired, inventory: Inventory): Reco
  * What apply needs per node (with a node whose managed record is unusable, or names another owner, refused),
  * and the nodes the observation could not reach (with why).
  */
-export function applyTargets(desired: Desired, inventory: Inventory): { nodes: Record<string, ApplyNode>; unreachable: Record<string, string> } {
+export function applyTargets(desired: Desired, inventory: Inventory): { nodes: Record<string, ApplyNode>; unreachable: Record<string, ErrorRecord> } {
   const byName = new Map(desired.nodes.map((n) => [n.name, n]));
   const unreachable = unreachableNodes(desired, inventory);
   const misidentified = misidentifiedNodes(desired, inventory);
@@ -109,7 +111,7 @@ export function applyTargets(desired: Desired, inventory: Inventory): { nodes: R
     if (node.name in unreachable) continue;
     const observed = inventory.nodes[node.name];
     const problem = observed?.managedRecordProblem;
-    const refused = misidentified[node.name] ?? (problem?.code === 'ManagedRecordCorrupt' ? `${problem.code}: ${problem.message}` : undefined);
+    const refused = misidentified[node.name] ?? (problem?.code === 'ManagedRecordCorrupt' ? { code: problem.code, message: problem.message } : undefined);
     nodes[node.name] = {
       endpoint: endpointOf(node, byName),
       serviceManager: node.serviceManager,

@@ -92,7 +92,8 @@ test('one machine under two node names: both are refused as DuplicateNodeIdentit
   const time = manualTime();
   const outcome = await leases(transport, 'aa11', 200, time).take([endpoint('node1'), endpoint('node1-alias'), endpoint('node2')], atOnce(time));
   t.deepEqual(Object.keys(outcome.duplicates).sort(), ['node1', 'node1-alias']);
-  t.regex(outcome.duplicates['node1-alias'] ?? '', /^DuplicateNodeIdentity: nodes node1-alias and node1 reach the same machine/);
+  t.is(outcome.duplicates['node1-alias']?.code, 'DuplicateNodeIdentity');
+  t.regex(outcome.duplicates['node1-alias']?.message ?? '', /^nodes node1-alias and node1 reach the same machine/);
   t.deepEqual(outcome.refused, {});
 });
 
@@ -129,7 +130,8 @@ test('a holder whose lease was taken over loses it at its next renewal, and the 
   });
   t.is(await readFile(record, 'utf8'), written, 'the record is as the stale holder last wrote it');
   await time.timers.renewals[0]!();
-  t.regex(stale.lost('node1') ?? '', /^LeaseLost: this apply's lease on node1 was taken over: node1 is leased by site lab, host ctl-1, pid 300/);
+  t.is(stale.lost('node1')?.code, 'LeaseLost');
+  t.regex(stale.lost('node1')?.message ?? '', /^this apply's lease on node1 was taken over: node1 is leased by site lab, host ctl-1, pid 300/);
   t.deepEqual(await stale.release(), []);
   t.like(JSON.parse(await readFile(path.join(transport.stateDir('node1'), 'lease.json'), 'utf8')), { token: 'bb22' }, 'releasing a lost lease leaves the new holder\'s alone');
   t.is(recorded.get('node1'), null);

@@ -6,13 +6,13 @@ import {
   AuthFailed,
   CommandTimeout,
   ConnectionLost,
-  describe,
   HostKeyInvalid,
   HostKeyMismatch,
   HostKeyMissing,
   seconds,
   Unreachable,
 } from './errors.js';
+import { describeError } from '../model/errors.js';
 import { fingerprint, hostKeyAlgorithms, parseHostKey, type HostKey } from './host-key.js';
 import { keyscan, type ScannedKey } from './keyscan.js';
 import { shellCommand } from './shell-quote.js';
@@ -187,7 +187,7 @@ export class SshTransport implements Transport {
         if (!(err instanceof ChannelOpenFailed)) throw err;
         if (!conn.alive) {
           // A cached connection can die between uses (server restart, NAT timeout) before keepalive notices.
-          if (reconnected) throw new ConnectionLost(node.name, `no session channel after reconnecting: ${describe(err.cause)}`, err.cause);
+          if (reconnected) throw new ConnectionLost(node.name, `no session channel after reconnecting: ${describeError(err.cause)}`, err.cause);
           reconnected = true;
           continue;
         }

@@ -10,6 +10,7 @@ import { PLAN_API_VERSION, type Change, type Plan, type RolloutBatches } from '.
 import type { Transport } from '../../controller/transport/transport.js';
 import type { ApplyNode, ReconcilerLookup } from '../../controller/apply/apply-plan.js';
 import type { HealthResult } from '../../controller/apply/health-check.js';
+import { UnderlayError } from '../../controller/model/errors.js';
 import { fixtureHostKey } from './site-files.js';
 
 export const unusedTransport: Transport = {
@@ -85,7 +86,7 @@ export function fakeReconcilers(log: string[], behaviour: FakeBehaviour = {}) {
         log.push(`apply ${c.id}`);
         if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
         if (behaviour.during) await behaviour.during(c);
-        if (behaviour.fail?.includes(c.id)) throw new Error(`fake failure of ${c.id}`);
+        if (behaviour.fail?.includes(c.id)) throw new UnderlayError({ code: 'ApplyFailed', message: `fake failure of ${c.id}`, data: {} });
       } finally {
         current--;
       }

@@ -15,6 +15,7 @@ import type { Plan } from '../../plan/plan.js';
 import { renderText } from '../../plan/render-text.js';
 import { systemClock, systemTimers } from '../../clock.js';
 import { loadSpec } from '../../load/load-spec.js';
+import { byCodeUnit } from '../../model/order.js';
 import type { Revision } from '../../source/revision.js';
 import { siteIdOf, type Spec } from '../../spec/spec.js';
 import type { InterruptedRun, Store } from '../../store/store.js';
@@ -169,7 +170,7 @@ async function applyLocked(run: Omit<ApplyRun, 'locks'>, spec: Spec, io: CliIO):
   }
   const { locks } = taken;
   for (const note of locks.notes) io.stderr(`note: ${note}\n`);
-  for (const why of Object.values(locks.outcome.duplicates).sort()) io.stderr(`error: ${why}\n`);
+  for (const why of Object.values(locks.outcome.duplicates).sort((a, b) => byCodeUnit(a.message, b.message))) io.stderr(`error: ${why.message} [${why.code}]\n`);
   let end: ApplyEnd = ended(ExitCode.Error);
   try {
     end = await applyRevision({ ...run, locks }, io);

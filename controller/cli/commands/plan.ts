@@ -100,7 +100,7 @@ export const registerPlan: Register = (program, io, setExit) => {
       const unobserved = Object.entries(unreachableNodes(desired, input.inventory));
       if (unobserved.length > 0) {
         io.stderr(`error: ${unobserved.length} node(s) could not be observed, so the plan does not cover them: ${unobserved.map(([n]) => n).join(', ')}\n`);
-        for (const [name, why] of unobserved) io.stderr(`  ${name}: ${why}\n`);
+        for (const [name, why] of unobserved) io.stderr(`  ${name}: ${why.message} [${why.code}]\n`);
         return setExit(ExitCode.Error);
       }
       const misidentified = Object.entries(misidentifiedNodes(desired, input.inventory));
