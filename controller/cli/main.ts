@@ -3,7 +3,7 @@
  * here calls process.exit, so the CLI can be driven in-process by tests as well as from bin/underlay.js.
  */
 import { Command, CommanderError } from 'commander';
-import { isUnderlayError } from '../model/errors.js';
+import { toErrorRecord } from '../model/errors.js';
 import { type CliIO, ExitCode, processIO } from './io.js';
 import { internalErrorMessage } from './internal-error.js';
 
@@ -66,8 +66,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Error;
     }
     // An error of the user's input, the world or a node is a fact to report, not a bug: one line, with its code.
-    if (isUnderlayError(error) && error.kind !== 'internal') {
-      io.stderr(`error: ${error.message} [${error.code}]\n`);
+    const record = toErrorRecord(error);
+    if (record.kind !== 'internal') {
+      io.stderr(`error: ${record.message} [${record.code}]\n`);
       return ExitCode.Error;
     }
     io.stderr(internalErrorMessage(error, io.env));

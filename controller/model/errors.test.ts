@@ -1,5 +1,6 @@
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ERROR_CODES, isUnderlayError, toErrorRecord, UnderlayError, type ErrorCode } from './errors.js';
@@ -26,8 +27,8 @@ test('toErrorRecord keeps the code and message of an UnderlayError and turns any
   t.deepEqual(toErrorRecord(new PoolGone('lan')), { code: 'RepoNotFound', message: 'pool lan is gone', kind: 'user' });
   t.deepEqual(toErrorRecord(new TypeError('x is undefined')), { code: 'InternalError', message: 'x is undefined', kind: 'internal' });
   t.deepEqual(toErrorRecord('a string'), { code: 'InternalError', message: 'a string', kind: 'internal' });
-  // An error with a code that is not ours (Node's errno codes) is not mistaken for one.
-  t.deepEqual(toErrorRecord(Object.assign(new Error('no such file'), { code: 'ENOENT' })), { code: 'InternalError', message: 'no such file', kind: 'internal' });
+  // An error with a code that is not ours is not mistaken for one.
+  t.deepEqual(toErrorRecord(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })), { code: 'InternalError', message: 'database is locked', kind: 'internal' });
 });
 
 test('an error is recognised by its fields, also once it crossed a process boundary as plain data', (t) => {
@@ -64,4 +65,10 @@ test('every listed error code is used by the product, so the list never names a 
   const text = [own.slice(own.indexOf('export type ErrorCode')), ...sources.map((f) => readFileSync(f, 'utf8'))].join('\n');
   const unused = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((code) => !text.includes(`'${code}'`));
   t.deepEqual(unused, [], `listed in ${relative(root, self)} but used nowhere`);
+});
+
+test("a system call's error (a file the CLI was given is missing) is IoFailed, a fact to report, not a bug", async (t) => {
+  const missing = await readFile(join(root, 'no-such-file.json')).catch((error: unknown) => error);
+  t.like(toErrorRecord(missing), { code: 'IoFailed', kind: 'user' });
+  t.regex(toErrorRecord(missing).message, /ENOENT: no such file or directory, open '.*no-such-file\.json'/);
 });

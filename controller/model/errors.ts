@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   AuthFailed: { ...NODE, description: "a node or Git server refused the controller's key" },
   CommandTimeout: { ...NODE, description: 'a command on a node ran past its timeout (it may still be running there)' },
   ConnectionLost: { ...NODE, description: 'the connection to a node dropped while a command ran; not retried, it may have taken effect' },
+  SessionRefused: { ...NODE, description: 'a node kept refusing to open a session channel on a working connection' },
+  SshAgentMissing: { ...USER, description: 'ssh-agent authentication was asked for, but no agent socket is given or set' },
   KeyscanFailed: { ...NODE, description: 'no host key could be read from an address (nothing listening, not SSH, key exchange failed)' },
   // Reading a revision (controller/source).
   RepoNotFound: { ...USER, description: 'the repository does not exist where it was said to be' },
@@ -71,7 +73,9 @@ export const ERROR_CODES = {
   DuplicateNodeIdentity: { ...NODE, description: 'two nodes of the site reach the same machine' },
   LeaseLost: { ...NODE, description: "another apply took over this apply's lease on a node" },
   NotLeased: { ...NODE, description: 'apply could not take the lease on a node, so it leaves the node alone' },
-  // Anything thrown that is not an UnderlayError.
+  DependencyCycle: { ...INTERNAL, description: "the changes apply walks depend on each other in a cycle, which the planner never makes" },
+  // Anything else thrown.
+  IoFailed: { ...USER, description: "the controller's own file system refused a read or write (a file given to the CLI, the state directory)" },
   InternalError: { ...INTERNAL, description: 'an error underlay did not expect: a bug' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
@@ -123,9 +127,18 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Anything thrown, as the record journals and status carry: what is not an UnderlayError is an InternalError. */
+/** Node's errors of a system call (ENOENT, EACCES ...): a fact about the controller's host, not a bug. */
+function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string' && /^E[A-Z]+$/.test(String((error as NodeJS.ErrnoException).code));
+}
+
+/**
+ * Anything thrown, as the record journals and status carry: a system call's error is IoFailed, and what is
+ * neither that nor an UnderlayError is an InternalError.
+ */
 export function toErrorRecord(error: unknown): ErrorRecord & { kind: ErrorKind } {
   if (isUnderlayError(error)) return { code: error.code, message: error.message, kind: ERROR_CODES[error.code].kind };
+  if (isSystemError(error)) return { code: 'IoFailed', message: error.message, kind: 'user' };
   return { code: 'InternalError', message: describeError(error), kind: 'internal' };
 }
 

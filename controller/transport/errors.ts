@@ -5,7 +5,15 @@
  */
 import { describeError, UnderlayError, type ErrorCode } from '../model/errors.js';
 
-export type TransportErrorCode = 'HostKeyMismatch' | 'HostKeyMissing' | 'HostKeyInvalid' | 'Unreachable' | 'AuthFailed' | 'CommandTimeout' | 'ConnectionLost';
+export type TransportErrorCode =
+  | 'HostKeyMismatch'
+  | 'HostKeyMissing'
+  | 'HostKeyInvalid'
+  | 'Unreachable'
+  | 'AuthFailed'
+  | 'CommandTimeout'
+  | 'ConnectionLost'
+  | 'SessionRefused';
 
 export abstract class TransportError<D extends object = object> extends UnderlayError<D & { node: string }> {
   declare readonly code: TransportErrorCode & ErrorCode;
@@ -71,6 +79,13 @@ export class CommandTimeout extends TransportError<{ program: string; timeoutMs:
 export class ConnectionLost extends TransportError<{ reason: string }> {
   constructor(node: string, reason: string, cause?: unknown) {
     super('ConnectionLost', `connection lost to ${node} (${reason})`, { node, reason }, cause);
+  }
+}
+
+/** The server kept refusing a session channel on a working connection (its MaxSessions, or a policy). */
+export class SessionRefused extends TransportError {
+  constructor(node: string, cause?: unknown) {
+    super('SessionRefused', `node ${node} refused to open a session channel`, { node }, cause);
   }
 }
 

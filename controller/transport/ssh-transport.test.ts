@@ -255,6 +255,16 @@ test.serial('authenticates with a key held by ssh-agent', async (t) => {
   }
 });
 
+test.serial('agent authentication without an agent socket is refused up front as SshAgentMissing', (t) => {
+  const saved = process.env.SSH_AUTH_SOCK;
+  delete process.env.SSH_AUTH_SOCK;
+  try {
+    t.throws(() => new SshTransport({ auth: { type: 'agent' } }), { code: 'SshAgentMissing', message: /SSH_AUTH_SOCK is not set/ });
+  } finally {
+    if (saved !== undefined) process.env.SSH_AUTH_SOCK = saved;
+  }
+});
+
 test.serial('one connection is reused across sequential execs; round-trip time', async (t) => {
   const tr = transport();
   const node = b.endpoint('node-b');

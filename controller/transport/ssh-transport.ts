@@ -10,9 +10,10 @@ import {
   HostKeyMismatch,
   HostKeyMissing,
   seconds,
+  SessionRefused,
   Unreachable,
 } from './errors.js';
-import { describeError } from '../model/errors.js';
+import { describeError, UnderlayError } from '../model/errors.js';
 import { fingerprint, hostKeyAlgorithms, parseHostKey, type HostKey } from './host-key.js';
 import { keyscan, type ScannedKey } from './keyscan.js';
 import { shellCommand } from './shell-quote.js';
@@ -109,7 +110,7 @@ export class SshTransport implements Transport {
       ...stripUndefined(options),
     };
     if (options.auth.type === 'agent' && !(options.auth.socket ?? process.env.SSH_AUTH_SOCK)) {
-      throw new Error('ssh-agent authentication requested but no socket given and SSH_AUTH_SOCK is not set');
+      throw new UnderlayError({ code: 'SshAgentMissing', message: 'ssh-agent authentication requested but no socket given and SSH_AUTH_SOCK is not set', data: {} });
     }
     this.limiter = new Limiter(this.opts.maxConcurrent);
   }
@@ -194,7 +195,7 @@ export class SshTransport implements Transport {
         // sshd frees a session slot slightly after the client sees the channel close, so a connection at
         // MaxSessions refuses briefly even though this side never exceeds maxExecsPerConnection.
         if (++refusals > OPEN_RETRIES) {
-          throw new Error(`node ${node.name} refused to open a session channel`, { cause: err.cause });
+          throw new SessionRefused(node.name, err.cause);
         }
         await sleep(10 * 2 ** refusals);
       }
