@@ -44,7 +44,7 @@ export interface HeldLocks {
   release(failed?: ReadonlySet<string>): Promise<string[]>;
 }
 
-export type ApplyLocks = { held: true; locks: HeldLocks } | { held: false; errors: string[] };
+export type ApplyLocks = { held: true; locks: HeldLocks } | { held: false; errors: ErrorRecord[] };
 
 export async function takeApplyLocks(options: ApplyLocksOptions): Promise<ApplyLocks> {
   const { store, clock, timers } = options;
@@ -54,7 +54,7 @@ export async function takeApplyLocks(options: ApplyLocksOptions): Promise<ApplyL
   const wait = { clock, timers, deadline: clock.now().getTime() + options.lockTimeoutMs };
 
   const lock = await acquireSiteLock(store, token, holder, wait);
-  if (!lock.acquired) return { held: false, errors: [lock.message] };
+  if (!lock.acquired) return { held: false, errors: [{ code: 'SiteLocked', message: lock.message }] };
   const leases = new NodeLeases({
     transport: options.transport,
     store,
@@ -79,7 +79,7 @@ export async function takeApplyLocks(options: ApplyLocksOptions): Promise<ApplyL
   if (refused.length > 0) {
     await leases.release();
     await store.releaseSiteLock(token);
-    return { held: false, errors: refused.map((node) => outcome.refused[node] as string) };
+    return { held: false, errors: refused.map((node) => outcome.refused[node] as ErrorRecord) };
   }
   leases.startRenewal();
   return {

@@ -74,7 +74,8 @@ test('a second apply is refused at once, naming the holder; with a deadline it w
   const second = leases(transport, 'bb22', 300, time);
   const refused = await second.take(nodes, atOnce(time));
   t.deepEqual(refused.held, []);
-  t.regex(refused.refused.node2 ?? '', /^node2 is leased by site lab, host ctl-1, pid 200, since 2025-01-01T00:00:00\.000Z, until \S+ by the node's clock: .*--lock-timeout.*force-unlock --node node2/);
+  t.is(refused.refused.node2?.code, 'NodeLeased');
+  t.regex(refused.refused.node2?.message ?? '', /^node2 is leased by site lab, host ctl-1, pid 200, since 2025-01-01T00:00:00\.000Z, until \S+ by the node's clock: .*--lock-timeout.*force-unlock --node node2/);
   t.is(time.sleeps(), 0, 'no waiting without a timeout');
 
   let releasedAfter = 0;

@@ -44,7 +44,7 @@ export interface LeaseOutcome {
   /** Nodes this apply now leases. */
   held: string[];
   /** Nodes leased by another apply that may be alive (or with a lease file nobody can read): the apply refuses. */
-  refused: Record<string, string>;
+  refused: Record<string, ErrorRecord>;
   /** Nodes that could not be reached to lease: left alone, like nodes observe cannot reach. */
   unreachable: Record<string, ErrorRecord>;
   /** Nodes that are one machine with another node of the site (DuplicateNodeIdentity), with why. */
@@ -87,7 +87,10 @@ export class NodeLeases {
       if (pending.length === 0 || !(await waitOnce(wait))) break;
     }
     for (const [name, lease] of others) {
-      outcome.refused[name] = `${describeLease(name, lease)}: wait for that apply to finish, give --lock-timeout DURATION to wait for it, or, if it is gone for good, run \`underlay force-unlock --node ${name}\``;
+      outcome.refused[name] = {
+        code: 'NodeLeased',
+        message: `${describeLease(name, lease)}: wait for that apply to finish, give --lock-timeout DURATION to wait for it, or, if it is gone for good, run \`underlay force-unlock --node ${name}\``,
+      };
     }
     outcome.held = [...this.held].sort();
     outcome.notes.sort();
@@ -130,7 +133,10 @@ export class NodeLeases {
         return;
       }
       case 'unreadable':
-        outcome.refused[name] = `${name} has a lease file underlay cannot read (${JSON.stringify(take.text.slice(0, 80))}): if no apply holds it, remove it with \`underlay force-unlock --node ${name}\``;
+        outcome.refused[name] = {
+          code: 'LeaseUnreadable',
+          message: `${name} has a lease file underlay cannot read (${JSON.stringify(take.text.slice(0, 80))}): if no apply holds it, remove it with \`underlay force-unlock --node ${name}\``,
+        };
         return;
     }
   }

@@ -186,7 +186,7 @@ test.serial('another state directory: the node leases refuse it; with --lock-tim
   try {
     const refused = await applyIn(otherState);
     t.is(refused.code, 1, refused.stdout);
-    const leased = /^error: node1 is leased by site lab, host (\S+), pid (\d+), (?:run \d+, )?since \S+, until \S+ by the node's clock: .*--lock-timeout.*force-unlock --node node1`$/m.exec(refused.stderr);
+    const leased = /^error: node1 is leased by site lab, host (\S+), pid (\d+), (?:run \d+, )?since \S+, until \S+ by the node's clock: .*--lock-timeout.*force-unlock --node node1` \[NodeLeased\]$/m.exec(refused.stderr);
     t.truthy(leased, refused.stderr);
     t.is(leased?.[1], hostname());
     holderPid = leased?.[2] ?? '';

@@ -165,7 +165,7 @@ async function applyLocked(run: Omit<ApplyRun, 'locks'>, spec: Spec, io: CliIO):
     timers: systemTimers,
   });
   if (!taken.held) {
-    for (const error of taken.errors) io.stderr(`error: ${error}\n`);
+    for (const error of taken.errors) io.stderr(`error: ${error.message} [${error.code}]\n`);
     return ExitCode.Error;
   }
   const { locks } = taken;
