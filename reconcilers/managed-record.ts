@@ -41,6 +41,7 @@ import { describeHolder } from '../controller/store/lock-holder.js';
 import { recordOwnerFinding } from './managed-record-owner.js';
 import { LEASE_PATH, LEASE_READ_FUNCTION, parseLease } from './node-lease.js';
 import { ApplyError, outputTail, runScript } from './node-exec.js';
+import { KeyedQueue } from '../controller/model/keyed-queue.js';
 
 export type { ManagedUpdate } from './managed-record-format.js';
 
@@ -132,17 +133,15 @@ interface Known {
 }
 
 const known = new Map<string, Known>();
-const queues = new Map<string, Promise<unknown>>();
+/** Record updates of one node are serialised: each compare-and-swap starts from the record the previous one left. */
+const recordQueue = new KeyedQueue();
 
 const nodeKey = (ctx: ApplyContext): string => `${ctx.node.name}@${ctx.node.address}:${ctx.node.port}`;
 
 /** Tells the record what the node now holds. */
 export function recordManaged(ctx: ApplyContext, updates: readonly ManagedUpdate[], writer: RecordWriter, base?: ObservedRecord): Promise<void> {
   const key = nodeKey(ctx);
-  const previous = queues.get(key) ?? Promise.resolve();
-  const next = previous.catch(() => undefined).then(() => casLoop(ctx, key, updates, writer, base));
-  queues.set(key, next);
-  return next;
+  return recordQueue.run(key, () => casLoop(ctx, key, updates, writer, base));
 }
 
 function knownOf(base: ObservedRecord | undefined): Known {

@@ -6,6 +6,7 @@ import { withObjectStore } from './git-objects.js';
 import { isGitError } from './resolve-ref.js';
 import { SourceError } from './source-error.js';
 import { exists, type SourceFs } from './source-fs.js';
+import { KeyedQueue } from '../model/keyed-queue.js';
 
 /** A repository fetched over the network, however it is reached. */
 export interface Remote {
@@ -44,7 +45,7 @@ function withoutCredentials(url: string): string {
   return url.replace(/^(https?:\/\/)[^/@]*@/i, '$1');
 }
 
-const queues = new Map<string, Promise<unknown>>();
+const cacheQueue = new KeyedQueue();
 
 /**
  * Runs `task` after every earlier task for the same cache directory has settled. A fetch rewrites refs
@@ -53,17 +54,7 @@ const queues = new Map<string, Promise<unknown>>();
  * sharing one cacheDir are not supported.
  */
 export function withCacheLock<T>(gitdir: string, task: () => Promise<T>): Promise<T> {
-  const previous = queues.get(gitdir) ?? Promise.resolve();
-  const run = previous.then(task, task);
-  const settled = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  queues.set(gitdir, settled);
-  void settled.then(() => {
-    if (queues.get(gitdir) === settled) queues.delete(gitdir);
-  });
-  return run;
+  return cacheQueue.run(gitdir, task);
 }
 
 /**
