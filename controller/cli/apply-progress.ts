@@ -11,7 +11,7 @@ import type { CliIO } from './io.js';
 const CLEAR_LINE = '\r\u001b[K';
 
 function changeLine(result: ChangeResult, reason: string | undefined): string {
-  const detail = result.outcome === 'failed' ? `: ${result.error}` : result.outcome === 'skipped' ? ` (${result.reason})` : reason ? ` (${reason})` : '';
+  const detail = result.outcome === 'failed' ? `: ${result.error} [${result.code}]` : result.outcome === 'skipped' ? ` (${result.reason})` : reason ? ` (${reason})` : '';
   return `  ${result.outcome.padEnd(7)} ${result.action} ${result.id}${detail}\n`;
 }
 
