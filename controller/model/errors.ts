@@ -76,6 +76,7 @@ export const ERROR_CODES = {
   LeaseUnreadable: { ...USER, description: 'a node has a lease file underlay cannot read; a person removes it (force-unlock)' },
   LeaseLost: { ...NODE, description: "another apply took over this apply's lease on a node" },
   NotLeased: { ...NODE, description: 'apply could not take the lease on a node, so it leaves the node alone' },
+  UncheckedSpec: { ...INTERNAL, description: "resolve was given a Spec that breaks one of load's rules: its caller skipped load" },
   DependencyCycle: { ...INTERNAL, description: "the changes apply walks depend on each other in a cycle, which the planner never makes" },
   // Anything else thrown.
   IoFailed: { ...USER, description: "the controller's own file system refused a read or write (a file given to the CLI, the state directory)" },
