@@ -1,5 +1,17 @@
 import tseslint from 'typescript-eslint';
 
+/**
+ * One layer's rule: its product files may not import what any of `patterns` ([regex, message]) matches
+ * (tests may). Layers must not share files: a later config object's options replace an earlier one's.
+ */
+const layer = (files, ...patterns) => [
+  { files, ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': ['error', { patterns: patterns.map(([regex, message]) => ({ regex, message })) }] } },
+];
+const NO_EFFECTS = [
+  'reconcilers/(.+/)?effects\\.js$|reconcilers/kind-effects\\.js$|/(transport|observe|apply|store|cli|secrets)/',
+  'the pure stages import no effects: a kind\'s pure facets are in reconcilers/<kind>/kind.ts, reached through reconcilers/registry.ts.',
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'bin/**', 'dist/**', 'eslint.config.js', 'test/fixtures/**', 'examples/**', '.state/**', '.scratch/**'] },
   ...tseslint.configs.recommended,
@@ -18,4 +30,21 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { property: 'localeCompare', message: 'Locale-dependent order; use byCodeUnit from controller/model/order.ts.' }],
     },
   },
+  // The layering (test/layering.test.ts follows it through every import): model <- spec <- load/resolve/plan
+  // (pure; the kinds' pure facets and registry) <- observe/apply (the kinds' effects) <- cli. Nothing imports upward.
+  ...layer(['controller/model/**/*.ts'], ['^\\.\\./', 'controller/model is the bottom layer: it imports nothing of the stages or the kinds.']),
+  ...layer(
+    ['controller/spec/**/*.ts'],
+    ['^\\.\\./(?!model/)[^.]', 'the format (controller/spec) is below the stages: it imports the model and the kinds\' pure facets only.'],
+    NO_EFFECTS,
+  ),
+  ...layer(['controller/{load,resolve,plan,inventory,pipeline}/**/*.ts'], NO_EFFECTS),
+  ...layer(
+    ['reconcilers/**/*.ts'],
+    [
+      'controller/(load|resolve|plan|inventory|pipeline|observe|apply|cli|status)/|controller/spec/(?!primitives\\.js$)',
+      'a kind is below the stages that use it: it imports the model and spec/primitives only (the schema is assembled from the kinds).',
+    ],
+  ),
+  ...layer(['controller/{observe,apply}/**/*.ts'], ['/cli/', 'observe and apply are below the CLI that drives them.']),
 );

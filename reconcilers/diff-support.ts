@@ -1,7 +1,7 @@
 /**
  * Phrases and checks shared by the per-kind diffs, so every kind explains itself the same way.
  */
-import type { DiffResult } from './reconciler.js';
+import type { DiffResult } from './kind.js';
 
 export const UNMANAGED_TAKEOVER = 'exists, not managed by underlay: will be replaced';
 

@@ -8,7 +8,7 @@
  * and would carry on, so it checks the sha256 it was given before renaming. A copy left behind by a write
  * that never reached the rename (node or script killed) is removed by the next write of the same file.
  */
-import type { ApplyContext } from './reconciler.js';
+import type { ApplyContext } from './kind-effects.js';
 import { sha256 } from '../controller/model/sha256.js';
 import { assertPlainValue, runScriptOk } from './node-exec.js';
 

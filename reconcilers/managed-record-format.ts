@@ -16,7 +16,8 @@
  */
 import { z } from 'zod';
 import { canonicalJson } from '../controller/model/canonical-json.js';
-import { Name } from '../controller/spec/schema.js';
+import type { ManagedRecordProblem } from '../controller/model/observed.js';
+import { Name } from '../controller/spec/primitives.js';
 
 /** Where underlay keeps its own state on a node: the managed record, tracked command runs, the lease. */
 export const NODE_STATE_DIR = '/var/lib/underlay';
@@ -87,11 +88,6 @@ export function parseRecordCopy(fields: readonly string[]): ManagedRecordCopy | 
   return undefined;
 }
 
-/** Why the record itself was not used: restored from the previous copy, or neither copy usable. */
-export interface ManagedRecordProblem {
-  code: 'ManagedRecordRestored' | 'ManagedRecordCorrupt';
-  message: string;
-}
 
 export const PREVIOUS_RECORD_PATH = `${MANAGED_RECORD_PATH}.prev`;
 

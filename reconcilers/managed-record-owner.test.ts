@@ -9,6 +9,7 @@ import { renderServiceDefinition } from './service/definition.js';
 import { appliedNode, desired, file, inventory, node, resource } from '../test/support/build-desired.js';
 import { parseManagedRecordContent, readManagedRecord, renderManagedRecord } from './managed-record-format.js';
 import { recordOwnerFinding } from './managed-record-owner.js';
+import { registry } from './registry.js';
 
 const entries = { 'file:/etc/a': { hash: 'h1' } };
 const present = (text: string) => ({ state: 'present' as const, text });
@@ -47,7 +48,7 @@ test('the plan leaves a misidentified node out with a warning and apply refuses 
   // n2's address leads to n1's machine: its probe reads n1's record, which lists /etc/n1-only.
   const n1 = { ...appliedNode(resources, runitHash), owner: { site: 'default', node: 'n1' } };
   const observed = inventory({ n1, n2: n1 });
-  const plan = makePlan(wanted, observed);
+  const plan = makePlan(wanted, observed, { registry });
   t.deepEqual(plan.changes.map((c) => c.id), [], 'nothing of n1 is pruned through n2');
   t.is(plan.warnings?.length, 1);
   t.regex(plan.warnings?.[0] ?? '', /^node n2: NodeIdentityMismatch: the machine reached as node n2 of site default is node n1 of this site/);
@@ -57,7 +58,7 @@ test('the plan leaves a misidentified node out with a warning and apply refuses 
 
   const legacySite = desired([node('n1', resources)]);
   const legacyNode = inventory({ n1: { ...appliedNode(resources, runitHash), owner: 'none' } });
-  const legacy = makePlan(legacySite, legacyNode);
+  const legacy = makePlan(legacySite, legacyNode, { registry });
   t.deepEqual([legacy.changes, legacy.warnings], [[], ['node n1: ManagedRecordAdopted: /var/lib/underlay/managed.json names no owner (written before underlay recorded one); this apply adopts it as node n1 of site default']]);
   t.true(applyTargets(legacySite, legacyNode).nodes.n1?.rewriteManagedRecord, 'apply writes the owner even with nothing else to do');
 });

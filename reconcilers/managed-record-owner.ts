@@ -5,7 +5,7 @@
  * now leads to another node, or a machine another site manages are all told apart here, before a plan
  * prunes what the record lists. Pure: the planner and apply decide with it.
  */
-import type { InventoryNode } from '../controller/inventory/inventory.js';
+import type { InventoryNode } from '../controller/model/observed.js';
 import { MANAGED_RECORD_PATH, PREVIOUS_RECORD_PATH } from './managed-record-format.js';
 
 export interface OwnerFinding {

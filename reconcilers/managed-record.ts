@@ -19,12 +19,12 @@
  * apply whose lease was taken over cannot change the record. A record found to name another owner is not
  * overwritten.
  */
-import { keyIdentity } from './apply-outcome.js';
+import { keyIdentity } from '../controller/model/resource-key.js';
 import { sha256 } from '../controller/model/sha256.js';
 import { COMMAND_RUNS_DIR } from './command/run-marker.js';
 import { contentDigest, RECEIVE_FUNCTION } from './file-write.js';
 import { FRAME_FUNCTIONS, parseFramedRecords } from './framed-output.js';
-import type { ApplyContext } from './reconciler.js';
+import type { ApplyContext } from './kind-effects.js';
 import {
   applyManagedUpdates,
   type ManagedEntries,

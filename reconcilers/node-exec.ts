@@ -3,7 +3,7 @@
  * reaches it as a positional parameter (`sh -c SCRIPT underlay VALUE...`) or on stdin.
  */
 import type { ExecResult } from '../controller/transport/transport.js';
-import type { ApplyContext } from './reconciler.js';
+import type { ApplyContext } from './kind-effects.js';
 
 /** $0 of every script, so `ps` on a node shows who runs it. */
 export const SCRIPT_NAME = 'underlay';

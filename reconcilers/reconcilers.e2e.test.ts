@@ -1,7 +1,7 @@
 import test from 'ava';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Inventory } from '../controller/inventory/inventory.js';
+import { InventorySchema } from '../controller/inventory/inventory.js';
 import { observeSite } from '../controller/observe/observe-site.js';
 import { SshTransport } from '../controller/transport/ssh-transport.js';
 import type { NodeEndpoint } from '../controller/transport/transport.js';
@@ -9,9 +9,11 @@ import { createTestHosts, type TestHost, type TestHostCluster } from '../test/ho
 import { binaryFile, command, desired, directory, file, node, resource, service } from '../test/support/build-desired.js';
 import { change } from '../test/support/fake-apply.js';
 import { actionsOf, converge, ctxOf, failuresOf, observe, type HostNode } from '../test/support/converge-node.js';
-import { serviceReconciler } from './service/index.js';
+import { serviceEffects } from './service/effects.js';
 import { applyDirectory } from './directory/apply.js';
+import type { DesiredFile } from './file/schema.js';
 import { renderServiceDefinition } from './service/definition.js';
+import { registry } from './registry.js';
 
 let cluster: TestHostCluster | undefined;
 let transport: SshTransport | undefined;
@@ -55,7 +57,7 @@ test.serial('a file is written atomically with mode and owner, updated, then del
   t.is(st.mode & 0o7777, 0o640);
   t.is(st.uid, 65534);
   const seen = (await observe(n, [dir, v1])).resources[v1.key];
-  t.like(seen, { exists: true, sha256: (v1.spec as { sha256: string }).sha256, mode: '0640', owner: 'nobody', group: 'nogroup' });
+  t.like(seen, { exists: true, sha256: (v1.spec as DesiredFile).sha256, mode: '0640', owner: 'nobody', group: 'nogroup' });
   t.deepEqual(actionsOf(await converge(n, [dir, v1])), [], 'a second apply changes nothing');
   t.false(existsSync(onHost(0, '/tmp/pwned')));
   t.false(existsSync(onHost(1, HOSTILE_PATH)), 'node2 is untouched');
@@ -82,7 +84,7 @@ test.serial('binary content (contentBase64) is written byte for byte, NUL and 0x
   t.is(typeof created.changes[0]?.after?.contentBase64, 'string');
   t.deepEqual(readFileSync(onHost(1, '/srv/ul-blob.bin')), bytes);
   t.is(statSync(onHost(1, '/srv/ul-blob.bin')).mode & 0o7777, 0o600);
-  t.like((await observe(n, [blob])).resources[blob.key], { exists: true, sha256: (blob.spec as { sha256: string }).sha256, size: bytes.length });
+  t.like((await observe(n, [blob])).resources[blob.key], { exists: true, sha256: (blob.spec as DesiredFile).sha256, size: bytes.length });
   t.deepEqual(actionsOf(await converge(n, [blob])), [], 'a second apply changes nothing');
   t.deepEqual(actionsOf(await converge(n, [])), [`delete ${blob.key}`]);
 });
@@ -122,9 +124,10 @@ test.serial('a runit service is created, runs with a pid, restarts with a new pi
 
   // The rollout health gate asks the service reconciler: running is healthy; stopped behind underlay's back is not.
   const gate = change(`${n.endpoint.name}/${svc.key}#restart`, { action: 'restart', disruptive: true });
-  t.deepEqual(await serviceReconciler.checkHealth(ctxOf(n), gate), { healthy: true });
-  await run(0, 'sv down /etc/service/ul-ticker');
-  const unhealthy = await serviceReconciler.checkHealth(ctxOf(n), gate);
+  t.deepEqual(await serviceEffects.health!(ctxOf(n), gate), { healthy: true });
+  // -v waits until runsv reports it down: plain sv down returns while it still runs ("run: ...; want down").
+  await run(0, 'sv -v -w 7 down /etc/service/ul-ticker');
+  const unhealthy = await serviceEffects.health!(ctxOf(n), gate);
   t.false(unhealthy.healthy);
   t.regex(unhealthy.healthy ? '' : unhealthy.message, /ul-ticker is not running: down: /);
   await run(0, 'sv up /etc/service/ul-ticker');
@@ -171,8 +174,8 @@ test.serial('observeSite gives a valid inventory, and names both fingerprints fo
     node(b.endpoint.name, [resource(directory('/etc'))], plain(b.endpoint)),
     node('impostor', [], impostor),
   ]);
-  const inventory = await observeSite({ desired: site, transport: transport!, concurrency: 4, clock: { now: () => new Date('2030-01-01T00:00:00Z') } });
-  const parsed = Inventory.safeParse(JSON.parse(JSON.stringify(inventory)));
+  const inventory = await observeSite({ desired: site, registry, transport: transport!, concurrency: 4, clock: { now: () => new Date('2030-01-01T00:00:00Z') } });
+  const parsed = InventorySchema.safeParse(JSON.parse(JSON.stringify(inventory)));
   t.true(parsed.success, parsed.error?.message);
   t.is(inventory.observedAt, '2030-01-01T00:00:00.000Z');
   t.like(inventory.nodes[a.endpoint.name], { reachable: true, facts: { hostname: a.endpoint.name, serviceManager: 'runit', os: { id: 'debian' } } });

@@ -1,25 +1,54 @@
 /**
- * Resource kind -> the reconciler that diffs and applies it on nodes. Certificates are diffed by the
- * planner but have no apply yet (issuing needs the CA signing flow), so they are absent here.
+ * Every resource kind, in one list: the one place a kind is registered for every stage (its effects, when
+ * it is applied, are registered in effects.ts). Pure. The order is the format's: the schema's alternatives,
+ * the probe script's arms and the `kind:key` pattern list the kinds in it.
  */
-import type { NodeResourceKind } from '../controller/resolve/desired.js';
-import { commandReconciler } from './command/index.js';
-import { directoryReconciler } from './directory/index.js';
-import { fileReconciler } from './file/index.js';
-import type { NodeReconciler } from './reconciler.js';
-import { serviceReconciler } from './service/index.js';
+import { certificateKind } from './certificate/kind.js';
+import { commandKind } from './command/kind.js';
+import { directoryKind } from './directory/kind.js';
+import { dnsKind } from './dns/kind.js';
+import { fileKind } from './file/kind.js';
+import { ipKind } from './ip/kind.js';
+import type { NodeKind, ResourceKindDefinition, ServiceKind, TargetType } from './kind.js';
+import { serviceKind } from './service/kind.js';
+import { symlinkKind } from './symlink/kind.js';
 
-const reconcilers: Partial<Record<NodeResourceKind, NodeReconciler>> = {
-  file: fileReconciler as unknown as NodeReconciler,
-  directory: directoryReconciler as unknown as NodeReconciler,
-  service: serviceReconciler as unknown as NodeReconciler,
-  command: commandReconciler as unknown as NodeReconciler,
-};
-
-export function reconcilerFor(kind: string): NodeReconciler {
-  const reconciler = reconcilers[kind as NodeResourceKind];
-  if (!reconciler) throw new Error(`no node reconciler applies resources of kind ${JSON.stringify(kind)}`);
-  return reconciler;
+export interface KindRegistry {
+  readonly kinds: readonly ResourceKindDefinition[];
+  /** The kinds a module may declare under `resources:`, in the format's order. */
+  readonly nodeKinds: readonly NodeKind[];
+  readonly serviceKinds: readonly ServiceKind[];
+  kindOf(name: string): ResourceKindDefinition | undefined;
+  /** The kind of a resource on a node (declared in modules), or undefined for any other name. */
+  nodeKind(name: string): NodeKind | undefined;
+  /** The kind of a resource in a service target (pool, zone), or undefined for any other name. */
+  serviceKind(name: string): ServiceKind | undefined;
+  kindsFor(target: TargetType): ResourceKindDefinition[];
 }
 
-export const reconcilerKinds = (): NodeResourceKind[] => Object.keys(reconcilers).sort() as NodeResourceKind[];
+export function createRegistry(kinds: readonly ResourceKindDefinition[]): KindRegistry {
+  const byName = new Map<string, ResourceKindDefinition>();
+  for (const k of kinds) {
+    if (byName.has(k.kind)) throw new Error(`resource kind ${k.kind} is registered twice`);
+    byName.set(k.kind, k);
+  }
+  const nodeKinds = kinds.filter((k): k is NodeKind => k.target === 'node');
+  const serviceKinds = kinds.filter((k): k is ServiceKind => k.target !== 'node');
+  return {
+    kinds,
+    nodeKinds,
+    serviceKinds,
+    kindOf: (name) => byName.get(name),
+    nodeKind: (name) => {
+      const k = byName.get(name);
+      return k?.target === 'node' ? k : undefined;
+    },
+    serviceKind: (name) => {
+      const k = byName.get(name);
+      return k !== undefined && k.target !== 'node' ? k : undefined;
+    },
+    kindsFor: (target) => kinds.filter((k) => k.target === target),
+  };
+}
+
+export const registry: KindRegistry = createRegistry([fileKind, directoryKind, symlinkKind, serviceKind, commandKind, certificateKind, ipKind, dnsKind]);

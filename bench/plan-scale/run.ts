@@ -10,11 +10,12 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { emptyInventory, type Inventory } from '../../controller/inventory/inventory.js';
+import { emptyInventory, type Inventory } from '../../controller/model/observed.js';
 import { loadSpec } from '../../controller/load/load-spec.js';
 import { makePlan } from '../../controller/plan/make-plan.js';
 import { resolveSite } from '../../controller/resolve/resolve-site.js';
 import type { Revision } from '../../controller/source/revision.js';
+import { registry } from '../../reconcilers/registry.js';
 import { renderServiceDefinition } from '../../reconcilers/service/definition.js';
 import { appliedNode, inventory as inventoryOf } from '../../test/support/build-desired.js';
 import { syntheticSite } from './synthetic-site.js';
@@ -54,13 +55,13 @@ function measure(nodes: number): Measurement {
   const [resolved, resolveMs] = time(() => resolveSite(loaded.spec!, {}, {}));
   if (!resolved.desired) throw new Error(resolved.diagnostics.slice(0, 5).map((d) => d.message).join('\n'));
   const desired = resolved.desired;
-  const [plan, planMs] = time(() => makePlan(desired, emptyInventory()));
+  const [plan, planMs] = time(() => makePlan(desired, emptyInventory(), { registry }));
   const cpu = process.cpuUsage(cpuStart);
   // Steady state: the same site planned against nodes that already match it.
   const applied: Inventory = inventoryOf(
     Object.fromEntries(desired.nodes.map((n) => [n.name, appliedNode(n.resources, (s) => renderServiceDefinition(s, n.serviceManager).hash)])),
   );
-  const [noop, noopPlanMs] = time(() => makePlan(desired, applied));
+  const [noop, noopPlanMs] = time(() => makePlan(desired, applied, { registry }));
   if (noop.changes.length !== 0) throw new Error(`steady state planned ${noop.changes.length} changes`);
   return {
     nodes,

@@ -1,5 +1,5 @@
 /**
- * The apply engine against FAKE reconcilers and a FAKE managed record (test/support/fake-apply.ts) and a real SQLite
+ * The apply engine against FAKE kind effects and a FAKE managed record (test/support/fake-apply.ts) and a real SQLite
  * store in memory. Real-host behaviour is covered by the e2e tests.
  */
 import test from 'ava';
@@ -8,19 +8,21 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import { applyPlan, type ApplyEvent, type ApplyPlanOptions } from './apply-plan.js';
 import { renderChangeSetSummary } from './change-set.js';
 import { readSiteStatus } from '../status/read-site-status.js';
-import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport, type FakeBehaviour } from '../../test/support/fake-apply.js';
+import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport, type FakeBehaviour } from '../../test/support/fake-apply.js';
+import { registry } from '../../reconcilers/registry.js';
 import type { ErrorRecord } from '../model/errors.js';
 
 function setup(nodes: string[], behaviour: FakeBehaviour = {}, extra: Partial<ApplyPlanOptions> = {}) {
   const log: string[] = [];
   const events: ApplyEvent[] = [];
   const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
-  const reconcilers = fakeReconcilers(log, behaviour);
+  const effects = fakeEffects(log, behaviour);
   const managed = fakeManagedRecord(log);
   const base = {
     nodes: fakeNodes(nodes),
     transport: unusedTransport,
-    reconcilers: reconcilers.lookup,
+    registry,
+    effects: effects.lookup,
     managedRecord: managed,
     store,
     clock: steppingClock(),
@@ -28,7 +30,7 @@ function setup(nodes: string[], behaviour: FakeBehaviour = {}, extra: Partial<Ap
     onEvent: (e: ApplyEvent) => events.push(e),
     ...extra,
   };
-  return { log, events, store, managed, peak: reconcilers.peak, base };
+  return { log, events, store, managed, peak: effects.peak, base };
 }
 
 test('every change is applied in dependency order and journalled started then succeeded', async (t) => {
@@ -292,6 +294,39 @@ test('a node whose managed record is unusable is refused with its reason; one re
   t.deepEqual([result.nodes.n2, result.nodes.n3], [{ converged: true }, { converged: true }]);
   const status = await readSiteStatus(s.store);
   t.like(status.nodes.find((n) => n.name === 'n1')?.conditions.find((c) => c.type === 'Ready'), { status: 'False', reason: 'ManagedRecordCorrupt' });
+});
+
+test('a change its kind skips is journalled skipped with the kind\'s message and shown; it settles, so its node converges and its dependents run', async (t) => {
+  const s = setup(['n1'], { skip: ['n1/directory:/srv/data'] });
+  const plan = testPlan([
+    change('n1/directory:/srv/data', { action: 'delete' }),
+    change('n1/directory:/srv', { action: 'delete', dependsOn: ['n1/directory:/srv/data'] }),
+  ]);
+  s.managed.records.set('n1', { 'directory:/srv/data': { hash: 'd' }, 'directory:/srv': { hash: 's' } });
+  const result = await applyPlan({ ...s.base, plan });
+  t.is(result.status, 'succeeded');
+  t.like(result.results.find((r) => r.id === 'n1/directory:/srv/data'), { outcome: 'skipped', cause: 'kind', reason: 'fake skip of n1/directory:/srv/data' });
+  t.like(result.results.find((r) => r.id === 'n1/directory:/srv'), { outcome: 'applied' });
+  t.deepEqual(result.nodes.n1, { converged: true });
+  const journal = await s.store.journalOf(result.runId);
+  t.deepEqual(
+    journal.filter((e) => e.phase !== 'started').map((e) => [e.phase, e.changeId, e.detail]),
+    [
+      ['skipped', 'n1/directory:/srv/data', 'fake skip of n1/directory:/srv/data'],
+      ['succeeded', 'n1/directory:/srv', null],
+    ],
+  );
+  t.deepEqual(s.managed.records.get('n1'), {}, 'what was left in place is no longer managed');
+  const summary = renderChangeSetSummary(result);
+  t.regex(summary, /^skipped: n1\/directory:\/srv\/data: fake skip of n1\/directory:\/srv\/data$/m);
+  t.regex(summary, /n1\s+0\s+0\s+1\s+0\s+0\s+0\s+1/);
+});
+
+test('a certificate change is planned but not applied: it fails saying what it waits for', async (t) => {
+  const s = setup(['n1'], {}, { effects: () => undefined });
+  const result = await applyPlan({ ...s.base, plan: testPlan([change('n1/certificate:web')]) });
+  const cert = result.results[0];
+  t.regex(cert?.outcome === 'failed' ? cert.error : '', /^no reconciler for kind certificate: issuing a certificate .* comes with the PKI work$/);
 });
 
 test('a node whose lease was taken over mid-run is changed no more: its next change fails the node, others go on', async (t) => {

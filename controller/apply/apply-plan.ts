@@ -9,19 +9,21 @@
  * re-plan cannot see (a restart owed for a config file already written) is flagged on the node first
  * (managed-record-keeper.ts).
  */
-import type { NodeReconciler } from '../../reconcilers/reconciler.js';
-import type { ApplyContext } from '../../reconcilers/reconciler.js';
-import type { Change, Plan, RolloutBatches } from '../plan/plan.js';
+import type { EffectsLookup } from '../../reconcilers/effects.js';
+import type { ApplyContext, ApplyOutcome } from '../../reconcilers/kind-effects.js';
+import type { KindRegistry } from '../../reconcilers/registry.js';
+import type { Plan, RolloutBatches } from '../model/plan.js';
+import type { Change } from '../model/change.js';
 import { circuitBreaker } from '../rollout/circuit-breaker.js';
 import type { Clock } from '../clock.js';
 import type { RunCondition, Store } from '../store/store.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import type { ChangeResult, ChangeSet, NodeResult, SkipCause } from './change-set.js';
 import { walkGraph, type WalkItem, type WalkOutcome } from './graph-walk.js';
-import { reconcilerHealthCheck, type HealthCheck } from './health-check.js';
+import { kindHealthCheck, type HealthCheck } from './health-check.js';
 import type { FaultHook } from './fault-injection.js';
 import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMark, type ManagedRecordKeeper } from './managed-record-keeper.js';
-import { describeError, toErrorRecord, type ErrorRecord } from '../model/errors.js';
+import { describeError, toErrorRecord, UnderlayError, type ErrorRecord } from '../model/errors.js';
 import { byCodeUnit } from '../model/order.js';
 
 export interface ApplyNode {
@@ -35,8 +37,6 @@ export interface ApplyNode {
    */
   rewriteManagedRecord?: boolean;
 }
-
-export type ReconcilerLookup = (kind: Change['kind']) => NodeReconciler | undefined;
 
 export type ApplyEvent =
   | { type: 'run-started'; runId: number; changes: number }
@@ -54,13 +54,15 @@ export interface ApplyPlanOptions {
   /** Nodes that could not be observed, with why: recorded as failed, none of their changes run. */
   unreachable?: Record<string, ErrorRecord>;
   transport: Transport;
-  reconcilers: ReconcilerLookup;
+  /** The resource kinds (their ownership of the managed record), and what carries each kind's changes out. */
+  registry: KindRegistry;
+  effects: EffectsLookup;
   managedRecord: ManagedRecordKeeper;
   store: Store;
   clock: Clock;
   /** Nodes being changed at once. */
   concurrency: number;
-  /** Default: ask each change's reconciler (see health-check.ts). */
+  /** Default: ask each change's kind (see health-check.ts). */
   healthCheck?: HealthCheck;
   onEvent?: (event: ApplyEvent) => void;
   /** Crash tests only (fault-injection.ts): where to stop for good. */
@@ -81,6 +83,23 @@ type Item = ChangeItem | GateItem;
 
 const gateId = (cluster: string, batch: number): string => `#rollout/${cluster}/batch-${batch + 1}`;
 
+
+/** Done as planned: applied, or skipped by its own kind. */
+const settled = (r: ChangeResult | undefined): boolean => r?.outcome === 'applied' || (r?.outcome === 'skipped' && r.cause === 'kind');
+
+/** What the journal keeps of a result: its phase, and why (a failure's error, a skip's reason, an apply's note) with its code. */
+function journalled(result: ChangeResult): { phase: 'succeeded' | 'failed' | 'skipped'; detail: string | null; code?: string } {
+  if (result.outcome === 'failed') return { phase: 'failed', detail: result.error, code: result.code };
+  if (result.outcome === 'skipped') return { phase: 'skipped', detail: result.reason, code: result.code };
+  return { phase: 'succeeded', detail: result.message ?? null };
+}
+
+/** Why apply cannot carry out a change of this kind: planned only, or no provider for its target yet. */
+function noEffects(registry: KindRegistry, kind: string): UnderlayError<{ kind: string }> {
+  const definition = registry.kindOf(kind);
+  const why = definition?.target === 'node' && definition.planOnly ? `: ${definition.planOnly}` : '';
+  return new UnderlayError({ code: 'NoReconciler', message: `no reconciler for kind ${kind}${why}`, data: { kind } });
+}
 
 /** Which rollout (and batch) governs a change: its own cluster's, or for cluster-less changes (prunes) the first. */
 function rolloutPositions(plan: Plan): (change: Change) => { rollout: RolloutBatches; batch: number } | undefined {
@@ -121,9 +140,9 @@ function buildItems(plan: Plan): Item[] {
 }
 
 export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
-  const { plan, nodes, store, reconcilers, managedRecord } = options;
+  const { plan, nodes, store, registry, effects, managedRecord } = options;
   const emit = options.onEvent ?? (() => undefined);
-  const healthCheck = options.healthCheck ?? reconcilerHealthCheck(reconcilers);
+  const healthCheck = options.healthCheck ?? kindHealthCheck(effects);
   // Every node of the revision, also those with nothing to do or unreachable: what status shows.
   const covered = [...new Set([...Object.keys(nodes), ...Object.keys(options.unreachable ?? {}), ...plan.changes.map((c) => c.node)])].sort();
   const run = await store.beginRun({ revisionCommit: plan.revision.commit, planHash: plan.hash, nodes: covered });
@@ -140,7 +159,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   // Owed restarts and re-runs, by the id of each change that must not touch the node before they are flagged.
   const nodeOf = new Map(plan.changes.map((c) => [c.id, c.node]));
   const owedBy = new Map<string, Change[]>();
-  for (const owed of plan.changes.filter(owesRestart)) {
+  for (const owed of plan.changes.filter((c) => owesRestart(registry, c))) {
     for (const id of [owed.id, ...owed.dependsOn.filter((d) => nodeOf.get(d) === owed.node)]) owedBy.set(id, [...(owedBy.get(id) ?? []), owed]);
   }
   const flagged = new Set<string>();
@@ -157,20 +176,33 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   };
 
   const finish = async (change: Change, result: ChangeResult): Promise<WalkOutcome> => {
-    const detail = result.outcome === 'failed' ? result.error : result.outcome === 'skipped' ? result.reason : null;
-    const phase = result.outcome === 'applied' ? 'succeeded' : result.outcome;
-    const code = result.outcome === 'applied' ? {} : { code: result.code };
-    await store.journal({ runId: run.id, changeId: change.id, node: change.node, key: change.key, action: change.action, phase, detail, ...code });
+    await store.journal({ runId: run.id, changeId: change.id, node: change.node, key: change.key, action: change.action, ...journalled(result) });
     results.set(change.id, result);
     emit({ type: 'change-finished', result });
-    if (result.outcome === 'applied') return { status: 'succeeded' };
     if (result.outcome === 'failed') return { status: 'failed', error: result.error };
+    // A change its kind skipped has settled as intended (a directory left in place is no longer managed).
+    if (result.outcome === 'applied' || result.cause === 'kind') return { status: 'succeeded' };
     return { status: 'skipped', reason: result.reason };
   };
 
   const ref = (c: Change) => ({ id: c.id, node: c.node, key: c.key, kind: c.kind, action: c.action });
   const skip = (change: Change, cause: SkipCause, why: ErrorRecord): Promise<WalkOutcome> =>
     finish(change, { ...ref(change), outcome: 'skipped', cause, reason: why.message, code: why.code });
+
+  /** The managed-record updates around the kind's apply: what to flag and record before, what to record after. */
+  const applyChange = async (ctx: ApplyContext, change: Change): Promise<ApplyOutcome> => {
+    const kindEffects = effects(change.kind);
+    if (!kindEffects) throw noEffects(registry, change.kind);
+    const owed = (owedBy.get(change.id) ?? []).filter((o) => !flagged.has(o.id));
+    const before = managedUpdateBefore(registry, change);
+    const updates = [...owed.map((o) => restartPendingMark(registry, o)), ...(before ? [before] : [])];
+    if (updates.length > 0) await managedRecord.update(ctx, updates);
+    for (const o of owed) flagged.add(o.id);
+    const outcome = await kindEffects.apply(ctx, change);
+    const after = managedUpdateAfter(registry, change);
+    if (after) await managedRecord.update(ctx, [after]);
+    return outcome;
+  };
 
   const visitChange = async (change: Change, blockedBy: string | null): Promise<WalkOutcome> => {
     const position = positionOf(change);
@@ -185,29 +217,24 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     await store.journal({ runId: run.id, changeId: change.id, node: change.node, key: change.key, action: change.action, phase: 'started', detail: null });
     emit({ type: 'change-started', change });
     await fault?.reach('before', change.id);
-    let error: ErrorRecord | undefined;
     const ctx = context(change.node, change.id);
-    const reconciler = reconcilers(change.kind);
-    if (!ctx) error = { code: 'NoApplyTarget', message: `no node or service target named ${change.node} that apply can reach` };
-    else if (!reconciler) error = { code: 'NoReconciler', message: `no reconciler for kind ${change.kind}` };
-    else {
-      try {
-        const owed = (owedBy.get(change.id) ?? []).filter((o) => !flagged.has(o.id));
-        const before = managedUpdateBefore(change);
-        const updates = [...owed.map(restartPendingMark), ...(before ? [before] : [])];
-        if (updates.length > 0) await managedRecord.update(ctx, updates);
-        for (const o of owed) flagged.add(o.id);
-        await reconciler.apply(ctx, change);
-        const after = managedUpdateAfter(change);
-        if (after) await managedRecord.update(ctx, [after]);
-      } catch (e) {
-        error = toErrorRecord(e);
-      }
+    let outcome: ApplyOutcome | { error: ErrorRecord };
+    try {
+      if (!ctx) throw new UnderlayError({ code: 'NoApplyTarget', message: `no node or service target named ${change.node} that apply can reach`, data: { target: change.node } });
+      outcome = await applyChange(ctx, change);
+    } catch (e) {
+      outcome = { error: toErrorRecord(e) };
     }
-    if (error === undefined) await fault?.reach('after', change.id);
-    if (error === undefined) return finish(change, { ...ref(change), outcome: 'applied' });
-    if (!failedNodes.has(change.node)) failedNodes.set(change.node, { code: error.code, message: `${change.id}: ${error.message}` });
-    return finish(change, { ...ref(change), outcome: 'failed', error: error.message, code: error.code });
+    if ('error' in outcome) {
+      const { error } = outcome;
+      if (!failedNodes.has(change.node)) failedNodes.set(change.node, { code: error.code, message: `${change.id}: ${error.message}` });
+      return finish(change, { ...ref(change), outcome: 'failed', error: error.message, code: error.code });
+    }
+    await fault?.reach('after', change.id);
+    if (outcome.result === 'skipped') {
+      return finish(change, { ...ref(change), outcome: 'skipped', cause: 'kind', reason: outcome.message ?? 'skipped by its kind', code: 'SkippedByKind' });
+    }
+    return finish(change, { ...ref(change), outcome: 'applied', ...(outcome.message !== undefined ? { message: outcome.message } : {}) });
   };
 
   const visitGate = async (item: GateItem): Promise<WalkOutcome> => {
@@ -273,7 +300,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   for (const node of covered) {
     const error = failedNodes.get(node);
     const mine = plan.changes.filter((c) => c.node === node);
-    const converged = error === undefined && mine.every((c) => results.get(c.id)?.outcome === 'applied');
+    const converged = error === undefined && mine.every((c) => settled(results.get(c.id)));
     nodeResults[node] = error === undefined ? { converged } : { converged: false, error };
     // A node left alone by a halted rollout has not failed, nor converged: its status stays as it was.
     if (error !== undefined) await store.recordNodeOutcome(run.id, plan.revision.commit, { node, converged: false, error });

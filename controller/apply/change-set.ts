@@ -2,12 +2,13 @@
  * What an apply did, change by change (after Flux's change sets): applied, failed with its error, or
  * skipped with the reason. The run's status and conditions travel with it, so a caller needs nothing else.
  */
-import type { Action, Change } from '../plan/plan.js';
+import type { Action, Change } from '../model/change.js';
 import type { RunCondition, RunStatus } from '../store/store.js';
 import type { ErrorRecord } from '../model/errors.js';
 import { byCodeUnit } from '../model/order.js';
 
-export type SkipCause = 'dependency-failed' | 'node-failed' | 'rollout-halted';
+/** Why a change was skipped: something before it failed, or (`kind`) its kind's apply found nothing it may do (its message says why). */
+export type SkipCause = 'dependency-failed' | 'node-failed' | 'rollout-halted' | 'kind';
 
 interface ChangeRef {
   id: string;
@@ -19,10 +20,10 @@ interface ChangeRef {
 
 /**
  * `code` is the failure's error code (model/errors.ts); for a skip, the code of why: the failed node's error
- * code, DependencyFailed, or the halted rollout's reason.
+ * code, DependencyFailed, the halted rollout's reason, or SkippedByKind.
  */
 export type ChangeResult =
-  | (ChangeRef & { outcome: 'applied' })
+  | (ChangeRef & { outcome: 'applied'; message?: string })
   | (ChangeRef & { outcome: 'failed'; error: string; code: string })
   | (ChangeRef & { outcome: 'skipped'; cause: SkipCause; reason: string; code: string });
 
@@ -84,6 +85,8 @@ export function renderChangeSetSummary(changeSet: ChangeSet): string {
   if (rows.length > 0) lines.push(line(head), ...body.map(line));
   const nodesWithFailedChanges = new Set<string>();
   for (const r of changeSet.results) {
+    // What a kind chose not to do (a directory left in place) is said as loudly as a failure, without failing.
+    if (r.outcome === 'skipped' && r.cause === 'kind') lines.push(`skipped: ${r.id}: ${r.reason}`);
     if (r.outcome !== 'failed') continue;
     nodesWithFailedChanges.add(r.node);
     lines.push(`failed: ${r.id}: ${r.error} [${r.code}]`);

@@ -6,11 +6,11 @@
  * leaves steps for plan time (pendingSteps), the nodes are probed for facts first, then resolved and
  * observed for real.
  */
-import type { Inventory } from '../inventory/inventory.js';
+import type { Inventory } from '../model/observed.js';
 import { endpointOf, observeSite } from '../observe/observe-site.js';
 import { planRevision, validateRevision } from '../pipeline/plan-revision.js';
-import type { Plan } from '../plan/plan.js';
-import type { Desired, DesiredNode } from '../resolve/desired.js';
+import type { Plan } from '../model/plan.js';
+import type { Desired, DesiredNode } from '../model/desired.js';
 import type { ErrorRecord } from '../model/errors.js';
 import { nodeEndpoint } from '../resolve/node-views.js';
 import type { Revision } from '../source/revision.js';
@@ -20,9 +20,11 @@ import { type Diagnostic, hasErrors } from '../spec/diagnostic.js';
 import type { Clock } from '../clock.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import type { ApplyNode } from './apply-plan.js';
+import type { KindRegistry } from '../../reconcilers/registry.js';
 
 export interface LiveSiteOptions {
   revision: Revision;
+  registry: KindRegistry;
   transport: Transport;
   concurrency: number;
   clock: Clock;
@@ -35,20 +37,20 @@ export interface ObservedSite {
 }
 
 export async function observeLiveSite(options: LiveSiteOptions): Promise<ObservedSite> {
-  const { revision, transport, concurrency, clock } = options;
+  const { revision, registry, transport, concurrency, clock } = options;
   const first = validateRevision(revision);
   if (first.desired) {
-    const inventory = await observeSite({ desired: first.desired, transport, concurrency, clock });
+    const inventory = await observeSite({ desired: first.desired, registry, transport, concurrency, clock });
     const second = validateRevision(revision, inventory);
     return { desired: second.desired, inventory, diagnostics: second.diagnostics };
   }
   if (!first.spec || hasErrors(first.diagnostics) || first.pendingSteps.length === 0) return { desired: null, inventory: null, diagnostics: first.diagnostics };
   const spec = first.spec;
   const factProbe: Desired = { revision: spec.revision, site: siteIdOf(spec), nodes: bareNodes(spec), services: [], clusters: [] };
-  const facts = await observeSite({ desired: factProbe, transport, concurrency, clock });
+  const facts = await observeSite({ desired: factProbe, registry, transport, concurrency, clock });
   const resolved = validateRevision(revision, facts);
   if (!resolved.desired) return { desired: null, inventory: facts, diagnostics: resolved.diagnostics };
-  const inventory = await observeSite({ desired: resolved.desired, transport, concurrency, clock, previous: facts });
+  const inventory = await observeSite({ desired: resolved.desired, registry, transport, concurrency, clock, previous: facts });
   const final = validateRevision(revision, inventory);
   return { desired: final.desired, inventory, diagnostics: final.diagnostics };
 }
@@ -67,8 +69,8 @@ export function siteEndpoints(spec: Spec): NodeEndpoint[] {
   return nodes.map((n) => endpointOf(n, byName));
 }
 
-export function planLiveSite(revision: Revision, inventory: Inventory): { plan: Plan | null; diagnostics: Diagnostic[] } {
-  const { plan, diagnostics } = planRevision(revision, inventory);
+export function planLiveSite(revision: Revision, inventory: Inventory, registry: KindRegistry): { plan: Plan | null; diagnostics: Diagnostic[] } {
+  const { plan, diagnostics } = planRevision(revision, inventory, { registry });
   return { plan: hasErrors(diagnostics) ? null : plan, diagnostics };
 }
 

@@ -10,79 +10,41 @@
  *   first of those changes touches the node, and cleared only after it succeeded: otherwise a crash between
  *   "config written" and "service restarted" leaves a node whose re-plan sees nothing to do, with the
  *   service running the old config for good.
+ * Which of these a change is due is its kind's business (the `ownership` facet; the common rules are in
+ * reconcilers/ownership.ts): this is where apply asks.
  */
 import type { ManagedUpdate } from '../../reconcilers/managed-record-format.js';
-import type { ApplyContext } from '../../reconcilers/reconciler.js';
-import type { Change } from '../plan/plan.js';
+import type { ApplyContext } from '../../reconcilers/kind-effects.js';
+import type { KindRegistry } from '../../reconcilers/registry.js';
+import type { Change } from '../model/change.js';
 
 export interface ManagedRecordKeeper {
   update(ctx: ApplyContext, updates: readonly ManagedUpdate[]): Promise<void>;
 }
 
+/** When each update is due is the kind's (its ownership facet); a kind that has none (services' targets) keeps no node record. */
+const ownershipOf = (registry: KindRegistry, change: Change) => registry.nodeKind(change.kind)?.ownership;
+
 /** The record update due before a change runs, if any. */
-export function managedUpdateBefore(change: Change): ManagedUpdate | null {
-  if (change.kind === 'command') return null;
-  if ((change.action === 'create' || change.action === 'update') && change.desiredHash !== undefined) {
-    return { key: change.key, hash: change.desiredHash };
-  }
-  return null;
+export function managedUpdateBefore(registry: KindRegistry, change: Change): ManagedUpdate | null {
+  return ownershipOf(registry, change)?.before(change) ?? null;
 }
 
 /** The record update due after a change succeeded, if any. */
-export function managedUpdateAfter(change: Change): ManagedUpdate | null {
-  if (change.action === 'delete') return { key: change.key, hash: null };
-  if (change.kind === 'command' && change.action === 'run') {
-    return { key: change.key, hash: change.desiredHash, restartPending: false, retireRun: true };
-  }
-  if (change.kind === 'service' && (change.action === 'restart' || freshlyStartedOrStopped(change))) {
-    return { key: change.key, hash: undefined, restartPending: false };
-  }
-  return null;
+export function managedUpdateAfter(registry: KindRegistry, change: Change): ManagedUpdate | null {
+  return ownershipOf(registry, change)?.after(change) ?? null;
 }
-
-/** A service create/update after which no old process is left running: nothing owed survives it. */
-function freshlyStartedOrStopped(change: Change): boolean {
-  if (change.action === 'create') return true;
-  if (change.action !== 'update') return false;
-  const before = change.before ?? {};
-  const after = change.after ?? {};
-  return before.running !== true || after.enabled !== true || before.definitionHash !== after.definitionHash;
-}
-
-const guardSaysDone = (change: Change): boolean => {
-  const after = change.after ?? {};
-  const before = change.before ?? {};
-  return (after.creates !== undefined && before.createsExists === true) || (after.unless !== undefined && before.unlessExitCode === 0);
-};
 
 /**
  * Whether a change is a restart or re-run that, once the changes it depends on have started touching the
  * node, only the node's record can remember: the re-plan after a crash sees those changes done and would
  * not derive it again.
- *
- * Not a first run of a guarded command: its guard already decides after a crash, and flagging it would make
- * a run killed mid-command run a second time although `creates` says it did its work.
  */
-export function owesRestart(change: Change): boolean {
-  if (change.kind === 'service') {
-    if (change.action === 'restart') return true;
-    // An update of a running service restarts it once the definition is written (service/apply.ts).
-    return change.action === 'update' && change.before?.running === true && change.after?.enabled === true && change.before.definitionHash !== change.after.definitionHash;
-  }
-  if (change.kind === 'command' && change.action === 'run') {
-    const after = change.after ?? {};
-    const guarded = after.creates !== undefined || after.unless !== undefined;
-    return !guarded || guardSaysDone(change);
-  }
-  return false;
+export function owesRestart(registry: KindRegistry, change: Change): boolean {
+  return ownershipOf(registry, change)?.owes?.(change) ?? false;
 }
 
-/**
- * The record update that flags an owed restart or re-run before its prerequisites run. A command not
- * recorded yet needs no flag when nothing but the record says it ran (the re-plan runs it as "never run");
- * one whose guard says it did its work is recorded with the flag, or its re-run would be lost.
- */
-export function restartPendingMark(change: Change): ManagedUpdate {
-  const recordIfNew = change.kind === 'command' && change.desiredHash !== undefined && guardSaysDone(change);
-  return { key: change.key, hash: undefined, restartPending: true, ...(recordIfNew ? { hashIfNew: change.desiredHash } : {}) };
+/** The record update that flags an owed restart or re-run before its prerequisites run. */
+export function restartPendingMark(registry: KindRegistry, change: Change): ManagedUpdate {
+  return ownershipOf(registry, change)?.pendingMark?.(change) ?? { key: change.key, hash: undefined, restartPending: true };
 }

@@ -1,13 +1,14 @@
 /**
  * What apply prints per event: one line per finished change with why, and on a terminal only, a progress
- * line redrawn in place below them. Driven by the engine with FAKE reconcilers (test/support/fake-apply.ts).
+ * line redrawn in place below them. Driven by the engine with FAKE kind effects (test/support/fake-apply.ts).
  */
 import test from 'ava';
 import { applyPlan } from '../apply/apply-plan.js';
-import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../../test/support/fake-apply.js';
+import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport } from '../../test/support/fake-apply.js';
 import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { applyProgress } from './apply-progress.js';
+import { registry } from '../../reconcilers/registry.js';
 
 async function printed(isTTY: boolean): Promise<string> {
   let out = '';
@@ -24,7 +25,8 @@ async function printed(isTTY: boolean): Promise<string> {
     plan,
     nodes: fakeNodes(['n1', 'n2']),
     transport: unusedTransport,
-    reconcilers: fakeReconcilers(log, { fail: ['n1/file:/a'] }).lookup,
+    registry,
+    effects: fakeEffects(log, { fail: ['n1/file:/a'] }).lookup,
     managedRecord: fakeManagedRecord(log),
     store,
     clock: steppingClock(),
@@ -69,7 +71,8 @@ async function gateLines(behaviour: { fail?: string[]; unhealthy?: string[] }): 
     plan,
     nodes: fakeNodes(['n1', 'n2']),
     transport: unusedTransport,
-    reconcilers: fakeReconcilers([], behaviour).lookup,
+    registry,
+    effects: fakeEffects([], behaviour).lookup,
     managedRecord: fakeManagedRecord([]),
     store,
     clock: steppingClock(),

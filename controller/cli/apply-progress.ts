@@ -5,13 +5,14 @@
  */
 import type { ApplyEvent } from '../apply/apply-plan.js';
 import type { ChangeResult } from '../apply/change-set.js';
-import type { Plan } from '../plan/plan.js';
+import type { Plan } from '../model/plan.js';
 import type { CliIO } from './io.js';
 
 const CLEAR_LINE = '\r\u001b[K';
 
 function changeLine(result: ChangeResult, reason: string | undefined): string {
-  const detail = result.outcome === 'failed' ? `: ${result.error} [${result.code}]` : result.outcome === 'skipped' ? ` (${result.reason})` : reason ? ` (${reason})` : '';
+  const applied = [reason, result.outcome === 'applied' ? result.message : undefined].filter(Boolean).join('; ');
+  const detail = result.outcome === 'failed' ? `: ${result.error} [${result.code}]` : result.outcome === 'skipped' ? ` (${result.reason})` : applied ? ` (${applied})` : '';
   return `  ${result.outcome.padEnd(7)} ${result.action} ${result.id}${detail}\n`;
 }
 

@@ -1,90 +1,19 @@
 /**
- * The observed state of a site, as a versioned snapshot: what a probe found on each node and in the
- * services. Saved as JSON so a pull request can be planned in CI without access to the nodes.
+ * The schema an inventory snapshot is checked against: saved as JSON so a pull request can be planned in
+ * CI without access to the nodes, and input like any other (a hand-edited or outdated one must give a clear
+ * error rather than a wrong plan). What is observed of a resource is its kind's: the schema is assembled
+ * from the registry. The types are controller/model/observed.ts.
  */
 import { z } from 'zod';
+import { INVENTORY_API_VERSION } from '../model/observed.js';
+import { registry } from '../../reconcilers/registry.js';
 
-export const INVENTORY_API_VERSION = 'underlay.dev/v1alpha1';
+/** One observed resource: the kinds' own schemas, told apart by `kind`. */
+const [first, ...rest] = registry.nodeKinds.map((k) => k.observedSchema);
+if (!first) throw new Error('no node kinds are registered');
+const ObservedResourceSchema = z.discriminatedUnion('kind', [first, ...rest]);
 
-const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
-
-export const ObservedFile = z.strictObject({
-  kind: z.literal('file'),
-  path: z.string(),
-  exists: z.boolean(),
-  sha256: Sha256.optional(),
-  size: z.number().int().optional(),
-  mode: z.string().optional(),
-  owner: z.string().optional(),
-  group: z.string().optional(),
-  /** The file's text, when the probe chose to read it (small text files): lets a plan show a real diff. */
-  content: z.string().optional(),
-});
-
-export const ObservedDirectory = z.strictObject({
-  kind: z.literal('directory'),
-  path: z.string(),
-  exists: z.boolean(),
-  mode: z.string().optional(),
-  owner: z.string().optional(),
-  group: z.string().optional(),
-});
-
-export const ObservedService = z.strictObject({
-  kind: z.literal('service'),
-  name: z.string(),
-  exists: z.boolean(),
-  /** sha256 of the rendered definition (runit run script or systemd unit) found on the node. */
-  definitionHash: Sha256.optional(),
-  running: z.boolean(),
-  enabled: z.boolean(),
-  pid: z.number().int().optional(),
-});
-
-export const ObservedCommand = z.strictObject({
-  kind: z.literal('command'),
-  name: z.string(),
-  /** Whether the `creates` path exists. */
-  createsExists: z.boolean().optional(),
-  /** Exit code of the `unless` guard. */
-  unlessExitCode: z.number().int().optional(),
-  /**
-   * A run of the command that underlay started and no apply has recorded yet (its marker on the node, ADR
-   * 0005): still running, finished, or lost (the node rebooted under it, or it died without an exit status).
-   */
-  run: z
-    .strictObject({
-      exitCode: z.number().int().optional(),
-      /** resourceHash of the definition the run executes. */
-      hash: z.string().optional(),
-      lost: z.enum(['rebooted', 'died', 'unreadable']).optional(),
-      runId: z.string().optional(),
-      startedAt: z.string().optional(),
-      state: z.enum(['running', 'finished', 'lost']),
-    })
-    .optional(),
-});
-
-export const ObservedCertificate = z.strictObject({
-  kind: z.literal('certificate'),
-  name: z.string(),
-  exists: z.boolean(),
-  notAfter: z.string().optional(),
-  /** sha256 of the DER certificate. */
-  fingerprint: Sha256.optional(),
-  /** Hash of the subject/SAN request it was issued for, recorded at issue time. */
-  requestHash: Sha256.optional(),
-});
-
-export const ObservedResource = z.discriminatedUnion('kind', [
-  ObservedFile,
-  ObservedDirectory,
-  ObservedService,
-  ObservedCommand,
-  ObservedCertificate,
-]);
-
-export const InventoryNode = z.strictObject({
+export const InventoryNodeSchema = z.strictObject({
   reachable: z.boolean(),
   /** Why the node could not be observed (when unreachable). */
   error: z.string().optional(),
@@ -111,15 +40,15 @@ export const InventoryNode = z.strictObject({
    */
   owner: z.union([z.strictObject({ site: z.string(), node: z.string() }), z.literal('none')]).optional(),
   /** Observed state of every managed or desired resource, by resource key. */
-  resources: z.record(z.string(), ObservedResource).default({}),
+  resources: z.record(z.string(), ObservedResourceSchema).default({}),
 });
 
-export const Inventory = z.strictObject({
+export const InventorySchema = z.strictObject({
   apiVersion: z.literal(INVENTORY_API_VERSION),
   kind: z.literal('Inventory'),
   /** ISO time of the observation; informational, excluded from plan hashes. */
   observedAt: z.string().optional(),
-  nodes: z.record(z.string(), InventoryNode).default({}),
+  nodes: z.record(z.string(), InventoryNodeSchema).default({}),
   services: z
     .strictObject({
       /** 'pool/name' -> address. */
@@ -129,17 +58,3 @@ export const Inventory = z.strictObject({
     })
     .default({ allocations: {}, dnsRecords: {} }),
 });
-
-export type ObservedFile = z.infer<typeof ObservedFile>;
-export type ObservedDirectory = z.infer<typeof ObservedDirectory>;
-export type ObservedService = z.infer<typeof ObservedService>;
-export type ObservedCommand = z.infer<typeof ObservedCommand>;
-export type ObservedCertificate = z.infer<typeof ObservedCertificate>;
-export type ObservedResource = z.infer<typeof ObservedResource>;
-export type InventoryNode = z.infer<typeof InventoryNode>;
-export type Inventory = z.infer<typeof Inventory>;
-
-/** The inventory of a site nobody has touched yet: what `plan` uses without `--inventory`. */
-export function emptyInventory(): Inventory {
-  return { apiVersion: INVENTORY_API_VERSION, kind: 'Inventory', nodes: {}, services: { allocations: {}, dnsRecords: {} } };
-}

@@ -3,7 +3,8 @@
  * hand-edited or outdated one must give a clear error rather than a wrong plan.
  */
 import { diagnostic, type Diagnostic, fieldPath } from '../spec/diagnostic.js';
-import { Inventory } from './inventory.js';
+import type { Inventory } from '../model/observed.js';
+import { InventorySchema } from './inventory.js';
 
 export function parseInventory(text: string, file: string): { inventory: Inventory | null; diagnostics: Diagnostic[] } {
   let raw: unknown;
@@ -13,7 +14,7 @@ export function parseInventory(text: string, file: string): { inventory: Invento
     const message = error instanceof Error ? error.message : String(error);
     return { inventory: null, diagnostics: [diagnostic('InventorySyntax', message, { location: { file, line: 1, column: 1 } })] };
   }
-  const parsed = Inventory.safeParse(raw);
+  const parsed = InventorySchema.safeParse(raw);
   if (parsed.success) return { inventory: parsed.data, diagnostics: [] };
   return {
     inventory: null,

@@ -2,7 +2,8 @@
  * Indexes valid documents by kind and name. A name used twice for one kind is an error pointing at the
  * second use (documents are visited in path order, so "second" is stable); the first one wins.
  */
-import { diagnostic, type Diagnostic, type DiagnosticCode, type SourceLocation } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic, type DiagnosticCode } from '../spec/diagnostic.js';
+import type { SourceLocation } from '../model/source-location.js';
 import { SiteDoc } from '../spec/schema.js';
 import type { Kind } from '../spec/schema.js';
 import type { Located, Spec } from '../spec/spec.js';

@@ -67,6 +67,12 @@ test('two steps rendering the same literal file on overlapping nodes; disjoint s
   t.deepEqual(problems({ ...files, 'clusters/lab.yaml': cluster('lab', two('      nodes: {names: [n1]}\n', '      nodes: {names: [n2]}\n')) }), []);
 });
 
+test('two steps rendering the same command (or certificate) on the same nodes clash at load, as files do', (t) => {
+  const steps = `  steps:\n    - name: one\n      module: init\n    - name: two\n      module: init\n`;
+  const files = { ...validSite(), 'modules/init.yaml': module('init', '  resources:\n    - command: {name: init, argv: [/bin/true]}\n'), 'clusters/lab.yaml': cluster('lab', steps) };
+  t.deepEqual(problems(files), [['DuplicateResource', 'clusters/lab.yaml', 13, 'spec.steps[1].module']]);
+});
+
 test('a module declaring one resource twice', (t) => {
   const files = { ...validSite(), 'modules/twice.yaml': module('twice', '  resources:\n    - directory: {path: /etc/x}\n    - directory: {path: /etc/x}\n') };
   t.deepEqual(problems(files), [['DuplicateResource', 'modules/twice.yaml', 8, 'spec.resources[1].directory.path']]);

@@ -1,6 +1,6 @@
 /**
- * One node cannot have two owners for one file or service: the two would overwrite each other on every
- * apply. Keys containing templates are only known after resolve, which checks them again; literal keys are
+ * One node cannot have two owners for one resource (a file, a service, a command): the two would overwrite
+ * each other on every apply. Keys containing templates are only known after resolve, which checks them again; literal keys are
  * caught here, before anyone runs a plan.
  */
 import type { Diagnostic } from '../spec/diagnostic.js';
@@ -9,7 +9,8 @@ import type { ClusterDoc } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
-import { resourceIdentity } from './module-resources.js';
+import { resourceKey } from '../model/resource-key.js';
+import { resourceIdentity } from '../spec/module-resource.js';
 
 export function checkDuplicateResources(catalog: Catalog): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -18,7 +19,7 @@ export function checkDuplicateResources(catalog: Catalog): Diagnostic[] {
     const seen = new Map<string, number>();
     module.doc.spec.resources.forEach((resource, i) => {
       const id = resourceIdentity(resource);
-      const key = `${id.kind}:${id.key}`;
+      const key = resourceKey(id.kind, id.key);
       const first = seen.get(key);
       if (first === undefined) seen.set(key, i);
       else out.push(diagnosticAt(module, ['spec', 'resources', i, ...id.keyField], 'DuplicateResource', `${key} is already declared by spec.resources[${first}]`));
@@ -43,8 +44,8 @@ function checkCluster(catalog: Catalog, cluster: Located<ClusterDoc>): Diagnosti
     let reported = false;
     for (const resource of module.doc.spec.resources) {
       const id = resourceIdentity(resource);
-      if (id.kind === 'command' || id.kind === 'certificate' || id.key.includes('{{')) continue;
-      const key = `${id.kind}:${id.key}`;
+      if (id.key.includes('{{')) continue;
+      const key = resourceKey(id.kind, id.key);
       const previous = owners.get(key) ?? [];
       const clash = previous.find((p) => (p.everyMember && everyMember) || [...p.selected].some((n) => selected.has(n)));
       // One diagnostic per step: the rest of its clashes follow from the same overlap.

@@ -5,7 +5,8 @@
  * in base64 (a Kubernetes Secret's `data`). Public keys, certificates, CSRs and files encrypted as a whole
  * (age, SOPS) hold nothing secret in the clear and are not matched.
  */
-import { diagnostic, type Diagnostic, type SourceLocation } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic } from '../spec/diagnostic.js';
+import type { SourceLocation } from '../model/source-location.js';
 import { scanDecodings } from './text-encoding.js';
 
 export interface KeyMaterial {

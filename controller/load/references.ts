@@ -9,7 +9,8 @@ import type { Located } from '../spec/spec.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
 import { classifyStepInput, splitOutputRef } from './input-reference.js';
-import { parseResourceRef, resourceIdentity } from './module-resources.js';
+import { keyIdentity, keyKind, resourceKey } from '../model/resource-key.js';
+import { resourceEntry, resourceIdentity } from '../spec/module-resource.js';
 import { issuesToDiagnostics } from './schema-diagnostics.js';
 import { siteUnknown, unknownsOf, type Unknowns } from './unreadable-documents.js';
 import { byCodeUnit } from '../model/order.js';
@@ -49,23 +50,17 @@ function checkModule(names: Names, module: Located<ModuleDoc>): Diagnostic[] {
   const resources = module.doc.spec.resources;
   const identities = new Set(resources.map((r) => {
     const id = resourceIdentity(r);
-    return `${id.kind}:${id.key}`;
+    return resourceKey(id.kind, id.key);
   }));
   resources.forEach((resource, i) => {
-    if ('certificate' in resource && !names.has('CertificateAuthority', resource.certificate.ca)) {
-      out.push(diagnosticAt(module, ['spec', 'resources', i, 'certificate', 'ca'], 'DanglingReference', `no CertificateAuthority named "${resource.certificate.ca}"`));
-    }
-    const refs: [string, readonly string[]][] = [];
-    if ('service' in resource) refs.push(['restartOnChangeOf', resource.service.restartOnChangeOf]);
-    if ('command' in resource) refs.push(['onChangeOf', resource.command.onChangeOf]);
-    const kind = 'service' in resource ? 'service' : 'command';
-    for (const [field, list] of refs) {
-      list.forEach((ref, j) => {
-        const { kind: refKind, key } = parseResourceRef(ref);
-        if (!identities.has(`${refKind}:${key}`)) {
-          out.push(diagnosticAt(module, ['spec', 'resources', i, kind, field, j], 'DanglingReference', `module "${module.doc.metadata.name}" has no ${refKind} resource "${key}"`));
-        }
-      });
+    const { kind, doc } = resourceEntry(resource);
+    for (const ref of kind.references?.(doc) ?? []) {
+      const path = ['spec', 'resources', i, kind.kind, ...ref.field];
+      if ('document' in ref) {
+        if (!names.has(ref.document, ref.name)) out.push(diagnosticAt(module, path, 'DanglingReference', `no ${ref.document} named "${ref.name}"`));
+      } else if (!identities.has(ref.resource)) {
+        out.push(diagnosticAt(module, path, 'DanglingReference', `module "${module.doc.metadata.name}" has no ${keyKind(ref.resource)} resource "${keyIdentity(ref.resource)}"`));
+      }
     }
   });
   return out;

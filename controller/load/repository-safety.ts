@@ -3,7 +3,8 @@
  * repository (private keys, links out of it, huge files), and which files are site documents at all.
  */
 import { byCodeUnit } from '../model/order.js';
-import { diagnostic, type Diagnostic, type SourceLocation } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic } from '../spec/diagnostic.js';
+import type { SourceLocation } from '../model/source-location.js';
 import { DEFAULT_READ_LIMITS, type RevisionFile } from '../source/revision.js';
 import { findPrivateKeyMaterial, privateKeyDiagnostic } from './private-key-material.js';
 import { dirname, joinRepoPath } from '../spec/repository-path.js';

@@ -5,7 +5,7 @@
  * folded ones join lines, quoted ones may be folded too.
  */
 import { Scalar } from 'yaml';
-import type { TextPosition } from '../spec/diagnostic.js';
+import type { TextPosition } from '../model/source-location.js';
 
 /** Where a stretch of the value is written, character for character. */
 interface Segment {

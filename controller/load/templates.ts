@@ -1,12 +1,14 @@
 /**
  * Files that documents name (`file.template`, a CA's `certificateFile`) are read here, relative to the
- * naming document's directory, so resolve gets their text without touching the repository itself.
+ * naming document's directory, so resolve gets their text without touching the repository itself. A
+ * module's resources are also held to their kinds' own load checks here (a file's one source of content).
  */
 import type { Diagnostic } from '../spec/diagnostic.js';
 import type { Located } from '../spec/spec.js';
 import type { Catalog } from './catalog.js';
 import { diagnosticAt } from './diagnostic-at.js';
 import { referencedFilePath } from '../spec/repository-path.js';
+import { resourceEntry } from '../spec/module-resource.js';
 import { invalidUtf8, type Repository } from './repository-safety.js';
 
 export function collectTemplates(catalog: Catalog, repository: Repository): { templates: Record<string, string>; diagnostics: Diagnostic[] } {
@@ -35,13 +37,10 @@ export function collectTemplates(catalog: Catalog, repository: Repository): { te
   for (const name of Object.keys(catalog.modules).sort()) {
     const module = catalog.modules[name]!;
     module.doc.spec.resources.forEach((resource, i) => {
-      if (!('file' in resource)) return;
-      const { content, template, contentBase64 } = resource.file;
-      const path = ['spec', 'resources', i, 'file'];
-      if ([content, template, contentBase64].filter((c) => c !== undefined).length !== 1) {
-        diagnostics.push(diagnosticAt(module, path, 'SchemaViolation', 'a file needs exactly one of "content", "template" or "contentBase64"'));
-      }
-      if (template !== undefined) read(module, template, [...path, 'template'], 'template');
+      const { kind, doc } = resourceEntry(resource);
+      const path = ['spec', 'resources', i, kind.kind];
+      kind.checks?.(doc, (field, code, message) => diagnostics.push(diagnosticAt(module, [...path, ...field], code, message)));
+      for (const file of kind.repositoryFiles?.(doc) ?? []) read(module, file.name, [...path, ...file.field], 'template');
     });
   }
   for (const name of Object.keys(catalog.certificateAuthorities).sort()) {

@@ -4,7 +4,8 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import type { Document, Node as YamlNode, Pair, YAMLError } from 'yaml';
-import { diagnostic, type Diagnostic, type DiagnosticCode, type SourceLocation, type TextPosition } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic, type DiagnosticCode } from '../spec/diagnostic.js';
+import type { SourceLocation, TextPosition } from '../model/source-location.js';
 import { sourceOffsetIn } from './scalar-positions.js';
 import type { UnreadableDocument } from './unreadable-documents.js';
 import { checkTree, findTooDeep, MAX_NESTING_DEPTH, withoutDocuments } from './yaml-nesting.js';

@@ -6,7 +6,8 @@
  */
 import { isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Document, Node as YamlNode, Scalar, YAMLMap } from 'yaml';
-import type { Diagnostic, SourceLocation } from '../spec/diagnostic.js';
+import type { Diagnostic } from '../spec/diagnostic.js';
+import type { SourceLocation } from '../model/source-location.js';
 import { findPrivateKeyMaterial, inDecodedBase64, looksLikeBase64, privateKeyDiagnostic } from './private-key-material.js';
 
 const JWK_PRIVATE_VALUE = /^[A-Za-z0-9_-]{32,}$/;

@@ -6,10 +6,11 @@
 import { Limiter } from '../transport/concurrency.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import type { Clock } from '../clock.js';
-import { emptyInventory, type Inventory, type InventoryNode } from '../inventory/inventory.js';
-import type { Desired, DesiredNode } from '../resolve/desired.js';
-import { buildProbe, requestForKey } from '../../reconcilers/probe/build-probe.js';
+import { emptyInventory, type Inventory, type InventoryNode } from '../model/observed.js';
+import type { Desired, DesiredNode } from '../model/desired.js';
+import { buildProbe, requestsForKey } from '../../reconcilers/probe/build-probe.js';
 import { parseProbeOutput } from '../../reconcilers/probe/parse-probe-output.js';
+import type { KindRegistry } from '../../reconcilers/registry.js';
 import { byCodeUnit } from '../model/order.js';
 import { toErrorRecord, UnderlayError } from '../model/errors.js';
 
@@ -18,6 +19,8 @@ const probeFailed = (node: string, message: string): UnderlayError<{ node: strin
 
 export interface ObserveSiteOptions {
   desired: Desired;
+  /** The resource kinds: each observes its own resources (reconcilers/registry.ts). */
+  registry: KindRegistry;
   transport: Transport;
   /** Nodes probed at once. */
   concurrency: number;
@@ -32,7 +35,7 @@ export interface ObserveSiteOptions {
 }
 
 export async function observeSite(options: ObserveSiteOptions): Promise<Inventory> {
-  const { desired, transport, clock } = options;
+  const { desired, transport, clock, registry } = options;
   const limiter = new Limiter(options.concurrency);
   const byName = new Map(desired.nodes.map((n) => [n.name, n]));
   const observedAt = clock.now().toISOString();
@@ -41,7 +44,8 @@ export async function observeSite(options: ObserveSiteOptions): Promise<Inventor
       limiter.run(async (): Promise<[string, InventoryNode]> => {
         try {
           const hint = Object.keys(options.previous?.nodes[node.name]?.managed ?? {});
-          return [node.name, await observeNode(transport, endpointOf(node, byName), node, hint, options.timeoutMs ?? 60_000)];
+          const endpoint = endpointOf(node, byName);
+          return [node.name, await observeNode({ registry, transport, endpoint, node, managedHint: hint, timeoutMs: options.timeoutMs ?? 60_000 })];
         } catch (error) {
           return [node.name, { reachable: false, error: describeFailure(node.name, error), errorCode: toErrorRecord(error).code, facts: {}, managed: {}, resources: {} }];
         }
@@ -54,27 +58,32 @@ export async function observeSite(options: ObserveSiteOptions): Promise<Inventor
   return inventory;
 }
 
-export async function observeNode(
-  transport: Transport,
-  endpoint: NodeEndpoint,
-  node: DesiredNode,
-  managedHint: readonly string[],
-  timeoutMs: number,
-): Promise<InventoryNode> {
-  const probe = buildProbe(node, managedHint);
+export interface ObserveNodeOptions {
+  registry: KindRegistry;
+  transport: Transport;
+  endpoint: NodeEndpoint;
+  node: DesiredNode;
+  /** Managed keys last seen (prune candidates), probed in the same exec. */
+  managedHint: readonly string[];
+  timeoutMs: number;
+}
+
+export async function observeNode(options: ObserveNodeOptions): Promise<InventoryNode> {
+  const { registry, transport, endpoint, node, managedHint, timeoutMs } = options;
+  const probe = buildProbe(registry, node, managedHint);
   const result = await transport.exec(endpoint, probe.argv, { stdin: probe.stdin, timeoutMs });
   if (result.code !== 0) {
     throw probeFailed(endpoint.name, `probe exited ${result.code}: ${result.stderr.toString('utf8').trim().split('\n').slice(-5).join('\n') || result.message || ''}`);
   }
-  const observation = parseProbeOutput(probe, result.stdout);
+  const observation = parseProbeOutput(registry, probe, result.stdout);
   const resources = { ...observation.resources };
   // Managed keys nobody hinted at: resources pruned from Git since the last snapshot; observe them too.
-  const missing = observation.unobservedManagedKeys.filter((key) => requestForKey(key, node.serviceManager) !== undefined);
+  const missing = observation.unobservedManagedKeys.filter((key) => requestsForKey(registry, key, node).length > 0);
   if (missing.length > 0) {
-    const second = buildProbe({ ...node, resources: [] }, missing);
+    const second = buildProbe(registry, { ...node, resources: [] }, missing);
     const again = await transport.exec(endpoint, second.argv, { stdin: second.stdin, timeoutMs });
     if (again.code !== 0) throw probeFailed(endpoint.name, `probe of managed resources exited ${again.code}`);
-    Object.assign(resources, parseProbeOutput(second, again.stdout).resources);
+    Object.assign(resources, parseProbeOutput(registry, second, again.stdout).resources);
   }
   const { managedRecordProblem: problem, owner } = observation;
   return {

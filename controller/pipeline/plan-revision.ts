@@ -2,11 +2,11 @@
  * The pure half of the pipeline in one call: Revision -> Spec -> Desired -> Plan. Every stage's
  * diagnostics are returned together; a plan is produced only when there are no errors.
  */
-import type { Inventory } from '../inventory/inventory.js';
+import type { Inventory } from '../model/observed.js';
 import { loadSpec } from '../load/load-spec.js';
 import { makePlan, type PlanOptions } from '../plan/make-plan.js';
-import type { Plan } from '../plan/plan.js';
-import type { Desired } from '../resolve/desired.js';
+import type { Plan } from '../model/plan.js';
+import type { Desired } from '../model/desired.js';
 import { resolveSite, type PendingStep } from '../resolve/resolve-site.js';
 import type { Revision } from '../source/revision.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../spec/diagnostic.js';
@@ -47,7 +47,7 @@ export function validateRevision(revision: Revision, inventory?: Inventory): Omi
   return { spec: loaded.spec, desired: hasErrors(diagnostics) ? null : resolved.desired, diagnostics, pendingSteps: resolved.pendingSteps };
 }
 
-export function planRevision(revision: Revision, inventory: Inventory, options: PlanOptions = {}): PlanRevisionResult {
+export function planRevision(revision: Revision, inventory: Inventory, options: PlanOptions): PlanRevisionResult {
   const validated = validateRevision(revision, inventory);
   if (!validated.desired) return { ...validated, plan: null };
   return { ...validated, plan: makePlan(validated.desired, inventory, options) };

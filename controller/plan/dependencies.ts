@@ -1,12 +1,13 @@
 /**
  * Dependency edges between changes. Desired resources say what they wait for (by address); an edge to a
  * resource that does not change is followed through to what *it* waits for, so ordering survives
- * unchanged links in the chain. Deletes have no desired edges, so they are ordered by kind and path:
- * services stop before the files they used go, and a directory goes only after everything inside it.
+ * unchanged links in the chain. Deletes have no desired edges, so they are ordered by their kinds' order
+ * facets and paths: services stop before the files they used go, and a directory goes only after everything inside it.
  */
-import type { DesiredNode, DesiredResource } from '../resolve/desired.js';
-import { resourceAddress } from '../resolve/desired.js';
-import type { Change } from './plan.js';
+import type { DesiredNode, DesiredResource } from '../model/desired.js';
+import { keyIdentity, resourceAddress } from '../model/resource-key.js';
+import type { KindRegistry } from '../../reconcilers/registry.js';
+import type { Change } from '../model/change.js';
 
 const EMPTY: readonly string[] = [];
 
@@ -55,27 +56,28 @@ function isUnder(path: unknown, dir: unknown): boolean {
 }
 
 function pathOf(c: Change): unknown {
-  return c.before?.path ?? c.key.slice(c.key.indexOf(':') + 1);
+  return c.before?.path ?? keyIdentity(c.key);
 }
 
-/** Edges among one node's deletes (and from a replacing service to the one it replaces). */
-export function orderNodeDeletes(changes: readonly Change[]): void {
+/** Edges among one node's deletes (and from a replacing resource to the one it replaces), by each kind's order facet. */
+export function orderNodeDeletes(changes: readonly Change[], registry: KindRegistry): void {
   const deletes = changes.filter((c) => c.action === 'delete');
   if (deletes.length === 0) return;
-  const stops = deletes.filter((c) => c.kind === 'service' || c.kind === 'command' || c.kind === 'certificate');
-  const stopIds = stops.map((c) => c.id);
-  const serviceStops = stops.filter((c) => c.kind === 'service').map((c) => c.id);
+  const orderOf = (c: Change) => registry.nodeKind(c.kind)?.order;
+  const stopIds = deletes.filter((c) => orderOf(c)?.deletes === 'stop').map((c) => c.id);
   for (const c of deletes) {
-    if (c.kind === 'file') c.dependsOn.push(...stopIds);
-    if (c.kind !== 'directory') continue;
+    const order = orderOf(c);
+    if (order?.deletes !== 'content') continue;
     c.dependsOn.push(...stopIds);
+    if (!order.encloses) continue;
     const dir = pathOf(c);
     for (const inner of deletes) {
-      if ((inner.kind === 'file' || inner.kind === 'directory') && inner !== c && isUnder(pathOf(inner), dir)) c.dependsOn.push(inner.id);
+      if (inner !== c && orderOf(inner)?.deletes === 'content' && isUnder(pathOf(inner), dir)) c.dependsOn.push(inner.id);
     }
   }
   // A swapped module's service (containerd -> crio) stops before its replacement starts.
-  if (serviceStops.length > 0) {
-    for (const c of changes) if (c.kind === 'service' && (c.action === 'create' || c.action === 'update')) c.dependsOn.push(...serviceStops);
+  for (const c of changes) {
+    if ((c.action !== 'create' && c.action !== 'update') || !orderOf(c)?.startsAfterDeletesOfItsKind) continue;
+    for (const d of deletes) if (d.kind === c.kind && orderOf(d)?.deletes === 'stop') c.dependsOn.push(d.id);
   }
 }

@@ -2,7 +2,7 @@
  * Hashes of the inventory a plan was made against, so apply can refuse a plan when the nodes moved on.
  * `observedAt` is left out: observing the same state twice must give the same plan.
  */
-import type { Inventory } from '../inventory/inventory.js';
+import type { Inventory } from '../model/observed.js';
 import { canonicalSha256 } from '../model/canonical-json.js';
 
 export function inventoryHash(inventory: Inventory): string {

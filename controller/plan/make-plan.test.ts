@@ -6,7 +6,8 @@ import { sha256 } from '../model/sha256.js';
 import stringify from 'safe-stable-stringify';
 import { renderServiceDefinition } from '../../reconcilers/service/definition.js';
 import { appliedNode, desired, directory, file, inventory, node, resource, service, command } from '../../test/support/build-desired.js';
-import { emptyInventory } from '../inventory/inventory.js';
+import { emptyInventory } from '../model/observed.js';
+import { registry } from '../../reconcilers/registry.js';
 
 const runitHash = (s: Parameters<typeof renderServiceDefinition>[0]) => renderServiceDefinition(s, 'runit').hash;
 
@@ -19,7 +20,7 @@ function site(confContent = 'a=1\n') {
 }
 
 test('first apply creates everything in dependency order', (t) => {
-  const plan = makePlan(desired([node('n1', site())]), emptyInventory());
+  const plan = makePlan(desired([node('n1', site())]), emptyInventory(), { registry });
   t.deepEqual(plan.summary, { create: 4, update: 0, delete: 0, restart: 0, run: 0 });
   const byId = Object.fromEntries(plan.changes.map((c) => [c.id, c]));
   t.deepEqual(byId['n1/service:app']?.dependsOn, ['n1/file:/etc/app/app.conf']);
@@ -32,13 +33,13 @@ test('first apply creates everything in dependency order', (t) => {
 
 test('applied state plans nothing', (t) => {
   const resources = site();
-  const plan = makePlan(desired([node('n1', resources)]), inventory({ n1: appliedNode(resources, runitHash) }));
+  const plan = makePlan(desired([node('n1', resources)]), inventory({ n1: appliedNode(resources, runitHash) }), { registry });
   t.deepEqual(plan.changes, []);
 });
 
 test('a changed file restarts the service that reads it; an unrelated one does not', (t) => {
   const applied = inventory({ n1: appliedNode(site(), runitHash) });
-  const plan = makePlan(desired([node('n1', site('a=2\n'))]), applied);
+  const plan = makePlan(desired([node('n1', site('a=2\n'))]), applied, { registry });
   t.deepEqual(plan.changes.map((c) => [c.id, c.action]), [['n1/file:/etc/app/app.conf', 'update'], ['n1/service:app#restart', 'restart']]);
   const restart = plan.changes[1]!;
   t.is(restart.reason, 'file:/etc/app/app.conf changed');
@@ -47,7 +48,7 @@ test('a changed file restarts the service that reads it; an unrelated one does n
 
   const resources = site();
   const other = resources.map((r) => (r.key === 'file:/etc/app/other.conf' ? resource(file('/etc/app/other.conf', 'y\n'), r.dependsOn) : r));
-  const quiet = makePlan(desired([node('n1', other)]), applied);
+  const quiet = makePlan(desired([node('n1', other)]), applied, { registry });
   t.deepEqual(quiet.changes.map((c) => c.action), ['update']);
 });
 
@@ -56,7 +57,7 @@ test('edges pass through unchanged resources', (t) => {
   const b = resource(file('/etc/b', 'b'), ['n1/file:/etc/a']);
   const c = resource(command('use-b'), ['n1/file:/etc/b']);
   const inv = inventory({ n1: appliedNode([b], runitHash) });
-  const plan = makePlan(desired([node('n1', [a, b, c])]), inv);
+  const plan = makePlan(desired([node('n1', [a, b, c])]), inv, { registry });
   t.deepEqual(plan.changes.find((x) => x.key === 'command:use-b')?.dependsOn, ['n1/file:/etc/a']);
 });
 
@@ -64,7 +65,7 @@ test('prunes only what underlay manages, services before files before directorie
   const old = [resource(directory('/opt/old')), resource(file('/opt/old/x.conf', 'x')), resource(service('old'))];
   const n = appliedNode(old, runitHash);
   n.resources['file:/etc/hand-made'] = { kind: 'file', path: '/etc/hand-made', exists: true, sha256: 'a'.repeat(64) };
-  const plan = makePlan(desired([node('n1', [])]), inventory({ n1: n }));
+  const plan = makePlan(desired([node('n1', [])]), inventory({ n1: n }), { registry });
   t.deepEqual(plan.changes.map((c) => [c.id, c.action, c.dependsOn]), [
     ['n1/directory:/opt/old', 'delete', ['n1/file:/opt/old/x.conf', 'n1/service:old']],
     ['n1/file:/opt/old/x.conf', 'delete', ['n1/service:old']],
@@ -74,7 +75,7 @@ test('prunes only what underlay manages, services before files before directorie
 
 test('unreachable nodes get no changes and a warning', (t) => {
   const inv = inventory({ n1: { reachable: false, error: 'connection refused', facts: {}, managed: {}, resources: {} } });
-  const plan = makePlan(desired([node('n1', site()), node('n2', [resource(file('/etc/x', 'x'))])]), inv);
+  const plan = makePlan(desired([node('n1', site()), node('n2', [resource(file('/etc/x', 'x'))])]), inv, { registry });
   t.deepEqual(plan.changes.map((c) => c.node), ['n2']);
   t.deepEqual(plan.warnings, ['node n1 was unreachable (connection refused): no changes planned for it']);
 });
@@ -83,7 +84,7 @@ test('a managed record read from its previous copy is planned from it, with a wa
   const resources = site();
   const restored = { ...appliedNode(resources, runitHash), managedRecordProblem: { code: 'ManagedRecordRestored' as const, message: 'restored from the copy' } };
   const corrupt = { reachable: true, facts: {}, managed: {}, resources: {}, managedRecordProblem: { code: 'ManagedRecordCorrupt' as const, message: 'neither copy usable' } };
-  const plan = makePlan(desired([node('n1', resources), node('n2', site())]), inventory({ n1: restored, n2: corrupt }));
+  const plan = makePlan(desired([node('n1', resources), node('n2', site())]), inventory({ n1: restored, n2: corrupt }), { registry });
   t.deepEqual(plan.changes, [], 'n1 is in step with the restored record; n2 is left alone');
   t.deepEqual(plan.warnings, ['node n1: ManagedRecordRestored: restored from the copy', 'node n2: ManagedRecordCorrupt: neither copy usable']);
 });
@@ -92,14 +93,14 @@ test('rollout batches chunk the disrupted nodes by batchSize', (t) => {
   const names = ['n5', 'n1', 'n3', 'n2', 'n4'];
   const nodes = names.map((n) => node(n, [resource(service('app'))]));
   const inv = inventory(Object.fromEntries(names.map((n) => [n, { ...appliedNode([resource(service('app'))], runitHash), resources: { 'service:app': { kind: 'service' as const, name: 'app', exists: true, definitionHash: 'f'.repeat(64), running: true, enabled: true } } }])));
-  const plan = makePlan(desired(nodes, 2), inv);
+  const plan = makePlan(desired(nodes, 2), inv, { registry });
   t.deepEqual(plan.rollout[0]?.batches, [['n1', 'n2'], ['n3', 'n4'], ['n5']]);
 });
 
 test('hash is the sha256 of the canonical JSON without hash (file content stood for by its sha256), and ignores observedAt', (t) => {
   const d = desired([node('n1', site())]);
   const inv = inventory({ n1: appliedNode(site(), runitHash) });
-  const plan = makePlan(d, inventory({ n1: appliedNode(site('changed'), runitHash) }));
+  const plan = makePlan(d, inventory({ n1: appliedNode(site('changed'), runitHash) }), { registry });
   const { hash, ...body } = plan;
   const withoutContent = { ...body, changes: body.changes.map((c) => (c.kind === 'file' && c.after ? { ...c, after: { ...c.after, content: undefined } } : c)) };
   t.true(body.changes.some((c) => c.kind === 'file' && typeof c.after?.content === 'string'));
@@ -107,15 +108,15 @@ test('hash is the sha256 of the canonical JSON without hash (file content stood 
   t.is(canonicalJson(body), String(stringify(body)), 'the fast canonical JSON must match safe-stable-stringify byte for byte');
   t.is(canonicalJson({ b: [1, undefined, 'é\u0000"'], a: undefined, '10': 1, '9': null }), String(stringify({ b: [1, undefined, 'é\u0000"'], a: undefined, '10': 1, '9': null })));
   t.is(planHash(plan), hash);
-  t.is(makePlan(d, inv).hash, makePlan(d, { ...inv, observedAt: '2030-01-01T00:00:00Z' }).hash);
+  t.is(makePlan(d, inv, { registry }).hash, makePlan(d, { ...inv, observedAt: '2030-01-01T00:00:00Z' }, { registry }).hash);
   const rest: Partial<typeof inv> = { ...inv };
   delete rest.observedAt;
-  t.is(makePlan(d, inv).inventoryHash, sha256(canonicalJson(rest)));
-  t.is(makePlan(d, inv).nodeInventoryHashes.n1, sha256(canonicalJson(inv.nodes.n1)));
+  t.is(makePlan(d, inv, { registry }).inventoryHash, sha256(canonicalJson(rest)));
+  t.is(makePlan(d, inv, { registry }).nodeInventoryHashes.n1, sha256(canonicalJson(inv.nodes.n1)));
 });
 
 test('an edit of file content shows against its sha256; an edit of the sha256 against the plan hash', (t) => {
-  const plan = makePlan(desired([node('n1', site())]), emptyInventory());
+  const plan = makePlan(desired([node('n1', site())]), emptyInventory(), { registry });
   t.deepEqual(fileContentMismatches(plan), []);
   const edit = (patch: Record<string, unknown>) => ({
     ...plan,
@@ -140,14 +141,14 @@ test('a restart a crashed run owed (restartPending on the node) is planned altho
   const resources = site();
   const applied = appliedNode(resources, runitHash);
   const owed = inventory({ n1: { ...applied, managed: { ...applied.managed, 'service:app': { hash: applied.managed['service:app']!.hash, restartPending: true } } } });
-  const plan = makePlan(desired([node('n1', resources)]), owed);
+  const plan = makePlan(desired([node('n1', resources)]), owed, { registry });
   t.deepEqual(plan.changes.map((c) => [c.id, c.action, c.reason]), [['n1/service:app#restart', 'restart', 'restart interrupted by a controller crash']]);
   t.true(plan.changes[0]!.disruptive);
   t.deepEqual(plan.rollout, [{ cluster: 'main', batches: [['n1']], failureBudget: 0 }]);
   t.true(planGraph(plan.changes).ok);
 
   // Without the flag the same node plans nothing: the flag alone is what keeps the restart.
-  t.deepEqual(makePlan(desired([node('n1', resources)]), inventory({ n1: applied })).changes, []);
+  t.deepEqual(makePlan(desired([node('n1', resources)]), inventory({ n1: applied }), { registry }).changes, []);
 });
 
 test('an owed restart of a disabled service is not planned; an owed re-run of a guarded command runs despite its guard and restarts what uses it', (t) => {
@@ -158,7 +159,7 @@ test('an owed restart of a disabled service is not planned; an owed re-run of a 
   const applied = appliedNode(resources, runitHash);
   const flag = (key: string) => ({ hash: applied.managed[key]!.hash, restartPending: true as const });
   const inv = inventory({ n1: { ...applied, managed: { ...applied.managed, 'service:idle': flag('service:idle'), 'command:init': flag('command:init') } } });
-  const plan = makePlan(desired([node('n1', resources)]), inv);
+  const plan = makePlan(desired([node('n1', resources)]), inv, { registry });
   t.deepEqual(
     plan.changes.map((c) => [c.id, c.action, c.reason]),
     [
@@ -175,6 +176,6 @@ test('an owed restart of a service that has its own update keeps the update', (t
   const applied = appliedNode(resources, runitHash);
   const changed = site().map((r) => (r.key === 'service:app' ? resource(service('app', { args: ['--new'], restartOnChangeOf: ['file:/etc/app/app.conf'] }), r.dependsOn) : r));
   const inv = inventory({ n1: { ...applied, managed: { ...applied.managed, 'service:app': { hash: applied.managed['service:app']!.hash, restartPending: true } } } });
-  const plan = makePlan(desired([node('n1', changed)]), inv);
+  const plan = makePlan(desired([node('n1', changed)]), inv, { registry });
   t.deepEqual(plan.changes.map((c) => [c.id, c.action]), [['n1/service:app', 'update']]);
 });

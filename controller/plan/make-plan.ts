@@ -2,22 +2,26 @@
  * The planner: Desired x Inventory -> Plan. Pure and deterministic: the same inputs give a byte-identical
  * plan, whatever order they were built in. `now` (for certificate renewal) is an input, never the clock.
  */
-import type { Inventory, InventoryNode } from '../inventory/inventory.js';
-import type { Desired, DesiredNode } from '../resolve/desired.js';
-import { resourceAddress } from '../resolve/desired.js';
+import type { Inventory, InventoryNode } from '../model/observed.js';
+import type { Desired, DesiredNode } from '../model/desired.js';
+import { resourceAddress } from '../model/resource-key.js';
 import { canonicalSha256 } from '../model/canonical-json.js';
 import { sha256 } from '../model/sha256.js';
 import { DependencyMapper, orderNodeDeletes } from './dependencies.js';
 import { inventoryHash, nodeInventoryHashes } from './inventory-hash.js';
 import { nodeChanges } from './node-changes.js';
-import { PLAN_API_VERSION, type Change, type Plan, type PlanSummary } from './plan.js';
+import { PLAN_API_VERSION, type Plan, type PlanSummary } from '../model/plan.js';
+import type { Change } from '../model/change.js';
 import { planRollout } from './rollout.js';
 import { diffServiceResources } from './service-resources.js';
+import type { PlanScope } from '../../reconcilers/kind.js';
 import { recordOwnerFinding } from '../../reconcilers/managed-record-owner.js';
-import { ServiceDefinitionCache } from '../../reconcilers/service/definition.js';
+import type { KindRegistry } from '../../reconcilers/registry.js';
 import { byCodeUnit } from '../model/order.js';
 
 export interface PlanOptions {
+  /** The resource kinds: each diffs, orders and details its own resources (reconcilers/registry.ts). */
+  registry: KindRegistry;
   /** ISO time used for expiry decisions; defaults to the inventory's observedAt. */
   now?: string;
   /** 'none' when the inventory was not observed but assumed empty (see Plan.observation). */
@@ -43,6 +47,17 @@ function normaliseEdges(c: Change): void {
   c.dependsOn = sorted;
 }
 
+/** State the diffs of one plan share, by key: built on first use, gone with the plan. */
+function planScope(): PlanScope {
+  const shared = new Map<object, unknown>();
+  return {
+    shared<T>(key: object, create: () => T): T {
+      if (!shared.has(key)) shared.set(key, create());
+      return shared.get(key) as T;
+    },
+  };
+}
+
 /**
  * What a reader must know about a node's observation, and whether it can be planned at all: not when it was
  * unreachable, when its managed record is beyond use, or when the record says it is another node.
@@ -57,20 +72,21 @@ function observationNotes(site: string, name: string, inv: InventoryNode | undef
   return { warnings, plannable: recordProblem?.code !== 'ManagedRecordCorrupt' && ownership?.code !== 'NodeIdentityMismatch' };
 }
 
-export function makePlan(desired: Desired, inventory: Inventory, options: PlanOptions = {}): Plan {
+export function makePlan(desired: Desired, inventory: Inventory, options: PlanOptions): Plan {
+  const { registry } = options;
   const now = options.now ?? inventory.observedAt;
   const warnings: string[] = [];
   const changesByAddress = new Map<string, Change>();
   const perNode: [DesiredNode, Map<string, Change>, Change[]][] = [];
   const triggered: [Change, string[]][] = [];
-  const serviceDefinitions = new ServiceDefinitionCache();
+  const context = { registry, now, scope: planScope() };
 
   for (const node of desired.nodes) {
     const inv = inventory.nodes[node.name];
     const observation = observationNotes(desired.site, node.name, inv);
     warnings.push(...observation.warnings);
     if (!observation.plannable) continue;
-    const result = nodeChanges(node, inv, now, serviceDefinitions);
+    const result = nodeChanges(node, inv, context);
     const list = [...result.byKey.values()];
     // A change's id is its resource's address unless it is a restart: no second string per change.
     for (const c of list) changesByAddress.set(c.action === 'restart' ? resourceAddress(node.name, c.key) : c.id, c);
@@ -91,12 +107,12 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
       const c = byKey.get(r.key);
       if (c) c.dependsOn.push(...mapper.changeIdsOf(r.dependsOn));
     }
-    orderNodeDeletes(list);
+    orderNodeDeletes(list, registry);
   }
   for (const [c, causes] of triggered) c.dependsOn.push(...causes);
 
   const changes = perNode.flatMap(([, , list]) => list);
-  changes.push(...diffServiceResources(desired.services, inventory.services));
+  changes.push(...diffServiceResources(desired.services, inventory.services, registry));
   for (const c of changes) normaliseEdges(c);
   changes.sort(byId);
 
@@ -117,13 +133,13 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
 }
 
 /**
- * A file change's `after.content` (or `after.contentBase64`) is left out of the hash input: `after.sha256`,
- * hashed with the rest, stands for it. With large configuration files, content is most of a first-apply plan's
- * bytes; readPlanFile checks it against that sha256.
+ * A change's `after.content` (or `after.contentBase64`: a file's) is left out of the hash input when its
+ * `after.sha256`, hashed with the rest, stands for it. With large configuration files, content is most of a
+ * first-apply plan's bytes; readPlanFile checks it against that sha256.
  */
 function hashInputOf(c: Change): Change {
   const after = c.after;
-  if (c.kind !== 'file' || after === null || typeof after.sha256 !== 'string') return c;
+  if (after === null || typeof after.sha256 !== 'string') return c;
   const text = typeof after.content === 'string';
   const bytes = typeof after.contentBase64 === 'string';
   if (!text && !bytes) return c;
@@ -137,13 +153,13 @@ export function planHash(plan: Omit<Plan, 'hash'> | Plan): string {
   return canonicalSha256(body, 2);
 }
 
-/** Ids of file changes whose content is not what their `after.sha256` says: the plan hash binds only the latter. */
+/** Ids of changes whose content is not what their `after.sha256` says: the plan hash binds only the latter. */
 export function fileContentMismatches(plan: Pick<Plan, 'changes'>): string[] {
   const out: string[] = [];
   for (const c of plan.changes) {
     const after = c.after;
     // Without a sha256 the content itself is in the hash input.
-    if (c.kind !== 'file' || after === null || typeof after.sha256 !== 'string') continue;
+    if (after === null || typeof after.sha256 !== 'string') continue;
     const text = typeof after.content === 'string' && sha256(after.content) !== after.sha256;
     const bytes = typeof after.contentBase64 === 'string' && sha256(Buffer.from(after.contentBase64, 'base64')) !== after.sha256;
     if (text || bytes) out.push(c.id);

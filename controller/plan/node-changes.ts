@@ -1,14 +1,14 @@
 /**
- * The changes of one node: each desired resource diffed against what the probe saw, managed resources no
- * longer in Git pruned, then restarts and re-runs triggered by what changes.
+ * The changes of one node: each desired resource diffed by its kind against what the probe saw, managed
+ * resources no longer in Git pruned, then restarts and re-runs triggered by what changes.
  */
-import type { InventoryNode } from '../inventory/inventory.js';
-import type { DesiredNode, DesiredResource } from '../resolve/desired.js';
-import type { Change } from './plan.js';
-import { diffResource, kindOfKey } from './diff-resource.js';
+import type { Change } from '../model/change.js';
+import type { DesiredNode, DesiredResource } from '../model/desired.js';
+import type { InventoryNode, ObservedResource } from '../model/observed.js';
+import { keyKind } from '../model/resource-key.js';
+import type { NodeKind, PlanScope } from '../../reconcilers/kind.js';
+import type { KindRegistry } from '../../reconcilers/registry.js';
 import { resourceHash } from './resource-hash.js';
-import { commandAfter } from '../../reconcilers/command/diff.js';
-import type { ServiceDefinitionCache } from '../../reconcilers/service/definition.js';
 
 export function changeId(node: string, key: string, action: Change['action']): string {
   return action === 'restart' ? `${node}/${key}#restart` : `${node}/${key}`;
@@ -21,23 +21,35 @@ export interface NodeChanges {
   triggeredBy: Map<Change, string[]>;
 }
 
-function diffDesired(
-  node: DesiredNode,
-  inv: InventoryNode | undefined,
-  r: DesiredResource,
-  now: string | undefined,
-  serviceDefinitions: ServiceDefinitionCache | undefined,
-): Change | null {
-  // Only guard-less commands compare it before diffing, and hashing every resource of a large site is not free.
-  const commandHash = r.spec.kind === 'command' ? resourceHash(r.spec) : undefined;
-  const result = diffResource(r.spec.kind, {
+export interface NodePlanContext {
+  registry: KindRegistry;
+  now: string | undefined;
+  /** Shared by the nodes of one plan (so each distinct service spec is rendered once). */
+  scope: PlanScope;
+}
+
+function kindOfSpec(registry: KindRegistry, r: DesiredResource): NodeKind {
+  const kind = registry.nodeKind(r.spec.kind);
+  if (!kind) throw new TypeError(`${r.key}: no node resource kind ${JSON.stringify(r.spec.kind)}`);
+  return kind;
+}
+
+/** A probe that reports another kind under this key saw something else at the path: treat it as not observed. */
+const observedOf = (kind: NodeKind, o: ObservedResource | undefined): ObservedResource | undefined => (o?.kind === kind.kind ? o : undefined);
+
+function diffDesired(node: DesiredNode, inv: InventoryNode | undefined, r: DesiredResource, ctx: NodePlanContext): Change | null {
+  const kind = kindOfSpec(ctx.registry, r);
+  // Hashed at most once, and only when needed: by a diff that compares it (a guard-less command), or for a change.
+  let hash: string | undefined;
+  const desiredHash = (): string => (hash ??= resourceHash(kind, r.spec));
+  const result = kind.diff({
     desired: r.spec,
-    observed: inv?.resources[r.key],
+    observed: observedOf(kind, inv?.resources[r.key]),
     managedHash: inv?.managed[r.key]?.hash,
-    desiredHash: commandHash,
+    desiredHash,
     serviceManager: node.serviceManager,
-    now,
-    serviceDefinitions,
+    now: ctx.now,
+    scope: ctx.scope,
   });
   if (!result) return null;
   const { action, before, after, reason } = result;
@@ -48,53 +60,53 @@ function diffDesired(
   if (action === 'create' || action === 'update' || action === 'run') {
     // Apply records this hash in the node's managed list: what makes a later prune (and a guard-less
     // command's "already ran") possible. Only changed resources pay for hashing.
-    const desiredHash = r.spec.kind === 'command' ? commandHash : resourceHash(r.spec);
-    return { action, after, before, cluster, dependsOn: [], desiredHash, disruptive, id, key: r.key, kind: r.spec.kind, node: node.name, reason, step };
+    return { action, after, before, cluster, dependsOn: [], desiredHash: desiredHash(), disruptive, id, key: r.key, kind: kind.kind, node: node.name, reason, step };
   }
-  return { action, after, before, cluster, dependsOn: [], disruptive, id, key: r.key, kind: r.spec.kind, node: node.name, reason, step };
+  return { action, after, before, cluster, dependsOn: [], disruptive, id, key: r.key, kind: kind.kind, node: node.name, reason, step };
 }
 
-function prunes(node: DesiredNode, inv: InventoryNode, desiredKeys: ReadonlySet<string>, now: string | undefined): Change[] {
+function prunes(node: DesiredNode, inv: InventoryNode, desiredKeys: ReadonlySet<string>, ctx: NodePlanContext): Change[] {
   const out: Change[] = [];
   for (const key of Object.keys(inv.managed)) {
     if (desiredKeys.has(key)) continue;
-    const kind = kindOfKey(key);
+    const kind = ctx.registry.nodeKind(keyKind(key));
     if (!kind) continue;
-    const result = diffResource(kind, {
+    const result = kind.diff({
       desired: null,
-      observed: inv.resources[key],
+      observed: observedOf(kind, inv.resources[key]),
       managedHash: inv.managed[key]?.hash,
       desiredHash: undefined,
       serviceManager: node.serviceManager,
-      now,
+      now: ctx.now,
     });
     if (!result) continue;
-    const c: Change = { action: result.action, after: result.after, before: result.before, dependsOn: [], disruptive: result.disruptive ?? false, id: changeId(node.name, key, result.action), key, kind, node: node.name, reason: result.reason };
+    const c: Change = { action: result.action, after: result.after, before: result.before, dependsOn: [], disruptive: result.disruptive ?? false, id: changeId(node.name, key, result.action), key, kind: kind.kind, node: node.name, reason: result.reason };
     out.push(c);
   }
   return out;
 }
 
-function triggersOf(r: DesiredResource): readonly string[] {
-  if (r.spec.kind === 'service') return r.spec.enabled ? r.spec.restartOnChangeOf : [];
-  if (r.spec.kind === 'command') return r.spec.onChangeOf;
-  return [];
+/** The keys whose changes restart or re-run this resource, with its kind's trigger; none for what nothing triggers. */
+function triggerOf(registry: KindRegistry, r: DesiredResource) {
+  const trigger = kindOfSpec(registry, r).trigger;
+  return trigger && trigger.active(r.spec) ? trigger : undefined;
 }
 
-/** A restart or re-run; a re-run carries the command's hash, as its first run did. */
+/** A restart or re-run; a re-run carries the resource's hash, as its first run did (apply records it). */
 function triggeredChange(
   node: string,
   r: DesiredResource,
-  action: 'restart' | 'run',
+  kind: NodeKind,
   before: Record<string, unknown> | null,
-  after: Record<string, unknown>,
   reason: string,
 ): Change {
+  const action = kind.trigger!.action;
+  const after = kind.trigger!.after(r.spec);
   const { cluster, step } = r.origin;
-  const common = { id: changeId(node, r.key, action), key: r.key, kind: r.spec.kind, node };
+  const common = { id: changeId(node, r.key, action), key: r.key, kind: kind.kind, node };
   const disruptive = action === 'restart';
-  if (r.spec.kind === 'command') {
-    return { action, after, before, cluster, dependsOn: [], desiredHash: resourceHash(r.spec), disruptive, ...common, reason, step };
+  if (action === 'run') {
+    return { action, after, before, cluster, dependsOn: [], desiredHash: resourceHash(kind, r.spec), disruptive, ...common, reason, step };
   }
   return { action, after, before, cluster, dependsOn: [], disruptive, ...common, reason, step };
 }
@@ -117,15 +129,15 @@ export function isTriggeredBy(change: Pick<Change, 'action' | 'reason'>, key: st
 }
 
 /** Adds restarts and re-runs until nothing new is triggered: a re-run may itself restart a service. */
-function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result: NodeChanges): void {
-  const triggerable = node.resources.filter((r) => triggersOf(r).length > 0);
+function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result: NodeChanges, registry: KindRegistry): void {
+  const triggerable = node.resources.filter((r) => (triggerOf(registry, r)?.on(r.spec).length ?? 0) > 0);
   let added = true;
   while (added) {
     added = false;
     for (const r of triggerable) {
       const existing = result.byKey.get(r.key);
       if (existing && existing.action !== 'restart') continue;
-      const causes = triggersOf(r).filter((k) => result.byKey.has(k));
+      const causes = triggerOf(registry, r)!.on(r.spec).filter((k) => result.byKey.has(k));
       if (causes.length === 0) continue;
       const causeIds = causes.map((k) => result.byKey.get(k)!.id);
       if (existing) {
@@ -133,11 +145,8 @@ function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result:
         if (!result.triggeredBy.has(existing)) result.triggeredBy.set(existing, causeIds);
         continue;
       }
-      const action = r.spec.kind === 'service' ? 'restart' : 'run';
-      // A re-run needs everything a first run needs: apply works from the plan alone.
-      const after = r.spec.kind === 'command' ? commandAfter(r.spec) : { name: (r.spec as { name: string }).name };
       const observed = inv?.resources[r.key];
-      const c = triggeredChange(node.name, r, action, observed ? { ...observed } : null, after, triggeredReason(causes));
+      const c = triggeredChange(node.name, r, kindOfSpec(registry, r), observed ? { ...observed } : null, triggeredReason(causes));
       result.byKey.set(r.key, c);
       result.triggeredBy.set(c, causeIds);
       added = true;
@@ -153,37 +162,29 @@ export const INTERRUPTED_RERUN_REASON = 're-run interrupted by a controller cras
  * caused them is already in place and so no longer shows up in any diff. A resource that has its own change
  * keeps it (apply clears the flag once that change restarted or ran it); a disabled service is not started.
  */
-function addOwed(node: DesiredNode, inv: InventoryNode | undefined, result: NodeChanges): void {
+function addOwed(node: DesiredNode, inv: InventoryNode | undefined, result: NodeChanges, registry: KindRegistry): void {
   if (!inv) return;
   for (const r of node.resources) {
     if (inv.managed[r.key]?.restartPending !== true || result.byKey.has(r.key)) continue;
-    if (r.spec.kind === 'service' && !r.spec.enabled) continue;
-    if (r.spec.kind !== 'service' && r.spec.kind !== 'command') continue;
-    const action = r.spec.kind === 'service' ? 'restart' : 'run';
+    const trigger = triggerOf(registry, r);
+    if (!trigger) continue;
     const observed = inv.resources[r.key];
-    const after = r.spec.kind === 'command' ? commandAfter(r.spec) : { name: r.spec.name };
-    const reason = action === 'restart' ? INTERRUPTED_RESTART_REASON : INTERRUPTED_RERUN_REASON;
-    result.byKey.set(r.key, triggeredChange(node.name, r, action, observed ? { ...observed } : null, after, reason));
+    const reason = trigger.action === 'restart' ? INTERRUPTED_RESTART_REASON : INTERRUPTED_RERUN_REASON;
+    result.byKey.set(r.key, triggeredChange(node.name, r, kindOfSpec(registry, r), observed ? { ...observed } : null, reason));
   }
 }
 
-/** `serviceDefinitions` is shared by the nodes of one plan, so each distinct service spec is rendered once. */
-export function nodeChanges(
-  node: DesiredNode,
-  inv: InventoryNode | undefined,
-  now: string | undefined,
-  serviceDefinitions?: ServiceDefinitionCache,
-): NodeChanges {
+export function nodeChanges(node: DesiredNode, inv: InventoryNode | undefined, ctx: NodePlanContext): NodeChanges {
   const result: NodeChanges = { byKey: new Map(), triggeredBy: new Map() };
   const desiredKeys = new Set<string>();
   for (const r of node.resources) {
     desiredKeys.add(r.key);
-    const c = diffDesired(node, inv, r, now, serviceDefinitions);
+    const c = diffDesired(node, inv, r, ctx);
     if (c) result.byKey.set(r.key, c);
   }
-  if (inv) for (const c of prunes(node, inv, desiredKeys, now)) result.byKey.set(c.key, c);
+  if (inv) for (const c of prunes(node, inv, desiredKeys, ctx)) result.byKey.set(c.key, c);
   // Before the triggers: an owed re-run of a command restarts what restartOnChangeOf that command.
-  addOwed(node, inv, result);
-  addTriggered(node, inv, result);
+  addOwed(node, inv, result, ctx.registry);
+  addTriggered(node, inv, result, ctx.registry);
   return result;
 }

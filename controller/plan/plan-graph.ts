@@ -5,7 +5,7 @@
  * another tie-break (directories before files) passes the changes in that order.
  */
 import { indexDependencies, topologicalOrder } from '../model/graph.js';
-import type { Change } from './plan.js';
+import type { Change } from '../model/change.js';
 
 export type PlanGraphProblem =
   | { code: 'DanglingDependency'; change: string; missing: string }

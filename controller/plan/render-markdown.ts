@@ -2,7 +2,9 @@
  * The plan for a pull-request comment: a heading with the revision and summary, one table per node (changes in dependency order), and
  * content in collapsed <details> blocks so a long plan stays readable.
  */
-import type { Change, Plan } from './plan.js';
+import type { Plan } from '../model/plan.js';
+import type { Change } from '../model/change.js';
+import type { KindRegistry } from '../../reconcilers/registry.js';
 import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 /** Table cells cannot hold pipes or line breaks; backticks would open code spans. */
@@ -21,15 +23,15 @@ function fence(lines: string[]): string {
   return '`'.repeat(longest + 1);
 }
 
-function detailsBlock(c: Change): string[] {
-  const d = changeDetails(c);
+function detailsBlock(c: Change, registry: KindRegistry): string[] {
+  const d = changeDetails(c, registry);
   if (d.attributes.length === 0 && d.content.length === 0) return [];
   const body = [...d.attributes.map((a) => `# ${a}`), ...d.content];
   const f = fence(body);
   return ['', `<details><summary>${ACTION_SYMBOL[c.action]} ${c.action} <code>${c.key.replaceAll('<', '&lt;')}</code></summary>`, '', `${f}diff`, ...body, f, '', '</details>'];
 }
 
-export function renderMarkdown(plan: Plan): string {
+export function renderMarkdown(plan: Plan, options: { registry: KindRegistry }): string {
   const r = plan.revision;
   const out: string[] = [`## underlay plan for ${code(r.commit.slice(0, 12))}`, '', `Revision ${code(r.commit)} (${code(r.ref)} from ${code(r.source)})`];
   if (r.worktree) out.push('', '> [!CAUTION]', `> **${WORKTREE_BANNER}**`);
@@ -41,10 +43,10 @@ export function renderMarkdown(plan: Plan): string {
     const unverified = unverifiedReason(plan);
     out.push('', unverified ? `No changes planned for revision ${code(r.commit)}, but ${unverified}.` : `No changes. The nodes match revision ${code(r.commit)}.`);
   }
-  for (const [node, changes] of changesByNode(plan.changes)) {
+  for (const [node, changes] of changesByNode(plan.changes, options.registry)) {
     out.push('', `### ${node}`, '', '| | Action | Resource | Reason |', '|---|---|---|---|');
     for (const c of changes) out.push(`| ${ACTION_SYMBOL[c.action]} | ${c.action} | ${code(cell(c.key))} | ${cell(c.reason)} |`);
-    for (const c of changes) out.push(...detailsBlock(c));
+    for (const c of changes) out.push(...detailsBlock(c, options.registry));
   }
   if (plan.rollout.length > 0) {
     out.push('', '### Rollout', '', '| Cluster | Batches | Failure budget |', '|---|---|---|');

@@ -2,10 +2,14 @@
  * The plan for a terminal, in the manner of `terraform plan`: changes grouped by node in dependency order,
  * each with its action, resource, reason and details, then the rollout and a summary line.
  */
-import type { Change, Plan } from './plan.js';
+import type { Plan } from '../model/plan.js';
+import type { Change } from '../model/change.js';
+import type { KindRegistry } from '../../reconcilers/registry.js';
 import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, shownDependencies, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 export interface TextRenderOptions {
+  /** The resource kinds: each shows its own changes' details. */
+  registry: KindRegistry;
   /** ANSI colours, for terminals only: files and CI logs get plain text. */
   color: boolean;
   /**
@@ -28,14 +32,14 @@ function contentLineColor(line: string): string {
   return '0';
 }
 
-function renderChange(c: Change, byId: ReadonlyMap<string, Change>, color: boolean): string[] {
+function renderChange(c: Change, byId: ReadonlyMap<string, Change>, { color, registry }: TextRenderOptions): string[] {
   const head = `  ${paint(color, COLOR[c.action], `${ACTION_SYMBOL[c.action]} ${c.action}`)} ${c.key}`;
   const owner = c.cluster ? ` [${c.cluster}/${c.step}]` : '';
   const lines = [`${head}${owner}`, `      ${c.reason}`];
-  const details = changeDetails(c);
+  const details = changeDetails(c, registry);
   for (const a of details.attributes) lines.push(`      ${a}`);
   for (const l of details.content) lines.push(`      ${paint(color, contentLineColor(l), l)}`.trimEnd());
-  const after = shownDependencies(c, byId);
+  const after = shownDependencies(c, byId, registry);
   if (after.length > 0) lines.push(`      after ${after.join(', ')}`);
   return lines;
 }
@@ -54,9 +58,9 @@ export function renderText(plan: Plan, options: TextRenderOptions): string {
     return `${out.join('\n')}\n`;
   }
   const byId = new Map(plan.changes.map((c) => [c.id, c]));
-  for (const [node, changes] of options.headerOnly ? [] : changesByNode(plan.changes)) {
+  for (const [node, changes] of options.headerOnly ? [] : changesByNode(plan.changes, options.registry)) {
     out.push('', paint(color, '1', node));
-    for (const c of changes) out.push(...renderChange(c, byId, color));
+    for (const c of changes) out.push(...renderChange(c, byId, options));
   }
   if (plan.rollout.length > 0) {
     out.push('', 'Rollout (disruptive changes, batch by batch):');

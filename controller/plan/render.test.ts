@@ -3,11 +3,12 @@ import { makePlan } from './make-plan.js';
 import { renderText } from './render-text.js';
 import { renderMarkdown } from './render-markdown.js';
 import { renderJson } from './render-json.js';
-import { unifiedDiff } from './unified-diff.js';
+import { unifiedDiff } from '../model/unified-diff.js';
 import { renderServiceDefinition } from '../../reconcilers/service/definition.js';
 import { appliedNode, command, desired, directory, file, inventory, node, resource, service } from '../../test/support/build-desired.js';
 import { planHash } from './make-plan.js';
-import type { ObservedFile } from '../inventory/inventory.js';
+import type { ObservedFile } from '../../reconcilers/file/schema.js';
+import { registry } from '../../reconcilers/registry.js';
 
 const hash = (s: Parameters<typeof renderServiceDefinition>[0]) => renderServiceDefinition(s, 'runit').hash;
 const site = (c: string) => [resource(file('/etc/app.conf', c)), resource(service('app', { restartOnChangeOf: ['file:/etc/app.conf'] }), ['n1/file:/etc/app.conf'])];
@@ -17,33 +18,33 @@ function changedPlan(worktree = false) {
   (inv.nodes.n1!.resources['file:/etc/app.conf'] as ObservedFile).content = 'a=1\nb=2\n';
   const d = desired([node('n1', site('a=1\nb=3\n'))]);
   d.revision.worktree = worktree;
-  return makePlan(d, inv);
+  return makePlan(d, inv, { registry });
 }
 
 test('text: grouped by node with symbols, unified diff when the old content is known, summary line', (t) => {
-  const text = renderText(changedPlan(), { color: false });
+  const text = renderText(changedPlan(), { registry, color: false });
   t.true(text.includes('\nn1\n  ~ update file:/etc/app.conf [main/base]\n'));
   t.true(text.includes('      @@ -1,2 +1,2 @@\n       a=1\n      -b=2\n      +b=3\n'));
   t.true(text.includes('  ↻ restart service:app [main/base]\n      file:/etc/app.conf changed\n'));
   t.true(text.includes('\nPlan: 0 to create, 1 to update, 0 to delete, 1 to restart, 0 to run.\n'));
   t.false(text.includes('\u001b['));
-  t.true(renderText(changedPlan(), { color: true }).includes('\u001b[33m~ update\u001b[0m'));
+  t.true(renderText(changedPlan(), { registry, color: true }).includes('\u001b[33m~ update\u001b[0m'));
 });
 
 test('text: no changes, and the worktree banner', (t) => {
   const resources = site('x\n');
-  const plan = makePlan(desired([node('n1', resources)]), inventory({ n1: appliedNode(resources, hash) }));
-  t.regex(renderText(plan, { color: false }), /\nNo changes\. The nodes match revision c0ffee0{34}\.\n$/);
-  t.regex(renderText(changedPlan(true), { color: false }), /UNCOMMITTED WORKTREE/);
-  t.regex(renderMarkdown(changedPlan(true)), /UNCOMMITTED WORKTREE/);
+  const plan = makePlan(desired([node('n1', resources)]), inventory({ n1: appliedNode(resources, hash) }), { registry });
+  t.regex(renderText(plan, { registry, color: false }), /\nNo changes\. The nodes match revision c0ffee0{34}\.\n$/);
+  t.regex(renderText(changedPlan(true), { registry, color: false }), /UNCOMMITTED WORKTREE/);
+  t.regex(renderMarkdown(changedPlan(true), { registry }), /UNCOMMITTED WORKTREE/);
 });
 
 test('no changes with an unreachable node does not claim the nodes match', (t) => {
   const resources = site('x\n');
   const inv = inventory({ n1: { reachable: false, error: 'connection refused', facts: {}, managed: {}, resources: {} } });
-  const plan = makePlan(desired([node('n1', resources)]), inv);
+  const plan = makePlan(desired([node('n1', resources)]), inv, { registry });
   t.is(plan.changes.length, 0);
-  for (const rendered of [renderText(plan, { color: false }), renderMarkdown(plan)]) {
+  for (const rendered of [renderText(plan, { registry, color: false }), renderMarkdown(plan, { registry })]) {
     t.false(rendered.includes('The nodes match'), rendered);
     t.regex(rendered, /No changes planned for revision .*c0ffee0{34}.*, but not every node was checked/);
     t.regex(rendered, /node n1 was unreachable \(connection refused\)/);
@@ -51,19 +52,19 @@ test('no changes with an unreachable node does not claim the nodes match', (t) =
 });
 
 test('a plan made against assumed-empty nodes carries a banner and never claims the nodes match', (t) => {
-  const plan = makePlan(desired([node('n1', [])]), inventory({}), { observation: 'none' });
+  const plan = makePlan(desired([node('n1', [])]), inventory({}), { registry, observation: 'none' });
   t.is(plan.observation, 'none');
   t.is(planHash(plan), plan.hash, 'the field is part of what the hash binds');
-  for (const rendered of [renderText(plan, { color: false }), renderMarkdown(plan)]) {
+  for (const rendered of [renderText(plan, { registry, color: false }), renderMarkdown(plan, { registry })]) {
     t.regex(rendered, /PLANNED AGAINST EMPTY NODES: nothing was observed/);
     t.false(rendered.includes('The nodes match'), rendered);
     t.regex(rendered, /No changes planned for revision .*c0ffee0{34}.*, but nothing was observed/);
   }
-  t.false('observation' in makePlan(desired([node('n1', [])]), inventory({})), 'absent when observed');
+  t.false('observation' in makePlan(desired([node('n1', [])]), inventory({}), { registry }), 'absent when observed');
 });
 
 test('markdown: a table per node, details for content, no trailing spaces', (t) => {
-  const md = renderMarkdown(changedPlan());
+  const md = renderMarkdown(changedPlan(), { registry });
   t.true(md.includes('### n1\n\n| | Action | Resource | Reason |\n|---|---|---|---|\n| ~ | update | `file:/etc/app.conf` |'));
   t.true(md.includes('<details><summary>~ update <code>file:/etc/app.conf</code></summary>'));
   t.false(/[ \t]$/m.test(md));
@@ -89,34 +90,34 @@ function stepWithCommand(conf: string, dirMode = '0755') {
 const changeLines = (text: string): string[] => text.split('\n').filter((l) => /^ {2}\S /.test(l)).map((l) => l.replace(/ \[.*$/, '').trim());
 
 test('text and markdown list a node\'s changes in dependency order; the JSON keeps the plan\'s order and hash', (t) => {
-  const plan = makePlan(desired([node('n1', stepWithCommand('a\n'))]), inventory({}));
+  const plan = makePlan(desired([node('n1', stepWithCommand('a\n'))]), inventory({}), { registry });
   t.deepEqual(plan.changes.map((c) => c.key), ['command:app-reload', 'directory:/etc/app', 'file:/etc/app/app.conf', 'file:/etc/app/other.conf'], 'the plan itself is by id');
   const json = renderJson(plan);
-  t.deepEqual(changeLines(renderText(plan, { color: false })), [
+  t.deepEqual(changeLines(renderText(plan, { registry, color: false })), [
     '+ create directory:/etc/app',
     '+ create file:/etc/app/app.conf',
     '+ create file:/etc/app/other.conf',
     '» run command:app-reload',
   ]);
-  const rows = renderMarkdown(plan).split('\n').filter((l) => /^\| [^|]+ \| (create|run) \|/.test(l)).map((l) => l.split('|')[3]!.trim());
+  const rows = renderMarkdown(plan, { registry }).split('\n').filter((l) => /^\| [^|]+ \| (create|run) \|/.test(l)).map((l) => l.split('|')[3]!.trim());
   t.deepEqual(rows, ['`directory:/etc/app`', '`file:/etc/app/app.conf`', '`file:/etc/app/other.conf`', '`command:app-reload`']);
   t.is(renderJson(plan), json, 'rendering does not reorder the plan');
   t.is(planHash(plan), plan.hash);
 });
 
 test('a command\'s "after" line names only the changes that trigger it, not its ordering edges', (t) => {
-  const first = makePlan(desired([node('n1', stepWithCommand('a\n'))]), inventory({}));
-  const firstText = renderText(first, { color: false });
+  const first = makePlan(desired([node('n1', stepWithCommand('a\n'))]), inventory({}), { registry });
+  const firstText = renderText(first, { registry, color: false });
   const runBlock = (text: string): string => text.slice(text.indexOf('» run command:app-reload'), text.indexOf('\n\n', text.indexOf('» run command:app-reload')));
   t.notRegex(runBlock(firstText), /after/, 'a first run is triggered by nothing in the plan');
   t.deepEqual(first.changes.find((c) => c.kind === 'command')?.dependsOn, ['n1/directory:/etc/app', 'n1/file:/etc/app/app.conf', 'n1/file:/etc/app/other.conf'], 'the edges stay in the plan');
 
   const applied = inventory({ n1: appliedNode(stepWithCommand('a\n'), hash) });
-  const rerun = makePlan(desired([node('n1', stepWithCommand('b\n', '0750'))]), applied);
+  const rerun = makePlan(desired([node('n1', stepWithCommand('b\n', '0750'))]), applied, { registry });
   t.deepEqual(rerun.changes.find((c) => c.kind === 'command')?.dependsOn, ['n1/directory:/etc/app', 'n1/file:/etc/app/app.conf']);
-  t.deepEqual(changeLines(renderText(rerun, { color: false })), ['~ update directory:/etc/app', '~ update file:/etc/app/app.conf', '» run command:app-reload']);
-  t.regex(runBlock(renderText(rerun, { color: false })), /\n {6}after n1\/file:\/etc\/app\/app\.conf$/);
-  const service = renderText(changedPlan(), { color: false });
+  t.deepEqual(changeLines(renderText(rerun, { registry, color: false })), ['~ update directory:/etc/app', '~ update file:/etc/app/app.conf', '» run command:app-reload']);
+  t.regex(runBlock(renderText(rerun, { registry, color: false })), /\n {6}after n1\/file:\/etc\/app\/app\.conf$/);
+  const service = renderText(changedPlan(), { registry, color: false });
   t.regex(service, /↻ restart service:app \[main\/base\]\n.*\n {6}after n1\/file:\/etc\/app\.conf\n/, 'other kinds keep every edge');
 });
 

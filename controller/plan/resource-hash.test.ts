@@ -2,8 +2,7 @@ import test from 'ava';
 import { canonicalJson } from '../model/canonical-json.js';
 import { sha256 } from '../model/sha256.js';
 import { resourceHash } from './resource-hash.js';
-import { directory, file } from '../../test/support/build-desired.js';
-import type { NodeResourceSpec } from '../resolve/desired.js';
+import { directory, file, hashOf, kindNamed, type NodeResourceSpec } from '../../test/support/build-desired.js';
 
 /** What resourceHash has always been: the sha256 of the spec's canonical JSON, a file without its content. */
 function reference(spec: NodeResourceSpec): string {
@@ -22,6 +21,6 @@ test('files and directories hash as their canonical JSON, whatever shape the spe
     { ...directory('/etc/app'), mode: undefined } as unknown as NodeResourceSpec,
     { ...directory('/etc/app'), extra: [1] } as NodeResourceSpec,
   ];
-  for (const spec of specs) t.is(resourceHash(spec), reference(spec));
-  t.not(resourceHash(file('/etc/a', 'x\n')), resourceHash(file('/etc/a', 'y\n')), 'content is bound through sha256');
+  for (const spec of specs) t.is(resourceHash(kindNamed(spec.kind), spec), reference(spec));
+  t.not(hashOf(file('/etc/a', 'x\n')), hashOf(file('/etc/a', 'y\n')), 'content is bound through sha256');
 });

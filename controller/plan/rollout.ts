@@ -1,8 +1,8 @@
 /**
  * Rollout batches: per cluster, the nodes with disruptive changes, in name order, chunked by batchSize.
  */
-import type { DesiredCluster } from '../resolve/desired.js';
-import type { RolloutBatches } from './plan.js';
+import type { DesiredCluster } from '../model/desired.js';
+import type { RolloutBatches } from '../model/plan.js';
 import { byCodeUnit } from '../model/order.js';
 
 export function planRollout(clusters: readonly DesiredCluster[], disruptedNodes: ReadonlySet<string>): RolloutBatches[] {

@@ -1,55 +1,47 @@
 /**
  * Diffs the site-level resources (address allocations, DNS records) against what the inventory recorded in
- * the services. They are kept in the same plan as node resources so a new address flows into the run.
+ * the services, each by its kind. They are kept in the same plan as node resources so a new address flows
+ * into the run.
  */
-import type { Inventory } from '../inventory/inventory.js';
-import type { DesiredServiceResource } from '../resolve/desired.js';
-import type { Change } from './plan.js';
+import type { Change } from '../model/change.js';
+import type { DesiredServiceResource } from '../model/desired.js';
+import type { ServiceInventory } from '../model/observed.js';
+import type { DiffResult } from '../../reconcilers/kind.js';
+import type { KindRegistry } from '../../reconcilers/registry.js';
 
-function change(target: string, kind: 'ip' | 'dns', key: string, fields: Omit<Change, 'id' | 'node' | 'kind' | 'key' | 'dependsOn' | 'disruptive'>): Change {
-  return { id: `${target}/${key}`, node: target, kind, key, dependsOn: [], disruptive: false, ...fields };
+function change(target: string, kind: string, key: string, result: DiffResult, owner: Pick<Change, 'cluster' | 'step'>): Change {
+  const { action, reason, before, after } = result;
+  return { id: `${target}/${key}`, node: target, kind, key, dependsOn: [], disruptive: false, action, reason, before, after, ...owner };
 }
 
-function desiredChange(r: DesiredServiceResource, observed: string | undefined): Change | null {
-  const spec = r.spec;
-  const value = spec.kind === 'ip' ? spec.address : spec.value;
-  if (observed === value) return null;
-  const owner = { cluster: r.origin.cluster, step: r.origin.step };
-  const after = { ...spec } as Record<string, unknown>;
-  const field = spec.kind === 'ip' ? 'address' : 'value';
-  if (observed === undefined) {
-    const reason = spec.kind === 'ip' ? `allocate ${value} from pool ${spec.pool}` : `record ${spec.name} ${spec.type} ${value} does not exist`;
-    return change(r.target, spec.kind, r.key, { action: 'create', reason, before: null, after, ...owner });
-  }
-  return change(r.target, spec.kind, r.key, { action: 'update', reason: `${field} ${observed} -> ${value}`, before: { [field]: observed }, after, ...owner });
-}
-
-export function diffServiceResources(desired: readonly DesiredServiceResource[], services: Inventory['services']): Change[] {
+export function diffServiceResources(desired: readonly DesiredServiceResource[], services: ServiceInventory, registry: KindRegistry): Change[] {
   const out: Change[] = [];
+  const observed = new Map(registry.serviceKinds.map((k) => [k.kind, k.observed(services)]));
   const wanted = new Set<string>();
   for (const r of desired) {
     wanted.add(r.key);
-    const observed = r.spec.kind === 'ip' ? services.allocations[r.key.slice('ip:'.length)] : services.dnsRecords[r.key];
-    const c = desiredChange(r, observed);
-    if (c) out.push(c);
+    const kind = registry.serviceKind(r.spec.kind);
+    if (!kind) throw new TypeError(`${r.key}: no service resource kind ${JSON.stringify(r.spec.kind)}`);
+    const result = kind.diff({ desired: r.spec, observed: observed.get(kind.kind)?.[r.key] });
+    if (result) out.push(change(r.target, kind.kind, r.key, result, { cluster: r.origin.cluster, step: r.origin.step }));
   }
-  // Everything in the allocation ledger and the DNS record list was written by underlay, so it is pruned.
-  for (const [poolAndName, address] of Object.entries(services.allocations)) {
-    const key = `ip:${poolAndName}`;
-    if (wanted.has(key)) continue;
-    const pool = poolAndName.slice(0, poolAndName.indexOf('/'));
-    out.push(change(`pool:${pool}`, 'ip', key, { action: 'delete', reason: `no longer in Git: release ${address}`, before: { address }, after: null }));
+  // Everything the services recorded was written by underlay, so what Git no longer wants is pruned.
+  for (const kind of registry.serviceKinds) {
+    for (const [key, value] of Object.entries(observed.get(kind.kind) ?? {})) {
+      if (wanted.has(key)) continue;
+      const result = kind.diff({ desired: null, observed: value });
+      if (result) out.push(change(kind.targetOf(key), kind.kind, key, result, {}));
+    }
   }
-  for (const [key, value] of Object.entries(services.dnsRecords)) {
-    if (wanted.has(key)) continue;
-    const zone = key.slice('dns:'.length, key.indexOf('/'));
-    out.push(change(`zone:${zone}`, 'dns', key, { action: 'delete', reason: `no longer in Git: remove record (${value})`, before: { value }, after: null }));
-  }
-  // A record pointing at a newly allocated address waits for the allocation.
-  const allocationByAddress = new Map<string, string>();
-  for (const c of out) if (c.kind === 'ip' && c.action !== 'delete') allocationByAddress.set(String(c.after?.address), c.id);
+  // A change that awaits a value another change of the plan provides (a record pointing at a newly allocated address) waits for it.
+  const providers = new Map<string, string>();
   for (const c of out) {
-    const dep = c.kind === 'dns' && c.after ? allocationByAddress.get(String(c.after.value)) : undefined;
+    const value = registry.serviceKind(c.kind)?.order.provides?.(c);
+    if (value !== undefined) providers.set(value, c.id);
+  }
+  for (const c of out) {
+    const value = registry.serviceKind(c.kind)?.order.awaits?.(c);
+    const dep = value === undefined ? undefined : providers.get(value);
     if (dep) c.dependsOn.push(dep);
   }
   return out;

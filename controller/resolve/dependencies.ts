@@ -2,7 +2,9 @@
  * The order resources must be applied in, as `node/key` addresses: what a plan walks. Derived only from
  * the structure of the site (paths, steps, output references), never from timing.
  */
-import { resourceAddress, type NodeResourceSpec } from './desired.js';
+import { resourceAddress } from '../model/resource-key.js';
+import type { NodeKind } from '../../reconcilers/kind.js';
+import { registry } from '../../reconcilers/registry.js';
 import type { RenderedResource } from './render-module.js';
 
 export interface PlacedResource extends RenderedResource {
@@ -21,20 +23,19 @@ export interface UnitLinks {
 
 export const unitId = (cluster: string, step: string): string => `${cluster}/${step}`;
 
-function pathsOf(spec: NodeResourceSpec): string[] {
-  switch (spec.kind) {
-    case 'file':
-    case 'directory':
-      return [spec.path];
-    case 'certificate':
-      return [spec.keyPath, spec.certPath];
-    default:
-      return [];
-  }
+/** What a resource's kind says about its order (reconcilers/kind.ts, NodeOrder and Trigger). */
+type KindOrder = Pick<NodeKind, 'order' | 'trigger'>;
+
+const ordersByKind = new Map(registry.nodeKinds.map((k): [string, KindOrder] => [k.kind, { order: k.order, trigger: k.trigger }]));
+
+function orderOf(r: PlacedResource): KindOrder {
+  const o = ordersByKind.get(r.spec.kind);
+  if (!o) throw new TypeError(`${r.key}: no node resource kind ${JSON.stringify(r.spec.kind)}`);
+  return o;
 }
 
-/** Services and commands act on the step's content, so they come after it. */
-const isContent = (spec: NodeResourceSpec): boolean => spec.kind === 'file' || spec.kind === 'directory' || spec.kind === 'certificate';
+/** Actors (services, commands) act on the step's content, so they come after it. */
+const isContent = (r: PlacedResource): boolean => orderOf(r).order.role === 'content';
 
 type Index = Map<string, Map<string, PlacedResource[]>>;
 
@@ -52,9 +53,9 @@ function indexByNodeAndUnit(byNode: ReadonlyMap<string, readonly PlacedResource[
   return index;
 }
 
-/** A step other nodes wait for is "up" when its services are; without services, when all of it is applied. */
+/** A step other nodes wait for is "up" when its services (what marks readiness) are; without them, when all of it is applied. */
 function readinessKeys(resources: readonly PlacedResource[]): string[] {
-  const services = resources.filter((r) => r.spec.kind === 'service');
+  const services = resources.filter((r) => orderOf(r).order.marksReadiness);
   return (services.length > 0 ? services : resources).map((r) => r.key);
 }
 
@@ -66,15 +67,16 @@ interface DirectoryPrefix {
 
 function sameNodeEdges(r: PlacedResource, present: ReadonlySet<string>, directories: readonly DirectoryPrefix[], units: Map<string, PlacedResource[]>, links: UnitLinks | undefined): Set<string> {
   const deps = new Set<string>();
-  for (const path of pathsOf(r.spec)) {
+  const { order, trigger } = orderOf(r);
+  for (const path of order.paths?.(r.spec) ?? []) {
     for (const d of directories) if (path.startsWith(d.prefix)) deps.add(d.key);
   }
-  if (!isContent(r.spec)) {
-    for (const o of units.get(r.unit) ?? []) if (isContent(o.spec)) deps.add(o.key);
+  if (order.role !== 'content') {
+    for (const o of units.get(r.unit) ?? []) if (isContent(o)) deps.add(o.key);
   }
   for (const unit of links?.sameNode ?? []) for (const o of units.get(unit) ?? []) deps.add(o.key);
-  const refs = r.spec.kind === 'service' ? r.spec.restartOnChangeOf : r.spec.kind === 'command' ? r.spec.onChangeOf : [];
-  for (const ref of refs) if (present.has(ref)) deps.add(ref);
+  // What triggers a restart or re-run is also waited for (restartOnChangeOf, onChangeOf).
+  for (const ref of trigger?.on(r.spec) ?? []) if (present.has(ref)) deps.add(ref);
   deps.delete(r.key);
   return deps;
 }
@@ -93,7 +95,10 @@ export function computeDependencies(byNode: ReadonlyMap<string, readonly PlacedR
   for (const [node, resources] of byNode) {
     const units = index.get(node)!;
     const directories: DirectoryPrefix[] = [];
-    for (const r of resources) if (r.spec.kind === 'directory') directories.push({ prefix: `${r.spec.path.replace(/\/$/, '')}/`, key: r.key });
+    for (const r of resources) {
+      const enclosed = orderOf(r).order.encloses?.(r.spec);
+      if (enclosed !== undefined) directories.push({ prefix: `${enclosed.replace(/\/$/, '')}/`, key: r.key });
+    }
     const present = new Set(resources.map((o) => o.key));
     for (const r of resources) {
       const unitLinks = links.get(r.unit);

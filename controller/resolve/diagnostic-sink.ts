@@ -2,7 +2,8 @@
  * Collects resolve diagnostics. The same template evaluated on 10,000 nodes fails 10,000 times for one
  * reason: the user needs one diagnostic naming a node and the count, not a wall of copies.
  */
-import { diagnostic, type Diagnostic, type DiagnosticCode, type SourceLocation } from '../spec/diagnostic.js';
+import { diagnostic, type Diagnostic, type DiagnosticCode } from '../spec/diagnostic.js';
+import type { SourceLocation } from '../model/source-location.js';
 import { DIAGNOSTIC_CODES } from '../model/diagnostic-codes.js';
 
 interface Entry {

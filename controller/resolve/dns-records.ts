@@ -1,8 +1,9 @@
 /** `<node>.<zone>.` A/AAAA records for every node of a cluster that asks for them (`cluster.dns`). */
 import { formatAddress, parseAddress } from '../model/ip.js';
 import type { Spec } from '../spec/spec.js';
-import type { DesiredServiceResource } from './desired.js';
+import type { DesiredServiceResource } from '../model/desired.js';
 import { UncheckedSpec } from './unchecked-spec.js';
+import type { DesiredDnsRecord } from '../../reconcilers/dns/kind.js';
 
 export const absoluteName = (name: string): string => (name.endsWith('.') ? name : `${name}.`);
 
@@ -21,22 +22,18 @@ export function clusterDnsRecords(spec: Spec, members: ReadonlyMap<string, reado
       if (!address) continue;
       const type = address.family === 6 ? 'AAAA' : 'A';
       const name = `${node}.${apex}`;
-      out.push({
-        key: `dns:${dns.zone}/${name}/${type}`,
-        target: `zone:${dns.zone}`,
-        spec: {
-          kind: 'dns',
-          zone: dns.zone,
-          name,
-          type,
-          value: formatAddress(address),
-          ttl: zone.doc.spec.ttl,
-          apex,
-          server: { address: zone.doc.spec.server.address, port: zone.doc.spec.server.port },
-          tsigKeySecret: zone.doc.spec.tsigKeySecret,
-        },
-        origin: { cluster: clusterName, step: 'dns', module: '', location: cluster.locate(['spec', 'dns']) },
-      });
+      const record: DesiredDnsRecord = {
+        kind: 'dns',
+        zone: dns.zone,
+        name,
+        type,
+        value: formatAddress(address),
+        ttl: zone.doc.spec.ttl,
+        apex,
+        server: { address: zone.doc.spec.server.address, port: zone.doc.spec.server.port },
+        tsigKeySecret: zone.doc.spec.tsigKeySecret,
+      };
+      out.push({ key: `dns:${dns.zone}/${name}/${type}`, target: `zone:${dns.zone}`, spec: record, origin: { cluster: clusterName, step: 'dns', module: '', location: cluster.locate(['spec', 'dns']) } });
     }
   }
   return out;

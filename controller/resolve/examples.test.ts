@@ -3,8 +3,9 @@ import { join, relative } from 'node:path';
 import test from 'ava';
 import { loadSpec } from '../load/load-spec.js';
 import type { Revision, RevisionFile } from '../source/revision.js';
-import type { Desired } from './desired.js';
+import type { Desired } from '../model/desired.js';
 import { resolveSite } from './resolve-site.js';
+import type { NodeResourceSpec } from '../../test/support/build-desired.js';
 
 const examples = new URL('../../examples/', import.meta.url).pathname;
 
@@ -35,10 +36,10 @@ const resource = (d: Desired, node: string, key: string) => d.nodes.find((n) => 
 
 test('three-node-etcd loads and resolves: linked members, balanced backends, cross-node order', (t) => {
   const d = resolveExample('three-node-etcd');
-  const etcd = resource(d, 'node2', 'service:etcd')?.spec;
+  const etcd = resource(d, 'node2', 'service:etcd')?.spec as NodeResourceSpec | undefined;
   t.true(etcd?.kind === 'service' && etcd.args.includes('--initial-cluster=node1=http://198.18.0.11:2380,node2=http://198.18.0.12:2380,node3=http://198.18.0.13:2380'));
   t.true(etcd?.kind === 'service' && etcd.args.includes('--data-dir=/var/lib/etcd/node2'));
-  const cfg = resource(d, 'node1', 'file:/etc/haproxy/haproxy.cfg')?.spec;
+  const cfg = resource(d, 'node1', 'file:/etc/haproxy/haproxy.cfg')?.spec as NodeResourceSpec | undefined;
   t.true(cfg?.kind === 'file' && 'content' in cfg && cfg.content.includes('    server member3 198.18.0.13:2379 check\n'));
   t.deepEqual(
     resource(d, 'node1', 'file:/etc/haproxy/haproxy.cfg')?.dependsOn,

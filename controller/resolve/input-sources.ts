@@ -4,7 +4,7 @@
  * an expression language, so load can check them and plan can order by them (ADR 0002).
  */
 import type { z } from 'zod';
-import { isObservedFact } from '../inventory/observed-facts.js';
+import { isObservedFact } from '../model/observed-facts.js';
 import { InputSource, type InputType, type NodeSelector } from '../spec/schema.js';
 import { selectNodes } from '../spec/node-selector.js';
 import type { DiagnosticCode } from '../spec/diagnostic.js';

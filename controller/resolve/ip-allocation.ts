@@ -8,7 +8,8 @@ import { poolLayout } from '../spec/ip-pool.js';
 import { formatAddress, parseAddress, type AddressFamily } from '../model/ip.js';
 import type { IPPoolDoc } from '../spec/schema.js';
 import type { Spec } from '../spec/spec.js';
-import type { DesiredServiceResource } from './desired.js';
+import type { DesiredIpAllocation } from '../../reconcilers/ip/kind.js';
+import type { DesiredServiceResource } from '../model/desired.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
 import { UncheckedSpec } from './unchecked-spec.js';
 
@@ -77,7 +78,8 @@ export function allocateClusterAddresses(spec: Spec, allocations: Readonly<Recor
         sink.error('PoolExhausted', `IPPool "${request.pool}" has no free address left for "${name}"`, cluster.locate(path), fieldPath(path));
         return;
       }
-      out.push({ key: `ip:${request.pool}/${name}`, target: `pool:${request.pool}`, spec: { kind: 'ip', pool: request.pool, name, address }, origin });
+      const spec: DesiredIpAllocation = { kind: 'ip', pool: request.pool, name, address };
+      out.push({ key: `ip:${request.pool}/${name}`, target: `pool:${request.pool}`, spec, origin });
     });
   }
   return out;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { Desired } from './desired.js';
+import type { Desired } from '../model/desired.js';
 import { resolveSite } from './resolve-site.js';
 import { clusterDoc, moduleDoc, node, testSpec } from '../../test/support/build-spec.js';
 

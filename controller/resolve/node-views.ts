@@ -1,6 +1,6 @@
 /** Nodes as resolve sees them, and the connection details Desired carries for observe and apply. */
 import type { Spec } from '../spec/spec.js';
-import type { DesiredNode } from './desired.js';
+import type { DesiredNode } from '../model/desired.js';
 import type { NodeView } from './input-sources.js';
 import { byCodeUnit } from '../model/order.js';
 

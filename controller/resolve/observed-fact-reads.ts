@@ -3,8 +3,9 @@
  * observed (validate), a step whose templates read one its node does not declare is left for plan time, as
  * an input reading one is, instead of failing on a strict undefined variable.
  */
-import { OBSERVED_FACTS, isObservedFact, type ObservedFact } from '../inventory/observed-facts.js';
-import { fieldPath, type SourceLocation } from '../spec/diagnostic.js';
+import { OBSERVED_FACTS, isObservedFact, type ObservedFact } from '../model/observed-facts.js';
+import { fieldPath } from '../spec/diagnostic.js';
+import type { SourceLocation } from '../model/source-location.js';
 import type { ModuleDoc } from '../spec/schema.js';
 import { referencedFilePath } from '../spec/repository-path.js';
 import type { Located } from '../spec/spec.js';

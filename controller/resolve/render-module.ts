@@ -4,13 +4,15 @@
  * field's text for an inline one), never thrown.
  */
 import { fieldPath } from '../spec/diagnostic.js';
-import type { SourceLocation } from '../spec/diagnostic.js';
-import { sha256 } from '../model/sha256.js';
+import type { SourceLocation } from '../model/source-location.js';
 import { nodePathProblem } from '../spec/node-path.js';
 import { referencedFilePath } from '../spec/repository-path.js';
 import type { ModuleDoc, ModuleResource } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
-import type { NodeResourceSpec, ResourceOrigin } from './desired.js';
+import type { ResourceOrigin, ResourceSpec } from '../model/desired.js';
+import { resourceKey } from '../model/resource-key.js';
+import type { FieldPath, RenderContext, RenderedText } from '../../reconcilers/kind.js';
+import { resourceEntry } from '../spec/module-resource.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
 import { hasControlBreak, unsafeArgvValues } from './shell-safety.js';
 import { TemplateEngine, type TemplateScope } from './template-engine.js';
@@ -18,7 +20,7 @@ import { UncheckedSpec } from './unchecked-spec.js';
 
 export interface RenderedResource {
   key: string;
-  spec: NodeResourceSpec;
+  spec: ResourceSpec;
   origin: ResourceOrigin;
 }
 
@@ -40,13 +42,6 @@ export interface ModuleRenderContext {
 }
 
 type Path = (string | number)[];
-
-interface RenderedText {
-  text: string;
-  interpolated: string[];
-}
-
-export const normaliseMode = (mode: string): string => mode.padStart(4, '0');
 
 /**
  * Liquid ends its messages with the position in the template's own text; the diagnostic's location says where
@@ -81,7 +76,7 @@ const isTemplated = (text: string): boolean => text.includes('{{') || text.inclu
  * A path field (file, directory, guard, key, certificate, program) rendered like content, with the same
  * scope, then held to the rules load holds literal paths to, with the same codes; null if it fails.
  */
-function renderPath(ctx: ModuleRenderContext, text: string, path: Path, program = false): string | null {
+function renderPath(ctx: ModuleRenderContext, text: string, path: Path, program: boolean): string | null {
   if (!isTemplated(text)) return text;
   const rendered = renderAt(ctx, text, path);
   if (!rendered) return null;
@@ -126,7 +121,7 @@ function inputNamed(scope: TemplateScope, value: string): string | undefined {
  * `argv` is the program and its arguments, rendered; `offset` is how many leading elements are not
  * templates of `path` (a service's fixed `command`). The rule itself is in shell-safety.ts.
  */
-function checkArgv(ctx: ModuleRenderContext, argv: RenderedText[], path: Path, offset: number): void {
+function checkArgv(ctx: ModuleRenderContext, argv: readonly RenderedText[], path: Path, offset: number): void {
   argv.forEach((a, i) => {
     if (i >= offset && hasControlBreak(a.text)) {
       const p = [...path, i - offset];
@@ -146,11 +141,58 @@ function checkArgv(ctx: ModuleRenderContext, argv: RenderedText[], path: Path, o
   }
 }
 
-function checkEnvironment(ctx: ModuleRenderContext, env: Record<string, string>, path: Path): void {
+function checkEnvironment(ctx: ModuleRenderContext, env: Readonly<Record<string, string>>, path: Path): void {
   for (const [name, value] of Object.entries(env)) {
     if (!hasControlBreak(value)) continue;
     const p = [...path, name];
     ctx.sink.error('UnsafeShellValue', `environment value contains a line break or NUL, which cannot be passed safely`, ctx.module.locate(p), fieldPath(p), ctx.scope.node.name);
+  }
+}
+
+/**
+ * What a kind's render is offered: resolve's helpers, with field paths inside the kind's own entry. A class
+ * rather than closures: one object per rendered resource, on sites with hundreds of thousands of them.
+ */
+class KindRenderContext implements RenderContext {
+  constructor(
+    private readonly ctx: ModuleRenderContext,
+    private readonly base: Path,
+  ) {}
+
+  private at(field: FieldPath): Path {
+    return [...this.base, ...field];
+  }
+
+  text(template: string, field: FieldPath): RenderedText | null {
+    return renderAt(this.ctx, template, this.at(field));
+  }
+
+  texts(templates: readonly string[], field: FieldPath): RenderedText[] | null {
+    return renderList(this.ctx, templates, this.at(field));
+  }
+
+  templateFile(name: string, field: FieldPath): RenderedText | null {
+    return renderTemplateFile(this.ctx, name, this.at(field));
+  }
+
+  path(template: string, field: FieldPath, options?: { program?: boolean }): string | null {
+    return renderPath(this.ctx, template, this.at(field), options?.program ?? false);
+  }
+
+  program(template: string, rendered: string, field: FieldPath): string | null {
+    return checkedProgram(this.ctx, template, rendered, this.at(field));
+  }
+
+  refs(refs: readonly string[], field: FieldPath): string[] | null {
+    return renderRefs(this.ctx, refs, this.at(field));
+  }
+
+  checkArgv(argv: readonly RenderedText[], field: FieldPath, offset: number): void {
+    checkArgv(this.ctx, argv, this.at(field), offset);
+  }
+
+  checkEnvironment(environment: Readonly<Record<string, string>>, field: FieldPath): void {
+    checkEnvironment(this.ctx, environment, this.at(field));
   }
 }
 
@@ -161,100 +203,9 @@ function renderResource(ctx: ModuleRenderContext, entry: ModuleResource, index: 
     origin = { cluster: ctx.cluster, step: ctx.step, module: ctx.module.doc.metadata.name, location: ctx.resourceLocations[index] ?? ctx.module.locate(base) };
     if (ctx.origins) ctx.origins[index] = origin;
   }
-  if ('file' in entry) {
-    const f = entry.file;
-    const path = renderPath(ctx, f.path, [...base, 'file', 'path']);
-    const attributes = { kind: 'file', path: path ?? f.path, mode: normaliseMode(f.mode), owner: f.owner, group: f.group } as const;
-    if (f.contentBase64 !== undefined) {
-      if (path === null) return null;
-      const bytes = Buffer.from(f.contentBase64.replace(/\s+/g, ''), 'base64');
-      return { key: `file:${path}`, spec: { ...attributes, contentBase64: bytes.toString('base64'), sha256: sha256(bytes) }, origin };
-    }
-    const rendered =
-      f.template !== undefined ? renderTemplateFile(ctx, f.template, [...base, 'file', 'template']) : renderAt(ctx, f.content ?? '', [...base, 'file', 'content']);
-    if (!rendered || path === null) return null;
-    const spec = { kind: 'file', path, content: rendered.text, sha256: sha256(rendered.text), mode: attributes.mode, owner: f.owner, group: f.group } as const;
-    return { key: `file:${path}`, spec, origin };
-  }
-  if ('directory' in entry) {
-    const d = entry.directory;
-    const path = renderPath(ctx, d.path, [...base, 'directory', 'path']);
-    if (path === null) return null;
-    return { key: `directory:${path}`, spec: { kind: 'directory', path, mode: normaliseMode(d.mode), owner: d.owner, group: d.group }, origin };
-  }
-  if ('service' in entry) return renderService(ctx, entry.service, [...base, 'service'], origin);
-  if ('command' in entry) return renderCommand(ctx, entry.command, [...base, 'command'], origin);
-  return renderCertificate(ctx, entry.certificate, [...base, 'certificate'], origin);
-}
-
-type ServiceDoc = Extract<ModuleResource, { service: unknown }>['service'];
-type CommandDoc = Extract<ModuleResource, { command: unknown }>['command'];
-type CertificateDoc = Extract<ModuleResource, { certificate: unknown }>['certificate'];
-
-function renderService(ctx: ModuleRenderContext, s: ServiceDoc, path: Path, origin: ResourceOrigin): RenderedResource | null {
-  const command = renderPath(ctx, s.command, [...path, 'command'], true);
-  const args = renderList(ctx, s.args, [...path, 'args']);
-  const restartOnChangeOf = renderRefs(ctx, s.restartOnChangeOf, [...path, 'restartOnChangeOf']);
-  const environment: Record<string, string> = {};
-  let ok = args !== null && command !== null && restartOnChangeOf !== null;
-  for (const name of Object.keys(s.environment).sort()) {
-    const r = renderAt(ctx, s.environment[name]!, [...path, 'environment', name]);
-    if (r) environment[name] = r.text;
-    else ok = false;
-  }
-  if (!ok || !args || command === null || restartOnChangeOf === null) return null;
-  checkArgv(ctx, [{ text: command, interpolated: [] }, ...args], [...path, 'args'], 1);
-  checkEnvironment(ctx, environment, [...path, 'environment']);
-  const spec = {
-    kind: 'service',
-    name: s.name,
-    command,
-    args: args.map((a) => a.text),
-    environment,
-    user: s.user,
-    restart: s.restart,
-    enabled: s.enabled,
-    restartOnChangeOf,
-  } as const;
-  return { key: `service:${s.name}`, spec, origin };
-}
-
-function renderCommand(ctx: ModuleRenderContext, c: CommandDoc, path: Path, origin: ResourceOrigin): RenderedResource | null {
-  const argv = renderList(ctx, c.argv, [...path, 'argv']);
-  const unless = c.unless ? renderList(ctx, c.unless, [...path, 'unless']) : undefined;
-  const creates = c.creates === undefined ? undefined : renderPath(ctx, c.creates, [...path, 'creates']);
-  const onChangeOf = renderRefs(ctx, c.onChangeOf, [...path, 'onChangeOf']);
-  if (!argv || unless === null || creates === null || onChangeOf === null) return null;
-  if (checkedProgram(ctx, c.argv[0]!, argv[0]!.text, [...path, 'argv', 0]) === null) return null;
-  checkArgv(ctx, argv, [...path, 'argv'], 0);
-  if (unless) checkArgv(ctx, unless, [...path, 'unless'], 0);
-  const spec: NodeResourceSpec = { kind: 'command', name: c.name, argv: argv.map((a) => a.text), onChangeOf };
-  if (creates !== undefined) spec.creates = creates;
-  if (unless) spec.unless = unless.map((a) => a.text);
-  return { key: `command:${c.name}`, spec, origin };
-}
-
-function renderCertificate(ctx: ModuleRenderContext, c: CertificateDoc, path: Path, origin: ResourceOrigin): RenderedResource | null {
-  const commonName = renderAt(ctx, c.commonName, [...path, 'commonName']);
-  const dnsNames = renderList(ctx, c.dnsNames, [...path, 'dnsNames']);
-  const ipAddresses = renderList(ctx, c.ipAddresses, [...path, 'ipAddresses']);
-  const keyPath = renderPath(ctx, c.keyPath, [...path, 'keyPath']);
-  const certPath = renderPath(ctx, c.certPath, [...path, 'certPath']);
-  if (!commonName || !dnsNames || !ipAddresses || keyPath === null || certPath === null) return null;
-  const spec: NodeResourceSpec = {
-    kind: 'certificate',
-    name: c.name,
-    ca: c.ca,
-    commonName: commonName.text,
-    dnsNames: dnsNames.map((d) => d.text),
-    ipAddresses: ipAddresses.map((d) => d.text),
-    usages: [...c.usages],
-    keyPath,
-    certPath,
-    keyType: c.keyType,
-    validityDays: c.validityDays,
-  };
-  return { key: `certificate:${c.name}`, spec, origin };
+  const { kind, doc } = resourceEntry(entry);
+  const spec = kind.render(doc, new KindRenderContext(ctx, [...base, kind.kind]));
+  return spec === null ? null : { key: resourceKey(kind.kind, kind.identity.ofSpec(spec)), spec, origin };
 }
 
 /** The module's outputs on this node; null if any failed to render. */

@@ -1,10 +1,13 @@
 import test from 'ava';
 import { loadSpec } from '../load/load-spec.js';
 import { cluster as clusterFile, module as moduleFile, node as nodeFile, revisionOf } from '../../test/support/site-files.js';
-import type { Desired, DesiredNode } from './desired.js';
+import type { Desired, DesiredNode } from '../model/desired.js';
 import { resolveSite } from './resolve-site.js';
 import { clusterDoc, doc, moduleDoc, node, testSpec } from '../../test/support/build-spec.js';
 import { UncheckedSpec } from './unchecked-spec.js';
+import type { NodeResourceSpec } from '../../test/support/build-desired.js';
+import type { DesiredIpAllocation } from '../../reconcilers/ip/kind.js';
+import type { DesiredDnsRecord } from '../../reconcilers/dns/kind.js';
 
 type Docs = Parameters<typeof testSpec>[0];
 
@@ -17,7 +20,7 @@ function resolved(docs: Docs, facts: Record<string, Record<string, unknown>> = {
 const nodeOf = (d: Desired, name: string): DesiredNode => d.nodes.find((n) => n.name === name)!;
 const resource = (d: Desired, n: string, key: string) => nodeOf(d, n).resources.find((r) => r.key === key);
 const content = (d: Desired, n: string, path: string): string | undefined => {
-  const spec = resource(d, n, `file:${path}`)?.spec;
+  const spec = resource(d, n, `file:${path}`)?.spec as NodeResourceSpec | undefined;
   return spec?.kind === 'file' && 'content' in spec ? spec.content : undefined;
 };
 
@@ -258,7 +261,7 @@ test('addresses: kept when allocated, else the lowest free; exhaustion is PoolEx
   const m = moduleDoc('m', {});
   const cluster = (names: string[]) => clusterDoc('c', { nodes: {}, addresses: names.map((name) => ({ name, pool: 'vips' })), steps: [{ name: 's', module: 'm' }] });
   const d = resolved([...three, pool, m, cluster(['vip', 'api'])], {}, { 'vips/c.vip': '10.0.0.6' });
-  t.deepEqual(d.services.map((s) => [s.key, s.target, s.spec.kind === 'ip' ? s.spec.address : '']), [
+  t.deepEqual(d.services.map((s) => [s.key, s.target, s.spec.kind === 'ip' ? (s.spec as DesiredIpAllocation).address : '']), [
     ['ip:vips/c.api', 'pool:vips', '10.0.0.4'],
     ['ip:vips/c.vip', 'pool:vips', '10.0.0.6'],
   ]);
@@ -269,7 +272,7 @@ test('addresses: kept when allocated, else the lowest free; exhaustion is PoolEx
 test('dns: one A/AAAA record per cluster node, with the zone ttl', (t) => {
   const zone = doc('DNSZone', 'lab', { zone: 'lab.example.net', server: { address: '10.0.0.53' }, tsigKeySecret: 'tsig', ttl: 60 });
   const d = resolved([node('v4', '10.0.0.1'), node('v6', '2001:db8::1'), zone, moduleDoc('m', {}), clusterDoc('c', { nodes: {}, dns: { zone: 'lab' }, steps: [{ name: 's', module: 'm' }] })]);
-  t.deepEqual(d.services.map((s) => (s.spec.kind === 'dns' ? [s.key, s.spec.value, s.spec.ttl] : [])), [
+  t.deepEqual(d.services.map((s) => (s.spec.kind === 'dns' ? [s.key, (s.spec as DesiredDnsRecord).value, (s.spec as DesiredDnsRecord).ttl] : [])), [
     ['dns:lab/v4.lab.example.net./A', '10.0.0.1', 60],
     ['dns:lab/v6.lab.example.net./AAAA', '2001:db8::1', 60],
   ]);

@@ -5,10 +5,11 @@
  * the cluster's nodes; their resources are then placed per node, checked for clashes and ordered.
  */
 import { byCodeUnit } from '../model/order.js';
-import { sortDiagnostics, type Diagnostic, type SourceLocation } from '../spec/diagnostic.js';
+import { sortDiagnostics, type Diagnostic } from '../spec/diagnostic.js';
+import type { SourceLocation } from '../model/source-location.js';
 import type { ModuleDoc } from '../spec/schema.js';
 import { siteIdOf, type Located, type Spec } from '../spec/spec.js';
-import type { Desired, DesiredNode, DesiredServiceResource, ResourceOrigin } from './desired.js';
+import type { Desired, DesiredNode, DesiredServiceResource, ResourceOrigin } from '../model/desired.js';
 import { computeDependencies, unitId, type PlacedResource, type UnitLinks } from './dependencies.js';
 import { DiagnosticSink } from './diagnostic-sink.js';
 import { clusterDnsRecords } from './dns-records.js';

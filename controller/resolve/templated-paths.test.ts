@@ -3,7 +3,7 @@
  * /var/lib/x/n1.env on n1, and the rendered path meets the rules load holds literal paths to.
  */
 import test from 'ava';
-import type { Desired } from './desired.js';
+import type { Desired } from '../model/desired.js';
 import { resolveSite } from './resolve-site.js';
 import { clusterDoc, doc, moduleDoc, node, testSpec } from '../../test/support/build-spec.js';
 

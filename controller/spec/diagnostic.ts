@@ -4,23 +4,9 @@
  */
 import { byCodeUnit } from '../model/order.js';
 import { DIAGNOSTIC_CODES, type DiagnosticCode, type Severity } from '../model/diagnostic-codes.js';
+import type { SourceLocation } from '../model/source-location.js';
 
 export type { DiagnosticCode, Severity };
-
-export interface SourceLocation {
-  /** Repository-relative path. */
-  file: string;
-  /** 1-based. */
-  line: number;
-  /** 1-based. */
-  column: number;
-}
-
-/** A place inside a text that is not a file of its own, such as a template written inline; 1-based. */
-export interface TextPosition {
-  line: number;
-  column: number;
-}
 
 export interface Diagnostic {
   severity: Severity;

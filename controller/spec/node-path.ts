@@ -3,7 +3,7 @@
  * resolve, which judges them again as rendered (`/var/lib/x/{{ node.name }}.env` is only a path once the
  * template has run). Both report the same codes with the same messages.
  */
-import { NodePath } from './schema.js';
+import { NodePath } from './primitives.js';
 
 /** Programs a service or command runs may also live in the system's program directories. */
 export const PROGRAM_ROOTS = ['/usr', '/bin', '/sbin', '/opt'];

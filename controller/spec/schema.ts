@@ -3,13 +3,10 @@
  * the published JSON Schema (`underlay schema`) and the CRDs are generated from them.
  */
 import { z } from 'zod';
+import { registry } from '../../reconcilers/registry.js';
+import { Account, Name, NodePath, Template } from './primitives.js';
 
 export const API_VERSION = 'underlay.dev/v1alpha1';
-
-/** DNS-1123 label: names become file names, unit names and resource ids, so keep them boring. */
-export const Name = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lowercase DNS label (a-z, 0-9, -; at most 63 characters)');
 
 const LabelKey = z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, 'invalid label key');
 const LabelValue = z.string().regex(/^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/, 'invalid label value');
@@ -26,22 +23,6 @@ export const SecretName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,252}$/, 'must
 
 /** A TCP or UDP port: every port field of the format is one of these, so none takes 0, -1 or 70000. */
 export const Port = z.number().int().min(1).max(65535);
-
-/** Octal file mode as a string, so YAML never turns 0644 into 420. */
-export const FileMode = z.string().regex(/^0?[0-7]{3,4}$/, 'must be an octal mode string such as "0644"');
-
-/** A POSIX account or group name (also used unquoted in runit run scripts, so it stays strict). */
-export const Account = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'must be a POSIX user or group name');
-
-/**
- * An absolute path on a node. `..` segments are refused here; whether the path lies inside the site's
- * allowed roots is checked by the loader (it needs the Site document).
- */
-export const NodePath = z
-  .string()
-  .regex(/^\/[^\0]*$/, 'must be an absolute path')
-  .refine((p) => !p.split('/').includes('..'), 'must not contain ".." segments')
-  .refine((p) => !/[\n\r]/.test(p), 'must not contain line breaks');
 
 /** Selects nodes by labels and roles; every condition must hold. An empty selector selects all nodes. */
 export const NodeSelector = z.strictObject({
@@ -104,89 +85,13 @@ export const ModuleInput = z.strictObject({
   description: z.string().optional(),
 });
 
-/** Template text: Liquid, rendered with `inputs` and `node` in scope; undefined variables are errors. */
-const Template = z.string();
-
-/**
- * Bytes as base64 (RFC 4648: A-Z a-z 0-9 + /, padded with =). Spaces and line breaks are ignored, so the output
- * of `base64` can be pasted as a YAML block.
- */
-export const Base64 = z.string().refine((s) => {
-  const compact = s.replace(/\s+/g, '');
-  return compact.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(compact);
-}, 'must be base64 (A-Z, a-z, 0-9, "+", "/"), padded with "=" to a multiple of 4 characters');
-
-export const FileResource = z.strictObject({
-  path: NodePath,
-  /**
-   * Exactly one of: `content`, an inline template; `template`, naming a template file relative to the module
-   * document; `contentBase64`, bytes shipped exactly as given (not a template), for binary files.
-   */
-  content: Template.optional(),
-  template: z.string().optional(),
-  contentBase64: Base64.optional(),
-  mode: FileMode.default('0644'),
-  owner: Account.default('root'),
-  group: Account.default('root'),
-});
-
-export const DirectoryResource = z.strictObject({
-  path: NodePath,
-  mode: FileMode.default('0755'),
-  owner: Account.default('root'),
-  group: Account.default('root'),
-});
-
 /** A reference to another resource of the same module: `file:/etc/x.conf`, `directory:/var/lib/x`, `service:x`. */
-export const ResourceRef = z.string().regex(/^(file|directory|service|command|certificate):.+$/, 'must look like kind:key, e.g. "file:/etc/app.conf"');
+export const ResourceRef = z
+  .string()
+  .regex(new RegExp(`^(${registry.nodeKinds.map((k) => k.kind).join('|')}):.+$`), 'must look like kind:key, e.g. "file:/etc/app.conf"');
 
-export const ServiceResource = z.strictObject({
-  name: Name,
-  /** Absolute path of the program; arguments are passed as argv, never through a shell. */
-  command: NodePath,
-  args: z.array(Template).default([]),
-  environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid environment variable name'), Template).default({}),
-  user: Account.default('root'),
-  restart: z.enum(['always', 'on-failure', 'never']).default('always'),
-  /** Resources whose change restarts this service (files it reads). */
-  restartOnChangeOf: z.array(ResourceRef).default([]),
-  enabled: z.boolean().default(true),
-});
-
-export const CommandResource = z.strictObject({
-  name: Name,
-  argv: z.array(Template).min(1),
-  /** Skip when this path exists on the node. */
-  creates: NodePath.optional(),
-  /** Skip when this argv exits 0 on the node. */
-  unless: z.array(Template).min(1).optional(),
-  /** Run again whenever one of these resources changes. */
-  onChangeOf: z.array(ResourceRef).default([]),
-});
-
-/** Declared now; issuing (CSR on the node, signing by the CA policy) comes with the certificate reconciler. */
-export const CertificateResource = z.strictObject({
-  name: Name,
-  ca: Name,
-  commonName: Template,
-  dnsNames: z.array(Template).default([]),
-  ipAddresses: z.array(Template).default([]),
-  usages: z.array(z.enum(['server', 'client', 'peer'])).default(['server']),
-  keyPath: NodePath,
-  certPath: NodePath,
-  /** Key stays on the node: generated there, only the CSR leaves. */
-  keyType: z.enum(['ed25519', 'ecdsa-p256', 'rsa-2048']).default('ecdsa-p256'),
-  validityDays: z.number().int().min(1).max(825).default(90),
-});
-
-/** One entry of a module's `resources:` list: exactly one kind key. */
-export const ModuleResource = z.union([
-  z.strictObject({ file: FileResource }),
-  z.strictObject({ directory: DirectoryResource }),
-  z.strictObject({ service: ServiceResource }),
-  z.strictObject({ command: CommandResource }),
-  z.strictObject({ certificate: CertificateResource }),
-]);
+/** One entry of a module's `resources:` list: exactly one kind key, each kind's entry from its folder (reconcilers/<kind>/). */
+export const ModuleResource = z.union(registry.nodeKinds.map((k) => z.strictObject({ [k.kind]: k.schema(ResourceRef) })));
 
 export const ModuleSpec = z.strictObject({
   description: z.string().optional(),

@@ -2,7 +2,8 @@
  * The loaded, validated site: every document of one revision, by kind and name, with where it came from.
  * Produced by load (pure), consumed by resolve (pure).
  */
-import type { SourceLocation, TextPosition } from './diagnostic.js';
+import type { RevisionInfo } from '../model/revision.js';
+import type { SourceLocation, TextPosition } from '../model/source-location.js';
 import type {
   CertificateAuthorityDoc,
   ClusterDoc,
@@ -12,13 +13,6 @@ import type {
   NodeDoc,
   SiteDoc,
 } from './schema.js';
-
-export interface RevisionInfo {
-  source: string;
-  ref: string;
-  commit: string;
-  worktree: boolean;
-}
 
 /** A document with its origin, so later stages can still point at the file and line of a field. */
 export interface Located<T> {

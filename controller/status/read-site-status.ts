@@ -1,7 +1,7 @@
 /**
  * Gathers what computeSiteStatus needs from the store (and the latest plan, when the caller has one).
  */
-import type { Plan } from '../plan/plan.js';
+import type { Plan } from '../model/plan.js';
 import type { Store } from '../store/store.js';
 import { clustersOfPlan, computeSiteStatus, type SiteStatus } from './site-status.js';
 

@@ -1,14 +1,15 @@
 /**
- * Status from real store contents, produced by the apply engine with FAKE reconcilers (see
+ * Status from real store contents, produced by the apply engine with FAKE kind effects (see
  * test/support/fake-apply.ts), so the conditions are checked against what apply really records.
  */
 import test from 'ava';
 import { applyPlan } from '../apply/apply-plan.js';
-import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../../test/support/fake-apply.js';
+import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport } from '../../test/support/fake-apply.js';
 import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { readSiteStatus } from './read-site-status.js';
 import { renderSiteStatusText, type SiteStatus } from './site-status.js';
+import { registry } from '../../reconcilers/registry.js';
 
 const rolling = (nodes: string[]) =>
   testPlan(
@@ -27,7 +28,8 @@ async function applied(fail: string[], nodes: string[]) {
     plan,
     nodes: fakeNodes(nodes),
     transport: unusedTransport,
-    reconcilers: fakeReconcilers(log, { fail }).lookup,
+    registry,
+    effects: fakeEffects(log, { fail }).lookup,
     managedRecord: fakeManagedRecord(log),
     store,
     clock: steppingClock(),
@@ -96,7 +98,8 @@ async function applyAt(store: SqliteStore, commit: string, nodes: string[], fail
     plan,
     nodes: fakeNodes(nodes),
     transport: unusedTransport,
-    reconcilers: fakeReconcilers([], { fail }).lookup,
+    registry,
+    effects: fakeEffects([], { fail }).lookup,
     managedRecord: fakeManagedRecord([]),
     store,
     clock: steppingClock(),
@@ -173,7 +176,8 @@ test('a failed node\'s reason is its error\'s code as apply recorded it, whateve
       n3: { code: 'Unreachable', message: 'node n3 (192.0.2.3:22) unreachable after 3 attempt(s): ECONNREFUSED' },
     },
     transport: unusedTransport,
-    reconcilers: fakeReconcilers([], { fail: ['n1/file:/a'] }).lookup,
+    registry,
+    effects: fakeEffects([], { fail: ['n1/file:/a'] }).lookup,
     managedRecord: fakeManagedRecord([]),
     store,
     clock: steppingClock(),

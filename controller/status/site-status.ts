@@ -6,7 +6,7 @@
  * run did not reach (halted, interrupted, still running) is Ready=Unknown at the commit it is still at, and
  * the nodes shown are those of the latest run's revision, so a node removed from Git leaves the status.
  */
-import type { Plan } from '../plan/plan.js';
+import type { Plan } from '../model/plan.js';
 import type { JournalEntry, NodeStatusRecord, RunRecord } from '../store/store.js';
 import { byCodeUnit } from '../model/order.js';
 

@@ -10,7 +10,7 @@
  * Async on purpose: the embedded store is SQLite, the scale-out one the Kubernetes API.
  */
 import type { ErrorRecord } from '../model/errors.js';
-import type { Action } from '../plan/plan.js';
+import type { Action } from '../model/change.js';
 import type { LockHolder, NodeLease } from './lock-holder.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'halted' | 'interrupted';

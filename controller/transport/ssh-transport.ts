@@ -16,7 +16,7 @@ import {
 import { describeError, UnderlayError } from '../model/errors.js';
 import { fingerprint, hostKeyAlgorithms, parseHostKey, type HostKey } from './host-key.js';
 import { keyscan, type ScannedKey } from './keyscan.js';
-import { shellCommand } from './shell-quote.js';
+import { shellCommand } from '../model/shell-quote.js';
 import type { ExecOptions, ExecResult, NodeEndpoint, Transport } from './transport.js';
 
 /** The controller's own identity: a key file from its secret directory, or a running ssh-agent. */

@@ -1,12 +1,12 @@
 import test from 'ava';
 import { certificateRequestHash, diffCertificate } from './diff.js';
-import type { DesiredCertificate } from '../../controller/resolve/desired.js';
+import type { DesiredCertificate } from './schema.js';
 
 const want: DesiredCertificate = {
   kind: 'certificate', name: 'etcd-peer', ca: 'site-ca', commonName: 'n1', dnsNames: ['n1.site.example.net', 'n1'], ipAddresses: ['192.0.2.1'],
   usages: ['server', 'peer'], keyPath: '/etc/etcd/peer.key', certPath: '/etc/etcd/peer.crt', keyType: 'ecdsa-p256', validityDays: 90,
 };
-const base = { serviceManager: 'runit' as const, desiredHash: 'h', managedHash: 'h', now: '2025-01-01T00:00:00Z' };
+const base = { serviceManager: 'runit' as const, desiredHash: () => 'h', managedHash: 'h', now: '2025-01-01T00:00:00Z' };
 const seen = (notAfter: string, requestHash = certificateRequestHash(want)) => ({ kind: 'certificate' as const, name: 'etcd-peer', exists: true, notAfter, requestHash });
 
 test('request hash ignores list order', (t) => {

@@ -2,11 +2,10 @@
  * Pure diff of a node certificate: issue when missing, re-issue when the request (subject, SANs, usages,
  * key type) changed or when the certificate is in the last third of its validity.
  */
-import type { ObservedCertificate } from '../../controller/inventory/inventory.js';
-import type { DesiredCertificate } from '../../controller/resolve/desired.js';
 import { canonicalJson } from '../../controller/model/canonical-json.js';
 import { sha256, shortHash } from '../../controller/model/sha256.js';
-import type { DiffInput, DiffResult } from '../reconciler.js';
+import type { DiffInput, DiffResult } from '../kind.js';
+import type { DesiredCertificate, ObservedCertificate } from './schema.js';
 import { missingReason, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
 
 const DAY_MS = 86_400_000;

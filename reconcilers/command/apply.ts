@@ -5,11 +5,11 @@
  * the guards (creates/unless) when it decided to run; argv goes to the node as argv (quoted by the
  * transport), never as a shell string.
  */
-import type { Change } from '../../controller/plan/plan.js';
+import type { Change } from '../../controller/model/change.js';
 import type { ExecResult } from '../../controller/transport/transport.js';
-import { APPLIED, type ApplyOutcome, stringField } from '../apply-outcome.js';
+import { APPLIED, type ApplyContext, type ApplyOutcome } from '../kind-effects.js';
+import { stringField } from '../change-fields.js';
 import { ApplyError, outputTail } from '../node-exec.js';
-import type { ApplyContext } from '../reconciler.js';
 import { describeRunStart, type RunMarker } from './run-marker.js';
 import { type RunEnd, startRun, waitRun } from './tracked-run.js';
 

@@ -7,10 +7,9 @@
  * guards say now (the guard may not be true yet while it runs; once adopted, the run is recorded and its
  * marker retired). One that failed or was lost leaves the decision to the guards, as a fresh run.
  */
-import type { ObservedCommand } from '../../controller/inventory/inventory.js';
-import type { DesiredCommand } from '../../controller/resolve/desired.js';
 import { shortHash } from '../../controller/model/sha256.js';
-import type { DiffInput, DiffResult } from '../reconciler.js';
+import type { DiffInput, DiffResult } from '../kind.js';
+import type { DesiredCommand, ObservedCommand } from './schema.js';
 
 // Members in key order: the plan hash then serialises them natively.
 export function commandAfter(d: DesiredCommand): Record<string, unknown> {
@@ -72,13 +71,14 @@ function guardReason(d: DesiredCommand, o: ObservedCommand | undefined): string 
 }
 
 export function diffCommand(input: DiffInput<DesiredCommand, ObservedCommand>): DiffResult | null {
-  const { desired, observed, managedHash, desiredHash } = input;
+  const { desired, observed, managedHash } = input;
   if (desired === null) {
     if (managedHash === undefined) return null;
     return { action: 'delete', reason: 'no longer in Git: the managed record is dropped (commands are not undone)', before: commandBefore(observed), after: null };
   }
   const after = commandAfter(desired);
   const before = commandBefore(observed);
+  const desiredHash = input.desiredHash?.();
   const adopt = adoption(observed?.run, desiredHash);
   if (adopt !== null) return { action: 'run', reason: adopt, before, after };
   const reason = runReason(desired, observed, managedHash, desiredHash);

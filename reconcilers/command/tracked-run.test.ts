@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Transport } from '../../controller/transport/transport.js';
-import type { ApplyContext } from '../reconciler.js';
+import type { ApplyContext } from '../kind-effects.js';
 import { parseRunReport, RunMarker } from './run-marker.js';
 import { startRun, waitRun } from './tracked-run.js';
 

@@ -9,7 +9,7 @@
  * longer running, then returns its status and the tails of its output.
  */
 import { ApplyError, SCRIPT_NAME } from '../node-exec.js';
-import type { ApplyContext } from '../reconciler.js';
+import type { ApplyContext } from '../kind-effects.js';
 import { FRAME_FUNCTIONS, parseFramedRecords } from '../framed-output.js';
 import { COMMAND_RUNS_DIR, parseRunMarker, parseRunReport, type RunMarker, type RunReport, RUN_STATE_FUNCTIONS } from './run-marker.js';
 

@@ -2,10 +2,11 @@
  * Applies a directory change. A delete removes the directory only when it is empty: what else is in it
  * may not be underlay's, so a non-empty one is left in place, dropped from the managed record and reported.
  */
-import type { Change } from '../../controller/plan/plan.js';
-import { APPLIED, type ApplyOutcome, keyIdentity, stringField } from '../apply-outcome.js';
+import type { Change } from '../../controller/model/change.js';
+import { APPLIED, type ApplyContext, type ApplyOutcome } from '../kind-effects.js';
+import { stringField } from '../change-fields.js';
+import { keyIdentity } from '../../controller/model/resource-key.js';
 import { assertPlainValue, runScript, runScriptOk } from '../node-exec.js';
-import type { ApplyContext } from '../reconciler.js';
 
 const ENSURE_SCRIPT = `set -eu
 if [ -e "$1" ] && { [ ! -d "$1" ] || [ -L "$1" ]; }; then echo "$1 exists and is not a directory" >&2; exit 3; fi

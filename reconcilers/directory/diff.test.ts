@@ -2,7 +2,7 @@ import test from 'ava';
 import { diffDirectory } from './diff.js';
 import { directory } from '../../test/support/build-desired.js';
 
-const base = { serviceManager: 'runit' as const, desiredHash: 'h' };
+const base = { serviceManager: 'runit' as const, desiredHash: () => 'h' };
 const want = directory('/var/lib/app', { owner: 'app', mode: '0750' });
 const seen = { kind: 'directory' as const, path: '/var/lib/app', exists: true, mode: '0750', owner: 'app', group: 'root' };
 

@@ -1,9 +1,8 @@
 /**
  * Pure diff of a managed directory.
  */
-import type { ObservedDirectory } from '../../controller/inventory/inventory.js';
-import type { DesiredDirectory } from '../../controller/resolve/desired.js';
-import type { DiffInput, DiffResult } from '../reconciler.js';
+import type { DiffInput, DiffResult } from '../kind.js';
+import type { DesiredDirectory, ObservedDirectory } from './schema.js';
 import { attributeChanges, missingReason, normaliseMode, pruneResult } from '../diff-support.js';
 
 // Members in key order: the plan hash then serialises them natively.

@@ -2,10 +2,11 @@
  * Applies a file change: the content from the plan (text, or the exact bytes of `contentBase64`) is written
  * atomically with its mode and owner; a delete removes the file. Nothing but the plan is needed.
  */
-import type { Change } from '../../controller/plan/plan.js';
-import { APPLIED, type ApplyOutcome, keyIdentity, stringField } from '../apply-outcome.js';
+import type { Change } from '../../controller/model/change.js';
+import { APPLIED, type ApplyContext, type ApplyOutcome } from '../kind-effects.js';
+import { stringField } from '../change-fields.js';
+import { keyIdentity } from '../../controller/model/resource-key.js';
 import { removeFile, writeFileAtomic } from '../file-write.js';
-import type { ApplyContext } from '../reconciler.js';
 
 export async function applyFile(ctx: ApplyContext, change: Change): Promise<ApplyOutcome> {
   if (change.action === 'delete') {

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { emptyInventory, type ObservedFile } from '../../controller/inventory/inventory.js';
+import { emptyInventory } from '../../controller/model/observed.js';
+import type { ObservedFile } from './schema.js';
 import { PRIVATE } from '../../test/support/key-material.js';
 import { loadSpec } from '../../controller/load/load-spec.js';
 import { module, revisionOf, validSite } from '../../test/support/site-files.js';
@@ -8,9 +9,9 @@ import { fileContentMismatches, makePlan, planHash } from '../../controller/plan
 import { renderJson } from '../../controller/plan/render-json.js';
 import { renderMarkdown } from '../../controller/plan/render-markdown.js';
 import { renderText } from '../../controller/plan/render-text.js';
-import { resourceHash } from '../../controller/plan/resource-hash.js';
 import { resolveSite } from '../../controller/resolve/resolve-site.js';
-import { binaryFile, desired, file, inventory, node, resource } from '../../test/support/build-desired.js';
+import { binaryFile, desired, file, hashOf, inventory, node, resource } from '../../test/support/build-desired.js';
+import { registry } from '../registry.js';
 
 /** Every byte value, NUL and 0xFF included, and a sequence that is not UTF-8. */
 const BYTES = Buffer.concat([Buffer.from([0x00, 0xff, 0xfe, 0xc3, 0x28, 0x0a, 0x0d]), Buffer.from(Array.from({ length: 256 }, (_, i) => i))]);
@@ -48,26 +49,26 @@ test('the bytes of contentBase64 are scanned for keys, on one line or wrapped, i
 
 test('the same bytes as text or as contentBase64 are the same resource to the managed record', (t) => {
   const text = 'port = 80\n';
-  t.is(resourceHash(binaryFile('/etc/a', Buffer.from(text))), resourceHash(file('/etc/a', text)));
-  t.not(resourceHash(binaryFile('/etc/a', BYTES)), resourceHash(file('/etc/a', text)));
+  t.is(hashOf(binaryFile('/etc/a', Buffer.from(text))), hashOf(file('/etc/a', text)));
+  t.not(hashOf(binaryFile('/etc/a', BYTES)), hashOf(file('/etc/a', text)));
 });
 
-const binaryPlan = () => makePlan(desired([node('n1', [resource(binaryFile('/srv/blob.bin', BYTES))])]), emptyInventory());
+const binaryPlan = () => makePlan(desired([node('n1', [resource(binaryFile('/srv/blob.bin', BYTES))])]), emptyInventory(), { registry });
 
 test('plans show binary content as size and sha256, never as a diff, in text, Markdown and JSON', (t) => {
   const plan = binaryPlan();
   const summary = `mode 0644, owner root:root, binary, ${BYTES.length} bytes, sha256 ${sha(BYTES).slice(0, 12)}`;
-  const text = renderText(plan, { color: false });
+  const text = renderText(plan, { registry, color: false });
   t.true(text.includes(`  + create file:/srv/blob.bin [main/base]\n      not in the inventory (assumed missing)\n      ${summary}\n\nPlan:`), text);
-  const md = renderMarkdown(plan);
+  const md = renderMarkdown(plan, { registry });
   t.true(md.includes(`\`\`\`diff\n# ${summary}\n\`\`\``), md);
   const json = JSON.parse(renderJson(plan)) as { changes: { after: Record<string, unknown> }[] };
   t.like(json.changes[0]!.after, { contentBase64: BYTES.toString('base64'), sha256: sha(BYTES), size: BYTES.length });
   t.false('content' in json.changes[0]!.after);
 
   const seen: ObservedFile = { kind: 'file', path: '/srv/blob.bin', exists: true, sha256: sha(Buffer.from('old\n')), size: 4, mode: '0644', owner: 'root', group: 'root', content: 'old\n' };
-  const update = makePlan(desired([node('n1', [resource(binaryFile('/srv/blob.bin', BYTES))])]), inventory({ n1: { reachable: true, facts: {}, managed: { 'file:/srv/blob.bin': { hash: 'h' } }, resources: { 'file:/srv/blob.bin': seen } } }));
-  const updated = renderText(update, { color: false });
+  const update = makePlan(desired([node('n1', [resource(binaryFile('/srv/blob.bin', BYTES))])]), inventory({ n1: { reachable: true, facts: {}, managed: { 'file:/srv/blob.bin': { hash: 'h' } }, resources: { 'file:/srv/blob.bin': seen } } }), { registry });
+  const updated = renderText(update, { registry, color: false });
   t.true(updated.includes(`      sha256 ${sha(Buffer.from('old\n')).slice(0, 12)} (4 bytes) -> binary, ${BYTES.length} bytes, sha256 ${sha(BYTES).slice(0, 12)}\n      mode 0644, owner root:root\n`), updated);
   t.false(updated.includes('-old'), 'no diff against the old text');
 });
@@ -78,6 +79,6 @@ test('the plan hash binds contentBase64 through its sha256, and a saved plan wit
   const edited = { ...plan, changes: plan.changes.map((c) => ({ ...c, after: { ...c.after, contentBase64: Buffer.from('evil').toString('base64') } })) };
   t.is(planHash(edited), plan.hash);
   t.deepEqual(fileContentMismatches(edited), ['n1/file:/srv/blob.bin']);
-  const other = makePlan(desired([node('n1', [resource(binaryFile('/srv/blob.bin', Buffer.from('other')))])]), emptyInventory());
+  const other = makePlan(desired([node('n1', [resource(binaryFile('/srv/blob.bin', Buffer.from('other')))])]), emptyInventory(), { registry });
   t.not(other.hash, plan.hash);
 });

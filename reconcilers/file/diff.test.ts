@@ -2,7 +2,7 @@ import test from 'ava';
 import { diffFile } from './diff.js';
 import { file, sha256 } from '../../test/support/build-desired.js';
 
-const base = { serviceManager: 'runit' as const, desiredHash: 'h' };
+const base = { serviceManager: 'runit' as const, desiredHash: () => 'h' };
 const want = file('/etc/app.conf', 'port = 80\n', { mode: '0644' });
 const seen = { kind: 'file' as const, path: '/etc/app.conf', exists: true, sha256: sha256('port = 80\n'), size: 10, mode: '644', owner: 'root', group: 'root' };
 

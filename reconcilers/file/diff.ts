@@ -1,9 +1,8 @@
 /**
  * Pure diff of a managed file: what the planner proposes for one file on one node, and why.
  */
-import type { ObservedFile } from '../../controller/inventory/inventory.js';
-import { type DesiredFile, fileSize } from '../../controller/resolve/desired.js';
-import type { DiffInput, DiffResult } from '../reconciler.js';
+import type { DiffInput, DiffResult } from '../kind.js';
+import { type DesiredFile, fileSize, type ObservedFile } from './schema.js';
 import { attributeChanges, missingReason, normaliseMode, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
 import { shortHash } from '../../controller/model/sha256.js';
 

@@ -4,12 +4,15 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InventoryNode } from '../../controller/inventory/inventory.js';
-import type { DesiredNode, DesiredResource, NodeResourceSpec } from '../../controller/resolve/desired.js';
+import { InventoryNodeSchema } from '../../controller/inventory/inventory.js';
+import type { DesiredNode, DesiredResource } from '../../controller/model/desired.js';
+import type { NodeResourceSpec } from '../../test/support/build-desired.js';
 import { definitionHash } from '../service/definition.js';
 import { renderManagedRecord } from '../managed-record-format.js';
+import { registry } from '../registry.js';
+import { ProbeOutputError } from './answer-fields.js';
 import { buildProbe, ProbeRequestError } from './build-probe.js';
-import { parseAddressLine, parseProbeOutput, ProbeOutputError } from './parse-probe-output.js';
+import { parseAddressLine, parseProbeOutput } from './parse-probe-output.js';
 
 function resource(key: string, spec: NodeResourceSpec): DesiredResource {
   return { key, spec, dependsOn: [], origin: { cluster: 'c', step: 's', module: 'm', location: { file: 'm.yaml', line: 1, column: 1 } } };
@@ -57,7 +60,7 @@ function runLocally(argv: readonly string[], stdin: string, env: NodeJS.ProcessE
 }
 
 test('buildProbe asks one line per resource, guards as base64 of the quoted argv', (t) => {
-  const probe = buildProbe(
+  const probe = buildProbe(registry, 
     node([
       resource('command:init', { kind: 'command', name: 'init', argv: ['/bin/true'], creates: '/var/lib/x', unless: ['test', '-e', "/a b'c"], onChangeOf: [] }),
       resource('command:plain', { kind: 'command', name: 'plain', argv: ['/bin/true'], onChangeOf: [] }),
@@ -75,12 +78,12 @@ test('buildProbe asks one line per resource, guards as base64 of the quoted argv
 });
 
 test('buildProbe refuses a path with a tab', (t) => {
-  const error = t.throws(() => buildProbe(node([resource('file:/etc/a\tb', file('/etc/a\tb'))])), { instanceOf: ProbeRequestError });
+  const error = t.throws(() => buildProbe(registry, node([resource('file:/etc/a\tb', file('/etc/a\tb'))])), { instanceOf: ProbeRequestError });
   t.regex(error.message, /tab/);
 });
 
 test('parseProbeOutput reads facts, managed record and every answer', (t) => {
-  const probe = buildProbe(
+  const probe = buildProbe(registry, 
     node(
       [
         resource('file:/etc/a', file('/etc/a')),
@@ -111,7 +114,7 @@ test('parseProbeOutput reads facts, managed record and every answer', (t) => {
     ['R', '3', '1', 'Nov 25 21:37:00 2026 GMT', 'AB:' + 'CD:'.repeat(30) + 'EF'],
     ['end', '4'],
   ]);
-  const parsed = parseProbeOutput(probe, out);
+  const parsed = parseProbeOutput(registry, probe, out);
   t.deepEqual(parsed.facts, {
     hostname: 'node1',
     os: { id: 'debian', versionId: '12' },
@@ -143,22 +146,22 @@ test('parseProbeOutput reads facts, managed record and every answer', (t) => {
 });
 
 test('parseProbeOutput refuses a truncated answer set', (t) => {
-  const probe = buildProbe(node([resource('file:/etc/a', file('/etc/a'))]));
+  const probe = buildProbe(registry, node([resource('file:/etc/a', file('/etc/a'))]));
   const absent = [['M', 'record', 'absent'], ['M', 'prev', 'absent']];
-  t.throws(() => parseProbeOutput(probe, framed([HEADER, ...absent, ['end', '1']])), { instanceOf: ProbeOutputError, message: /no answer .*file:\/etc\/a/ });
-  t.throws(() => parseProbeOutput(probe, framed([HEADER, ...absent, ['R', '0', '0']])), { instanceOf: ProbeOutputError, message: /did not finish/ });
-  t.throws(() => parseProbeOutput(probe, framed([HEADER, ['R', '0', '0'], ['end', '1']])), { instanceOf: ProbeOutputError, message: /did not finish/ });
-  t.throws(() => parseProbeOutput(probe, framed([HEADER, ...absent, ['R', '0', '0'], ['end', '1']]).slice(0, -2)), { instanceOf: ProbeOutputError, message: /truncated/ });
-  t.throws(() => parseProbeOutput(probe, framed([HEADER, ...absent, ['R', '0', '0'], ['end', '1']]).slice(0, -1)), { instanceOf: ProbeOutputError, message: /truncated/ });
-  t.throws(() => parseProbeOutput(probe, framed([['underlay-probe', '1'], ...absent, ['end', '0']])), { instanceOf: ProbeOutputError, message: /version 2/ });
-  t.throws(() => parseProbeOutput(probe, 'F\thostname\tx\n'), { instanceOf: ProbeOutputError, message: /not a framed field/ });
+  t.throws(() => parseProbeOutput(registry, probe, framed([HEADER, ...absent, ['end', '1']])), { instanceOf: ProbeOutputError, message: /no answer .*file:\/etc\/a/ });
+  t.throws(() => parseProbeOutput(registry, probe, framed([HEADER, ...absent, ['R', '0', '0']])), { instanceOf: ProbeOutputError, message: /did not finish/ });
+  t.throws(() => parseProbeOutput(registry, probe, framed([HEADER, ['R', '0', '0'], ['end', '1']])), { instanceOf: ProbeOutputError, message: /did not finish/ });
+  t.throws(() => parseProbeOutput(registry, probe, framed([HEADER, ...absent, ['R', '0', '0'], ['end', '1']]).slice(0, -2)), { instanceOf: ProbeOutputError, message: /truncated/ });
+  t.throws(() => parseProbeOutput(registry, probe, framed([HEADER, ...absent, ['R', '0', '0'], ['end', '1']]).slice(0, -1)), { instanceOf: ProbeOutputError, message: /truncated/ });
+  t.throws(() => parseProbeOutput(registry, probe, framed([['underlay-probe', '1'], ...absent, ['end', '0']])), { instanceOf: ProbeOutputError, message: /version 2/ });
+  t.throws(() => parseProbeOutput(registry, probe, 'F\thostname\tx\n'), { instanceOf: ProbeOutputError, message: /not a framed field/ });
 });
 
 test('no observed value can forge a record or a field: each is read as exactly the bytes it announced', (t) => {
-  const probe = buildProbe(node([resource('file:/etc/a', file('/etc/a'))]));
+  const probe = buildProbe(registry, node([resource('file:/etc/a', file('/etc/a'))]));
   const forged = `evil\n5:F 8:hostname 6:forged\nA\t2: e inet 203.0.113.66/24\n1:A 24:2: e inet 203.0.113.7/24`;
   const owner = 'root\n1:R 1:0 1:0';
-  const parsed = parseProbeOutput(
+  const parsed = parseProbeOutput(registry, 
     probe,
     framed([HEADER, ['F', 'hostname', forged], ['F', 'arch', 'x86_64\tx'], ['M', 'record', 'absent'], ['M', 'prev', 'absent'], ['R', '0', '1', 'a'.repeat(64), `644:${owner}:root:1`], ['end', '1']]),
   );
@@ -172,21 +175,21 @@ test('no observed value can forge a record or a field: each is read as exactly t
 });
 
 test('a corrupt managed record is read from its previous copy, with a note; both corrupt is ManagedRecordCorrupt', (t) => {
-  const probe = buildProbe(node([]));
+  const probe = buildProbe(registry, node([]));
   const good = Buffer.from(renderManagedRecord({ 'file:/etc/a': { hash: 'h1', restartPending: true } })).toString('base64');
-  const restored = parseProbeOutput(probe, framed([HEADER, ['M', 'record', 'present', ''], ['M', 'prev', 'present', good], ['end', '0']]));
+  const restored = parseProbeOutput(registry, probe, framed([HEADER, ['M', 'record', 'present', ''], ['M', 'prev', 'present', good], ['end', '0']]));
   t.deepEqual(restored.managed, { 'file:/etc/a': { hash: 'h1', restartPending: true } });
   t.is(restored.managedRecordProblem?.code, 'ManagedRecordRestored');
   t.regex(restored.managedRecordProblem?.message ?? '', /managed\.json is empty; restored from \/var\/lib\/underlay\/managed\.json\.prev/);
 
   const garbage = Buffer.from('{"version":1,"resources":{"fi').toString('base64');
-  const corrupt = parseProbeOutput(probe, framed([HEADER, ['M', 'record', 'present', garbage], ['M', 'prev', 'unreadable'], ['end', '0']]));
+  const corrupt = parseProbeOutput(registry, probe, framed([HEADER, ['M', 'record', 'present', garbage], ['M', 'prev', 'unreadable'], ['end', '0']]));
   t.deepEqual(corrupt.managed, {});
   t.is(corrupt.managedRecordProblem?.code, 'ManagedRecordCorrupt');
   t.regex(corrupt.managedRecordProblem?.message ?? '', /is corrupt \(not JSON.*\.prev cannot be read.*plans and changes nothing there.*To recover/);
 
   // A missing record is a node underlay has not touched yet (or an operator starting afresh): the copy is not consulted.
-  const fresh = parseProbeOutput(probe, framed([HEADER, ['M', 'record', 'absent'], ['M', 'prev', 'present', good], ['end', '0']]));
+  const fresh = parseProbeOutput(registry, probe, framed([HEADER, ['M', 'record', 'absent'], ['M', 'prev', 'present', good], ['end', '0']]));
   t.deepEqual([fresh.managed, fresh.managedRecordProblem], [{}, undefined]);
 });
 
@@ -203,7 +206,7 @@ test('the probe script observes real files, directories and guards with hostile 
   await chmod(hostile, 0o640);
   await mkdir(join(dir, 'sub'), { mode: 0o700 });
   await symlink(hostile, join(dir, 'link'));
-  const probe = buildProbe(
+  const probe = buildProbe(registry, 
     node([
       resource(`file:${hostile}`, file(hostile, 'hello\n')),
       resource(`file:${dir}/missing`, file(`${dir}/missing`)),
@@ -220,7 +223,7 @@ test('the probe script observes real files, directories and guards with hostile 
       resource('command:failing', { kind: 'command', name: 'failing', argv: ['/bin/true'], unless: ['sh', '-c', 'exit 7'], onChangeOf: [] }),
     ]),
   );
-  const parsed = parseProbeOutput(probe, await runLocally(probe.argv, probe.stdin));
+  const parsed = parseProbeOutput(registry, probe, await runLocally(probe.argv, probe.stdin));
   t.deepEqual(parsed.resources[`file:${hostile}`], {
     kind: 'file',
     path: hostile,
@@ -237,7 +240,7 @@ test('the probe script observes real files, directories and guards with hostile 
   t.deepEqual(parsed.resources['command:guarded'], { kind: 'command', name: 'guarded', createsExists: true, unlessExitCode: 0 });
   t.deepEqual(parsed.resources['command:failing'], { kind: 'command', name: 'failing', unlessExitCode: 7 });
   t.is(typeof parsed.facts.kernel, 'string');
-  const inventoryNode = InventoryNode.safeParse({ reachable: true, facts: parsed.facts, managed: parsed.managed, resources: parsed.resources });
+  const inventoryNode = InventoryNodeSchema.safeParse({ reachable: true, facts: parsed.facts, managed: parsed.managed, resources: parsed.resources });
   t.true(inventoryNode.success, inventoryNode.error?.message);
   const { stdout } = await new Promise<{ stdout: string }>((resolve) =>
     execFile('ls', [process.cwd()], (_e, out) => resolve({ stdout: out })),
@@ -247,22 +250,22 @@ test('the probe script observes real files, directories and guards with hostile 
 
 test('the probe frames in the C locale, while guards run in the session\'s', async (t) => {
   const guard = (name: string, script: string) => resource(`command:${name}`, { kind: 'command', name, argv: ['/bin/true'], unless: ['sh', '-c', script], onChangeOf: [] });
-  const probe = buildProbe(node([guard('unset', 'test -z "${LC_ALL+x}"'), guard('given', 'test "${LC_ALL-}" = C.UTF-8')]));
+  const probe = buildProbe(registry, node([guard('unset', 'test -z "${LC_ALL+x}"'), guard('given', 'test "${LC_ALL-}" = C.UTF-8')]));
   const withoutLcAll = { ...process.env };
   delete withoutLcAll.LC_ALL;
-  const unset = parseProbeOutput(probe, await runLocally(probe.argv, probe.stdin, withoutLcAll));
+  const unset = parseProbeOutput(registry, probe, await runLocally(probe.argv, probe.stdin, withoutLcAll));
   t.like(unset.resources, { 'command:unset': { unlessExitCode: 0 }, 'command:given': { unlessExitCode: 1 } });
-  const given = parseProbeOutput(probe, await runLocally(probe.argv, probe.stdin, { ...withoutLcAll, LC_ALL: 'C.UTF-8' }));
+  const given = parseProbeOutput(registry, probe, await runLocally(probe.argv, probe.stdin, { ...withoutLcAll, LC_ALL: 'C.UTF-8' }));
   t.like(given.resources, { 'command:unset': { unlessExitCode: 1 }, 'command:given': { unlessExitCode: 0 } });
 });
 
 test('addresses are listed in code-unit order of interface, family and address, whatever the locale', (t) => {
-  const probe = buildProbe(node([]));
+  const probe = buildProbe(registry, node([]));
   const line = (n: number, ifname: string, family: string, address: string) => ['A', `${n}: ${ifname}    ${family} ${address}/24 scope global ${ifname}`];
   const out = framed([HEADER, line(2, 'lo', 'inet', '127.0.0.1'), line(3, 'Wg0', 'inet', '198.18.0.2'), line(4, 'eth0', 'inet6', 'fd00::2'), line(4, 'eth0', 'inet', '198.18.0.3'), ['M', 'record', 'absent'], ['M', 'prev', 'absent'], ['end', '0']]);
   // 'W' (U+0057) sorts before 'e' and 'l' by code unit; a locale's collation would put "Wg0" last.
   t.deepEqual(
-    (parseProbeOutput(probe, out).facts.addresses as { interface: string; family: string }[]).map((a) => `${a.interface} ${a.family}`),
+    (parseProbeOutput(registry, probe, out).facts.addresses as { interface: string; family: string }[]).map((a) => `${a.interface} ${a.family}`),
     ['Wg0 inet', 'eth0 inet', 'eth0 inet6', 'lo inet'],
   );
 });

@@ -2,9 +2,10 @@
  * Applies a service change through the node's service manager. The definition files come with the plan
  * (rendered by renderServiceDefinition at plan time); a definition change restarts a running service.
  */
-import type { Change } from '../../controller/plan/plan.js';
-import { APPLIED, type ApplyOutcome, keyIdentity, stringField } from '../apply-outcome.js';
-import type { ApplyContext } from '../reconciler.js';
+import type { Change } from '../../controller/model/change.js';
+import { APPLIED, type ApplyContext, type ApplyOutcome } from '../kind-effects.js';
+import { stringField } from '../change-fields.js';
+import { keyIdentity } from '../../controller/model/resource-key.js';
 import type { DefinitionFile } from './definition.js';
 import { runitBackend } from './runit-backend.js';
 import type { ServiceBackend } from './service-backend.js';

@@ -3,10 +3,10 @@
  * The planner compares its hash with the one observed on the node; apply writes exactly these files, so
  * what was planned is what runs.
  */
-import { quoteArg } from '../../controller/transport/shell-quote.js';
+import { quoteArg } from '../../controller/model/shell-quote.js';
 import { canonicalJson } from '../../controller/model/canonical-json.js';
 import { sha256 } from '../../controller/model/sha256.js';
-import type { DesiredService } from '../../controller/resolve/desired.js';
+import type { DesiredService } from './schema.js';
 import { byCodeUnit } from '../../controller/model/order.js';
 
 export type ServiceManager = 'runit' | 'systemd';

@@ -3,7 +3,7 @@ import { diffService } from './diff.js';
 import { renderServiceDefinition } from './definition.js';
 import { service } from '../../test/support/build-desired.js';
 
-const base = { serviceManager: 'runit' as const, desiredHash: 'h' };
+const base = { serviceManager: 'runit' as const, desiredHash: () => 'h' };
 const want = service('etcd', { args: ['--name', 'n1'] });
 const hash = renderServiceDefinition(want, 'runit').hash;
 const seen = { kind: 'service' as const, name: 'etcd', exists: true, definitionHash: hash, running: true, enabled: true };

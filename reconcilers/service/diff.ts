@@ -2,12 +2,11 @@
  * Pure diff of a supervised service: its definition (run script or unit), whether it is enabled, and
  * whether it runs. Restarts caused by other resources changing are the planner's business, not this one's.
  */
-import type { ObservedService } from '../../controller/inventory/inventory.js';
-import type { DesiredService } from '../../controller/resolve/desired.js';
 import { shortHash } from '../../controller/model/sha256.js';
-import type { DiffInput, DiffResult } from '../reconciler.js';
+import type { DiffInput, DiffResult } from '../kind.js';
 import { missingReason, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
-import { renderServiceDefinition, type ServiceDefinitionCache, type ServiceManager } from './definition.js';
+import { renderServiceDefinition, ServiceDefinitionCache, type ServiceManager } from './definition.js';
+import type { DesiredService, ObservedService } from './schema.js';
 
 export function serviceAfter(d: DesiredService, manager: ServiceManager, definitions?: ServiceDefinitionCache): Record<string, unknown> {
   const definition = definitions ? definitions.render(d, manager) : renderServiceDefinition(d, manager);
@@ -25,7 +24,9 @@ function serviceBefore(o: ObservedService): Record<string, unknown> {
 }
 
 export function diffService(input: DiffInput<DesiredService, ObservedService>): DiffResult | null {
-  const { desired, observed, managedHash, serviceManager, serviceDefinitions } = input;
+  const { desired, observed, managedHash, serviceManager } = input;
+  // A large site runs the same service spec on thousands of nodes: one plan renders each definition once.
+  const serviceDefinitions = input.scope?.shared(ServiceDefinitionCache, () => new ServiceDefinitionCache());
   if (desired === null) {
     const pruned = pruneResult(observed, managedHash, observed?.exists ? serviceBefore(observed) : null);
     return pruned && { ...pruned, disruptive: observed?.running === true };

@@ -5,7 +5,7 @@
  */
 import { writeFileAtomic } from '../file-write.js';
 import { outputTail, runScript, runScriptOk } from '../node-exec.js';
-import type { ApplyContext } from '../reconciler.js';
+import type { ApplyContext } from '../kind-effects.js';
 import { assertServiceName, CONFIRM_POLLS, type ServiceBackend, type ServiceInstall } from './service-backend.js';
 
 const PID = `sed -n 's/^run: [^(]*(pid \\([0-9]*\\)).*/\\1/p'`;

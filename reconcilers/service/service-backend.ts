@@ -2,8 +2,7 @@
  * What the service reconciler needs from a service manager. The definition files come from
  * renderServiceDefinition (via the plan), so what was planned is what gets written.
  */
-import type { HealthResult } from '../../controller/apply/health-check.js';
-import type { ApplyContext } from '../reconciler.js';
+import type { ApplyContext, HealthResult } from '../kind-effects.js';
 import type { DefinitionFile } from './definition.js';
 
 export interface ServiceInstall {

@@ -7,7 +7,7 @@ import { file, resource, service } from '../../test/support/build-desired.js';
 import { actionsOf, converge, ctxOf, failuresOf, observe, type HostNode } from '../../test/support/converge-node.js';
 import { change } from '../../test/support/fake-apply.js';
 import { renderServiceDefinition } from './definition.js';
-import { serviceReconciler } from './index.js';
+import { serviceEffects } from './effects.js';
 
 let cluster: TestHostCluster | undefined;
 let transport: SshTransport | undefined;
@@ -42,9 +42,9 @@ test('a systemd service is created, restarted with a new pid when its config cha
 
   // The rollout health gate: active is healthy; a unit stopped behind underlay's back is not.
   const gate = change(`${h.name}/${svc.key}#restart`, { action: 'restart', disruptive: true });
-  t.deepEqual(await serviceReconciler.checkHealth(ctxOf(n), gate), { healthy: true });
+  t.deepEqual(await serviceEffects.health!(ctxOf(n), gate), { healthy: true });
   await cluster!.run(h.name, 'systemctl stop ul-sleeper.service');
-  const unhealthy = await serviceReconciler.checkHealth(ctxOf(n), gate);
+  const unhealthy = await serviceEffects.health!(ctxOf(n), gate);
   t.regex(unhealthy.healthy ? '' : unhealthy.message, /ul-sleeper is not active/);
 
   t.deepEqual(actionsOf(await converge(n, [])).sort(), [`delete ${svc.key}`, 'delete file:/etc/ul-sleeper.conf'].sort());

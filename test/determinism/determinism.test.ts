@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
-import { Inventory } from '../../controller/inventory/inventory.js';
+import { InventorySchema } from '../../controller/inventory/inventory.js';
 import { planRevision } from '../../controller/pipeline/plan-revision.js';
 import { renderJson } from '../../controller/plan/render-json.js';
 import { renderMarkdown } from '../../controller/plan/render-markdown.js';
@@ -16,6 +16,8 @@ import { renderText } from '../../controller/plan/render-text.js';
 import type { Revision, RevisionFile } from '../../controller/source/revision.js';
 import { revisionFromDir } from '../support/revision-from-dir.js';
 import { seededRandom as random } from '../support/seeded-random.js';
+import { registry } from '../../reconcilers/registry.js';
+import type { Inventory } from '../../controller/model/observed.js';
 
 const scenarios = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
 const SCENARIO = '13-node-added-peers-and-backends-change';
@@ -55,12 +57,12 @@ function scrambled(revision: Revision, seed: number): Revision {
 }
 
 function outputs(revision: Revision, inventory: Inventory): string[] {
-  const { plan, diagnostics } = planRevision(revision, inventory, { now: '2025-01-01T00:00:00Z' });
+  const { plan, diagnostics } = planRevision(revision, inventory, { registry, now: '2025-01-01T00:00:00Z' });
   if (!plan) throw new Error(diagnostics.map((d) => d.message).join('\n'));
-  return [renderJson(plan), renderText(plan, { color: false }), renderMarkdown(plan), plan.hash];
+  return [renderJson(plan), renderText(plan, { registry, color: false }), renderMarkdown(plan, { registry }), plan.hash];
 }
 
-const inventory = Inventory.parse(JSON.parse(readFileSync(join(scenarios, SCENARIO, 'inventory.json'), 'utf8')));
+const inventory = InventorySchema.parse(JSON.parse(readFileSync(join(scenarios, SCENARIO, 'inventory.json'), 'utf8')));
 const original = revisionFromDir(join(scenarios, SCENARIO, 'repo'));
 
 test('planning twice gives the same bytes', (t) => {
@@ -78,6 +80,6 @@ test('file, document and key order do not change the plan', (t) => {
 });
 
 test('inventory key order does not change the plan', (t) => {
-  const shuffled = Inventory.parse(shuffleKeys(JSON.parse(readFileSync(join(scenarios, SCENARIO, 'inventory.json'), 'utf8')), random(42)));
+  const shuffled = InventorySchema.parse(shuffleKeys(JSON.parse(readFileSync(join(scenarios, SCENARIO, 'inventory.json'), 'utf8')), random(42)));
   t.deepEqual(outputs(original, shuffled), outputs(original, inventory));
 });

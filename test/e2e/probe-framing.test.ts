@@ -7,8 +7,9 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Inventory } from '../../controller/inventory/inventory.js';
+import { InventorySchema } from '../../controller/inventory/inventory.js';
 import { useOneNodeSite } from './support/one-node-site.js';
+import type { Inventory } from '../../controller/model/observed.js';
 
 const s = useOneNodeSite();
 
@@ -24,7 +25,7 @@ async function observed(t: ExecutionContext): Promise<Inventory['nodes'][string]
     const file = path.join(dir, 'inventory.json');
     const r = await s().underlay(['inventory', '--out', file]);
     t.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    const node = Inventory.parse(JSON.parse(await readFile(file, 'utf8'))).nodes.node1;
+    const node = InventorySchema.parse(JSON.parse(await readFile(file, 'utf8'))).nodes.node1;
     if (!node) throw new Error('node1 is not in the inventory');
     return node;
   } finally {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { emptyInventory } from '../../controller/inventory/inventory.js';
+import { emptyInventory } from '../../controller/model/observed.js';
 import { MAX_NESTING_DEPTH } from '../../controller/load/yaml-nesting.js';
 import { planRevision } from '../../controller/pipeline/plan-revision.js';
 import { renderJson } from '../../controller/plan/render-json.js';
@@ -22,6 +22,7 @@ import type { Revision, RevisionFile } from '../../controller/source/revision.js
 import { hasErrors } from '../../controller/spec/diagnostic.js';
 import { revisionFromDir } from '../support/revision-from-dir.js';
 import { seededRandom } from '../support/seeded-random.js';
+import { registry } from '../../reconcilers/registry.js';
 
 const SEED = Number(process.env.UNDERLAY_FUZZ_SEED ?? 20261201);
 /** About 7 s of CPU (some 30 s on a 2-core machine shared with others). */
@@ -166,12 +167,12 @@ interface Outcome {
 function outcomeOf(revision: Revision): Outcome {
   let result: ReturnType<typeof planRevision>;
   try {
-    result = planRevision(revision, emptyInventory(), { now: NOW });
+    result = planRevision(revision, emptyInventory(), { registry, now: NOW });
     // What a plan is shown as is part of the outcome: canonical JSON, text and Markdown.
     if (result.plan) {
       renderJson(result.plan);
-      renderText(result.plan, { color: false });
-      renderMarkdown(result.plan);
+      renderText(result.plan, { registry, color: false });
+      renderMarkdown(result.plan, { registry });
     }
   } catch (error) {
     return { problems: [`threw: ${error instanceof Error ? (error.stack ?? error.message).split('\n').slice(0, 4).join(' | ') : String(error)}`], refused: true };
@@ -207,11 +208,11 @@ function withFile(path: string, change: (text: string) => string): Revision {
   const files = example.files.map((f) => (f.path === path ? { ...f, content: encoder.encode(change(decoder.decode(f.content))) } : f));
   return { ...example, files };
 }
-const codesOf = (revision: Revision): string[] => [...new Set(planRevision(revision, emptyInventory(), { now: NOW }).diagnostics.map((d) => d.code))];
+const codesOf = (revision: Revision): string[] => [...new Set(planRevision(revision, emptyInventory(), { registry, now: NOW }).diagnostics.map((d) => d.code))];
 
 test('the unmutated examples plan without errors (the baseline the mutations start from)', (t) => {
   for (const revision of EXAMPLES) {
-    const result = planRevision(revision, emptyInventory(), { now: NOW });
+    const result = planRevision(revision, emptyInventory(), { registry, now: NOW });
     t.deepEqual(result.diagnostics.filter((d) => d.severity === 'error'), [], revision.source);
     t.not(result.plan, null);
   }
@@ -238,7 +239,7 @@ test('regression: the deepest value load allows goes through resolve, rendering 
   const site = (s: string) => s.replace(/ {4}motd: .*\n/, `    motd: ${'['.repeat(levels)}x${']'.repeat(levels)}\n`);
   const revision = withFile('modules/base.yaml', (s) => s.replace('type: string\n      description: Text of the login banner.', 'type: list'));
   const both: Revision = { ...revision, files: revision.files.map((f) => (f.path === 'site.yaml' ? { ...f, content: encoder.encode(site(decoder.decode(f.content))) } : f)) };
-  const result = planRevision(both, emptyInventory(), { now: NOW });
+  const result = planRevision(both, emptyInventory(), { registry, now: NOW });
   t.deepEqual(result.diagnostics.filter((d) => d.severity === 'error'), []);
   t.not(result.plan, null);
   const oneDeeper = { ...both, files: both.files.map((f) => (f.path === 'site.yaml' ? { ...f, content: encoder.encode(decoder.decode(f.content).replace('[x]', '[[x]]')) } : f)) };

@@ -9,7 +9,8 @@ import test from 'ava';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { emptyInventory, Inventory } from '../../controller/inventory/inventory.js';
+import { emptyInventory } from '../../controller/model/observed.js';
+import { InventorySchema } from '../../controller/inventory/inventory.js';
 import { planRevision } from '../../controller/pipeline/plan-revision.js';
 import { planGraph } from '../../controller/plan/plan-graph.js';
 import { renderJson } from '../../controller/plan/render-json.js';
@@ -17,6 +18,7 @@ import { renderMarkdown } from '../../controller/plan/render-markdown.js';
 import { renderText } from '../../controller/plan/render-text.js';
 import { formatDiagnostic } from '../../controller/spec/diagnostic.js';
 import { revisionFromDir } from '../support/revision-from-dir.js';
+import { registry } from '../../reconcilers/registry.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -40,12 +42,12 @@ for (const name of scenarios) {
   test(name, (t) => {
     const dir = join(here, name);
     const options = readJson<ScenarioOptions>(join(dir, 'options.json'), {});
-    const inventory = existsSync(join(dir, 'inventory.json')) ? Inventory.parse(readJson(join(dir, 'inventory.json'), {})) : emptyInventory();
+    const inventory = existsSync(join(dir, 'inventory.json')) ? InventorySchema.parse(readJson(join(dir, 'inventory.json'), {})) : emptyInventory();
     const revision = revisionFromDir(join(dir, 'repo'), options.worktree ? { commit: 'worktree', worktree: true } : {});
-    const result = planRevision(revision, inventory, { ...(options.now ? { now: options.now } : {}), ...(options.observation ? { observation: options.observation } : {}) });
+    const result = planRevision(revision, inventory, { registry, ...(options.now ? { now: options.now } : {}), ...(options.observation ? { observation: options.observation } : {}) });
     if (!result.plan) return t.fail(result.diagnostics.map(formatDiagnostic).join('\n'));
     t.true(planGraph(result.plan.changes).ok, 'change graph must be acyclic and closed');
-    const outputs = { 'plan.txt': renderText(result.plan, { color: false }), 'plan.json': renderJson(result.plan), 'plan.md': renderMarkdown(result.plan) };
+    const outputs = { 'plan.txt': renderText(result.plan, { registry, color: false }), 'plan.json': renderJson(result.plan), 'plan.md': renderMarkdown(result.plan, { registry }) };
     for (const [file, actual] of Object.entries(outputs)) {
       const path = join(dir, file);
       if (update) writeFileSync(path, actual);

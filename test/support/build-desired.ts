@@ -2,20 +2,29 @@
  * Small builders of Desired values and inventories for unit tests of the planner and the diffs, so a test
  * states only what it is about.
  */
-import type {
-  Desired,
-  DesiredCommand,
-  DesiredDirectory,
-  DesiredFile,
-  DesiredNode,
-  DesiredResource,
-  DesiredService,
-  NodeResourceSpec,
-} from '../../controller/resolve/desired.js';
-import { fileSize } from '../../controller/resolve/desired.js';
-import type { Inventory, InventoryNode, ObservedResource } from '../../controller/inventory/inventory.js';
+import type { Desired, DesiredNode, DesiredResource, ResourceSpec } from '../../controller/model/desired.js';
+import type { Inventory, InventoryNode, ObservedResource } from '../../controller/model/observed.js';
+import { resourceKey } from '../../controller/model/resource-key.js';
 import { resourceHash } from '../../controller/plan/resource-hash.js';
 import { sha256 } from '../../controller/model/sha256.js';
+import type { DesiredCertificate } from '../../reconcilers/certificate/schema.js';
+import type { DesiredCommand } from '../../reconcilers/command/schema.js';
+import type { DesiredDirectory } from '../../reconcilers/directory/schema.js';
+import { type DesiredFile, fileSize } from '../../reconcilers/file/schema.js';
+import type { NodeKind } from '../../reconcilers/kind.js';
+import { registry } from '../../reconcilers/registry.js';
+import type { DesiredService } from '../../reconcilers/service/schema.js';
+import type { DesiredSymlink } from '../../reconcilers/symlink/schema.js';
+
+/** The specs of the kinds these builders know. */
+export type NodeResourceSpec = DesiredFile | DesiredDirectory | DesiredSymlink | DesiredService | DesiredCommand | DesiredCertificate;
+
+/** A registered node kind, by name: a test site is made of those. */
+export function kindNamed(name: string): NodeKind {
+  const kind = registry.nodeKind(name);
+  if (!kind) throw new Error(`no node kind ${name}`);
+  return kind;
+}
 import { fixtureHostKey } from './site-files.js';
 
 export { sha256 };
@@ -33,6 +42,10 @@ export function directory(path: string, attrs: Partial<Pick<DesiredDirectory, 'm
   return { kind: 'directory', path, mode: '0755', owner: 'root', group: 'root', ...attrs };
 }
 
+export function symlink(path: string, target: string, attrs: Partial<Pick<DesiredSymlink, 'owner' | 'group'>> = {}): DesiredSymlink {
+  return { kind: 'symlink', path, target, owner: 'root', group: 'root', ...attrs };
+}
+
 export function service(name: string, attrs: Partial<Omit<DesiredService, 'kind' | 'name'>> = {}): DesiredService {
   return { kind: 'service', name, command: `/usr/bin/${name}`, args: [], environment: {}, user: 'root', restart: 'always', enabled: true, restartOnChangeOf: [], ...attrs };
 }
@@ -41,11 +54,14 @@ export function command(name: string, attrs: Partial<Omit<DesiredCommand, 'kind'
   return { kind: 'command', name, argv: [`/usr/bin/${name}`], onChangeOf: [], ...attrs };
 }
 
-export function keyOf(spec: NodeResourceSpec): string {
-  return spec.kind === 'file' || spec.kind === 'directory' ? `${spec.kind}:${spec.path}` : `${spec.kind}:${spec.name}`;
+/** The hash apply records for a spec (its kind's, as the planner computes it). */
+export const hashOf = (spec: ResourceSpec): string => resourceHash(kindNamed(spec.kind), spec);
+
+export function keyOf(spec: ResourceSpec): string {
+  return resourceKey(spec.kind, kindNamed(spec.kind).identity.ofSpec(spec));
 }
 
-export function resource(spec: NodeResourceSpec, dependsOn: string[] = [], cluster = 'main'): DesiredResource {
+export function resource(spec: ResourceSpec, dependsOn: string[] = [], cluster = 'main'): DesiredResource {
   return { key: keyOf(spec), spec, dependsOn, origin: { cluster, step: 'base', module: 'base', location: { file: 'modules/base.yaml', line: 1, column: 1 } } };
 }
 
@@ -79,8 +95,8 @@ export function desired(nodes: DesiredNode[], batchSize = 1): Desired {
 export function appliedNode(resources: DesiredResource[], serviceHash: (s: DesiredService) => string): InventoryNode {
   const node: InventoryNode = { reachable: true, facts: {}, managed: {}, resources: {} };
   for (const r of resources) {
-    node.managed[r.key] = { hash: resourceHash(r.spec) };
-    node.resources[r.key] = observedOf(r.spec, serviceHash);
+    node.managed[r.key] = { hash: hashOf(r.spec) };
+    node.resources[r.key] = observedOf(r.spec as NodeResourceSpec, serviceHash);
   }
   return node;
 }
@@ -91,6 +107,8 @@ function observedOf(spec: NodeResourceSpec, serviceHash: (s: DesiredService) => 
       return { kind: 'file', path: spec.path, exists: true, sha256: spec.sha256, size: fileSize(spec), mode: spec.mode, owner: spec.owner, group: spec.group };
     case 'directory':
       return { kind: 'directory', path: spec.path, exists: true, mode: spec.mode, owner: spec.owner, group: spec.group };
+    case 'symlink':
+      return { kind: 'symlink', path: spec.path, exists: true, target: spec.target, owner: spec.owner, group: spec.group };
     case 'service':
       return { kind: 'service', name: spec.name, exists: true, definitionHash: serviceHash(spec), running: spec.enabled, enabled: spec.enabled };
     case 'command':

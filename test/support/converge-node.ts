@@ -6,17 +6,18 @@
 import { applyPlan } from '../../controller/apply/apply-plan.js';
 import type { ChangeSet } from '../../controller/apply/change-set.js';
 import { applyTargets } from '../../controller/apply/live-site.js';
-import { registryLookup } from '../../controller/cli/commands/apply.js';
 import { systemClock } from '../../controller/clock.js';
-import type { InventoryNode } from '../../controller/inventory/inventory.js';
+import type { Change } from '../../controller/model/change.js';
+import type { Desired, DesiredResource } from '../../controller/model/desired.js';
+import type { InventoryNode } from '../../controller/model/observed.js';
 import { observeSite } from '../../controller/observe/observe-site.js';
 import { makePlan } from '../../controller/plan/make-plan.js';
-import type { Change } from '../../controller/plan/plan.js';
-import type { Desired, DesiredResource } from '../../controller/resolve/desired.js';
 import { SqliteStore } from '../../controller/store/sqlite-store.js';
 import type { NodeEndpoint, Transport } from '../../controller/transport/transport.js';
+import { effectsOf } from '../../reconcilers/effects.js';
+import type { ApplyContext } from '../../reconcilers/kind-effects.js';
 import { nodeManagedRecord } from '../../reconcilers/managed-record.js';
-import type { ApplyContext } from '../../reconcilers/reconciler.js';
+import { registry } from '../../reconcilers/registry.js';
 import { desired, node } from './build-desired.js';
 
 export interface HostNode {
@@ -34,7 +35,7 @@ function siteOf(n: HostNode, resources: readonly DesiredResource[]): Desired {
 
 /** The node as `underlay inventory` sees it when Git holds `resources` for it (managed ones it lost included). */
 export async function observe(n: HostNode, resources: readonly DesiredResource[]): Promise<InventoryNode> {
-  const inventory = await observeSite({ desired: siteOf(n, resources), transport: n.transport, concurrency: 1, clock: systemClock });
+  const inventory = await observeSite({ desired: siteOf(n, resources), registry, transport: n.transport, concurrency: 1, clock: systemClock });
   return inventory.nodes[n.endpoint.name]!;
 }
 
@@ -50,8 +51,8 @@ export interface Converged {
  */
 export async function converge(n: HostNode, resources: readonly DesiredResource[]): Promise<Converged> {
   const site = siteOf(n, resources);
-  const inventory = await observeSite({ desired: site, transport: n.transport, concurrency: 1, clock: systemClock });
-  const plan = makePlan(site, inventory);
+  const inventory = await observeSite({ desired: site, registry, transport: n.transport, concurrency: 1, clock: systemClock });
+  const plan = makePlan(site, inventory, { registry });
   const { nodes, unreachable } = applyTargets(site, inventory);
   const store = SqliteStore.open({ file: ':memory:', clock: systemClock, site: site.site });
   try {
@@ -60,7 +61,8 @@ export async function converge(n: HostNode, resources: readonly DesiredResource[
       nodes,
       unreachable,
       transport: n.transport,
-      reconcilers: registryLookup,
+      registry,
+      effects: effectsOf,
       managedRecord: nodeManagedRecord({ site: site.site }, (name) => {
         const observed = inventory.nodes[name];
         return observed ? { entries: observed.managed, ...(observed.owner ? { owner: observed.owner } : {}) } : undefined;

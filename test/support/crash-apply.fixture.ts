@@ -6,7 +6,8 @@
  * is missing". That is enough to check that the engine, its journal and a re-plan never lose nor repeat work.
  */
 import { appendFileSync } from 'node:fs';
-import type { NodeReconciler } from '../../reconcilers/reconciler.js';
+import { APPLIED, type KindEffects } from '../../reconcilers/kind-effects.js';
+import { registry } from '../../reconcilers/registry.js';
 import { systemClock } from '../../controller/clock.js';
 import { SqliteStore } from '../../controller/store/sqlite-store.js';
 import { applyPlan } from '../../controller/apply/apply-plan.js';
@@ -19,19 +20,19 @@ async function main(): Promise<void> {
   const store = SqliteStore.open({ file, site: 'lab', clock: systemClock });
   const recovered = await store.recoverInterruptedRuns();
   for (const r of recovered) process.stdout.write(`recovered ${r.run.id} ${r.inFlight.map((e) => e.changeId).join(',')}\n`);
-  const slowMarkerWriter: NodeReconciler = {
-    kind: 'file',
-    diff: () => null,
+  const slowMarkerWriter: KindEffects = {
     async apply(_ctx, c) {
       await new Promise((r) => setTimeout(r, Number(delay)));
       appendFileSync(markerFile(markers, c.id), `applied ${c.id}\n`);
+      return APPLIED;
     },
   };
   const result = await applyPlan({
     plan: testPlan(replan(markers)),
     nodes: fakeNodes(NODES),
     transport: unusedTransport,
-    reconcilers: () => slowMarkerWriter,
+    registry,
+    effects: () => slowMarkerWriter,
     managedRecord: { update: () => Promise.resolve() },
     store,
     clock: systemClock,

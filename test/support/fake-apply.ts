@@ -1,15 +1,17 @@
 /**
- * FAKES for apply tests: a reconciler, a managed record and a transport that touch no machine, only record
+ * FAKES for apply tests: kind effects, a managed record and a transport that touch no machine, only record
  * what they were asked to do. They test the engine's ordering and bookkeeping; the real reconcilers are
  * tested against real test hosts in test/e2e.
  */
 import { applyManagedUpdates, type ManagedEntries, type ManagedUpdate } from '../../reconcilers/managed-record-format.js';
-import type { ApplyContext, NodeReconciler } from '../../reconcilers/reconciler.js';
+import type { EffectsLookup } from '../../reconcilers/effects.js';
+import { APPLIED, type ApplyContext, type KindEffects } from '../../reconcilers/kind-effects.js';
+import { registry } from '../../reconcilers/registry.js';
 import { planHash } from '../../controller/plan/make-plan.js';
-import { PLAN_API_VERSION, type Change, type Plan, type RolloutBatches } from '../../controller/plan/plan.js';
+import { PLAN_API_VERSION, type Plan, type RolloutBatches } from '../../controller/model/plan.js';
+import type { Change } from '../../controller/model/change.js';
 import type { Transport } from '../../controller/transport/transport.js';
-import type { ApplyNode, ReconcilerLookup } from '../../controller/apply/apply-plan.js';
-import type { HealthResult } from '../../controller/apply/health-check.js';
+import type { ApplyNode } from '../../controller/apply/apply-plan.js';
 import { UnderlayError } from '../../controller/model/errors.js';
 import { fixtureHostKey } from './site-files.js';
 
@@ -66,6 +68,8 @@ export function testPlan(changes: Change[], rollout: RolloutBatches[] = []): Pla
 export interface FakeBehaviour {
   /** Change ids whose apply throws. */
   fail?: string[];
+  /** Change ids whose apply says it skipped them (as a directory left in place does). */
+  skip?: string[];
   /** Nodes whose health check says unhealthy. */
   unhealthy?: string[];
   delayMs?: number;
@@ -73,13 +77,11 @@ export interface FakeBehaviour {
   during?: (change: Change) => Promise<void>;
 }
 
-/** FAKE reconciler for every kind: appends `apply <id>` to the shared log, fails on request. */
-export function fakeReconcilers(log: string[], behaviour: FakeBehaviour = {}) {
+/** FAKE effects for every node kind: apply appends `apply <id>` to the shared log, fails or skips on request. */
+export function fakeEffects(log: string[], behaviour: FakeBehaviour = {}) {
   let current = 0;
   let peak = 0;
-  const reconciler: NodeReconciler & { checkHealth(ctx: ApplyContext, c: Change): Promise<HealthResult> } = {
-    kind: 'file',
-    diff: () => null,
+  const effects: KindEffects = {
     async apply(_ctx, c) {
       peak = Math.max(peak, ++current);
       try {
@@ -87,18 +89,20 @@ export function fakeReconcilers(log: string[], behaviour: FakeBehaviour = {}) {
         if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
         if (behaviour.during) await behaviour.during(c);
         if (behaviour.fail?.includes(c.id)) throw new UnderlayError({ code: 'ApplyFailed', message: `fake failure of ${c.id}`, data: {} });
+        return behaviour.skip?.includes(c.id) ? { result: 'skipped', message: `fake skip of ${c.id}` } : APPLIED;
       } finally {
         current--;
       }
     },
-    checkHealth(ctx) {
+    health(ctx) {
       log.push(`health ${ctx.node.name}`);
       return Promise.resolve(
         behaviour.unhealthy?.includes(ctx.node.name) ? { healthy: false, message: 'service down (fake)' } : { healthy: true },
       );
     },
   };
-  const lookup: ReconcilerLookup = (kind) => (kind === 'ip' || kind === 'dns' ? undefined : reconciler);
+  // Like the real list: node kinds have effects, service targets (ip, dns) have none yet.
+  const lookup: EffectsLookup = (kind) => (registry.nodeKind(kind) ? effects : undefined);
   return { lookup, peak: () => peak };
 }
 

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Change } from '../../controller/plan/plan.js';
+import type { Change } from '../../controller/model/change.js';
 import { change } from './fake-apply.js';
 
 export const NODES = ['n1', 'n2', 'n3'];

@@ -1,17 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { nodeManagedRecord } from '../../../reconcilers/managed-record.js';
-import { reconcilerFor } from '../../../reconcilers/registry.js';
-import { applyPlan, type ReconcilerLookup } from '../../apply/apply-plan.js';
+import { effectsOf } from '../../../reconcilers/effects.js';
+import { registry } from '../../../reconcilers/registry.js';
+import { applyPlan } from '../../apply/apply-plan.js';
 import { renderChangeSetSummary } from '../../apply/change-set.js';
 import { faultHookFromEnv } from '../../apply/fault-injection.js';
 import { leasedTargets, takeApplyLocks, type HeldLocks } from '../../apply/apply-locks.js';
 import { applyTargets, observeLiveSite, planLiveSite, siteEndpoints } from '../../apply/live-site.js';
 import { DEFAULT_LEASE_TTL_SECONDS } from '../../apply/node-leases.js';
-import type { Inventory } from '../../inventory/inventory.js';
+import type { Inventory } from '../../model/observed.js';
 import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
 import { fileContentMismatches, planHash } from '../../plan/make-plan.js';
-import type { Plan } from '../../plan/plan.js';
+import type { Plan } from '../../model/plan.js';
 import { renderText } from '../../plan/render-text.js';
 import { systemClock, systemTimers } from '../../clock.js';
 import { loadSpec } from '../../load/load-spec.js';
@@ -27,14 +28,6 @@ import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, readSiteRevision } from '../site-options.js';
 import { parseDuration } from '../duration.js';
 import { addLiveOptions, concurrencyOf, openStore, sshTransport, type LiveOptions } from '../live-options.js';
-
-export const registryLookup: ReconcilerLookup = (kind) => {
-  try {
-    return reconcilerFor(kind);
-  } catch {
-    return undefined;
-  }
-};
 
 interface ApplyOptions extends LiveOptions {
   plan?: string;
@@ -73,7 +66,7 @@ function planToApply(saved: Plan | null, revision: Revision, inventory: Inventor
     io.stderr(`error: the plan is stale: these nodes changed since it was made: ${stale.join(', ')}; plan again\n`);
     return null;
   }
-  const planned = planLiveSite(revision, inventory);
+  const planned = planLiveSite(revision, inventory, registry);
   printDiagnostics(io, planned.diagnostics);
   return planned.plan;
 }
@@ -109,13 +102,13 @@ const ended = (code: number, failed: ReadonlySet<string> = new Set()): ApplyEnd 
 async function applyRevision({ options, saved, revision, transport, store, locks }: ApplyRun, io: CliIO): Promise<ApplyEnd> {
   const concurrency = concurrencyOf(options);
   warnInterrupted(await store.recoverInterruptedRuns(), io);
-  const observed = await observeLiveSite({ revision, transport, concurrency, clock: systemClock });
+  const observed = await observeLiveSite({ revision, registry, transport, concurrency, clock: systemClock });
   printDiagnostics(io, observed.diagnostics);
   if (!observed.desired || !observed.inventory) return ended(ExitCode.Error);
   const inventory = observed.inventory;
   const plan = planToApply(saved, revision, inventory, io);
   if (!plan) return ended(ExitCode.Error);
-  io.stdout(renderText(plan, { color: options.color && io.isTTY === true, headerOnly: !options.diff }));
+  io.stdout(renderText(plan, { registry, color: options.color && io.isTTY === true, headerOnly: !options.diff }));
   if (plan.changes.length > 0) io.stdout('\n');
   const { nodes, unreachable } = leasedTargets(applyTargets(observed.desired, inventory), locks.outcome);
   const progress = applyProgress(io, plan);
@@ -132,7 +125,8 @@ async function applyRevision({ options, saved, revision, transport, store, locks
     nodes,
     unreachable,
     transport,
-    reconcilers: registryLookup,
+    registry,
+    effects: effectsOf,
     managedRecord: nodeManagedRecord({ site: store.site, fence: locks.token }, observedRecord),
     store,
     clock: systemClock,

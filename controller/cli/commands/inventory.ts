@@ -8,6 +8,7 @@ import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, readSiteRevision } from '../site-options.js';
 import { addLiveOptions, concurrencyOf, sshTransport, type LiveOptions } from '../live-options.js';
+import { registry } from '../../../reconcilers/registry.js';
 
 interface InventoryOptions extends LiveOptions {
   out?: string;
@@ -21,7 +22,7 @@ export const registerInventory: Register = (program, io, setExit) => {
       const revision = await readSiteRevision(options, io);
       const transport = await sshTransport(options, io, revision);
       try {
-        const observed = await observeLiveSite({ revision, transport, concurrency: concurrencyOf(options), clock: systemClock });
+        const observed = await observeLiveSite({ revision, registry, transport, concurrency: concurrencyOf(options), clock: systemClock });
         printDiagnostics(io, observed.diagnostics);
         if (!observed.inventory) return setExit(ExitCode.Error);
         const text = canonicalJson(observed.inventory, 2) + '\n';

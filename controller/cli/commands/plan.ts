@@ -1,10 +1,10 @@
 import { Option } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { emptyInventory, type Inventory } from '../../inventory/inventory.js';
+import { emptyInventory, type Inventory } from '../../model/observed.js';
 import { parseInventory } from '../../inventory/parse-inventory.js';
 import { planRevision } from '../../pipeline/plan-revision.js';
-import type { Plan } from '../../plan/plan.js';
+import type { Plan } from '../../model/plan.js';
 import { renderJson } from '../../plan/render-json.js';
 import { renderMarkdown } from '../../plan/render-markdown.js';
 import { renderText } from '../../plan/render-text.js';
@@ -16,6 +16,7 @@ import { misidentifiedNodes, observeLiveSite, unreachableNodes } from '../../app
 import { systemClock } from '../../clock.js';
 import type { Revision } from '../../source/revision.js';
 import { addLiveOptions, concurrencyOf, sshTransport, type LiveOptions } from '../live-options.js';
+import { registry } from '../../../reconcilers/registry.js';
 
 export interface PlanOptions extends SiteOptions, LiveOptions {
   live?: boolean;
@@ -28,8 +29,8 @@ export interface PlanOptions extends SiteOptions, LiveOptions {
 
 export function renderPlan(plan: Plan, format: PlanOptions['output'], color: boolean): string {
   if (format === 'json') return renderJson(plan);
-  if (format === 'markdown') return renderMarkdown(plan);
-  return renderText(plan, { color });
+  if (format === 'markdown') return renderMarkdown(plan, { registry });
+  return renderText(plan, { color, registry });
 }
 
 /** Reads an inventory snapshot; diagnostics are printed and null returned when it is unusable. */
@@ -47,7 +48,7 @@ export async function readInventoryFile(file: string, io: CliIO): Promise<Invent
 async function observeForPlan(options: PlanOptions, revision: Revision, io: CliIO): Promise<Inventory | null> {
   const transport = await sshTransport(options, io, revision);
   try {
-    const observed = await observeLiveSite({ revision, transport, concurrency: concurrencyOf(options), clock: systemClock });
+    const observed = await observeLiveSite({ revision, registry, transport, concurrency: concurrencyOf(options), clock: systemClock });
     if (!observed.inventory) printDiagnostics(io, observed.diagnostics);
     return observed.inventory;
   } finally {
@@ -87,7 +88,7 @@ export const registerPlan: Register = (program, io, setExit) => {
       const revision = await readSiteRevision(options, io);
       const input = await inventoryForPlan(options, revision, io);
       if (!input) return setExit(ExitCode.Error);
-      const { plan, desired, diagnostics } = planRevision(revision, input.inventory, input.assumedEmpty ? { observation: 'none' } : {});
+      const { plan, desired, diagnostics } = planRevision(revision, input.inventory, { registry, ...(input.assumedEmpty ? { observation: 'none' } : {}) });
       printDiagnostics(io, diagnostics);
       if (!plan || !desired) {
         // A machine reading --output json gets the reasons there too, in validate's shape.

@@ -1,6 +1,6 @@
 /**
  * `underlay status` and the --plan staleness rule, driven in-process. The store is filled by the apply
- * engine with FAKE reconcilers (test/support/fake-apply.ts).
+ * engine with FAKE kind effects (test/support/fake-apply.ts).
  */
 import test from 'ava';
 import { readdirSync } from 'node:fs';
@@ -8,13 +8,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { applyPlan } from '../../apply/apply-plan.js';
-import { change, fakeManagedRecord, fakeNodes, fakeReconcilers, testPlan, unusedTransport } from '../../../test/support/fake-apply.js';
-import { emptyInventory } from '../../inventory/inventory.js';
+import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport } from '../../../test/support/fake-apply.js';
+import { emptyInventory } from '../../model/observed.js';
 import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
 import { steppingClock } from '../../clock.js';
 import { SqliteStore, stateDatabaseFile } from '../../store/sqlite-store.js';
 import { main } from '../main.js';
 import { staleNodes } from './apply.js';
+import { registry } from '../../../reconcilers/registry.js';
 
 async function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
   let stdout = '';
@@ -48,7 +49,8 @@ test('status prints conditions from the state directory and exits 1 while a node
     plan: testPlan([change('n1/file:/a'), change('n2/file:/a')]),
     nodes: fakeNodes(['n1', 'n2']),
     transport: unusedTransport,
-    reconcilers: fakeReconcilers(log, { fail: ['n2/file:/a'] }).lookup,
+    registry,
+    effects: fakeEffects(log, { fail: ['n2/file:/a'] }).lookup,
     managedRecord: fakeManagedRecord(log),
     store,
     clock: steppingClock(),

@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Plan } from '../../plan/plan.js';
+import type { Plan } from '../../model/plan.js';
 import { readSiteStatus } from '../../status/read-site-status.js';
 import { renderSiteStatusText } from '../../status/site-status.js';
 import { readLocksStatus, renderLocksText } from '../../status/locks-status.js';

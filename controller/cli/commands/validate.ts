@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import { validateRevision } from '../../pipeline/plan-revision.js';
-import type { Desired } from '../../resolve/desired.js';
+import type { Desired } from '../../model/desired.js';
 import type { PendingStep } from '../../resolve/resolve-site.js';
 import type { Revision } from '../../source/revision.js';
 import { hasErrors } from '../../spec/diagnostic.js';

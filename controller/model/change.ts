@@ -1,0 +1,36 @@
+/**
+ * One change of a plan: what happens to one resource, where, and why. Plain and serialisable: apply takes
+ * nothing but these.
+ */
+/** `run` is a guarded command that will execute; `restart` a service restarted because something it uses changed. */
+export type Action = 'create' | 'update' | 'delete' | 'restart' | 'run';
+
+export interface Change {
+  /** `<node or target>/<resource key>`, unique in the plan; `#restart` suffix for restarts. */
+  id: string;
+  /** Node name, or a service target ('pool:<name>', 'zone:<name>'). */
+  node: string;
+  /** The resource's kind (reconcilers/registry.ts): file, directory, service, ..., ip, dns. */
+  kind: string;
+  /** Resource key, e.g. 'file:/etc/haproxy/haproxy.cfg'. */
+  key: string;
+  action: Action;
+  /** Observed attributes (null when the resource does not exist). */
+  before: Record<string, unknown> | null;
+  /** Desired attributes (null for delete). Files carry their full content: apply needs nothing but the plan. */
+  after: Record<string, unknown> | null;
+  /**
+   * resourceHash of the desired spec: what apply records in the node's managed list once the change is done.
+   * Absent for deletes (the key is dropped) and for restarts (the recorded hash stays).
+   */
+  desiredHash?: string;
+  /** Human explanation: what differs, or which dependency triggered a restart. */
+  reason: string;
+  /** Ids of changes that must complete first. */
+  dependsOn: string[];
+  /** Disruptive changes go through rollout batches and the circuit breaker. */
+  disruptive: boolean;
+  /** Cluster and step that own the resource (absent for prunes of resources no longer in Git). */
+  cluster?: string;
+  step?: string;
+}

@@ -1,0 +1,80 @@
+/**
+ * What the site wants, fully evaluated: per node, the concrete resources (templates rendered, inputs
+ * resolved), and the service resources (address allocations, DNS records). Produced by resolve (pure).
+ */
+import type { SourceLocation } from './source-location.js';
+import type { RevisionInfo } from './revision.js';
+
+/**
+ * A rendered resource's spec. The model knows only its kind: what a spec holds is its kind's business
+ * (reconcilers/<kind>/), and every stage reaches it through the kind registry.
+ */
+export interface ResourceSpec {
+  readonly kind: string;
+}
+
+/** Why a resource exists: the cluster step and module that rendered it, and where in Git. */
+export interface ResourceOrigin {
+  cluster: string;
+  step: string;
+  module: string;
+  location: SourceLocation;
+}
+
+export interface DesiredResource {
+  /** `kind:identity`, unique on its node: 'file:/etc/etcd/etcd.conf', 'service:etcd', 'command:init-db'. */
+  key: string;
+  spec: ResourceSpec;
+  /**
+   * Addresses (`node/key`) this resource must wait for: same-node ones (directory before file, file before
+   * service, earlier steps) and cross-node ones (a step reading another node's step output).
+   */
+  dependsOn: string[];
+  /** Disruptive changes (service restarts) go through rollout batches. */
+  origin: ResourceOrigin;
+}
+
+export interface DesiredNode {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  hostKey: string;
+  /** Name of the bastion node, if any. */
+  via?: string;
+  serviceManager: 'runit' | 'systemd';
+  roles: string[];
+  labels: Record<string, string>;
+  /** Clusters this node belongs to, sorted. */
+  clusters: string[];
+  /** Sorted by key. */
+  resources: DesiredResource[];
+}
+
+export interface DesiredServiceResource {
+  /** 'ip:<pool>/<name>' or 'dns:<zone>/<name>/<type>'. */
+  key: string;
+  /** Where it lives: 'pool:<name>' or 'zone:<name>'. Plans show it in the node column. */
+  target: string;
+  spec: ResourceSpec;
+  origin: ResourceOrigin;
+}
+
+export interface DesiredCluster {
+  name: string;
+  nodes: string[];
+  batchSize: number;
+  failureBudget: number;
+}
+
+export interface Desired {
+  revision: RevisionInfo;
+  /** The site's id (its Site document's name): the owner a node's managed record names. */
+  site: string;
+  /** Sorted by name. Nodes in no cluster are listed too (with no resources): they are still observed and pruned. */
+  nodes: DesiredNode[];
+  /** Sorted by key. */
+  services: DesiredServiceResource[];
+  clusters: DesiredCluster[];
+}
+

@@ -1,0 +1,71 @@
+/**
+ * The observed state of a site, as a versioned snapshot: what a probe found on each node and what the
+ * services recorded. These are its types; the schema a snapshot is checked against is assembled from the
+ * kind registry (controller/inventory/inventory.ts), since what is observed of a resource is its kind's business.
+ */
+
+export const INVENTORY_API_VERSION = 'underlay.dev/v1alpha1';
+
+/** What the probe found of one resource; its other fields are its kind's (reconcilers/<kind>/). */
+export interface ObservedResource {
+  kind: string;
+  [field: string]: unknown;
+}
+
+/** Why a node's managed record itself was not used: restored from the previous copy, or neither copy usable. */
+export interface ManagedRecordProblem {
+  code: 'ManagedRecordRestored' | 'ManagedRecordCorrupt';
+  message: string;
+}
+
+export interface InventoryNode {
+  reachable: boolean;
+  /** Why the node could not be observed (when unreachable). */
+  error?: string | undefined;
+  /** The code of that error (model/errors.ts), e.g. Unreachable or HostKeyMismatch; absent in older snapshots. */
+  errorCode?: string | undefined;
+  facts: Record<string, unknown>;
+  /**
+   * What underlay manages on the node, from the node's own record (`/var/lib/underlay/managed.json`):
+   * resource key -> hash of the desired spec last applied. Only these are ever pruned. `restartPending`:
+   * a run changed (or was about to change) what this service or command depends on and died before the
+   * restart or re-run that change owes; the planner plans it.
+   */
+  managed: Record<string, { hash: string; restartPending?: true | undefined }>;
+  /**
+   * Set when the record itself could not be used: `ManagedRecordRestored`, `managed` is its previous copy
+   * (apply writes it back first); `ManagedRecordCorrupt`, neither copy was usable and nothing is planned for
+   * the node. The message says what is wrong and what to do.
+   */
+  managedRecordProblem?: ManagedRecordProblem | undefined;
+  /**
+   * Whom the managed record names as its owner (ADR 0008): the site id and node name that last wrote it, or
+   * `none` for a record written before records named their owner (adopted by the next apply). Absent when the
+   * node has no usable record.
+   */
+  owner?: { site: string; node: string } | 'none' | undefined;
+  /** Observed state of every managed or desired resource, by resource key. */
+  resources: Record<string, ObservedResource>;
+}
+
+/** What the services recorded: the address ledger and the DNS records underlay wrote. */
+export interface ServiceInventory {
+  /** 'pool/name' -> address. */
+  allocations: Record<string, string>;
+  /** DNS record key ('dns:zone/name/type') -> value. */
+  dnsRecords: Record<string, string>;
+}
+
+export interface Inventory {
+  apiVersion: typeof INVENTORY_API_VERSION;
+  kind: 'Inventory';
+  /** ISO time of the observation; informational, excluded from plan hashes. */
+  observedAt?: string | undefined;
+  nodes: Record<string, InventoryNode>;
+  services: ServiceInventory;
+}
+
+/** The inventory of a site nobody has touched yet: what `plan` uses without `--inventory`. */
+export function emptyInventory(): Inventory {
+  return { apiVersion: INVENTORY_API_VERSION, kind: 'Inventory', nodes: {}, services: { allocations: {}, dnsRecords: {} } };
+}

@@ -1,0 +1,52 @@
+/**
+ * The plan: a plain, serialisable value saying exactly what will change, where, and why. Apply takes only
+ * a plan. The same Desired and Inventory always give a byte-identical plan (and hash).
+ */
+import type { Change } from './change.js';
+import type { RevisionInfo } from './revision.js';
+
+export const PLAN_API_VERSION = 'underlay.dev/v1alpha1';
+
+export interface RolloutBatches {
+  cluster: string;
+  /** Nodes with changes, grouped into batches of the cluster's batchSize, in name order. */
+  batches: string[][];
+  failureBudget: number;
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  delete: number;
+  restart: number;
+  run: number;
+}
+
+export interface Plan {
+  apiVersion: typeof PLAN_API_VERSION;
+  kind: 'Plan';
+  revision: RevisionInfo;
+  /** Hash of the inventory planned against, so apply can refuse a plan when the nodes moved on. */
+  inventoryHash: string;
+  /** Node -> hash of that node's part of the inventory, for the per-node staleness check. */
+  nodeInventoryHashes: Record<string, string>;
+  /** Sorted by id. */
+  changes: Change[];
+  rollout: RolloutBatches[];
+  summary: PlanSummary;
+  /** Things a reader must know that are not changes, e.g. nodes skipped because they were unreachable. Sorted. */
+  warnings?: string[];
+  /**
+   * 'none': nothing was observed (no inventory, no SSH identity), so every resource was assumed missing and
+   * the plan says so in a banner. Absent when the nodes were observed: a plan made live and one made from a
+   * snapshot of the same state are the same plan, with the same hash.
+   */
+  observation?: 'none';
+  /**
+   * sha256 of the canonical JSON of everything above, except that a change's `after.content` (a file's, or
+   * its `after.contentBase64`) is left out when its `after.sha256` (part of the input) stands for it, so
+   * hashing does not serialise all file content again. Apply of a saved plan checks that content against
+   * its sha256 as well as this hash.
+   */
+  hash: string;
+}

@@ -1,0 +1,67 @@
+/**
+ * The service kind: a program supervised by the node's service manager (runit or systemd), restarted when
+ * what it reads changes (`restartOnChangeOf`).
+ */
+import type { Change } from '../../controller/model/change.js';
+import { shortHash } from '../../controller/model/sha256.js';
+import { addedLines, clip, NO_DETAILS, str } from '../details-support.js';
+import type { ChangeDetails, NodeKind, Ownership } from '../kind.js';
+import type { ManagedUpdate } from '../managed-record-format.js';
+import { dropAfterDelete, recordBeforeWrite } from '../ownership.js';
+import { diffService } from './diff.js';
+import { serviceProbe } from './probe.js';
+import { renderService } from './render.js';
+import { type DesiredService, ObservedService, type ServiceDoc, serviceResource } from './schema.js';
+
+function serviceDetails(c: Change): ChangeDetails {
+  const after = c.after;
+  if (!after || !Array.isArray(after.files)) return NO_DETAILS;
+  const files = after.files as { path: string; content: string }[];
+  const attributes = [`${str(after.serviceManager) ?? ''} definition sha256 ${shortHash(str(after.definitionHash))}, ${after.enabled ? 'enabled' : 'disabled'}`];
+  const content = files.flatMap((f) => [`@@ ${f.path} @@`, ...addedLines(f.content)]);
+  return { attributes, content: c.action === 'restart' ? [] : clip(content) };
+}
+
+/** A service create/update after which no old process is left running: nothing owed survives it. */
+function freshlyStartedOrStopped(change: Change): boolean {
+  if (change.action === 'create') return true;
+  if (change.action !== 'update') return false;
+  const before = change.before ?? {};
+  const after = change.after ?? {};
+  return before.running !== true || after.enabled !== true || before.definitionHash !== after.definitionHash;
+}
+
+const serviceOwnership: Ownership = {
+  before: recordBeforeWrite,
+  after(change): ManagedUpdate | null {
+    if (change.action === 'restart' || freshlyStartedOrStopped(change)) return { key: change.key, hash: undefined, restartPending: false };
+    return dropAfterDelete(change);
+  },
+  owes(change) {
+    if (change.action === 'restart') return true;
+    // An update of a running service restarts it once the definition is written (service/apply.ts).
+    return change.action === 'update' && change.before?.running === true && change.after?.enabled === true && change.before.definitionHash !== change.after.definitionHash;
+  },
+};
+
+export const serviceKind: NodeKind<ServiceDoc, DesiredService, ObservedService> = {
+  kind: 'service',
+  target: 'node',
+  schema: serviceResource,
+  observedSchema: ObservedService,
+  identity: { of: (s) => ({ value: s.name, field: ['name'] }), ofSpec: (s) => s.name },
+  references: (s) => s.restartOnChangeOf.map((resource, i) => ({ field: ['restartOnChangeOf', i], resource })),
+  paths: (s) => [{ path: s.command, field: ['command'], program: true }],
+  render: renderService,
+  order: { role: 'actor', marksReadiness: true, deletes: 'stop', startsAfterDeletesOfItsKind: true, rank: 2 },
+  trigger: {
+    action: 'restart',
+    active: (s) => s.enabled,
+    on: (s) => s.restartOnChangeOf,
+    after: (s) => ({ name: s.name }),
+  },
+  diff: diffService,
+  details: serviceDetails,
+  probe: serviceProbe,
+  ownership: serviceOwnership,
+};

@@ -1,0 +1,89 @@
+/**
+ * The layering, followed through every import (type-only ones too): model <- spec <- load/resolve/plan
+ * (pure; they may use the kinds' pure facets and the pure registry) <- observe/apply (and the kinds' effects)
+ * <- cli. The pure stages reach no module that does I/O, however indirectly, and no stage imports upward.
+ * ESLint's no-restricted-imports (eslint.config.js) says the same per file, where an editor shows it.
+ */
+import test from 'ava';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function sources(dir: string): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return sources(path);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+/** What a module imports: repository paths for relative imports, package names for the rest. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  const specifiers = [...text.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gms), ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]!);
+  return specifiers.map((s) => (s.startsWith('.') ? relative(root, resolve(root, dirname(file), s.replace(/\.js$/, '.ts'))) : s));
+}
+
+/** Every module reachable from these, with the import chain that reaches it. */
+function reachable(roots: readonly string[]): Map<string, string[]> {
+  const seen = new Map<string, string[]>(roots.map((r) => [r, [r]]));
+  const queue = [...roots];
+  while (queue.length > 0) {
+    const file = queue.shift()!;
+    if (!file.endsWith('.ts')) continue;
+    for (const dep of importsOf(file)) {
+      if (seen.has(dep)) continue;
+      seen.set(dep, [...seen.get(file)!, dep]);
+      queue.push(dep);
+    }
+  }
+  return seen;
+}
+
+const PURE = ['controller/model', 'controller/spec', 'controller/load', 'controller/resolve', 'controller/plan', 'controller/inventory', 'controller/pipeline'];
+const pureRoots = [...PURE.flatMap(sources), 'reconcilers/registry.ts', 'reconcilers/kind.ts'];
+
+/** Packages pure code may use: parsing, templating and hashing, none of which touches the machine. */
+const PURE_PACKAGES = new Set(['zod', 'yaml', 'liquidjs', 'ipaddr.js', 'node:crypto']);
+
+const isEffectful = (m: string): boolean =>
+  /^reconcilers\/(.+\/)?effects\.ts$/.test(m) ||
+  m === 'reconcilers/kind-effects.ts' ||
+  /^controller\/(transport|observe|apply|store|cli|secrets|status|rollout)\//.test(m) ||
+  (/^controller\/source\//.test(m) && m !== 'controller/source/revision.ts') ||
+  (!m.includes('/') && !PURE_PACKAGES.has(m)) ||
+  (m.startsWith('node:') && !PURE_PACKAGES.has(m));
+
+test('the pure stages (spec, load, resolve, plan, inventory) and the kinds\' pure facets reach no I/O', (t) => {
+  const reached = reachable(pureRoots);
+  const offending = [...reached].filter(([m]) => isEffectful(m)).map(([, chain]) => chain.join(' -> '));
+  t.deepEqual(offending, []);
+  t.true(reached.has('reconcilers/file/kind.ts'), 'the walk follows the registry into the kinds');
+});
+
+test('no stage imports upward', (t) => {
+  const rules: [string, RegExp][] = [
+    ['controller/model', /^(controller\/(?!model\/)|reconcilers\/)/],
+    ['controller/spec', /^controller\/(?!(spec|model)\/)/],
+    ['reconcilers', /^controller\/(spec\/(?!primitives\.ts$)|load|resolve|plan|inventory|pipeline|observe|apply|cli|status)\//],
+    ['controller/plan', /^reconcilers\/((.+\/)?effects\.ts|kind-effects\.ts)$/],
+    ['controller/observe', /^controller\/(apply|cli)\//],
+    ['controller/apply', /^controller\/cli\//],
+  ];
+  const offending: string[] = [];
+  for (const [dir, upward] of rules) {
+    for (const file of sources(dir)) for (const dep of importsOf(file)) if (upward.test(dep)) offending.push(`${file} -> ${dep}`);
+  }
+  t.deepEqual(offending, []);
+});
+
+test('the check sees an effectful import through a chain', (t) => {
+  t.true(isEffectful('reconcilers/file/effects.ts'));
+  t.true(isEffectful('node:child_process'));
+  t.true(isEffectful('ssh2'));
+  t.false(isEffectful('reconcilers/file/kind.ts'));
+  const chain = reachable(['reconcilers/effects.ts']).get('reconcilers/node-exec.ts');
+  t.deepEqual(chain?.slice(0, 2), ['reconcilers/effects.ts', 'reconcilers/command/effects.ts']);
+});
