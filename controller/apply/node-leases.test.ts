@@ -127,7 +127,8 @@ test('a holder whose lease was taken over loses it at its next renewal, and the 
   t.is((await takeLease({ transport, node: endpoint('node1') }, { token: 'bb22', ttlSeconds: 60, holder, takeover: 'aa11' })).state, 'took-over');
 
   await t.throwsAsync(recordManaged(ctx, [{ key: 'file:/etc/b', hash: 'h2' }], { site: 'lab', fence: 'aa11' }), {
-    message: /LeaseLost: \/var\/lib\/underlay\/managed\.json was not written: this apply no longer holds the node's lease \(it is leased by site lab, host ctl-1, pid 300, since 2025-01-01T00:01:00\.000Z\)/,
+    code: 'LeaseLost',
+    message: /node node1: \/var\/lib\/underlay\/managed\.json was not written: this apply no longer holds the node's lease \(it is leased by site lab, host ctl-1, pid 300, since 2025-01-01T00:01:00\.000Z\)/,
   });
   t.is(await readFile(record, 'utf8'), written, 'the record is as the stale holder last wrote it');
   await time.timers.renewals[0]!();

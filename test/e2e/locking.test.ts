@@ -231,7 +231,8 @@ test.serial('a holder whose lease was taken over cannot write the record: the no
 
   t.is((await takeLease(ctx, { token: 'bbbb2222', ttlSeconds: 60, holder: holder('ci-runner'), takeover: 'aaaa1111' })).state, 'took-over');
   await t.throwsAsync(recordManaged(ctx, [{ key: 'file:/etc/fenced-b', hash: 'h2' }], { site: 'lab', fence: 'aaaa1111' }), {
-    message: /LeaseLost: \/var\/lib\/underlay\/managed\.json was not written: this apply no longer holds the node's lease \(it is leased by site lab, host ci-runner/,
+    code: 'LeaseLost',
+    message: /\/var\/lib\/underlay\/managed\.json was not written: this apply no longer holds the node's lease \(it is leased by site lab, host ci-runner/,
   });
   t.is(record(), written, 'the stale holder changed nothing');
 
