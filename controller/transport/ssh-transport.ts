@@ -6,13 +6,14 @@ import {
   AuthFailed,
   CommandTimeout,
   ConnectionLost,
-  describe,
   HostKeyInvalid,
   HostKeyMismatch,
   HostKeyMissing,
   seconds,
+  SessionRefused,
   Unreachable,
 } from './errors.js';
+import { describeError, UnderlayError } from '../model/errors.js';
 import { fingerprint, hostKeyAlgorithms, parseHostKey, type HostKey } from './host-key.js';
 import { keyscan, type ScannedKey } from './keyscan.js';
 import { shellCommand } from '../model/shell-quote.js';
@@ -109,7 +110,7 @@ export class SshTransport implements Transport {
       ...stripUndefined(options),
     };
     if (options.auth.type === 'agent' && !(options.auth.socket ?? process.env.SSH_AUTH_SOCK)) {
-      throw new Error('ssh-agent authentication requested but no socket given and SSH_AUTH_SOCK is not set');
+      throw new UnderlayError({ code: 'SshAgentMissing', message: 'ssh-agent authentication requested but no socket given and SSH_AUTH_SOCK is not set', data: {} });
     }
     this.limiter = new Limiter(this.opts.maxConcurrent);
   }
@@ -187,14 +188,14 @@ export class SshTransport implements Transport {
         if (!(err instanceof ChannelOpenFailed)) throw err;
         if (!conn.alive) {
           // A cached connection can die between uses (server restart, NAT timeout) before keepalive notices.
-          if (reconnected) throw new ConnectionLost(node.name, `no session channel after reconnecting: ${describe(err.cause)}`, err.cause);
+          if (reconnected) throw new ConnectionLost(node.name, `no session channel after reconnecting: ${describeError(err.cause)}`, err.cause);
           reconnected = true;
           continue;
         }
         // sshd frees a session slot slightly after the client sees the channel close, so a connection at
         // MaxSessions refuses briefly even though this side never exceeds maxExecsPerConnection.
         if (++refusals > OPEN_RETRIES) {
-          throw new Error(`node ${node.name} refused to open a session channel`, { cause: err.cause });
+          throw new SessionRefused(node.name, err.cause);
         }
         await sleep(10 * 2 ** refusals);
       }

@@ -64,11 +64,11 @@ function applyPrinter(options: ApplyOptions, io: CliIO): (event: ReconcileEvent)
   return (event) => {
     switch (event.type) {
       case 'locks-refused':
-        for (const error of event.errors) io.stderr(`error: ${error}\n`);
+        for (const error of event.errors) io.stderr(`error: ${error.message} [${error.code}]\n`);
         return;
       case 'locks-taken':
         for (const note of event.notes) io.stderr(`note: ${note}\n`);
-        for (const why of event.duplicates) io.stderr(`error: ${why}\n`);
+        for (const why of event.duplicates) io.stderr(`error: ${why.message} [${why.code}]\n`);
         return;
       case 'runs-interrupted':
         return warnInterrupted(event.runs, io);

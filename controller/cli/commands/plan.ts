@@ -84,7 +84,7 @@ async function reportPlan({ outcome, state }: Reconciled<ReconcileState>, option
   const unobserved = Object.entries(unreachableNodes(desired, inventory));
   if (unobserved.length > 0) {
     io.stderr(`error: ${unobserved.length} node(s) could not be observed, so the plan does not cover them: ${unobserved.map(([n]) => n).join(', ')}\n`);
-    for (const [name, why] of unobserved) io.stderr(`  ${name}: ${why}\n`);
+    for (const [name, why] of unobserved) io.stderr(`  ${name}: ${why.message} [${why.code}]\n`);
     return ExitCode.Error;
   }
   const misidentified = Object.entries(misidentifiedNodes(desired, inventory));
