@@ -359,6 +359,20 @@ test.serial('a silent network loss ends the command by the keepalive rule, sayin
   t.log(`silence to ConnectionLost: ${elapsed} ms (keepalive ${keepaliveIntervalMs} ms x ${keepaliveCountMax})`);
 });
 
+test.serial('a node gone silent while a channel opens is lost by the keepalive rule too, not retried into another error', async (t) => {
+  const relay = await silenceableRelay(a.port);
+  t.teardown(() => relay.close());
+  const tr = transport({ keepaliveIntervalMs: 1_000, keepaliveCountMax: 2 });
+  const node = a.endpoint('node-a', { port: relay.port });
+  t.is((await tr.exec(node, ['true'])).code, 0, 'the connection is up');
+  relay.silence();
+  // The channel open of this exec is swallowed; only the dead-peer rule ends it.
+  const err = await t.throwsAsync<TransportError>(tr.exec(node, ['true']));
+  t.is(err?.code, 'ConnectionLost');
+  t.is(err?.message, 'connection lost to node-a (no answer for 2 s)');
+  t.is(tr.stats().connectionsOpened, 1, 'no reconnect was tried');
+});
+
 test.serial('a command timeout names the program, not its script', async (t) => {
   const tr = transport();
   const err = await t.throwsAsync<TransportError>(tr.exec(b.endpoint('node-b'), ['sh', '-c', 'sleep 10.0322 # internal script text'], { timeoutMs: 300 }));

@@ -66,6 +66,8 @@ interface Connection {
   alive: boolean;
   /** How the connection was found dead, for ConnectionLost; the first cause seen wins. */
   lost?: string;
+  /** The dead-peer rule found it dead: the node stopped answering, it did not close the connection. */
+  silent?: boolean;
   sessions: Limiter;
 }
 
@@ -187,6 +189,10 @@ export class SshTransport implements Transport {
         // Only a channel that never opened is retried: the command did not start, so it cannot run twice.
         if (!(err instanceof ChannelOpenFailed)) throw err;
         if (!conn.alive) {
+          // A node that went silent while the channel was opening is lost, as it would be a moment later with
+          // the channel open: reconnecting would only stack connection attempts on the dead-peer rule's bound
+          // and then report how the reconnect failed instead of what happened.
+          if (conn.silent) throw new ConnectionLost(node.name, conn.lost ?? 'no answer', err.cause);
           // A cached connection can die between uses (server restart, NAT timeout) before keepalive notices.
           if (reconnected) throw new ConnectionLost(node.name, `no session channel after reconnecting: ${describeError(err.cause)}`, err.cause);
           reconnected = true;
@@ -294,6 +300,7 @@ export class SshTransport implements Transport {
     conn.client.on('error', (err: Error & { level?: string }) => {
       conn.alive = false;
       const { keepaliveIntervalMs, keepaliveCountMax } = this.opts;
+      if (err.level === 'client-timeout') conn.silent = true;
       conn.lost ??= err.level === 'client-timeout' ? `no answer for ${seconds(keepaliveIntervalMs * keepaliveCountMax)}` : err.message;
     });
     if (this.closed) void endClient(conn);
