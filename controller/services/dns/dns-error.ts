@@ -2,6 +2,8 @@
  * What can go wrong talking to a DNS server, with a stable code and the zone and server's answer as data.
  * Never holds key material: only the key's name.
  */
+import { UnderlayError } from '../../model/errors.js';
+
 export type DnsErrorCode =
   /** The server answered an UPDATE with an RCODE other than NOERROR (REFUSED, NOTAUTH, NXRRSET, ...). */
   | 'DnsUpdateRejected'
@@ -27,13 +29,10 @@ export interface DnsErrorData {
   message?: { index: number; of: number; groups: string[] };
 }
 
-export class DnsError extends Error {
-  constructor(
-    readonly code: DnsErrorCode,
-    message: string,
-    readonly data: DnsErrorData,
-  ) {
-    super(message);
-    this.name = 'DnsError';
+export class DnsError extends UnderlayError<DnsErrorData> {
+  declare readonly code: DnsErrorCode;
+
+  constructor(code: DnsErrorCode, message: string, data: DnsErrorData) {
+    super({ code, message, data });
   }
 }

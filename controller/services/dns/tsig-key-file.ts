@@ -4,13 +4,14 @@
  * The secret store keeps TSIG keys in this form, so one file serves BIND, nsupdate and underlay. Pure.
  * Errors name the secret, never its content.
  */
+import { UnderlayError } from '../../model/errors.js';
 import { HMAC_SHA256, TsigKey } from './tsig.js';
 
-export class TsigKeyFileError extends Error {
-  readonly code = 'TsigKeyInvalid';
-  constructor(message: string) {
-    super(message);
-    this.name = 'TsigKeyFileError';
+export class TsigKeyFileError extends UnderlayError<{ secret: string }> {
+  declare readonly code: 'TsigKeyInvalid';
+
+  constructor(secret: string, message: string) {
+    super({ code: 'TsigKeyInvalid', message, data: { secret } });
   }
 }
 
@@ -18,10 +19,10 @@ const KEY_FILE = /^\s*key\s+"?([A-Za-z0-9._-]+)"?\s*\{\s*algorithm\s+"?([A-Za-z0
 
 export function parseTsigKeyFile(text: string, secretName: string): TsigKey {
   const m = KEY_FILE.exec(text);
-  if (!m) throw new TsigKeyFileError(`secret ${secretName} is not a TSIG key file (key "NAME" { algorithm hmac-sha256; secret "..."; };)`);
+  if (!m) throw new TsigKeyFileError(secretName, `secret ${secretName} is not a TSIG key file (key "NAME" { algorithm hmac-sha256; secret "..."; };)`);
   const [, name, algorithm, secret] = m as unknown as [string, string, string, string];
-  if (algorithm.toLowerCase() !== HMAC_SHA256) throw new TsigKeyFileError(`secret ${secretName}: TSIG algorithm ${algorithm} is not supported (only ${HMAC_SHA256})`);
+  if (algorithm.toLowerCase() !== HMAC_SHA256) throw new TsigKeyFileError(secretName, `secret ${secretName}: TSIG algorithm ${algorithm} is not supported (only ${HMAC_SHA256})`);
   const bytes = Buffer.from(secret, 'base64');
-  if (bytes.length < 16) throw new TsigKeyFileError(`secret ${secretName}: the TSIG secret is shorter than 16 bytes`);
+  if (bytes.length < 16) throw new TsigKeyFileError(secretName, `secret ${secretName}: the TSIG secret is shorter than 16 bytes`);
   return new TsigKey(name, bytes);
 }

@@ -4,6 +4,7 @@
  * belong together and the prerequisites they rest on) is never split, so every message is self-contained:
  * the server accepts or rejects each one whole, on its own prerequisites. Pure.
  */
+import { UnderlayError } from '../../model/errors.js';
 import { canonicalName, encodeHeader, encodeQuestion, encodeRecord, OPCODE_UPDATE, type DnsRecord, type DnsRecordType, type WireRecord } from './wire.js';
 
 export type Prerequisite =
@@ -43,13 +44,11 @@ export interface MessageBounds {
 /** Room left under 65,535 for the TSIG record (a long key name, a 32-byte MAC, and the server's other data). */
 export const DEFAULT_BOUNDS: MessageBounds = { maxBytes: 65_535 - 512, maxRecords: 2_000 };
 
-export class UpdateMessageError extends Error {
-  constructor(
-    readonly code: 'DnsNameOutsideZone' | 'DnsChangeGroupTooLarge' | 'DnsRecordInvalid',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'UpdateMessageError';
+export class UpdateMessageError extends UnderlayError<{ zone: string; group: string }> {
+  declare readonly code: 'DnsNameOutsideZone' | 'DnsChangeGroupTooLarge' | 'DnsRecordInvalid';
+
+  constructor(code: UpdateMessageError['code'], where: { zone: string; group: string }, message: string) {
+    super({ code, message, data: where });
   }
 }
 
@@ -106,10 +105,10 @@ function encodeGroup(zone: string, group: ChangeGroup): EncodedGroup {
 
 function encodeGroupOnce(zone: string, group: ChangeGroup): EncodedGroup {
   const wire = (r: WireRecord): Buffer => {
-    if (!isInZone(r.name, zone)) throw new UpdateMessageError('DnsNameOutsideZone', `change ${group.id}: ${r.name} is not in zone ${zone}`);
+    if (!isInZone(r.name, zone)) throw new UpdateMessageError('DnsNameOutsideZone', { zone, group: group.id }, `change ${group.id}: ${r.name} is not in zone ${zone}`);
     // dns-packet writes a TXT string's length into one byte without a check: a longer one would corrupt the message.
     if (r.type === 'TXT' && r.data && (r.data as readonly string[]).some((t) => Buffer.byteLength(t) > 255)) {
-      throw new UpdateMessageError('DnsRecordInvalid', `change ${group.id}: a TXT string of ${r.name} is longer than 255 bytes; split it into several strings`);
+      throw new UpdateMessageError('DnsRecordInvalid', { zone, group: group.id }, `change ${group.id}: a TXT string of ${r.name} is longer than 255 bytes; split it into several strings`);
     }
     return encodeRecord(r);
   };
@@ -144,7 +143,7 @@ export function splitIntoMessages(zone: string, groups: readonly ChangeGroup[], 
   for (const g of groups.map((group) => encodeGroup(zone, group))) {
     const count = g.prerequisites.length + g.updates.length;
     if (fixed + g.bytes > bounds.maxBytes || count > bounds.maxRecords) {
-      throw new UpdateMessageError('DnsChangeGroupTooLarge', `change ${g.group.id}: ${count} records, ${fixed + g.bytes} bytes, over one message's bounds (${bounds.maxRecords} records, ${bounds.maxBytes} bytes)`);
+      throw new UpdateMessageError('DnsChangeGroupTooLarge', { zone, group: g.group.id }, `change ${g.group.id}: ${count} records, ${fixed + g.bytes} bytes, over one message's bounds (${bounds.maxRecords} records, ${bounds.maxBytes} bytes)`);
     }
     if (current.length > 0 && (bytes + g.bytes > bounds.maxBytes || records + count > bounds.maxRecords)) {
       messages.push({ zone, groups: current });

@@ -5,6 +5,7 @@
  * additional record. Those few pieces are here; the rdata of real records stays dns-packet's. Pure.
  */
 import dnsPacket from 'dns-packet';
+import { UnderlayError } from '../../model/errors.js';
 
 export type DnsRecordType = 'A' | 'AAAA' | 'PTR' | 'CNAME' | 'SRV' | 'TXT';
 export const DNS_RECORD_TYPES: readonly DnsRecordType[] = ['A', 'AAAA', 'PTR', 'CNAME', 'SRV', 'TXT'];
@@ -131,11 +132,11 @@ export interface DecodedMessage {
   tsigOffset?: number;
 }
 
-export class WireFormatError extends Error {
-  readonly code = 'DnsMalformedMessage';
-  constructor(message: string) {
-    super(message);
-    this.name = 'WireFormatError';
+export class WireFormatError extends UnderlayError<{ bytes: number }> {
+  declare readonly code: 'DnsMessageMalformed';
+
+  constructor(bytes: number, message: string) {
+    super({ code: 'DnsMessageMalformed', message, data: { bytes } });
   }
 }
 
@@ -157,7 +158,7 @@ function decodeRecord(buf: Buffer, offset: number): { record: DecodedRecord; nex
 
 /** Decodes a whole message, record by record, so the TSIG record's offset is known. Throws WireFormatError. */
 export function decodeMessage(buf: Buffer): DecodedMessage {
-  if (buf.length < 12) throw new WireFormatError(`a DNS message of ${buf.length} bytes is shorter than its header`);
+  if (buf.length < 12) throw new WireFormatError(buf.length, `a DNS message of ${buf.length} bytes is shorter than its header`);
   const flags = buf.readUInt16BE(2);
   const counts = [4, 6, 8, 10].map((o) => buf.readUInt16BE(o)) as [number, number, number, number];
   const m: DecodedMessage = {
@@ -187,9 +188,9 @@ export function decodeMessage(buf: Buffer): DecodedMessage {
       }
     });
   } catch (error) {
-    throw new WireFormatError(`malformed DNS message at byte ${offset}: ${(error as Error).message}`);
+    throw new WireFormatError(buf.length, `malformed DNS message at byte ${offset}: ${(error as Error).message}`);
   }
-  if (offset !== buf.length) throw new WireFormatError(`DNS message has ${buf.length - offset} bytes after its last record`);
+  if (offset !== buf.length) throw new WireFormatError(buf.length, `DNS message has ${buf.length - offset} bytes after its last record`);
   return m;
 }
 
