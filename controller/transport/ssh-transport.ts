@@ -184,7 +184,7 @@ export class SshTransport implements Transport {
     for (let refusals = 0; ; ) {
       const conn = await this.connection(node);
       try {
-        return await conn.sessions.run(() => this.run(conn, node, argv, command, options));
+        return await conn.sessions.run(() => this.run(conn, node, { argv, command }, options));
       } catch (err) {
         // Only a channel that never opened is retried: the command did not start, so it cannot run twice.
         if (!(err instanceof ChannelOpenFailed)) throw err;
@@ -208,13 +208,8 @@ export class SshTransport implements Transport {
     }
   }
 
-  private run(
-    conn: Connection,
-    node: NodeEndpoint,
-    argv: readonly string[],
-    command: string,
-    options: ExecOptions,
-  ): Promise<ExecResult> {
+  /** `command` is `argv` quoted for the remote shell; `argv` names the program in a timeout's message. */
+  private run(conn: Connection, node: NodeEndpoint, { argv, command }: { argv: readonly string[]; command: string }, options: ExecOptions): Promise<ExecResult> {
     const timeoutMs = options.timeoutMs ?? this.opts.defaultTimeoutMs;
     return new Promise<ExecResult>((resolve, reject) => {
       const onChannel = (err: Error | undefined, stream: ClientChannel): void => {
