@@ -41,10 +41,9 @@ export function runScript(
 /** Like runScript, but a non-zero exit is an ApplyError saying what was attempted. */
 export async function runScriptOk(
   ctx: ApplyContext,
-  what: string,
   script: string,
   args: readonly string[],
-  options: { stdin?: string | Uint8Array; timeoutMs?: number } = {},
+  { what, ...options }: { what: string; stdin?: string | Uint8Array; timeoutMs?: number },
 ): Promise<ExecResult> {
   const result = await runScript(ctx, script, args, options);
   if (result.code !== 0) throw new ApplyError(ctx.node.name, `${what} failed (exit ${result.code}): ${outputTail(result)}`, result);

@@ -23,8 +23,8 @@ export class SourceError extends UnderlayError<{ repo: string; ref: string | und
   declare readonly code: SourceErrorCode;
 
   /** The repository is kept with any URL credentials masked, because errors end up in logs and status. */
-  constructor(code: SourceErrorCode, repo: string, ref: string | undefined, detail: string, options?: { cause?: unknown }) {
-    super({ code, message: `${redactUrl(repo)} @ ${ref ?? 'HEAD'}: ${detail}`, data: { repo: redactUrl(repo), ref }, cause: options?.cause });
+  constructor(code: SourceErrorCode, { repo, ref }: { repo: string; ref: string | undefined }, detail: string, cause?: unknown) {
+    super({ code, message: `${redactUrl(repo)} @ ${ref ?? 'HEAD'}: ${detail}`, data: { repo: redactUrl(repo), ref }, cause });
   }
 }
 

@@ -373,6 +373,22 @@ test.serial('a node gone silent while a channel opens is lost by the keepalive r
   t.is(tr.stats().connectionsOpened, 1, 'no reconnect was tried');
 });
 
+test.serial('a node the dead-peer rule lost while idle, and unreachable since, is still reported as that loss', async (t) => {
+  const relay = await silenceableRelay(a.port);
+  t.teardown(() => relay.close());
+  const tr = transport({ keepaliveIntervalMs: 1_000, keepaliveCountMax: 2, connectAttempts: 2, backoffBaseMs: 50 });
+  const node = a.endpoint('node-a', { port: relay.port });
+  t.is((await tr.exec(node, ['true'])).code, 0, 'the connection is up');
+  relay.silence();
+  for (let i = 0; i < 200 && tr.stats().openConnections > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  t.is(tr.stats().openConnections, 0, 'the keepalive rule dropped the idle connection');
+  relay.close();
+  const err = await t.throwsAsync<TransportError>(tr.exec(node, ['true']));
+  t.is(err?.code, 'ConnectionLost');
+  t.is(err?.message, 'connection lost to node-a (no answer for 2 s)');
+  t.is(tr.stats().connectAttempts, 3, 'the reconnect was tried, and its failure kept as the cause');
+});
+
 test.serial('a command timeout names the program, not its script', async (t) => {
   const tr = transport();
   const err = await t.throwsAsync<TransportError>(tr.exec(b.endpoint('node-b'), ['sh', '-c', 'sleep 10.0322 # internal script text'], { timeoutMs: 300 }));

@@ -89,6 +89,8 @@ export class SshTransport implements Transport {
     Pick<SshTransportOptions, 'defaultTimeoutMs' | 'auth'>;
   private readonly limiter: Limiter;
   private readonly conns = new Map<string, Entry>();
+  /** Nodes whose last connection the dead-peer rule ended, with how: until one connects again, that is why they fail. */
+  private readonly silentLosses = new Map<string, string>();
   private identityPromise: Promise<Identity> | undefined;
   private closed = false;
   private readonly counters = {
@@ -184,7 +186,7 @@ export class SshTransport implements Transport {
     for (let refusals = 0; ; ) {
       const conn = await this.connection(node);
       try {
-        return await conn.sessions.run(() => this.run(conn, node, argv, command, options));
+        return await conn.sessions.run(() => this.run(conn, node, { argv, command }, options));
       } catch (err) {
         // Only a channel that never opened is retried: the command did not start, so it cannot run twice.
         if (!(err instanceof ChannelOpenFailed)) throw err;
@@ -208,13 +210,8 @@ export class SshTransport implements Transport {
     }
   }
 
-  private run(
-    conn: Connection,
-    node: NodeEndpoint,
-    argv: readonly string[],
-    command: string,
-    options: ExecOptions,
-  ): Promise<ExecResult> {
+  /** `command` is `argv` quoted for the remote shell; `argv` names the program in a timeout's message. */
+  private run(conn: Connection, node: NodeEndpoint, { argv, command }: { argv: readonly string[]; command: string }, options: ExecOptions): Promise<ExecResult> {
     const timeoutMs = options.timeoutMs ?? this.opts.defaultTimeoutMs;
     return new Promise<ExecResult>((resolve, reject) => {
       const onChannel = (err: Error | undefined, stream: ClientChannel): void => {
@@ -300,8 +297,11 @@ export class SshTransport implements Transport {
     conn.client.on('error', (err: Error & { level?: string }) => {
       conn.alive = false;
       const { keepaliveIntervalMs, keepaliveCountMax } = this.opts;
-      if (err.level === 'client-timeout') conn.silent = true;
       conn.lost ??= err.level === 'client-timeout' ? `no answer for ${seconds(keepaliveIntervalMs * keepaliveCountMax)}` : err.message;
+      if (err.level === 'client-timeout') {
+        conn.silent = true;
+        this.silentLosses.set(key, conn.lost);
+      }
     });
     if (this.closed) void endClient(conn);
   }
@@ -319,6 +319,7 @@ export class SshTransport implements Transport {
         const client = await this.handshake(node, pinned, identity, sock);
         this.counters.connectionsOpened++;
         const conn: Connection = { client, alive: true, sessions: new Limiter(this.opts.maxExecsPerConnection) };
+        this.silentLosses.delete(connectionKey(node));
         onReady(conn);
         return conn;
       } catch (err) {
@@ -327,7 +328,10 @@ export class SshTransport implements Transport {
         if (attempt < this.opts.connectAttempts) await sleep(this.backoff(attempt));
       }
     }
-    throw new Unreachable(node.name, target, this.opts.connectAttempts, lastError);
+    const unreachable = new Unreachable(node.name, target, this.opts.connectAttempts, lastError);
+    // A node that went silent mid-run and cannot be reached since is still the loss the dead-peer rule saw.
+    const loss = this.silentLosses.get(connectionKey(node));
+    throw loss === undefined ? unreachable : new ConnectionLost(node.name, loss, unreachable);
   }
 
   private backoff(attempt: number): number {
