@@ -51,7 +51,7 @@ const PURE_PACKAGES = new Set(['zod', 'yaml', 'liquidjs', 'ipaddr.js', 'node:cry
 const isEffectful = (m: string): boolean =>
   /^reconcilers\/(.+\/)?effects\.ts$/.test(m) ||
   m === 'reconcilers/kind-effects.ts' ||
-  /^controller\/(transport|observe|apply|store|cli|secrets|status|rollout|runtime)\//.test(m) ||
+  /^controller\/(transport|observe|apply|store|cli|secrets|status|rollout|runtime|services)\//.test(m) ||
   (/^controller\/source\//.test(m) && m !== 'controller/source/revision.ts') ||
   (!m.includes('/') && !PURE_PACKAGES.has(m)) ||
   (m.startsWith('node:') && !PURE_PACKAGES.has(m));
@@ -70,6 +70,7 @@ test('no stage imports upward', (t) => {
     ['reconcilers', /^controller\/(spec\/(?!primitives\.ts$)|load|resolve|plan|inventory|pipeline|observe|apply|cli|status|runtime)\//],
     ['controller/plan', /^reconcilers\/((.+\/)?effects\.ts|kind-effects\.ts)$/],
     ['controller/observe', /^controller\/(apply|cli|runtime)\//],
+    ['controller/services', /^controller\/(observe|apply|cli|runtime)\//],
     ['controller/apply', /^controller\/(cli|runtime)\//],
     ['controller/runtime', /^controller\/cli\//],
   ];
@@ -77,6 +78,14 @@ test('no stage imports upward', (t) => {
   for (const [dir, upward] of rules) {
     for (const file of sources(dir)) for (const dep of importsOf(file)) if (upward.test(dep)) offending.push(`${file} -> ${dep}`);
   }
+  t.deepEqual(offending, []);
+});
+
+// The DNS client's protocol (messages, TSIG, bisecting) is pure and tested without a server; only the client talks.
+const DNS_PURE = ['wire', 'tsig', 'update-message', 'bisect-prerequisites', 'tsig-key-file'].map((f) => `controller/services/dns/${f}.ts`);
+
+test('the pure parts of the DNS client reach no I/O', (t) => {
+  const offending = [...reachable(DNS_PURE)].filter(([m]) => isEffectful(m) && !DNS_PURE.includes(m) && m !== 'dns-packet').map(([, chain]) => chain.join(' -> '));
   t.deepEqual(offending, []);
 });
 
