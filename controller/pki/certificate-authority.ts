@@ -4,7 +4,7 @@
  * a CRL for the serials it revoked. The clock and the random source are passed in.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, type Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { Certificate, Name } from '@peculiar/asn1-x509';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Clock } from '../clock.js';
@@ -12,7 +12,7 @@ import type { SecretStore } from '../secrets/secret-store.js';
 import { type IssuedCertificate, issueCertificate, type RandomSource, SERIAL_BYTES, validityFrom } from './certificate-builder.js';
 import { buildTbsCertList, type Revocation } from './crl.js';
 import { CsrError, type CsrErrorCode, parseCsr } from './csr.js';
-import { fromPem, toPem } from './der.js';
+import { derChildren, fromPem, toPem } from './der.js';
 import { type DeclaredCertificate, evaluateRequest, type IssuancePolicy, type NodeEntitlement, type Refusal } from './policy.js';
 import { buildTbsCertificate, keyIdentifierOf, nameOf, serialFrom, signatureAlgorithmFor, type SignatureAlgorithm, signedDer } from './tbs-certificate.js';
 
@@ -64,7 +64,8 @@ const sameKey = (a: KeyObject, b: KeyObject): boolean => a.export({ format: 'der
 
 export class CertificateAuthority {
   readonly certificatePem: string;
-  private readonly name: Name;
+  /** The CA's subject Name, DER, exactly as its certificate carries it: every issued certificate's issuer. */
+  private readonly name: Buffer;
   private readonly keyId: Buffer;
   private readonly signature: SignatureAlgorithm;
 
@@ -78,14 +79,23 @@ export class CertificateAuthority {
   ) {
     const der = fromPem('CERTIFICATE', certificatePem);
     if (der === null) throw new CertificateAuthorityError('CaCertificateInvalid', 'the CA certificate is not a PEM "CERTIFICATE"');
-    const certificate = AsnConvert.parse(der, Certificate);
-    const publicKey = createPublicKey({ key: Buffer.from(AsnConvert.serialize(certificate.tbsCertificate.subjectPublicKeyInfo)), format: 'der', type: 'spki' });
+    let subject: Buffer;
+    let spki: Buffer;
+    try {
+      AsnConvert.parse(der, Certificate);
+      // tbsCertificate: version, serial, signature, issuer, validity, subject, subjectPublicKeyInfo, ...
+      const tbs = derChildren(derChildren(der)[0]!);
+      [subject, spki] = [Buffer.from(tbs[5]!), Buffer.from(tbs[6]!)];
+    } catch (err) {
+      throw new CertificateAuthorityError('CaCertificateInvalid', `the CA certificate is not a valid X.509 certificate: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
     if (!sameKey(publicKey, createPublicKey(key))) throw new CertificateAuthorityError('CaKeyMismatch', 'the CA key in the secret store is not the key of the CA certificate');
     const keyType = publicKey.asymmetricKeyType;
     if (keyType !== 'ec' && keyType !== 'rsa') throw new CertificateAuthorityError('CaCertificateInvalid', `the CA key is ${keyType}; ECDSA or RSA only`);
     this.certificatePem = toPem('CERTIFICATE', der);
-    this.name = certificate.tbsCertificate.subject;
-    this.keyId = keyIdentifierOf(certificate.tbsCertificate.subjectPublicKeyInfo);
+    this.name = subject;
+    this.keyId = keyIdentifierOf(spki);
     this.signature = signatureAlgorithmFor(keyType);
   }
 
@@ -115,7 +125,7 @@ export class CertificateAuthority {
     const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
     const body = buildTbsCertList({
       signature: this.signature,
-      issuer: this.name,
+      issuer: AsnConvert.parse(this.name, Name),
       authorityKeyId: this.keyId,
       thisUpdate,
       nextUpdate: new Date(thisUpdate.getTime() + options.nextUpdateDays * DAY_MS),
@@ -141,12 +151,12 @@ export function createCertificateAuthority(options: { commonName: string; keyTyp
   const name = nameOf([{ type: 'CN', value: options.commonName }]);
   const signature = signatureAlgorithmFor(options.keyType === 'ecdsa-p256' ? 'ec' : 'rsa');
   const { notBefore, notAfter } = validityFrom(options.clock.now(), options.validityDays);
-  const publicKeyInfo = AsnConvert.parse(publicKey.export({ format: 'der', type: 'spki' }), SubjectPublicKeyInfo);
+  const publicKeyInfo = publicKey.export({ format: 'der', type: 'spki' });
   const keyId = keyIdentifierOf(publicKeyInfo);
   const tbs = buildTbsCertificate({
     serial: serialFrom(options.random.bytes(SERIAL_BYTES)),
     signature,
-    issuer: name,
+    issuer: Buffer.from(AsnConvert.serialize(name)),
     authorityKeyId: keyId,
     notBefore,
     notAfter,

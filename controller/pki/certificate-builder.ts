@@ -3,8 +3,6 @@
  * injected clock, the signature by node:crypto, synchronously (an async sign per certificate costs more in
  * scheduling than ECDSA costs in arithmetic).
  */
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { type Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { type KeyObject, randomBytes, sign } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { toPem } from './der.js';
@@ -27,7 +25,8 @@ const DAY_MS = 86_400_000;
 
 /** What signs: the CA's name and key identifier as its certificate says them, and its private key. */
 export interface Issuer {
-  name: Name;
+  /** Its subject Name, DER, as its certificate carries it. */
+  name: Buffer;
   keyId: Buffer;
   key: KeyObject;
   signature: SignatureAlgorithm;
@@ -62,7 +61,7 @@ export function issueCertificate(grant: CertificateGrant, issuer: Issuer, clock:
     notBefore,
     notAfter,
     subject: nameOf(grant.subject),
-    publicKey: AsnConvert.parse(grant.publicKey, SubjectPublicKeyInfo),
+    publicKey: grant.publicKey,
     dnsNames: grant.dnsNames,
     ipAddresses: grant.ipAddresses,
     keyUsage: grant.keyUsage,

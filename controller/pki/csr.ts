@@ -19,8 +19,11 @@ import {
   type Name,
   SubjectAlternativeName,
 } from '@peculiar/asn1-x509';
-import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { fromPem } from './der.js';
+import { createHash, verify } from 'node:crypto';
+import { derChildren, fromPem } from './der.js';
+import { type PublicKeyAlgorithm, readPublicKey } from './public-key.js';
+
+export type { PublicKeyAlgorithm } from './public-key.js';
 
 /** PKCS#9 extensionRequest: where a CSR carries the extensions it asks for. */
 const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
@@ -34,9 +37,6 @@ const SIGNATURE_ALGORITHMS: Record<string, { digest: string; keyType: 'ec' | 'rs
   '1.2.840.113549.1.1.13': { digest: 'sha512', keyType: 'rsa' },
 };
 
-/** OpenSSL's curve names, as node:crypto reports them, to the names policies use. */
-const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
-
 const ATTRIBUTE_NAMES: Record<string, string> = {
   '2.5.4.3': 'CN',
   '2.5.4.6': 'C',
@@ -46,8 +46,6 @@ const ATTRIBUTE_NAMES: Record<string, string> = {
   '2.5.4.11': 'OU',
   '1.2.840.113549.1.9.1': 'emailAddress',
 };
-
-export type PublicKeyAlgorithm = { type: 'ec'; curve: string } | { type: 'rsa'; bits: number } | { type: 'other'; name: string };
 
 export interface SubjectAttribute {
   /** A short name (CN, O, ...) where one is known, else the OID. */
@@ -93,13 +91,6 @@ export class CsrError extends Error {
 
 function subjectOf(name: Name): SubjectAttribute[] {
   return [...name].flatMap((rdn) => [...rdn].map((atv) => ({ type: ATTRIBUTE_NAMES[atv.type] ?? atv.type, value: atv.value.toString() })));
-}
-
-function algorithmOf(key: KeyObject): PublicKeyAlgorithm {
-  const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === 'ec') return { type: 'ec', curve: CURVES[details.namedCurve ?? ''] ?? details.namedCurve ?? 'unknown' };
-  if (key.asymmetricKeyType === 'rsa') return { type: 'rsa', bits: details.modulusLength ?? 0 };
-  return { type: 'other', name: key.asymmetricKeyType ?? 'unknown' };
 }
 
 type Requested = Pick<CertificateRequest, 'dnsNames' | 'ipAddresses' | 'otherNames' | 'basicConstraints' | 'keyUsage' | 'extendedKeyUsage' | 'unknownExtensions'>;
@@ -166,20 +157,23 @@ export function parseCsr(input: string | Uint8Array): CertificateRequest {
   }
   const info = csr.certificationRequestInfo;
   if (info.version !== 0) throw new CsrError('CsrMalformed', `PKCS#10 version ${info.version}; only version 1 (0) exists`);
-  const spki = Buffer.from(AsnConvert.serialize(info.subjectPKInfo));
-  let key: KeyObject;
+  const body = Buffer.from(csr.certificationRequestInfoRaw!);
+  let spki: Buffer;
+  let key: ReturnType<typeof readPublicKey>;
   try {
-    key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    // The key's bytes as the node signed them (version, subject, then subjectPKInfo), for the certificate too.
+    spki = Buffer.from(derChildren(body)[2]!);
+    key = readPublicKey(spki);
   } catch (err) {
     throw new CsrError('CsrMalformed', `unreadable public key: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const algorithm = algorithmOf(key);
+  const { algorithm } = key;
   const signature = SIGNATURE_ALGORITHMS[csr.signatureAlgorithm.algorithm];
   if (signature === undefined || signature.keyType !== algorithm.type) {
     throw new CsrError('CsrUnsupportedSignatureAlgorithm', `signature algorithm ${csr.signatureAlgorithm.algorithm} with a ${algorithm.type} key is not accepted (ECDSA or RSA PKCS#1 v1.5 with SHA-256, -384 or -512)`);
   }
   // The bytes as received, never a re-encoding: a re-encoded body could verify where the received one does not.
-  if (!verify(signature.digest, Buffer.from(csr.certificationRequestInfoRaw!), key, Buffer.from(csr.signature))) {
+  if (!verify(signature.digest, body, key.key, Buffer.from(csr.signature))) {
     throw new CsrError('CsrBadSignature', 'the request\'s signature does not verify with its own public key: it was changed after it was signed');
   }
   return {

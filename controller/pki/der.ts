@@ -1,6 +1,8 @@
 /**
- * The few DER encodings the CA writes by hand: the outer SEQUENCE of a signed certificate or CRL, around a
- * body already encoded. Re-encoding the body through the schema classes would cost as much as building it.
+ * The few DER steps the CA does by hand: assembling a certificate body from parts each encoded by the schema
+ * classes, the outer SEQUENCE around a signed body, and finding a part's bytes as received. Encoding a whole
+ * body through the schema classes costs more than signing it, and re-encoding what was received (a request's
+ * public key) gives bytes nobody signed.
  */
 
 function length(n: number): Buffer {
@@ -10,14 +12,45 @@ function length(n: number): Buffer {
   return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
-function element(tag: number, content: Buffer): Buffer {
+export function derElement(tag: number, content: Buffer): Buffer {
   return Buffer.concat([Buffer.of(tag), length(content.length), content]);
 }
 
-export const derSequence = (...parts: Buffer[]): Buffer => element(0x30, Buffer.concat(parts));
+export const derSequence = (...parts: Buffer[]): Buffer => derElement(0x30, Buffer.concat(parts));
 
 /** A BIT STRING of whole bytes (a signature): no unused bits. */
-export const derBitString = (bytes: Buffer): Buffer => element(0x03, Buffer.concat([Buffer.of(0), bytes]));
+export const derBitString = (bytes: Buffer): Buffer => derElement(0x03, Buffer.concat([Buffer.of(0), bytes]));
+
+/** The complete elements (tag, length, content) inside a constructed element, as slices of it. Definite lengths only, as DER. */
+export function derChildren(der: Buffer): Buffer[] {
+  const children: Buffer[] = [];
+  let at = headerLength(der, 0);
+  while (at < der.length) {
+    const size = headerLength(der, at) + contentLength(der, at);
+    children.push(der.subarray(at, at + size));
+    at += size;
+  }
+  if (at !== der.length) throw new Error('DER element overruns its parent');
+  return children;
+}
+
+/** An element's content, without its tag and length. */
+export const derContent = (element: Buffer): Buffer => element.subarray(headerLength(element, 0));
+
+function headerLength(der: Buffer, at: number): number {
+  const first = der[at + 1];
+  if (first === undefined) throw new Error('truncated DER');
+  return first < 0x80 ? 2 : 2 + (first & 0x7f);
+}
+
+function contentLength(der: Buffer, at: number): number {
+  const first = der[at + 1]!;
+  if (first < 0x80) return first;
+  if (first === 0x80 || first > 0x84) throw new Error('not a DER length');
+  let n = 0;
+  for (let i = 0; i < (first & 0x7f); i++) n = n * 256 + der[at + 2 + i]!;
+  return n;
+}
 
 /** PEM armour, 64 columns as RFC 7468 writes it. */
 export function toPem(label: string, der: Uint8Array): string {
