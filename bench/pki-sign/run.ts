@@ -80,7 +80,7 @@ for (const key of ['ec', 'rsa'] as BenchKey[]) {
   const created = createCertificateAuthority({ commonName: `bench CA ${key}`, keyType: key === 'ec' ? 'ecdsa-p256' : 'rsa-2048', validityDays: 365, clock: systemClock, random: systemRandom });
   const ca: CaMaterial = { certificatePem: created.certificatePem, keyPem: created.keyPem };
   // A check before timing: openssl must accept what is measured.
-  const sample = new CertificateAuthority(ca.certificatePem, createPrivateKey(ca.keyPem), DEFAULT_ISSUANCE_POLICY, systemClock, systemRandom).sign(requests[0]!);
+  const sample = new CertificateAuthority({ certificatePem: ca.certificatePem, key: createPrivateKey(ca.keyPem), policy: DEFAULT_ISSUANCE_POLICY, clock: systemClock, random: systemRandom }).sign(requests[0]!);
   if (!sample.issued) throw new Error('the bench CA refused its first request');
   const dir = mkdtempSync(path.join(tmpdir(), 'underlay-pki-bench-'));
   try {

@@ -20,7 +20,7 @@ export interface CaMaterial {
 
 /** Signed count, wall seconds and the process's CPU seconds (on a loaded machine CPU moves far less than wall time). */
 export function signFor(ca: CaMaterial, requests: readonly NodeRequest[], ms: number): { signed: number; seconds: number; cpuSeconds: number } {
-  const authority = new CertificateAuthority(ca.certificatePem, createPrivateKey(ca.keyPem), DEFAULT_ISSUANCE_POLICY, systemClock, systemRandom);
+  const authority = new CertificateAuthority({ certificatePem: ca.certificatePem, key: createPrivateKey(ca.keyPem), policy: DEFAULT_ISSUANCE_POLICY, clock: systemClock, random: systemRandom });
   const start = performance.now();
   const cpu = processCpu();
   let signed = 0;

@@ -1,6 +1,10 @@
 import test from 'ava';
 import { createHash, createPrivateKey } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { steppingClock } from '../clock.js';
+import { DirectorySecretStore } from '../secrets/secret-store.js';
 import { makeCsr, openssl, opensslWith } from '../../test/support/openssl.js';
 import { seededRandom } from '../../test/support/seeded-random.js';
 import { CertificateAuthority, type CaKeyType, createCertificateAuthority, type IssuanceResult } from './certificate-authority.js';
@@ -18,7 +22,7 @@ function seeded(seed: number): RandomSource {
 
 function authority(keyType: CaKeyType, random: RandomSource = systemRandom): CertificateAuthority {
   const created = createCertificateAuthority({ commonName: `site CA (${keyType})`, keyType, validityDays: 3650, clock, random });
-  return new CertificateAuthority(created.certificatePem, createPrivateKey(created.keyPem), DEFAULT_ISSUANCE_POLICY, clock, random);
+  return new CertificateAuthority({ certificatePem: created.certificatePem, key: createPrivateKey(created.keyPem), policy: DEFAULT_ISSUANCE_POLICY, clock, random });
 }
 
 const entitlement: NodeEntitlement = { node: 'node1', addresses: ['198.18.0.11', '10.0.0.5'], zoneNames: ['node1.site.example.net'], clusterNames: ['etcd.site.example.net'] };
@@ -159,5 +163,16 @@ test('the CRL lists the revoked serials, signed by the CA: openssl crl verifies 
 test('a CA whose key is not its certificate\'s key is refused', (t) => {
   const a = createCertificateAuthority({ commonName: 'a', keyType: 'ecdsa-p256', validityDays: 10, clock, random: systemRandom });
   const b = createCertificateAuthority({ commonName: 'b', keyType: 'ecdsa-p256', validityDays: 10, clock, random: systemRandom });
-  t.throws(() => new CertificateAuthority(a.certificatePem, createPrivateKey(b.keyPem), DEFAULT_ISSUANCE_POLICY, clock, systemRandom), { message: /not the key of the CA certificate/ });
+  t.throws(() => new CertificateAuthority({ certificatePem: a.certificatePem, key: createPrivateKey(b.keyPem), policy: DEFAULT_ISSUANCE_POLICY, clock, random: systemRandom }), { message: /not the key of the CA certificate/ });
+});
+
+test('a CA loads its key from the secret store by name, and signs', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'underlay-ca-store-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = new DirectorySecretStore(dir);
+  const created = createCertificateAuthority({ commonName: 'site CA', keyType: 'ecdsa-p256', validityDays: 10, clock, random: systemRandom });
+  await store.create('site-ca-key', created.keyPem);
+  const ca = await CertificateAuthority.load({ certificatePem: created.certificatePem, keySecret: 'site-ca-key', store, policy: DEFAULT_ISSUANCE_POLICY, clock, random: systemRandom });
+  t.regex(verify(ca.certificatePem, issued(ca.sign({ csr: makeCsr(request).csr, declared, entitlement }))), /OK/);
+  await t.throwsAsync(CertificateAuthority.load({ certificatePem: created.certificatePem, keySecret: 'missing', store, policy: DEFAULT_ISSUANCE_POLICY, clock, random: systemRandom }), { message: /no file/ });
 });

@@ -62,6 +62,14 @@ function keyPairFor(keyType: CaKeyType): { publicKey: KeyObject; privateKey: Key
 /** The same public key, whatever its encoding: compared as SPKI DER. */
 const sameKey = (a: KeyObject, b: KeyObject): boolean => a.export({ format: 'der', type: 'spki' }).equals(b.export({ format: 'der', type: 'spki' }));
 
+export interface CertificateAuthorityOptions {
+  certificatePem: string;
+  key: KeyObject;
+  policy: IssuancePolicy;
+  clock: Clock;
+  random: RandomSource;
+}
+
 export class CertificateAuthority {
   readonly certificatePem: string;
   /** The CA's subject Name, DER, exactly as its certificate carries it: every issued certificate's issuer. */
@@ -69,14 +77,17 @@ export class CertificateAuthority {
   private readonly keyId: Buffer;
   private readonly signature: SignatureAlgorithm;
 
-  /** From its certificate (PEM) and its private key; refuses a certificate that is no CA, or a key that is not its key. */
-  constructor(
-    certificatePem: string,
-    private readonly key: KeyObject,
-    private readonly policy: IssuancePolicy,
-    private readonly clock: Clock,
-    private readonly random: RandomSource,
-  ) {
+  private readonly key: KeyObject;
+  private readonly policy: IssuancePolicy;
+  private readonly clock: Clock;
+  private readonly random: RandomSource;
+
+  /** From its certificate (PEM) and its private key; refuses a key that is not the certificate's key. */
+  constructor({ certificatePem, key, policy, clock, random }: CertificateAuthorityOptions) {
+    this.key = key;
+    this.policy = policy;
+    this.clock = clock;
+    this.random = random;
     const der = fromPem('CERTIFICATE', certificatePem);
     if (der === null) throw new CertificateAuthorityError('CaCertificateInvalid', 'the CA certificate is not a PEM "CERTIFICATE"');
     let subject: Buffer;
@@ -100,9 +111,9 @@ export class CertificateAuthority {
   }
 
   /** Reads the key from the secret store (the only place it lives) for a certificate from Git. */
-  static async load(options: { certificatePem: string; keySecret: string; store: SecretStore; policy: IssuancePolicy; clock: Clock; random: RandomSource }): Promise<CertificateAuthority> {
-    const key = createPrivateKey(await readFile(await options.store.file(options.keySecret)));
-    return new CertificateAuthority(options.certificatePem, key, options.policy, options.clock, options.random);
+  static async load({ keySecret, store, ...options }: Omit<CertificateAuthorityOptions, 'key'> & { keySecret: string; store: SecretStore }): Promise<CertificateAuthority> {
+    const key = createPrivateKey(await readFile(await store.file(keySecret)));
+    return new CertificateAuthority({ ...options, key });
   }
 
   /** Parses and verifies the CSR, checks it under the policy, and signs it only if everything it asks for is allowed. */

@@ -125,8 +125,16 @@ function subjectReasons(csr: CertificateRequest, declared: DeclaredCertificate, 
   return reasons;
 }
 
+interface SanCheck {
+  kind: 'dNSName' | 'iPAddress';
+  requested: readonly string[];
+  declared: readonly string[];
+  owned: ReadonlySet<string>;
+  node: string;
+}
+
 /** The request's SANs of one type against the declaration and against what the node owns. */
-function sanReasons(kind: 'dNSName' | 'iPAddress', requested: readonly string[], declared: readonly string[], owned: ReadonlySet<string>, node: string): Refusal[] {
+function sanReasons({ kind, requested, declared, owned, node }: SanCheck): Refusal[] {
   const field = `subjectAltName.${kind}`;
   const what = kind === 'dNSName' ? 'DNS name' : 'IP address';
   const requestedSet = new Set(requested);
@@ -181,8 +189,8 @@ export function evaluateRequest(csr: CertificateRequest, declared: DeclaredCerti
     ...keyReasons(csr, policy),
     ...extensionReasons(csr),
     ...subjectReasons(csr, declared, policy, ownedNames),
-    ...sanReasons('dNSName', requestedNames, declared.dnsNames.map(dnsName), ownedNames, entitlement.node),
-    ...sanReasons('iPAddress', requestedAddresses, declared.ipAddresses.map(canonicalAddress), ownedAddresses, entitlement.node),
+    ...sanReasons({ kind: 'dNSName', requested: requestedNames, declared: declared.dnsNames.map(dnsName), owned: ownedNames, node: entitlement.node }),
+    ...sanReasons({ kind: 'iPAddress', requested: requestedAddresses, declared: declared.ipAddresses.map(canonicalAddress), owned: ownedAddresses, node: entitlement.node }),
     ...(keyType === 'other' ? [] : usageReasons(csr, declared, policy, keyType)),
   ];
   if (declared.validityDays > policy.maxValidityDays) {
