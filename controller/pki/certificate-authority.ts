@@ -8,6 +8,7 @@ import { Certificate, Name } from '@peculiar/asn1-x509';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Clock } from '../clock.js';
+import { UnderlayError } from '../model/errors.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { type IssuedCertificate, issueCertificate, type RandomSource, SERIAL_BYTES, validityFrom } from './certificate-builder.js';
 import { buildTbsCertList, type Revocation } from './crl.js';
@@ -18,13 +19,11 @@ import { buildTbsCertificate, keyIdentifierOf, nameOf, serialFrom, signatureAlgo
 
 export type CaKeyType = 'ecdsa-p256' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
 
-export class CertificateAuthorityError extends Error {
-  constructor(
-    readonly code: 'CaCertificateInvalid' | 'CaKeyMismatch',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CertificateAuthorityError';
+export class CertificateAuthorityError extends UnderlayError<Record<string, never>> {
+  declare readonly code: 'CaCertificateInvalid' | 'CaKeyMismatch';
+
+  constructor(code: CertificateAuthorityError['code'], message: string) {
+    super({ code, message, data: {} });
   }
 }
 

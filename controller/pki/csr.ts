@@ -20,6 +20,7 @@ import {
   SubjectAlternativeName,
 } from '@peculiar/asn1-x509';
 import { createHash, verify } from 'node:crypto';
+import { UnderlayError } from '../model/errors.js';
 import { derChildren, fromPem } from './der.js';
 import { type PublicKeyAlgorithm, readPublicKey } from './public-key.js';
 
@@ -79,13 +80,11 @@ export interface CertificateRequest {
 
 export type CsrErrorCode = 'CsrMalformed' | 'CsrUnsupportedSignatureAlgorithm' | 'CsrBadSignature';
 
-export class CsrError extends Error {
-  constructor(
-    readonly code: CsrErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CsrError';
+export class CsrError extends UnderlayError<Record<string, never>> {
+  declare readonly code: CsrErrorCode;
+
+  constructor(code: CsrErrorCode, message: string) {
+    super({ code, message, data: {} });
   }
 }
 

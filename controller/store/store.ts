@@ -9,6 +9,7 @@
  *
  * Async on purpose: the embedded store is SQLite, the scale-out one the Kubernetes API.
  */
+import type { ErrorRecord } from '../model/errors.js';
 import type { Action } from '../model/change.js';
 import type { LockHolder, NodeLease } from './lock-holder.js';
 
@@ -43,8 +44,13 @@ export interface JournalEntry {
   phase: JournalPhase;
   /** The reason for a skip or the error of a failure. */
   detail: string | null;
+  /** The CamelCase code of that error or reason (model/errors.ts); null for other phases and older entries. */
+  code: string | null;
   at: string;
 }
+
+/** What `journal` takes: the code only with a failure or a skip. */
+export type JournalInput = Omit<JournalEntry, 'at' | 'code'> & { code?: string };
 
 export interface NodeStatusRecord {
   node: string;
@@ -53,6 +59,8 @@ export interface NodeStatusRecord {
   /** Consecutive runs in which the node failed; reset when it converges. */
   failures: number;
   lastError: string | null;
+  /** The code of lastError (model/errors.ts): what status takes its reason from. Null when recorded before codes were. */
+  lastErrorCode: string | null;
   updatedAt: string;
 }
 
@@ -63,7 +71,7 @@ export interface InterruptedRun {
   inFlight: JournalEntry[];
 }
 
-export type NodeOutcome = { node: string; converged: true } | { node: string; converged: false; error: string };
+export type NodeOutcome = { node: string; converged: true } | { node: string; converged: false; error: ErrorRecord };
 
 /** The site lock: held by one apply per site and state directory. The token is that apply's fencing token. */
 export interface SiteLock {
@@ -76,8 +84,28 @@ export type SiteLockResult =
   | { acquired: true; replaced?: SiteLock }
   | { acquired: false; lock: SiteLock };
 
-export interface Store {
+/**
+ * The store, split by who uses it (controller-runtime's Client is built from small interfaces the same way):
+ * each consumer takes only the part it uses, so a test fakes that part alone and the scale-out store can
+ * implement them one by one. The IP pools' ledger is another part (ledger.ts).
+ */
+
+/** What an apply writes as it runs (controller/apply/apply-plan.ts): its run, the journal, the nodes' outcomes. */
+export interface RunWriter {
   /** The site id everything here belongs to. */
+  readonly site: string;
+  /** Marks runs left `running` by a dead process as `interrupted` and reports them. Call once at start. */
+  recoverInterruptedRuns(): Promise<InterruptedRun[]>;
+  /** `nodes`: every node (and service target) the run's plan covers, so status shows the revision's nodes only. */
+  beginRun(input: { revisionCommit: string; planHash: string; nodes: readonly string[] }): Promise<RunRecord>;
+  finishRun(runId: number, status: Exclude<RunStatus, 'running'>, conditions?: RunCondition[]): Promise<void>;
+  /** Durable before it resolves: `started` must be on disk before the change touches a node. */
+  journal(entry: JournalInput): Promise<void>;
+  recordNodeOutcome(runId: number, revisionCommit: string, outcome: NodeOutcome): Promise<void>;
+}
+
+/** The site lock and the node leases (ADR 0008): what apply takes and gives back, and force-unlock breaks. */
+export interface SiteLocks {
   readonly site: string;
   /**
    * Takes the site lock for `token`, unless a holder that may be alive has it. Atomic: of two applies that
@@ -95,16 +123,11 @@ export interface Store {
   recordLease(node: string, lease: NodeLease | null): Promise<void>;
   /** The leases this site's applies hold or held without releasing them, by node name. */
   leases(): Promise<NodeLease[]>;
+}
 
-  /** Marks runs left `running` by a dead process as `interrupted` and reports them. Call once at start. */
-  recoverInterruptedRuns(): Promise<InterruptedRun[]>;
-  /** `nodes`: every node (and service target) the run's plan covers, so status shows the revision's nodes only. */
-  beginRun(input: { revisionCommit: string; planHash: string; nodes: readonly string[] }): Promise<RunRecord>;
-  finishRun(runId: number, status: Exclude<RunStatus, 'running'>, conditions?: RunCondition[]): Promise<void>;
-  /** Durable before it resolves: `started` must be on disk before the change touches a node. */
-  journal(entry: Omit<JournalEntry, 'at'>): Promise<void>;
-  recordNodeOutcome(runId: number, revisionCommit: string, outcome: NodeOutcome): Promise<void>;
-
+/** What `status` (and later the dashboard) reads: runs, their journals, the nodes' summaries, who holds the site. */
+export interface StatusReader {
+  readonly site: string;
   run(runId: number): Promise<RunRecord | null>;
   /** Newest first. */
   runs(limit?: number): Promise<RunRecord[]>;
@@ -114,5 +137,11 @@ export interface Store {
   /** Started entries without succeeded/failed/skipped after them. */
   inFlightOf(runId: number): Promise<JournalEntry[]>;
   nodeStatuses(): Promise<NodeStatusRecord[]>;
+  siteLock(): Promise<SiteLock | null>;
+  leases(): Promise<NodeLease[]>;
+}
+
+/** One site's state database: every part, and closing it. */
+export interface Store extends RunWriter, SiteLocks, StatusReader {
   close(): Promise<void>;
 }

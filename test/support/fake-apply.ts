@@ -12,6 +12,7 @@ import { PLAN_API_VERSION, type Plan, type RolloutBatches } from '../../controll
 import type { Change } from '../../controller/model/change.js';
 import type { Transport } from '../../controller/transport/transport.js';
 import type { ApplyNode } from '../../controller/apply/apply-plan.js';
+import { UnderlayError } from '../../controller/model/errors.js';
 import { fixtureHostKey } from './site-files.js';
 
 export const unusedTransport: Transport = {
@@ -87,7 +88,7 @@ export function fakeEffects(log: string[], behaviour: FakeBehaviour = {}) {
         log.push(`apply ${c.id}`);
         if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
         if (behaviour.during) await behaviour.during(c);
-        if (behaviour.fail?.includes(c.id)) throw new Error(`fake failure of ${c.id}`);
+        if (behaviour.fail?.includes(c.id)) throw new UnderlayError({ code: 'ApplyFailed', message: `fake failure of ${c.id}`, data: {} });
         return behaviour.skip?.includes(c.id) ? { result: 'skipped', message: `fake skip of ${c.id}` } : APPLIED;
       } finally {
         current--;

@@ -14,7 +14,7 @@ import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
 import { steppingClock } from '../../clock.js';
 import { SqliteStore, stateDatabaseFile } from '../../store/sqlite-store.js';
 import { main } from '../main.js';
-import { staleNodes } from './apply.js';
+import { staleNodes } from '../../runtime/steps/decide.js';
 import { registry } from '../../../reconcilers/registry.js';
 
 async function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
@@ -32,7 +32,7 @@ test('status with no state says where it looked, exits 1 and creates nothing', a
     const byDefault = await run(['status', '--output', output], dir, { XDG_STATE_HOME: xdg });
     t.is(byDefault.code, 1);
     t.is(byDefault.stdout, '');
-    t.is(byDefault.stderr, `error: no state at ${xdg}/underlay: nothing was applied with this state directory (give --state-dir DIR or set UNDERLAY_STATE_DIR to where apply keeps it)\n`);
+    t.is(byDefault.stderr, `error: no state at ${xdg}/underlay: nothing was applied with this state directory (give --state-dir DIR or set UNDERLAY_STATE_DIR to where apply keeps it) [UsageError]\n`);
   }
   const explicit = await run(['status', '--state-dir', 'elsewhere'], dir);
   t.is(explicit.code, 1);
