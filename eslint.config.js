@@ -49,4 +49,28 @@ export default tseslint.config(
   ...layer(['controller/{observe,apply}/**/*.ts'], ['/(cli|runtime)/', 'observe and apply are below the runtime and the CLI that drive them.']),
   ...layer(['controller/services/**/*.ts'], ['/(observe|apply|runtime|cli)/', 'service clients (DNS, ...) are below observe and apply, which use them.']),
   ...layer(['controller/runtime/**/*.ts'], ['/cli/', 'the runtime is beside the CLI, which is one of its drivers: it prints nothing and imports no command.']),
+  // The CA: what holds keys, draws randomness or reads the secret store is in two files; the rest is pure.
+  {
+    files: ['controller/pki/**/*.ts'],
+    ignores: ['**/*.test.ts', 'controller/pki/certificate-builder.ts', 'controller/pki/certificate-authority.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'node:crypto',
+              importNames: ['randomBytes', 'randomInt', 'randomUUID', 'randomFillSync', 'generateKeyPair', 'generateKeyPairSync', 'sign', 'createSign'],
+              message: 'the pure parts of the CA take randomness as values; keys and signing are in certificate-builder.ts and certificate-authority.ts.',
+            },
+          ],
+          patterns: [{ regex: NO_EFFECTS[0], message: NO_EFFECTS[1] }],
+        },
+      ],
+    },
+  },
+  ...layer(
+    ['controller/pki/{certificate-builder,certificate-authority}.ts'],
+    ['/(load|resolve|plan|inventory|pipeline|observe|apply|cli|status|runtime)/', 'the CA is below the stages and commands that use it.'],
+  ),
 );

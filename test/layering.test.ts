@@ -42,14 +42,19 @@ function reachable(roots: readonly string[]): Map<string, string[]> {
   return seen;
 }
 
+/** The CA's parts that hold keys, draw randomness or read the secret store; the rest of controller/pki is pure. */
+const PKI_KEYS = /^controller\/pki\/(certificate-builder|certificate-authority)\.ts$/;
+const pkiPure = sources('controller/pki').filter((f) => !PKI_KEYS.test(f));
+
 const PURE = ['controller/model', 'controller/spec', 'controller/load', 'controller/resolve', 'controller/plan', 'controller/inventory', 'controller/pipeline'];
-const pureRoots = [...PURE.flatMap(sources), 'reconcilers/registry.ts', 'reconcilers/kind.ts'];
+const pureRoots = [...PURE.flatMap(sources), ...pkiPure, 'reconcilers/registry.ts', 'reconcilers/kind.ts'];
 
 /** Packages pure code may use: parsing, templating and hashing, none of which touches the machine. */
 const PURE_PACKAGES = new Set(['zod', 'yaml', 'liquidjs', 'ipaddr.js', 'node:crypto']);
 
 const isEffectful = (m: string): boolean =>
   /^reconcilers\/(.+\/)?effects\.ts$/.test(m) ||
+  PKI_KEYS.test(m) ||
   m === 'reconcilers/kind-effects.ts' ||
   /^controller\/(transport|observe|apply|store|cli|secrets|status|rollout|runtime|services)\//.test(m) ||
   (/^controller\/source\//.test(m) && m !== 'controller/source/revision.ts') ||
@@ -73,6 +78,7 @@ test('no stage imports upward', (t) => {
     ['controller/services', /^controller\/(observe|apply|cli|runtime)\//],
     ['controller/apply', /^controller\/(cli|runtime)\//],
     ['controller/runtime', /^controller\/cli\//],
+    ['controller/pki', /^controller\/(load|resolve|plan|inventory|pipeline|observe|apply|cli|status|runtime)\/|^reconcilers\//],
   ];
   const offending: string[] = [];
   for (const [dir, upward] of rules) {
@@ -86,6 +92,12 @@ const DNS_PURE = ['wire', 'tsig', 'update-message', 'bisect-prerequisites', 'tsi
 
 test('the pure parts of the DNS client reach no I/O', (t) => {
   const offending = [...reachable(DNS_PURE)].filter(([m]) => isEffectful(m) && !DNS_PURE.includes(m) && m !== 'dns-packet').map(([, chain]) => chain.join(' -> '));
+  t.deepEqual(offending, []);
+});
+
+test('the pure parts of the CA (CSR reading, policy, certificate and CRL bodies, renewal) take randomness and time as values', (t) => {
+  t.true(pkiPure.includes('controller/pki/policy.ts'));
+  const offending = pkiPure.filter((f) => /\b(randomBytes|randomInt|randomUUID|generateKeyPair(Sync)?|createSign)\b|\bsign\(|Date\.now\(|new Date\(\)/.test(readFileSync(join(root, f), 'utf8')));
   t.deepEqual(offending, []);
 });
 

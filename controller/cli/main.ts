@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   status: async () => (await import('./commands/status.js')).registerStatus,
   nodes: async () => (await import('./commands/nodes.js')).registerNodes,
   'force-unlock': async () => (await import('./commands/force-unlock.js')).registerForceUnlock,
+  pki: async () => (await import('./commands/pki.js')).registerPki,
 };
 
 /**

@@ -71,6 +71,13 @@ export const ERROR_CODES = {
   DnsChangeGroupTooLarge: { ...USER, description: 'changes that must go in one UPDATE message exceed what one message may hold' },
   DnsRecordInvalid: { ...USER, description: 'a DNS record cannot be encoded as given (a TXT string over 255 bytes)' },
   TsigKeyInvalid: { ...USER, description: 'a TSIG key in the secret store is not a usable hmac-sha256 key file' },
+  SecretExists: { ...USER, description: 'a new secret (a CA key) was to be stored under a name the store already holds; it is never overwritten' },
+  // The certificate authority (controller/pki): a node's request that cannot be read or verified, and the CA itself.
+  CsrMalformed: { ...NODE, description: 'a certificate signing request from a node is not a valid PKCS#10 request' },
+  CsrUnsupportedSignatureAlgorithm: { ...NODE, description: "a node's certificate signing request is signed with an algorithm the CA does not accept" },
+  CsrBadSignature: { ...NODE, description: "a node's certificate signing request does not verify with its own key: it was changed after it was signed" },
+  CaCertificateInvalid: { ...USER, description: "a CertificateAuthority's certificate is not a usable X.509 CA certificate" },
+  CaKeyMismatch: { ...USER, description: "the CA key in the secret store is not the key of the CA's certificate" },
   // The command line and the state directory.
   UsageError: { ...USER, description: 'a flag, an argument or a file given to the CLI is not usable' },
   StateSchemaTooNew: { ...USER, description: 'the state database was written by a newer underlay' },

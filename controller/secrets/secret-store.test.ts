@@ -1,5 +1,5 @@
 import test from 'ava';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DirectorySecretStore, SecretError } from './secret-store.js';
@@ -32,4 +32,16 @@ test('a missing secret names the file it looked for', async (t) => {
   const error = await t.throwsAsync(store.file('tsig-key'), { instanceOf: SecretError });
   t.is(error?.code, 'SecretNotFound');
   t.true(error?.message.includes(path.join(dir, 'tsig-key')));
+});
+
+test('a new secret is stored 0600 and never over an existing one', async (t) => {
+  const nested = new DirectorySecretStore(path.join(dir, 'new-store'));
+  const file = await nested.create('ca-key', 'first');
+  t.is(statSync(file).mode & 0o777, 0o600);
+  t.is(await nested.file('ca-key'), file);
+  const error = await t.throwsAsync(nested.create('ca-key', 'second'), { instanceOf: SecretError });
+  t.is(error?.code, 'SecretExists');
+  t.is(readFileSync(file, 'utf8'), 'first');
+  t.deepEqual(readdirSync(path.dirname(file)), ['ca-key'], 'no temporary file is left behind');
+  t.is((await t.throwsAsync(nested.create('../escape', 'x'), { instanceOf: SecretError }))?.code, 'InvalidSecretName');
 });
