@@ -13,10 +13,8 @@ import type { z } from 'zod';
 import type { Change } from '../controller/model/change.js';
 import type { ResourceSpec } from '../controller/model/desired.js';
 import type { ObservedResource, ServiceInventory } from '../controller/model/observed.js';
+import type { Target, TargetType } from '../controller/model/target.js';
 import type { ManagedUpdate } from './managed-record-format.js';
-
-/** What a change applies to. Only node, pool and zone have kinds today. */
-export type TargetType = 'node' | 'pool' | 'zone' | 'ca' | 'lb';
 
 /** A field inside a kind's own document (the object under its key in a module's `resources` entry). */
 export type FieldPath = readonly (string | number)[];
@@ -255,8 +253,8 @@ export interface ServiceKind<S extends ResourceSpec = any> {
   target: Exclude<TargetType, 'node'>;
   /** What the inventory recorded of this kind, by resource key. */
   observed(services: ServiceInventory): Record<string, string>;
-  /** The target a key lives in ('pool:<name>'): where a pruned resource is planned. */
-  targetOf(key: string): string;
+  /** The target a key lives in (the pool of 'ip:<pool>/<name>'): where a pruned resource is planned. */
+  targetOf(key: string): Target;
   diff(input: ServiceDiffInput<S>): DiffResult | null;
   details(change: Change): ChangeDetails;
   order: {

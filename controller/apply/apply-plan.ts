@@ -24,6 +24,7 @@ import { kindHealthCheck, type HealthCheck } from './health-check.js';
 import type { FaultHook } from './fault-injection.js';
 import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMark, type ManagedRecordKeeper } from './managed-record-keeper.js';
 import { byCodeUnit } from '../model/order.js';
+import { targetLabel } from '../model/target.js';
 
 export interface ApplyNode {
   endpoint: NodeEndpoint;
@@ -110,7 +111,7 @@ function rolloutPositions(plan: Plan): (change: Change) => { rollout: RolloutBat
     });
   }
   return (change) => {
-    const positions = byNode.get(change.node);
+    const positions = byNode.get(targetLabel(change.target));
     if (!positions) return undefined;
     return change.cluster === undefined ? positions[0] : positions.find((p) => p.rollout.cluster === change.cluster);
   };
@@ -128,7 +129,7 @@ function buildItems(plan: Plan): Item[] {
       const gate = gateId(position.rollout.cluster, position.batch);
       members.set(gate, [...(members.get(gate) ?? []), change.id]);
     }
-    items.push({ id: change.id, dependsOn, lane: change.node, change });
+    items.push({ id: change.id, dependsOn, lane: targetLabel(change.target), change });
   }
   for (const rollout of plan.rollout) {
     rollout.batches.forEach((_, batch) => {
@@ -144,7 +145,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const emit = options.onEvent ?? (() => undefined);
   const healthCheck = options.healthCheck ?? kindHealthCheck(effects);
   // Every node of the revision, also those with nothing to do or unreachable: what status shows.
-  const covered = [...new Set([...Object.keys(nodes), ...Object.keys(options.unreachable ?? {}), ...plan.changes.map((c) => c.node)])].sort();
+  const covered = [...new Set([...Object.keys(nodes), ...Object.keys(options.unreachable ?? {}), ...plan.changes.map((c) => targetLabel(c.target))])].sort();
   const run = await store.beginRun({ revisionCommit: plan.revision.commit, planHash: plan.hash, nodes: covered });
   emit({ type: 'run-started', runId: run.id, changes: plan.changes.length });
 
@@ -156,10 +157,10 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const fault = options.fault;
 
   // Owed restarts and re-runs, by the id of each change that must not touch the node before they are flagged.
-  const nodeOf = new Map(plan.changes.map((c) => [c.id, c.node]));
+  const nodeOf = new Map(plan.changes.map((c) => [c.id, targetLabel(c.target)]));
   const owedBy = new Map<string, Change[]>();
   for (const owed of plan.changes.filter((c) => owesRestart(registry, c))) {
-    for (const id of [owed.id, ...owed.dependsOn.filter((d) => nodeOf.get(d) === owed.node)]) owedBy.set(id, [...(owedBy.get(id) ?? []), owed]);
+    for (const id of [owed.id, ...owed.dependsOn.filter((d) => nodeOf.get(d) === targetLabel(owed.target))]) owedBy.set(id, [...(owedBy.get(id) ?? []), owed]);
   }
   const flagged = new Set<string>();
 
@@ -175,7 +176,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   };
 
   const finish = async (change: Change, result: ChangeResult): Promise<WalkOutcome> => {
-    await store.journal({ runId: run.id, changeId: change.id, node: change.node, key: change.key, action: change.action, ...journalled(result) });
+    await store.journal({ runId: run.id, changeId: change.id, node: targetLabel(change.target), key: change.key, action: change.action, ...journalled(result) });
     results.set(change.id, result);
     emit({ type: 'change-finished', result });
     if (result.outcome === 'failed') return { status: 'failed', error: result.error };
@@ -184,7 +185,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     return { status: 'skipped', reason: result.reason };
   };
 
-  const ref = (c: Change) => ({ id: c.id, node: c.node, key: c.key, kind: c.kind, action: c.action });
+  const ref = (c: Change) => ({ id: c.id, node: targetLabel(c.target), key: c.key, kind: c.kind, action: c.action });
   const skip = (change: Change, cause: SkipCause, reason: string): Promise<WalkOutcome> =>
     finish(change, { ...ref(change), outcome: 'skipped', cause, reason });
 
@@ -207,25 +208,25 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     const position = positionOf(change);
     const halt = position ? halted.get(position.rollout.cluster) : undefined;
     if (halt) return skip(change, 'rollout-halted', `rollout halted: ${halt.message}`);
-    const leaseLost = options.leases?.lost(change.node);
-    if (leaseLost !== undefined && !failedNodes.has(change.node)) failedNodes.set(change.node, leaseLost);
-    const nodeError = failedNodes.get(change.node);
-    if (nodeError !== undefined) return skip(change, 'node-failed', `node ${change.node} failed: ${nodeError}`);
+    const leaseLost = options.leases?.lost(targetLabel(change.target));
+    if (leaseLost !== undefined && !failedNodes.has(targetLabel(change.target))) failedNodes.set(targetLabel(change.target), leaseLost);
+    const nodeError = failedNodes.get(targetLabel(change.target));
+    if (nodeError !== undefined) return skip(change, 'node-failed', `node ${targetLabel(change.target)} failed: ${nodeError}`);
     if (blockedBy !== null) return skip(change, 'dependency-failed', blockedBy);
 
-    await store.journal({ runId: run.id, changeId: change.id, node: change.node, key: change.key, action: change.action, phase: 'started', detail: null });
+    await store.journal({ runId: run.id, changeId: change.id, node: targetLabel(change.target), key: change.key, action: change.action, phase: 'started', detail: null });
     emit({ type: 'change-started', change });
     await fault?.reach('before', change.id);
-    const ctx = context(change.node, change.id);
+    const ctx = context(targetLabel(change.target), change.id);
     let outcome: ApplyOutcome | { error: string };
     try {
-      if (!ctx) throw new Error(`no node or service target named ${change.node} that apply can reach`);
+      if (!ctx) throw new Error(`no node or service target named ${targetLabel(change.target)} that apply can reach`);
       outcome = await applyChange(ctx, change);
     } catch (e) {
       outcome = { error: message(e) };
     }
     if ('error' in outcome) {
-      if (!failedNodes.has(change.node)) failedNodes.set(change.node, `${change.id}: ${outcome.error}`);
+      if (!failedNodes.has(targetLabel(change.target))) failedNodes.set(targetLabel(change.target), `${change.id}: ${outcome.error}`);
       return finish(change, { ...ref(change), outcome: 'failed', error: outcome.error });
     }
     await fault?.reach('after', change.id);
@@ -244,7 +245,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
       if (error !== undefined) failed[node] = error;
       const ctx = context(node);
       if (error !== undefined || !ctx) continue;
-      const restarted = plan.changes.filter((c) => c.node === node && c.disruptive && results.get(c.id)?.outcome === 'applied');
+      const restarted = plan.changes.filter((c) => targetLabel(c.target) === node && c.disruptive && results.get(c.id)?.outcome === 'applied');
       if (restarted.length === 0) continue;
       let health;
       try {
@@ -294,7 +295,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const nodeResults: Record<string, NodeResult> = {};
   for (const node of covered) {
     const error = failedNodes.get(node);
-    const mine = plan.changes.filter((c) => c.node === node);
+    const mine = plan.changes.filter((c) => targetLabel(c.target) === node);
     const converged = error === undefined && mine.every((c) => settled(results.get(c.id)));
     nodeResults[node] = error === undefined ? { converged } : { converged: false, error };
     // A node left alone by a halted rollout has not failed, nor converged: its status stays as it was.

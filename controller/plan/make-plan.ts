@@ -116,7 +116,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   for (const c of changes) normaliseEdges(c);
   changes.sort(byId);
 
-  const disrupted = new Set(changes.filter((c) => c.disruptive).map((c) => c.node));
+  const disrupted = new Set(changes.filter((c) => c.disruptive && c.target.type === 'node').map((c) => c.target.name));
   const body: Omit<Plan, 'hash'> = {
     apiVersion: PLAN_API_VERSION,
     kind: 'Plan',

@@ -28,7 +28,7 @@ export const dnsKind: ServiceKind<DesiredDnsRecord> = {
   observed: (services) => services.dnsRecords,
   targetOf: (key) => {
     const identity = keyIdentity(key);
-    return `zone:${identity.slice(0, identity.indexOf('/'))}`;
+    return { name: identity.slice(0, identity.indexOf('/')), type: 'zone' };
   },
   diff({ desired, observed }) {
     if (desired === null) return { action: 'delete', reason: `no longer in Git: remove record (${observed})`, before: { value: observed }, after: null };

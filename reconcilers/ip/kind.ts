@@ -26,7 +26,7 @@ export const ipKind: ServiceKind<DesiredIpAllocation> = {
   observed: (services) => Object.fromEntries(Object.entries(services.allocations).map(([poolAndName, address]) => [`ip:${poolAndName}`, address])),
   targetOf: (key) => {
     const poolAndName = keyIdentity(key);
-    return `pool:${poolAndName.slice(0, poolAndName.indexOf('/'))}`;
+    return { name: poolAndName.slice(0, poolAndName.indexOf('/')), type: 'pool' };
   },
   diff({ desired, observed }) {
     if (desired === null) return { action: 'delete', reason: `no longer in Git: release ${observed}`, before: { address: observed }, after: null };

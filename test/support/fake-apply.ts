@@ -10,6 +10,7 @@ import { registry } from '../../reconcilers/registry.js';
 import { planHash } from '../../controller/plan/make-plan.js';
 import { PLAN_API_VERSION, type Plan, type RolloutBatches } from '../../controller/model/plan.js';
 import type { Change } from '../../controller/model/change.js';
+import type { Target, TargetType } from '../../controller/model/target.js';
 import type { Transport } from '../../controller/transport/transport.js';
 import type { ApplyNode } from '../../controller/apply/apply-plan.js';
 import { fixtureHostKey } from './site-files.js';
@@ -30,13 +31,15 @@ export function fakeNodes(names: string[]): Record<string, ApplyNode> {
 
 export function change(id: string, fields: Partial<Change> = {}): Change {
   const slash = id.indexOf('/');
-  const node = id.slice(0, slash);
+  const label = id.slice(0, slash);
+  const colon = label.indexOf(':');
+  const target: Target = colon < 0 ? { name: label, type: 'node' } : { name: label.slice(colon + 1), type: label.slice(0, colon) as TargetType };
   const key = id.slice(slash + 1);
   const kind = (key.split(':', 1)[0] ?? 'file') as Change['kind'];
   const action = fields.action ?? 'create';
   return {
     id,
-    node,
+    target,
     kind,
     key: key.replace(/#restart$/, ''),
     action,

@@ -12,7 +12,7 @@ import { DEFAULT_LEASE_TTL_SECONDS } from '../../apply/node-leases.js';
 import type { Inventory } from '../../model/observed.js';
 import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
 import { fileContentMismatches, planHash } from '../../plan/make-plan.js';
-import type { Plan } from '../../model/plan.js';
+import { planFormatProblem, type Plan } from '../../model/plan.js';
 import { renderText } from '../../plan/render-text.js';
 import { systemClock, systemTimers } from '../../clock.js';
 import { loadSpec } from '../../load/load-spec.js';
@@ -40,7 +40,9 @@ interface ApplyOptions extends LiveOptions {
 /** A saved plan, checked against its own hash: a plan edited by hand is not applied. */
 async function readPlanFile(file: string, io: CliIO): Promise<Plan> {
   const plan = JSON.parse(await readFile(path.resolve(io.cwd, file), 'utf8')) as Plan;
-  if (plan.kind !== 'Plan' || !Array.isArray(plan.changes)) throw new UsageError(`${file} is not a plan`);
+  const problem = planFormatProblem(plan);
+  if (problem !== null) throw new UsageError(`${file} ${problem}`);
+  if (!Array.isArray(plan.changes)) throw new UsageError(`${file} is not a plan`);
   if (planHash(plan) !== plan.hash) throw new UsageError(`${file}: plan hash does not match its content (edited after it was made?)`);
   const mismatched = fileContentMismatches(plan);
   if (mismatched.length > 0) throw new UsageError(`${file}: file content does not match its sha256 in ${mismatched.join(', ')} (edited after it was made?)`);
@@ -50,7 +52,7 @@ async function readPlanFile(file: string, io: CliIO): Promise<Plan> {
 /** Nodes of the plan whose part of the inventory is no longer what the plan was made against. */
 export function staleNodes(plan: Plan, inventory: Inventory): string[] {
   const now = nodeInventoryHashes(inventory);
-  const planned = new Set(plan.changes.map((c) => c.node).filter((n) => n in plan.nodeInventoryHashes || n in inventory.nodes));
+  const planned = new Set(plan.changes.filter((c) => c.target.type === 'node').map((c) => c.target.name).filter((n) => n in plan.nodeInventoryHashes || n in inventory.nodes));
   return [...planned].filter((n) => now[n] !== plan.nodeInventoryHashes[n]).sort();
 }
 
