@@ -2,7 +2,7 @@
  * The pure half of the pipeline in one call: Revision -> Spec -> Desired -> Plan. Every stage's
  * diagnostics are returned together; a plan is produced only when there are no errors.
  */
-import type { Inventory } from '../model/observed.js';
+import { knownAllocations, type Inventory } from '../model/observed.js';
 import { loadSpec } from '../load/load-spec.js';
 import { makePlan, type PlanOptions } from '../plan/make-plan.js';
 import type { Plan } from '../model/plan.js';
@@ -40,7 +40,7 @@ export function validateRevision(revision: Revision, inventory?: Inventory): Omi
   const resolved = resolveSite(
     loaded.spec,
     inventory ? observedFacts(inventory) : {},
-    inventory?.services.allocations ?? {},
+    inventory ? knownAllocations(inventory) : {},
     { factsPending: inventory === undefined },
   );
   const diagnostics = sortDiagnostics([...loaded.diagnostics, ...resolved.diagnostics]);

@@ -112,7 +112,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   for (const [c, causes] of triggered) c.dependsOn.push(...causes);
 
   const changes = perNode.flatMap(([, , list]) => list);
-  changes.push(...diffServiceResources(desired.services, inventory.services, registry));
+  changes.push(...diffServiceResources(desired.services, inventory, registry));
   for (const c of changes) normaliseEdges(c);
   changes.sort(byId);
 

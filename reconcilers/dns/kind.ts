@@ -25,7 +25,11 @@ export interface DesiredDnsRecord {
 export const dnsKind: ServiceKind<DesiredDnsRecord> = {
   kind: 'dns',
   target: 'zone',
-  observed: (services) => services.dnsRecords,
+  observed: (services) => {
+    const out: Record<string, string> = {};
+    for (const [zone, { records }] of Object.entries(services.zones)) for (const [nameAndType, value] of Object.entries(records)) out[`dns:${zone}/${nameAndType}`] = value;
+    return out;
+  },
   targetOf: (key) => {
     const identity = keyIdentity(key);
     return { name: identity.slice(0, identity.indexOf('/')), type: 'zone' };
