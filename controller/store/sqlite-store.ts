@@ -10,6 +10,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
+import type { Ledger } from './ledger.js';
+import { POOL_ALLOCATIONS_MIGRATION, SqliteLedger } from './sqlite-ledger.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
@@ -110,6 +112,8 @@ export const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (run_id, node)
   ) WITHOUT ROWID;
   `,
+  // The IP pools' ledger (sqlite-ledger.ts).
+  POOL_ALLOCATIONS_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -294,6 +298,11 @@ export class SqliteStore implements Store {
         this.db.pragma(`user_version = ${version + 1}`);
       })();
     }
+  }
+
+  /** The site's IP pool ledger, in the same database (and with the same durability) as the journal. */
+  ledger(): Ledger {
+    return new SqliteLedger(this.db, this.site, this.clock);
   }
 
   schemaVersion(): number {
