@@ -278,14 +278,14 @@ export const REQUIRED_FACETS = {
 } as const satisfies Record<TargetType, readonly string[]>;
 
 /**
- * The effects (kind-effects.ts) each target type requires. Only nodes have providers yet: IP pools, DNS
- * zones, certificate authorities and load balancers get theirs with targets (issue 8, item 2), and until
- * then apply refuses their changes, saying so.
+ * The effects (kind-effects.ts) each target type requires. Certificate authorities and load balancers have
+ * no kinds yet (issue 9); a zone kind's effects work through the zone's provider, and apply fails its
+ * changes when none is configured (NoTargetProvider).
  */
 export const REQUIRED_EFFECTS = {
   node: ['apply'],
-  pool: [],
-  zone: [],
+  pool: ['apply'],
+  zone: ['apply'],
   ca: [],
   lb: [],
 } as const satisfies Record<TargetType, readonly string[]>;

@@ -3,7 +3,7 @@
  * reaches it as a positional parameter (`sh -c SCRIPT underlay VALUE...`) or on stdin.
  */
 import type { ExecResult } from '../controller/transport/transport.js';
-import type { ApplyContext } from './kind-effects.js';
+import type { NodeApplyContext } from './kind-effects.js';
 
 /** $0 of every script, so `ps` on a node shows who runs it. */
 export const SCRIPT_NAME = 'underlay';
@@ -23,7 +23,7 @@ export class ApplyError extends Error {
 }
 
 /** What a script needs of a node: the transport and the endpoint (an apply's context is one). */
-export type NodeTarget = Pick<ApplyContext, 'transport' | 'node'>;
+export type NodeTarget = Pick<NodeApplyContext, 'transport' | 'node'>;
 
 export function runScript(
   ctx: NodeTarget,
@@ -39,7 +39,7 @@ export function runScript(
 
 /** Like runScript, but a non-zero exit is an ApplyError saying what was attempted. */
 export async function runScriptOk(
-  ctx: ApplyContext,
+  ctx: NodeApplyContext,
   what: string,
   script: string,
   args: readonly string[],

@@ -51,7 +51,7 @@ const PURE_PACKAGES = new Set(['zod', 'yaml', 'liquidjs', 'ipaddr.js', 'node:cry
 const isEffectful = (m: string): boolean =>
   /^reconcilers\/(.+\/)?effects\.ts$/.test(m) ||
   m === 'reconcilers/kind-effects.ts' ||
-  /^controller\/(transport|observe|apply|store|cli|secrets|status|rollout)\//.test(m) ||
+  /^controller\/(transport|observe|apply|store|cli|secrets|status|rollout|targets)\//.test(m) ||
   (/^controller\/source\//.test(m) && m !== 'controller/source/revision.ts') ||
   (!m.includes('/') && !PURE_PACKAGES.has(m)) ||
   (m.startsWith('node:') && !PURE_PACKAGES.has(m));
@@ -69,6 +69,7 @@ test('no stage imports upward', (t) => {
     ['controller/spec', /^controller\/(?!(spec|model)\/)/],
     ['reconcilers', /^controller\/(spec\/(?!primitives\.ts$)|load|resolve|plan|inventory|pipeline|observe|apply|cli|status)\//],
     ['controller/plan', /^reconcilers\/((.+\/)?effects\.ts|kind-effects\.ts)$/],
+    ['controller/targets', /^controller\/(observe|apply|cli)\//],
     ['controller/observe', /^controller\/(apply|cli)\//],
     ['controller/apply', /^controller\/cli\//],
   ];

@@ -10,7 +10,7 @@
  * (managed-record-keeper.ts).
  */
 import type { EffectsLookup } from '../../reconcilers/effects.js';
-import type { ApplyContext, ApplyOutcome } from '../../reconcilers/kind-effects.js';
+import type { NodeApplyContext, ApplyOutcome, PoolApplyContext, ZoneApplyContext } from '../../reconcilers/kind-effects.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import type { Plan, RolloutBatches } from '../model/plan.js';
 import type { Change } from '../model/change.js';
@@ -24,7 +24,8 @@ import { kindHealthCheck, type HealthCheck } from './health-check.js';
 import type { FaultHook } from './fault-injection.js';
 import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMark, type ManagedRecordKeeper } from './managed-record-keeper.js';
 import { byCodeUnit } from '../model/order.js';
-import { targetLabel } from '../model/target.js';
+import { targetLabel, type Target } from '../model/target.js';
+import { NoTargetProvider, type ServiceTargetProviders } from '../targets/target-providers.js';
 
 export interface ApplyNode {
   endpoint: NodeEndpoint;
@@ -53,7 +54,10 @@ export interface ApplyPlanOptions {
   nodes: Record<string, ApplyNode>;
   /** Nodes that could not be observed, with why: recorded as failed, none of their changes run. */
   unreachable?: Record<string, string>;
+  /** How nodes are reached: their changes go to the node kinds' effects with this transport. */
   transport: Transport;
+  /** How the service targets are reached: a change of a target type without one fails (NoTargetProvider). */
+  targets?: ServiceTargetProviders;
   /** The resource kinds (their ownership of the managed record), and what carries each kind's changes out. */
   registry: KindRegistry;
   effects: EffectsLookup;
@@ -100,6 +104,13 @@ function noEffects(registry: KindRegistry, kind: string): string {
   const definition = registry.kindOf(kind);
   if (definition?.target === 'node' && definition.planOnly) return `no reconciler for kind ${kind}: ${definition.planOnly}`;
   return `no reconciler for kind ${kind}`;
+}
+
+/** The context of a service target's change, from its type's provider. */
+function serviceContext(targets: ServiceTargetProviders, target: Target): PoolApplyContext | ZoneApplyContext {
+  if (target.type === 'pool' && targets.pool) return { pool: target.name, ledger: targets.pool.ledger };
+  if (target.type === 'zone' && targets.zone) return { zone: target.name, provider: targets.zone };
+  throw new NoTargetProvider(target);
 }
 
 /** Which rollout (and batch) governs a change: its own cluster's, or for cluster-less changes (prunes) the first. */
@@ -164,10 +175,10 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   }
   const flagged = new Set<string>();
 
-  const context = (node: string, changeId?: string): ApplyContext | undefined => {
+  const context = (node: string, changeId?: string): NodeApplyContext | undefined => {
     const target = nodes[node];
     if (!target) return undefined;
-    const ctx: ApplyContext = { transport: options.transport, node: target.endpoint, serviceManager: target.serviceManager, run: { id: run.id, planHash: plan.hash } };
+    const ctx: NodeApplyContext = { transport: options.transport, node: target.endpoint, serviceManager: target.serviceManager, run: { id: run.id, planHash: plan.hash } };
     if (changeId !== undefined && fault?.armed('during', changeId)) ctx.duringFault = () => fault.reach('during', changeId);
     for (const point of ['record-staged', 'record-truncated'] as const) {
       if (changeId !== undefined && fault?.armed(point, changeId)) ctx.recordFault = { point, reach: () => fault.reach(point, changeId) };
@@ -189,8 +200,8 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const skip = (change: Change, cause: SkipCause, reason: string): Promise<WalkOutcome> =>
     finish(change, { ...ref(change), outcome: 'skipped', cause, reason });
 
-  /** The managed-record updates around the kind's apply: what to flag and record before, what to record after. */
-  const applyChange = async (ctx: ApplyContext, change: Change): Promise<ApplyOutcome> => {
+  /** A node change: the managed-record updates around the kind's apply (what to flag and record before, what to record after). */
+  const applyNodeChange = async (ctx: NodeApplyContext, change: Change): Promise<ApplyOutcome> => {
     const kindEffects = effects(change.kind);
     if (!kindEffects) throw new Error(noEffects(registry, change.kind));
     const owed = (owedBy.get(change.id) ?? []).filter((o) => !flagged.has(o.id));
@@ -204,29 +215,43 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     return outcome;
   };
 
+  /** A service target's change: its kind's effects, with the context its target's provider gives. */
+  const applyServiceChange = (change: Change): Promise<ApplyOutcome> => {
+    const kindEffects = effects(change.kind);
+    if (!kindEffects) throw new Error(noEffects(registry, change.kind));
+    return kindEffects.apply(serviceContext(options.targets ?? {}, change.target), change);
+  };
+
+  const applyChange = (change: Change): Promise<ApplyOutcome> => {
+    if (change.target.type !== 'node') return applyServiceChange(change);
+    const ctx = context(change.target.name, change.id);
+    if (!ctx) throw new Error(`no node named ${change.target.name} that apply can reach`);
+    return applyNodeChange(ctx, change);
+  };
+
   const visitChange = async (change: Change, blockedBy: string | null): Promise<WalkOutcome> => {
     const position = positionOf(change);
+    // Failures, leases and journal rows are per target: a node's name, or 'pool:<name>' for a pool.
+    const lane = targetLabel(change.target);
     const halt = position ? halted.get(position.rollout.cluster) : undefined;
     if (halt) return skip(change, 'rollout-halted', `rollout halted: ${halt.message}`);
-    const leaseLost = options.leases?.lost(targetLabel(change.target));
-    if (leaseLost !== undefined && !failedNodes.has(targetLabel(change.target))) failedNodes.set(targetLabel(change.target), leaseLost);
-    const nodeError = failedNodes.get(targetLabel(change.target));
-    if (nodeError !== undefined) return skip(change, 'node-failed', `node ${targetLabel(change.target)} failed: ${nodeError}`);
+    const leaseLost = options.leases?.lost(lane);
+    if (leaseLost !== undefined && !failedNodes.has(lane)) failedNodes.set(lane, leaseLost);
+    const nodeError = failedNodes.get(lane);
+    if (nodeError !== undefined) return skip(change, 'node-failed', `node ${lane} failed: ${nodeError}`);
     if (blockedBy !== null) return skip(change, 'dependency-failed', blockedBy);
 
-    await store.journal({ runId: run.id, changeId: change.id, node: targetLabel(change.target), key: change.key, action: change.action, phase: 'started', detail: null });
+    await store.journal({ runId: run.id, changeId: change.id, node: lane, key: change.key, action: change.action, phase: 'started', detail: null });
     emit({ type: 'change-started', change });
     await fault?.reach('before', change.id);
-    const ctx = context(targetLabel(change.target), change.id);
     let outcome: ApplyOutcome | { error: string };
     try {
-      if (!ctx) throw new Error(`no node or service target named ${targetLabel(change.target)} that apply can reach`);
-      outcome = await applyChange(ctx, change);
+      outcome = await applyChange(change);
     } catch (e) {
       outcome = { error: message(e) };
     }
     if ('error' in outcome) {
-      if (!failedNodes.has(targetLabel(change.target))) failedNodes.set(targetLabel(change.target), `${change.id}: ${outcome.error}`);
+      if (!failedNodes.has(lane)) failedNodes.set(lane, `${change.id}: ${outcome.error}`);
       return finish(change, { ...ref(change), outcome: 'failed', error: outcome.error });
     }
     await fault?.reach('after', change.id);

@@ -3,7 +3,7 @@
  * (rendered by renderServiceDefinition at plan time); a definition change restarts a running service.
  */
 import type { Change } from '../../controller/model/change.js';
-import { APPLIED, type ApplyContext, type ApplyOutcome } from '../kind-effects.js';
+import { APPLIED, type NodeApplyContext, type ApplyOutcome } from '../kind-effects.js';
 import { stringField } from '../change-fields.js';
 import { keyIdentity } from '../../controller/model/resource-key.js';
 import type { DefinitionFile } from './definition.js';
@@ -15,7 +15,7 @@ export function serviceBackend(manager: 'runit' | 'systemd'): ServiceBackend {
   return manager === 'systemd' ? systemdBackend : runitBackend;
 }
 
-export async function applyService(faultCtx: ApplyContext, change: Change): Promise<ApplyOutcome> {
+export async function applyService(faultCtx: NodeApplyContext, change: Change): Promise<ApplyOutcome> {
   // A service's crash point is before its (re)start, not inside the definition file writes.
   const { duringFault, ...ctx } = faultCtx;
   const manager = change.after?.serviceManager === 'systemd' || change.after?.serviceManager === 'runit' ? change.after.serviceManager : ctx.serviceManager;

@@ -4,8 +4,8 @@
  * tested against real test hosts in test/e2e.
  */
 import { applyManagedUpdates, type ManagedEntries, type ManagedUpdate } from '../../reconcilers/managed-record-format.js';
-import type { EffectsLookup } from '../../reconcilers/effects.js';
-import { APPLIED, type ApplyContext, type KindEffects } from '../../reconcilers/kind-effects.js';
+import { effectsOf, type EffectsLookup } from '../../reconcilers/effects.js';
+import { APPLIED, type NodeApplyContext, type KindEffects } from '../../reconcilers/kind-effects.js';
 import { registry } from '../../reconcilers/registry.js';
 import { planHash } from '../../controller/plan/make-plan.js';
 import { PLAN_API_VERSION, type Plan, type RolloutBatches } from '../../controller/model/plan.js';
@@ -103,8 +103,9 @@ export function fakeEffects(log: string[], behaviour: FakeBehaviour = {}) {
       );
     },
   };
-  // Like the real list: node kinds have effects, service targets (ip, dns) have none yet.
-  const lookup: EffectsLookup = (kind) => (registry.nodeKind(kind) ? effects : undefined);
+  // Node kinds get the fakes; service kinds (ip, dns) their real effects, which touch only the ledger or
+  // zone provider a test passes in (targets), never a machine.
+  const lookup: EffectsLookup = (kind) => (registry.nodeKind(kind) ? effects : effectsOf(kind));
   return { lookup, peak: () => peak };
 }
 
@@ -113,7 +114,7 @@ export function fakeManagedRecord(log: string[]) {
   const records = new Map<string, ManagedEntries>();
   return {
     records,
-    update(ctx: ApplyContext, updates: readonly ManagedUpdate[]): Promise<void> {
+    update(ctx: NodeApplyContext, updates: readonly ManagedUpdate[]): Promise<void> {
       const entries = { ...(records.get(ctx.node.name) ?? {}) };
       for (const u of updates) {
         const flag = u.restartPending === undefined ? '' : ` restartPending=${u.restartPending}`;
