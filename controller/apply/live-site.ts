@@ -18,6 +18,7 @@ import { recordOwnerFinding } from '../../reconcilers/managed-record-owner.js';
 import { type Diagnostic, hasErrors } from '../spec/diagnostic.js';
 import type { Clock } from '../clock.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
+import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import type { ApplyNode } from './apply-plan.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 
@@ -25,6 +26,8 @@ export interface LiveSiteOptions {
   revision: Revision;
   registry: KindRegistry;
   transport: Transport;
+  /** The service targets observed along with the nodes (the pool ledger), if any. */
+  targets?: ServiceTargetProviders;
   concurrency: number;
   clock: Clock;
 }
@@ -37,19 +40,20 @@ export interface ObservedSite {
 
 export async function observeLiveSite(options: LiveSiteOptions): Promise<ObservedSite> {
   const { revision, registry, transport, concurrency, clock } = options;
+  const targets = options.targets ?? {};
   const first = validateRevision(revision);
   if (first.desired) {
-    const inventory = await observeSite({ desired: first.desired, registry, transport, concurrency, clock });
+    const inventory = await observeSite({ desired: first.desired, registry, transport, targets, concurrency, clock });
     const second = validateRevision(revision, inventory);
     return { desired: second.desired, inventory, diagnostics: second.diagnostics };
   }
   if (!first.spec || hasErrors(first.diagnostics) || first.pendingSteps.length === 0) return { desired: null, inventory: null, diagnostics: first.diagnostics };
   const spec = first.spec;
   const factProbe: Desired = { revision: spec.revision, site: siteIdOf(spec), nodes: bareNodes(spec), services: [], clusters: [] };
-  const facts = await observeSite({ desired: factProbe, registry, transport, concurrency, clock });
+  const facts = await observeSite({ desired: factProbe, registry, transport, targets, concurrency, clock });
   const resolved = validateRevision(revision, facts);
   if (!resolved.desired) return { desired: null, inventory: facts, diagnostics: resolved.diagnostics };
-  const inventory = await observeSite({ desired: resolved.desired, registry, transport, concurrency, clock, previous: facts });
+  const inventory = await observeSite({ desired: resolved.desired, registry, transport, targets, concurrency, clock, previous: facts });
   const final = validateRevision(revision, inventory);
   return { desired: final.desired, inventory, diagnostics: final.diagnostics };
 }

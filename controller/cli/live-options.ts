@@ -11,6 +11,9 @@ import { DEFAULT_SITE_ID } from '../load/catalog.js';
 import { loadSpec } from '../load/load-spec.js';
 import { SecretError } from '../secrets/secret-store.js';
 import type { Revision } from '../source/revision.js';
+import { siteIdOf } from '../spec/spec.js';
+import { ledgerPools } from '../targets/pool-provider.js';
+import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import { SiteSpec, type SiteDoc } from '../spec/schema.js';
 import { UsageError, type CliIO } from './io.js';
 import type { SiteOptions } from './site-options.js';
@@ -43,6 +46,29 @@ export function openExistingStore(options: StateOptions, io: CliIO, site: string
   const sites = SqliteStore.sitesIn(file);
   if (sites.length > 1) throw new UsageError(`the state at ${dir} holds sites ${sites.join(', ')}: say which with --site ID`);
   return SqliteStore.openReadOnly({ file, site: sites[0] ?? DEFAULT_SITE_ID, clock: systemClock });
+}
+
+/**
+ * Runs `observe` with the service targets that commands which change nothing (plan, inventory) can read: the
+ * site's pool ledger, read only, when this state directory holds one. Without it the pools read as empty
+ * (and their addresses are planned as new), which the warning says.
+ */
+export async function withReadOnlyTargets<T>(options: StateOptions, io: CliIO, revision: Revision, observe: (targets: ServiceTargetProviders) => Promise<T>): Promise<T> {
+  const file = stateDatabaseFile(stateDirOf(options, io));
+  const spec = loadSpec(revision).spec;
+  if (!spec || !existsSync(file)) return observe({});
+  let store: SqliteStore;
+  try {
+    store = SqliteStore.openReadOnly({ file, site: siteIdOf(spec), clock: systemClock });
+  } catch (error) {
+    io.stderr(`warning: the IP pool ledger in ${file} cannot be read (${error instanceof Error ? error.message : String(error)}): pools are observed as empty\n`);
+    return observe({});
+  }
+  try {
+    return await observe({ pool: ledgerPools(store.ledger()) });
+  } finally {
+    await store.close();
+  }
 }
 
 export function concurrencyOf(options: LiveOptions): number {

@@ -10,6 +10,7 @@
  * Async on purpose: the embedded store is SQLite, the scale-out one the Kubernetes API.
  */
 import type { Action } from '../model/change.js';
+import type { Ledger } from './ledger.js';
 import type { LockHolder, NodeLease } from './lock-holder.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'halted' | 'interrupted';
@@ -79,6 +80,8 @@ export type SiteLockResult =
 export interface Store {
   /** The site id everything here belongs to. */
   readonly site: string;
+  /** The site's IP pool ledger (ledger.ts), as durable as the journal. */
+  ledger(): Ledger;
   /**
    * Takes the site lock for `token`, unless a holder that may be alive has it. Atomic: of two applies that
    * try at once, one gets it.

@@ -10,6 +10,7 @@ import { leasedTargets, takeApplyLocks, type HeldLocks } from '../../apply/apply
 import { applyTargets, observeLiveSite, planLiveSite, siteEndpoints } from '../../apply/live-site.js';
 import { DEFAULT_LEASE_TTL_SECONDS } from '../../apply/node-leases.js';
 import type { Inventory } from '../../model/observed.js';
+import { ledgerPools } from '../../targets/pool-provider.js';
 import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
 import { fileContentMismatches, planHash } from '../../plan/make-plan.js';
 import { planFormatProblem, type Plan } from '../../model/plan.js';
@@ -103,7 +104,9 @@ const ended = (code: number, failed: ReadonlySet<string> = new Set()): ApplyEnd 
 async function applyRevision({ options, saved, revision, transport, store, locks }: ApplyRun, io: CliIO): Promise<ApplyEnd> {
   const concurrency = concurrencyOf(options);
   warnInterrupted(await store.recoverInterruptedRuns(), io);
-  const observed = await observeLiveSite({ revision, registry, transport, concurrency, clock: systemClock });
+  // The pools are observed from, and allocated in, this state directory's ledger.
+  const targets = { pool: ledgerPools(store.ledger()) };
+  const observed = await observeLiveSite({ revision, registry, transport, targets, concurrency, clock: systemClock });
   printDiagnostics(io, observed.diagnostics);
   if (!observed.desired || !observed.inventory) return ended(ExitCode.Error);
   const inventory = observed.inventory;
@@ -126,6 +129,7 @@ async function applyRevision({ options, saved, revision, transport, store, locks
     nodes,
     unreachable,
     transport,
+    targets,
     registry,
     effects: effectsOf,
     managedRecord: nodeManagedRecord({ site: store.site, fence: locks.token }, observedRecord),

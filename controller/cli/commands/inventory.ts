@@ -7,7 +7,7 @@ import { ExitCode } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, readSiteRevision } from '../site-options.js';
-import { addLiveOptions, concurrencyOf, sshTransport, type LiveOptions } from '../live-options.js';
+import { addLiveOptions, concurrencyOf, sshTransport, withReadOnlyTargets, type LiveOptions } from '../live-options.js';
 import { registry } from '../../../reconcilers/registry.js';
 
 interface InventoryOptions extends LiveOptions {
@@ -22,7 +22,9 @@ export const registerInventory: Register = (program, io, setExit) => {
       const revision = await readSiteRevision(options, io);
       const transport = await sshTransport(options, io, revision);
       try {
-        const observed = await observeLiveSite({ revision, registry, transport, concurrency: concurrencyOf(options), clock: systemClock });
+        const observed = await withReadOnlyTargets(options, io, revision, (targets) =>
+          observeLiveSite({ revision, registry, transport, targets, concurrency: concurrencyOf(options), clock: systemClock }),
+        );
         printDiagnostics(io, observed.diagnostics);
         if (!observed.inventory) return setExit(ExitCode.Error);
         const text = canonicalJson(observed.inventory, 2) + '\n';

@@ -15,7 +15,7 @@ import { addSiteOptions, readSiteRevision, type SiteOptions } from '../site-opti
 import { misidentifiedNodes, observeLiveSite, unreachableNodes } from '../../apply/live-site.js';
 import { systemClock } from '../../clock.js';
 import type { Revision } from '../../source/revision.js';
-import { addLiveOptions, concurrencyOf, sshTransport, type LiveOptions } from '../live-options.js';
+import { addLiveOptions, concurrencyOf, sshTransport, withReadOnlyTargets, type LiveOptions } from '../live-options.js';
 import { registry } from '../../../reconcilers/registry.js';
 
 export interface PlanOptions extends SiteOptions, LiveOptions {
@@ -48,7 +48,9 @@ export async function readInventoryFile(file: string, io: CliIO): Promise<Invent
 async function observeForPlan(options: PlanOptions, revision: Revision, io: CliIO): Promise<Inventory | null> {
   const transport = await sshTransport(options, io, revision);
   try {
-    const observed = await observeLiveSite({ revision, registry, transport, concurrency: concurrencyOf(options), clock: systemClock });
+    const observed = await withReadOnlyTargets(options, io, revision, (targets) =>
+      observeLiveSite({ revision, registry, transport, targets, concurrency: concurrencyOf(options), clock: systemClock }),
+    );
     if (!observed.inventory) printDiagnostics(io, observed.diagnostics);
     return observed.inventory;
   } finally {
