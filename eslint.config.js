@@ -8,7 +8,7 @@ const layer = (files, ...patterns) => [
   { files, ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': ['error', { patterns: patterns.map(([regex, message]) => ({ regex, message })) }] } },
 ];
 const NO_EFFECTS = [
-  'reconcilers/(.+/)?effects\\.js$|reconcilers/kind-effects\\.js$|/(transport|observe|apply|store|cli|secrets|targets)/',
+  'reconcilers/(.+/)?effects\\.js$|reconcilers/kind-effects\\.js$|/(transport|observe|apply|store|cli|secrets|runtime|targets)/',
   'the pure stages import no effects: a kind\'s pure facets are in reconcilers/<kind>/kind.ts, reached through reconcilers/registry.ts.',
 ];
 
@@ -31,7 +31,7 @@ export default tseslint.config(
     },
   },
   // The layering (test/layering.test.ts follows it through every import): model <- spec <- load/resolve/plan
-  // (pure; the kinds' pure facets and registry) <- observe/apply (the kinds' effects) <- cli. Nothing imports upward.
+  // (pure; the kinds' pure facets and registry) <- observe/apply (the kinds' effects) <- runtime, cli. Nothing imports upward.
   ...layer(['controller/model/**/*.ts'], ['^\\.\\./', 'controller/model is the bottom layer: it imports nothing of the stages or the kinds.']),
   ...layer(
     ['controller/spec/**/*.ts'],
@@ -42,11 +42,12 @@ export default tseslint.config(
   ...layer(
     ['reconcilers/**/*.ts'],
     [
-      'controller/(load|resolve|plan|inventory|pipeline|observe|apply|cli|status)/|controller/spec/(?!primitives\\.js$)',
+      'controller/(load|resolve|plan|inventory|pipeline|observe|apply|cli|status|runtime)/|controller/spec/(?!primitives\\.js$)',
       'a kind is below the stages that use it: it imports the model and spec/primitives only (the schema is assembled from the kinds).',
     ],
   ),
   // The target providers (how pools and zones are reached) are below observe and apply, which are handed them.
-  ...layer(['controller/targets/**/*.ts'], ['/(observe|apply|cli)/', 'target providers are below observe and apply, which are handed them.']),
-  ...layer(['controller/{observe,apply}/**/*.ts'], ['/cli/', 'observe and apply are below the CLI that drives them.']),
+  ...layer(['controller/targets/**/*.ts'], ['/(observe|apply|cli|runtime)/', 'target providers are below observe and apply, which are handed them.']),
+  ...layer(['controller/{observe,apply}/**/*.ts'], ['/(cli|runtime)/', 'observe and apply are below the runtime and the CLI that drive them.']),
+  ...layer(['controller/runtime/**/*.ts'], ['/cli/', 'the runtime is beside the CLI, which is one of its drivers: it prints nothing and imports no command.']),
 );

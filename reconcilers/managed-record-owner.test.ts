@@ -3,7 +3,7 @@
  * planner and apply make of an owner that is not the node a document means.
  */
 import test from 'ava';
-import { applyTargets } from '../controller/apply/live-site.js';
+import { applyTargets } from '../controller/apply/apply-targets.js';
 import { makePlan } from '../controller/plan/make-plan.js';
 import { renderServiceDefinition } from './service/definition.js';
 import { appliedNode, desired, file, inventory, node, resource } from '../test/support/build-desired.js';

@@ -141,7 +141,7 @@ const nodeKey = (ctx: NodeApplyContext): string => `${ctx.node.name}@${ctx.node.
 /** Tells the record what the node now holds. */
 export function recordManaged(ctx: NodeApplyContext, updates: readonly ManagedUpdate[], writer: RecordWriter, base?: ObservedRecord): Promise<void> {
   const key = nodeKey(ctx);
-  return recordQueue.run(key, () => casLoop(ctx, key, updates, writer, base));
+  return recordQueue.run(key, () => casLoop(ctx, updates, writer, base));
 }
 
 function knownOf(base: ObservedRecord | undefined): Known {
@@ -150,14 +150,15 @@ function knownOf(base: ObservedRecord | undefined): Known {
   return { sha: sha256(renderManagedRecord(base.entries, owner)), entries: base.entries, keep: true };
 }
 
-async function casLoop(ctx: NodeApplyContext, key: string, updates: readonly ManagedUpdate[], writer: RecordWriter, base: ObservedRecord | undefined): Promise<void> {
+async function casLoop(ctx: NodeApplyContext, updates: readonly ManagedUpdate[], writer: RecordWriter, base: ObservedRecord | undefined): Promise<void> {
+  const key = nodeKey(ctx);
   let current: Known = known.get(key) ?? knownOf(base);
   const retired = updates.filter((u) => u.retireRun === true).map((u) => keyIdentity(u.key));
   const owner = { site: writer.site, node: ctx.node.name };
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const entries = applyManagedUpdates(current.entries, updates);
     const text = renderManagedRecord(entries, owner);
-    const result = await write(ctx, writer, current, text, retired);
+    const result = await write(ctx, writer, { current, text, retired });
     if (result.code === 0) {
       known.set(key, { sha: sha256(text), entries, keep: true });
       return;
@@ -190,8 +191,15 @@ function fencedMessage(stdout: Buffer): string {
   return `LeaseLost: ${MANAGED_RECORD_PATH} was not written: this apply no longer holds the node's lease (${now}), so it may not change the node`;
 }
 
+/** One compare-and-swap: the record it expects, the text that replaces it, the runs it retires. */
+interface Swap {
+  current: Known;
+  text: string;
+  retired: readonly string[];
+}
+
 /** One compare-and-swap, or in a crash test the interrupted one its fault point asks for. */
-async function write(ctx: NodeApplyContext, writer: RecordWriter, current: Known, text: string, retired: readonly string[]) {
+async function write(ctx: NodeApplyContext, writer: RecordWriter, { current, text, retired }: Swap) {
   const digest = contentDigest(text);
   const fence = [writer.leasePath ?? LEASE_PATH, writer.fence ?? '', ctx.node.name];
   const args = (stage: string, staged = '') => [MANAGED_RECORD_PATH, current.sha, digest.sha256, digest.bytes, current.keep ? '1' : '0', stage, staged, COMMAND_RUNS_DIR, ...fence, ...retired];

@@ -117,8 +117,9 @@ interface RawAnswer {
   text: string | undefined;
 }
 
-async function run(target: NodeTarget, action: string, node: string, args: { token?: string; ttl?: number; holder?: string; takeover?: string }, place: LeasePlace): Promise<RawAnswer> {
-  const values = [action, place.path ?? LEASE_PATH, args.token ?? '', node, String(args.ttl ?? 0), args.holder ?? '{}', args.takeover ?? ''];
+/** One exec of the lease script on the node, for the lease of the node it is named as (`target.node.name`). */
+async function run(target: NodeTarget, action: string, args: { token?: string; ttl?: number; holder?: string; takeover?: string }, place: LeasePlace): Promise<RawAnswer> {
+  const values = [action, place.path ?? LEASE_PATH, args.token ?? '', target.node.name, String(args.ttl ?? 0), args.holder ?? '{}', args.takeover ?? ''];
   for (const v of values) assertPlainValue(target.node.name, 'lease value', v);
   const result = await runScript(target, LEASE_SCRIPT, values, { timeoutMs: 45_000 });
   if (result.code !== 0) throw new ApplyError(target.node.name, `the node lease (${action}) failed (exit ${result.code}): ${outputTail(result)}`, result);
@@ -154,7 +155,7 @@ function leaseOf(target: NodeTarget, text: string | undefined, what: string): No
 /** Takes, renews (same token and node) or takes over (expired, or `takeover`) the node's lease, in one exec. */
 export async function takeLease(target: NodeTarget, request: LeaseRequest, place: LeasePlace = {}): Promise<LeaseTake> {
   const holder = canonicalJson(request.holder);
-  const answer = await run(target, 'take', target.node.name, { token: request.token, ttl: request.ttlSeconds, holder, ...(request.takeover ? { takeover: request.takeover } : {}) }, place);
+  const answer = await run(target, 'take', { token: request.token, ttl: request.ttlSeconds, holder, ...(request.takeover ? { takeover: request.takeover } : {}) }, place);
   const { state, nodeNow } = answer;
   if (state === 'taken' || state === 'renewed' || state === 'took-over') {
     const lease: NodeLease = { token: request.token, node: target.node.name, expiresAt: answer.expires ?? nodeNow, holder: request.holder };
@@ -167,12 +168,12 @@ export async function takeLease(target: NodeTarget, request: LeaseRequest, place
 
 /** Gives the lease up if `token` still holds it for this node. */
 export async function releaseLease(target: NodeTarget, token: string, place: LeasePlace = {}): Promise<LeaseRelease> {
-  const answer = await run(target, 'release', target.node.name, { token }, place);
+  const answer = await run(target, 'release', { token }, place);
   return answer.state === 'released' ? { state: 'released' } : { state: 'not-held', current: parseLease(answer.text) };
 }
 
 /** Removes the node's lease whoever holds it (`underlay force-unlock`). */
 export async function breakLease(target: NodeTarget, place: LeasePlace = {}): Promise<LeaseBreak> {
-  const answer = await run(target, 'break', target.node.name, {}, place);
+  const answer = await run(target, 'break', {}, place);
   return answer.state === 'broken' ? { state: 'broken', previous: parseLease(answer.text) } : { state: 'absent' };
 }

@@ -7,14 +7,14 @@
  */
 import type { Clock, Timers } from '../clock.js';
 import { currentProcess, isProcessAlive, newLockToken, type LockHolder, type ProcessIdentity } from '../store/lock-holder.js';
-import type { Store } from '../store/store.js';
+import type { SiteLocks } from '../store/store.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import type { ApplyNode } from './apply-plan.js';
 import { NodeLeases, type LeaseOutcome } from './node-leases.js';
 import { acquireSiteLock } from './site-lock.js';
 
 export interface ApplyLocksOptions {
-  store: Store;
+  store: SiteLocks;
   transport: Transport;
   /** Every node of the site. */
   endpoints: readonly NodeEndpoint[];

@@ -16,7 +16,7 @@ import type { Plan, RolloutBatches } from '../model/plan.js';
 import type { Change } from '../model/change.js';
 import { circuitBreaker } from '../rollout/circuit-breaker.js';
 import type { Clock } from '../clock.js';
-import type { RunCondition, Store } from '../store/store.js';
+import type { RunCondition, RunWriter } from '../store/store.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import type { ChangeResult, ChangeSet, NodeResult, SkipCause } from './change-set.js';
 import { walkGraph, type WalkItem, type WalkOutcome } from './graph-walk.js';
@@ -62,7 +62,7 @@ export interface ApplyPlanOptions {
   registry: KindRegistry;
   effects: EffectsLookup;
   managedRecord: ManagedRecordKeeper;
-  store: Store;
+  store: RunWriter;
   clock: Clock;
   /** Nodes being changed at once. */
   concurrency: number;

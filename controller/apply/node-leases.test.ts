@@ -46,7 +46,16 @@ async function nodesRoot(t: { teardown(fn: () => Promise<void>): void }): Promis
   return dir;
 }
 
-function leases(transport: ReturnType<typeof localNodes>, token: string, pid: number, time: ReturnType<typeof manualTime>, recorded = new Map<string, NodeLease | null>()) {
+/** An apply's leases: `token` and `pid` say which apply it is; `recorded` collects what it tells the store. */
+interface LeasesOf {
+  transport: ReturnType<typeof localNodes>;
+  token: string;
+  pid: number;
+  time: ReturnType<typeof manualTime>;
+  recorded?: Map<string, NodeLease | null>;
+}
+
+function leases({ transport, token, pid, time, recorded = new Map<string, NodeLease | null>() }: LeasesOf) {
   const holder: LockHolder = { site: 'lab', ...me, pid, run: null, since: '2025-01-01T00:00:00.000Z' };
   return new NodeLeases({
     transport,
@@ -68,10 +77,10 @@ test('a second apply is refused at once, naming the holder; with a deadline it w
   const transport = localNodes(await nodesRoot(t));
   const nodes = [endpoint('node1'), endpoint('node2')];
   const time = manualTime();
-  const first = leases(transport, 'aa11', 200, time);
+  const first = leases({ transport, token: 'aa11', pid: 200, time });
   t.like(await first.take(nodes, atOnce(time)), { held: ['node1', 'node2'], refused: {}, duplicates: {} });
 
-  const second = leases(transport, 'bb22', 300, time);
+  const second = leases({ transport, token: 'bb22', pid: 300, time });
   const refused = await second.take(nodes, atOnce(time));
   t.deepEqual(refused.held, []);
   t.regex(refused.refused.node2 ?? '', /^node2 is leased by site lab, host ctl-1, pid 200, since 2025-01-01T00:00:00\.000Z, until \S+ by the node's clock: .*--lock-timeout.*force-unlock --node node2/);
@@ -81,7 +90,7 @@ test('a second apply is refused at once, naming the holder; with a deadline it w
   const waiting = manualTime(async () => {
     if (++releasedAfter === 3) await first.release();
   });
-  const patient = leases(transport, 'bb22', 300, waiting);
+  const patient = leases({ transport, token: 'bb22', pid: 300, time: waiting });
   const outcome = await patient.take(nodes, { clock: waiting.clock, timers: waiting.timers, deadline: waiting.clock.now().getTime() + 30_000 });
   t.deepEqual([outcome.held, outcome.refused], [['node1', 'node2'], {}]);
   t.is(waiting.sleeps(), 3, 'it polled until the holder let go');
@@ -90,7 +99,7 @@ test('a second apply is refused at once, naming the holder; with a deadline it w
 test('one machine under two node names: both are refused as DuplicateNodeIdentity', async (t) => {
   const transport = localNodes(await nodesRoot(t), { 'node1-alias': 'node1' });
   const time = manualTime();
-  const outcome = await leases(transport, 'aa11', 200, time).take([endpoint('node1'), endpoint('node1-alias'), endpoint('node2')], atOnce(time));
+  const outcome = await leases({ transport, token: 'aa11', pid: 200, time }).take([endpoint('node1'), endpoint('node1-alias'), endpoint('node2')], atOnce(time));
   t.deepEqual(Object.keys(outcome.duplicates).sort(), ['node1', 'node1-alias']);
   t.regex(outcome.duplicates['node1-alias'] ?? '', /^DuplicateNodeIdentity: nodes node1-alias and node1 reach the same machine/);
   t.deepEqual(outcome.refused, {});
@@ -99,8 +108,8 @@ test('one machine under two node names: both are refused as DuplicateNodeIdentit
 test('a lease whose holder died on this machine is taken over at once, with a note naming it', async (t) => {
   const transport = localNodes(await nodesRoot(t));
   const time = manualTime();
-  await leases(transport, 'dead0', 999, time).take([endpoint('node1')], atOnce(time));
-  const outcome = await leases(transport, 'aa11', 200, time).take([endpoint('node1')], atOnce(time));
+  await leases({ transport, token: 'dead0', pid: 999, time }).take([endpoint('node1')], atOnce(time));
+  const outcome = await leases({ transport, token: 'aa11', pid: 200, time }).take([endpoint('node1')], atOnce(time));
   t.deepEqual(outcome.held, ['node1']);
   t.deepEqual(outcome.notes.length, 1);
   t.regex(outcome.notes[0] ?? '', /^took over the lease on node1 from an apply that is gone \(node1 is leased by site lab, host ctl-1, pid 999/);
@@ -110,7 +119,7 @@ test('a holder whose lease was taken over loses it at its next renewal, and the 
   const transport = localNodes(await nodesRoot(t));
   const time = manualTime();
   const recorded = new Map<string, NodeLease | null>();
-  const stale = leases(transport, 'aa11', 200, time, recorded);
+  const stale = leases({ transport, token: 'aa11', pid: 200, time, recorded });
   await stale.take([endpoint('node1')], atOnce(time));
   stale.startRenewal();
   t.is(time.timers.renewals.length, 1);

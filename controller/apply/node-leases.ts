@@ -15,7 +15,7 @@
 import { breakLease, releaseLease, takeLease, type LeaseTake } from '../../reconcilers/node-lease.js';
 import type { Clock, Timers } from '../clock.js';
 import { describeHolder, holderIsDead, type LockHolder, type NodeLease, type ProcessIdentity } from '../store/lock-holder.js';
-import type { Store } from '../store/store.js';
+import type { SiteLocks } from '../store/store.js';
 import { Limiter } from '../transport/concurrency.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import { waitOnce, type LockWait } from './site-lock.js';
@@ -26,7 +26,7 @@ export const DEFAULT_LEASE_TTL_SECONDS = 60;
 export interface NodeLeasesOptions {
   transport: Transport;
   /** Records the leases this apply holds, for `status`. */
-  store: Pick<Store, 'recordLease'>;
+  store: Pick<SiteLocks, 'recordLease'>;
   token: string;
   holder: LockHolder;
   ttlSeconds: number;
@@ -214,7 +214,7 @@ export class NodeLeases {
  * Removes the leases on these nodes whoever holds them (`underlay force-unlock --node`): a line per node
  * saying what it had, and the nodes whose lease could not be removed.
  */
-export async function breakLeases(transport: Transport, endpoints: readonly NodeEndpoint[], store: Pick<Store, 'recordLease'> | undefined): Promise<{ lines: string[]; failed: string[] }> {
+export async function breakLeases(transport: Transport, endpoints: readonly NodeEndpoint[], store: Pick<SiteLocks, 'recordLease'> | undefined): Promise<{ lines: string[]; failed: string[] }> {
   const lines: string[] = [];
   const failed: string[] = [];
   for (const endpoint of endpoints) {

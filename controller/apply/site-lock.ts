@@ -5,7 +5,7 @@
  */
 import type { Clock, Timers } from '../clock.js';
 import { describeHolder, type LockHolder } from '../store/lock-holder.js';
-import type { Store } from '../store/store.js';
+import type { SiteLocks } from '../store/store.js';
 
 /** How often a waiting apply asks again (for the site lock and the node leases alike). */
 export const LOCK_POLL_MS = 1000;
@@ -27,7 +27,7 @@ export async function waitOnce(wait: LockWait): Promise<boolean> {
   return true;
 }
 
-export async function acquireSiteLock(store: Store, token: string, holder: LockHolder, wait: LockWait): Promise<SiteLockOutcome> {
+export async function acquireSiteLock(store: SiteLocks, token: string, holder: LockHolder, wait: LockWait): Promise<SiteLockOutcome> {
   for (;;) {
     const result = await store.acquireSiteLock(token, holder);
     if (result.acquired) {

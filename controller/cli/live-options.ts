@@ -11,9 +11,6 @@ import { DEFAULT_SITE_ID } from '../load/catalog.js';
 import { loadSpec } from '../load/load-spec.js';
 import { SecretError } from '../secrets/secret-store.js';
 import type { Revision } from '../source/revision.js';
-import { siteIdOf } from '../spec/spec.js';
-import { ledgerPools } from '../targets/pool-provider.js';
-import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import { SiteSpec, type SiteDoc } from '../spec/schema.js';
 import { UsageError, type CliIO } from './io.js';
 import type { SiteOptions } from './site-options.js';
@@ -49,25 +46,18 @@ export function openExistingStore(options: StateOptions, io: CliIO, site: string
 }
 
 /**
- * Runs `observe` with the service targets that commands which change nothing (plan, inventory) can read: the
- * site's pool ledger, read only, when this state directory holds one. Without it the pools read as empty
- * (and their addresses are planned as new), which the warning says.
+ * The state database of `site`, read only, for the IP pool ledger of commands that change nothing (plan,
+ * inventory); undefined when there is none, or it cannot be read (the warning says so: pools are then
+ * observed as empty, and their addresses planned as new).
  */
-export async function withReadOnlyTargets<T>(options: StateOptions, io: CliIO, revision: Revision, observe: (targets: ServiceTargetProviders) => Promise<T>): Promise<T> {
+export function openLedgerReadOnly(options: StateOptions, io: CliIO, site: string): SqliteStore | undefined {
   const file = stateDatabaseFile(stateDirOf(options, io));
-  const spec = loadSpec(revision).spec;
-  if (!spec || !existsSync(file)) return observe({});
-  let store: SqliteStore;
+  if (!existsSync(file)) return undefined;
   try {
-    store = SqliteStore.openReadOnly({ file, site: siteIdOf(spec), clock: systemClock });
+    return SqliteStore.openReadOnly({ file, site, clock: systemClock });
   } catch (error) {
     io.stderr(`warning: the IP pool ledger in ${file} cannot be read (${error instanceof Error ? error.message : String(error)}): pools are observed as empty\n`);
-    return observe({});
-  }
-  try {
-    return await observe({ pool: ledgerPools(store.ledger()) });
-  } finally {
-    await store.close();
+    return undefined;
   }
 }
 

@@ -66,6 +66,18 @@ function checkModule(names: Names, module: Located<ModuleDoc>): Diagnostic[] {
   return out;
 }
 
+/** What a cluster's step inputs are checked against: its steps' modules and the params it can see. */
+interface ClusterScope {
+  cluster: Located<ClusterDoc>;
+  names: Names;
+  /** undefined when an unreadable Site may declare any param. */
+  siteParams: Record<string, unknown> | undefined;
+  params: Record<string, unknown>;
+  stepModules: Map<string, Located<ModuleDoc> | undefined>;
+}
+
+type Step = ClusterDoc['spec']['steps'][number];
+
 function checkCluster(catalog: Catalog, names: Names, siteParams: Record<string, unknown> | undefined, cluster: Located<ClusterDoc>): Diagnostic[] {
   const out: Diagnostic[] = [];
   const spec = cluster.doc.spec;
@@ -75,53 +87,71 @@ function checkCluster(catalog: Catalog, names: Names, siteParams: Record<string,
   spec.addresses.forEach((a, i) => {
     if (!names.has('IPPool', a.pool)) out.push(diagnosticAt(cluster, ['spec', 'addresses', i, 'pool'], 'DanglingReference', `no IPPool named "${a.pool}"`));
   });
-  const stepModules = new Map(spec.steps.map((s) => [s.name, Object.hasOwn(catalog.modules, s.module) ? catalog.modules[s.module] : undefined]));
-  const params = { ...siteParams, ...spec.params };
-
+  const stepModules = new Map(spec.steps.map((s) => [s.name, moduleOf(catalog, s.module)]));
+  const scope: ClusterScope = { cluster, names, siteParams, params: { ...siteParams, ...spec.params }, stepModules };
   spec.steps.forEach((step, i) => {
     const stepPath = ['spec', 'steps', i];
-    const module = Object.hasOwn(catalog.modules, step.module) ? catalog.modules[step.module] : undefined;
-    if (!module) {
-      if (!names.has('Module', step.module)) out.push(diagnosticAt(cluster, [...stepPath, 'module'], 'DanglingReference', `no Module named "${step.module}"`));
-    } else {
-      const declared = module.doc.spec.inputs;
-      for (const key of Object.keys(step.with).sort()) {
-        if (!Object.hasOwn(declared, key)) {
-          out.push(diagnosticAt(cluster, [...stepPath, 'with', key], 'UnknownInput', `module "${step.module}" has no input "${key}" (it declares: ${Object.keys(declared).sort().join(', ') || 'none'})`));
-        }
-      }
-      for (const [input, decl] of Object.entries(declared).sort(([a], [b]) => byCodeUnit(a, b))) {
-        if (decl.default === undefined && !Object.hasOwn(step.with, input)) {
-          out.push(diagnosticAt(cluster, [...stepPath, 'with', input], 'MissingInput', `module "${step.module}" requires input "${input}" (${decl.type}), which has no default`));
-        }
-      }
-    }
-    for (const [key, value] of Object.entries(step.with)) {
-      const valuePath = [...stepPath, 'with', key];
-      const input = classifyStepInput(value);
-      if (input.type === 'invalid') {
-        out.push(...issuesToDiagnostics(cluster, input.issues, valuePath));
-        continue;
-      }
-      if (input.type !== 'reference') continue;
-      const source = input.source;
-      if ('param' in source && siteParams !== undefined && !Object.hasOwn(params, source.param)) {
-        out.push(diagnosticAt(cluster, [...valuePath, 'param'], 'DanglingReference', `no parameter "${source.param}" in the cluster's or the site's params`));
-      }
-      if ('output' in source) {
-        const { step: target, output } = splitOutputRef(source.output);
-        if (!stepModules.has(target)) {
-          out.push(diagnosticAt(cluster, [...valuePath, 'output'], 'DanglingReference', `no step "${target}" in cluster "${cluster.doc.metadata.name}"`));
-          continue;
-        }
-        const targetModule = stepModules.get(target);
-        if (targetModule && !Object.hasOwn(targetModule.doc.spec.outputs, output)) {
-          out.push(diagnosticAt(cluster, [...valuePath, 'output'], 'DanglingReference', `module "${targetModule.doc.metadata.name}" (step "${target}") declares no output "${output}"`));
-        }
-      }
-    }
+    out.push(...checkStepModule(scope, step, stepPath, moduleOf(catalog, step.module)));
+    checkStepReferences(scope, step, stepPath, out);
   });
   return out;
+}
+
+function moduleOf(catalog: Catalog, name: string): Located<ModuleDoc> | undefined {
+  return Object.hasOwn(catalog.modules, name) ? catalog.modules[name] : undefined;
+}
+
+/** The step's module exists, and the step passes exactly the inputs it declares (or defaults). */
+function checkStepModule(scope: ClusterScope, step: Step, stepPath: (string | number)[], module: Located<ModuleDoc> | undefined): Diagnostic[] {
+  const { cluster, names } = scope;
+  if (!module) {
+    return names.has('Module', step.module) ? [] : [diagnosticAt(cluster, [...stepPath, 'module'], 'DanglingReference', `no Module named "${step.module}"`)];
+  }
+  const out: Diagnostic[] = [];
+  const declared = module.doc.spec.inputs;
+  for (const key of Object.keys(step.with).sort()) {
+    if (!Object.hasOwn(declared, key)) {
+      out.push(diagnosticAt(cluster, [...stepPath, 'with', key], 'UnknownInput', `module "${step.module}" has no input "${key}" (it declares: ${Object.keys(declared).sort().join(', ') || 'none'})`));
+    }
+  }
+  for (const [input, decl] of Object.entries(declared).sort(([a], [b]) => byCodeUnit(a, b))) {
+    if (decl.default === undefined && !Object.hasOwn(step.with, input)) {
+      out.push(diagnosticAt(cluster, [...stepPath, 'with', input], 'MissingInput', `module "${step.module}" requires input "${input}" (${decl.type}), which has no default`));
+    }
+  }
+  return out;
+}
+
+/** Every input value is well formed, and the param or step output it references exists. */
+function checkStepReferences(scope: ClusterScope, step: Step, stepPath: (string | number)[], out: Diagnostic[]): void {
+  const { cluster, siteParams, params } = scope;
+  for (const [key, value] of Object.entries(step.with)) {
+    const valuePath = [...stepPath, 'with', key];
+    const input = classifyStepInput(value);
+    if (input.type === 'invalid') {
+      out.push(...issuesToDiagnostics(cluster, input.issues, valuePath));
+      continue;
+    }
+    if (input.type !== 'reference') continue;
+    const source = input.source;
+    if ('param' in source && siteParams !== undefined && !Object.hasOwn(params, source.param)) {
+      out.push(diagnosticAt(cluster, [...valuePath, 'param'], 'DanglingReference', `no parameter "${source.param}" in the cluster's or the site's params`));
+    }
+    if ('output' in source) checkOutputReference(scope, source.output, valuePath, out);
+  }
+}
+
+function checkOutputReference(scope: ClusterScope, reference: string, valuePath: (string | number)[], out: Diagnostic[]): void {
+  const { cluster, stepModules } = scope;
+  const { step: target, output } = splitOutputRef(reference);
+  if (!stepModules.has(target)) {
+    out.push(diagnosticAt(cluster, [...valuePath, 'output'], 'DanglingReference', `no step "${target}" in cluster "${cluster.doc.metadata.name}"`));
+    return;
+  }
+  const targetModule = stepModules.get(target);
+  if (targetModule && !Object.hasOwn(targetModule.doc.spec.outputs, output)) {
+    out.push(diagnosticAt(cluster, [...valuePath, 'output'], 'DanglingReference', `module "${targetModule.doc.metadata.name}" (step "${target}") declares no output "${output}"`));
+  }
 }
 
 function sorted(record: Record<string, unknown>): string[] {

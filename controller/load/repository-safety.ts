@@ -13,6 +13,8 @@ import { decodeUtf8Strict, scanDecodings } from './text-encoding.js';
 export const DEFAULT_MAX_FILE_BYTES = DEFAULT_READ_LIMITS.fileBytes;
 /** Chains longer than this are either a loop or not worth following. */
 const MAX_SYMLINK_HOPS = 8;
+/** Link targets are paths; a lossy decode is enough to report or follow them. */
+const utf8 = new TextDecoder('utf-8');
 
 export interface TextFile {
   path: string;
@@ -37,60 +39,64 @@ export function inspectRepository(files: readonly RevisionFile[], maxFileBytes =
   const byPath = new Map<string, RevisionFile>();
   const diagnostics: Diagnostic[] = [];
   const documents: TextFile[] = [];
-  const decoder = new TextDecoder('utf-8');
-
   const unreadInRevision: RevisionFile[] = [];
   for (const file of files) {
     if (file.path === '.git' || file.path.startsWith('.git/')) continue;
     byPath.set(file.path, file);
-    const start: SourceLocation = { file: file.path, line: 1, column: 1 };
     if (file.unread?.over === 'revision') {
       unreadInRevision.push(file);
       continue;
     }
-    const size = file.unread?.size ?? file.content.byteLength;
-    if (file.unread || size > maxFileBytes) {
-      diagnostics.push(diagnostic('FileTooLarge', `file is ${size} bytes; the limit is ${file.unread?.limit ?? maxFileBytes}`, { location: start }));
-      continue;
-    }
-    if (file.type === 'symlink') {
-      const target = decoder.decode(file.content);
-      if (symlinkTarget(file.path, target) === null) {
-        diagnostics.push(
-          diagnostic('SymlinkOutsideRepository', `symbolic link points outside the repository (to "${target}"); the controller reads nothing outside the revision`, { location: start }),
-        );
-      }
-      continue;
-    }
-    diagnostics.push(...privateKeys(file.path, file.content));
-    if (!isDocumentPath(file.path)) continue;
-    const decoded = decodeUtf8Strict(file.content);
-    if (decoded.ok) documents.push({ path: file.path, text: decoded.text });
-    else diagnostics.push(invalidUtf8({ file: file.path, line: decoded.line, column: decoded.column }, `document is not valid UTF-8: ${decoded.reason}`));
+    const document = inspectFile(file, maxFileBytes, diagnostics);
+    if (document) documents.push(document);
   }
-
   const tooLarge = revisionTooLarge(unreadInRevision);
   if (tooLarge) diagnostics.push(tooLarge);
-
-  const read = (path: string): ReadResult => {
-    let current = path;
-    for (let hop = 0; hop <= MAX_SYMLINK_HOPS; hop++) {
-      const file = byPath.get(current);
-      if (!file) return { ok: false, reason: 'missing' };
-      if (file.unread || file.content.byteLength > maxFileBytes) return { ok: false, reason: 'too-large' };
-      if (file.type !== 'symlink') {
-        const decoded = decodeUtf8Strict(file.content);
-        if (!decoded.ok) return { ok: false, reason: 'invalid-utf8', at: { file: current, line: decoded.line, column: decoded.column }, detail: decoded.reason };
-        return { ok: true, path: current, text: decoded.text };
-      }
-      const next = symlinkTarget(current, decoder.decode(file.content));
-      if (next === null) return { ok: false, reason: 'outside' };
-      current = next;
-    }
-    return { ok: false, reason: 'loop' };
-  };
-
+  const read = (path: string): ReadResult => readFollowingLinks(byPath, path, maxFileBytes);
   return { documents: documents.sort((a, b) => byCodeUnit(a.path, b.path)), read, diagnostics };
+}
+
+/** Reports what must not be in one file of the revision into `diagnostics`; returns the file if it is a site document. */
+function inspectFile(file: RevisionFile, maxFileBytes: number, diagnostics: Diagnostic[]): TextFile | undefined {
+  const start: SourceLocation = { file: file.path, line: 1, column: 1 };
+  const size = file.unread?.size ?? file.content.byteLength;
+  if (file.unread || size > maxFileBytes) {
+    diagnostics.push(diagnostic('FileTooLarge', `file is ${size} bytes; the limit is ${file.unread?.limit ?? maxFileBytes}`, { location: start }));
+    return undefined;
+  }
+  if (file.type === 'symlink') {
+    const target = utf8.decode(file.content);
+    if (symlinkTarget(file.path, target) === null) {
+      diagnostics.push(
+        diagnostic('SymlinkOutsideRepository', `symbolic link points outside the repository (to "${target}"); the controller reads nothing outside the revision`, { location: start }),
+      );
+    }
+    return undefined;
+  }
+  diagnostics.push(...privateKeys(file.path, file.content));
+  if (!isDocumentPath(file.path)) return undefined;
+  const decoded = decodeUtf8Strict(file.content);
+  if (decoded.ok) return { path: file.path, text: decoded.text };
+  diagnostics.push(invalidUtf8({ file: file.path, line: decoded.line, column: decoded.column }, `document is not valid UTF-8: ${decoded.reason}`));
+  return undefined;
+}
+
+function readFollowingLinks(byPath: ReadonlyMap<string, RevisionFile>, path: string, maxFileBytes: number): ReadResult {
+  let current = path;
+  for (let hop = 0; hop <= MAX_SYMLINK_HOPS; hop++) {
+    const file = byPath.get(current);
+    if (!file) return { ok: false, reason: 'missing' };
+    if (file.unread || file.content.byteLength > maxFileBytes) return { ok: false, reason: 'too-large' };
+    if (file.type !== 'symlink') {
+      const decoded = decodeUtf8Strict(file.content);
+      if (!decoded.ok) return { ok: false, reason: 'invalid-utf8', at: { file: current, line: decoded.line, column: decoded.column }, detail: decoded.reason };
+      return { ok: true, path: current, text: decoded.text };
+    }
+    const next = symlinkTarget(current, utf8.decode(file.content));
+    if (next === null) return { ok: false, reason: 'outside' };
+    current = next;
+  }
+  return { ok: false, reason: 'loop' };
 }
 
 /** One diagnostic for the whole revision, at its largest file: the first place to look for what to drop. */

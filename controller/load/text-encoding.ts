@@ -88,6 +88,7 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
 const continuation = (b: number | undefined): boolean => b !== undefined && (b & 0xc0) === 0x80;
 
 /** Length of the valid multi-byte sequence at `i`, or 0. The second byte's range rules out overlongs and surrogates. */
+// eslint-disable-next-line complexity -- Unicode's table of well-formed UTF-8 byte sequences (3-7), row by row: split up, the table could no longer be checked against the standard at a glance
 function sequenceLength(bytes: Uint8Array, i: number): number {
   const b = bytes[i]!;
   const second = bytes[i + 1];

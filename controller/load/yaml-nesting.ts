@@ -164,6 +164,17 @@ interface Frame {
   height: number;
 }
 
+/** A collection's nodes in document order: each pair's key and value, each sequence item. */
+function childrenOf(items: readonly unknown[]): YamlNode[] {
+  const children: YamlNode[] = [];
+  for (const item of items) {
+    for (const child of isPair(item) ? [item.key, item.value] : [item]) {
+      if (child !== null && typeof child === 'object') children.push(child as YamlNode);
+    }
+  }
+  return children;
+}
+
 /**
  * Measures a composed document as its plain value will be: an alias stands for the whole node it names, so
  * aliases of aliases can build a value far deeper than its text, and an alias inside the node it names builds
@@ -192,13 +203,7 @@ export function checkTree(doc: Document, limit = MAX_NESTING_DEPTH): TreeProblem
       return undefined;
     }
     if (stack.length + 1 > limit) return { kind: 'too-deep', offset, depth: stack.length + 1 };
-    const children: YamlNode[] = [];
-    for (const item of node.items as unknown[]) {
-      for (const child of isPair(item) ? [item.key, item.value] : [item]) {
-        if (child !== null && typeof child === 'object') children.push(child as YamlNode);
-      }
-    }
-    stack.push({ node, children, next: 0, height: 1 });
+    stack.push({ node, children: childrenOf(node.items as unknown[]), next: 0, height: 1 });
     return undefined;
   };
   const finish = (node: YamlNode, height: number): void => {

@@ -9,6 +9,20 @@ import { Sha256Stream } from './sha256.js';
 
 type Write = (text: string) => void;
 
+/** One writing of a value, made once per call: where its text goes, and its layout. */
+interface Writer {
+  write: Write;
+  /** '' for compact text. */
+  indent: string;
+  /** '' for compact text, else a line break: what starts each member's line before its indentation. */
+  newline: string;
+  colon: string;
+}
+
+function writer(write: Write, indent: string): Writer {
+  return { write, indent, newline: indent === '' ? '' : '\n', colon: indent === '' ? ':' : ': ' };
+}
+
 /**
  * Whether JSON.stringify writes exactly the canonical bytes for this value: plain objects and arrays only (no
  * toJSON, boxed primitives, bigints, functions or symbols), every object's keys already in code-unit order.
@@ -22,17 +36,21 @@ function nativeIsCanonical(value: unknown): boolean {
     case 'undefined':
       return true;
     case 'object':
-      break;
+      if (value === null) return true;
+      return Array.isArray(value) ? arrayIsCanonical(value) : recordIsCanonical(value);
     default:
       return false;
   }
-  if (value === null) return true;
+}
+
+function arrayIsCanonical(value: readonly unknown[]): boolean {
+  if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+  for (let i = 0; i < value.length; i++) if (!nativeIsCanonical(value[i])) return false;
+  return true;
+}
+
+function recordIsCanonical(value: object): boolean {
   const proto: unknown = Object.getPrototypeOf(value);
-  if (Array.isArray(value)) {
-    if (proto !== Array.prototype) return false;
-    for (let i = 0; i < value.length; i++) if (!nativeIsCanonical(value[i])) return false;
-    return true;
-  }
   if (proto !== Object.prototype && proto !== null) return false;
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
@@ -55,59 +73,63 @@ function hasJson(value: unknown): boolean {
 }
 
 /**
- * Writes a value that hasJson. `indent` is '' for compact text; `prefix` is the indentation of the value's
- * own line. The top `split` levels are written piece by piece (never as one native string), so a hash of a
- * huge value never holds all of its text at once.
+ * Writes a value that hasJson. `prefix` is the indentation of the value's own line. The top `split` levels are
+ * written piece by piece (never as one native string), so a hash of a huge value never holds all of its text
+ * at once.
  */
-function writeValue(value: unknown, write: Write, indent: string, prefix: string, split: number): void {
+function writeValue(value: unknown, out: Writer, prefix: string, split: number): void {
   if (typeof value !== 'object' || value === null) {
-    write(JSON.stringify(value));
+    out.write(JSON.stringify(value));
     return;
   }
   if (split <= 0 && nativeIsCanonical(value)) {
-    const text = JSON.stringify(value, null, indent);
+    const text = JSON.stringify(value, null, out.indent);
     // JSON text has no raw line breaks inside strings, so each one starts a line of the nested value.
-    write(indent === '' || prefix === '' ? text : text.replaceAll('\n', `\n${prefix}`));
+    out.write(out.indent === '' || prefix === '' ? text : text.replaceAll('\n', `\n${prefix}`));
     return;
   }
-  const inner = `${prefix}${indent}`;
-  const open = indent === '' ? '' : `\n${inner}`;
-  const close = indent === '' ? '' : `\n${prefix}`;
-  if (Array.isArray(value)) {
-    if (value.length === 0) {
-      write('[]');
-      return;
-    }
-    write('[');
-    for (let i = 0; i < value.length; i++) {
-      write(i === 0 ? open : `,${open}`);
-      const item: unknown = value[i];
-      if (hasJson(item)) writeValue(item, write, indent, inner, split - 1);
-      else write('null');
-    }
-    write(`${close}]`);
+  if (Array.isArray(value)) writeArray(value, out, prefix, split);
+  else writeRecord(value as Record<string, unknown>, out, prefix, split);
+}
+
+function writeArray(value: readonly unknown[], out: Writer, prefix: string, split: number): void {
+  if (value.length === 0) {
+    out.write('[]');
     return;
   }
-  const record = value as Record<string, unknown>;
+  const inner = `${prefix}${out.indent}`;
+  const open = `${out.newline}${inner}`;
+  out.write('[');
+  for (let i = 0; i < value.length; i++) {
+    out.write(i === 0 ? open : `,${open}`);
+    const item: unknown = value[i];
+    if (hasJson(item)) writeValue(item, out, inner, split - 1);
+    else out.write('null');
+  }
+  out.write(`${out.newline}${prefix}]`);
+}
+
+function writeRecord(record: Record<string, unknown>, out: Writer, prefix: string, split: number): void {
   const keys = Object.keys(record);
   if (!isSorted(keys)) keys.sort();
-  const colon = indent === '' ? ':' : ': ';
+  const inner = `${prefix}${out.indent}`;
+  const open = `${out.newline}${inner}`;
   let first = true;
   for (const key of keys) {
     const item = record[key];
     if (!hasJson(item)) continue;
-    write(`${first ? `{${open}` : `,${open}`}${JSON.stringify(key)}${colon}`);
+    out.write(`${first ? `{${open}` : `,${open}`}${JSON.stringify(key)}${out.colon}`);
     first = false;
-    writeValue(item, write, indent, inner, split - 1);
+    writeValue(item, out, inner, split - 1);
   }
-  write(first ? '{}' : `${close}}`);
+  out.write(first ? '{}' : `${out.newline}${prefix}}`);
 }
 
 /** Compact canonical JSON, or indented by `indent` spaces. Throws on a value with no JSON text (undefined). */
 export function canonicalJson(value: unknown, indent = 0): string {
   if (!hasJson(value)) throw new TypeError('value has no JSON representation');
   let out = '';
-  writeValue(value, (text) => (out += text), ' '.repeat(indent), '', 0);
+  writeValue(value, writer((text) => (out += text), ' '.repeat(indent)), '', 0);
   return out;
 }
 
@@ -118,6 +140,6 @@ export function canonicalJson(value: unknown, indent = 0): string {
 export function canonicalSha256(value: unknown, streamDepth = 2): string {
   if (!hasJson(value)) throw new TypeError('value has no JSON representation');
   const stream = new Sha256Stream();
-  writeValue(value, (text) => stream.update(text), '', '', streamDepth);
+  writeValue(value, writer((text) => stream.update(text), ''), '', streamDepth);
   return stream.digest();
 }

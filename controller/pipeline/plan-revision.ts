@@ -28,23 +28,32 @@ export function observedFacts(inventory: Inventory): Record<string, Record<strin
   return facts;
 }
 
+export interface ResolvedSpec {
+  desired: Desired | null;
+  /** Load's and resolve's, sorted. */
+  diagnostics: Diagnostic[];
+  /** Without an inventory: steps left for plan time, because they need facts only an observation holds. */
+  pendingSteps: PendingStep[];
+}
+
 /**
- * Without an inventory nothing is observed yet: inputs reading observed facts (and the steps built on them)
- * are left for plan time, with a warning saying which checks wait with them, rather than reported missing.
+ * A loaded spec resolved against what an inventory observed. Without an inventory nothing is observed yet:
+ * inputs reading observed facts (and the steps built on them) are left for plan time, with a warning saying
+ * which checks wait with them, rather than reported missing.
  */
+export function resolveLoaded(spec: Spec, loadDiagnostics: readonly Diagnostic[], inventory?: Inventory): ResolvedSpec {
+  const resolved = resolveSite(spec, inventory ? observedFacts(inventory) : {}, inventory ? knownAllocations(inventory) : {}, { factsPending: inventory === undefined });
+  const diagnostics = sortDiagnostics([...loadDiagnostics, ...resolved.diagnostics]);
+  return { desired: hasErrors(diagnostics) ? null : resolved.desired, diagnostics, pendingSteps: resolved.pendingSteps };
+}
+
+/** Load and resolve in one call (see resolveLoaded for what happens without an inventory). */
 export function validateRevision(revision: Revision, inventory?: Inventory): Omit<PlanRevisionResult, 'plan'> {
   const loaded = loadSpec(revision);
   if (!loaded.spec || hasErrors(loaded.diagnostics)) {
     return { spec: loaded.spec, desired: null, diagnostics: sortDiagnostics(loaded.diagnostics), pendingSteps: [] };
   }
-  const resolved = resolveSite(
-    loaded.spec,
-    inventory ? observedFacts(inventory) : {},
-    inventory ? knownAllocations(inventory) : {},
-    { factsPending: inventory === undefined },
-  );
-  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...resolved.diagnostics]);
-  return { spec: loaded.spec, desired: hasErrors(diagnostics) ? null : resolved.desired, diagnostics, pendingSteps: resolved.pendingSteps };
+  return { spec: loaded.spec, ...resolveLoaded(loaded.spec, loaded.diagnostics, inventory) };
 }
 
 export function planRevision(revision: Revision, inventory: Inventory, options: PlanOptions): PlanRevisionResult {

@@ -37,18 +37,26 @@ function orderOf(r: PlacedResource): KindOrder {
 /** Actors (services, commands) act on the step's content, so they come after it. */
 const isContent = (r: PlacedResource): boolean => orderOf(r).order.role === 'content';
 
-type Index = Map<string, Map<string, PlacedResource[]>>;
+/** One node's resources indexed for ordering, built once per node: by unit, their keys, its directories. */
+interface NodeIndex {
+  units: Map<string, PlacedResource[]>;
+  present: ReadonlySet<string>;
+  directories: readonly DirectoryPrefix[];
+}
 
-function indexByNodeAndUnit(byNode: ReadonlyMap<string, readonly PlacedResource[]>): Index {
-  const index: Index = new Map();
+function indexNodes(byNode: ReadonlyMap<string, readonly PlacedResource[]>): Map<string, NodeIndex> {
+  const index = new Map<string, NodeIndex>();
   for (const [node, resources] of byNode) {
     const units = new Map<string, PlacedResource[]>();
+    const directories: DirectoryPrefix[] = [];
     for (const r of resources) {
       let list = units.get(r.unit);
       if (!list) units.set(r.unit, (list = []));
       list.push(r);
+      const enclosed = orderOf(r).order.encloses?.(r.spec);
+      if (enclosed !== undefined) directories.push({ prefix: `${enclosed.replace(/\/$/, '')}/`, key: r.key });
     }
-    index.set(node, units);
+    index.set(node, { units, present: new Set(resources.map((o) => o.key)), directories });
   }
   return index;
 }
@@ -65,45 +73,43 @@ interface DirectoryPrefix {
   key: string;
 }
 
-function sameNodeEdges(r: PlacedResource, present: ReadonlySet<string>, directories: readonly DirectoryPrefix[], units: Map<string, PlacedResource[]>, links: UnitLinks | undefined): Set<string> {
+function sameNodeEdges(r: PlacedResource, at: NodeIndex, links: UnitLinks | undefined): Set<string> {
   const deps = new Set<string>();
   const { order, trigger } = orderOf(r);
-  for (const path of order.paths?.(r.spec) ?? []) {
-    for (const d of directories) if (path.startsWith(d.prefix)) deps.add(d.key);
-  }
-  if (order.role !== 'content') {
-    for (const o of units.get(r.unit) ?? []) if (isContent(o)) deps.add(o.key);
-  }
-  for (const unit of links?.sameNode ?? []) for (const o of units.get(unit) ?? []) deps.add(o.key);
+  for (const path of order.paths?.(r.spec) ?? []) addEnclosing(deps, path, at.directories);
+  if (order.role !== 'content') addKeys(deps, at.units.get(r.unit), isContent);
+  for (const unit of links?.sameNode ?? []) addKeys(deps, at.units.get(unit));
   // What triggers a restart or re-run is also waited for (restartOnChangeOf, onChangeOf).
-  for (const ref of trigger?.on(r.spec) ?? []) if (present.has(ref)) deps.add(ref);
+  for (const ref of trigger?.on(r.spec) ?? []) if (at.present.has(ref)) deps.add(ref);
   deps.delete(r.key);
   return deps;
 }
 
+function addKeys(deps: Set<string>, resources: readonly PlacedResource[] | undefined, only?: (r: PlacedResource) => boolean): void {
+  for (const o of resources ?? []) if (!only || only(o)) deps.add(o.key);
+}
+
+function addEnclosing(deps: Set<string>, path: string, directories: readonly DirectoryPrefix[]): void {
+  for (const d of directories) if (path.startsWith(d.prefix)) deps.add(d.key);
+}
+
 /** dependsOn for every resource, sorted; keyed by the resource object. */
 export function computeDependencies(byNode: ReadonlyMap<string, readonly PlacedResource[]>, links: ReadonlyMap<string, UnitLinks>): Map<PlacedResource, string[]> {
-  const index = indexByNodeAndUnit(byNode);
+  const index = indexNodes(byNode);
   const readiness = new Map<string, string[]>();
   const readinessOf = (node: string, unit: string): string[] => {
     const id = `${node}\u0000${unit}`;
     let keys = readiness.get(id);
-    if (!keys) readiness.set(id, (keys = readinessKeys(index.get(node)?.get(unit) ?? []).map((k) => resourceAddress(node, k))));
+    if (!keys) readiness.set(id, (keys = readinessKeys(index.get(node)?.units.get(unit) ?? []).map((k) => resourceAddress(node, k))));
     return keys;
   };
   const out = new Map<PlacedResource, string[]>();
   for (const [node, resources] of byNode) {
-    const units = index.get(node)!;
-    const directories: DirectoryPrefix[] = [];
-    for (const r of resources) {
-      const enclosed = orderOf(r).order.encloses?.(r.spec);
-      if (enclosed !== undefined) directories.push({ prefix: `${enclosed.replace(/\/$/, '')}/`, key: r.key });
-    }
-    const present = new Set(resources.map((o) => o.key));
+    const at = index.get(node)!;
     for (const r of resources) {
       const unitLinks = links.get(r.unit);
       const deps: string[] = [];
-      for (const k of sameNodeEdges(r, present, directories, units, unitLinks)) deps.push(resourceAddress(node, k));
+      for (const k of sameNodeEdges(r, at, unitLinks)) deps.push(resourceAddress(node, k));
       if (unitLinks && unitLinks.crossNode.length > 0) {
         for (const cross of unitLinks.crossNode) deps.push(...cross.nodes.flatMap((other) => readinessOf(other, cross.unit)));
         const self = resourceAddress(node, r.key);

@@ -121,6 +121,11 @@ export function resolveSource(source: InputSource, ctx: InputContext, node: Node
   }
   const [step, output] = splitOutput(source.output);
   if (source.nodes) return outputList(step, output, source.nodes, ctx);
+  return outputOnNode(step, output, ctx, node);
+}
+
+/** `{output}` without `nodes`: the step's output on this node. */
+function outputOnNode(step: string, output: string, ctx: InputContext, node: NodeView | null): Resolved {
   if (node && ctx.pendingSteps.get(step)?.has(node.name)) return pendingStep(step, output);
   const outs = node ? ctx.outputs.get(step)?.get(node.name) : undefined;
   if (!outs || !Object.hasOwn(outs, output)) {

@@ -75,7 +75,7 @@ export function allocateClusterAddresses(spec: Spec, allocations: Readonly<Recor
       const kept = allocations[`${request.pool}/${name}`];
       const address = kept ?? allocateLowest(state);
       if (address === undefined || address === null) {
-        sink.error('PoolExhausted', `IPPool "${request.pool}" has no free address left for "${name}"`, cluster.locate(path), fieldPath(path));
+        sink.error('PoolExhausted', `IPPool "${request.pool}" has no free address left for "${name}"`, { location: cluster.locate(path), field: fieldPath(path) });
         return;
       }
       const spec: DesiredIpAllocation = { kind: 'ip', pool: request.pool, name, address };

@@ -13,7 +13,7 @@ import type { ResourceOrigin, ResourceSpec } from '../model/desired.js';
 import { resourceKey } from '../model/resource-key.js';
 import type { FieldPath, RenderContext, RenderedText } from '../../reconcilers/kind.js';
 import { resourceEntry } from '../spec/module-resource.js';
-import type { DiagnosticSink } from './diagnostic-sink.js';
+import type { DiagnosticSink, SinkPlace } from './diagnostic-sink.js';
 import { hasControlBreak, unsafeArgvValues } from './shell-safety.js';
 import { TemplateEngine, type TemplateScope } from './template-engine.js';
 import { UncheckedSpec } from './unchecked-spec.js';
@@ -49,11 +49,16 @@ type Path = (string | number)[];
  */
 const templateMessage = (message: string): string => `template error: ${message.replace(/, line:\d+, col:\d+$/, '')}`;
 
+/** A field of the module, on the node being rendered. */
+function placeOf(ctx: ModuleRenderContext, path: Path, within?: { line: number; column: number }): SinkPlace {
+  return { location: ctx.module.locate(path, within), field: fieldPath(path), node: ctx.scope.node.name };
+}
+
 function renderAt(ctx: ModuleRenderContext, text: string, path: Path): RenderedText | null {
   const out = ctx.engine.render(text, ctx.scope);
   if (out.ok) return out;
   const within = out.line === undefined ? undefined : { line: out.line, column: out.column ?? 1 };
-  ctx.sink.error(out.code, templateMessage(out.message), ctx.module.locate(path, within), fieldPath(path), ctx.scope.node.name);
+  ctx.sink.error(out.code, templateMessage(out.message), placeOf(ctx, path, within));
   return null;
 }
 
@@ -65,7 +70,7 @@ function renderTemplateFile(ctx: ModuleRenderContext, name: string, path: Path):
   const out = ctx.engine.render(text, ctx.scope);
   if (out.ok) return out;
   const location: SourceLocation = { file, line: out.line ?? 1, column: out.column ?? 1 };
-  ctx.sink.error(out.code, templateMessage(out.message), location, fieldPath(path), ctx.scope.node.name);
+  ctx.sink.error(out.code, templateMessage(out.message), { location, field: fieldPath(path), node: ctx.scope.node.name });
   return null;
 }
 
@@ -92,7 +97,7 @@ function checkedProgram(ctx: ModuleRenderContext, template: string, rendered: st
 function checkedPath(ctx: ModuleRenderContext, text: string, path: Path, options: { program: boolean; form?: boolean }): string | null {
   const problem = nodePathProblem(text, ctx.allowedPaths, options);
   if (!problem) return text;
-  ctx.sink.error(problem.code, `once rendered, this path ${problem.reason}`, ctx.module.locate(path), fieldPath(path), ctx.scope.node.name);
+  ctx.sink.error(problem.code, `once rendered, this path ${problem.reason}`, placeOf(ctx, path));
   return null;
 }
 
@@ -125,7 +130,7 @@ function checkArgv(ctx: ModuleRenderContext, argv: readonly RenderedText[], path
   argv.forEach((a, i) => {
     if (i >= offset && hasControlBreak(a.text)) {
       const p = [...path, i - offset];
-      ctx.sink.error('UnsafeShellValue', `argument ${i - offset} contains a line break or NUL, which argv cannot carry safely`, ctx.module.locate(p), fieldPath(p), ctx.scope.node.name);
+      ctx.sink.error('UnsafeShellValue', `argument ${i - offset} contains a line break or NUL, which argv cannot carry safely`, placeOf(ctx, p));
     }
   });
   for (const finding of unsafeArgvValues(argv, offset)) {
@@ -137,7 +142,7 @@ function checkArgv(ctx: ModuleRenderContext, argv: readonly RenderedText[], path
       finding.problem === 'spliced'
         ? `this argument splices ${what}, which has shell or interpreter metacharacters, into other text; never splice values into a string some program may parse: pass it as a separate argv element, or to a literal script as a positional parameter, e.g. ${positional}`
         : `this argument is code (${finding.because}) and ${finding.whole ? 'is entirely' : 'interpolates'} ${what}; values never become code: keep the code literal in the module and pass the value as a separate argv element after it, e.g. ${positional}`;
-    ctx.sink.error('UnsafeShellValue', message, ctx.module.locate(p), fieldPath(p), ctx.scope.node.name);
+    ctx.sink.error('UnsafeShellValue', message, placeOf(ctx, p));
   }
 }
 
@@ -145,7 +150,7 @@ function checkEnvironment(ctx: ModuleRenderContext, env: Readonly<Record<string,
   for (const [name, value] of Object.entries(env)) {
     if (!hasControlBreak(value)) continue;
     const p = [...path, name];
-    ctx.sink.error('UnsafeShellValue', `environment value contains a line break or NUL, which cannot be passed safely`, ctx.module.locate(p), fieldPath(p), ctx.scope.node.name);
+    ctx.sink.error('UnsafeShellValue', `environment value contains a line break or NUL, which cannot be passed safely`, placeOf(ctx, p));
   }
 }
 

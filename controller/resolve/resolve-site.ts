@@ -105,9 +105,7 @@ function templatesWaitForFacts(state: SiteState, module: Located<ModuleDoc>, ste
     state.sink.warning(
       'ResolvedAtPlanTime',
       `node.facts.${r.fact} is observed on the node, so step "${step}" is rendered at plan time: its template, path, shell-safety and input type checks run only then`,
-      r.location,
-      r.field,
-      node.name,
+      { location: r.location, field: r.field, node: node.name },
     );
   }
   return waiting.length > 0;
@@ -139,8 +137,8 @@ function resolveCluster(state: SiteState, clusterName: string): void {
     stepNodes.set(step.name, new Set(running.map((n) => n.name)));
     const unit = unitId(clusterName, step.name);
     state.links.set(unit, stepLinks(clusterName, step.with, clusterNodes, stepNodes));
-    const ref = { cluster, index, module };
-    const prepared = prepareStepInputs(ref, ctx, sink);
+    const ref = { cluster, index, module, sink };
+    const prepared = prepareStepInputs(ref, ctx);
     if (!prepared) continue;
     const stepOutputs = new Map<string, Record<string, string>>();
     outputs.set(step.name, stepOutputs);
@@ -149,7 +147,7 @@ function resolveCluster(state: SiteState, clusterName: string): void {
     const resourceLocations = locationsOf(state, step.module, module);
     const origins: ResourceOrigin[] = [];
     for (const node of running) {
-      const inputs = inputsForNode(ref, prepared, ctx, node, sink);
+      const inputs = inputsForNode(ref, prepared, ctx, node);
       if (!inputs) continue;
       // Both are asked, so every read that waits is reported.
       const templatesWait = templatesWaitForFacts(state, module, step.name, node);
@@ -194,9 +192,7 @@ function dropDuplicates(state: SiteState): void {
       state.sink.error(
         'DuplicateResource',
         `resource "${r.key}" is rendered twice: by ${where(first)} and by ${where(r)}; a node may get each file, service or command from one step only`,
-        r.origin.location,
-        undefined,
-        node,
+        { location: r.origin.location, node },
       );
     }
     state.placed.set(node, kept);
@@ -210,7 +206,7 @@ function serviceResources(state: SiteState, allocations: Readonly<Record<string,
     const first = byKey.get(s.key);
     if (!first) byKey.set(s.key, s);
     else if (JSON.stringify(first.spec) !== JSON.stringify(s.spec)) {
-      state.sink.error('DuplicateResource', `"${s.key}" is wanted with different values by clusters "${first.origin.cluster}" and "${s.origin.cluster}"`, s.origin.location, undefined);
+      state.sink.error('DuplicateResource', `"${s.key}" is wanted with different values by clusters "${first.origin.cluster}" and "${s.origin.cluster}"`, { location: s.origin.location });
     }
   }
   return [...byKey.values()].sort((a, b) => byCodeUnit(a.key, b.key));

@@ -19,26 +19,26 @@ export interface StepInputs {
   pending: boolean;
 }
 
+/** A step being resolved, and the sink its problems go to. */
 interface StepRef {
   cluster: Located<ClusterDoc>;
   index: number;
   module: Located<ModuleDoc>;
+  sink: DiagnosticSink;
 }
 
 function withPath(step: StepRef, name: string): (string | number)[] {
   return ['spec', 'steps', step.index, 'with', name];
 }
 
-function checkType(step: StepRef, name: string, value: unknown, sink: DiagnosticSink, node?: string): boolean {
+function checkType(step: StepRef, name: string, value: unknown, node?: string): boolean {
   const declared = step.module.doc.spec.inputs[name]!;
   if (matchesInputType(declared.type, value)) return true;
   const path = withPath(step, name);
-  sink.error(
+  step.sink.error(
     'InputTypeMismatch',
     `input "${name}" of module "${step.module.doc.metadata.name}" is declared ${declared.type}, but the value is ${typeOfValue(value)} ${JSON.stringify(value)}`,
-    step.cluster.locate(path),
-    fieldPath(path),
-    node,
+    { location: step.cluster.locate(path), field: fieldPath(path), node },
   );
   return false;
 }
@@ -47,20 +47,18 @@ function checkType(step: StepRef, name: string, value: unknown, sink: Diagnostic
  * An input known only at plan time: a warning at its field says so, and which checks of the step wait with it
  * (the step is not rendered on the node until then).
  */
-function reportPending(step: StepRef, name: string, pending: Pending, sink: DiagnosticSink, node?: string): void {
+function reportPending(step: StepRef, name: string, pending: Pending, node?: string): void {
   const path = withPath(step, name);
   const stepName = step.cluster.doc.spec.steps[step.index]!.name;
-  sink.warning(
+  step.sink.warning(
     'ResolvedAtPlanTime',
     `${pending.waitsFor}, so input "${name}" is resolved at plan time and step "${stepName}" is rendered then: its template, path, shell-safety and input type checks run only at plan time`,
-    step.cluster.locate(path),
-    fieldPath(path),
-    node,
+    { location: step.cluster.locate(path), field: fieldPath(path), node },
   );
 }
 
 /** Null when an input could not be resolved (reported). */
-export function prepareStepInputs(step: StepRef, ctx: InputContext, sink: DiagnosticSink): StepInputs | null {
+export function prepareStepInputs(step: StepRef, ctx: InputContext): StepInputs | null {
   const stepDoc = step.cluster.doc.spec.steps[step.index]!;
   const declared = step.module.doc.spec.inputs;
   let ok = true;
@@ -82,13 +80,13 @@ export function prepareStepInputs(step: StepRef, ctx: InputContext, sink: Diagno
     }
     const resolved = source ? resolveSource(source, ctx, null) : { ok: true as const, value: raw };
     if (resolved.ok === 'pending') {
-      reportPending(step, name, resolved, sink);
+      reportPending(step, name, resolved);
       pending = true;
     } else if (!resolved.ok) {
       const path = withPath(step, name);
-      sink.error(resolved.code, resolved.message, step.cluster.locate(path), fieldPath(path));
+      step.sink.error(resolved.code, resolved.message, { location: step.cluster.locate(path), field: fieldPath(path) });
       ok = false;
-    } else if (checkType(step, name, resolved.value, sink)) {
+    } else if (checkType(step, name, resolved.value)) {
       shared[name] = resolved.value;
     } else {
       ok = false;
@@ -98,7 +96,7 @@ export function prepareStepInputs(step: StepRef, ctx: InputContext, sink: Diagno
 }
 
 /** The inputs on one node; null when one failed, 'pending' when one is known only at plan time (reported with the node). */
-export function inputsForNode(step: StepRef, prepared: StepInputs, ctx: InputContext, node: NodeView, sink: DiagnosticSink): Record<string, unknown> | 'pending' | null {
+export function inputsForNode(step: StepRef, prepared: StepInputs, ctx: InputContext, node: NodeView): Record<string, unknown> | 'pending' | null {
   if (prepared.perNode.length === 0) return prepared.pending ? 'pending' : prepared.shared;
   const inputs = { ...prepared.shared };
   let ok = true;
@@ -106,13 +104,13 @@ export function inputsForNode(step: StepRef, prepared: StepInputs, ctx: InputCon
   for (const [name, source] of prepared.perNode) {
     const resolved = resolveSource(source, ctx, node);
     if (resolved.ok === 'pending') {
-      reportPending(step, name, resolved, sink, node.name);
+      reportPending(step, name, resolved, node.name);
       pending = true;
     } else if (!resolved.ok) {
       const path = withPath(step, name);
-      sink.error(resolved.code, resolved.message, step.cluster.locate(path), fieldPath(path), node.name);
+      step.sink.error(resolved.code, resolved.message, { location: step.cluster.locate(path), field: fieldPath(path), node: node.name });
       ok = false;
-    } else if (checkType(step, name, resolved.value, sink, node.name)) {
+    } else if (checkType(step, name, resolved.value, node.name)) {
       inputs[name] = resolved.value;
     } else {
       ok = false;

@@ -101,19 +101,25 @@ function simpleParts(templates: readonly Template[]): SimplePart[] | null {
       parts.push(str);
       continue;
     }
-    if (!(t instanceof Output)) return null;
-    const value = t.value as unknown as { filters: unknown[]; initial: { postfix?: unknown[] } };
-    if (value.filters.length !== 1 || value.initial.postfix?.length !== 1) return null;
-    const access = value.initial.postfix[0] as { kind?: number; variable?: unknown; props?: { kind?: number; content?: unknown }[] };
-    if (access.kind !== TokenKind.PropertyAccess || access.variable !== undefined || !access.props || access.props.length === 0) return null;
-    const path: string[] = [];
-    for (const prop of access.props) {
-      if (prop.kind !== TokenKind.Word || typeof prop.content !== 'string') return null;
-      path.push(prop.content);
-    }
+    const path = t instanceof Output ? propertyPath(t) : null;
+    if (!path) return null;
     parts.push(path);
   }
   return parts;
+}
+
+/** The property names of an output `{{ a.b.c }}` with only the tap filter, or null. */
+function propertyPath(t: Output): string[] | null {
+  const value = t.value as unknown as { filters: unknown[]; initial: { postfix?: unknown[] } };
+  if (value.filters.length !== 1 || value.initial.postfix?.length !== 1) return null;
+  const access = value.initial.postfix[0] as { kind?: number; variable?: unknown; props?: { kind?: number; content?: unknown }[] };
+  if (access.kind !== TokenKind.PropertyAccess || access.variable !== undefined || !access.props || access.props.length === 0) return null;
+  const path: string[] = [];
+  for (const prop of access.props) {
+    if (prop.kind !== TokenKind.Word || typeof prop.content !== 'string') return null;
+    path.push(prop.content);
+  }
+  return path;
 }
 
 /** What Liquid would write for `{{ path }}`, or undefined when Liquid itself must decide (errors, special names). */

@@ -70,7 +70,7 @@ async function readFrom(opts: ReadRevisionOptions): Promise<Revision> {
           (await import('./ssh-remote.js')).sshRemote({ repo, ref, remote: location.remote, settings: opts.ssh, fs });
     return withCacheLock(cachePathFor(opts.cacheDir, remote.id), async () => {
       const gitdir = await syncRemote({ fs, remote, cacheDir: opts.cacheDir, ref });
-      const commit = await resolveCommit(fs, gitdir, repo, ref, REMOTE_NAMESPACES);
+      const commit = await resolveCommit({ fs, gitdir, repo, ref, namespaces: REMOTE_NAMESPACES });
       return revision(opts, commit, false, await readCommit(gitdir, commit));
     });
   }
@@ -82,7 +82,7 @@ async function readFrom(opts: ReadRevisionOptions): Promise<Revision> {
     }
     return revision(opts, 'worktree', true, await readWorktreeFiles(fs, local.dir, local.gitdir, limits));
   }
-  const commit = await resolveCommit(fs, local.gitdir, repo, ref, LOCAL_NAMESPACES);
+  const commit = await resolveCommit({ fs, gitdir: local.gitdir, repo, ref, namespaces: LOCAL_NAMESPACES });
   return revision(opts, commit, false, await readCommit(local.gitdir, commit));
 }
 

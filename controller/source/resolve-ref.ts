@@ -14,24 +14,29 @@ export const LOCAL_NAMESPACES: RefNamespaces = { branchPrefix: 'refs/heads/', he
 
 const HEX = /^[0-9a-f]{4,40}$/i;
 
+/** A ref to resolve, and the repository it is resolved in (one object of named parameters, as isomorphic-git's). */
+export interface CommitLookup {
+  fs: SourceFs;
+  gitdir: string;
+  /** The repository as the operator named it: errors say it. */
+  repo: string;
+  ref: string | undefined;
+  /** LOCAL_NAMESPACES unless given. */
+  namespaces?: RefNamespaces;
+}
+
 /**
  * Turns what an operator wrote into one commit id. Order, so that the same string always means the same
  * thing: exact branch, then tag, then a full ref name, then a commit id or unique prefix (>= 4 hex
  * chars). A branch called `cafe` therefore wins over a commit starting with `cafe`, as in `git rev-parse`.
  * Annotated tags (and tags of tags) are peeled to the commit they point at.
  */
-export async function resolveCommit(
-  fs: SourceFs,
-  gitdir: string,
-  repo: string,
-  ref: string | undefined,
-  ns: RefNamespaces = LOCAL_NAMESPACES,
-): Promise<string> {
-  const oid = await resolveToObject(fs, gitdir, repo, ref, ns);
-  return peelToCommit(gitdir, repo, ref, oid);
+export async function resolveCommit(lookup: CommitLookup): Promise<string> {
+  const oid = await resolveToObject(lookup);
+  return peelToCommit(lookup.gitdir, lookup.repo, lookup.ref, oid);
 }
 
-async function resolveToObject(fs: SourceFs, gitdir: string, repo: string, ref: string | undefined, ns: RefNamespaces): Promise<string> {
+async function resolveToObject({ fs, gitdir, repo, ref, namespaces: ns = LOCAL_NAMESPACES }: CommitLookup): Promise<string> {
   if (ref === undefined || ref === 'HEAD') {
     const head = (await tryRef(fs, gitdir, ns.head)) ?? (await tryRef(fs, gitdir, 'HEAD'));
     if (head === undefined) throw new SourceError('RefNotFound', repo, ref, 'HEAD does not point at a commit (empty repository?)');

@@ -45,15 +45,15 @@ export function formatDiagnostic(d: Diagnostic): string {
 
 /** Deterministic order: by file, line, column, then code and message. */
 export function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
-  return [...ds].sort(
-    (a, b) =>
-      byCodeUnit(a.location?.file ?? '', b.location?.file ?? '') ||
-      (a.location?.line ?? 0) - (b.location?.line ?? 0) ||
-      (a.location?.column ?? 0) - (b.location?.column ?? 0) ||
-      byCodeUnit(a.code, b.code) ||
-      byCodeUnit(a.message, b.message),
-  );
+  return [...ds].sort((a, b) => {
+    const x = a.location ?? NOWHERE;
+    const y = b.location ?? NOWHERE;
+    return byCodeUnit(x.file, y.file) || x.line - y.line || x.column - y.column || byCodeUnit(a.code, b.code) || byCodeUnit(a.message, b.message);
+  });
 }
+
+/** A diagnostic of the whole revision sorts before any located one. */
+const NOWHERE: SourceLocation = { file: '', line: 0, column: 0 };
 
 /** Formats a dotted field path from a zod/YAML path. */
 export function fieldPath(path: readonly PropertyKey[]): string {

@@ -82,25 +82,25 @@ function structural(schema: unknown): Record<string, unknown> {
   const s = schema as Record<string, unknown>;
   if ('$ref' in s) return { 'x-kubernetes-preserve-unknown-fields': true };
   const branches = (s.anyOf ?? s.oneOf ?? s.allOf) as Record<string, unknown>[] | undefined;
-  if (branches) {
-    const types = new Set(branches.map((b) => b.type));
-    const only = types.size === 1 ? [...types][0] : undefined;
-    if (only === 'string' || only === 'integer' || only === 'number' || only === 'boolean') return withDefault({ type: only }, s);
-    return withDefault(only === 'object' ? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } : { 'x-kubernetes-preserve-unknown-fields': true }, s);
-  }
+  if (branches) return structuralUnion(branches, s);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(s)) {
     if (key === 'definitions' || key === '$defs' || key === '$schema') continue;
     if (key === 'additionalProperties') {
-      if (value === false) continue;
-      out[key] = structural(value);
+      if (value !== false) out[key] = structural(value);
     } else if (key === 'properties') {
       out[key] = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, structural(v)]));
-    } else if (key === 'items') {
-      out[key] = structural(value);
-    } else out[key] = value;
+    } else out[key] = key === 'items' ? structural(value) : value;
   }
   return out;
+}
+
+/** A union of one scalar type is that type; any other union is a free-form value (an object, if all branches are). */
+function structuralUnion(branches: readonly Record<string, unknown>[], s: Record<string, unknown>): Record<string, unknown> {
+  const types = new Set(branches.map((b) => b.type));
+  const only = types.size === 1 ? [...types][0] : undefined;
+  if (only === 'string' || only === 'integer' || only === 'number' || only === 'boolean') return withDefault({ type: only }, s);
+  return withDefault(only === 'object' ? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } : { 'x-kubernetes-preserve-unknown-fields': true }, s);
 }
 
 function withDefault(out: Record<string, unknown>, from: Record<string, unknown>): Record<string, unknown> {

@@ -34,18 +34,25 @@ export function readPublicKeyLine(line: string): PublicKeyReading {
   return { ok: true, type, blob, data: unpadded(data) };
 }
 
+/** What is wrong with the fields after the type string, per key type; ECDSA types are read by ecdsaProblem. */
+const KEY_FIELDS: Record<string, (type: string, reader: WireReader) => string | null> = {
+  'ssh-ed25519': (_type, reader) => (reader.bytes()?.length === 32 ? null : 'an ssh-ed25519 key is 32 bytes long'),
+  'ssh-rsa': rsaProblem,
+};
+
 function structureProblem(type: string, reader: WireReader): string | null {
-  if (type === 'ssh-ed25519') {
-    const key = reader.bytes();
-    return key?.length === 32 ? null : 'an ssh-ed25519 key is 32 bytes long';
-  }
-  if (type === 'ssh-rsa') {
-    const e = reader.bytes();
-    const n = reader.bytes();
-    if (!e || !n) return 'an ssh-rsa key needs an exponent and a modulus';
-    if (!isPositive(e) || !isPositive(n)) return 'an ssh-rsa exponent and modulus are positive numbers';
-    return bitLength(n) >= MIN_RSA_BITS ? null : `an ssh-rsa modulus of ${bitLength(n)} bits is below the ${MIN_RSA_BITS} that OpenSSH accepts`;
-  }
+  return (Object.hasOwn(KEY_FIELDS, type) ? KEY_FIELDS[type]! : ecdsaProblem)(type, reader);
+}
+
+function rsaProblem(_type: string, reader: WireReader): string | null {
+  const e = reader.bytes();
+  const n = reader.bytes();
+  if (!e || !n) return 'an ssh-rsa key needs an exponent and a modulus';
+  if (!isPositive(e) || !isPositive(n)) return 'an ssh-rsa exponent and modulus are positive numbers';
+  return bitLength(n) >= MIN_RSA_BITS ? null : `an ssh-rsa modulus of ${bitLength(n)} bits is below the ${MIN_RSA_BITS} that OpenSSH accepts`;
+}
+
+function ecdsaProblem(type: string, reader: WireReader): string | null {
   const curve = /^ecdsa-sha2-(nistp\d+)$/.exec(type)?.[1];
   const size = curve === undefined ? undefined : ECDSA_CURVES[curve];
   if (curve === undefined || size === undefined) return `${type} is not a key type underlay can pin`;

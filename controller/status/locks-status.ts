@@ -4,7 +4,7 @@
  * is known to the nodes, not here, and `apply` names it when it is refused.
  */
 import { describeHolder, holderIsDead, type LockHolder, type ProcessIdentity } from '../store/lock-holder.js';
-import type { Store } from '../store/store.js';
+import type { StatusReader } from '../store/store.js';
 
 export interface LockState {
   holder: LockHolder;
@@ -24,7 +24,7 @@ export interface LocksStatus {
   leases: LeaseState[];
 }
 
-export async function readLocksStatus(store: Pick<Store, 'site' | 'siteLock' | 'leases'>, self: ProcessIdentity, alive: (pid: number) => boolean): Promise<LocksStatus> {
+export async function readLocksStatus(store: Pick<StatusReader, 'site' | 'siteLock' | 'leases'>, self: ProcessIdentity, alive: (pid: number) => boolean): Promise<LocksStatus> {
   const lock = await store.siteLock();
   const state = (holder: LockHolder): LockState => ({ holder, stale: holderIsDead(holder, self, alive) });
   return {

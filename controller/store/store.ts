@@ -10,7 +10,6 @@
  * Async on purpose: the embedded store is SQLite, the scale-out one the Kubernetes API.
  */
 import type { Action } from '../model/change.js';
-import type { Ledger } from './ledger.js';
 import type { LockHolder, NodeLease } from './lock-holder.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'halted' | 'interrupted';
@@ -77,11 +76,29 @@ export type SiteLockResult =
   | { acquired: true; replaced?: SiteLock }
   | { acquired: false; lock: SiteLock };
 
-export interface Store {
+/**
+ * The store, split by who uses it (controller-runtime's Client is built from small interfaces the same way):
+ * each consumer takes only the part it uses, so a test fakes that part alone and the scale-out store can
+ * implement them one by one. The IP pools' ledger is another part (ledger.ts).
+ */
+
+/** What an apply writes as it runs (controller/apply/apply-plan.ts): its run, the journal, the nodes' outcomes. */
+export interface RunWriter {
   /** The site id everything here belongs to. */
   readonly site: string;
-  /** The site's IP pool ledger (ledger.ts), as durable as the journal. */
-  ledger(): Ledger;
+  /** Marks runs left `running` by a dead process as `interrupted` and reports them. Call once at start. */
+  recoverInterruptedRuns(): Promise<InterruptedRun[]>;
+  /** `nodes`: every node (and service target) the run's plan covers, so status shows the revision's nodes only. */
+  beginRun(input: { revisionCommit: string; planHash: string; nodes: readonly string[] }): Promise<RunRecord>;
+  finishRun(runId: number, status: Exclude<RunStatus, 'running'>, conditions?: RunCondition[]): Promise<void>;
+  /** Durable before it resolves: `started` must be on disk before the change touches a node. */
+  journal(entry: Omit<JournalEntry, 'at'>): Promise<void>;
+  recordNodeOutcome(runId: number, revisionCommit: string, outcome: NodeOutcome): Promise<void>;
+}
+
+/** The site lock and the node leases (ADR 0008): what apply takes and gives back, and force-unlock breaks. */
+export interface SiteLocks {
+  readonly site: string;
   /**
    * Takes the site lock for `token`, unless a holder that may be alive has it. Atomic: of two applies that
    * try at once, one gets it.
@@ -98,16 +115,11 @@ export interface Store {
   recordLease(node: string, lease: NodeLease | null): Promise<void>;
   /** The leases this site's applies hold or held without releasing them, by node name. */
   leases(): Promise<NodeLease[]>;
+}
 
-  /** Marks runs left `running` by a dead process as `interrupted` and reports them. Call once at start. */
-  recoverInterruptedRuns(): Promise<InterruptedRun[]>;
-  /** `nodes`: every node (and service target) the run's plan covers, so status shows the revision's nodes only. */
-  beginRun(input: { revisionCommit: string; planHash: string; nodes: readonly string[] }): Promise<RunRecord>;
-  finishRun(runId: number, status: Exclude<RunStatus, 'running'>, conditions?: RunCondition[]): Promise<void>;
-  /** Durable before it resolves: `started` must be on disk before the change touches a node. */
-  journal(entry: Omit<JournalEntry, 'at'>): Promise<void>;
-  recordNodeOutcome(runId: number, revisionCommit: string, outcome: NodeOutcome): Promise<void>;
-
+/** What `status` (and later the dashboard) reads: runs, their journals, the nodes' summaries, who holds the site. */
+export interface StatusReader {
+  readonly site: string;
   run(runId: number): Promise<RunRecord | null>;
   /** Newest first. */
   runs(limit?: number): Promise<RunRecord[]>;
@@ -117,5 +129,11 @@ export interface Store {
   /** Started entries without succeeded/failed/skipped after them. */
   inFlightOf(runId: number): Promise<JournalEntry[]>;
   nodeStatuses(): Promise<NodeStatusRecord[]>;
+  siteLock(): Promise<SiteLock | null>;
+  leases(): Promise<NodeLease[]>;
+}
+
+/** One site's state database: every part, and closing it. */
+export interface Store extends RunWriter, SiteLocks, StatusReader {
   close(): Promise<void>;
 }

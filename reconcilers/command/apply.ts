@@ -11,7 +11,7 @@ import { APPLIED, type NodeApplyContext, type ApplyOutcome } from '../kind-effec
 import { stringField } from '../change-fields.js';
 import { ApplyError, outputTail } from '../node-exec.js';
 import { describeRunStart, type RunMarker } from './run-marker.js';
-import { type RunEnd, startRun, waitRun } from './tracked-run.js';
+import { type RunEnd, type RunRequest, startRun, waitRun } from './tracked-run.js';
 
 /** Commands may do real work (initialising a database); bounded all the same, on the node itself. */
 export const COMMAND_TIMEOUT_MS = 10 * 60_000;
@@ -24,15 +24,8 @@ export async function applyCommand(ctx: NodeApplyContext, change: Change): Promi
   if (change.action === 'delete') {
     return APPLIED;
   }
-  const argv = change.after?.argv;
-  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a): a is string => typeof a === 'string')) {
-    throw new ApplyError(ctx.node.name, `change ${change.id} carries no argv to run`);
-  }
-  const name = stringField(change.after, 'name', change.id);
-  const hash = change.desiredHash;
-  if (!NAME.test(name)) throw new ApplyError(ctx.node.name, `change ${change.id}: command name ${JSON.stringify(name)} is not a DNS label`);
-  if (hash === undefined || !HASH.test(hash)) throw new ApplyError(ctx.node.name, `change ${change.id} carries no desiredHash to track its run by`);
-  const request = { name, hash, argv, timeoutSeconds: Math.ceil(COMMAND_TIMEOUT_MS / 1000) };
+  const request = runRequest(ctx, change);
+  const { name, hash } = request;
 
   // At most twice: once more only after waiting out a run of an earlier definition.
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -44,17 +37,30 @@ export async function applyCommand(ctx: NodeApplyContext, change: Change): Promi
     const end = await waitRun(ctx, name, start.marker);
     if (start.state === 'attached' && start.marker.hash !== hash) continue;
     if (start.state === 'started') {
-      checkEnd(ctx, change, start.marker, end, '');
+      checkEnd(ctx, change, { marker: start.marker, end }, '');
       return APPLIED;
     }
-    checkEnd(ctx, change, start.marker, end, ` (the run ${describeRunStart(start.marker)}, waited for and adopted)`);
+    checkEnd(ctx, change, { marker: start.marker, end }, ` (the run ${describeRunStart(start.marker)}, waited for and adopted)`);
     return { result: 'applied', message: `waited for the run ${describeRunStart(start.marker)} and adopted its result; not run again` };
   }
   throw new ApplyError(ctx.node.name, `command ${change.key}: another definition of it kept running on the node`);
 }
 
+/** The run a change asks for, its fields checked: they become a marker file's name and a script's arguments on the node. */
+function runRequest(ctx: NodeApplyContext, change: Change): RunRequest {
+  const argv = change.after?.argv;
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a): a is string => typeof a === 'string')) {
+    throw new ApplyError(ctx.node.name, `change ${change.id} carries no argv to run`);
+  }
+  const name = stringField(change.after, 'name', change.id);
+  const hash = change.desiredHash;
+  if (!NAME.test(name)) throw new ApplyError(ctx.node.name, `change ${change.id}: command name ${JSON.stringify(name)} is not a DNS label`);
+  if (hash === undefined || !HASH.test(hash)) throw new ApplyError(ctx.node.name, `change ${change.id} carries no desiredHash to track its run by`);
+  return { name, hash, argv, timeoutSeconds: Math.ceil(COMMAND_TIMEOUT_MS / 1000) };
+}
+
 /** A run that did not end with exit 0 fails the change, saying how it ended and what it printed. */
-function checkEnd(ctx: NodeApplyContext, change: Change, marker: RunMarker, end: RunEnd, adopted: string): void {
+function checkEnd(ctx: NodeApplyContext, change: Change, { marker, end }: { marker: RunMarker; end: RunEnd }, adopted: string): void {
   const { report } = end;
   if (report.state === 'finished' && report.exitCode === 0) return;
   const result: ExecResult = { code: report.exitCode ?? 255, stdout: end.stdout, stderr: end.stderr };

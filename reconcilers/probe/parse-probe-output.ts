@@ -77,26 +77,50 @@ interface ProbeRecords {
   copies: Record<'record' | 'prev', ManagedRecordCopy>;
 }
 
+type PartialRecords = Omit<ProbeRecords, 'copies'> & { copies: Partial<ProbeRecords['copies']> };
+
+/** Per record tag, what its fields add to the records; false when they do not fit the tag. */
+const RECORD_READERS: Record<string, (fields: string[], into: PartialRecords) => boolean> = {
+  F(fields, into) {
+    if (fields.length !== 2) return false;
+    into.raw[fields[0]!] = fields[1]!;
+    return true;
+  },
+  A(fields, into) {
+    if (fields.length !== 1) return false;
+    const address = parseAddressLine(fields[0]!);
+    if (address) into.addresses.push(address);
+    return true;
+  },
+  M(fields, into) {
+    const which = fields[0];
+    if (which !== 'record' && which !== 'prev') return false;
+    into.copies[which] = recordCopy(fields.slice(1));
+    return true;
+  },
+  R(fields, into) {
+    if (fields.length < 1 || !/^\d+$/.test(fields[0]!)) return false;
+    into.answers.set(Number(fields[0]), fields.slice(1));
+    return true;
+  },
+};
+
 /** The records after the header, by kind; the end record must be last, and the record copies present. */
 function sortRecords(body: string[][]): ProbeRecords {
-  const raw: Record<string, string> = {};
-  const addresses: NodeAddress[] = [];
-  const answers = new Map<number, string[]>();
-  const copies: Partial<Record<'record' | 'prev', ManagedRecordCopy>> = {};
+  const into: PartialRecords = { raw: {}, addresses: [], answers: new Map(), copies: {} };
   let ended = false;
-  for (const [tag, ...fields] of body) {
+  for (const [tag = '', ...fields] of body) {
     if (ended) throw new ProbeOutputError(`a ${JSON.stringify(tag)} record after the end record`);
-    if (tag === 'F' && fields.length === 2) raw[fields[0] as string] = fields[1] as string;
-    else if (tag === 'A' && fields.length === 1) {
-      const address = parseAddressLine(fields[0] as string);
-      if (address) addresses.push(address);
-    } else if (tag === 'M' && (fields[0] === 'record' || fields[0] === 'prev')) copies[fields[0]] = recordCopy(fields.slice(1));
-    else if (tag === 'R' && fields.length >= 1 && /^\d+$/.test(fields[0] as string)) answers.set(Number(fields[0]), fields.slice(1));
-    else if (tag === 'end') ended = true;
-    else throw new ProbeOutputError(`unexpected record ${JSON.stringify([tag, ...fields].join(' ').slice(0, 80))}`);
+    if (tag === 'end') {
+      ended = true;
+      continue;
+    }
+    const read = Object.hasOwn(RECORD_READERS, tag) ? RECORD_READERS[tag]! : undefined;
+    if (!read?.(fields, into)) throw new ProbeOutputError(`unexpected record ${JSON.stringify([tag, ...fields].join(' ').slice(0, 80))}`);
   }
-  if (!ended || copies.record === undefined || copies.prev === undefined) throw new ProbeOutputError('the probe did not finish (no end record)');
-  return { raw, addresses, answers, copies: { record: copies.record, prev: copies.prev } };
+  const { record, prev } = into.copies;
+  if (!ended || record === undefined || prev === undefined) throw new ProbeOutputError('the probe did not finish (no end record)');
+  return { ...into, copies: { record, prev } };
 }
 
 function recordCopy(fields: string[]): ManagedRecordCopy {

@@ -6,9 +6,9 @@ import type { Change } from '../../controller/model/change.js';
 import { APPLIED, type NodeApplyContext, type ApplyOutcome } from '../kind-effects.js';
 import { stringField } from '../change-fields.js';
 import { keyIdentity } from '../../controller/model/resource-key.js';
-import type { DefinitionFile } from './definition.js';
+import type { DefinitionFile, ServiceManager } from './definition.js';
 import { runitBackend } from './runit-backend.js';
-import type { ServiceBackend } from './service-backend.js';
+import type { ServiceBackend, ServiceInstall } from './service-backend.js';
 import { systemdBackend } from './systemd-backend.js';
 
 export function serviceBackend(manager: 'runit' | 'systemd'): ServiceBackend {
@@ -18,25 +18,33 @@ export function serviceBackend(manager: 'runit' | 'systemd'): ServiceBackend {
 export async function applyService(faultCtx: NodeApplyContext, change: Change): Promise<ApplyOutcome> {
   // A service's crash point is before its (re)start, not inside the definition file writes.
   const { duringFault, ...ctx } = faultCtx;
-  const manager = change.after?.serviceManager === 'systemd' || change.after?.serviceManager === 'runit' ? change.after.serviceManager : ctx.serviceManager;
-  const backend = serviceBackend(manager);
+  const backend = serviceBackend(managerOf(change, ctx));
   const name = keyIdentity(change.key);
   if (change.action === 'delete') await backend.remove(ctx, name);
   else if (change.action === 'restart') {
     await duringFault?.();
     await backend.restart(ctx, name);
-  } else {
-    const after = change.after;
-    const definitionChanged = change.before?.definitionHash !== after?.definitionHash;
-    await backend.install(ctx, {
-      name: stringField(after, 'name', change.id),
-      files: definitionFiles(after?.files, change.id),
-      enabled: after?.enabled === true,
-      restart: change.action === 'update' && definitionChanged && change.before?.running === true,
-      ...(duringFault ? { beforeStart: duringFault } : {}),
-    });
-  }
+  } else await backend.install(ctx, installOf(change, duringFault));
   return APPLIED;
+}
+
+/** The manager the plan rendered the definition for; the node's own for a change that does not say. */
+function managerOf(change: Change, ctx: NodeApplyContext): ServiceManager {
+  const planned = change.after?.serviceManager;
+  return planned === 'systemd' || planned === 'runit' ? planned : ctx.serviceManager;
+}
+
+/** A create or update: a running service whose definition changed is restarted onto the new one. */
+function installOf(change: Change, beforeStart: NodeApplyContext['duringFault']): ServiceInstall {
+  const after = change.after;
+  const definitionChanged = change.before?.definitionHash !== after?.definitionHash;
+  return {
+    name: stringField(after, 'name', change.id),
+    files: definitionFiles(after?.files, change.id),
+    enabled: after?.enabled === true,
+    restart: change.action === 'update' && definitionChanged && change.before?.running === true,
+    ...(beforeStart ? { beforeStart } : {}),
+  };
 }
 
 function definitionFiles(value: unknown, id: string): DefinitionFile[] {

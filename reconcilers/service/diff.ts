@@ -39,11 +39,7 @@ export function diffService(input: DiffInput<DesiredService, ObservedService>): 
   if (managedHash === undefined) {
     return { action: 'update', reason: UNMANAGED_TAKEOVER, before, after, disruptive: true };
   }
-  const differences: string[] = [];
-  if (observed.definitionHash !== after.definitionHash) {
-    differences.push(`definition changed (sha256 ${shortHash(observed.definitionHash)} -> ${shortHash(after.definitionHash as string)})`);
-  }
-  if (observed.enabled !== desired.enabled) differences.push(desired.enabled ? 'disabled -> enabled' : 'enabled -> disabled');
+  const differences = settingDifferences(desired, observed, after);
   const shouldRun = desired.enabled;
   if (differences.length > 0) {
     if (shouldRun && !observed.running) differences.push('not running');
@@ -51,4 +47,14 @@ export function diffService(input: DiffInput<DesiredService, ObservedService>): 
   }
   if (shouldRun && !observed.running) return { action: 'restart', reason: 'not running', before, after, disruptive: true };
   return null;
+}
+
+/** How the definition and the enablement differ; whether it runs is diffService's to say. */
+function settingDifferences(desired: DesiredService, observed: ObservedService, after: Record<string, unknown>): string[] {
+  const differences: string[] = [];
+  if (observed.definitionHash !== after.definitionHash) {
+    differences.push(`definition changed (sha256 ${shortHash(observed.definitionHash)} -> ${shortHash(after.definitionHash as string)})`);
+  }
+  if (observed.enabled !== desired.enabled) differences.push(desired.enabled ? 'disabled -> enabled' : 'enabled -> disabled');
+  return differences;
 }

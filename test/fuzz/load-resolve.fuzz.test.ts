@@ -19,7 +19,7 @@ import { renderJson } from '../../controller/plan/render-json.js';
 import { renderMarkdown } from '../../controller/plan/render-markdown.js';
 import { renderText } from '../../controller/plan/render-text.js';
 import type { Revision, RevisionFile } from '../../controller/source/revision.js';
-import { hasErrors } from '../../controller/spec/diagnostic.js';
+import { hasErrors, type Diagnostic } from '../../controller/spec/diagnostic.js';
 import { revisionFromDir } from '../support/revision-from-dir.js';
 import { seededRandom } from '../support/seeded-random.js';
 import { registry } from '../../reconcilers/registry.js';
@@ -167,13 +167,7 @@ interface Outcome {
 function outcomeOf(revision: Revision): Outcome {
   let result: ReturnType<typeof planRevision>;
   try {
-    result = planRevision(revision, emptyInventory(), { registry, now: NOW });
-    // What a plan is shown as is part of the outcome: canonical JSON, text and Markdown.
-    if (result.plan) {
-      renderJson(result.plan);
-      renderText(result.plan, { registry, color: false });
-      renderMarkdown(result.plan, { registry });
-    }
+    result = planAndRender(revision);
   } catch (error) {
     return { problems: [`threw: ${error instanceof Error ? (error.stack ?? error.message).split('\n').slice(0, 4).join(' | ') : String(error)}`], refused: true };
   }
@@ -182,20 +176,36 @@ function outcomeOf(revision: Revision): Outcome {
   if (result.plan === null && !errors) problems.push('no plan, and no error to say why');
   if (result.plan !== null && errors) problems.push('a plan despite errors');
   const texts = new Map(revision.files.map((f) => [f.path, decoder.decode(f.content)]));
-  for (const d of result.diagnostics) {
-    if (!/^[A-Z][A-Za-z0-9]+$/.test(d.code)) problems.push(`unstable code ${JSON.stringify(d.code)}`);
-    if (/Maximum call stack|RangeError|TypeError|is not a function|Cannot read propert/.test(d.message)) problems.push(`an internal error as a message: ${d.code}: ${d.message.slice(0, 120)}`);
-    const where = d.location;
-    const text = where ? texts.get(where.file) : undefined;
-    if (!where || text === undefined) continue;
-    const starts = lineStarts(text);
-    const lastLine = text.endsWith('\n') && starts.length > 1 ? starts.length - 1 : starts.length;
-    const lineLength = (starts[where.line] ?? text.length + 1) - 1 - (starts[where.line - 1] ?? 0);
-    if (where.line < 1 || where.line > Math.max(1, lastLine) || where.column < 1 || where.column > lineLength + 1) {
-      problems.push(`${d.code} placed outside ${where.file} (${where.line}:${where.column}; the file has ${lastLine} lines)`);
-    }
-  }
+  for (const d of result.diagnostics) problems.push(...diagnosticProblems(d, texts));
   return { problems, refused: errors };
+}
+
+/** What a plan is shown as is part of the outcome: canonical JSON, text and Markdown. */
+function planAndRender(revision: Revision): ReturnType<typeof planRevision> {
+  const result = planRevision(revision, emptyInventory(), { registry, now: NOW });
+  if (result.plan) {
+    renderJson(result.plan);
+    renderText(result.plan, { registry, color: false });
+    renderMarkdown(result.plan, { registry });
+  }
+  return result;
+}
+
+/** A diagnostic is sound when its code is stable, its message is not an internal error, and it points inside its file. */
+function diagnosticProblems(d: Diagnostic, texts: ReadonlyMap<string, string>): string[] {
+  const problems: string[] = [];
+  if (!/^[A-Z][A-Za-z0-9]+$/.test(d.code)) problems.push(`unstable code ${JSON.stringify(d.code)}`);
+  if (/Maximum call stack|RangeError|TypeError|is not a function|Cannot read propert/.test(d.message)) problems.push(`an internal error as a message: ${d.code}: ${d.message.slice(0, 120)}`);
+  const where = d.location;
+  const text = where ? texts.get(where.file) : undefined;
+  if (!where || text === undefined) return problems;
+  const starts = lineStarts(text);
+  const lastLine = text.endsWith('\n') && starts.length > 1 ? starts.length - 1 : starts.length;
+  const lineLength = (starts[where.line] ?? text.length + 1) - 1 - (starts[where.line - 1] ?? 0);
+  if (where.line < 1 || where.line > Math.max(1, lastLine) || where.column < 1 || where.column > lineLength + 1) {
+    problems.push(`${d.code} placed outside ${where.file} (${where.line}:${where.column}; the file has ${lastLine} lines)`);
+  }
+  return problems;
 }
 
 function expectSound(t: ExecutionContext, revision: Revision, label: string): void {

@@ -10,41 +10,48 @@ import { readState, stateFile } from './state.js';
  * with our names (ulbr<k>, ul<k>n<i>, ul<k>v<i>) whose slot nobody claims.
  */
 export async function cleanupStaleTestHosts(): Promise<void> {
-  for (const slot of listClaimedSlots()) {
-    if (!claimIsStale(slot)) continue;
-    const seized = seizeStaleClaim(slot);
-    if (!seized) continue; // another process is cleaning it
-    try {
-      const dir = seized.claim?.stateDir;
-      if (dir && existsSync(stateFile(dir))) {
-        const s = readState(dir);
-        // A stale owner must not be recognised as alive by pid reuse; destroy only checks recorded refs.
-        if (s.slot === slot && !isAlive(s.owner)) await destroyCluster(s, { graceful: false });
-      }
-      await sweepSlot(slot);
-    } finally {
-      seized.release();
-    }
-  }
+  for (const slot of listClaimedSlots()) if (claimIsStale(slot)) await reclaimStaleSlot(slot);
   // Objects left without any claim (a crash between claiming and recording, or a claim deleted by hand).
-  const orphanSlots = new Set<number>();
-  for (const name of readdirSync('/sys/class/net')) {
-    const m = /^ulbr(\d+)$/.exec(name) ?? /^ul(\d+)v\d+$/.exec(name);
-    if (m?.[1]) orphanSlots.add(Number(m[1]));
-  }
-  try {
-    for (const name of readdirSync('/run/netns')) {
-      const m = /^ul(\d+)n\d+$/.exec(name);
-      if (m?.[1]) orphanSlots.add(Number(m[1]));
-    }
-  } catch {
-    // no namespaces at all
-  }
-  for (const slot of orphanSlots) {
+  for (const slot of slotsOfOurKernelObjects()) {
     // A slot being reclaimed right now has an aside file instead of a claim: leave it to that process.
     if (readClaim(slot) || existsSync(join(RUN_DIR, `slot-${slot}.json`)) || reclaimInProgress(slot)) continue;
     await sweepSlot(slot);
   }
+}
+
+/** Destroys the cluster of a slot whose owner died, then sweeps the slot; unless another process is already at it. */
+async function reclaimStaleSlot(slot: number): Promise<void> {
+  const seized = seizeStaleClaim(slot);
+  if (!seized) return; // another process is cleaning it
+  try {
+    const dir = seized.claim?.stateDir;
+    if (dir && existsSync(stateFile(dir))) {
+      const s = readState(dir);
+      // A stale owner must not be recognised as alive by pid reuse; destroy only checks recorded refs.
+      if (s.slot === slot && !isAlive(s.owner)) await destroyCluster(s, { graceful: false });
+    }
+    await sweepSlot(slot);
+  } finally {
+    seized.release();
+  }
+}
+
+/** The slots named by kernel objects of ours: bridges and veths (ulbr<k>, ul<k>v<i>), network namespaces (ul<k>n<i>). */
+function slotsOfOurKernelObjects(): Set<number> {
+  const slots = new Set<number>();
+  for (const name of readdirSync('/sys/class/net')) {
+    const m = /^ulbr(\d+)$/.exec(name) ?? /^ul(\d+)v\d+$/.exec(name);
+    if (m?.[1]) slots.add(Number(m[1]));
+  }
+  try {
+    for (const name of readdirSync('/run/netns')) {
+      const m = /^ul(\d+)n\d+$/.exec(name);
+      if (m?.[1]) slots.add(Number(m[1]));
+    }
+  } catch {
+    // no namespaces at all
+  }
+  return slots;
 }
 
 function reclaimInProgress(slot: number): boolean {

@@ -5,7 +5,7 @@
  */
 import { applyPlan } from '../../controller/apply/apply-plan.js';
 import type { ChangeSet } from '../../controller/apply/change-set.js';
-import { applyTargets } from '../../controller/apply/live-site.js';
+import { applyTargets } from '../../controller/apply/apply-targets.js';
 import { systemClock } from '../../controller/clock.js';
 import type { Change } from '../../controller/model/change.js';
 import type { Desired, DesiredResource } from '../../controller/model/desired.js';

@@ -1,33 +1,33 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { nodeManagedRecord } from '../../../reconcilers/managed-record.js';
-import { effectsOf } from '../../../reconcilers/effects.js';
 import { registry } from '../../../reconcilers/registry.js';
-import { applyPlan } from '../../apply/apply-plan.js';
 import { renderChangeSetSummary } from '../../apply/change-set.js';
 import { faultHookFromEnv } from '../../apply/fault-injection.js';
-import { leasedTargets, takeApplyLocks, type HeldLocks } from '../../apply/apply-locks.js';
-import { applyTargets, observeLiveSite, planLiveSite, siteEndpoints } from '../../apply/live-site.js';
 import { DEFAULT_LEASE_TTL_SECONDS } from '../../apply/node-leases.js';
-import type { Inventory } from '../../model/observed.js';
-import { ledgerPools } from '../../targets/pool-provider.js';
-import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
 import { fileContentMismatches, planHash } from '../../plan/make-plan.js';
 import { planFormatProblem, type Plan } from '../../model/plan.js';
 import { renderText } from '../../plan/render-text.js';
-import { systemClock, systemTimers } from '../../clock.js';
-import { loadSpec } from '../../load/load-spec.js';
-import type { Revision } from '../../source/revision.js';
-import { siteIdOf, type Spec } from '../../spec/spec.js';
-import type { InterruptedRun, Store } from '../../store/store.js';
-import type { SshTransport } from '../../transport/ssh-transport.js';
-import { applyProgress } from '../apply-progress.js';
+import { runReconcile, type Reconciled } from '../../runtime/reconcile.js';
+import type { ReconcileEvent } from '../../runtime/reconcile-event.js';
+import { initialState, type ReconcileState } from '../../runtime/reconcile-state.js';
+import { apply } from '../../runtime/steps/apply.js';
+import { underApplyLocks } from '../../runtime/steps/apply-locks.js';
+import { decide } from '../../runtime/steps/decide.js';
+import { fetchRevision } from '../../runtime/steps/fetch-revision.js';
+import { load } from '../../runtime/steps/load.js';
+import { observe } from '../../runtime/steps/observe.js';
+import { plan } from '../../runtime/steps/plan.js';
+import { recoverRuns } from '../../runtime/steps/recover-runs.js';
+import { resolve } from '../../runtime/steps/resolve.js';
+import type { InterruptedRun } from '../../store/store.js';
+import { applyProgress, type ApplyProgress } from '../apply-progress.js';
 import { ExitCode, UsageError, type CliIO } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
-import { addSiteOptions, readSiteRevision } from '../site-options.js';
+import { addSiteOptions } from '../site-options.js';
 import { parseDuration } from '../duration.js';
-import { addLiveOptions, concurrencyOf, openStore, sshTransport, type LiveOptions } from '../live-options.js';
+import { addLiveOptions, type LiveOptions } from '../live-options.js';
+import { cliReconcileDeps } from '../reconcile-deps.js';
 
 interface ApplyOptions extends LiveOptions {
   plan?: string;
@@ -50,29 +50,6 @@ async function readPlanFile(file: string, io: CliIO): Promise<Plan> {
   return plan;
 }
 
-/** Nodes of the plan whose part of the inventory is no longer what the plan was made against. */
-export function staleNodes(plan: Plan, inventory: Inventory): string[] {
-  const now = nodeInventoryHashes(inventory);
-  const planned = new Set(plan.changes.filter((c) => c.target.type === 'node').map((c) => c.target.name).filter((n) => n in plan.nodeInventoryHashes || n in inventory.nodes));
-  return [...planned].filter((n) => now[n] !== plan.nodeInventoryHashes[n]).sort();
-}
-
-/**
- * The plan to apply: the saved one, unless a node it covers changed since it was made; else a fresh plan
- * of what was just observed. Null (with the reason printed) when there is none to apply.
- */
-function planToApply(saved: Plan | null, revision: Revision, inventory: Inventory, io: CliIO): Plan | null {
-  if (saved) {
-    const stale = staleNodes(saved, inventory);
-    if (stale.length === 0) return saved;
-    io.stderr(`error: the plan is stale: these nodes changed since it was made: ${stale.join(', ')}; plan again\n`);
-    return null;
-  }
-  const planned = planLiveSite(revision, inventory, registry);
-  printDiagnostics(io, planned.diagnostics);
-  return planned.plan;
-}
-
 function warnInterrupted(runs: readonly InterruptedRun[], io: CliIO): void {
   for (const r of runs) {
     const inFlight = r.inFlight.map((e) => e.changeId);
@@ -83,100 +60,51 @@ function warnInterrupted(runs: readonly InterruptedRun[], io: CliIO): void {
   }
 }
 
-interface ApplyRun {
-  options: ApplyOptions;
-  saved: Plan | null;
-  revision: Revision;
-  transport: SshTransport;
-  store: Store;
-  locks: HeldLocks;
-}
-
-/** What an apply ended with: its exit code, and the nodes that failed (whose leases are left to expire). */
-interface ApplyEnd {
-  code: number;
-  failed: ReadonlySet<string>;
-}
-
-const ended = (code: number, failed: ReadonlySet<string> = new Set()): ApplyEnd => ({ code, failed });
-
-/** Observe, plan (or check the saved plan), apply, report, all under the locks. */
-async function applyRevision({ options, saved, revision, transport, store, locks }: ApplyRun, io: CliIO): Promise<ApplyEnd> {
-  const concurrency = concurrencyOf(options);
-  warnInterrupted(await store.recoverInterruptedRuns(), io);
-  // The pools are observed from, and allocated in, this state directory's ledger.
-  const targets = { pool: ledgerPools(store.ledger()) };
-  const observed = await observeLiveSite({ revision, registry, transport, targets, concurrency, clock: systemClock });
-  printDiagnostics(io, observed.diagnostics);
-  if (!observed.desired || !observed.inventory) return ended(ExitCode.Error);
-  const inventory = observed.inventory;
-  const plan = planToApply(saved, revision, inventory, io);
-  if (!plan) return ended(ExitCode.Error);
-  io.stdout(renderText(plan, { registry, color: options.color && io.isTTY === true, headerOnly: !options.diff }));
-  if (plan.changes.length > 0) io.stdout('\n');
-  const { nodes, unreachable } = leasedTargets(applyTargets(observed.desired, inventory), locks.outcome);
-  const progress = applyProgress(io, plan);
-  const observedRecord = (node: string) => {
-    const n = inventory.nodes[node];
-    return n ? { entries: n.managed, ...(n.owner ? { owner: n.owner } : {}) } : undefined;
+/** What apply prints as the reconcile goes: locks, the diagnostics and plan it applies, progress, the summary. */
+function applyPrinter(options: ApplyOptions, io: CliIO): (event: ReconcileEvent) => void {
+  let progress: ApplyProgress | undefined;
+  return (event) => {
+    switch (event.type) {
+      case 'locks-refused':
+        for (const error of event.errors) io.stderr(`error: ${error}\n`);
+        return;
+      case 'locks-taken':
+        for (const note of event.notes) io.stderr(`note: ${note}\n`);
+        for (const why of event.duplicates) io.stderr(`error: ${why}\n`);
+        return;
+      case 'runs-interrupted':
+        return warnInterrupted(event.runs, io);
+      case 'resolved':
+        if (event.final) printDiagnostics(io, event.diagnostics);
+        return;
+      case 'plan-decided':
+        io.stdout(renderText(event.plan, { registry, color: options.color && io.isTTY === true, headerOnly: !options.diff }));
+        if (event.plan.changes.length > 0) io.stdout('\n');
+        progress = applyProgress(io, event.plan);
+        return;
+      case 'apply':
+        return progress?.onEvent(event.event);
+      case 'run-unattached':
+        io.stderr(`warning: the run id could not be recorded with the locks: ${event.message}\n`);
+        return;
+      case 'applied':
+        progress?.end();
+        io.stdout(renderChangeSetSummary(event.changeSet));
+        return;
+      case 'locks-released':
+        for (const warning of event.warnings) io.stderr(`warning: ${warning}\n`);
+    }
   };
-  // The run's id reaches the lock and the leases as it begins; its absence there is no reason to stop.
-  let pendingAttach: Promise<void> = Promise.resolve();
-  const attach = (runId: number): Promise<void> =>
-    locks.attachRun(runId).catch((error: unknown) => io.stderr(`warning: the run id could not be recorded with the locks: ${error instanceof Error ? error.message : String(error)}\n`));
-  const changeSet = await applyPlan({
-    plan,
-    nodes,
-    unreachable,
-    transport,
-    targets,
-    registry,
-    effects: effectsOf,
-    managedRecord: nodeManagedRecord({ site: store.site, fence: locks.token }, observedRecord),
-    store,
-    clock: systemClock,
-    concurrency,
-    onEvent: (event) => {
-      if (event.type === 'run-started') pendingAttach = attach(event.runId);
-      progress.onEvent(event);
-    },
-    fault: faultHookFromEnv(io.env),
-    leases: locks.leases,
-  });
-  await pendingAttach;
-  progress.end();
-  io.stdout(renderChangeSetSummary(changeSet));
-  const failed = new Set(Object.entries(changeSet.nodes).filter(([, n]) => !n.converged && n.error !== undefined).map(([name]) => name));
-  if (changeSet.status !== 'succeeded') return ended(ExitCode.Error, failed);
-  return ended(options.detailedExitcode && plan.changes.length > 0 ? ExitCode.Changes : ExitCode.Ok);
 }
 
-/** Takes the site lock and the node leases, runs the apply under them, and gives them back; returns the exit code. */
-async function applyLocked(run: Omit<ApplyRun, 'locks'>, spec: Spec, io: CliIO): Promise<number> {
-  const taken = await takeApplyLocks({
-    store: run.store,
-    transport: run.transport,
-    endpoints: siteEndpoints(spec),
-    lockTimeoutMs: parseDuration('--lock-timeout', run.options.lockTimeout),
-    leaseTtlSeconds: leaseTtlOf(run.options),
-    concurrency: concurrencyOf(run.options),
-    clock: systemClock,
-    timers: systemTimers,
-  });
-  if (!taken.held) {
-    for (const error of taken.errors) io.stderr(`error: ${error}\n`);
-    return ExitCode.Error;
-  }
-  const { locks } = taken;
-  for (const note of locks.notes) io.stderr(`note: ${note}\n`);
-  for (const why of Object.values(locks.outcome.duplicates).sort()) io.stderr(`error: ${why}\n`);
-  let end: ApplyEnd = ended(ExitCode.Error);
-  try {
-    end = await applyRevision({ ...run, locks }, io);
-    return end.code;
-  } finally {
-    for (const warning of await locks.release(end.failed)) io.stderr(`warning: ${warning}\n`);
-  }
+/** The exit code of a reconcile that applied, or stopped before it could. */
+function applyExit({ outcome, state }: Reconciled<ReconcileState>, options: ApplyOptions, io: CliIO): number {
+  if (outcome.type === 'fail' && outcome.step !== 'apply') throw outcome.error;
+  if (outcome.type === 'stall' && outcome.step === 'load') printDiagnostics(io, state.diagnostics);
+  if (outcome.type === 'stall' && outcome.code === 'PlanStale') io.stderr(`error: ${outcome.message}\n`);
+  const changeSet = state.changeSet;
+  if (!changeSet || changeSet.status !== 'succeeded') return ExitCode.Error;
+  return options.detailedExitcode && changeSet.results.length > 0 ? ExitCode.Changes : ExitCode.Ok;
 }
 
 function leaseTtlOf(options: ApplyOptions): number {
@@ -196,27 +124,22 @@ export const registerApply: Register = (program, io, setExit) => {
     .option('--lease-ttl <seconds>', 'how long a node stays leased to this apply if it dies without giving the lease back (renewed every third of it while it runs)', String(DEFAULT_LEASE_TTL_SECONDS))
     .addHelpText('after', '\nExit codes: 0 all applied (or nothing to do), 1 error, any failure, or the site or a node held by another apply, 2 changes applied (with --detailed-exitcode).')
     .action(async (options: ApplyOptions) => {
-      const saved = options.plan ? await readPlanFile(options.plan, io) : null;
-      const revision = await readSiteRevision(saved ? { ...options, rev: saved.revision.commit } : options, io);
-      const loaded = loadSpec(revision);
-      if (!loaded.spec) {
-        printDiagnostics(io, loaded.diagnostics);
-        return setExit(ExitCode.Error);
-      }
-      const spec = loaded.spec;
-      parseDuration('--lock-timeout', options.lockTimeout);
-      leaseTtlOf(options);
-      const transport = await sshTransport(options, io, revision);
+      const saved = options.plan ? await readPlanFile(options.plan, io) : undefined;
+      const locking = { lockTimeoutMs: parseDuration('--lock-timeout', options.lockTimeout), leaseTtlSeconds: leaseTtlOf(options) };
+      const source = saved ? { ...options, rev: saved.revision.commit } : options;
+      const reconcile = cliReconcileDeps(options, io, applyPrinter(options, io), source);
+      const fault = faultHookFromEnv(io.env);
+      // Observed, planned (or the saved plan checked) and applied under the locks: the plan is the only writer's.
+      const underLocks = [recoverRuns, resolve, observe, resolve, ...(saved ? [] : [plan()]), decide(saved), apply];
       try {
-        // Opened once apply has what it needs to run: one refused for a flag, a plan or a key leaves no state behind.
-        const store = openStore(options, io, siteIdOf(spec));
-        try {
-          setExit(await applyLocked({ options, saved, revision, transport, store }, spec, io));
-        } finally {
-          await store.close();
-        }
+        const reconciled = await runReconcile(
+          { site: options.repo ?? io.cwd, state: initialState() },
+          [fetchRevision, load, underApplyLocks(locking, underLocks)],
+          { ...reconcile.deps, ...(fault ? { fault } : {}) },
+        );
+        setExit(applyExit(reconciled, options, io));
       } finally {
-        await transport.close();
+        await reconcile.close();
       }
     });
 };

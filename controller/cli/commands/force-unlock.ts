@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { breakLeases } from '../../apply/node-leases.js';
-import { siteEndpoints } from '../../apply/live-site.js';
+import { siteEndpoints } from '../../apply/apply-targets.js';
 import { loadSpec } from '../../load/load-spec.js';
 import { describeHolder } from '../../store/lock-holder.js';
 import { stateDatabaseFile } from '../../store/sqlite-store.js';

@@ -1,14 +1,18 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { observeLiveSite } from '../../apply/live-site.js';
 import { canonicalJson } from '../../model/canonical-json.js';
-import { systemClock } from '../../clock.js';
+import { runReconcile } from '../../runtime/reconcile.js';
+import { initialState } from '../../runtime/reconcile-state.js';
+import { fetchRevision } from '../../runtime/steps/fetch-revision.js';
+import { load } from '../../runtime/steps/load.js';
+import { observe } from '../../runtime/steps/observe.js';
+import { resolve } from '../../runtime/steps/resolve.js';
 import { ExitCode } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
-import { addSiteOptions, readSiteRevision } from '../site-options.js';
-import { addLiveOptions, concurrencyOf, sshTransport, withReadOnlyTargets, type LiveOptions } from '../live-options.js';
-import { registry } from '../../../reconcilers/registry.js';
+import { addSiteOptions } from '../site-options.js';
+import { addLiveOptions, type LiveOptions } from '../live-options.js';
+import { cliReconcileDeps } from '../reconcile-deps.js';
 
 interface InventoryOptions extends LiveOptions {
   out?: string;
@@ -19,22 +23,21 @@ export const registerInventory: Register = (program, io, setExit) => {
     .description('Observe the nodes of a revision and print the inventory snapshot (JSON), for `plan --inventory`. Changes nothing.')
     .option('--out <file>', 'write the snapshot to a file instead of stdout')
     .action(async (options: InventoryOptions) => {
-      const revision = await readSiteRevision(options, io);
-      const transport = await sshTransport(options, io, revision);
+      const reconcile = cliReconcileDeps(options, io, () => undefined);
       try {
-        const observed = await withReadOnlyTargets(options, io, revision, (targets) =>
-          observeLiveSite({ revision, registry, transport, targets, concurrency: concurrencyOf(options), clock: systemClock }),
-        );
-        printDiagnostics(io, observed.diagnostics);
-        if (!observed.inventory) return setExit(ExitCode.Error);
-        const text = canonicalJson(observed.inventory, 2) + '\n';
+        // Resolved again after observing: the diagnostics are those of a plan against this snapshot.
+        const { outcome, state } = await runReconcile({ site: options.repo ?? io.cwd, state: initialState() }, [fetchRevision, load, resolve, observe, resolve], reconcile.deps);
+        if (outcome.type === 'fail') throw outcome.error;
+        printDiagnostics(io, state.diagnostics);
+        if (!state.inventory) return setExit(ExitCode.Error);
+        const text = canonicalJson(state.inventory, 2) + '\n';
         if (options.out) await writeFile(path.resolve(io.cwd, options.out), text);
         else io.stdout(text);
-        const unreachable = Object.entries(observed.inventory.nodes).filter(([, n]) => !n.reachable);
+        const unreachable = Object.entries(state.inventory.nodes).filter(([, n]) => !n.reachable);
         for (const [name, n] of unreachable) io.stderr(`warning: node ${name} unreachable: ${n.error ?? 'unknown reason'}\n`);
         setExit(unreachable.length > 0 ? ExitCode.Error : ExitCode.Ok);
       } finally {
-        await transport.close();
+        await reconcile.close();
       }
     });
 };

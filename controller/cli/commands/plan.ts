@@ -3,7 +3,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { emptyInventory, type Inventory } from '../../model/observed.js';
 import { parseInventory } from '../../inventory/parse-inventory.js';
-import { planRevision } from '../../pipeline/plan-revision.js';
 import type { Plan } from '../../model/plan.js';
 import { renderJson } from '../../plan/render-json.js';
 import { renderMarkdown } from '../../plan/render-markdown.js';
@@ -11,11 +10,19 @@ import { renderText } from '../../plan/render-text.js';
 import { ExitCode, type CliIO } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
-import { addSiteOptions, readSiteRevision, type SiteOptions } from '../site-options.js';
-import { misidentifiedNodes, observeLiveSite, unreachableNodes } from '../../apply/live-site.js';
-import { systemClock } from '../../clock.js';
-import type { Revision } from '../../source/revision.js';
-import { addLiveOptions, concurrencyOf, sshTransport, withReadOnlyTargets, type LiveOptions } from '../live-options.js';
+import { addSiteOptions, type SiteOptions } from '../site-options.js';
+import { misidentifiedNodes, unreachableNodes } from '../../pipeline/node-findings.js';
+import { runReconcile, type Reconciled } from '../../runtime/reconcile.js';
+import { initialState, type ReconcileState } from '../../runtime/reconcile-state.js';
+import type { RuntimeStep } from '../../runtime/runtime-deps.js';
+import { fetchRevision } from '../../runtime/steps/fetch-revision.js';
+import { load } from '../../runtime/steps/load.js';
+import { observe } from '../../runtime/steps/observe.js';
+import { plan } from '../../runtime/steps/plan.js';
+import { readInventory } from '../../runtime/steps/read-inventory.js';
+import { resolve } from '../../runtime/steps/resolve.js';
+import { addLiveOptions, type LiveOptions } from '../live-options.js';
+import { cliReconcileDeps } from '../reconcile-deps.js';
 import { registry } from '../../../reconcilers/registry.js';
 
 export interface PlanOptions extends SiteOptions, LiveOptions {
@@ -42,35 +49,50 @@ export async function readInventoryFile(file: string, io: CliIO): Promise<Invent
 }
 
 /**
- * Live observation needs the controller's SSH identity; without one (a pull-request job, a laptop), the
- * plan is made against an inventory snapshot or against empty nodes, and says so.
+ * The steps that give the plan its inventory, and whether it is assumed empty. Live observation needs the
+ * controller's SSH identity; without one (a pull-request job, a laptop), the plan is made against an
+ * inventory snapshot or against empty nodes, and says so.
  */
-async function observeForPlan(options: PlanOptions, revision: Revision, io: CliIO): Promise<Inventory | null> {
-  const transport = await sshTransport(options, io, revision);
-  try {
-    const observed = await withReadOnlyTargets(options, io, revision, (targets) =>
-      observeLiveSite({ revision, registry, transport, targets, concurrency: concurrencyOf(options), clock: systemClock }),
-    );
-    if (!observed.inventory) printDiagnostics(io, observed.diagnostics);
-    return observed.inventory;
-  } finally {
-    await transport.close();
-  }
-}
-
-interface PlanInput {
-  inventory: Inventory;
-  /** Nothing was observed: the plan is made against empty nodes and carries a banner saying so. */
-  assumedEmpty: boolean;
-}
-
-async function inventoryForPlan(options: PlanOptions, revision: Revision, io: CliIO): Promise<PlanInput | null> {
+function inventorySteps(options: PlanOptions, io: CliIO): { steps: RuntimeStep[]; assumedEmpty: boolean } {
   if (!options.inventory && !options.live && !options.secretsDir) {
-    io.stderr('note: planning against empty nodes (give --inventory FILE, or --secrets-dir/--live to observe the nodes)\n');
-    return { inventory: emptyInventory(), assumedEmpty: true };
+    const empty = readInventory(async () => {
+      io.stderr('note: planning against empty nodes (give --inventory FILE, or --secrets-dir/--live to observe the nodes)\n');
+      return emptyInventory();
+    });
+    return { steps: [empty, load, resolve], assumedEmpty: true };
   }
-  const inventory = options.inventory ? await readInventoryFile(options.inventory, io) : await observeForPlan(options, revision, io);
-  return inventory && { inventory, assumedEmpty: false };
+  const file = options.inventory;
+  if (file) return { steps: [readInventory(() => readInventoryFile(file, io)), load, resolve], assumedEmpty: false };
+  // Resolved again with what was observed: the facts `{fact: ...}` inputs read.
+  return { steps: [load, resolve, observe, resolve], assumedEmpty: false };
+}
+
+/** Prints the plan (or why there is none) and gives the exit code. */
+async function reportPlan({ outcome, state }: Reconciled<ReconcileState>, options: PlanOptions, io: CliIO): Promise<number> {
+  if (outcome.type === 'fail') throw outcome.error;
+  printDiagnostics(io, state.diagnostics);
+  const { plan, desired, inventory, revision } = state;
+  if (outcome.type !== 'done' || !plan || !desired || !inventory || !revision) {
+    // A machine reading --output json gets the reasons there too, in validate's shape (once the revision was planned against an inventory).
+    const planned = outcome.type === 'stall' && (outcome.step === 'load' || outcome.step === 'resolve') && inventory && revision;
+    if (options.output === 'json' && planned) io.stdout(`${JSON.stringify({ revision: { commit: revision.commit, worktree: revision.worktree }, diagnostics: state.diagnostics }, null, 2)}\n`);
+    return ExitCode.Error;
+  }
+  io.stdout(renderPlan(plan, options.output, options.color && options.output === 'text' && io.isTTY === true));
+  if (options.out) await writeFile(path.resolve(io.cwd, options.out), renderJson(plan));
+  // A CI job reading "no changes" must not be told so about nodes nobody could look at.
+  const unobserved = Object.entries(unreachableNodes(desired, inventory));
+  if (unobserved.length > 0) {
+    io.stderr(`error: ${unobserved.length} node(s) could not be observed, so the plan does not cover them: ${unobserved.map(([n]) => n).join(', ')}\n`);
+    for (const [name, why] of unobserved) io.stderr(`  ${name}: ${why}\n`);
+    return ExitCode.Error;
+  }
+  const misidentified = Object.entries(misidentifiedNodes(desired, inventory));
+  if (misidentified.length > 0) {
+    io.stderr(`error: ${misidentified.length} node(s) are another machine than their Node document means, so the plan does not cover them: ${misidentified.map(([n]) => n).join(', ')}\n`);
+    return ExitCode.Error;
+  }
+  return options.detailedExitcode && plan.changes.length > 0 ? ExitCode.Changes : ExitCode.Ok;
 }
 
 export const registerPlan: Register = (program, io, setExit) => {
@@ -87,30 +109,14 @@ export const registerPlan: Register = (program, io, setExit) => {
       '\nExit codes: 0 success (with --detailed-exitcode: no changes), 1 error, or a node that could not be observed (unreachable, host key refused: the plan is printed without it), 2 changes pending (with --detailed-exitcode).',
     )
     .action(async (options: PlanOptions) => {
-      const revision = await readSiteRevision(options, io);
-      const input = await inventoryForPlan(options, revision, io);
-      if (!input) return setExit(ExitCode.Error);
-      const { plan, desired, diagnostics } = planRevision(revision, input.inventory, { registry, ...(input.assumedEmpty ? { observation: 'none' } : {}) });
-      printDiagnostics(io, diagnostics);
-      if (!plan || !desired) {
-        // A machine reading --output json gets the reasons there too, in validate's shape.
-        if (options.output === 'json') io.stdout(`${JSON.stringify({ revision: { commit: revision.commit, worktree: revision.worktree }, diagnostics }, null, 2)}\n`);
-        return setExit(ExitCode.Error);
+      const input = inventorySteps(options, io);
+      const reconcile = cliReconcileDeps(options, io, () => undefined);
+      try {
+        const steps = [fetchRevision, ...input.steps, plan(input.assumedEmpty ? { observation: 'none' } : {})];
+        const reconciled = await runReconcile({ site: options.repo ?? io.cwd, state: initialState() }, steps, reconcile.deps);
+        setExit(await reportPlan(reconciled, options, io));
+      } finally {
+        await reconcile.close();
       }
-      io.stdout(renderPlan(plan, options.output, options.color && options.output === 'text' && io.isTTY === true));
-      if (options.out) await writeFile(path.resolve(io.cwd, options.out), renderJson(plan));
-      // A CI job reading "no changes" must not be told so about nodes nobody could look at.
-      const unobserved = Object.entries(unreachableNodes(desired, input.inventory));
-      if (unobserved.length > 0) {
-        io.stderr(`error: ${unobserved.length} node(s) could not be observed, so the plan does not cover them: ${unobserved.map(([n]) => n).join(', ')}\n`);
-        for (const [name, why] of unobserved) io.stderr(`  ${name}: ${why}\n`);
-        return setExit(ExitCode.Error);
-      }
-      const misidentified = Object.entries(misidentifiedNodes(desired, input.inventory));
-      if (misidentified.length > 0) {
-        io.stderr(`error: ${misidentified.length} node(s) are another machine than their Node document means, so the plan does not cover them: ${misidentified.map(([n]) => n).join(', ')}\n`);
-        return setExit(ExitCode.Error);
-      }
-      setExit(options.detailedExitcode && plan.changes.length > 0 ? ExitCode.Changes : ExitCode.Ok);
     });
 };

@@ -14,7 +14,7 @@ import { nodeInventoryHashes } from '../../plan/inventory-hash.js';
 import { steppingClock } from '../../clock.js';
 import { SqliteStore, stateDatabaseFile } from '../../store/sqlite-store.js';
 import { main } from '../main.js';
-import { staleNodes } from './apply.js';
+import { staleNodes } from '../../runtime/steps/decide.js';
 import { registry } from '../../../reconcilers/registry.js';
 
 async function run(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {

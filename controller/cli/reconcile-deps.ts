@@ -1,0 +1,97 @@
+/**
+ * The reconcile runtime's dependencies as the CLI commands give them: the repository and revision from the
+ * flags, the SSH identity and the state database opened on first use (a command that never reaches a node
+ * never loads ssh2, one refused before it runs leaves no state behind), and closed when the command ends.
+ */
+import { effectsOf } from '../../reconcilers/effects.js';
+import { nodeManagedRecord } from '../../reconcilers/managed-record.js';
+import { registry } from '../../reconcilers/registry.js';
+import { systemClock, systemTimers } from '../clock.js';
+import { KeyedQueue } from '../model/keyed-queue.js';
+import type { ReconcileEvent } from '../runtime/reconcile-event.js';
+import type { Opener, RuntimeDeps } from '../runtime/runtime-deps.js';
+import { cliStatus } from '../runtime/write-status.js';
+import type { Revision } from '../source/revision.js';
+import type { CliIO } from './io.js';
+import { concurrencyOf, openLedgerReadOnly, openStore, sshTransport, type LiveOptions } from './live-options.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import { ledgerPools } from '../targets/pool-provider.js';
+import type { ServiceTargetProviders } from '../targets/target-providers.js';
+import { readSiteRevision, type SiteOptions } from './site-options.js';
+
+/** Opened by the first `get` (later ones share it), closed by `close` if it was. */
+class OpenedOnce<A, T extends { close(): Promise<void> }> implements Opener<A, T> {
+  #opened: Promise<T> | undefined;
+  constructor(private readonly open: (arg: A) => Promise<T>) {}
+
+  get(arg: A): Promise<T> {
+    this.#opened ??= this.open(arg);
+    return this.#opened;
+  }
+
+  get opened(): boolean {
+    return this.#opened !== undefined;
+  }
+
+  async close(): Promise<void> {
+    const opened = await this.#opened?.catch(() => undefined);
+    await opened?.close();
+  }
+}
+
+/**
+ * The site's pool ledger in this state directory: the apply's own store once its locks opened it (apply
+ * allocates there), else the database read only when it exists (plan and inventory never create state).
+ */
+class LedgerTargets implements Opener<string, ServiceTargetProviders> {
+  #readOnly: SqliteStore | undefined;
+  constructor(
+    private readonly store: OpenedOnce<string, SqliteStore>,
+    private readonly options: LiveOptions,
+    private readonly io: CliIO,
+  ) {}
+
+  async get(site: string): Promise<ServiceTargetProviders> {
+    if (this.store.opened) return { pool: ledgerPools((await this.store.get(site)).ledger()) };
+    this.#readOnly ??= openLedgerReadOnly(this.options, this.io, site);
+    return this.#readOnly ? { pool: ledgerPools(this.#readOnly.ledger()) } : {};
+  }
+
+  async close(): Promise<void> {
+    await this.#readOnly?.close();
+  }
+}
+
+export interface CliReconcile {
+  deps: RuntimeDeps;
+  /** Closes the store, then the transport: what the reconcile opened. */
+  close(): Promise<void>;
+}
+
+export function cliReconcileDeps(options: LiveOptions, io: CliIO, onEvent: (event: ReconcileEvent) => void, source: SiteOptions = options): CliReconcile {
+  const transport = new OpenedOnce((revision: Revision) => sshTransport(options, io, revision));
+  const store = new OpenedOnce((site: string) => Promise.resolve(openStore(options, io, site)));
+  const targets = new LedgerTargets(store, options, io);
+  return {
+    deps: {
+      registry,
+      source: { read: () => readSiteRevision(source, io) },
+      transport,
+      targets,
+      store,
+      effects: effectsOf,
+      managedRecord: nodeManagedRecord,
+      clock: systemClock,
+      timers: systemTimers,
+      concurrency: concurrencyOf(options),
+      queue: new KeyedQueue(),
+      status: cliStatus,
+      onEvent,
+    },
+    async close() {
+      await targets.close();
+      await store.close();
+      await transport.close();
+    },
+  };
+}

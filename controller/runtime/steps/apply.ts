@@ -1,0 +1,55 @@
+/**
+ * Apply: the decided plan carried out on the nodes the leases allow (controller/apply/apply-plan.ts),
+ * journalled. A halted rollout stalls (it stays halted until someone looks); failed nodes fail the
+ * reconcile, so a driver that retries backs off.
+ */
+import { leasedTargets } from '../../apply/apply-locks.js';
+import { applyPlan } from '../../apply/apply-plan.js';
+import { applyTargets } from '../../apply/apply-targets.js';
+import { required } from '../reconcile-state.js';
+import { proceed } from '../reconcile-step.js';
+import type { RuntimeStep } from '../runtime-deps.js';
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+export const apply: RuntimeStep = {
+  name: 'apply',
+  async run(state, deps) {
+    const plan = required(state.plan, 'a decided plan', 'apply');
+    const inventory = required(state.inventory, 'an inventory', 'apply');
+    const { store, locks } = required(state.held, 'the apply locks', 'apply');
+    const { nodes, unreachable } = leasedTargets(applyTargets(required(state.desired, 'a resolved Desired', 'apply'), inventory), locks.outcome);
+    const observedRecord = (node: string) => {
+      const n = inventory.nodes[node];
+      return n ? { entries: n.managed, ...(n.owner ? { owner: n.owner } : {}) } : undefined;
+    };
+    // The run's id reaches the lock and the leases as it begins; its absence there is no reason to stop.
+    let pendingAttach: Promise<void> = Promise.resolve();
+    const attach = (runId: number): Promise<void> => locks.attachRun(runId).catch((error: unknown) => deps.onEvent({ type: 'run-unattached', message: message(error) }));
+    const changeSet = await applyPlan({
+      plan,
+      nodes,
+      unreachable,
+      transport: await deps.transport.get(required(state.revision, 'a revision', 'apply')),
+      targets: (await deps.targets?.get(store.site)) ?? {},
+      registry: deps.registry,
+      effects: deps.effects,
+      managedRecord: deps.managedRecord({ site: store.site, fence: locks.token }, observedRecord),
+      store,
+      clock: deps.clock,
+      concurrency: deps.concurrency,
+      onEvent: (event) => {
+        if (event.type === 'run-started') pendingAttach = attach(event.runId);
+        deps.onEvent({ type: 'apply', event });
+      },
+      ...(deps.fault ? { fault: deps.fault } : {}),
+      leases: locks.leases,
+    });
+    await pendingAttach;
+    deps.onEvent({ type: 'applied', changeSet });
+    const next = { ...state, changeSet };
+    if (changeSet.status === 'halted') return { type: 'stall', code: 'RolloutHalted', message: changeSet.conditions.map((c) => c.message).join('; '), state: next };
+    if (changeSet.status === 'failed') return { type: 'fail', error: new Error(`run ${changeSet.runId} failed on ${Object.values(changeSet.nodes).filter((n) => n.error !== undefined).length} node(s)`), state: next };
+    return proceed(next);
+  },
+};
