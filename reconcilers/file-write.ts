@@ -78,17 +78,17 @@ export async function writeFileAtomic(ctx: NodeApplyContext, file: FileWrite): P
   const args = [file.path, file.mode, file.owner, file.group, file.createParent ? '1' : '0', digest.sha256, digest.bytes];
   const stdin = { stdin: file.content };
   if (!ctx.duringFault) {
-    await runScriptOk(ctx, `writing ${file.path}`, WRITE_SCRIPT, [...args, 'all'], stdin);
+    await runScriptOk(ctx, WRITE_SCRIPT, [...args, 'all'], { what: `writing ${file.path}`, ...stdin });
     return;
   }
   // A crash test stops here for good: the copy is complete on the node, the target untouched.
-  const staged = await runScriptOk(ctx, `writing ${file.path}`, WRITE_SCRIPT, [...args, 'stage'], stdin);
+  const staged = await runScriptOk(ctx, WRITE_SCRIPT, [...args, 'stage'], { what: `writing ${file.path}`, ...stdin });
   await ctx.duringFault();
-  await runScriptOk(ctx, `installing ${file.path}`, WRITE_SCRIPT, [...args, 'commit', staged.stdout.toString('utf8').trim()]);
+  await runScriptOk(ctx, WRITE_SCRIPT, [...args, 'commit', staged.stdout.toString('utf8').trim()], { what: `installing ${file.path}` });
 }
 
 /** Idempotent: a file already gone is success. */
 export async function removeFile(ctx: NodeApplyContext, path: string): Promise<void> {
   assertPlainValue(ctx.node.name, 'path', path);
-  await runScriptOk(ctx, `removing ${path}`, REMOVE_SCRIPT, [path]);
+  await runScriptOk(ctx, REMOVE_SCRIPT, [path], { what: `removing ${path}` });
 }

@@ -10,6 +10,7 @@
  * bytes only in the C locale in some shells (bash counts characters otherwise): a script that frames text
  * from the node sets LC_ALL=C (the probe); the others frame only ASCII (hashes, markers, base64).
  */
+import { UnderlayError } from '../controller/model/errors.js';
 
 /** sh functions: `record TAG VALUE...` prints one record; `frame_begin`, `frame`, `frame_end` build one piecewise. */
 export const FRAME_FUNCTIONS = `frame_begin() { printf '%s:%s' "\${#1}" "$1"; }
@@ -18,10 +19,10 @@ frame_end() { printf '\\n'; }
 record() { frame_begin "$1"; shift; frame "$@"; frame_end; }
 `;
 
-export class FramedOutputError extends Error {
+/** A node's script printed something that is not framed records: the node fails rather than being misread. */
+export class FramedOutputError extends UnderlayError {
   constructor(message: string) {
-    super(message);
-    this.name = 'FramedOutputError';
+    super({ code: 'NodeOutputInvalid', message, data: {} });
   }
 }
 

@@ -15,6 +15,7 @@
  * from it. Version 1 records (no owner) are still read; the next update adopts them and writes version 2.
  */
 import { z } from 'zod';
+import { UnderlayError } from '../controller/model/errors.js';
 import { canonicalJson } from '../controller/model/canonical-json.js';
 import type { ManagedRecordProblem } from '../controller/model/observed.js';
 import { Name } from '../controller/spec/primitives.js';
@@ -43,10 +44,10 @@ export interface ManagedRecordContent {
   owner?: ManagedRecordOwner;
 }
 
-export class ManagedRecordError extends Error {
-  constructor(readonly detail: string) {
-    super(`managed record ${MANAGED_RECORD_PATH}: ${detail}`);
-    this.name = 'ManagedRecordError';
+/** One copy of the record is unusable; reading the record falls back to the other copy (ManagedRecordRestored). */
+export class ManagedRecordError extends UnderlayError<{ detail: string }> {
+  constructor(detail: string) {
+    super({ code: 'ManagedRecordInvalid', message: `managed record ${MANAGED_RECORD_PATH}: ${detail}`, data: { detail } });
   }
 }
 
@@ -98,7 +99,7 @@ function contentOf(copy: ManagedRecordCopy): ManagedRecordContent | string {
     return parseManagedRecordContent(copy.text);
   } catch (error) {
     if (!(error instanceof ManagedRecordError)) throw error;
-    return copy.text === '' ? 'is empty' : `is corrupt (${error.detail})`;
+    return copy.text === '' ? 'is empty' : `is corrupt (${error.data.detail})`;
   }
 }
 

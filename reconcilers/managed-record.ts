@@ -165,7 +165,7 @@ async function casLoop(ctx: NodeApplyContext, updates: readonly ManagedUpdate[],
     }
     if (result.code === FENCED_EXIT) {
       known.delete(key);
-      throw new ApplyError(ctx.node.name, fencedMessage(result.stdout));
+      throw new ApplyError(ctx.node.name, fencedMessage(result.stdout), result, 'LeaseLost');
     }
     if (result.code !== CONFLICT_EXIT) {
       known.delete(key);
@@ -188,7 +188,7 @@ function fencedMessage(stdout: Buffer): string {
   }
   const lease = parseLease(found);
   const now = lease ? `it is leased by ${describeHolder(lease.holder)}` : found === undefined ? 'it has no lease' : 'its lease is unreadable';
-  return `LeaseLost: ${MANAGED_RECORD_PATH} was not written: this apply no longer holds the node's lease (${now}), so it may not change the node`;
+  return `${MANAGED_RECORD_PATH} was not written: this apply no longer holds the node's lease (${now}), so it may not change the node`;
 }
 
 /** One compare-and-swap: the record it expects, the text that replaces it, the runs it retires. */
@@ -236,9 +236,9 @@ function fromConflict(ctx: NodeApplyContext, site: string, stdout: Buffer): Know
   }
   if (sha === undefined || !copies.record || !copies.prev) throw new ApplyError(ctx.node.name, `updating ${MANAGED_RECORD_PATH}: incomplete answer`);
   const { entries, owner, problem } = readManagedRecord(copies.record, copies.prev);
-  if (problem?.code === 'ManagedRecordCorrupt') throw new ApplyError(ctx.node.name, `${problem.code}: ${problem.message}; not overwritten`);
+  if (problem?.code === 'ManagedRecordCorrupt') throw new ApplyError(ctx.node.name, `${problem.message}; not overwritten`, undefined, problem.code);
   const finding = recordOwnerFinding(site, ctx.node.name, owner === undefined ? {} : { owner });
-  if (finding?.code === 'NodeIdentityMismatch') throw new ApplyError(ctx.node.name, `${finding.code}: ${finding.message}; not overwritten`);
+  if (finding?.code === 'NodeIdentityMismatch') throw new ApplyError(ctx.node.name, `${finding.message}; not overwritten`, undefined, finding.code);
   // Restored: the corrupt record is overwritten, and the good copy stays the previous one.
   return { sha, entries, keep: problem === undefined };
 }

@@ -2,6 +2,7 @@
  * Running fixed scripts on a node. Values never become shell text: a script is a constant and every value
  * reaches it as a positional parameter (`sh -c SCRIPT underlay VALUE...`) or on stdin.
  */
+import { UnderlayError } from '../controller/model/errors.js';
 import type { ExecResult } from '../controller/transport/transport.js';
 import type { NodeApplyContext } from './kind-effects.js';
 
@@ -10,15 +11,15 @@ export const SCRIPT_NAME = 'underlay';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
+/** Why a node-side step failed: ApplyFailed, or the node's record refused the write (model/errors.ts). */
+export type ApplyErrorCode = 'ApplyFailed' | 'LeaseLost' | 'ManagedRecordCorrupt' | 'NodeIdentityMismatch';
+
 /** A node-side step failed; the message names the node and carries the tail of what the command printed. */
-export class ApplyError extends Error {
-  constructor(
-    readonly node: string,
-    message: string,
-    readonly result?: ExecResult,
-  ) {
-    super(`node ${node}: ${message}`);
-    this.name = 'ApplyError';
+export class ApplyError extends UnderlayError<{ node: string; result?: ExecResult }> {
+  declare readonly code: ApplyErrorCode;
+
+  constructor(node: string, message: string, result?: ExecResult, code: ApplyErrorCode = 'ApplyFailed') {
+    super({ code, message: `node ${node}: ${message}`, data: { node, ...(result ? { result } : {}) } });
   }
 }
 
@@ -40,10 +41,9 @@ export function runScript(
 /** Like runScript, but a non-zero exit is an ApplyError saying what was attempted. */
 export async function runScriptOk(
   ctx: NodeApplyContext,
-  what: string,
   script: string,
   args: readonly string[],
-  options: { stdin?: string | Uint8Array; timeoutMs?: number } = {},
+  { what, ...options }: { what: string; stdin?: string | Uint8Array; timeoutMs?: number },
 ): Promise<ExecResult> {
   const result = await runScript(ctx, script, args, options);
   if (result.code !== 0) throw new ApplyError(ctx.node.name, `${what} failed (exit ${result.code}): ${outputTail(result)}`, result);

@@ -45,7 +45,8 @@ test('the second apply of a state directory is refused at its site lock and touc
   t.true((await takeApplyLocks(options(100))).held);
   const refused = await takeApplyLocks(options(200));
   t.false(refused.held);
-  if (!refused.held) t.regex(refused.errors.join('\n'), /^site lab is locked in this state directory by another apply \(site lab, host ctl-1, pid 100, since 2025-01-01T00:00:00\.000Z\)/);
+  if (!refused.held) t.deepEqual(refused.errors.map((e) => e.code), ['SiteLocked']);
+  if (!refused.held) t.regex(refused.errors.map((e) => e.message).join('\n'), /^site lab is locked in this state directory by another apply \(site lab, host ctl-1, pid 100, since 2025-01-01T00:00:00\.000Z\)/);
   t.true(existsSync(path.join(transport.stateDir('node1'), 'lease.json')), 'the first apply\'s lease is untouched');
 });
 
@@ -56,7 +57,8 @@ test('a node leased by another machine refuses the whole apply; the site lock an
   const mine = options(100);
   const refused = await takeApplyLocks(mine);
   t.false(refused.held);
-  if (!refused.held) t.deepEqual(refused.errors.map((e) => e.replace(/until \S+/, 'until T')), [
+  if (!refused.held) t.deepEqual(refused.errors.map((e) => e.code), ['NodeLeased']);
+  if (!refused.held) t.deepEqual(refused.errors.map((e) => e.message.replace(/until \S+/, 'until T')), [
     "node2 is leased by site lab, host laptop, pid 7, run 3, since 2025-01-01T00:00:00.000Z, until T by the node's clock: wait for that apply to finish, give --lock-timeout DURATION to wait for it, or, if it is gone for good, run `underlay force-unlock --node node2`",
   ]);
   t.is(await mine.store.siteLock(), null);

@@ -6,6 +6,7 @@
  * order, around each reconcile.
  */
 import type { Clock, Timers } from '../clock.js';
+import type { ErrorRecord } from '../model/errors.js';
 import { currentProcess, isProcessAlive, newLockToken, type LockHolder, type ProcessIdentity } from '../store/lock-holder.js';
 import type { SiteLocks } from '../store/store.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
@@ -43,7 +44,7 @@ export interface HeldLocks {
   release(failed?: ReadonlySet<string>): Promise<string[]>;
 }
 
-export type ApplyLocks = { held: true; locks: HeldLocks } | { held: false; errors: string[] };
+export type ApplyLocks = { held: true; locks: HeldLocks } | { held: false; errors: ErrorRecord[] };
 
 export async function takeApplyLocks(options: ApplyLocksOptions): Promise<ApplyLocks> {
   const { store, clock, timers } = options;
@@ -53,7 +54,7 @@ export async function takeApplyLocks(options: ApplyLocksOptions): Promise<ApplyL
   const wait = { clock, timers, deadline: clock.now().getTime() + options.lockTimeoutMs };
 
   const lock = await acquireSiteLock(store, token, holder, wait);
-  if (!lock.acquired) return { held: false, errors: [lock.message] };
+  if (!lock.acquired) return { held: false, errors: [{ code: 'SiteLocked', message: lock.message }] };
   const leases = new NodeLeases({
     transport: options.transport,
     store,
@@ -78,7 +79,7 @@ export async function takeApplyLocks(options: ApplyLocksOptions): Promise<ApplyL
   if (refused.length > 0) {
     await leases.release();
     await store.releaseSiteLock(token);
-    return { held: false, errors: refused.map((node) => outcome.refused[node] as string) };
+    return { held: false, errors: refused.map((node) => outcome.refused[node] as ErrorRecord) };
   }
   leases.startRenewal();
   return {
@@ -106,9 +107,9 @@ export async function takeApplyLocks(options: ApplyLocksOptions): Promise<ApplyL
  * counts as unreachable, with why), and nodes that are one machine are refused.
  */
 export function leasedTargets(
-  targets: { nodes: Record<string, ApplyNode>; unreachable: Record<string, string> },
+  targets: { nodes: Record<string, ApplyNode>; unreachable: Record<string, ErrorRecord> },
   outcome: LeaseOutcome,
-): { nodes: Record<string, ApplyNode>; unreachable: Record<string, string> } {
+): { nodes: Record<string, ApplyNode>; unreachable: Record<string, ErrorRecord> } {
   const held = new Set(outcome.held);
   const nodes: Record<string, ApplyNode> = {};
   const unreachable = { ...targets.unreachable };
@@ -116,7 +117,7 @@ export function leasedTargets(
     const duplicate = outcome.duplicates[name];
     if (duplicate !== undefined) nodes[name] = { ...node, refused: duplicate };
     else if (held.has(name)) nodes[name] = node;
-    else unreachable[name] = outcome.unreachable[name] ?? `node ${name}: not leased by this apply`;
+    else unreachable[name] = outcome.unreachable[name] ?? { code: 'NotLeased', message: `node ${name}: not leased by this apply` };
   }
   return { nodes, unreachable };
 }

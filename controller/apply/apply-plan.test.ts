@@ -10,6 +10,7 @@ import { renderChangeSetSummary } from './change-set.js';
 import { readSiteStatus } from '../status/read-site-status.js';
 import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport, type FakeBehaviour } from '../../test/support/fake-apply.js';
 import { registry } from '../../reconcilers/registry.js';
+import type { ErrorRecord } from '../model/errors.js';
 import { ledgerPools } from '../targets/pool-provider.js';
 import type { ZoneTargetProvider } from '../targets/zone-provider.js';
 
@@ -102,7 +103,7 @@ test('a failing change fails its node: its other changes and its dependents else
   const failed = result.results.find((r) => r.id === 'n1/file:/etc/a');
   t.is(failed?.outcome === 'failed' ? failed.error : '', 'fake failure of n1/file:/etc/a');
   t.deepEqual(result.nodes, {
-    n1: { converged: false, error: 'n1/file:/etc/a: fake failure of n1/file:/etc/a' },
+    n1: { converged: false, error: { code: 'ApplyFailed', message: 'n1/file:/etc/a: fake failure of n1/file:/etc/a' } },
     n2: { converged: false },
     n3: { converged: true },
   });
@@ -242,7 +243,7 @@ test('the circuit breaker halts the rollout past the failure budget: later batch
   t.false(s.log.some((l) => l.includes('n3') || l.includes('n4')), 'nothing of the halted batches ran');
   const skipped = result.results.filter((r) => r.outcome === 'skipped' && r.cause === 'rollout-halted').map((r) => r.id);
   t.deepEqual(skipped, ['n3/file:/etc/app.conf', 'n3/service:app#restart', 'n4/file:/etc/app.conf', 'n4/service:app#restart']);
-  t.deepEqual(result.nodes.n2, { converged: false, error: 'unhealthy after rollout batch 2: service:app: service down (fake)' });
+  t.deepEqual(result.nodes.n2, { converged: false, error: { code: 'Unhealthy', message: 'unhealthy after rollout batch 2: service:app: service down (fake)' } });
   const run = await s.store.run(result.runId);
   t.is(run?.status, 'halted');
   t.is(run?.conditions[0]?.type, 'RolloutHalted');
@@ -259,22 +260,23 @@ test('failures within the budget do not halt the rollout', async (t) => {
 });
 
 test('unreachable nodes are recorded as failed, and a change of a target type without a provider fails saying so', async (t) => {
-  const s = setup(['n1'], {}, { unreachable: { n9: 'connection refused' } });
+  const s = setup(['n1'], {}, { unreachable: { n9: { code: 'Unreachable', message: 'connection refused' } } });
   const result = await applyPlan({ ...s.base, plan: testPlan([change('pool:vip/ip:vip/app', { kind: 'ip' })]) });
   t.is(result.status, 'failed');
-  t.deepEqual(result.nodes.n9, { converged: false, error: 'unreachable: connection refused' });
+  t.deepEqual(result.nodes.n9, { converged: false, error: { code: 'Unreachable', message: 'unreachable: connection refused' } });
   const ip = result.results[0];
-  t.is(ip?.outcome === 'failed' ? ip.error : '', 'no provider for pool targets is configured, so pool:vip cannot be changed');
+  t.like(ip, { outcome: 'failed', code: 'NoTargetProvider', error: 'no provider for pool targets is configured, so pool:vip cannot be changed' });
+  t.like((await s.store.journalOf(result.runId)).at(-1), { phase: 'failed', code: 'NoTargetProvider' });
   t.deepEqual(result.nodes.n1, { converged: true });
   // Nothing was attempted on n9, so the table has no row for it: the summary still names it and why.
-  t.regex(renderChangeSetSummary(result), /^not converged: n9: unreachable: connection refused$/m);
+  t.regex(renderChangeSetSummary(result), /^not converged: n9: unreachable: connection refused \[Unreachable\]$/m);
   t.notRegex(renderChangeSetSummary(result), /not converged: n1/);
 });
 
 test('a node whose managed record is unusable is refused with its reason; one read from the copy has it written back first, with or without changes', async (t) => {
   const s = setup(['n1', 'n2', 'n3']);
   const nodes = fakeNodes(['n1', 'n2', 'n3']);
-  nodes.n1 = { ...nodes.n1!, refused: 'ManagedRecordCorrupt: neither copy is usable; to recover ...' };
+  nodes.n1 = { ...nodes.n1!, refused: { code: 'ManagedRecordCorrupt', message: 'neither copy is usable; to recover ...' } };
   nodes.n2 = { ...nodes.n2!, rewriteManagedRecord: true };
   nodes.n3 = { ...nodes.n3!, rewriteManagedRecord: true };
   const updates: string[] = [];
@@ -287,8 +289,8 @@ test('a node whose managed record is unusable is refused with its reason; one re
   const plan = testPlan([change('n1/file:/etc/a'), change('n3/file:/etc/b')]);
   const result = await applyPlan({ ...s.base, nodes, managedRecord, plan });
   t.is(result.status, 'failed');
-  t.deepEqual(result.nodes.n1, { converged: false, error: 'ManagedRecordCorrupt: neither copy is usable; to recover ...' });
-  t.like(result.results.find((r) => r.id === 'n1/file:/etc/a'), { outcome: 'skipped', cause: 'node-failed' });
+  t.deepEqual(result.nodes.n1, { converged: false, error: { code: 'ManagedRecordCorrupt', message: 'neither copy is usable; to recover ...' } });
+  t.like(result.results.find((r) => r.id === 'n1/file:/etc/a'), { outcome: 'skipped', cause: 'node-failed', code: 'ManagedRecordCorrupt' });
   t.false(s.log.includes('apply n1/file:/etc/a'), 'nothing is done on the refused node');
   t.deepEqual(updates, ['n2: written back', 'n3: written back', 'n3: file:/etc/b']);
   t.deepEqual([result.nodes.n2, result.nodes.n3], [{ converged: true }, { converged: true }]);
@@ -330,13 +332,13 @@ test('a certificate change is planned but not applied: it fails saying what it w
 });
 
 test('a node whose lease was taken over mid-run is changed no more: its next change fails the node, others go on', async (t) => {
-  const lost = new Map<string, string>();
-  const s = setup(['n1', 'n2'], { during: (c) => Promise.resolve(void (c.id === 'n1/file:/a' && lost.set('n1', 'LeaseLost: taken over'))) }, { leases: { lost: (node) => lost.get(node) } });
+  const lost = new Map<string, ErrorRecord>();
+  const s = setup(['n1', 'n2'], { during: (c) => Promise.resolve(void (c.id === 'n1/file:/a' && lost.set('n1', { code: 'LeaseLost', message: 'taken over' }))) }, { leases: { lost: (node) => lost.get(node) } });
   const plan = testPlan([change('n1/file:/a'), change('n1/file:/b', { dependsOn: ['n1/file:/a'] }), change('n2/file:/a')]);
   const result = await applyPlan({ ...s.base, plan, concurrency: 1 });
   t.deepEqual(s.log.filter((l) => l.startsWith('apply')), ['apply n1/file:/a', 'apply n2/file:/a']);
-  t.deepEqual(result.nodes.n1, { converged: false, error: 'LeaseLost: taken over' });
-  t.like(result.results.find((r) => r.id === 'n1/file:/b'), { outcome: 'skipped', reason: 'node n1 failed: LeaseLost: taken over' });
+  t.deepEqual(result.nodes.n1, { converged: false, error: { code: 'LeaseLost', message: 'taken over' } });
+  t.like(result.results.find((r) => r.id === 'n1/file:/b'), { outcome: 'skipped', reason: 'node n1 failed: taken over', code: 'LeaseLost' });
   t.is(result.status, 'failed');
 });
 

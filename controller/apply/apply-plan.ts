@@ -23,6 +23,7 @@ import { walkGraph, type WalkItem, type WalkOutcome } from './graph-walk.js';
 import { kindHealthCheck, type HealthCheck } from './health-check.js';
 import type { FaultHook } from './fault-injection.js';
 import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMark, type ManagedRecordKeeper } from './managed-record-keeper.js';
+import { describeError, toErrorRecord, UnderlayError, type ErrorRecord } from '../model/errors.js';
 import { byCodeUnit } from '../model/order.js';
 import { targetLabel, type Target } from '../model/target.js';
 import { NoTargetProvider, type ServiceTargetProviders } from '../targets/target-providers.js';
@@ -31,7 +32,7 @@ export interface ApplyNode {
   endpoint: NodeEndpoint;
   serviceManager: 'runit' | 'systemd';
   /** Why apply must not touch the node although it was observed (its managed record is unusable): it fails with this. */
-  refused?: string;
+  refused?: ErrorRecord;
   /**
    * Its managed record must be written again before anything else, also on a node with nothing else to do:
    * it was read from the previous copy (written back), or it names no owner yet (adopted, ADR 0008).
@@ -53,7 +54,7 @@ export interface ApplyPlanOptions {
   /** Every node of the site that apply may touch, by name. */
   nodes: Record<string, ApplyNode>;
   /** Nodes that could not be observed, with why: recorded as failed, none of their changes run. */
-  unreachable?: Record<string, string>;
+  unreachable?: Record<string, ErrorRecord>;
   /** How nodes are reached: their changes go to the node kinds' effects with this transport. */
   transport: Transport;
   /** How the service targets are reached: a change of a target type without one fails (NoTargetProvider). */
@@ -72,7 +73,7 @@ export interface ApplyPlanOptions {
   /** Crash tests only (fault-injection.ts): where to stop for good. */
   fault?: FaultHook;
   /** The apply's node leases (node-leases.ts): a node whose lease was taken over is changed no more. */
-  leases?: { lost(node: string): string | undefined };
+  leases?: { lost(node: string): ErrorRecord | undefined };
 }
 
 interface ChangeItem extends WalkItem {
@@ -87,23 +88,22 @@ type Item = ChangeItem | GateItem;
 
 const gateId = (cluster: string, batch: number): string => `#rollout/${cluster}/batch-${batch + 1}`;
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-/** What the journal keeps of a result: its phase, and why (a failure's error, a skip's reason, an apply's note). */
 /** Done as planned: applied, or skipped by its own kind. */
 const settled = (r: ChangeResult | undefined): boolean => r?.outcome === 'applied' || (r?.outcome === 'skipped' && r.cause === 'kind');
 
-function journalled(result: ChangeResult): { phase: 'succeeded' | 'failed' | 'skipped'; detail: string | null } {
-  if (result.outcome === 'failed') return { phase: 'failed', detail: result.error };
-  if (result.outcome === 'skipped') return { phase: 'skipped', detail: result.reason };
+/** What the journal keeps of a result: its phase, and why (a failure's error, a skip's reason, an apply's note) with its code. */
+function journalled(result: ChangeResult): { phase: 'succeeded' | 'failed' | 'skipped'; detail: string | null; code?: string } {
+  if (result.outcome === 'failed') return { phase: 'failed', detail: result.error, code: result.code };
+  if (result.outcome === 'skipped') return { phase: 'skipped', detail: result.reason, code: result.code };
   return { phase: 'succeeded', detail: result.message ?? null };
 }
 
 /** Why apply cannot carry out a change of this kind: planned only, or no provider for its target yet. */
-function noEffects(registry: KindRegistry, kind: string): string {
+function noEffects(registry: KindRegistry, kind: string): UnderlayError<{ kind: string }> {
   const definition = registry.kindOf(kind);
-  if (definition?.target === 'node' && definition.planOnly) return `no reconciler for kind ${kind}: ${definition.planOnly}`;
-  return `no reconciler for kind ${kind}`;
+  const why = definition?.target === 'node' && definition.planOnly ? `: ${definition.planOnly}` : '';
+  return new UnderlayError({ code: 'NoReconciler', message: `no reconciler for kind ${kind}${why}`, data: { kind } });
 }
 
 /** The context of a service target's change, from its type's provider. */
@@ -160,7 +160,8 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const run = await store.beginRun({ revisionCommit: plan.revision.commit, planHash: plan.hash, nodes: covered });
   emit({ type: 'run-started', runId: run.id, changes: plan.changes.length });
 
-  const failedNodes = new Map<string, string>(Object.entries(options.unreachable ?? {}).map(([n, e]) => [n, `unreachable: ${e}`]));
+  // Why each failed node failed, with the code status takes its reason from.
+  const failedNodes = new Map<string, ErrorRecord>(Object.entries(options.unreachable ?? {}).map(([n, e]) => [n, { code: e.code, message: `unreachable: ${e.message}` }]));
   for (const [name, node] of Object.entries(nodes)) if (node.refused !== undefined) failedNodes.set(name, node.refused);
   const halted = new Map<string, RunCondition>();
   const results = new Map<string, ChangeResult>();
@@ -197,13 +198,13 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   };
 
   const ref = (c: Change) => ({ id: c.id, node: targetLabel(c.target), key: c.key, kind: c.kind, action: c.action });
-  const skip = (change: Change, cause: SkipCause, reason: string): Promise<WalkOutcome> =>
-    finish(change, { ...ref(change), outcome: 'skipped', cause, reason });
+  const skip = (change: Change, cause: SkipCause, why: ErrorRecord): Promise<WalkOutcome> =>
+    finish(change, { ...ref(change), outcome: 'skipped', cause, reason: why.message, code: why.code });
 
   /** A node change: the managed-record updates around the kind's apply (what to flag and record before, what to record after). */
   const applyNodeChange = async (ctx: NodeApplyContext, change: Change): Promise<ApplyOutcome> => {
     const kindEffects = effects(change.kind);
-    if (!kindEffects) throw new Error(noEffects(registry, change.kind));
+    if (!kindEffects) throw noEffects(registry, change.kind);
     const owed = (owedBy.get(change.id) ?? []).filter((o) => !flagged.has(o.id));
     const before = managedUpdateBefore(registry, change);
     const updates = [...owed.map((o) => restartPendingMark(registry, o)), ...(before ? [before] : [])];
@@ -218,14 +219,14 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   /** A service target's change: its kind's effects, with the context its target's provider gives. */
   const applyServiceChange = (change: Change): Promise<ApplyOutcome> => {
     const kindEffects = effects(change.kind);
-    if (!kindEffects) throw new Error(noEffects(registry, change.kind));
+    if (!kindEffects) throw noEffects(registry, change.kind);
     return kindEffects.apply(serviceContext(options.targets ?? {}, change.target), change);
   };
 
   const applyChange = (change: Change): Promise<ApplyOutcome> => {
     if (change.target.type !== 'node') return applyServiceChange(change);
     const ctx = context(change.target.name, change.id);
-    if (!ctx) throw new Error(`no node named ${change.target.name} that apply can reach`);
+    if (!ctx) throw new UnderlayError({ code: 'NoApplyTarget', message: `no node named ${change.target.name} that apply can reach`, data: { target: change.target.name } });
     return applyNodeChange(ctx, change);
   };
 
@@ -234,28 +235,31 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     // Failures, leases and journal rows are per target: a node's name, or 'pool:<name>' for a pool.
     const lane = targetLabel(change.target);
     const halt = position ? halted.get(position.rollout.cluster) : undefined;
-    if (halt) return skip(change, 'rollout-halted', `rollout halted: ${halt.message}`);
+    if (halt) return skip(change, 'rollout-halted', { code: halt.reason, message: `rollout halted: ${halt.message}` });
     const leaseLost = options.leases?.lost(lane);
     if (leaseLost !== undefined && !failedNodes.has(lane)) failedNodes.set(lane, leaseLost);
     const nodeError = failedNodes.get(lane);
-    if (nodeError !== undefined) return skip(change, 'node-failed', `node ${lane} failed: ${nodeError}`);
-    if (blockedBy !== null) return skip(change, 'dependency-failed', blockedBy);
+    if (nodeError !== undefined) return skip(change, 'node-failed', { code: nodeError.code, message: `node ${lane} failed: ${nodeError.message}` });
+    if (blockedBy !== null) return skip(change, 'dependency-failed', { code: 'DependencyFailed', message: blockedBy });
 
     await store.journal({ runId: run.id, changeId: change.id, node: lane, key: change.key, action: change.action, phase: 'started', detail: null });
     emit({ type: 'change-started', change });
     await fault?.reach('before', change.id);
-    let outcome: ApplyOutcome | { error: string };
+    let outcome: ApplyOutcome | { error: ErrorRecord };
     try {
       outcome = await applyChange(change);
     } catch (e) {
-      outcome = { error: message(e) };
+      outcome = { error: toErrorRecord(e) };
     }
     if ('error' in outcome) {
-      if (!failedNodes.has(lane)) failedNodes.set(lane, `${change.id}: ${outcome.error}`);
-      return finish(change, { ...ref(change), outcome: 'failed', error: outcome.error });
+      const { error } = outcome;
+      if (!failedNodes.has(lane)) failedNodes.set(lane, { code: error.code, message: `${change.id}: ${error.message}` });
+      return finish(change, { ...ref(change), outcome: 'failed', error: error.message, code: error.code });
     }
     await fault?.reach('after', change.id);
-    if (outcome.result === 'skipped') return finish(change, { ...ref(change), outcome: 'skipped', cause: 'kind', reason: outcome.message ?? 'skipped by its kind' });
+    if (outcome.result === 'skipped') {
+      return finish(change, { ...ref(change), outcome: 'skipped', cause: 'kind', reason: outcome.message ?? 'skipped by its kind', code: 'SkippedByKind' });
+    }
     return finish(change, { ...ref(change), outcome: 'applied', ...(outcome.message !== undefined ? { message: outcome.message } : {}) });
   };
 
@@ -267,7 +271,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     const unhealthy: Record<string, string> = {};
     for (const node of batchNodes) {
       const error = failedNodes.get(node);
-      if (error !== undefined) failed[node] = error;
+      if (error !== undefined) failed[node] = error.message;
       const ctx = context(node);
       if (error !== undefined || !ctx) continue;
       const restarted = plan.changes.filter((c) => targetLabel(c.target) === node && c.disruptive && results.get(c.id)?.outcome === 'applied');
@@ -276,11 +280,11 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
       try {
         health = await healthCheck.check(ctx, restarted);
       } catch (e) {
-        health = { healthy: false as const, message: `health check failed: ${message(e)}` };
+        health = { healthy: false as const, message: `health check failed: ${describeError(e)}` };
       }
       if (!health.healthy) {
         unhealthy[node] = health.message;
-        failedNodes.set(node, `unhealthy after rollout batch ${batch + 1}: ${health.message}`);
+        failedNodes.set(node, { code: 'Unhealthy', message: `unhealthy after rollout batch ${batch + 1}: ${health.message}` });
       }
     }
     emit({ type: 'batch-gate', cluster: rollout.cluster, batch: batch + 1, nodes: batchNodes, failed, unhealthy });
@@ -307,7 +311,8 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     try {
       await managedRecord.update(ctx, []);
     } catch (e) {
-      failedNodes.set(name, `writing back its managed record failed: ${message(e)}`);
+      const error = toErrorRecord(e);
+      failedNodes.set(name, { code: error.code, message: `writing back its managed record failed: ${error.message}` });
     }
   }
 

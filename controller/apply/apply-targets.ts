@@ -1,5 +1,6 @@
 /** What apply may touch: every node of the site, how to reach it, and which it must refuse. */
 import type { Desired } from '../model/desired.js';
+import type { ErrorRecord } from '../model/errors.js';
 import type { Inventory } from '../model/observed.js';
 import { bareNodes, misidentifiedNodes, unreachableNodes } from '../pipeline/node-findings.js';
 import type { Spec } from '../spec/spec.js';
@@ -18,7 +19,7 @@ export function siteEndpoints(spec: Spec): NodeEndpoint[] {
  * What apply needs per node (with a node whose managed record is unusable, or names another owner, refused),
  * and the nodes the observation could not reach (with why).
  */
-export function applyTargets(desired: Desired, inventory: Inventory): { nodes: Record<string, ApplyNode>; unreachable: Record<string, string> } {
+export function applyTargets(desired: Desired, inventory: Inventory): { nodes: Record<string, ApplyNode>; unreachable: Record<string, ErrorRecord> } {
   const byName = new Map(desired.nodes.map((n) => [n.name, n]));
   const unreachable = unreachableNodes(desired, inventory);
   const misidentified = misidentifiedNodes(desired, inventory);
@@ -27,7 +28,7 @@ export function applyTargets(desired: Desired, inventory: Inventory): { nodes: R
     if (node.name in unreachable) continue;
     const observed = inventory.nodes[node.name];
     const problem = observed?.managedRecordProblem;
-    const refused = misidentified[node.name] ?? (problem?.code === 'ManagedRecordCorrupt' ? `${problem.code}: ${problem.message}` : undefined);
+    const refused = misidentified[node.name] ?? (problem?.code === 'ManagedRecordCorrupt' ? { code: problem.code, message: problem.message } : undefined);
     nodes[node.name] = {
       endpoint: endpointOf(node, byName),
       serviceManager: node.serviceManager,

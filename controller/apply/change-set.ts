@@ -4,6 +4,7 @@
  */
 import type { Action, Change } from '../model/change.js';
 import type { RunCondition, RunStatus } from '../store/store.js';
+import type { ErrorRecord } from '../model/errors.js';
 import { byCodeUnit } from '../model/order.js';
 
 /** Why a change was skipped: something before it failed, or (`kind`) its kind's apply found nothing it may do (its message says why). */
@@ -17,16 +18,20 @@ interface ChangeRef {
   action: Action;
 }
 
+/**
+ * `code` is the failure's error code (model/errors.ts); for a skip, the code of why: the failed node's error
+ * code, DependencyFailed, the halted rollout's reason, or SkippedByKind.
+ */
 export type ChangeResult =
   | (ChangeRef & { outcome: 'applied'; message?: string })
-  | (ChangeRef & { outcome: 'failed'; error: string })
-  | (ChangeRef & { outcome: 'skipped'; cause: SkipCause; reason: string });
+  | (ChangeRef & { outcome: 'failed'; error: string; code: string })
+  | (ChangeRef & { outcome: 'skipped'; cause: SkipCause; reason: string; code: string });
 
 export interface NodeResult {
   /** Every change of the node was applied (or it had none). */
   converged: boolean;
   /** Why the node failed: the first failed change, the health gate, or unreachability. */
-  error?: string;
+  error?: ErrorRecord;
 }
 
 export interface ChangeSet {
@@ -84,12 +89,12 @@ export function renderChangeSetSummary(changeSet: ChangeSet): string {
     if (r.outcome === 'skipped' && r.cause === 'kind') lines.push(`skipped: ${r.id}: ${r.reason}`);
     if (r.outcome !== 'failed') continue;
     nodesWithFailedChanges.add(r.node);
-    lines.push(`failed: ${r.id}: ${r.error}`);
+    lines.push(`failed: ${r.id}: ${r.error} [${r.code}]`);
   }
   // Nodes that failed without a failed change of their own (unreachable, refused host key, unhealthy):
   // the table has no row for a node nothing was attempted on, so name them here.
   for (const [node, result] of Object.entries(changeSet.nodes).sort(([a], [b]) => byCodeUnit(a, b))) {
-    if (!result.converged && result.error && !nodesWithFailedChanges.has(node)) lines.push(`not converged: ${node}: ${result.error}`);
+    if (!result.converged && result.error && !nodesWithFailedChanges.has(node)) lines.push(`not converged: ${node}: ${result.error.message} [${result.error.code}]`);
   }
   for (const c of changeSet.conditions) lines.push(`${c.type} (${c.reason}): ${c.message}`);
   return lines.join('\n') + '\n';

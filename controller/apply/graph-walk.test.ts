@@ -101,8 +101,8 @@ test('a cycle is refused before anything runs, naming its members', async (t) =>
     { id: 'p', dependsOn: ['q'], lane: 'a' },
     { id: 'q', dependsOn: ['p'], lane: 'a' },
   ];
-  const error = await t.throwsAsync(() => walkGraph({ items, concurrency: 1, visit: r.visit }), { instanceOf: DependencyCycle });
-  t.deepEqual(error?.ids, ['p', 'q']);
+  const error = await t.throwsAsync(() => walkGraph({ items, concurrency: 1, visit: r.visit }), { instanceOf: DependencyCycle, code: 'DependencyCycle' });
+  t.deepEqual(error?.data.ids, ['p', 'q']);
   t.deepEqual(r.events, []);
 });
 

@@ -8,6 +8,7 @@
  * Items marked `afterSettled` wait for their dependencies to end in any way (a batch gate must see failures).
  */
 import { indexDependencies, Readiness, topologicalOrder, type Dependencies } from '../model/graph.js';
+import { UnderlayError } from '../model/errors.js';
 
 export interface WalkItem {
   id: string;
@@ -34,10 +35,10 @@ export interface WalkOptions<T extends WalkItem> {
   visit(item: T, blockedBy: string | null): Promise<WalkOutcome>;
 }
 
-export class DependencyCycle extends Error {
-  readonly code = 'DependencyCycle';
-  constructor(readonly ids: string[]) {
-    super(`dependency cycle among: ${ids.join(', ')}`);
+/** A plan's graph is acyclic by construction (the planner orders it), so a cycle here is a bug, not an input. */
+export class DependencyCycle extends UnderlayError<{ ids: string[] }> {
+  constructor(ids: string[]) {
+    super({ code: 'DependencyCycle', message: `dependency cycle among: ${ids.join(', ')}`, data: { ids } });
   }
 }
 

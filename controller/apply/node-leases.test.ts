@@ -83,7 +83,8 @@ test('a second apply is refused at once, naming the holder; with a deadline it w
   const second = leases({ transport, token: 'bb22', pid: 300, time });
   const refused = await second.take(nodes, atOnce(time));
   t.deepEqual(refused.held, []);
-  t.regex(refused.refused.node2 ?? '', /^node2 is leased by site lab, host ctl-1, pid 200, since 2025-01-01T00:00:00\.000Z, until \S+ by the node's clock: .*--lock-timeout.*force-unlock --node node2/);
+  t.is(refused.refused.node2?.code, 'NodeLeased');
+  t.regex(refused.refused.node2?.message ?? '', /^node2 is leased by site lab, host ctl-1, pid 200, since 2025-01-01T00:00:00\.000Z, until \S+ by the node's clock: .*--lock-timeout.*force-unlock --node node2/);
   t.is(time.sleeps(), 0, 'no waiting without a timeout');
 
   let releasedAfter = 0;
@@ -101,7 +102,8 @@ test('one machine under two node names: both are refused as DuplicateNodeIdentit
   const time = manualTime();
   const outcome = await leases({ transport, token: 'aa11', pid: 200, time }).take([endpoint('node1'), endpoint('node1-alias'), endpoint('node2')], atOnce(time));
   t.deepEqual(Object.keys(outcome.duplicates).sort(), ['node1', 'node1-alias']);
-  t.regex(outcome.duplicates['node1-alias'] ?? '', /^DuplicateNodeIdentity: nodes node1-alias and node1 reach the same machine/);
+  t.is(outcome.duplicates['node1-alias']?.code, 'DuplicateNodeIdentity');
+  t.regex(outcome.duplicates['node1-alias']?.message ?? '', /^nodes node1-alias and node1 reach the same machine/);
   t.deepEqual(outcome.refused, {});
 });
 
@@ -134,11 +136,13 @@ test('a holder whose lease was taken over loses it at its next renewal, and the 
   t.is((await takeLease({ transport, node: endpoint('node1') }, { token: 'bb22', ttlSeconds: 60, holder, takeover: 'aa11' })).state, 'took-over');
 
   await t.throwsAsync(recordManaged(ctx, [{ key: 'file:/etc/b', hash: 'h2' }], { site: 'lab', fence: 'aa11' }), {
-    message: /LeaseLost: \/var\/lib\/underlay\/managed\.json was not written: this apply no longer holds the node's lease \(it is leased by site lab, host ctl-1, pid 300, since 2025-01-01T00:01:00\.000Z\)/,
+    code: 'LeaseLost',
+    message: /node node1: \/var\/lib\/underlay\/managed\.json was not written: this apply no longer holds the node's lease \(it is leased by site lab, host ctl-1, pid 300, since 2025-01-01T00:01:00\.000Z\)/,
   });
   t.is(await readFile(record, 'utf8'), written, 'the record is as the stale holder last wrote it');
   await time.timers.renewals[0]!();
-  t.regex(stale.lost('node1') ?? '', /^LeaseLost: this apply's lease on node1 was taken over: node1 is leased by site lab, host ctl-1, pid 300/);
+  t.is(stale.lost('node1')?.code, 'LeaseLost');
+  t.regex(stale.lost('node1')?.message ?? '', /^this apply's lease on node1 was taken over: node1 is leased by site lab, host ctl-1, pid 300/);
   t.deepEqual(await stale.release(), []);
   t.like(JSON.parse(await readFile(path.join(transport.stateDir('node1'), 'lease.json'), 'utf8')), { token: 'bb22' }, 'releasing a lost lease leaves the new holder\'s alone');
   t.is(recorded.get('node1'), null);

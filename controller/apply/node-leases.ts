@@ -14,6 +14,7 @@
  */
 import { breakLease, releaseLease, takeLease, type LeaseTake } from '../../reconcilers/node-lease.js';
 import type { Clock, Timers } from '../clock.js';
+import { toErrorRecord, type ErrorRecord } from '../model/errors.js';
 import { describeHolder, holderIsDead, type LockHolder, type NodeLease, type ProcessIdentity } from '../store/lock-holder.js';
 import type { SiteLocks } from '../store/store.js';
 import { Limiter } from '../transport/concurrency.js';
@@ -43,11 +44,11 @@ export interface LeaseOutcome {
   /** Nodes this apply now leases. */
   held: string[];
   /** Nodes leased by another apply that may be alive (or with a lease file nobody can read): the apply refuses. */
-  refused: Record<string, string>;
+  refused: Record<string, ErrorRecord>;
   /** Nodes that could not be reached to lease: left alone, like nodes observe cannot reach. */
-  unreachable: Record<string, string>;
+  unreachable: Record<string, ErrorRecord>;
   /** Nodes that are one machine with another node of the site (DuplicateNodeIdentity), with why. */
-  duplicates: Record<string, string>;
+  duplicates: Record<string, ErrorRecord>;
   /** What a person should know: leases taken over, and from whom. */
   notes: string[];
 }
@@ -64,7 +65,7 @@ export class NodeLeases {
   private holder: LockHolder;
   private readonly targets = new Map<string, NodeEndpoint>();
   private readonly held = new Set<string>();
-  private readonly lostLeases = new Map<string, string>();
+  private readonly lostLeases = new Map<string, ErrorRecord>();
   private stopRenewal: (() => void) | undefined;
 
   constructor(options: NodeLeasesOptions) {
@@ -86,7 +87,10 @@ export class NodeLeases {
       if (pending.length === 0 || !(await waitOnce(wait))) break;
     }
     for (const [name, lease] of others) {
-      outcome.refused[name] = `${describeLease(name, lease)}: wait for that apply to finish, give --lock-timeout DURATION to wait for it, or, if it is gone for good, run \`underlay force-unlock --node ${name}\``;
+      outcome.refused[name] = {
+        code: 'NodeLeased',
+        message: `${describeLease(name, lease)}: wait for that apply to finish, give --lock-timeout DURATION to wait for it, or, if it is gone for good, run \`underlay force-unlock --node ${name}\``,
+      };
     }
     outcome.held = [...this.held].sort();
     outcome.notes.sort();
@@ -101,7 +105,7 @@ export class NodeLeases {
         take = await this.takeLease(name, take.current.token);
       }
     } catch (error) {
-      outcome.unreachable[name] = message(error);
+      outcome.unreachable[name] = toErrorRecord(error);
       return;
     }
     switch (take.state) {
@@ -118,15 +122,21 @@ export class NodeLeases {
         return;
       case 'same-machine': {
         const first = take.current.node;
-        const why = (a: string, b: string) =>
-          `DuplicateNodeIdentity: nodes ${a} and ${b} reach the same machine (the lease this apply took on ${first} is the one it finds on ${name}): ` +
-          'refusing both, since each would prune what the other manages there; keep one Node document for it';
+        const why = (a: string, b: string): ErrorRecord => ({
+          code: 'DuplicateNodeIdentity',
+          message:
+            `nodes ${a} and ${b} reach the same machine (the lease this apply took on ${first} is the one it finds on ${name}): ` +
+            'refusing both, since each would prune what the other manages there; keep one Node document for it',
+        });
         outcome.duplicates[name] = why(name, first);
         outcome.duplicates[first] = why(first, name);
         return;
       }
       case 'unreadable':
-        outcome.refused[name] = `${name} has a lease file underlay cannot read (${JSON.stringify(take.text.slice(0, 80))}): if no apply holds it, remove it with \`underlay force-unlock --node ${name}\``;
+        outcome.refused[name] = {
+          code: 'LeaseUnreadable',
+          message: `${name} has a lease file underlay cannot read (${JSON.stringify(take.text.slice(0, 80))}): if no apply holds it, remove it with \`underlay force-unlock --node ${name}\``,
+        };
         return;
     }
   }
@@ -142,7 +152,7 @@ export class NodeLeases {
   }
 
   /** Why this apply may no longer change `node` (its lease was taken over), if so. */
-  lost(node: string): string | undefined {
+  lost(node: string): ErrorRecord | undefined {
     return this.lostLeases.get(node);
   }
 
@@ -179,7 +189,7 @@ export class NodeLeases {
 
   private lose(name: string, take: Exclude<LeaseTake, { lease: NodeLease }>): void {
     const by = take.state === 'unreadable' ? 'replaced by a file underlay cannot read' : `taken over: ${describeLease(name, take.current)}`;
-    this.lostLeases.set(name, `LeaseLost: this apply's lease on ${name} was ${by}; nothing more is changed there`);
+    this.lostLeases.set(name, { code: 'LeaseLost', message: `this apply's lease on ${name} was ${by}; nothing more is changed there` });
   }
 
   /**

@@ -43,7 +43,7 @@ test('one line per change: outcome, action, id and why (the plan\'s reason, the 
   t.deepEqual(out.split('\n').sort(), [
     '',
     '  applied update n2/file:/a (content differs)',
-    '  failed  create n1/file:/a: fake failure of n1/file:/a',
+    '  failed  create n1/file:/a: fake failure of n1/file:/a [ApplyFailed]',
     '  skipped create n1/file:/b (node n1 failed: n1/file:/a: fake failure of n1/file:/a)',
   ]);
   t.false(out.includes('\r'), 'no progress line outside a terminal');

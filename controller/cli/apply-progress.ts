@@ -12,7 +12,7 @@ const CLEAR_LINE = '\r\u001b[K';
 
 function changeLine(result: ChangeResult, reason: string | undefined): string {
   const applied = [reason, result.outcome === 'applied' ? result.message : undefined].filter(Boolean).join('; ');
-  const detail = result.outcome === 'failed' ? `: ${result.error}` : result.outcome === 'skipped' ? ` (${result.reason})` : applied ? ` (${applied})` : '';
+  const detail = result.outcome === 'failed' ? `: ${result.error} [${result.code}]` : result.outcome === 'skipped' ? ` (${result.reason})` : applied ? ` (${applied})` : '';
   return `  ${result.outcome.padEnd(7)} ${result.action} ${result.id}${detail}\n`;
 }
 

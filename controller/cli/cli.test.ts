@@ -165,7 +165,19 @@ test('a repository that does not exist is an error on stderr, exit 1, nothing on
   const { code, stdout, stderr } = await cli(['plan', '--repo', path.join(work, 'nowhere')]);
   t.is(code, 1);
   t.is(stdout, '');
-  t.regex(stderr, /RepoNotFound|nowhere/);
+  t.regex(stderr, new RegExp(`^error: ${path.join(work, 'nowhere')} @ HEAD: .+ \\[RepoNotFound\\]\n$`));
+});
+
+test('an error of the world is one line with its code, not an internal error: a saved plan that is not there', async (t) => {
+  const { code, stdout, stderr } = await cli(['apply', '--repo', firstApply, '--plan', 'no-such-plan.json']);
+  t.is(code, 1);
+  t.is(stdout, '');
+  t.regex(stderr, /^error: ENOENT: no such file or directory, open '.*no-such-plan\.json' \[IoFailed\]\n$/);
+});
+
+test('a missing secret is reported with its code and the flags that choose it', async (t) => {
+  const r = await cli(['apply', '--repo', firstApply], { XDG_STATE_HOME: path.join(work, 'xdg-secret') });
+  t.regex(r.stderr, /^error: .*secret ssh-client-key: no file .* \[SecretNotFound\]$/m);
 });
 
 test('schema prints the JSON Schema of site files', async (t) => {

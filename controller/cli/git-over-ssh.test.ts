@@ -81,7 +81,8 @@ test('a missing Git key names the secret file and the options that choose it', a
   const { code, stdout, stderr } = await cli(['validate', '--repo', server.url(s.bare), '--state-dir', state]);
   t.is(code, 1);
   t.is(stdout, '');
-  t.true(stderr.includes(`CredentialsMissing: ${server.url(s.bare)} @ HEAD: the SSH key for Git servers: secret git-ssh-key: no file ${path.join(state, 'secrets', 'git-ssh-key')}`), stderr);
+  t.true(stderr.startsWith(`error: ${server.url(s.bare)} @ HEAD: the SSH key for Git servers: secret git-ssh-key: no file ${path.join(state, 'secrets', 'git-ssh-key')}`), stderr);
+  t.regex(stderr, / \[CredentialsMissing\]\n$/);
   t.regex(stderr, /--git-key-secret NAME/);
 });
 
@@ -91,7 +92,8 @@ test('a server not in known_hosts is refused, naming the host and the file', asy
   writeFileSync(path.join(state, 'known_hosts'), '');
   const { code, stderr } = await cli(['validate', '--repo', server.url(s.bare), '--state-dir', state]);
   t.is(code, 1);
-  t.true(stderr.includes(`HostKeyUnknown: ${server.url(s.bare)} @ HEAD: Git server [127.0.0.1]:${server.port} has no key in ${path.join(state, 'known_hosts')}`), stderr);
+  t.true(stderr.startsWith(`error: ${server.url(s.bare)} @ HEAD: Git server [127.0.0.1]:${server.port} has no key in ${path.join(state, 'known_hosts')}`), stderr);
+  t.regex(stderr, / \[HostKeyUnknown\]\n$/);
 });
 
 test("a local directory with ':' in its name: ./odd:name is local; odd:name is a host, and the error says how to write the path", async (t) => {
@@ -105,14 +107,14 @@ test("a local directory with ':' in its name: ./odd:name is local; odd:name is a
   const state = stateDir(server);
   const scp = await cli(['validate', '--repo', 'odd:name', '--state-dir', state], parent);
   t.is(scp.code, 1);
-  t.regex(scp.stderr, /HostKeyUnknown: odd:name @ HEAD: Git server odd has no key/);
+  t.regex(scp.stderr, /^error: odd:name @ HEAD: Git server odd has no key.* \[HostKeyUnknown\]$/m);
   t.regex(scp.stderr, /write \.\/odd:name for a local path/);
 });
 
 test('an unsupported URL scheme is refused as such, not looked for as a local path', async (t) => {
   const { code, stderr } = await cli(['validate', '--repo', 'git://example.com/site.git']);
   t.is(code, 1);
-  t.regex(stderr, /InvalidRepoUrl: git:\/\/example\.com\/site\.git @ HEAD: unsupported URL scheme git:\/\//);
+  t.regex(stderr, /^error: git:\/\/example\.com\/site\.git @ HEAD: unsupported URL scheme git:\/\/.* \[InvalidRepoUrl\]$/m);
 });
 
 test('the built CLI: validate --repo root@127.0.0.1:/path on port 22, as git@github.com:org/site.git is written (a network namespace of its own)', async (t) => {

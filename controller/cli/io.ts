@@ -1,3 +1,5 @@
+import { UnderlayError } from '../model/errors.js';
+
 /** Where a command writes. Passed in so tests can run the CLI in-process and capture both streams. */
 export interface CliIO {
   stdout(text: string): void;
@@ -46,6 +48,8 @@ export const ExitCode = {
 } as const;
 
 /** An error the user caused (bad flag, bad file): printed without a stack trace. */
-export class UsageError extends Error {
-  readonly code = 'UsageError';
+export class UsageError extends UnderlayError {
+  constructor(message: string) {
+    super({ code: 'UsageError', message, data: {} });
+  }
 }

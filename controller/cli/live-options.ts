@@ -85,8 +85,10 @@ export async function sshTransport(options: LiveOptions, io: CliIO, revision: Re
   try {
     auth = { type: 'key-file', path: await secretStoreOf(options, io).file(name) };
   } catch (error) {
-    if (!(error instanceof SecretError) || error.code !== 'SecretNotFound' || !io.env.SSH_AUTH_SOCK) {
-      throw new UsageError(`SSH client key (Site.spec.ssh.clientKeySecret ${name}): ${error instanceof Error ? error.message : String(error)}${io.env.SSH_AUTH_SOCK ? '' : ', and no ssh-agent (SSH_AUTH_SOCK unset)'}`);
+    if (!(error instanceof SecretError)) throw error;
+    if (error.code !== 'SecretNotFound' || !io.env.SSH_AUTH_SOCK) {
+      const agent = io.env.SSH_AUTH_SOCK ? '' : ', and no ssh-agent (SSH_AUTH_SOCK unset)';
+      throw new SecretError(error.code, error.data.name, `SSH client key (Site.spec.ssh.clientKeySecret ${name}): ${error.message}${agent}`);
     }
     auth = { type: 'agent', socket: io.env.SSH_AUTH_SOCK };
   }

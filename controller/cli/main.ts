@@ -3,7 +3,8 @@
  * here calls process.exit, so the CLI can be driven in-process by tests as well as from bin/underlay.js.
  */
 import { Command, CommanderError } from 'commander';
-import { type CliIO, ExitCode, processIO, UsageError } from './io.js';
+import { toErrorRecord } from '../model/errors.js';
+import { type CliIO, ExitCode, processIO } from './io.js';
 import { internalErrorMessage } from './internal-error.js';
 
 export type Register = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
@@ -64,8 +65,10 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       // --help and --version end parsing with exit code 0; usage errors with 1 (already printed).
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Error;
     }
-    if (error instanceof UsageError || (error instanceof Error && 'code' in error)) {
-      io.stderr(`error: ${error.message}\n`);
+    // An error of the user's input, the world or a node is a fact to report, not a bug: one line, with its code.
+    const record = toErrorRecord(error);
+    if (record.kind !== 'internal') {
+      io.stderr(`error: ${record.message} [${record.code}]\n`);
       return ExitCode.Error;
     }
     io.stderr(internalErrorMessage(error, io.env));

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { readRevision, type GitSshSettings } from '../source/git-source.js';
 import { parseRepoLocation } from '../source/repo-location.js';
 import type { Revision } from '../source/revision.js';
+import { SecretError } from '../secrets/secret-store.js';
 import type { CliIO } from './io.js';
 import { secretStoreOf, stateDirOf, type SecretsOptions } from './state-options.js';
 
@@ -47,7 +48,8 @@ function gitSshSettings(options: SiteOptions, io: CliIO): GitSshSettings {
       try {
         return await readFile(await secretStoreOf(options, io).file(options.gitKeySecret));
       } catch (err) {
-        throw new Error(`${err instanceof Error ? err.message : String(err)} (choose the secret with --git-key-secret NAME, the store with --secrets-dir DIR)`, { cause: err });
+        if (!(err instanceof SecretError)) throw err;
+        throw new SecretError(err.code, err.data.name, `${err.message} (choose the secret with --git-key-secret NAME, the store with --secrets-dir DIR)`);
       }
     },
   };

@@ -18,6 +18,8 @@ export const InventoryNodeSchema = z.strictObject({
   reachable: z.boolean(),
   /** Why the node could not be observed (when unreachable). */
   error: z.string().optional(),
+  /** The code of that error (model/errors.ts), e.g. Unreachable or HostKeyMismatch; absent in older snapshots. */
+  errorCode: z.string().optional(),
   facts: z.record(z.string(), z.json()).default({}),
   /**
    * What underlay manages on the node, from the node's own record (`/var/lib/underlay/managed.json`):

@@ -23,6 +23,8 @@ export interface InventoryNode {
   reachable: boolean;
   /** Why the node could not be observed (when unreachable). */
   error?: string | undefined;
+  /** The code of that error (model/errors.ts), e.g. Unreachable or HostKeyMismatch; absent in older snapshots. */
+  errorCode?: string | undefined;
   facts: Record<string, unknown>;
   /**
    * What underlay manages on the node, from the node's own record (`/var/lib/underlay/managed.json`):

@@ -14,6 +14,10 @@ import type { KindRegistry } from '../../reconcilers/registry.js';
 import { byCodeUnit } from '../model/order.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import type { ZoneTargetProvider } from '../targets/zone-provider.js';
+import { toErrorRecord, UnderlayError } from '../model/errors.js';
+
+/** The probe ran but did not finish: the node's shell or tools failed it. */
+const probeFailed = (node: string, message: string): UnderlayError<{ node: string }> => new UnderlayError({ code: 'ProbeFailed', message, data: { node } });
 
 export interface ObserveSiteOptions {
   desired: Desired;
@@ -47,7 +51,7 @@ export async function observeSite(options: ObserveSiteOptions): Promise<Inventor
           const endpoint = endpointOf(node, byName);
           return [node.name, await observeNode({ registry, transport, endpoint, node, managedHint: hint, timeoutMs: options.timeoutMs ?? 60_000 })];
         } catch (error) {
-          return [node.name, { reachable: false, error: describeFailure(node.name, error), facts: {}, managed: {}, resources: {} }];
+          return [node.name, { reachable: false, error: describeFailure(node.name, error), errorCode: toErrorRecord(error).code, facts: {}, managed: {}, resources: {} }];
         }
       }),
     ),
@@ -85,7 +89,7 @@ export async function observeNode(options: ObserveNodeOptions): Promise<Inventor
   const probe = buildProbe(registry, node, managedHint);
   const result = await transport.exec(endpoint, probe.argv, { stdin: probe.stdin, timeoutMs });
   if (result.code !== 0) {
-    throw new Error(`probe exited ${result.code}: ${result.stderr.toString('utf8').trim().split('\n').slice(-5).join('\n') || result.message || ''}`);
+    throw probeFailed(endpoint.name, `probe exited ${result.code}: ${result.stderr.toString('utf8').trim().split('\n').slice(-5).join('\n') || result.message || ''}`);
   }
   const observation = parseProbeOutput(registry, probe, result.stdout);
   const resources = { ...observation.resources };
@@ -94,7 +98,7 @@ export async function observeNode(options: ObserveNodeOptions): Promise<Inventor
   if (missing.length > 0) {
     const second = buildProbe(registry, { ...node, resources: [] }, missing);
     const again = await transport.exec(endpoint, second.argv, { stdin: second.stdin, timeoutMs });
-    if (again.code !== 0) throw new Error(`probe of managed resources exited ${again.code}`);
+    if (again.code !== 0) throw probeFailed(endpoint.name, `probe of managed resources exited ${again.code}`);
     Object.assign(resources, parseProbeOutput(registry, second, again.stdout).resources);
   }
   const { managedRecordProblem: problem, owner } = observation;

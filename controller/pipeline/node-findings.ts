@@ -4,6 +4,7 @@
  * runtime's steps and the commands decide with these.
  */
 import type { Desired, DesiredNode } from '../model/desired.js';
+import type { ErrorRecord } from '../model/errors.js';
 import type { Inventory } from '../model/observed.js';
 import { nodeEndpoint } from '../resolve/node-views.js';
 import type { Spec } from '../spec/spec.js';
@@ -17,11 +18,12 @@ export function bareNodes(spec: Spec): DesiredNode[] {
 }
 
 /** The site's nodes the observation could not reach (a refused host key included), with why, by name. */
-export function unreachableNodes(desired: Desired, inventory: Inventory): Record<string, string> {
-  const unreachable: Record<string, string> = {};
+export function unreachableNodes(desired: Desired, inventory: Inventory): Record<string, ErrorRecord> {
+  const unreachable: Record<string, ErrorRecord> = {};
   for (const node of desired.nodes) {
     const observed = inventory.nodes[node.name];
-    if (observed && !observed.reachable) unreachable[node.name] = observed.error ?? 'not reachable';
+    // A snapshot from before errors had codes says only that the node was not reached.
+    if (observed && !observed.reachable) unreachable[node.name] = { code: observed.errorCode ?? 'Unreachable', message: observed.error ?? 'not reachable' };
   }
   return unreachable;
 }
@@ -30,13 +32,13 @@ export function unreachableNodes(desired: Desired, inventory: Inventory): Record
  * Nodes that were observed but are not the node their document means, by the owner their managed record
  * names (NodeIdentityMismatch), with why: the plan leaves them out, apply refuses them.
  */
-export function misidentifiedNodes(desired: Desired, inventory: Inventory): Record<string, string> {
-  const refused: Record<string, string> = {};
+export function misidentifiedNodes(desired: Desired, inventory: Inventory): Record<string, ErrorRecord> {
+  const refused: Record<string, ErrorRecord> = {};
   for (const node of desired.nodes) {
     const observed = inventory.nodes[node.name];
     if (!observed?.reachable) continue;
     const finding = recordOwnerFinding(desired.site, node.name, observed);
-    if (finding?.code === 'NodeIdentityMismatch') refused[node.name] = `${finding.code}: ${finding.message}`;
+    if (finding?.code === 'NodeIdentityMismatch') refused[node.name] = { code: finding.code, message: finding.message };
   }
   return refused;
 }

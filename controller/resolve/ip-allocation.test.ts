@@ -38,6 +38,6 @@ test('a pool load would refuse is thrown back as an unchecked Spec naming the po
     doc('IPPool', 'vips', { cidr: '10.0.0.0/24', range: { start: '2001:db8::1', end: '2001:db8::9' } }),
     clusterDoc('c', { nodes: {}, addresses: [{ name: 'vip', pool: 'vips' }], steps: [{ name: 's', module: 'm' }] }),
   ]);
-  const error = t.throws(() => allocateClusterAddresses(spec, {}, new DiagnosticSink()), { instanceOf: UncheckedSpec });
+  const error = t.throws(() => allocateClusterAddresses(spec, {}, new DiagnosticSink()), { instanceOf: UncheckedSpec, code: 'UncheckedSpec' });
   t.regex(error?.message ?? '', /^IPPool "vips": range start 2001:db8::1 is an IPv6 address/);
 });

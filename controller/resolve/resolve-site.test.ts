@@ -93,7 +93,7 @@ test('what load refuses (missing params, inputs and modules, step cycles) is thr
       /steps a -> b read each other's outputs in a cycle/,
     ],
   ];
-  for (const [docs, message] of cases) t.throws(resolveOf(docs), { instanceOf: UncheckedSpec, message });
+  for (const [docs, message] of cases) t.throws(resolveOf(docs), { instanceOf: UncheckedSpec, code: 'UncheckedSpec', message });
 });
 
 test('one failure on many nodes is one diagnostic naming a node and the count', (t) => {

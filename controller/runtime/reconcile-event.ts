@@ -4,6 +4,7 @@
  */
 import type { ApplyEvent } from '../apply/apply-plan.js';
 import type { ChangeSet } from '../apply/change-set.js';
+import type { ErrorRecord } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import type { InterruptedRun } from '../store/store.js';
@@ -11,9 +12,9 @@ import type { InterruptedRun } from '../store/store.js';
 export type ReconcileEvent =
   /** A resolve finished; `final`: no other follows (it ran against an observation, or it stops the reconcile). */
   | { type: 'resolved'; final: boolean; diagnostics: Diagnostic[] }
-  | { type: 'locks-refused'; errors: string[] }
+  | { type: 'locks-refused'; errors: ErrorRecord[] }
   /** `notes`: locks taken over from applies that are gone; `duplicates`: nodes refused as one machine. */
-  | { type: 'locks-taken'; notes: string[]; duplicates: string[] }
+  | { type: 'locks-taken'; notes: string[]; duplicates: ErrorRecord[] }
   | { type: 'locks-released'; warnings: string[] }
   | { type: 'runs-interrupted'; runs: InterruptedRun[] }
   /** The plan apply is about to carry out. */

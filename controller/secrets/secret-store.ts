@@ -6,15 +6,13 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SecretName } from '../spec/schema.js';
+import { UnderlayError } from '../model/errors.js';
 
+export class SecretError extends UnderlayError<{ name: string }> {
+  declare readonly code: 'InvalidSecretName' | 'SecretNotFound' | 'SecretTooOpen';
 
-export class SecretError extends Error {
-  constructor(
-    readonly code: 'InvalidSecretName' | 'SecretNotFound' | 'SecretTooOpen',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SecretError';
+  constructor(code: SecretError['code'], name: string, message: string) {
+    super({ code, message, data: { name } });
   }
 }
 
@@ -28,14 +26,14 @@ export class DirectorySecretStore implements SecretStore {
 
   async file(name: string): Promise<string> {
     // Names come from Git: a name must never reach outside the directory.
-    if (!SecretName.safeParse(name).success) throw new SecretError('InvalidSecretName', `secret name ${JSON.stringify(name)} is not a plain name`);
+    if (!SecretName.safeParse(name).success) throw new SecretError('InvalidSecretName', name, `secret name ${JSON.stringify(name)} is not a plain name`);
     const file = path.join(this.dir, name);
     const info = await stat(file).catch(() => null);
-    if (!info?.isFile()) throw new SecretError('SecretNotFound', `secret ${name}: no file ${file}`);
+    if (!info?.isFile()) throw new SecretError('SecretNotFound', name, `secret ${name}: no file ${file}`);
     // As OpenSSH does for keys: a secret others can read is refused rather than used.
     if ((info.mode & 0o077) !== 0) {
       const mode = (info.mode & 0o777).toString(8).padStart(4, '0');
-      throw new SecretError('SecretTooOpen', `secret ${name}: ${file} has mode ${mode}, readable by others; chmod 600 it`);
+      throw new SecretError('SecretTooOpen', name, `secret ${name}: ${file} has mode ${mode}, readable by others; chmod 600 it`);
     }
     return file;
   }

@@ -148,7 +148,7 @@ test('unreachable URL is FetchFailed; a missing repository is RepoNotFound; cred
   const notFound = await t.throwsAsync(readRevision({ repo: missing, cacheDir }), { instanceOf: SourceError });
   t.is(notFound?.code, 'RepoNotFound');
   t.false(notFound?.message.includes('s3cret'));
-  t.false(notFound?.repo.includes('s3cret'));
+  t.false(notFound?.data.repo.includes('s3cret'));
 });
 
 test('worktree mode is refused for a URL', async (t) => {

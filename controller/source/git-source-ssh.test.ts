@@ -337,5 +337,5 @@ test('an SSH URL with a password is refused, and the password is in no message',
   t.is(err?.code, 'InvalidRepoUrl');
   t.regex(err?.message ?? '', /no password/);
   t.false(err?.message.includes('s3cret'));
-  t.false(err?.repo.includes('s3cret'));
+  t.false(err?.data.repo.includes('s3cret'));
 });

@@ -46,7 +46,7 @@ export async function readRevision(opts: ReadRevisionOptions): Promise<Revision>
   try {
     return await readFrom(opts);
   } catch (err) {
-    if (err instanceof ObjectReadError || err instanceof WorktreeChanged) throw new SourceError('ReadFailed', opts.repo, opts.ref, err.message, { cause: err });
+    if (err instanceof ObjectReadError || err instanceof WorktreeChanged) throw new SourceError('ReadFailed', { repo: opts.repo, ref: opts.ref }, err.message, err);
     throw err;
   }
 }
@@ -58,10 +58,10 @@ async function readFrom(opts: ReadRevisionOptions): Promise<Revision> {
   const readCommit = (gitdir: string, commit: string) => readCommitFiles(gitdir, commit, limits);
 
   const location = parseRepoLocation(repo);
-  if (location.kind === 'invalid') throw new SourceError('InvalidRepoUrl', repo, ref, location.reason);
+  if (location.kind === 'invalid') throw new SourceError('InvalidRepoUrl', { repo, ref }, location.reason);
   if (location.kind !== 'local') {
     if (opts.worktree) {
-      throw new SourceError('NotARepository', repo, ref, 'worktree mode needs a local working directory, not a URL');
+      throw new SourceError('NotARepository', { repo, ref }, 'worktree mode needs a local working directory, not a URL');
     }
     const remote: Remote =
       location.kind === 'http'
@@ -78,7 +78,7 @@ async function readFrom(opts: ReadRevisionOptions): Promise<Revision> {
   const local = await locateRepo(fs, repo, ref);
   if (opts.worktree) {
     if (local.dir === undefined) {
-      throw new SourceError('NotARepository', repo, ref, 'worktree mode needs a working directory; this is a bare repository');
+      throw new SourceError('NotARepository', { repo, ref }, 'worktree mode needs a working directory; this is a bare repository');
     }
     return revision(opts, 'worktree', true, await readWorktreeFiles(fs, local.dir, local.gitdir, limits));
   }

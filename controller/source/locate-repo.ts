@@ -16,7 +16,7 @@ export interface LocalRepo {
  */
 export async function locateRepo(fs: SourceFs, repo: string, ref: string | undefined): Promise<LocalRepo> {
   const root = path.resolve(repo);
-  if (!(await exists(fs, root))) throw new SourceError('RepoNotFound', repo, ref, `no such path ${root}`);
+  if (!(await exists(fs, root))) throw new SourceError('RepoNotFound', { repo, ref }, `no such path ${root}`);
 
   const dotGit = path.join(root, '.git');
   if (await exists(fs, dotGit)) {
@@ -26,11 +26,11 @@ export async function locateRepo(fs: SourceFs, repo: string, ref: string | undef
     const text = (await fs.promises.readFile(dotGit, 'utf8')).trim();
     const match = /^gitdir:\s*(.+)$/m.exec(text);
     if (match?.[1]) return { gitdir: path.resolve(root, match[1].trim()), dir: root };
-    throw new SourceError('NotARepository', repo, ref, `${dotGit} is neither a directory nor a gitdir link`);
+    throw new SourceError('NotARepository', { repo, ref }, `${dotGit} is neither a directory nor a gitdir link`);
   }
 
   if (await looksLikeGitdir(fs, root)) return { gitdir: root };
-  throw new SourceError('NotARepository', repo, ref, `${root} is not a git repository (no .git, and not a bare repository)`);
+  throw new SourceError('NotARepository', { repo, ref }, `${root} is not a git repository (no .git, and not a bare repository)`);
 }
 
 async function looksLikeGitdir(fs: SourceFs, dir: string): Promise<boolean> {

@@ -118,9 +118,9 @@ async function fetchInto(opts: RemoteCacheOptions, gitdir: string): Promise<void
     if (err instanceof SourceError) throw err;
     const status = (err as { data?: { statusCode?: unknown } }).data?.statusCode;
     if (isGitError(err, 'HttpError') && status === 404) {
-      throw new SourceError('RepoNotFound', opts.remote.url, opts.ref, 'the server has no repository at this URL (HTTP 404)', { cause: err });
+      throw new SourceError('RepoNotFound', { repo: opts.remote.url, ref: opts.ref }, 'the server has no repository at this URL (HTTP 404)', err);
     }
     const detail = err instanceof Error ? err.message : String(err);
-    throw new SourceError('FetchFailed', opts.remote.url, opts.ref, `fetch failed: ${detail}`, { cause: err });
+    throw new SourceError('FetchFailed', { repo: opts.remote.url, ref: opts.ref }, `fetch failed: ${detail}`, err);
   }
 }

@@ -39,7 +39,7 @@ export async function resolveCommit(lookup: CommitLookup): Promise<string> {
 async function resolveToObject({ fs, gitdir, repo, ref, namespaces: ns = LOCAL_NAMESPACES }: CommitLookup): Promise<string> {
   if (ref === undefined || ref === 'HEAD') {
     const head = (await tryRef(fs, gitdir, ns.head)) ?? (await tryRef(fs, gitdir, 'HEAD'));
-    if (head === undefined) throw new SourceError('RefNotFound', repo, ref, 'HEAD does not point at a commit (empty repository?)');
+    if (head === undefined) throw new SourceError('RefNotFound', { repo, ref }, 'HEAD does not point at a commit (empty repository?)');
     return head;
   }
   const candidates = [`${ns.branchPrefix}${ref}`, `refs/tags/${ref}`];
@@ -50,7 +50,7 @@ async function resolveToObject({ fs, gitdir, repo, ref, namespaces: ns = LOCAL_N
     if (oid !== undefined) return oid;
   }
   if (HEX.test(ref)) return expandCommitId(gitdir, repo, ref);
-  throw new SourceError('RefNotFound', repo, ref, `no branch, tag or commit named "${ref}"`);
+  throw new SourceError('RefNotFound', { repo, ref }, `no branch, tag or commit named "${ref}"`);
 }
 
 async function tryRef(fs: SourceFs, gitdir: string, ref: string): Promise<string | undefined> {
@@ -69,16 +69,16 @@ async function tryRef(fs: SourceFs, gitdir: string, ref: string): Promise<string
 async function expandCommitId(gitdir: string, repo: string, ref: string): Promise<string> {
   const [info] = await withObjectStore(gitdir, (store) => store.describe([ref.toLowerCase()]));
   if (info?.found) return info.oid;
-  if (info?.reason === 'ambiguous') throw new SourceError('RefNotFound', repo, ref, `commit prefix "${ref}" is ambiguous; give more characters`);
-  throw new SourceError('RefNotFound', repo, ref, `no branch, tag or commit named "${ref}"`);
+  if (info?.reason === 'ambiguous') throw new SourceError('RefNotFound', { repo, ref }, `commit prefix "${ref}" is ambiguous; give more characters`);
+  throw new SourceError('RefNotFound', { repo, ref }, `no branch, tag or commit named "${ref}"`);
 }
 
 /** Annotated tags, and tags of tags, are peeled by git (`^{commit}`); anything else is not a commit. */
 async function peelToCommit(gitdir: string, repo: string, ref: string | undefined, start: string): Promise<string> {
   const [object, commit] = await withObjectStore(gitdir, (store) => store.describe([start, `${start}^{commit}`]));
   if (commit?.found) return commit.oid;
-  if (!object?.found) throw new SourceError('RefNotFound', repo, ref, `points at ${start}, which is not in the repository`);
-  throw new SourceError('RefNotFound', repo, ref, `resolves to a ${object.type} (${object.oid}), not a commit`);
+  if (!object?.found) throw new SourceError('RefNotFound', { repo, ref }, `points at ${start}, which is not in the repository`);
+  throw new SourceError('RefNotFound', { repo, ref }, `resolves to a ${object.type} (${object.oid}), not a commit`);
 }
 
 export function isGitError(err: unknown, code: string): boolean {

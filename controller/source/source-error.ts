@@ -1,8 +1,10 @@
 /**
- * Why reading a revision failed, as a stable code callers can branch on (retry a fetch, report a bad ref
- * to the operator) without parsing messages. FetchFailed is the only one worth retrying as it is: the
- * others need the repository, the ref or the controller's configuration (known_hosts, the key) changed.
- */
+ * Why reading a revision failed, as an UnderlayError (model/errors.ts) with a stable code callers can branch
+ * on (retry a fetch, report a bad ref to the operator) without parsing messages. FetchFailed and ReadFailed
+ * (the worktree changed under the read) are transient: retried as they are. The others need the
+ * repository, the ref or the controller's configuration (known_hosts, the key) changed. */
+import { UnderlayError } from '../model/errors.js';
+
 export type SourceErrorCode =
   | 'RepoNotFound'
   | 'RefNotFound'
@@ -17,18 +19,12 @@ export type SourceErrorCode =
   | 'CredentialsInvalid'
   | 'AuthFailed';
 
-export class SourceError extends Error {
-  override readonly name = 'SourceError';
-  readonly code: SourceErrorCode;
-  /** The repository as given, with any URL credentials masked, because errors end up in logs and status. */
-  readonly repo: string;
-  readonly ref: string | undefined;
+export class SourceError extends UnderlayError<{ repo: string; ref: string | undefined }> {
+  declare readonly code: SourceErrorCode;
 
-  constructor(code: SourceErrorCode, repo: string, ref: string | undefined, detail: string, options?: { cause?: unknown }) {
-    super(`${code}: ${redactUrl(repo)} @ ${ref ?? 'HEAD'}: ${detail}`, options);
-    this.code = code;
-    this.repo = redactUrl(repo);
-    this.ref = ref;
+  /** The repository is kept with any URL credentials masked, because errors end up in logs and status. */
+  constructor(code: SourceErrorCode, { repo, ref }: { repo: string; ref: string | undefined }, detail: string, cause?: unknown) {
+    super({ code, message: `${redactUrl(repo)} @ ${ref ?? 'HEAD'}: ${detail}`, data: { repo: redactUrl(repo), ref }, cause });
   }
 }
 

@@ -47,7 +47,7 @@ export function sshRemote(opts: SshRemoteOptions): Remote {
       try {
         return await task({ http: uploadPackHttp(connection.exec, path), url: UPLOAD_PACK_URL });
       } catch (err) {
-        if (err instanceof UploadPackFailed) throw new SourceError(err.code, opts.repo, opts.ref, err.message, { cause: err });
+        if (err instanceof UploadPackFailed) throw new SourceError(err.code, { repo: opts.repo, ref: opts.ref }, err.message, err);
         throw err;
       } finally {
         await connection.close();
@@ -57,7 +57,7 @@ export function sshRemote(opts: SshRemoteOptions): Remote {
 }
 
 async function connect(opts: SshRemoteOptions, user: string): Promise<GitServerConnection> {
-  const fail = (code: SourceErrorCode, detail: string, cause?: unknown): SourceError => new SourceError(code, opts.repo, opts.ref, detail, { cause });
+  const fail = (code: SourceErrorCode, detail: string, cause?: unknown): SourceError => new SourceError(code, { repo: opts.repo, ref: opts.ref }, detail, cause);
   if (!opts.settings) throw fail('CredentialsMissing', 'no known_hosts file and key for Git over SSH were given');
   const settings = opts.settings;
   const known = await readKnownHosts(opts.fs, settings.knownHostsFile).catch((err: Error) => {

@@ -163,3 +163,37 @@ test('a node removed from Git leaves the status: only the latest run\'s nodes ar
   t.deepEqual(status.nodes.map((n) => n.name), ['n1', 'n2']);
   t.notRegex(renderSiteStatusText(status), /n3/);
 });
+
+test('a failed node\'s reason is its error\'s code as apply recorded it, whatever the message says', async (t) => {
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
+  const plan = testPlan([change('n1/file:/a'), change('n2/file:/a'), change('n3/file:/a')]);
+  await applyPlan({
+    plan,
+    nodes: fakeNodes(['n1']),
+    // The observation's own codes: a refused host key is not "unreachable", although its message begins so.
+    unreachable: {
+      n2: { code: 'HostKeyMismatch', message: 'host key mismatch for node n2: expected SHA256:a, server presented SHA256:b' },
+      n3: { code: 'Unreachable', message: 'node n3 (192.0.2.3:22) unreachable after 3 attempt(s): ECONNREFUSED' },
+    },
+    transport: unusedTransport,
+    registry,
+    effects: fakeEffects([], { fail: ['n1/file:/a'] }).lookup,
+    managedRecord: fakeManagedRecord([]),
+    store,
+    clock: steppingClock(),
+    concurrency: 1,
+  });
+  const status = await readSiteStatus(store);
+  t.deepEqual(status.nodes.map((n) => [n.name, readyOf(status, n.name)?.reason]), [
+    ['n1', 'ApplyFailed'],
+    ['n2', 'HostKeyMismatch'],
+    ['n3', 'Unreachable'],
+  ]);
+  t.regex(readyOf(status, 'n2')?.message ?? '', /^unreachable: host key mismatch for node n2/);
+  const journal = await store.journalOf(1);
+  t.deepEqual(journal.filter((e) => e.phase !== 'started').map((e) => [e.changeId, e.phase, e.code]), [
+    ['n1/file:/a', 'failed', 'ApplyFailed'],
+    ['n2/file:/a', 'skipped', 'HostKeyMismatch'],
+    ['n3/file:/a', 'skipped', 'Unreachable'],
+  ]);
+});

@@ -59,15 +59,11 @@ export interface SiteStatusInput {
 const short = (commit: string): string => commit.slice(0, 12);
 const byName = <T extends { name: string }>(a: T, b: T): number => byCodeUnit(a.name, b.name);
 
-function failedReason(error: string | null): string {
-  if (error?.startsWith('unreachable')) return 'Unreachable';
-  if (error?.startsWith('unhealthy')) return 'Unhealthy';
-  if (error?.startsWith('ManagedRecordCorrupt')) return 'ManagedRecordCorrupt';
-  // Identity and lock refusals (ADR 0008) lead with their code: NodeIdentityMismatch, DuplicateNodeIdentity, LeaseLost.
-  const code = /^(NodeIdentityMismatch|DuplicateNodeIdentity|LeaseLost): /.exec(error ?? '');
-  if (code) return code[1] as string;
-  return 'ApplyFailed';
-}
+/**
+ * A failed node's reason is the code of its error (model/errors.ts: Unreachable, HostKeyMismatch, Unhealthy,
+ * ManagedRecordCorrupt, LeaseLost ...), as apply recorded it; a failure recorded before codes were is ApplyFailed.
+ */
+const failedReason = (s: NodeStatusRecord): string => s.lastErrorCode ?? 'ApplyFailed';
 
 /** Clusters a plan knows of: from its changes' owners and its rollouts. */
 export function clustersOfPlan(plan: Plan): Record<string, string[]> {
@@ -116,7 +112,7 @@ export function computeSiteStatus(input: SiteStatusInput): SiteStatus {
       conditions.push({
         type: 'Failed',
         status: 'True',
-        reason: failedReason(s.lastError),
+        reason: failedReason(s),
         message: `${s.lastError ?? 'failed'} (run ${s.lastRunId ?? '?'}; ${s.failures} consecutive failed run(s))`,
       });
     }

@@ -29,7 +29,7 @@ test('one database, many sites: each connection sees only its own runs, node sta
   const prodRun = await prod.beginRun({ revisionCommit: 'p1', planHash: 'h', nodes: [] });
   await lab.journal({ runId: labRun.id, changeId: 'n1/x', node: 'n1', key: 'x', action: 'create', phase: 'started', detail: null });
   await lab.recordNodeOutcome(labRun.id, 'l1', { node: 'n1', converged: true });
-  await prod.recordNodeOutcome(prodRun.id, 'p1', { node: 'n1', converged: false, error: 'boom' });
+  await prod.recordNodeOutcome(prodRun.id, 'p1', { node: 'n1', converged: false, error: { code: 'ApplyFailed', message: 'boom' } });
 
   t.deepEqual((await lab.runs()).map((r) => r.revisionCommit), ['l1']);
   t.deepEqual((await prod.runs()).map((r) => r.revisionCommit), ['p1']);

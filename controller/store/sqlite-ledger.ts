@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Clock } from '../clock.js';
+import { UnderlayError } from '../model/errors.js';
 import type { Ledger, PoolAllocation } from './ledger.js';
 
 /** The migration that adds the table (appended to sqlite-store.ts's list). */
@@ -22,13 +23,9 @@ export const POOL_ALLOCATIONS_MIGRATION = `
   CREATE UNIQUE INDEX pool_allocations_live_address ON pool_allocations (site, pool, address) WHERE released_at IS NULL;
 `;
 
-export class LedgerConflict extends Error {
-  readonly code = 'AddressTaken';
-  constructor(message: string) {
-    super(message);
-    this.name = 'LedgerConflict';
-  }
-}
+/** Another name holds the address in the pool: one address is never handed out twice. */
+const addressTaken = (pool: string, address: string, holder: string, name: string): UnderlayError<{ pool: string; address: string; holder: string }> =>
+  new UnderlayError({ code: 'AddressTaken', message: `pool ${pool}: ${address} is already allocated to ${holder}, not to ${name}`, data: { pool, address, holder } });
 
 interface Row {
   pool: string;
@@ -58,7 +55,7 @@ export class SqliteLedger implements Ledger {
       const holder = this.db
         .prepare(`SELECT name FROM pool_allocations WHERE site = ? AND pool = ? AND address = ? AND released_at IS NULL`)
         .get(this.site, pool, address) as { name: string } | undefined;
-      if (holder && holder.name !== name) throw new LedgerConflict(`pool ${pool}: ${address} is already allocated to ${holder.name}, not to ${name}`);
+      if (holder && holder.name !== name) throw addressTaken(pool, address, holder.name, name);
       if (holder) return;
       this.db.prepare(`UPDATE pool_allocations SET released_at = ? WHERE site = ? AND pool = ? AND name = ? AND released_at IS NULL`).run(at, this.site, pool, name);
       this.db.prepare(`INSERT INTO pool_allocations (site, pool, name, address, allocated_at) VALUES (?, ?, ?, ?, ?)`).run(this.site, pool, name, address, at);

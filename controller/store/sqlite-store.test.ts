@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { steppingClock } from '../clock.js';
-import { SCHEMA_VERSION, SqliteStore, stateDatabaseFile } from './sqlite-store.js';
+import { MIGRATIONS, SCHEMA_VERSION, SqliteStore, stateDatabaseFile } from './sqlite-store.js';
 import { defaultStateDir } from './state-dir.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -47,7 +47,7 @@ test('a database from a newer underlay is refused instead of misread', async (t)
   const raw = new Database(file);
   raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
   raw.close();
-  t.throws(() => SqliteStore.open({ file, site: 'lab', clock: steppingClock() }), { message: /newer than this underlay/ });
+  t.throws(() => SqliteStore.open({ file, site: 'lab', clock: steppingClock() }), { code: 'StateSchemaTooNew', message: /newer than this underlay/ });
 });
 
 test('runs carry the injected clock times, their status and conditions', async (t) => {
@@ -152,7 +152,7 @@ test('read-only: a database of another schema version is refused', async (t) => 
   const raw = new Database(file);
   raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
   raw.close();
-  t.throws(() => SqliteStore.openReadOnly({ file, site: 'lab', clock: steppingClock() }), { message: /newer than this underlay/ });
+  t.throws(() => SqliteStore.openReadOnly({ file, site: 'lab', clock: steppingClock() }), { code: 'StateSchemaTooNew', message: /newer than this underlay/ });
 });
 
 test('the default state directory: $XDG_STATE_HOME/underlay, else /var/lib/underlay/controller for root, else ~/.local/state/underlay', (t) => {
@@ -169,22 +169,22 @@ test('node status counts consecutive failures and resets when the node converges
   const r1 = await store.beginRun({ revisionCommit: 'c1', planHash: 'h', nodes: [] });
   await store.recordNodeOutcome(r1.id, 'c1', { node: 'n1', converged: true });
   const r2 = await store.beginRun({ revisionCommit: 'c2', planHash: 'h', nodes: [] });
-  await store.recordNodeOutcome(r2.id, 'c2', { node: 'n1', converged: false, error: 'boom' });
-  await store.recordNodeOutcome(r2.id, 'c2', { node: 'n2', converged: false, error: 'down' });
+  await store.recordNodeOutcome(r2.id, 'c2', { node: 'n1', converged: false, error: { code: 'ApplyFailed', message: 'boom' } });
+  await store.recordNodeOutcome(r2.id, 'c2', { node: 'n2', converged: false, error: { code: 'Unreachable', message: 'down' } });
   const r3 = await store.beginRun({ revisionCommit: 'c3', planHash: 'h', nodes: [] });
-  await store.recordNodeOutcome(r3.id, 'c3', { node: 'n1', converged: false, error: 'boom again' });
+  await store.recordNodeOutcome(r3.id, 'c3', { node: 'n1', converged: false, error: { code: 'Unhealthy', message: 'boom again' } });
   const statuses = await store.nodeStatuses();
   t.deepEqual(
-    statuses.map((s) => [s.node, s.lastAppliedCommit, s.lastRunId, s.failures, s.lastError]),
+    statuses.map((s) => [s.node, s.lastAppliedCommit, s.lastRunId, s.failures, s.lastError, s.lastErrorCode]),
     [
-      ['n1', 'c1', r3.id, 2, 'boom again'],
-      ['n2', null, r2.id, 1, 'down'],
+      ['n1', 'c1', r3.id, 2, 'boom again', 'Unhealthy'],
+      ['n2', null, r2.id, 1, 'down', 'Unreachable'],
     ],
   );
   const r4 = await store.beginRun({ revisionCommit: 'c4', planHash: 'h', nodes: [] });
   await store.recordNodeOutcome(r4.id, 'c4', { node: 'n1', converged: true });
   const n1 = (await store.nodeStatuses()).find((s) => s.node === 'n1');
-  t.deepEqual([n1?.lastAppliedCommit, n1?.failures, n1?.lastError], ['c4', 0, null]);
+  t.deepEqual([n1?.lastAppliedCommit, n1?.failures, n1?.lastError, n1?.lastErrorCode], ['c4', 0, null, null]);
   await store.close();
 });
 
@@ -203,6 +203,33 @@ test('a run keeps its node set; a run recorded before runs kept one has none (nu
   const reopened = SqliteStore.openReadOnly({ file, site: 'lab', clock: steppingClock() });
   t.is(await reopened.runNodes(empty.id + 1), null);
   await reopened.close();
+});
+
+test('failures are journalled and recorded with their error code; rows from before codes keep a null code', async (t) => {
+  const file = await tempDb(t);
+  await mkdir(path.dirname(file), { recursive: true });
+  // A database as the schema before error codes left it, with a failure recorded as text only.
+  const old = new Database(file);
+  for (const migration of MIGRATIONS.slice(0, SCHEMA_VERSION - 1)) {
+    if (typeof migration === 'string') old.exec(migration);
+    else migration(old, 'lab');
+  }
+  old.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
+  old.prepare(`INSERT INTO runs (id, site, revision_commit, plan_hash, started_at, status) VALUES (1, 'lab', 'c0', 'h', 'then', 'failed')`).run();
+  old.prepare(`INSERT INTO journal (run_id, change_id, node, key, action, phase, detail, at) VALUES (1, 'n1/x', 'n1', 'x', 'create', 'failed', 'boom', 'then')`).run();
+  old.prepare(`INSERT INTO node_status (site, node, last_run_id, failures, last_error, updated_at) VALUES ('lab', 'n1', 1, 1, 'unreachable: down', 'then')`).run();
+  old.close();
+
+  const store = SqliteStore.open({ file, site: 'lab', clock: steppingClock() });
+  t.is(store.schemaVersion(), SCHEMA_VERSION);
+  t.like((await store.journalOf(1))[0], { detail: 'boom', code: null });
+  t.like((await store.nodeStatuses())[0], { lastError: 'unreachable: down', lastErrorCode: null });
+  const run = await store.beginRun({ revisionCommit: 'c1', planHash: 'h', nodes: ['n1'] });
+  await store.journal({ runId: run.id, changeId: 'n1/x', node: 'n1', key: 'x', action: 'create', phase: 'failed', detail: 'timed out', code: 'CommandTimeout' });
+  await store.recordNodeOutcome(run.id, 'c1', { node: 'n1', converged: false, error: { code: 'CommandTimeout', message: 'n1/x: timed out' } });
+  t.like((await store.journalOf(run.id))[0], { phase: 'failed', detail: 'timed out', code: 'CommandTimeout' });
+  t.like((await store.nodeStatuses())[0], { failures: 2, lastError: 'n1/x: timed out', lastErrorCode: 'CommandTimeout' });
+  await store.close();
 });
 
 /** Runs the writer fixture until it has acknowledged `acks` entries, then SIGKILLs it. */

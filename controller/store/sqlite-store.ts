@@ -10,12 +10,14 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
+import { UnderlayError } from '../model/errors.js';
 import type { Ledger } from './ledger.js';
 import { POOL_ALLOCATIONS_MIGRATION, SqliteLedger } from './sqlite-ledger.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
   JournalEntry,
+  JournalInput,
   NodeOutcome,
   NodeStatusRecord,
   RunCondition,
@@ -112,6 +114,11 @@ export const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (run_id, node)
   ) WITHOUT ROWID;
   `,
+  // Error codes beside the messages (model/errors.ts), so status takes reasons from codes, not from message text.
+  `
+  ALTER TABLE journal ADD COLUMN code TEXT;
+  ALTER TABLE node_status ADD COLUMN last_error_code TEXT;
+  `,
   // The IP pools' ledger (sqlite-ledger.ts).
   POOL_ALLOCATIONS_MIGRATION,
 ];
@@ -151,6 +158,7 @@ interface JournalRow {
   action: JournalEntry['action'];
   phase: JournalEntry['phase'];
   detail: string | null;
+  code: string | null;
   at: string;
 }
 
@@ -161,12 +169,16 @@ interface NodeStatusRow {
   last_run_id: number | null;
   failures: number;
   last_error: string | null;
+  last_error_code: string | null;
   updated_at: string;
 }
 
+const schemaError = (code: 'StateSchemaTooNew' | 'StateSchemaTooOld', version: number, message: string): UnderlayError<{ version: number }> =>
+  new UnderlayError({ code, message, data: { version } });
+
 /** A database from a newer underlay is refused rather than misread. */
-function newerSchema(version: number): Error {
-  return new Error(`state database schema version ${version} is newer than this underlay (${SCHEMA_VERSION}); upgrade underlay`);
+function newerSchema(version: number): UnderlayError {
+  return schemaError('StateSchemaTooNew', version, `state database schema version ${version} is newer than this underlay (${SCHEMA_VERSION}); upgrade underlay`);
 }
 
 export function stateDatabaseFile(stateDir: string): string {
@@ -204,6 +216,7 @@ const toEntry = (row: JournalRow): JournalEntry => ({
   action: row.action,
   phase: row.phase,
   detail: row.detail,
+  code: row.code,
   at: row.at,
 });
 
@@ -213,6 +226,7 @@ const toNodeStatus = (row: NodeStatusRow): NodeStatusRecord => ({
   lastRunId: row.last_run_id,
   failures: row.failures,
   lastError: row.last_error,
+  lastErrorCode: row.last_error_code,
   updatedAt: row.updated_at,
 });
 
@@ -284,7 +298,7 @@ export class SqliteStore implements Store {
     this.db.close();
     throw current > SCHEMA_VERSION
       ? newerSchema(current)
-      : new Error(`state database schema version ${current} is older than this underlay's (${SCHEMA_VERSION}); the next apply upgrades it`);
+      : schemaError('StateSchemaTooOld', current, `state database schema version ${current} is older than this underlay's (${SCHEMA_VERSION}); the next apply upgrades it`);
   }
 
   private migrate(): void {
@@ -381,12 +395,12 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 
-  journal(entry: Omit<JournalEntry, 'at'>): Promise<void> {
+  journal(entry: JournalInput): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO journal (run_id, change_id, node, key, action, phase, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO journal (run_id, change_id, node, key, action, phase, detail, code, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(entry.runId, entry.changeId, entry.node, entry.key, entry.action, entry.phase, entry.detail, this.now());
+      .run(entry.runId, entry.changeId, entry.node, entry.key, entry.action, entry.phase, entry.detail, entry.code ?? null, this.now());
     return Promise.resolve();
   }
 
@@ -395,21 +409,21 @@ export class SqliteStore implements Store {
     if (outcome.converged) {
       this.db
         .prepare(
-          `INSERT INTO node_status (site, node, last_applied_commit, last_run_id, failures, last_error, updated_at)
-           VALUES (?, ?, ?, ?, 0, NULL, ?)
+          `INSERT INTO node_status (site, node, last_applied_commit, last_run_id, failures, last_error, last_error_code, updated_at)
+           VALUES (?, ?, ?, ?, 0, NULL, NULL, ?)
            ON CONFLICT (site, node) DO UPDATE SET last_applied_commit = excluded.last_applied_commit,
-             last_run_id = excluded.last_run_id, failures = 0, last_error = NULL, updated_at = excluded.updated_at`,
+             last_run_id = excluded.last_run_id, failures = 0, last_error = NULL, last_error_code = NULL, updated_at = excluded.updated_at`,
         )
         .run(this.site, outcome.node, revisionCommit, runId, at);
     } else {
       this.db
         .prepare(
-          `INSERT INTO node_status (site, node, last_applied_commit, last_run_id, failures, last_error, updated_at)
-           VALUES (?, ?, NULL, ?, 1, ?, ?)
+          `INSERT INTO node_status (site, node, last_applied_commit, last_run_id, failures, last_error, last_error_code, updated_at)
+           VALUES (?, ?, NULL, ?, 1, ?, ?, ?)
            ON CONFLICT (site, node) DO UPDATE SET last_run_id = excluded.last_run_id, failures = node_status.failures + 1,
-             last_error = excluded.last_error, updated_at = excluded.updated_at`,
+             last_error = excluded.last_error, last_error_code = excluded.last_error_code, updated_at = excluded.updated_at`,
         )
-        .run(this.site, outcome.node, runId, outcome.error, at);
+        .run(this.site, outcome.node, runId, outcome.error.message, outcome.error.code, at);
     }
     return Promise.resolve();
   }

@@ -9,6 +9,7 @@
  *
  * Async on purpose: the embedded store is SQLite, the scale-out one the Kubernetes API.
  */
+import type { ErrorRecord } from '../model/errors.js';
 import type { Action } from '../model/change.js';
 import type { LockHolder, NodeLease } from './lock-holder.js';
 
@@ -43,8 +44,13 @@ export interface JournalEntry {
   phase: JournalPhase;
   /** The reason for a skip or the error of a failure. */
   detail: string | null;
+  /** The CamelCase code of that error or reason (model/errors.ts); null for other phases and older entries. */
+  code: string | null;
   at: string;
 }
+
+/** What `journal` takes: the code only with a failure or a skip. */
+export type JournalInput = Omit<JournalEntry, 'at' | 'code'> & { code?: string };
 
 export interface NodeStatusRecord {
   node: string;
@@ -53,6 +59,8 @@ export interface NodeStatusRecord {
   /** Consecutive runs in which the node failed; reset when it converges. */
   failures: number;
   lastError: string | null;
+  /** The code of lastError (model/errors.ts): what status takes its reason from. Null when recorded before codes were. */
+  lastErrorCode: string | null;
   updatedAt: string;
 }
 
@@ -63,7 +71,7 @@ export interface InterruptedRun {
   inFlight: JournalEntry[];
 }
 
-export type NodeOutcome = { node: string; converged: true } | { node: string; converged: false; error: string };
+export type NodeOutcome = { node: string; converged: true } | { node: string; converged: false; error: ErrorRecord };
 
 /** The site lock: held by one apply per site and state directory. The token is that apply's fencing token. */
 export interface SiteLock {
@@ -92,7 +100,7 @@ export interface RunWriter {
   beginRun(input: { revisionCommit: string; planHash: string; nodes: readonly string[] }): Promise<RunRecord>;
   finishRun(runId: number, status: Exclude<RunStatus, 'running'>, conditions?: RunCondition[]): Promise<void>;
   /** Durable before it resolves: `started` must be on disk before the change touches a node. */
-  journal(entry: Omit<JournalEntry, 'at'>): Promise<void>;
+  journal(entry: JournalInput): Promise<void>;
   recordNodeOutcome(runId: number, revisionCommit: string, outcome: NodeOutcome): Promise<void>;
 }
 

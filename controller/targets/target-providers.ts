@@ -4,7 +4,8 @@
  * kinds' effects); the service targets through these. A target type without a provider is not observed,
  * and apply fails its changes with NoTargetProvider rather than guessing.
  */
-import type { TargetType } from '../model/target.js';
+import { UnderlayError } from '../model/errors.js';
+import { targetLabel, type Target } from '../model/target.js';
 import type { PoolTargetProvider } from './pool-provider.js';
 import type { ZoneTargetProvider } from './zone-provider.js';
 
@@ -14,10 +15,9 @@ export interface ServiceTargetProviders {
 }
 
 /** A change whose target type has no provider here: apply fails the change, and says which. */
-export class NoTargetProvider extends Error {
-  readonly code = 'NoTargetProvider';
-  constructor(readonly target: { type: TargetType; name: string }) {
-    super(`no provider for ${target.type} targets is configured, so ${target.type}:${target.name} cannot be changed${target.type === 'zone' ? ' (DNS updates come with RFC 2136 support, issue 9)' : ''}`);
-    this.name = 'NoTargetProvider';
+export class NoTargetProvider extends UnderlayError<{ target: Target }> {
+  constructor(target: Target) {
+    const later = target.type === 'zone' ? ' (DNS updates come with RFC 2136 support, issue 9)' : '';
+    super({ code: 'NoTargetProvider', message: `no provider for ${target.type} targets is configured, so ${targetLabel(target)} cannot be changed${later}`, data: { target } });
   }
 }

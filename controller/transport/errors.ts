@@ -1,82 +1,62 @@
 /**
- * Transport failures. Callers branch on `code` (stable across releases), never on message text or class
- * identity, because errors may cross worker or process boundaries where `instanceof` no longer holds.
+ * Transport failures, as UnderlayErrors (model/errors.ts): callers branch on `code`, never on message text
+ * or class identity. Every one names the Node document in `data.node`, so an operator can find the failing
+ * machine in Git.
  */
+import { describeError, UnderlayError, type ErrorCode } from '../model/errors.js';
+
 export type TransportErrorCode =
-  | 'HOST_KEY_MISMATCH'
-  | 'HOST_KEY_MISSING'
-  | 'HOST_KEY_INVALID'
-  | 'UNREACHABLE'
-  | 'AUTH_FAILED'
-  | 'COMMAND_TIMEOUT'
-  | 'CONNECTION_LOST';
+  | 'HostKeyMismatch'
+  | 'HostKeyMissing'
+  | 'HostKeyInvalid'
+  | 'Unreachable'
+  | 'AuthFailed'
+  | 'CommandTimeout'
+  | 'ConnectionLost'
+  | 'SessionRefused';
 
-export abstract class TransportError extends Error {
-  abstract readonly code: TransportErrorCode;
-  /** The Node document's name, so an operator can find the failing machine in Git. */
-  readonly node: string;
+export abstract class TransportError<D extends object = object> extends UnderlayError<D & { node: string }> {
+  declare readonly code: TransportErrorCode & ErrorCode;
 
-  constructor(node: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.node = node;
-    this.name = new.target.name;
+  constructor(code: TransportErrorCode, message: string, data: D & { node: string }, cause?: unknown) {
+    super({ code, message, data, cause });
   }
 }
 
 /** The server presented a key other than the one pinned in Git: possible interception, so nothing was sent. */
-export class HostKeyMismatch extends TransportError {
-  readonly code = 'HOST_KEY_MISMATCH' as const;
-  constructor(
-    node: string,
-    readonly expected: string,
-    readonly presented: string,
-  ) {
+export class HostKeyMismatch extends TransportError<{ expected: string; presented: string }> {
+  constructor(node: string, expected: string, presented: string) {
     super(
-      node,
-      `host key mismatch for node ${node}: expected ${expected}, server presented ${presented}; ` +
-        'connection refused before authentication',
+      'HostKeyMismatch',
+      `host key mismatch for node ${node}: expected ${expected}, server presented ${presented}; connection refused before authentication`,
+      { node, expected, presented },
     );
   }
 }
 
 /** No trust-on-first-use: a node without a pinned key is never contacted (use `underlay nodes keyscan`). */
 export class HostKeyMissing extends TransportError {
-  readonly code = 'HOST_KEY_MISSING' as const;
   constructor(node: string) {
-    super(node, `node ${node} has no pinned host key; refusing to connect (pin one with "underlay nodes keyscan")`);
+    super('HostKeyMissing', `node ${node} has no pinned host key; refusing to connect (pin one with "underlay nodes keyscan")`, { node });
   }
 }
 
 /** The pinned key in Git cannot be parsed; distinct from a mismatch because the fix is in the repository. */
 export class HostKeyInvalid extends TransportError {
-  readonly code = 'HOST_KEY_INVALID' as const;
   constructor(node: string, reason: string) {
-    super(node, `node ${node} has an invalid pinned host key: ${reason}`);
+    super('HostKeyInvalid', `node ${node} has an invalid pinned host key: ${reason}`, { node });
   }
 }
 
-export class Unreachable extends TransportError {
-  readonly code = 'UNREACHABLE' as const;
-  constructor(
-    node: string,
-    readonly target: string,
-    readonly attempts: number,
-    cause: unknown,
-  ) {
-    super(node, `node ${node} (${target}) unreachable after ${attempts} attempt(s): ${describe(cause)}`, { cause });
+export class Unreachable extends TransportError<{ target: string; attempts: number }> {
+  constructor(node: string, target: string, attempts: number, cause: unknown) {
+    super('Unreachable', `node ${node} (${target}) unreachable after ${attempts} attempt(s): ${describeError(cause)}`, { node, target, attempts }, cause);
   }
 }
 
-export class AuthFailed extends TransportError {
-  readonly code = 'AUTH_FAILED' as const;
-  constructor(
-    node: string,
-    readonly user: string,
-    cause?: unknown,
-  ) {
-    super(node, `authentication as ${user} failed on node ${node}${cause === undefined ? '' : `: ${describe(cause)}`}`, {
-      cause,
-    });
+export class AuthFailed extends TransportError<{ user: string }> {
+  constructor(node: string, user: string, cause?: unknown) {
+    super('AuthFailed', `authentication as ${user} failed on node ${node}${cause === undefined ? '' : `: ${describeError(cause)}`}`, { node, user }, cause);
   }
 }
 
@@ -84,17 +64,10 @@ export class AuthFailed extends TransportError {
  * The command may still be running remotely: the server is asked to kill it, but not every sshd honours that.
  * Only the program is named: the arguments of an internal `sh -c` are a long script that helps nobody.
  */
-export class CommandTimeout extends TransportError {
-  readonly code = 'COMMAND_TIMEOUT' as const;
-  readonly program: string;
-  constructor(
-    node: string,
-    argv: readonly string[],
-    readonly timeoutMs: number,
-  ) {
+export class CommandTimeout extends TransportError<{ program: string; timeoutMs: number }> {
+  constructor(node: string, argv: readonly string[], timeoutMs: number) {
     const program = argv[0] ?? '';
-    super(node, `command ${program} on node ${node} timed out after ${seconds(timeoutMs)}`);
-    this.program = program;
+    super('CommandTimeout', `command ${program} on node ${node} timed out after ${seconds(timeoutMs)}`, { node, program, timeoutMs });
   }
 }
 
@@ -103,23 +76,20 @@ export class CommandTimeout extends TransportError {
  * have taken effect; the next exec reconnects. `reason` says how it was noticed (no answer to keepalive
  * probes for so long, the peer closed it, a socket error), never what was running.
  */
-export class ConnectionLost extends TransportError {
-  readonly code = 'CONNECTION_LOST' as const;
-  constructor(
-    node: string,
-    readonly reason: string,
-    cause?: unknown,
-  ) {
-    super(node, `connection lost to ${node} (${reason})`, { cause });
+export class ConnectionLost extends TransportError<{ reason: string }> {
+  constructor(node: string, reason: string, cause?: unknown) {
+    super('ConnectionLost', `connection lost to ${node} (${reason})`, { node, reason }, cause);
+  }
+}
+
+/** The server kept refusing a session channel on a working connection (its MaxSessions, or a policy). */
+export class SessionRefused extends TransportError {
+  constructor(node: string, cause?: unknown) {
+    super('SessionRefused', `node ${node} refused to open a session channel`, { node }, cause);
   }
 }
 
 /** 10000 -> "10 s", 2500 -> "2.5 s": durations as an operator reads them. */
 export function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(1))} s`;
-}
-
-export function describe(cause: unknown): string {
-  if (cause instanceof Error) return cause.message;
-  return String(cause);
 }

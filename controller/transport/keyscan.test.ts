@@ -56,7 +56,7 @@ test.serial('keyscan through a pinned jump host', async (t) => {
 test.serial('keyscan of a closed port fails with its own code and a message naming the target', async (t) => {
   const port = await freePort();
   await t.throwsAsync(keyscan({ address: '127.0.0.1', port, timeoutMs: 1_000 }), {
-    code: 'KEYSCAN_FAILED',
+    code: 'KeyscanFailed',
     message: new RegExp(`127\\.0\\.0\\.1:${port}`),
   });
 });

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Client, type ConnectConfig } from 'ssh2';
 import { blobType, fingerprint, formatHostKey } from './host-key.js';
+import { UnderlayError } from '../model/errors.js';
 
 export interface KeyscanOptions {
   address: string;
@@ -23,8 +24,10 @@ export interface ScannedKey {
 }
 
 /** No host key could be read (nothing listening, not SSH, key exchange failed): a fact about the target, not a bug. */
-export class KeyscanFailed extends Error {
-  readonly code = 'KEYSCAN_FAILED';
+export class KeyscanFailed extends UnderlayError<{ target: string }> {
+  constructor(target: string, detail: string, cause?: unknown) {
+    super({ code: 'KeyscanFailed', message: `keyscan ${target}: ${detail}`, data: { target }, cause });
+  }
 }
 
 const PREFERRED = [
@@ -54,7 +57,7 @@ export function keyscan(options: KeyscanOptions): Promise<ScannedKey> {
         const type = blobType(presented) ?? 'unknown';
         resolve({ key: formatHostKey(presented), type, fingerprint: fingerprint(presented), blob: presented });
       } else {
-        reject(new KeyscanFailed(`keyscan ${target}: no host key received${err ? `: ${err.message}` : ''}`, { cause: err }));
+        reject(new KeyscanFailed(target, `no host key received${err ? `: ${err.message}` : ''}`, err));
       }
     };
     client.on('error', (err) => finish(err));

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { SshTransport, type SshTransportOptions } from './ssh-transport.js';
 import { fingerprint, parseHostKey } from './host-key.js';
 import { makeKeyPair, startSshd, freePort, tempDir, type KeyPair, type TestSshd } from '../../test/support/sshd.js';
-import type { TransportError } from './errors.js';
+import type { HostKeyMismatch, TransportError, Unreachable } from './errors.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -139,15 +139,15 @@ test.serial('a mismatched pinned key is refused before authentication, naming no
   const from = a.log().length;
   // Pin b's key for a's address: what an interception would look like.
   const node = a.endpoint('node-a', { hostKey: b.hostKey });
-  const err = await t.throwsAsync<TransportError & { expected: string; presented: string }>(
+  const err = await t.throwsAsync<HostKeyMismatch>(
     tr.exec(node, ['touch', marker]),
   );
   const expected = fingerprint(parseHostKey(b.hostKey).blob);
   const presented = fingerprint(parseHostKey(a.hostKey).blob);
-  t.is(err?.code, 'HOST_KEY_MISMATCH');
-  t.is(err?.node, 'node-a');
-  t.is(err?.expected, expected);
-  t.is(err?.presented, presented);
+  t.is(err?.code, 'HostKeyMismatch');
+  t.is(err?.data.node, 'node-a');
+  t.is(err?.data.expected, expected);
+  t.is(err?.data.presented, presented);
   t.true(err?.message.includes('node-a') && err.message.includes(expected) && err.message.includes(presented));
   // Not retried: a different key is not a network blip.
   t.is(tr.stats().connectAttempts, 1);
@@ -166,20 +166,20 @@ test.serial('a node without a pinned key is refused without connecting', async (
   const tr = transport();
   const from = a.log().length;
   const err = await t.throwsAsync<TransportError>(tr.exec(a.endpoint('node-a', { hostKey: '' }), ['true']));
-  t.is(err?.code, 'HOST_KEY_MISSING');
-  t.is(err?.node, 'node-a');
+  t.is(err?.code, 'HostKeyMissing');
+  t.is(err?.data.node, 'node-a');
   t.is(tr.stats().connectAttempts, 0);
   await new Promise((r) => setTimeout(r, 100));
   t.notRegex(logSince(a, from), /Connection from/);
 });
 
-test.serial('a garbled pinned key is HOST_KEY_INVALID', async (t) => {
+test.serial('a garbled pinned key is HostKeyInvalid', async (t) => {
   const tr = transport();
   const [type, data] = a.hostKey.split(' ');
   const err = await t.throwsAsync<TransportError>(
     tr.exec(a.endpoint('node-a', { hostKey: `ssh-rsa ${data}` }), ['true']),
   );
-  t.is(err?.code, 'HOST_KEY_INVALID');
+  t.is(err?.code, 'HostKeyInvalid');
   t.is(type, 'ssh-ed25519');
 });
 
@@ -187,11 +187,11 @@ test.serial('an unreachable port fails with Unreachable after bounded retries', 
   const tr = transport({ connectAttempts: 3, backoffBaseMs: 50 });
   const port = await freePort();
   const started = Date.now();
-  const err = await t.throwsAsync<TransportError & { attempts: number; cause: unknown }>(
+  const err = await t.throwsAsync<Unreachable>(
     tr.exec(a.endpoint('gone', { port }), ['true']),
   );
-  t.is(err?.code, 'UNREACHABLE');
-  t.is(err?.attempts, 3);
+  t.is(err?.code, 'Unreachable');
+  t.is(err?.data.attempts, 3);
   t.regex(String(err?.message), /ECONNREFUSED/);
   t.is(tr.stats().connectAttempts, 3);
   t.true(Date.now() - started < 2_000);
@@ -205,7 +205,7 @@ test.serial('a server that accepts but never speaks times out per attempt, then 
   try {
     const tr = transport({ connectAttempts: 2, backoffBaseMs: 20, connectTimeoutMs: 300 });
     const err = await t.throwsAsync<TransportError>(tr.exec(a.endpoint('mute', { port }), ['true']));
-    t.is(err?.code, 'UNREACHABLE');
+    t.is(err?.code, 'Unreachable');
     t.regex(String(err?.message), /handshake|[Tt]imed out/);
     t.is(sockets.length, 2, 'one TCP connection per attempt, no more');
   } finally {
@@ -219,7 +219,7 @@ test.serial('an unknown client key is AuthFailed and not retried', async (t) => 
   transports.push(tr);
   const from = a.log().length;
   const err = await t.throwsAsync<TransportError>(tr.exec(a.endpoint('node-a'), ['true']));
-  t.is(err?.code, 'AUTH_FAILED');
+  t.is(err?.code, 'AuthFailed');
   t.is(tr.stats().connectAttempts, 1);
   t.notRegex(logSince(a, from), /Accepted publickey/);
 });
@@ -228,7 +228,7 @@ test.serial('a missing key file is AuthFailed naming the path', async (t) => {
   const tr = new SshTransport({ auth: { type: 'key-file', path: join(dir, 'nope') } });
   transports.push(tr);
   const err = await t.throwsAsync<TransportError>(tr.exec(a.endpoint('node-a'), ['true']));
-  t.is(err?.code, 'AUTH_FAILED');
+  t.is(err?.code, 'AuthFailed');
   t.regex(String((err?.cause as Error).message), /nope/);
 });
 
@@ -252,6 +252,16 @@ test.serial('authenticates with a key held by ssh-agent', async (t) => {
     t.is((await tr.exec(a.endpoint('node-a'), ['echo', 'via agent'])).stdout.toString(), 'via agent\n');
   } finally {
     agent.kill();
+  }
+});
+
+test.serial('agent authentication without an agent socket is refused up front as SshAgentMissing', (t) => {
+  const saved = process.env.SSH_AUTH_SOCK;
+  delete process.env.SSH_AUTH_SOCK;
+  try {
+    t.throws(() => new SshTransport({ auth: { type: 'agent' } }), { code: 'SshAgentMissing', message: /SSH_AUTH_SOCK is not set/ });
+  } finally {
+    if (saved !== undefined) process.env.SSH_AUTH_SOCK = saved;
   }
 });
 
@@ -286,7 +296,7 @@ test.serial('a dropped connection is replaced on the next exec; the interrupted 
   const err = await t.throwsAsync<TransportError>(
     tr.exec(node, ['sh', '-c', `echo x >> '${counter}'; kill -9 $PPID; sleep 5`]),
   );
-  t.is(err?.code, 'CONNECTION_LOST');
+  t.is(err?.code, 'ConnectionLost');
   const r = await tr.exec(node, ['cat', counter]);
   t.is(r.stdout.toString(), 'x\n', 'the interrupted command ran once');
   t.is(tr.stats().connectionsOpened, 2);
@@ -340,13 +350,27 @@ test.serial('a silent network loss ends the command by the keepalive rule, sayin
   const silencedAt = Date.now();
   const err = await t.throwsAsync<TransportError>(running);
   const elapsed = Date.now() - silencedAt;
-  t.is(err?.code, 'CONNECTION_LOST');
+  t.is(err?.code, 'ConnectionLost');
   t.is(err?.message, 'connection lost to node-a (no answer for 2 s)');
   // ssh2 probes every interval and gives up at the (count + 1)th tick after the last answer; one more
   // interval of slack absorbs timer delays on a loaded machine. The rule must not fire early either.
   t.true(elapsed >= keepaliveIntervalMs * keepaliveCountMax, `failed after ${elapsed} ms`);
   t.true(elapsed < keepaliveIntervalMs * (keepaliveCountMax + 2), `failed after ${elapsed} ms`);
   t.log(`silence to ConnectionLost: ${elapsed} ms (keepalive ${keepaliveIntervalMs} ms x ${keepaliveCountMax})`);
+});
+
+test.serial('a node gone silent while a channel opens is lost by the keepalive rule too, not retried into another error', async (t) => {
+  const relay = await silenceableRelay(a.port);
+  t.teardown(() => relay.close());
+  const tr = transport({ keepaliveIntervalMs: 1_000, keepaliveCountMax: 2 });
+  const node = a.endpoint('node-a', { port: relay.port });
+  t.is((await tr.exec(node, ['true'])).code, 0, 'the connection is up');
+  relay.silence();
+  // The channel open of this exec is swallowed; only the dead-peer rule ends it.
+  const err = await t.throwsAsync<TransportError>(tr.exec(node, ['true']));
+  t.is(err?.code, 'ConnectionLost');
+  t.is(err?.message, 'connection lost to node-a (no answer for 2 s)');
+  t.is(tr.stats().connectionsOpened, 1, 'no reconnect was tried');
 });
 
 test.serial('a command timeout names the program, not its script', async (t) => {
@@ -360,7 +384,7 @@ test.serial('a command timeout raises CommandTimeout and the connection stays us
   const node = b.endpoint('node-b');
   const started = Date.now();
   const err = await t.throwsAsync<TransportError>(tr.exec(node, ['sleep', '10.0321'], { timeoutMs: 300 }));
-  t.is(err?.code, 'COMMAND_TIMEOUT');
+  t.is(err?.code, 'CommandTimeout');
   t.true(Date.now() - started < 2_000);
   // OpenSSH refuses that signal for root sessions ("session signalling requires privilege separation"),
   // so the node's own deadline (`timeout -s KILL`, 1 s for a 300 ms timeout) must end the command.
@@ -424,15 +448,15 @@ test.serial('jump host: exec through a pinned bastion to a pinned node', async (
   const e1 = await t.throwsAsync<TransportError>(
     wrongBastion.exec(b.endpoint('behind', { via: a.endpoint('bastion', { hostKey: b.hostKey }) }), ['true']),
   );
-  t.is(e1?.code, 'HOST_KEY_MISMATCH');
-  t.is(e1?.node, 'bastion');
+  t.is(e1?.code, 'HostKeyMismatch');
+  t.is(e1?.data.node, 'bastion');
 
   const wrongNode = transport();
   const e2 = await t.throwsAsync<TransportError>(
     wrongNode.exec(b.endpoint('behind', { hostKey: a.hostKey, via: bastion }), ['true']),
   );
-  t.is(e2?.code, 'HOST_KEY_MISMATCH');
-  t.is(e2?.node, 'behind');
+  t.is(e2?.code, 'HostKeyMismatch');
+  t.is(e2?.data.node, 'behind');
 });
 
 test.serial('close() ends every connection', async (t) => {

@@ -6,13 +6,14 @@ import {
   AuthFailed,
   CommandTimeout,
   ConnectionLost,
-  describe,
   HostKeyInvalid,
   HostKeyMismatch,
   HostKeyMissing,
   seconds,
+  SessionRefused,
   Unreachable,
 } from './errors.js';
+import { describeError, UnderlayError } from '../model/errors.js';
 import { fingerprint, hostKeyAlgorithms, parseHostKey, type HostKey } from './host-key.js';
 import { keyscan, type ScannedKey } from './keyscan.js';
 import { shellCommand } from '../model/shell-quote.js';
@@ -65,6 +66,8 @@ interface Connection {
   alive: boolean;
   /** How the connection was found dead, for ConnectionLost; the first cause seen wins. */
   lost?: string;
+  /** The dead-peer rule found it dead: the node stopped answering, it did not close the connection. */
+  silent?: boolean;
   sessions: Limiter;
 }
 
@@ -109,7 +112,7 @@ export class SshTransport implements Transport {
       ...stripUndefined(options),
     };
     if (options.auth.type === 'agent' && !(options.auth.socket ?? process.env.SSH_AUTH_SOCK)) {
-      throw new Error('ssh-agent authentication requested but no socket given and SSH_AUTH_SOCK is not set');
+      throw new UnderlayError({ code: 'SshAgentMissing', message: 'ssh-agent authentication requested but no socket given and SSH_AUTH_SOCK is not set', data: {} });
     }
     this.limiter = new Limiter(this.opts.maxConcurrent);
   }
@@ -181,33 +184,32 @@ export class SshTransport implements Transport {
     for (let refusals = 0; ; ) {
       const conn = await this.connection(node);
       try {
-        return await conn.sessions.run(() => this.run(conn, node, argv, command, options));
+        return await conn.sessions.run(() => this.run(conn, node, { argv, command }, options));
       } catch (err) {
         // Only a channel that never opened is retried: the command did not start, so it cannot run twice.
         if (!(err instanceof ChannelOpenFailed)) throw err;
         if (!conn.alive) {
+          // A node that went silent while the channel was opening is lost, as it would be a moment later with
+          // the channel open: reconnecting would only stack connection attempts on the dead-peer rule's bound
+          // and then report how the reconnect failed instead of what happened.
+          if (conn.silent) throw new ConnectionLost(node.name, conn.lost ?? 'no answer', err.cause);
           // A cached connection can die between uses (server restart, NAT timeout) before keepalive notices.
-          if (reconnected) throw new ConnectionLost(node.name, `no session channel after reconnecting: ${describe(err.cause)}`, err.cause);
+          if (reconnected) throw new ConnectionLost(node.name, `no session channel after reconnecting: ${describeError(err.cause)}`, err.cause);
           reconnected = true;
           continue;
         }
         // sshd frees a session slot slightly after the client sees the channel close, so a connection at
         // MaxSessions refuses briefly even though this side never exceeds maxExecsPerConnection.
         if (++refusals > OPEN_RETRIES) {
-          throw new Error(`node ${node.name} refused to open a session channel`, { cause: err.cause });
+          throw new SessionRefused(node.name, err.cause);
         }
         await sleep(10 * 2 ** refusals);
       }
     }
   }
 
-  private run(
-    conn: Connection,
-    node: NodeEndpoint,
-    argv: readonly string[],
-    command: string,
-    options: ExecOptions,
-  ): Promise<ExecResult> {
+  /** `command` is `argv` quoted for the remote shell; `argv` names the program in a timeout's message. */
+  private run(conn: Connection, node: NodeEndpoint, { argv, command }: { argv: readonly string[]; command: string }, options: ExecOptions): Promise<ExecResult> {
     const timeoutMs = options.timeoutMs ?? this.opts.defaultTimeoutMs;
     return new Promise<ExecResult>((resolve, reject) => {
       const onChannel = (err: Error | undefined, stream: ClientChannel): void => {
@@ -293,6 +295,7 @@ export class SshTransport implements Transport {
     conn.client.on('error', (err: Error & { level?: string }) => {
       conn.alive = false;
       const { keepaliveIntervalMs, keepaliveCountMax } = this.opts;
+      if (err.level === 'client-timeout') conn.silent = true;
       conn.lost ??= err.level === 'client-timeout' ? `no answer for ${seconds(keepaliveIntervalMs * keepaliveCountMax)}` : err.message;
     });
     if (this.closed) void endClient(conn);

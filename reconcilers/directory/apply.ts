@@ -28,16 +28,16 @@ export async function applyDirectory(ctx: NodeApplyContext, change: Change): Pro
     assertPlainValue(ctx.node.name, 'path', path);
     const result = await runScript(ctx, REMOVE_SCRIPT, [path]);
     if (result.code === NOT_EMPTY_EXIT) return { result: 'skipped', message: `${path} is not empty: left in place, no longer managed` };
-    if (result.code !== 0) await runScriptOk(ctx, `removing ${path}`, REMOVE_SCRIPT, [path]);
+    if (result.code !== 0) await runScriptOk(ctx, REMOVE_SCRIPT, [path], { what: `removing ${path}` });
     return APPLIED;
   }
   const path = stringField(change.after, 'path', change.id);
   assertPlainValue(ctx.node.name, 'path', path);
-  await runScriptOk(ctx, `creating ${path}`, ENSURE_SCRIPT, [
+  await runScriptOk(ctx, ENSURE_SCRIPT, [
     path,
     stringField(change.after, 'mode', change.id),
     stringField(change.after, 'owner', change.id),
     stringField(change.after, 'group', change.id),
-  ]);
+  ], { what: `creating ${path}` });
   return APPLIED;
 }

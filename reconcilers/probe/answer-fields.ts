@@ -2,12 +2,13 @@
  * Reading the fields of one probe answer, for the kinds' parsers. Any field missing or malformed is an
  * error rather than a guess: a wrong observation becomes a wrong plan.
  */
+import { UnderlayError } from '../../controller/model/errors.js';
 import type { ProbeRequest } from '../kind.js';
 
-export class ProbeOutputError extends Error {
+/** The node answered the probe with something it cannot have meant: the node fails rather than being misread. */
+export class ProbeOutputError extends UnderlayError {
   constructor(message: string) {
-    super(`probe output: ${message}`);
-    this.name = 'ProbeOutputError';
+    super({ code: 'ProbeOutputInvalid', message: `probe output: ${message}`, data: {} });
   }
 }
 

@@ -2,6 +2,7 @@
  * Turns what the controller wants to know about one node into the probe's request lines, each asked by
  * the kind of the resource (its probe facet). Pure.
  */
+import { UnderlayError } from '../../controller/model/errors.js';
 import type { DesiredNode } from '../../controller/model/desired.js';
 import { keyIdentity, keyKind } from '../../controller/model/resource-key.js';
 import type { ProbeRequest } from '../kind.js';
@@ -16,13 +17,9 @@ export interface Probe {
 }
 
 /** A request value the line protocol cannot carry. */
-export class ProbeRequestError extends Error {
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(`${key}: ${message}`);
-    this.name = 'ProbeRequestError';
+export class ProbeRequestError extends UnderlayError<{ key: string }> {
+  constructor(key: string, message: string) {
+    super({ code: 'ProbeRequestInvalid', message: `${key}: ${message}`, data: { key } });
   }
 }
 

@@ -78,7 +78,7 @@ test('buildProbe asks one line per resource, guards as base64 of the quoted argv
 });
 
 test('buildProbe refuses a path with a tab', (t) => {
-  const error = t.throws(() => buildProbe(registry, node([resource('file:/etc/a\tb', file('/etc/a\tb'))])), { instanceOf: ProbeRequestError });
+  const error = t.throws(() => buildProbe(registry, node([resource('file:/etc/a\tb', file('/etc/a\tb'))])), { instanceOf: ProbeRequestError, code: 'ProbeRequestInvalid' });
   t.regex(error.message, /tab/);
 });
 
@@ -148,7 +148,7 @@ test('parseProbeOutput reads facts, managed record and every answer', (t) => {
 test('parseProbeOutput refuses a truncated answer set', (t) => {
   const probe = buildProbe(registry, node([resource('file:/etc/a', file('/etc/a'))]));
   const absent = [['M', 'record', 'absent'], ['M', 'prev', 'absent']];
-  t.throws(() => parseProbeOutput(registry, probe, framed([HEADER, ...absent, ['end', '1']])), { instanceOf: ProbeOutputError, message: /no answer .*file:\/etc\/a/ });
+  t.throws(() => parseProbeOutput(registry, probe, framed([HEADER, ...absent, ['end', '1']])), { instanceOf: ProbeOutputError, code: 'ProbeOutputInvalid', message: /no answer .*file:\/etc\/a/ });
   t.throws(() => parseProbeOutput(registry, probe, framed([HEADER, ...absent, ['R', '0', '0']])), { instanceOf: ProbeOutputError, message: /did not finish/ });
   t.throws(() => parseProbeOutput(registry, probe, framed([HEADER, ['R', '0', '0'], ['end', '1']])), { instanceOf: ProbeOutputError, message: /did not finish/ });
   t.throws(() => parseProbeOutput(registry, probe, framed([HEADER, ...absent, ['R', '0', '0'], ['end', '1']]).slice(0, -2)), { instanceOf: ProbeOutputError, message: /truncated/ });

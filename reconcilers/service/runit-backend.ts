@@ -63,28 +63,28 @@ export const runitBackend: ServiceBackend = {
     }
     // A finish script from an earlier restart policy would otherwise keep applying.
     const stale = ['run', 'finish'].map((f) => `${dir}/${f}`).filter((p) => !install.files.some((f) => f.path === p));
-    if (stale.length > 0) await runScriptOk(ctx, `removing stale files of ${install.name}`, REMOVE_STALE_SCRIPT, stale);
+    if (stale.length > 0) await runScriptOk(ctx, REMOVE_STALE_SCRIPT, stale, { what: `removing stale files of ${install.name}` });
     if (!install.enabled) {
-      await runScriptOk(ctx, `disabling ${install.name}`, STOP_SCRIPT, [serviceLink(install.name), dir, String(CONFIRM_POLLS), '0']);
+      await runScriptOk(ctx, STOP_SCRIPT, [serviceLink(install.name), dir, String(CONFIRM_POLLS), '0'], { what: `disabling ${install.name}` });
       return;
     }
     await install.beforeStart?.();
-    await runScriptOk(ctx, `starting ${install.name}`, START_SCRIPT, [
+    await runScriptOk(ctx, START_SCRIPT, [
       serviceLink(install.name),
       dir,
       install.restart ? 'restart' : 'up',
       String(CONFIRM_POLLS),
-    ]);
+    ], { what: `starting ${install.name}` });
   },
 
   async restart(ctx: NodeApplyContext, name: string): Promise<void> {
     assertServiceName(name);
-    await runScriptOk(ctx, `restarting ${name}`, START_SCRIPT, [serviceLink(name), serviceDir(name), 'restart', String(CONFIRM_POLLS)]);
+    await runScriptOk(ctx, START_SCRIPT, [serviceLink(name), serviceDir(name), 'restart', String(CONFIRM_POLLS)], { what: `restarting ${name}` });
   },
 
   async remove(ctx: NodeApplyContext, name: string): Promise<void> {
     assertServiceName(name);
-    await runScriptOk(ctx, `removing ${name}`, STOP_SCRIPT, [serviceLink(name), serviceDir(name), String(CONFIRM_POLLS), '1']);
+    await runScriptOk(ctx, STOP_SCRIPT, [serviceLink(name), serviceDir(name), String(CONFIRM_POLLS), '1'], { what: `removing ${name}` });
   },
 
   async health(ctx: NodeApplyContext, name: string) {

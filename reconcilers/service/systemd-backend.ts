@@ -54,21 +54,21 @@ export const systemdBackend: ServiceBackend = {
       await writeFileAtomic(ctx, { ...file, owner: 'root', group: 'root', createParent: true });
     }
     if (!install.enabled) {
-      await runScriptOk(ctx, `disabling ${install.name}`, `systemctl daemon-reload && ${STOP_SCRIPT}`, [unitName(install.name), '']);
+      await runScriptOk(ctx, `systemctl daemon-reload && ${STOP_SCRIPT}`, [unitName(install.name), ''], { what: `disabling ${install.name}` });
       return;
     }
     await install.beforeStart?.();
-    await runScriptOk(ctx, `starting ${install.name}`, START_SCRIPT, [unitName(install.name), install.restart ? 'restart' : 'start', String(CONFIRM_POLLS)]);
+    await runScriptOk(ctx, START_SCRIPT, [unitName(install.name), install.restart ? 'restart' : 'start', String(CONFIRM_POLLS)], { what: `starting ${install.name}` });
   },
 
   async restart(ctx: NodeApplyContext, name: string): Promise<void> {
     assertServiceName(name);
-    await runScriptOk(ctx, `restarting ${name}`, START_SCRIPT, [unitName(name), 'restart', String(CONFIRM_POLLS)]);
+    await runScriptOk(ctx, START_SCRIPT, [unitName(name), 'restart', String(CONFIRM_POLLS)], { what: `restarting ${name}` });
   },
 
   async remove(ctx: NodeApplyContext, name: string): Promise<void> {
     assertServiceName(name);
-    await runScriptOk(ctx, `removing ${name}`, STOP_SCRIPT, [unitName(name), unitPath(name)]);
+    await runScriptOk(ctx, STOP_SCRIPT, [unitName(name), unitPath(name)], { what: `removing ${name}` });
   },
 
   async health(ctx: NodeApplyContext, name: string) {

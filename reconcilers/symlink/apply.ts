@@ -37,18 +37,18 @@ export async function applySymlink(ctx: NodeApplyContext, change: Change): Promi
     assertPlainValue(ctx.node.name, 'path', path);
     const result = await runScript(ctx, REMOVE_SCRIPT, [path]);
     if (result.code === NOT_A_LINK_EXIT) return { result: 'skipped', message: `${path} is no longer a symbolic link: left in place, no longer managed` };
-    if (result.code !== 0) await runScriptOk(ctx, `removing ${path}`, REMOVE_SCRIPT, [path]);
+    if (result.code !== 0) await runScriptOk(ctx, REMOVE_SCRIPT, [path], { what: `removing ${path}` });
     return APPLIED;
   }
   const path = stringField(change.after, 'path', change.id);
   const target = stringField(change.after, 'target', change.id);
   assertPlainValue(ctx.node.name, 'path', path);
   assertPlainValue(ctx.node.name, 'target', target);
-  await runScriptOk(ctx, `linking ${path} -> ${target}`, LINK_SCRIPT, [
+  await runScriptOk(ctx, LINK_SCRIPT, [
     path,
     target,
     stringField(change.after, 'owner', change.id),
     stringField(change.after, 'group', change.id),
-  ]);
+  ], { what: `linking ${path} -> ${target}` });
   return APPLIED;
 }

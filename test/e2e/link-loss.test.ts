@@ -105,8 +105,8 @@ test.serial('a link dropped mid-apply fails that node by the keepalive rule; the
 
   t.is(result.code, 1, output);
   const noAnswer = KEEPALIVE_INTERVAL_S * KEEPALIVE_COUNT_MAX;
-  t.is(failure.exec(result.stdout)?.[1], `connection lost to node2 (no answer for ${noAnswer} s)`, output);
-  t.regex(result.stdout, new RegExp(`failed: node2/command:work: connection lost to node2 \\(no answer for ${noAnswer} s\\)\\n`));
+  t.is(failure.exec(result.stdout)?.[1], `connection lost to node2 (no answer for ${noAnswer} s) [ConnectionLost]`, output);
+  t.regex(result.stdout, new RegExp(`failed: node2/command:work: connection lost to node2 \\(no answer for ${noAnswer} s\\) \\[ConnectionLost\\]\\n`));
 
   // The rule gives up (count + 1) intervals after the last answered probe; one interval more absorbs the
   // scheduling of two processes on a loaded machine. It must not fire before count intervals either.

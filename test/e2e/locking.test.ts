@@ -186,7 +186,7 @@ test.serial('another state directory: the node leases refuse it; with --lock-tim
   try {
     const refused = await applyIn(otherState);
     t.is(refused.code, 1, refused.stdout);
-    const leased = /^error: node1 is leased by site lab, host (\S+), pid (\d+), (?:run \d+, )?since \S+, until \S+ by the node's clock: .*--lock-timeout.*force-unlock --node node1`$/m.exec(refused.stderr);
+    const leased = /^error: node1 is leased by site lab, host (\S+), pid (\d+), (?:run \d+, )?since \S+, until \S+ by the node's clock: .*--lock-timeout.*force-unlock --node node1` \[NodeLeased\]$/m.exec(refused.stderr);
     t.truthy(leased, refused.stderr);
     t.is(leased?.[1], hostname());
     holderPid = leased?.[2] ?? '';
@@ -231,7 +231,8 @@ test.serial('a holder whose lease was taken over cannot write the record: the no
 
   t.is((await takeLease(ctx, { token: 'bbbb2222', ttlSeconds: 60, holder: holder('ci-runner'), takeover: 'aaaa1111' })).state, 'took-over');
   await t.throwsAsync(recordManaged(ctx, [{ key: 'file:/etc/fenced-b', hash: 'h2' }], { site: 'lab', fence: 'aaaa1111' }), {
-    message: /LeaseLost: \/var\/lib\/underlay\/managed\.json was not written: this apply no longer holds the node's lease \(it is leased by site lab, host ci-runner/,
+    code: 'LeaseLost',
+    message: /\/var\/lib\/underlay\/managed\.json was not written: this apply no longer holds the node's lease \(it is leased by site lab, host ci-runner/,
   });
   t.is(record(), written, 'the stale holder changed nothing');
 

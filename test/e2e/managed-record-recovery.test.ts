@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseManagedRecord, renderManagedRecord } from '../../reconcilers/managed-record-format.js';
+import { poll } from '../hosts/exec.js';
 import { onHost } from './support/node-checks.js';
 import { applyKilled, useOneNodeSite } from './support/one-node-site.js';
 
@@ -56,7 +57,8 @@ test.serial('killed while sending the record (fewer bytes than announced): the n
   t.is(killed.reached, 'record-truncated node1/file:/etc/motd');
   t.is(recordBytes(), before, 'the record is byte for byte the old one');
   t.notThrows(() => parseManagedRecord(recordBytes()));
-  t.deepEqual(stagedCopies(), [], 'the short copy was removed');
+  // The node sees the short stdin when the dead controller's channel closes, so it may still be cleaning up.
+  await poll('the node to remove the short copy', 30_000, () => (stagedCopies().length === 0 ? true : undefined));
   t.false(readFileSync(onNode('/etc/motd'), 'utf8').includes('Truncated in transit.'), 'the change itself never started');
 
   await converges(t);
@@ -111,7 +113,7 @@ test.serial('both copies corrupt: the node is refused as ManagedRecordCorrupt, s
 
   const apply = await s().underlay(['apply', '--no-color']);
   t.is(apply.code, 1, `${apply.stdout}\n${apply.stderr}`);
-  t.regex(apply.stdout, /node1: ManagedRecordCorrupt/);
+  t.regex(apply.stdout, /not converged: node1: .*managed\.json is corrupt.* \[ManagedRecordCorrupt\]$/m);
   t.notRegex(apply.stdout + apply.stderr, /unreachable/i);
   const status = JSON.parse((await s().underlay(['status', '--output', 'json'])).stdout) as { nodes: { name: string; conditions: { type: string; status: string; reason: string; message: string }[] }[] };
   const conditions = status.nodes.find((n) => n.name === 'node1')?.conditions ?? [];

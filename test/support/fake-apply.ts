@@ -13,6 +13,7 @@ import type { Change } from '../../controller/model/change.js';
 import type { Target, TargetType } from '../../controller/model/target.js';
 import type { Transport } from '../../controller/transport/transport.js';
 import type { ApplyNode } from '../../controller/apply/apply-plan.js';
+import { UnderlayError } from '../../controller/model/errors.js';
 import { fixtureHostKey } from './site-files.js';
 
 export const unusedTransport: Transport = {
@@ -90,7 +91,7 @@ export function fakeEffects(log: string[], behaviour: FakeBehaviour = {}) {
         log.push(`apply ${c.id}`);
         if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
         if (behaviour.during) await behaviour.during(c);
-        if (behaviour.fail?.includes(c.id)) throw new Error(`fake failure of ${c.id}`);
+        if (behaviour.fail?.includes(c.id)) throw new UnderlayError({ code: 'ApplyFailed', message: `fake failure of ${c.id}`, data: {} });
         return behaviour.skip?.includes(c.id) ? { result: 'skipped', message: `fake skip of ${c.id}` } : APPLIED;
       } finally {
         current--;

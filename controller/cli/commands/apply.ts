@@ -60,41 +60,40 @@ function warnInterrupted(runs: readonly InterruptedRun[], io: CliIO): void {
   }
 }
 
+/** A printer per event type: each sees its own event's shape. */
+type EventPrinters = { [K in ReconcileEvent['type']]?: (event: Extract<ReconcileEvent, { type: K }>) => void };
+
 /** What apply prints as the reconcile goes: locks, the diagnostics and plan it applies, progress, the summary. */
 function applyPrinter(options: ApplyOptions, io: CliIO): (event: ReconcileEvent) => void {
   let progress: ApplyProgress | undefined;
-  return (event) => {
-    switch (event.type) {
-      case 'locks-refused':
-        for (const error of event.errors) io.stderr(`error: ${error}\n`);
-        return;
-      case 'locks-taken':
-        for (const note of event.notes) io.stderr(`note: ${note}\n`);
-        for (const why of event.duplicates) io.stderr(`error: ${why}\n`);
-        return;
-      case 'runs-interrupted':
-        return warnInterrupted(event.runs, io);
-      case 'resolved':
-        if (event.final) printDiagnostics(io, event.diagnostics);
-        return;
-      case 'plan-decided':
-        io.stdout(renderText(event.plan, { registry, color: options.color && io.isTTY === true, headerOnly: !options.diff }));
-        if (event.plan.changes.length > 0) io.stdout('\n');
-        progress = applyProgress(io, event.plan);
-        return;
-      case 'apply':
-        return progress?.onEvent(event.event);
-      case 'run-unattached':
-        io.stderr(`warning: the run id could not be recorded with the locks: ${event.message}\n`);
-        return;
-      case 'applied':
-        progress?.end();
-        io.stdout(renderChangeSetSummary(event.changeSet));
-        return;
-      case 'locks-released':
-        for (const warning of event.warnings) io.stderr(`warning: ${warning}\n`);
-    }
+  const printers: EventPrinters = {
+    'locks-refused': (event) => {
+      for (const error of event.errors) io.stderr(`error: ${error.message} [${error.code}]\n`);
+    },
+    'locks-taken': (event) => {
+      for (const note of event.notes) io.stderr(`note: ${note}\n`);
+      for (const why of event.duplicates) io.stderr(`error: ${why.message} [${why.code}]\n`);
+    },
+    'runs-interrupted': (event) => warnInterrupted(event.runs, io),
+    resolved: (event) => {
+      if (event.final) printDiagnostics(io, event.diagnostics);
+    },
+    'plan-decided': (event) => {
+      io.stdout(renderText(event.plan, { registry, color: options.color && io.isTTY === true, headerOnly: !options.diff }));
+      if (event.plan.changes.length > 0) io.stdout('\n');
+      progress = applyProgress(io, event.plan);
+    },
+    apply: (event) => progress?.onEvent(event.event),
+    'run-unattached': (event) => io.stderr(`warning: the run id could not be recorded with the locks: ${event.message}\n`),
+    applied: (event) => {
+      progress?.end();
+      io.stdout(renderChangeSetSummary(event.changeSet));
+    },
+    'locks-released': (event) => {
+      for (const warning of event.warnings) io.stderr(`warning: ${warning}\n`);
+    },
   };
+  return (event) => (printers[event.type] as ((e: ReconcileEvent) => void) | undefined)?.(event);
 }
 
 /** The exit code of a reconcile that applied, or stopped before it could. */

@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Desired } from '../../model/desired.js';
 import { emptyInventory, type Inventory } from '../../model/observed.js';
 import { parseInventory } from '../../inventory/parse-inventory.js';
 import type { Plan } from '../../model/plan.js';
@@ -67,31 +68,40 @@ function inventorySteps(options: PlanOptions, io: CliIO): { steps: RuntimeStep[]
   return { steps: [load, resolve, observe, resolve], assumedEmpty: false };
 }
 
-/** Prints the plan (or why there is none) and gives the exit code. */
-async function reportPlan({ outcome, state }: Reconciled<ReconcileState>, options: PlanOptions, io: CliIO): Promise<number> {
-  if (outcome.type === 'fail') throw outcome.error;
-  printDiagnostics(io, state.diagnostics);
-  const { plan, desired, inventory, revision } = state;
-  if (outcome.type !== 'done' || !plan || !desired || !inventory || !revision) {
-    // A machine reading --output json gets the reasons there too, in validate's shape (once the revision was planned against an inventory).
-    const planned = outcome.type === 'stall' && (outcome.step === 'load' || outcome.step === 'resolve') && inventory && revision;
-    if (options.output === 'json' && planned) io.stdout(`${JSON.stringify({ revision: { commit: revision.commit, worktree: revision.worktree }, diagnostics: state.diagnostics }, null, 2)}\n`);
-    return ExitCode.Error;
-  }
-  io.stdout(renderPlan(plan, options.output, options.color && options.output === 'text' && io.isTTY === true));
-  if (options.out) await writeFile(path.resolve(io.cwd, options.out), renderJson(plan));
-  // A CI job reading "no changes" must not be told so about nodes nobody could look at.
+/** Why there is no plan, for a machine reading --output json too (in validate's shape, once the revision was planned against an inventory). */
+function reportNoPlan({ outcome, state }: Reconciled<ReconcileState>, options: PlanOptions, io: CliIO): number {
+  const { inventory, revision } = state;
+  const planned = outcome.type === 'stall' && (outcome.step === 'load' || outcome.step === 'resolve') && inventory && revision;
+  if (options.output === 'json' && planned) io.stdout(`${JSON.stringify({ revision: { commit: revision.commit, worktree: revision.worktree }, diagnostics: state.diagnostics }, null, 2)}\n`);
+  return ExitCode.Error;
+}
+
+/** A CI job reading "no changes" must not be told so about nodes nobody could look at: false (with why printed) when some were not. */
+function allNodesSeen(desired: Desired, inventory: Inventory, io: CliIO): boolean {
   const unobserved = Object.entries(unreachableNodes(desired, inventory));
   if (unobserved.length > 0) {
     io.stderr(`error: ${unobserved.length} node(s) could not be observed, so the plan does not cover them: ${unobserved.map(([n]) => n).join(', ')}\n`);
-    for (const [name, why] of unobserved) io.stderr(`  ${name}: ${why}\n`);
-    return ExitCode.Error;
+    for (const [name, why] of unobserved) io.stderr(`  ${name}: ${why.message} [${why.code}]\n`);
+    return false;
   }
   const misidentified = Object.entries(misidentifiedNodes(desired, inventory));
   if (misidentified.length > 0) {
     io.stderr(`error: ${misidentified.length} node(s) are another machine than their Node document means, so the plan does not cover them: ${misidentified.map(([n]) => n).join(', ')}\n`);
-    return ExitCode.Error;
+    return false;
   }
+  return true;
+}
+
+/** Prints the plan (or why there is none) and gives the exit code. */
+async function reportPlan(reconciled: Reconciled<ReconcileState>, options: PlanOptions, io: CliIO): Promise<number> {
+  const { outcome, state } = reconciled;
+  if (outcome.type === 'fail') throw outcome.error;
+  printDiagnostics(io, state.diagnostics);
+  const { plan, desired, inventory, revision } = state;
+  if (outcome.type !== 'done' || !plan || !desired || !inventory || !revision) return reportNoPlan(reconciled, options, io);
+  io.stdout(renderPlan(plan, options.output, options.color && options.output === 'text' && io.isTTY === true));
+  if (options.out) await writeFile(path.resolve(io.cwd, options.out), renderJson(plan));
+  if (!allNodesSeen(desired, inventory, io)) return ExitCode.Error;
   return options.detailedExitcode && plan.changes.length > 0 ? ExitCode.Changes : ExitCode.Ok;
 }
 

@@ -32,7 +32,7 @@ test('status with no state says where it looked, exits 1 and creates nothing', a
     const byDefault = await run(['status', '--output', output], dir, { XDG_STATE_HOME: xdg });
     t.is(byDefault.code, 1);
     t.is(byDefault.stdout, '');
-    t.is(byDefault.stderr, `error: no state at ${xdg}/underlay: nothing was applied with this state directory (give --state-dir DIR or set UNDERLAY_STATE_DIR to where apply keeps it)\n`);
+    t.is(byDefault.stderr, `error: no state at ${xdg}/underlay: nothing was applied with this state directory (give --state-dir DIR or set UNDERLAY_STATE_DIR to where apply keeps it) [UsageError]\n`);
   }
   const explicit = await run(['status', '--state-dir', 'elsewhere'], dir);
   t.is(explicit.code, 1);

@@ -6,6 +6,7 @@
 import { takeApplyLocks } from '../../apply/apply-locks.js';
 import { siteEndpoints } from '../../apply/apply-targets.js';
 import type { ChangeSet } from '../../apply/change-set.js';
+import { byCodeUnit } from '../../model/order.js';
 import { siteIdOf } from '../../spec/spec.js';
 import { resultOf, runSteps, type Reconciled } from '../reconcile.js';
 import { required, type ReconcileState } from '../reconcile-state.js';
@@ -35,7 +36,7 @@ export function underApplyLocks(options: ApplyLockOptions, steps: readonly Runti
         return { type: 'wait', afterMs: options.leaseTtlSeconds * 1000, code: 'SiteLocked', message: taken.errors.join('; ') };
       }
       const { locks } = taken;
-      deps.onEvent({ type: 'locks-taken', notes: locks.notes, duplicates: Object.values(locks.outcome.duplicates).sort() });
+      deps.onEvent({ type: 'locks-taken', notes: locks.notes, duplicates: Object.values(locks.outcome.duplicates).sort((a, b) => byCodeUnit(a.message, b.message)) });
       let inner: Reconciled<ReconcileState> | undefined;
       try {
         inner = await runSteps(steps, { ...state, held: { store, locks } }, deps);
