@@ -8,7 +8,7 @@ const layer = (files, ...patterns) => [
   { files, ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': ['error', { patterns: patterns.map(([regex, message]) => ({ regex, message })) }] } },
 ];
 const NO_EFFECTS = [
-  'reconcilers/(.+/)?effects\\.js$|reconcilers/kind-effects\\.js$|/(transport|observe|apply|store|cli|secrets|runtime|services)/',
+  'reconcilers/(.+/)?effects\.js$|reconcilers/kind-effects\.js$|/(transport|observe|apply|store|cli|secrets|runtime|services|targets)/',
   'the pure stages import no effects: a kind\'s pure facets are in reconcilers/<kind>/kind.ts, reached through reconcilers/registry.ts.',
 ];
 
@@ -46,6 +46,8 @@ export default tseslint.config(
       'a kind is below the stages that use it: it imports the model and spec/primitives only (the schema is assembled from the kinds).',
     ],
   ),
+  // The target providers (how pools and zones are reached) are below observe and apply, which are handed them.
+  ...layer(['controller/targets/**/*.ts'], ['/(observe|apply|cli|runtime)/', 'target providers are below observe and apply, which are handed them.']),
   ...layer(['controller/{observe,apply}/**/*.ts'], ['/(cli|runtime)/', 'observe and apply are below the runtime and the CLI that drive them.']),
   ...layer(['controller/services/**/*.ts'], ['/(observe|apply|runtime|cli)/', 'service clients (DNS, ...) are below observe and apply, which use them.']),
   ...layer(['controller/runtime/**/*.ts'], ['/cli/', 'the runtime is beside the CLI, which is one of its drivers: it prints nothing and imports no command.']),

@@ -5,19 +5,24 @@
  */
 import { commandEffects } from './command/effects.js';
 import { directoryEffects } from './directory/effects.js';
+import { dnsEffects } from './dns/effects.js';
 import { fileEffects } from './file/effects.js';
-import type { KindEffects } from './kind-effects.js';
+import { ipEffects } from './ip/effects.js';
+import type { KindEffects, TargetApplyContext } from './kind-effects.js';
 import { serviceEffects } from './service/effects.js';
 import { symlinkEffects } from './symlink/effects.js';
 
-const EFFECTS: Readonly<Record<string, KindEffects>> = {
+/** Each kind's effects take its target type's context; apply builds that context from the change's target. */
+const EFFECTS: Readonly<Record<string, KindEffects<TargetApplyContext>>> = {
   file: fileEffects,
   directory: directoryEffects,
   symlink: symlinkEffects,
   service: serviceEffects,
   command: commandEffects,
+  ip: ipEffects,
+  dns: dnsEffects,
 };
 
-export type EffectsLookup = (kind: string) => KindEffects | undefined;
+export type EffectsLookup = (kind: string) => KindEffects<TargetApplyContext> | undefined;
 
 export const effectsOf: EffectsLookup = (kind) => (Object.hasOwn(EFFECTS, kind) ? EFFECTS[kind] : undefined);

@@ -8,7 +8,7 @@
  * and would carry on, so it checks the sha256 it was given before renaming. A copy left behind by a write
  * that never reached the rename (node or script killed) is removed by the next write of the same file.
  */
-import type { ApplyContext } from './kind-effects.js';
+import type { NodeApplyContext } from './kind-effects.js';
 import { sha256 } from '../controller/model/sha256.js';
 import { assertPlainValue, runScriptOk } from './node-exec.js';
 
@@ -72,7 +72,7 @@ export interface FileWrite {
   createParent?: boolean;
 }
 
-export async function writeFileAtomic(ctx: ApplyContext, file: FileWrite): Promise<void> {
+export async function writeFileAtomic(ctx: NodeApplyContext, file: FileWrite): Promise<void> {
   assertPlainValue(ctx.node.name, 'path', file.path);
   const digest = contentDigest(file.content);
   const args = [file.path, file.mode, file.owner, file.group, file.createParent ? '1' : '0', digest.sha256, digest.bytes];
@@ -88,7 +88,7 @@ export async function writeFileAtomic(ctx: ApplyContext, file: FileWrite): Promi
 }
 
 /** Idempotent: a file already gone is success. */
-export async function removeFile(ctx: ApplyContext, path: string): Promise<void> {
+export async function removeFile(ctx: NodeApplyContext, path: string): Promise<void> {
   assertPlainValue(ctx.node.name, 'path', path);
   await runScriptOk(ctx, REMOVE_SCRIPT, [path], { what: `removing ${path}` });
 }

@@ -4,9 +4,12 @@
  * facets are in kind.ts.
  */
 import type { Change } from '../controller/model/change.js';
+import type { Ledger } from '../controller/store/ledger.js';
+import type { ZoneTargetProvider } from '../controller/targets/zone-provider.js';
 import type { NodeEndpoint, Transport } from '../controller/transport/transport.js';
 
-export interface ApplyContext {
+/** What a node kind's apply works with: the node, reached over the transport. */
+export interface NodeApplyContext {
   transport: Transport;
   node: NodeEndpoint;
   serviceManager: 'runit' | 'systemd';
@@ -26,6 +29,21 @@ export interface ApplyContext {
   recordFault?: { point: 'record-staged' | 'record-truncated'; reach: () => Promise<void> };
 }
 
+/** What an IP pool kind's apply works with: the pool's name and the store's ledger. */
+export interface PoolApplyContext {
+  pool: string;
+  ledger: Ledger;
+}
+
+/** What a DNS zone kind's apply works with: the zone's name and its provider. */
+export interface ZoneApplyContext {
+  zone: string;
+  provider: ZoneTargetProvider;
+}
+
+/** The context of each target type that has kinds with effects; apply builds it from the change's target. */
+export type TargetApplyContext = NodeApplyContext | PoolApplyContext | ZoneApplyContext;
+
 /** What apply did with one change: journalled as such, and shown. */
 export interface ApplyOutcome {
   result: 'applied' | 'skipped';
@@ -37,12 +55,13 @@ export const APPLIED: ApplyOutcome = { result: 'applied' };
 
 export type HealthResult = { healthy: true } | { healthy: false; message: string };
 
-export interface KindEffects {
+/** `C`: the context of the kind's target type (a node kind's by default). */
+export interface KindEffects<C extends TargetApplyContext = NodeApplyContext> {
   /** Carries out one planned change. Must be idempotent: a crash may make apply run it twice. */
-  apply(ctx: ApplyContext, change: Change): Promise<ApplyOutcome>;
+  apply(ctx: C, change: Change): Promise<ApplyOutcome>;
   /**
    * The rollout health gate, after a batch: is what this change restarted running now? Kinds without it
    * are taken as healthy.
    */
-  health?(ctx: ApplyContext, change: Change): Promise<HealthResult>;
+  health?(ctx: C, change: Change): Promise<HealthResult>;
 }

@@ -13,10 +13,8 @@ import type { z } from 'zod';
 import type { Change } from '../controller/model/change.js';
 import type { ResourceSpec } from '../controller/model/desired.js';
 import type { ObservedResource, ServiceInventory } from '../controller/model/observed.js';
+import type { Target, TargetType } from '../controller/model/target.js';
 import type { ManagedUpdate } from './managed-record-format.js';
-
-/** What a change applies to. Only node, pool and zone have kinds today. */
-export type TargetType = 'node' | 'pool' | 'zone' | 'ca' | 'lb';
 
 /** A field inside a kind's own document (the object under its key in a module's `resources` entry). */
 export type FieldPath = readonly (string | number)[];
@@ -255,8 +253,8 @@ export interface ServiceKind<S extends ResourceSpec = any> {
   target: Exclude<TargetType, 'node'>;
   /** What the inventory recorded of this kind, by resource key. */
   observed(services: ServiceInventory): Record<string, string>;
-  /** The target a key lives in ('pool:<name>'): where a pruned resource is planned. */
-  targetOf(key: string): string;
+  /** The target a key lives in (the pool of 'ip:<pool>/<name>'): where a pruned resource is planned. */
+  targetOf(key: string): Target;
   diff(input: ServiceDiffInput<S>): DiffResult | null;
   details(change: Change): ChangeDetails;
   order: {
@@ -280,14 +278,14 @@ export const REQUIRED_FACETS = {
 } as const satisfies Record<TargetType, readonly string[]>;
 
 /**
- * The effects (kind-effects.ts) each target type requires. Only nodes have providers yet: IP pools, DNS
- * zones, certificate authorities and load balancers get theirs with targets (issue 8, item 2), and until
- * then apply refuses their changes, saying so.
+ * The effects (kind-effects.ts) each target type requires. Certificate authorities and load balancers have
+ * no kinds yet (issue 9); a zone kind's effects work through the zone's provider, and apply fails its
+ * changes when none is configured (NoTargetProvider).
  */
 export const REQUIRED_EFFECTS = {
   node: ['apply'],
-  pool: [],
-  zone: [],
+  pool: ['apply'],
+  zone: ['apply'],
   ca: [],
   lb: [],
 } as const satisfies Record<TargetType, readonly string[]>;

@@ -24,7 +24,7 @@ import { sha256 } from '../controller/model/sha256.js';
 import { COMMAND_RUNS_DIR } from './command/run-marker.js';
 import { contentDigest, RECEIVE_FUNCTION } from './file-write.js';
 import { FRAME_FUNCTIONS, parseFramedRecords } from './framed-output.js';
-import type { ApplyContext } from './kind-effects.js';
+import type { NodeApplyContext } from './kind-effects.js';
 import {
   applyManagedUpdates,
   type ManagedEntries,
@@ -136,10 +136,10 @@ const known = new Map<string, Known>();
 /** Record updates of one node are serialised: each compare-and-swap starts from the record the previous one left. */
 const recordQueue = new KeyedQueue();
 
-const nodeKey = (ctx: ApplyContext): string => `${ctx.node.name}@${ctx.node.address}:${ctx.node.port}`;
+const nodeKey = (ctx: NodeApplyContext): string => `${ctx.node.name}@${ctx.node.address}:${ctx.node.port}`;
 
 /** Tells the record what the node now holds. */
-export function recordManaged(ctx: ApplyContext, updates: readonly ManagedUpdate[], writer: RecordWriter, base?: ObservedRecord): Promise<void> {
+export function recordManaged(ctx: NodeApplyContext, updates: readonly ManagedUpdate[], writer: RecordWriter, base?: ObservedRecord): Promise<void> {
   const key = nodeKey(ctx);
   return recordQueue.run(key, () => casLoop(ctx, updates, writer, base));
 }
@@ -150,7 +150,7 @@ function knownOf(base: ObservedRecord | undefined): Known {
   return { sha: sha256(renderManagedRecord(base.entries, owner)), entries: base.entries, keep: true };
 }
 
-async function casLoop(ctx: ApplyContext, updates: readonly ManagedUpdate[], writer: RecordWriter, base: ObservedRecord | undefined): Promise<void> {
+async function casLoop(ctx: NodeApplyContext, updates: readonly ManagedUpdate[], writer: RecordWriter, base: ObservedRecord | undefined): Promise<void> {
   const key = nodeKey(ctx);
   let current: Known = known.get(key) ?? knownOf(base);
   const retired = updates.filter((u) => u.retireRun === true).map((u) => keyIdentity(u.key));
@@ -199,7 +199,7 @@ interface Swap {
 }
 
 /** One compare-and-swap, or in a crash test the interrupted one its fault point asks for. */
-async function write(ctx: ApplyContext, writer: RecordWriter, { current, text, retired }: Swap) {
+async function write(ctx: NodeApplyContext, writer: RecordWriter, { current, text, retired }: Swap) {
   const digest = contentDigest(text);
   const fence = [writer.leasePath ?? LEASE_PATH, writer.fence ?? '', ctx.node.name];
   const args = (stage: string, staged = '') => [MANAGED_RECORD_PATH, current.sha, digest.sha256, digest.bytes, current.keep ? '1' : '0', stage, staged, COMMAND_RUNS_DIR, ...fence, ...retired];
@@ -223,7 +223,7 @@ async function write(ctx: ApplyContext, writer: RecordWriter, { current, text, r
  * The record as the node has it now, from a conflict's answer; a record beyond use, or one that names
  * another owner, refuses the update.
  */
-function fromConflict(ctx: ApplyContext, site: string, stdout: Buffer): Known {
+function fromConflict(ctx: NodeApplyContext, site: string, stdout: Buffer): Known {
   const copies: Partial<Record<string, ManagedRecordCopy>> = {};
   let sha: string | undefined;
   try {
@@ -245,5 +245,5 @@ function fromConflict(ctx: ApplyContext, site: string, stdout: Buffer): Known {
 
 /** The keeper the apply engine uses (controller/apply/managed-record-keeper.ts decides when). */
 export function nodeManagedRecord(writer: RecordWriter, observed?: (node: string) => ObservedRecord | undefined) {
-  return { update: (ctx: ApplyContext, updates: readonly ManagedUpdate[]) => recordManaged(ctx, updates, writer, observed?.(ctx.node.name)) };
+  return { update: (ctx: NodeApplyContext, updates: readonly ManagedUpdate[]) => recordManaged(ctx, updates, writer, observed?.(ctx.node.name)) };
 }

@@ -4,7 +4,7 @@
  */
 import { UnderlayError } from '../controller/model/errors.js';
 import type { ExecResult } from '../controller/transport/transport.js';
-import type { ApplyContext } from './kind-effects.js';
+import type { NodeApplyContext } from './kind-effects.js';
 
 /** $0 of every script, so `ps` on a node shows who runs it. */
 export const SCRIPT_NAME = 'underlay';
@@ -24,7 +24,7 @@ export class ApplyError extends UnderlayError<{ node: string; result?: ExecResul
 }
 
 /** What a script needs of a node: the transport and the endpoint (an apply's context is one). */
-export type NodeTarget = Pick<ApplyContext, 'transport' | 'node'>;
+export type NodeTarget = Pick<NodeApplyContext, 'transport' | 'node'>;
 
 export function runScript(
   ctx: NodeTarget,
@@ -40,7 +40,7 @@ export function runScript(
 
 /** Like runScript, but a non-zero exit is an ApplyError saying what was attempted. */
 export async function runScriptOk(
-  ctx: ApplyContext,
+  ctx: NodeApplyContext,
   script: string,
   args: readonly string[],
   { what, ...options }: { what: string; stdin?: string | Uint8Array; timeoutMs?: number },

@@ -48,7 +48,8 @@ test('effects are looked up as own keys', (t) => {
   t.is(effectsOf('nonsense'), undefined);
   t.is(effectsOf('constructor'), undefined);
   t.is(effectsOf('certificate'), undefined, 'plan-only');
-  t.is(effectsOf('ip'), undefined, 'no provider for pools yet');
+  t.truthy(effectsOf('ip'), 'applied to the pool ledger');
+  t.truthy(effectsOf('dns'), 'applied through a zone provider');
 });
 
 test('a kind is registered once; each probe request tag belongs to one kind', (t) => {

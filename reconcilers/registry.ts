@@ -9,7 +9,8 @@ import { directoryKind } from './directory/kind.js';
 import { dnsKind } from './dns/kind.js';
 import { fileKind } from './file/kind.js';
 import { ipKind } from './ip/kind.js';
-import type { NodeKind, ResourceKindDefinition, ServiceKind, TargetType } from './kind.js';
+import type { TargetType } from '../controller/model/target.js';
+import type { NodeKind, ResourceKindDefinition, ServiceKind } from './kind.js';
 import { serviceKind } from './service/kind.js';
 import { symlinkKind } from './symlink/kind.js';
 

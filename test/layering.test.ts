@@ -56,7 +56,7 @@ const isEffectful = (m: string): boolean =>
   /^reconcilers\/(.+\/)?effects\.ts$/.test(m) ||
   PKI_KEYS.test(m) ||
   m === 'reconcilers/kind-effects.ts' ||
-  /^controller\/(transport|observe|apply|store|cli|secrets|status|rollout|runtime|services)\//.test(m) ||
+  /^controller\/(transport|observe|apply|store|cli|secrets|status|rollout|runtime|services|targets)\//.test(m) ||
   (/^controller\/source\//.test(m) && m !== 'controller/source/revision.ts') ||
   (!m.includes('/') && !PURE_PACKAGES.has(m)) ||
   (m.startsWith('node:') && !PURE_PACKAGES.has(m));
@@ -74,6 +74,7 @@ test('no stage imports upward', (t) => {
     ['controller/spec', /^controller\/(?!(spec|model)\/)/],
     ['reconcilers', /^controller\/(spec\/(?!primitives\.ts$)|load|resolve|plan|inventory|pipeline|observe|apply|cli|status|runtime)\//],
     ['controller/plan', /^reconcilers\/((.+\/)?effects\.ts|kind-effects\.ts)$/],
+    ['controller/targets', /^controller\/(observe|apply|cli|runtime)\//],
     ['controller/observe', /^controller\/(apply|cli|runtime)\//],
     ['controller/services', /^controller\/(observe|apply|cli|runtime)\//],
     ['controller/apply', /^controller\/(cli|runtime)\//],

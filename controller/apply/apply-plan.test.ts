@@ -11,6 +11,8 @@ import { readSiteStatus } from '../status/read-site-status.js';
 import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport, type FakeBehaviour } from '../../test/support/fake-apply.js';
 import { registry } from '../../reconcilers/registry.js';
 import type { ErrorRecord } from '../model/errors.js';
+import { ledgerPools } from '../targets/pool-provider.js';
+import type { ZoneTargetProvider } from '../targets/zone-provider.js';
 
 function setup(nodes: string[], behaviour: FakeBehaviour = {}, extra: Partial<ApplyPlanOptions> = {}) {
   const log: string[] = [];
@@ -257,14 +259,14 @@ test('failures within the budget do not halt the rollout', async (t) => {
   t.true(s.log.includes('apply n3/service:app#restart'));
 });
 
-test('unreachable nodes are recorded as failed, and changes without a reconciler fail with a reason', async (t) => {
+test('unreachable nodes are recorded as failed, and a change of a target type without a provider fails saying so', async (t) => {
   const s = setup(['n1'], {}, { unreachable: { n9: { code: 'Unreachable', message: 'connection refused' } } });
   const result = await applyPlan({ ...s.base, plan: testPlan([change('pool:vip/ip:vip/app', { kind: 'ip' })]) });
   t.is(result.status, 'failed');
   t.deepEqual(result.nodes.n9, { converged: false, error: { code: 'Unreachable', message: 'unreachable: connection refused' } });
   const ip = result.results[0];
-  t.like(ip, { outcome: 'failed', code: 'NoApplyTarget', error: 'no node or service target named pool:vip that apply can reach' });
-  t.like((await s.store.journalOf(result.runId)).at(-1), { phase: 'failed', code: 'NoApplyTarget' });
+  t.like(ip, { outcome: 'failed', code: 'NoTargetProvider', error: 'no provider for pool targets is configured, so pool:vip cannot be changed' });
+  t.like((await s.store.journalOf(result.runId)).at(-1), { phase: 'failed', code: 'NoTargetProvider' });
   t.deepEqual(result.nodes.n1, { converged: true });
   // Nothing was attempted on n9, so the table has no row for it: the summary still names it and why.
   t.regex(renderChangeSetSummary(result), /^not converged: n9: unreachable: connection refused \[Unreachable\]$/m);
@@ -338,4 +340,53 @@ test('a node whose lease was taken over mid-run is changed no more: its next cha
   t.deepEqual(result.nodes.n1, { converged: false, error: { code: 'LeaseLost', message: 'taken over' } });
   t.like(result.results.find((r) => r.id === 'n1/file:/b'), { outcome: 'skipped', reason: 'node n1 failed: taken over', code: 'LeaseLost' });
   t.is(result.status, 'failed');
+});
+
+test('ip changes apply to the pool\'s ledger (allocate, move, release); a dns change without a zone provider fails with NoTargetProvider', async (t) => {
+  const s = setup([]);
+  const ledger = s.store.ledger();
+  await ledger.allocate({ pool: 'vips', name: 'lab.old', address: '10.0.0.9' });
+  await ledger.allocate({ pool: 'vips', name: 'lab.api', address: '10.0.0.5' });
+  const ip = (id: string, action: 'create' | 'update' | 'delete', address?: string) =>
+    change(id, { kind: 'ip', action, ...(address ? { after: { kind: 'ip', pool: 'vips', name: id.split('/').pop()!, address } } : {}) });
+  const plan = testPlan([
+    ip('pool:vips/ip:vips/lab.vip', 'create', '10.0.0.4'),
+    ip('pool:vips/ip:vips/lab.api', 'update', '10.0.0.6'),
+    ip('pool:vips/ip:vips/lab.old', 'delete'),
+    change('zone:lab/dns:lab/n1.lab.example.net./A', { kind: 'dns', dependsOn: ['pool:vips/ip:vips/lab.vip'] }),
+  ]);
+  const result = await applyPlan({ ...s.base, plan, targets: { pool: ledgerPools(ledger) } });
+  t.deepEqual(await ledgerPools(ledger).observe(), { vips: { allocations: { 'lab.api': '10.0.0.6', 'lab.vip': '10.0.0.4' } } });
+  t.deepEqual(result.results.map((r) => [r.id, r.outcome]), [
+    ['pool:vips/ip:vips/lab.api', 'applied'],
+    ['pool:vips/ip:vips/lab.old', 'applied'],
+    ['pool:vips/ip:vips/lab.vip', 'applied'],
+    ['zone:lab/dns:lab/n1.lab.example.net./A', 'failed'],
+  ]);
+  const dns = result.results[3];
+  t.is(dns?.outcome === 'failed' ? dns.error : '', 'no provider for zone targets is configured, so zone:lab cannot be changed (DNS updates come with RFC 2136 support, issue 9)');
+  t.deepEqual(result.nodes['pool:vips'], { converged: true });
+  t.like(result.nodes['zone:lab'], { converged: false });
+  t.is(result.status, 'failed');
+});
+
+test('a dns change goes to the zone provider with the value observed at plan time as its prerequisite', async (t) => {
+  const s = setup([]);
+  const calls: unknown[] = [];
+  const zone: ZoneTargetProvider = {
+    observe: () => Promise.resolve({ records: {} }),
+    upsert: (...args) => Promise.resolve(void calls.push(['upsert', ...args])),
+    remove: (...args) => Promise.resolve(void calls.push(['remove', ...args])),
+  };
+  const record = { kind: 'dns', zone: 'lab', name: 'n1.lab.example.net.', type: 'A', value: '10.0.0.1', ttl: 60 };
+  const plan = testPlan([
+    change('zone:lab/dns:lab/n1.lab.example.net./A', { kind: 'dns', action: 'update', before: { value: '10.0.0.9' }, after: record }),
+    change('zone:lab/dns:lab/n2.lab.example.net./A', { kind: 'dns', action: 'delete', before: { value: '10.0.0.2' } }),
+  ]);
+  const result = await applyPlan({ ...s.base, plan, targets: { zone } });
+  t.is(result.status, 'succeeded');
+  t.deepEqual(calls, [
+    ['upsert', 'lab', { name: 'n1.lab.example.net.', type: 'A', value: '10.0.0.1', ttl: 60 }, '10.0.0.9'],
+    ['remove', 'lab', { name: 'n2.lab.example.net.', type: 'A', value: '10.0.0.2' }],
+  ]);
 });

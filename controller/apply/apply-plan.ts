@@ -10,7 +10,7 @@
  * (managed-record-keeper.ts).
  */
 import type { EffectsLookup } from '../../reconcilers/effects.js';
-import type { ApplyContext, ApplyOutcome } from '../../reconcilers/kind-effects.js';
+import type { NodeApplyContext, ApplyOutcome, PoolApplyContext, ZoneApplyContext } from '../../reconcilers/kind-effects.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import type { Plan, RolloutBatches } from '../model/plan.js';
 import type { Change } from '../model/change.js';
@@ -25,6 +25,8 @@ import type { FaultHook } from './fault-injection.js';
 import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMark, type ManagedRecordKeeper } from './managed-record-keeper.js';
 import { describeError, toErrorRecord, UnderlayError, type ErrorRecord } from '../model/errors.js';
 import { byCodeUnit } from '../model/order.js';
+import { targetLabel, type Target } from '../model/target.js';
+import { NoTargetProvider, type ServiceTargetProviders } from '../targets/target-providers.js';
 
 export interface ApplyNode {
   endpoint: NodeEndpoint;
@@ -53,7 +55,10 @@ export interface ApplyPlanOptions {
   nodes: Record<string, ApplyNode>;
   /** Nodes that could not be observed, with why: recorded as failed, none of their changes run. */
   unreachable?: Record<string, ErrorRecord>;
+  /** How nodes are reached: their changes go to the node kinds' effects with this transport. */
   transport: Transport;
+  /** How the service targets are reached: a change of a target type without one fails (NoTargetProvider). */
+  targets?: ServiceTargetProviders;
   /** The resource kinds (their ownership of the managed record), and what carries each kind's changes out. */
   registry: KindRegistry;
   effects: EffectsLookup;
@@ -101,6 +106,13 @@ function noEffects(registry: KindRegistry, kind: string): UnderlayError<{ kind: 
   return new UnderlayError({ code: 'NoReconciler', message: `no reconciler for kind ${kind}${why}`, data: { kind } });
 }
 
+/** The context of a service target's change, from its type's provider. */
+function serviceContext(targets: ServiceTargetProviders, target: Target): PoolApplyContext | ZoneApplyContext {
+  if (target.type === 'pool' && targets.pool) return { pool: target.name, ledger: targets.pool.ledger };
+  if (target.type === 'zone' && targets.zone) return { zone: target.name, provider: targets.zone };
+  throw new NoTargetProvider(target);
+}
+
 /** Which rollout (and batch) governs a change: its own cluster's, or for cluster-less changes (prunes) the first. */
 function rolloutPositions(plan: Plan): (change: Change) => { rollout: RolloutBatches; batch: number } | undefined {
   const byNode = new Map<string, { rollout: RolloutBatches; batch: number }[]>();
@@ -110,7 +122,7 @@ function rolloutPositions(plan: Plan): (change: Change) => { rollout: RolloutBat
     });
   }
   return (change) => {
-    const positions = byNode.get(change.node);
+    const positions = byNode.get(targetLabel(change.target));
     if (!positions) return undefined;
     return change.cluster === undefined ? positions[0] : positions.find((p) => p.rollout.cluster === change.cluster);
   };
@@ -128,7 +140,7 @@ function buildItems(plan: Plan): Item[] {
       const gate = gateId(position.rollout.cluster, position.batch);
       members.set(gate, [...(members.get(gate) ?? []), change.id]);
     }
-    items.push({ id: change.id, dependsOn, lane: change.node, change });
+    items.push({ id: change.id, dependsOn, lane: targetLabel(change.target), change });
   }
   for (const rollout of plan.rollout) {
     rollout.batches.forEach((_, batch) => {
@@ -144,7 +156,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const emit = options.onEvent ?? (() => undefined);
   const healthCheck = options.healthCheck ?? kindHealthCheck(effects);
   // Every node of the revision, also those with nothing to do or unreachable: what status shows.
-  const covered = [...new Set([...Object.keys(nodes), ...Object.keys(options.unreachable ?? {}), ...plan.changes.map((c) => c.node)])].sort();
+  const covered = [...new Set([...Object.keys(nodes), ...Object.keys(options.unreachable ?? {}), ...plan.changes.map((c) => targetLabel(c.target))])].sort();
   const run = await store.beginRun({ revisionCommit: plan.revision.commit, planHash: plan.hash, nodes: covered });
   emit({ type: 'run-started', runId: run.id, changes: plan.changes.length });
 
@@ -157,17 +169,17 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const fault = options.fault;
 
   // Owed restarts and re-runs, by the id of each change that must not touch the node before they are flagged.
-  const nodeOf = new Map(plan.changes.map((c) => [c.id, c.node]));
+  const nodeOf = new Map(plan.changes.map((c) => [c.id, targetLabel(c.target)]));
   const owedBy = new Map<string, Change[]>();
   for (const owed of plan.changes.filter((c) => owesRestart(registry, c))) {
-    for (const id of [owed.id, ...owed.dependsOn.filter((d) => nodeOf.get(d) === owed.node)]) owedBy.set(id, [...(owedBy.get(id) ?? []), owed]);
+    for (const id of [owed.id, ...owed.dependsOn.filter((d) => nodeOf.get(d) === targetLabel(owed.target))]) owedBy.set(id, [...(owedBy.get(id) ?? []), owed]);
   }
   const flagged = new Set<string>();
 
-  const context = (node: string, changeId?: string): ApplyContext | undefined => {
+  const context = (node: string, changeId?: string): NodeApplyContext | undefined => {
     const target = nodes[node];
     if (!target) return undefined;
-    const ctx: ApplyContext = { transport: options.transport, node: target.endpoint, serviceManager: target.serviceManager, run: { id: run.id, planHash: plan.hash } };
+    const ctx: NodeApplyContext = { transport: options.transport, node: target.endpoint, serviceManager: target.serviceManager, run: { id: run.id, planHash: plan.hash } };
     if (changeId !== undefined && fault?.armed('during', changeId)) ctx.duringFault = () => fault.reach('during', changeId);
     for (const point of ['record-staged', 'record-truncated'] as const) {
       if (changeId !== undefined && fault?.armed(point, changeId)) ctx.recordFault = { point, reach: () => fault.reach(point, changeId) };
@@ -176,7 +188,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   };
 
   const finish = async (change: Change, result: ChangeResult): Promise<WalkOutcome> => {
-    await store.journal({ runId: run.id, changeId: change.id, node: change.node, key: change.key, action: change.action, ...journalled(result) });
+    await store.journal({ runId: run.id, changeId: change.id, node: targetLabel(change.target), key: change.key, action: change.action, ...journalled(result) });
     results.set(change.id, result);
     emit({ type: 'change-finished', result });
     if (result.outcome === 'failed') return { status: 'failed', error: result.error };
@@ -185,12 +197,12 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     return { status: 'skipped', reason: result.reason };
   };
 
-  const ref = (c: Change) => ({ id: c.id, node: c.node, key: c.key, kind: c.kind, action: c.action });
+  const ref = (c: Change) => ({ id: c.id, node: targetLabel(c.target), key: c.key, kind: c.kind, action: c.action });
   const skip = (change: Change, cause: SkipCause, why: ErrorRecord): Promise<WalkOutcome> =>
     finish(change, { ...ref(change), outcome: 'skipped', cause, reason: why.message, code: why.code });
 
-  /** The managed-record updates around the kind's apply: what to flag and record before, what to record after. */
-  const applyChange = async (ctx: ApplyContext, change: Change): Promise<ApplyOutcome> => {
+  /** A node change: the managed-record updates around the kind's apply (what to flag and record before, what to record after). */
+  const applyNodeChange = async (ctx: NodeApplyContext, change: Change): Promise<ApplyOutcome> => {
     const kindEffects = effects(change.kind);
     if (!kindEffects) throw noEffects(registry, change.kind);
     const owed = (owedBy.get(change.id) ?? []).filter((o) => !flagged.has(o.id));
@@ -204,30 +216,44 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     return outcome;
   };
 
+  /** A service target's change: its kind's effects, with the context its target's provider gives. */
+  const applyServiceChange = (change: Change): Promise<ApplyOutcome> => {
+    const kindEffects = effects(change.kind);
+    if (!kindEffects) throw noEffects(registry, change.kind);
+    return kindEffects.apply(serviceContext(options.targets ?? {}, change.target), change);
+  };
+
+  const applyChange = (change: Change): Promise<ApplyOutcome> => {
+    if (change.target.type !== 'node') return applyServiceChange(change);
+    const ctx = context(change.target.name, change.id);
+    if (!ctx) throw new UnderlayError({ code: 'NoApplyTarget', message: `no node named ${change.target.name} that apply can reach`, data: { target: change.target.name } });
+    return applyNodeChange(ctx, change);
+  };
+
   const visitChange = async (change: Change, blockedBy: string | null): Promise<WalkOutcome> => {
     const position = positionOf(change);
+    // Failures, leases and journal rows are per target: a node's name, or 'pool:<name>' for a pool.
+    const lane = targetLabel(change.target);
     const halt = position ? halted.get(position.rollout.cluster) : undefined;
     if (halt) return skip(change, 'rollout-halted', { code: halt.reason, message: `rollout halted: ${halt.message}` });
-    const leaseLost = options.leases?.lost(change.node);
-    if (leaseLost !== undefined && !failedNodes.has(change.node)) failedNodes.set(change.node, leaseLost);
-    const nodeError = failedNodes.get(change.node);
-    if (nodeError !== undefined) return skip(change, 'node-failed', { code: nodeError.code, message: `node ${change.node} failed: ${nodeError.message}` });
+    const leaseLost = options.leases?.lost(lane);
+    if (leaseLost !== undefined && !failedNodes.has(lane)) failedNodes.set(lane, leaseLost);
+    const nodeError = failedNodes.get(lane);
+    if (nodeError !== undefined) return skip(change, 'node-failed', { code: nodeError.code, message: `node ${lane} failed: ${nodeError.message}` });
     if (blockedBy !== null) return skip(change, 'dependency-failed', { code: 'DependencyFailed', message: blockedBy });
 
-    await store.journal({ runId: run.id, changeId: change.id, node: change.node, key: change.key, action: change.action, phase: 'started', detail: null });
+    await store.journal({ runId: run.id, changeId: change.id, node: lane, key: change.key, action: change.action, phase: 'started', detail: null });
     emit({ type: 'change-started', change });
     await fault?.reach('before', change.id);
-    const ctx = context(change.node, change.id);
     let outcome: ApplyOutcome | { error: ErrorRecord };
     try {
-      if (!ctx) throw new UnderlayError({ code: 'NoApplyTarget', message: `no node or service target named ${change.node} that apply can reach`, data: { target: change.node } });
-      outcome = await applyChange(ctx, change);
+      outcome = await applyChange(change);
     } catch (e) {
       outcome = { error: toErrorRecord(e) };
     }
     if ('error' in outcome) {
       const { error } = outcome;
-      if (!failedNodes.has(change.node)) failedNodes.set(change.node, { code: error.code, message: `${change.id}: ${error.message}` });
+      if (!failedNodes.has(lane)) failedNodes.set(lane, { code: error.code, message: `${change.id}: ${error.message}` });
       return finish(change, { ...ref(change), outcome: 'failed', error: error.message, code: error.code });
     }
     await fault?.reach('after', change.id);
@@ -248,7 +274,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
       if (error !== undefined) failed[node] = error.message;
       const ctx = context(node);
       if (error !== undefined || !ctx) continue;
-      const restarted = plan.changes.filter((c) => c.node === node && c.disruptive && results.get(c.id)?.outcome === 'applied');
+      const restarted = plan.changes.filter((c) => targetLabel(c.target) === node && c.disruptive && results.get(c.id)?.outcome === 'applied');
       if (restarted.length === 0) continue;
       let health;
       try {
@@ -299,7 +325,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const nodeResults: Record<string, NodeResult> = {};
   for (const node of covered) {
     const error = failedNodes.get(node);
-    const mine = plan.changes.filter((c) => c.node === node);
+    const mine = plan.changes.filter((c) => targetLabel(c.target) === node);
     const converged = error === undefined && mine.every((c) => settled(results.get(c.id)));
     nodeResults[node] = error === undefined ? { converged } : { converged: false, error };
     // A node left alone by a halted rollout has not failed, nor converged: its status stays as it was.

@@ -2,12 +2,12 @@
  * The health gate after a rollout batch: is what the batch's disruptive changes restarted running again?
  * Asked of each change's kind when its effects can answer (services); kinds that cannot are taken as healthy.
  */
-import type { ApplyContext, HealthResult } from '../../reconcilers/kind-effects.js';
+import type { NodeApplyContext, HealthResult } from '../../reconcilers/kind-effects.js';
 import type { EffectsLookup } from '../../reconcilers/effects.js';
 import type { Change } from '../model/change.js';
 
 export interface HealthCheck {
-  check(ctx: ApplyContext, changes: readonly Change[]): Promise<HealthResult>;
+  check(ctx: NodeApplyContext, changes: readonly Change[]): Promise<HealthResult>;
 }
 
 export function kindHealthCheck(effects: EffectsLookup): HealthCheck {

@@ -14,12 +14,12 @@
  * reconcilers/ownership.ts): this is where apply asks.
  */
 import type { ManagedUpdate } from '../../reconcilers/managed-record-format.js';
-import type { ApplyContext } from '../../reconcilers/kind-effects.js';
+import type { NodeApplyContext } from '../../reconcilers/kind-effects.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import type { Change } from '../model/change.js';
 
 export interface ManagedRecordKeeper {
-  update(ctx: ApplyContext, updates: readonly ManagedUpdate[]): Promise<void>;
+  update(ctx: NodeApplyContext, updates: readonly ManagedUpdate[]): Promise<void>;
 }
 
 /** When each update is due is the kind's (its ownership facet); a kind that has none (services' targets) keeps no node record. */

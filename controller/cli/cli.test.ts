@@ -136,6 +136,22 @@ test('apply --plan refuses a saved plan edited after it was made: its hash, or a
   t.regex(refused.stderr, /file content does not match its sha256/);
 });
 
+test('apply --plan and status --plan refuse a plan of format v1alpha1 (changes named a node string), saying to plan again', async (t) => {
+  const plan = JSON.parse((await cli(['plan', '--repo', firstApply, '--output', 'json'])).stdout) as { apiVersion: string; changes: Record<string, unknown>[] };
+  plan.apiVersion = 'underlay.dev/v1alpha1';
+  for (const c of plan.changes) {
+    c.node = (c.target as { name: string }).name;
+    delete c.target;
+  }
+  const old = path.join(work, 'v1alpha1-plan.json');
+  writeFileSync(old, JSON.stringify(plan));
+  for (const command of [['apply', '--repo', firstApply], ['status', '--state-dir', path.join(work, 'no-state')]]) {
+    const refused = await cli([...command, '--plan', old]);
+    t.is(refused.code, 1, command[0]);
+    t.regex(refused.stderr, /v1alpha1-plan\.json is a plan of format underlay\.dev\/v1alpha1, which this version of underlay no longer reads .*: plan again/, command[0]);
+  }
+});
+
 test('apply refused for want of an SSH identity leaves no state behind; the default secret store is under the state directory', async (t) => {
   const xdg = path.join(work, 'xdg-apply');
   const r = await cli(['apply', '--repo', firstApply], { XDG_STATE_HOME: xdg });

@@ -45,6 +45,22 @@ export function openExistingStore(options: StateOptions, io: CliIO, site: string
   return SqliteStore.openReadOnly({ file, site: sites[0] ?? DEFAULT_SITE_ID, clock: systemClock });
 }
 
+/**
+ * The state database of `site`, read only, for the IP pool ledger of commands that change nothing (plan,
+ * inventory); undefined when there is none, or it cannot be read (the warning says so: pools are then
+ * observed as empty, and their addresses planned as new).
+ */
+export function openLedgerReadOnly(options: StateOptions, io: CliIO, site: string): SqliteStore | undefined {
+  const file = stateDatabaseFile(stateDirOf(options, io));
+  if (!existsSync(file)) return undefined;
+  try {
+    return SqliteStore.openReadOnly({ file, site, clock: systemClock });
+  } catch (error) {
+    io.stderr(`warning: the IP pool ledger in ${file} cannot be read (${error instanceof Error ? error.message : String(error)}): pools are observed as empty\n`);
+    return undefined;
+  }
+}
+
 export function concurrencyOf(options: LiveOptions): number {
   const n = Number(options.concurrency);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--concurrency must be a positive integer, got ${options.concurrency}`);

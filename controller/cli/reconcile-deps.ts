@@ -13,7 +13,10 @@ import type { Opener, RuntimeDeps } from '../runtime/runtime-deps.js';
 import { cliStatus } from '../runtime/write-status.js';
 import type { Revision } from '../source/revision.js';
 import type { CliIO } from './io.js';
-import { concurrencyOf, openStore, sshTransport, type LiveOptions } from './live-options.js';
+import { concurrencyOf, openLedgerReadOnly, openStore, sshTransport, type LiveOptions } from './live-options.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import { ledgerPools } from '../targets/pool-provider.js';
+import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import { readSiteRevision, type SiteOptions } from './site-options.js';
 
 /** Opened by the first `get` (later ones share it), closed by `close` if it was. */
@@ -26,9 +29,36 @@ class OpenedOnce<A, T extends { close(): Promise<void> }> implements Opener<A, T
     return this.#opened;
   }
 
+  get opened(): boolean {
+    return this.#opened !== undefined;
+  }
+
   async close(): Promise<void> {
     const opened = await this.#opened?.catch(() => undefined);
     await opened?.close();
+  }
+}
+
+/**
+ * The site's pool ledger in this state directory: the apply's own store once its locks opened it (apply
+ * allocates there), else the database read only when it exists (plan and inventory never create state).
+ */
+class LedgerTargets implements Opener<string, ServiceTargetProviders> {
+  #readOnly: SqliteStore | undefined;
+  constructor(
+    private readonly store: OpenedOnce<string, SqliteStore>,
+    private readonly options: LiveOptions,
+    private readonly io: CliIO,
+  ) {}
+
+  async get(site: string): Promise<ServiceTargetProviders> {
+    if (this.store.opened) return { pool: ledgerPools((await this.store.get(site)).ledger()) };
+    this.#readOnly ??= openLedgerReadOnly(this.options, this.io, site);
+    return this.#readOnly ? { pool: ledgerPools(this.#readOnly.ledger()) } : {};
+  }
+
+  async close(): Promise<void> {
+    await this.#readOnly?.close();
   }
 }
 
@@ -41,11 +71,13 @@ export interface CliReconcile {
 export function cliReconcileDeps(options: LiveOptions, io: CliIO, onEvent: (event: ReconcileEvent) => void, source: SiteOptions = options): CliReconcile {
   const transport = new OpenedOnce((revision: Revision) => sshTransport(options, io, revision));
   const store = new OpenedOnce((site: string) => Promise.resolve(openStore(options, io, site)));
+  const targets = new LedgerTargets(store, options, io);
   return {
     deps: {
       registry,
       source: { read: () => readSiteRevision(source, io) },
       transport,
+      targets,
       store,
       effects: effectsOf,
       managedRecord: nodeManagedRecord,
@@ -57,6 +89,7 @@ export function cliReconcileDeps(options: LiveOptions, io: CliIO, onEvent: (even
       onEvent,
     },
     async close() {
+      await targets.close();
       await store.close();
       await transport.close();
     },

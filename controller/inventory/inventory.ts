@@ -2,10 +2,11 @@
  * The schema an inventory snapshot is checked against: saved as JSON so a pull request can be planned in
  * CI without access to the nodes, and input like any other (a hand-edited or outdated one must give a clear
  * error rather than a wrong plan). What is observed of a resource is its kind's: the schema is assembled
- * from the registry. The types are controller/model/observed.ts.
+ * from the registry. The types are controller/model/observed.ts. A v1alpha1 snapshot (service state under
+ * `services`) is read too, and converted (SnapshotSchema).
  */
 import { z } from 'zod';
-import { INVENTORY_API_VERSION } from '../model/observed.js';
+import { INVENTORY_API_VERSION, type Inventory } from '../model/observed.js';
 import { registry } from '../../reconcilers/registry.js';
 
 /** One observed resource: the kinds' own schemas, told apart by `kind`. */
@@ -43,18 +44,63 @@ export const InventoryNodeSchema = z.strictObject({
   resources: z.record(z.string(), ObservedResourceSchema).default({}),
 });
 
+const names = z.record(z.string(), z.string()).default({});
+
+/** The current format, keyed by target. */
 export const InventorySchema = z.strictObject({
   apiVersion: z.literal(INVENTORY_API_VERSION),
   kind: z.literal('Inventory'),
   /** ISO time of the observation; informational, excluded from plan hashes. */
   observedAt: z.string().optional(),
   nodes: z.record(z.string(), InventoryNodeSchema).default({}),
+  /** Pool -> its ledger's allocations (name -> address). */
+  pools: z.record(z.string(), z.strictObject({ allocations: names })).default({}),
+  /** Zone -> the records underlay owns there ('<name>/<type>' -> value). */
+  zones: z.record(z.string(), z.strictObject({ records: names })).default({}),
+});
+
+/** v1alpha1: the nodes as today, the services' state in one `services` object. */
+const InventoryV1Alpha1Schema = z.strictObject({
+  apiVersion: z.literal('underlay.dev/v1alpha1'),
+  kind: z.literal('Inventory'),
+  observedAt: z.string().optional(),
+  nodes: z.record(z.string(), InventoryNodeSchema).default({}),
   services: z
     .strictObject({
       /** 'pool/name' -> address. */
-      allocations: z.record(z.string(), z.string()).default({}),
+      allocations: names,
       /** DNS record key ('dns:zone/name/type') -> value. */
-      dnsRecords: z.record(z.string(), z.string()).default({}),
+      dnsRecords: names,
     })
     .default({ allocations: {}, dnsRecords: {} }),
 });
+
+/** 'pool/name' or 'dns:zone/name/type' split at the first '/' after the prefix: the target, then the rest. */
+function byTarget<T>(entries: Record<string, string>, prefix: string, make: (inner: Record<string, string>) => T): Record<string, T> {
+  const inner: Record<string, Record<string, string>> = {};
+  for (const [key, value] of Object.entries(entries)) {
+    const rest = key.slice(prefix.length);
+    const slash = rest.indexOf('/');
+    const target = rest.slice(0, slash);
+    (inner[target] ??= {})[rest.slice(slash + 1)] = value;
+  }
+  return Object.fromEntries(Object.entries(inner).map(([target, values]) => [target, make(values)]));
+}
+
+/** A v1alpha1 snapshot as v1alpha2: the allocations under their pools, the records under their zones. */
+function fromV1Alpha1(old: z.output<typeof InventoryV1Alpha1Schema>): Inventory {
+  const { services, observedAt, nodes, kind } = old;
+  return {
+    apiVersion: INVENTORY_API_VERSION,
+    kind,
+    ...(observedAt === undefined ? {} : { observedAt }),
+    nodes,
+    pools: byTarget(services.allocations, '', (allocations) => ({ allocations })),
+    zones: byTarget(services.dnsRecords, 'dns:', (records) => ({ records })),
+  };
+}
+
+/** Any snapshot this version reads, told apart by apiVersion, as the current format. */
+export const SnapshotSchema = z.discriminatedUnion('apiVersion', [InventorySchema, InventoryV1Alpha1Schema]).transform((snapshot): Inventory =>
+  snapshot.apiVersion === INVENTORY_API_VERSION ? snapshot : fromV1Alpha1(snapshot),
+);

@@ -1,10 +1,11 @@
 /**
  * Reads an inventory snapshot (JSON) and checks it against the schema: a snapshot is input too, and a
- * hand-edited or outdated one must give a clear error rather than a wrong plan.
+ * hand-edited or outdated one must give a clear error rather than a wrong plan. A v1alpha1 snapshot is
+ * converted to the current format.
  */
 import { diagnostic, type Diagnostic, fieldPath } from '../spec/diagnostic.js';
 import type { Inventory } from '../model/observed.js';
-import { InventorySchema } from './inventory.js';
+import { SnapshotSchema } from './inventory.js';
 
 export function parseInventory(text: string, file: string): { inventory: Inventory | null; diagnostics: Diagnostic[] } {
   let raw: unknown;
@@ -14,7 +15,7 @@ export function parseInventory(text: string, file: string): { inventory: Invento
     const message = error instanceof Error ? error.message : String(error);
     return { inventory: null, diagnostics: [diagnostic('InventorySyntax', message, { location: { file, line: 1, column: 1 } })] };
   }
-  const parsed = InventorySchema.safeParse(raw);
+  const parsed = SnapshotSchema.safeParse(raw);
   if (parsed.success) return { inventory: parsed.data, diagnostics: [] };
   return {
     inventory: null,

@@ -2,14 +2,16 @@
  * One change of a plan: what happens to one resource, where, and why. Plain and serialisable: apply takes
  * nothing but these.
  */
+import type { Target } from './target.js';
+
 /** `run` is a guarded command that will execute; `restart` a service restarted because something it uses changed. */
 export type Action = 'create' | 'update' | 'delete' | 'restart' | 'run';
 
 export interface Change {
-  /** `<node or target>/<resource key>`, unique in the plan; `#restart` suffix for restarts. */
+  /** `<target label>/<resource key>` (targetLabel: 'n1', 'pool:lab'), unique in the plan; `#restart` suffix for restarts. */
   id: string;
-  /** Node name, or a service target ('pool:<name>', 'zone:<name>'). */
-  node: string;
+  /** Where it applies: a node, or a service target (an IP pool, a DNS zone). */
+  target: Target;
   /** The resource's kind (reconcilers/registry.ts): file, directory, service, ..., ip, dns. */
   kind: string;
   /** Resource key, e.g. 'file:/etc/haproxy/haproxy.cfg'. */

@@ -4,6 +4,7 @@
  */
 import type { SourceLocation } from './source-location.js';
 import type { RevisionInfo } from './revision.js';
+import type { Target } from './target.js';
 
 /**
  * A rendered resource's spec. The model knows only its kind: what a spec holds is its kind's business
@@ -54,8 +55,8 @@ export interface DesiredNode {
 export interface DesiredServiceResource {
   /** 'ip:<pool>/<name>' or 'dns:<zone>/<name>/<type>'. */
   key: string;
-  /** Where it lives: 'pool:<name>' or 'zone:<name>'. Plans show it in the node column. */
-  target: string;
+  /** Where it lives: its IP pool or DNS zone. Plans show it in the node column as 'pool:<name>', 'zone:<name>'. */
+  target: Target;
   spec: ResourceSpec;
   origin: ResourceOrigin;
 }

@@ -87,6 +87,8 @@ export const ERROR_CODES = {
   ApplyFailed: { ...NODE, description: 'a step of a change failed on its node' },
   Unhealthy: { ...NODE, description: 'a node failed its health check after a rollout batch restarted something on it' },
   NoApplyTarget: { ...INTERNAL, description: 'a change names a node or service target apply has no way to reach' },
+  NoTargetProvider: { ...USER, description: 'a change applies to a target type (a DNS zone, an IP pool) for which no provider is configured' },
+  AddressTaken: { ...TRANSIENT, description: "an address is already allocated to another name in its pool's ledger (plan again)" },
   NoReconciler: { ...INTERNAL, description: 'no reconciler applies changes of a kind the plan holds' },
   ManagedRecordInvalid: { ...NODE, description: "a copy of a node's managed record is not JSON or not of the record's shape" },
   ProbeOutputInvalid: { ...NODE, description: "a node's answer to the probe is malformed or incomplete, so it is not misread" },

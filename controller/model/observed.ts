@@ -1,10 +1,11 @@
 /**
- * The observed state of a site, as a versioned snapshot: what a probe found on each node and what the
- * services recorded. These are its types; the schema a snapshot is checked against is assembled from the
+ * The observed state of a site, as a versioned snapshot keyed by target: what a probe found on each node,
+ * what each IP pool's ledger holds, and which records of each DNS zone underlay owns. These are its types; the schema a snapshot is checked against is assembled from the
  * kind registry (controller/inventory/inventory.ts), since what is observed of a resource is its kind's business.
  */
 
-export const INVENTORY_API_VERSION = 'underlay.dev/v1alpha1';
+/** v1alpha2: keyed by target (nodes, pools, zones); v1alpha1 snapshots (`services`) are still read (controller/inventory/). */
+export const INVENTORY_API_VERSION = 'underlay.dev/v1alpha2';
 
 /** What the probe found of one resource; its other fields are its kind's (reconcilers/<kind>/). */
 export interface ObservedResource {
@@ -48,12 +49,22 @@ export interface InventoryNode {
   resources: Record<string, ObservedResource>;
 }
 
-/** What the services recorded: the address ledger and the DNS records underlay wrote. */
-export interface ServiceInventory {
-  /** 'pool/name' -> address. */
+/** An IP pool, from its ledger: what underlay allocated there and has not released. */
+export interface InventoryPool {
+  /** Allocation name ('<cluster>.<address name>') -> address. */
   allocations: Record<string, string>;
-  /** DNS record key ('dns:zone/name/type') -> value. */
-  dnsRecords: Record<string, string>;
+}
+
+/** A DNS zone: the records its ownership records say this site wrote (only those are ever changed or pruned). */
+export interface InventoryZone {
+  /** '<owner name>/<type>' -> value. */
+  records: Record<string, string>;
+}
+
+/** What the service targets hold: what a service kind diffs against (reconcilers/<kind>/kind.ts `observed`). */
+export interface ServiceInventory {
+  pools: Record<string, InventoryPool>;
+  zones: Record<string, InventoryZone>;
 }
 
 export interface Inventory {
@@ -62,10 +73,18 @@ export interface Inventory {
   /** ISO time of the observation; informational, excluded from plan hashes. */
   observedAt?: string | undefined;
   nodes: Record<string, InventoryNode>;
-  services: ServiceInventory;
+  pools: Record<string, InventoryPool>;
+  zones: Record<string, InventoryZone>;
 }
 
 /** The inventory of a site nobody has touched yet: what `plan` uses without `--inventory`. */
 export function emptyInventory(): Inventory {
-  return { apiVersion: INVENTORY_API_VERSION, kind: 'Inventory', nodes: {}, services: { allocations: {}, dnsRecords: {} } };
+  return { apiVersion: INVENTORY_API_VERSION, kind: 'Inventory', nodes: {}, pools: {}, zones: {} };
+}
+
+/** Every pool's allocations as 'pool/name' -> address: what resolve keeps addresses from. */
+export function knownAllocations(inventory: Pick<Inventory, 'pools'>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [pool, { allocations }] of Object.entries(inventory.pools)) for (const [name, address] of Object.entries(allocations)) out[`${pool}/${name}`] = address;
+  return out;
 }

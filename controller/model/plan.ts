@@ -5,7 +5,20 @@
 import type { Change } from './change.js';
 import type { RevisionInfo } from './revision.js';
 
-export const PLAN_API_VERSION = 'underlay.dev/v1alpha1';
+/** v1alpha2: a change names its target as `{type, name}` (v1alpha1 had a `node` string). */
+export const PLAN_API_VERSION = 'underlay.dev/v1alpha2';
+
+/**
+ * Why a saved value cannot be read as a plan of this version, or null when it can. A v1alpha1 plan is refused
+ * rather than converted: a saved plan is applied within minutes of being made, so planning again is cheap,
+ * and a plan whose meaning apply had to reconstruct would no longer be the plan that was reviewed.
+ */
+export function planFormatProblem(value: unknown): string | null {
+  const { apiVersion, kind } = (typeof value === 'object' && value !== null ? value : {}) as { apiVersion?: unknown; kind?: unknown };
+  if (kind !== 'Plan') return 'is not a plan';
+  if (apiVersion === PLAN_API_VERSION) return null;
+  return `is a plan of format ${String(apiVersion)}, which this version of underlay no longer reads (its changes name a target since ${PLAN_API_VERSION}): plan again`;
+}
 
 export interface RolloutBatches {
   cluster: string;

@@ -6,12 +6,14 @@
 import { Limiter } from '../transport/concurrency.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import type { Clock } from '../clock.js';
-import { emptyInventory, type Inventory, type InventoryNode } from '../model/observed.js';
+import { INVENTORY_API_VERSION, type Inventory, type InventoryNode, type InventoryZone } from '../model/observed.js';
 import type { Desired, DesiredNode } from '../model/desired.js';
 import { buildProbe, requestsForKey } from '../../reconcilers/probe/build-probe.js';
 import { parseProbeOutput } from '../../reconcilers/probe/parse-probe-output.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import { byCodeUnit } from '../model/order.js';
+import type { ServiceTargetProviders } from '../targets/target-providers.js';
+import type { ZoneTargetProvider } from '../targets/zone-provider.js';
 import { toErrorRecord, UnderlayError } from '../model/errors.js';
 
 /** The probe ran but did not finish: the node's shell or tools failed it. */
@@ -22,6 +24,8 @@ export interface ObserveSiteOptions {
   /** The resource kinds: each observes its own resources (reconcilers/registry.ts). */
   registry: KindRegistry;
   transport: Transport;
+  /** How the service targets are read: pools from the ledger, zones from their provider. Without one, a target type is not observed (empty). */
+  targets?: ServiceTargetProviders;
   /** Nodes probed at once. */
   concurrency: number;
   clock: Clock;
@@ -52,10 +56,22 @@ export async function observeSite(options: ObserveSiteOptions): Promise<Inventor
       }),
     ),
   );
-  const inventory = emptyInventory();
-  inventory.observedAt = observedAt;
-  for (const [name, node] of entries.sort(([a], [b]) => byCodeUnit(a, b))) inventory.nodes[name] = node;
-  return inventory;
+  return {
+    apiVersion: INVENTORY_API_VERSION,
+    kind: 'Inventory',
+    observedAt,
+    nodes: Object.fromEntries(entries.sort(([a], [b]) => byCodeUnit(a, b))),
+    // Every pool of the ledger, also one Git no longer names: what it holds is underlay's, so it is pruned.
+    pools: (await options.targets?.pool?.observe()) ?? {},
+    zones: await observeZones(desired, options.targets?.zone),
+  };
+}
+
+/** The zones the desired state writes to, each as its provider reads it (only the records this site owns). */
+async function observeZones(desired: Desired, provider: ZoneTargetProvider | undefined): Promise<Record<string, InventoryZone>> {
+  if (!provider) return {};
+  const zones = [...new Set(desired.services.filter((s) => s.target.type === 'zone').map((s) => s.target.name))].sort(byCodeUnit);
+  return Object.fromEntries(await Promise.all(zones.map(async (zone) => [zone, await provider.observe(zone)] as const)));
 }
 
 export interface ObserveNodeOptions {

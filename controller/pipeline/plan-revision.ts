@@ -2,7 +2,7 @@
  * The pure half of the pipeline in one call: Revision -> Spec -> Desired -> Plan. Every stage's
  * diagnostics are returned together; a plan is produced only when there are no errors.
  */
-import type { Inventory } from '../model/observed.js';
+import { knownAllocations, type Inventory } from '../model/observed.js';
 import { loadSpec } from '../load/load-spec.js';
 import { makePlan, type PlanOptions } from '../plan/make-plan.js';
 import type { Plan } from '../model/plan.js';
@@ -42,7 +42,7 @@ export interface ResolvedSpec {
  * which checks wait with them, rather than reported missing.
  */
 export function resolveLoaded(spec: Spec, loadDiagnostics: readonly Diagnostic[], inventory?: Inventory): ResolvedSpec {
-  const resolved = resolveSite(spec, inventory ? observedFacts(inventory) : {}, inventory?.services.allocations ?? {}, { factsPending: inventory === undefined });
+  const resolved = resolveSite(spec, inventory ? observedFacts(inventory) : {}, inventory ? knownAllocations(inventory) : {}, { factsPending: inventory === undefined });
   const diagnostics = sortDiagnostics([...loadDiagnostics, ...resolved.diagnostics]);
   return { desired: hasErrors(diagnostics) ? null : resolved.desired, diagnostics, pendingSteps: resolved.pendingSteps };
 }

@@ -5,6 +5,7 @@
 import type { Change } from '../model/change.js';
 import { byCodeUnit } from '../model/order.js';
 import type { Plan } from '../model/plan.js';
+import { sameTarget, targetLabel } from '../model/target.js';
 import { NO_DETAILS } from '../../reconcilers/details-support.js';
 import type { ChangeDetails } from '../../reconcilers/kind.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
@@ -46,7 +47,7 @@ export function shownDependencies(c: Change, byId: ReadonlyMap<string, Change>, 
   if (!registry.nodeKind(c.kind)?.trigger?.namesOnlyCauses) return c.dependsOn;
   return c.dependsOn.filter((id) => {
     const d = byId.get(id);
-    return d !== undefined && d.node === c.node && isTriggeredBy(c, d.key);
+    return d !== undefined && sameTarget(d.target, c.target) && isTriggeredBy(c, d.key);
   });
 }
 
@@ -54,9 +55,10 @@ export function shownDependencies(c: Change, byId: ReadonlyMap<string, Change>, 
 export function changesByNode(changes: readonly Change[], registry: KindRegistry): [string, Change[]][] {
   const groups = new Map<string, Change[]>();
   for (const c of dependencyOrder(changes, registry)) {
-    const g = groups.get(c.node);
+    const label = targetLabel(c.target);
+    const g = groups.get(label);
     if (g) g.push(c);
-    else groups.set(c.node, [c]);
+    else groups.set(label, [c]);
   }
   return [...groups.entries()].sort(([a], [b]) => byCodeUnit(a, b));
 }

@@ -76,7 +76,7 @@ test('prunes only what underlay manages, services before files before directorie
 test('unreachable nodes get no changes and a warning', (t) => {
   const inv = inventory({ n1: { reachable: false, error: 'connection refused', facts: {}, managed: {}, resources: {} } });
   const plan = makePlan(desired([node('n1', site()), node('n2', [resource(file('/etc/x', 'x'))])]), inv, { registry });
-  t.deepEqual(plan.changes.map((c) => c.node), ['n2']);
+  t.deepEqual(plan.changes.map((c) => c.target), [{ name: 'n2', type: 'node' }]);
   t.deepEqual(plan.warnings, ['node n1 was unreachable (connection refused): no changes planned for it']);
 });
 
@@ -129,7 +129,7 @@ test('an edit of file content shows against its sha256; an edit of the sha256 ag
 });
 
 test('plan graph reports cycles and dangling edges', (t) => {
-  const c = (id: string, dependsOn: string[]) => ({ id, node: 'n', kind: 'file' as const, key: id, action: 'create' as const, before: null, after: null, reason: '', dependsOn, disruptive: false });
+  const c = (id: string, dependsOn: string[]) => ({ id, target: { name: 'n', type: 'node' as const }, kind: 'file' as const, key: id, action: 'create' as const, before: null, after: null, reason: '', dependsOn, disruptive: false });
   t.deepEqual(planGraph([c('a', ['b']), c('b', ['c']), c('c', ['a'])]), { ok: false, problems: [{ code: 'DependencyCycle', cycle: ['a', 'b', 'c', 'a'] }] });
   t.deepEqual(planGraph([c('a', ['z'])]), { ok: false, problems: [{ code: 'DanglingDependency', change: 'a', missing: 'z' }] });
   t.deepEqual(planGraph([c('b', ['a']), c('a', [])]), { ok: true, order: ['a', 'b'] });

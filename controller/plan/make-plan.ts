@@ -112,11 +112,11 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   for (const [c, causes] of triggered) c.dependsOn.push(...causes);
 
   const changes = perNode.flatMap(([, , list]) => list);
-  changes.push(...diffServiceResources(desired.services, inventory.services, registry));
+  changes.push(...diffServiceResources(desired.services, inventory, registry));
   for (const c of changes) normaliseEdges(c);
   changes.sort(byId);
 
-  const disrupted = new Set(changes.filter((c) => c.disruptive).map((c) => c.node));
+  const disrupted = new Set(changes.filter((c) => c.disruptive && c.target.type === 'node').map((c) => c.target.name));
   const body: Omit<Plan, 'hash'> = {
     apiVersion: PLAN_API_VERSION,
     kind: 'Plan',

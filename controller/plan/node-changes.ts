@@ -4,6 +4,7 @@
  */
 import type { Change } from '../model/change.js';
 import type { DesiredNode, DesiredResource } from '../model/desired.js';
+import { nodeTarget, type Target } from '../model/target.js';
 import type { InventoryNode, ObservedResource } from '../model/observed.js';
 import { keyKind } from '../model/resource-key.js';
 import type { NodeKind, PlanScope } from '../../reconcilers/kind.js';
@@ -28,6 +29,11 @@ export interface NodePlanContext {
   scope: PlanScope;
 }
 
+/** One node's: its changes share one target value. */
+interface OneNodeContext extends NodePlanContext {
+  target: Target;
+}
+
 function kindOfSpec(registry: KindRegistry, r: DesiredResource): NodeKind {
   const kind = registry.nodeKind(r.spec.kind);
   if (!kind) throw new TypeError(`${r.key}: no node resource kind ${JSON.stringify(r.spec.kind)}`);
@@ -37,7 +43,7 @@ function kindOfSpec(registry: KindRegistry, r: DesiredResource): NodeKind {
 /** A probe that reports another kind under this key saw something else at the path: treat it as not observed. */
 const observedOf = (kind: NodeKind, o: ObservedResource | undefined): ObservedResource | undefined => (o?.kind === kind.kind ? o : undefined);
 
-function diffDesired(node: DesiredNode, inv: InventoryNode | undefined, r: DesiredResource, ctx: NodePlanContext): Change | null {
+function diffDesired(node: DesiredNode, inv: InventoryNode | undefined, r: DesiredResource, ctx: OneNodeContext): Change | null {
   const kind = kindOfSpec(ctx.registry, r);
   // Hashed at most once, and only when needed: by a diff that compares it (a guard-less command), or for a change.
   let hash: string | undefined;
@@ -60,12 +66,12 @@ function diffDesired(node: DesiredNode, inv: InventoryNode | undefined, r: Desir
   if (action === 'create' || action === 'update' || action === 'run') {
     // Apply records this hash in the node's managed list: what makes a later prune (and a guard-less
     // command's "already ran") possible. Only changed resources pay for hashing.
-    return { action, after, before, cluster, dependsOn: [], desiredHash: desiredHash(), disruptive, id, key: r.key, kind: kind.kind, node: node.name, reason, step };
+    return { action, after, before, cluster, dependsOn: [], desiredHash: desiredHash(), disruptive, id, key: r.key, kind: kind.kind, reason, step, target: ctx.target };
   }
-  return { action, after, before, cluster, dependsOn: [], disruptive, id, key: r.key, kind: kind.kind, node: node.name, reason, step };
+  return { action, after, before, cluster, dependsOn: [], disruptive, id, key: r.key, kind: kind.kind, reason, step, target: ctx.target };
 }
 
-function prunes(node: DesiredNode, inv: InventoryNode, desiredKeys: ReadonlySet<string>, ctx: NodePlanContext): Change[] {
+function prunes(node: DesiredNode, inv: InventoryNode, desiredKeys: ReadonlySet<string>, ctx: OneNodeContext): Change[] {
   const out: Change[] = [];
   for (const key of Object.keys(inv.managed)) {
     if (desiredKeys.has(key)) continue;
@@ -80,7 +86,7 @@ function prunes(node: DesiredNode, inv: InventoryNode, desiredKeys: ReadonlySet<
       now: ctx.now,
     });
     if (!result) continue;
-    const c: Change = { action: result.action, after: result.after, before: result.before, dependsOn: [], disruptive: result.disruptive ?? false, id: changeId(node.name, key, result.action), key, kind: kind.kind, node: node.name, reason: result.reason };
+    const c: Change = { action: result.action, after: result.after, before: result.before, dependsOn: [], disruptive: result.disruptive ?? false, id: changeId(node.name, key, result.action), key, kind: kind.kind, reason: result.reason, target: ctx.target };
     out.push(c);
   }
   return out;
@@ -94,7 +100,7 @@ function triggerOf(registry: KindRegistry, r: DesiredResource) {
 
 /** A restart or re-run; a re-run carries the resource's hash, as its first run did (apply records it). */
 function triggeredChange(
-  node: string,
+  target: Target,
   r: DesiredResource,
   kind: NodeKind,
   before: Record<string, unknown> | null,
@@ -103,12 +109,12 @@ function triggeredChange(
   const action = kind.trigger!.action;
   const after = kind.trigger!.after(r.spec);
   const { cluster, step } = r.origin;
-  const common = { id: changeId(node, r.key, action), key: r.key, kind: kind.kind, node };
+  const common = { id: changeId(target.name, r.key, action), key: r.key, kind: kind.kind };
   const disruptive = action === 'restart';
   if (action === 'run') {
-    return { action, after, before, cluster, dependsOn: [], desiredHash: resourceHash(kind, r.spec), disruptive, ...common, reason, step };
+    return { action, after, before, cluster, dependsOn: [], desiredHash: resourceHash(kind, r.spec), disruptive, ...common, reason, step, target };
   }
-  return { action, after, before, cluster, dependsOn: [], disruptive, ...common, reason, step };
+  return { action, after, before, cluster, dependsOn: [], disruptive, ...common, reason, step, target };
 }
 
 const TRIGGERED_SUFFIX = ' changed';
@@ -129,7 +135,8 @@ export function isTriggeredBy(change: Pick<Change, 'action' | 'reason'>, key: st
 }
 
 /** Adds restarts and re-runs until nothing new is triggered: a re-run may itself restart a service. */
-function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result: NodeChanges, registry: KindRegistry): void {
+function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result: NodeChanges, ctx: OneNodeContext): void {
+  const { registry } = ctx;
   const triggerable = node.resources.filter((r) => (triggerOf(registry, r)?.on(r.spec).length ?? 0) > 0);
   let added = true;
   while (added) {
@@ -146,7 +153,7 @@ function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result:
         continue;
       }
       const observed = inv?.resources[r.key];
-      const c = triggeredChange(node.name, r, kindOfSpec(registry, r), observed ? { ...observed } : null, triggeredReason(causes));
+      const c = triggeredChange(ctx.target, r, kindOfSpec(registry, r), observed ? { ...observed } : null, triggeredReason(causes));
       result.byKey.set(r.key, c);
       result.triggeredBy.set(c, causeIds);
       added = true;
@@ -162,19 +169,21 @@ export const INTERRUPTED_RERUN_REASON = 're-run interrupted by a controller cras
  * caused them is already in place and so no longer shows up in any diff. A resource that has its own change
  * keeps it (apply clears the flag once that change restarted or ran it); a disabled service is not started.
  */
-function addOwed(node: DesiredNode, inv: InventoryNode | undefined, result: NodeChanges, registry: KindRegistry): void {
+function addOwed(node: DesiredNode, inv: InventoryNode | undefined, result: NodeChanges, ctx: OneNodeContext): void {
   if (!inv) return;
+  const { registry } = ctx;
   for (const r of node.resources) {
     if (inv.managed[r.key]?.restartPending !== true || result.byKey.has(r.key)) continue;
     const trigger = triggerOf(registry, r);
     if (!trigger) continue;
     const observed = inv.resources[r.key];
     const reason = trigger.action === 'restart' ? INTERRUPTED_RESTART_REASON : INTERRUPTED_RERUN_REASON;
-    result.byKey.set(r.key, triggeredChange(node.name, r, kindOfSpec(registry, r), observed ? { ...observed } : null, reason));
+    result.byKey.set(r.key, triggeredChange(ctx.target, r, kindOfSpec(registry, r), observed ? { ...observed } : null, reason));
   }
 }
 
-export function nodeChanges(node: DesiredNode, inv: InventoryNode | undefined, ctx: NodePlanContext): NodeChanges {
+export function nodeChanges(node: DesiredNode, inv: InventoryNode | undefined, planContext: NodePlanContext): NodeChanges {
+  const ctx: OneNodeContext = { ...planContext, target: nodeTarget(node.name) };
   const result: NodeChanges = { byKey: new Map(), triggeredBy: new Map() };
   const desiredKeys = new Set<string>();
   for (const r of node.resources) {
@@ -184,7 +193,7 @@ export function nodeChanges(node: DesiredNode, inv: InventoryNode | undefined, c
   }
   if (inv) for (const c of prunes(node, inv, desiredKeys, ctx)) result.byKey.set(c.key, c);
   // Before the triggers: an owed re-run of a command restarts what restartOnChangeOf that command.
-  addOwed(node, inv, result, ctx.registry);
-  addTriggered(node, inv, result, ctx.registry);
+  addOwed(node, inv, result, ctx);
+  addTriggered(node, inv, result, ctx);
   return result;
 }

@@ -6,12 +6,13 @@
 import type { Change } from '../model/change.js';
 import type { DesiredServiceResource } from '../model/desired.js';
 import type { ServiceInventory } from '../model/observed.js';
+import { targetLabel, type Target } from '../model/target.js';
 import type { DiffResult } from '../../reconcilers/kind.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 
-function change(target: string, kind: string, key: string, result: DiffResult, owner: Pick<Change, 'cluster' | 'step'>): Change {
+function change(target: Target, kind: string, key: string, result: DiffResult, owner: Pick<Change, 'cluster' | 'step'>): Change {
   const { action, reason, before, after } = result;
-  return { id: `${target}/${key}`, node: target, kind, key, dependsOn: [], disruptive: false, action, reason, before, after, ...owner };
+  return { id: `${targetLabel(target)}/${key}`, target, kind, key, dependsOn: [], disruptive: false, action, reason, before, after, ...owner };
 }
 
 export function diffServiceResources(desired: readonly DesiredServiceResource[], services: ServiceInventory, registry: KindRegistry): Change[] {

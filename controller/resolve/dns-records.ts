@@ -33,7 +33,7 @@ export function clusterDnsRecords(spec: Spec, members: ReadonlyMap<string, reado
         server: { address: zone.doc.spec.server.address, port: zone.doc.spec.server.port },
         tsigKeySecret: zone.doc.spec.tsigKeySecret,
       };
-      out.push({ key: `dns:${dns.zone}/${name}/${type}`, target: `zone:${dns.zone}`, spec: record, origin: { cluster: clusterName, step: 'dns', module: '', location: cluster.locate(['spec', 'dns']) } });
+      out.push({ key: `dns:${dns.zone}/${name}/${type}`, target: { name: dns.zone, type: 'zone' }, spec: record, origin: { cluster: clusterName, step: 'dns', module: '', location: cluster.locate(['spec', 'dns']) } });
     }
   }
   return out;

@@ -79,7 +79,7 @@ export function allocateClusterAddresses(spec: Spec, allocations: Readonly<Recor
         return;
       }
       const spec: DesiredIpAllocation = { kind: 'ip', pool: request.pool, name, address };
-      out.push({ key: `ip:${request.pool}/${name}`, target: `pool:${request.pool}`, spec, origin });
+      out.push({ key: `ip:${request.pool}/${name}`, target: { name: request.pool, type: 'pool' }, spec, origin });
     });
   }
   return out;

@@ -262,8 +262,8 @@ test('addresses: kept when allocated, else the lowest free; exhaustion is PoolEx
   const cluster = (names: string[]) => clusterDoc('c', { nodes: {}, addresses: names.map((name) => ({ name, pool: 'vips' })), steps: [{ name: 's', module: 'm' }] });
   const d = resolved([...three, pool, m, cluster(['vip', 'api'])], {}, { 'vips/c.vip': '10.0.0.6' });
   t.deepEqual(d.services.map((s) => [s.key, s.target, s.spec.kind === 'ip' ? (s.spec as DesiredIpAllocation).address : '']), [
-    ['ip:vips/c.api', 'pool:vips', '10.0.0.4'],
-    ['ip:vips/c.vip', 'pool:vips', '10.0.0.6'],
+    ['ip:vips/c.api', { name: 'vips', type: 'pool' }, '10.0.0.4'],
+    ['ip:vips/c.vip', { name: 'vips', type: 'pool' }, '10.0.0.6'],
   ]);
   const r = resolveSite(testSpec([...three, pool, m, cluster(['a', 'b', 'c', 'd'])]), {}, {});
   t.deepEqual(r.diagnostics.map((x) => [x.code, x.field]), [['PoolExhausted', 'spec.addresses[3]']]);

@@ -11,6 +11,7 @@ import type { ManagedRecordKeeper } from '../apply/managed-record-keeper.js';
 import type { Clock, Timers } from '../clock.js';
 import type { Revision } from '../source/revision.js';
 import type { RunWriter, SiteLocks } from '../store/store.js';
+import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import type { Transport } from '../transport/transport.js';
 import type { ReconcileDeps } from './reconcile.js';
 import type { ReconcileEvent } from './reconcile-event.js';
@@ -36,6 +37,11 @@ export interface RuntimeDeps extends ReconcileDeps<ReconcileState> {
   registry: KindRegistry;
   source: SourceReader;
   transport: Opener<Revision, Transport>;
+  /**
+   * How the service targets of a site (its id) are read and written: the IP pool ledger, zones (ADR 0010).
+   * Without it, pools and zones are not observed and apply fails their changes (NoTargetProvider).
+   */
+  targets?: Opener<string, ServiceTargetProviders>;
   /** The site's runs and journal, and its lock (apply only). */
   store: Opener<string, RunWriter & SiteLocks>;
   effects: EffectsLookup;

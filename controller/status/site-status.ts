@@ -7,6 +7,7 @@
  * the nodes shown are those of the latest run's revision, so a node removed from Git leaves the status.
  */
 import type { Plan } from '../model/plan.js';
+import { targetLabel } from '../model/target.js';
 import type { JournalEntry, NodeStatusRecord, RunRecord } from '../store/store.js';
 import { byCodeUnit } from '../model/order.js';
 
@@ -70,7 +71,7 @@ export function clustersOfPlan(plan: Plan): Record<string, string[]> {
   const add = (cluster: string, node: string): void => {
     members.set(cluster, (members.get(cluster) ?? new Set()).add(node));
   };
-  for (const c of plan.changes) if (c.cluster !== undefined) add(c.cluster, c.node);
+  for (const c of plan.changes) if (c.cluster !== undefined) add(c.cluster, targetLabel(c.target));
   for (const r of plan.rollout) for (const n of r.batches.flat()) add(r.cluster, n);
   return Object.fromEntries([...members].map(([k, v]) => [k, [...v].sort()]));
 }
@@ -83,7 +84,7 @@ export function computeSiteStatus(input: SiteStatusInput): SiteStatus {
   const clusters = input.clusters ?? {};
   const nodeStatus = new Map(input.nodeStatuses.map((s) => [s.node, s]));
   const pending = new Map<string, number>();
-  for (const c of input.plan?.changes ?? []) pending.set(c.node, (pending.get(c.node) ?? 0) + 1);
+  for (const c of input.plan?.changes ?? []) pending.set(targetLabel(c.target), (pending.get(targetLabel(c.target)) ?? 0) + 1);
   const inFlight = new Map<string, string[]>();
   if (lastRun?.status === 'interrupted') {
     for (const e of input.interruptedInFlight) inFlight.set(e.node, [...(inFlight.get(e.node) ?? []), e.changeId]);

@@ -11,6 +11,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
 import { UnderlayError } from '../model/errors.js';
+import type { Ledger } from './ledger.js';
+import { POOL_ALLOCATIONS_MIGRATION, SqliteLedger } from './sqlite-ledger.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
@@ -117,6 +119,8 @@ export const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE journal ADD COLUMN code TEXT;
   ALTER TABLE node_status ADD COLUMN last_error_code TEXT;
   `,
+  // The IP pools' ledger (sqlite-ledger.ts).
+  POOL_ALLOCATIONS_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -308,6 +312,11 @@ export class SqliteStore implements Store {
         this.db.pragma(`user_version = ${version + 1}`);
       })();
     }
+  }
+
+  /** The site's IP pool ledger, in the same database (and with the same durability) as the journal. */
+  ledger(): Ledger {
+    return new SqliteLedger(this.db, this.site, this.clock);
   }
 
   schemaVersion(): number {

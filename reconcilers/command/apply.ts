@@ -7,7 +7,7 @@
  */
 import type { Change } from '../../controller/model/change.js';
 import type { ExecResult } from '../../controller/transport/transport.js';
-import { APPLIED, type ApplyContext, type ApplyOutcome } from '../kind-effects.js';
+import { APPLIED, type NodeApplyContext, type ApplyOutcome } from '../kind-effects.js';
 import { stringField } from '../change-fields.js';
 import { ApplyError, outputTail } from '../node-exec.js';
 import { describeRunStart, type RunMarker } from './run-marker.js';
@@ -19,7 +19,7 @@ export const COMMAND_TIMEOUT_MS = 10 * 60_000;
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HASH = /^[\w.-]{1,128}$/;
 
-export async function applyCommand(ctx: ApplyContext, change: Change): Promise<ApplyOutcome> {
+export async function applyCommand(ctx: NodeApplyContext, change: Change): Promise<ApplyOutcome> {
   // A command cannot be undone: deleting it only means underlay stops tracking it.
   if (change.action === 'delete') {
     return APPLIED;
@@ -47,7 +47,7 @@ export async function applyCommand(ctx: ApplyContext, change: Change): Promise<A
 }
 
 /** The run a change asks for, its fields checked: they become a marker file's name and a script's arguments on the node. */
-function runRequest(ctx: ApplyContext, change: Change): RunRequest {
+function runRequest(ctx: NodeApplyContext, change: Change): RunRequest {
   const argv = change.after?.argv;
   if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a): a is string => typeof a === 'string')) {
     throw new ApplyError(ctx.node.name, `change ${change.id} carries no argv to run`);
@@ -60,7 +60,7 @@ function runRequest(ctx: ApplyContext, change: Change): RunRequest {
 }
 
 /** A run that did not end with exit 0 fails the change, saying how it ended and what it printed. */
-function checkEnd(ctx: ApplyContext, change: Change, { marker, end }: { marker: RunMarker; end: RunEnd }, adopted: string): void {
+function checkEnd(ctx: NodeApplyContext, change: Change, { marker, end }: { marker: RunMarker; end: RunEnd }, adopted: string): void {
   const { report } = end;
   if (report.state === 'finished' && report.exitCode === 0) return;
   const result: ExecResult = { code: report.exitCode ?? 255, stdout: end.stdout, stderr: end.stderr };

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Transport } from '../../controller/transport/transport.js';
-import type { ApplyContext } from '../kind-effects.js';
+import type { NodeApplyContext } from '../kind-effects.js';
 import { parseRunReport, RunMarker } from './run-marker.js';
 import { startRun, waitRun } from './tracked-run.js';
 
@@ -25,7 +25,7 @@ const local: Transport = {
   close: () => Promise.resolve(),
 };
 
-const ctx: ApplyContext = {
+const ctx: NodeApplyContext = {
   transport: local,
   node: { name: 'local', address: '127.0.0.1', port: 22, user: 'root', hostKey: 'ssh-ed25519 AAAA' },
   serviceManager: 'runit',

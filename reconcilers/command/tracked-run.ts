@@ -9,7 +9,7 @@
  * longer running, then returns its status and the tails of its output.
  */
 import { ApplyError, SCRIPT_NAME } from '../node-exec.js';
-import type { ApplyContext } from '../kind-effects.js';
+import type { NodeApplyContext } from '../kind-effects.js';
 import { FRAME_FUNCTIONS, parseFramedRecords } from '../framed-output.js';
 import { COMMAND_RUNS_DIR, parseRunMarker, parseRunReport, type RunMarker, type RunReport, RUN_STATE_FUNCTIONS } from './run-marker.js';
 
@@ -115,7 +115,7 @@ export interface RunEnd {
   stderr: Buffer;
 }
 
-function framed(ctx: ApplyContext, what: string, stdout: Buffer): string[] {
+function framed(ctx: NodeApplyContext, what: string, stdout: Buffer): string[] {
   try {
     const records = parseFramedRecords(stdout);
     if (records.length !== 1 || records[0] === undefined) throw new Error(`expected one record, got ${records.length}`);
@@ -125,13 +125,13 @@ function framed(ctx: ApplyContext, what: string, stdout: Buffer): string[] {
   }
 }
 
-function markerOf(ctx: ApplyContext, what: string, text: string | undefined): RunMarker {
+function markerOf(ctx: NodeApplyContext, what: string, text: string | undefined): RunMarker {
   const marker = parseRunMarker(text ?? '');
   if (!marker) throw new ApplyError(ctx.node.name, `${what}: the run's marker is unreadable`);
   return marker;
 }
 
-export async function startRun(ctx: ApplyContext, request: RunRequest, place: RunPlace = {}): Promise<RunStart> {
+export async function startRun(ctx: NodeApplyContext, request: RunRequest, place: RunPlace = {}): Promise<RunStart> {
   const what = `starting command ${request.name}`;
   const run = ctx.run;
   const args = [place.runsDir ?? COMMAND_RUNS_DIR, request.name, String(request.timeoutSeconds), request.hash, run ? String(run.id) : '', run?.planHash ?? '', RUNNER_SCRIPT];
@@ -148,7 +148,7 @@ export async function startRun(ctx: ApplyContext, request: RunRequest, place: Ru
 }
 
 /** Blocks (on the node, in one exec) until the run is no longer running, or its own timeout has passed. */
-export async function waitRun(ctx: ApplyContext, name: string, marker: RunMarker, place: RunPlace = {}): Promise<RunEnd> {
+export async function waitRun(ctx: NodeApplyContext, name: string, marker: RunMarker, place: RunPlace = {}): Promise<RunEnd> {
   const what = `waiting for command ${name}`;
   const seconds = marker.timeoutSeconds + WAIT_SLACK_SECONDS;
   const result = await ctx.transport.exec(

@@ -3,7 +3,7 @@
  * may not be underlay's, so a non-empty one is left in place, dropped from the managed record and reported.
  */
 import type { Change } from '../../controller/model/change.js';
-import { APPLIED, type ApplyContext, type ApplyOutcome } from '../kind-effects.js';
+import { APPLIED, type NodeApplyContext, type ApplyOutcome } from '../kind-effects.js';
 import { stringField } from '../change-fields.js';
 import { keyIdentity } from '../../controller/model/resource-key.js';
 import { assertPlainValue, runScript, runScriptOk } from '../node-exec.js';
@@ -22,7 +22,7 @@ if [ -n "$(ls -A -- "$1")" ]; then exit ${NOT_EMPTY_EXIT}; fi
 rmdir -- "$1"
 `;
 
-export async function applyDirectory(ctx: ApplyContext, change: Change): Promise<ApplyOutcome> {
+export async function applyDirectory(ctx: NodeApplyContext, change: Change): Promise<ApplyOutcome> {
   if (change.action === 'delete') {
     const path = keyIdentity(change.key);
     assertPlainValue(ctx.node.name, 'path', path);

@@ -25,10 +25,14 @@ export interface DesiredDnsRecord {
 export const dnsKind: ServiceKind<DesiredDnsRecord> = {
   kind: 'dns',
   target: 'zone',
-  observed: (services) => services.dnsRecords,
+  observed: (services) => {
+    const out: Record<string, string> = {};
+    for (const [zone, { records }] of Object.entries(services.zones)) for (const [nameAndType, value] of Object.entries(records)) out[`dns:${zone}/${nameAndType}`] = value;
+    return out;
+  },
   targetOf: (key) => {
     const identity = keyIdentity(key);
-    return `zone:${identity.slice(0, identity.indexOf('/'))}`;
+    return { name: identity.slice(0, identity.indexOf('/')), type: 'zone' };
   },
   diff({ desired, observed }) {
     if (desired === null) return { action: 'delete', reason: `no longer in Git: remove record (${observed})`, before: { value: observed }, after: null };

@@ -3,12 +3,12 @@
  * atomically with its mode and owner; a delete removes the file. Nothing but the plan is needed.
  */
 import type { Change } from '../../controller/model/change.js';
-import { APPLIED, type ApplyContext, type ApplyOutcome } from '../kind-effects.js';
+import { APPLIED, type NodeApplyContext, type ApplyOutcome } from '../kind-effects.js';
 import { stringField } from '../change-fields.js';
 import { keyIdentity } from '../../controller/model/resource-key.js';
 import { removeFile, writeFileAtomic } from '../file-write.js';
 
-export async function applyFile(ctx: ApplyContext, change: Change): Promise<ApplyOutcome> {
+export async function applyFile(ctx: NodeApplyContext, change: Change): Promise<ApplyOutcome> {
   if (change.action === 'delete') {
     await removeFile(ctx, keyIdentity(change.key));
   } else {

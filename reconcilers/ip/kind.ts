@@ -4,6 +4,7 @@
  * address flows into the same run. Everything in the ledger was written by underlay, so it is pruned.
  */
 import type { Change } from '../../controller/model/change.js';
+import { knownAllocations } from '../../controller/model/observed.js';
 import { keyIdentity } from '../../controller/model/resource-key.js';
 import { NO_DETAILS, str } from '../details-support.js';
 import type { ServiceKind } from '../kind.js';
@@ -22,11 +23,11 @@ const allocated = (c: Change): string | undefined => (c.action !== 'delete' && c
 export const ipKind: ServiceKind<DesiredIpAllocation> = {
   kind: 'ip',
   target: 'pool',
-  // The ledger is keyed 'pool/name'; the resource key is 'ip:pool/name'.
-  observed: (services) => Object.fromEntries(Object.entries(services.allocations).map(([poolAndName, address]) => [`ip:${poolAndName}`, address])),
+  // The ledger is keyed by pool, then name; the resource key is 'ip:pool/name'.
+  observed: (services) => Object.fromEntries(Object.entries(knownAllocations(services)).map(([poolAndName, address]) => [`ip:${poolAndName}`, address])),
   targetOf: (key) => {
     const poolAndName = keyIdentity(key);
-    return `pool:${poolAndName.slice(0, poolAndName.indexOf('/'))}`;
+    return { name: poolAndName.slice(0, poolAndName.indexOf('/')), type: 'pool' };
   },
   diff({ desired, observed }) {
     if (desired === null) return { action: 'delete', reason: `no longer in Git: release ${observed}`, before: { address: observed }, after: null };

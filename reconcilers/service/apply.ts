@@ -3,7 +3,7 @@
  * (rendered by renderServiceDefinition at plan time); a definition change restarts a running service.
  */
 import type { Change } from '../../controller/model/change.js';
-import { APPLIED, type ApplyContext, type ApplyOutcome } from '../kind-effects.js';
+import { APPLIED, type NodeApplyContext, type ApplyOutcome } from '../kind-effects.js';
 import { stringField } from '../change-fields.js';
 import { keyIdentity } from '../../controller/model/resource-key.js';
 import type { DefinitionFile, ServiceManager } from './definition.js';
@@ -15,7 +15,7 @@ export function serviceBackend(manager: 'runit' | 'systemd'): ServiceBackend {
   return manager === 'systemd' ? systemdBackend : runitBackend;
 }
 
-export async function applyService(faultCtx: ApplyContext, change: Change): Promise<ApplyOutcome> {
+export async function applyService(faultCtx: NodeApplyContext, change: Change): Promise<ApplyOutcome> {
   // A service's crash point is before its (re)start, not inside the definition file writes.
   const { duringFault, ...ctx } = faultCtx;
   const backend = serviceBackend(managerOf(change, ctx));
@@ -29,13 +29,13 @@ export async function applyService(faultCtx: ApplyContext, change: Change): Prom
 }
 
 /** The manager the plan rendered the definition for; the node's own for a change that does not say. */
-function managerOf(change: Change, ctx: ApplyContext): ServiceManager {
+function managerOf(change: Change, ctx: NodeApplyContext): ServiceManager {
   const planned = change.after?.serviceManager;
   return planned === 'systemd' || planned === 'runit' ? planned : ctx.serviceManager;
 }
 
 /** A create or update: a running service whose definition changed is restarted onto the new one. */
-function installOf(change: Change, beforeStart: ApplyContext['duringFault']): ServiceInstall {
+function installOf(change: Change, beforeStart: NodeApplyContext['duringFault']): ServiceInstall {
   const after = change.after;
   const definitionChanged = change.before?.definitionHash !== after?.definitionHash;
   return {

@@ -5,7 +5,7 @@
  */
 import { writeFileAtomic } from '../file-write.js';
 import { outputTail, runScript, runScriptOk } from '../node-exec.js';
-import type { ApplyContext } from '../kind-effects.js';
+import type { NodeApplyContext } from '../kind-effects.js';
 import { assertServiceName, CONFIRM_POLLS, type ServiceBackend, type ServiceInstall } from './service-backend.js';
 
 const PID = `sed -n 's/^run: [^(]*(pid \\([0-9]*\\)).*/\\1/p'`;
@@ -55,7 +55,7 @@ const serviceDir = (name: string): string => `/etc/sv/${name}`;
 const serviceLink = (name: string): string => `/etc/service/${name}`;
 
 export const runitBackend: ServiceBackend = {
-  async install(ctx: ApplyContext, install: ServiceInstall): Promise<void> {
+  async install(ctx: NodeApplyContext, install: ServiceInstall): Promise<void> {
     assertServiceName(install.name);
     const dir = serviceDir(install.name);
     for (const file of install.files) {
@@ -77,17 +77,17 @@ export const runitBackend: ServiceBackend = {
     ], { what: `starting ${install.name}` });
   },
 
-  async restart(ctx: ApplyContext, name: string): Promise<void> {
+  async restart(ctx: NodeApplyContext, name: string): Promise<void> {
     assertServiceName(name);
     await runScriptOk(ctx, START_SCRIPT, [serviceLink(name), serviceDir(name), 'restart', String(CONFIRM_POLLS)], { what: `restarting ${name}` });
   },
 
-  async remove(ctx: ApplyContext, name: string): Promise<void> {
+  async remove(ctx: NodeApplyContext, name: string): Promise<void> {
     assertServiceName(name);
     await runScriptOk(ctx, STOP_SCRIPT, [serviceLink(name), serviceDir(name), String(CONFIRM_POLLS), '1'], { what: `removing ${name}` });
   },
 
-  async health(ctx: ApplyContext, name: string) {
+  async health(ctx: NodeApplyContext, name: string) {
     assertServiceName(name);
     const result = await runScript(ctx, HEALTH_SCRIPT, [serviceLink(name)]);
     if (result.code === 0) return { healthy: true as const };

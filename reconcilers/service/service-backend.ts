@@ -2,7 +2,7 @@
  * What the service reconciler needs from a service manager. The definition files come from
  * renderServiceDefinition (via the plan), so what was planned is what gets written.
  */
-import type { ApplyContext, HealthResult } from '../kind-effects.js';
+import type { NodeApplyContext, HealthResult } from '../kind-effects.js';
 import type { DefinitionFile } from './definition.js';
 
 export interface ServiceInstall {
@@ -17,16 +17,16 @@ export interface ServiceInstall {
 
 export interface ServiceBackend {
   /** Writes the definition, enables or disables it, and for an enabled service confirms it runs. */
-  install(ctx: ApplyContext, install: ServiceInstall): Promise<void>;
+  install(ctx: NodeApplyContext, install: ServiceInstall): Promise<void>;
   /** Restarts and confirms it runs with a new process. */
-  restart(ctx: ApplyContext, name: string): Promise<void>;
+  restart(ctx: NodeApplyContext, name: string): Promise<void>;
   /** Stops, disables and removes the definition. Idempotent. */
-  remove(ctx: ApplyContext, name: string): Promise<void>;
+  remove(ctx: NodeApplyContext, name: string): Promise<void>;
   /**
    * The rollout health gate: is the service running now, after its whole batch? A restart already waited
    * for it to come up; this catches a service that came up and then died (a crash loop, a bad config read late).
    */
-  health(ctx: ApplyContext, name: string): Promise<HealthResult>;
+  health(ctx: NodeApplyContext, name: string): Promise<HealthResult>;
 }
 
 /** Service names become paths and unit names; the schema already says so, this guards hand-made plans. */

@@ -4,7 +4,7 @@
  */
 import { writeFileAtomic } from '../file-write.js';
 import { outputTail, runScript, runScriptOk } from '../node-exec.js';
-import type { ApplyContext } from '../kind-effects.js';
+import type { NodeApplyContext } from '../kind-effects.js';
 import { assertServiceName, CONFIRM_POLLS, type ServiceBackend, type ServiceInstall } from './service-backend.js';
 
 /**
@@ -48,7 +48,7 @@ const unitName = (name: string): string => `${name}.service`;
 const unitPath = (name: string): string => `/etc/systemd/system/${name}.service`;
 
 export const systemdBackend: ServiceBackend = {
-  async install(ctx: ApplyContext, install: ServiceInstall): Promise<void> {
+  async install(ctx: NodeApplyContext, install: ServiceInstall): Promise<void> {
     assertServiceName(install.name);
     for (const file of install.files) {
       await writeFileAtomic(ctx, { ...file, owner: 'root', group: 'root', createParent: true });
@@ -61,17 +61,17 @@ export const systemdBackend: ServiceBackend = {
     await runScriptOk(ctx, START_SCRIPT, [unitName(install.name), install.restart ? 'restart' : 'start', String(CONFIRM_POLLS)], { what: `starting ${install.name}` });
   },
 
-  async restart(ctx: ApplyContext, name: string): Promise<void> {
+  async restart(ctx: NodeApplyContext, name: string): Promise<void> {
     assertServiceName(name);
     await runScriptOk(ctx, START_SCRIPT, [unitName(name), 'restart', String(CONFIRM_POLLS)], { what: `restarting ${name}` });
   },
 
-  async remove(ctx: ApplyContext, name: string): Promise<void> {
+  async remove(ctx: NodeApplyContext, name: string): Promise<void> {
     assertServiceName(name);
     await runScriptOk(ctx, STOP_SCRIPT, [unitName(name), unitPath(name)], { what: `removing ${name}` });
   },
 
-  async health(ctx: ApplyContext, name: string) {
+  async health(ctx: NodeApplyContext, name: string) {
     assertServiceName(name);
     const result = await runScript(ctx, 'systemctl is-active --quiet "$1" || { systemctl status --no-pager -n 5 "$1"; exit 1; }', [unitName(name)]);
     if (result.code === 0) return { healthy: true as const };

@@ -7,7 +7,7 @@
 import type { Change } from '../../controller/model/change.js';
 import { keyIdentity } from '../../controller/model/resource-key.js';
 import { stringField } from '../change-fields.js';
-import { APPLIED, type ApplyContext, type ApplyOutcome } from '../kind-effects.js';
+import { APPLIED, type NodeApplyContext, type ApplyOutcome } from '../kind-effects.js';
 import { assertPlainValue, runScript, runScriptOk } from '../node-exec.js';
 
 // mktemp -u only names the copy: `ln -s` refuses a name that exists meanwhile, so nothing is followed.
@@ -31,7 +31,7 @@ const REMOVE_SCRIPT = `set -eu
 if [ -L "$1" ]; then rm -f -- "$1"; elif [ -e "$1" ]; then exit ${NOT_A_LINK_EXIT}; fi
 `;
 
-export async function applySymlink(ctx: ApplyContext, change: Change): Promise<ApplyOutcome> {
+export async function applySymlink(ctx: NodeApplyContext, change: Change): Promise<ApplyOutcome> {
   if (change.action === 'delete') {
     const path = keyIdentity(change.key);
     assertPlainValue(ctx.node.name, 'path', path);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
-import { InventorySchema } from '../../controller/inventory/inventory.js';
+import { SnapshotSchema } from '../../controller/inventory/inventory.js';
 import { planRevision } from '../../controller/pipeline/plan-revision.js';
 import { renderJson } from '../../controller/plan/render-json.js';
 import { renderMarkdown } from '../../controller/plan/render-markdown.js';
@@ -62,7 +62,7 @@ function outputs(revision: Revision, inventory: Inventory): string[] {
   return [renderJson(plan), renderText(plan, { registry, color: false }), renderMarkdown(plan, { registry }), plan.hash];
 }
 
-const inventory = InventorySchema.parse(JSON.parse(readFileSync(join(scenarios, SCENARIO, 'inventory.json'), 'utf8')));
+const inventory = SnapshotSchema.parse(JSON.parse(readFileSync(join(scenarios, SCENARIO, 'inventory.json'), 'utf8')));
 const original = revisionFromDir(join(scenarios, SCENARIO, 'repo'));
 
 test('planning twice gives the same bytes', (t) => {
@@ -80,6 +80,6 @@ test('file, document and key order do not change the plan', (t) => {
 });
 
 test('inventory key order does not change the plan', (t) => {
-  const shuffled = InventorySchema.parse(shuffleKeys(JSON.parse(readFileSync(join(scenarios, SCENARIO, 'inventory.json'), 'utf8')), random(42)));
+  const shuffled = SnapshotSchema.parse(shuffleKeys(JSON.parse(readFileSync(join(scenarios, SCENARIO, 'inventory.json'), 'utf8')), random(42)));
   t.deepEqual(outputs(original, shuffled), outputs(original, inventory));
 });

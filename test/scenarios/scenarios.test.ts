@@ -1,6 +1,6 @@
 /**
  * Golden plan scenarios: each folder holds a site (`repo/`), optionally the inventory it is planned
- * against (`inventory.json`, else the empty inventory of a first apply) and `options.json`
+ * against (`inventory.json`, a snapshot of either format: most are v1alpha1, so they also prove it is still read; else the empty inventory of a first apply) and `options.json`
  * ({"now", "worktree", "observation"}), and the expected plan as text, JSON and Markdown. The commit id is the fixed
  * fake FAKE_COMMIT so goldens do not depend on Git. `UPDATE_GOLDEN=1 npx ava test/scenarios/scenarios.test.ts`
  * rewrites the goldens; review the diff like any other change.
@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emptyInventory } from '../../controller/model/observed.js';
-import { InventorySchema } from '../../controller/inventory/inventory.js';
+import { SnapshotSchema } from '../../controller/inventory/inventory.js';
 import { planRevision } from '../../controller/pipeline/plan-revision.js';
 import { planGraph } from '../../controller/plan/plan-graph.js';
 import { renderJson } from '../../controller/plan/render-json.js';
@@ -42,7 +42,7 @@ for (const name of scenarios) {
   test(name, (t) => {
     const dir = join(here, name);
     const options = readJson<ScenarioOptions>(join(dir, 'options.json'), {});
-    const inventory = existsSync(join(dir, 'inventory.json')) ? InventorySchema.parse(readJson(join(dir, 'inventory.json'), {})) : emptyInventory();
+    const inventory = existsSync(join(dir, 'inventory.json')) ? SnapshotSchema.parse(readJson(join(dir, 'inventory.json'), {})) : emptyInventory();
     const revision = revisionFromDir(join(dir, 'repo'), options.worktree ? { commit: 'worktree', worktree: true } : {});
     const result = planRevision(revision, inventory, { registry, ...(options.now ? { now: options.now } : {}), ...(options.observation ? { observation: options.observation } : {}) });
     if (!result.plan) return t.fail(result.diagnostics.map(formatDiagnostic).join('\n'));

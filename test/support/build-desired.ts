@@ -3,7 +3,7 @@
  * states only what it is about.
  */
 import type { Desired, DesiredNode, DesiredResource, ResourceSpec } from '../../controller/model/desired.js';
-import type { Inventory, InventoryNode, ObservedResource } from '../../controller/model/observed.js';
+import { INVENTORY_API_VERSION, type Inventory, type InventoryNode, type ObservedResource } from '../../controller/model/observed.js';
 import { resourceKey } from '../../controller/model/resource-key.js';
 import { resourceHash } from '../../controller/plan/resource-hash.js';
 import { sha256 } from '../../controller/model/sha256.js';
@@ -119,5 +119,5 @@ function observedOf(spec: NodeResourceSpec, serviceHash: (s: DesiredService) => 
 }
 
 export function inventory(nodes: Record<string, InventoryNode>, observedAt = '2025-01-01T00:00:00Z'): Inventory {
-  return { apiVersion: 'underlay.dev/v1alpha1', kind: 'Inventory', observedAt, nodes, services: { allocations: {}, dnsRecords: {} } };
+  return { apiVersion: INVENTORY_API_VERSION, kind: 'Inventory', observedAt, nodes, pools: {}, zones: {} };
 }

@@ -15,7 +15,7 @@ import { makePlan } from '../../controller/plan/make-plan.js';
 import { SqliteStore } from '../../controller/store/sqlite-store.js';
 import type { NodeEndpoint, Transport } from '../../controller/transport/transport.js';
 import { effectsOf } from '../../reconcilers/effects.js';
-import type { ApplyContext } from '../../reconcilers/kind-effects.js';
+import type { NodeApplyContext } from '../../reconcilers/kind-effects.js';
 import { nodeManagedRecord } from '../../reconcilers/managed-record.js';
 import { registry } from '../../reconcilers/registry.js';
 import { desired, node } from './build-desired.js';
@@ -26,7 +26,7 @@ export interface HostNode {
   serviceManager: 'runit' | 'systemd';
 }
 
-export const ctxOf = (n: HostNode): ApplyContext => ({ transport: n.transport, node: n.endpoint, serviceManager: n.serviceManager });
+export const ctxOf = (n: HostNode): NodeApplyContext => ({ transport: n.transport, node: n.endpoint, serviceManager: n.serviceManager });
 
 function siteOf(n: HostNode, resources: readonly DesiredResource[]): Desired {
   const { name, address, port, user, hostKey } = n.endpoint;

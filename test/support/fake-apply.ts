@@ -4,12 +4,13 @@
  * tested against real test hosts in test/e2e.
  */
 import { applyManagedUpdates, type ManagedEntries, type ManagedUpdate } from '../../reconcilers/managed-record-format.js';
-import type { EffectsLookup } from '../../reconcilers/effects.js';
-import { APPLIED, type ApplyContext, type KindEffects } from '../../reconcilers/kind-effects.js';
+import { effectsOf, type EffectsLookup } from '../../reconcilers/effects.js';
+import { APPLIED, type NodeApplyContext, type KindEffects } from '../../reconcilers/kind-effects.js';
 import { registry } from '../../reconcilers/registry.js';
 import { planHash } from '../../controller/plan/make-plan.js';
 import { PLAN_API_VERSION, type Plan, type RolloutBatches } from '../../controller/model/plan.js';
 import type { Change } from '../../controller/model/change.js';
+import type { Target, TargetType } from '../../controller/model/target.js';
 import type { Transport } from '../../controller/transport/transport.js';
 import type { ApplyNode } from '../../controller/apply/apply-plan.js';
 import { UnderlayError } from '../../controller/model/errors.js';
@@ -31,13 +32,15 @@ export function fakeNodes(names: string[]): Record<string, ApplyNode> {
 
 export function change(id: string, fields: Partial<Change> = {}): Change {
   const slash = id.indexOf('/');
-  const node = id.slice(0, slash);
+  const label = id.slice(0, slash);
+  const colon = label.indexOf(':');
+  const target: Target = colon < 0 ? { name: label, type: 'node' } : { name: label.slice(colon + 1), type: label.slice(0, colon) as TargetType };
   const key = id.slice(slash + 1);
   const kind = (key.split(':', 1)[0] ?? 'file') as Change['kind'];
   const action = fields.action ?? 'create';
   return {
     id,
-    node,
+    target,
     kind,
     key: key.replace(/#restart$/, ''),
     action,
@@ -101,8 +104,9 @@ export function fakeEffects(log: string[], behaviour: FakeBehaviour = {}) {
       );
     },
   };
-  // Like the real list: node kinds have effects, service targets (ip, dns) have none yet.
-  const lookup: EffectsLookup = (kind) => (registry.nodeKind(kind) ? effects : undefined);
+  // Node kinds get the fakes; service kinds (ip, dns) their real effects, which touch only the ledger or
+  // zone provider a test passes in (targets), never a machine.
+  const lookup: EffectsLookup = (kind) => (registry.nodeKind(kind) ? effects : effectsOf(kind));
   return { lookup, peak: () => peak };
 }
 
@@ -111,7 +115,7 @@ export function fakeManagedRecord(log: string[]) {
   const records = new Map<string, ManagedEntries>();
   return {
     records,
-    update(ctx: ApplyContext, updates: readonly ManagedUpdate[]): Promise<void> {
+    update(ctx: NodeApplyContext, updates: readonly ManagedUpdate[]): Promise<void> {
       const entries = { ...(records.get(ctx.node.name) ?? {}) };
       for (const u of updates) {
         const flag = u.restartPending === undefined ? '' : ` restartPending=${u.restartPending}`;

@@ -5,7 +5,7 @@ import { renderChangeSetSummary } from '../../apply/change-set.js';
 import { faultHookFromEnv } from '../../apply/fault-injection.js';
 import { DEFAULT_LEASE_TTL_SECONDS } from '../../apply/node-leases.js';
 import { fileContentMismatches, planHash } from '../../plan/make-plan.js';
-import type { Plan } from '../../model/plan.js';
+import { planFormatProblem, type Plan } from '../../model/plan.js';
 import { renderText } from '../../plan/render-text.js';
 import { runReconcile, type Reconciled } from '../../runtime/reconcile.js';
 import type { ReconcileEvent } from '../../runtime/reconcile-event.js';
@@ -41,7 +41,9 @@ interface ApplyOptions extends LiveOptions {
 /** A saved plan, checked against its own hash: a plan edited by hand is not applied. */
 async function readPlanFile(file: string, io: CliIO): Promise<Plan> {
   const plan = JSON.parse(await readFile(path.resolve(io.cwd, file), 'utf8')) as Plan;
-  if (plan.kind !== 'Plan' || !Array.isArray(plan.changes)) throw new UsageError(`${file} is not a plan`);
+  const problem = planFormatProblem(plan);
+  if (problem !== null) throw new UsageError(`${file} ${problem}`);
+  if (!Array.isArray(plan.changes)) throw new UsageError(`${file} is not a plan`);
   if (planHash(plan) !== plan.hash) throw new UsageError(`${file}: plan hash does not match its content (edited after it was made?)`);
   const mismatched = fileContentMismatches(plan);
   if (mismatched.length > 0) throw new UsageError(`${file}: file content does not match its sha256 in ${mismatched.join(', ')} (edited after it was made?)`);

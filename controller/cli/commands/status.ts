@@ -1,13 +1,13 @@
 import { Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Plan } from '../../model/plan.js';
+import { planFormatProblem, type Plan } from '../../model/plan.js';
 import { readSiteStatus } from '../../status/read-site-status.js';
 import { renderSiteStatusText } from '../../status/site-status.js';
 import { readLocksStatus, renderLocksText } from '../../status/locks-status.js';
 import { currentProcess, isProcessAlive } from '../../store/lock-holder.js';
 import { canonicalJson } from '../../model/canonical-json.js';
-import { ExitCode } from '../io.js';
+import { ExitCode, UsageError } from '../io.js';
 import type { Register } from '../main.js';
 import { openExistingStore } from '../live-options.js';
 import { addStateOption, type StateOptions } from '../state-options.js';
@@ -27,6 +27,8 @@ export const registerStatus: Register = (program, io, setExit) => {
     .addHelpText('after', '\nReads the state directory and changes nothing in it. Exit codes: 0 every node Ready, 1 otherwise, on error, or when there is no state (nothing applied with this state directory).')
     .action(async (options: StatusOptions) => {
       const plan = options.plan ? (JSON.parse(await readFile(path.resolve(io.cwd, options.plan), 'utf8')) as Plan) : undefined;
+      const problem = plan === undefined ? null : planFormatProblem(plan);
+      if (problem !== null) throw new UsageError(`${options.plan} ${problem}`);
       const store = openExistingStore(options, io, options.site);
       try {
         // Runs whose process died show as interrupted, not running (read-only: the next apply records it).

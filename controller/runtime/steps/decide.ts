@@ -12,7 +12,7 @@ import type { RuntimeStep } from '../runtime-deps.js';
 /** Nodes of the plan whose part of the inventory is no longer what the plan was made against. */
 export function staleNodes(plan: Plan, inventory: Inventory): string[] {
   const now = nodeInventoryHashes(inventory);
-  const planned = new Set(plan.changes.map((c) => c.node).filter((n) => n in plan.nodeInventoryHashes || n in inventory.nodes));
+  const planned = new Set(plan.changes.filter((c) => c.target.type === 'node').map((c) => c.target.name).filter((n) => n in plan.nodeInventoryHashes || n in inventory.nodes));
   return [...planned].filter((n) => now[n] !== plan.nodeInventoryHashes[n]).sort();
 }
 

@@ -17,7 +17,8 @@ export const observe: RuntimeStep = {
   async run(state, deps) {
     const spec = required(state.spec, 'a loaded spec', 'observe');
     const transport = await deps.transport.get(required(state.revision, 'a revision', 'observe'));
-    const options = { registry: deps.registry, transport, concurrency: deps.concurrency, clock: deps.clock };
+    const targets = (await deps.targets?.get(siteIdOf(spec))) ?? {};
+    const options = { registry: deps.registry, transport, targets, concurrency: deps.concurrency, clock: deps.clock };
     if (state.desired) return proceed({ ...state, inventory: await observeSite({ ...options, desired: state.desired }) });
     const factProbe: Desired = { revision: spec.revision, site: siteIdOf(spec), nodes: bareNodes(spec), services: [], clusters: [] };
     const facts = await observeSite({ ...options, desired: factProbe });
