@@ -3,26 +3,14 @@
  * script a node runs; over SSH it is tested on real test hosts in test/e2e/locking).
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { LockHolder } from '../controller/store/lock-holder.js';
-import type { Transport } from '../controller/transport/transport.js';
 import { breakLease, releaseLease, takeLease } from './node-lease.js';
 import type { NodeTarget } from './node-exec.js';
+import { localTransport as local } from '../test/support/local-transport.js';
 
-const local: Transport = {
-  exec: (_node, argv, options) =>
-    new Promise((resolve) => {
-      const child = execFile(argv[0] as string, argv.slice(1), { encoding: 'buffer' }, (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 255) : 0, stdout, stderr }),
-      );
-      child.stdin?.on('error', () => undefined);
-      child.stdin?.end(options?.stdin ?? '');
-    }),
-  close: () => Promise.resolve(),
-};
 
 const target = (name: string): NodeTarget => ({ transport: local, node: { name, address: '127.0.0.1', port: 22, user: 'root', hostKey: 'ssh-ed25519 AAAA' } });
 const holder = (site: string, pid: number): LockHolder => ({ site, host: 'ctl-1', boot: 'b', pidNamespace: 'pid:[1]', pid, run: null, since: '2025-01-01T00:00:00.000Z' });

@@ -3,27 +3,14 @@
  * (the same scripts a node runs; the SSH part is tested on real test hosts in test/e2e/command-tracking).
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Transport } from '../../controller/transport/transport.js';
 import type { NodeApplyContext } from '../kind-effects.js';
 import { parseRunReport, RunMarker } from './run-marker.js';
 import { startRun, waitRun } from './tracked-run.js';
+import { localTransport as local } from '../../test/support/local-transport.js';
 
-const local: Transport = {
-  exec: (_node, argv, options) =>
-    new Promise((resolve) => {
-      const child = execFile(argv[0] as string, argv.slice(1), { encoding: 'buffer' }, (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 255) : 0, stdout, stderr }),
-      );
-      // The scripts read no stdin and may exit before it is written.
-      child.stdin?.on('error', () => undefined);
-      child.stdin?.end(options?.stdin ?? '');
-    }),
-  close: () => Promise.resolve(),
-};
 
 const ctx: NodeApplyContext = {
   transport: local,

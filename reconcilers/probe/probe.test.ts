@@ -13,6 +13,7 @@ import { registry } from '../registry.js';
 import { ProbeOutputError } from './answer-fields.js';
 import { buildProbe, ProbeRequestError } from './build-probe.js';
 import { parseAddressLine, parseProbeOutput } from './parse-probe-output.js';
+import { runLocally } from '../../test/support/local-transport.js';
 
 function resource(key: string, spec: NodeResourceSpec): DesiredResource {
   return { key, spec, dependsOn: [], origin: { cluster: 'c', step: 's', module: 'm', location: { file: 'm.yaml', line: 1, column: 1 } } };
@@ -52,12 +53,6 @@ function framed(records: string[][]): string {
 }
 
 /** Runs the probe with the local sh: the same script a node runs, against a temporary directory. */
-function runLocally(argv: readonly string[], stdin: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(argv[0] as string, argv.slice(1), { encoding: 'utf8', env }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
-    child.stdin?.end(stdin);
-  });
-}
 
 test('buildProbe asks one line per resource, guards as base64 of the quoted argv', (t) => {
   const probe = buildProbe(registry, 

@@ -3,7 +3,6 @@
  * ordering), the probe (run by the local sh against real links), the diff and the plan's details.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink as makeLink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { parseProbeOutput } from '../probe/parse-probe-output.js';
 import { registry } from '../registry.js';
 import { diffSymlink } from './diff.js';
 import { symlinkKind } from './kind.js';
+import { runLocally } from '../../test/support/local-transport.js';
 
 const site = (resources: string) => ({
   ...validSite(),
@@ -106,12 +106,6 @@ test('details show the target and owner, and a retarget as before -> after', (t)
   t.deepEqual(symlinkKind.details(retarget).attributes, ['target /opt/app/v1 -> /opt/app/v2', '-> /opt/app/v2, owner root:root']);
 });
 
-function runLocally(argv: readonly string[], stdin: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(argv[0] as string, argv.slice(1), { encoding: 'utf8' }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
-    child.stdin?.end(stdin);
-  });
-}
 
 test('the probe reads links without following them: target as written, owner, and anything else as not a link', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "underlay symlink $(touch pwned) 'q' "));
