@@ -13,6 +13,7 @@ import type { EffectsLookup } from '../../reconcilers/effects.js';
 import type { NodeApplyContext, ApplyOutcome, PoolApplyContext, ZoneApplyContext } from '../../reconcilers/kind-effects.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import type { Plan, RolloutBatches } from '../model/plan.js';
+import type { CertificateIssuer } from '../pki/certificate-issuer.js';
 import type { Change } from '../model/change.js';
 import { circuitBreaker } from '../rollout/circuit-breaker.js';
 import type { Clock } from '../clock.js';
@@ -59,6 +60,8 @@ export interface ApplyPlanOptions {
   transport: Transport;
   /** How the service targets are reached: a change of a target type without one fails (NoTargetProvider). */
   targets?: ServiceTargetProviders;
+  /** Signs the nodes' CSRs for certificate changes (NodeApplyContext.issuer). */
+  issuer?: CertificateIssuer;
   /** The resource kinds (their ownership of the managed record), and what carries each kind's changes out. */
   registry: KindRegistry;
   effects: EffectsLookup;
@@ -180,6 +183,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     const target = nodes[node];
     if (!target) return undefined;
     const ctx: NodeApplyContext = { transport: options.transport, node: target.endpoint, serviceManager: target.serviceManager, run: { id: run.id, planHash: plan.hash } };
+    if (options.issuer) ctx.issuer = options.issuer;
     if (changeId !== undefined && fault?.armed('during', changeId)) ctx.duringFault = () => fault.reach('during', changeId);
     for (const point of ['record-staged', 'record-truncated'] as const) {
       if (changeId !== undefined && fault?.armed(point, changeId)) ctx.recordFault = { point, reach: () => fault.reach(point, changeId) };

@@ -9,6 +9,7 @@ import type { ObservedRecord, RecordWriter } from '../../reconcilers/managed-rec
 import type { FaultHook } from '../apply/fault-injection.js';
 import type { ManagedRecordKeeper } from '../apply/managed-record-keeper.js';
 import type { Clock, Timers } from '../clock.js';
+import type { CertificateIssuer } from '../pki/certificate-issuer.js';
 import type { Revision } from '../source/revision.js';
 import type { RunWriter, SiteLocks } from '../store/store.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
@@ -42,6 +43,8 @@ export interface RuntimeDeps extends ReconcileDeps<ReconcileState> {
    * Without it, pools and zones are not observed and apply fails their changes (NoTargetProvider).
    */
   targets?: Opener<string, ServiceTargetProviders>;
+  /** The site's certificate issuer (its CAs' keys from the secret store, serials in the store), for apply; by site id. */
+  issuer?: Opener<string, CertificateIssuer>;
   /** The site's runs and journal, and its lock (apply only). */
   store: Opener<string, RunWriter & SiteLocks>;
   effects: EffectsLookup;
