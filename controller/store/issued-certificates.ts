@@ -4,6 +4,7 @@
  * next issue for the same certificate revokes it as superseded), and the CRL lists exactly what was revoked.
  * State that cannot be rebuilt from Git, like the pool ledger: every write is durable before it resolves.
  */
+import { z } from 'zod';
 import type { Revocation } from '../pki/crl.js';
 
 export interface IssuedCertificateRecord {
@@ -37,19 +38,32 @@ export interface IssuedCertificates {
   issued(): Promise<IssuedCertificateRecord[]>;
   /** What a CRL of the authority lists: its revoked serials (expired ones too: a CRL may drop them, we keep it simple). */
   revocations(authority: string): Promise<Revocation[]>;
-  /** Adds exported records whose serial is not here yet, as they were (import); a serial here already is kept. */
-  restore(records: readonly IssuedCertificateRecord[]): Promise<void>;
 }
 
-/** The `issuedCertificates` section of `underlay state export` (ipam's export/import plugs it in). */
+
+/** One exported row (`underlay state export`, section `issuedCertificates`). */
+export const IssuedCertificateRow = z.strictObject({
+  serial: z.string().regex(/^[0-9a-f]+$/),
+  authority: z.string(),
+  node: z.string(),
+  certificate: z.string(),
+  notAfter: z.string(),
+  fingerprint: z.string(),
+  issuedAt: z.string(),
+  installedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+
+/**
+ * The issued certificates as a section of `underlay state export` / `import` (the shape of StateSection in
+ * controller/store/state-export.ts): synchronous, because an import runs every section in one transaction.
+ */
 export interface IssuedCertificatesSection {
-  issuedCertificates: IssuedCertificateRecord[];
-}
-
-export async function exportIssued(store: IssuedCertificates): Promise<IssuedCertificatesSection> {
-  return { issuedCertificates: await store.issued() };
-}
-
-export async function importIssued(store: IssuedCertificates, section: IssuedCertificatesSection): Promise<void> {
-  await store.restore(section.issuedCertificates);
+  name: 'issuedCertificates';
+  schema: typeof IssuedCertificateRow;
+  rows(): IssuedCertificateRecord[];
+  /** A serial here already for another node, certificate or authority: the export is of another history. */
+  conflicts(rows: readonly IssuedCertificateRecord[]): string[];
+  /** Adds the rows whose serial is not here; a revocation the export knows is kept. The number added or revoked. */
+  add(rows: readonly IssuedCertificateRecord[]): number;
 }

@@ -5,8 +5,9 @@
  */
 import type Database from 'better-sqlite3';
 import type { Clock } from '../clock.js';
+import { UnderlayError } from '../model/errors.js';
 import type { Revocation } from '../pki/crl.js';
-import type { IssuedCertificateRecord, IssuedCertificates } from './issued-certificates.js';
+import { IssuedCertificateRow, type IssuedCertificateRecord, type IssuedCertificates, type IssuedCertificatesSection } from './issued-certificates.js';
 
 /** The migration that adds the table (appended to sqlite-store.ts's list). */
 export const ISSUED_CERTIFICATES_MIGRATION = `
@@ -67,9 +68,14 @@ export class SqliteIssuedCertificates implements IssuedCertificates {
 
   recordIssued(input: Parameters<IssuedCertificates['recordIssued']>[0]): Promise<void> {
     return settle(() => {
-      this.db
-        .prepare(`INSERT INTO issued_certificates (serial, site, authority, node, certificate, not_after, fingerprint, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(input.serial, this.site, input.authority, input.node, input.certificate, input.notAfter, input.fingerprint, this.clock.now().toISOString());
+      try {
+        this.db
+          .prepare(`INSERT INTO issued_certificates (serial, site, authority, node, certificate, not_after, fingerprint, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+          .run(input.serial, this.site, input.authority, input.node, input.certificate, input.notAfter, input.fingerprint, this.clock.now().toISOString());
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+        throw new UnderlayError({ code: 'SerialTaken', message: `serial ${input.serial} was issued before: a serial is never issued twice (nothing installed)`, data: { serial: input.serial } });
+      }
     });
   }
 
@@ -110,14 +116,32 @@ export class SqliteIssuedCertificates implements IssuedCertificates {
     );
   }
 
-  restore(records: readonly IssuedCertificateRecord[]): Promise<void> {
-    return settle(() =>
-      this.db.transaction(() => {
+  /** The `issuedCertificates` section of a state export (issued-certificates.ts). */
+  section(): IssuedCertificatesSection {
+    const bySerial = (serial: string) => this.db.prepare(`SELECT * FROM issued_certificates WHERE serial = ?`).get(serial) as (Row & { site: string }) | undefined;
+    return {
+      name: 'issuedCertificates',
+      schema: IssuedCertificateRow,
+      rows: () => (this.db.prepare(`SELECT * FROM issued_certificates WHERE site = ? ORDER BY serial`).all(this.site) as Row[]).map(record),
+      conflicts: (rows) =>
+        rows.flatMap((r) => {
+          const here = bySerial(r.serial);
+          if (!here) return [];
+          const same = here.site === this.site && here.authority === r.authority && here.node === r.node && here.certificate === r.certificate;
+          return same ? [] : [`serial ${r.serial} is here already for ${here.site}/${here.node}/${here.certificate} (CA ${here.authority}), in the export for ${r.node}/${r.certificate} (CA ${r.authority})`];
+        }),
+      add: (rows) => {
+        let changed = 0;
         const insert = this.db.prepare(
           `INSERT INTO issued_certificates (serial, site, authority, node, certificate, not_after, fingerprint, issued_at, installed_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (serial) DO NOTHING`,
         );
-        for (const r of records) insert.run(r.serial, this.site, r.authority, r.node, r.certificate, r.notAfter, r.fingerprint, r.issuedAt, r.installedAt, r.revokedAt);
-      })(),
-    );
+        const revoke = this.db.prepare(`UPDATE issued_certificates SET revoked_at = ? WHERE serial = ? AND revoked_at IS NULL`);
+        for (const r of rows) {
+          changed += insert.run(r.serial, this.site, r.authority, r.node, r.certificate, r.notAfter, r.fingerprint, r.issuedAt, r.installedAt, r.revokedAt).changes;
+          if (r.revokedAt !== null) changed += revoke.run(r.revokedAt, r.serial).changes;
+        }
+        return changed;
+      },
+    };
   }
 }

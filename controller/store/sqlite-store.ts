@@ -13,7 +13,6 @@ import type { Clock } from '../clock.js';
 import { UnderlayError } from '../model/errors.js';
 import type { Ledger } from './ledger.js';
 import { POOL_ALLOCATIONS_MIGRATION, SqliteLedger } from './sqlite-ledger.js';
-import type { IssuedCertificates } from './issued-certificates.js';
 import { ISSUED_CERTIFICATES_MIGRATION, SqliteIssuedCertificates } from './sqlite-issued-certificates.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
@@ -324,7 +323,7 @@ export class SqliteStore implements Store {
   }
 
   /** The certificates the site's CAs issued, in the same database (and with the same durability) as the journal. */
-  issuedCertificates(): IssuedCertificates {
+  issuedCertificates(): SqliteIssuedCertificates {
     return new SqliteIssuedCertificates(this.db, this.site, this.clock);
   }
 
