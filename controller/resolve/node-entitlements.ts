@@ -67,7 +67,7 @@ function givenTo({ spec, members, services }: EntitlementInputs, node: string): 
 const sorted = (values: Iterable<string>): string[] => [...new Set(values)].sort(byCodeUnit);
 
 /** The CA certificate's PEM: inline, or the file load read beside the document. */
-function certificateOf(spec: Spec, name: string): string {
+export function authorityCertificate(spec: Spec, name: string): string {
   const ca = spec.certificateAuthorities[name]!;
   if (ca.doc.spec.certificate !== undefined) return ca.doc.spec.certificate;
   const file = referencedFilePath(ca.location.file, ca.doc.spec.certificateFile ?? '');
@@ -90,7 +90,7 @@ export function authoritiesFor(inputs: EntitlementInputs): (node: string, author
     const pools = new Set(policy.allowedPools);
     return {
       name,
-      certificate: certificateOf(inputs.spec, name),
+      certificate: authorityCertificate(inputs.spec, name),
       keySecret: ca.doc.spec.keySecret,
       policy: { maxValidityDays: policy.maxValidityDays, keyTypes: [...policy.keyTypes], usages: [...policy.usages] },
       issuesToNode,
