@@ -2,7 +2,8 @@
  * What the site gives each node to be named by in its certificates (principle 5: the controller signs only
  * what the site's policy allows for that node): its own name and address, its names in the zones of its
  * clusters (`<node>.<zone>`), the names its clusters declare for their members (`cluster.certificates.
- * memberNames`), and the cluster addresses of its clusters (VIPs from IPPools). A CertificateAuthority's
+ * memberNames`), the cluster addresses of its clusters (VIPs from IPPools, which every member may serve
+ * behind) and its own per-node addresses (`<cluster>.<name>.<node>`). A CertificateAuthority's
  * policy then narrows it: which nodes it issues to, under which DNS suffixes, from which pools. Pure: from
  * the spec and what resolve has already decided (cluster members, allocations).
  */
@@ -57,8 +58,11 @@ function givenTo({ spec, members, services }: EntitlementInputs, node: string): 
       else if (!ZONE.test(name)) names.add(name);
     }
     for (const request of c.addresses) {
-      const allocation = allocations.get(`ip:${request.pool}/${cluster}.${request.name}`);
-      if (allocation) addresses.push({ address: canonicalAddress(allocation.address), pool: request.pool });
+      // The cluster's address (a VIP its members serve behind), and the node's own one of a per-node address (`<name>.<node>`).
+      for (const key of [`ip:${request.pool}/${cluster}.${request.name}`, `ip:${request.pool}/${cluster}.${request.name}.${node}`]) {
+        const allocation = allocations.get(key);
+        if (allocation) addresses.push({ address: canonicalAddress(allocation.address), pool: request.pool });
+      }
     }
   }
   return { names: [...names], addresses };
