@@ -16,6 +16,15 @@ import { type CertificateDoc, CertificateResource, type DesiredCertificate, Obse
 
 const ISSUE_TEXT: Record<string, string> = { 'new-key': 'a new key made on the node', 'same-key': 'the key already on the node', none: 'nothing signed' };
 
+/** What the CA may name for the node (resolve's terms, which the CSR is checked against): what a reviewer approves. */
+function entitlementLines(issuance: unknown): string[] {
+  const terms = issuance as DesiredCertificate['issuance'] | null | undefined;
+  if (!terms) return [];
+  const { node, dnsNames, ipAddresses } = terms.entitlement;
+  const names = [...dnsNames.map((d) => `DNS:${d}`), ...ipAddresses.map((i) => `IP:${i}`)];
+  return [`${terms.authority.name} may name for ${node}: ${names.join(', ') || 'nothing'}`];
+}
+
 function certificateDetails(c: Change): ChangeDetails {
   const a = c.after;
   if (!a) return c.before?.serial !== undefined ? { attributes: [`serial ${str(c.before.serial)} revoked`], content: [] } : NO_DETAILS;
@@ -26,6 +35,7 @@ function certificateDetails(c: Change): ChangeDetails {
       ...(sans.length > 0 ? [`SANs ${sans.join(', ')}`] : []),
       `key ${str(a.keyPath)} (stays on the node), certificate ${str(a.certPath)}${a.caBundlePath !== undefined ? `, CA bundle ${str(a.caBundlePath)}` : ''}`,
       `signs: ${ISSUE_TEXT[String(a.issue)] ?? String(a.issue)}`,
+      ...entitlementLines(a.issuance),
     ],
     content: [],
   };
