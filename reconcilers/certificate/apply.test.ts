@@ -79,7 +79,8 @@ async function observe(spec: DesiredCertificate): Promise<ObservedCertificate> {
 }
 
 function setUp(path?: string) {
-  const dir = mkdtempSync(join(work, 'node-'));
+  // A hostile directory name: every value reaches the node's scripts as an argument, never as shell text.
+  const dir = mkdtempSync(join(work, "node $(touch pwned) 'q' \"d\";x-"));
   const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock });
   const issued = store.issuedCertificates();
   const sent: Sent[] = [];
@@ -136,6 +137,8 @@ test('apply issues from a key made on the node; a re-probe plans nothing; a SAN 
   t.deepEqual(again.ipAddresses, ['198.18.0.11', '198.18.0.14']);
   t.not(again.keyFingerprint, observed.keyFingerprint, 'rotationPolicy Always: a new key');
   t.is(plan(moved, again), null);
+  t.throws(() => statSync(join(process.cwd(), 'pwned')), { code: 'ENOENT' });
+  t.throws(() => statSync(join(work, 'pwned')), { code: 'ENOENT' });
   // The first is revoked as superseded; both serials are on record.
   const after = await issued.issued();
   t.is(after.length, 2);
