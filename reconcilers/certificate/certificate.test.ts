@@ -10,6 +10,11 @@ import { createCertificateAuthority } from '../../controller/pki/certificate-aut
 import { systemRandom } from '../../controller/pki/certificate-builder.js';
 import { steppingClock } from '../../controller/clock.js';
 import { cluster, fixtureAddress, module, node, revisionOf, validSite } from '../../test/support/site-files.js';
+import type { InventoryNode } from '../../controller/model/observed.js';
+import { makePlan } from '../../controller/plan/make-plan.js';
+import { inventory } from '../../test/support/build-desired.js';
+import { registry } from '../registry.js';
+import { certificateKind } from './kind.js';
 import type { DesiredCertificate } from './schema.js';
 
 const CA = createCertificateAuthority({ commonName: 'lab CA', keyType: 'ecdsa-p256', validityDays: 365, clock: steppingClock(), random: systemRandom });
@@ -116,4 +121,16 @@ test('a CA whose policy.nodes selects no node issues to none: the resource is re
   const found = problems(site({ certificate: CERTIFICATE, policy: '    nodes: {roles: [nobody]}' }));
   t.deepEqual(found.map((p) => p[1]), ['spec.resources[0].certificate.ca', 'spec.resources[0].certificate.ca']);
   t.regex(String(found[0]![4]), /CertificateAuthority lab does not issue certificates to n1: its policy.nodes does not select it/);
+});
+
+test('a decommissioned node leaves its clusters: its certificate is planned as a delete, which revokes it', (t) => {
+  const files = site({ certificate: CERTIFICATE.replace('198.18.1.1]', ']') });
+  files['nodes/n2.yaml'] = files['nodes/n2.yaml'].replace('  roles: [worker]', '  roles: [worker]\n  decommission: true');
+  const { desired } = resolved(files);
+  t.deepEqual(desired!.nodes.find((n) => n.name === 'n2')?.resources, []);
+  const applied: InventoryNode = { reachable: true, facts: {}, managed: { 'certificate:peer': { hash: 'h' } }, resources: { 'certificate:peer': { kind: 'certificate', name: 'peer', exists: true, serial: '4a01' } } };
+  const plan = makePlan(desired!, inventory({ n1: { ...applied }, n2: applied }), { registry });
+  const n2 = plan.changes.filter((c) => c.target.name === 'n2');
+  t.deepEqual(n2.map((c) => [c.key, c.action]), [['certificate:peer', 'delete']]);
+  t.deepEqual(certificateKind.details(n2[0]!).attributes, ['serial 4a01 revoked']);
 });
