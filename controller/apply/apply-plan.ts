@@ -27,6 +27,7 @@ import { describeError, toErrorRecord, UnderlayError, type ErrorRecord } from '.
 import { byCodeUnit } from '../model/order.js';
 import { targetLabel, type Target } from '../model/target.js';
 import { NoTargetProvider, type ServiceTargetProviders } from '../targets/target-providers.js';
+import type { SecretSource } from '../secrets/secret-source.js';
 
 export interface ApplyNode {
   endpoint: NodeEndpoint;
@@ -72,6 +73,8 @@ export interface ApplyPlanOptions {
   onEvent?: (event: ApplyEvent) => void;
   /** Crash tests only (fault-injection.ts): where to stop for good. */
   fault?: FaultHook;
+  /** The site's secrets, for the kinds that deliver one (secretFile): read at apply time, never from the plan. */
+  secrets?: SecretSource;
   /** The apply's node leases (node-leases.ts): a node whose lease was taken over is changed no more. */
   leases?: { lost(node: string): ErrorRecord | undefined };
 }
@@ -180,6 +183,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
     const target = nodes[node];
     if (!target) return undefined;
     const ctx: NodeApplyContext = { transport: options.transport, node: target.endpoint, serviceManager: target.serviceManager, run: { id: run.id, planHash: plan.hash } };
+    if (options.secrets) ctx.secrets = options.secrets;
     if (changeId !== undefined && fault?.armed('during', changeId)) ctx.duringFault = () => fault.reach('during', changeId);
     for (const point of ['record-staged', 'record-truncated'] as const) {
       if (changeId !== undefined && fault?.armed(point, changeId)) ctx.recordFault = { point, reach: () => fault.reach(point, changeId) };
