@@ -72,6 +72,11 @@ test('a secret policy may not name the controller\'s own keys, nor one secret tw
   ]);
 });
 
+test('a Site that did not load holds no delivery to policies it may have had', (t) => {
+  const files = site('    - secretFile: {path: /etc/join.token, secret: join-token}\n', '  secrets:\n    - name: join-token\n      nodes: {roles: [worker]}\n  bogus: 1\n');
+  t.deepEqual(problems(files), [['SchemaViolation', 'site.yaml', 9, 'spec.bogus']]);
+});
+
 test('the secret is a plain name, never a template or a path', (t) => {
   t.deepEqual(problems(site('    - secretFile: {path: /etc/a, secret: "{{ node.name }}"}\n    - secretFile: {path: /etc/b, secret: ../ssh-client-key}\n')), [
     ['SchemaViolation', 'modules/tokens.yaml', 7, 'spec.resources[0].secretFile.secret'],
