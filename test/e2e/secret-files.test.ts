@@ -207,6 +207,10 @@ test.serial('no output, plan, snapshot, journal or state file holds a value of t
     ...filesUnder(s().stateDir).filter((f) => !f.startsWith(s().secretsDir)).map((f) => ({ what: f, bytes: readFileSync(f) })),
   ];
   t.true(values.length >= 3);
+  // The search finds what is there: the store's copy of the last value.
+  const last = values.length - 1;
+  const inStore = readFileSync(path.join(s().secretsDir, 'bootstrap-token'));
+  t.deepEqual(forbidden().filter((f) => inStore.includes(f.bytes)).map((f) => f.what), [`value ${last}`, `value ${last} without its line break`]);
   const found = haystacks.flatMap((h) => forbidden().filter((f) => h.bytes.includes(f.bytes)).map((f) => `${f.what} in ${h.what}`));
   t.deepEqual(found, []);
 });
