@@ -10,6 +10,7 @@ import { dnsEffects } from './dns/effects.js';
 import { fileEffects } from './file/effects.js';
 import { ipEffects } from './ip/effects.js';
 import type { KindEffects, TargetApplyContext } from './kind-effects.js';
+import { secretFileEffects } from './secret-file/effects.js';
 import { serviceEffects } from './service/effects.js';
 import { symlinkEffects } from './symlink/effects.js';
 
@@ -18,6 +19,7 @@ const EFFECTS: Readonly<Record<string, KindEffects<TargetApplyContext>>> = {
   file: fileEffects,
   directory: directoryEffects,
   symlink: symlinkEffects,
+  secretFile: secretFileEffects,
   service: serviceEffects,
   command: commandEffects,
   certificate: certificateEffects,

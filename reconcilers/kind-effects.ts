@@ -5,6 +5,7 @@
  */
 import type { Change } from '../controller/model/change.js';
 import type { CertificateIssuer } from '../controller/pki/certificate-issuer.js';
+import type { SecretSource } from '../controller/secrets/secret-source.js';
 import type { Ledger } from '../controller/store/ledger.js';
 import type { ZoneTargetProvider } from '../controller/targets/zone-provider.js';
 import type { NodeEndpoint, Transport } from '../controller/transport/transport.js';
@@ -14,11 +15,13 @@ export interface NodeApplyContext {
   transport: Transport;
   node: NodeEndpoint;
   serviceManager: 'runit' | 'systemd';
+  /** The site's secrets, read at apply time by the kinds that deliver one (secretFile); none: they fail. */
+  secrets?: SecretSource;
   /** The apply run doing this (its journal id and plan hash): recorded in what a change leaves on the node. */
   run?: { id: number; planHash: string };
   /**
    * The site's certificate authorities, for certificate changes: signs a node's CSR under the terms the plan
-   * carries, with the CA key from the secret store (ADR 0014). Absent: certificate changes fail (NoCertificateIssuer).
+   * carries, with the CA key from the secret store (ADR 0016). Absent: certificate changes fail (NoCertificateIssuer).
    */
   issuer?: CertificateIssuer;
   /**

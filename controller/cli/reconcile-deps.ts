@@ -18,9 +18,10 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import { ledgerPools } from '../targets/pool-provider.js';
 import { systemRandom } from '../pki/certificate-builder.js';
 import { StoreIssuer } from '../pki/certificate-issuer.js';
-import { secretStoreOf } from './state-options.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import { readSiteRevision, type SiteOptions } from './site-options.js';
+import { siteSecrets } from '../secrets/secret-source.js';
+import { secretStoreOf } from './state-options.js';
 
 /** Opened by the first `get` (later ones share it), closed by `close` if it was. */
 class OpenedOnce<A, T extends { close(): Promise<void> }> implements Opener<A, T> {
@@ -82,6 +83,7 @@ export function cliReconcileDeps(options: LiveOptions, io: CliIO, onEvent: (even
       transport,
       targets,
       issuer: { get: async (site: string) => new StoreIssuer({ secrets: secretStoreOf(options, io), store: (await store.get(site)).issuedCertificates(), clock: systemClock, random: systemRandom }) },
+      secrets: { get: (site: string) => Promise.resolve(siteSecrets(secretStoreOf(options, io), site)) },
       store,
       effects: effectsOf,
       managedRecord: nodeManagedRecord,

@@ -10,6 +10,7 @@ import type { FaultHook } from '../apply/fault-injection.js';
 import type { ManagedRecordKeeper } from '../apply/managed-record-keeper.js';
 import type { Clock, Timers } from '../clock.js';
 import type { CertificateIssuer } from '../pki/certificate-issuer.js';
+import type { SecretSource } from '../secrets/secret-source.js';
 import type { Revision } from '../source/revision.js';
 import type { RunWriter, SiteLocks } from '../store/store.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
@@ -45,6 +46,11 @@ export interface RuntimeDeps extends ReconcileDeps<ReconcileState> {
   targets?: Opener<string, ServiceTargetProviders>;
   /** The site's certificate issuer (its CAs' keys from the secret store, serials in the store), for apply; by site id. */
   issuer?: Opener<string, CertificateIssuer>;
+  /**
+   * The secrets of a site (its id): what observe compares secret files with, and what apply delivers.
+   * Without it secret files are not compared, and apply fails their changes.
+   */
+  secrets?: Opener<string, SecretSource>;
   /** The site's runs and journal, and its lock (apply only). */
   store: Opener<string, RunWriter & SiteLocks>;
   effects: EffectsLookup;

@@ -1,5 +1,5 @@
 /**
- * Issuing a certificate on a node (ADR 0014). The node makes its key with its own openssl (a new one staged
+ * Issuing a certificate on a node (ADR 0016). The node makes its key with its own openssl (a new one staged
  * beside the live key, 0600, or the live one kept) and a CSR from it; the controller fetches the CSR, and the
  * issuer checks it against the terms the plan carries and signs it, journalling the serial; then the bundle,
  * the key and the certificate are installed, each by an atomic rename, with their mode and owner. The key

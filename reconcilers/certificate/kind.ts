@@ -1,6 +1,6 @@
 /**
  * The certificate kind: a node certificate issued by one of the site's CertificateAuthorities, its key
- * generated on the node and never leaving it (ADR 0014). Resolve binds each certificate to what its CA may
+ * generated on the node and never leaving it (ADR 0016). Resolve binds each certificate to what its CA may
  * sign for its node (bind.ts); the probe reads the certificate on the node, and the key's public half's
  * fingerprint there; apply has the node make its key and CSR and the CA sign it (apply.ts).
  */
