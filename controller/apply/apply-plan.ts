@@ -274,7 +274,8 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
       if (error !== undefined) failed[node] = error.message;
       const ctx = context(node);
       if (error !== undefined || !ctx) continue;
-      const restarted = plan.changes.filter((c) => targetLabel(c.target) === node && c.disruptive && results.get(c.id)?.outcome === 'applied');
+      // A reload is no reason to batch a node, but one that is batched has its reloaded services checked too.
+      const restarted = plan.changes.filter((c) => targetLabel(c.target) === node && (c.disruptive || c.action === 'reload') && results.get(c.id)?.outcome === 'applied');
       if (restarted.length === 0) continue;
       let health;
       try {
