@@ -15,18 +15,17 @@ import { type DesiredReload, type DesiredService, ObservedService, type ServiceD
 
 function serviceDetails(c: Change): ChangeDetails {
   const after = c.after;
+  if (c.action === 'reload') return { attributes: reloadAttributes(after?.reload as DesiredReload | undefined), content: [] };
   if (!after || !Array.isArray(after.files)) return NO_DETAILS;
   const files = after.files as { path: string; content: string }[];
   const attributes = [`${str(after.serviceManager) ?? ''} definition sha256 ${shortHash(str(after.definitionHash))}, ${after.enabled ? 'enabled' : 'disabled'}`];
   const content = files.flatMap((f) => [`@@ ${f.path} @@`, ...addedLines(f.content)]);
-  if (c.action === 'restart' || c.action === 'reload') return { attributes: reloadAttributes(c), content: [] };
-  return { attributes, content: clip(content) };
+  return { attributes, content: c.action === 'restart' ? [] : clip(content) };
 }
 
-/** What a reload does (a restart carries nothing: it restarts). */
-function reloadAttributes(c: Change): string[] {
-  const reload = c.after?.reload as DesiredReload | undefined;
-  if (c.action !== 'reload' || !reload) return [];
+/** What a reload does: the manager's reload of the declared signal or command. */
+function reloadAttributes(reload: DesiredReload | undefined): string[] {
+  if (!reload) return [];
   return ['signal' in reload ? `reload: signal ${reload.signal}` : `reload: command ${JSON.stringify(reload.command)}`];
 }
 
@@ -81,7 +80,7 @@ export const serviceKind: NodeKind<ServiceDoc, DesiredService, ObservedService> 
   trigger: {
     action: 'restart',
     active: (s) => s.enabled,
-    on: (s) => [...s.restartOnChangeOf, ...(s.reloadOnChangeOf ?? [])],
+    on: (s) => (s.reloadOnChangeOf ? [...s.restartOnChangeOf, ...s.reloadOnChangeOf].sort() : s.restartOnChangeOf),
     lighter: { action: 'reload', on: (s) => s.reloadOnChangeOf ?? [] },
     after: serviceTriggerAfter,
   },
