@@ -10,7 +10,7 @@ import { resolveSite } from '../../controller/resolve/resolve-site.js';
 import { makePlan } from '../../controller/plan/make-plan.js';
 import { planGraph } from '../../controller/plan/plan-graph.js';
 import { renderText } from '../../controller/plan/render-text.js';
-import { summariseChangeSet } from '../../controller/apply/change-set.js';
+import { renderChangeSetSummary, summariseChangeSet, type ChangeSet } from '../../controller/apply/change-set.js';
 import { cluster, module, revisionOf, validSite } from '../../test/support/site-files.js';
 import { appliedNode, desired, file, inventory, node, resource, service } from '../../test/support/build-desired.js';
 import { registry } from '../registry.js';
@@ -151,14 +151,16 @@ test('a reload a crashed run owed is planned again; one owed by a service that m
   t.deepEqual(either.changes.map((c) => [c.id, c.action, c.reason]), [['n1/service:lb#restart', 'restart', 'restart interrupted by a controller crash']]);
 });
 
-test('apply counts reloads in their own column', (t) => {
-  const rows = summariseChangeSet({
+test('apply counts reloads in their own column, shown when anything reloaded', (t) => {
+  const changeSet = (action: 'reload' | 'restart'): ChangeSet => ({
     runId: 1,
     planHash: 'h',
     status: 'succeeded',
-    results: [{ id: 'n1/service:lb#reload', node: 'n1', key: 'service:lb', kind: 'service', action: 'reload', outcome: 'applied' }],
+    results: [{ id: `n1/service:lb#${action}`, node: 'n1', key: 'service:lb', kind: 'service', action, outcome: 'applied' }],
     nodes: {},
     conditions: [],
   });
-  t.like(rows[0]![1], { reloaded: 1, restarted: 0 });
+  t.like(summariseChangeSet(changeSet('reload'))[0]![1], { reloaded: 1, restarted: 0 });
+  t.regex(renderChangeSetSummary(changeSet('reload')), /\nNODE +CREATED +UPDATED +DELETED +RESTARTED +RELOADED +RAN +FAILED +SKIPPED\nn1 +0 +0 +0 +0 +1 +0 +0 +0\n/);
+  t.regex(renderChangeSetSummary(changeSet('restart')), /\nNODE +CREATED +UPDATED +DELETED +RESTARTED +RAN +FAILED +SKIPPED\nn1 +0 +0 +0 +1 +0 +0 +0\n/);
 });
