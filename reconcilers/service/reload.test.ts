@@ -124,6 +124,20 @@ test('a change of a restart cause restarts only, whatever reload causes changed 
   t.true(both.changes.find((c) => c.action === 'restart')!.disruptive);
 });
 
+test('a restart cause triggered in a later round turns an earlier reload into a restart', (t) => {
+  // service:a comes before service:z in a round; z restarts for lb.key, and a restarts when z does.
+  const a = service('a', { restartOnChangeOf: ['service:z'], reloadOnChangeOf: ['file:/etc/lb.cfg'] });
+  const z = service('z', { restartOnChangeOf: ['file:/etc/lb.key'] });
+  const resources = [resource(file('/etc/lb.cfg', 'a\n')), resource(file('/etc/lb.key', 'k\n')), resource(a), resource(z)];
+  const changed = [resource(file('/etc/lb.cfg', 'b\n')), resource(file('/etc/lb.key', 'l\n')), resource(a), resource(z)];
+  const plan = makePlan(desired([node('n1', changed)]), inventory({ n1: appliedNode(resources, runitHash) }), { registry });
+  t.deepEqual(plan.changes.filter((c) => c.kind === 'service').map((c) => [c.id, c.reason, c.dependsOn]), [
+    ['n1/service:a#restart', 'file:/etc/lb.cfg, service:z changed', ['n1/file:/etc/lb.cfg', 'n1/service:z#restart']],
+    ['n1/service:z#restart', 'file:/etc/lb.key changed', ['n1/file:/etc/lb.key']],
+  ]);
+  t.true(planGraph(plan.changes).ok);
+});
+
 test('a changed definition is an update only (it restarts); a service that is not running is started, never reloaded', (t) => {
   const changedDefinition = service('lb', { args: ['--new'], restartOnChangeOf: ['file:/etc/lb.key'], reloadOnChangeOf: ['file:/etc/lb.cfg'], reload: { signal: 'USR2' } });
   const plan = planOf(lbSite('b\n', 'k\n', changedDefinition));
