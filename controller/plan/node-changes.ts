@@ -185,14 +185,13 @@ function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result:
 }
 
 export const INTERRUPTED_RESTART_REASON = 'restart interrupted by a controller crash';
-export const INTERRUPTED_RELOAD_REASON = 'reload interrupted by a controller crash';
+export const INTERRUPTED_RELOAD_OR_RESTART_REASON = 'restart or reload interrupted by a controller crash (a restart does what a reload would)';
 export const INTERRUPTED_RERUN_REASON = 're-run interrupted by a controller crash';
 
-const INTERRUPTED_REASON: Record<TriggeredAction, string> = {
-  restart: INTERRUPTED_RESTART_REASON,
-  reload: INTERRUPTED_RELOAD_REASON,
-  run: INTERRUPTED_RERUN_REASON,
-};
+function interruptedReason(trigger: Trigger<DesiredResource['spec']>, spec: DesiredResource['spec']): string {
+  if (trigger.action === 'run') return INTERRUPTED_RERUN_REASON;
+  return (trigger.lighter?.on(spec).length ?? 0) > 0 ? INTERRUPTED_RELOAD_OR_RESTART_REASON : INTERRUPTED_RESTART_REASON;
+}
 
 /**
  * Restarts and re-runs a dead run owed: the node's record says so (`restartPending`), while the change that
@@ -206,11 +205,11 @@ function addOwed(node: DesiredNode, inv: InventoryNode | undefined, result: Node
     if (inv.managed[r.key]?.restartPending !== true || result.byKey.has(r.key)) continue;
     const trigger = triggerOf(registry, r);
     if (!trigger) continue;
-    // The record says only that something is owed: a reload when nothing else could have asked for one, else
-    // the trigger's own action, which does what a reload would.
-    const action = triggeredAction(trigger, r.spec, trigger.on(r.spec));
+    // The record says only that something is owed, and an update of a running service's definition owes a
+    // restart even when only reloads are declared: so the trigger's own action, never the lighter one.
+    const { action } = trigger;
     const kind = kindOfSpec(registry, r);
-    result.byKey.set(r.key, triggeredChange({ target: ctx.target, resource: r, kind, action, observed: inv.resources[r.key], reason: INTERRUPTED_REASON[action] }));
+    result.byKey.set(r.key, triggeredChange({ target: ctx.target, resource: r, kind, action, observed: inv.resources[r.key], reason: interruptedReason(trigger, r.spec) }));
   }
 }
 
