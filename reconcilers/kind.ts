@@ -83,6 +83,30 @@ export interface RenderContext {
   checkEnvironment(environment: Readonly<Record<string, string>>, field: FieldPath): void;
 }
 
+/**
+ * What only the whole resolved site knows about one node, handed to a kind's `bind` once every cluster and
+ * every allocation is resolved: what its certificates may name, under each CertificateAuthority.
+ */
+export interface SiteBinding {
+  node: string;
+  /** The authority by name, with what it may sign for this node; undefined when there is no such document. */
+  authority(name: string): AuthorityForNode | undefined;
+  /** A problem with the resource itself, at its field in Git. */
+  report(field: FieldPath, code: 'CertificateNotAllowed', message: string): void;
+}
+
+export interface AuthorityForNode {
+  name: string;
+  /** Its certificate, PEM, as Git holds it. */
+  certificate: string;
+  keySecret: string;
+  policy: { maxValidityDays: number; keyTypes: string[]; usages: ('server' | 'client')[] };
+  /** Whether its `policy.nodes` selects the node at all. */
+  issuesToNode: boolean;
+  /** The node's names and addresses under this authority's policy (suffixes, pools), sorted. */
+  entitlement: { node: string; dnsNames: string[]; ipAddresses: string[] };
+}
+
 /** What resolve and plan order by. */
 export interface NodeOrder<S extends ResourceSpec> {
   /**
@@ -274,6 +298,8 @@ export interface NodeKind<Doc = any, S extends ResourceSpec = any, O extends Obs
   checks?(doc: Doc, report: ReportProblem): void;
   repositoryFiles?(doc: Doc): RepositoryFile[];
   render(doc: Doc, ctx: RenderContext): S | null;
+  /** Completes a rendered spec with what only the whole site knows (a certificate's entitlement); pure. */
+  bind?(spec: S, site: SiteBinding): S;
   order: NodeOrder<S>;
   trigger?: Trigger<S>;
   /** The hash recorded in the managed record when applied; default: sha256 of the spec's canonical JSON. */

@@ -155,6 +155,11 @@ export const RolloutPolicy = z.strictObject({
   failureBudget: z.number().int().min(0).default(0),
 });
 
+/** A DNS name, whose labels may be `{{ zone }}` (the cluster's zone). */
+const MemberName = z
+  .string()
+  .regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?|\{\{ ?zone ?\}\})(\.([a-z0-9]([a-z0-9-]*[a-z0-9])?|\{\{ ?zone ?\}\}))*$/, 'must be a DNS name, whose labels may be "{{ zone }}"');
+
 export const ClusterSpec = z.strictObject({
   nodes: NodeSelector,
   params: z.record(z.string(), z.json()).default({}),
@@ -165,6 +170,11 @@ export const ClusterSpec = z.strictObject({
   dns: z.strictObject({ zone: Name, nodeRecords: z.boolean().default(true) }).optional(),
   /** Addresses allocated from pools, e.g. a load-balancer VIP; `{param: ...}` cannot name them, `{fact: ...}` can't either: they appear in plan as allocations. */
   addresses: z.array(z.strictObject({ name: Name, pool: Name })).default([]),
+  /**
+   * Names every member may have in its certificates besides its own (`etcd.{{ zone }}` for the members of an
+   * etcd cluster behind one name); `{{ zone }}` is the cluster's DNS zone (`dns.zone`).
+   */
+  certificates: z.strictObject({ memberNames: z.array(MemberName).default([]) }).optional(),
 });
 
 // ---------------------------------------------------------------- Services
@@ -199,8 +209,12 @@ export const CertificateAuthoritySpec = z.strictObject({
       /** Subject IPs must be node addresses or inside one of these pools. */
       allowedPools: z.array(Name).default([]),
       maxValidityDays: z.number().int().min(1).max(825).default(90),
+      /** The key types the CA signs (ECDSA P-256 and RSA of at least 2048 bits only). */
+      keyTypes: z.array(z.enum(['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096'])).default(['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096']),
+      /** The usages it grants; `peer` needs both. */
+      usages: z.array(z.enum(['server', 'client'])).default(['server', 'client']),
     })
-    .default({ nodes: {}, allowedDnsSuffixes: [], allowedPools: [], maxValidityDays: 90 }),
+    .default({ nodes: {}, allowedDnsSuffixes: [], allowedPools: [], maxValidityDays: 90, keyTypes: ['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096'], usages: ['server', 'client'] }),
 });
 
 // ---------------------------------------------------------------- Documents
