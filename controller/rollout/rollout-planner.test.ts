@@ -3,7 +3,8 @@ import { DEFAULT_ROLLOUT_POLICY, type RolloutPolicy } from '../spec/rollout-poli
 import { planRolloutIntents, type RolloutPlanInput } from './rollout-planner.js';
 
 const members = (...names: string[]) => names.map((name, i) => ({ name, labels: { zone: `z${i % 2}` } }));
-const input = (over: Partial<RolloutPlanInput> & { policy?: Partial<RolloutPolicy> } = {}): RolloutPlanInput => {
+type Over = Partial<Omit<RolloutPlanInput, 'policy'>> & { policy?: Partial<RolloutPolicy> };
+const input = (over: Over = {}): RolloutPlanInput => {
   const m = over.members ?? members('n1', 'n2', 'n3', 'n4', 'n5');
   return { cluster: 'c', members: m, disrupted: m.map((x) => x.name), unavailable: [], ...over, policy: { ...DEFAULT_ROLLOUT_POLICY, ...over.policy } };
 };
@@ -53,7 +54,7 @@ test('by label: one failure domain at a time, domains in order, nodes without th
     { name: 'a1', labels: { zone: 'a' } },
     { name: 'b1', labels: { zone: 'b' } },
     { name: 'a2', labels: { zone: 'a' } },
-    { name: 'x1', labels: {} },
+    { name: 'x1', labels: {} as Record<string, string> },
     { name: 'a3', labels: { zone: 'a' } },
   ];
   const intents = planRolloutIntents(input({ members: m, policy: { maxUnavailable: 2, order: { label: 'zone' } } }));
