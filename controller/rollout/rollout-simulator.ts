@@ -80,6 +80,8 @@ export interface SimulationInput {
   outcomes: RolloutOutcomes;
   /** The intents for a new revision's rollout, for the nodes that do not match it (resume by a new commit). */
   replan: (disrupted: string[]) => RolloutIntents;
+  /** The state an earlier process persisted: the run resumes from it instead of starting the rollout. */
+  state?: RolloutState;
 }
 
 export interface Simulation {
@@ -320,28 +322,34 @@ function operate(run: Run, action: OperatorAction | undefined, replan: Simulatio
   return true;
 }
 
+function resumed(run: Run, after: string): void {
+  emit(run, { type: 'resumed', message: `resumed ${after} from the persisted state: batches done ${list(run.state.batchesDone.map(String))}, at batch ${nextBatch(run.state)}` });
+}
+
 export function simulateRollout(input: SimulationInput): Simulation {
   const { intents, outcomes } = input;
   const run: Run = {
     intents,
     outcomes,
-    state: startRolloutState({ cluster: intents.cluster, revision: outcomes.revision, failureBudget: intents.failureBudget }),
+    state: input.state ?? startRolloutState({ cluster: intents.cluster, revision: outcomes.revision, failureBudget: intents.failureBudget }),
     clock: { now: 0 },
     events: [],
     ...(outcomes.crash ? { crash: outcomes.crash } : {}),
   };
   const pauses = (outcomes.operator ?? []).filter((a) => a.action === 'pause');
   const actions = (outcomes.operator ?? []).filter((a) => a.action !== 'pause');
-  started(run);
+  if (input.state) resumed(run, 'in a new process');
+  else started(run);
   for (;;) {
-    if (runBatches(run, pauses) === 'crashed') {
+    if (run.state.status === 'running' && runBatches(run, pauses) === 'crashed') {
       // The next process knows only what was persisted.
       delete run.crash;
       run.state = JSON.parse(JSON.stringify(run.state)) as RolloutState;
-      emit(run, { type: 'resumed', message: `resumed after the crash from the persisted state: batches done ${list(run.state.batchesDone.map(String))}, at batch ${nextBatch(run.state)}` });
+      resumed(run, 'after the crash');
       continue;
     }
-    if (run.state.status === 'completed' || !operate(run, actions.shift(), input.replan)) break;
+    const stopped = run.state.status === 'paused' || run.state.status === 'halted';
+    if (!stopped || !operate(run, actions.shift(), input.replan)) break;
   }
   return { events: run.events, state: run.state };
 }
