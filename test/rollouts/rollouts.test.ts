@@ -2,7 +2,8 @@
  * Golden rollout simulations, after Cluster API's rolling-update testdata: each folder holds the planner's
  * input (`plan.json`: the cluster's `rollout` fields as a site writes them, the Site's defaults, the members
  * with their labels, the disrupted and the already-down nodes), what happens (`outcomes.json`: gate results,
- * a crash, the operator's actions, a new commit) and the log an operator sees (`events.golden`).
+ * a crash, the operator's actions, a new commit) and the log an operator sees (`events.golden`); `README.md` says
+ * what the scenario shows.
  * `UPDATE_GOLDEN=1 npx ava test/rollouts/rollouts.test.ts` rewrites the goldens; review the diff like any other change.
  */
 import test from 'ava';
