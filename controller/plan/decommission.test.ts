@@ -61,7 +61,7 @@ test('a decommissioned node leaves its clusters: the others drop it, and it is d
     for (const id of staying) t.true(c.dependsOn.includes(id), `${c.id} waits for ${id}`);
   }
   t.deepEqual(plan.decommissioned, [{ node: 'n3', leaving: ['etcd'], remainingChanges: 2, deletable: false }]);
-  t.regex(renderText(plan, { registry }), /Decommission: node n3 is decommissioned \(leaves etcd\): 2 change\(s\) dismantle it/);
+  t.regex(renderText(plan, { registry, color: false }), /Decommission: node n3 is decommissioned \(leaves etcd\): 2 change\(s\) dismantle it/);
 });
 
 test('once nothing of underlay\'s is left on an observed decommissioned node, the plan says its document can be deleted', (t) => {
@@ -70,7 +70,7 @@ test('once nothing of underlay\'s is left on an observed decommissioned node, th
   const plan = makePlan(after, done, { registry });
   t.deepEqual(plan.changes, []);
   t.deepEqual(plan.decommissioned, [{ node: 'n3', leaving: ['etcd'], remainingChanges: 0, deletable: true }]);
-  t.regex(renderText(plan, { registry }), /its Node document can be deleted/);
+  t.regex(renderText(plan, { registry, color: false }), /its Node document can be deleted/);
 
   const unobserved = makePlan(after, inventory({}), { registry });
   t.false(unobserved.decommissioned?.[0]?.deletable, 'a node nobody looked at may still hold what underlay made');
