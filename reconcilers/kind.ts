@@ -107,13 +107,18 @@ export interface NodeOrder<S extends ResourceSpec> {
   rank: number;
 }
 
-/** A kind whose resources other resources' changes restart or run again (services, commands). */
+/** A kind whose resources other resources' changes restart, reload or run again (services, commands). */
 export interface Trigger<S extends ResourceSpec> {
   action: 'restart' | 'run';
   /** Whether it may be restarted or run at all (a disabled service is not started). */
   active(spec: S): boolean;
-  /** Keys of the same node's resources whose change triggers it; they are also its dependency edges. */
+  /** Keys of the same node's resources whose change triggers it (`lighter`'s too); they are also its dependency edges. */
   on(spec: S): readonly string[];
+  /**
+   * Keys among `on` whose change asks only for a lighter action (a service's reload). When a key of `on`
+   * outside these changed too, `action` is taken alone: a restart does what a reload would.
+   */
+  lighter?: { action: 'reload'; on(spec: S): readonly string[] };
   /** What a triggered change carries: apply works from the plan alone. */
   after(spec: S): Record<string, unknown>;
   /** The listing's "after" line names only the changes that trigger it, not its ordering edges. */
