@@ -24,6 +24,7 @@ import { observedFactReads, type ObservedFactRead } from './observed-fact-reads.
 import { orderSteps } from './step-order.js';
 import { TemplateEngine } from './template-engine.js';
 import { UncheckedSpec } from './unchecked-spec.js';
+import { effectiveRolloutPolicy, quantityOf } from '../spec/rollout-policy.js';
 
 export interface ResolveResult {
   /**
@@ -267,8 +268,9 @@ export function resolveSite(
     ...(spec.nodes[view.name]?.doc.spec.decommission === true ? { decommission: { leaving: state.leaving.get(view.name) ?? [] } } : {}),
   }));
   const clusters = clusterNames.map((name) => {
-    const rollout = spec.clusters[name]!.doc.spec.rollout;
-    return { name, nodes: state.members.get(name)!, batchSize: rollout.batchSize, failureBudget: rollout.failureBudget };
+    const members = state.members.get(name)!;
+    const policy = effectiveRolloutPolicy(spec.site.doc.spec.rollout, spec.clusters[name]!.doc.spec.rollout);
+    return { name, nodes: members, batchSize: quantityOf(policy.maxUnavailable, members.length, 1), failureBudget: quantityOf(policy.failureBudget, members.length, 0) };
   });
   return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters }, diagnostics, pendingSteps: [] };
 }
