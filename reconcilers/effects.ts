@@ -11,12 +11,14 @@ import { ipEffects } from './ip/effects.js';
 import type { KindEffects, TargetApplyContext } from './kind-effects.js';
 import { serviceEffects } from './service/effects.js';
 import { symlinkEffects } from './symlink/effects.js';
+import { addressEffects } from './address/effects.js';
 
 /** Each kind's effects take its target type's context; apply builds that context from the change's target. */
 const EFFECTS: Readonly<Record<string, KindEffects<TargetApplyContext>>> = {
   file: fileEffects,
   directory: directoryEffects,
   symlink: symlinkEffects,
+  address: addressEffects,
   service: serviceEffects,
   command: commandEffects,
   ip: ipEffects,

@@ -13,6 +13,7 @@ import type { TargetType } from '../controller/model/target.js';
 import type { NodeKind, ResourceKindDefinition, ServiceKind } from './kind.js';
 import { serviceKind } from './service/kind.js';
 import { symlinkKind } from './symlink/kind.js';
+import { addressKind } from './address/kind.js';
 
 export interface KindRegistry {
   readonly kinds: readonly ResourceKindDefinition[];
@@ -52,4 +53,4 @@ export function createRegistry(kinds: readonly ResourceKindDefinition[]): KindRe
   };
 }
 
-export const registry: KindRegistry = createRegistry([fileKind, directoryKind, symlinkKind, serviceKind, commandKind, certificateKind, ipKind, dnsKind]);
+export const registry: KindRegistry = createRegistry([fileKind, directoryKind, symlinkKind, addressKind, serviceKind, commandKind, certificateKind, ipKind, dnsKind]);

@@ -80,7 +80,14 @@ export const DIAGNOSTIC_CODES = {
     description: 'an input or template reads a fact only observing the node gives, so validate leaves its step, and the checks of it, for plan time',
   },
   OutputNotOnNode: { ...RESOLVE, description: "an input reads a step's output on a node that step does not run on" },
-  PoolExhausted: { ...RESOLVE, description: 'an IPPool has no free address left for a requested allocation' },
+  PoolExhausted: { ...RESOLVE, description: 'an IPPool has no free address left for a requested allocation; the message names the pool and its claimants' },
+  NoAddressHolder: { ...RESOLVE, severity: 'warning', description: "no node of the cluster matches a held address's holder selector, so it is allocated but brought up nowhere" },
+  AddressConflict: {
+    ...RESOLVE,
+    severity: 'warning',
+    description: "an address of a pool is in use by something underlay does not manage (up on a node's interface, or answering ARP), so it is not handed out",
+    testedIn: 'controller/resolve/ip-allocation.test.ts',
+  },
   InventorySyntax: { ...SNAPSHOT, description: 'an inventory snapshot given to plan --inventory is not JSON', testedIn: 'controller/inventory/parse-inventory.test.ts' },
   InventorySchema: { ...SNAPSHOT, description: 'an inventory snapshot does not match the inventory schema', testedIn: 'controller/inventory/parse-inventory.test.ts' },
 } as const satisfies Record<string, DiagnosticCodeInfo>;

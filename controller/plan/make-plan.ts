@@ -98,6 +98,9 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     if (!desiredNames.has(name)) warnings.push(`node ${name} is in the inventory but not in Git: what underlay manages there is left alone`);
   }
 
+  // Service changes by id: a node resource may wait for one (an address resource for its allocation).
+  const serviceChanges = diffServiceResources(desired.services, inventory, registry);
+  for (const c of serviceChanges) changesByAddress.set(c.id, c);
   const mapper = new DependencyMapper(desired.nodes, changesByAddress);
   for (const [node, byKey, list] of perNode) {
     if (list.length === 0) continue;
@@ -112,7 +115,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   for (const [c, causes] of triggered) c.dependsOn.push(...causes);
 
   const changes = perNode.flatMap(([, , list]) => list);
-  changes.push(...diffServiceResources(desired.services, inventory, registry));
+  changes.push(...serviceChanges);
   for (const c of changes) normaliseEdges(c);
   changes.sort(byId);
 

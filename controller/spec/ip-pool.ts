@@ -74,3 +74,16 @@ function defaultRange(cidr: AddressRange): { first: bigint; last: bigint } {
   const edges = cidr.family === 4 && cidr.last - cidr.first >= 3n ? 1n : 0n;
   return { first: cidr.first + edges, last: cidr.last - edges };
 }
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A `Duration` (schema.ts: digits and one of s, m, h, d) in milliseconds. */
+export function durationMs(duration: string): number {
+  const unit = duration.slice(-1) as keyof typeof UNIT_MS;
+  return Number(duration.slice(0, -1)) * UNIT_MS[unit];
+}
+
+/** The prefix length of the pool's CIDR block: what an address of the pool is brought up with on an interface. */
+export function poolPrefixLength(pool: IPPoolDoc['spec']): number {
+  return Number(pool.cidr.slice(pool.cidr.indexOf('/') + 1));
+}

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { registry } from '../../reconcilers/registry.js';
-import { Account, Name, NodePath, Template } from './primitives.js';
+import { Account, InterfaceName, Name, NodePath, Template } from './primitives.js';
 
 export const API_VERSION = 'underlay.dev/v1alpha1';
 
@@ -135,6 +135,24 @@ export const RolloutPolicy = z.strictObject({
   failureBudget: z.number().int().min(0).default(0),
 });
 
+export const ClusterAddress = z
+  .strictObject({
+    name: Name,
+    pool: Name,
+    /** A VIP: held by the first cluster node (by name) this selector picks; failover is not automatic. */
+    holder: NodeSelector.optional(),
+    /** One address for every cluster node this selector picks (`{}`: all of them), named `<name>.<node>`. */
+    perNode: NodeSelector.optional(),
+    /** The interface a held address is brought up on; required with `holder` or `perNode`. */
+    interface: InterfaceName.optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (a.holder && a.perNode) ctx.addIssue({ code: 'custom', path: ['perNode'], message: 'an address has either a holder (a VIP) or perNode (one per node), not both' });
+    if ((a.holder || a.perNode) && a.interface === undefined) ctx.addIssue({ code: 'custom', path: ['interface'], message: 'a held address needs the interface it is brought up on' });
+    if (!a.holder && !a.perNode && a.interface !== undefined) ctx.addIssue({ code: 'custom', path: ['interface'], message: 'interface is for a held address: give holder or perNode too' });
+  });
+export type ClusterAddress = z.infer<typeof ClusterAddress>;
+
 export const ClusterSpec = z.strictObject({
   nodes: NodeSelector,
   params: z.record(z.string(), z.json()).default({}),
@@ -143,17 +161,29 @@ export const ClusterSpec = z.strictObject({
   drift: z.strictObject({ mode: z.enum(['alert', 'correct']).default('alert') }).default({ mode: 'alert' }),
   /** DNS records for the cluster's nodes (`<node>.<zone>` A/AAAA) in a declared zone. */
   dns: z.strictObject({ zone: Name, nodeRecords: z.boolean().default(true) }).optional(),
-  /** Addresses allocated from pools, e.g. a load-balancer VIP; `{param: ...}` cannot name them, `{fact: ...}` can't either: they appear in plan as allocations. */
-  addresses: z.array(z.strictObject({ name: Name, pool: Name })).default([]),
+  /**
+   * Addresses allocated from pools (docs/site-format.md, "Addresses"): a plain cluster address, a VIP that
+   * one node holds (`holder`), or one address per node (`perNode`); the held ones are brought up on
+   * `interface` as `address` resources, and the nodes holding them read them as `{fact: allocated.<name>}`.
+   */
+  addresses: z.array(ClusterAddress).default([]),
 });
 
 // ---------------------------------------------------------------- Services
+/** A duration: a whole number of seconds, minutes, hours or days (`90s`, `30m`, `24h`, `7d`). */
+export const Duration = z.string().regex(/^\d{1,9}[smhd]$/, 'must be a duration such as "30m", "24h" or "7d"');
+
 export const IPPoolSpec = z.strictObject({
   cidr: z.union([z.cidrv4(), z.cidrv6()]),
   /** First and last allocatable addresses; default: the whole CIDR less network and broadcast. */
   range: z.strictObject({ start: z.union([z.ipv4(), z.ipv6()]), end: z.union([z.ipv4(), z.ipv6()]) }).optional(),
   gateway: z.union([z.ipv4(), z.ipv6()]).optional(),
   reserved: z.array(z.union([z.ipv4(), z.ipv6()])).default([]),
+  /**
+   * How long a released address stays held (not handed to anyone else; its old holder gets it back if it
+   * returns): ARP caches, DNS TTLs and firewall rules elsewhere may still point at it.
+   */
+  releaseAfter: Duration.default('24h'),
 });
 
 export const DNSZoneSpec = z.strictObject({
