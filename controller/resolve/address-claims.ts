@@ -20,6 +20,8 @@ export interface AddressClaim {
   entry: string;
   /** The node that holds it on `interface`, if any. */
   holder?: { node: string; interface: string };
+  /** One of a per-node entry's claims: only its holder reads it. */
+  perNode?: true;
   /** Where the entry is, and its field path. */
   location: SourceLocation;
   field: string;
@@ -35,7 +37,7 @@ export function addressClaims(spec: Spec, views: readonly NodeView[], sink: Diag
       const place = { cluster, entry: entry.name, pool: entry.pool, location: doc.locate(path), field: fieldPath(path) };
       if (entry.perNode) {
         for (const node of selectNodes(members, entry.perNode)) {
-          out.push({ ...place, name: `${cluster}.${entry.name}.${node.name}`, holder: { node: node.name, interface: entry.interface! } });
+          out.push({ ...place, name: `${cluster}.${entry.name}.${node.name}`, holder: { node: node.name, interface: entry.interface! }, perNode: true });
         }
         return;
       }

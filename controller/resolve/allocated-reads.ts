@@ -1,13 +1,12 @@
 /**
- * Which held addresses a step's inputs read (`{fact: allocated.<entry>}`, on this node or on the nodes a
- * selector picks): its resources wait for those address resources, so that an address is allocated and up
- * before anything using it is written or started.
+ * What `{fact: allocated.<entry>}` reads on a node: its own per-node address, or a cluster address or VIP
+ * of a cluster it is in. A step's resources that read one wait for it (the address resource on its holder,
+ * else its allocation), so an address is allocated and up before anything using it is written or started.
  */
-import { resourceAddress } from '../model/resource-key.js';
 import { selectNodes } from '../spec/node-selector.js';
 import type { NodeSelector } from '../spec/schema.js';
 import { ALLOCATED_FACT, asInputSource, type NodeView } from './input-sources.js';
-import type { HeldAddress } from './ip-allocation.js';
+import type { AllocatedAddress, AllocationResult } from './ip-allocation.js';
 
 export interface AllocatedRead {
   entry: string;
@@ -26,27 +25,29 @@ export function allocatedReads(withValues: Readonly<Record<string, unknown>>): A
   return out;
 }
 
-/** node -> entry -> the address (`node/key`) of the address resource holding it there. */
-export type HeldIndex = ReadonlyMap<string, Readonly<Record<string, string>>>;
+/** node -> entry -> what it reads as `allocated.<entry>`. */
+export type AllocatedIndex = ReadonlyMap<string, Readonly<Record<string, AllocatedAddress>>>;
 
-export function heldIndex(held: readonly HeldAddress[]): HeldIndex {
-  const out = new Map<string, Record<string, string>>();
-  for (const h of held) {
-    const entries = out.get(h.node) ?? {};
-    entries[h.entry] = resourceAddress(h.node, h.key);
-    out.set(h.node, entries);
+/** Per node: the cluster addresses of its clusters (in cluster name order), then its own per-node ones. */
+export function allocatedIndex(allocation: AllocationResult, clustersOf: ReadonlyMap<string, readonly string[]>): AllocatedIndex {
+  const out = new Map<string, Record<string, AllocatedAddress>>();
+  for (const [node, clusters] of clustersOf) {
+    const entries: Record<string, AllocatedAddress> = {};
+    for (const c of clusters) Object.assign(entries, allocation.clusterAddresses.get(c));
+    Object.assign(entries, allocation.perNode.get(node));
+    out.set(node, entries);
   }
   return out;
 }
 
-/** The address resources a resource rendered on `node` by a step with these reads waits for, sorted. */
-export function awaitedAddresses(reads: readonly AllocatedRead[], node: string, clusterNodes: readonly NodeView[], index: HeldIndex): string[] {
+/** What a resource rendered on `node` by a step with these reads waits for, sorted. */
+export function awaitedAddresses(reads: readonly AllocatedRead[], node: string, clusterNodes: readonly NodeView[], index: AllocatedIndex): string[] {
   const out = new Set<string>();
   for (const r of reads) {
     const nodes = r.nodes ? selectNodes(clusterNodes, r.nodes).map((n) => n.name) : [node];
     for (const n of nodes) {
-      const address = index.get(n)?.[r.entry];
-      if (address !== undefined) out.add(address);
+      const read = index.get(n)?.[r.entry];
+      if (read !== undefined) out.add(read.awaits);
     }
   }
   return [...out].sort();

@@ -17,6 +17,7 @@ import type { DesiredAddress } from '../../reconcilers/address/schema.js';
 import { ADDRESS_KIND, addressIdentity } from '../../reconcilers/address/identity.js';
 import type { DesiredServiceResource, ResourceOrigin } from '../model/desired.js';
 import { targetLabel } from '../model/target.js';
+import { resourceAddress } from '../model/resource-key.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
 import type { NodeView } from './input-sources.js';
 import { addressClaims, type AddressClaim } from './address-claims.js';
@@ -71,11 +72,20 @@ export interface HeldAddress {
   origin: ResourceOrigin;
 }
 
+/** An allocated address as a node reads it (`{fact: allocated.<entry>}`), and what a resource reading it waits for. */
+export interface AllocatedAddress {
+  address: string;
+  /** The address resource on its holder (`node/key`), else its ip change's id. */
+  awaits: string;
+}
+
 export interface AllocationResult {
   /** The `ip:` resources, one per claim that got an address. */
   services: DesiredServiceResource[];
-  /** node -> entry -> address: what `{fact: allocated.<entry>}` reads on the node holding it. */
-  allocated: Map<string, Record<string, string>>;
+  /** cluster -> entry -> a cluster address or VIP: every node of the cluster reads it. */
+  clusterAddresses: Map<string, Record<string, AllocatedAddress>>;
+  /** node -> entry -> its own per-node address. */
+  perNode: Map<string, Record<string, AllocatedAddress>>;
   held: HeldAddress[];
 }
 
@@ -198,7 +208,7 @@ export function allocateClusterAddresses(spec: Spec, views: readonly NodeView[],
     return book;
   };
   const assigned = assignAddresses(claims, bookOf, observation, sink);
-  const result: AllocationResult = { services: [], allocated: new Map(), held: [] };
+  const result: AllocationResult = { services: [], clusterAddresses: new Map(), perNode: new Map(), held: [] };
   for (const claim of claims) {
     const got = assigned.get(claim);
     if (!got) continue;
@@ -206,11 +216,12 @@ export function allocateClusterAddresses(spec: Spec, views: readonly NodeView[],
     const target = { name: claim.pool, type: 'pool' } as const;
     const key = ipKey(claim.pool, claim.name);
     result.services.push({ key, target, spec: ip, origin: { cluster: claim.cluster, step: 'addresses', module: '', location: claim.location } });
-    if (!claim.holder) continue;
     const id = `${targetLabel(target)}/${key}`;
-    const node = claim.holder.node;
-    result.allocated.set(node, { ...result.allocated.get(node), [claim.entry]: got.address });
-    result.held.push(heldAddress(claim, got.address, poolPrefixLength(bookOf(claim.pool).doc), id));
+    const held = claim.holder ? heldAddress(claim, got.address, poolPrefixLength(bookOf(claim.pool).doc), id) : null;
+    if (held) result.held.push(held);
+    const read = { address: got.address, awaits: held ? resourceAddress(held.node, held.key) : id };
+    const [map, by] = claim.perNode ? [result.perNode, claim.holder!.node] : [result.clusterAddresses, claim.cluster];
+    map.set(by, { ...map.get(by), [claim.entry]: read });
   }
   return result;
 }

@@ -15,7 +15,7 @@ import { DiagnosticSink } from './diagnostic-sink.js';
 import { clusterDnsRecords } from './dns-records.js';
 import { asInputSource, type InputContext, type NodeView } from './input-sources.js';
 import { allocateClusterAddresses, type AllocationResult } from './ip-allocation.js';
-import { allocatedReads, awaitedAddresses, heldIndex, type HeldIndex } from './allocated-reads.js';
+import { allocatedIndex, allocatedReads, awaitedAddresses, type AllocatedIndex } from './allocated-reads.js';
 import { NOTHING_OBSERVED, type IpamObservation } from './ipam-observation.js';
 import { nodeEndpoint, nodeViews } from './node-views.js';
 import { selectNodes } from '../spec/node-selector.js';
@@ -70,8 +70,8 @@ interface SiteState {
   /** module -> the observed facts its templates read, when factsPending. */
   factReads: Map<string, ObservedFactRead[]>;
   allocation: AllocationResult;
-  held: HeldIndex;
-  /** The address resources a placed resource waits for (it reads `{fact: allocated.<entry>}`). */
+  allocated: AllocatedIndex;
+  /** What a placed resource waits for because it reads `{fact: allocated.<entry>}`. */
   awaits: Map<PlacedResource, string[]>;
 }
 
@@ -179,7 +179,7 @@ function resolveCluster(state: SiteState, clusterName: string): void {
       const outs = renderOutputs(render);
       if (outs) stepOutputs.set(node.name, outs);
       const placed = state.placed.get(node.name)!;
-      const awaited = reads.length === 0 ? [] : awaitedAddresses(reads, node.name, clusterNodes, state.held);
+      const awaited = reads.length === 0 ? [] : awaitedAddresses(reads, node.name, clusterNodes, state.allocated);
       for (const r of renderResources(render)) {
         const p: PlacedResource = { key: r.key, spec: r.spec, origin: r.origin, node: node.name, unit };
         placed.push(p);
@@ -226,6 +226,13 @@ function serviceResources(state: SiteState): DesiredServiceResource[] {
   return [...byKey.values()].sort((a, b) => byCodeUnit(a.key, b.key));
 }
 
+/** node -> the clusters it is in, by name. */
+function clusterMemberships(spec: Spec, views: readonly NodeView[]): Map<string, string[]> {
+  const out = new Map<string, string[]>(views.map((v) => [v.name, []]));
+  for (const cluster of Object.keys(spec.clusters).sort()) for (const n of selectNodes(views, spec.clusters[cluster]!.doc.spec.nodes)) out.get(n.name)!.push(cluster);
+  return out;
+}
+
 /** A node's resources: what its steps placed, and the addresses it holds (each after its allocation). */
 function nodeResources(state: SiteState, node: string, dependencies: ReadonlyMap<PlacedResource, string[]>): DesiredResource[] {
   const out: DesiredResource[] = state.placed.get(node)!.map((r) => {
@@ -250,7 +257,8 @@ export function resolveSite(
   const sink = new DiagnosticSink();
   // Allocated first: the nodes holding an address read it as a fact.
   const allocation = allocateClusterAddresses(spec, views, options.ipam ?? { ...NOTHING_OBSERVED, allocations }, sink);
-  for (const view of views) view.allocated = allocation.allocated.get(view.name) ?? {};
+  const allocated = allocatedIndex(allocation, clusterMemberships(spec, views));
+  for (const view of views) view.allocated = Object.fromEntries(Object.entries(allocated.get(view.name) ?? {}).map(([entry, a]) => [entry, a.address]));
   const state: SiteState = {
     spec,
     sink,
@@ -264,7 +272,7 @@ export function resolveSite(
     pendingSteps: [],
     factReads: new Map(),
     allocation,
-    held: heldIndex(allocation.held),
+    allocated,
     awaits: new Map(),
   };
   const clusterNames = Object.keys(spec.clusters).sort();
