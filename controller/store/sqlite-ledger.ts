@@ -6,7 +6,11 @@
 import type Database from 'better-sqlite3';
 import type { Clock } from '../clock.js';
 import { UnderlayError } from '../model/errors.js';
+import { z } from 'zod';
 import type { Ledger, LedgerRow, PoolAllocation, ReleasedAllocation } from './ledger.js';
+import type { StateSection } from './state-export.js';
+
+const LedgerRowSchema = z.strictObject({ pool: z.string(), name: z.string(), address: z.string(), allocatedAt: z.string(), releasedAt: z.string().nullable() });
 
 /** The migration that adds the table (appended to sqlite-store.ts's list). */
 export const POOL_ALLOCATIONS_MIGRATION = `
@@ -118,20 +122,23 @@ export class SqliteLedger implements Ledger {
     return out;
   }
 
-  /** Adds the rows not here yet, in one transaction; refused (nothing written) on any conflict. */
-  importRows(rows: readonly LedgerRow[]): Promise<void> {
+  /** Adds the rows not here yet; the caller holds the transaction and has checked importConflicts. */
+  addRows(rows: readonly LedgerRow[]): number {
     const exists = this.db.prepare(
       `SELECT 1 FROM pool_allocations WHERE site = ? AND pool = ? AND name = ? AND address = ? AND allocated_at = ? AND released_at IS ?`,
     );
     const insert = this.db.prepare(`INSERT INTO pool_allocations (site, pool, name, address, allocated_at, released_at) VALUES (?, ?, ?, ?, ?, ?)`);
-    const write = this.db.transaction(() => {
-      const conflicts = this.importConflicts(rows);
-      if (conflicts.length > 0) throw new UnderlayError({ code: 'StateImportConflict', message: `the import contradicts this state directory's ledger:\n  ${conflicts.join('\n  ')}`, data: { conflicts } });
-      for (const r of rows) {
-        if (exists.get(this.site, r.pool, r.name, r.address, r.allocatedAt, r.releasedAt)) continue;
-        insert.run(this.site, r.pool, r.name, r.address, r.allocatedAt, r.releasedAt);
-      }
-    });
-    return settled(() => write.immediate());
+    let added = 0;
+    for (const r of rows) {
+      if (exists.get(this.site, r.pool, r.name, r.address, r.allocatedAt, r.releasedAt)) continue;
+      insert.run(this.site, r.pool, r.name, r.address, r.allocatedAt, r.releasedAt);
+      added += 1;
+    }
+    return added;
+  }
+
+  /** The ledger as a section of `underlay state export`. */
+  section(): StateSection<LedgerRow> {
+    return { name: 'poolAllocations', schema: LedgerRowSchema, rows: () => this.rows(), conflicts: (rows) => this.importConflicts(rows), add: (rows) => this.addRows(rows) };
   }
 }
