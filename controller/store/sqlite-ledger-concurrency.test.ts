@@ -21,7 +21,7 @@ test('two processes allocating at once on one state directory never hand out the
   const dir = await mkdtemp(path.join(tmpdir(), 'underlay-ledger-race-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   // The database exists before they start, as it does for two applies.
-  SqliteStore.open({ file: stateDatabaseFile(dir), site: 'lab', clock: steppingClock() }).close();
+  await SqliteStore.open({ file: stateDatabaseFile(dir), site: 'lab', clock: steppingClock() }).close();
   const [a, b] = await Promise.all([run(tsx, [fixture, dir, 'a', '150']), run(tsx, [fixture, dir, 'b', '150'])]);
   const lines = [...a.stdout.trim().split('\n'), ...b.stdout.trim().split('\n')];
   t.is(lines.length, 300);
