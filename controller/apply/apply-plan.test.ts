@@ -390,3 +390,44 @@ test('a dns change goes to the zone provider with the value observed at plan tim
     ['remove', 'lab', { name: 'n2.lab.example.net.', type: 'A', value: '10.0.0.2' }],
   ]);
 });
+
+test('a kind that takes levels gets all of one target\'s changes of a dependency level at once; each is journalled and settles on its own', async (t) => {
+  const s = setup(['n1']);
+  const handed: string[][] = [];
+  const base = s.base.effects;
+  const effects: ApplyPlanOptions['effects'] = (kind) => {
+    const inner = base(kind);
+    if (kind !== 'file' || !inner) return inner;
+    return {
+      ...inner,
+      applyLevel: (_ctx, changes) => {
+        handed.push(changes.map((c) => c.id));
+        return Promise.resolve(new Map(changes.map((c) => [c.id, c.id === 'n1/file:/b' ? { error: new Error('disk full') } : { result: 'applied' as const }])));
+      },
+    };
+  };
+  const plan = testPlan([
+    change('n1/directory:/d'),
+    change('n1/file:/a', { dependsOn: ['n1/directory:/d'] }),
+    change('n1/file:/b', { dependsOn: ['n1/directory:/d'] }),
+    change('n1/file:/c'),
+    change('n1/file:/e', { dependsOn: ['n1/file:/a'] }),
+  ]);
+  const result = await applyPlan({ ...s.base, effects, plan });
+  // Level 1 (/a, /b) goes together, and first among what is ready (plan order); /c, alone at level 0, goes
+  // through apply, but only after: /b failed its node, so /c and /e are skipped.
+  t.deepEqual(handed, [['n1/file:/a', 'n1/file:/b']]);
+  t.deepEqual(
+    result.results.map((r) => `${r.id} ${r.outcome}`),
+    ['n1/directory:/d applied', 'n1/file:/a applied', 'n1/file:/b failed', 'n1/file:/c skipped', 'n1/file:/e skipped'],
+  );
+  const journal = (await s.store.journalOf(result.runId)).map((e) => `${e.phase} ${e.changeId}`);
+  t.deepEqual(journal.filter((l) => l.endsWith('/a') || l.endsWith('/b')), ['started n1/file:/a', 'started n1/file:/b', 'succeeded n1/file:/a', 'failed n1/file:/b']);
+  // The managed record is updated before the level, for both of its changes; the level replaced their one-by-one applies.
+  t.deepEqual(s.log, [
+    'record n1 directory:/d hash-of-n1/directory:/d',
+    'apply n1/directory:/d',
+    'record n1 file:/a hash-of-n1/file:/a',
+    'record n1 file:/b hash-of-n1/file:/b',
+  ]);
+});

@@ -72,37 +72,40 @@ function observationNotes(site: string, name: string, inv: InventoryNode | undef
   return { warnings, plannable: recordProblem?.code !== 'ManagedRecordCorrupt' && ownership?.code !== 'NodeIdentityMismatch' };
 }
 
-export function makePlan(desired: Desired, inventory: Inventory, options: PlanOptions): Plan {
-  const { registry } = options;
-  const now = options.now ?? inventory.observedAt;
-  const warnings: string[] = [];
-  const changesByAddress = new Map<string, Change>();
-  const perNode: [DesiredNode, Map<string, Change>, Change[]][] = [];
-  const triggered: [Change, string[]][] = [];
-  const context = { registry, now, scope: planScope() };
+interface NodePlans {
+  warnings: string[];
+  /** By resource address (a restart's is its resource's): what the dependency mapper follows. */
+  changesByAddress: Map<string, Change>;
+  perNode: { node: DesiredNode; byKey: Map<string, Change>; list: Change[] }[];
+  triggered: [Change, string[]][];
+}
 
+/** Each plannable node's changes, without the edges between them yet. */
+function planNodes(desired: Desired, inventory: Inventory, context: Parameters<typeof nodeChanges>[2]): NodePlans {
+  const out: NodePlans = { warnings: [], changesByAddress: new Map(), perNode: [], triggered: [] };
   for (const node of desired.nodes) {
     const inv = inventory.nodes[node.name];
     const observation = observationNotes(desired.site, node.name, inv);
-    warnings.push(...observation.warnings);
+    out.warnings.push(...observation.warnings);
     if (!observation.plannable) continue;
     const result = nodeChanges(node, inv, context);
     const list = [...result.byKey.values()];
     // A change's id is its resource's address unless it is a restart: no second string per change.
-    for (const c of list) changesByAddress.set(c.action === 'restart' ? resourceAddress(node.name, c.key) : c.id, c);
-    for (const entry of result.triggeredBy) triggered.push(entry);
-    perNode.push([node, result.byKey, list]);
+    for (const c of list) out.changesByAddress.set(c.action === 'restart' ? resourceAddress(node.name, c.key) : c.id, c);
+    for (const entry of result.triggeredBy) out.triggered.push(entry);
+    out.perNode.push({ node, byKey: result.byKey, list });
   }
   const desiredNames = new Set(desired.nodes.map((n) => n.name));
   for (const name of Object.keys(inventory.nodes).sort()) {
-    if (!desiredNames.has(name)) warnings.push(`node ${name} is in the inventory but not in Git: what underlay manages there is left alone`);
+    if (!desiredNames.has(name)) out.warnings.push(`node ${name} is in the inventory but not in Git: what underlay manages there is left alone`);
   }
+  return out;
+}
 
-  // Service changes by id: a node resource may wait for one (an address resource for its allocation).
-  const serviceChanges = diffServiceResources(desired.services, inventory, registry);
-  for (const c of serviceChanges) changesByAddress.set(c.id, c);
-  const mapper = new DependencyMapper(desired.nodes, changesByAddress);
-  for (const [node, byKey, list] of perNode) {
+/** The edges among node changes: from the resources' dependencies, among deletes, and to what triggers a restart or re-run. */
+function linkNodeChanges(nodes: NodePlans, desiredNodes: readonly DesiredNode[], registry: KindRegistry): void {
+  const mapper = new DependencyMapper(desiredNodes, nodes.changesByAddress);
+  for (const { node, byKey, list } of nodes.perNode) {
     if (list.length === 0) continue;
     // From the resources to their changes (one per key): a desired resource's change is never a delete.
     for (const r of node.resources) {
@@ -112,9 +115,19 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     }
     orderNodeDeletes(list, registry);
   }
-  for (const [c, causes] of triggered) c.dependsOn.push(...causes);
+  for (const [c, causes] of nodes.triggered) c.dependsOn.push(...causes);
+}
 
-  const changes = perNode.flatMap(([, , list]) => list);
+export function makePlan(desired: Desired, inventory: Inventory, options: PlanOptions): Plan {
+  const { registry } = options;
+  const now = options.now ?? inventory.observedAt;
+  const nodes = planNodes(desired, inventory, { registry, now, scope: planScope() });
+  // Service changes by id: a node resource may wait for one (an address resource for its allocation).
+  const serviceChanges = diffServiceResources(desired.services, inventory, registry);
+  for (const c of serviceChanges) nodes.changesByAddress.set(c.id, c);
+  linkNodeChanges(nodes, desired.nodes, registry);
+
+  const changes = nodes.perNode.flatMap(({ list }) => list);
   changes.push(...serviceChanges);
   for (const c of changes) normaliseEdges(c);
   changes.sort(byId);
@@ -129,7 +142,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     changes,
     rollout: planRollout(desired.clusters, disrupted),
     summary: summarise(changes),
-    warnings: warnings.sort(),
+    warnings: nodes.warnings.sort(),
     ...(options.observation ? { observation: options.observation } : {}),
   };
   return { ...body, hash: planHash(body) };
