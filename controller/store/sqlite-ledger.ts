@@ -127,10 +127,13 @@ export class SqliteLedger implements Ledger {
     const exists = this.db.prepare(
       `SELECT 1 FROM pool_allocations WHERE site = ? AND pool = ? AND name = ? AND address = ? AND allocated_at = ? AND released_at IS ?`,
     );
+    // A live allocation already here (re-adopted since the export, say) is the same allocation, whenever it was recorded.
+    const live = this.db.prepare(`SELECT 1 FROM pool_allocations WHERE site = ? AND pool = ? AND name = ? AND address = ? AND released_at IS NULL`);
     const insert = this.db.prepare(`INSERT INTO pool_allocations (site, pool, name, address, allocated_at, released_at) VALUES (?, ?, ?, ?, ?, ?)`);
     let added = 0;
     for (const r of rows) {
       if (exists.get(this.site, r.pool, r.name, r.address, r.allocatedAt, r.releasedAt)) continue;
+      if (r.releasedAt === null && live.get(this.site, r.pool, r.name, r.address)) continue;
       insert.run(this.site, r.pool, r.name, r.address, r.allocatedAt, r.releasedAt);
       added += 1;
     }

@@ -48,6 +48,15 @@ test('state export, then import into an empty state directory: the same live and
   t.deepEqual((await store.ledger().releasedAllocations()).map((r) => [r.name, r.address]), [['c.old', '10.0.0.7']]);
   await store.close();
   t.regex((await cli(['state', 'import', 'lab.json', '--state-dir', 'b'])).stdout, /poolAllocations: 0 added/);
+  // The same live allocation recorded at another time here (re-adopted after the state was lost) is no conflict and no second row.
+  await ledgerIn('f', 'lab', async (s) => {
+    await s.ledger().allocate({ pool: 'vips', name: 'c.other', address: '10.0.0.20' });
+    await s.ledger().allocate({ pool: 'vips', name: 'c.vip', address: '10.0.0.6' });
+  });
+  const readopted = await cli(['state', 'import', 'lab.json', '--state-dir', 'f']);
+  t.is(readopted.code, 0, readopted.stderr);
+  t.regex(readopted.stdout, /poolAllocations: 1 added/);
+  t.deepEqual(await live('f', 'lab'), [['vips', 'c.other', '10.0.0.20'], ['vips', 'c.vip', '10.0.0.6']]);
 });
 
 test('an import that contradicts the ledger is refused, naming each conflict, and writes nothing', async (t) => {
