@@ -18,7 +18,7 @@ const resolve = (inventory: Inventory): Desired | null => resolveSite(spec, {}, 
 /** A node on whose network 10.9.0.10 and 10.9.0.11 answer ARP; records what it was asked. */
 function network(asked: string[][]): Transport {
   return {
-    exec(_node, argv): Promise<ExecResult> {
+    exec(_node: unknown, argv: readonly string[]): Promise<ExecResult> {
       const pairs = argv.slice(4);
       asked.push(pairs);
       const lines: string[] = [];

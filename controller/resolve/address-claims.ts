@@ -36,8 +36,10 @@ export function addressClaims(spec: Spec, views: readonly NodeView[], sink: Diag
       const path = ['spec', 'addresses', i];
       const place = { cluster, entry: entry.name, pool: entry.pool, location: doc.locate(path), field: fieldPath(path) };
       if (entry.perNode) {
+        const { location, field } = place;
+        const prefix = `${cluster}.${entry.name}.`;
         for (const node of selectNodes(members, entry.perNode)) {
-          out.push({ ...place, name: `${cluster}.${entry.name}.${node.name}`, holder: { node: node.name, interface: entry.interface! }, perNode: true });
+          out.push({ pool: entry.pool, name: prefix + node.name, cluster, entry: entry.name, holder: { node: node.name, interface: entry.interface! }, perNode: true, location, field });
         }
         return;
       }

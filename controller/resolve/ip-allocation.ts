@@ -9,7 +9,7 @@
  * such addresses are never handed out, and the last two are reported.
  */
 import { durationMs, poolLayout, poolPrefixLength } from '../spec/ip-pool.js';
-import { contains, formatAddress, parseAddress, parseCidr, type AddressFamily } from '../model/ip.js';
+import { contains, formatAddress, parseAddress, parseCidr, type Address, type AddressFamily, type AddressRange } from '../model/ip.js';
 import type { IPPoolDoc } from '../spec/schema.js';
 import type { Spec } from '../spec/spec.js';
 import type { DesiredIpAllocation } from '../../reconcilers/ip/kind.js';
@@ -93,6 +93,7 @@ export interface AllocationResult {
 interface PoolBook {
   state: PoolState;
   doc: IPPoolDoc['spec'];
+  cidr: AddressRange;
   heldFor: Map<bigint, string>;
   claimants: string[];
 }
@@ -118,12 +119,18 @@ function markConflicts(book: PoolBook, pool: string, observation: IpamObservatio
   for (const u of observation.unmanaged) conflict(u.address, `it is up on ${u.interface} of node ${u.node}, and underlay did not put it there`);
 }
 
-function openPool(spec: Spec, pool: string, observation: IpamObservation, sink: DiagnosticSink): PoolBook {
+/** The site's node (SSH) addresses, parsed once for every pool. */
+interface SiteAddresses {
+  nodes: Address[];
+}
+
+function openPool(spec: Spec, pool: string, site: SiteAddresses, observation: IpamObservation, sink: DiagnosticSink): PoolBook {
   const located = spec.pools[pool];
   if (!located) throw new UncheckedSpec(`no IPPool "${pool}"`);
   const doc = located.doc.spec;
-  const state = poolState(pool, doc, Object.values(spec.nodes).map((n) => n.doc.spec.address));
-  const book: PoolBook = { state, doc, heldFor: new Map(), claimants: [] };
+  const state = poolState(pool, doc, []);
+  for (const a of site.nodes) if (a.family === state.family && a.value >= state.first && a.value <= state.last) state.taken.add(a.value);
+  const book: PoolBook = { state, doc, cidr: parseCidr(doc.cidr)!, heldFor: new Map(), claimants: [] };
   for (const [key, address] of Object.entries(observation.allocations)) if (key.startsWith(`${pool}/`)) markTaken(state, address);
   for (const [key, r] of Object.entries(observation.released)) {
     const address = parseAddress(r.address);
@@ -143,11 +150,10 @@ function returningAddress(claim: AddressClaim, book: PoolBook, observation: Ipam
   if (released && back && (book.heldFor.get(back.value) === claim.name || !book.state.taken.has(back.value))) {
     return { address: released.address, note: `back: it held this address until ${released.releasedAt}` };
   }
-  if (!claim.holder) return null;
-  const cidr = parseCidr(book.doc.cidr)!;
+  if (!claim.holder || onNodes.size === 0) return null;
   for (const up of onNodes.get(`${claim.holder.node}/${claim.holder.interface}`) ?? []) {
     const address = parseAddress(up.address);
-    if (address && contains(cidr, address) && !book.state.taken.has(address.value)) {
+    if (address && contains(book.cidr, address) && !book.state.taken.has(address.value)) {
       return { address: up.address, note: `re-adopted: underlay's address resource holds it on ${claim.holder.interface} of node ${claim.holder.node}` };
     }
   }
@@ -202,9 +208,11 @@ function heldAddress(claim: AddressClaim, address: string, prefixLength: number,
 export function allocateClusterAddresses(spec: Spec, views: readonly NodeView[], observation: IpamObservation, sink: DiagnosticSink): AllocationResult {
   const claims = addressClaims(spec, views, sink);
   const books = new Map<string, PoolBook>();
+  let site: SiteAddresses | undefined;
   const bookOf = (pool: string): PoolBook => {
     let book = books.get(pool);
-    if (!book) books.set(pool, (book = openPool(spec, pool, observation, sink)));
+    site ??= { nodes: Object.values(spec.nodes).flatMap((n) => parseAddress(n.doc.spec.address) ?? []) };
+    if (!book) books.set(pool, (book = openPool(spec, pool, site, observation, sink)));
     return book;
   };
   const assigned = assignAddresses(claims, bookOf, observation, sink);

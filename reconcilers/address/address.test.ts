@@ -23,7 +23,7 @@ test('a module may declare an address; one that is not address/prefix is refused
   };
   const loaded = loadSpec(revisionOf(files));
   t.deepEqual(
-    loaded.diagnostics.map((d) => [d.code, d.location.file, d.field]),
+    loaded.diagnostics.map((d) => [d.code, d.location?.file, d.field]),
     [['SchemaViolation', 'modules/net.yaml', 'spec.resources[1].address.address']],
   );
   t.deepEqual(addressSpec('eth1', '2001:0db8::0010/64'), { kind: 'address', interface: 'eth1', address: '2001:db8::10', prefixLength: 64 });
