@@ -119,17 +119,20 @@ function markConflicts(book: PoolBook, pool: string, observation: IpamObservatio
   for (const u of observation.unmanaged) conflict(u.address, `it is up on ${u.interface} of node ${u.node}, and underlay did not put it there`);
 }
 
-/** The site's node (SSH) addresses, parsed once for every pool. */
-interface SiteAddresses {
-  nodes: Address[];
+/** What every pool of one resolve opens from: the site, its node (SSH) addresses parsed once, the observation. */
+interface AllocationContext {
+  spec: Spec;
+  nodeAddresses: Address[];
+  observation: IpamObservation;
+  sink: DiagnosticSink;
 }
 
-function openPool(spec: Spec, pool: string, site: SiteAddresses, observation: IpamObservation, sink: DiagnosticSink): PoolBook {
+function openPool(pool: string, { spec, nodeAddresses, observation, sink }: AllocationContext): PoolBook {
   const located = spec.pools[pool];
   if (!located) throw new UncheckedSpec(`no IPPool "${pool}"`);
   const doc = located.doc.spec;
   const state = poolState(pool, doc, []);
-  for (const a of site.nodes) if (a.family === state.family && a.value >= state.first && a.value <= state.last) state.taken.add(a.value);
+  for (const a of nodeAddresses) if (a.family === state.family && a.value >= state.first && a.value <= state.last) state.taken.add(a.value);
   const book: PoolBook = { state, doc, cidr: parseCidr(doc.cidr)!, heldFor: new Map(), claimants: [] };
   for (const [key, address] of Object.entries(observation.allocations)) if (key.startsWith(`${pool}/`)) markTaken(state, address);
   for (const [key, r] of Object.entries(observation.released)) {
@@ -208,11 +211,11 @@ function heldAddress(claim: AddressClaim, address: string, prefixLength: number,
 export function allocateClusterAddresses(spec: Spec, views: readonly NodeView[], observation: IpamObservation, sink: DiagnosticSink): AllocationResult {
   const claims = addressClaims(spec, views, sink);
   const books = new Map<string, PoolBook>();
-  let site: SiteAddresses | undefined;
+  let context: AllocationContext | undefined;
   const bookOf = (pool: string): PoolBook => {
     let book = books.get(pool);
-    site ??= { nodes: Object.values(spec.nodes).flatMap((n) => parseAddress(n.doc.spec.address) ?? []) };
-    if (!book) books.set(pool, (book = openPool(spec, pool, site, observation, sink)));
+    context ??= { spec, nodeAddresses: Object.values(spec.nodes).flatMap((n) => parseAddress(n.doc.spec.address) ?? []), observation, sink };
+    if (!book) books.set(pool, (book = openPool(pool, context)));
     return book;
   };
   const assigned = assignAddresses(claims, bookOf, observation, sink);

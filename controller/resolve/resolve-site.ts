@@ -14,7 +14,7 @@ import { computeDependencies, unitId, type PlacedResource, type UnitLinks } from
 import { DiagnosticSink } from './diagnostic-sink.js';
 import { clusterDnsRecords } from './dns-records.js';
 import { asInputSource, type InputContext, type NodeView } from './input-sources.js';
-import { allocateClusterAddresses, type AllocationResult } from './ip-allocation.js';
+import { allocateClusterAddresses, type AllocationResult, type HeldAddress } from './ip-allocation.js';
 import { allocatedIndex, allocatedReads, awaitedAddresses, type AllocatedIndex } from './allocated-reads.js';
 import { NOTHING_OBSERVED, type IpamObservation } from './ipam-observation.js';
 import { nodeEndpoint, nodeViews } from './node-views.js';
@@ -71,6 +71,8 @@ interface SiteState {
   factReads: Map<string, ObservedFactRead[]>;
   allocation: AllocationResult;
   allocated: AllocatedIndex;
+  /** node -> the address resources it holds. */
+  heldOn: Map<string, HeldAddress[]>;
   /** What a placed resource waits for because it reads `{fact: allocated.<entry>}`. */
   awaits: Map<PlacedResource, string[]>;
 }
@@ -226,6 +228,12 @@ function serviceResources(state: SiteState): DesiredServiceResource[] {
   return [...byKey.values()].sort((a, b) => byCodeUnit(a.key, b.key));
 }
 
+function heldByNode(held: readonly HeldAddress[]): Map<string, HeldAddress[]> {
+  const out = new Map<string, HeldAddress[]>();
+  for (const h of held) out.set(h.node, [...(out.get(h.node) ?? []), h]);
+  return out;
+}
+
 /** node -> the clusters it is in, by name. */
 function clusterMemberships(spec: Spec, views: readonly NodeView[]): Map<string, string[]> {
   const out = new Map<string, string[]>(views.map((v) => [v.name, []]));
@@ -240,9 +248,10 @@ function nodeResources(state: SiteState, node: string, dependencies: ReadonlyMap
     const dependsOn = awaited ? [...new Set([...dependencies.get(r)!, ...awaited])].sort() : dependencies.get(r)!;
     return { key: r.key, spec: r.spec, dependsOn, origin: r.origin };
   });
-  const keys = new Set(out.map((r) => r.key));
-  for (const h of state.allocation.held) {
-    if (h.node === node && !keys.has(h.key)) out.push({ key: h.key, spec: h.spec, dependsOn: [h.awaits], origin: h.origin });
+  const held = state.heldOn.get(node);
+  if (held) {
+    const keys = new Set(out.map((r) => r.key));
+    for (const h of held) if (!keys.has(h.key)) out.push({ key: h.key, spec: h.spec, dependsOn: [h.awaits], origin: h.origin });
   }
   return out.sort((a, b) => byCodeUnit(a.key, b.key));
 }
@@ -273,6 +282,7 @@ export function resolveSite(
     factReads: new Map(),
     allocation,
     allocated,
+    heldOn: heldByNode(allocation.held),
     awaits: new Map(),
   };
   const clusterNames = Object.keys(spec.clusters).sort();
