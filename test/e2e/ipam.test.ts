@@ -167,3 +167,23 @@ test.serial('with the state directory lost, the next apply re-adopts every addre
   t.is(imported.code, 0, imported.stderr);
   t.deepEqual(await ledger(), before);
 });
+
+test.serial('an address removed from Git is taken down and held in grace; back within it, it gets the same address', async (t) => {
+  const cluster = path.join(s().repoDir, 'cluster.yaml');
+  const withApi = readFileSync(cluster, 'utf8');
+  await s().commit('no API address', () => writeFile(cluster, withApi.split('\n').filter((l) => !l.includes('name: api')).join('\n')));
+  await applyOk(t);
+  t.deepEqual(await upOn('node2'), ['198.19.250.10/24', '198.19.250.14/24'], 'taken down; the unmanaged one is still left alone');
+  t.is((await ledger())['etcd.api'], undefined);
+  const status = JSON.parse((await s().underlay(['status', '--output', 'json', '--repo', s().repoDir])).stdout) as { pools: unknown[] };
+  t.deepEqual(status.pools, [
+    { pool: 'e2e', used: 3, released: 1, heldInGrace: 1, free: 21 - 3 - 1 },
+    { pool: 'lab-vips', used: 0, released: 0, heldInGrace: 0, free: 99 },
+  ]);
+  await s().commit('the API address again', () => writeFile(cluster, withApi));
+  const plan = await s().underlay(['plan', '--no-color']);
+  t.regex(plan.stdout, /allocate 198\.19\.250\.15 from pool e2e \(back: it held this address until /);
+  await applyOk(t);
+  t.is((await ledger())['etcd.api'], '198.19.250.15');
+  t.deepEqual(await upOn('node2'), ['198.19.250.10/24', '198.19.250.14/24', '198.19.250.15/24']);
+});
