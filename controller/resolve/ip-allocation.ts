@@ -96,6 +96,8 @@ interface PoolBook {
   cidr: AddressRange;
   heldFor: Map<bigint, string>;
   claimants: string[];
+  /** What underlay does not manage but uses, by address: the new allocation that skips one says so. */
+  conflicts: Map<bigint, string>;
 }
 
 const ipKey = (pool: string, name: string): string => `ip:${pool}/${name}`;
@@ -113,6 +115,7 @@ function markConflicts(book: PoolBook, pool: string, observation: IpamObservatio
     const address = parseAddress(text);
     if (!address || address.family !== state.family || address.value < state.first || address.value > state.last || state.taken.has(address.value)) return;
     state.taken.add(address.value);
+    book.conflicts.set(address.value, `${text}: ${why}`);
     report(text, why);
   };
   for (const [address, why] of Object.entries(observation.conflicts[pool] ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) conflict(address, why);
@@ -133,7 +136,7 @@ function openPool(pool: string, { spec, nodeAddresses, observation, sink }: Allo
   const doc = located.doc.spec;
   const state = poolState(pool, doc, []);
   for (const a of nodeAddresses) if (a.family === state.family && a.value >= state.first && a.value <= state.last) state.taken.add(a.value);
-  const book: PoolBook = { state, doc, cidr: parseCidr(doc.cidr)!, heldFor: new Map(), claimants: [] };
+  const book: PoolBook = { state, doc, cidr: parseCidr(doc.cidr)!, heldFor: new Map(), claimants: [], conflicts: new Map() };
   for (const [key, address] of Object.entries(observation.allocations)) if (key.startsWith(`${pool}/`)) markTaken(state, address);
   for (const [key, r] of Object.entries(observation.released)) {
     const address = parseAddress(r.address);
@@ -161,6 +164,13 @@ function returningAddress(claim: AddressClaim, book: PoolBook, observation: Ipam
     }
   }
   return null;
+}
+
+/** The conflicts a new allocation passed over on its way from `from` to just below `to`, as its plan note. */
+function skippedNote(book: PoolBook, from: bigint, to: bigint): { note?: string } {
+  if (book.conflicts.size === 0) return {};
+  const skipped = [...book.conflicts].filter(([a]) => a >= from && a < to - 1n).sort(([a], [b]) => (a < b ? -1 : 1));
+  return skipped.length === 0 ? {} : { note: `skipped ${skipped.map(([, why]) => why).join('; ')}` };
 }
 
 function exhausted(claim: AddressClaim, book: PoolBook, sink: DiagnosticSink): void {
@@ -193,9 +203,10 @@ function assignAddresses(claims: readonly AddressClaim[], books: (pool: string) 
   for (const claim of claims) {
     if (out.has(claim)) continue;
     const book = books(claim.pool);
+    const from = book.state.next;
     const address = allocateLowest(book.state);
     if (address === null) exhausted(claim, book, sink);
-    else out.set(claim, { address });
+    else out.set(claim, { address, ...skippedNote(book, from, book.state.next) });
   }
   return out;
 }

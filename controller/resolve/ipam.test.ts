@@ -105,6 +105,12 @@ test('an address up on an interface underlay does not manage, or answering ARP, 
     conflicts: { lan: { '10.9.0.11': 'answers ARP from node n1 on eth1 (52:54:00:12:34:56)' } },
   });
   t.deepEqual(addresses(desired), { 'ip:lan/c.data.n1': '10.9.0.13', 'ip:lan/c.vip': '10.9.0.12' });
+  // The plan says why at the allocation that passed over them.
+  t.is(
+    (desired!.services.find((r) => r.key === 'ip:lan/c.vip')!.spec as unknown as { note: string }).note,
+    'skipped 10.9.0.10: it is up on eth1 of node n1, and underlay did not put it there; 10.9.0.11: answers ARP from node n1 on eth1 (52:54:00:12:34:56)',
+  );
+  t.is((desired!.services.find((r) => r.key === 'ip:lan/c.data.n1')!.spec as unknown as { note?: string }).note, undefined);
   t.deepEqual(
     diagnostics.map((d) => [d.code, d.severity, d.message]).sort(),
     [
