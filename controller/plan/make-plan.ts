@@ -14,6 +14,7 @@ import { PLAN_API_VERSION, type Plan, type PlanSummary } from '../model/plan.js'
 import type { Change } from '../model/change.js';
 import { planRollout } from './rollout.js';
 import { diffServiceResources } from './service-resources.js';
+import { decommissionReports, dismantleLast } from './decommission.js';
 import type { PlanScope } from '../../reconcilers/kind.js';
 import { recordOwnerFinding } from '../../reconcilers/managed-record-owner.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
@@ -128,10 +129,12 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   linkNodeChanges(nodes, desired.nodes, registry);
 
   const changes = nodes.perNode.flatMap(({ list }) => list);
+  dismantleLast(desired, changes);
   changes.push(...serviceChanges);
   for (const c of changes) normaliseEdges(c);
   changes.sort(byId);
 
+  const decommissioned = decommissionReports(desired, inventory, changes);
   const disrupted = new Set(changes.filter((c) => c.disruptive && c.target.type === 'node').map((c) => c.target.name));
   const body: Omit<Plan, 'hash'> = {
     apiVersion: PLAN_API_VERSION,
@@ -144,6 +147,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     summary: summarise(changes),
     warnings: nodes.warnings.sort(),
     ...(options.observation ? { observation: options.observation } : {}),
+    ...(decommissioned.length > 0 ? { decommissioned } : {}),
   };
   return { ...body, hash: planHash(body) };
 }

@@ -10,6 +10,7 @@ import type { Spec } from '../spec/spec.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
 import type { NodeView } from './input-sources.js';
 import { fieldPath } from '../spec/diagnostic.js';
+import { stayingMembers } from './cluster-members.js';
 
 export interface AddressClaim {
   pool: string;
@@ -31,7 +32,8 @@ export function addressClaims(spec: Spec, views: readonly NodeView[], sink: Diag
   const out: AddressClaim[] = [];
   for (const cluster of Object.keys(spec.clusters).sort()) {
     const doc = spec.clusters[cluster]!;
-    const members = selectNodes(views, doc.doc.spec.nodes);
+    // A decommissioned node leaves its clusters: its per-node address is released, a VIP it held moves on.
+    const members = stayingMembers(spec, views, doc.doc.spec.nodes);
     doc.doc.spec.addresses.forEach((entry, i) => {
       const path = ['spec', 'addresses', i];
       const place = { cluster, entry: entry.name, pool: entry.pool, location: doc.locate(path), field: fieldPath(path) };

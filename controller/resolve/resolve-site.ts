@@ -7,13 +7,14 @@
 import { byCodeUnit } from '../model/order.js';
 import { sortDiagnostics, type Diagnostic } from '../spec/diagnostic.js';
 import type { SourceLocation } from '../model/source-location.js';
-import type { ModuleDoc } from '../spec/schema.js';
+import type { ModuleDoc, NodeSelector } from '../spec/schema.js';
 import { siteIdOf, type Located, type Spec } from '../spec/spec.js';
 import type { Desired, DesiredNode, DesiredResource, DesiredServiceResource, ResourceOrigin } from '../model/desired.js';
 import { computeDependencies, unitId, type PlacedResource, type UnitLinks } from './dependencies.js';
 import { DiagnosticSink } from './diagnostic-sink.js';
 import { clusterDnsRecords } from './dns-records.js';
 import { asInputSource, type InputContext, type NodeView } from './input-sources.js';
+import { stayingMembers } from './cluster-members.js';
 import { allocateClusterAddresses, type AllocationResult, type HeldAddress } from './ip-allocation.js';
 import { allocatedIndex, allocatedReads, awaitedAddresses, type AllocatedIndex } from './allocated-reads.js';
 import { NOTHING_OBSERVED, type IpamObservation } from './ipam-observation.js';
@@ -64,6 +65,8 @@ interface SiteState {
   links: Map<string, UnitLinks>;
   /** cluster -> its nodes, sorted. */
   members: Map<string, string[]>;
+  /** Decommissioned nodes -> the clusters whose selectors match them, which they leave. */
+  leaving: Map<string, string[]>;
   resourceLocations: Map<string, SourceLocation[]>;
   factsPending: boolean;
   pendingSteps: PendingStep[];
@@ -121,10 +124,20 @@ function templatesWaitForFacts(state: SiteState, module: Located<ModuleDoc>, ste
   return waiting.length > 0;
 }
 
+/** The nodes a cluster's selector picks, less the decommissioned ones: they leave it (and are noted as leaving). */
+function clusterMembers(state: SiteState, clusterName: string, selector: NodeSelector): NodeView[] {
+  const members: NodeView[] = [];
+  for (const node of selectNodes(state.views, selector)) {
+    if (state.spec.nodes[node.name]?.doc.spec.decommission !== true) members.push(node);
+    else state.leaving.set(node.name, [...(state.leaving.get(node.name) ?? []), clusterName]);
+  }
+  return members;
+}
+
 function resolveCluster(state: SiteState, clusterName: string): void {
   const { spec, sink } = state;
   const cluster = spec.clusters[clusterName]!;
-  const clusterNodes = selectNodes(state.views, cluster.doc.spec.nodes);
+  const clusterNodes = clusterMembers(state, clusterName, cluster.doc.spec.nodes);
   state.members.set(clusterName, clusterNodes.map((n) => n.name));
   const steps = cluster.doc.spec.steps;
   const order = orderSteps(steps);
@@ -237,7 +250,7 @@ function heldByNode(held: readonly HeldAddress[]): Map<string, HeldAddress[]> {
 /** node -> the clusters it is in, by name. */
 function clusterMemberships(spec: Spec, views: readonly NodeView[]): Map<string, string[]> {
   const out = new Map<string, string[]>(views.map((v) => [v.name, []]));
-  for (const cluster of Object.keys(spec.clusters).sort()) for (const n of selectNodes(views, spec.clusters[cluster]!.doc.spec.nodes)) out.get(n.name)!.push(cluster);
+  for (const cluster of Object.keys(spec.clusters).sort()) for (const n of stayingMembers(spec, views, spec.clusters[cluster]!.doc.spec.nodes)) out.get(n.name)!.push(cluster);
   return out;
 }
 
@@ -276,6 +289,7 @@ export function resolveSite(
     placed: new Map(views.map((v) => [v.name, []])),
     links: new Map(),
     members: new Map(),
+    leaving: new Map(),
     resourceLocations: new Map(),
     factsPending: options.factsPending ?? false,
     pendingSteps: [],
@@ -299,6 +313,7 @@ export function resolveSite(
     ...nodeEndpoint(spec, view.name, facts[view.name]),
     clusters: clustersOf.get(view.name) ?? [],
     resources: nodeResources(state, view.name, dependencies),
+    ...(spec.nodes[view.name]?.doc.spec.decommission === true ? { decommission: { leaving: state.leaving.get(view.name) ?? [] } } : {}),
   }));
   const clusters = clusterNames.map((name) => {
     const rollout = spec.clusters[name]!.doc.spec.rollout;
