@@ -148,3 +148,13 @@ test('an exhausted pool is an error at the claim naming the pool and its claiman
     [['PoolExhausted', 'IPPool "lan" has no free address left for "c.data.n2": its range holds 3 addresses, and it is claimed by c.vip, c.data.lb1, c.data.n1, c.data.n2']],
   );
 });
+
+test('a decommissioned node leaves its clusters: its per-node address is released, the VIP it held moves to the next holder', (t) => {
+  const ledger = ledgerOf(resolve(site(['lb1', 'lb2'])).desired);
+  const docs = site(['lb1', 'lb2']).map((d) => (d.kind === 'Node' && d.metadata.name === 'lb1' ? { ...d, spec: { ...(d.spec as object), decommission: true } } : d));
+  const { desired } = resolve(docs, { allocations: ledger });
+  const now = addresses(desired);
+  t.is(now['ip:lan/c.data.lb1'], undefined, 'released');
+  t.is(now['ip:lan/c.vip'], ledger['lan/c.vip'], 'the VIP keeps its address');
+  t.true(desired!.nodes.find((n) => n.name === 'lb2')!.resources.some((r) => r.key === `address:eth1/${ledger['lan/c.vip']}/24`), 'now up on lb2');
+});
