@@ -86,7 +86,7 @@ export const DIAGNOSTIC_CODES = {
     ...RESOLVE,
     severity: 'warning',
     description: "an address of a pool is in use by something underlay does not manage (up on a node's interface, or answering ARP), so it is not handed out",
-    testedIn: 'controller/resolve/ip-allocation.test.ts',
+    testedIn: 'controller/resolve/ipam.test.ts',
   },
   InventorySyntax: { ...SNAPSHOT, description: 'an inventory snapshot given to plan --inventory is not JSON', testedIn: 'controller/inventory/parse-inventory.test.ts' },
   InventorySchema: { ...SNAPSHOT, description: 'an inventory snapshot does not match the inventory schema', testedIn: 'controller/inventory/parse-inventory.test.ts' },
