@@ -5,7 +5,7 @@
  * and observation always give the same answer. Before the lowest free address, a claim gets back what it
  * held: the address it was released from (its grace period keeps it from everyone else), or, when the
  * ledger lost it (the state directory is gone), the address underlay's address resource still holds on
- * its node (re-adopted). Held in grace, answering ARP, or up on an interface underlay does not manage:
+ * its node (re-adopted: first the one brought up for this very allocation, then any of the pool there). Held in grace, answering ARP, or up on an interface underlay does not manage:
  * such addresses are never handed out, and the last two are reported.
  */
 import { durationMs, poolLayout, poolPrefixLength } from '../spec/ip-pool.js';
@@ -15,6 +15,7 @@ import type { Spec } from '../spec/spec.js';
 import type { DesiredIpAllocation } from '../../reconcilers/ip/kind.js';
 import type { DesiredAddress } from '../../reconcilers/address/schema.js';
 import { ADDRESS_KIND, addressIdentity } from '../../reconcilers/address/identity.js';
+import { addressHash } from '../../reconcilers/address/kind.js';
 import type { DesiredServiceResource, ResourceOrigin } from '../model/desired.js';
 import { targetLabel } from '../model/target.js';
 import { resourceAddress } from '../model/resource-key.js';
@@ -149,22 +150,47 @@ function openPool(pool: string, { spec, nodeAddresses, observation, sink }: Allo
   return book;
 }
 
-/** The address the claim gets back, if any: the one it was released from, or the one re-adopted from its node. */
-function returningAddress(claim: AddressClaim, book: PoolBook, observation: IpamObservation, onNodes: ReadonlyMap<string, InterfaceAddress[]>): { address: string; note: string } | null {
+type Assigned = { address: string; note?: string };
+
+/** What one pass of assignAddresses needs: the claim's pool, and the addresses underlay holds on the nodes by `node/interface`. */
+interface PassContext {
+  book: PoolBook;
+  observation: IpamObservation;
+  onNodes: ReadonlyMap<string, InterfaceAddress[]>;
+}
+
+/** The address the claim was released from, if no one else got it since. */
+function releasedBack(claim: AddressClaim, { book, observation }: PassContext): Assigned | null {
   const released = observation.released[`${claim.pool}/${claim.name}`];
   const back = released ? parseAddress(released.address) : null;
-  if (released && back && (book.heldFor.get(back.value) === claim.name || !book.state.taken.has(back.value))) {
-    return { address: released.address, note: `back: it held this address until ${released.releasedAt}` };
-  }
+  if (!released || !back || (book.heldFor.get(back.value) !== claim.name && book.state.taken.has(back.value))) return null;
+  return { address: released.address, note: `back: it held this address until ${released.releasedAt}` };
+}
+
+/**
+ * An address of the pool underlay's address resource holds on the claim's node and interface, still free.
+ * `exact`: only the one whose recorded hash says it was brought up for this very allocation (its spec names it),
+ * so that a node holding a VIP and its own address from one pool gets each back under its own name.
+ */
+function adopted(claim: AddressClaim, { book, onNodes }: PassContext, exact: boolean): Assigned | null {
   if (!claim.holder || onNodes.size === 0) return null;
-  for (const up of onNodes.get(`${claim.holder.node}/${claim.holder.interface}`) ?? []) {
+  const { node, interface: iface } = claim.holder;
+  const prefixLength = poolPrefixLength(book.doc);
+  for (const up of onNodes.get(`${node}/${iface}`) ?? []) {
     const address = parseAddress(up.address);
-    if (address && contains(book.cidr, address) && !book.state.taken.has(address.value)) {
-      return { address: up.address, note: `re-adopted: underlay's address resource holds it on ${claim.holder.interface} of node ${claim.holder.node}` };
-    }
+    if (!address || !contains(book.cidr, address) || book.state.taken.has(address.value)) continue;
+    if (exact && up.hash !== addressHash({ interface: iface, address: up.address, prefixLength, allocation: `${claim.pool}/${claim.name}` })) continue;
+    return { address: up.address, note: `re-adopted: underlay's address resource holds it on ${iface} of node ${node}` };
   }
   return null;
 }
+
+/** Getting an address back before any new one is handed out, in this order (see the file's comment). */
+const RETURNING: readonly ((claim: AddressClaim, ctx: PassContext) => Assigned | null)[] = [
+  releasedBack,
+  (claim, ctx) => adopted(claim, ctx, true),
+  (claim, ctx) => adopted(claim, ctx, false),
+];
 
 /** The conflicts a new allocation passed over on its way from `from` to just below `to`, as its plan note. */
 function skippedNote(book: PoolBook, from: bigint, to: bigint): { note?: string } {
@@ -182,9 +208,9 @@ function exhausted(claim: AddressClaim, book: PoolBook, sink: DiagnosticSink): v
   });
 }
 
-/** Every claim's address, in four passes so that nothing held is ever taken by a newcomer (see the file's comment). */
-function assignAddresses(claims: readonly AddressClaim[], books: (pool: string) => PoolBook, observation: IpamObservation, sink: DiagnosticSink): Map<AddressClaim, { address: string; note?: string }> {
-  const out = new Map<AddressClaim, { address: string; note?: string }>();
+/** Every claim's address, pass by pass, so that nothing held is ever taken by a newcomer (see the file's comment). */
+function assignAddresses(claims: readonly AddressClaim[], books: (pool: string) => PoolBook, observation: IpamObservation, sink: DiagnosticSink): Map<AddressClaim, Assigned> {
+  const out = new Map<AddressClaim, Assigned>();
   for (const claim of claims) {
     books(claim.pool).claimants.push(claim.name);
     const kept = observation.allocations[`${claim.pool}/${claim.name}`];
@@ -192,13 +218,15 @@ function assignAddresses(claims: readonly AddressClaim[], books: (pool: string) 
   }
   const onNodes = new Map<string, InterfaceAddress[]>();
   for (const m of observation.managed) onNodes.set(`${m.node}/${m.interface}`, [...(onNodes.get(`${m.node}/${m.interface}`) ?? []), m]);
-  for (const claim of claims) {
-    if (out.has(claim)) continue;
-    const book = books(claim.pool);
-    const back = returningAddress(claim, book, observation, onNodes);
-    if (!back) continue;
-    markTaken(book.state, back.address);
-    out.set(claim, back);
+  for (const pass of RETURNING) {
+    for (const claim of claims) {
+      if (out.has(claim)) continue;
+      const book = books(claim.pool);
+      const back = pass(claim, { book, observation, onNodes });
+      if (!back) continue;
+      markTaken(book.state, back.address);
+      out.set(claim, back);
+    }
   }
   for (const claim of claims) {
     if (out.has(claim)) continue;
@@ -213,7 +241,7 @@ function assignAddresses(claims: readonly AddressClaim[], books: (pool: string) 
 
 function heldAddress(claim: AddressClaim, address: string, prefixLength: number, id: string): HeldAddress {
   const holder = claim.holder!;
-  const spec: DesiredAddress = { kind: ADDRESS_KIND, interface: holder.interface, address, prefixLength };
+  const spec: DesiredAddress = { kind: ADDRESS_KIND, interface: holder.interface, address, prefixLength, allocation: `${claim.pool}/${claim.name}` };
   const origin = { cluster: claim.cluster, step: 'addresses', module: '', location: claim.location };
   return { node: holder.node, entry: claim.entry, key: `${ADDRESS_KIND}:${addressIdentity(spec)}`, spec, awaits: id, origin };
 }

@@ -12,6 +12,8 @@ export interface InterfaceAddress {
   interface: string;
   address: string;
   prefixLength: number;
+  /** For a managed one: the hash its managed record keeps. */
+  hash?: string;
 }
 
 export interface IpamObservation {
@@ -37,13 +39,13 @@ interface FactAddress {
   prefixLength?: unknown;
 }
 
-/** The node's address resources the managed record lists and the probe found up: `interface/address`. */
-function managedHere(node: InventoryNode): Set<string> {
-  const out = new Set<string>();
-  for (const key of Object.keys(node.managed)) {
+/** The node's address resources the managed record lists and the probe found up: `interface/address` -> recorded hash. */
+function managedHere(node: InventoryNode): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, { hash }] of Object.entries(node.managed)) {
     if (!key.startsWith(`${ADDRESS_KIND}:`)) continue;
     const id = parseAddressIdentity(key.slice(ADDRESS_KIND.length + 1));
-    if (id && node.resources[key]?.present === true) out.add(`${id.interface}/${id.address}`);
+    if (id && node.resources[key]?.present === true) out.set(`${id.interface}/${id.address}`, hash);
   }
   return out;
 }
@@ -55,7 +57,9 @@ function interfaceAddresses(name: string, node: InventoryNode, managed: Interfac
   for (const f of facts as FactAddress[]) {
     if (typeof f.interface !== 'string' || typeof f.address !== 'string' || typeof f.prefixLength !== 'number') continue;
     const entry = { node: name, interface: f.interface, address: f.address, prefixLength: f.prefixLength };
-    (held.has(`${f.interface}/${f.address}`) ? managed : unmanaged).push(entry);
+    const hash = held.get(`${f.interface}/${f.address}`);
+    if (hash === undefined) unmanaged.push(entry);
+    else managed.push({ ...entry, hash });
   }
 }
 

@@ -8,6 +8,7 @@ import { clusterDoc, doc, moduleDoc, node, testSpec } from '../../test/support/b
 import { resolveSite } from './resolve-site.js';
 import { NOTHING_OBSERVED, type IpamObservation } from './ipam-observation.js';
 import type { Desired } from '../model/desired.js';
+import { addressHash } from '../../reconcilers/address/kind.js';
 
 type Doc = Parameters<typeof testSpec>[0][number];
 
@@ -52,7 +53,7 @@ test('a VIP is held by the first matching node, every node gets its own address,
   });
   const lb1 = desired!.nodes.find((n) => n.name === 'lb1')!;
   const vip = lb1.resources.find((r) => r.key === 'address:eth1/10.9.0.10/24')!;
-  t.deepEqual(vip.spec, { kind: 'address', interface: 'eth1', address: '10.9.0.10', prefixLength: 24 });
+  t.deepEqual(vip.spec, { kind: 'address', interface: 'eth1', address: '10.9.0.10', prefixLength: 24, allocation: 'lan/c.vip' });
   t.deepEqual(vip.dependsOn, ['pool:lan/ip:lan/c.vip']);
   // The file reads this node's address and the VIP on its holder: it waits for both to be up.
   const file = lb1.resources.find((r) => r.key === 'file:/etc/echo')!;
@@ -157,4 +158,21 @@ test('a decommissioned node leaves its clusters: its per-node address is release
   t.is(now['ip:lan/c.data.lb1'], undefined, 'released');
   t.is(now['ip:lan/c.vip'], ledger['lan/c.vip'], 'the VIP keeps its address');
   t.true(desired!.nodes.find((n) => n.name === 'lb2')!.resources.some((r) => r.key === `address:eth1/${ledger['lan/c.vip']}/24`), 'now up on lb2');
+});
+
+test('re-adoption gives a node holding a VIP and its own address from one pool each back under its own name', (t) => {
+  // lb1 holds both on eth1, in the order that taking the first free one for the first claim (the VIP) would swap.
+  const held = (address: string, allocation: string) => ({
+    node: 'lb1',
+    interface: 'eth1',
+    address,
+    prefixLength: 24,
+    hash: addressHash({ interface: 'eth1', address, prefixLength: 24, allocation }),
+  });
+  const managed = [held('10.9.0.14', 'lan/c.data.lb1'), held('10.9.0.15', 'lan/c.vip')];
+  const now = addresses(resolve(site(['lb1']), { managed }).desired);
+  t.deepEqual(now, { 'ip:lan/c.data.lb1': '10.9.0.14', 'ip:lan/c.vip': '10.9.0.15' });
+  // An address brought up before its spec named its allocation (no hash to match) is still re-adopted.
+  const unnamed = managed.map((m) => ({ ...m, hash: 'unknown' }));
+  t.deepEqual(Object.values(addresses(resolve(site(['lb1']), { managed: unnamed }).desired)).sort(), ['10.9.0.14', '10.9.0.15']);
 });

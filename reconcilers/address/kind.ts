@@ -5,6 +5,8 @@
  */
 import type { Change } from '../../controller/model/change.js';
 import { formatAddress, parseAddress } from '../../controller/model/ip.js';
+import { canonicalJson } from '../../controller/model/canonical-json.js';
+import { sha256 } from '../../controller/model/sha256.js';
 import { str } from '../details-support.js';
 import { pruneResult } from '../diff-support.js';
 import type { DiffInput, DiffResult, NodeKind, NodeProbe, ProbeRequest } from '../kind.js';
@@ -19,6 +21,11 @@ export function addressSpec(iface: string, text: string): DesiredAddress | null 
   const prefix = slash < 0 ? '' : text.slice(slash + 1);
   if (!address || !/^\d{1,3}$/.test(prefix) || Number(prefix) > (address.family === 4 ? 32 : 128)) return null;
   return { kind: ADDRESS_KIND, interface: iface, address: formatAddress(address), prefixLength: Number(prefix) };
+}
+
+/** The hash the managed record keeps for an address resource placed for an allocation (its spec's, as for every kind). */
+export function addressHash(a: Omit<DesiredAddress, 'kind'>): string {
+  return sha256(canonicalJson({ kind: ADDRESS_KIND, ...a }));
 }
 
 function parse(request: ProbeRequest, answer: readonly string[]): ObservedAddress {

@@ -18,6 +18,11 @@ export interface DesiredAddress {
   /** Canonical text (model/ip.ts), as `ip -o addr` prints it. */
   address: string;
   prefixLength: number;
+  /**
+   * `<pool>/<name>` of the allocation it holds, when resolve placed it: part of the hash the managed record
+   * keeps, which is how re-adoption tells a node's addresses from one pool apart (controller/resolve/ip-allocation.ts).
+   */
+  allocation?: string;
 }
 
 /** `present`: the interface carries the address (with that prefix length); `interfaceMissing`: no such interface. */
