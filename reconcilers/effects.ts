@@ -9,6 +9,7 @@ import { dnsEffects } from './dns/effects.js';
 import { fileEffects } from './file/effects.js';
 import { ipEffects } from './ip/effects.js';
 import type { KindEffects, TargetApplyContext } from './kind-effects.js';
+import { secretFileEffects } from './secret-file/effects.js';
 import { serviceEffects } from './service/effects.js';
 import { symlinkEffects } from './symlink/effects.js';
 import { addressEffects } from './address/effects.js';
@@ -19,6 +20,7 @@ const EFFECTS: Readonly<Record<string, KindEffects<TargetApplyContext>>> = {
   directory: directoryEffects,
   symlink: symlinkEffects,
   address: addressEffects,
+  secretFile: secretFileEffects,
   service: serviceEffects,
   command: commandEffects,
   ip: ipEffects,

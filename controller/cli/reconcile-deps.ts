@@ -18,6 +18,8 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import { ledgerPools } from '../targets/pool-provider.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import { readSiteRevision, type SiteOptions } from './site-options.js';
+import { siteSecrets } from '../secrets/secret-source.js';
+import { secretStoreOf } from './state-options.js';
 
 /** Opened by the first `get` (later ones share it), closed by `close` if it was. */
 class OpenedOnce<A, T extends { close(): Promise<void> }> implements Opener<A, T> {
@@ -78,6 +80,7 @@ export function cliReconcileDeps(options: LiveOptions, io: CliIO, onEvent: (even
       source: { read: () => readSiteRevision(source, io) },
       transport,
       targets,
+      secrets: { get: (site: string) => Promise.resolve(siteSecrets(secretStoreOf(options, io), site)) },
       store,
       effects: effectsOf,
       managedRecord: nodeManagedRecord,

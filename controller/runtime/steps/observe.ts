@@ -20,7 +20,8 @@ export const observe: RuntimeStep = {
     const spec = required(state.spec, 'a loaded spec', 'observe');
     const transport = await deps.transport.get(required(state.revision, 'a revision', 'observe'));
     const targets = (await deps.targets?.get(siteIdOf(spec))) ?? {};
-    const options = { registry: deps.registry, transport, targets, concurrency: deps.concurrency, clock: deps.clock };
+    const secrets = await deps.secrets?.get(siteIdOf(spec));
+    const options = { registry: deps.registry, transport, targets, concurrency: deps.concurrency, clock: deps.clock, ...(secrets ? { secrets } : {}) };
     // New allocations are asked about on their networks (ARP) before the plan hands them out.
     const arp = (inventory: Inventory): Promise<Inventory> =>
       observeArpConflicts(inventory, (inv) => resolveLoaded(spec, state.loadDiagnostics, inv).desired, { transport, concurrency: deps.concurrency });
