@@ -43,7 +43,7 @@ function reachable(roots: readonly string[]): Map<string, string[]> {
 }
 
 /** The CA's parts that hold keys, draw randomness or read the secret store; the rest of controller/pki is pure. */
-const PKI_KEYS = /^controller\/pki\/(certificate-builder|certificate-authority)\.ts$/;
+const PKI_KEYS = /^controller\/pki\/(certificate-builder|certificate-authority|certificate-issuer)\.ts$/;
 const pkiPure = sources('controller/pki').filter((f) => !PKI_KEYS.test(f));
 
 const PURE = ['controller/model', 'controller/spec', 'controller/load', 'controller/resolve', 'controller/plan', 'controller/inventory', 'controller/pipeline'];
@@ -108,5 +108,5 @@ test('the check sees an effectful import through a chain', (t) => {
   t.true(isEffectful('ssh2'));
   t.false(isEffectful('reconcilers/file/kind.ts'));
   const chain = reachable(['reconcilers/effects.ts']).get('reconcilers/node-exec.ts');
-  t.deepEqual(chain?.slice(0, 2), ['reconcilers/effects.ts', 'reconcilers/command/effects.ts']);
+  t.deepEqual(chain?.slice(0, 2), ['reconcilers/effects.ts', 'reconcilers/certificate/effects.ts']);
 });

@@ -16,6 +16,8 @@ import type { CliIO } from './io.js';
 import { concurrencyOf, openLedgerReadOnly, openStore, sshTransport, type LiveOptions } from './live-options.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { ledgerPools } from '../targets/pool-provider.js';
+import { systemRandom } from '../pki/certificate-builder.js';
+import { StoreIssuer } from '../pki/certificate-issuer.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import { readSiteRevision, type SiteOptions } from './site-options.js';
 import { siteSecrets } from '../secrets/secret-source.js';
@@ -80,6 +82,7 @@ export function cliReconcileDeps(options: LiveOptions, io: CliIO, onEvent: (even
       source: { read: () => readSiteRevision(source, io) },
       transport,
       targets,
+      issuer: { get: async (site: string) => new StoreIssuer({ secrets: secretStoreOf(options, io), store: (await store.get(site)).issuedCertificates(), clock: systemClock, random: systemRandom }) },
       secrets: { get: (site: string) => Promise.resolve(siteSecrets(secretStoreOf(options, io), site)) },
       store,
       effects: effectsOf,

@@ -91,6 +91,7 @@ export const DIAGNOSTIC_CODES = {
     description: "an address of a pool is in use by something underlay does not manage (up on a node's interface, or answering ARP), so it is not handed out",
     testedIn: 'controller/resolve/ipam.test.ts',
   },
+  CertificateNotAllowed: { ...RESOLVE, description: "a certificate asks for a name, address, key type, usage or validity its CertificateAuthority's policy does not give that node" },
   InventorySyntax: { ...SNAPSHOT, description: 'an inventory snapshot given to plan --inventory is not JSON', testedIn: 'controller/inventory/parse-inventory.test.ts' },
   InventorySchema: { ...SNAPSHOT, description: 'an inventory snapshot does not match the inventory schema', testedIn: 'controller/inventory/parse-inventory.test.ts' },
 } as const satisfies Record<string, DiagnosticCodeInfo>;

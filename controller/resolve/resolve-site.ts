@@ -10,6 +10,7 @@ import type { SourceLocation } from '../model/source-location.js';
 import type { ModuleDoc, NodeSelector } from '../spec/schema.js';
 import { siteIdOf, type Located, type Spec } from '../spec/spec.js';
 import type { Desired, DesiredNode, DesiredResource, DesiredServiceResource, ResourceOrigin } from '../model/desired.js';
+import { bindResources } from './bind-resources.js';
 import { computeDependencies, unitId, type PlacedResource, type UnitLinks } from './dependencies.js';
 import { DiagnosticSink } from './diagnostic-sink.js';
 import { clusterDnsRecords } from './dns-records.js';
@@ -303,6 +304,7 @@ export function resolveSite(
   for (const name of clusterNames) resolveCluster(state, name);
   dropDuplicates(state);
   const services = serviceResources(state);
+  bindResources({ spec, members: state.members, services }, state.placed, state.sink);
   const diagnostics = sortDiagnostics(state.sink.diagnostics());
   if (state.sink.hasErrors || state.pendingSteps.length > 0) return { desired: null, diagnostics, pendingSteps: state.pendingSteps };
 

@@ -173,6 +173,11 @@ export const ClusterAddress = z
   });
 export type ClusterAddress = z.infer<typeof ClusterAddress>;
 
+/** A DNS name, whose labels may be `{{ zone }}` (the cluster's zone). */
+const MemberName = z
+  .string()
+  .regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?|\{\{ ?zone ?\}\})(\.([a-z0-9]([a-z0-9-]*[a-z0-9])?|\{\{ ?zone ?\}\}))*$/, 'must be a DNS name, whose labels may be "{{ zone }}"');
+
 export const ClusterSpec = z.strictObject({
   nodes: NodeSelector,
   params: z.record(z.string(), z.json()).default({}),
@@ -187,6 +192,11 @@ export const ClusterSpec = z.strictObject({
    * `interface` as `address` resources, and the nodes holding them read them as `{fact: allocated.<name>}`.
    */
   addresses: z.array(ClusterAddress).default([]),
+  /**
+   * Names every member may have in its certificates besides its own (`etcd.{{ zone }}` for the members of an
+   * etcd cluster behind one name); `{{ zone }}` is the cluster's DNS zone (`dns.zone`).
+   */
+  certificates: z.strictObject({ memberNames: z.array(MemberName).default([]) }).optional(),
 });
 
 // ---------------------------------------------------------------- Services
@@ -229,8 +239,12 @@ export const CertificateAuthoritySpec = z.strictObject({
       /** Subject IPs must be node addresses or inside one of these pools. */
       allowedPools: z.array(Name).default([]),
       maxValidityDays: z.number().int().min(1).max(825).default(90),
+      /** The key types the CA signs (ECDSA P-256 and RSA of at least 2048 bits only). */
+      keyTypes: z.array(z.enum(['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096'])).default(['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096']),
+      /** The usages it grants; `peer` needs both. */
+      usages: z.array(z.enum(['server', 'client'])).default(['server', 'client']),
     })
-    .default({ nodes: {}, allowedDnsSuffixes: [], allowedPools: [], maxValidityDays: 90 }),
+    .default({ nodes: {}, allowedDnsSuffixes: [], allowedPools: [], maxValidityDays: 90, keyTypes: ['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096'], usages: ['server', 'client'] }),
 });
 
 // ---------------------------------------------------------------- Documents

@@ -14,6 +14,7 @@ import { UnderlayError } from '../model/errors.js';
 import type { Ledger } from './ledger.js';
 import { POOL_ALLOCATIONS_MIGRATION, SqliteLedger } from './sqlite-ledger.js';
 import { exportState, importState, type StateExport, type StateSection } from './state-export.js';
+import { ISSUED_CERTIFICATES_MIGRATION, SqliteIssuedCertificates } from './sqlite-issued-certificates.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
@@ -122,6 +123,8 @@ export const MIGRATIONS: readonly Migration[] = [
   `,
   // The IP pools' ledger (sqlite-ledger.ts).
   POOL_ALLOCATIONS_MIGRATION,
+  // The certificates the site's CAs issued (sqlite-issued-certificates.ts).
+  ISSUED_CERTIFICATES_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -334,6 +337,11 @@ export class SqliteStore implements Store {
   /** All sections in one IMMEDIATE transaction: all or nothing. */
   importState(doc: StateExport): Record<string, number> {
     return importState(doc, this.stateSections(), (fn) => this.db.transaction(fn).immediate());
+  }
+
+  /** The certificates the site's CAs issued, in the same database (and with the same durability) as the journal. */
+  issuedCertificates(): SqliteIssuedCertificates {
+    return new SqliteIssuedCertificates(this.db, this.site, this.clock);
   }
 
   schemaVersion(): number {
