@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   openssh-server openssh-client runit iproute2 util-linux procps psmisc
   etcd-server etcd-client haproxy bind9 bind9-dnsutils
-  debootstrap systemd-container git ansible openssl
+  debootstrap systemd-container git ansible openssl iputils-arping
 )
 
 missing=()

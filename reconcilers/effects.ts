@@ -13,12 +13,14 @@ import type { KindEffects, TargetApplyContext } from './kind-effects.js';
 import { secretFileEffects } from './secret-file/effects.js';
 import { serviceEffects } from './service/effects.js';
 import { symlinkEffects } from './symlink/effects.js';
+import { addressEffects } from './address/effects.js';
 
 /** Each kind's effects take its target type's context; apply builds that context from the change's target. */
 const EFFECTS: Readonly<Record<string, KindEffects<TargetApplyContext>>> = {
   file: fileEffects,
   directory: directoryEffects,
   symlink: symlinkEffects,
+  address: addressEffects,
   secretFile: secretFileEffects,
   service: serviceEffects,
   command: commandEffects,

@@ -14,6 +14,7 @@ import type { NodeKind, ResourceKindDefinition, ServiceKind } from './kind.js';
 import { secretFileKind } from './secret-file/kind.js';
 import { serviceKind } from './service/kind.js';
 import { symlinkKind } from './symlink/kind.js';
+import { addressKind } from './address/kind.js';
 
 export interface KindRegistry {
   readonly kinds: readonly ResourceKindDefinition[];
@@ -53,4 +54,4 @@ export function createRegistry(kinds: readonly ResourceKindDefinition[]): KindRe
   };
 }
 
-export const registry: KindRegistry = createRegistry([fileKind, directoryKind, symlinkKind, secretFileKind, serviceKind, commandKind, certificateKind, ipKind, dnsKind]);
+export const registry: KindRegistry = createRegistry([fileKind, directoryKind, symlinkKind, addressKind, secretFileKind, serviceKind, commandKind, certificateKind, ipKind, dnsKind]);

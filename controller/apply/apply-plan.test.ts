@@ -356,7 +356,10 @@ test('ip changes apply to the pool\'s ledger (allocate, move, release); a dns ch
     change('zone:lab/dns:lab/n1.lab.example.net./A', { kind: 'dns', dependsOn: ['pool:vips/ip:vips/lab.vip'] }),
   ]);
   const result = await applyPlan({ ...s.base, plan, targets: { pool: ledgerPools(ledger) } });
-  t.deepEqual(await ledgerPools(ledger).observe(), { vips: { allocations: { 'lab.api': '10.0.0.6', 'lab.vip': '10.0.0.4' } } });
+  const observed = await ledgerPools(ledger).observe();
+  t.deepEqual(observed.vips?.allocations, { 'lab.api': '10.0.0.6', 'lab.vip': '10.0.0.4' });
+  // Released, kept for the pool's grace period (lab.api's old address is not: its name lives on at another).
+  t.deepEqual(Object.entries(observed.vips?.released ?? {}).map(([name, r]) => [name, r.address]), [['lab.old', '10.0.0.9']]);
   t.deepEqual(result.results.map((r) => [r.id, r.outcome]), [
     ['pool:vips/ip:vips/lab.api', 'applied'],
     ['pool:vips/ip:vips/lab.old', 'applied'],

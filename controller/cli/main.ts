@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   nodes: async () => (await import('./commands/nodes.js')).registerNodes,
   'force-unlock': async () => (await import('./commands/force-unlock.js')).registerForceUnlock,
   pki: async () => (await import('./commands/pki.js')).registerPki,
+  state: async () => (await import('./commands/state.js')).registerState,
 };
 
 /**

@@ -53,8 +53,17 @@ export const InventorySchema = z.strictObject({
   /** ISO time of the observation; informational, excluded from plan hashes. */
   observedAt: z.string().optional(),
   nodes: z.record(z.string(), InventoryNodeSchema).default({}),
-  /** Pool -> its ledger's allocations (name -> address). */
-  pools: z.record(z.string(), z.strictObject({ allocations: names })).default({}),
+  /** Pool -> its ledger's allocations (name -> address), its released ones and the conflicts observe found. */
+  pools: z
+    .record(
+      z.string(),
+      z.strictObject({
+        allocations: names,
+        released: z.record(z.string(), z.strictObject({ address: z.string(), releasedAt: z.string() })).optional(),
+        conflicts: z.record(z.string(), z.string()).optional(),
+      }),
+    )
+    .default({}),
   /** Zone -> the records underlay owns there ('<name>/<type>' -> value). */
   zones: z.record(z.string(), z.strictObject({ records: names })).default({}),
 });

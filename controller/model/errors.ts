@@ -87,6 +87,8 @@ export const ERROR_CODES = {
   // The command line and the state directory.
   UsageError: { ...USER, description: 'a flag, an argument or a file given to the CLI is not usable' },
   StateSchemaTooNew: { ...USER, description: 'the state database was written by a newer underlay' },
+  StateImportConflict: { ...USER, description: "a state import gives an address or a name a different allocation than the state directory holds; nothing was imported" },
+  StateExportInvalid: { ...USER, description: 'a file given to `underlay state import` is not a state export underlay can read' },
   StateSchemaTooOld: { ...USER, description: 'the state database is older than this underlay and a read-only command cannot upgrade it' },
   // Apply and status (controller/apply, reconcilers): why a node or a change failed.
   ProbeFailed: { ...NODE, description: "a node's probe exited with an error, so the node could not be observed" },

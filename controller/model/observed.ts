@@ -51,8 +51,15 @@ export interface InventoryNode {
 
 /** An IP pool, from its ledger: what underlay allocated there and has not released. */
 export interface InventoryPool {
-  /** Allocation name ('<cluster>.<address name>') -> address. */
+  /** Allocation name ('<cluster>.<address name>', '<cluster>.<address name>.<node>') -> address. */
   allocations: Record<string, string>;
+  /**
+   * Allocation name -> the address it last held and when it was released (not live again since): held,
+   * not handed to another name, until the pool's `releaseAfter` has passed.
+   */
+  released?: Record<string, { address: string; releasedAt: string }> | undefined;
+  /** Address -> why it is in use by something underlay does not manage (an ARP answer observe got). */
+  conflicts?: Record<string, string> | undefined;
 }
 
 /** A DNS zone: the records its ownership records say this site wrote (only those are ever changed or pruned). */

@@ -8,6 +8,7 @@ import { makePlan, type PlanOptions } from '../plan/make-plan.js';
 import type { Plan } from '../model/plan.js';
 import type { Desired } from '../model/desired.js';
 import { resolveSite, type PendingStep } from '../resolve/resolve-site.js';
+import { ipamObservation } from '../resolve/ipam-observation.js';
 import type { Revision } from '../source/revision.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../spec/diagnostic.js';
 import type { Spec } from '../spec/spec.js';
@@ -42,7 +43,9 @@ export interface ResolvedSpec {
  * which checks wait with them, rather than reported missing.
  */
 export function resolveLoaded(spec: Spec, loadDiagnostics: readonly Diagnostic[], inventory?: Inventory): ResolvedSpec {
-  const resolved = resolveSite(spec, inventory ? observedFacts(inventory) : {}, inventory ? knownAllocations(inventory) : {}, { factsPending: inventory === undefined });
+  const resolved = inventory
+    ? resolveSite(spec, observedFacts(inventory), knownAllocations(inventory), { ipam: ipamObservation(inventory) })
+    : resolveSite(spec, {}, {}, { factsPending: true });
   const diagnostics = sortDiagnostics([...loadDiagnostics, ...resolved.diagnostics]);
   return { desired: hasErrors(diagnostics) ? null : resolved.desired, diagnostics, pendingSteps: resolved.pendingSteps };
 }

@@ -123,11 +123,14 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   const { registry } = options;
   const now = options.now ?? inventory.observedAt;
   const nodes = planNodes(desired, inventory, { registry, now, scope: planScope() });
+  // Service changes by id: a node resource may wait for one (an address resource for its allocation).
+  const serviceChanges = diffServiceResources(desired.services, inventory, registry);
+  for (const c of serviceChanges) nodes.changesByAddress.set(c.id, c);
   linkNodeChanges(nodes, desired.nodes, registry);
 
   const changes = nodes.perNode.flatMap(({ list }) => list);
   dismantleLast(desired, changes);
-  changes.push(...diffServiceResources(desired.services, inventory, registry));
+  changes.push(...serviceChanges);
   for (const c of changes) normaliseEdges(c);
   changes.sort(byId);
 

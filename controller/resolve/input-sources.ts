@@ -19,7 +19,12 @@ export interface NodeView {
   roles: string[];
   labels: Record<string, string>;
   facts: Record<string, unknown>;
+  /** Entry -> address of the cluster addresses this node holds (`{fact: allocated.<entry>}`). */
+  allocated?: Record<string, string>;
 }
+
+/** `{fact: allocated.<entry>}`: an address allocated to the node (per-node) or held by it (a VIP). */
+export const ALLOCATED_FACT = 'allocated.';
 
 export interface InputContext {
   /** Site params overlaid with the cluster's. */
@@ -59,6 +64,7 @@ export function factOf(node: NodeView, name: string): unknown {
   if (name === 'address') return node.address;
   if (name === 'roles') return node.roles;
   if (name.startsWith('labels.')) return node.labels[name.slice('labels.'.length)];
+  if (name.startsWith(ALLOCATED_FACT)) return node.allocated?.[name.slice(ALLOCATED_FACT.length)];
   return Object.hasOwn(node.facts, name) ? node.facts[name] : undefined;
 }
 

@@ -5,6 +5,7 @@ import { DiagnosticSink } from './diagnostic-sink.js';
 import { allocateClusterAddresses, allocateLowest, markTaken, poolState, type PoolState } from './ip-allocation.js';
 import { clusterDoc, doc, testSpec } from '../../test/support/build-spec.js';
 import { UncheckedSpec } from './unchecked-spec.js';
+import { NOTHING_OBSERVED } from './ipam-observation.js';
 
 function usable(pool: unknown, nodeAddresses: string[] = []): PoolState {
   return poolState('pool', IPPoolSpec.parse(pool), nodeAddresses);
@@ -38,6 +39,6 @@ test('a pool load would refuse is thrown back as an unchecked Spec naming the po
     doc('IPPool', 'vips', { cidr: '10.0.0.0/24', range: { start: '2001:db8::1', end: '2001:db8::9' } }),
     clusterDoc('c', { nodes: {}, addresses: [{ name: 'vip', pool: 'vips' }], steps: [{ name: 's', module: 'm' }] }),
   ]);
-  const error = t.throws(() => allocateClusterAddresses(spec, {}, new DiagnosticSink()), { instanceOf: UncheckedSpec, code: 'UncheckedSpec' });
+  const error = t.throws(() => allocateClusterAddresses(spec, [], NOTHING_OBSERVED, new DiagnosticSink()), { instanceOf: UncheckedSpec, code: 'UncheckedSpec' });
   t.regex(error?.message ?? '', /^IPPool "vips": range start 2001:db8::1 is an IPv6 address/);
 });

@@ -9,13 +9,16 @@ import { sortDiagnostics, type Diagnostic } from '../spec/diagnostic.js';
 import type { SourceLocation } from '../model/source-location.js';
 import type { ModuleDoc, NodeSelector } from '../spec/schema.js';
 import { siteIdOf, type Located, type Spec } from '../spec/spec.js';
-import type { Desired, DesiredNode, DesiredServiceResource, ResourceOrigin } from '../model/desired.js';
+import type { Desired, DesiredNode, DesiredResource, DesiredServiceResource, ResourceOrigin } from '../model/desired.js';
 import { bindResources } from './bind-resources.js';
 import { computeDependencies, unitId, type PlacedResource, type UnitLinks } from './dependencies.js';
 import { DiagnosticSink } from './diagnostic-sink.js';
 import { clusterDnsRecords } from './dns-records.js';
 import { asInputSource, type InputContext, type NodeView } from './input-sources.js';
-import { allocateClusterAddresses } from './ip-allocation.js';
+import { stayingMembers } from './cluster-members.js';
+import { allocateClusterAddresses, type AllocationResult, type HeldAddress } from './ip-allocation.js';
+import { allocatedIndex, allocatedReads, awaitedAddresses, type AllocatedIndex } from './allocated-reads.js';
+import { NOTHING_OBSERVED, type IpamObservation } from './ipam-observation.js';
 import { nodeEndpoint, nodeViews } from './node-views.js';
 import { selectNodes } from '../spec/node-selector.js';
 import { renderOutputs, renderResources, type ModuleRenderContext } from './render-module.js';
@@ -50,6 +53,8 @@ export interface ResolveOptions {
    * that reads such a step's outputs, is left for plan time (a ResolvedAtPlanTime warning) instead of failing.
    */
   factsPending?: boolean;
+  /** What the pools and the nodes' interfaces hold beyond the live allocations (ipam-observation.ts); default: nothing. */
+  ipam?: IpamObservation;
 }
 
 interface SiteState {
@@ -69,6 +74,12 @@ interface SiteState {
   pendingSteps: PendingStep[];
   /** module -> the observed facts its templates read, when factsPending. */
   factReads: Map<string, ObservedFactRead[]>;
+  allocation: AllocationResult;
+  allocated: AllocatedIndex;
+  /** node -> the address resources it holds. */
+  heldOn: Map<string, HeldAddress[]>;
+  /** What a placed resource waits for because it reads `{fact: allocated.<entry>}`. */
+  awaits: Map<PlacedResource, string[]>;
 }
 
 function locationsOf(state: SiteState, name: string, module: Located<ModuleDoc>): SourceLocation[] {
@@ -160,6 +171,7 @@ function resolveCluster(state: SiteState, clusterName: string): void {
     pendingSteps.set(step.name, pendingOn);
     const resourceLocations = locationsOf(state, step.module, module);
     const origins: ResourceOrigin[] = [];
+    const reads = allocatedReads(step.with);
     for (const node of running) {
       const inputs = inputsForNode(ref, prepared, ctx, node);
       if (!inputs) continue;
@@ -184,7 +196,12 @@ function resolveCluster(state: SiteState, clusterName: string): void {
       const outs = renderOutputs(render);
       if (outs) stepOutputs.set(node.name, outs);
       const placed = state.placed.get(node.name)!;
-      for (const r of renderResources(render)) placed.push({ key: r.key, spec: r.spec, origin: r.origin, node: node.name, unit });
+      const awaited = reads.length === 0 ? [] : awaitedAddresses(reads, node.name, clusterNodes, state.allocated);
+      for (const r of renderResources(render)) {
+        const p: PlacedResource = { key: r.key, spec: r.spec, origin: r.origin, node: node.name, unit };
+        placed.push(p);
+        if (awaited.length > 0) state.awaits.set(p, awaited);
+      }
     }
     if (pendingOn.size > 0) state.pendingSteps.push({ cluster: clusterName, step: step.name, nodes: [...pendingOn].sort() });
   }
@@ -213,8 +230,8 @@ function dropDuplicates(state: SiteState): void {
   }
 }
 
-function serviceResources(state: SiteState, allocations: Readonly<Record<string, string>>): DesiredServiceResource[] {
-  const all = [...allocateClusterAddresses(state.spec, allocations, state.sink), ...clusterDnsRecords(state.spec, state.members)];
+function serviceResources(state: SiteState): DesiredServiceResource[] {
+  const all = [...state.allocation.services, ...clusterDnsRecords(state.spec, state.members)];
   const byKey = new Map<string, DesiredServiceResource>();
   for (const s of all) {
     const first = byKey.get(s.key);
@@ -226,6 +243,34 @@ function serviceResources(state: SiteState, allocations: Readonly<Record<string,
   return [...byKey.values()].sort((a, b) => byCodeUnit(a.key, b.key));
 }
 
+function heldByNode(held: readonly HeldAddress[]): Map<string, HeldAddress[]> {
+  const out = new Map<string, HeldAddress[]>();
+  for (const h of held) out.set(h.node, [...(out.get(h.node) ?? []), h]);
+  return out;
+}
+
+/** node -> the clusters it is in, by name. */
+function clusterMemberships(spec: Spec, views: readonly NodeView[]): Map<string, string[]> {
+  const out = new Map<string, string[]>(views.map((v) => [v.name, []]));
+  for (const cluster of Object.keys(spec.clusters).sort()) for (const n of stayingMembers(spec, views, spec.clusters[cluster]!.doc.spec.nodes)) out.get(n.name)!.push(cluster);
+  return out;
+}
+
+/** A node's resources: what its steps placed, and the addresses it holds (each after its allocation). */
+function nodeResources(state: SiteState, node: string, dependencies: ReadonlyMap<PlacedResource, string[]>): DesiredResource[] {
+  const out: DesiredResource[] = state.placed.get(node)!.map((r) => {
+    const awaited = state.awaits.get(r);
+    const dependsOn = awaited ? [...new Set([...dependencies.get(r)!, ...awaited])].sort() : dependencies.get(r)!;
+    return { key: r.key, spec: r.spec, dependsOn, origin: r.origin };
+  });
+  const held = state.heldOn.get(node);
+  if (held) {
+    const keys = new Set(out.map((r) => r.key));
+    for (const h of held) if (!keys.has(h.key)) out.push({ key: h.key, spec: h.spec, dependsOn: [h.awaits], origin: h.origin });
+  }
+  return out.sort((a, b) => byCodeUnit(a.key, b.key));
+}
+
 export function resolveSite(
   spec: Spec,
   facts: Readonly<Record<string, Record<string, unknown>>>,
@@ -233,9 +278,14 @@ export function resolveSite(
   options: ResolveOptions = {},
 ): ResolveResult {
   const views = nodeViews(spec, facts);
+  const sink = new DiagnosticSink();
+  // Allocated first: the nodes holding an address read it as a fact.
+  const allocation = allocateClusterAddresses(spec, views, options.ipam ?? { ...NOTHING_OBSERVED, allocations }, sink);
+  const allocated = allocatedIndex(allocation, clusterMemberships(spec, views));
+  for (const view of views) view.allocated = Object.fromEntries(Object.entries(allocated.get(view.name) ?? {}).map(([entry, a]) => [entry, a.address]));
   const state: SiteState = {
     spec,
-    sink: new DiagnosticSink(),
+    sink,
     engine: new TemplateEngine(),
     views,
     placed: new Map(views.map((v) => [v.name, []])),
@@ -246,11 +296,15 @@ export function resolveSite(
     factsPending: options.factsPending ?? false,
     pendingSteps: [],
     factReads: new Map(),
+    allocation,
+    allocated,
+    heldOn: heldByNode(allocation.held),
+    awaits: new Map(),
   };
   const clusterNames = Object.keys(spec.clusters).sort();
   for (const name of clusterNames) resolveCluster(state, name);
   dropDuplicates(state);
-  const services = serviceResources(state, allocations);
+  const services = serviceResources(state);
   bindResources({ spec, members: state.members, services }, state.placed, state.sink);
   const diagnostics = sortDiagnostics(state.sink.diagnostics());
   if (state.sink.hasErrors || state.pendingSteps.length > 0) return { desired: null, diagnostics, pendingSteps: state.pendingSteps };
@@ -261,10 +315,7 @@ export function resolveSite(
   const nodes: DesiredNode[] = views.map((view) => ({
     ...nodeEndpoint(spec, view.name, facts[view.name]),
     clusters: clustersOf.get(view.name) ?? [],
-    resources: state.placed
-      .get(view.name)!
-      .map((r) => ({ key: r.key, spec: r.spec, dependsOn: dependencies.get(r)!, origin: r.origin }))
-      .sort((a, b) => byCodeUnit(a.key, b.key)),
+    resources: nodeResources(state, view.name, dependencies),
     ...(spec.nodes[view.name]?.doc.spec.decommission === true ? { decommission: { leaving: state.leaving.get(view.name) ?? [] } } : {}),
   }));
   const clusters = clusterNames.map((name) => {

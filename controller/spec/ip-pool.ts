@@ -4,6 +4,7 @@
  */
 import { contains, parseAddress, parseCidr, type AddressFamily, type AddressRange } from '../model/ip.js';
 import type { IPPoolDoc } from './schema.js';
+import { durationSeconds } from './duration.js';
 
 export interface PoolLayout {
   family: AddressFamily;
@@ -73,4 +74,14 @@ export function poolLayout(pool: IPPoolDoc['spec']): { layout: PoolLayout | null
 function defaultRange(cidr: AddressRange): { first: bigint; last: bigint } {
   const edges = cidr.family === 4 && cidr.last - cidr.first >= 3n ? 1n : 0n;
   return { first: cidr.first + edges, last: cidr.last - edges };
+}
+
+/** A `Duration` (duration.ts) in milliseconds. */
+export function durationMs(duration: string): number {
+  return durationSeconds(duration) * 1000;
+}
+
+/** The prefix length of the pool's CIDR block: what an address of the pool is brought up with on an interface. */
+export function poolPrefixLength(pool: IPPoolDoc['spec']): number {
+  return Number(pool.cidr.slice(pool.cidr.indexOf('/') + 1));
 }

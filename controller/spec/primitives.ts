@@ -9,6 +9,9 @@ export const Name = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a lowercase DNS label (a-z, 0-9, -; at most 63 characters)');
 
+/** A network interface name as Linux allows it (IFNAMSIZ: at most 15 bytes; no '/', ':' or white space). */
+export const InterfaceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, 'must be a network interface name (at most 15 of A-Z, a-z, 0-9, "_", ".", "-")');
+
 /** Octal file mode as a string, so YAML never turns 0644 into 420. */
 export const FileMode = z.string().regex(/^0?[0-7]{3,4}$/, 'must be an octal mode string such as "0644"');
 

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { loadSpec } from '../load/load-spec.js';
 import { revisionOf } from '../../test/support/site-files.js';
-import { DEFAULT_ROLLOUT_POLICY, durationSeconds, effectiveRolloutPolicy, quantityOf } from './rollout-policy.js';
+import { DEFAULT_ROLLOUT_POLICY, effectiveRolloutPolicy, quantityOf } from './rollout-policy.js';
+import { durationSeconds } from './duration.js';
 import { RolloutPolicy } from './schema.js';
 
 const parse = (value: unknown) => RolloutPolicy.parse(value);
@@ -36,7 +37,8 @@ test('durations add up their units', (t) => {
   t.deepEqual(['90s', '5m', '1h', '1h30m', '2m5s', '0s'].map(durationSeconds), [90, 300, 3600, 5400, 125, 0]);
   t.false(RolloutPolicy.safeParse({ soak: '' }).success);
   t.false(RolloutPolicy.safeParse({ soak: '5' }).success);
-  t.false(RolloutPolicy.safeParse({ soak: '5d' }).success);
+  t.true(RolloutPolicy.safeParse({ soak: '1d12h' }).success, 'days too: one duration grammar for the whole format');
+  t.false(RolloutPolicy.safeParse({ soak: '5w' }).success);
   t.false(RolloutPolicy.safeParse({ maxUnavailable: '120%' }).success);
 });
 

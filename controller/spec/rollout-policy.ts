@@ -4,6 +4,7 @@
  * the first failure), so a site that sets none plans as it did.
  */
 import type { RolloutPolicy as RolloutPolicyDoc } from './schema.js';
+import { durationSeconds } from './duration.js';
 
 /** A count, or a share of the cluster's members such as "25%". */
 export type Quantity = number | `${number}%`;
@@ -30,14 +31,6 @@ export const DEFAULT_ROLLOUT_POLICY: RolloutPolicy = {
   onFailure: 'halt',
   rollback: 'none',
 };
-
-/** Seconds in a duration the schema accepted ("90s", "5m", "1h30m"). */
-export function durationSeconds(duration: string): number {
-  const unit: Record<string, number> = { h: 3600, m: 60, s: 1 };
-  let seconds = 0;
-  for (const [, amount, u] of duration.matchAll(/(\d+)([hms])/g)) seconds += Number(amount) * unit[u!]!;
-  return seconds;
-}
 
 /** A quantity of `total` members: a count as it is, a percentage rounded down; never below `atLeast`. */
 export function quantityOf(quantity: Quantity, total: number, atLeast: number): number {

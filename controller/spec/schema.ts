@@ -3,8 +3,9 @@
  * the published JSON Schema (`underlay schema`) and the CRDs are generated from them.
  */
 import { z } from 'zod';
+import { Duration } from './duration.js';
 import { registry } from '../../reconcilers/registry.js';
-import { Account, Name, NodePath, SecretName, Template } from './primitives.js';
+import { Account, InterfaceName, Name, NodePath, SecretName, Template } from './primitives.js';
 
 export { SecretName } from './primitives.js';
 
@@ -34,8 +35,6 @@ export type NodeSelector = z.infer<typeof NodeSelector>;
 // ---------------------------------------------------------------- Rollout
 /** A share of a cluster's members, rounded down: "25%". */
 const Percentage = z.string().regex(/^(100|[1-9]?[0-9])%$/, 'must be a percentage from 0% to 100%, e.g. "25%"');
-/** A span of time such as "90s", "5m" or "1h30m". */
-export const Duration = z.string().regex(/^(\d+h(\d+m)?(\d+s)?|\d+m(\d+s)?|\d+s)$/, 'must be a duration such as "30s", "5m" or "1h30m"');
 
 /**
  * How a cluster's disruptive changes roll out. Every field is optional: a cluster's value wins over the
@@ -192,6 +191,24 @@ export const ClusterStep = z.strictObject({
   with: z.record(z.string(), z.json()).default({}),
 });
 
+export const ClusterAddress = z
+  .strictObject({
+    name: Name,
+    pool: Name,
+    /** A VIP: held by the first cluster node (by name) this selector picks; failover is not automatic. */
+    holder: NodeSelector.optional(),
+    /** One address for every cluster node this selector picks (`{}`: all of them), named `<name>.<node>`. */
+    perNode: NodeSelector.optional(),
+    /** The interface a held address is brought up on; required with `holder` or `perNode`. */
+    interface: InterfaceName.optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (a.holder && a.perNode) ctx.addIssue({ code: 'custom', path: ['perNode'], message: 'an address has either a holder (a VIP) or perNode (one per node), not both' });
+    if ((a.holder || a.perNode) && a.interface === undefined) ctx.addIssue({ code: 'custom', path: ['interface'], message: 'a held address needs the interface it is brought up on' });
+    if (!a.holder && !a.perNode && a.interface !== undefined) ctx.addIssue({ code: 'custom', path: ['interface'], message: 'interface is for a held address: give holder or perNode too' });
+  });
+export type ClusterAddress = z.infer<typeof ClusterAddress>;
+
 /** A DNS name, whose labels may be `{{ zone }}` (the cluster's zone). */
 const MemberName = z
   .string()
@@ -205,8 +222,12 @@ export const ClusterSpec = z.strictObject({
   drift: z.strictObject({ mode: z.enum(['alert', 'correct']).default('alert') }).default({ mode: 'alert' }),
   /** DNS records for the cluster's nodes (`<node>.<zone>` A/AAAA) in a declared zone. */
   dns: z.strictObject({ zone: Name, nodeRecords: z.boolean().default(true) }).optional(),
-  /** Addresses allocated from pools, e.g. a load-balancer VIP; `{param: ...}` cannot name them, `{fact: ...}` can't either: they appear in plan as allocations. */
-  addresses: z.array(z.strictObject({ name: Name, pool: Name })).default([]),
+  /**
+   * Addresses allocated from pools (docs/site-format.md, "Addresses"): a plain cluster address, a VIP that
+   * one node holds (`holder`), or one address per node (`perNode`); the held ones are brought up on
+   * `interface` as `address` resources, and the nodes holding them read them as `{fact: allocated.<name>}`.
+   */
+  addresses: z.array(ClusterAddress).default([]),
   /**
    * Names every member may have in its certificates besides its own (`etcd.{{ zone }}` for the members of an
    * etcd cluster behind one name); `{{ zone }}` is the cluster's DNS zone (`dns.zone`).
@@ -215,12 +236,18 @@ export const ClusterSpec = z.strictObject({
 });
 
 // ---------------------------------------------------------------- Services
+
 export const IPPoolSpec = z.strictObject({
   cidr: z.union([z.cidrv4(), z.cidrv6()]),
   /** First and last allocatable addresses; default: the whole CIDR less network and broadcast. */
   range: z.strictObject({ start: z.union([z.ipv4(), z.ipv6()]), end: z.union([z.ipv4(), z.ipv6()]) }).optional(),
   gateway: z.union([z.ipv4(), z.ipv6()]).optional(),
   reserved: z.array(z.union([z.ipv4(), z.ipv6()])).default([]),
+  /**
+   * How long a released address stays held (not handed to anyone else; its old holder gets it back if it
+   * returns): ARP caches, DNS TTLs and firewall rules elsewhere may still point at it.
+   */
+  releaseAfter: Duration.default('24h'),
 });
 
 export const DNSZoneSpec = z.strictObject({

@@ -13,6 +13,7 @@ import type { Clock } from '../clock.js';
 import { UnderlayError } from '../model/errors.js';
 import type { Ledger } from './ledger.js';
 import { POOL_ALLOCATIONS_MIGRATION, SqliteLedger } from './sqlite-ledger.js';
+import { exportState, importState, type StateExport, type StateSection } from './state-export.js';
 import { ISSUED_CERTIFICATES_MIGRATION, SqliteIssuedCertificates } from './sqlite-issued-certificates.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
@@ -197,7 +198,9 @@ const toSiteLock = (row: SiteLockRow): SiteLock => ({ token: row.token, holder: 
 
 /** The sites a database holds anything of, sorted; empty for a database with no runs and no locks. */
 function sitesOf(db: Database.Database): string[] {
-  const rows = db.prepare(`SELECT site FROM runs UNION SELECT site FROM site_locks UNION SELECT site FROM node_status ORDER BY site`).all() as { site: string }[];
+  // A site may hold allocations and nothing else yet (a state import); databases from before the ledger have no such table.
+  const ledger = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pool_allocations'`).get() ? ' UNION SELECT site FROM pool_allocations' : '';
+  const rows = db.prepare(`SELECT site FROM runs UNION SELECT site FROM site_locks UNION SELECT site FROM node_status${ledger} ORDER BY site`).all() as { site: string }[];
   return rows.map((r) => r.site);
 }
 
@@ -320,6 +323,20 @@ export class SqliteStore implements Store {
   /** The site's IP pool ledger, in the same database (and with the same durability) as the journal. */
   ledger(): Ledger {
     return new SqliteLedger(this.db, this.site, this.clock);
+  }
+
+  /** The site's state nothing can rebuild, by section (state-export.ts). */
+  stateSections(): StateSection[] {
+    return [new SqliteLedger(this.db, this.site, this.clock).section() as StateSection, this.issuedCertificates().section() as StateSection];
+  }
+
+  exportState(): StateExport {
+    return exportState(this.site, this.clock.now().toISOString(), this.stateSections());
+  }
+
+  /** All sections in one IMMEDIATE transaction: all or nothing. */
+  importState(doc: StateExport): Record<string, number> {
+    return importState(doc, this.stateSections(), (fn) => this.db.transaction(fn).immediate());
   }
 
   /** The certificates the site's CAs issued, in the same database (and with the same durability) as the journal. */

@@ -7,7 +7,7 @@ import type { InventoryPool } from '../model/observed.js';
 import type { Ledger } from '../store/ledger.js';
 
 export interface PoolTargetProvider {
-  /** Every pool of the site's ledger with its live allocations, by pool name. */
+  /** Every pool of the site's ledger with its live allocations and its released ones (still held, maybe), by pool name. */
   observe(): Promise<Record<string, InventoryPool>>;
   ledger: Ledger;
 }
@@ -18,6 +18,10 @@ export function ledgerPools(ledger: Ledger): PoolTargetProvider {
     async observe() {
       const pools: Record<string, InventoryPool> = {};
       for (const a of await ledger.poolAllocations()) (pools[a.pool] ??= { allocations: {} }).allocations[a.name] = a.address;
+      for (const r of await ledger.releasedAllocations()) {
+        const pool = (pools[r.pool] ??= { allocations: {} });
+        (pool.released ??= {})[r.name] = { address: r.address, releasedAt: r.releasedAt };
+      }
       return pools;
     },
   };

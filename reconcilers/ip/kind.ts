@@ -16,6 +16,8 @@ export interface DesiredIpAllocation {
   name: string;
   /** The address: kept from the inventory when already allocated, else the lowest free one of the pool. */
   address: string;
+  /** Why a new allocation gets this address and not the lowest free one (it held it before, re-adopted). */
+  note?: string;
 }
 
 const allocated = (c: Change): string | undefined => (c.action !== 'delete' && c.after ? String(c.after.address) : undefined);
@@ -30,10 +32,11 @@ export const ipKind: ServiceKind<DesiredIpAllocation> = {
     return { name: poolAndName.slice(0, poolAndName.indexOf('/')), type: 'pool' };
   },
   diff({ desired, observed }) {
-    if (desired === null) return { action: 'delete', reason: `no longer in Git: release ${observed}`, before: { address: observed }, after: null };
+    // Released, not free: the pool holds it for its releaseAfter (controller/resolve/ip-allocation.ts).
+    if (desired === null) return { action: 'delete', reason: `no longer in Git: release ${observed} (held for the pool's releaseAfter before anyone else gets it)`, before: { address: observed }, after: null };
     if (observed === desired.address) return null;
     const after = { ...desired } as Record<string, unknown>;
-    if (observed === undefined) return { action: 'create', reason: `allocate ${desired.address} from pool ${desired.pool}`, before: null, after };
+    if (observed === undefined) return { action: 'create', reason: `allocate ${desired.address} from pool ${desired.pool}${desired.note ? ` (${desired.note})` : ''}`, before: null, after };
     return { action: 'update', reason: `address ${observed} -> ${desired.address}`, before: { address: observed }, after };
   },
   details: (c) => (c.after ? { attributes: [`${str(c.after.name)} = ${str(c.after.address)} (pool ${str(c.after.pool)})`], content: [] } : NO_DETAILS),

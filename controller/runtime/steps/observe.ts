@@ -5,6 +5,8 @@
  */
 import type { Desired } from '../../model/desired.js';
 import { observeSite } from '../../observe/observe-site.js';
+import { observeArpConflicts } from '../../observe/arp-conflicts.js';
+import type { Inventory } from '../../model/observed.js';
 import { bareNodes } from '../../pipeline/node-findings.js';
 import { resolveLoaded } from '../../pipeline/plan-revision.js';
 import { siteIdOf } from '../../spec/spec.js';
@@ -20,11 +22,14 @@ export const observe: RuntimeStep = {
     const targets = (await deps.targets?.get(siteIdOf(spec))) ?? {};
     const secrets = await deps.secrets?.get(siteIdOf(spec));
     const options = { registry: deps.registry, transport, targets, concurrency: deps.concurrency, clock: deps.clock, ...(secrets ? { secrets } : {}) };
-    if (state.desired) return proceed({ ...state, inventory: await observeSite({ ...options, desired: state.desired }) });
+    // New allocations are asked about on their networks (ARP) before the plan hands them out.
+    const arp = (inventory: Inventory): Promise<Inventory> =>
+      observeArpConflicts(inventory, (inv) => resolveLoaded(spec, state.loadDiagnostics, inv).desired, { transport, concurrency: deps.concurrency });
+    if (state.desired) return proceed({ ...state, inventory: await arp(await observeSite({ ...options, desired: state.desired })) });
     const factProbe: Desired = { revision: spec.revision, site: siteIdOf(spec), nodes: bareNodes(spec), services: [], clusters: [] };
     const facts = await observeSite({ ...options, desired: factProbe });
     const resolved = resolveLoaded(spec, state.loadDiagnostics, facts);
     if (!resolved.desired) return proceed({ ...state, inventory: facts });
-    return proceed({ ...state, inventory: await observeSite({ ...options, desired: resolved.desired, previous: facts }) });
+    return proceed({ ...state, inventory: await arp(await observeSite({ ...options, desired: resolved.desired, previous: facts })) });
   },
 };
