@@ -140,7 +140,8 @@ function buildItems(plan: Plan): Item[] {
       const gate = gateId(position.rollout.cluster, position.batch);
       members.set(gate, [...(members.get(gate) ?? []), change.id]);
     }
-    items.push({ id: change.id, dependsOn, lane: targetLabel(change.target), change });
+    // A zone's changes of one level go together, so its provider can send them in few UPDATE messages.
+    items.push({ id: change.id, dependsOn, ...(change.target.type === 'zone' ? {} : { lane: targetLabel(change.target) }), change });
   }
   for (const rollout of plan.rollout) {
     rollout.batches.forEach((_, batch) => {

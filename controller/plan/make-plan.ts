@@ -112,7 +112,9 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   for (const [c, causes] of triggered) c.dependsOn.push(...causes);
 
   const changes = perNode.flatMap(([, , list]) => list);
-  changes.push(...diffServiceResources(desired.services, inventory, registry));
+  const services = diffServiceResources(desired, inventory, registry);
+  changes.push(...services.changes);
+  warnings.push(...services.warnings);
   for (const c of changes) normaliseEdges(c);
   changes.sort(byId);
 

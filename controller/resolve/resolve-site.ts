@@ -12,7 +12,8 @@ import { siteIdOf, type Located, type Spec } from '../spec/spec.js';
 import type { Desired, DesiredNode, DesiredServiceResource, ResourceOrigin } from '../model/desired.js';
 import { computeDependencies, unitId, type PlacedResource, type UnitLinks } from './dependencies.js';
 import { DiagnosticSink } from './diagnostic-sink.js';
-import { clusterDnsRecords } from './dns-records.js';
+import { clusterDnsRecords, desiredZones } from './dns-records.js';
+import type { DesiredIpAllocation } from '../../reconcilers/ip/kind.js';
 import { asInputSource, type InputContext, type NodeView } from './input-sources.js';
 import { allocateClusterAddresses } from './ip-allocation.js';
 import { nodeEndpoint, nodeViews } from './node-views.js';
@@ -200,7 +201,10 @@ function dropDuplicates(state: SiteState): void {
 }
 
 function serviceResources(state: SiteState, allocations: Readonly<Record<string, string>>): DesiredServiceResource[] {
-  const all = [...allocateClusterAddresses(state.spec, allocations, state.sink), ...clusterDnsRecords(state.spec, state.members)];
+  const addresses = allocateClusterAddresses(state.spec, allocations, state.sink);
+  // What a listed DNS record's `{address: NAME}` reads: the allocation of this plan, or the one kept.
+  const clusterAddresses = new Map(addresses.flatMap((a) => (a.spec.kind === 'ip' ? [[(a.spec as DesiredIpAllocation).name, (a.spec as DesiredIpAllocation).address] as const] : [])));
+  const all = [...addresses, ...clusterDnsRecords({ spec: state.spec, members: state.members, clusterAddresses, sink: state.sink })];
   const byKey = new Map<string, DesiredServiceResource>();
   for (const s of all) {
     const first = byKey.get(s.key);
@@ -254,5 +258,5 @@ export function resolveSite(
     const rollout = spec.clusters[name]!.doc.spec.rollout;
     return { name, nodes: state.members.get(name)!, batchSize: rollout.batchSize, failureBudget: rollout.failureBudget };
   });
-  return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters }, diagnostics, pendingSteps: [] };
+  return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters, zones: desiredZones(spec) }, diagnostics, pendingSteps: [] };
 }

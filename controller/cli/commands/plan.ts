@@ -13,6 +13,7 @@ import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, type SiteOptions } from '../site-options.js';
 import { misidentifiedNodes, unreachableNodes } from '../../pipeline/node-findings.js';
+import { unreadableZones } from '../../pipeline/zone-findings.js';
 import { runReconcile, type Reconciled } from '../../runtime/reconcile.js';
 import { initialState, type ReconcileState } from '../../runtime/reconcile-state.js';
 import type { RuntimeStep } from '../../runtime/runtime-deps.js';
@@ -82,6 +83,12 @@ function allNodesSeen(desired: Desired, inventory: Inventory, io: CliIO): boolea
   if (unobserved.length > 0) {
     io.stderr(`error: ${unobserved.length} node(s) could not be observed, so the plan does not cover them: ${unobserved.map(([n]) => n).join(', ')}\n`);
     for (const [name, why] of unobserved) io.stderr(`  ${name}: ${why.message} [${why.code}]\n`);
+    return false;
+  }
+  const unread = Object.entries(unreadableZones(inventory));
+  if (unread.length > 0) {
+    io.stderr(`error: ${unread.length} DNS zone(s) could not be read, so the plan changes nothing in them: ${unread.map(([z]) => z).join(', ')}\n`);
+    for (const [zone, why] of unread) io.stderr(`  ${zone}: ${why.message} [${why.code}]\n`);
     return false;
   }
   const misidentified = Object.entries(misidentifiedNodes(desired, inventory));
