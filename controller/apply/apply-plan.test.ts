@@ -364,7 +364,7 @@ test('ip changes apply to the pool\'s ledger (allocate, move, release); a dns ch
     ['zone:lab/dns:lab/n1.lab.example.net./A', 'failed'],
   ]);
   const dns = result.results[3];
-  t.is(dns?.outcome === 'failed' ? dns.error : '', 'no provider for zone targets is configured, so zone:lab cannot be changed (DNS updates come with RFC 2136 support, issue 9)');
+  t.is(dns?.outcome === 'failed' ? dns.error : '', 'no provider for zone targets is configured, so zone:lab cannot be changed');
   t.deepEqual(result.nodes['pool:vips'], { converged: true });
   t.like(result.nodes['zone:lab'], { converged: false });
   t.is(result.status, 'failed');
