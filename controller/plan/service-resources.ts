@@ -8,7 +8,6 @@ import type { Desired } from '../model/desired.js';
 import type { ServiceInventory } from '../model/observed.js';
 import { targetLabel, type Target } from '../model/target.js';
 import type { DiffResult, ServiceTargetFindings } from '../../reconcilers/kind.js';
-import { keyIdentity } from '../model/resource-key.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 
 function change(target: Target, kind: string, key: string, result: DiffResult, owner: Pick<Change, 'cluster' | 'step'>): Change {
@@ -43,7 +42,7 @@ function diffDesired({ desired, registry, observed, findings, out }: DiffScope):
     const value = observed.get(kind.kind)?.[r.key];
     const whose = found.heldElsewhere[r.key];
     if (value === undefined && whose !== undefined) {
-      out.warnings.push(`${targetLabel(r.target)}: conflict: ${keyIdentity(r.key)} is wanted by Git but ${whose}: left untouched`);
+      out.warnings.push(`${targetLabel(r.target)}: conflict: ${r.key} is wanted by Git but ${whose}: left untouched`);
       continue;
     }
     const result = kind.diff({ desired: r.spec, observed: value, editedOutside: found.editedOutside.has(r.key) });

@@ -53,8 +53,8 @@ test('a record someone else holds at a name Git wants is a conflict line, never 
   });
   t.deepEqual(plan.changes, []);
   t.deepEqual(plan.warnings, [
-    `zone:lab: conflict: lab/api.${APEX}/A is wanted by Git but owned by site other: left untouched`,
-    `zone:lab: conflict: lab/www.${APEX}/A is wanted by Git but not managed by underlay: left untouched`,
+    `zone:lab: conflict: dns:lab/api.${APEX}/A is wanted by Git but owned by site other: left untouched`,
+    `zone:lab: conflict: dns:lab/www.${APEX}/A is wanted by Git but not managed by underlay: left untouched`,
   ]);
 });
 

@@ -100,7 +100,7 @@ test.serial('an apply writes every record with its ownership record; a foreign r
   const [n1, n2] = theSite().hosts.hosts;
   const plan = await underlay(['plan']);
   t.is(plan.code, 0, plan.stderr);
-  t.regex(plan.stdout, /zone:lab: conflict: lab\/www\.lab\.example\.net\.\/A is wanted by Git but not managed by underlay: left untouched/);
+  t.regex(plan.stdout, /zone:lab: conflict: dns:lab\/www\.lab\.example\.net\.\/A is wanted by Git but not managed by underlay: left untouched/);
   const apply = await underlay(['apply']);
   t.is(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);
   t.is(await record(`node1.${ZONE}`, 'A'), n1!.address);
