@@ -15,14 +15,33 @@ import type { DesiredDnsRecord, DnsRecordType } from '../../reconcilers/dns/kind
 
 export const absoluteName = (name: string): string => (name.endsWith('.') ? name : `${name}.`);
 
+const isReverse = (apex: string): boolean => apex.endsWith('.in-addr.arpa.') || apex.endsWith('.ip6.arpa.');
+
 /** Every DNSZone of the site, by document name. */
-export function desiredZones(spec: Spec): Record<string, DesiredZone> {
+function allZones(spec: Spec): Record<string, DesiredZone> {
   const out: Record<string, DesiredZone> = {};
   for (const name of Object.keys(spec.zones).sort()) {
     const { zone, server, tsigKeySecret, policy } = spec.zones[name]!.doc.spec;
     out[name] = { apex: absoluteName(zone.toLowerCase()), server: { address: server.address, port: server.port }, tsigKeySecret, policy };
   }
   return out;
+}
+
+/**
+ * The DNSZones the site's clusters write to, by document name: each cluster's `dns.zone`, and the reverse
+ * zones when a cluster has node records. These are observed (also with no record left in Git, so what it
+ * owns there is pruned); a DNSZone no cluster uses is not read, and what it holds is left alone.
+ */
+export function desiredZones(spec: Spec): Record<string, DesiredZone> {
+  const used = new Set<string>();
+  let nodeRecords = false;
+  for (const cluster of Object.values(spec.clusters)) {
+    const dns = cluster.doc.spec.dns;
+    if (!dns) continue;
+    used.add(dns.zone);
+    nodeRecords ||= dns.nodeRecords;
+  }
+  return Object.fromEntries(Object.entries(allZones(spec)).filter(([name, z]) => used.has(name) || (nodeRecords && isReverse(z.apex))));
 }
 
 /** The name a PTR record for `address` has: `11.0.18.198.in-addr.arpa.`, or the nibbles of an IPv6 address under ip6.arpa. */
@@ -76,7 +95,7 @@ function nodeRecords(input: ClusterDnsInput, clusterName: string, apex: string):
   const cluster = spec.clusters[clusterName]!;
   const zoneName = cluster.doc.spec.dns!.zone;
   const location = cluster.locate(['spec', 'dns']);
-  const reverseZones = Object.entries(desiredZones(spec)).filter(([, z]) => z.apex.endsWith('.in-addr.arpa.') || z.apex.endsWith('.ip6.arpa.'));
+  const reverseZones = Object.entries(allZones(spec)).filter(([, z]) => isReverse(z.apex));
   const out: DesiredServiceResource[] = [];
   for (const node of input.members.get(clusterName)!) {
     const address = parseAddress(spec.nodes[node]!.doc.spec.address);
