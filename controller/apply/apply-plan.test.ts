@@ -390,3 +390,38 @@ test('a dns change goes to the zone provider with the value observed at plan tim
     ['remove', 'lab', { name: 'n2.lab.example.net.', type: 'A', value: '10.0.0.2' }],
   ]);
 });
+
+test('the dns changes of one dependency level reach the zone provider together, so they can go in one UPDATE; a later level goes after', async (t) => {
+  const s = setup([]);
+  const handed: string[][] = [];
+  let current: string[] | undefined;
+  const zone: ZoneTargetProvider = {
+    observe: () => Promise.resolve({ records: {} }),
+    // As the RFC 2136 provider does: what is handed over in one turn of the event loop is one batch.
+    upsert: (_zone, record) =>
+      new Promise((resolve) => {
+        if (!current) {
+          const batch: string[] = [];
+          current = batch;
+          handed.push(batch);
+          setImmediate(() => {
+            current = undefined;
+            resolve();
+          });
+        } else setImmediate(resolve);
+        current.push(record.name);
+      }),
+    remove: () => Promise.reject(new Error('nothing to remove')),
+  };
+  const record = (name: string) => ({ kind: 'dns', zone: 'lab', name, type: 'A', value: '10.0.0.1', ttl: 60 });
+  const id = (name: string) => `zone:lab/dns:lab/${name}/A`;
+  const names = Array.from({ length: 50 }, (_, i) => `n${i}.lab.example.net.`);
+  const plan = testPlan([
+    ...names.map((name) => change(id(name), { kind: 'dns', action: 'create', before: null, after: record(name) })),
+    change(id('vip.lab.example.net.'), { kind: 'dns', action: 'create', before: null, after: record('vip.lab.example.net.'), dependsOn: [id(names[0]!)] }),
+  ]);
+  const result = await applyPlan({ ...s.base, plan, targets: { zone } });
+  t.is(result.status, 'succeeded');
+  t.deepEqual(handed.map((b) => b.length), [50, 1]);
+  t.deepEqual(handed[1], ['vip.lab.example.net.']);
+});
