@@ -73,7 +73,7 @@ async function writeSite(dir: string, options: { nodes?: string[]; policy?: stri
 
 const record = async (name: string, type: string): Promise<string> => (await theBind().dig(['+short', name, type])).trim();
 async function underlay(args: string[]) {
-  const r = await theSite().underlay(args[0] === 'status' ? args : [...args, '--no-color']);
+  const r = await theSite().underlay(args[0] === 'plan' || args[0] === 'apply' ? [...args, '--no-color'] : args);
   outputs.push(r.stdout, r.stderr);
   return r;
 }
@@ -151,6 +151,9 @@ test.serial('a zone that cannot be read (a key the server does not know) plans n
   t.regex(plan.stderr, /DNS zone\(s\) could not be read.*zone:lab/);
   const changes = (JSON.parse(plan.stdout) as { changes: { target: { type: string } }[]; warnings: string[] }).changes;
   t.deepEqual(changes.filter((c) => c.target.type === 'zone'), [], 'nothing planned in an unread zone: not "everything is missing"');
+  const inventory = await underlay(['inventory']);
+  t.is(inventory.code, 1);
+  t.regex(inventory.stderr, /warning: zone:lab could not be read: .*\[DnsZoneReadFailed\]/);
   const apply = await underlay(['apply']);
   t.is(apply.code, 1);
   t.not(await record(`node1.${ZONE}`, 'A'), '', 'nothing deleted');

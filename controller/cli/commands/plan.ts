@@ -119,11 +119,11 @@ export const registerPlan: Register = (program, io, setExit) => {
     .option('--inventory <file>', 'plan against an inventory snapshot (JSON)')
     .option('--live', 'observe the nodes over SSH (implied by --secrets-dir); without it or --inventory, plan against empty nodes')
     .option('--out <file>', 'also save the plan (JSON) for `underlay apply --plan`')
-    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error or when a node could not be observed')
+    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error or when a node could not be observed or a DNS zone read')
     .option('--no-color', 'no ANSI colours in text output')
     .addHelpText(
       'after',
-      '\nExit codes: 0 success (with --detailed-exitcode: no changes), 1 error, or a node that could not be observed (unreachable, host key refused: the plan is printed without it), 2 changes pending (with --detailed-exitcode).',
+      '\nExit codes: 0 success (with --detailed-exitcode: no changes), 1 error, or a node that could not be observed (unreachable, host key refused: the plan is printed without it) or a DNS zone that could not be read (nothing is planned in it), 2 changes pending (with --detailed-exitcode).',
     )
     .action(async (options: PlanOptions) => {
       const input = inventorySteps(options, io);
