@@ -60,6 +60,13 @@ export interface KindEffects<C extends TargetApplyContext = NodeApplyContext> {
   /** Carries out one planned change. Must be idempotent: a crash may make apply run it twice. */
   apply(ctx: C, change: Change): Promise<ApplyOutcome>;
   /**
+   * Optional: carries out every change of this kind that one target has at one dependency level, at once
+   * (in one round trip: a DNS zone's records in one UPDATE). None of them depends on another. Answers each
+   * change's outcome or error by change id; a change it gives no answer for fails. Apply journals and records
+   * each change as if it had been handed over alone (controller/apply/walk-items.ts groups them).
+   */
+  applyLevel?(ctx: C, changes: readonly Change[]): Promise<ReadonlyMap<string, ApplyOutcome | { error: unknown }>>;
+  /**
    * The rollout health gate, after a batch: is what this change restarted running now? Kinds without it
    * are taken as healthy.
    */

@@ -375,8 +375,10 @@ test('a dns change goes to the zone provider with the value observed at plan tim
   const calls: unknown[] = [];
   const zone: ZoneTargetProvider = {
     observe: () => Promise.resolve({ records: {} }),
-    upsert: (...args) => Promise.resolve(void calls.push(['upsert', ...args])),
-    remove: (...args) => Promise.resolve(void calls.push(['remove', ...args])),
+    write: (name, changes) => {
+      calls.push([name, changes]);
+      return Promise.resolve(new Map());
+    },
   };
   const record = { kind: 'dns', zone: 'lab', name: 'n1.lab.example.net.', type: 'A', value: '10.0.0.1', ttl: 60 };
   const plan = testPlan([
@@ -385,33 +387,27 @@ test('a dns change goes to the zone provider with the value observed at plan tim
   ]);
   const result = await applyPlan({ ...s.base, plan, targets: { zone } });
   t.is(result.status, 'succeeded');
+  // Both are of one level: handed over together.
   t.deepEqual(calls, [
-    ['upsert', 'lab', { name: 'n1.lab.example.net.', type: 'A', value: '10.0.0.1', ttl: 60 }, '10.0.0.9'],
-    ['remove', 'lab', { name: 'n2.lab.example.net.', type: 'A', value: '10.0.0.2' }],
+    [
+      'lab',
+      [
+        { id: 'zone:lab/dns:lab/n1.lab.example.net./A', record: { name: 'n1.lab.example.net.', type: 'A', value: '10.0.0.1', ttl: 60 }, before: '10.0.0.9', remove: false },
+        { id: 'zone:lab/dns:lab/n2.lab.example.net./A', record: { name: 'n2.lab.example.net.', type: 'A', value: '10.0.0.2', ttl: 0 }, before: '10.0.0.2', remove: true },
+      ],
+    ],
   ]);
 });
 
-test('the dns changes of one dependency level reach the zone provider together, so they can go in one UPDATE; a later level goes after', async (t) => {
+test('the dns changes of one zone and dependency level reach its provider in one write; a change the zone refuses fails alone and the zone\'s later levels are skipped', async (t) => {
   const s = setup([]);
   const handed: string[][] = [];
-  let current: string[] | undefined;
   const zone: ZoneTargetProvider = {
     observe: () => Promise.resolve({ records: {} }),
-    // As the RFC 2136 provider does: what is handed over in one turn of the event loop is one batch.
-    upsert: (_zone, record) =>
-      new Promise((resolve) => {
-        if (!current) {
-          const batch: string[] = [];
-          current = batch;
-          handed.push(batch);
-          setImmediate(() => {
-            current = undefined;
-            resolve();
-          });
-        } else setImmediate(resolve);
-        current.push(record.name);
-      }),
-    remove: () => Promise.reject(new Error('nothing to remove')),
+    write: (_zone, changes) => {
+      handed.push(changes.map((c) => c.record.name));
+      return Promise.resolve(new Map(changes.filter((c) => c.record.name === 'n7.lab.example.net.').map((c) => [c.id, new Error('n7 changed since it was planned')])));
+    },
   };
   const record = (name: string) => ({ kind: 'dns', zone: 'lab', name, type: 'A', value: '10.0.0.1', ttl: 60 });
   const id = (name: string) => `zone:lab/dns:lab/${name}/A`;
@@ -421,7 +417,48 @@ test('the dns changes of one dependency level reach the zone provider together, 
     change(id('vip.lab.example.net.'), { kind: 'dns', action: 'create', before: null, after: record('vip.lab.example.net.'), dependsOn: [id(names[0]!)] }),
   ]);
   const result = await applyPlan({ ...s.base, plan, targets: { zone } });
-  t.is(result.status, 'succeeded');
-  t.deepEqual(handed.map((b) => b.length), [50, 1]);
-  t.deepEqual(handed[1], ['vip.lab.example.net.']);
+  t.deepEqual(handed.map((b) => b.length), [50]);
+  t.deepEqual(result.results.filter((r) => r.outcome !== 'applied').map((r) => `${r.id} ${r.outcome}`), [`${id('n7.lab.example.net.')} failed`, `${id('vip.lab.example.net.')} skipped`]);
+  t.like(result.results.find((r) => r.id === id('n7.lab.example.net.')), { error: 'n7 changed since it was planned' });
+});
+
+test('a kind that takes levels gets all of one target\'s changes of a dependency level at once; each is journalled and settles on its own', async (t) => {
+  const s = setup(['n1']);
+  const handed: string[][] = [];
+  const base = s.base.effects;
+  const effects: ApplyPlanOptions['effects'] = (kind) => {
+    const inner = base(kind);
+    if (kind !== 'file' || !inner) return inner;
+    return {
+      ...inner,
+      applyLevel: (_ctx, changes) => {
+        handed.push(changes.map((c) => c.id));
+        return Promise.resolve(new Map(changes.map((c) => [c.id, c.id === 'n1/file:/b' ? { error: new Error('disk full') } : { result: 'applied' as const }])));
+      },
+    };
+  };
+  const plan = testPlan([
+    change('n1/directory:/d'),
+    change('n1/file:/a', { dependsOn: ['n1/directory:/d'] }),
+    change('n1/file:/b', { dependsOn: ['n1/directory:/d'] }),
+    change('n1/file:/c'),
+    change('n1/file:/e', { dependsOn: ['n1/file:/a'] }),
+  ]);
+  const result = await applyPlan({ ...s.base, effects, plan });
+  // Level 1 (/a, /b) goes together, and first among what is ready (plan order); /c, alone at level 0, goes
+  // through apply, but only after: /b failed its node, so /c and /e are skipped.
+  t.deepEqual(handed, [['n1/file:/a', 'n1/file:/b']]);
+  t.deepEqual(
+    result.results.map((r) => `${r.id} ${r.outcome}`),
+    ['n1/directory:/d applied', 'n1/file:/a applied', 'n1/file:/b failed', 'n1/file:/c skipped', 'n1/file:/e skipped'],
+  );
+  const journal = (await s.store.journalOf(result.runId)).map((e) => `${e.phase} ${e.changeId}`);
+  t.deepEqual(journal.filter((l) => l.endsWith('/a') || l.endsWith('/b')), ['started n1/file:/a', 'started n1/file:/b', 'succeeded n1/file:/a', 'failed n1/file:/b']);
+  // The managed record is updated before the level, for both of its changes; the level replaced their one-by-one applies.
+  t.deepEqual(s.log, [
+    'record n1 directory:/d hash-of-n1/directory:/d',
+    'apply n1/directory:/d',
+    'record n1 file:/a hash-of-n1/file:/a',
+    'record n1 file:/b hash-of-n1/file:/b',
+  ]);
 });

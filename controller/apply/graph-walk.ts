@@ -60,98 +60,123 @@ function blockedBy(item: WalkItem, outcomes: ReadonlyMap<string, WalkOutcome>): 
 }
 
 export async function walkGraph<T extends WalkItem>(options: WalkOptions<T>): Promise<Map<string, WalkOutcome>> {
-  const { items, visit } = options;
-  const concurrency = Math.max(1, options.concurrency);
-  const dependencies = dependenciesOf(items);
+  const dependencies = dependenciesOf(options.items);
   // Refused before anything runs, naming the items that could never start.
   const sorted = topologicalOrder(dependencies);
-  if (!sorted.ok) throw new DependencyCycle(sorted.blocked.map((i) => items[i]!.id).sort());
-  const readiness = new Readiness(dependencies);
-  const index = new Map(items.map((item, i) => [item.id, i]));
-  const outcomes = new Map<string, WalkOutcome>();
-  // Ready items per lane, kept in input order; '' holds the unlaned ones.
-  const ready = new Map<string, T[]>();
-  const busyLanes = new Set<string>();
-  let running = 0;
-  let inFlight = 0;
-  let settled = 0;
-  let aborted: unknown = undefined;
+  if (!sorted.ok) throw new DependencyCycle(sorted.blocked.map((i) => options.items[i]!.id).sort());
+  return await new Promise((resolve, reject) => new GraphWalk(options, new Readiness(dependencies), { resolve, reject }).begin());
+}
 
-  const enqueue = (item: T): void => {
+/** One walk's bookkeeping: what is ready per lane, what runs, what has settled. */
+class GraphWalk<T extends WalkItem> {
+  private readonly items: readonly T[];
+  private readonly concurrency: number;
+  private readonly index: Map<string, number>;
+  private readonly outcomes = new Map<string, WalkOutcome>();
+  /** Ready items per lane, kept in input order; '' holds the unlaned ones. */
+  private readonly ready = new Map<string, T[]>();
+  private readonly busyLanes = new Set<string>();
+  private running = 0;
+  private inFlight = 0;
+  private settled = 0;
+  private aborted: unknown = undefined;
+
+  constructor(
+    private readonly options: WalkOptions<T>,
+    private readonly readiness: Readiness,
+    private readonly done: { resolve: (outcomes: Map<string, WalkOutcome>) => void; reject: (error: Error) => void },
+  ) {
+    this.items = options.items;
+    this.concurrency = Math.max(1, options.concurrency);
+    this.index = new Map(this.items.map((item, i) => [item.id, i]));
+  }
+
+  begin(): void {
+    for (const i of this.readiness.initial()) this.enqueue(this.items[i]!);
+    this.pump();
+  }
+
+  private position(item: T): number {
+    return this.index.get(item.id) as number;
+  }
+
+  private enqueue(item: T): void {
     const lane = item.lane ?? '';
-    const queue = ready.get(lane) ?? [];
-    const at = index.get(item.id) as number;
+    const queue = this.ready.get(lane) ?? [];
+    const at = this.position(item);
     let pos = queue.length;
-    while (pos > 0 && (index.get((queue[pos - 1] as T).id) as number) > at) pos--;
+    while (pos > 0 && this.position(queue[pos - 1] as T) > at) pos--;
     queue.splice(pos, 0, item);
-    ready.set(lane, queue);
-  };
-  for (const i of readiness.initial()) enqueue(items[i]!);
+    this.ready.set(lane, queue);
+  }
 
-  return await new Promise((resolve, reject) => {
-    const finishIfDone = (): boolean => {
-      if (aborted !== undefined) {
-        if (inFlight === 0) reject(aborted instanceof Error ? aborted : new Error(String(aborted)));
-        return true;
-      }
-      if (settled === items.length) {
-        resolve(outcomes);
-        return true;
-      }
-      return false;
-    };
+  private finishIfDone(): boolean {
+    if (this.aborted !== undefined) {
+      if (this.inFlight === 0) this.done.reject(this.aborted instanceof Error ? this.aborted : new Error(String(this.aborted)));
+      return true;
+    }
+    if (this.settled === this.items.length) {
+      this.done.resolve(this.outcomes);
+      return true;
+    }
+    return false;
+  }
 
-    const start = (item: T): void => {
-      const lane = item.lane;
-      inFlight++;
+  private start(item: T): void {
+    const lane = item.lane;
+    this.inFlight++;
+    if (lane !== undefined) {
+      this.busyLanes.add(lane);
+      this.running++;
+    }
+    const release = (): void => {
+      this.inFlight--;
       if (lane !== undefined) {
-        busyLanes.add(lane);
-        running++;
+        this.busyLanes.delete(lane);
+        this.running--;
       }
-      const release = (): void => {
-        inFlight--;
-        if (lane !== undefined) {
-          busyLanes.delete(lane);
-          running--;
-        }
-      };
-      visit(item, blockedBy(item, outcomes)).then(
-        (outcome) => {
-          release();
-          outcomes.set(item.id, outcome);
-          settled++;
-          for (const next of readiness.complete(index.get(item.id) as number)) enqueue(items[next]!);
-          pump();
-        },
-        (error: unknown) => {
-          release();
-          aborted ??= error;
-          pump();
-        },
-      );
     };
+    this.options.visit(item, blockedBy(item, this.outcomes)).then(
+      (outcome) => {
+        release();
+        this.outcomes.set(item.id, outcome);
+        this.settled++;
+        for (const next of this.readiness.complete(this.position(item))) this.enqueue(this.items[next]!);
+        this.pump();
+      },
+      (error: unknown) => {
+        release();
+        this.aborted ??= error;
+        this.pump();
+      },
+    );
+  }
 
-    const pump = (): void => {
-      if (finishIfDone()) return;
-      const unlaned = ready.get('') ?? [];
-      ready.delete('');
-      for (const item of unlaned) start(item);
-      while (running < concurrency) {
-        let best: T | undefined;
-        for (const [lane, queue] of ready) {
-          if (lane === '' || busyLanes.has(lane) || queue.length === 0) continue;
-          const head = queue[0] as T;
-          if (!best || (index.get(head.id) as number) < (index.get(best.id) as number)) best = head;
-        }
-        if (!best) break;
-        (ready.get(best.lane as string) as T[]).shift();
-        start(best);
-      }
-      if (inFlight === 0 && [...ready.values()].every((q) => q.length === 0)) {
-        // Unreachable for an acyclic graph; kept so a logic error shows as an error, not a hang.
-        reject(new Error('graph walk stalled with items neither ready nor running'));
-      }
-    };
-    pump();
-  });
+  /** The earliest ready item of a free lane. */
+  private nextLaned(): T | undefined {
+    let best: T | undefined;
+    for (const [lane, queue] of this.ready) {
+      if (lane === '' || this.busyLanes.has(lane) || queue.length === 0) continue;
+      const head = queue[0] as T;
+      if (!best || this.position(head) < this.position(best)) best = head;
+    }
+    return best;
+  }
+
+  private pump(): void {
+    if (this.finishIfDone()) return;
+    const unlaned = this.ready.get('') ?? [];
+    this.ready.delete('');
+    for (const item of unlaned) this.start(item);
+    while (this.running < this.concurrency) {
+      const best = this.nextLaned();
+      if (!best) break;
+      (this.ready.get(best.lane as string) as T[]).shift();
+      this.start(best);
+    }
+    if (this.inFlight === 0 && [...this.ready.values()].every((q) => q.length === 0)) {
+      // Unreachable for an acyclic graph; kept so a logic error shows as an error, not a hang.
+      this.done.reject(new Error('graph walk stalled with items neither ready nor running'));
+    }
+  }
 }

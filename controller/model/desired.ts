@@ -48,6 +48,11 @@ export interface DesiredNode {
   labels: Record<string, string>;
   /** Clusters this node belongs to, sorted. */
   clusters: string[];
+  /**
+   * Set when the node is decommissioned (Node.spec.decommission): it belongs to no cluster and has no
+   * resources; `leaving` are the clusters whose selectors still match it, whose staying members change first.
+   */
+  decommission?: { leaving: string[] };
   /** Sorted by key. */
   resources: DesiredResource[];
 }

@@ -35,6 +35,17 @@ export interface PlanSummary {
   run: number;
 }
 
+/** Where a decommissioned node stands (controller/plan/decommission.ts). */
+export interface DecommissionReport {
+  node: string;
+  /** The clusters it leaves. */
+  leaving: string[];
+  /** Its changes in this plan: what is left to dismantle. */
+  remainingChanges: number;
+  /** It was observed and nothing is left: its Node document can be deleted. */
+  deletable: boolean;
+}
+
 export interface Plan {
   apiVersion: typeof PLAN_API_VERSION;
   kind: 'Plan';
@@ -55,6 +66,8 @@ export interface Plan {
    * snapshot of the same state are the same plan, with the same hash.
    */
   observation?: 'none';
+  /** The decommissioned nodes, sorted by name; absent when there are none. */
+  decommissioned?: DecommissionReport[];
   /**
    * sha256 of the canonical JSON of everything above, except that a change's `after.content` (a file's, or
    * its `after.contentBase64`) is left out when its `after.sha256` (part of the input) stands for it, so

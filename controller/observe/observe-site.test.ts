@@ -34,8 +34,7 @@ test('pools are read from the ledger and the zones the site uses from their prov
         records: { 'n1.lab.example.net./A': '10.0.0.9' },
         heldElsewhere: { 'n2.lab.example.net./A': 'not managed by underlay', 'www.lab.example.net./A': 'owned by site other' },
       })),
-    upsert: () => Promise.reject(new Error('observe writes nothing')),
-    remove: () => Promise.reject(new Error('observe writes nothing')),
+    write: () => Promise.reject(new Error('observe writes nothing')),
   };
   const at = { apex: 'lab.example.net.', server: { address: '10.0.0.53', port: 53 }, tsigKeySecret: 'tsig', policy: 'sync' as const };
   const site = { ...desired([]), services: [record('lab', 'n1.lab.example.net.'), record('lab', 'n2.lab.example.net.')], zones: { lab: at } };

@@ -6,6 +6,7 @@
  */
 import type { DesiredNode, DesiredResource } from '../model/desired.js';
 import { keyIdentity, resourceAddress } from '../model/resource-key.js';
+import type { NodeKind } from '../../reconcilers/kind.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import type { Change } from '../model/change.js';
 
@@ -59,25 +60,29 @@ function pathOf(c: Change): unknown {
   return c.before?.path ?? keyIdentity(c.key);
 }
 
+type OrderOf = (c: Change) => NodeKind['order'] | undefined;
+
 /** Edges among one node's deletes (and from a replacing resource to the one it replaces), by each kind's order facet. */
 export function orderNodeDeletes(changes: readonly Change[], registry: KindRegistry): void {
   const deletes = changes.filter((c) => c.action === 'delete');
   if (deletes.length === 0) return;
-  const orderOf = (c: Change) => registry.nodeKind(c.kind)?.order;
-  const stopIds = deletes.filter((c) => orderOf(c)?.deletes === 'stop').map((c) => c.id);
-  for (const c of deletes) {
-    const order = orderOf(c);
-    if (order?.deletes !== 'content') continue;
-    c.dependsOn.push(...stopIds);
-    if (!order.encloses) continue;
-    const dir = pathOf(c);
-    for (const inner of deletes) {
-      if (inner !== c && orderOf(inner)?.deletes === 'content' && isUnder(pathOf(inner), dir)) c.dependsOn.push(inner.id);
-    }
-  }
+  const orderOf: OrderOf = (c) => registry.nodeKind(c.kind)?.order;
+  orderContentDeletes(deletes, orderOf);
   // A swapped module's service (containerd -> crio) stops before its replacement starts.
   for (const c of changes) {
     if ((c.action !== 'create' && c.action !== 'update') || !orderOf(c)?.startsAfterDeletesOfItsKind) continue;
     for (const d of deletes) if (d.kind === c.kind && orderOf(d)?.deletes === 'stop') c.dependsOn.push(d.id);
+  }
+}
+
+/** Content goes after the node's stops, and an enclosing directory after the content deletes under it. */
+function orderContentDeletes(deletes: readonly Change[], orderOf: OrderOf): void {
+  const stopIds = deletes.filter((c) => orderOf(c)?.deletes === 'stop').map((c) => c.id);
+  const contents = deletes.filter((c) => orderOf(c)?.deletes === 'content');
+  for (const c of contents) {
+    c.dependsOn.push(...stopIds);
+    if (!orderOf(c)?.encloses) continue;
+    const dir = pathOf(c);
+    for (const inner of contents) if (inner !== c && isUnder(pathOf(inner), dir)) c.dependsOn.push(inner.id);
   }
 }

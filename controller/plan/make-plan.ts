@@ -14,6 +14,7 @@ import { PLAN_API_VERSION, type Plan, type PlanSummary } from '../model/plan.js'
 import type { Change } from '../model/change.js';
 import { planRollout } from './rollout.js';
 import { diffServiceResources } from './service-resources.js';
+import { decommissionReports, dismantleLast } from './decommission.js';
 import type { PlanScope } from '../../reconcilers/kind.js';
 import { recordOwnerFinding } from '../../reconcilers/managed-record-owner.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
@@ -72,34 +73,40 @@ function observationNotes(site: string, name: string, inv: InventoryNode | undef
   return { warnings, plannable: recordProblem?.code !== 'ManagedRecordCorrupt' && ownership?.code !== 'NodeIdentityMismatch' };
 }
 
-export function makePlan(desired: Desired, inventory: Inventory, options: PlanOptions): Plan {
-  const { registry } = options;
-  const now = options.now ?? inventory.observedAt;
-  const warnings: string[] = [];
-  const changesByAddress = new Map<string, Change>();
-  const perNode: [DesiredNode, Map<string, Change>, Change[]][] = [];
-  const triggered: [Change, string[]][] = [];
-  const context = { registry, now, scope: planScope() };
+interface NodePlans {
+  warnings: string[];
+  /** By resource address (a restart's is its resource's): what the dependency mapper follows. */
+  changesByAddress: Map<string, Change>;
+  perNode: { node: DesiredNode; byKey: Map<string, Change>; list: Change[] }[];
+  triggered: [Change, string[]][];
+}
 
+/** Each plannable node's changes, without the edges between them yet. */
+function planNodes(desired: Desired, inventory: Inventory, context: Parameters<typeof nodeChanges>[2]): NodePlans {
+  const out: NodePlans = { warnings: [], changesByAddress: new Map(), perNode: [], triggered: [] };
   for (const node of desired.nodes) {
     const inv = inventory.nodes[node.name];
     const observation = observationNotes(desired.site, node.name, inv);
-    warnings.push(...observation.warnings);
+    out.warnings.push(...observation.warnings);
     if (!observation.plannable) continue;
     const result = nodeChanges(node, inv, context);
     const list = [...result.byKey.values()];
     // A change's id is its resource's address unless it is a restart: no second string per change.
-    for (const c of list) changesByAddress.set(c.action === 'restart' ? resourceAddress(node.name, c.key) : c.id, c);
-    for (const entry of result.triggeredBy) triggered.push(entry);
-    perNode.push([node, result.byKey, list]);
+    for (const c of list) out.changesByAddress.set(c.action === 'restart' ? resourceAddress(node.name, c.key) : c.id, c);
+    for (const entry of result.triggeredBy) out.triggered.push(entry);
+    out.perNode.push({ node, byKey: result.byKey, list });
   }
   const desiredNames = new Set(desired.nodes.map((n) => n.name));
   for (const name of Object.keys(inventory.nodes).sort()) {
-    if (!desiredNames.has(name)) warnings.push(`node ${name} is in the inventory but not in Git: what underlay manages there is left alone`);
+    if (!desiredNames.has(name)) out.warnings.push(`node ${name} is in the inventory but not in Git: what underlay manages there is left alone`);
   }
+  return out;
+}
 
-  const mapper = new DependencyMapper(desired.nodes, changesByAddress);
-  for (const [node, byKey, list] of perNode) {
+/** The edges among node changes: from the resources' dependencies, among deletes, and to what triggers a restart or re-run. */
+function linkNodeChanges(nodes: NodePlans, desiredNodes: readonly DesiredNode[], registry: KindRegistry): void {
+  const mapper = new DependencyMapper(desiredNodes, nodes.changesByAddress);
+  for (const { node, byKey, list } of nodes.perNode) {
     if (list.length === 0) continue;
     // From the resources to their changes (one per key): a desired resource's change is never a delete.
     for (const r of node.resources) {
@@ -109,15 +116,23 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     }
     orderNodeDeletes(list, registry);
   }
-  for (const [c, causes] of triggered) c.dependsOn.push(...causes);
+  for (const [c, causes] of nodes.triggered) c.dependsOn.push(...causes);
+}
 
-  const changes = perNode.flatMap(([, , list]) => list);
+export function makePlan(desired: Desired, inventory: Inventory, options: PlanOptions): Plan {
+  const { registry } = options;
+  const now = options.now ?? inventory.observedAt;
+  const nodes = planNodes(desired, inventory, { registry, now, scope: planScope() });
+  linkNodeChanges(nodes, desired.nodes, registry);
+
+  const changes = nodes.perNode.flatMap(({ list }) => list);
+  dismantleLast(desired, changes);
   const services = diffServiceResources(desired, inventory, registry);
   changes.push(...services.changes);
-  warnings.push(...services.warnings);
   for (const c of changes) normaliseEdges(c);
   changes.sort(byId);
 
+  const decommissioned = decommissionReports(desired, inventory, changes);
   const disrupted = new Set(changes.filter((c) => c.disruptive && c.target.type === 'node').map((c) => c.target.name));
   const body: Omit<Plan, 'hash'> = {
     apiVersion: PLAN_API_VERSION,
@@ -128,8 +143,9 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     changes,
     rollout: planRollout(desired.clusters, disrupted),
     summary: summarise(changes),
-    warnings: warnings.sort(),
+    warnings: [...nodes.warnings, ...services.warnings].sort(),
     ...(options.observation ? { observation: options.observation } : {}),
+    ...(decommissioned.length > 0 ? { decommissioned } : {}),
   };
   return { ...body, hash: planHash(body) };
 }

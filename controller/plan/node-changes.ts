@@ -99,13 +99,8 @@ function triggerOf(registry: KindRegistry, r: DesiredResource) {
 }
 
 /** A restart or re-run; a re-run carries the resource's hash, as its first run did (apply records it). */
-function triggeredChange(
-  target: Target,
-  r: DesiredResource,
-  kind: NodeKind,
-  before: Record<string, unknown> | null,
-  reason: string,
-): Change {
+function triggeredChange(target: Target, r: DesiredResource, kind: NodeKind, why: { before: Record<string, unknown> | null; reason: string }): Change {
+  const { before, reason } = why;
   const action = kind.trigger!.action;
   const after = kind.trigger!.after(r.spec);
   const { cluster, step } = r.origin;
@@ -153,7 +148,7 @@ function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result:
         continue;
       }
       const observed = inv?.resources[r.key];
-      const c = triggeredChange(ctx.target, r, kindOfSpec(registry, r), observed ? { ...observed } : null, triggeredReason(causes));
+      const c = triggeredChange(ctx.target, r, kindOfSpec(registry, r), { before: observed ? { ...observed } : null, reason: triggeredReason(causes) });
       result.byKey.set(r.key, c);
       result.triggeredBy.set(c, causeIds);
       added = true;
@@ -178,7 +173,7 @@ function addOwed(node: DesiredNode, inv: InventoryNode | undefined, result: Node
     if (!trigger) continue;
     const observed = inv.resources[r.key];
     const reason = trigger.action === 'restart' ? INTERRUPTED_RESTART_REASON : INTERRUPTED_RERUN_REASON;
-    result.byKey.set(r.key, triggeredChange(ctx.target, r, kindOfSpec(registry, r), observed ? { ...observed } : null, reason));
+    result.byKey.set(r.key, triggeredChange(ctx.target, r, kindOfSpec(registry, r), { before: observed ? { ...observed } : null, reason }));
   }
 }
 

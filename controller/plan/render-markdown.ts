@@ -5,6 +5,7 @@
 import type { Plan } from '../model/plan.js';
 import type { Change } from '../model/change.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
+import { decommissionLine } from './decommission.js';
 import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 /** Table cells cannot hold pipes or line breaks; backticks would open code spans. */
@@ -37,6 +38,7 @@ export function renderMarkdown(plan: Plan, options: { registry: KindRegistry }):
   if (r.worktree) out.push('', '> [!CAUTION]', `> **${WORKTREE_BANNER}**`);
   if (plan.observation === 'none') out.push('', '> [!CAUTION]', `> **${EMPTY_NODES_BANNER}**`);
   for (const w of plan.warnings ?? []) out.push('', '> [!WARNING]', `> ${w}`);
+  for (const d of plan.decommissioned ?? []) out.push('', '> [!NOTE]', `> ${decommissionLine(d)}`);
   out.push('', `**${summaryLine(plan.summary)}**`);
   if (plan.changes.length === 0) {
     // Unless every node was observed, nobody knows whether every node matches: say less.

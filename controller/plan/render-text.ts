@@ -5,6 +5,7 @@
 import type { Plan } from '../model/plan.js';
 import type { Change } from '../model/change.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
+import { decommissionLine } from './decommission.js';
 import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, shownDependencies, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 export interface TextRenderOptions {
@@ -51,6 +52,7 @@ export function renderText(plan: Plan, options: TextRenderOptions): string {
   if (r.worktree) out.push('', paint(color, '1;31', `!!! ${WORKTREE_BANNER} !!!`));
   if (plan.observation === 'none') out.push('', paint(color, '1;31', `!!! ${EMPTY_NODES_BANNER} !!!`));
   for (const w of plan.warnings ?? []) out.push('', paint(color, '33', `Warning: ${w}`));
+  for (const d of plan.decommissioned ?? []) out.push('', `Decommission: ${decommissionLine(d)}`);
   if (plan.changes.length === 0) {
     // Unless every node was observed, nobody knows whether every node matches: say less.
     const unverified = unverifiedReason(plan);

@@ -10,7 +10,15 @@ import { targetLabel, type Target } from '../model/target.js';
 import type { DiffResult, ServiceTargetFindings } from '../../reconcilers/kind.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 
-function change(target: Target, kind: string, key: string, result: DiffResult, owner: Pick<Change, 'cluster' | 'step'>): Change {
+interface ServiceChangeInput {
+  target: Target;
+  kind: string;
+  key: string;
+  result: DiffResult;
+  owner: Pick<Change, 'cluster' | 'step'>;
+}
+
+function change({ target, kind, key, result, owner }: ServiceChangeInput): Change {
   const { action, reason, before, after } = result;
   return { id: `${targetLabel(target)}/${key}`, target, kind, key, dependsOn: [], disruptive: false, action, reason, before, after, ...owner };
 }
@@ -46,7 +54,7 @@ function diffDesired({ desired, registry, observed, findings, out }: DiffScope):
       continue;
     }
     const result = kind.diff({ desired: r.spec, observed: value, editedOutside: found.editedOutside.has(r.key) });
-    if (result) out.changes.push(change(r.target, kind.kind, r.key, result, { cluster: r.origin.cluster, step: r.origin.step }));
+    if (result) out.changes.push(change({ target: r.target, kind: kind.kind, key: r.key, result, owner: { cluster: r.origin.cluster, step: r.origin.step } }));
   }
 }
 
@@ -65,7 +73,7 @@ function diffPrunes({ desired, registry, observed, findings, out }: DiffScope): 
         continue;
       }
       const result = kind.diff({ desired: null, observed: value, editedOutside: found.editedOutside.has(key) });
-      if (result) out.changes.push(change(target, kind.kind, key, result, {}));
+      if (result) out.changes.push(change({ target, kind: kind.kind, key, result, owner: {} }));
     }
     for (const [why, count] of kept) out.warnings.push(`${why}: ${count} record(s) no longer in Git are kept`);
   }
@@ -79,8 +87,12 @@ export function diffServiceResources(desired: Desired, services: ServiceInventor
   const scope = { desired, registry, observed, findings, out };
   diffDesired(scope);
   diffPrunes(scope);
-  const changes = out.changes;
-  // A change that awaits a value another change of the plan provides (a record pointing at a newly allocated address) waits for it.
+  linkAwaitedValues(out.changes, registry);
+  return out;
+}
+
+/** A change that awaits a value another change of the plan provides (a record pointing at a newly allocated address) waits for it. */
+function linkAwaitedValues(changes: readonly Change[], registry: KindRegistry): void {
   const providers = new Map<string, string>();
   for (const c of changes) {
     const value = registry.serviceKind(c.kind)?.order.provides?.(c);
@@ -91,5 +103,4 @@ export function diffServiceResources(desired: Desired, services: ServiceInventor
     const dep = value === undefined ? undefined : providers.get(value);
     if (dep) c.dependsOn.push(dep);
   }
-  return out;
 }

@@ -7,7 +7,7 @@
 import { byCodeUnit } from '../model/order.js';
 import { sortDiagnostics, type Diagnostic } from '../spec/diagnostic.js';
 import type { SourceLocation } from '../model/source-location.js';
-import type { ModuleDoc } from '../spec/schema.js';
+import type { ModuleDoc, NodeSelector } from '../spec/schema.js';
 import { siteIdOf, type Located, type Spec } from '../spec/spec.js';
 import type { Desired, DesiredNode, DesiredServiceResource, ResourceOrigin } from '../model/desired.js';
 import { computeDependencies, unitId, type PlacedResource, type UnitLinks } from './dependencies.js';
@@ -61,6 +61,8 @@ interface SiteState {
   links: Map<string, UnitLinks>;
   /** cluster -> its nodes, sorted. */
   members: Map<string, string[]>;
+  /** Decommissioned nodes -> the clusters whose selectors match them, which they leave. */
+  leaving: Map<string, string[]>;
   resourceLocations: Map<string, SourceLocation[]>;
   factsPending: boolean;
   pendingSteps: PendingStep[];
@@ -112,10 +114,20 @@ function templatesWaitForFacts(state: SiteState, module: Located<ModuleDoc>, ste
   return waiting.length > 0;
 }
 
+/** The nodes a cluster's selector picks, less the decommissioned ones: they leave it (and are noted as leaving). */
+function clusterMembers(state: SiteState, clusterName: string, selector: NodeSelector): NodeView[] {
+  const members: NodeView[] = [];
+  for (const node of selectNodes(state.views, selector)) {
+    if (state.spec.nodes[node.name]?.doc.spec.decommission !== true) members.push(node);
+    else state.leaving.set(node.name, [...(state.leaving.get(node.name) ?? []), clusterName]);
+  }
+  return members;
+}
+
 function resolveCluster(state: SiteState, clusterName: string): void {
   const { spec, sink } = state;
   const cluster = spec.clusters[clusterName]!;
-  const clusterNodes = selectNodes(state.views, cluster.doc.spec.nodes);
+  const clusterNodes = clusterMembers(state, clusterName, cluster.doc.spec.nodes);
   state.members.set(clusterName, clusterNodes.map((n) => n.name));
   const steps = cluster.doc.spec.steps;
   const order = orderSteps(steps);
@@ -231,6 +243,7 @@ export function resolveSite(
     placed: new Map(views.map((v) => [v.name, []])),
     links: new Map(),
     members: new Map(),
+    leaving: new Map(),
     resourceLocations: new Map(),
     factsPending: options.factsPending ?? false,
     pendingSteps: [],
@@ -253,6 +266,7 @@ export function resolveSite(
       .get(view.name)!
       .map((r) => ({ key: r.key, spec: r.spec, dependsOn: dependencies.get(r)!, origin: r.origin }))
       .sort((a, b) => byCodeUnit(a.key, b.key)),
+    ...(spec.nodes[view.name]?.doc.spec.decommission === true ? { decommission: { leaving: state.leaving.get(view.name) ?? [] } } : {}),
   }));
   const clusters = clusterNames.map((name) => {
     const rollout = spec.clusters[name]!.doc.spec.rollout;

@@ -74,6 +74,12 @@ export const NodeSpec = z.strictObject({
   serviceManager: z.enum(['runit', 'systemd']).optional(),
   /** Static facts an operator asserts about the node; observed facts are added at plan time. */
   facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /**
+   * Taking the node out (default false). It stays in Git, with its pinned key, while underlay dismantles it:
+   * it leaves every cluster (peer lists, backends and DNS records drop it), what underlay manages on it is
+   * removed after the staying members' changes, and the plan says when its document can be deleted.
+   */
+  decommission: z.boolean().optional(),
 });
 
 // ---------------------------------------------------------------- Module

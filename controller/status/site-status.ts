@@ -76,105 +76,137 @@ export function clustersOfPlan(plan: Plan): Record<string, string[]> {
   return Object.fromEntries([...members].map(([k, v]) => [k, [...v].sort()]));
 }
 
-export function computeSiteStatus(input: SiteStatusInput): SiteStatus {
+/** What the store and the plan say, gathered once for every node's and cluster's conditions. */
+interface StatusFacts {
+  lastRun: RunRecord | null;
+  /** The latest run that ended on its own: it says whether a rollout is halted; an interrupted one does not clear it. */
+  lastFinished: RunRecord | null;
+  halts: RunRecord['conditions'];
+  clusters: Record<string, readonly string[]>;
+  nodeStatus: ReadonlyMap<string, NodeStatusRecord>;
+  /** Changes of the latest plan, by target. */
+  pending: ReadonlyMap<string, number>;
+  /** Changes the interrupted latest run was in the middle of, by node. */
+  inFlight: ReadonlyMap<string, string[]>;
+  journalled: ReadonlySet<string>;
+}
+
+function statusFacts(input: SiteStatusInput): StatusFacts {
   const lastRun = input.runs[0] ?? null;
-  // The latest run that ended on its own says whether a rollout is halted; an interrupted one does not clear it.
   const lastFinished = input.runs.find((r) => r.status !== 'running' && r.status !== 'interrupted') ?? null;
-  const halts = (lastFinished?.conditions ?? []).filter((c) => c.type === 'RolloutHalted');
-  const clusters = input.clusters ?? {};
-  const nodeStatus = new Map(input.nodeStatuses.map((s) => [s.node, s]));
   const pending = new Map<string, number>();
   for (const c of input.plan?.changes ?? []) pending.set(targetLabel(c.target), (pending.get(targetLabel(c.target)) ?? 0) + 1);
   const inFlight = new Map<string, string[]>();
   if (lastRun?.status === 'interrupted') {
     for (const e of input.interruptedInFlight) inFlight.set(e.node, [...(inFlight.get(e.node) ?? []), e.changeId]);
   }
-  const known = input.latestRunNodes ?? [...nodeStatus.keys()];
-  const names = new Set([...known, ...pending.keys(), ...inFlight.keys(), ...Object.values(clusters).flat()]);
-  const journalled = new Set(input.latestRunJournalled ?? []);
-  /** Why a node at an older commit is not known to be at the latest run's: that run recorded nothing for it. */
-  const notReached = (name: string, s: NodeStatusRecord | undefined): Condition | undefined => {
-    if (!lastRun || !s?.lastAppliedCommit || s.lastRunId === lastRun.id || s.lastAppliedCommit === lastRun.revisionCommit) return undefined;
-    const run = `run ${lastRun.id} (revision ${short(lastRun.revisionCommit)}, ${lastRun.status})`;
-    const what = journalled.has(name) ? 'did not finish this node' : 'did not reach this node';
-    return {
-      type: 'Ready',
-      status: 'Unknown',
-      reason: 'NotReached',
-      message: `${run} ${what}; it is still at ${short(s.lastAppliedCommit)} (applied in run ${s.lastRunId ?? '?'})`,
-    };
+  return {
+    lastRun,
+    lastFinished,
+    halts: (lastFinished?.conditions ?? []).filter((c) => c.type === 'RolloutHalted'),
+    clusters: input.clusters ?? {},
+    nodeStatus: new Map(input.nodeStatuses.map((s) => [s.node, s])),
+    pending,
+    inFlight,
+    journalled: new Set(input.latestRunJournalled ?? []),
   };
+}
 
-  const nodes: NodeState[] = [...names].sort().map((name) => {
-    const s = nodeStatus.get(name);
-    const conditions: Condition[] = [];
-    if (s && s.failures > 0) {
-      conditions.push({
-        type: 'Failed',
-        status: 'True',
-        reason: failedReason(s),
-        message: `${s.lastError ?? 'failed'} (run ${s.lastRunId ?? '?'}; ${s.failures} consecutive failed run(s))`,
-      });
-    }
-    const interrupted = inFlight.get(name);
-    if (interrupted && lastRun) {
-      conditions.push({
-        type: 'Interrupted',
-        status: 'True',
-        reason: 'ApplyInterrupted',
-        message: `run ${lastRun.id} stopped during ${interrupted.join(', ')}; the next apply re-observes and re-plans`,
-      });
-    }
-    const count = pending.get(name);
-    if (count !== undefined) {
-      conditions.push({ type: 'Pending', status: 'True', reason: 'ChangesPending', message: `${count} change(s) in the latest plan` });
-    }
-    // A failure, an interruption or pending changes say the node is not ready. Otherwise a node the latest run
-    // did not reach is only not known to be at its revision; a halted rollout's note stays beside that.
-    const blocking = conditions[0];
-    const unknown = blocking ? undefined : notReached(name, s);
-    const haltedHere = halts.find((h) => h.cluster !== undefined && (clusters[h.cluster] ?? []).includes(name));
-    if (count === undefined && haltedHere && s?.lastRunId !== lastFinished?.id) {
-      conditions.push({ type: 'Pending', status: 'True', reason: 'RolloutHalted', message: `not rolled out: ${haltedHere.message}` });
-    }
-    const reason = conditions[0];
-    if (unknown) conditions.push(unknown);
-    else if (reason) conditions.push({ type: 'Ready', status: 'False', reason: reason.reason, message: reason.message });
-    else if (s?.lastAppliedCommit) {
-      conditions.push({ type: 'Ready', status: 'True', reason: 'Converged', message: `applied ${short(s.lastAppliedCommit)} in run ${s.lastRunId ?? '?'}` });
-    } else conditions.push({ type: 'Ready', status: 'False', reason: 'NeverApplied', message: 'no apply has converged this node yet' });
-    return { name, lastAppliedCommit: s?.lastAppliedCommit ?? null, conditions };
-  });
-
+export function computeSiteStatus(input: SiteStatusInput): SiteStatus {
+  const facts = statusFacts(input);
+  const known = input.latestRunNodes ?? [...facts.nodeStatus.keys()];
+  const names = new Set([...known, ...facts.pending.keys(), ...facts.inFlight.keys(), ...Object.values(facts.clusters).flat()]);
+  const nodes = [...names].sort().map((name) => nodeState(name, facts));
   const nodeByName = new Map(nodes.map((n) => [n.name, n]));
   const has = (node: string, type: ConditionType, status: ConditionStatus = 'True'): boolean =>
     nodeByName.get(node)?.conditions.some((c) => c.type === type && c.status === status) ?? false;
-  const clusterNames = new Set([...Object.keys(clusters), ...halts.flatMap((h) => (h.cluster ? [h.cluster] : []))]);
-  const clusterStates: ClusterState[] = [...clusterNames].sort().map((name) => {
-    const members = [...(clusters[name] ?? [])].sort();
-    const conditions: Condition[] = [];
-    const halt = halts.find((h) => h.cluster === name);
-    if (halt) conditions.push({ type: 'RolloutHalted', status: 'True', reason: halt.reason, message: halt.message });
-    const failed = members.filter((n) => has(n, 'Failed'));
-    if (failed.length > 0) conditions.push({ type: 'Failed', status: 'True', reason: 'NodesFailed', message: `failed: ${failed.join(', ')}` });
-    const interrupted = members.filter((n) => has(n, 'Interrupted'));
-    if (interrupted.length > 0) {
-      conditions.push({ type: 'Interrupted', status: 'True', reason: 'ApplyInterrupted', message: `interrupted on: ${interrupted.join(', ')}` });
-    }
-    const waiting = members.filter((n) => has(n, 'Pending'));
-    if (waiting.length > 0) conditions.push({ type: 'Pending', status: 'True', reason: 'ChangesPending', message: `pending on: ${waiting.join(', ')}` });
-    const blocking = conditions[0];
-    const notReady = members.filter((n) => has(n, 'Ready', 'False'));
-    const notReached = members.filter((n) => has(n, 'Ready', 'Unknown'));
-    if (blocking) conditions.push({ type: 'Ready', status: 'False', reason: blocking.reason, message: blocking.message });
-    else if (notReady.length > 0) conditions.push({ type: 'Ready', status: 'False', reason: 'NodesNotReady', message: `not ready: ${notReady.join(', ')}` });
-    else if (notReached.length > 0) {
-      conditions.push({ type: 'Ready', status: 'Unknown', reason: 'NotReached', message: `not reached by run ${lastRun?.id ?? '?'}: ${notReached.join(', ')}` });
-    } else conditions.push({ type: 'Ready', status: 'True', reason: 'AllNodesReady', message: `${members.length} node(s) ready` });
-    return { name, nodes: members, conditions };
-  });
+  const clusterNames = new Set([...Object.keys(facts.clusters), ...facts.halts.flatMap((h) => (h.cluster ? [h.cluster] : []))]);
+  const clusters = [...clusterNames].sort().map((name) => clusterState(name, facts, has));
+  return { lastRun: facts.lastRun, clusters: clusters.sort(byName), nodes };
+}
 
-  return { lastRun, clusters: clusterStates.sort(byName), nodes };
+/** Why a node at an older commit is not known to be at the latest run's: that run recorded nothing for it. */
+function notReached(name: string, s: NodeStatusRecord | undefined, facts: StatusFacts): Condition | undefined {
+  const { lastRun } = facts;
+  if (!lastRun || !s?.lastAppliedCommit || s.lastRunId === lastRun.id || s.lastAppliedCommit === lastRun.revisionCommit) return undefined;
+  const run = `run ${lastRun.id} (revision ${short(lastRun.revisionCommit)}, ${lastRun.status})`;
+  const what = facts.journalled.has(name) ? 'did not finish this node' : 'did not reach this node';
+  return {
+    type: 'Ready',
+    status: 'Unknown',
+    reason: 'NotReached',
+    message: `${run} ${what}; it is still at ${short(s.lastAppliedCommit)} (applied in run ${s.lastRunId ?? '?'})`,
+  };
+}
+
+/** A failure, an interruption or pending changes: what says a node is not ready. */
+function blockingConditions(name: string, s: NodeStatusRecord | undefined, facts: StatusFacts): Condition[] {
+  const conditions: Condition[] = [];
+  if (s && s.failures > 0) {
+    conditions.push({
+      type: 'Failed',
+      status: 'True',
+      reason: failedReason(s),
+      message: `${s.lastError ?? 'failed'} (run ${s.lastRunId ?? '?'}; ${s.failures} consecutive failed run(s))`,
+    });
+  }
+  const interrupted = facts.inFlight.get(name);
+  if (interrupted && facts.lastRun) {
+    conditions.push({
+      type: 'Interrupted',
+      status: 'True',
+      reason: 'ApplyInterrupted',
+      message: `run ${facts.lastRun.id} stopped during ${interrupted.join(', ')}; the next apply re-observes and re-plans`,
+    });
+  }
+  const count = facts.pending.get(name);
+  if (count !== undefined) conditions.push({ type: 'Pending', status: 'True', reason: 'ChangesPending', message: `${count} change(s) in the latest plan` });
+  return conditions;
+}
+
+function nodeState(name: string, facts: StatusFacts): NodeState {
+  const s = facts.nodeStatus.get(name);
+  const conditions = blockingConditions(name, s, facts);
+  // Without a blocking condition, a node the latest run did not reach is only not known to be at its
+  // revision; a halted rollout's note stays beside that.
+  const unknown = conditions.length > 0 ? undefined : notReached(name, s, facts);
+  const haltedHere = facts.halts.find((h) => h.cluster !== undefined && (facts.clusters[h.cluster] ?? []).includes(name));
+  if (!facts.pending.has(name) && haltedHere && s?.lastRunId !== facts.lastFinished?.id) {
+    conditions.push({ type: 'Pending', status: 'True', reason: 'RolloutHalted', message: `not rolled out: ${haltedHere.message}` });
+  }
+  const reason = conditions[0];
+  if (unknown) conditions.push(unknown);
+  else if (reason) conditions.push({ type: 'Ready', status: 'False', reason: reason.reason, message: reason.message });
+  else if (s?.lastAppliedCommit) {
+    conditions.push({ type: 'Ready', status: 'True', reason: 'Converged', message: `applied ${short(s.lastAppliedCommit)} in run ${s.lastRunId ?? '?'}` });
+  } else conditions.push({ type: 'Ready', status: 'False', reason: 'NeverApplied', message: 'no apply has converged this node yet' });
+  return { name, lastAppliedCommit: s?.lastAppliedCommit ?? null, conditions };
+}
+
+type NodeHas = (node: string, type: ConditionType, status?: ConditionStatus) => boolean;
+
+function clusterState(name: string, facts: StatusFacts, has: NodeHas): ClusterState {
+  const members = [...(facts.clusters[name] ?? [])].sort();
+  const conditions: Condition[] = [];
+  const halt = facts.halts.find((h) => h.cluster === name);
+  if (halt) conditions.push({ type: 'RolloutHalted', status: 'True', reason: halt.reason, message: halt.message });
+  const failed = members.filter((n) => has(n, 'Failed'));
+  if (failed.length > 0) conditions.push({ type: 'Failed', status: 'True', reason: 'NodesFailed', message: `failed: ${failed.join(', ')}` });
+  const interrupted = members.filter((n) => has(n, 'Interrupted'));
+  if (interrupted.length > 0) conditions.push({ type: 'Interrupted', status: 'True', reason: 'ApplyInterrupted', message: `interrupted on: ${interrupted.join(', ')}` });
+  const waiting = members.filter((n) => has(n, 'Pending'));
+  if (waiting.length > 0) conditions.push({ type: 'Pending', status: 'True', reason: 'ChangesPending', message: `pending on: ${waiting.join(', ')}` });
+  conditions.push(clusterReady(conditions[0], members, facts, has));
+  return { name, nodes: members, conditions };
+}
+
+function clusterReady(blocking: Condition | undefined, members: readonly string[], facts: StatusFacts, has: NodeHas): Condition {
+  if (blocking) return { type: 'Ready', status: 'False', reason: blocking.reason, message: blocking.message };
+  const notReady = members.filter((n) => has(n, 'Ready', 'False'));
+  if (notReady.length > 0) return { type: 'Ready', status: 'False', reason: 'NodesNotReady', message: `not ready: ${notReady.join(', ')}` };
+  const unreached = members.filter((n) => has(n, 'Ready', 'Unknown'));
+  if (unreached.length > 0) return { type: 'Ready', status: 'Unknown', reason: 'NotReached', message: `not reached by run ${facts.lastRun?.id ?? '?'}: ${unreached.join(', ')}` };
+  return { type: 'Ready', status: 'True', reason: 'AllNodesReady', message: `${members.length} node(s) ready` };
 }
 
 function conditionLines(conditions: readonly Condition[], indent: string): string[] {

@@ -1,7 +1,7 @@
 /**
  * The RFC 2136 zone provider against a recording client: what it reads as this site's, the change group of
- * each record (the record, its ownership record, the prerequisites), the batching of one level's changes
- * into one sync, and a prerequisite failure reported as DnsRecordChanged naming zone, record and answer.
+ * each record (the record, its ownership record, the prerequisites), a level's changes in one sync, and a
+ * prerequisite failure reported as DnsRecordChanged naming zone, record and answer.
  */
 import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -92,30 +92,26 @@ function provider(client: ZoneClient): Rfc2136ZoneProvider {
   return new Rfc2136ZoneProvider({ site: 'lab', secrets: new DirectorySecretStore(dir), clock: systemClock, client: () => client });
 }
 
-const n = (i: number) => ({ name: `n${i}.lab.example.net.`, type: 'A', value: `198.18.0.${i}`, ttl: 300 });
+const n = (i: number, before: string | null = null, remove = false) => ({ id: `n${i}`, record: { name: `n${i}.lab.example.net.`, type: 'A', value: `198.18.0.${i}`, ttl: 300 }, before, remove });
 
-test('changes of one zone handed over together go out in one sync; a record changed behind underlay\'s back fails alone, named', async (t) => {
-  const { client, syncs } = recordingClient(() => ({ rejected: ['n2.lab.example.net./A'] }));
+test('a level of changes goes out in one sync; a record changed behind underlay\'s back fails alone, named', async (t) => {
+  const { client, syncs } = recordingClient(() => ({ rejected: ['n2'] }));
   const zones = provider(client);
   t.deepEqual(await zones.observe('lab', AT), { records: {}, heldElsewhere: {}, editedOutside: [] });
-  const results = await Promise.allSettled([zones.upsert('lab', n(1), null), zones.upsert('lab', n(2), '198.18.0.9'), zones.remove('lab', { name: 'n3.lab.example.net.', type: 'A', value: '198.18.0.3' })]);
-  t.deepEqual(syncs, [['n1.lab.example.net./A', 'n2.lab.example.net./A', 'n3.lab.example.net./A']]);
-  t.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
-  const error = (results[1] as PromiseRejectedResult).reason as Error & { code: string; data: unknown };
+  const failed = await zones.write('lab', [n(1), n(2, '198.18.0.9'), n(3, '198.18.0.3', true)]);
+  t.deepEqual(syncs, [['n1', 'n2', 'n3']]);
+  t.deepEqual([...failed.keys()], ['n2']);
+  const error = failed.get('n2') as Error & { code: string };
   t.is(error.code, 'DnsRecordChanged');
   t.is(error.message, 'zone lab.example.net.: n2.lab.example.net. A changed since it was planned (expected 198.18.0.9); the server 198.18.0.2:53 answered NXRRSET, so nothing of it was written: plan again');
-  // One after another (one change per level): one sync each.
-  await zones.upsert('lab', n(4), null);
-  t.is(syncs.length, 2);
 });
 
-test('a refused update fails every change of its batch with the server\'s answer; a zone not observed first is refused', async (t) => {
+test('a refused update fails the whole write with the server\'s answer; a zone not observed first is refused', async (t) => {
   const refused = new DnsError('DnsUpdateRejected', 'update of zone lab.example.net at 198.18.0.2:53: the server answered REFUSED', { zone: 'lab.example.net', server: '198.18.0.2:53', rcode: 'REFUSED' });
   const zones = provider(recordingClient(() => refused).client);
   await zones.observe('lab', AT);
-  const results = await Promise.allSettled([zones.upsert('lab', n(1), null), zones.upsert('lab', n(2), null)]);
-  t.deepEqual(results.map((r) => (r.status === 'rejected' ? (r.reason as DnsError).code : 'ok')), ['DnsUpdateRejected', 'DnsUpdateRejected']);
-  await t.throwsAsync(zones.upsert('other', n(1), null), { message: /zone other was not observed/ });
+  await t.throwsAsync(zones.write('lab', [n(1), n(2)]), { is: refused });
+  await t.throwsAsync(zones.write('other', [n(1)]), { message: /zone other was not observed/ });
 });
 
 test('a zone whose key cannot be read, or whose transfer fails, is unreadable, never empty', async (t) => {

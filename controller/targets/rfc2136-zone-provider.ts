@@ -4,9 +4,9 @@
  * change group, guarded by the value observed when planned, so a record changed behind underlay's back
  * fails loudly (DnsRecordChanged) instead of being overwritten.
  *
- * Changes handed over in the same turn of the event loop (apply starts the zone changes of one dependency
- * level together) go out as one sync: as few UPDATE messages as the size bounds allow, bisected when a
- * prerequisite fails so every other record still lands. Each caller is answered for its own record.
+ * Apply hands over every dns change of one zone and dependency level at once (the dns kind's applyLevel):
+ * they go out as one sync, in as few UPDATE messages as the size bounds allow, bisected when a prerequisite
+ * fails so every other record still lands, and each change is answered for its own record.
  */
 import type { Clock } from '../clock.js';
 import type { DesiredZone } from '../model/desired.js';
@@ -19,7 +19,7 @@ import { loadTsigKey } from '../services/dns/load-tsig-key.js';
 import type { TsigKey } from '../services/dns/tsig.js';
 import type { ChangeGroup } from '../services/dns/update-message.js';
 import { changeGroup, ownedRecords, type ChangeOfRecord } from './zone-records.js';
-import type { ZoneRecord, ZoneTargetProvider } from './zone-provider.js';
+import type { ZoneTargetProvider, ZoneWrite } from './zone-provider.js';
 
 /** What a zone update needs of the DNS client: one sync of many change groups. */
 export interface ZoneClient {
@@ -34,12 +34,6 @@ export interface Rfc2136ZoneOptions {
   clock: Clock;
   /** Tests pass their own; default: a DnsClient per zone. */
   client?: (zone: DesiredZone, key: TsigKey) => ZoneClient;
-}
-
-interface Pending {
-  change: ChangeOfRecord;
-  resolve(): void;
-  reject(error: unknown): void;
 }
 
 /** A record's update was refused on its prerequisites: it changed in the zone since it was planned. */
@@ -60,7 +54,6 @@ export class Rfc2136ZoneProvider implements ZoneTargetProvider {
   readonly #opts: Rfc2136ZoneOptions;
   /** How each zone was reached when observed: apply writes where it read. */
   readonly #zones = new Map<string, { at: DesiredZone; client: Promise<ZoneClient> }>();
-  readonly #pending = new Map<string, Pending[]>();
 
   constructor(opts: Rfc2136ZoneOptions) {
     this.#opts = opts;
@@ -78,12 +71,14 @@ export class Rfc2136ZoneProvider implements ZoneTargetProvider {
     }
   }
 
-  upsert(zone: string, record: ZoneRecord, before: string | null): Promise<void> {
-    return this.#enqueue(zone, { id: `${record.name}/${record.type}`, site: this.#opts.site, record, before, remove: false });
-  }
-
-  remove(zone: string, record: Omit<ZoneRecord, 'ttl'>): Promise<void> {
-    return this.#enqueue(zone, { id: `${record.name}/${record.type}`, site: this.#opts.site, record: { ...record, ttl: 0 }, before: record.value, remove: true });
+  async write(zone: string, changes: readonly ZoneWrite[]): Promise<ReadonlyMap<string, Error>> {
+    const known = this.#zones.get(zone);
+    if (!known) throw new UnderlayError({ code: 'ZoneNotObserved', message: `zone ${zone} was not observed by this apply, so it is not known where to send its changes`, data: { zone } });
+    const byId = new Map(changes.map((c) => [c.id, { ...c, site: this.#opts.site }]));
+    // REFUSED, a TSIG failure, a server gone: thrown, and no change of the level can be known written.
+    const result = await (await known.client).sync(known.at.apex, [...byId.values()].map(changeGroup));
+    const where = { zone: known.at.apex, server: `${known.at.server.address}:${known.at.server.port}` };
+    return new Map(result.rejected.map(({ group, failure }) => [group.id, new DnsRecordChanged(where, byId.get(group.id)!, failure)]));
   }
 
   #clientFor(zone: string, at: DesiredZone): Promise<ZoneClient> {
@@ -96,38 +91,5 @@ export class Rfc2136ZoneProvider implements ZoneTargetProvider {
     client.catch(() => undefined);
     this.#zones.set(zone, { at, client });
     return client;
-  }
-
-  #enqueue(zone: string, change: ChangeOfRecord): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const queue = this.#pending.get(zone);
-      if (queue) {
-        queue.push({ change, resolve, reject });
-        return;
-      }
-      this.#pending.set(zone, [{ change, resolve, reject }]);
-      // The other changes of this level are handed over in the same turn: send them together.
-      setImmediate(() => void this.#flush(zone));
-    });
-  }
-
-  async #flush(zone: string): Promise<void> {
-    const batch = this.#pending.get(zone) ?? [];
-    this.#pending.delete(zone);
-    const known = this.#zones.get(zone);
-    try {
-      if (!known) throw new UnderlayError({ code: 'ZoneNotObserved', message: `zone ${zone} was not observed by this apply, so it is not known where to send its changes`, data: { zone } });
-      const byId = new Map(batch.map((p) => [p.change.id, p]));
-      const result = await (await known.client).sync(known.at.apex, batch.map((p) => changeGroup(p.change)));
-      for (const group of result.applied) byId.get(group.id)?.resolve();
-      const where = { zone: known.at.apex, server: `${known.at.server.address}:${known.at.server.port}` };
-      for (const { group, failure } of result.rejected) {
-        const p = byId.get(group.id);
-        p?.reject(new DnsRecordChanged(where, p.change, failure));
-      }
-    } catch (error) {
-      // REFUSED, a TSIG failure, a server gone: no record of the batch can be known written.
-      for (const p of batch) p.reject(error);
-    }
   }
 }

@@ -19,6 +19,16 @@ export interface ZoneRecord {
   ttl: number;
 }
 
+/** One record to write or remove: a change of the plan (its id names it in the answer). */
+export interface ZoneWrite {
+  id: string;
+  record: ZoneRecord;
+  /** The value observed when planned; null: there was none. */
+  before: string | null;
+  /** Remove the record (and its ownership record) instead of writing it. */
+  remove: boolean;
+}
+
 export interface ZoneTargetProvider {
   /**
    * The records of the zone (its DNSZone document's name, reached as `at` says) that this site owns, and the
@@ -26,10 +36,10 @@ export interface ZoneTargetProvider {
    */
   observe(zone: string, at: DesiredZone): Promise<InventoryZone>;
   /**
-   * Writes the record and its ownership record in one update. `before` is the value observed when planned
-   * (null: none), a prerequisite: a record changed behind underlay's back since then fails the update.
+   * Writes (or removes) every record with its ownership record, in as few UPDATE messages as the bounds
+   * allow. Each change's `before` is the value observed when planned (null: none), a prerequisite: a record
+   * changed behind underlay's back since then fails that change alone. Answers each failed change's error by
+   * id; throws when the zone refused the update as a whole (REFUSED, a TSIG error, the server gone).
    */
-  upsert(zone: string, record: ZoneRecord, before: string | null): Promise<void>;
-  /** Removes the record and its ownership record, if the record still holds `record.value`. */
-  remove(zone: string, record: Omit<ZoneRecord, 'ttl'>): Promise<void>;
+  write(zone: string, changes: readonly ZoneWrite[]): Promise<ReadonlyMap<string, Error>>;
 }

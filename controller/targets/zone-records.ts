@@ -10,7 +10,7 @@ import { byCodeUnit } from '../model/order.js';
 import type { ChangeGroup, Prerequisite, UpdateOperation } from '../services/dns/update-message.js';
 import { DNS_RECORD_TYPES, type DnsRecord, type DnsRecordType } from '../services/dns/wire.js';
 import { ownedRecordOf, ownershipOf, ownershipRecordName, ownershipRecordValue, valueMark } from './zone-ownership.js';
-import type { ZoneRecord } from './zone-provider.js';
+import type { ZoneWrite } from './zone-provider.js';
 
 /** Values of one name and type, when there are several (a person added one): sorted, joined so. */
 const VALUE_SEPARATOR = ', ';
@@ -76,15 +76,9 @@ export function presentationValue(r: DnsRecord): string {
 export const joinValues = (values: readonly string[]): string => [...values].sort(byCodeUnit).join(VALUE_SEPARATOR);
 export const splitValues = (type: string, value: string): string[] => (type === 'TXT' ? [value] : value.split(VALUE_SEPARATOR));
 
-export interface ChangeOfRecord {
-  /** Names the group in reports (the change's record). */
-  id: string;
+/** A record to write or remove, and the site its ownership record names. */
+export interface ChangeOfRecord extends ZoneWrite {
   site: string;
-  record: ZoneRecord;
-  /** The value observed when planned; null: there was none. */
-  before: string | null;
-  /** Remove the record (and its ownership record) instead of writing it. */
-  remove: boolean;
 }
 
 /**

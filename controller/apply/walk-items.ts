@@ -1,0 +1,107 @@
+/**
+ * What apply's graph walk visits: the plan's changes, grouped into levels where a kind carries out several
+ * at once, and one health gate per rollout batch. A change of a batch waits for the previous batch's gate;
+ * a gate waits for its batch's changes to settle in any way (it must see failures).
+ */
+import type { Change } from '../model/change.js';
+import { indexDependencies, topologicalOrder } from '../model/graph.js';
+import type { Plan, RolloutBatches } from '../model/plan.js';
+import { targetLabel } from '../model/target.js';
+import type { WalkItem } from './graph-walk.js';
+
+/**
+ * Changes handed to their target at once: one change, or every change of one kind, target and dependency
+ * level when the kind takes levels (KindEffects.applyLevel). None depends on another of the same item.
+ */
+export interface LevelItem extends WalkItem {
+  dependsOn: string[];
+  changes: Change[];
+}
+
+export interface GateItem extends WalkItem {
+  gate: RolloutPosition;
+}
+
+export type Item = LevelItem | GateItem;
+
+export interface RolloutPosition {
+  rollout: RolloutBatches;
+  batch: number;
+}
+
+const gateId = (cluster: string, batch: number): string => `#rollout/${cluster}/batch-${batch + 1}`;
+
+/** Which rollout (and batch) governs a change: its own cluster's, or for cluster-less changes (prunes) the first. */
+export function rolloutPositions(plan: Plan): (change: Change) => RolloutPosition | undefined {
+  const byNode = new Map<string, RolloutPosition[]>();
+  for (const rollout of plan.rollout) {
+    rollout.batches.forEach((nodes, batch) => {
+      for (const node of nodes) byNode.set(node, [...(byNode.get(node) ?? []), { rollout, batch }]);
+    });
+  }
+  return (change) => {
+    const positions = byNode.get(targetLabel(change.target));
+    if (!positions) return undefined;
+    return change.cluster === undefined ? positions[0] : positions.find((p) => p.rollout.cluster === change.cluster);
+  };
+}
+
+/**
+ * Each change's dependency level: 0 without dependencies among the plan's changes, else one more than its
+ * deepest dependency's. Changes of one level never depend on each other, so grouping them keeps the graph acyclic.
+ */
+function levels(changes: readonly Change[]): number[] {
+  const { dependsOn } = indexDependencies(
+    changes.map((c) => c.id),
+    (i) => changes[i]!.dependsOn,
+  );
+  const sorted = topologicalOrder(dependsOn);
+  const level = new Array<number>(changes.length).fill(0);
+  // A cycle is reported by the walk itself (DependencyCycle), before anything runs.
+  if (!sorted.ok) return level;
+  for (const i of sorted.order) for (const d of dependsOn[i]!) level[i] = Math.max(level[i]!, level[d]! + 1);
+  return level;
+}
+
+/**
+ * The walk's items in plan order (a level goes where its first change was). `takesLevels(kind)`: whether that
+ * kind's effects carry out a whole level at once; every other change is an item of its own, as planned.
+ */
+export function walkItems(plan: Plan, takesLevels: (kind: string) => boolean): Item[] {
+  const positionOf = rolloutPositions(plan);
+  const level = plan.changes.some((c) => takesLevels(c.kind)) ? levels(plan.changes) : [];
+  const itemOf = new Map<string, LevelItem>();
+  const members = new Map<string, string[]>();
+  const items: LevelItem[] = [];
+  const previousGate = new Map<LevelItem, string>();
+  plan.changes.forEach((change, i) => {
+    const position = positionOf(change);
+    const gate = position ? gateId(position.rollout.cluster, position.batch) : '';
+    const id = takesLevels(change.kind) ? `#level/${targetLabel(change.target)}/${change.kind}/${level[i]}${gate}` : change.id;
+    let item = itemOf.get(id);
+    if (!item) {
+      item = { id, dependsOn: [], lane: targetLabel(change.target), changes: [] };
+      if (position && position.batch > 0) previousGate.set(item, gateId(position.rollout.cluster, position.batch - 1));
+      itemOf.set(id, item);
+      items.push(item);
+      if (gate !== '') members.set(gate, [...(members.get(gate) ?? []), id]);
+    }
+    item.changes.push(change);
+    itemOf.set(change.id, item);
+  });
+  // Edges between items: a change's dependencies stand for the items that hold them, then the batch before.
+  for (const item of items) {
+    const deps = new Set<string>();
+    for (const c of item.changes) for (const d of c.dependsOn) deps.add(itemOf.get(d)?.id ?? d);
+    const gate = previousGate.get(item);
+    if (gate !== undefined) deps.add(gate);
+    item.dependsOn = [...deps];
+  }
+  const gates: GateItem[] = plan.rollout.flatMap((rollout) =>
+    rollout.batches.map((_, batch) => {
+      const id = gateId(rollout.cluster, batch);
+      return { id, dependsOn: members.get(id) ?? [], afterSettled: true, gate: { rollout, batch } };
+    }),
+  );
+  return [...items, ...gates];
+}
