@@ -9,6 +9,7 @@ import { dnsEffects } from './dns/effects.js';
 import { fileEffects } from './file/effects.js';
 import { ipEffects } from './ip/effects.js';
 import type { KindEffects, TargetApplyContext } from './kind-effects.js';
+import { secretFileEffects } from './secret-file/effects.js';
 import { serviceEffects } from './service/effects.js';
 import { symlinkEffects } from './symlink/effects.js';
 
@@ -17,6 +18,7 @@ const EFFECTS: Readonly<Record<string, KindEffects<TargetApplyContext>>> = {
   file: fileEffects,
   directory: directoryEffects,
   symlink: symlinkEffects,
+  secretFile: secretFileEffects,
   service: serviceEffects,
   command: commandEffects,
   ip: ipEffects,

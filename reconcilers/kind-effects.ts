@@ -4,6 +4,7 @@
  * facets are in kind.ts.
  */
 import type { Change } from '../controller/model/change.js';
+import type { SecretSource } from '../controller/secrets/secret-source.js';
 import type { Ledger } from '../controller/store/ledger.js';
 import type { ZoneTargetProvider } from '../controller/targets/zone-provider.js';
 import type { NodeEndpoint, Transport } from '../controller/transport/transport.js';
@@ -13,6 +14,8 @@ export interface NodeApplyContext {
   transport: Transport;
   node: NodeEndpoint;
   serviceManager: 'runit' | 'systemd';
+  /** The site's secrets, read at apply time by the kinds that deliver one (secretFile); none: they fail. */
+  secrets?: SecretSource;
   /** The apply run doing this (its journal id and plan hash): recorded in what a change leaves on the node. */
   run?: { id: number; planHash: string };
   /**

@@ -46,6 +46,12 @@ export interface RepositoryFile {
   field: FieldPath;
 }
 
+/** A controller secret a resource delivers to its node, and the field of the kind's document naming it. */
+export interface SecretDelivery {
+  secret: string;
+  field: FieldPath;
+}
+
 export type ReportProblem = (field: FieldPath, code: 'SchemaViolation', message: string) => void;
 
 // --------------------------------------------------------------------------------------------- resolve
@@ -178,9 +184,39 @@ export interface ProbeRequest {
   kind: string;
   tag: string;
   args: readonly string[];
+  /** What parse compares the answer with (a keyed digest the controller computed): kept here, never sent. */
+  expect?: string;
 }
 
-export type ProbeAsk = Pick<ProbeRequest, 'tag' | 'args'>;
+export type ProbeAsk = Pick<ProbeRequest, 'tag' | 'args' | 'expect'>;
+
+/**
+ * A controller secret whose copy on a node a probe compares with the store, and the scope (a path) its
+ * per-node digest key is derived for (controller/secrets/keyed-digest.ts).
+ */
+export interface SecretUse {
+  secret: string;
+  scope: string;
+}
+
+/**
+ * What observe gives a probe for one SecretUse on one node: the HMAC-SHA256 key derived for that node and
+ * scope, and the keyed digest of the secret's value in the store now (undefined when the store lacks it).
+ * Neither is the value nor a plain hash of it.
+ */
+export interface SecretProbeKey {
+  key: Uint8Array;
+  expected: string | undefined;
+}
+
+/** By SecretUse; undefined when observe has no secret store (the content is then not compared). */
+export type SecretProbeKeys = (use: SecretUse) => SecretProbeKey | undefined;
+
+/** What a probe knows of the node it asks. */
+export interface ProbeNode {
+  serviceManager: 'runit' | 'systemd';
+  secretKeys?: SecretProbeKeys | undefined;
+}
 
 export interface NodeProbe<S extends ResourceSpec, O extends ObservedResource> {
   /**
@@ -191,7 +227,9 @@ export interface NodeProbe<S extends ResourceSpec, O extends ObservedResource> {
   arms: Readonly<Record<string, string>>;
   /** sh functions the arms use, defined once before the request loop. */
   functions?: string;
-  requests(spec: S, node: { serviceManager: 'runit' | 'systemd' }): ProbeAsk[];
+  requests(spec: S, node: ProbeNode): ProbeAsk[];
+  /** The controller secrets the requests compare with (observe derives their keys before building the probe). */
+  secrets?(spec: S): readonly SecretUse[];
   /** For a managed key no longer in Git (a prune candidate): what can be asked knowing only its identity. */
   requestsForIdentity?(identity: string, node: { serviceManager: 'runit' | 'systemd' }): ProbeAsk[];
   /** One answer (its fields after the index) into the observation; `previous` is what earlier answers of the key gave. */
@@ -224,6 +262,8 @@ export interface NodeKind<Doc = any, S extends ResourceSpec = any, O extends Obs
     ofSpec(spec: S): string;
   };
   references?(doc: Doc): Reference[];
+  /** The controller secrets it delivers to its node: load holds each to the secret's policy (Site.spec.secrets). */
+  delivers?(doc: Doc): SecretDelivery[];
   paths(doc: Doc): PathUse[];
   /** Kind-specific load checks beyond the schema. */
   checks?(doc: Doc, report: ReportProblem): void;

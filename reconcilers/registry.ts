@@ -11,6 +11,7 @@ import { fileKind } from './file/kind.js';
 import { ipKind } from './ip/kind.js';
 import type { TargetType } from '../controller/model/target.js';
 import type { NodeKind, ResourceKindDefinition, ServiceKind } from './kind.js';
+import { secretFileKind } from './secret-file/kind.js';
 import { serviceKind } from './service/kind.js';
 import { symlinkKind } from './symlink/kind.js';
 
@@ -52,4 +53,4 @@ export function createRegistry(kinds: readonly ResourceKindDefinition[]): KindRe
   };
 }
 
-export const registry: KindRegistry = createRegistry([fileKind, directoryKind, symlinkKind, serviceKind, commandKind, certificateKind, ipKind, dnsKind]);
+export const registry: KindRegistry = createRegistry([fileKind, directoryKind, symlinkKind, secretFileKind, serviceKind, commandKind, certificateKind, ipKind, dnsKind]);

@@ -28,6 +28,7 @@ import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import { ApplyRun } from './apply-run.js';
 import { visitGate } from './rollout-gate.js';
 import { walkItems, type Item } from './walk-items.js';
+import type { SecretSource } from '../secrets/secret-source.js';
 
 export interface ApplyNode {
   endpoint: NodeEndpoint;
@@ -73,6 +74,8 @@ export interface ApplyPlanOptions {
   onEvent?: (event: ApplyEvent) => void;
   /** Crash tests only (fault-injection.ts): where to stop for good. */
   fault?: FaultHook;
+  /** The site's secrets, for the kinds that deliver one (secretFile): read at apply time, never from the plan. */
+  secrets?: SecretSource;
   /** The apply's node leases (node-leases.ts): a node whose lease was taken over is changed no more. */
   leases?: { lost(node: string): ErrorRecord | undefined };
 }

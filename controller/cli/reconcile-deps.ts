@@ -17,9 +17,10 @@ import { concurrencyOf, openLedgerReadOnly, openStore, sshTransport, type LiveOp
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { ledgerPools } from '../targets/pool-provider.js';
 import { Rfc2136ZoneProvider } from '../targets/rfc2136-zone-provider.js';
-import { secretStoreOf } from './state-options.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import { readSiteRevision, type SiteOptions } from './site-options.js';
+import { siteSecrets } from '../secrets/secret-source.js';
+import { secretStoreOf } from './state-options.js';
 
 /** Opened by the first `get` (later ones share it), closed by `close` if it was. */
 class OpenedOnce<A, T extends { close(): Promise<void> }> implements Opener<A, T> {
@@ -84,6 +85,7 @@ export function cliReconcileDeps(options: LiveOptions, io: CliIO, onEvent: (even
       source: { read: () => readSiteRevision(source, io) },
       transport,
       targets,
+      secrets: { get: (site: string) => Promise.resolve(siteSecrets(secretStoreOf(options, io), site)) },
       store,
       effects: effectsOf,
       managedRecord: nodeManagedRecord,

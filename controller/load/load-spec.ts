@@ -17,6 +17,7 @@ import { checkPools } from './pools.js';
 import { checkReferences } from './references.js';
 import { DEFAULT_MAX_FILE_BYTES, inspectRepository } from './repository-safety.js';
 import { validateDocuments } from './schema-diagnostics.js';
+import { checkSecretDeliveries } from './secret-deliveries.js';
 import { checkSelectors } from './selectors.js';
 import { checkStepGraphs } from './step-graph.js';
 import { collectTemplates } from './templates.js';
@@ -65,6 +66,8 @@ export function loadSpec(revision: Revision, options: LoadOptions = {}): LoadRes
     ...checkNumericAddresses(catalog),
     ...checkPools(catalog),
     ...checkDuplicateResources(catalog),
+    // A Site that did not load has no policies to hold deliveries to: every one would look refused.
+    ...(siteUnknown(catalog, unknowns) ? [] : checkSecretDeliveries(catalog)),
   );
 
   const sorted = sortDiagnostics(diagnostics);

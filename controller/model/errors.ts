@@ -58,6 +58,9 @@ export const ERROR_CODES = {
   InvalidSecretName: { ...USER, description: 'a secret is referenced by a name that is not a plain name' },
   SecretNotFound: { ...USER, description: 'the secret store holds no secret of that name' },
   SecretTooOpen: { ...USER, description: 'a secret file is readable by others, so it is refused' },
+  DigestKeyInvalid: { ...USER, description: "a site's digest key in the secret store is not 32 bytes" },
+  SecretNodeUnpinned: { ...USER, description: 'a secret was to go to a node with no usable pinned host key; nothing was sent' },
+  SecretNodeUnverified: { ...NODE, description: "a secret was to go to a node whose connection in this run did not present its pinned host key (or whose transport cannot tell); nothing was sent" },
   // DNS zones through RFC 2136 and TSIG (controller/services/dns).
   DnsUpdateRejected: { ...NODE, description: 'a DNS server answered an UPDATE with an RCODE other than NOERROR (REFUSED, NOTAUTH, a failed prerequisite)' },
   DnsTsigFailed: { ...USER, description: "TSIG failed: the DNS server reported BADKEY, BADSIG or BADTIME, or its answer did not verify with the zone's key" },

@@ -15,6 +15,7 @@ import { byCodeUnit } from '../model/order.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import type { ZoneTargetProvider } from '../targets/zone-provider.js';
 import { toErrorRecord, UnderlayError } from '../model/errors.js';
+import { secretProbeKeys, type SecretSource } from '../secrets/secret-source.js';
 
 /** The probe ran but did not finish: the node's shell or tools failed it. */
 const probeFailed = (node: string, message: string): UnderlayError<{ node: string }> => new UnderlayError({ code: 'ProbeFailed', message, data: { node } });
@@ -36,6 +37,8 @@ export interface ObserveSiteOptions {
   previous?: Inventory;
   /** Per probe exec. Default 60 s. */
   timeoutMs?: number;
+  /** The site's secrets: what secret files on the nodes are compared with (keyed digests). Without it they are not compared. */
+  secrets?: SecretSource;
 }
 
 export async function observeSite(options: ObserveSiteOptions): Promise<Inventory> {
@@ -49,7 +52,8 @@ export async function observeSite(options: ObserveSiteOptions): Promise<Inventor
         try {
           const hint = Object.keys(options.previous?.nodes[node.name]?.managed ?? {});
           const endpoint = endpointOf(node, byName);
-          return [node.name, await observeNode({ registry, transport, endpoint, node, managedHint: hint, timeoutMs: options.timeoutMs ?? 60_000 })];
+          const secrets = options.secrets;
+          return [node.name, await observeNode({ registry, transport, endpoint, node, managedHint: hint, timeoutMs: options.timeoutMs ?? 60_000, ...(secrets ? { secrets } : {}) })];
         } catch (error) {
           return [node.name, { reachable: false, error: describeFailure(node.name, error), errorCode: toErrorRecord(error).code, facts: {}, managed: {}, resources: {} }];
         }
@@ -93,11 +97,12 @@ export interface ObserveNodeOptions {
   /** Managed keys last seen (prune candidates), probed in the same exec. */
   managedHint: readonly string[];
   timeoutMs: number;
+  secrets?: SecretSource;
 }
 
 export async function observeNode(options: ObserveNodeOptions): Promise<InventoryNode> {
   const { registry, transport, endpoint, node, managedHint, timeoutMs } = options;
-  const probe = buildProbe(registry, node, managedHint);
+  const probe = buildProbe(registry, node, managedHint, await probeKeysOf(registry, node, options.secrets));
   const result = await transport.exec(endpoint, probe.argv, { stdin: probe.stdin, timeoutMs });
   if (result.code !== 0) {
     throw probeFailed(endpoint.name, `probe exited ${result.code}: ${result.stderr.toString('utf8').trim().split('\n').slice(-5).join('\n') || result.message || ''}`);
@@ -121,6 +126,13 @@ export async function observeNode(options: ObserveNodeOptions): Promise<Inventor
     ...(owner ? { owner } : {}),
     resources: sortKeys(resources),
   };
+}
+
+/** The digest keys of the controller secrets the node's resources compare with, derived for this node. */
+async function probeKeysOf(registry: KindRegistry, node: DesiredNode, secrets: SecretSource | undefined) {
+  if (!secrets) return undefined;
+  const uses = node.resources.flatMap(({ spec }) => registry.nodeKind(spec.kind)?.probe.secrets?.(spec) ?? []);
+  return secretProbeKeys(secrets, node.name, uses);
 }
 
 /** A node's endpoint, with its bastion chain. */

@@ -9,6 +9,7 @@ import type { ObservedRecord, RecordWriter } from '../../reconcilers/managed-rec
 import type { FaultHook } from '../apply/fault-injection.js';
 import type { ManagedRecordKeeper } from '../apply/managed-record-keeper.js';
 import type { Clock, Timers } from '../clock.js';
+import type { SecretSource } from '../secrets/secret-source.js';
 import type { Revision } from '../source/revision.js';
 import type { RunWriter, SiteLocks } from '../store/store.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
@@ -42,6 +43,11 @@ export interface RuntimeDeps extends ReconcileDeps<ReconcileState> {
    * Without it, pools and zones are not observed and apply fails their changes (NoTargetProvider).
    */
   targets?: Opener<string, ServiceTargetProviders>;
+  /**
+   * The secrets of a site (its id): what observe compares secret files with, and what apply delivers.
+   * Without it secret files are not compared, and apply fails their changes.
+   */
+  secrets?: Opener<string, SecretSource>;
   /** The site's runs and journal, and its lock (apply only). */
   store: Opener<string, RunWriter & SiteLocks>;
   effects: EffectsLookup;

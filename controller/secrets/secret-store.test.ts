@@ -45,3 +45,25 @@ test('a new secret is stored 0600 and never over an existing one', async (t) => 
   t.deepEqual(readdirSync(path.dirname(file)), ['ca-key'], 'no temporary file is left behind');
   t.is((await t.throwsAsync(nested.create('../escape', 'x'), { instanceOf: SecretError }))?.code, 'InvalidSecretName');
 });
+
+test('a site\'s digest key is made once, 0600, shared by concurrent first uses, and no Git name can reach it', async (t) => {
+  const keys = new DirectorySecretStore(path.join(dir, 'digest-store'));
+  const [a, b] = await Promise.all([keys.digestKey('lab'), keys.digestKey('lab')]);
+  t.is(a.length, 32);
+  t.deepEqual(a, b, 'two first uses agree on one key');
+  t.deepEqual(await keys.digestKey('lab'), a, 'kept');
+  t.notDeepEqual(await keys.digestKey('other-site'), a, 'one per site');
+  t.is(statSync(path.join(keys.dir, '_digest-key.lab')).mode & 0o777, 0o600);
+  t.deepEqual(readdirSync(keys.dir).sort(), ['_digest-key.lab', '_digest-key.other-site']);
+  t.is((await t.throwsAsync(keys.read('_digest-key.lab'), { instanceOf: SecretError }))?.code, 'InvalidSecretName');
+  writeFileSync(path.join(keys.dir, '_digest-key.short'), 'x', { mode: 0o600 });
+  t.is((await t.throwsAsync(keys.digestKey('short'), { instanceOf: SecretError }))?.code, 'DigestKeyInvalid');
+});
+
+test('a secret is read as bytes, checked as its file is', async (t) => {
+  writeFileSync(path.join(dir, 'join-token'), Buffer.from([0, 255, 10]), { mode: 0o600 });
+  t.deepEqual(await store.read('join-token'), Buffer.from([0, 255, 10]));
+  writeFileSync(path.join(dir, 'open-token'), 'x', { mode: 0o644 });
+  chmodSync(path.join(dir, 'open-token'), 0o644);
+  t.is((await t.throwsAsync(store.read('open-token'), { instanceOf: SecretError }))?.code, 'SecretTooOpen');
+});

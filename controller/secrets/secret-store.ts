@@ -3,14 +3,14 @@
  * stored in it. The embedded mode keeps them as files in a directory; a Kubernetes deployment would read
  * Secrets behind the same interface.
  */
-import { randomUUID } from 'node:crypto';
-import { link, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SecretName } from '../spec/schema.js';
 import { UnderlayError } from '../model/errors.js';
 
 export class SecretError extends UnderlayError<{ name: string }> {
-  declare readonly code: 'InvalidSecretName' | 'SecretNotFound' | 'SecretTooOpen' | 'SecretExists';
+  declare readonly code: 'InvalidSecretName' | 'SecretNotFound' | 'SecretTooOpen' | 'SecretExists' | 'DigestKeyInvalid';
 
   constructor(code: SecretError['code'], name: string, message: string) {
     super({ code, message, data: { name } });
@@ -32,7 +32,34 @@ export class DirectorySecretStore implements SecretStore {
   }
 
   async file(name: string): Promise<string> {
-    const file = this.pathOf(name);
+    return this.checked(name, this.pathOf(name));
+  }
+
+  /** The secret's bytes, checked as `file` checks them. */
+  async read(name: string): Promise<Buffer> {
+    return readFile(await this.file(name));
+  }
+
+  /**
+   * The site's digest key (controller/secrets/keyed-digest.ts): 32 random bytes, made on first use and kept
+   * like every secret. Its name starts with "_", which no secret name from Git can, so no resource can ever
+   * deliver it.
+   */
+  async digestKey(site: string): Promise<Buffer> {
+    const name = `_digest-key.${site}`;
+    const file = path.join(this.dir, name);
+    if (!SecretName.safeParse(site).success) throw new SecretError('InvalidSecretName', name, `site id ${JSON.stringify(site)} cannot name a digest key`);
+    const existing = await stat(file).catch(() => null);
+    if (!existing) await this.create(name, randomBytes(32), file).catch((error: unknown) => {
+      // Another controller made it first: theirs is the key.
+      if (!(error instanceof SecretError && error.code === 'SecretExists')) throw error;
+    });
+    const key = await readFile(await this.checked(name, file));
+    if (key.length !== 32) throw new SecretError('DigestKeyInvalid', name, `digest key ${file} holds ${key.length} bytes, not 32; move it away to make a new one (every secret file is then delivered again)`);
+    return key;
+  }
+
+  private async checked(name: string, file: string): Promise<string> {
     const info = await stat(file).catch(() => null);
     if (!info?.isFile()) throw new SecretError('SecretNotFound', name, `secret ${name}: no file ${file}`);
     // As OpenSSH does for keys: a secret others can read is refused rather than used.
@@ -48,8 +75,7 @@ export class DirectorySecretStore implements SecretStore {
    * overwritten is every certificate it signed orphaned. Written whole under a temporary name, then linked
    * into place, so no reader ever sees half a key and two writers cannot both win.
    */
-  async create(name: string, content: string | Buffer): Promise<string> {
-    const file = this.pathOf(name);
+  async create(name: string, content: string | Buffer, file = this.pathOf(name)): Promise<string> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const temporary = path.join(this.dir, `.${name}.${randomUUID()}.tmp`);
     await writeFile(temporary, content, { mode: 0o600, flag: 'wx' });

@@ -25,6 +25,9 @@ export const NodePath = z
   .refine((p) => !p.split('/').includes('..'), 'must not contain ".." segments')
   .refine((p) => !/[\n\r]/.test(p), 'must not contain line breaks');
 
+/** A name in the controller's secret store (a file name in the embedded mode): never a path. */
+export const SecretName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,252}$/, 'must be a plain secret name (a-z, 0-9, ".", "_", "-")');
+
 /** Template text: Liquid, rendered with `inputs` and `node` in scope; undefined variables are errors. */
 export const Template = z.string();
 

@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import { registry } from '../../reconcilers/registry.js';
-import { Account, Name, NodePath, Template } from './primitives.js';
+import { Account, Name, NodePath, SecretName, Template } from './primitives.js';
+
+export { SecretName } from './primitives.js';
 
 export const API_VERSION = 'underlay.dev/v1alpha1';
 
@@ -18,9 +20,6 @@ export const Metadata = z.strictObject({
   annotations: z.record(z.string(), z.string()).optional(),
 });
 
-/** A name in the controller's secret store (a file name in the embedded mode): never a path. */
-export const SecretName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,252}$/, 'must be a plain secret name (a-z, 0-9, ".", "_", "-")');
-
 /** A TCP or UDP port: every port field of the format is one of these, so none takes 0, -1 or 70000. */
 export const Port = z.number().int().min(1).max(65535);
 
@@ -33,6 +32,19 @@ export const NodeSelector = z.strictObject({
 export type NodeSelector = z.infer<typeof NodeSelector>;
 
 // ---------------------------------------------------------------- Site
+/**
+ * A controller secret's own policy: the nodes it may be delivered to (a `secretFile` resource). A secret no
+ * entry names goes to no node; one named here still goes only to nodes whose pinned host key was verified
+ * on the connection that carries it.
+ */
+export const SecretPolicy = z.strictObject({
+  name: SecretName,
+  /** The nodes that may receive it; every condition must hold (an empty selector: every node). */
+  nodes: NodeSelector,
+  description: z.string().optional(),
+});
+export type SecretPolicy = z.infer<typeof SecretPolicy>;
+
 export const SiteSpec = z.strictObject({
   /** Values any cluster step may reference with `{param: name}`. */
   params: z.record(z.string(), z.json()).default({}),
@@ -54,6 +66,8 @@ export const SiteSpec = z.strictObject({
   serviceManager: z.enum(['runit', 'systemd']).default('runit'),
   /** Roots under which modules may manage files. A resource path outside all of them is refused. */
   allowedPaths: z.array(NodePath).default(['/etc', '/opt', '/srv', '/usr/local', '/var/lib', '/var/log']),
+  /** Which nodes each controller secret may be delivered to; a secret not listed is delivered nowhere. */
+  secrets: z.array(SecretPolicy).default([]),
 });
 
 // ---------------------------------------------------------------- Node

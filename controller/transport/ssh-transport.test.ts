@@ -162,6 +162,18 @@ test.serial('a mismatched pinned key is refused before authentication, naming no
   t.log(log.split('\n').filter((l) => /preauth/.test(l)).slice(-3).join('\n'));
 });
 
+test.serial('the host key a connection verified is told, for what must not go anywhere else (a secret)', async (t) => {
+  const tr = transport();
+  const node = a.endpoint('node-a');
+  t.is(await tr.verifiedHostKey(node), fingerprint(parseHostKey(a.hostKey).blob));
+  t.is(tr.stats().connectionsOpened, 1);
+  await tr.exec(node, ['true']);
+  t.is(tr.stats().connectionsOpened, 1, 'the connection it told about is the one execs use');
+  const err = await t.throwsAsync<HostKeyMismatch>(tr.verifiedHostKey(a.endpoint('node-a', { hostKey: b.hostKey })));
+  t.is(err?.code, 'HostKeyMismatch');
+  t.is(err?.data.presented, fingerprint(parseHostKey(a.hostKey).blob));
+});
+
 test.serial('a node without a pinned key is refused without connecting', async (t) => {
   const tr = transport();
   const from = a.log().length;

@@ -63,6 +63,8 @@ export interface TransportStats {
 
 interface Connection {
   client: Client;
+  /** The host key the server presented in the handshake: the pinned one, or there would be no connection. */
+  hostKey: Buffer;
   alive: boolean;
   /** How the connection was found dead, for ConnectionLost; the first cause seen wins. */
   lost?: string;
@@ -158,6 +160,16 @@ export class SshTransport implements Transport {
       timeoutMs: options.timeoutMs ?? this.opts.connectTimeoutMs,
       ...(sock ? { sock } : {}),
     });
+  }
+
+  /**
+   * The fingerprint of the host key the node's connection presented, which matched its pin: the proof a
+   * secret needs that this run reaches the pinned machine (ADR 0014). Connects when there is no live
+   * connection, and fails as an exec would (HostKeyMismatch, Unreachable, ...).
+   */
+  async verifiedHostKey(node: NodeEndpoint): Promise<string> {
+    this.assertOpen();
+    return fingerprint((await this.connection(node)).hostKey);
   }
 
   async close(): Promise<void> {
@@ -316,9 +328,9 @@ export class SshTransport implements Transport {
       this.counters.connectAttempts++;
       try {
         const sock = node.via ? await this.tunnel(node) : undefined;
-        const client = await this.handshake(node, pinned, identity, sock);
+        const { client, hostKey } = await this.handshake(node, pinned, identity, sock);
         this.counters.connectionsOpened++;
-        const conn: Connection = { client, alive: true, sessions: new Limiter(this.opts.maxExecsPerConnection) };
+        const conn: Connection = { client, hostKey, alive: true, sessions: new Limiter(this.opts.maxExecsPerConnection) };
         this.silentLosses.delete(connectionKey(node));
         onReady(conn);
         return conn;
@@ -358,10 +370,11 @@ export class SshTransport implements Transport {
     });
   }
 
-  private handshake(node: NodeEndpoint, pinned: HostKey, identity: Identity, sock?: Readable): Promise<Client> {
-    return new Promise<Client>((resolve, reject) => {
+  private handshake(node: NodeEndpoint, pinned: HostKey, identity: Identity, sock?: Readable): Promise<{ client: Client; hostKey: Buffer }> {
+    return new Promise<{ client: Client; hostKey: Buffer }>((resolve, reject) => {
       const client = new Client();
       let presented: Buffer | undefined;
+      let accepted: Buffer | undefined;
       let settled = false;
       const fail = (err: Error): void => {
         if (settled) return;
@@ -371,10 +384,12 @@ export class SshTransport implements Transport {
         reject(err);
       };
       client.once('ready', () => {
+        // ssh2 is ready only after the verifier accepted the pinned key: without one there is no connection.
+        if (!accepted) return fail(new HostKeyMismatch(node.name, fingerprint(pinned.blob), 'no key'));
         if (settled) return;
         settled = true;
         client.setNoDelay(true);
-        resolve(client);
+        resolve({ client, hostKey: accepted });
       });
       client.on('error', (err: Error & { level?: string }) => {
         if (presented) fail(new HostKeyMismatch(node.name, fingerprint(pinned.blob), fingerprint(presented)));
@@ -397,7 +412,10 @@ export class SshTransport implements Transport {
           algorithms: { serverHostKey: hostKeyAlgorithms(pinned.type) as ConnectAlgorithms },
           // Returning false aborts key exchange before any authentication request leaves this process.
           hostVerifier: (key: Buffer) => {
-            if (key.equals(pinned.blob)) return true;
+            if (key.equals(pinned.blob)) {
+              accepted = Buffer.from(key);
+              return true;
+            }
             presented = Buffer.from(key);
             return false;
           },

@@ -34,6 +34,11 @@ export interface ExecOptions {
 export interface Transport {
   /** Runs argv on the node. argv is quoted for the remote shell by the transport: never pass a shell string. */
   exec(node: NodeEndpoint, argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * The fingerprint (`SHA256:...`) of the host key the node's connection in this run presented, having
+   * matched its pin. A transport that cannot tell has no such method, and no secret goes through it.
+   */
+  verifiedHostKey?(node: NodeEndpoint): Promise<string>;
   /** Closes every connection. */
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@
 import { UnderlayError } from '../../controller/model/errors.js';
 import type { DesiredNode } from '../../controller/model/desired.js';
 import { keyIdentity, keyKind } from '../../controller/model/resource-key.js';
-import type { ProbeRequest } from '../kind.js';
+import type { ProbeRequest, SecretProbeKeys } from '../kind.js';
 import type { KindRegistry } from '../registry.js';
 import { probeArgv } from './probe-script.js';
 
@@ -26,15 +26,18 @@ export class ProbeRequestError extends UnderlayError<{ key: string }> {
 /**
  * @param extraKeys keys to observe beyond the desired ones: the node's managed keys as last seen, so that
  *   resources removed from Git (prune candidates) are observed in the same exec.
+ * @param secretKeys the digest keys of the controller secrets the node's resources compare with (observe
+ *   derives them from the secret store); without them such content is reported as not compared.
  */
-export function buildProbe(registry: KindRegistry, node: DesiredNode, extraKeys: readonly string[] = []): Probe {
+export function buildProbe(registry: KindRegistry, node: DesiredNode, extraKeys: readonly string[] = [], secretKeys?: SecretProbeKeys): Probe {
   const requests: ProbeRequest[] = [];
+  const probeNode = { serviceManager: node.serviceManager, secretKeys };
   const desiredKeys = new Set<string>();
   for (const { key, spec } of node.resources) {
     desiredKeys.add(key);
     const kind = registry.nodeKind(spec.kind);
     if (!kind) throw new ProbeRequestError(key, `no kind ${JSON.stringify(spec.kind)} to observe it`);
-    for (const ask of kind.probe.requests(spec, node)) requests.push({ key, kind: kind.kind, ...ask });
+    for (const ask of kind.probe.requests(spec, probeNode)) requests.push({ key, kind: kind.kind, ...ask });
   }
   for (const key of [...new Set(extraKeys)].sort()) {
     if (!desiredKeys.has(key)) requests.push(...requestsForKey(registry, key, node));

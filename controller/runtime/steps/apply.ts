@@ -26,6 +26,7 @@ export const apply: RuntimeStep = {
     // The run's id reaches the lock and the leases as it begins; its absence there is no reason to stop.
     let pendingAttach: Promise<void> = Promise.resolve();
     const attach = (runId: number): Promise<void> => locks.attachRun(runId).catch((error: unknown) => deps.onEvent({ type: 'run-unattached', message: message(error) }));
+    const secrets = await deps.secrets?.get(store.site);
     const changeSet = await applyPlan({
       plan,
       nodes,
@@ -43,6 +44,7 @@ export const apply: RuntimeStep = {
         deps.onEvent({ type: 'apply', event });
       },
       ...(deps.fault ? { fault: deps.fault } : {}),
+      ...(secrets ? { secrets } : {}),
       leases: locks.leases,
     });
     await pendingAttach;

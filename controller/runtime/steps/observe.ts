@@ -18,7 +18,8 @@ export const observe: RuntimeStep = {
     const spec = required(state.spec, 'a loaded spec', 'observe');
     const transport = await deps.transport.get(required(state.revision, 'a revision', 'observe'));
     const targets = (await deps.targets?.get(siteIdOf(spec))) ?? {};
-    const options = { registry: deps.registry, transport, targets, concurrency: deps.concurrency, clock: deps.clock };
+    const secrets = await deps.secrets?.get(siteIdOf(spec));
+    const options = { registry: deps.registry, transport, targets, concurrency: deps.concurrency, clock: deps.clock, ...(secrets ? { secrets } : {}) };
     if (state.desired) return proceed({ ...state, inventory: await observeSite({ ...options, desired: state.desired }) });
     const factProbe: Desired = { revision: spec.revision, site: siteIdOf(spec), nodes: bareNodes(spec), services: [], clusters: [] };
     const facts = await observeSite({ ...options, desired: factProbe });
