@@ -3,6 +3,7 @@
  * and the commands that compose them. A kind that is planned but not applied has no line here (see its
  * `planOnly`); the completeness test (registry.test.ts) holds this list to the pure one.
  */
+import { certificateEffects } from './certificate/effects.js';
 import { commandEffects } from './command/effects.js';
 import { directoryEffects } from './directory/effects.js';
 import { dnsEffects } from './dns/effects.js';
@@ -21,6 +22,7 @@ const EFFECTS: Readonly<Record<string, KindEffects<TargetApplyContext>>> = {
   secretFile: secretFileEffects,
   service: serviceEffects,
   command: commandEffects,
+  certificate: certificateEffects,
   ip: ipEffects,
   dns: dnsEffects,
 };

@@ -4,6 +4,7 @@
  * facets are in kind.ts.
  */
 import type { Change } from '../controller/model/change.js';
+import type { CertificateIssuer } from '../controller/pki/certificate-issuer.js';
 import type { SecretSource } from '../controller/secrets/secret-source.js';
 import type { Ledger } from '../controller/store/ledger.js';
 import type { ZoneTargetProvider } from '../controller/targets/zone-provider.js';
@@ -18,6 +19,11 @@ export interface NodeApplyContext {
   secrets?: SecretSource;
   /** The apply run doing this (its journal id and plan hash): recorded in what a change leaves on the node. */
   run?: { id: number; planHash: string };
+  /**
+   * The site's certificate authorities, for certificate changes: signs a node's CSR under the terms the plan
+   * carries, with the CA key from the secret store (ADR 0016). Absent: certificate changes fail (NoCertificateIssuer).
+   */
+  issuer?: CertificateIssuer;
   /**
    * Set only when a crash test armed the `during` fault point for this change (controller/apply/fault-
    * injection.ts): the reconciler awaits it at its most delicate moment (a file's temporary copy written but

@@ -83,6 +83,30 @@ export interface RenderContext {
   checkEnvironment(environment: Readonly<Record<string, string>>, field: FieldPath): void;
 }
 
+/**
+ * What only the whole resolved site knows about one node, handed to a kind's `bind` once every cluster and
+ * every allocation is resolved: what its certificates may name, under each CertificateAuthority.
+ */
+export interface SiteBinding {
+  node: string;
+  /** The authority by name, with what it may sign for this node; undefined when there is no such document. */
+  authority(name: string): AuthorityForNode | undefined;
+  /** A problem with the resource itself, at its field in Git. */
+  report(field: FieldPath, code: 'CertificateNotAllowed', message: string): void;
+}
+
+export interface AuthorityForNode {
+  name: string;
+  /** Its certificate, PEM, as Git holds it. */
+  certificate: string;
+  keySecret: string;
+  policy: { maxValidityDays: number; keyTypes: string[]; usages: ('server' | 'client')[] };
+  /** Whether its `policy.nodes` selects the node at all. */
+  issuesToNode: boolean;
+  /** The node's names and addresses under this authority's policy (suffixes, pools), sorted. */
+  entitlement: { node: string; dnsNames: string[]; ipAddresses: string[] };
+}
+
 /** What resolve and plan order by. */
 export interface NodeOrder<S extends ResourceSpec> {
   /**
@@ -107,13 +131,18 @@ export interface NodeOrder<S extends ResourceSpec> {
   rank: number;
 }
 
-/** A kind whose resources other resources' changes restart or run again (services, commands). */
+/** A kind whose resources other resources' changes restart, reload or run again (services, commands). */
 export interface Trigger<S extends ResourceSpec> {
   action: 'restart' | 'run';
   /** Whether it may be restarted or run at all (a disabled service is not started). */
   active(spec: S): boolean;
-  /** Keys of the same node's resources whose change triggers it; they are also its dependency edges. */
+  /** Keys of the same node's resources whose change triggers it (`lighter`'s too); they are also its dependency edges. */
   on(spec: S): readonly string[];
+  /**
+   * Keys among `on` whose change asks only for a lighter action (a service's reload). When a key of `on`
+   * outside these changed too, `action` is taken alone: a restart does what a reload would.
+   */
+  lighter?: { action: 'reload'; on(spec: S): readonly string[] };
   /** What a triggered change carries: apply works from the plan alone. */
   after(spec: S): Record<string, unknown>;
   /** The listing's "after" line names only the changes that trigger it, not its ordering edges. */
@@ -269,6 +298,8 @@ export interface NodeKind<Doc = any, S extends ResourceSpec = any, O extends Obs
   checks?(doc: Doc, report: ReportProblem): void;
   repositoryFiles?(doc: Doc): RepositoryFile[];
   render(doc: Doc, ctx: RenderContext): S | null;
+  /** Completes a rendered spec with what only the whole site knows (a certificate's entitlement); pure. */
+  bind?(spec: S, site: SiteBinding): S;
   order: NodeOrder<S>;
   trigger?: Trigger<S>;
   /** The hash recorded in the managed record when applied; default: sha256 of the spec's canonical JSON. */

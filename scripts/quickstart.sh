@@ -84,7 +84,7 @@ Done. To change something, edit the site and commit, then plan and apply:
   node bin/underlay.js plan  --repo $site --secrets-dir $secrets --state-dir $state
   node bin/underlay.js apply --repo $site --secrets-dir $secrets --state-dir $state
 
-Only the changed file is written and only haproxy restarts. Log in to a node with
+Only the changed file is written and haproxy reloads in place (no connection dropped). Log in to a node with
   ssh -i $secrets/ssh-client-key root@$node1
 Tear down:  bash scripts/quickstart.sh down
 EOT

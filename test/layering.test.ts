@@ -43,7 +43,7 @@ function reachable(roots: readonly string[]): Map<string, string[]> {
 }
 
 /** The CA's parts that hold keys, draw randomness or read the secret store; the rest of controller/pki is pure. */
-const PKI_KEYS = /^controller\/pki\/(certificate-builder|certificate-authority)\.ts$/;
+const PKI_KEYS = /^controller\/pki\/(certificate-builder|certificate-authority|certificate-issuer)\.ts$/;
 const pkiPure = sources('controller/pki').filter((f) => !PKI_KEYS.test(f));
 
 const PURE = ['controller/model', 'controller/spec', 'controller/load', 'controller/resolve', 'controller/plan', 'controller/inventory', 'controller/pipeline'];
@@ -96,6 +96,15 @@ test('the pure parts of the DNS client reach no I/O', (t) => {
   t.deepEqual(offending, []);
 });
 
+// The rollout's planner and simulator are pure (issue 11): apply carries out their intents, on a real clock.
+const ROLLOUT_PURE = ['rollout-planner', 'rollout-simulator', 'rollout-state', 'rollout-log', 'gate-output', 'circuit-breaker'].map((f) => `controller/rollout/${f}.ts`);
+
+test('the rollout planner and simulator reach no I/O and read no clock', (t) => {
+  const offending = [...reachable(ROLLOUT_PURE)].filter(([m]) => isEffectful(m) && !ROLLOUT_PURE.includes(m)).map(([, chain]) => chain.join(' -> '));
+  t.deepEqual(offending, []);
+  t.deepEqual(ROLLOUT_PURE.filter((f) => /Date\.now\(|new Date\(|setTimeout|performance\.now/.test(readFileSync(join(root, f), 'utf8'))), []);
+});
+
 test('the pure parts of the CA (CSR reading, policy, certificate and CRL bodies, renewal) take randomness and time as values', (t) => {
   t.true(pkiPure.includes('controller/pki/policy.ts'));
   const offending = pkiPure.filter((f) => /\b(randomBytes|randomInt|randomUUID|generateKeyPair(Sync)?|createSign)\b|\bsign\(|Date\.now\(|new Date\(\)/.test(readFileSync(join(root, f), 'utf8')));
@@ -108,5 +117,5 @@ test('the check sees an effectful import through a chain', (t) => {
   t.true(isEffectful('ssh2'));
   t.false(isEffectful('reconcilers/file/kind.ts'));
   const chain = reachable(['reconcilers/effects.ts']).get('reconcilers/node-exec.ts');
-  t.deepEqual(chain?.slice(0, 2), ['reconcilers/effects.ts', 'reconcilers/command/effects.ts']);
+  t.deepEqual(chain?.slice(0, 2), ['reconcilers/effects.ts', 'reconcilers/certificate/effects.ts']);
 });

@@ -10,6 +10,7 @@ import { renderChangeSetSummary } from './change-set.js';
 import { readSiteStatus } from '../status/read-site-status.js';
 import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport, type FakeBehaviour } from '../../test/support/fake-apply.js';
 import { registry } from '../../reconcilers/registry.js';
+import { effectsOf } from '../../reconcilers/effects.js';
 import type { ErrorRecord } from '../model/errors.js';
 import { ledgerPools } from '../targets/pool-provider.js';
 import type { ZoneTargetProvider } from '../targets/zone-provider.js';
@@ -324,11 +325,10 @@ test('a change its kind skips is journalled skipped with the kind\'s message and
   t.regex(summary, /n1\s+0\s+0\s+1\s+0\s+0\s+0\s+1/);
 });
 
-test('a certificate change is planned but not applied: it fails saying what it waits for', async (t) => {
-  const s = setup(['n1'], {}, { effects: () => undefined });
-  const result = await applyPlan({ ...s.base, plan: testPlan([change('n1/certificate:web')]) });
-  const cert = result.results[0];
-  t.regex(cert?.outcome === 'failed' ? cert.error : '', /^no reconciler for kind certificate: issuing a certificate .* comes with the PKI work$/);
+test('a certificate change without a certificate issuer fails saying so, before its node is touched', async (t) => {
+  const s = setup(['n1'], {}, { effects: effectsOf });
+  const result = await applyPlan({ ...s.base, plan: testPlan([change('n1/certificate:web', { after: { issue: 'new-key' } })]) });
+  t.like(result.results[0], { outcome: 'failed', code: 'NoCertificateIssuer' });
 });
 
 test('a node whose lease was taken over mid-run is changed no more: its next change fails the node, others go on', async (t) => {

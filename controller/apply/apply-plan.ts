@@ -12,6 +12,7 @@
 import type { EffectsLookup } from '../../reconcilers/effects.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import type { Plan } from '../model/plan.js';
+import type { CertificateIssuer } from '../pki/certificate-issuer.js';
 import type { Change } from '../model/change.js';
 import type { Clock } from '../clock.js';
 import type { RunCondition, RunWriter } from '../store/store.js';
@@ -61,6 +62,8 @@ export interface ApplyPlanOptions {
   transport: Transport;
   /** How the service targets are reached: a change of a target type without one fails (NoTargetProvider). */
   targets?: ServiceTargetProviders;
+  /** Signs the nodes' CSRs for certificate changes (NodeApplyContext.issuer). */
+  issuer?: CertificateIssuer;
   /** The resource kinds (their ownership of the managed record), and what carries each kind's changes out. */
   registry: KindRegistry;
   effects: EffectsLookup;

@@ -77,6 +77,7 @@ export class ApplyRun {
       node: target.endpoint,
       serviceManager: target.serviceManager,
       run: { id: this.runId, planHash: this.plan.hash },
+      ...(this.options.issuer ? { issuer: this.options.issuer } : {}),
       ...(this.options.secrets ? { secrets: this.options.secrets } : {}),
     };
     const fault = this.options.fault;

@@ -49,6 +49,7 @@ export interface NodeSummary {
   updated: number;
   deleted: number;
   restarted: number;
+  reloaded: number;
   ran: number;
   failed: number;
   skipped: number;
@@ -59,6 +60,7 @@ const ACTION_COLUMN: Record<Action, keyof NodeSummary> = {
   update: 'updated',
   delete: 'deleted',
   restart: 'restarted',
+  reload: 'reloaded',
   run: 'ran',
 };
 
@@ -66,7 +68,7 @@ const ACTION_COLUMN: Record<Action, keyof NodeSummary> = {
 export function summariseChangeSet(changeSet: ChangeSet): [string, NodeSummary][] {
   const out = new Map<string, NodeSummary>();
   for (const r of changeSet.results) {
-    const s = out.get(r.node) ?? { created: 0, updated: 0, deleted: 0, restarted: 0, ran: 0, failed: 0, skipped: 0 };
+    const s = out.get(r.node) ?? { created: 0, updated: 0, deleted: 0, restarted: 0, reloaded: 0, ran: 0, failed: 0, skipped: 0 };
     if (r.outcome === 'applied') s[ACTION_COLUMN[r.action]]++;
     else if (r.outcome === 'failed') s.failed++;
     else s.skipped++;
@@ -75,10 +77,26 @@ export function summariseChangeSet(changeSet: ChangeSet): [string, NodeSummary][
   return [...out.entries()].sort(([a], [b]) => byCodeUnit(a, b));
 }
 
+/** The table's count columns; RELOADED only when something reloaded, as the plan's summary counts reloads. */
+function countColumns(rows: readonly [string, NodeSummary][]): [string, keyof NodeSummary][] {
+  const reloads = rows.some(([, s]) => s.reloaded > 0);
+  return [
+    ['CREATED', 'created'],
+    ['UPDATED', 'updated'],
+    ['DELETED', 'deleted'],
+    ['RESTARTED', 'restarted'],
+    ...(reloads ? [['RELOADED', 'reloaded'] as [string, keyof NodeSummary]] : []),
+    ['RAN', 'ran'],
+    ['FAILED', 'failed'],
+    ['SKIPPED', 'skipped'],
+  ];
+}
+
 export function renderChangeSetSummary(changeSet: ChangeSet): string {
   const rows = summariseChangeSet(changeSet);
-  const head = ['NODE', 'CREATED', 'UPDATED', 'DELETED', 'RESTARTED', 'RAN', 'FAILED', 'SKIPPED'];
-  const body = rows.map(([node, s]) => [node, s.created, s.updated, s.deleted, s.restarted, s.ran, s.failed, s.skipped].map(String));
+  const columns = countColumns(rows);
+  const head = ['NODE', ...columns.map(([title]) => title)];
+  const body = rows.map(([node, s]) => [node, ...columns.map(([, field]) => String(s[field]))]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
   const lines = [`Run ${changeSet.runId}: ${changeSet.status}`];

@@ -45,7 +45,8 @@ async function checkHealth(run: ApplyRun, at: { node: string; batch: number; hea
   const { node, batch, healthCheck } = at;
   const ctx = run.context(node);
   if (!ctx) return;
-  const restarted: Change[] = run.plan.changes.filter((c) => targetLabel(c.target) === node && c.disruptive && run.results.get(c.id)?.outcome === 'applied');
+  // A reload is no reason to batch a node, but one that is batched has its reloaded services checked too.
+  const restarted: Change[] = run.plan.changes.filter((c) => targetLabel(c.target) === node && (c.disruptive || c.action === 'reload') && run.results.get(c.id)?.outcome === 'applied');
   if (restarted.length === 0) return;
   let health;
   try {

@@ -17,6 +17,8 @@ import { concurrencyOf, openLedgerReadOnly, openStore, sshTransport, type LiveOp
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { ledgerPools } from '../targets/pool-provider.js';
 import { Rfc2136ZoneProvider } from '../targets/rfc2136-zone-provider.js';
+import { systemRandom } from '../pki/certificate-builder.js';
+import { StoreIssuer } from '../pki/certificate-issuer.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import { readSiteRevision, type SiteOptions } from './site-options.js';
 import { siteSecrets } from '../secrets/secret-source.js';
@@ -85,6 +87,7 @@ export function cliReconcileDeps(options: LiveOptions, io: CliIO, onEvent: (even
       source: { read: () => readSiteRevision(source, io) },
       transport,
       targets,
+      issuer: { get: async (site: string) => new StoreIssuer({ secrets: secretStoreOf(options, io), store: (await store.get(site)).issuedCertificates(), clock: systemClock, random: systemRandom }) },
       secrets: { get: (site: string) => Promise.resolve(siteSecrets(secretStoreOf(options, io), site)) },
       store,
       effects: effectsOf,

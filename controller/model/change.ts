@@ -4,11 +4,14 @@
  */
 import type { Target } from './target.js';
 
-/** `run` is a guarded command that will execute; `restart` a service restarted because something it uses changed. */
-export type Action = 'create' | 'update' | 'delete' | 'restart' | 'run';
+/**
+ * `run` is a guarded command that will execute; `restart` a service restarted because something it uses
+ * changed; `reload` a running service told to re-read what changed (its reload signal or command), in place.
+ */
+export type Action = 'create' | 'update' | 'delete' | 'restart' | 'reload' | 'run';
 
 export interface Change {
-  /** `<target label>/<resource key>` (targetLabel: 'n1', 'pool:lab'), unique in the plan; `#restart` suffix for restarts. */
+  /** `<target label>/<resource key>` (targetLabel: 'n1', 'pool:lab'), unique in the plan; `#restart` or `#reload` suffix for those. */
   id: string;
   /** Where it applies: a node, or a service target (an IP pool, a DNS zone). */
   target: Target;
@@ -23,10 +26,10 @@ export interface Change {
   after: Record<string, unknown> | null;
   /**
    * resourceHash of the desired spec: what apply records in the node's managed list once the change is done.
-   * Absent for deletes (the key is dropped) and for restarts (the recorded hash stays).
+   * Absent for deletes (the key is dropped) and for restarts and reloads (the recorded hash stays).
    */
   desiredHash?: string;
-  /** Human explanation: what differs, or which dependency triggered a restart. */
+  /** Human explanation: what differs, or which dependency triggered a restart or reload. */
   reason: string;
   /** Ids of changes that must complete first. */
   dependsOn: string[];

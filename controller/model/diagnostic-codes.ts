@@ -85,6 +85,7 @@ export const DIAGNOSTIC_CODES = {
   },
   OutputNotOnNode: { ...RESOLVE, description: "an input reads a step's output on a node that step does not run on" },
   PoolExhausted: { ...RESOLVE, description: 'an IPPool has no free address left for a requested allocation' },
+  CertificateNotAllowed: { ...RESOLVE, description: "a certificate asks for a name, address, key type, usage or validity its CertificateAuthority's policy does not give that node" },
   InventorySyntax: { ...SNAPSHOT, description: 'an inventory snapshot given to plan --inventory is not JSON', testedIn: 'controller/inventory/parse-inventory.test.ts' },
   InventorySchema: { ...SNAPSHOT, description: 'an inventory snapshot does not match the inventory schema', testedIn: 'controller/inventory/parse-inventory.test.ts' },
 } as const satisfies Record<string, DiagnosticCodeInfo>;

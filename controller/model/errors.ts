@@ -83,6 +83,9 @@ export const ERROR_CODES = {
   CsrBadSignature: { ...NODE, description: "a node's certificate signing request does not verify with its own key: it was changed after it was signed" },
   CaCertificateInvalid: { ...USER, description: "a CertificateAuthority's certificate is not a usable X.509 CA certificate" },
   CaKeyMismatch: { ...USER, description: "the CA key in the secret store is not the key of the CA's certificate" },
+  CertificateRefused: { ...NODE, description: "a node's certificate signing request asks for something the CA's policy does not give that node (an extra SAN, another node's address, CA:TRUE); nothing was signed" },
+  SerialTaken: { ...INTERNAL, description: 'a certificate serial the CA drew is in the store already (the store refuses it; with 126 random bits, a broken random source)' },
+  NoCertificateIssuer: { ...USER, description: 'a certificate change was to be applied without a certificate issuer (the CA key from the secret store)' },
   // The command line and the state directory.
   UsageError: { ...USER, description: 'a flag, an argument or a file given to the CLI is not usable' },
   StateSchemaTooNew: { ...USER, description: 'the state database was written by a newer underlay' },

@@ -32,6 +32,11 @@ export interface PlanSummary {
   update: number;
   delete: number;
   restart: number;
+  /**
+   * Present only when the plan reloads something: a plan without reloads keeps the JSON (and so the hash) it
+   * had before services could reload, which saved plans and reviewed goldens rely on.
+   */
+  reload?: number;
   run: number;
 }
 

@@ -3,7 +3,7 @@
  * injected clock, the signature by node:crypto, synchronously (an async sign per certificate costs more in
  * scheduling than ECDSA costs in arithmetic).
  */
-import { type KeyObject, randomBytes, sign } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes, sign } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { toPem } from './der.js';
 import type { CertificateGrant } from './policy.js';
@@ -40,6 +40,8 @@ export interface IssuedCertificate {
   notBefore: Date;
   notAfter: Date;
   keyFingerprint: string;
+  /** sha256 of the DER certificate, hex: what the store journals and the probe reports. */
+  fingerprint: string;
 }
 
 /** Whole seconds: X.509 times have no fractions, and the value returned must be the one written. */
@@ -68,5 +70,5 @@ export function issueCertificate(grant: CertificateGrant, issuer: Issuer, clock:
     extendedKeyUsage: grant.extendedKeyUsage,
   });
   const der = signedDer(tbs, issuer.signature, sign(issuer.signature.digest, tbs, issuer.key));
-  return { der, pem: toPem('CERTIFICATE', der), serial: serial.toString('hex'), notBefore, notAfter, keyFingerprint: grant.keyFingerprint };
+  return { der, pem: toPem('CERTIFICATE', der), serial: serial.toString('hex'), notBefore, notAfter, keyFingerprint: grant.keyFingerprint, fingerprint: createHash('sha256').update(der).digest('hex') };
 }

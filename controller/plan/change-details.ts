@@ -4,7 +4,7 @@
  */
 import type { Change } from '../model/change.js';
 import { byCodeUnit } from '../model/order.js';
-import type { Plan } from '../model/plan.js';
+import type { Plan, PlanSummary } from '../model/plan.js';
 import { sameTarget, targetLabel } from '../model/target.js';
 import { NO_DETAILS } from '../../reconcilers/details-support.js';
 import type { ChangeDetails } from '../../reconcilers/kind.js';
@@ -17,10 +17,12 @@ export function changeDetails(c: Change, registry: KindRegistry): ChangeDetails 
   return registry.kindOf(c.kind)?.details(c) ?? NO_DETAILS;
 }
 
-export const ACTION_SYMBOL: Record<Change['action'], string> = { create: '+', update: '~', delete: '-', restart: '↻', run: '»' };
+export const ACTION_SYMBOL: Record<Change['action'], string> = { create: '+', update: '~', delete: '-', restart: '↻', reload: '↺', run: '»' };
 
-export function summaryLine(s: { create: number; update: number; delete: number; restart: number; run: number }): string {
-  return `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.restart} to restart, ${s.run} to run.`;
+/** Reloads are counted only when there are any, as PlanSummary holds them (see there). */
+export function summaryLine(s: PlanSummary): string {
+  const reloads = s.reload === undefined ? '' : ` ${s.reload} to reload,`;
+  return `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.restart} to restart,${reloads} ${s.run} to run.`;
 }
 
 /**

@@ -33,7 +33,7 @@ const byId = (a: Change, b: Change): number => byCodeUnit(a.id, b.id);
 
 function summarise(changes: readonly Change[]): PlanSummary {
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, restart: 0, run: 0 };
-  for (const c of changes) summary[c.action] += 1;
+  for (const c of changes) summary[c.action] = (summary[c.action] ?? 0) + 1;
   return summary;
 }
 
@@ -91,8 +91,8 @@ function planNodes(desired: Desired, inventory: Inventory, context: Parameters<t
     if (!observation.plannable) continue;
     const result = nodeChanges(node, inv, context);
     const list = [...result.byKey.values()];
-    // A change's id is its resource's address unless it is a restart: no second string per change.
-    for (const c of list) out.changesByAddress.set(c.action === 'restart' ? resourceAddress(node.name, c.key) : c.id, c);
+    // A change's id is its resource's address unless it is a restart or reload: no second string per change.
+    for (const c of list) out.changesByAddress.set(c.action === 'restart' || c.action === 'reload' ? resourceAddress(node.name, c.key) : c.id, c);
     for (const entry of result.triggeredBy) out.triggered.push(entry);
     out.perNode.push({ node, byKey: result.byKey, list });
   }

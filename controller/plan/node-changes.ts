@@ -1,18 +1,18 @@
 /**
  * The changes of one node: each desired resource diffed by its kind against what the probe saw, managed
- * resources no longer in Git pruned, then restarts and re-runs triggered by what changes.
+ * resources no longer in Git pruned, then restarts, reloads and re-runs triggered by what changes.
  */
 import type { Change } from '../model/change.js';
 import type { DesiredNode, DesiredResource } from '../model/desired.js';
 import { nodeTarget, type Target } from '../model/target.js';
 import type { InventoryNode, ObservedResource } from '../model/observed.js';
 import { keyKind } from '../model/resource-key.js';
-import type { NodeKind, PlanScope } from '../../reconcilers/kind.js';
+import type { NodeKind, PlanScope, Trigger } from '../../reconcilers/kind.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import { resourceHash } from './resource-hash.js';
 
 export function changeId(node: string, key: string, action: Change['action']): string {
-  return action === 'restart' ? `${node}/${key}#restart` : `${node}/${key}`;
+  return action === 'restart' || action === 'reload' ? `${node}/${key}#${action}` : `${node}/${key}`;
 }
 
 export interface NodeChanges {
@@ -98,13 +98,25 @@ function triggerOf(registry: KindRegistry, r: DesiredResource) {
   return trigger && trigger.active(r.spec) ? trigger : undefined;
 }
 
-/** A restart or re-run; a re-run carries the resource's hash, as its first run did (apply records it). */
-function triggeredChange(target: Target, r: DesiredResource, kind: NodeKind, why: { before: Record<string, unknown> | null; reason: string }): Change {
-  const { before, reason } = why;
-  const action = kind.trigger!.action;
+type TriggeredAction = Trigger<DesiredResource['spec']>['action'] | 'reload';
+
+interface TriggeredChangeOf {
+  target: Target;
+  resource: DesiredResource;
+  kind: NodeKind;
+  action: TriggeredAction;
+  /** What the probe saw of it. */
+  observed: ObservedResource | undefined;
+  reason: string;
+}
+
+/** A restart, reload or re-run; a re-run carries the resource's hash, as its first run did (apply records it). */
+function triggeredChange({ target, resource: r, kind, action, observed, reason }: TriggeredChangeOf): Change {
   const after = kind.trigger!.after(r.spec);
+  const before = observed ? { ...observed } : null;
   const { cluster, step } = r.origin;
   const common = { id: changeId(target.name, r.key, action), key: r.key, kind: kind.kind };
+  // A reload leaves the process running: it goes through no rollout batch (apply still checks it runs after).
   const disruptive = action === 'restart';
   if (action === 'run') {
     return { action, after, before, cluster, dependsOn: [], desiredHash: resourceHash(kind, r.spec), disruptive, ...common, reason, step, target };
@@ -114,22 +126,34 @@ function triggeredChange(target: Target, r: DesiredResource, kind: NodeKind, why
 
 const TRIGGERED_SUFFIX = ' changed';
 
-/** The reason of a restart or re-run: the keys of the same node's resources whose changes trigger it. */
+/** The reason of a restart, reload or re-run: the keys of the same node's resources whose changes trigger it. */
 function triggeredReason(causes: readonly string[]): string {
   return `${causes.join(', ')}${TRIGGERED_SUFFIX}`;
 }
 
 /**
- * Whether a restart or re-run was triggered by a change of the resource `key` on the same node. The plan
+ * Whether a restart, reload or re-run was triggered by a change of the resource `key` on the same node. The plan
  * keeps trigger edges and ordering edges in one `dependsOn` list (its JSON is fixed), so renderers that must
  * tell them apart read it back from the reason triggeredReason wrote.
  */
 export function isTriggeredBy(change: Pick<Change, 'action' | 'reason'>, key: string): boolean {
-  if ((change.action !== 'restart' && change.action !== 'run') || !change.reason.endsWith(TRIGGERED_SUFFIX)) return false;
+  const triggered = change.action === 'restart' || change.action === 'reload' || change.action === 'run';
+  if (!triggered || !change.reason.endsWith(TRIGGERED_SUFFIX)) return false;
   return `, ${change.reason.slice(0, -TRIGGERED_SUFFIX.length)}, `.includes(`, ${key}, `);
 }
 
-/** Adds restarts and re-runs until nothing new is triggered: a re-run may itself restart a service. */
+/** The trigger's action, or its lighter one (a reload) when every key that changed asks only for that. */
+function triggeredAction(trigger: Trigger<DesiredResource['spec']>, spec: DesiredResource['spec'], causes: readonly string[]): TriggeredAction {
+  const lighter = trigger.lighter;
+  if (!lighter) return trigger.action;
+  const lighterKeys = lighter.on(spec);
+  return causes.every((k) => lighterKeys.includes(k)) ? lighter.action : trigger.action;
+}
+
+/**
+ * Adds restarts, reloads and re-runs until nothing new is triggered: a re-run may itself restart a service,
+ * and a restart cause found in a later round turns an earlier reload into that restart.
+ */
 function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result: NodeChanges, ctx: OneNodeContext): void {
   const { registry } = ctx;
   const triggerable = node.resources.filter((r) => (triggerOf(registry, r)?.on(r.spec).length ?? 0) > 0);
@@ -138,17 +162,21 @@ function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result:
     added = false;
     for (const r of triggerable) {
       const existing = result.byKey.get(r.key);
-      if (existing && existing.action !== 'restart') continue;
-      const causes = triggerOf(registry, r)!.on(r.spec).filter((k) => result.byKey.has(k));
+      if (existing && existing.action !== 'restart' && existing.action !== 'reload') continue;
+      const trigger = triggerOf(registry, r)!;
+      const causes = trigger.on(r.spec).filter((k) => result.byKey.has(k));
       if (causes.length === 0) continue;
       const causeIds = causes.map((k) => result.byKey.get(k)!.id);
-      if (existing) {
-        // Already restarting because it is down: the restart just waits for the new inputs too.
+      const action = triggeredAction(trigger, r.spec, causes);
+      if (existing && (existing.action === 'restart' || action === 'reload')) {
+        // Already restarting (because it is down: a stopped service is started, never reloaded) or reloading:
+        // it just waits for the new inputs too.
         if (!result.triggeredBy.has(existing)) result.triggeredBy.set(existing, causeIds);
         continue;
       }
-      const observed = inv?.resources[r.key];
-      const c = triggeredChange(ctx.target, r, kindOfSpec(registry, r), { before: observed ? { ...observed } : null, reason: triggeredReason(causes) });
+      if (existing) result.triggeredBy.delete(existing);
+      const kind = kindOfSpec(registry, r);
+      const c = triggeredChange({ target: ctx.target, resource: r, kind, action, observed: inv?.resources[r.key], reason: triggeredReason(causes) });
       result.byKey.set(r.key, c);
       result.triggeredBy.set(c, causeIds);
       added = true;
@@ -157,7 +185,13 @@ function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result:
 }
 
 export const INTERRUPTED_RESTART_REASON = 'restart interrupted by a controller crash';
+export const INTERRUPTED_RELOAD_OR_RESTART_REASON = 'restart or reload interrupted by a controller crash (a restart does what a reload would)';
 export const INTERRUPTED_RERUN_REASON = 're-run interrupted by a controller crash';
+
+function interruptedReason(trigger: Trigger<DesiredResource['spec']>, spec: DesiredResource['spec']): string {
+  if (trigger.action === 'run') return INTERRUPTED_RERUN_REASON;
+  return (trigger.lighter?.on(spec).length ?? 0) > 0 ? INTERRUPTED_RELOAD_OR_RESTART_REASON : INTERRUPTED_RESTART_REASON;
+}
 
 /**
  * Restarts and re-runs a dead run owed: the node's record says so (`restartPending`), while the change that
@@ -171,9 +205,11 @@ function addOwed(node: DesiredNode, inv: InventoryNode | undefined, result: Node
     if (inv.managed[r.key]?.restartPending !== true || result.byKey.has(r.key)) continue;
     const trigger = triggerOf(registry, r);
     if (!trigger) continue;
-    const observed = inv.resources[r.key];
-    const reason = trigger.action === 'restart' ? INTERRUPTED_RESTART_REASON : INTERRUPTED_RERUN_REASON;
-    result.byKey.set(r.key, triggeredChange(ctx.target, r, kindOfSpec(registry, r), { before: observed ? { ...observed } : null, reason }));
+    // The record says only that something is owed, and an update of a running service's definition owes a
+    // restart even when only reloads are declared: so the trigger's own action, never the lighter one.
+    const { action } = trigger;
+    const kind = kindOfSpec(registry, r);
+    result.byKey.set(r.key, triggeredChange({ target: ctx.target, resource: r, kind, action, observed: inv.resources[r.key], reason: interruptedReason(trigger, r.spec) }));
   }
 }
 

@@ -20,7 +20,7 @@ export interface TextRenderOptions {
   headerOnly?: boolean;
 }
 
-const COLOR: Record<Change['action'], string> = { create: '32', update: '33', delete: '31', restart: '36', run: '35' };
+const COLOR: Record<Change['action'], string> = { create: '32', update: '33', delete: '31', restart: '36', reload: '34', run: '35' };
 
 function paint(on: boolean, code: string, text: string): string {
   return on ? `\u001b[${code}m${text}\u001b[0m` : text;

@@ -37,6 +37,15 @@ test('cluster selectors AND their conditions; nodes in no cluster are listed wit
   t.deepEqual(d.clusters, [{ name: 'c', nodes: ['n1'], batchSize: 1, failureBudget: 0 }]);
 });
 
+test('rollout: the Site\'s defaults under the cluster\'s fields; a percentage is of the members, rounded down, at least 1', (t) => {
+  const site = doc('Site', 'site', { rollout: { maxUnavailable: '50%', failureBudget: '40%' } });
+  const steps = [{ name: 'echo', module: 'echo' }];
+  const clusters = (c: Record<string, unknown>) => resolved([...three, site, echo('string', { default: 'x' }), clusterDoc('c', { steps, ...c })]).clusters;
+  t.deepEqual(clusters({ nodes: {} }), [{ name: 'c', nodes: ['n1', 'n2', 'n3'], batchSize: 1, failureBudget: 1 }]);
+  t.deepEqual(clusters({ nodes: { names: ['n1'] } }), [{ name: 'c', nodes: ['n1'], batchSize: 1, failureBudget: 0 }]);
+  t.deepEqual(clusters({ nodes: {}, rollout: { batchSize: 2, failureBudget: 0 } }), [{ name: 'c', nodes: ['n1', 'n2', 'n3'], batchSize: 2, failureBudget: 0 }]);
+});
+
 test('a step narrows the cluster nodes with its own selector', (t) => {
   const d = resolved([...three, echo('string', { default: 'x' }), clusterDoc('c', { nodes: {}, steps: [{ name: 'echo', module: 'echo', nodes: { names: ['n2', 'n3'] } }] })]);
   t.deepEqual(d.nodes.map((n) => n.resources.length), [0, 1, 1]);

@@ -10,6 +10,7 @@ import type { SourceLocation } from '../model/source-location.js';
 import type { ModuleDoc, NodeSelector } from '../spec/schema.js';
 import { siteIdOf, type Located, type Spec } from '../spec/spec.js';
 import type { Desired, DesiredNode, DesiredServiceResource, ResourceOrigin } from '../model/desired.js';
+import { bindResources } from './bind-resources.js';
 import { computeDependencies, unitId, type PlacedResource, type UnitLinks } from './dependencies.js';
 import { DiagnosticSink } from './diagnostic-sink.js';
 import { clusterDnsRecords, desiredZones } from './dns-records.js';
@@ -24,6 +25,7 @@ import { observedFactReads, type ObservedFactRead } from './observed-fact-reads.
 import { orderSteps } from './step-order.js';
 import { TemplateEngine } from './template-engine.js';
 import { UncheckedSpec } from './unchecked-spec.js';
+import { effectiveRolloutPolicy, quantityOf } from '../spec/rollout-policy.js';
 
 export interface ResolveResult {
   /**
@@ -253,6 +255,7 @@ export function resolveSite(
   for (const name of clusterNames) resolveCluster(state, name);
   dropDuplicates(state);
   const services = serviceResources(state, allocations);
+  bindResources({ spec, members: state.members, services }, state.placed, state.sink);
   const diagnostics = sortDiagnostics(state.sink.diagnostics());
   if (state.sink.hasErrors || state.pendingSteps.length > 0) return { desired: null, diagnostics, pendingSteps: state.pendingSteps };
 
@@ -269,8 +272,9 @@ export function resolveSite(
     ...(spec.nodes[view.name]?.doc.spec.decommission === true ? { decommission: { leaving: state.leaving.get(view.name) ?? [] } } : {}),
   }));
   const clusters = clusterNames.map((name) => {
-    const rollout = spec.clusters[name]!.doc.spec.rollout;
-    return { name, nodes: state.members.get(name)!, batchSize: rollout.batchSize, failureBudget: rollout.failureBudget };
+    const members = state.members.get(name)!;
+    const policy = effectiveRolloutPolicy(spec.site.doc.spec.rollout, spec.clusters[name]!.doc.spec.rollout);
+    return { name, nodes: members, batchSize: quantityOf(policy.maxUnavailable, members.length, 1), failureBudget: quantityOf(policy.failureBudget, members.length, 0) };
   });
   return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters, zones: desiredZones(spec) }, diagnostics, pendingSteps: [] };
 }

@@ -19,3 +19,8 @@ test('one failure past the budget trips, naming the nodes in order and what was 
 test('a zero budget trips on the first failure', (t) => {
   t.is(circuitBreaker({ ...base, failedNodes: ['n1'], failureBudget: 0 }).state, 'tripped');
 });
+
+test('under a pause policy the message says paused', (t) => {
+  const decision = circuitBreaker({ ...base, failedNodes: ['n1'], failureBudget: 0, onFailure: 'pause' });
+  t.is(decision.state === 'tripped' ? decision.message : '', 'rollout of cluster etcd paused: 1 node(s) failed (n1), failure budget is 0; 2 remaining batch(es) not started');
+});

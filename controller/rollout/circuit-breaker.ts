@@ -11,6 +11,8 @@ export interface BreakerInput {
   failureBudget: number;
   /** Batches still to go, for the message. */
   remainingBatches: number;
+  /** What a trip does to the rollout (the policy's onFailure), for the message; default halt. */
+  onFailure?: 'halt' | 'pause';
 }
 
 export type BreakerDecision =
@@ -25,7 +27,7 @@ export function circuitBreaker(input: BreakerInput): BreakerDecision {
     state: 'tripped',
     reason: 'FailureBudgetExceeded',
     message:
-      `rollout of cluster ${input.cluster} halted: ${failures} node(s) failed (${nodes}), ` +
+      `rollout of cluster ${input.cluster} ${input.onFailure === 'pause' ? 'paused' : 'halted'}: ${failures} node(s) failed (${nodes}), ` +
       `failure budget is ${input.failureBudget}; ${input.remainingBatches} remaining batch(es) not started`,
   };
 }

@@ -9,6 +9,7 @@ import type { ObservedRecord, RecordWriter } from '../../reconcilers/managed-rec
 import type { FaultHook } from '../apply/fault-injection.js';
 import type { ManagedRecordKeeper } from '../apply/managed-record-keeper.js';
 import type { Clock, Timers } from '../clock.js';
+import type { CertificateIssuer } from '../pki/certificate-issuer.js';
 import type { SecretSource } from '../secrets/secret-source.js';
 import type { Revision } from '../source/revision.js';
 import type { RunWriter, SiteLocks } from '../store/store.js';
@@ -43,6 +44,8 @@ export interface RuntimeDeps extends ReconcileDeps<ReconcileState> {
    * Without it, pools and zones are not observed and apply fails their changes (NoTargetProvider).
    */
   targets?: Opener<string, ServiceTargetProviders>;
+  /** The site's certificate issuer (its CAs' keys from the secret store, serials in the store), for apply; by site id. */
+  issuer?: Opener<string, CertificateIssuer>;
   /**
    * The secrets of a site (its id): what observe compares secret files with, and what apply delivers.
    * Without it secret files are not compared, and apply fails their changes.

@@ -31,6 +31,48 @@ export const NodeSelector = z.strictObject({
 });
 export type NodeSelector = z.infer<typeof NodeSelector>;
 
+// ---------------------------------------------------------------- Rollout
+/** A share of a cluster's members, rounded down: "25%". */
+const Percentage = z.string().regex(/^(100|[1-9]?[0-9])%$/, 'must be a percentage from 0% to 100%, e.g. "25%"');
+/** A span of time such as "90s", "5m" or "1h30m". */
+export const Duration = z.string().regex(/^(\d+h(\d+m)?(\d+s)?|\d+m(\d+s)?|\d+s)$/, 'must be a duration such as "30s", "5m" or "1h30m"');
+
+/**
+ * How a cluster's disruptive changes roll out. Every field is optional: a cluster's value wins over the
+ * Site's (`Site.spec.rollout`), which wins over the defaults (controller/spec/rollout-policy.ts), field by field.
+ */
+export const RolloutPolicy = z
+  .strictObject({
+    /** Members down at once, counting those already down: a count, or a percentage of the members (rounded down, at least 1). */
+    maxUnavailable: z.union([z.number().int().min(1), Percentage]).optional(),
+    /** The older name of maxUnavailable (a count); one of the two. */
+    batchSize: z.number().int().min(1).optional(),
+    /** Batch order: by node name, one failure domain (the value of a label) at a time, or the listed nodes first. */
+    order: z.union([z.literal('name'), z.strictObject({ label: LabelKey }), z.strictObject({ explicit: z.array(Name).min(1) })]).optional(),
+    /** A first batch of `nodes` nodes, then a soak before the rest. */
+    canary: z.strictObject({ nodes: z.number().int().min(1), soak: Duration.default('0s') }).optional(),
+    /** Wait between batches, after a batch passed its gates. */
+    soak: Duration.optional(),
+    /** How long a batch's gates may take to pass before the batch has failed. */
+    progressDeadline: Duration.optional(),
+    /** Failed nodes tolerated across the whole rollout, as a count or a percentage of the members; one more trips the circuit breaker. */
+    failureBudget: z.union([z.number().int().min(0), Percentage]).optional(),
+    /** What a tripped breaker does: halt the rollout, or pause it so that `underlay rollout resume` carries on. */
+    onFailure: z.enum(['halt', 'pause']).optional(),
+    /** Whether the nodes that failed are put back to the last good revision's desired state. */
+    rollback: z.enum(['none', 'failed-nodes']).optional(),
+  })
+  .superRefine((policy, ctx) => {
+    if (policy.maxUnavailable !== undefined && policy.batchSize !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['batchSize'], message: 'batchSize is the older name of maxUnavailable: set one of them, not both' });
+    }
+    const explicit = policy.order !== undefined && typeof policy.order === 'object' && 'explicit' in policy.order ? policy.order.explicit : [];
+    explicit.forEach((name, i) => {
+      if (explicit.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: ['order', 'explicit', i], message: `node "${name}" is listed twice` });
+    });
+  });
+export type RolloutPolicy = z.infer<typeof RolloutPolicy>;
+
 // ---------------------------------------------------------------- Site
 /**
  * A controller secret's own policy: the nodes it may be delivered to (a `secretFile` resource). A secret no
@@ -66,6 +108,8 @@ export const SiteSpec = z.strictObject({
   serviceManager: z.enum(['runit', 'systemd']).default('runit'),
   /** Roots under which modules may manage files. A resource path outside all of them is refused. */
   allowedPaths: z.array(NodePath).default(['/etc', '/opt', '/srv', '/usr/local', '/var/lib', '/var/log']),
+  /** Rollout defaults for every cluster; a Cluster's own `rollout` fields win. */
+  rollout: RolloutPolicy.default({}),
   /** Which nodes each controller secret may be delivered to; a secret not listed is delivered nowhere. */
   secrets: z.array(SecretPolicy).default([]),
 });
@@ -148,12 +192,10 @@ export const ClusterStep = z.strictObject({
   with: z.record(z.string(), z.json()).default({}),
 });
 
-export const RolloutPolicy = z.strictObject({
-  /** Nodes changed at once when a change is disruptive (restarts). */
-  batchSize: z.number().int().min(1).default(1),
-  /** Failed nodes tolerated before the circuit breaker halts the rollout. */
-  failureBudget: z.number().int().min(0).default(0),
-});
+/** A DNS name, whose labels may be `{{ zone }}` (the cluster's zone). */
+const MemberName = z
+  .string()
+  .regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?|\{\{ ?zone ?\}\})(\.([a-z0-9]([a-z0-9-]*[a-z0-9])?|\{\{ ?zone ?\}\}))*$/, 'must be a DNS name, whose labels may be "{{ zone }}"');
 
 const DnsRecordName = z.string().regex(/^(@|\*|(\*\.)?([A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9])?\.?)$/, 'must be a DNS name relative to the zone ("etcd", "@") or absolute with a trailing dot');
 export const DnsRecordEntry = z.strictObject({
@@ -168,7 +210,7 @@ export const ClusterSpec = z.strictObject({
   nodes: NodeSelector,
   params: z.record(z.string(), z.json()).default({}),
   steps: z.array(ClusterStep).min(1),
-  rollout: RolloutPolicy.default({ batchSize: 1, failureBudget: 0 }),
+  rollout: RolloutPolicy.default({}),
   drift: z.strictObject({ mode: z.enum(['alert', 'correct']).default('alert') }).default({ mode: 'alert' }),
   /** DNS records for the cluster's nodes (`<node>.<zone>` A/AAAA) in a declared zone. */
   dns: z
@@ -185,6 +227,11 @@ export const ClusterSpec = z.strictObject({
     .optional(),
   /** Addresses allocated from pools, e.g. a load-balancer VIP; `{param: ...}` cannot name them, `{fact: ...}` can't either: they appear in plan as allocations. */
   addresses: z.array(z.strictObject({ name: Name, pool: Name })).default([]),
+  /**
+   * Names every member may have in its certificates besides its own (`etcd.{{ zone }}` for the members of an
+   * etcd cluster behind one name); `{{ zone }}` is the cluster's DNS zone (`dns.zone`).
+   */
+  certificates: z.strictObject({ memberNames: z.array(MemberName).default([]) }).optional(),
 });
 
 // ---------------------------------------------------------------- Services
@@ -221,8 +268,12 @@ export const CertificateAuthoritySpec = z.strictObject({
       /** Subject IPs must be node addresses or inside one of these pools. */
       allowedPools: z.array(Name).default([]),
       maxValidityDays: z.number().int().min(1).max(825).default(90),
+      /** The key types the CA signs (ECDSA P-256 and RSA of at least 2048 bits only). */
+      keyTypes: z.array(z.enum(['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096'])).default(['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096']),
+      /** The usages it grants; `peer` needs both. */
+      usages: z.array(z.enum(['server', 'client'])).default(['server', 'client']),
     })
-    .default({ nodes: {}, allowedDnsSuffixes: [], allowedPools: [], maxValidityDays: 90 }),
+    .default({ nodes: {}, allowedDnsSuffixes: [], allowedPools: [], maxValidityDays: 90, keyTypes: ['ecdsa-p256', 'rsa-2048', 'rsa-3072', 'rsa-4096'], usages: ['server', 'client'] }),
 });
 
 // ---------------------------------------------------------------- Documents

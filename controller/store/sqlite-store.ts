@@ -13,6 +13,7 @@ import type { Clock } from '../clock.js';
 import { UnderlayError } from '../model/errors.js';
 import type { Ledger } from './ledger.js';
 import { POOL_ALLOCATIONS_MIGRATION, SqliteLedger } from './sqlite-ledger.js';
+import { ISSUED_CERTIFICATES_MIGRATION, SqliteIssuedCertificates } from './sqlite-issued-certificates.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
@@ -121,6 +122,8 @@ export const MIGRATIONS: readonly Migration[] = [
   `,
   // The IP pools' ledger (sqlite-ledger.ts).
   POOL_ALLOCATIONS_MIGRATION,
+  // The certificates the site's CAs issued (sqlite-issued-certificates.ts).
+  ISSUED_CERTIFICATES_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -317,6 +320,11 @@ export class SqliteStore implements Store {
   /** The site's IP pool ledger, in the same database (and with the same durability) as the journal. */
   ledger(): Ledger {
     return new SqliteLedger(this.db, this.site, this.clock);
+  }
+
+  /** The certificates the site's CAs issued, in the same database (and with the same durability) as the journal. */
+  issuedCertificates(): SqliteIssuedCertificates {
+    return new SqliteIssuedCertificates(this.db, this.site, this.clock);
   }
 
   schemaVersion(): number {

@@ -1,71 +1,122 @@
 /**
  * The certificate kind: a node certificate issued by one of the site's CertificateAuthorities, its key
- * generated on the node and never leaving it. Planned and shown today; issuing comes with the PKI work.
+ * generated on the node and never leaving it (ADR 0016). Resolve binds each certificate to what its CA may
+ * sign for its node (bind.ts); the probe reads the certificate on the node, and the key's public half's
+ * fingerprint there; apply has the node make its key and CSR and the CA sign it (apply.ts).
  */
 import type { Change } from '../../controller/model/change.js';
+import { certificateFacts } from '../../controller/pki/certificate-facts.js';
 import { list, NO_DETAILS, num, str } from '../details-support.js';
 import type { ChangeDetails, NodeKind, NodeProbe, ProbeRequest } from '../kind.js';
 import { recordedWhileWritten } from '../ownership.js';
-import { field, flag, SHA256 } from '../probe/answer-fields.js';
+import { field, flag, ownership, SHA256, statFields } from '../probe/answer-fields.js';
+import { bindCertificate } from './bind.js';
 import { diffCertificate } from './diff.js';
 import { type CertificateDoc, CertificateResource, type DesiredCertificate, ObservedCertificate } from './schema.js';
 
+const ISSUE_TEXT: Record<string, string> = { 'new-key': 'a new key made on the node', 'same-key': 'the key already on the node', none: 'nothing signed' };
+
+/** What the CA may name for the node (resolve's terms, which the CSR is checked against): what a reviewer approves. */
+function entitlementLines(issuance: unknown): string[] {
+  const terms = issuance as DesiredCertificate['issuance'] | null | undefined;
+  if (!terms) return [];
+  const { node, dnsNames, ipAddresses } = terms.entitlement;
+  const names = [...dnsNames.map((d) => `DNS:${d}`), ...ipAddresses.map((i) => `IP:${i}`)];
+  return [`${terms.authority.name} may name for ${node}: ${names.join(', ') || 'nothing'}`];
+}
+
 function certificateDetails(c: Change): ChangeDetails {
   const a = c.after;
-  if (!a) return NO_DETAILS;
+  if (!a) return c.before?.serial !== undefined ? { attributes: [`serial ${str(c.before.serial)} revoked`], content: [] } : NO_DETAILS;
   const sans = [...list(a.dnsNames).map((d) => `DNS:${d}`), ...list(a.ipAddresses).map((i) => `IP:${i}`)];
   return {
     attributes: [
       `CN ${str(a.commonName)}, CA ${str(a.ca)}, usages ${list(a.usages).join('+')}, ${str(a.keyType)}, ${num(a.validityDays)} days`,
       ...(sans.length > 0 ? [`SANs ${sans.join(', ')}`] : []),
-      `key ${str(a.keyPath)} (stays on the node), certificate ${str(a.certPath)}`,
+      `key ${str(a.keyPath)} (stays on the node), certificate ${str(a.certPath)}${a.caBundlePath !== undefined ? `, CA bundle ${str(a.caBundlePath)}` : ''}`,
+      `signs: ${ISSUE_TEXT[String(a.issue)] ?? String(a.issue)}`,
+      ...entitlementLines(a.issuance),
     ],
     content: [],
   };
 }
 
-/** openssl prints `Nov 25 21:37:00 2026 GMT`; the inventory keeps ISO 8601. */
-function isoTime(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  const t = Date.parse(text);
-  return Number.isNaN(t) ? text : new Date(t).toISOString();
-}
-
-function parse(request: ProbeRequest, answer: readonly string[]): ObservedCertificate {
-  const name = request.args[0] ?? '';
-  if (answer[0] === 'other' || !flag(request, answer[0])) return { kind: 'certificate', name, exists: answer[0] === 'other' };
-  const notAfter = isoTime(field(answer, 1));
-  const fingerprint = field(answer, 2)?.replaceAll(':', '').toLowerCase();
+function parseCertificate(name: string, answer: readonly string[], previous: ObservedCertificate | undefined): ObservedCertificate {
+  const base = { ...previous, kind: 'certificate' as const, name };
+  const pem = field(answer, 1);
+  const facts = pem === undefined ? null : certificateFacts(Buffer.from(pem, 'base64'));
+  const [mode, owner, group] = statFields(field(answer, 2));
   return {
-    kind: 'certificate',
-    name,
+    ...base,
     exists: true,
-    ...(notAfter !== undefined ? { notAfter } : {}),
-    ...(fingerprint !== undefined && SHA256.test(fingerprint) ? { fingerprint } : {}),
+    ...ownership(mode, owner, group),
+    ...(facts === null
+      ? {}
+      : {
+          serial: facts.serial,
+          notBefore: facts.notBefore,
+          notAfter: facts.notAfter,
+          ...(facts.commonName !== undefined ? { commonName: facts.commonName } : {}),
+          dnsNames: facts.dnsNames,
+          ipAddresses: facts.ipAddresses,
+          issuer: facts.issuer,
+          ...(facts.issuerKeyId !== undefined ? { issuerKeyId: facts.issuerKeyId } : {}),
+          keyType: facts.keyType,
+          usages: facts.usages,
+          keyFingerprint: facts.keyFingerprint,
+          fingerprint: facts.fingerprint,
+        }),
   };
 }
 
-/** A certificate's path is not part of its key: one no longer in Git is not asked about. */
+/** A sha256 answer (`1 <hex>`) into its field, or nothing. */
+function digestOf(request: ProbeRequest, answer: readonly string[]): string | undefined {
+  if (!flag(request, answer[0])) return undefined;
+  const digest = field(answer, 1);
+  return digest !== undefined && SHA256.test(digest) ? digest : undefined;
+}
+
+function parse(request: ProbeRequest, answer: readonly string[], previous: ObservedCertificate | undefined): ObservedCertificate {
+  const name = request.args[0] ?? '';
+  const seen = previous ?? { kind: 'certificate', name, exists: false };
+  if (request.tag === 'certificate-key') {
+    const digest = digestOf(request, answer);
+    return digest === undefined ? seen : { ...seen, nodeKeyFingerprint: digest };
+  }
+  if (request.tag === 'certificate-bundle') {
+    const digest = digestOf(request, answer);
+    return digest === undefined ? seen : { ...seen, caBundleSha256: digest };
+  }
+  if (answer[0] === 'other') return { ...seen, exists: true };
+  if (!flag(request, answer[0])) return { ...seen, exists: false };
+  return parseCertificate(name, answer, previous);
+}
+
+/**
+ * The certificate's PEM (bounded) goes to the controller, which reads it; of the key only the sha256 of its
+ * public half is computed on the node (openssl pkey), so the key itself never leaves it.
+ */
 const certificateProbe: NodeProbe<DesiredCertificate, ObservedCertificate> = {
   arms: {
-    certificate: `if [ -f "$b" ]; then
-      na=- fp=-
-      if command -v openssl >/dev/null 2>&1; then
-        na=$(openssl x509 -in "$b" -noout -enddate 2>/dev/null) && na=\${na#notAfter=} || na=-
-        fp=$(openssl x509 -in "$b" -noout -fingerprint -sha256 2>/dev/null) && fp=\${fp#*=} || fp=-
-      fi
-      record R "$i" 1 "$na" "$fp"
-    elif [ -e "$b" ]; then record R "$i" other
+    certificate: `if [ -L "$b" ] || { [ -e "$b" ] && [ ! -f "$b" ]; }; then record R "$i" other
+    elif [ -f "$b" ]; then record R "$i" 1 "$(head -c 65536 -- "$b" | base64 | tr -d '\\n')" "$(st "$b")"
     else record R "$i" 0; fi`,
+    'certificate-key': `if [ -f "$b" ] && command -v openssl >/dev/null 2>&1 && k=$(openssl pkey -in "$b" -pubout 2>/dev/null) && [ -n "$k" ]; then
+      k=$(printf '%s\\n' "$k" | openssl pkey -pubin -outform DER | sha256sum); record R "$i" 1 "\${k%% *}"
+    else record R "$i" 0; fi`,
+    'certificate-bundle': `if [ -f "$b" ] && s=$(sha256sum < "$b"); then record R "$i" 1 "\${s%% *}"; else record R "$i" 0; fi`,
   },
-  requests: (spec) => [{ tag: 'certificate', args: [spec.name, spec.certPath] }],
+  requests: (spec) => [
+    { tag: 'certificate', args: [spec.name, spec.certPath] },
+    { tag: 'certificate-key', args: [spec.name, spec.keyPath] },
+    ...(spec.caBundlePath !== undefined ? [{ tag: 'certificate-bundle', args: [spec.name, spec.caBundlePath] }] : []),
+  ],
   parse,
 };
 
 export const certificateKind: NodeKind<CertificateDoc, DesiredCertificate, ObservedCertificate> = {
   kind: 'certificate',
   target: 'node',
-  planOnly: 'issuing a certificate (a CSR from the node, signed under the CA policy) comes with the PKI work',
   schema: () => CertificateResource,
   observedSchema: ObservedCertificate,
   identity: { of: (c) => ({ value: c.name, field: ['name'] }), ofSpec: (c) => c.name },
@@ -73,6 +124,7 @@ export const certificateKind: NodeKind<CertificateDoc, DesiredCertificate, Obser
   paths: (c) => [
     { path: c.keyPath, field: ['keyPath'] },
     { path: c.certPath, field: ['certPath'] },
+    ...(c.caBundlePath !== undefined ? [{ path: c.caBundlePath, field: ['caBundlePath'] }] : []),
   ],
   render(c, ctx) {
     const commonName = ctx.text(c.commonName, ['commonName']);
@@ -80,7 +132,8 @@ export const certificateKind: NodeKind<CertificateDoc, DesiredCertificate, Obser
     const ipAddresses = ctx.texts(c.ipAddresses, ['ipAddresses']);
     const keyPath = ctx.path(c.keyPath, ['keyPath']);
     const certPath = ctx.path(c.certPath, ['certPath']);
-    if (!commonName || !dnsNames || !ipAddresses || keyPath === null || certPath === null) return null;
+    const caBundlePath = c.caBundlePath === undefined ? undefined : ctx.path(c.caBundlePath, ['caBundlePath']);
+    if (!commonName || !dnsNames || !ipAddresses || keyPath === null || certPath === null || caBundlePath === null) return null;
     return {
       kind: 'certificate',
       name: c.name,
@@ -91,12 +144,18 @@ export const certificateKind: NodeKind<CertificateDoc, DesiredCertificate, Obser
       usages: [...c.usages],
       keyPath,
       certPath,
+      ...(caBundlePath !== undefined ? { caBundlePath } : {}),
+      owner: c.owner,
+      group: c.group,
+      mode: c.mode.padStart(4, '0'),
       keyType: c.keyType,
       validityDays: c.validityDays,
+      rotationPolicy: c.rotationPolicy,
     };
   },
+  bind: bindCertificate,
   // Content for the step's services (they read the key and certificate), but a stop among deletes.
-  order: { role: 'content', paths: (c) => [c.keyPath, c.certPath], deletes: 'stop', rank: 1 },
+  order: { role: 'content', paths: (c) => [c.keyPath, c.certPath, ...(c.caBundlePath !== undefined ? [c.caBundlePath] : [])], deletes: 'stop', rank: 1 },
   diff: diffCertificate,
   details: certificateDetails,
   probe: certificateProbe,

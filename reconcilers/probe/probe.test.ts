@@ -84,7 +84,7 @@ test('parseProbeOutput reads facts, managed record and every answer', (t) => {
         resource('file:/etc/a', file('/etc/a')),
         resource('file:/etc/b', file('/etc/b')),
         resource('service:app', { kind: 'service', name: 'app', command: '/bin/sleep', args: [], environment: {}, user: 'root', restart: 'always', enabled: true, restartOnChangeOf: [] }),
-        resource('certificate:web', { kind: 'certificate', name: 'web', ca: 'ca', commonName: 'x', dnsNames: [], ipAddresses: [], usages: ['server'], keyPath: '/etc/k', certPath: '/etc/c', keyType: 'ed25519', validityDays: 9 }),
+        resource('certificate:web', { kind: 'certificate', name: 'web', ca: 'ca', commonName: 'x', dnsNames: [], ipAddresses: [], usages: ['server'], keyPath: '/etc/k', certPath: '/etc/c', owner: 'root', group: 'root', mode: '0644', keyType: 'ecdsa-p256', validityDays: 9, rotationPolicy: 'Always' }),
       ],
       'systemd',
     ),
@@ -106,8 +106,9 @@ test('parseProbeOutput reads facts, managed record and every answer', (t) => {
     ['R', '0', '1', sha, '600:root:adm:12'],
     ['R', '1', '0'],
     ['R', '2', '1', 'active', 'enabled', '4242', '/etc/systemd/system/app.service', '644', Buffer.from(unit).toString('base64')],
-    ['R', '3', '1', 'Nov 25 21:37:00 2026 GMT', 'AB:' + 'CD:'.repeat(30) + 'EF'],
-    ['end', '4'],
+    ['R', '3', '0'],
+    ['R', '4', '1', 'ab' + 'cd'.repeat(31)],
+    ['end', '5'],
   ]);
   const parsed = parseProbeOutput(registry, probe, out);
   t.deepEqual(parsed.facts, {
@@ -132,9 +133,8 @@ test('parseProbeOutput reads facts, managed record and every answer', (t) => {
   t.deepEqual(parsed.resources['certificate:web'], {
     kind: 'certificate',
     name: 'web',
-    exists: true,
-    notAfter: '2026-11-25T21:37:00.000Z',
-    fingerprint: 'ab' + 'cd'.repeat(30) + 'ef',
+    exists: false,
+    nodeKeyFingerprint: 'ab' + 'cd'.repeat(31),
   });
   t.deepEqual(parsed.managed, { 'file:/etc/a': { hash: 'h1' }, 'directory:/etc/gone': { hash: 'h2' } });
   t.deepEqual(parsed.unobservedManagedKeys, ['directory:/etc/gone']);

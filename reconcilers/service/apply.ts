@@ -1,6 +1,7 @@
 /**
  * Applies a service change through the node's service manager. The definition files come with the plan
- * (rendered by renderServiceDefinition at plan time); a definition change restarts a running service.
+ * (rendered by renderServiceDefinition at plan time); a definition change restarts a running service, and a
+ * reload is the manager's (`sv hup`, `systemctl reload`) of what the definition declares.
  */
 import type { Change } from '../../controller/model/change.js';
 import { APPLIED, type NodeApplyContext, type ApplyOutcome } from '../kind-effects.js';
@@ -24,6 +25,9 @@ export async function applyService(faultCtx: NodeApplyContext, change: Change): 
   else if (change.action === 'restart') {
     await duringFault?.();
     await backend.restart(ctx, name);
+  } else if (change.action === 'reload') {
+    await duringFault?.();
+    if ((await backend.reload(ctx, name)) === 'started') return { result: 'applied', message: 'was not running: started instead of reloaded' };
   } else await backend.install(ctx, installOf(change, duringFault));
   return APPLIED;
 }

@@ -44,24 +44,34 @@ function environmentOf(spec: DesiredService): [string, string][] {
     .map((k) => [k, env[k] ?? '']);
 }
 
+/** `exec` of argv as the service's user with its clean environment: how runit runs it, and its reload command. */
+function runitExec(spec: DesiredService, argv: readonly string[]): string {
+  return ['exec chpst -u', quoteArg(spec.user), 'env -i', ...environmentOf(spec).map(([k, v]) => quoteArg(`${k}=${v}`)), ...argv.map(quoteArg)].join(' ');
+}
+
+/**
+ * runsv runs control/h, when present, instead of sending HUP for `sv hup`: so a reload by another signal or
+ * by a command is what `sv hup` does, by hand as for underlay. Plain HUP needs no file.
+ */
+function runitReloadFile(spec: DesiredService, dir: string): DefinitionFile | undefined {
+  const reload = spec.reload;
+  if (!reload || ('signal' in reload && reload.signal === 'HUP')) return undefined;
+  const body = 'signal' in reload ? `exec kill -s ${reload.signal} "$(cat ${quoteArg(`${dir}/supervise/pid`)})"` : runitExec(spec, reload.command);
+  return { content: `#!/bin/sh\n${body}\n`, mode: '0755', path: `${dir}/control/h` };
+}
+
 function renderRunit(spec: DesiredService): ServiceDefinition {
   const dir = `/etc/sv/${spec.name}`;
-  const words = [
-    'exec chpst -u',
-    quoteArg(spec.user),
-    'env -i',
-    ...environmentOf(spec).map(([k, v]) => quoteArg(`${k}=${v}`)),
-    quoteArg(spec.command),
-    ...spec.args.map(quoteArg),
-  ];
   // Members in key order, as the planner's changes: the plan hash then serialises them natively.
-  const files: DefinitionFile[] = [{ content: `#!/bin/sh\nexec 2>&1\n${words.join(' ')}\n`, mode: '0755', path: `${dir}/run` }];
+  const files: DefinitionFile[] = [{ content: `#!/bin/sh\nexec 2>&1\n${runitExec(spec, [spec.command, ...spec.args])}\n`, mode: '0755', path: `${dir}/run` }];
   // runit restarts whatever exits; a finish script that marks the service down is how it learns not to.
   if (spec.restart === 'never') {
     files.push({ content: `#!/bin/sh\nexec sv down ${quoteArg(dir)}\n`, mode: '0755', path: `${dir}/finish` });
   } else if (spec.restart === 'on-failure') {
     files.push({ content: `#!/bin/sh\n[ "$1" = 0 ] && exec sv down ${quoteArg(dir)}\nexit 0\n`, mode: '0755', path: `${dir}/finish` });
   }
+  const reload = runitReloadFile(spec, dir);
+  if (reload) files.push(reload);
   const links = spec.enabled ? [{ path: `/etc/service/${spec.name}`, target: dir }] : [];
   return { files, links, hash: definitionHash(files) };
 }
@@ -76,6 +86,14 @@ function systemdQuote(value: string, expandsVariables: boolean): string {
 
 const SYSTEMD_RESTART = { always: 'always', 'on-failure': 'on-failure', never: 'no' } as const;
 
+/** `systemctl reload` runs ExecReload as the service's user; $MAINPID is systemd's own, so left unquoted. */
+function systemdReload(spec: DesiredService): string[] {
+  const reload = spec.reload;
+  if (!reload) return [];
+  if ('signal' in reload) return [`ExecReload=/bin/kill -s ${reload.signal} $MAINPID`];
+  return [`ExecReload=${reload.command.map((a) => systemdQuote(a, true)).join(' ')}`];
+}
+
 function renderSystemd(spec: DesiredService): ServiceDefinition {
   const lines = [
     '[Unit]',
@@ -86,6 +104,7 @@ function renderSystemd(spec: DesiredService): ServiceDefinition {
     `User=${spec.user}`,
     ...environmentOf(spec).map(([k, v]) => `Environment=${systemdQuote(`${k}=${v}`, false)}`),
     `ExecStart=${[spec.command, ...spec.args].map((a) => systemdQuote(a, true)).join(' ')}`,
+    ...systemdReload(spec),
     `Restart=${SYSTEMD_RESTART[spec.restart]}`,
     '',
     '[Install]',

@@ -66,6 +66,7 @@ export const serviceProbe: NodeProbe<DesiredService, ObservedService> = {
     else
       if [ "$ex" = 1 ]; then deffile "$d/run"; fi
       if [ -f "$d/finish" ]; then deffile "$d/finish"; fi
+      if [ -f "$d/control/h" ]; then deffile "$d/control/h"; fi
     fi
     frame_end`,
   },

@@ -4,9 +4,9 @@
  * runit keeps no log without a log service, so a failure reports what `sv status` says.
  */
 import { writeFileAtomic } from '../file-write.js';
-import { outputTail, runScript, runScriptOk } from '../node-exec.js';
+import { ApplyError, outputTail, runScript, runScriptOk } from '../node-exec.js';
 import type { NodeApplyContext } from '../kind-effects.js';
-import { assertServiceName, CONFIRM_POLLS, type ServiceBackend, type ServiceInstall } from './service-backend.js';
+import { assertServiceName, CONFIRM_POLLS, RELOAD_NOT_RUNNING, type ServiceBackend, type ServiceInstall } from './service-backend.js';
 
 const PID = `sed -n 's/^run: [^(]*(pid \\([0-9]*\\)).*/\\1/p'`;
 const UPTIME = `sed -n 's/^run: [^)]*) \\([0-9]*\\)s.*/\\1/p'`;
@@ -29,6 +29,26 @@ while :; do
   i=$((i + 1)); if [ "$i" -ge "$4" ]; then printf 'not running: %s\\n' "$s" >&2; exit 5; fi
   sleep 0.1
 done
+`;
+
+/**
+ * $1 link, $2 service dir. runsv's control/h is the declared reload (definition.ts); it is run here rather
+ * than through `sv hup` so that its exit status is seen (runsv would send HUP after a failed one). The same
+ * pid a second later is a reload; a process that died of it and was started again is not.
+ */
+const RELOAD_SCRIPT = `set -u
+old=$(sv status "$1" 2>/dev/null | ${PID})
+[ -n "$old" ] || exit ${RELOAD_NOT_RUNNING}
+if [ -x "$2/control/h" ]; then
+  (cd "$2" && exec ./control/h) || { echo "$2/control/h exited $?" >&2; exit 7; }
+else
+  sv hup "$1" >/dev/null || { echo "sv hup $1 failed" >&2; exit 7; }
+fi
+sleep 1
+s=$(sv status "$1" 2>&1) || true
+pid=$(printf '%s\\n' "$s" | ${PID})
+if [ "$pid" = "$old" ]; then printf '%s\\n' "$s"; exit 0; fi
+printf 'did not survive its reload (pid %s before): %s\\n' "$old" "$s" >&2; exit 5
 `;
 
 /** $1 link, $2 service dir, $3 polls, $4 purge (1: remove the definition too). */
@@ -62,7 +82,7 @@ export const runitBackend: ServiceBackend = {
       await writeFileAtomic(ctx, { ...file, owner: 'root', group: 'root', createParent: true });
     }
     // A finish script from an earlier restart policy would otherwise keep applying.
-    const stale = ['run', 'finish'].map((f) => `${dir}/${f}`).filter((p) => !install.files.some((f) => f.path === p));
+    const stale = ['run', 'finish', 'control/h'].map((f) => `${dir}/${f}`).filter((p) => !install.files.some((f) => f.path === p));
     if (stale.length > 0) await runScriptOk(ctx, REMOVE_STALE_SCRIPT, stale, { what: `removing stale files of ${install.name}` });
     if (!install.enabled) {
       await runScriptOk(ctx, STOP_SCRIPT, [serviceLink(install.name), dir, String(CONFIRM_POLLS), '0'], { what: `disabling ${install.name}` });
@@ -80,6 +100,15 @@ export const runitBackend: ServiceBackend = {
   async restart(ctx: NodeApplyContext, name: string): Promise<void> {
     assertServiceName(name);
     await runScriptOk(ctx, START_SCRIPT, [serviceLink(name), serviceDir(name), 'restart', String(CONFIRM_POLLS)], { what: `restarting ${name}` });
+  },
+
+  async reload(ctx: NodeApplyContext, name: string) {
+    assertServiceName(name);
+    const result = await runScript(ctx, RELOAD_SCRIPT, [serviceLink(name), serviceDir(name)]);
+    if (result.code === 0) return 'reloaded';
+    if (result.code !== RELOAD_NOT_RUNNING) throw new ApplyError(ctx.node.name, `reloading ${name} failed (exit ${result.code}): ${outputTail(result)}`, result);
+    await runScriptOk(ctx, START_SCRIPT, [serviceLink(name), serviceDir(name), 'up', String(CONFIRM_POLLS)], { what: `starting ${name}` });
+    return 'started';
   },
 
   async remove(ctx: NodeApplyContext, name: string): Promise<void> {

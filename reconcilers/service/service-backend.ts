@@ -20,6 +20,11 @@ export interface ServiceBackend {
   install(ctx: NodeApplyContext, install: ServiceInstall): Promise<void>;
   /** Restarts and confirms it runs with a new process. */
   restart(ctx: NodeApplyContext, name: string): Promise<void>;
+  /**
+   * Reloads a running service in place (its declared signal or command) and confirms the same process still
+   * runs a moment later; one that is not running is started instead, which is what `started` says.
+   */
+  reload(ctx: NodeApplyContext, name: string): Promise<'reloaded' | 'started'>;
   /** Stops, disables and removes the definition. Idempotent. */
   remove(ctx: NodeApplyContext, name: string): Promise<void>;
   /**
@@ -33,6 +38,9 @@ export interface ServiceBackend {
 export function assertServiceName(name: string): void {
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) throw new TypeError(`invalid service name ${JSON.stringify(name)}`);
 }
+
+/** The exit status of a reload script that found the service not running: it is started instead. */
+export const RELOAD_NOT_RUNNING = 3;
 
 /**
  * Bound of each node-side wait loop, in 0.1 s steps (plus the poll's own cost): runsvdir rescans every

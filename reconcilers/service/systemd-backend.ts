@@ -3,9 +3,9 @@
  * reports the unit's last journal lines.
  */
 import { writeFileAtomic } from '../file-write.js';
-import { outputTail, runScript, runScriptOk } from '../node-exec.js';
+import { ApplyError, outputTail, runScript, runScriptOk } from '../node-exec.js';
 import type { NodeApplyContext } from '../kind-effects.js';
-import { assertServiceName, CONFIRM_POLLS, type ServiceBackend, type ServiceInstall } from './service-backend.js';
+import { assertServiceName, CONFIRM_POLLS, RELOAD_NOT_RUNNING, type ServiceBackend, type ServiceInstall } from './service-backend.js';
 
 /**
  * $1 unit, $2 start|restart, $3 polls. Running means active with a main PID (a new one after a restart)
@@ -32,6 +32,22 @@ while :; do
   i=$((i + 1)); [ "$i" -lt "$3" ] || fail "$1 is not running ($act)" "$1"
   sleep 0.1
 done
+`;
+
+/**
+ * $1 unit. `systemctl reload` waits for ExecReload; the same main PID, still active, a second later is a
+ * reload (a unit without ExecReload makes systemctl fail, loudly).
+ */
+const RELOAD_SCRIPT = `set -u
+[ "$(systemctl is-active "$1" 2>/dev/null)" = active ] || exit ${RELOAD_NOT_RUNNING}
+old=$(systemctl show -p MainPID --value "$1" 2>/dev/null) || old=0
+fail() { echo "$1" >&2; journalctl -u "$2" -n 20 --no-pager >&2 2>/dev/null; exit 5; }
+systemctl reload "$1" || fail "systemctl reload $1 failed" "$1"
+sleep 1
+act=$(systemctl is-active "$1" 2>/dev/null) || true
+now=$(systemctl show -p MainPID --value "$1" 2>/dev/null) || now=0
+[ "$act" = active ] && [ "$now" = "$old" ] || fail "$1 did not survive its reload ($act, main pid $old -> $now)" "$1"
+echo "$now"
 `;
 
 /** $1 unit, $2 unit file path ('' keeps the file: disable only). */
@@ -64,6 +80,15 @@ export const systemdBackend: ServiceBackend = {
   async restart(ctx: NodeApplyContext, name: string): Promise<void> {
     assertServiceName(name);
     await runScriptOk(ctx, START_SCRIPT, [unitName(name), 'restart', String(CONFIRM_POLLS)], { what: `restarting ${name}` });
+  },
+
+  async reload(ctx: NodeApplyContext, name: string) {
+    assertServiceName(name);
+    const result = await runScript(ctx, RELOAD_SCRIPT, [unitName(name)]);
+    if (result.code === 0) return 'reloaded';
+    if (result.code !== RELOAD_NOT_RUNNING) throw new ApplyError(ctx.node.name, `reloading ${name} failed (exit ${result.code}): ${outputTail(result)}`, result);
+    await runScriptOk(ctx, START_SCRIPT, [unitName(name), 'start', String(CONFIRM_POLLS)], { what: `starting ${name}` });
+    return 'started';
   },
 
   async remove(ctx: NodeApplyContext, name: string): Promise<void> {

@@ -247,7 +247,7 @@ test.serial('killed during a restart, after the definition changed: the rerun re
   const before = await allRunitServices(s().hosts);
   await s().commit('haproxy: a larger connection limit', async (dir) => {
     const file = path.join(dir, 'modules/haproxy.yaml');
-    await writeFile(file, (await readFile(file, 'utf8')).replace('args: ["-f", "/etc/haproxy/haproxy.cfg", "-db"]', 'args: ["-f", "/etc/haproxy/haproxy.cfg", "-db", "-n", "4096"]'));
+    await writeFile(file, (await readFile(file, 'utf8')).replace('args: ["-W", "-f", "/etc/haproxy/haproxy.cfg", "-db"]', 'args: ["-W", "-f", "/etc/haproxy/haproxy.cfg", "-db", "-n", "4096"]'));
   });
   // Inside the service change: the new run script is written, the `sv restart` not yet issued.
   t.is(await applyKilledAt(`during:${n3}/service:haproxy`), `during ${n3}/service:haproxy`);

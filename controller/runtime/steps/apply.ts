@@ -33,6 +33,7 @@ export const apply: RuntimeStep = {
       unreachable,
       transport: await deps.transport.get(required(state.revision, 'a revision', 'apply')),
       targets: (await deps.targets?.get(store.site)) ?? {},
+      ...(deps.issuer ? { issuer: await deps.issuer.get(store.site) } : {}),
       registry: deps.registry,
       effects: deps.effects,
       managedRecord: deps.managedRecord({ site: store.site, fence: locks.token }, observedRecord),

@@ -1,0 +1,64 @@
+/**
+ * What a rollout persists between processes: enough to resume at the right batch without re-running one that
+ * passed, with the failure budget used so far (it counts across the whole rollout, so a restart must not
+ * reset it). Plain JSON, so the store keeps it as it is.
+ */
+export type RolloutStatus = 'running' | 'paused' | 'halted' | 'aborted' | 'completed';
+
+export interface GateFailure {
+  gate: string;
+  result: 'fail' | 'timeout';
+  /** Capped at 4 KiB (gate-output.ts). */
+  output: string;
+}
+
+export interface FailedNode {
+  node: string;
+  batch: number;
+  gates: GateFailure[];
+}
+
+export interface RolloutState {
+  cluster: string;
+  revision: string;
+  status: RolloutStatus;
+  /** Why the rollout is paused or halted: a stable CamelCase reason. */
+  reason?: string;
+  /**
+   * Batches whose gates ran to the end, by number: passed, or tripped the breaker (their nodes are as the
+   * gates and rollback left them). A resume starts after the last one and never runs one again.
+   */
+  batchesDone: number[];
+  /** The batch that started and has not passed yet, with the nodes already changed in it. */
+  inFlight?: { batch: number; changed: string[] };
+  /** Every node that failed since the rollout started, once each. */
+  failed: FailedNode[];
+  budget: { used: number; allowed: number };
+  /** Failed nodes that are back on the last good revision and healthy. */
+  rolledBack: string[];
+  /** Failed nodes an operator said are healthy again (on resume). */
+  recovered: string[];
+}
+
+export function startRolloutState(at: { cluster: string; revision: string; failureBudget: number }): RolloutState {
+  return {
+    cluster: at.cluster,
+    revision: at.revision,
+    status: 'running',
+    batchesDone: [],
+    failed: [],
+    budget: { used: 0, allowed: at.failureBudget },
+    rolledBack: [],
+    recovered: [],
+  };
+}
+
+/** The batch to run next: the one in flight, else the one after the last done. */
+export function nextBatch(state: RolloutState): number {
+  return state.inFlight?.batch ?? Math.max(0, ...state.batchesDone) + 1;
+}
+
+/** Members down now through this rollout: failed and neither rolled back nor recovered. */
+export function downByRollout(state: RolloutState): string[] {
+  return state.failed.map((f) => f.node).filter((n) => !state.rolledBack.includes(n) && !state.recovered.includes(n));
+}
