@@ -11,7 +11,7 @@
  */
 import type { z } from 'zod';
 import type { Change } from '../controller/model/change.js';
-import type { ResourceSpec } from '../controller/model/desired.js';
+import type { Desired, ResourceSpec } from '../controller/model/desired.js';
 import type { ObservedResource, ServiceInventory } from '../controller/model/observed.js';
 import type { Target, TargetType } from '../controller/model/target.js';
 import type { ManagedUpdate } from './managed-record-format.js';
@@ -315,6 +315,18 @@ export interface ServiceDiffInput<S extends ResourceSpec> {
   /** Null when no longer in Git: what the services recorded was written by underlay, so it is pruned. */
   desired: S | null;
   observed: string | undefined;
+  /** The target says the value is no longer the one underlay wrote (a record edited by hand). */
+  editedOutside?: boolean | undefined;
+}
+
+/** What a service target says beyond the values underlay wrote there, by the kind that reads it. */
+export interface ServiceTargetFindings {
+  /** Targets that could not be read, with why: nothing is planned in them, since an unread target is no empty one. */
+  unobserved: Record<string, string>;
+  /** Keys Git wants that someone else holds (another site, a person), with whose: never changed, shown as conflicts. */
+  heldElsewhere: Record<string, string>;
+  /** Keys whose value was changed outside underlay since underlay wrote it. */
+  editedOutside: ReadonlySet<string>;
 }
 
 /** A kind of resource in a service (an IP pool's ledger, a DNS zone), rendered by resolve from the cluster documents. */
@@ -326,6 +338,10 @@ export interface ServiceKind<S extends ResourceSpec = any> {
   observed(services: ServiceInventory): Record<string, string>;
   /** The target a key lives in (the pool of 'ip:<pool>/<name>'): where a pruned resource is planned. */
   targetOf(key: string): Target;
+  /** What its targets say beyond underlay's own values (a DNS zone's unread state, foreign records, hand edits). */
+  findings?(services: ServiceInventory): ServiceTargetFindings;
+  /** Why what Git no longer names is kept in this target (a DNSZone's `upsert-only` policy), or undefined: it is pruned. */
+  keeps?(target: Target, desired: Desired): string | undefined;
   diff(input: ServiceDiffInput<S>): DiffResult | null;
   details(change: Change): ChangeDetails;
   order: {

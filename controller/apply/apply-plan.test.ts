@@ -367,7 +367,7 @@ test('ip changes apply to the pool\'s ledger (allocate, move, release); a dns ch
     ['zone:lab/dns:lab/n1.lab.example.net./A', 'failed'],
   ]);
   const dns = result.results[3];
-  t.is(dns?.outcome === 'failed' ? dns.error : '', 'no provider for zone targets is configured, so zone:lab cannot be changed (DNS updates come with RFC 2136 support, issue 9)');
+  t.is(dns?.outcome === 'failed' ? dns.error : '', 'no provider for zone targets is configured, so zone:lab cannot be changed');
   t.deepEqual(result.nodes['pool:vips'], { converged: true });
   t.like(result.nodes['zone:lab'], { converged: false });
   t.is(result.status, 'failed');
@@ -378,8 +378,10 @@ test('a dns change goes to the zone provider with the value observed at plan tim
   const calls: unknown[] = [];
   const zone: ZoneTargetProvider = {
     observe: () => Promise.resolve({ records: {} }),
-    upsert: (...args) => Promise.resolve(void calls.push(['upsert', ...args])),
-    remove: (...args) => Promise.resolve(void calls.push(['remove', ...args])),
+    write: (name, changes) => {
+      calls.push([name, changes]);
+      return Promise.resolve(new Map());
+    },
   };
   const record = { kind: 'dns', zone: 'lab', name: 'n1.lab.example.net.', type: 'A', value: '10.0.0.1', ttl: 60 };
   const plan = testPlan([
@@ -388,10 +390,39 @@ test('a dns change goes to the zone provider with the value observed at plan tim
   ]);
   const result = await applyPlan({ ...s.base, plan, targets: { zone } });
   t.is(result.status, 'succeeded');
+  // Both are of one level: handed over together.
   t.deepEqual(calls, [
-    ['upsert', 'lab', { name: 'n1.lab.example.net.', type: 'A', value: '10.0.0.1', ttl: 60 }, '10.0.0.9'],
-    ['remove', 'lab', { name: 'n2.lab.example.net.', type: 'A', value: '10.0.0.2' }],
+    [
+      'lab',
+      [
+        { id: 'zone:lab/dns:lab/n1.lab.example.net./A', record: { name: 'n1.lab.example.net.', type: 'A', value: '10.0.0.1', ttl: 60 }, before: '10.0.0.9', remove: false },
+        { id: 'zone:lab/dns:lab/n2.lab.example.net./A', record: { name: 'n2.lab.example.net.', type: 'A', value: '10.0.0.2', ttl: 0 }, before: '10.0.0.2', remove: true },
+      ],
+    ],
   ]);
+});
+
+test('the dns changes of one zone and dependency level reach its provider in one write; a change the zone refuses fails alone and the zone\'s later levels are skipped', async (t) => {
+  const s = setup([]);
+  const handed: string[][] = [];
+  const zone: ZoneTargetProvider = {
+    observe: () => Promise.resolve({ records: {} }),
+    write: (_zone, changes) => {
+      handed.push(changes.map((c) => c.record.name));
+      return Promise.resolve(new Map(changes.filter((c) => c.record.name === 'n7.lab.example.net.').map((c) => [c.id, new Error('n7 changed since it was planned')])));
+    },
+  };
+  const record = (name: string) => ({ kind: 'dns', zone: 'lab', name, type: 'A', value: '10.0.0.1', ttl: 60 });
+  const id = (name: string) => `zone:lab/dns:lab/${name}/A`;
+  const names = Array.from({ length: 50 }, (_, i) => `n${i}.lab.example.net.`);
+  const plan = testPlan([
+    ...names.map((name) => change(id(name), { kind: 'dns', action: 'create', before: null, after: record(name) })),
+    change(id('vip.lab.example.net.'), { kind: 'dns', action: 'create', before: null, after: record('vip.lab.example.net.'), dependsOn: [id(names[0]!)] }),
+  ]);
+  const result = await applyPlan({ ...s.base, plan, targets: { zone } });
+  t.deepEqual(handed.map((b) => b.length), [50]);
+  t.deepEqual(result.results.filter((r) => r.outcome !== 'applied').map((r) => `${r.id} ${r.outcome}`), [`${id('n7.lab.example.net.')} failed`, `${id('vip.lab.example.net.')} skipped`]);
+  t.like(result.results.find((r) => r.id === id('n7.lab.example.net.')), { error: 'n7 changed since it was planned' });
 });
 
 test('a kind that takes levels gets all of one target\'s changes of a dependency level at once; each is journalled and settles on its own', async (t) => {

@@ -3,6 +3,7 @@ import type { Desired } from '../model/desired.js';
 import type { ErrorRecord } from '../model/errors.js';
 import type { Inventory } from '../model/observed.js';
 import { bareNodes, misidentifiedNodes, unreachableNodes } from '../pipeline/node-findings.js';
+import { unreadableZones } from '../pipeline/zone-findings.js';
 import type { Spec } from '../spec/spec.js';
 import type { NodeEndpoint } from '../transport/transport.js';
 import { endpointOf } from '../observe/observe-site.js';
@@ -17,7 +18,7 @@ export function siteEndpoints(spec: Spec): NodeEndpoint[] {
 
 /**
  * What apply needs per node (with a node whose managed record is unusable, or names another owner, refused),
- * and the nodes the observation could not reach (with why).
+ * and the nodes the observation could not reach and zones it could not read (with why).
  */
 export function applyTargets(desired: Desired, inventory: Inventory): { nodes: Record<string, ApplyNode>; unreachable: Record<string, ErrorRecord> } {
   const byName = new Map(desired.nodes.map((n) => [n.name, n]));
@@ -36,5 +37,6 @@ export function applyTargets(desired: Desired, inventory: Inventory): { nodes: R
       ...(problem?.code === 'ManagedRecordRestored' || observed?.owner === 'none' ? { rewriteManagedRecord: true } : {}),
     };
   }
-  return { nodes, unreachable };
+  // A zone that could not be read fails the run as an unreachable node does: nothing of it was planned.
+  return { nodes, unreachable: { ...unreachable, ...unreadableZones(inventory) } };
 }

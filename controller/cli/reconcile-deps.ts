@@ -16,6 +16,7 @@ import type { CliIO } from './io.js';
 import { concurrencyOf, openLedgerReadOnly, openStore, sshTransport, type LiveOptions } from './live-options.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import { ledgerPools } from '../targets/pool-provider.js';
+import { Rfc2136ZoneProvider } from '../targets/rfc2136-zone-provider.js';
 import { systemRandom } from '../pki/certificate-builder.js';
 import { StoreIssuer } from '../pki/certificate-issuer.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
@@ -44,11 +45,13 @@ class OpenedOnce<A, T extends { close(): Promise<void> }> implements Opener<A, T
 }
 
 /**
- * The site's pool ledger in this state directory: the apply's own store once its locks opened it (apply
- * allocates there), else the database read only when it exists (plan and inventory never create state).
+ * The site's service targets. Pools: the ledger in this state directory, the apply's own store once its
+ * locks opened it (apply allocates there), else the database read only when it exists (plan and inventory
+ * never create state). Zones: RFC 2136 with the TSIG key each DNSZone names, from the secret store.
  */
 class LedgerTargets implements Opener<string, ServiceTargetProviders> {
   #readOnly: SqliteStore | undefined;
+  #zone: Rfc2136ZoneProvider | undefined;
   constructor(
     private readonly store: OpenedOnce<string, SqliteStore>,
     private readonly options: LiveOptions,
@@ -56,9 +59,11 @@ class LedgerTargets implements Opener<string, ServiceTargetProviders> {
   ) {}
 
   async get(site: string): Promise<ServiceTargetProviders> {
-    if (this.store.opened) return { pool: ledgerPools((await this.store.get(site)).ledger()) };
+    this.#zone ??= new Rfc2136ZoneProvider({ site, secrets: secretStoreOf(this.options, this.io), clock: systemClock });
+    const zone = this.#zone;
+    if (this.store.opened) return { pool: ledgerPools((await this.store.get(site)).ledger()), zone };
     this.#readOnly ??= openLedgerReadOnly(this.options, this.io, site);
-    return this.#readOnly ? { pool: ledgerPools(this.#readOnly.ledger()) } : {};
+    return this.#readOnly ? { pool: ledgerPools(this.#readOnly.ledger()), zone } : { zone };
   }
 
   async close(): Promise<void> {

@@ -65,7 +65,17 @@ export const InventorySchema = z.strictObject({
     )
     .default({}),
   /** Zone -> the records underlay owns there ('<name>/<type>' -> value). */
-  zones: z.record(z.string(), z.strictObject({ records: names })).default({}),
+  zones: z
+    .record(
+      z.string(),
+      z.strictObject({
+        records: names,
+        editedOutside: z.array(z.string()).optional(),
+        heldElsewhere: z.record(z.string(), z.string()).optional(),
+        unreadable: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+      }),
+    )
+    .default({}),
 });
 
 /** v1alpha1: the nodes as today, the services' state in one `services` object. */

@@ -9,6 +9,7 @@ import { API_VERSION, DOCUMENT_SCHEMAS, KINDS } from '../spec/schema.js';
 import type { Kind } from '../spec/schema.js';
 import type { UnreadableDocument } from './unreadable-documents.js';
 import type { FieldPath, YamlDocument } from './yaml-documents.js';
+import { inlineTsigKey } from './zone-key-material.js';
 
 export interface ValidDocument {
   kind: Kind;
@@ -42,6 +43,11 @@ export function validateDocuments(documents: readonly YamlDocument[]): SchemaRes
       continue;
     }
     const kind = value.kind as Kind;
+    const inlineKey = kind === 'DNSZone' ? inlineTsigKey(source) : undefined;
+    if (inlineKey) {
+      refuse(inlineKey);
+      continue;
+    }
     const result = DOCUMENT_SCHEMAS[kind].safeParse(value);
     if (result.success) {
       valid.push({ kind, name: result.data.metadata.name, doc: result.data, source });

@@ -73,6 +73,17 @@ export interface DesiredCluster {
   failureBudget: number;
 }
 
+/** A DNSZone of the site: where its records are read and written, and whether what Git no longer names goes. */
+export interface DesiredZone {
+  /** The zone's DNS name, absolute (trailing dot). */
+  apex: string;
+  server: { address: string; port: number };
+  /** The TSIG key's name in the controller's secret store: the key itself is never in Git or the plan. */
+  tsigKeySecret: string;
+  /** `sync`: owned records Git no longer names are deleted; `upsert-only`: never deleted. */
+  policy: 'sync' | 'upsert-only';
+}
+
 export interface Desired {
   revision: RevisionInfo;
   /** The site's id (its Site document's name): the owner a node's managed record names. */
@@ -82,5 +93,7 @@ export interface Desired {
   /** Sorted by key. */
   services: DesiredServiceResource[];
   clusters: DesiredCluster[];
+  /** Every DNSZone of the site by document name, also one no record names (its owned records are observed and pruned). */
+  zones?: Record<string, DesiredZone>;
 }
 

@@ -38,6 +38,7 @@ export const DIAGNOSTIC_CODES = {
   SymlinkOutsideRepository: { ...LOAD, description: 'a symbolic link in the revision points outside the repository' },
   InvalidUtf8: { ...LOAD, description: 'a document or template is not valid UTF-8 text' },
   PrivateKeyMaterial: { ...LOAD, description: 'a file of the revision holds private key material, in any encoding' },
+  TsigKeyInline: { ...LOAD, description: 'a DNSZone carries TSIG key material itself instead of naming its key in the secret store (tsigKeySecret)' },
   YamlSyntax: { ...LOAD, description: 'a document is not well-formed YAML (syntax, a repeated or non-string key, too many aliases)' },
   YamlTooDeep: { ...LOAD, description: 'collections nest deeper than a site document needs, directly or through aliases' },
   YamlRecursiveAlias: { ...LOAD, description: 'an alias is inside the node it names, so its value never ends' },

@@ -73,6 +73,8 @@ export const ERROR_CODES = {
   DnsNameOutsideZone: { ...USER, description: "a DNS change names a record outside the zone it is sent to" },
   DnsChangeGroupTooLarge: { ...USER, description: 'changes that must go in one UPDATE message exceed what one message may hold' },
   DnsRecordInvalid: { ...USER, description: 'a DNS record cannot be encoded as given (a TXT string over 255 bytes)' },
+  DnsRecordChanged: { ...NODE, description: "a DNS record changed in its zone since it was planned (an update's prerequisite failed): nothing of it was written; plan again" },
+  ZoneNotObserved: { ...INTERNAL, description: 'a change was handed to a DNS zone this apply did not observe first, so where and how to reach it is unknown' },
   TsigKeyInvalid: { ...USER, description: 'a TSIG key in the secret store is not a usable hmac-sha256 key file' },
   SecretExists: { ...USER, description: 'a new secret (a CA key) was to be stored under a name the store already holds; it is never overwritten' },
   // The certificate authority (controller/pki): a node's request that cannot be read or verified, and the CA itself.

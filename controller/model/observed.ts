@@ -66,6 +66,18 @@ export interface InventoryPool {
 export interface InventoryZone {
   /** '<owner name>/<type>' -> value. */
   records: Record<string, string>;
+  /** Of `records`, those whose value is no longer the one underlay wrote (its ownership record says which it wrote). */
+  editedOutside?: string[] | undefined;
+  /**
+   * Records at a name and type Git wants that this site does not own, with whose they are ('site other',
+   * 'not managed by underlay'): never changed or deleted, shown as conflicts.
+   */
+  heldElsewhere?: Record<string, string> | undefined;
+  /**
+   * Set when the zone could not be read (server down, REFUSED, a bad key): nothing is planned in it, since an
+   * unread zone is no empty zone (external-dns re-created or silently kept everything after a failed read).
+   */
+  unreadable?: { code: string; message: string } | undefined;
 }
 
 /** What the service targets hold: what a service kind diffs against (reconcilers/<kind>/kind.ts `observed`). */

@@ -22,25 +22,29 @@ const record = (zone: string, name: string): DesiredServiceResource => ({
   origin,
 });
 
-test('pools are read from the ledger and zones from their provider; without providers neither is observed', async (t) => {
+test('pools are read from the ledger and the zones the site uses from their provider, others\' records only where Git wants one; without providers neither is observed', async (t) => {
   const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
   t.teardown(() => store.close());
   await store.ledger().allocate({ pool: 'vips', name: 'lab.vip', address: '10.0.0.4' });
   await store.ledger().allocate({ pool: 'gone', name: 'old.vip', address: '10.1.0.4' });
   const asked: string[] = [];
   const zone: ZoneTargetProvider = {
-    observe: (name) => Promise.resolve(void asked.push(name)).then(() => ({ records: { 'n1.lab.example.net./A': '10.0.0.9' } })),
-    upsert: () => Promise.reject(new Error('observe writes nothing')),
-    remove: () => Promise.reject(new Error('observe writes nothing')),
+    observe: (name, at) =>
+      Promise.resolve(void asked.push(`${name} ${at.apex}`)).then(() => ({
+        records: { 'n1.lab.example.net./A': '10.0.0.9' },
+        heldElsewhere: { 'n2.lab.example.net./A': 'not managed by underlay', 'www.lab.example.net./A': 'owned by site other' },
+      })),
+    write: () => Promise.reject(new Error('observe writes nothing')),
   };
-  const site = { ...desired([]), services: [record('lab', 'n1.lab.example.net.'), record('lab', 'n2.lab.example.net.')] };
+  const at = { apex: 'lab.example.net.', server: { address: '10.0.0.53', port: 53 }, tsigKeySecret: 'tsig', policy: 'sync' as const };
+  const site = { ...desired([]), services: [record('lab', 'n1.lab.example.net.'), record('lab', 'n2.lab.example.net.')], zones: { lab: at } };
   const base = { desired: site, registry, transport: unusedTransport, concurrency: 1, clock: steppingClock() };
 
   const inventory = await observeSite({ ...base, targets: { pool: ledgerPools(store.ledger()), zone } });
   t.is(inventory.apiVersion, 'underlay.dev/v1alpha2');
   t.deepEqual(inventory.pools, { gone: { allocations: { 'old.vip': '10.1.0.4' } }, vips: { allocations: { 'lab.vip': '10.0.0.4' } } });
-  t.deepEqual(inventory.zones, { lab: { records: { 'n1.lab.example.net./A': '10.0.0.9' } } });
-  t.deepEqual(asked, ['lab'], 'each zone is read once');
+  t.deepEqual(inventory.zones, { lab: { records: { 'n1.lab.example.net./A': '10.0.0.9' }, heldElsewhere: { 'n2.lab.example.net./A': 'not managed by underlay' } } });
+  t.deepEqual(asked, ['lab lab.example.net.'], 'each zone is read once, where its DNSZone says');
 
   const bare = await observeSite(base);
   t.deepEqual([bare.pools, bare.zones], [{}, {}]);

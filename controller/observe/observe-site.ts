@@ -71,11 +71,22 @@ export async function observeSite(options: ObserveSiteOptions): Promise<Inventor
   };
 }
 
-/** The zones the desired state writes to, each as its provider reads it (only the records this site owns). */
+/**
+ * Every DNSZone of the site, each as its provider reads it: the records this site owns, and of the others'
+ * only those at a name and type Git wants (the conflicts the plan must show).
+ */
 async function observeZones(desired: Desired, provider: ZoneTargetProvider | undefined): Promise<Record<string, InventoryZone>> {
   if (!provider) return {};
-  const zones = [...new Set(desired.services.filter((s) => s.target.type === 'zone').map((s) => s.target.name))].sort(byCodeUnit);
-  return Object.fromEntries(await Promise.all(zones.map(async (zone) => [zone, await provider.observe(zone)] as const)));
+  const wanted = new Set(desired.services.filter((s) => s.target.type === 'zone').map((s) => s.key));
+  const zones = Object.entries(desired.zones ?? {}).sort(([a], [b]) => byCodeUnit(a, b));
+  const observed = await Promise.all(
+    zones.map(async ([name, at]): Promise<[string, InventoryZone]> => {
+      const { heldElsewhere = {}, editedOutside = [], ...zone } = await provider.observe(name, at);
+      const conflicts = Object.entries(heldElsewhere).filter(([nameAndType]) => wanted.has(`dns:${name}/${nameAndType}`));
+      return [name, { ...zone, ...(conflicts.length > 0 ? { heldElsewhere: Object.fromEntries(conflicts) } : {}), ...(editedOutside.length > 0 ? { editedOutside } : {}) }];
+    }),
+  );
+  return Object.fromEntries(observed);
 }
 
 export interface ObserveNodeOptions {

@@ -124,13 +124,13 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   const now = options.now ?? inventory.observedAt;
   const nodes = planNodes(desired, inventory, { registry, now, scope: planScope() });
   // Service changes by id: a node resource may wait for one (an address resource for its allocation).
-  const serviceChanges = diffServiceResources(desired.services, inventory, registry);
-  for (const c of serviceChanges) nodes.changesByAddress.set(c.id, c);
+  const services = diffServiceResources(desired, inventory, registry);
+  for (const c of services.changes) nodes.changesByAddress.set(c.id, c);
   linkNodeChanges(nodes, desired.nodes, registry);
 
   const changes = nodes.perNode.flatMap(({ list }) => list);
   dismantleLast(desired, changes);
-  changes.push(...serviceChanges);
+  changes.push(...services.changes);
   for (const c of changes) normaliseEdges(c);
   changes.sort(byId);
 
@@ -145,7 +145,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     changes,
     rollout: planRollout(desired.clusters, disrupted),
     summary: summarise(changes),
-    warnings: nodes.warnings.sort(),
+    warnings: [...nodes.warnings, ...services.warnings].sort(),
     ...(options.observation ? { observation: options.observation } : {}),
     ...(decommissioned.length > 0 ? { decommissioned } : {}),
   };

@@ -303,3 +303,61 @@ test('Desired does not depend on document order', (t) => {
   const docs: Docs = [...three, producer, echo('list'), cluster];
   t.is(JSON.stringify(resolved(docs)), JSON.stringify(resolved([...docs].reverse())));
 });
+
+test('dns: PTRs in the reverse zones that hold the addresses, listed records in presentation form, and the zones a cluster uses', (t) => {
+  const server = { address: '10.0.0.53' };
+  const records = [
+    { name: 'etcd', type: 'A', value: { address: 'vip' } },
+    { name: 'api', type: 'CNAME', value: 'etcd' },
+    { name: '_etcd._tcp', type: 'SRV', value: '0 10 2379 etcd', ttl: 30 },
+    { name: '@', type: 'TXT', value: 'hello' },
+    { name: 'ext.other.net.', type: 'A', value: '10.0.0.9' },
+  ];
+  const docs: Docs = [
+    node('n1', '10.0.0.1'),
+    node('n6', '2001:db8::1'),
+    doc('DNSZone', 'lab', { zone: 'lab.example.net', server, tsigKeySecret: 'tsig', ttl: 60, policy: 'upsert-only' }),
+    doc('DNSZone', 'rev4', { zone: '0.0.10.in-addr.arpa', server, tsigKeySecret: 'tsig' }),
+    doc('DNSZone', 'rev6', { zone: '8.b.d.0.1.0.0.2.ip6.arpa', server, tsigKeySecret: 'tsig' }),
+    doc('DNSZone', 'elsewhere', { zone: '9.9.10.in-addr.arpa', server, tsigKeySecret: 'tsig' }),
+    doc('DNSZone', 'unused', { zone: 'unused.example.net', server, tsigKeySecret: 'tsig' }),
+    doc('IPPool', 'vips', { cidr: '10.0.1.0/24' }),
+    moduleDoc('m', {}),
+    clusterDoc('c', {
+      nodes: {},
+      addresses: [{ name: 'vip', pool: 'vips' }],
+      dns: { zone: 'lab', records },
+      steps: [{ name: 's', module: 'm' }],
+    }),
+  ];
+  const r = resolveSite(testSpec(docs), {}, {});
+  t.deepEqual(r.diagnostics.map((x) => [x.code, x.field, x.message]), [['SchemaViolation', 'spec.dns.records[4].name', 'ext.other.net. is not in zone lab.example.net.']]);
+  const d = resolved(docs.map((x) => (x.kind === 'Cluster' ? { ...x, spec: { ...(x.spec as object), dns: { zone: 'lab', records: records.slice(0, 4) } } } : x)));
+  t.deepEqual(d.services.filter((s) => s.spec.kind === 'dns').map((s) => [s.key, (s.spec as DesiredDnsRecord).value, (s.spec as DesiredDnsRecord).ttl]), [
+    ['dns:lab/_etcd._tcp.lab.example.net./SRV', '0 10 2379 etcd.lab.example.net.', 30],
+    ['dns:lab/api.lab.example.net./CNAME', 'etcd.lab.example.net.', 60],
+    ['dns:lab/etcd.lab.example.net./A', '10.0.1.1', 60],
+    ['dns:lab/lab.example.net./TXT', 'hello', 60],
+    ['dns:lab/n1.lab.example.net./A', '10.0.0.1', 60],
+    ['dns:lab/n6.lab.example.net./AAAA', '2001:db8::1', 60],
+    ['dns:rev4/1.0.0.10.in-addr.arpa./PTR', 'n1.lab.example.net.', 300],
+    ['dns:rev6/1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa./PTR', 'n6.lab.example.net.', 300],
+  ]);
+  t.deepEqual(Object.keys(d.zones ?? {}), ['elsewhere', 'lab', 'rev4', 'rev6']);
+  t.is(d.zones?.lab?.policy, 'upsert-only');
+});
+
+test('dns: a listed value its type does not take, or an address the cluster does not allocate, is reported at its field', (t) => {
+  const zone = doc('DNSZone', 'lab', { zone: 'lab.example.net', server: { address: '10.0.0.53' }, tsigKeySecret: 'tsig' });
+  const records = [
+    { name: 'a', type: 'A', value: '2001:db8::1' },
+    { name: 'srv', type: 'SRV', value: 'etcd:2379' },
+    { name: 'vip', type: 'A', value: { address: 'nope' } },
+  ];
+  const r = resolveSite(testSpec([node('n1', '10.0.0.1'), zone, moduleDoc('m', {}), clusterDoc('c', { nodes: {}, dns: { zone: 'lab', nodeRecords: false, records }, steps: [{ name: 's', module: 'm' }] })]), {}, {});
+  t.deepEqual(r.diagnostics.map((x) => [x.code, x.field]), [
+    ['DanglingReference', 'spec.dns.records[2].value.address'],
+    ['SchemaViolation', 'spec.dns.records[0].value'],
+    ['SchemaViolation', 'spec.dns.records[1].value'],
+  ]);
+});

@@ -13,7 +13,8 @@ import type { Desired, DesiredNode, DesiredResource, DesiredServiceResource, Res
 import { bindResources } from './bind-resources.js';
 import { computeDependencies, unitId, type PlacedResource, type UnitLinks } from './dependencies.js';
 import { DiagnosticSink } from './diagnostic-sink.js';
-import { clusterDnsRecords } from './dns-records.js';
+import { clusterDnsRecords, desiredZones } from './dns-records.js';
+import type { DesiredIpAllocation } from '../../reconcilers/ip/kind.js';
 import { asInputSource, type InputContext, type NodeView } from './input-sources.js';
 import { stayingMembers } from './cluster-members.js';
 import { allocateClusterAddresses, type AllocationResult, type HeldAddress } from './ip-allocation.js';
@@ -231,7 +232,10 @@ function dropDuplicates(state: SiteState): void {
 }
 
 function serviceResources(state: SiteState): DesiredServiceResource[] {
-  const all = [...state.allocation.services, ...clusterDnsRecords(state.spec, state.members)];
+  const addresses = state.allocation.services;
+  // What a listed DNS record's `{address: NAME}` reads: the allocation of this plan, or the one kept.
+  const clusterAddresses = new Map(addresses.flatMap((a) => (a.spec.kind === 'ip' ? [[(a.spec as DesiredIpAllocation).name, (a.spec as DesiredIpAllocation).address] as const] : [])));
+  const all = [...addresses, ...clusterDnsRecords({ spec: state.spec, members: state.members, clusterAddresses, sink: state.sink })];
   const byKey = new Map<string, DesiredServiceResource>();
   for (const s of all) {
     const first = byKey.get(s.key);
@@ -323,5 +327,5 @@ export function resolveSite(
     const policy = effectiveRolloutPolicy(spec.site.doc.spec.rollout, spec.clusters[name]!.doc.spec.rollout);
     return { name, nodes: members, batchSize: quantityOf(policy.maxUnavailable, members.length, 1), failureBudget: quantityOf(policy.failureBudget, members.length, 0) };
   });
-  return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters }, diagnostics, pendingSteps: [] };
+  return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters, zones: desiredZones(spec) }, diagnostics, pendingSteps: [] };
 }

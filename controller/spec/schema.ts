@@ -214,6 +214,15 @@ const MemberName = z
   .string()
   .regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?|\{\{ ?zone ?\}\})(\.([a-z0-9]([a-z0-9-]*[a-z0-9])?|\{\{ ?zone ?\}\}))*$/, 'must be a DNS name, whose labels may be "{{ zone }}"');
 
+const DnsRecordName = z.string().regex(/^(@|\*|(\*\.)?([A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9])?\.?)$/, 'must be a DNS name relative to the zone ("etcd", "@") or absolute with a trailing dot');
+export const DnsRecordEntry = z.strictObject({
+  name: DnsRecordName,
+  type: z.enum(['A', 'AAAA', 'CNAME', 'SRV', 'TXT', 'PTR']),
+  /** A: an IPv4 address; CNAME/PTR: a name; SRV: "PRIORITY WEIGHT PORT TARGET"; TXT: the text. */
+  value: z.union([z.string().min(1), z.strictObject({ address: Name })]),
+  ttl: z.number().int().min(1).optional(),
+});
+
 export const ClusterSpec = z.strictObject({
   nodes: NodeSelector,
   params: z.record(z.string(), z.json()).default({}),
@@ -221,7 +230,18 @@ export const ClusterSpec = z.strictObject({
   rollout: RolloutPolicy.default({}),
   drift: z.strictObject({ mode: z.enum(['alert', 'correct']).default('alert') }).default({ mode: 'alert' }),
   /** DNS records for the cluster's nodes (`<node>.<zone>` A/AAAA) in a declared zone. */
-  dns: z.strictObject({ zone: Name, nodeRecords: z.boolean().default(true) }).optional(),
+  dns: z
+    .strictObject({
+      zone: Name,
+      nodeRecords: z.boolean().default(true),
+      /**
+       * Records besides the nodes' (a name for the VIP, a CNAME, SRV, TXT). `name` is relative to the zone
+       * (`@`: the apex) or absolute with a trailing dot; `value` a literal in presentation form, or
+       * `{address: NAME}`: the address the cluster's `addresses` entry NAME was allocated.
+       */
+      records: z.array(DnsRecordEntry).default([]),
+    })
+    .optional(),
   /**
    * Addresses allocated from pools (docs/site-format.md, "Addresses"): a plain cluster address, a VIP that
    * one node holds (`holder`), or one address per node (`perNode`); the held ones are brought up on
@@ -257,6 +277,8 @@ export const DNSZoneSpec = z.strictObject({
   /** Name of the TSIG key in the controller's secret store. */
   tsigKeySecret: SecretName,
   ttl: z.number().int().min(1).default(300),
+  /** `sync`: records underlay wrote that Git no longer names are deleted; `upsert-only`: they are kept. */
+  policy: z.enum(['sync', 'upsert-only']).default('sync'),
 });
 
 export const CertificateAuthoritySpec = z.strictObject({

@@ -17,7 +17,6 @@ export interface ServiceTargetProviders {
 /** A change whose target type has no provider here: apply fails the change, and says which. */
 export class NoTargetProvider extends UnderlayError<{ target: Target }> {
   constructor(target: Target) {
-    const later = target.type === 'zone' ? ' (DNS updates come with RFC 2136 support, issue 9)' : '';
-    super({ code: 'NoTargetProvider', message: `no provider for ${target.type} targets is configured, so ${targetLabel(target)} cannot be changed${later}`, data: { target } });
+    super({ code: 'NoTargetProvider', message: `no provider for ${target.type} targets is configured, so ${targetLabel(target)} cannot be changed`, data: { target } });
   }
 }

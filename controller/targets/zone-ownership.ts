@@ -2,9 +2,11 @@
  * The ownership records underlay keeps in a DNS zone: for each record it wrote, a TXT record naming the
  * site, at a prefixed name of its own so that it never clashes with a CNAME at the record's name (a CNAME
  * allows no other data at its name). Per type, so that an A and an AAAA of one name are owned separately.
- * The format is external-dns's registry idea, with underlay's own prefix and key: pure functions here, the
- * reading and writing in the zone's provider (zone-provider.ts).
+ * It also carries a short digest of the value underlay wrote, so a record edited by hand is told from one
+ * Git changed: the plan says "edited outside underlay". The format is external-dns's registry idea, with
+ * underlay's own prefix and keys: pure functions here, the reading and writing in the zone's provider.
  */
+import { sha256 } from '../model/sha256.js';
 
 const PREFIX = '_underlay-owner';
 const HERITAGE = 'heritage=underlay';
@@ -14,17 +16,33 @@ export function ownershipRecordName(name: string, type: string): string {
   return `${PREFIX}.${type.toLowerCase()}.${name}`;
 }
 
-/** The TXT value: which site owns the record. Site ids are DNS-label-like names, so they need no quoting. */
-export function ownershipRecordValue(site: string): string {
-  return `${HERITAGE},site=${site}`;
+/** The record name and type an ownership record's name stands for, or null when it is none. */
+export function ownedRecordOf(ownershipName: string): { name: string; type: string } | null {
+  const m = /^_underlay-owner\.([a-z]+)\.(.+)$/.exec(ownershipName);
+  return m ? { name: m[2]!, type: m[1]!.toUpperCase() } : null;
+}
+
+/** A digest of a record's value (its presentation form): enough to notice an edit, nothing to learn from. */
+export const valueMark = (value: string): string => sha256(value).slice(0, 16);
+
+/** The TXT value: which site owns the record and, when given, the value it wrote. Site ids need no quoting. */
+export function ownershipRecordValue(site: string, value?: string): string {
+  return `${HERITAGE},site=${site}${value === undefined ? '' : `,value=${valueMark(value)}`}`;
+}
+
+/** The site a TXT value names as owner and the digest of the value it wrote, or null when it is no underlay ownership record. */
+export function ownershipOf(txt: string): { site: string; mark?: string } | null {
+  const [heritage, site, mark, ...rest] = txt.split(',');
+  if (heritage !== HERITAGE || rest.length > 0 || !site?.startsWith('site=')) return null;
+  const id = site.slice('site='.length);
+  if (id === '') return null;
+  if (mark === undefined) return { site: id };
+  return mark.startsWith('value=') && mark.length > 'value='.length ? { site: id, mark: mark.slice('value='.length) } : null;
 }
 
 /** The site a TXT value names as owner, or null when it is not an underlay ownership record. */
-export function ownerOf(value: string): string | null {
-  const [heritage, site, ...rest] = value.split(',');
-  if (heritage !== HERITAGE || rest.length > 0 || !site?.startsWith('site=')) return null;
-  const id = site.slice('site='.length);
-  return id === '' ? null : id;
+export function ownerOf(txt: string): string | null {
+  return ownershipOf(txt)?.site ?? null;
 }
 
 /** Whether `site` owns a record, given the TXT values found at its ownership name: one of them must name it. */

@@ -1,26 +1,41 @@
 /**
- * The dns kind: an A or AAAA record in a DNSZone (`cluster.dns`: `<node>.<zone>` for every node of the
- * cluster), rendered by resolve (controller/resolve/dns-records.ts). Every record in the inventory's list
- * was written by underlay, so one no longer in Git is removed.
+ * The dns kind: a record in a DNSZone (`cluster.dns`: `<node>.<zone>` for every node of the cluster, their
+ * PTRs in the site's reverse zones, and the records a cluster lists), rendered by resolve
+ * (controller/resolve/dns-records.ts). The inventory lists only records whose ownership record names this
+ * site, so one no longer in Git is removed (unless its zone is `upsert-only`); records others hold at a
+ * name Git wants are conflicts, never changed; a zone that could not be read gets no changes at all.
  */
+import type { Change } from '../../controller/model/change.js';
 import { keyIdentity } from '../../controller/model/resource-key.js';
+import type { Target } from '../../controller/model/target.js';
 import { NO_DETAILS, num, str } from '../details-support.js';
 import type { ServiceKind } from '../kind.js';
+
+export type DnsRecordType = 'A' | 'AAAA' | 'PTR' | 'CNAME' | 'SRV' | 'TXT';
 
 export interface DesiredDnsRecord {
   kind: 'dns';
   /** The DNSZone document's name (as in the key and target). */
   zone: string;
-  /** The zone's DNS name with trailing dot, and where to send the update: apply needs nothing but the plan. */
+  /** The zone's DNS name with trailing dot, and where the update goes: shown with the change. */
   apex?: string;
   server?: { address: string; port: number };
   tsigKeySecret?: string;
   /** Fully qualified owner name, with trailing dot. */
   name: string;
-  type: 'A' | 'AAAA';
+  type: DnsRecordType;
+  /** Presentation form: an address, an absolute name (trailing dot), `PRIORITY WEIGHT PORT TARGET.`, or the TXT text. */
   value: string;
   ttl: number;
 }
+
+/** 'dns:<zone>/<name>/<type>' -> its zone, name and type. */
+export function dnsKeyParts(key: string): { zone: string; name: string; type: string } {
+  const [zone = '', name = '', type = ''] = keyIdentity(key).split('/');
+  return { zone, name, type };
+}
+
+const zoneOf = (key: string): Target => ({ name: dnsKeyParts(key).zone, type: 'zone' });
 
 export const dnsKind: ServiceKind<DesiredDnsRecord> = {
   kind: 'dns',
@@ -30,18 +45,28 @@ export const dnsKind: ServiceKind<DesiredDnsRecord> = {
     for (const [zone, { records }] of Object.entries(services.zones)) for (const [nameAndType, value] of Object.entries(records)) out[`dns:${zone}/${nameAndType}`] = value;
     return out;
   },
-  targetOf: (key) => {
-    const identity = keyIdentity(key);
-    return { name: identity.slice(0, identity.indexOf('/')), type: 'zone' };
+  findings: (services) => {
+    const unobserved: Record<string, string> = {};
+    const heldElsewhere: Record<string, string> = {};
+    const editedOutside = new Set<string>();
+    for (const [zone, z] of Object.entries(services.zones)) {
+      if (z.unreadable) unobserved[zone] = `zone ${zone} could not be read (${z.unreadable.code}: ${z.unreadable.message})`;
+      for (const [nameAndType, whose] of Object.entries(z.heldElsewhere ?? {})) heldElsewhere[`dns:${zone}/${nameAndType}`] = whose;
+      for (const nameAndType of z.editedOutside ?? []) editedOutside.add(`dns:${zone}/${nameAndType}`);
+    }
+    return { unobserved, heldElsewhere, editedOutside };
   },
-  diff({ desired, observed }) {
-    if (desired === null) return { action: 'delete', reason: `no longer in Git: remove record (${observed})`, before: { value: observed }, after: null };
+  keeps: (target, desired) => (desired.zones?.[target.name]?.policy === 'upsert-only' ? `zone ${target.name} is upsert-only` : undefined),
+  targetOf: zoneOf,
+  diff({ desired, observed, editedOutside }) {
+    const outside = editedOutside ? ', edited outside underlay' : '';
+    if (desired === null) return { action: 'delete', reason: `no longer in Git: remove record (${observed})${outside}`, before: { value: observed }, after: null };
     if (observed === desired.value) return null;
     const after = { ...desired } as Record<string, unknown>;
     if (observed === undefined) return { action: 'create', reason: `record ${desired.name} ${desired.type} ${desired.value} does not exist`, before: null, after };
-    return { action: 'update', reason: `value ${observed} -> ${desired.value}`, before: { value: observed }, after };
+    return { action: 'update', reason: `value ${observed} -> ${desired.value}${outside}`, before: { value: observed }, after };
   },
-  details: (c) => (c.after ? { attributes: [`${str(c.after.name)} ${num(c.after.ttl)} IN ${str(c.after.type)} ${str(c.after.value)}`], content: [] } : NO_DETAILS),
+  details: (c: Change) => (c.after ? { attributes: [`${str(c.after.name)} ${num(c.after.ttl)} IN ${str(c.after.type)} ${str(c.after.value)}`], content: [] } : NO_DETAILS),
   // A record pointing at an address allocated in the same plan waits for the allocation.
   order: { rank: 1, awaits: (c) => (c.after ? String(c.after.value) : undefined) },
 };

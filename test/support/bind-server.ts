@@ -29,11 +29,15 @@ export interface BindServer {
 export interface BindServerOptions {
   zones: string[];
   keyName?: string;
+  /** Of `zones`, those that refuse every update (`allow-update { none; }`) but still transfer to the key. */
+  readOnlyZones?: string[];
 }
 
-function namedConf(address: string, zones: readonly string[], keyName: string): string {
+function namedConf(address: string, opts: BindServerOptions, keyName: string): string {
+  const zones = opts.zones;
+  const update = (z: string): string => (opts.readOnlyZones?.includes(z) ? 'none;' : `key "${keyName}";`);
   const zone = (z: string): string =>
-    `zone "${z}" { type primary; file "/var/lib/bind/underlay/${z}.zone"; allow-update { key "${keyName}"; }; allow-transfer { key "${keyName}"; }; };`;
+    `zone "${z}" { type primary; file "/var/lib/bind/underlay/${z}.zone"; allow-update { ${update(z)} }; allow-transfer { key "${keyName}"; }; };`;
   return [
     'include "/etc/bind/underlay/key.conf";',
     `options { directory "/var/cache/bind"; listen-on port 53 { ${address}; }; listen-on-v6 { none; }; recursion no;`,
@@ -61,7 +65,7 @@ export async function startBindServer(opts: BindServerOptions): Promise<BindServ
     const { address } = hosts.hosts[0]!;
     const files: [string, string][] = [
       ['/etc/bind/underlay/key.conf', keyText],
-      ['/etc/bind/underlay/named.conf', namedConf(address, opts.zones, keyName)],
+      ['/etc/bind/underlay/named.conf', namedConf(address, opts, keyName)],
       ...opts.zones.map((z): [string, string] => [`/var/lib/bind/underlay/${z}.zone`, zoneFile(z, address)]),
       ['/etc/sv/underlay-named/run', RUN],
     ];

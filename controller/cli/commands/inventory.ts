@@ -13,6 +13,7 @@ import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions } from '../site-options.js';
 import { addLiveOptions, type LiveOptions } from '../live-options.js';
 import { cliReconcileDeps } from '../reconcile-deps.js';
+import { unreadableZones } from '../../pipeline/zone-findings.js';
 
 interface InventoryOptions extends LiveOptions {
   out?: string;
@@ -35,7 +36,9 @@ export const registerInventory: Register = (program, io, setExit) => {
         else io.stdout(text);
         const unreachable = Object.entries(state.inventory.nodes).filter(([, n]) => !n.reachable);
         for (const [name, n] of unreachable) io.stderr(`warning: node ${name} unreachable: ${n.error ?? 'unknown reason'}\n`);
-        setExit(unreachable.length > 0 ? ExitCode.Error : ExitCode.Ok);
+        const unread = Object.entries(unreadableZones(state.inventory));
+        for (const [zone, why] of unread) io.stderr(`warning: ${zone} could not be read: ${why.message} [${why.code}]\n`);
+        setExit(unreachable.length > 0 || unread.length > 0 ? ExitCode.Error : ExitCode.Ok);
       } finally {
         await reconcile.close();
       }

@@ -13,6 +13,7 @@ import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, type SiteOptions } from '../site-options.js';
 import { misidentifiedNodes, unreachableNodes } from '../../pipeline/node-findings.js';
+import { unreadableZones } from '../../pipeline/zone-findings.js';
 import { runReconcile, type Reconciled } from '../../runtime/reconcile.js';
 import { initialState, type ReconcileState } from '../../runtime/reconcile-state.js';
 import type { RuntimeStep } from '../../runtime/runtime-deps.js';
@@ -84,6 +85,12 @@ function allNodesSeen(desired: Desired, inventory: Inventory, io: CliIO): boolea
     for (const [name, why] of unobserved) io.stderr(`  ${name}: ${why.message} [${why.code}]\n`);
     return false;
   }
+  const unread = Object.entries(unreadableZones(inventory));
+  if (unread.length > 0) {
+    io.stderr(`error: ${unread.length} DNS zone(s) could not be read, so the plan changes nothing in them: ${unread.map(([z]) => z).join(', ')}\n`);
+    for (const [zone, why] of unread) io.stderr(`  ${zone}: ${why.message} [${why.code}]\n`);
+    return false;
+  }
   const misidentified = Object.entries(misidentifiedNodes(desired, inventory));
   if (misidentified.length > 0) {
     io.stderr(`error: ${misidentified.length} node(s) are another machine than their Node document means, so the plan does not cover them: ${misidentified.map(([n]) => n).join(', ')}\n`);
@@ -112,11 +119,11 @@ export const registerPlan: Register = (program, io, setExit) => {
     .option('--inventory <file>', 'plan against an inventory snapshot (JSON)')
     .option('--live', 'observe the nodes over SSH (implied by --secrets-dir); without it or --inventory, plan against empty nodes')
     .option('--out <file>', 'also save the plan (JSON) for `underlay apply --plan`')
-    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error or when a node could not be observed')
+    .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error or when a node could not be observed or a DNS zone read')
     .option('--no-color', 'no ANSI colours in text output')
     .addHelpText(
       'after',
-      '\nExit codes: 0 success (with --detailed-exitcode: no changes), 1 error, or a node that could not be observed (unreachable, host key refused: the plan is printed without it), 2 changes pending (with --detailed-exitcode).',
+      '\nExit codes: 0 success (with --detailed-exitcode: no changes), 1 error, or a node that could not be observed (unreachable, host key refused: the plan is printed without it) or a DNS zone that could not be read (nothing is planned in it), 2 changes pending (with --detailed-exitcode).',
     )
     .action(async (options: PlanOptions) => {
       const input = inventorySteps(options, io);
