@@ -172,13 +172,14 @@ export class ApplyRun {
   /** Node changes: the managed-record updates around the kind's apply (what to flag and record before, what to record after). */
   private async applyNodeChanges(ctx: NodeApplyContext, kindEffects: KindEffects<NodeApplyContext>, changes: readonly Change[]): Promise<Map<string, Carried>> {
     const { registry, managedRecord } = this.options;
-    const owed = changes.flatMap((c) => this.owedBy.get(c.id) ?? []).filter((o, i, all) => !this.flagged.has(o.id) && all.indexOf(o) === i);
+    const owed = [...new Set(changes.flatMap((c) => this.owedBy.get(c.id) ?? []))].filter((o) => !this.flagged.has(o.id));
     const before = changes.flatMap((c) => managedUpdateBefore(registry, c) ?? []);
     const updates = [...owed.map((o) => restartPendingMark(registry, o)), ...before];
     if (updates.length > 0) await managedRecord.update(ctx, updates);
     for (const o of owed) this.flagged.add(o.id);
     const carried = await handTo(kindEffects, ctx, changes);
-    const after = changes.flatMap((c) => (carried.get(c.id) && !('error' in (carried.get(c.id) as Carried)) ? (managedUpdateAfter(registry, c) ?? []) : []));
+    const applied = changes.filter((c) => !('error' in (carried.get(c.id) as Carried)));
+    const after = applied.flatMap((c) => managedUpdateAfter(registry, c) ?? []);
     if (after.length > 0) await managedRecord.update(ctx, after);
     return carried;
   }
