@@ -16,7 +16,12 @@ export function dismantleLast(desired: Desired, changes: readonly Change[]): voi
   if (leaving.length === 0) return;
   const members = new Map(desired.clusters.map((c) => [c.name, c.nodes]));
   const byNode = new Map<string, Change[]>();
-  for (const c of changes) if (c.target.type === 'node') byNode.set(c.target.name, [...(byNode.get(c.target.name) ?? []), c]);
+  for (const c of changes) {
+    if (c.target.type !== 'node') continue;
+    const list = byNode.get(c.target.name);
+    if (list) list.push(c);
+    else byNode.set(c.target.name, [c]);
+  }
   for (const node of leaving) {
     const own = byNode.get(node.name) ?? [];
     if (own.length === 0) continue;
