@@ -14,7 +14,7 @@ import type { GateItem } from './walk-items.js';
 
 export async function visitGate(run: ApplyRun, item: GateItem, healthCheck: HealthCheck): Promise<WalkOutcome> {
   const { rollout, batch } = item.gate;
-  const batchNodes = rollout.batches[batch] ?? [];
+  const batchNodes = rollout.batches[batch]?.nodes ?? [];
   if (run.halted.has(rollout.cluster)) return { status: 'skipped', reason: 'rollout halted' };
   const failed: Record<string, string> = {};
   const unhealthy: Record<string, string> = {};
@@ -26,7 +26,7 @@ export async function visitGate(run: ApplyRun, item: GateItem, healthCheck: Heal
   run.options.onEvent?.({ type: 'batch-gate', cluster: rollout.cluster, batch: batch + 1, nodes: batchNodes, failed, unhealthy });
   const remainingBatches = rollout.batches.length - batch - 1;
   if (remainingBatches === 0) return { status: 'succeeded' };
-  const rolledOut = new Set(rollout.batches.slice(0, batch + 1).flat());
+  const rolledOut = new Set(rollout.batches.slice(0, batch + 1).flatMap((b) => b.nodes));
   const decision = circuitBreaker({
     cluster: rollout.cluster,
     failedNodes: [...run.failedNodes.keys()].filter((n) => rolledOut.has(n)),

@@ -2,6 +2,7 @@
  * What the site wants, fully evaluated: per node, the concrete resources (templates rendered, inputs
  * resolved), and the service resources (address allocations, DNS records). Produced by resolve (pure).
  */
+import type { RolloutPolicy } from './rollout.js';
 import type { SourceLocation } from './source-location.js';
 import type { RevisionInfo } from './revision.js';
 import type { Target } from './target.js';
@@ -69,8 +70,8 @@ export interface DesiredServiceResource {
 export interface DesiredCluster {
   name: string;
   nodes: string[];
-  batchSize: number;
-  failureBudget: number;
+  /** The cluster's effective rollout policy (its own fields over the Site's over the defaults). */
+  rollout: RolloutPolicy;
 }
 
 /** A DNSZone of the site: where its records are read and written, and whether what Git no longer names goes. */

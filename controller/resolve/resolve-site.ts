@@ -28,7 +28,7 @@ import { observedFactReads, type ObservedFactRead } from './observed-fact-reads.
 import { orderSteps } from './step-order.js';
 import { TemplateEngine } from './template-engine.js';
 import { UncheckedSpec } from './unchecked-spec.js';
-import { effectiveRolloutPolicy, quantityOf } from '../spec/rollout-policy.js';
+import { effectiveRolloutPolicy } from '../spec/rollout-policy.js';
 
 export interface ResolveResult {
   /**
@@ -324,8 +324,7 @@ export function resolveSite(
   }));
   const clusters = clusterNames.map((name) => {
     const members = state.members.get(name)!;
-    const policy = effectiveRolloutPolicy(spec.site.doc.spec.rollout, spec.clusters[name]!.doc.spec.rollout);
-    return { name, nodes: members, batchSize: quantityOf(policy.maxUnavailable, members.length, 1), failureBudget: quantityOf(policy.failureBudget, members.length, 0) };
+    return { name, nodes: members, rollout: effectiveRolloutPolicy(spec.site.doc.spec.rollout, spec.clusters[name]!.doc.spec.rollout) };
   });
   return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters, zones: desiredZones(spec) }, diagnostics, pendingSteps: [] };
 }

@@ -15,14 +15,24 @@ test('the defaults give today\'s batches: one node at a time, by name, only the 
   const intents = planRolloutIntents(input({ disrupted: ['n1'] }));
   t.deepEqual(intents, {
     cluster: 'c',
+    members: 5,
+    order: 'name',
     maxUnavailable: 1,
     failureBudget: 0,
     onFailure: 'halt',
     rollback: 'none',
     unavailable: [],
     held: [],
-    batches: [{ cluster: 'c', batch: 1, nodes: ['n1'], canary: false, gates: ['service-up'], soakSeconds: 0, deadlineSeconds: 600 }],
+    batches: [{ cluster: 'c', batch: 1, nodes: ['n1'], canary: false, gates: ['service-up'], soakSeconds: 0, deadlineSeconds: 600, downAtOnce: 1 }],
   });
+});
+
+test('a batch\'s blast radius counts its nodes that were up and every member already down', (t) => {
+  const intents = planRolloutIntents(input({ unavailable: ['n2'], policy: { maxUnavailable: 3 } }));
+  t.deepEqual(intents.batches.map((b) => [b.nodes, b.downAtOnce]), [
+    [['n1', 'n2', 'n3'], 3],
+    [['n4', 'n5'], 3],
+  ]);
 });
 
 test('a canary batch, then batches of maxUnavailable; its soak after the canary, the policy soak between the rest, none after the last', (t) => {

@@ -4,7 +4,10 @@
  * deterministic: the same input gives the same intents, so a pull request shows exactly which node goes when.
  */
 import { byCodeUnit } from '../model/order.js';
+import type { BatchIntent, RolloutIntents } from '../model/rollout.js';
 import { quantityOf, type RolloutOrder, type RolloutPolicy } from '../spec/rollout-policy.js';
+
+export type { BatchIntent, RolloutIntents } from '../model/rollout.js';
 
 export interface RolloutMember {
   name: string;
@@ -23,36 +26,6 @@ export interface RolloutPlanInput {
 
 /** The health gates after a batch, by name; the gates' declarations come with the modules (issue 11 item 3). */
 export const DEFAULT_GATES = ['service-up'];
-
-export interface BatchIntent {
-  cluster: string;
-  /** From 1. */
-  batch: number;
-  nodes: string[];
-  canary: boolean;
-  /** The failure domain (the order label's value) of every node of the batch. */
-  domain?: string;
-  gates: string[];
-  /** Wait after the batch passed its gates, before the next one starts; 0 after the last batch. */
-  soakSeconds: number;
-  /** The batch's gates must pass within this, else the batch has failed. */
-  deadlineSeconds: number;
-}
-
-export interface RolloutIntents {
-  cluster: string;
-  /** Members down at once, at most (counting those already down). */
-  maxUnavailable: number;
-  /** Failed nodes tolerated across the whole rollout. */
-  failureBudget: number;
-  onFailure: RolloutPolicy['onFailure'];
-  rollback: RolloutPolicy['rollback'];
-  /** Members down before the rollout, sorted. */
-  unavailable: string[];
-  batches: BatchIntent[];
-  /** Disrupted nodes no batch may take down: the members already down use up maxUnavailable. */
-  held: string[];
-}
 
 /** A run of nodes that may share a batch: one failure domain, or all nodes when the order has none. */
 interface Domain {
@@ -126,10 +99,13 @@ export function planRolloutIntents(input: RolloutPlanInput): RolloutIntents {
       gates: DEFAULT_GATES,
       soakSeconds: last ? 0 : isCanary ? policy.canary!.soakSeconds : policy.soakSeconds,
       deadlineSeconds: policy.progressDeadlineSeconds,
+      downAtOnce: down.size + c.nodes.filter((n) => !down.has(n)).length,
     };
   });
   return {
     cluster: input.cluster,
+    members: members.length,
+    order: policy.order,
     maxUnavailable,
     failureBudget: quantityOf(policy.failureBudget, members.length, 0),
     onFailure: policy.onFailure,

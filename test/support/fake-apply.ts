@@ -8,7 +8,10 @@ import { effectsOf, type EffectsLookup } from '../../reconcilers/effects.js';
 import { APPLIED, type NodeApplyContext, type KindEffects } from '../../reconcilers/kind-effects.js';
 import { registry } from '../../reconcilers/registry.js';
 import { planHash } from '../../controller/plan/make-plan.js';
-import { PLAN_API_VERSION, type Plan, type RolloutBatches } from '../../controller/model/plan.js';
+import { PLAN_API_VERSION, type Plan } from '../../controller/model/plan.js';
+import type { RolloutIntents, RolloutPolicy } from '../../controller/model/rollout.js';
+import { DEFAULT_GATES } from '../../controller/rollout/rollout-planner.js';
+import { DEFAULT_ROLLOUT_POLICY } from '../../controller/spec/rollout-policy.js';
 import type { Change } from '../../controller/model/change.js';
 import type { Target, TargetType } from '../../controller/model/target.js';
 import type { Transport } from '../../controller/transport/transport.js';
@@ -54,7 +57,43 @@ export function change(id: string, fields: Partial<Change> = {}): Change {
   };
 }
 
-export function testPlan(changes: Change[], rollout: RolloutBatches[] = []): Plan {
+/** A cluster's rollout in short: its batches in order (one per entry), the budget, and any other policy fields. */
+export interface TestRollout {
+  cluster: string;
+  batches: string[][];
+  failureBudget: number;
+  policy?: Partial<RolloutPolicy>;
+}
+
+/** Intents with exactly these batches (as the planner would give for an explicit order); the policy's other fields as given. */
+export function rolloutIntents(r: TestRollout): RolloutIntents {
+  const policy = { ...DEFAULT_ROLLOUT_POLICY, ...r.policy };
+  const nodes = r.batches.flat();
+  return {
+    cluster: r.cluster,
+    members: nodes.length,
+    order: { explicit: nodes },
+    maxUnavailable: Math.max(1, ...r.batches.map((b) => b.length)),
+    failureBudget: r.failureBudget,
+    onFailure: policy.onFailure,
+    rollback: policy.rollback,
+    unavailable: [],
+    held: [],
+    batches: r.batches.map((batch, i) => ({
+      cluster: r.cluster,
+      batch: i + 1,
+      nodes: batch,
+      canary: false,
+      gates: DEFAULT_GATES,
+      soakSeconds: i === r.batches.length - 1 ? 0 : policy.soakSeconds,
+      deadlineSeconds: policy.progressDeadlineSeconds,
+      downAtOnce: batch.length,
+    })),
+  };
+}
+
+export function testPlan(changes: Change[], rolloutOf: TestRollout[] = []): Plan {
+  const rollout = rolloutOf.map(rolloutIntents);
   const body: Omit<Plan, 'hash'> = {
     apiVersion: PLAN_API_VERSION,
     kind: 'Plan',
