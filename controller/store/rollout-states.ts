@@ -3,10 +3,11 @@
  * (controller/rollout/rollout-state.ts), an operator's request to a running rollout, and the last revision
  * whose rollout of the cluster completed without tripping (what a rollback re-applies).
  */
+import type { RolloutRequest } from '../rollout/rollout-control.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 
-/** Asked of a running rollout by `underlay rollout pause|abort`: the apply running it acts on it before its next batch. */
-export type RolloutRequest = 'pause' | 'abort';
+/** Asked of a running rollout by `underlay rollout pause|abort` (rollout-control.ts): the apply running it acts on it before its next batch. */
+export type { RolloutRequest } from '../rollout/rollout-control.js';
 
 export interface StoredRollout {
   cluster: string;

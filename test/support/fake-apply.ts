@@ -15,9 +15,23 @@ import { DEFAULT_ROLLOUT_POLICY } from '../../controller/spec/rollout-policy.js'
 import type { Change } from '../../controller/model/change.js';
 import type { Target, TargetType } from '../../controller/model/target.js';
 import type { Transport } from '../../controller/transport/transport.js';
+import type { Timers } from '../../controller/clock.js';
 import type { ApplyNode } from '../../controller/apply/apply-plan.js';
 import { UnderlayError } from '../../controller/model/errors.js';
 import { fixtureHostKey } from './site-files.js';
+
+/** Timers that wait for nothing, and remember what was asked of them: gate retries and soaks take no real time in tests. */
+export function instantTimers(): Timers & { slept: number[] } {
+  const slept: number[] = [];
+  return {
+    slept,
+    every: () => () => undefined,
+    sleep: (ms) => {
+      slept.push(ms);
+      return Promise.resolve();
+    },
+  };
+}
 
 export const unusedTransport: Transport = {
   exec: () => Promise.reject(new Error('fake reconcilers never use the transport')),
@@ -73,7 +87,7 @@ export function rolloutIntents(r: TestRollout): RolloutIntents {
     cluster: r.cluster,
     members: nodes.length,
     order: { explicit: nodes },
-    maxUnavailable: Math.max(1, ...r.batches.map((b) => b.length)),
+    maxUnavailable: typeof r.policy?.maxUnavailable === 'number' ? r.policy.maxUnavailable : Math.max(1, ...r.batches.map((b) => b.length)),
     failureBudget: r.failureBudget,
     onFailure: policy.onFailure,
     rollback: policy.rollback,
