@@ -29,7 +29,7 @@ import { targetLabel } from '../model/target.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import { ApplyRun } from './apply-run.js';
 import { gateResumed, visitGate } from './rollout-gate.js';
-import { failedNodeLine } from './cluster-rollouts.js';
+import { failedNodeLine } from '../rollout/rollout-state.js';
 import { walkItems, type Item } from './walk-items.js';
 import type { SecretSource } from '../secrets/secret-source.js';
 

@@ -11,7 +11,7 @@ import type { Change } from '../model/change.js';
 import type { Plan } from '../model/plan.js';
 import type { BatchIntent, RolloutIntents } from '../model/rollout.js';
 import { circuitBreaker } from '../rollout/circuit-breaker.js';
-import { downByRollout, nextBatch, startRolloutState, type FailedNode, type RolloutState } from '../rollout/rollout-state.js';
+import { downByRollout, failedNodeLine, nextBatch, startRolloutState, type FailedNode, type RolloutState } from '../rollout/rollout-state.js';
 import type { RolloutStates, StoredRollout } from '../store/rollout-states.js';
 import type { RunCondition } from '../store/store.js';
 
@@ -20,8 +20,6 @@ const list = (nodes: readonly string[]): string => (nodes.length === 0 ? 'none' 
 /** The condition a stopped rollout shows, by its status. */
 const CONDITION: Record<'paused' | 'halted' | 'aborted', string> = { paused: 'RolloutPaused', halted: 'RolloutHalted', aborted: 'RolloutAborted' };
 
-export const failedNodeLine = (f: FailedNode): string =>
-  `${f.node}: ${f.gates.map((g) => `${g.gate} ${g.result === 'timeout' ? 'timed out' : 'failed'}${g.output === '' ? '' : ` ${JSON.stringify(g.output)}`}`).join(', ')}`;
 
 /** What an operator reads on a rollout stopped at this revision, and what to do about it. */
 export function stoppedCondition(state: RolloutState): RunCondition | undefined {

@@ -67,3 +67,7 @@ export function nextBatch(state: RolloutState): number {
 export function downByRollout(state: RolloutState): string[] {
   return state.failed.map((f) => f.node).filter((n) => !state.rolledBack.includes(n) && !state.recovered.includes(n));
 }
+
+/** One failed node as an operator reads it: each gate that failed on it, with its (capped) output. */
+export const failedNodeLine = (f: FailedNode): string =>
+  `${f.node}: ${f.gates.map((g) => `${g.gate} ${g.result === 'timeout' ? 'timed out' : 'failed'}${g.output === '' ? '' : ` ${JSON.stringify(g.output)}`}`).join(', ')}`;
