@@ -7,22 +7,24 @@
  * - the fix (a new commit) starts a new rollout; paused by the operator while it runs, it stops before its
  *   next batch; resumed, the next apply carries on and no node is restarted twice;
  * - SIGKILLed mid-rollout, the next apply resumes after the batches done, and again no node restarts twice.
- * Every service start leaves a line on its node, so restarts are counted, not timed.
+ * The site is test/support/rollout-site.ts: every service start leaves a line on its node, so restarts are
+ * counted, not timed.
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTestHosts, type TestHostCluster } from '../hosts/harness.js';
-import { git, runCli, underlayBin, type CliResult } from './support/e2e-site.js';
+import { runCli, underlayBin, type CliResult } from './support/e2e-site.js';
+import { ROLLOUT_CONFIG, ROLLOUT_STARTS, writeRolloutSite, type RolloutSite } from '../support/rollout-site.js';
 import { onHost } from './support/node-checks.js';
 import { byCodeUnit } from '../../controller/model/order.js';
 
 const COUNT = 30;
-const CONFIG = '/etc/ro/app.conf';
-const STARTS = '/var/lib/ro/starts';
+const CONFIG = ROLLOUT_CONFIG;
+const STARTS = ROLLOUT_STARTS;
 
 let hosts: TestHostCluster | undefined;
 let work = '';
@@ -34,70 +36,8 @@ const repo = (): string => path.join(work, 'site');
 const flags = (): string[] => ['--repo', repo(), '--state-dir', path.join(work, 'state'), '--secrets-dir', path.join(work, 'secrets'), '--no-color'];
 const names = (): string[] => h().hosts.map((x) => x.name).sort(byCodeUnit);
 
-const SITE = `apiVersion: underlay.dev/v1alpha1
-kind: Site
-metadata:
-  name: ro
-spec:
-  ssh: {user: root, port: 22, clientKeySecret: ssh-client-key}
-  serviceManager: runit
-`;
-
-const cluster = (version: string, broken: string) => `apiVersion: underlay.dev/v1alpha1
-kind: Cluster
-metadata:
-  name: app
-spec:
-  nodes: {roles: [app]}
-  params: {version: "${version}", broken: "${broken}"}
-  steps:
-    - name: app
-      module: app
-      with: {version: {param: version}, broken: {param: broken}}
-  rollout:
-    maxUnavailable: "10%"
-    failureBudget: 0
-    progressDeadline: 3s
-`;
-
-// The service crash-loops (up well under the gate's 1 s) on the node the revision breaks, as a bad flag would.
-const MODULE = `apiVersion: underlay.dev/v1alpha1
-kind: Module
-metadata:
-  name: app
-spec:
-  inputs:
-    version: {type: string}
-    broken: {type: string}
-  resources:
-    - directory: {path: /etc/ro}
-    - file:
-        path: ${CONFIG}
-        content: "version {{ inputs.version }}\\n{% if inputs.broken == node.name %}flag --brokn\\n{% endif %}"
-    - service:
-        name: ro-app
-        command: /bin/sh
-        args: ["-c", "mkdir -p /var/lib/ro; echo \\"start $(head -1 ${CONFIG})\\" >> ${STARTS}; if grep -q brokn ${CONFIG}; then echo 'ro-app: unknown flag --brokn' >&2; sleep 0.3; exit 2; fi; exec sleep infinity"]
-        restartOnChangeOf: ["file:${CONFIG}"]
-`;
-
-const node = (host: TestHostCluster['hosts'][number]) => `apiVersion: underlay.dev/v1alpha1
-kind: Node
-metadata:
-  name: ${host.name}
-spec:
-  address: ${host.address}
-  roles: [app]
-  ssh:
-    hostKey: ${host.hostKey}
-`;
-
-async function commit(message: string, version: string, broken = 'none'): Promise<string> {
-  await writeFile(path.join(repo(), 'cluster.yaml'), cluster(version, broken));
-  await git(repo(), 'add', '-A');
-  await git(repo(), 'commit', '-q', '-m', message);
-  return git(repo(), 'rev-parse', 'HEAD');
-}
+let site: RolloutSite | undefined;
+const commit = (message: string, version: string, broken?: string): Promise<string> => site!.commit(message, version, broken);
 
 const underlay = (args: string[]): Promise<CliResult> => runCli([...args, ...(args[0] === 'rollout' ? ['--state-dir', path.join(work, 'state')] : flags())], 300_000);
 
@@ -134,15 +74,7 @@ const batchesOf = (stdout: string): number[] => [...stdout.matchAll(/^ {2}rollou
 test.before(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'underlay-e2e-rollout-'));
   hosts = await createTestHosts({ count: COUNT, namePrefix: 'n' });
-  await mkdir(path.join(repo(), 'nodes'), { recursive: true });
-  await mkdir(path.join(repo(), 'modules'), { recursive: true });
-  await mkdir(path.join(work, 'secrets'), { recursive: true, mode: 0o700 });
-  await cp(h().clientKeyPath, path.join(work, 'secrets', 'ssh-client-key'));
-  await writeFile(path.join(repo(), 'site.yaml'), SITE);
-  await writeFile(path.join(repo(), 'modules', 'app.yaml'), MODULE);
-  for (const host of h().hosts) await writeFile(path.join(repo(), 'nodes', `${host.name}.yaml`), node(host));
-  await git(repo(), 'init', '-q', '-b', 'main');
-  await commit('version 1', '1');
+  site = await writeRolloutSite(work, h());
   // The first install creates the service everywhere at once: nothing runs yet, so nothing is disruptive.
   const first = await underlay(['apply']);
   if (first.code !== 0) throw new Error(`first apply failed: ${first.stdout}\n${first.stderr}`);
