@@ -69,6 +69,18 @@ test('a halted rollout is loud on the cluster, the failed node says why, the unt
   t.regex(text, /RolloutHalted=True FailureBudgetExceeded: rollout of cluster app halted: 1 node\(s\) failed \(n1\)/);
 });
 
+test('a rollout paused by maxUnavailable is as loud as a halted one: RolloutPaused on the cluster, its untouched nodes pending', async (t) => {
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock('2025-05-01T00:00:00.000Z') });
+  const nodes = ['n1', 'n2', 'n3'];
+  // Budget 1, maxUnavailable 1: n1 fails within the budget, and counts as down, so batch 2 does not start.
+  const plan = testPlan(rolling(nodes).changes, [{ cluster: 'app', batches: nodes.map((n) => [n]), failureBudget: 1 }]);
+  const fakes = { transport: unusedTransport, registry, managedRecord: fakeManagedRecord([]), store, clock: steppingClock(), concurrency: 2 };
+  await applyPlan({ ...fakes, plan, nodes: fakeNodes(nodes), effects: fakeEffects([], { fail: ['n1/service:app#restart'] }).lookup });
+  const status = await readSiteStatus(store, { clusters: { app: nodes } });
+  t.deepEqual(status.clusters[0]?.conditions.map((c) => `${c.type}=${c.status} ${c.reason}`).slice(0, 1), ['RolloutPaused=True MaxUnavailableReached']);
+  t.deepEqual(conditionsOf(status, 'n2')?.[0], 'Pending=True RolloutPaused');
+});
+
 test('an interrupted run shows its in-flight changes; the halt of an earlier run stays visible', async (t) => {
   const { store } = await applied(['n1/service:app#restart'], ['n1', 'n2']);
   const run = await store.beginRun({ revisionCommit: 'c2', planHash: 'p2', nodes: ['n1', 'n2'] });
