@@ -5,6 +5,7 @@
 import type { SourceLocation } from './source-location.js';
 import type { RevisionInfo } from './revision.js';
 import type { Target } from './target.js';
+import type { NodeGates } from './health-gate.js';
 
 /**
  * A rendered resource's spec. The model knows only its kind: what a spec holds is its kind's business
@@ -71,6 +72,8 @@ export interface DesiredCluster {
   nodes: string[];
   batchSize: number;
   failureBudget: number;
+  /** Members' health gates and drain steps, by node; absent when no member declares any (service-up only). */
+  gates?: Record<string, NodeGates>;
 }
 
 /** A DNSZone of the site: where its records are read and written, and whether what Git no longer names goes. */

@@ -2,6 +2,7 @@
  * The plan for a terminal, in the manner of `terraform plan`: changes grouped by node in dependency order,
  * each with its action, resource, reason and details, then the rollout and a summary line.
  */
+import { rolloutGateLines } from './rollout-gates-lines.js';
 import type { Plan } from '../model/plan.js';
 import type { Change } from '../model/change.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
@@ -68,6 +69,7 @@ export function renderText(plan: Plan, options: TextRenderOptions): string {
     out.push('', 'Rollout (disruptive changes, batch by batch):');
     for (const ro of plan.rollout) {
       out.push(`  ${ro.cluster}: ${ro.batches.map((b, i) => `${i + 1}) ${b.join(', ')}`).join('  ')}  (failure budget ${ro.failureBudget})`);
+      for (const line of rolloutGateLines(ro)) out.push(`    ${line}`);
     }
   }
   out.push('', paint(color, '1', summaryLine(plan.summary)), `Plan hash ${plan.hash}`);

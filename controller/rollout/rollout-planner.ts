@@ -5,6 +5,7 @@
  */
 import { byCodeUnit } from '../model/order.js';
 import { quantityOf, type RolloutOrder, type RolloutPolicy } from '../spec/rollout-policy.js';
+import { gatesOf, type NodeGates } from '../model/health-gate.js';
 
 export interface RolloutMember {
   name: string;
@@ -19,6 +20,8 @@ export interface RolloutPlanInput {
   disrupted: string[];
   /** Members already down before the rollout starts (unreachable, or failing their health check). */
   unavailable: string[];
+  /** What members declare (resolve's DesiredCluster.gates): gates besides service-up, drain and undrain steps. */
+  gates?: Record<string, NodeGates>;
 }
 
 /** The health gates after a batch, by name; the gates' declarations come with the modules (issue 11 item 3). */
@@ -32,7 +35,10 @@ export interface BatchIntent {
   canary: boolean;
   /** The failure domain (the order label's value) of every node of the batch. */
   domain?: string;
+  /** The names of the gates the batch's nodes wait for: service-up first, then the declared ones. */
   gates: string[];
+  /** The batch's nodes' concrete gates and drain steps, by node; absent when none declares any. */
+  checks?: Record<string, NodeGates>;
   /** Wait after the batch passed its gates, before the next one starts; 0 after the last batch. */
   soakSeconds: number;
   /** The batch's gates must pass within this, else the batch has failed. */
@@ -96,6 +102,14 @@ function cut(domain: Domain, at: { room: number; down: ReadonlySet<string>; firs
   return batches;
 }
 
+/** The batch's gate names (the union over its nodes, in declaration order) and its nodes' declarations. */
+function batchGates(declared: RolloutPlanInput['gates'], nodes: readonly string[]): Pick<BatchIntent, 'gates' | 'checks'> {
+  const own = nodes.filter((n) => declared?.[n] !== undefined);
+  if (own.length === 0) return { gates: DEFAULT_GATES };
+  const names = [...new Set(nodes.flatMap((n) => gatesOf(declared?.[n]).map((g) => g.name)))];
+  return { gates: names, checks: Object.fromEntries(own.map((n) => [n, declared![n]!])) };
+}
+
 export function planRolloutIntents(input: RolloutPlanInput): RolloutIntents {
   const { policy, members } = input;
   const memberNames = new Set(members.map((m) => m.name));
@@ -123,7 +137,7 @@ export function planRolloutIntents(input: RolloutPlanInput): RolloutIntents {
       nodes: c.nodes,
       canary: isCanary,
       ...(c.domain !== undefined ? { domain: c.domain } : {}),
-      gates: DEFAULT_GATES,
+      ...batchGates(input.gates, c.nodes),
       soakSeconds: last ? 0 : isCanary ? policy.canary!.soakSeconds : policy.soakSeconds,
       deadlineSeconds: policy.progressDeadlineSeconds,
     };
