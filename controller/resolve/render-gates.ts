@@ -30,7 +30,8 @@ function nodeName(place: GateRenderPlace, at: { ctx: RenderContext; path: Path }
   const name = ctx.text(template, [field])?.text;
   if (name === undefined) return null;
   if (place.nodeNames.has(name)) return name;
-  report(place, 'DanglingReference', `${field} names node ${JSON.stringify(name)}, which is not a Node of the site`, [...path, field]);
+  // The rendered name is left out: it may differ per node, and one message is merged over all nodes.
+  report(place, 'DanglingReference', `once rendered, ${field} names no Node of the site`, [...path, field]);
   return null;
 }
 
@@ -55,7 +56,7 @@ function renderTcp(place: GateRenderPlace, gate: NonNullable<HealthGate['tcp']>,
   if (host === undefined || portText === undefined || from === null) return null;
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (!(port >= 1 && port <= 65535)) {
-    report(place, 'SchemaViolation', `once rendered, port ${JSON.stringify(portText)} is not a port (1 to 65535)`, [...path, 'port']);
+    report(place, 'SchemaViolation', 'once rendered, port is not a port (1 to 65535)', [...path, 'port']);
     return null;
   }
   return { type: 'tcp', host, port, ...(from !== undefined ? { from } : {}) } as DesiredGate;
@@ -69,7 +70,7 @@ function renderHttp(place: GateRenderPlace, gate: NonNullable<HealthGate['http']
   const from = gate.from === undefined ? undefined : nodeName(place, { ctx, path }, gate.from, 'from');
   if (url === undefined || body === null || caCertificate === null || from === null) return null;
   if (!/^https?:\/\/[^\s/]+/.test(url)) {
-    report(place, 'SchemaViolation', `once rendered, url ${JSON.stringify(url)} is not an http:// or https:// URL`, [...path, 'url']);
+    report(place, 'SchemaViolation', 'once rendered, url is not an http:// or https:// URL', [...path, 'url']);
     return null;
   }
   if (caCertificate !== undefined && !url.startsWith('https://')) {
