@@ -5,7 +5,7 @@
 import type { SourceLocation } from './source-location.js';
 import type { RevisionInfo } from './revision.js';
 import type { Target } from './target.js';
-import type { NodeGates } from './health-gate.js';
+import type { ClusterHealth } from './health-gate.js';
 
 /**
  * A rendered resource's spec. The model knows only its kind: what a spec holds is its kind's business
@@ -72,8 +72,8 @@ export interface DesiredCluster {
   nodes: string[];
   batchSize: number;
   failureBudget: number;
-  /** Members' health gates and drain steps, by node; absent when no member declares any (service-up only). */
-  gates?: Record<string, NodeGates>;
+  /** Members' health gates and drain steps; absent when no member declares any (service-up only, as before gates). */
+  health?: ClusterHealth;
 }
 
 /** A DNSZone of the site: where its records are read and written, and whether what Git no longer names goes. */

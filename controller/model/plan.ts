@@ -4,7 +4,7 @@
  */
 import type { Change } from './change.js';
 import type { RevisionInfo } from './revision.js';
-import type { NodeGates } from './health-gate.js';
+import type { ClusterHealth } from './health-gate.js';
 
 /** v1alpha2: a change names its target as `{type, name}` (v1alpha1 had a `node` string). */
 export const PLAN_API_VERSION = 'underlay.dev/v1alpha2';
@@ -28,10 +28,11 @@ export interface RolloutBatches {
   failureBudget: number;
   /**
    * What each member declares: the gates its batch waits for besides service-up, the drain and undrain
-   * steps around its batch. Every member, not only those in batches: a cluster gate runs on a healthy one.
-   * Absent when none declares any, so a plan without gates keeps the JSON (and hash) it had before.
+   * steps around its batch. Every member, not only those in batches: a cluster gate runs on a healthy one,
+   * and the check before a batch counts the members already down. Absent when none declares any, so a plan
+   * without gates keeps the JSON (and hash) it had before; apply then checks service-up once, as before.
    */
-  gates?: Record<string, NodeGates>;
+  health?: ClusterHealth;
 }
 
 export interface PlanSummary {

@@ -34,11 +34,11 @@ const drainLine = (steps: readonly DrainStep[], node: string): string => steps.m
 
 /** One line per node of the rollout's batches, in batch order; none when no member declares gates. */
 export function rolloutGateLines(rollout: RolloutBatches): string[] {
-  if (!rollout.gates) return [];
+  if (!rollout.health) return [];
   const out: string[] = [];
   rollout.batches.forEach((nodes, i) => {
     for (const node of nodes) {
-      const declared = rollout.gates?.[node];
+      const declared = rollout.health?.members[node];
       const parts = [`gates ${gatesOf(declared).map(describeGate).join(', ')}`];
       if (declared && declared.drain.length > 0) parts.unshift(`drain ${drainLine(declared.drain, node)}`);
       if (declared && declared.undrain.length > 0) parts.push(`undrain ${drainLine(declared.undrain, node)}`);

@@ -13,7 +13,7 @@ export function planRollout(clusters: readonly DesiredCluster[], disruptedNodes:
     const size = Math.max(1, cluster.batchSize);
     const batches: string[][] = [];
     for (let i = 0; i < nodes.length; i += size) batches.push(nodes.slice(i, i + size));
-    out.push({ cluster: cluster.name, batches, failureBudget: cluster.failureBudget, ...(cluster.gates ? { gates: cluster.gates } : {}) });
+    out.push({ cluster: cluster.name, batches, failureBudget: cluster.failureBudget, ...(cluster.health ? { health: cluster.health } : {}) });
   }
   return out;
 }

@@ -352,8 +352,10 @@ export function resolveSite(
   const clusters = clusterNames.map((name) => {
     const members = state.members.get(name)!;
     const policy = effectiveRolloutPolicy(spec.site.doc.spec.rollout, spec.clusters[name]!.doc.spec.rollout);
+    const maxUnavailable = quantityOf(policy.maxUnavailable, members.length, 1);
     const gates = gatesRecord(state.gates.get(name)!);
-    return { name, nodes: members, batchSize: quantityOf(policy.maxUnavailable, members.length, 1), failureBudget: quantityOf(policy.failureBudget, members.length, 0), ...(gates ? { gates } : {}) };
+    const health = gates ? { health: { members: gates, maxUnavailable, progressDeadlineSeconds: policy.progressDeadlineSeconds } } : {};
+    return { name, nodes: members, batchSize: maxUnavailable, failureBudget: quantityOf(policy.failureBudget, members.length, 0), ...health };
   });
   return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters, zones: desiredZones(spec) }, diagnostics, pendingSteps: [] };
 }
