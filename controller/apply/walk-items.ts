@@ -1,7 +1,9 @@
 /**
  * What apply's graph walk visits: the plan's changes, grouped into levels where a kind carries out several
  * at once, and one health gate per rollout batch. A change of a batch waits for the previous batch's gate;
- * a gate waits for its batch's changes to settle in any way (it must see failures).
+ * a gate waits for its batch's changes to settle in any way (it must see failures). A rollout whose members
+ * declare gates (ADR 0020) also has a start per batch between the two: the check before the batch, and the
+ * drain steps of its nodes, before any of its changes.
  */
 import type { Change } from '../model/change.js';
 import { indexDependencies, topologicalOrder } from '../model/graph.js';
@@ -22,7 +24,12 @@ export interface GateItem extends WalkItem {
   gate: RolloutPosition;
 }
 
-export type Item = LevelItem | GateItem;
+/** Before a batch's changes: the check before the batch, and its nodes' drain steps (batch-start.ts). */
+export interface BatchStartItem extends WalkItem {
+  start: RolloutPosition;
+}
+
+export type Item = LevelItem | GateItem | BatchStartItem;
 
 export interface RolloutPosition {
   rollout: RolloutBatches;
@@ -30,6 +37,13 @@ export interface RolloutPosition {
 }
 
 const gateId = (cluster: string, batch: number): string => `#rollout/${cluster}/batch-${batch + 1}`;
+const startId = (cluster: string, batch: number): string => `#rollout/${cluster}/batch-${batch + 1}/start`;
+
+/** What a batch's changes wait for: its start when the rollout has one, else the previous batch's gate. */
+function batchEntry(position: RolloutPosition): string | undefined {
+  if (position.rollout.health) return startId(position.rollout.cluster, position.batch);
+  return position.batch > 0 ? gateId(position.rollout.cluster, position.batch - 1) : undefined;
+}
 
 /** Which rollout (and batch) governs a change: its own cluster's, or for cluster-less changes (prunes) the first. */
 export function rolloutPositions(plan: Plan): (change: Change) => RolloutPosition | undefined {
@@ -81,7 +95,8 @@ export function walkItems(plan: Plan, takesLevels: (kind: string) => boolean): I
     let item = itemOf.get(id);
     if (!item) {
       item = { id, dependsOn: [], lane: targetLabel(change.target), changes: [] };
-      if (position && position.batch > 0) previousGate.set(item, gateId(position.rollout.cluster, position.batch - 1));
+      const entry = position ? batchEntry(position) : undefined;
+      if (entry !== undefined) previousGate.set(item, entry);
       itemOf.set(id, item);
       items.push(item);
       if (gate !== '') members.set(gate, [...(members.get(gate) ?? []), id]);
@@ -100,8 +115,13 @@ export function walkItems(plan: Plan, takesLevels: (kind: string) => boolean): I
   const gates: GateItem[] = plan.rollout.flatMap((rollout) =>
     rollout.batches.map((_, batch) => {
       const id = gateId(rollout.cluster, batch);
-      return { id, dependsOn: members.get(id) ?? [], afterSettled: true, gate: { rollout, batch } };
+      const start = rollout.health ? [startId(rollout.cluster, batch)] : [];
+      return { id, dependsOn: [...start, ...(members.get(id) ?? [])], afterSettled: true, gate: { rollout, batch } };
     }),
   );
-  return [...items, ...gates];
+  // A start waits for the batch before to settle in any way: it is visited to say why its batch does not run.
+  const starts: BatchStartItem[] = plan.rollout.flatMap((rollout) =>
+    rollout.health ? rollout.batches.map((_, batch) => ({ id: startId(rollout.cluster, batch), dependsOn: batch > 0 ? [gateId(rollout.cluster, batch - 1)] : [], afterSettled: true, start: { rollout, batch } })) : [],
+  );
+  return [...items, ...starts, ...gates];
 }
