@@ -3,6 +3,7 @@
  * site uses taken out. A failing check can print anything it can read, a key included: what it printed is
  * useful, the secret in it never is.
  */
+import type { Spec } from '../spec/spec.js';
 import type { SecretSource } from './secret-source.js';
 
 export type Redact = (text: string) => string;
@@ -43,4 +44,18 @@ export async function secretRedactor(source: SecretSource, names: readonly strin
     if (value !== undefined) secrets.push({ name, value });
   }
   return redactorOf(secrets);
+}
+
+/**
+ * Every secret a site's documents name: the SSH client key, the secrets it may deliver, TSIG keys and CA
+ * keys. Gate output can only ever leak what the controller or the nodes hold, and these are all of it.
+ */
+export function siteSecretNames(spec: Spec): string[] {
+  const site = spec.site.doc.spec;
+  return [
+    site.ssh.clientKeySecret,
+    ...site.secrets.map((s) => s.name),
+    ...Object.values(spec.zones).map((z) => z.doc.spec.tsigKeySecret),
+    ...Object.values(spec.certificateAuthorities).map((ca) => ca.doc.spec.keySecret),
+  ];
 }

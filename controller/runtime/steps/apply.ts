@@ -7,6 +7,7 @@ import { leasedTargets } from '../../apply/apply-locks.js';
 import { applyPlan } from '../../apply/apply-plan.js';
 import { applyTargets } from '../../apply/apply-targets.js';
 import { required } from '../reconcile-state.js';
+import { secretRedactor, siteSecretNames } from '../../secrets/secret-redactor.js';
 import { proceed } from '../reconcile-step.js';
 import type { RuntimeStep } from '../runtime-deps.js';
 
@@ -27,6 +28,8 @@ export const apply: RuntimeStep = {
     let pendingAttach: Promise<void> = Promise.resolve();
     const attach = (runId: number): Promise<void> => locks.attachRun(runId).catch((error: unknown) => deps.onEvent({ type: 'run-unattached', message: message(error) }));
     const secrets = await deps.secrets?.get(store.site);
+    // Gate and drain output is redacted of every secret the site names before it reaches status or alerts.
+    const redact = secrets && state.spec ? await secretRedactor(secrets, siteSecretNames(state.spec)) : undefined;
     const changeSet = await applyPlan({
       plan,
       nodes,
@@ -46,6 +49,7 @@ export const apply: RuntimeStep = {
       },
       ...(deps.fault ? { fault: deps.fault } : {}),
       ...(secrets ? { secrets } : {}),
+      ...(redact ? { redact } : {}),
       leases: locks.leases,
     });
     await pendingAttach;
