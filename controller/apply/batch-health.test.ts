@@ -116,7 +116,7 @@ test('a member already down before a batch counts against maxUnavailable: the ba
   const s = setup(['n1', 'n2', 'n3'], (log) => fakeProbes(log, (node, argv) => exit(node === 'n3' && argv[0] === 'ready' ? 1 : 0, 'not ready')));
   const result = await applyPlan({ ...s.base, plan: gatedPlan(['n1', 'n2'], { members: ['n1', 'n2', 'n3'] }) });
   t.is(result.status, 'halted');
-  t.is(result.conditions[0]?.reason, 'TooManyUnavailable');
+  t.is(result.conditions[0]?.reason, 'MaxUnavailableReached');
   t.regex(result.conditions[0]?.message ?? '', /halted before batch 1: 1 member\(s\) down already \[n3 \(gate ready failed: exit 1, expected 0: not ready\)\], and taking n1 down too would leave more than maxUnavailable 1 down/);
   t.false(s.log.some((l) => l.startsWith('apply') || l.includes('maint')), 'no change and no drain ran');
   t.like(s.events.find((e) => e.type === 'batch-check'), { batch: 1, held: true, down: { n3: 'gate ready failed: exit 1, expected 0: not ready' } });

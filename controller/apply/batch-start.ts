@@ -50,7 +50,7 @@ export async function visitBatchStart(run: ApplyRun, item: BatchStartItem, deps:
   if (held) {
     const why = otherDown.map((n) => `${n} (${down.get(n)})`).join('; ');
     const message = `rollout of cluster ${rollout.cluster} halted before batch ${batch + 1}: ${otherDown.length} member(s) down already [${why}], and taking ${goingDown.join(', ')} down too would leave more than maxUnavailable ${maxUnavailable} down`;
-    const condition: RunCondition = { type: 'RolloutHalted', reason: 'TooManyUnavailable', message, cluster: rollout.cluster };
+    const condition: RunCondition = { type: 'RolloutHalted', reason: 'MaxUnavailableReached', message, cluster: rollout.cluster };
     run.halted.set(rollout.cluster, condition);
     run.options.onEvent?.({ type: 'rollout-halted', condition });
     return { status: 'failed', error: message };
