@@ -21,7 +21,7 @@ export function describeGate(gate: DesiredGate): string {
     case 'http': {
       const body = gate.body === undefined ? '' : ` body ~ ${JSON.stringify(gate.body)}`;
       const pin = gate.caCertificate === undefined ? '' : ', CA pinned';
-      return `${gate.name} (GET ${gate.url} -> ${gate.status}${body}${pin}${from(gate.from)})`;
+      return `${gate.name} (GET ${gate.url} -> ${gate.status}${body}${pin}${gate.from === undefined ? '' : `, from ${gate.from}`})`;
     }
     case 'command':
       return `${gate.name} (${argvLine(gate.argv)}${gate.exitCode === 0 ? '' : ` exits ${gate.exitCode}`})`;
