@@ -8,7 +8,7 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import { applyPlan, type ApplyEvent, type ApplyPlanOptions } from './apply-plan.js';
 import { renderChangeSetSummary } from './change-set.js';
 import { readSiteStatus } from '../status/read-site-status.js';
-import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport, type FakeBehaviour } from '../../test/support/fake-apply.js';
+import { change, fakeManagedRecord, fakeNodes, fakeEffects, instantTimers, testPlan, unusedTransport, type FakeBehaviour } from '../../test/support/fake-apply.js';
 import { registry } from '../../reconcilers/registry.js';
 import { effectsOf } from '../../reconcilers/effects.js';
 import type { ErrorRecord } from '../model/errors.js';
@@ -29,6 +29,7 @@ function setup(nodes: string[], behaviour: FakeBehaviour = {}, extra: Partial<Ap
     managedRecord: managed,
     store,
     clock: steppingClock(),
+    timers: instantTimers(),
     concurrency: 4,
     onEvent: (e: ApplyEvent) => events.push(e),
     ...extra,
@@ -208,7 +209,8 @@ function rollingPlan(nodes: string[], budget: number) {
     change(`${n}/file:/etc/app.conf`, { action: 'update', cluster: 'app' }),
     change(`${n}/service:app#restart`, { action: 'restart', disruptive: true, cluster: 'app', dependsOn: [`${n}/file:/etc/app.conf`] }),
   ]);
-  return testPlan(changes, [{ cluster: 'app', batches: nodes.map((n) => [n]), failureBudget: budget }]);
+  // maxUnavailable as many as the nodes: a node that failed within the budget does not hold the next batch back.
+  return testPlan(changes, [{ cluster: 'app', batches: nodes.map((n) => [n]), failureBudget: budget, policy: { maxUnavailable: nodes.length, progressDeadlineSeconds: 3 } }]);
 }
 
 test('a rollout goes batch by batch: a batch starts after the previous batch passed its health gate', async (t) => {
@@ -237,7 +239,9 @@ test('the circuit breaker halts the rollout past the failure budget: later batch
     {
       type: 'RolloutHalted',
       reason: 'FailureBudgetExceeded',
-      message: 'rollout of cluster app halted: 2 node(s) failed (n1, n2), failure budget is 1; 2 remaining batch(es) not started',
+      message:
+        'rollout of cluster app halted: 2 node(s) failed (n1, n2), failure budget is 1; 2 remaining batch(es) not started ' +
+        '[n1: change failed "n1/service:app#restart: fake failure of n1/service:app#restart"; n2: service-up timed out "not healthy within the progress deadline of 3s (3 tries): service:app: service down (fake)"]',
       cluster: 'app',
     },
   ]);

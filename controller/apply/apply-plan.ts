@@ -16,6 +16,7 @@ import type { CertificateIssuer } from '../pki/certificate-issuer.js';
 import type { Change } from '../model/change.js';
 import { systemTimers, type Clock, type Timers } from '../clock.js';
 import type { RunCondition, RunWriter } from '../store/store.js';
+import type { RolloutStates } from '../store/rollout-states.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import type { ChangeResult, ChangeSet, NodeResult } from './change-set.js';
 import { walkGraph } from './graph-walk.js';
@@ -27,7 +28,8 @@ import { byCodeUnit } from '../model/order.js';
 import { targetLabel } from '../model/target.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import { ApplyRun } from './apply-run.js';
-import { visitGate } from './rollout-gate.js';
+import { GATE_RETRY_MS, gateResumed, visitGate, type RolloutGateDeps } from './rollout-gate.js';
+import { failedNodeLine } from '../rollout/rollout-state.js';
 import { visitBatchStart } from './batch-start.js';
 import type { BatchHealthDeps, StepFailure } from './batch-health.js';
 import { controllerGateProbes } from './gate-probes.js';
@@ -77,18 +79,17 @@ export interface ApplyPlanOptions {
   registry: KindRegistry;
   effects: EffectsLookup;
   managedRecord: ManagedRecordKeeper;
-  store: RunWriter;
+  /** The run, its journal, and each cluster's rollout state (resumed from, written at every step). */
+  store: RunWriter & RolloutStates;
   clock: Clock;
+  /** What gate retries and soaks wait on; default the system's. */
+  timers?: Timers;
   /** Nodes being changed at once. */
   concurrency: number;
   /** Default: ask each change's kind (see health-check.ts). */
   healthCheck?: HealthCheck;
   /** How gates reach the nodes and services; default: from this process, and over `transport`. */
   gateProbes?: GateProbes;
-  /** Waiting between gate attempts; default: real time. */
-  timers?: Pick<Timers, 'sleep'>;
-  /** Default 1 s. */
-  gateRetryIntervalMs?: number;
   /**
    * Takes every secret value out of gate and drain output before it reaches events, status and alerts
    * (secret-redactor.ts). The caller builds it from the site's secrets; default: nothing to take out.
@@ -107,7 +108,7 @@ function batchHealthDeps(options: ApplyPlanOptions): BatchHealthDeps {
   const probes = options.gateProbes ?? controllerGateProbes(options.transport, (node) => options.nodes[node]?.endpoint);
   const redact = options.redact ?? ((text: string) => text);
   const timers = options.timers ?? systemTimers;
-  const runner = new GateRunner({ probes, clock: options.clock, timers, redact, ...(options.gateRetryIntervalMs !== undefined ? { retryIntervalMs: options.gateRetryIntervalMs } : {}) });
+  const runner = new GateRunner({ probes, clock: options.clock, timers, redact, retryIntervalMs: GATE_RETRY_MS });
   return { runner, probes, redact, now: () => options.clock.now() };
 }
 
@@ -125,6 +126,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const run = new ApplyRun(options, runId);
 
   await rewriteManagedRecords(run);
+  await beginRollouts(run, { healthCheck, health });
   await walkGraph<Item>({
     items: walkItems(plan, (kind) => effects(kind)?.applyLevel !== undefined),
     concurrency: options.concurrency,
@@ -146,6 +148,32 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   };
   options.onEvent?.({ type: 'run-finished', changeSet });
   return changeSet;
+}
+
+/**
+ * Each cluster's rollout started or taken up: a stopped one halts its batches, the nodes it failed stay
+ * failed (not retried in the same rollout), an interrupted batch is gated, and the first batch may start.
+ */
+async function beginRollouts(run: ApplyRun, deps: RolloutGateDeps): Promise<void> {
+  const { stopped, resumed } = await run.rollouts.begin();
+  for (const condition of stopped) run.halted.set(condition.cluster!, condition);
+  for (const intents of run.plan.rollout) {
+    const state = run.rollouts.state(intents.cluster);
+    if (!state || run.halted.has(intents.cluster)) continue;
+    for (const f of state.failed) {
+      if (state.recovered.includes(f.node) || run.failedNodes.has(f.node)) continue;
+      run.failedNodes.set(f.node, { code: 'FailedInRollout', message: `failed in batch ${f.batch} of this rollout (${failedNodeLine(f)}); not retried until a new commit, or \`underlay rollout resume --recovered ${f.node}\`` });
+    }
+  }
+  for (const r of resumed) await gateResumed(run, r, deps);
+  for (const intents of run.plan.rollout) {
+    if (run.halted.has(intents.cluster) || intents.batches.length === 0) continue;
+    const paused = await run.rollouts.batchStarting(intents.cluster, 0);
+    if (paused) {
+      run.halted.set(intents.cluster, paused);
+      run.options.onEvent?.({ type: 'rollout-halted', condition: paused });
+    }
+  }
 }
 
 /** A record restored from its previous copy, or adopted, is written first, also on a node with nothing else to do. */

@@ -4,9 +4,9 @@
  * changes, its gates after them, and its undrain steps once they pass. The decisions are the batch's
  * (batch-start.ts, rollout-gate.ts); this runs the steps and says what came of them.
  */
-import type { ClusterHealth, DesiredGate, DrainStep } from '../model/health-gate.js';
+import type { DesiredGate, DrainStep } from '../model/health-gate.js';
 import { gatesOf } from '../model/health-gate.js';
-import type { RolloutBatches } from '../model/plan.js';
+import type { RolloutIntents } from '../model/rollout.js';
 import { describeError } from '../model/errors.js';
 import { capGateOutput } from '../rollout/gate-output.js';
 import type { Redact } from '../secrets/secret-redactor.js';
@@ -24,17 +24,17 @@ export interface BatchHealthDeps {
 type ClusterGate = Extract<DesiredGate, { type: 'cluster' }>;
 
 /** The member's own rendering of a cluster gate of that name, else the batch node's. */
-function memberGate(health: ClusterHealth | undefined): (member: string, gate: ClusterGate) => ClusterGate {
-  return (member, gate) => (health?.members[member]?.gates.find((g) => g.name === gate.name && g.type === 'cluster') as ClusterGate | undefined) ?? gate;
+function memberGate(declared: RolloutIntents['gates']): (member: string, gate: ClusterGate) => ClusterGate {
+  return (member, gate) => (declared?.[member]?.gates.find((g) => g.name === gate.name && g.type === 'cluster') as ClusterGate | undefined) ?? gate;
 }
 
 /** Every member of the rollout's cluster that declares gates, and the batches' nodes, sorted. */
-export function rolloutMembers(rollout: RolloutBatches): string[] {
-  return [...new Set([...Object.keys(rollout.health?.members ?? {}), ...rollout.batches.flat()])].sort();
+export function rolloutMembers(rollout: RolloutIntents): string[] {
+  return [...new Set([...Object.keys(rollout.gates ?? {}), ...rollout.batches.flatMap((b) => b.nodes)])].sort();
 }
 
 export interface NodeGatesAt {
-  rollout: RolloutBatches;
+  rollout: RolloutIntents;
   node: string;
   /** Members a cluster gate may run on, likeliest healthy first. */
   members: readonly string[];
@@ -43,17 +43,16 @@ export interface NodeGatesAt {
   once: boolean;
   /** Only these of the node's gates. */
   only?: (gate: DesiredGate) => boolean;
+  /** From now: no new attempt starts after this. */
+  deadlineSeconds: number;
 }
 
-/**
- * The node's gates: service-up, then the declared ones. Without declarations (a plan from before gates)
- * service-up is asked once, as it always was; with them, each gate is retried until the progress deadline.
- */
+/** The node's gates: service-up, then the declared ones, each retried until the deadline (unless `once`). */
 export function runNodeGates(deps: BatchHealthDeps, at: NodeGatesAt): Promise<GateVerdict> {
-  const health = at.rollout.health;
-  const gates = gatesOf(health?.members[at.node]).filter(at.only ?? (() => true));
-  const deadline = new Date(deps.now().getTime() + (health?.progressDeadlineSeconds ?? 0) * 1000);
-  return deps.runner.runNodeGates({ node: at.node, gates, deadline, serviceUp: at.serviceUp, members: at.members, memberGate: memberGate(health), once: at.once || !health });
+  const declared = at.rollout.gates;
+  const gates = gatesOf(declared?.[at.node]).filter(at.only ?? (() => true));
+  const deadline = new Date(deps.now().getTime() + at.deadlineSeconds * 1000);
+  return deps.runner.runNodeGates({ node: at.node, gates, deadline, serviceUp: at.serviceUp, members: at.members, memberGate: memberGate(declared), once: at.once });
 }
 
 /** A drain or undrain step's failure: which step, where, and what it printed (redacted, capped). */

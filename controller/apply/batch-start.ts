@@ -1,16 +1,19 @@
 /**
  * The start of a rollout batch whose cluster declares gates (ADR 0020): first the check before the batch,
- * each member's gates once, so that members already down count against maxUnavailable (a cluster with one
- * etcd member down never loses a second); then each node's drain steps, before any change of its batch.
- * A batch that would take more members down than maxUnavailable allows is held: the rollout halts.
+ * each member's gates once, so that members down now count against maxUnavailable (a cluster with one etcd
+ * member down never loses a second, whatever the plan saw); then each node's drain steps, before any change
+ * of its batch. A batch that does not fit pauses the rollout (MaxUnavailableReached), as when the rollout's
+ * own failures use maxUnavailable up (cluster-rollouts.ts).
  */
+import type { Change } from '../model/change.js';
+import { describeError } from '../model/errors.js';
 import type { DesiredGate } from '../model/health-gate.js';
-import type { RunCondition } from '../store/store.js';
+import { targetLabel } from '../model/target.js';
 import type { ApplyRun } from './apply-run.js';
 import { describeVerdict, rolloutMembers, runDrainSteps, runNodeGates, type BatchHealthDeps } from './batch-health.js';
+import type { GateAttempt } from './gate-runner.js';
 import type { WalkOutcome } from './graph-walk.js';
 import type { HealthCheck } from './health-check.js';
-import { serviceUpOf } from './rollout-gate.js';
 import type { BatchStartItem } from './walk-items.js';
 
 export interface BatchStartDeps {
@@ -18,20 +21,36 @@ export interface BatchStartDeps {
   health: BatchHealthDeps;
 }
 
+/** service-up before the batch: do the services it is about to restart run now? Nothing to ask: up. */
+function servicesUpNow(run: ApplyRun, node: string, healthCheck: HealthCheck): () => Promise<GateAttempt> {
+  return async () => {
+    const ctx = run.context(node);
+    const planned: Change[] = run.plan.changes.filter((c) => targetLabel(c.target) === node && (c.disruptive || c.action === 'reload') && c.action !== 'delete');
+    if (!ctx || planned.length === 0) return { healthy: true, output: '' };
+    try {
+      const health = await healthCheck.check(ctx, planned);
+      return health.healthy ? { healthy: true, output: '' } : { healthy: false, output: health.message };
+    } catch (e) {
+      return { healthy: false, output: `health check failed: ${describeError(e)}` };
+    }
+  };
+}
+
+/** The cluster gates ask about the cluster, not the member: they run after the batch, not here. */
+const nodeLevel = (g: DesiredGate): boolean => g.type !== 'cluster';
+
 /** Members down before the batch, with why: failed already in this run, or failing their gates now. */
 async function membersDown(run: ApplyRun, item: BatchStartItem, deps: BatchStartDeps): Promise<Map<string, string>> {
   const { rollout } = item.start;
   const down = new Map<string, string>();
-  const members = rolloutMembers(rollout);
-  for (const member of members) {
+  for (const member of rolloutMembers(rollout)) {
     const failed = run.failedNodes.get(member);
     if (failed !== undefined) {
       down.set(member, failed.message);
       continue;
     }
-    // The cluster gates ask about the cluster, not the member: they run after the batch, not here.
-    const only = (g: DesiredGate): boolean => g.type !== 'cluster';
-    const verdict = await runNodeGates(deps.health, { rollout, node: member, members: [], serviceUp: serviceUpOf(run, member, deps.healthCheck, 'planned'), once: true, only });
+    const at = { rollout, node: member, members: [], serviceUp: servicesUpNow(run, member, deps.healthCheck), once: true, only: nodeLevel, deadlineSeconds: 0 };
+    const verdict = await runNodeGates(deps.health, at);
     if (!verdict.healthy) down.set(member, describeVerdict(verdict));
   }
   return down;
@@ -40,20 +59,18 @@ async function membersDown(run: ApplyRun, item: BatchStartItem, deps: BatchStart
 export async function visitBatchStart(run: ApplyRun, item: BatchStartItem, deps: BatchStartDeps): Promise<WalkOutcome> {
   const { rollout, batch } = item.start;
   if (run.halted.has(rollout.cluster)) return { status: 'skipped', reason: 'rollout halted' };
-  const nodes = rollout.batches[batch] ?? [];
+  const nodes = rollout.batches[batch]?.nodes ?? [];
   const down = await membersDown(run, item, deps);
-  const otherDown = [...down.keys()].filter((n) => !nodes.includes(n));
+  // A batch node already down rides along: changing it takes no member down that was up.
+  const otherDown = new Map([...down].filter(([n]) => !nodes.includes(n)));
   const goingDown = nodes.filter((n) => !down.has(n));
-  const maxUnavailable = rollout.health?.maxUnavailable ?? 1;
-  const held = otherDown.length + goingDown.length > maxUnavailable;
-  run.options.onEvent?.({ type: 'batch-check', cluster: rollout.cluster, batch: batch + 1, down: Object.fromEntries(down), held });
+  const held = otherDown.size + goingDown.length > rollout.maxUnavailable;
+  run.options.onEvent?.({ type: 'batch-check', cluster: rollout.cluster, batch: run.rollouts.batchNumber(rollout.cluster, batch), down: Object.fromEntries(down), held });
   if (held) {
-    const why = otherDown.map((n) => `${n} (${down.get(n)})`).join('; ');
-    const message = `rollout of cluster ${rollout.cluster} halted before batch ${batch + 1}: ${otherDown.length} member(s) down already [${why}], and taking ${goingDown.join(', ')} down too would leave more than maxUnavailable ${maxUnavailable} down`;
-    const condition: RunCondition = { type: 'RolloutHalted', reason: 'MaxUnavailableReached', message, cluster: rollout.cluster };
+    const condition = await run.rollouts.pauseForDown(rollout.cluster, batch, { down: otherDown, goingDown });
     run.halted.set(rollout.cluster, condition);
     run.options.onEvent?.({ type: 'rollout-halted', condition });
-    return { status: 'failed', error: message };
+    return { status: 'failed', error: condition.message };
   }
   for (const node of nodes) await drain(run, { item, node }, deps.health);
   return { status: 'succeeded' };
@@ -62,12 +79,13 @@ export async function visitBatchStart(run: ApplyRun, item: BatchStartItem, deps:
 /** The node's drain steps; one that fails fails the node (its changes are not made), and its undrain steps put back what the others did. */
 async function drain(run: ApplyRun, at: { item: BatchStartItem; node: string }, deps: BatchHealthDeps): Promise<void> {
   const { rollout, batch } = at.item.start;
-  const declared = rollout.health?.members[at.node];
+  const declared = rollout.gates?.[at.node];
   if (!declared || declared.drain.length === 0 || run.failedNodes.has(at.node)) return;
+  const number = run.rollouts.batchNumber(rollout.cluster, batch);
   const failed = await runDrainSteps(deps, declared.drain);
-  run.options.onEvent?.({ type: 'drain', cluster: rollout.cluster, batch: batch + 1, node: at.node, ...(failed ? { failed } : {}) });
+  run.options.onEvent?.({ type: 'drain', cluster: rollout.cluster, batch: number, node: at.node, ...(failed ? { failed } : {}) });
   if (!failed) return;
-  run.failedNodes.set(at.node, { code: 'DrainFailed', message: `drain step ${failed.step} on ${failed.on} failed before rollout batch ${batch + 1}: ${failed.output}` });
+  run.failedNodes.set(at.node, { code: 'DrainFailed', message: `drain step ${failed.step} on ${failed.on} failed before rollout batch ${number}: ${failed.output}` });
   const undone = await runDrainSteps(deps, declared.undrain);
-  run.options.onEvent?.({ type: 'undrain', cluster: rollout.cluster, batch: batch + 1, node: at.node, ...(undone ? { failed: undone } : {}) });
+  run.options.onEvent?.({ type: 'undrain', cluster: rollout.cluster, batch: number, node: at.node, ...(undone ? { failed: undone } : {}) });
 }

@@ -8,7 +8,7 @@ import type { ErrorRecord } from '../model/errors.js';
 import { byCodeUnit } from '../model/order.js';
 
 /** Why a change was skipped: something before it failed, or (`kind`) its kind's apply found nothing it may do (its message says why). */
-export type SkipCause = 'dependency-failed' | 'node-failed' | 'rollout-halted' | 'kind';
+export type SkipCause = 'dependency-failed' | 'node-failed' | 'rollout-halted' | 'rollout-held' | 'kind';
 
 interface ChangeRef {
   id: string;

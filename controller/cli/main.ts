@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   'force-unlock': async () => (await import('./commands/force-unlock.js')).registerForceUnlock,
   pki: async () => (await import('./commands/pki.js')).registerPki,
   state: async () => (await import('./commands/state.js')).registerState,
+  rollout: async () => (await import('./commands/rollout.js')).registerRollout,
 };
 
 /**

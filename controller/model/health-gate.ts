@@ -28,17 +28,6 @@ export interface DrainStep {
   origin: string;
 }
 
-/**
- * A cluster's gates as resolve hands them to the plan: what each member declares, and the two rollout policy
- * fields apply needs to run them (the deadline of a batch's gates; the pre-batch check's limit).
- */
-export interface ClusterHealth {
-  /** By node, every member that declares something. */
-  members: Record<string, NodeGates>;
-  maxUnavailable: number;
-  progressDeadlineSeconds: number;
-}
-
 /** What one member of a cluster declares: gates besides service-up, and its drain and undrain steps, in order. */
 export interface NodeGates {
   gates: DesiredGate[];

@@ -143,7 +143,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     inventoryHash: inventoryHash(inventory),
     nodeInventoryHashes: nodeInventoryHashes(inventory),
     changes,
-    rollout: planRollout(desired.clusters, disrupted),
+    rollout: planRollout({ clusters: desired.clusters, nodes: desired.nodes, inventory }, disrupted),
     summary: summarise(changes),
     warnings: [...nodes.warnings, ...services.warnings].sort(),
     ...(options.observation ? { observation: options.observation } : {}),

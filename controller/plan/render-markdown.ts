@@ -2,11 +2,11 @@
  * The plan for a pull-request comment: a heading with the revision and summary, one table per node (changes in dependency order), and
  * content in collapsed <details> blocks so a long plan stays readable.
  */
-import { rolloutGateLines } from './rollout-gates-lines.js';
 import type { Plan } from '../model/plan.js';
 import type { Change } from '../model/change.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import { decommissionLine } from './decommission.js';
+import { rolloutMarkdownLines } from './render-rollout.js';
 import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 /** Table cells cannot hold pipes or line breaks; backticks would open code spans. */
@@ -51,12 +51,7 @@ export function renderMarkdown(plan: Plan, options: { registry: KindRegistry }):
     for (const c of changes) out.push(`| ${ACTION_SYMBOL[c.action]} | ${c.action} | ${code(cell(c.key))} | ${cell(c.reason)} |`);
     for (const c of changes) out.push(...detailsBlock(c, options.registry));
   }
-  if (plan.rollout.length > 0) {
-    out.push('', '### Rollout', '', '| Cluster | Batches | Failure budget |', '|---|---|---|');
-    for (const ro of plan.rollout) out.push(`| ${ro.cluster} | ${ro.batches.map((b) => b.join(', ')).join(' → ')} | ${ro.failureBudget} |`);
-    const gates = plan.rollout.flatMap((ro) => rolloutGateLines(ro).map((line) => `- ${code(ro.cluster)} batch ${cell(line)}`));
-    if (gates.length > 0) out.push('', '#### Gates and drain steps', '', ...gates);
-  }
+  out.push(...rolloutMarkdownLines(plan.rollout));
   out.push('', `<sub>Plan hash ${code(plan.hash)}</sub>`);
   return `${out.map((l) => l.trimEnd()).join('\n')}\n`;
 }

@@ -2,11 +2,11 @@
  * The plan for a terminal, in the manner of `terraform plan`: changes grouped by node in dependency order,
  * each with its action, resource, reason and details, then the rollout and a summary line.
  */
-import { rolloutGateLines } from './rollout-gates-lines.js';
 import type { Plan } from '../model/plan.js';
 import type { Change } from '../model/change.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import { decommissionLine } from './decommission.js';
+import { rolloutTextLines } from './render-rollout.js';
 import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, shownDependencies, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 export interface TextRenderOptions {
@@ -65,13 +65,7 @@ export function renderText(plan: Plan, options: TextRenderOptions): string {
     out.push('', paint(color, '1', node));
     for (const c of changes) out.push(...renderChange(c, byId, options));
   }
-  if (plan.rollout.length > 0) {
-    out.push('', 'Rollout (disruptive changes, batch by batch):');
-    for (const ro of plan.rollout) {
-      out.push(`  ${ro.cluster}: ${ro.batches.map((b, i) => `${i + 1}) ${b.join(', ')}`).join('  ')}  (failure budget ${ro.failureBudget})`);
-      for (const line of rolloutGateLines(ro)) out.push(`    ${line}`);
-    }
-  }
+  out.push(...rolloutTextLines(plan.rollout));
   out.push('', paint(color, '1', summaryLine(plan.summary)), `Plan hash ${plan.hash}`);
   return `${out.join('\n')}\n`;
 }

@@ -3,7 +3,7 @@
  * what its batch must pass, and what runs after. Shared by the text and Markdown renderings.
  */
 import { gatesOf, type DesiredGate, type DrainStep } from '../model/health-gate.js';
-import type { RolloutBatches } from '../model/plan.js';
+import type { RolloutIntents } from '../model/rollout.js';
 
 /** argv as one readable line (JSON strings for the elements that need quoting). */
 export function argvLine(argv: readonly string[]): string {
@@ -33,17 +33,17 @@ export function describeGate(gate: DesiredGate): string {
 const drainLine = (steps: readonly DrainStep[], node: string): string => steps.map((s) => `${s.on === node ? '' : `on ${s.on}: `}${argvLine(s.argv)}`).join('; ');
 
 /** One line per node of the rollout's batches, in batch order; none when no member declares gates. */
-export function rolloutGateLines(rollout: RolloutBatches): string[] {
-  if (!rollout.health) return [];
+export function rolloutGateLines(rollout: RolloutIntents): string[] {
+  if (!rollout.gates) return [];
   const out: string[] = [];
-  rollout.batches.forEach((nodes, i) => {
+  for (const { nodes, batch } of rollout.batches) {
     for (const node of nodes) {
-      const declared = rollout.health?.members[node];
+      const declared = rollout.gates?.[node];
       const parts = [`gates ${gatesOf(declared).map(describeGate).join(', ')}`];
       if (declared && declared.drain.length > 0) parts.unshift(`drain ${drainLine(declared.drain, node)}`);
       if (declared && declared.undrain.length > 0) parts.push(`undrain ${drainLine(declared.undrain, node)}`);
-      out.push(`${i + 1}) ${node}: ${parts.join('; then ')}`);
+      out.push(`batch ${batch}, ${node}: ${parts.join('; then ')}`);
     }
-  });
+  }
   return out;
 }

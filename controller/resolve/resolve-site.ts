@@ -28,7 +28,7 @@ import { observedFactReads, type ObservedFactRead } from './observed-fact-reads.
 import { orderSteps } from './step-order.js';
 import { TemplateEngine } from './template-engine.js';
 import { UncheckedSpec } from './unchecked-spec.js';
-import { effectiveRolloutPolicy, quantityOf } from '../spec/rollout-policy.js';
+import { effectiveRolloutPolicy } from '../spec/rollout-policy.js';
 import { addModuleGates, addRolloutGates, checkGateNames, gatesRecord, type ClusterGates } from './cluster-gates.js';
 
 export interface ResolveResult {
@@ -351,11 +351,8 @@ export function resolveSite(
   }));
   const clusters = clusterNames.map((name) => {
     const members = state.members.get(name)!;
-    const policy = effectiveRolloutPolicy(spec.site.doc.spec.rollout, spec.clusters[name]!.doc.spec.rollout);
-    const maxUnavailable = quantityOf(policy.maxUnavailable, members.length, 1);
     const gates = gatesRecord(state.gates.get(name)!);
-    const health = gates ? { health: { members: gates, maxUnavailable, progressDeadlineSeconds: policy.progressDeadlineSeconds } } : {};
-    return { name, nodes: members, batchSize: maxUnavailable, failureBudget: quantityOf(policy.failureBudget, members.length, 0), ...health };
+    return { name, nodes: members, rollout: effectiveRolloutPolicy(spec.site.doc.spec.rollout, spec.clusters[name]!.doc.spec.rollout), ...(gates ? { gates } : {}) };
   });
   return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters, zones: desiredZones(spec) }, diagnostics, pendingSteps: [] };
 }

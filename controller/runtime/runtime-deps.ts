@@ -13,6 +13,7 @@ import type { CertificateIssuer } from '../pki/certificate-issuer.js';
 import type { SecretSource } from '../secrets/secret-source.js';
 import type { Revision } from '../source/revision.js';
 import type { RunWriter, SiteLocks } from '../store/store.js';
+import type { RolloutStates } from '../store/rollout-states.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import type { Transport } from '../transport/transport.js';
 import type { ReconcileDeps } from './reconcile.js';
@@ -52,7 +53,7 @@ export interface RuntimeDeps extends ReconcileDeps<ReconcileState> {
    */
   secrets?: Opener<string, SecretSource>;
   /** The site's runs and journal, and its lock (apply only). */
-  store: Opener<string, RunWriter & SiteLocks>;
+  store: Opener<string, RunWriter & SiteLocks & RolloutStates>;
   effects: EffectsLookup;
   managedRecord: ManagedRecordFactory;
   clock: Clock;

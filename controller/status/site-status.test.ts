@@ -10,6 +10,7 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import { readSiteStatus } from './read-site-status.js';
 import { renderSiteStatusText, type SiteStatus } from './site-status.js';
 import { registry } from '../../reconcilers/registry.js';
+import { controlRollout } from '../rollout/rollout-control.js';
 
 const rolling = (nodes: string[]) =>
   testPlan(
@@ -129,7 +130,9 @@ test('nodes a halted run never reached are Ready=Unknown NotReached at the commi
   const withCluster = await readSiteStatus(store, { clusters: { app: ['n1', 'n2', 'n3'] } });
   t.deepEqual(conditionsOf(withCluster, 'n2'), ['Pending=True RolloutHalted', 'Ready=Unknown NotReached']);
   t.deepEqual(withCluster.clusters[0]?.conditions.at(-1)?.status, 'False');
-  // The next run that reaches them makes them Ready again.
+  // Resumed, n1 healthy again: the next run that reaches them makes them Ready again.
+  const resumed = controlRollout(await store.rolloutState('app'), 'app', { action: 'resume', recovered: ['n1'] });
+  if (resumed.ok) await store.changeRolloutState('app', () => resumed.write);
   await applyAt(store, 'c2c2c2c2c2c2c2', ['n1', 'n2', 'n3']);
   const converged = await readSiteStatus(store);
   for (const n of ['n1', 'n2', 'n3']) t.deepEqual(conditionsOf(converged, n), ['Ready=True Converged']);

@@ -72,7 +72,7 @@ export function clustersOfPlan(plan: Plan): Record<string, string[]> {
     members.set(cluster, (members.get(cluster) ?? new Set()).add(node));
   };
   for (const c of plan.changes) if (c.cluster !== undefined) add(c.cluster, targetLabel(c.target));
-  for (const r of plan.rollout) for (const n of r.batches.flat()) add(r.cluster, n);
+  for (const r of plan.rollout) for (const n of [...r.batches.flatMap((b) => b.nodes), ...r.held]) add(r.cluster, n);
   return Object.fromEntries([...members].map(([k, v]) => [k, [...v].sort()]));
 }
 

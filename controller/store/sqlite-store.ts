@@ -15,6 +15,8 @@ import type { Ledger } from './ledger.js';
 import { POOL_ALLOCATIONS_MIGRATION, SqliteLedger } from './sqlite-ledger.js';
 import { exportState, importState, type StateExport, type StateSection } from './state-export.js';
 import { ISSUED_CERTIFICATES_MIGRATION, SqliteIssuedCertificates } from './sqlite-issued-certificates.js';
+import { ROLLOUTS_MIGRATION, SqliteRolloutStates } from './sqlite-rollout-states.js';
+import type { RolloutWrite, StoredRollout } from './rollout-states.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
@@ -125,6 +127,8 @@ export const MIGRATIONS: readonly Migration[] = [
   POOL_ALLOCATIONS_MIGRATION,
   // The certificates the site's CAs issued (sqlite-issued-certificates.ts).
   ISSUED_CERTIFICATES_MIGRATION,
+  // Each cluster's rollout state (sqlite-rollout-states.ts, ADR 0019).
+  ROLLOUTS_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -342,6 +346,22 @@ export class SqliteStore implements Store {
   /** The certificates the site's CAs issued, in the same database (and with the same durability) as the journal. */
   issuedCertificates(): SqliteIssuedCertificates {
     return new SqliteIssuedCertificates(this.db, this.site, this.clock);
+  }
+
+  rolloutState(cluster: string): Promise<StoredRollout | null> {
+    return this.rollouts.rolloutState(cluster);
+  }
+
+  rolloutStates(): Promise<StoredRollout[]> {
+    return this.rollouts.rolloutStates();
+  }
+
+  changeRolloutState(cluster: string, change: (current: StoredRollout | null) => RolloutWrite | undefined): Promise<StoredRollout | null> {
+    return this.rollouts.changeRolloutState(cluster, change);
+  }
+
+  private get rollouts(): SqliteRolloutStates {
+    return new SqliteRolloutStates(this.db, this.site, this.clock);
   }
 
   schemaVersion(): number {

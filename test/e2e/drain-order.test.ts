@@ -88,7 +88,7 @@ test.serial('the plan shows the gates and drain steps; apply drains before the c
   t.is(await onNode('node2', 'var/log/lb.log'), '');
   await s().commit('version 2', (dir) => writeSite(dir, '2'));
   const plan = await s().underlay(['plan', '--no-color']);
-  t.regex(plan.stdout, /1\) node1: drain on node2: sh -c .* _ node1; sh -c .*; then gates service-up, config-live \(grep -q "version 2" \/etc\/app\/app.conf\); then undrain /);
+  t.regex(plan.stdout, /batch 1, node1: drain on node2: sh -c .* _ node1; sh -c .*; then gates service-up, config-live \(grep -q "version 2" \/etc\/app\/app.conf\); then undrain /);
   const second = await s().underlay(['apply', '--no-color']);
   t.is(second.code, 0, `${second.stdout}\n${second.stderr}`);
   t.regex(second.stdout, /rollout app batch 1: drain node1 done[\s\S]*rollout app batch 1: undrain node1 done[\s\S]*rollout app batch 1 \(node1\): healthy[\s\S]*rollout app batch 2: drain node2 done/);
