@@ -101,7 +101,7 @@ test.serial('a gate that never passes halts at the progress deadline, names the 
   await s().commit('version 3, with a gate that cannot pass', (dir) => writeSite(dir, '3', '[sh, -c, \'echo "replica lag too high" >&2; exit 3\']'));
   const third = await s().underlay(['apply', '--no-color']);
   t.not(third.code, 0);
-  t.regex(third.stderr, /RolloutHalted \(FailureBudgetExceeded\): .*\[node1: unhealthy after rollout batch 1: gate config-live did not pass by the progress deadline \(\d+ attempts?\): exit 3, expected 0: replica lag too high\]/);
+  t.regex(third.stderr, /RolloutHalted \(FailureBudgetExceeded\): .*\[node1: config-live timed out "gate config-live did not pass by the progress deadline \(\d+ attempts\): exit 3, expected 0: replica lag too high"\]/);
   t.regex(third.stdout, /UNHEALTHY node1: gate config-live did not pass by the progress deadline \(\d+ attempts?\): exit 3, expected 0: replica lag too high/);
   t.is(await onNode('node2', 'var/log/lb.log'), 'drain node1\nundrain node1\ndrain node2\nundrain node2\ndrain node1\n', 'node1 stays out of the load balancer; node2 is never drained');
   t.is(await onNode('node2', 'etc/app/app.conf'), 'version 2\n', 'the halted batch never changed node2');
