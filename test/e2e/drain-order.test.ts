@@ -7,8 +7,10 @@
  * node1 drained, and never touches node2.
  */
 import test from 'ava';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseDocument } from 'yaml';
 import { createE2ESite, type E2ESite } from './support/e2e-site.js';
 
 let site: E2ESite | undefined;
@@ -23,6 +25,7 @@ spec:
     version: {type: string}
   resources:
     - directory: {path: /etc/app}
+    - secretFile: {path: /etc/app/token, secret: app-token}
     - file: {path: /etc/app/app.conf, content: "version {{ inputs.version }}\\n"}
     - service:
         name: app
@@ -66,11 +69,18 @@ async function writeSite(dir: string, version: string, gateArgv = PASSING_GATE):
   await writeFile(path.join(dir, 'cluster.yaml'), CLUSTER(version));
 }
 
+/** A controller secret delivered to the members, which a failing gate prints: its output must never carry it. */
+const TOKEN = 'app-token-7f3a9c1e5b2d4f60';
+
 test.before(async () => {
   site = await createE2ESite({ count: 2 });
+  await writeFile(path.join(site.secretsDir, 'app-token'), `${TOKEN}\n`, { mode: 0o600 });
   await site.commit('one service on node1, drained on node2', async (dir) => {
     for (const gone of ['nodes/node3.yaml', 'services', 'ca', 'templates', 'modules']) await rm(path.join(dir, gone), { recursive: true, force: true });
     await mkdir(path.join(dir, 'modules'));
+    const siteDoc = parseDocument(await readFile(path.join(dir, 'site.yaml'), 'utf8'));
+    siteDoc.setIn(['spec', 'secrets'], [{ name: 'app-token', nodes: { names: ['node1', 'node2'] } }]);
+    await writeFile(path.join(dir, 'site.yaml'), siteDoc.toString());
     await writeSite(dir, '1');
   });
 });
@@ -98,13 +108,20 @@ test.serial('the plan shows the gates and drain steps; apply drains before the c
 });
 
 test.serial('a gate that never passes halts at the progress deadline, names the gate and its output, and leaves the node drained', async (t) => {
-  await s().commit('version 3, with a gate that cannot pass', (dir) => writeSite(dir, '3', '[sh, -c, \'echo "replica lag too high" >&2; exit 3\']'));
+  // The gate prints the secret the node holds: a check can print anything it can read.
+  await s().commit('version 3, with a gate that cannot pass', (dir) => writeSite(dir, '3', '[sh, -c, \'echo "replica lag too high, token $(cat /etc/app/token)" >&2; exit 3\']'));
   const third = await s().underlay(['apply', '--no-color']);
   t.not(third.code, 0);
-  t.regex(third.stderr, /RolloutHalted \(FailureBudgetExceeded\): .*\[node1: config-live timed out "gate config-live did not pass by the progress deadline \(\d+ attempts\): exit 3, expected 0: replica lag too high"\]/);
+  t.regex(third.stderr, /RolloutHalted \(FailureBudgetExceeded\): .*\[node1: config-live timed out "gate config-live did not pass by the progress deadline \(\d+ attempts\): exit 3, expected 0: replica lag too high, token \[redacted secret app-token\]"\]/);
   t.regex(third.stdout, /UNHEALTHY node1: gate config-live did not pass by the progress deadline \(\d+ attempts?\): exit 3, expected 0: replica lag too high/);
   t.is(await onNode('node2', 'var/log/lb.log'), 'drain node1\nundrain node1\ndrain node2\nundrain node2\ndrain node1\n', 'node1 stays out of the load balancer; node2 is never drained');
   t.is(await onNode('node2', 'etc/app/app.conf'), 'version 2\n', 'the halted batch never changed node2');
   const status = await s().underlay(['status']);
-  t.regex(status.stdout + status.stderr, /replica lag too high/);
+  t.regex(status.stdout + status.stderr, /replica lag too high, token \[redacted secret app-token\]/);
+  // Nothing the controller wrote or printed holds the token: output, status, and the state directory byte for byte.
+  t.is(await onNode('node1', 'etc/app/token'), `${TOKEN}\n`, 'the gate really could read it');
+  const stateFiles = readdirSync(s().stateDir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  const holding = [third.stdout, third.stderr, status.stdout, status.stderr].filter((o) => o.includes(TOKEN)).length;
+  t.is(holding, 0);
+  t.deepEqual(stateFiles.filter((f) => readFileSync(f).includes(TOKEN)), []);
 });
