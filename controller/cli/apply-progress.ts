@@ -70,7 +70,7 @@ export function applyProgress(io: CliIO, plan: Plan): ApplyProgress {
         io.stdout(`  rollout ${event.cluster} batch ${event.batch}: ${event.type} ${event.node} ${outcome}\n`);
       } else if (event.type === 'rollout-halted') {
         clear();
-        io.stderr(`RolloutHalted (${event.condition.reason}): ${event.condition.message}\n`);
+        io.stderr(`${event.condition.type} (${event.condition.reason}): ${event.condition.message}\n`);
       } else {
         return;
       }

@@ -51,7 +51,7 @@ export function renderMarkdown(plan: Plan, options: { registry: KindRegistry }):
     for (const c of changes) out.push(`| ${ACTION_SYMBOL[c.action]} | ${c.action} | ${code(cell(c.key))} | ${cell(c.reason)} |`);
     for (const c of changes) out.push(...detailsBlock(c, options.registry));
   }
-  out.push(...rolloutMarkdownLines(plan.rollout));
+  out.push(...rolloutMarkdownLines(plan.rollout, plan.changes));
   out.push('', `<sub>Plan hash ${code(plan.hash)}</sub>`);
   return `${out.map((l) => l.trimEnd()).join('\n')}\n`;
 }

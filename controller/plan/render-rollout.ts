@@ -3,7 +3,9 @@
  * deadline and blast radius (members down at once, as a share of the cluster), and the nodes held back.
  * In its own file so the text and Markdown renderers share one reading of the intents.
  */
+import type { Change } from '../model/change.js';
 import type { BatchIntent, RolloutIntents, RolloutOrder } from '../model/rollout.js';
+import { byCodeUnit } from '../model/order.js';
 import { rolloutGateLines } from './rollout-gates-lines.js';
 
 const list = (nodes: readonly string[]): string => (nodes.length === 0 ? 'none' : nodes.join(', '));
@@ -29,15 +31,31 @@ function policyLine(ro: RolloutIntents): string {
 
 const batchName = (b: BatchIntent): string => `batch ${b.batch}${b.canary ? ' (canary)' : ''}${b.domain !== undefined ? ` [${b.domain}]` : ''}`;
 
+/**
+ * What makes the rollout: the disruptive changes of its members, by kind and action (a restart, a running
+ * service updated, a certificate rotated, a file or command the module marks disruptive).
+ */
+function disruptiveLine(ro: RolloutIntents, changes: readonly Change[]): string {
+  const members = new Set([...ro.batches.flatMap((b) => b.nodes), ...ro.held]);
+  const counts = new Map<string, number>();
+  for (const c of changes) {
+    if (!c.disruptive || c.target.type !== 'node' || !members.has(c.target.name) || (c.cluster !== undefined && c.cluster !== ro.cluster)) continue;
+    const what = `${c.kind} ${c.action}`;
+    counts.set(what, (counts.get(what) ?? 0) + 1);
+  }
+  const parts = [...counts].sort(([a], [b]) => byCodeUnit(a, b)).map(([what, n]) => `${what} ×${n}`);
+  return `disruptive: ${parts.join(', ')} (with the changes they wait for; the members' other changes are not held back by the batches)`;
+}
+
 function heldLine(ro: RolloutIntents): string {
   return `held: ${list(ro.held)} (maxUnavailable used up by members already down: ${list(ro.unavailable)})`;
 }
 
-export function rolloutTextLines(rollout: readonly RolloutIntents[]): string[] {
+export function rolloutTextLines(rollout: readonly RolloutIntents[], changes: readonly Change[]): string[] {
   if (rollout.length === 0) return [];
   const out = ['', 'Rollout (disruptive changes, batch by batch):'];
   for (const ro of rollout) {
-    out.push(`  ${policyLine(ro)}`);
+    out.push(`  ${policyLine(ro)}`, `    ${disruptiveLine(ro, changes)}`);
     if (ro.unavailable.length > 0) out.push(`    already down: ${list(ro.unavailable)}`);
     for (const b of ro.batches) {
       out.push(`    ${batchName(b)}: ${list(b.nodes)}  down at once ${blastRadius(ro, b)}  gates ${b.gates.join(', ')}  deadline ${b.deadlineSeconds}s  soak ${b.soakSeconds}s`);
@@ -52,11 +70,11 @@ export function rolloutTextLines(rollout: readonly RolloutIntents[]): string[] {
 const markdownText = (text: string): string => text.replaceAll('\\', '\\\\').replaceAll('`', "'").replaceAll('|', '\\|').replaceAll(/\r?\n/g, ' ');
 
 /** Table cells cannot hold pipes; node names and gate names never do, the rest is ours. */
-export function rolloutMarkdownLines(rollout: readonly RolloutIntents[]): string[] {
+export function rolloutMarkdownLines(rollout: readonly RolloutIntents[], changes: readonly Change[]): string[] {
   if (rollout.length === 0) return [];
   const out = ['', '### Rollout'];
   for (const ro of rollout) {
-    out.push('', `**${policyLine(ro)}**`, '', '| Batch | Nodes | Down at once | Gates | Deadline | Soak |', '|---|---|---|---|---|---|');
+    out.push('', `**${policyLine(ro)}**`, '', disruptiveLine(ro, changes), '', '| Batch | Nodes | Down at once | Gates | Deadline | Soak |', '|---|---|---|---|---|---|');
     for (const b of ro.batches) out.push(`| ${batchName(b)} | ${list(b.nodes)} | ${blastRadius(ro, b)} | ${b.gates.join(', ')} | ${b.deadlineSeconds}s | ${b.soakSeconds}s |`);
     if (ro.unavailable.length > 0) out.push('', `Already down: ${list(ro.unavailable)}`);
     if (ro.held.length > 0) out.push('', `> [!WARNING]`, `> ${heldLine(ro)}`);

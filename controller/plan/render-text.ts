@@ -65,7 +65,7 @@ export function renderText(plan: Plan, options: TextRenderOptions): string {
     out.push('', paint(color, '1', node));
     for (const c of changes) out.push(...renderChange(c, byId, options));
   }
-  out.push(...rolloutTextLines(plan.rollout));
+  out.push(...rolloutTextLines(plan.rollout, plan.changes));
   out.push('', paint(color, '1', summaryLine(plan.summary)), `Plan hash ${plan.hash}`);
   return `${out.join('\n')}\n`;
 }
