@@ -10,8 +10,10 @@ import type { RolloutIntents } from '../model/rollout.js';
 import { describeError } from '../model/errors.js';
 import { capGateOutput } from '../rollout/gate-output.js';
 import type { Redact } from '../secrets/secret-redactor.js';
-import type { GateAttempt, GateRunner, GateVerdict } from './gate-runner.js';
-import type { GateProbes } from './gate-runner.js';
+import type { Change } from '../model/change.js';
+import type { ApplyRun } from './apply-run.js';
+import type { GateAttempt, GateProbes, GateRunner, GateVerdict } from './gate-runner.js';
+import type { HealthCheck } from './health-check.js';
 
 export interface BatchHealthDeps {
   runner: GateRunner;
@@ -53,6 +55,23 @@ export function runNodeGates(deps: BatchHealthDeps, at: NodeGatesAt): Promise<Ga
   const gates = gatesOf(declared?.[at.node]).filter(at.only ?? (() => true));
   const deadline = new Date(deps.now().getTime() + at.deadlineSeconds * 1000);
   return deps.runner.runNodeGates({ node: at.node, gates, deadline, serviceUp: at.serviceUp, members: at.members, memberGate: memberGate(declared), once: at.once });
+}
+
+/**
+ * service-up, one try: the kinds of `changes` (what a batch restarted on the node, or is about to) say
+ * whether their services run; nothing to ask is up, and a check that throws is a failed one, with why.
+ */
+export function serviceUpOf(run: ApplyRun, node: string, healthCheck: HealthCheck, changes: readonly Change[]): () => Promise<GateAttempt> {
+  return async () => {
+    const ctx = run.context(node);
+    if (!ctx || changes.length === 0) return { healthy: true, output: '' };
+    try {
+      const health = await healthCheck.check(ctx, changes);
+      return health.healthy ? { healthy: true, output: '' } : { healthy: false, output: health.message };
+    } catch (e) {
+      return { healthy: false, output: `health check failed: ${describeError(e)}` };
+    }
+  };
 }
 
 /** A drain or undrain step's failure: which step, where, and what it printed (redacted, capped). */

@@ -6,34 +6,22 @@
  * own failures use maxUnavailable up (cluster-rollouts.ts).
  */
 import type { Change } from '../model/change.js';
-import { describeError } from '../model/errors.js';
 import type { DesiredGate } from '../model/health-gate.js';
 import { targetLabel } from '../model/target.js';
 import type { ApplyRun } from './apply-run.js';
-import { describeVerdict, rolloutMembers, runDrainSteps, runNodeGates, type BatchHealthDeps } from './batch-health.js';
-import type { GateAttempt } from './gate-runner.js';
+import { describeVerdict, rolloutMembers, runDrainSteps, runNodeGates, serviceUpOf, type BatchHealthDeps } from './batch-health.js';
+import type { RolloutGateDeps } from './rollout-gate.js';
 import type { WalkOutcome } from './graph-walk.js';
 import type { HealthCheck } from './health-check.js';
 import type { BatchStartItem } from './walk-items.js';
 
-export interface BatchStartDeps {
-  healthCheck: HealthCheck;
-  health: BatchHealthDeps;
-}
+/** What a batch's start needs: the same as its gate. */
+export type BatchStartDeps = RolloutGateDeps;
 
-/** service-up before the batch: do the services it is about to restart run now? Nothing to ask: up. */
-function servicesUpNow(run: ApplyRun, node: string, healthCheck: HealthCheck): () => Promise<GateAttempt> {
-  return async () => {
-    const ctx = run.context(node);
-    const planned: Change[] = run.plan.changes.filter((c) => targetLabel(c.target) === node && (c.disruptive || c.action === 'reload') && c.action !== 'delete');
-    if (!ctx || planned.length === 0) return { healthy: true, output: '' };
-    try {
-      const health = await healthCheck.check(ctx, planned);
-      return health.healthy ? { healthy: true, output: '' } : { healthy: false, output: health.message };
-    } catch (e) {
-      return { healthy: false, output: `health check failed: ${describeError(e)}` };
-    }
-  };
+/** service-up before the batch: do the services it is about to restart (or reload) run now? */
+function servicesUpNow(run: ApplyRun, node: string, healthCheck: HealthCheck): ReturnType<typeof serviceUpOf> {
+  const planned: Change[] = run.plan.changes.filter((c) => targetLabel(c.target) === node && (c.disruptive || c.action === 'reload') && c.action !== 'delete');
+  return serviceUpOf(run, node, healthCheck, planned);
 }
 
 /** The cluster gates ask about the cluster, not the member: they run after the batch, not here. */

@@ -7,16 +7,14 @@
  * that passed its gates is undrained; one that did not stays drained.
  */
 import type { Change } from '../model/change.js';
-import { describeError } from '../model/errors.js';
 import type { RolloutIntents } from '../model/rollout.js';
 import { targetLabel } from '../model/target.js';
 import type { RunCondition } from '../store/store.js';
 import { capGateOutput } from '../rollout/gate-output.js';
 import type { FailedNode, GateFailure } from '../rollout/rollout-state.js';
 import type { ApplyRun } from './apply-run.js';
-import { describeVerdict, rolloutMembers, runDrainSteps, runNodeGates, type BatchHealthDeps } from './batch-health.js';
+import { describeVerdict, rolloutMembers, runDrainSteps, runNodeGates, serviceUpOf, type BatchHealthDeps } from './batch-health.js';
 import type { ResumedBatch } from './cluster-rollouts.js';
-import type { GateAttempt } from './gate-runner.js';
 import type { WalkOutcome } from './graph-walk.js';
 import type { HealthCheck } from './health-check.js';
 import type { GateItem } from './walk-items.js';
@@ -107,20 +105,6 @@ async function gateNodes(run: ApplyRun, at: Omit<GateAt, 'node'>): Promise<Faile
   return failedNow;
 }
 
-/** service-up, one try: the kinds of what the batch restarted say whether it runs; a check that throws is a failed one. */
-function serviceUp(run: ApplyRun, at: GateAt, changes: readonly Change[]): () => Promise<GateAttempt> {
-  return async () => {
-    const ctx = run.context(at.node);
-    if (!ctx || changes.length === 0) return { healthy: true, output: '' };
-    try {
-      const health = await at.deps.healthCheck.check(ctx, changes);
-      return health.healthy ? { healthy: true, output: '' } : { healthy: false, output: health.message };
-    } catch (e) {
-      return { healthy: false, output: `health check failed: ${describeError(e)}` };
-    }
-  };
-}
-
 /**
  * Gates one node: service-up for what the batch restarted, then its declared gates, each tried again until
  * it passes or the batch's progress deadline (on the injected clock) has passed. An unhealthy node fails,
@@ -133,7 +117,7 @@ async function gateNode(run: ApplyRun, at: GateAt): Promise<GateFailure | undefi
   const declared = at.rollout.gates?.[at.node];
   if (changes.length === 0 && !declared) return undefined;
   const members = [...rolloutMembers(at.rollout).filter((m) => !at.batchNodes.includes(m) && !run.failedNodes.has(m)), ...at.passed];
-  const verdict = await runNodeGates(at.deps.health, { rollout: at.rollout, node: at.node, members, serviceUp: serviceUp(run, at, changes), once: false, deadlineSeconds: at.deadlineSeconds });
+  const verdict = await runNodeGates(at.deps.health, { rollout: at.rollout, node: at.node, members, serviceUp: serviceUpOf(run, at.node, at.deps.healthCheck, changes), once: false, deadlineSeconds: at.deadlineSeconds });
   if (!verdict.healthy) {
     // Without declared gates the message is what it always was: the service's own, and how long it was tried.
     const within = verdict.attempts > 1 ? `not healthy within the progress deadline of ${at.deadlineSeconds}s (${verdict.attempts} tries): ` : '';
