@@ -168,3 +168,18 @@ test('what a failing gate printed reaches the conditions and events redacted of 
   t.true(shown.includes('auth failed for root:[redacted secret etcd-root]'));
   t.false(shown.includes(secret));
 });
+
+test('a cluster gate is not part of the check before a batch; after it, it runs on a member outside the batch, in that member\'s rendering', async (t) => {
+  const origin = 'module app (step app)';
+  const withQuorum = (node: string): NodeGates => ({ ...declared(node), gates: [...declared(node).gates, { type: 'cluster', name: 'quorum', argv: ['quorum', `--via=${node}`], exitCode: 0, timeoutSeconds: 5, origin }] });
+  const s = setup(['n1', 'n2'], (log) => fakeProbes(log));
+  const plan = gatedPlan(['n1', 'n2']);
+  plan.rollout[0]!.gates = { n1: withQuorum('n1'), n2: withQuorum('n2') };
+  const result = await applyPlan({ ...s.base, plan });
+  t.is(result.status, 'succeeded');
+  const execs = work(s.log).filter((l) => l.startsWith('exec'));
+  // Before batch 1: each member's own gates, no quorum; after it: quorum on n2 (outside the batch), as n2 renders it.
+  t.deepEqual(execs.slice(0, 5), ['exec n1 ready n1', 'exec n2 ready n2', 'exec lb1 maint n1', 'exec n1 ready n1', 'exec n2 quorum --via=n2']);
+  // After batch 2 (n2), the member outside it is n1.
+  t.true(execs.includes('exec n1 quorum --via=n1'));
+});
