@@ -182,4 +182,5 @@ test('a cluster gate is not part of the check before a batch; after it, it runs 
   t.deepEqual(execs.slice(0, 5), ['exec n1 ready n1', 'exec n2 ready n2', 'exec lb1 maint n1', 'exec n1 ready n1', 'exec n2 quorum --via=n2']);
   // After batch 2 (n2), the member outside it is n1.
   t.true(execs.includes('exec n1 quorum --via=n1'));
+  t.like(s.events.find((e) => e.type === 'batch-check'), { batch: 1, down: {}, held: false });
 });
