@@ -86,7 +86,10 @@ test('from and on must name a node of the site; a port must render to a port', (
 test('two gates of one name on a node are refused, naming both origins', (t) => {
   const r = resolve([etcd({ health: [{ name: 'ready', command: { argv: ['true'] } }] }), lab({ gates: [{ name: 'ready', command: { argv: ['true'] } }] })]);
   t.is(r.desired, null);
-  t.regex(r.diagnostics.find((d) => d.code === 'DuplicateName')?.message ?? '', /gate "ready" is declared twice .* by module etcd \(step etcd\) and by cluster lab/);
+  const duplicate = r.diagnostics.find((d) => d.code === 'DuplicateName');
+  t.regex(duplicate?.message ?? '', /^gate "ready" is declared for this node's batch already, by module etcd \(step etcd\): name them apart/);
+  t.is(duplicate?.field, 'spec.rollout.gates[0].name');
+  t.is(duplicate?.location?.file, 'cluster/lab.yaml');
 });
 
 test('a gate has exactly one check, and service-up is the built-in one', (t) => {

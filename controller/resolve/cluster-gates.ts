@@ -1,12 +1,10 @@
 /**
  * Per cluster, each member's health gates and drain steps: its steps' modules' declarations, then the
- * Site's and the Cluster's `rollout.gates`, rendered for the member. A gate name is one gate on a node:
- * the plan, the events and the circuit breaker name gates by it.
+ * Site's and the Cluster's `rollout.gates`, rendered for the member.
  */
 import type { NodeGates } from '../model/health-gate.js';
 import type { ClusterDoc, ModuleDoc, SiteDoc } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
-import type { DiagnosticSink } from './diagnostic-sink.js';
 import { renderDrainSteps, renderGates, type GateRenderPlace } from './render-gates.js';
 import type { RenderPlace } from './render-module.js';
 
@@ -25,7 +23,7 @@ export function addModuleGates(gates: ClusterGates, place: RenderPlace & { modul
   if (health.length === 0 && drain.length === 0 && undrain.length === 0) return;
   const gatePlace: GateRenderPlace = { ...place, nodeNames: at.nodeNames, origin: `module ${place.module.doc.metadata.name} (step ${at.step})` };
   const out = gatesOn(gates, place.scope.node.name);
-  out.gates.push(...renderGates(gatePlace, health, ['spec', 'health']));
+  out.gates.push(...renderGates(gatePlace, health, { path: ['spec', 'health'], before: out.gates }));
   out.drain.push(...renderDrainSteps(gatePlace, drain, ['spec', 'drain']));
   out.undrain.push(...renderDrainSteps(gatePlace, undrain, ['spec', 'undrain']));
 }
@@ -34,19 +32,8 @@ export function addModuleGates(gates: ClusterGates, place: RenderPlace & { modul
 export function addRolloutGates(gates: ClusterGates, place: GateRenderPlace & { module: Located<SiteDoc | ClusterDoc> }): void {
   const declared = place.module.doc.spec.rollout.gates ?? [];
   if (declared.length === 0) return;
-  gatesOn(gates, place.scope.node.name).gates.push(...renderGates(place, declared, ['spec', 'rollout', 'gates']));
-}
-
-/** Two gates of one name on one node would be indistinguishable in the plan and in RolloutHalted. */
-export function checkGateNames(gates: ClusterGates, cluster: Located<ClusterDoc>, sink: DiagnosticSink): void {
-  for (const [node, declared] of gates) {
-    const seen = new Map<string, string>();
-    for (const gate of declared.gates) {
-      const first = seen.get(gate.name);
-      if (first === undefined) seen.set(gate.name, gate.origin);
-      else sink.error('DuplicateName', `gate "${gate.name}" is declared twice for this node's batch, by ${first} and by ${gate.origin}: name them apart`, { location: cluster.location, node });
-    }
-  }
+  const out = gatesOn(gates, place.scope.node.name);
+  out.gates.push(...renderGates(place, declared, { path: ['spec', 'rollout', 'gates'], before: out.gates }));
 }
 
 /** Sorted by node, and absent when no member declares anything: a site without gates plans as before. */

@@ -20,7 +20,7 @@ export interface GateRenderPlace extends RenderPlace {
   origin: string;
 }
 
-function report(place: GateRenderPlace, code: 'DanglingReference' | 'SchemaViolation', message: string, path: Path): void {
+function report(place: GateRenderPlace, code: 'DanglingReference' | 'DuplicateName' | 'SchemaViolation', message: string, path: Path): void {
   place.sink.error(code, message, { location: place.module.locate(path), field: fieldPath(path), node: place.scope.node.name });
 }
 
@@ -90,11 +90,20 @@ function renderCheck(place: GateRenderPlace, gate: HealthGate, path: Path): Desi
   return argv === null ? null : ({ type, argv, exitCode: command.exitCode } as DesiredGate);
 }
 
-/** The gates declared at `path` (a list), rendered for the place's node; failed ones are left out (and reported). */
-export function renderGates(place: GateRenderPlace, gates: readonly HealthGate[], path: Path): DesiredGate[] {
+/**
+ * The gates declared at `path` (a list), rendered for the place's node, after `before` (the node's gates
+ * so far in this cluster); failed ones are left out (and reported). A name is one gate on a node: the plan,
+ * events and RolloutHalted name gates by it.
+ */
+export function renderGates(place: GateRenderPlace, gates: readonly HealthGate[], at: { path: Path; before: readonly DesiredGate[] }): DesiredGate[] {
   const out: DesiredGate[] = [];
   gates.forEach((gate, i) => {
-    const check = renderCheck(place, gate, [...path, i]);
+    const first = [...at.before, ...out].find((g) => g.name === gate.name);
+    if (first) {
+      report(place, 'DuplicateName', `gate "${gate.name}" is declared for this node's batch already, by ${first.origin}: name them apart`, [...at.path, i, 'name']);
+      return;
+    }
+    const check = renderCheck(place, gate, [...at.path, i]);
     if (check) out.push({ ...check, name: gate.name, timeoutSeconds: durationSeconds(gate.timeout), origin: place.origin });
   });
   return out;

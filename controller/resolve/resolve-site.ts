@@ -29,7 +29,7 @@ import { orderSteps } from './step-order.js';
 import { TemplateEngine } from './template-engine.js';
 import { UncheckedSpec } from './unchecked-spec.js';
 import { effectiveRolloutPolicy } from '../spec/rollout-policy.js';
-import { addModuleGates, addRolloutGates, checkGateNames, gatesRecord, type ClusterGates } from './cluster-gates.js';
+import { addModuleGates, addRolloutGates, gatesRecord, type ClusterGates } from './cluster-gates.js';
 
 export interface ResolveResult {
   /**
@@ -214,7 +214,6 @@ function resolveCluster(state: SiteState, clusterName: string): void {
     if (pendingOn.size > 0) state.pendingSteps.push({ cluster: clusterName, step: step.name, nodes: [...pendingOn].sort() });
   }
   addMembersRolloutGates(state, clusterName, clusterNodes);
-  checkGateNames(gates, cluster, sink);
 }
 
 /** The Site's gates, then the Cluster's, for every member (after its modules' own). */
