@@ -14,7 +14,7 @@ import type { KindRegistry } from '../../reconcilers/registry.js';
 import type { Plan } from '../model/plan.js';
 import type { CertificateIssuer } from '../pki/certificate-issuer.js';
 import type { Change } from '../model/change.js';
-import type { Clock, Timers } from '../clock.js';
+import { systemTimers, type Clock, type Timers } from '../clock.js';
 import type { RunCondition, RunWriter } from '../store/store.js';
 import type { RolloutStates } from '../store/rollout-states.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
@@ -28,8 +28,13 @@ import { byCodeUnit } from '../model/order.js';
 import { targetLabel } from '../model/target.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import { ApplyRun } from './apply-run.js';
-import { gateResumed, visitGate } from './rollout-gate.js';
+import { GATE_RETRY_MS, gateResumed, visitGate, type RolloutGateDeps } from './rollout-gate.js';
 import { failedNodeLine } from '../rollout/rollout-state.js';
+import { visitBatchStart } from './batch-start.js';
+import type { BatchHealthDeps, StepFailure } from './batch-health.js';
+import { controllerGateProbes } from './gate-probes.js';
+import { GateRunner, type GateProbes } from './gate-runner.js';
+import type { Redact } from '../secrets/secret-redactor.js';
 import { walkItems, type Item } from './walk-items.js';
 import type { SecretSource } from '../secrets/secret-source.js';
 
@@ -52,6 +57,10 @@ export type ApplyEvent =
   /** A batch's health gate: `failed` are nodes of the batch that failed before it (not health-checked), with why. */
   | { type: 'batch-gate'; cluster: string; batch: number; nodes: string[]; failed: Record<string, string>; unhealthy: Record<string, string> }
   | { type: 'rollout-halted'; condition: RunCondition }
+  /** The check before a batch (ADR 0020): the members down already, with why, and whether the batch is held for them. */
+  | { type: 'batch-check'; cluster: string; batch: number; down: Record<string, string>; held: boolean }
+  /** A node's drain steps ran before its batch, or its undrain steps after its gates passed (or after a failed drain). */
+  | { type: 'drain' | 'undrain'; cluster: string; batch: number; node: string; failed?: StepFailure }
   | { type: 'run-finished'; changeSet: ChangeSet };
 
 export interface ApplyPlanOptions {
@@ -79,6 +88,13 @@ export interface ApplyPlanOptions {
   concurrency: number;
   /** Default: ask each change's kind (see health-check.ts). */
   healthCheck?: HealthCheck;
+  /** How gates reach the nodes and services; default: from this process, and over `transport`. */
+  gateProbes?: GateProbes;
+  /**
+   * Takes every secret value out of gate and drain output before it reaches events, status and alerts
+   * (secret-redactor.ts). The caller builds it from the site's secrets; default: nothing to take out.
+   */
+  redact?: Redact;
   onEvent?: (event: ApplyEvent) => void;
   /** Crash tests only (fault-injection.ts): where to stop for good. */
   fault?: FaultHook;
@@ -88,12 +104,21 @@ export interface ApplyPlanOptions {
   leases?: { lost(node: string): ErrorRecord | undefined };
 }
 
+function batchHealthDeps(options: ApplyPlanOptions): BatchHealthDeps {
+  const probes = options.gateProbes ?? controllerGateProbes(options.transport, (node) => options.nodes[node]?.endpoint);
+  const redact = options.redact ?? ((text: string) => text);
+  const timers = options.timers ?? systemTimers;
+  const runner = new GateRunner({ probes, clock: options.clock, timers, redact, retryIntervalMs: GATE_RETRY_MS });
+  return { runner, probes, redact, now: () => options.clock.now() };
+}
+
 /** Done as planned: applied, or skipped by its own kind. */
 const settled = (r: ChangeResult | undefined): boolean => r?.outcome === 'applied' || (r?.outcome === 'skipped' && r.cause === 'kind');
 
 export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const { plan, nodes, store, effects } = options;
   const healthCheck = options.healthCheck ?? kindHealthCheck(effects);
+  const health = batchHealthDeps(options);
   // Every node of the revision, also those with nothing to do or unreachable: what status shows.
   const covered = [...new Set([...Object.keys(nodes), ...Object.keys(options.unreachable ?? {}), ...plan.changes.map((c) => targetLabel(c.target))])].sort();
   const { id: runId } = await store.beginRun({ revisionCommit: plan.revision.commit, planHash: plan.hash, nodes: covered });
@@ -101,11 +126,12 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const run = new ApplyRun(options, runId);
 
   await rewriteManagedRecords(run);
-  await beginRollouts(run, healthCheck);
+  await beginRollouts(run, { healthCheck, health });
   await walkGraph<Item>({
     items: walkItems(plan, (kind) => effects(kind)?.applyLevel !== undefined),
     concurrency: options.concurrency,
-    visit: (item, blockedBy) => ('gate' in item ? visitGate(run, item, healthCheck) : run.visit(item, blockedBy)),
+    visit: (item, blockedBy) =>
+      'gate' in item ? visitGate(run, item, { healthCheck, health }) : 'start' in item ? visitBatchStart(run, item, { healthCheck, health }) : run.visit(item, blockedBy),
   });
   const nodeResults = await recordNodeOutcomes(run, covered);
 
@@ -128,7 +154,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
  * Each cluster's rollout started or taken up: a stopped one halts its batches, the nodes it failed stay
  * failed (not retried in the same rollout), an interrupted batch is gated, and the first batch may start.
  */
-async function beginRollouts(run: ApplyRun, healthCheck: HealthCheck): Promise<void> {
+async function beginRollouts(run: ApplyRun, deps: RolloutGateDeps): Promise<void> {
   const { stopped, resumed } = await run.rollouts.begin();
   for (const condition of stopped) run.halted.set(condition.cluster!, condition);
   for (const intents of run.plan.rollout) {
@@ -139,7 +165,7 @@ async function beginRollouts(run: ApplyRun, healthCheck: HealthCheck): Promise<v
       run.failedNodes.set(f.node, { code: 'FailedInRollout', message: `failed in batch ${f.batch} of this rollout (${failedNodeLine(f)}); not retried until a new commit, or \`underlay rollout resume --recovered ${f.node}\`` });
     }
   }
-  for (const r of resumed) await gateResumed(run, r, healthCheck);
+  for (const r of resumed) await gateResumed(run, r, deps);
   for (const intents of run.plan.rollout) {
     if (run.halted.has(intents.cluster) || intents.batches.length === 0) continue;
     const paused = await run.rollouts.batchStarting(intents.cluster, 0);

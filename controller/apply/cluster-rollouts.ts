@@ -194,6 +194,26 @@ export class ClusterRollouts {
   }
 
   /**
+   * The check before the plan's batch at `index` (batch-start.ts, ADR 0020) found members down now, so the
+   * batch would take more down than maxUnavailable allows: the rollout pauses as batchStarting pauses it.
+   */
+  async pauseForDown(cluster: string, index: number, at: { down: ReadonlyMap<string, string>; goingDown: readonly string[] }): Promise<RunCondition> {
+    const intents = this.intentsOf(cluster);
+    const state = this.states.get(cluster)!;
+    Object.assign(state, { status: 'paused', reason: 'MaxUnavailableReached' });
+    await this.save(state);
+    const why = [...at.down].map(([n, reason]) => `${n} (${reason})`).join('; ');
+    return {
+      type: 'RolloutPaused',
+      reason: 'MaxUnavailableReached',
+      message:
+        `rollout of cluster ${cluster} paused before batch ${this.batchNumber(cluster, index)} (${list(at.goingDown)}): ${at.down.size} member(s) down now [${why}], ` +
+        `the batch would make ${at.down.size + at.goingDown.length}, maxUnavailable is ${intents.maxUnavailable}; resume when the members are healthy again`,
+      cluster,
+    };
+  }
+
+  /**
    * Before the plan's batch at `index` starts: an operator's pause or abort is taken up, and a batch that
    * would take more members down than maxUnavailable allows (counting those this rollout failed) waits.
    */

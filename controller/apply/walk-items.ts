@@ -3,7 +3,9 @@
  * at once, and one health gate per rollout batch (the plan's rollout intents). A batched change waits for
  * the previous batch's gate; a gate waits for its batch's changes to settle in any way (it must see
  * failures). Batched are a node's disruptive changes and what they wait for on that node (the file a restart
- * is for goes in the restart's batch); the node's other changes are not held back by batches.
+ * is for goes in the restart's batch); the node's other changes are not held back by batches. A rollout whose
+ * members declare gates (ADR 0020) also has a start per batch between the two: the check before the batch,
+ * and the drain steps of its nodes, before any of its changes.
  */
 import type { Change } from '../model/change.js';
 import { indexDependencies, topologicalOrder } from '../model/graph.js';
@@ -25,7 +27,12 @@ export interface GateItem extends WalkItem {
   gate: RolloutPosition;
 }
 
-export type Item = LevelItem | GateItem;
+/** Before a batch's changes: the check before the batch, and its nodes' drain steps (batch-start.ts). */
+export interface BatchStartItem extends WalkItem {
+  start: RolloutPosition;
+}
+
+export type Item = LevelItem | GateItem | BatchStartItem;
 
 export interface RolloutPosition {
   rollout: RolloutIntents;
@@ -34,6 +41,13 @@ export interface RolloutPosition {
 }
 
 const gateId = (cluster: string, batch: number): string => `#rollout/${cluster}/batch-${batch + 1}`;
+const startId = (cluster: string, batch: number): string => `#rollout/${cluster}/batch-${batch + 1}/start`;
+
+/** What a batch's changes wait for: its start when the rollout has one, else the previous batch's gate. */
+function batchEntry(position: RolloutPosition): string | undefined {
+  if (position.rollout.gates) return startId(position.rollout.cluster, position.batch);
+  return position.batch > 0 ? gateId(position.rollout.cluster, position.batch - 1) : undefined;
+}
 
 /** The disruptive changes and, transitively, the changes of the same target they depend on. */
 export function batchedChanges(plan: Plan): Set<string> {
@@ -112,7 +126,8 @@ export function walkItems(plan: Plan, takesLevels: (kind: string) => boolean): I
     let item = itemOf.get(id);
     if (!item) {
       item = { id, dependsOn: [], lane: targetLabel(change.target), changes: [] };
-      if (position && position.batch > 0) previousGate.set(item, gateId(position.rollout.cluster, position.batch - 1));
+      const entry = position ? batchEntry(position) : undefined;
+      if (entry !== undefined) previousGate.set(item, entry);
       itemOf.set(id, item);
       items.push(item);
       if (gate !== '') members.set(gate, [...(members.get(gate) ?? []), id]);
@@ -131,8 +146,13 @@ export function walkItems(plan: Plan, takesLevels: (kind: string) => boolean): I
   const gates: GateItem[] = plan.rollout.flatMap((rollout) =>
     rollout.batches.map((_, batch) => {
       const id = gateId(rollout.cluster, batch);
-      return { id, dependsOn: members.get(id) ?? [], afterSettled: true, gate: { rollout, batch } };
+      const start = rollout.gates ? [startId(rollout.cluster, batch)] : [];
+      return { id, dependsOn: [...start, ...(members.get(id) ?? [])], afterSettled: true, gate: { rollout, batch } };
     }),
   );
-  return [...items, ...gates];
+  // A start waits for the batch before to settle in any way: it is visited to say why its batch does not run.
+  const starts: BatchStartItem[] = plan.rollout.flatMap((rollout) =>
+    rollout.gates ? rollout.batches.map((_, batch) => ({ id: startId(rollout.cluster, batch), dependsOn: batch > 0 ? [gateId(rollout.cluster, batch - 1)] : [], afterSettled: true, start: { rollout, batch } })) : [],
+  );
+  return [...items, ...starts, ...gates];
 }

@@ -93,3 +93,19 @@ test('a batch gate says healthy only when no node of the batch failed: a failed 
     '  rollout app batch 2 (n2): UNHEALTHY n2: not healthy within the progress deadline of 3s (3 tries): service:app: service down (fake)',
   ]);
 });
+
+test('the check before a batch is printed when a member is down or the batch is held; drain and undrain with what failed', (t) => {
+  let out = '';
+  const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (out += s), cwd: '/', env: {}, isTTY: false };
+  const progress = applyProgress(io, testPlan([]));
+  progress.onEvent({ type: 'batch-check', cluster: 'etcd', batch: 1, down: {}, held: false });
+  progress.onEvent({ type: 'batch-check', cluster: 'etcd', batch: 2, down: { n3: 'gate ready failed: exit 1' }, held: true });
+  progress.onEvent({ type: 'drain', cluster: 'etcd', batch: 1, node: 'n1' });
+  progress.onEvent({ type: 'undrain', cluster: 'etcd', batch: 1, node: 'n1', failed: { step: 2, on: 'lb1', output: 'exit 1: no socket' } });
+  t.is(
+    out,
+    '  rollout etcd before batch 2: down already n3 (gate ready failed: exit 1): batch held\n' +
+      '  rollout etcd batch 1: drain n1 done\n' +
+      '  rollout etcd batch 1: undrain n1 FAILED (step 2 on lb1: exit 1: no socket)\n',
+  );
+});

@@ -96,6 +96,8 @@ export const ERROR_CODES = {
   ProbeFailed: { ...NODE, description: "a node's probe exited with an error, so the node could not be observed" },
   ApplyFailed: { ...NODE, description: 'a step of a change failed on its node' },
   Unhealthy: { ...NODE, description: 'a node failed its health check after a rollout batch restarted something on it' },
+  DrainFailed: { ...NODE, description: "a drain step a module declares for a node's rollout batch failed, so the node's batch changes were not made" },
+  UndrainFailed: { ...NODE, description: 'an undrain step failed after the node passed its gates: it may still be out of its load balancer' },
   NoApplyTarget: { ...INTERNAL, description: 'a change names a node or service target apply has no way to reach' },
   NoTargetProvider: { ...USER, description: 'a change applies to a target type (a DNS zone, an IP pool) for which no provider is configured' },
   AddressTaken: { ...TRANSIENT, description: "an address is already allocated to another name in its pool's ledger (plan again)" },

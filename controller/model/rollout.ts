@@ -4,6 +4,8 @@
  * the model because the Desired and the Plan carry them: apply takes nothing but the plan.
  */
 
+import type { NodeGates } from './health-gate.js';
+
 /** A count, or a share of the cluster's members such as "25%". */
 export type Quantity = number | `${number}%`;
 
@@ -28,6 +30,7 @@ export interface BatchIntent {
   canary: boolean;
   /** The failure domain (the order label's value) of every node of the batch. */
   domain?: string;
+  /** The names of the gates the batch's nodes wait for: service-up first, then the declared ones (ADR 0020). */
   gates: string[];
   /** Wait after the batch passed its gates, before the next one starts; 0 after the last batch. */
   soakSeconds: number;
@@ -53,4 +56,11 @@ export interface RolloutIntents {
   batches: BatchIntent[];
   /** Disrupted nodes no batch may take down: the members already down use up maxUnavailable. */
   held: string[];
+  /**
+   * What each member declares (ADR 0020): the gates its batch waits for besides service-up, the drain and
+   * undrain steps around its batch. Every member, not only those in batches: a cluster gate runs on a
+   * healthy one, and the check before a batch counts the members down. Absent when none declares any, so a
+   * plan without gates keeps the JSON (and hash) it had.
+   */
+  gates?: Record<string, NodeGates>;
 }

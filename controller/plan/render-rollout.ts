@@ -6,6 +6,7 @@
 import type { Change } from '../model/change.js';
 import type { BatchIntent, RolloutIntents, RolloutOrder } from '../model/rollout.js';
 import { byCodeUnit } from '../model/order.js';
+import { rolloutGateLines } from './rollout-gates-lines.js';
 
 const list = (nodes: readonly string[]): string => (nodes.length === 0 ? 'none' : nodes.join(', '));
 
@@ -60,9 +61,13 @@ export function rolloutTextLines(rollout: readonly RolloutIntents[], changes: re
       out.push(`    ${batchName(b)}: ${list(b.nodes)}  down at once ${blastRadius(ro, b)}  gates ${b.gates.join(', ')}  deadline ${b.deadlineSeconds}s  soak ${b.soakSeconds}s`);
     }
     if (ro.held.length > 0) out.push(`    ${heldLine(ro)}`);
+    for (const line of rolloutGateLines(ro)) out.push(`    ${line}`);
   }
   return out;
 }
+
+/** Declared argv and URLs go into list items: no backticks, pipes or line breaks that would change the Markdown. */
+const markdownText = (text: string): string => text.replaceAll('\\', '\\\\').replaceAll('`', "'").replaceAll('|', '\\|').replaceAll(/\r?\n/g, ' ');
 
 /** Table cells cannot hold pipes; node names and gate names never do, the rest is ours. */
 export function rolloutMarkdownLines(rollout: readonly RolloutIntents[], changes: readonly Change[]): string[] {
@@ -73,6 +78,8 @@ export function rolloutMarkdownLines(rollout: readonly RolloutIntents[], changes
     for (const b of ro.batches) out.push(`| ${batchName(b)} | ${list(b.nodes)} | ${blastRadius(ro, b)} | ${b.gates.join(', ')} | ${b.deadlineSeconds}s | ${b.soakSeconds}s |`);
     if (ro.unavailable.length > 0) out.push('', `Already down: ${list(ro.unavailable)}`);
     if (ro.held.length > 0) out.push('', `> [!WARNING]`, `> ${heldLine(ro)}`);
+    const gates = rolloutGateLines(ro);
+    if (gates.length > 0) out.push('', 'Gates and drain steps, per node:', '', ...gates.map((line) => `- ${markdownText(line)}`));
   }
   return out;
 }

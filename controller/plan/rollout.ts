@@ -24,6 +24,7 @@ export function planRollout(
       members: cluster.nodes.map((name) => ({ name, labels: labelsOf.get(name) ?? {} })),
       disrupted,
       unavailable: cluster.nodes.filter((n) => at.inventory.nodes[n]?.reachable === false),
+      ...(cluster.gates ? { gates: cluster.gates } : {}),
     });
     out.push(intents);
   }

@@ -90,3 +90,16 @@ test('the plan does not depend on the order members and disrupted nodes are give
   const b = { ...a, members: [...a.members].reverse(), disrupted: [...a.disrupted].reverse() };
   t.deepEqual(planRolloutIntents(a), planRolloutIntents(b));
 });
+
+test('a batch names the gates its nodes wait for (service-up first, then the declared ones); the intents carry the members\' declarations', (t) => {
+  const origin = 'module m (step s)';
+  const ready = (node: string) => ({ gates: [{ type: 'command' as const, name: 'ready', argv: ['ready', node], exitCode: 0, timeoutSeconds: 5, origin }], drain: [{ argv: ['maint', node], on: 'lb', origin }], undrain: [] });
+  const quorum = { gates: [{ type: 'cluster' as const, name: 'quorum', argv: ['etcdctl', 'endpoint', 'health', '--cluster'], exitCode: 0, timeoutSeconds: 10, origin }], drain: [], undrain: [] };
+  const intents = planRolloutIntents(input({ members: members('n1', 'n2', 'n3'), policy: { maxUnavailable: 2 }, gates: { n1: ready('n1'), n2: quorum } }));
+  t.deepEqual(intents.batches.map((b) => [b.nodes, b.gates]), [
+    [['n1', 'n2'], ['service-up', 'ready', 'quorum']],
+    [['n3'], ['service-up']],
+  ]);
+  t.deepEqual(intents.gates, { n1: ready('n1'), n2: quorum });
+  t.false('gates' in planRolloutIntents(input({ members: members('n1') })));
+});

@@ -6,6 +6,7 @@
 import { byCodeUnit } from '../model/order.js';
 import type { BatchIntent, RolloutIntents } from '../model/rollout.js';
 import { quantityOf, type RolloutOrder, type RolloutPolicy } from '../spec/rollout-policy.js';
+import { gatesOf, type NodeGates } from '../model/health-gate.js';
 
 export type { BatchIntent, RolloutIntents } from '../model/rollout.js';
 
@@ -22,9 +23,11 @@ export interface RolloutPlanInput {
   disrupted: string[];
   /** Members already down before the rollout starts (unreachable, or failing their health check). */
   unavailable: string[];
+  /** What members declare (resolve's DesiredCluster.gates): gates besides service-up, drain and undrain steps. */
+  gates?: Record<string, NodeGates>;
 }
 
-/** The health gates after a batch, by name; the gates' declarations come with the modules (issue 11 item 3). */
+/** The health gates after a batch, by name, when its nodes declare none (ADR 0020). */
 export const DEFAULT_GATES = ['service-up'];
 
 /** A run of nodes that may share a batch: one failure domain, or all nodes when the order has none. */
@@ -69,6 +72,12 @@ function cut(domain: Domain, at: { room: number; down: ReadonlySet<string>; firs
   return batches;
 }
 
+/** The batch's gate names: the union over its nodes, service-up first, then in declaration order. */
+function batchGates(declared: RolloutPlanInput['gates'], nodes: readonly string[]): string[] {
+  if (!nodes.some((n) => declared?.[n] !== undefined)) return DEFAULT_GATES;
+  return [...new Set(nodes.flatMap((n) => gatesOf(declared?.[n]).map((g) => g.name)))];
+}
+
 export function planRolloutIntents(input: RolloutPlanInput): RolloutIntents {
   const { policy, members } = input;
   const memberNames = new Set(members.map((m) => m.name));
@@ -96,7 +105,7 @@ export function planRolloutIntents(input: RolloutPlanInput): RolloutIntents {
       nodes: c.nodes,
       canary: isCanary,
       ...(c.domain !== undefined ? { domain: c.domain } : {}),
-      gates: DEFAULT_GATES,
+      gates: batchGates(input.gates, c.nodes),
       soakSeconds: last ? 0 : isCanary ? policy.canary!.soakSeconds : policy.soakSeconds,
       deadlineSeconds: policy.progressDeadlineSeconds,
       downAtOnce: down.size + c.nodes.filter((n) => !down.has(n)).length,
@@ -113,5 +122,6 @@ export function planRolloutIntents(input: RolloutPlanInput): RolloutIntents {
     unavailable: [...down].sort(byCodeUnit),
     batches,
     held,
+    ...(input.gates !== undefined && Object.keys(input.gates).length > 0 ? { gates: input.gates } : {}),
   };
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { Duration } from './duration.js';
+import { DrainStep, HealthGate } from './health-gate.js';
 import { registry } from '../../reconcilers/registry.js';
 import { Account, InterfaceName, Name, NodePath, SecretName, Template } from './primitives.js';
 
@@ -60,6 +61,8 @@ export const RolloutPolicy = z
     onFailure: z.enum(['halt', 'pause']).optional(),
     /** Whether the nodes that failed are put back to the last good revision's desired state. */
     rollback: z.enum(['none', 'failed-nodes']).optional(),
+    /** Health gates for every member besides its modules' own: a Site's and a Cluster's both apply. */
+    gates: z.array(HealthGate).optional(),
   })
   .superRefine((policy, ctx) => {
     if (policy.maxUnavailable !== undefined && policy.batchSize !== undefined) {
@@ -162,6 +165,12 @@ export const ModuleSpec = z.strictObject({
   /** Values this module provides to later steps; each a template. Modules with the same outputs are interchangeable. */
   outputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid output name'), Template).default({}),
   resources: z.array(ModuleResource).default([]),
+  /** How to tell the module is healthy on a node, after its batch (and before it): health gates. */
+  health: z.array(HealthGate).default([]),
+  /** Run before the node's batch changes it (take it out of a load balancer, move a leader away), in order. */
+  drain: z.array(DrainStep).default([]),
+  /** Run after the node's gates passed, in order. */
+  undrain: z.array(DrainStep).default([]),
 });
 
 // ---------------------------------------------------------------- Cluster

@@ -3,6 +3,7 @@
  * what they were asked to do. They test the engine's ordering and bookkeeping; the real reconcilers are
  * tested against real test hosts in test/e2e.
  */
+import { gatesOf, type NodeGates } from '../../controller/model/health-gate.js';
 import { applyManagedUpdates, type ManagedEntries, type ManagedUpdate } from '../../reconcilers/managed-record-format.js';
 import { effectsOf, type EffectsLookup } from '../../reconcilers/effects.js';
 import { APPLIED, type NodeApplyContext, type KindEffects } from '../../reconcilers/kind-effects.js';
@@ -77,6 +78,8 @@ export interface TestRollout {
   batches: string[][];
   failureBudget: number;
   policy?: Partial<RolloutPolicy>;
+  /** Members' declared gates and drain steps (ADR 0020). */
+  gates?: Record<string, NodeGates>;
 }
 
 /** Intents with exactly these batches (as the planner would give for an explicit order); the policy's other fields as given. */
@@ -93,12 +96,13 @@ export function rolloutIntents(r: TestRollout): RolloutIntents {
     rollback: policy.rollback,
     unavailable: [],
     held: [],
+    ...(r.gates ? { gates: r.gates } : {}),
     batches: r.batches.map((batch, i) => ({
       cluster: r.cluster,
       batch: i + 1,
       nodes: batch,
       canary: false,
-      gates: DEFAULT_GATES,
+      gates: r.gates ? [...new Set(batch.flatMap((n) => gatesOf(r.gates?.[n]).map((g) => g.name)))] : DEFAULT_GATES,
       soakSeconds: i === r.batches.length - 1 ? 0 : policy.soakSeconds,
       deadlineSeconds: policy.progressDeadlineSeconds,
       downAtOnce: batch.length,

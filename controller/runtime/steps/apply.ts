@@ -9,6 +9,7 @@ import { applyPlan } from '../../apply/apply-plan.js';
 import { applyTargets } from '../../apply/apply-targets.js';
 import { stoppedRollouts } from '../../apply/cluster-rollouts.js';
 import { required } from '../reconcile-state.js';
+import { secretRedactor, siteSecretNames } from '../../secrets/secret-redactor.js';
 import { proceed } from '../reconcile-step.js';
 import type { RuntimeStep } from '../runtime-deps.js';
 
@@ -32,6 +33,8 @@ export const apply: RuntimeStep = {
     const stopped = await stoppedRollouts(store, plan);
     if (stopped.length > 0) return { type: 'stall', code: stopped[0]!.type, message: stopped.map((c) => c.message).join('; '), state };
     const secrets = await deps.secrets?.get(store.site);
+    // Gate and drain output is redacted of every secret the site names before it reaches status or alerts.
+    const redact = secrets && state.spec ? await secretRedactor(secrets, siteSecretNames(state.spec)) : undefined;
     const changeSet = await applyPlan({
       plan,
       nodes,
@@ -52,6 +55,7 @@ export const apply: RuntimeStep = {
       },
       ...(deps.fault ? { fault: deps.fault } : {}),
       ...(secrets ? { secrets } : {}),
+      ...(redact ? { redact } : {}),
       leases: locks.leases,
     });
     await pendingAttach;
