@@ -83,6 +83,16 @@ async function readFrom(opts: ReadRevisionOptions): Promise<Revision> {
   return revision(opts, commit, false, await readCommit(local.gitdir, commit));
 }
 
+/**
+ * The git directory a revision of `repo` is read from: the repository's own for a local path, the fetch
+ * cache for a remote (which `readRevision` fills). What a commit's signature is checked in.
+ */
+export async function gitDirOf(opts: RemoteOptions & { cacheDir: string }): Promise<string> {
+  const location = parseRepoLocation(opts.repo);
+  if (location.kind === 'local') return (await locateRepo(opts.fs ?? defaultFs, opts.repo, opts.ref)).gitdir;
+  return cachePathFor(opts.cacheDir, (await openRemote(opts)).id);
+}
+
 export type RemoteOptions = Pick<ReadRevisionOptions, 'repo' | 'ref' | 'fs' | 'http' | 'ssh'>;
 
 /**
