@@ -22,6 +22,11 @@ export class DeliveryLog {
     return true;
   }
 
+  /** For a delivery that was not acted on after all, so its retry is not taken for a replay. */
+  forget(id: string): void {
+    this.#seen.delete(id);
+  }
+
   get size(): number {
     return this.#seen.size;
   }

@@ -186,3 +186,19 @@ test('100 deliveries in a burst: 100 onPush calls, and the handler does nothing 
   t.is(r.pushes.length, 100);
   t.deepEqual(r.refused, []);
 });
+
+test('when onPush throws, the delivery gets 500 and its retry is not taken for a replay', async (t) => {
+  let fail = true;
+  const pushes: string[] = [];
+  const r = await receiver(t, [{ site: 'lab', provider: 'github', secret: SECRET }], {
+    onPush: (site) => {
+      if (fail) throw new Error('queue closed');
+      pushes.push(site);
+    },
+  });
+  const delivery = signedDelivery('github', SECRET);
+  t.is((await deliver(`${r.url}/hooks/lab`, delivery)).status, 500);
+  fail = false;
+  t.is((await deliver(`${r.url}/hooks/lab`, delivery)).status, 202);
+  t.deepEqual(pushes, ['lab']);
+});

@@ -42,7 +42,7 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_RATE_PER_MINUTE = 300;
 const DEFAULT_DELIVERIES_REMEMBERED = 10_000;
 
-type Outcome = { status: number; result: string; refused?: WebhookRefusal; headers?: Record<string, string> };
+type Outcome = { status: number; result: string; refused?: WebhookRefusal; headers?: Record<string, string>; push?: { delivery: string } };
 
 /**
  * The receiver of `POST /hooks/<site>`. A delivery becomes `onPush(site)` only when, in this order: the site
@@ -91,7 +91,15 @@ async function receive(req: IncomingMessage, r: Receiver): Promise<{ site: strin
   const body = await readBody(req, r.maxBodyBytes);
   if (body === 'too-large') return { site: site.site, outcome: { status: 413, result: `body over ${r.maxBodyBytes} bytes`, refused: 'too-large' } };
   const outcome = accept(site, req, body, r);
-  if (outcome.refused === undefined && outcome.status === 202) r.opts.onPush(site.site);
+  if (outcome.push !== undefined) {
+    try {
+      r.opts.onPush(site.site);
+    } catch (err) {
+      // Not taken: the Git host's retry of this delivery must not be dropped as a replay.
+      r.logFor(site.site).forget(outcome.push.delivery);
+      throw err;
+    }
+  }
   return { site: site.site, outcome };
 }
 
@@ -107,7 +115,7 @@ function accept(site: WebhookSite, req: IncomingMessage, body: Buffer, r: Receiv
   if (delivery === undefined) return { status: 400, result: `${rules.deliveryHeader} missing`, refused: 'missing-delivery-id' };
   if (!r.logFor(site.site).firstTime(delivery)) return { status: 200, result: 'delivery seen before; ignored', refused: 'replayed' };
   if (!rules.pushEvents.has(header(req, rules.eventHeader) ?? '')) return { status: 200, result: 'not a push; ignored' };
-  return { status: 202, result: 'accepted; the ref will be re-read' };
+  return { status: 202, result: 'accepted; the ref will be re-read', push: { delivery } };
 }
 
 const HOOK_PATH = /^\/hooks\/([^/?#]+)\/?(?:\?.*)?$/;
