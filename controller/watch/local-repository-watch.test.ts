@@ -76,6 +76,15 @@ test('a push into a bare repository is noticed', async (t) => {
   t.true((await noticed(bare, () => git(dir, 'push', '-q', bare, 'main'))) > 0);
 });
 
+test('a linked worktree is watched through its common directory, where its branch lives', async (t) => {
+  const { dir } = makeRepo({ 'site.yaml': 'v: 1\n' });
+  const wt = path.join(tempDir('underlay-worktree-'), 'wt');
+  git(dir, 'worktree', 'add', '-q', '-b', 'deploy', wt);
+  const gitDir = git(wt, 'rev-parse', '--absolute-git-dir');
+  t.not(gitDir, path.join(dir, '.git'));
+  t.true((await noticed(gitDir, () => edit(wt, 2))) > 0);
+});
+
 test('only ref files count: objects, the index, logs and lock files are not watched', (t) => {
   const root = '/r/.git';
   for (const p of [root, '/r/.git/HEAD', '/r/.git/packed-refs', '/r/.git/refs', '/r/.git/refs/heads/main', '/r/.git/refs/tags/v1']) t.true(isRefPath(root, p), p);

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { watch } from 'chokidar';
 import type { SourceWatch } from './source-watch.js';
@@ -18,10 +19,10 @@ export interface LocalWatchOptions {
  * `onChange` runs for every event: the daemon's queue coalesces a burst into one reconcile.
  */
 export async function watchLocalRepository(gitDir: string, onChange: () => void, options: LocalWatchOptions = {}): Promise<SourceWatch> {
-  const root = path.resolve(gitDir);
-  const watcher = watch(root, {
+  const roots = await refRoots(path.resolve(gitDir));
+  const watcher = watch(roots, {
     ignoreInitial: true,
-    ignored: (p: string) => !isRefPath(root, path.resolve(p)),
+    ignored: (p: string) => !roots.some((root) => isRefPath(root, path.resolve(p))),
   });
   let closed = false;
   watcher.on('all', () => {
@@ -37,6 +38,20 @@ export async function watchLocalRepository(gitDir: string, onChange: () => void,
       await watcher.close();
     },
   };
+}
+
+/**
+ * Where the refs are: the git directory, and for a linked worktree (`git worktree add`) also the common
+ * directory its `commondir` file names, which holds every branch; the worktree's own directory has its HEAD.
+ */
+async function refRoots(gitDir: string): Promise<string[]> {
+  try {
+    const common = (await readFile(path.join(gitDir, 'commondir'), 'utf8')).trim();
+    return [gitDir, path.resolve(gitDir, common)];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [gitDir];
+    throw err;
+  }
 }
 
 /** Whether a path under the git directory `root` is one a ref can live in (or the directory on the way to one). */
