@@ -63,13 +63,16 @@ export function webhookHandler(opts: WebhookHandlerOptions): (req: IncomingMessa
   };
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return (req, res) => {
-    receive(req, { opts, rate, logFor, maxBodyBytes }).then(
-      ({ site, outcome }) => {
-        if (outcome.refused !== undefined) opts.onRefused?.(site, outcome.refused);
-        answer(req, res, outcome);
-      },
-      () => answer(req, res, { status: 500, result: 'internal error' }),
-    );
+    receive(req, { opts, rate, logFor, maxBodyBytes })
+      .then(
+        ({ site, outcome }) => {
+          answer(req, res, outcome);
+          if (outcome.refused !== undefined) opts.onRefused?.(site, outcome.refused);
+        },
+        () => answer(req, res, { status: 500, result: 'internal error' }),
+      )
+      // A failing onRefused (a metric, a log line) must not take the listener down with an unhandled rejection.
+      .catch(() => undefined);
   };
 }
 
