@@ -3,6 +3,7 @@
  * moved by the test for the rate limit.
  */
 import test, { type ExecutionContext } from 'ava';
+import * as http from 'node:http';
 import type { Clock } from '../clock.js';
 import { webhookHandler, type WebhookHandlerOptions, type WebhookRefusal, type WebhookSite } from './webhook-handler.js';
 import { startWebhookListener } from './webhook-listener.js';
@@ -201,4 +202,46 @@ test('when onPush throws, the delivery gets 500 and its retry is not taken for a
   fail = false;
   t.is((await deliver(`${r.url}/hooks/lab`, delivery)).status, 202);
   t.deepEqual(pushes, ['lab']);
+});
+
+/** A delivery whose body is sent in two halves: the first now, the rest when `finish` is called. */
+function slowDelivery(url: string, provider: WebhookProvider): { finish(): Promise<number>; abort(): void } {
+  const delivery = signedDelivery(provider, SECRET);
+  let status: (code: number) => void = () => undefined;
+  const answered = new Promise<number>((resolve) => (status = resolve));
+  const req = http.request(url, { method: 'POST', headers: delivery.headers, agent: false }, (res) => {
+    res.resume();
+    status(res.statusCode ?? 0);
+  });
+  req.on('error', () => status(0));
+  req.write(delivery.body.subarray(0, 10));
+  return {
+    finish: () => {
+      req.end(delivery.body.subarray(10));
+      return answered;
+    },
+    abort: () => req.destroy(),
+  };
+}
+
+test('bodies received at once are capped per site (503), and a slot frees when its upload ends or is abandoned', async (t) => {
+  const r = await receiver(t, [{ site: 'lab', provider: 'github', secret: SECRET }, { site: 'other', provider: 'github', secret: SECRET }], { maxInFlight: 2, ratePerMinute: 10_000 });
+  const slow = [slowDelivery(`${r.url}/hooks/lab`, 'github'), slowDelivery(`${r.url}/hooks/lab`, 'github')];
+  // The server counts a slow upload once its headers are in; wait for that by probing until the cap shows.
+  let probe = 0;
+  for (let i = 0; i < 200 && probe !== 503; i++) probe = (await deliver(`${r.url}/hooks/lab`, signedDelivery('github', SECRET, { event: 'ping' }))).status;
+  t.is(probe, 503);
+  t.is((await deliver(`${r.url}/hooks/other`, signedDelivery('github', SECRET))).status, 202, 'another site has its own slots');
+  t.deepEqual(await Promise.all(slow.map((s) => s.finish())), [202, 202]);
+  t.is((await deliver(`${r.url}/hooks/lab`, signedDelivery('github', SECRET))).status, 202);
+
+  const abandoned = [slowDelivery(`${r.url}/hooks/lab`, 'github'), slowDelivery(`${r.url}/hooks/lab`, 'github')];
+  probe = 0;
+  for (let i = 0; i < 200 && probe !== 503; i++) probe = (await deliver(`${r.url}/hooks/lab`, signedDelivery('github', SECRET, { event: 'ping' }))).status;
+  t.is(probe, 503, 'both abandoned uploads hold a slot');
+  for (const a of abandoned) a.abort();
+  let after = 503;
+  for (let i = 0; i < 200 && after === 503; i++) after = (await deliver(`${r.url}/hooks/lab`, signedDelivery('github', SECRET))).status;
+  t.is(after, 202);
+  t.true(r.refused.some(([site, reason]) => site === 'lab' && reason === 'busy'));
 });

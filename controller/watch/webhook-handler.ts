@@ -16,6 +16,7 @@ export type WebhookRefusal =
   | 'method-not-allowed'
   | 'unknown-site'
   | 'rate-limited'
+  | 'busy'
   | 'too-large'
   | 'no-secret'
   | 'missing-signature'
@@ -31,6 +32,11 @@ export interface WebhookHandlerOptions {
   maxBodyBytes?: number;
   /** Requests per minute per site, bursts up to the same number; 300 by default. */
   ratePerMinute?: number;
+  /**
+   * Bodies being received at once per site; more get 503. With the size cap it bounds the memory a flood
+   * of slow uploads can hold (8 × 4 MiB by default), which the rate limit alone does not.
+   */
+  maxInFlight?: number;
   /** Ids remembered per site to drop replays; 10,000 by default. */
   deliveriesRemembered?: number;
   /** A verified push: the daemon enqueues a reconcile, which re-reads the ref. Nothing else is passed on. */
@@ -40,6 +46,7 @@ export interface WebhookHandlerOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_RATE_PER_MINUTE = 300;
+export const DEFAULT_MAX_IN_FLIGHT = 8;
 const DEFAULT_DELIVERIES_REMEMBERED = 10_000;
 
 type Outcome = { status: number; result: string; refused?: WebhookRefusal; headers?: Record<string, string>; push?: { delivery: string } };
@@ -62,8 +69,9 @@ export function webhookHandler(opts: WebhookHandlerOptions): (req: IncomingMessa
     return log;
   };
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const inFlight = new Map<string, number>();
   return (req, res) => {
-    receive(req, { opts, rate, logFor, maxBodyBytes })
+    receive(req, { opts, rate, logFor, maxBodyBytes, inFlight })
       .then(
         ({ site, outcome }) => {
           answer(req, res, outcome);
@@ -81,6 +89,8 @@ interface Receiver {
   rate: RateLimit;
   logFor: (site: string) => DeliveryLog;
   maxBodyBytes: number;
+  /** Bodies being read, per site. */
+  inFlight: Map<string, number>;
 }
 
 async function receive(req: IncomingMessage, r: Receiver): Promise<{ site: string | undefined; outcome: Outcome }> {
@@ -91,7 +101,12 @@ async function receive(req: IncomingMessage, r: Receiver): Promise<{ site: strin
   if (!r.rate.take(site.site)) {
     return { site: site.site, outcome: { status: 429, result: 'too many requests', refused: 'rate-limited', headers: { 'Retry-After': String(r.rate.retryAfterSeconds(site.site)) } } };
   }
-  const body = await readBody(req, r.maxBodyBytes);
+  const reading = r.inFlight.get(site.site) ?? 0;
+  if (reading >= (r.opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT)) {
+    return { site: site.site, outcome: { status: 503, result: 'busy receiving other deliveries', refused: 'busy', headers: { 'Retry-After': '1' } } };
+  }
+  r.inFlight.set(site.site, reading + 1);
+  const body = await readBody(req, r.maxBodyBytes).finally(() => r.inFlight.set(site.site, (r.inFlight.get(site.site) ?? 1) - 1));
   if (body === 'too-large') return { site: site.site, outcome: { status: 413, result: `body over ${r.maxBodyBytes} bytes`, refused: 'too-large' } };
   const outcome = accept(site, req, body, r);
   if (outcome.push !== undefined) {
@@ -158,6 +173,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-larg
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
+    // A sender that went away, or the listener's request timeout, ends the read as an error, freeing its slot.
     req.on('error', reject);
   });
 }
