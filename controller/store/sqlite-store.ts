@@ -15,6 +15,7 @@ import type { Ledger } from './ledger.js';
 import { POOL_ALLOCATIONS_MIGRATION, SqliteLedger } from './sqlite-ledger.js';
 import { exportState, importState, type StateExport, type StateSection } from './state-export.js';
 import { ISSUED_CERTIFICATES_MIGRATION, SqliteIssuedCertificates } from './sqlite-issued-certificates.js';
+import { DRIFT_LEDGER_MIGRATION, SqliteDriftLedger } from './sqlite-drift-ledger.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
@@ -125,6 +126,8 @@ export const MIGRATIONS: readonly Migration[] = [
   POOL_ALLOCATIONS_MIGRATION,
   // The certificates the site's CAs issued (sqlite-issued-certificates.ts).
   ISSUED_CERTIFICATES_MIGRATION,
+  // The drift ledger (sqlite-drift-ledger.ts).
+  DRIFT_LEDGER_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -342,6 +345,11 @@ export class SqliteStore implements Store {
   /** The certificates the site's CAs issued, in the same database (and with the same durability) as the journal. */
   issuedCertificates(): SqliteIssuedCertificates {
     return new SqliteIssuedCertificates(this.db, this.site, this.clock);
+  }
+
+  /** The site's drift ledger (controller/drift/drift-ledger.ts). */
+  driftLedger(): SqliteDriftLedger {
+    return new SqliteDriftLedger(this.db, this.site);
   }
 
   schemaVersion(): number {

@@ -1,0 +1,34 @@
+/**
+ * What a drift check needs besides the reconcile runtime's dependencies: the revision at a commit (the
+ * baseline), the site's ledger and apply history, the correction permit, and randomness for the backoff.
+ */
+import type { Opener, RuntimeDeps } from '../runtime/runtime-deps.js';
+import type { ReconcileStep } from '../runtime/reconcile-step.js';
+import type { ReconcileState } from '../runtime/reconcile-state.js';
+import type { Revision } from '../source/revision.js';
+import type { CorrectionPermit, DriftAssessment } from './assess-drift.js';
+import type { DriftLedger } from './drift-ledger.js';
+import type { DriftReport } from './drift-report.js';
+
+export interface DriftStore {
+  ledger: DriftLedger;
+  /** The commit of the newest run that completed (status succeeded), or null when none did. */
+  lastAppliedCommit(): Promise<string | null>;
+}
+
+export interface DriftDeps extends RuntimeDeps {
+  /** The site's revision at `commit` (the last applied one), from the same source as `source`. */
+  revisionAt(commit: string): Promise<Revision>;
+  /** By site id. */
+  driftStore: Opener<string, DriftStore>;
+  permit: CorrectionPermit;
+  random: () => number;
+}
+
+export interface DriftState extends ReconcileState {
+  baseline?: DriftReport['baseline'];
+  assessment?: DriftAssessment;
+  correction?: NonNullable<DriftReport['correction']>;
+}
+
+export type DriftStep = ReconcileStep<DriftState, DriftDeps>;
