@@ -347,6 +347,12 @@ export class SqliteStore implements Store {
     return new SqliteIssuedCertificates(this.db, this.site, this.clock);
   }
 
+  /** The commit of the site's newest run that completed: the revision drift is measured against (null: none did). */
+  lastAppliedCommit(): Promise<string | null> {
+    const row = this.db.prepare(`SELECT revision_commit FROM runs WHERE site = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`).get(this.site) as { revision_commit: string } | undefined;
+    return Promise.resolve(row?.revision_commit ?? null);
+  }
+
   /** The site's drift ledger (controller/drift/drift-ledger.ts). */
   driftLedger(): SqliteDriftLedger {
     return new SqliteDriftLedger(this.db, this.site);
