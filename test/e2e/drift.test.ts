@@ -33,12 +33,12 @@ async function drift(t: import('ava').ExecutionContext, expectedCode: number, ex
 const ids = (records: readonly DriftRecord[]): string[] => records.map((r) => r.id);
 const editMotd = (text: string): Promise<string> => ssh(s().hosts, 'node1', `printf '%s\\n' '${text}' > /etc/motd`);
 
-test.before(async () => {
+test.serial('set up: the policy committed and applied', async (t) => {
   await s().commit('drift: correct, except node.env (alert)', (dir) =>
     appendFile(path.join(dir, 'cluster.yaml'), '  drift:\n    mode: correct\n    resources:\n      "file:/var/lib/underlay-base/node.env": alert\n'),
   );
   const apply = await s().underlay(['apply', '--no-color']);
-  if (apply.code !== 0) throw new Error(`apply failed:\n${apply.stdout}\n${apply.stderr}`);
+  t.is(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);
 });
 
 test.serial('a converged node has no drift', async (t) => {
