@@ -16,6 +16,7 @@ import { POOL_ALLOCATIONS_MIGRATION, SqliteLedger } from './sqlite-ledger.js';
 import { exportState, importState, type StateExport, type StateSection } from './state-export.js';
 import { ISSUED_CERTIFICATES_MIGRATION, SqliteIssuedCertificates } from './sqlite-issued-certificates.js';
 import { DRIFT_LEDGER_MIGRATION, SqliteDriftLedger } from './sqlite-drift-ledger.js';
+import { ALERT_INCIDENTS_MIGRATION, SqliteAlertIncidents } from './sqlite-alert-incidents.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
@@ -128,6 +129,8 @@ export const MIGRATIONS: readonly Migration[] = [
   ISSUED_CERTIFICATES_MIGRATION,
   // The drift ledger (sqlite-drift-ledger.ts).
   DRIFT_LEDGER_MIGRATION,
+  // Open alert incidents (sqlite-alert-incidents.ts).
+  ALERT_INCIDENTS_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -356,6 +359,11 @@ export class SqliteStore implements Store {
   /** The site's drift ledger (controller/drift/drift-ledger.ts). */
   driftLedger(): SqliteDriftLedger {
     return new SqliteDriftLedger(this.db, this.site);
+  }
+
+  /** The open alert incidents of every site in this database (the alerter serves them all). */
+  alertIncidents(): SqliteAlertIncidents {
+    return new SqliteAlertIncidents(this.db);
   }
 
   schemaVersion(): number {
