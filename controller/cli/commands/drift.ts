@@ -4,12 +4,10 @@
  * something drifted, 1 when the check could not see everything (a node unobserved, a stop), else 0.
  */
 import { Option } from 'commander';
-import { randomInt } from 'node:crypto';
 import { DEFAULT_LEASE_TTL_SECONDS } from '../../apply/node-leases.js';
 import { renderChangeSetSummary } from '../../apply/change-set.js';
 import { canonicalJson } from '../../model/canonical-json.js';
 import { checkDrift } from '../../drift/check-drift.js';
-import type { DriftDeps } from '../../drift/drift-deps.js';
 import type { DriftReport } from '../../drift/drift-report.js';
 import { driftReportJson, renderDriftText } from '../../drift/render-drift.js';
 import type { ReconcileEvent } from '../../runtime/reconcile-event.js';
@@ -18,8 +16,9 @@ import { ExitCode, type CliIO } from '../io.js';
 import { addLiveOptions, type LiveOptions } from '../live-options.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
-import { cliReconcileDeps, type CliReconcile } from '../reconcile-deps.js';
-import { addSiteOptions, readSiteRevision } from '../site-options.js';
+import { cliDriftDeps } from '../drift-deps.js';
+import { cliReconcileDeps } from '../reconcile-deps.js';
+import { addSiteOptions } from '../site-options.js';
 
 interface DriftOptions extends LiveOptions {
   correct?: boolean;
@@ -34,22 +33,6 @@ function driftPrinter(io: CliIO): (event: ReconcileEvent) => void {
     if (event.type === 'resolved' && event.final) printDiagnostics(io, event.diagnostics);
     if (event.type === 'locks-refused') for (const error of event.errors) io.stderr(`error: ${error.message} [${error.code}]\n`);
     if (event.type === 'applied') io.stderr(renderChangeSetSummary(event.changeSet));
-  };
-}
-
-function driftDeps(options: DriftOptions, io: CliIO, reconcile: CliReconcile): DriftDeps {
-  return {
-    ...reconcile.deps,
-    revisionAt: (commit) => readSiteRevision({ ...options, rev: commit }, io),
-    driftStore: {
-      get: async (site) => {
-        const store = await reconcile.siteStore.get(site);
-        return { ledger: store.driftLedger(), lastAppliedCommit: () => store.lastAppliedCommit() };
-      },
-    },
-    // The operator asked for it: neither an approve policy nor a change window is the CLI's to apply.
-    permit: { allowed: true },
-    random: () => randomInt(0, 1 << 30) / (1 << 30),
   };
 }
 
@@ -71,7 +54,7 @@ export const registerDrift: Register = (program, io, setExit) => {
       const correct = options.correct ? { lockTimeoutMs: parseDuration('--lock-timeout', options.lockTimeout), leaseTtlSeconds: DEFAULT_LEASE_TTL_SECONDS } : undefined;
       const reconcile = cliReconcileDeps(options, io, driftPrinter(io));
       try {
-        const report = await checkDrift(driftDeps(options, io, reconcile), { site: options.repo ?? io.cwd, baseline: options.against, ...(correct ? { correct } : {}) });
+        const report = await checkDrift(cliDriftDeps(options, io, reconcile), { site: options.repo ?? io.cwd, baseline: options.against, ...(correct ? { correct } : {}) });
         io.stdout(options.output === 'json' ? canonicalJson(driftReportJson(report), 2) + '\n' : renderDriftText(report));
         setExit(driftExit(report));
       } finally {

@@ -1,0 +1,28 @@
+/**
+ * A drift check's dependencies as the CLI gives them (controller/drift/drift-deps.ts): the command's
+ * reconcile dependencies, the revision at a commit from the same repository flags, and the drift ledger
+ * and apply history of the same state database.
+ */
+import { randomInt } from 'node:crypto';
+import type { DriftDeps } from '../drift/drift-deps.js';
+import type { CliIO } from './io.js';
+import type { LiveOptions } from './live-options.js';
+import type { CliReconcile } from './reconcile-deps.js';
+import { readSiteRevision } from './site-options.js';
+
+export function cliDriftDeps(options: LiveOptions, io: CliIO, reconcile: CliReconcile): DriftDeps {
+  return {
+    ...reconcile.deps,
+    revisionAt: (commit) => readSiteRevision({ ...options, rev: commit }, io),
+    driftStore: {
+      get: async (site) => {
+        const store = await reconcile.siteStore.get(site);
+        return { ledger: store.driftLedger(), lastAppliedCommit: () => store.lastAppliedCommit() };
+      },
+    },
+    // The operator asked for it: neither an approve policy nor a change window is the CLI's to apply.
+    permit: { allowed: true },
+    random: () => randomInt(0, 1 << 30) / (1 << 30),
+  };
+}
+
