@@ -5,6 +5,8 @@
  * notification. The controller's parts raise and resolve; createAlerter delivers, without ever making
  * them wait.
  */
+import type { StoredIncident } from '../store/incident-store.js';
+
 export type AlertReason = 'DriftDetected' | 'ApplyFailed' | 'RolloutHalted' | 'SourceUnreachable' | 'SignatureRefused' | 'CertificateExpiring';
 
 /** The event a resolved notification of each reason is (the reason itself names the firing one). */
@@ -37,10 +39,8 @@ export interface Alerter {
 }
 
 /** An open incident, as persisted: a restart neither alerts it again nor forgets to remind or resolve it. */
-export interface Incident extends Alert {
-  openedAt: string;
-  /** Route id -> when it was last notified of this incident. */
-  notifiedAt: Record<string, string>;
+export interface Incident extends Alert, StoredIncident {
+  reason: AlertReason;
 }
 
 export const incidentId = (a: Pick<Alert, 'site' | 'reason' | 'key'>): string => `${a.site}\u0000${a.reason}\u0000${a.key}`;

@@ -9,7 +9,7 @@ import type { BackoffPolicy } from '../runtime/backoff.js';
 import { incidentId, type Alert, type Alerter, type AlertReason, type AlertStatus, type Incident } from './alert.js';
 import { DEFAULT_REMINDER, reminderMs, routeId, type AlertRoute } from './alert-route.js';
 import { DeliveryQueue } from './delivery-queue.js';
-import type { IncidentStore } from './incident-store.js';
+import type { IncidentStore } from '../store/incident-store.js';
 import { redact } from './redact.js';
 import { bodyFor, sendNotification, type Outgoing } from './send-notification.js';
 import { durationSeconds } from '../spec/duration.js';
@@ -26,7 +26,7 @@ export interface AlerterOptions {
   clock: Clock;
   timers: Timers;
   fetch: typeof fetch;
-  store?: IncidentStore;
+  store?: IncidentStore<Incident>;
   secrets: AlertSecrets;
   /** Milliseconds between reminders of an open incident, for routes without their own `reminder`; default 4h. */
   reminderEvery?: number;

@@ -3,8 +3,9 @@ import test from 'ava';
 import type { Change } from '../model/change.js';
 import { nodeTarget } from '../model/target.js';
 import { assessDrift, type DriftAssessmentInput } from './assess-drift.js';
-import type { DriftCorrection, OpenDrift } from './drift-ledger.js';
+import type { DriftCorrection, OpenDrift } from '../store/drift-ledger.js';
 import { driftModes } from './drift-policy.js';
+import type { DriftRecord } from './drift-report.js';
 import type { ClusterDoc } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
 
@@ -50,7 +51,7 @@ function input(over: Partial<DriftAssessmentInput>): DriftAssessmentInput {
   };
 }
 
-const carry = (a: ReturnType<typeof assessDrift>): OpenDrift[] => a.upsert;
+const carry = (a: ReturnType<typeof assessDrift>): OpenDrift<DriftRecord>[] => a.upsert;
 const corrected = (id: string, minutes: number, outcome: DriftCorrection['outcome'] = 'succeeded', retryAt: string | null = null): DriftCorrection => ({ id, at: at(minutes).toISOString(), outcome, retryAt });
 
 test('a drifted resource is first seen at the first check that finds it, and ages from then across checks', (t) => {

@@ -7,7 +7,7 @@ import type { Change } from '../model/change.js';
 import { byCodeUnit } from '../model/order.js';
 import { targetLabel } from '../model/target.js';
 import type { DriftMode } from '../spec/schema.js';
-import type { DriftCorrection, OpenDrift } from './drift-ledger.js';
+import type { DriftCorrection, OpenDrift } from '../store/drift-ledger.js';
 import type { DriftModeOf } from './drift-policy.js';
 import { FIGHTING_CORRECTIONS, FIGHTING_WINDOW_MS, type DriftDisposition, type DriftRecord, type DriftReport } from './drift-report.js';
 import { driftSides } from './drift-side.js';
@@ -23,7 +23,7 @@ export interface DriftAssessmentInput {
   /** The plan's changes against the baseline revision. */
   changes: readonly Change[];
   modeOf: DriftModeOf;
-  open: readonly OpenDrift[];
+  open: readonly OpenDrift<DriftRecord>[];
   /** The corrections within FIGHTING_WINDOW_MS of now, oldest first. */
   corrections: readonly DriftCorrection[];
   /** Targets the observation could not reach. */
@@ -33,7 +33,7 @@ export interface DriftAssessmentInput {
 
 export type DriftAssessment = Omit<DriftReport, 'outcome' | 'correction'> & {
   /** For the ledger. */
-  upsert: OpenDrift[];
+  upsert: OpenDrift<DriftRecord>[];
   resolve: string[];
 };
 
@@ -73,7 +73,7 @@ function dispositionOf(mode: DriftMode, history: CorrectionHistory, input: Drift
 
 interface Known {
   mode: DriftMode;
-  prior: OpenDrift | undefined;
+  prior: OpenDrift<DriftRecord> | undefined;
   history: CorrectionHistory;
 }
 
@@ -99,7 +99,7 @@ function recordOf(change: Change, { mode, prior, history }: Known, input: DriftA
 }
 
 /** Records of targets not observed this time stand as they were, older. */
-function carriedOver(entry: OpenDrift, now: Date): DriftRecord {
+function carriedOver(entry: OpenDrift<DriftRecord>, now: Date): DriftRecord {
   return { ...entry.record, ageSeconds: ageSeconds(entry.firstSeen, now), note: `${entry.record.target} was not observed in this check: as last seen` };
 }
 
@@ -108,7 +108,7 @@ export function assessDrift(input: DriftAssessmentInput): DriftAssessment {
   const history = historyOf(input.corrections.filter((c) => input.now.getTime() - Date.parse(c.at) <= FIGHTING_WINDOW_MS));
   const unobserved = new Set(input.unobserved);
   const drifted: DriftRecord[] = [];
-  const upsert: OpenDrift[] = [];
+  const upsert: OpenDrift<DriftRecord>[] = [];
   const seen = new Set<string>();
   let ignored = 0;
   for (const change of input.changes.filter(isDrift)) {

@@ -7,11 +7,11 @@ import type { ReconcileStep } from '../runtime/reconcile-step.js';
 import type { ReconcileState } from '../runtime/reconcile-state.js';
 import type { Revision } from '../source/revision.js';
 import type { CorrectionPermit, DriftAssessment } from './assess-drift.js';
-import type { DriftLedger } from './drift-ledger.js';
-import type { DriftReport } from './drift-report.js';
+import type { DriftLedger } from '../store/drift-ledger.js';
+import type { DriftRecord, DriftReport } from './drift-report.js';
 
 export interface DriftStore {
-  ledger: DriftLedger;
+  ledger: DriftLedger<DriftRecord>;
   /** The commit of the newest run that completed (status succeeded), or null when none did. */
   lastAppliedCommit(): Promise<string | null>;
 }

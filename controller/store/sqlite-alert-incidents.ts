@@ -1,10 +1,9 @@
 /**
- * Open alert incidents in the embedded store (controller/alerts/incident-store.ts), for every site of the
+ * Open alert incidents in the embedded store (incident-store.ts), for every site of the
  * database: the alerter serves the whole controller, so this table is read across sites.
  */
 import type Database from 'better-sqlite3';
-import type { AlertReason, Incident } from '../alerts/alert.js';
-import type { IncidentStore } from '../alerts/incident-store.js';
+import type { IncidentStore, StoredIncident } from './incident-store.js';
 
 /** The migration that adds the table (appended to sqlite-store.ts's list). */
 export const ALERT_INCIDENTS_MIGRATION = `
@@ -22,7 +21,7 @@ export const ALERT_INCIDENTS_MIGRATION = `
 
 interface Row {
   site: string;
-  reason: AlertReason;
+  reason: string;
   key: string;
   summary: string;
   details: string;
@@ -30,10 +29,11 @@ interface Row {
   notified_at: string;
 }
 
-export class SqliteAlertIncidents implements IncidentStore {
+/** `I`: the alerter's incident type; rows are read back as the JSON it wrote. */
+export class SqliteAlertIncidents<I extends StoredIncident> implements IncidentStore<I> {
   constructor(private readonly db: Database.Database) {}
 
-  open(): Promise<Incident[]> {
+  open(): Promise<I[]> {
     const rows = this.db.prepare(`SELECT * FROM alert_incidents ORDER BY site, reason, key`).all() as Row[];
     return Promise.resolve(
       rows.map((r) => ({
@@ -44,11 +44,11 @@ export class SqliteAlertIncidents implements IncidentStore {
         details: JSON.parse(r.details) as Record<string, unknown>,
         openedAt: r.opened_at,
         notifiedAt: JSON.parse(r.notified_at) as Record<string, string>,
-      })),
+      }) as I),
     );
   }
 
-  save(i: Incident): Promise<void> {
+  save(i: I): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO alert_incidents (site, reason, key, summary, details, opened_at, notified_at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -58,7 +58,7 @@ export class SqliteAlertIncidents implements IncidentStore {
     return Promise.resolve();
   }
 
-  remove(i: Pick<Incident, 'site' | 'reason' | 'key'>): Promise<void> {
+  remove(i: Pick<I, 'site' | 'reason' | 'key'>): Promise<void> {
     this.db.prepare(`DELETE FROM alert_incidents WHERE site = ? AND reason = ? AND key = ?`).run(i.site, i.reason, i.key);
     return Promise.resolve();
   }

@@ -41,7 +41,7 @@ test('open records and corrections survive reopening, per site; resolve drops a 
   await other.close();
 
   const again = SqliteStore.open({ file, site: 'lab', clock: steppingClock() });
-  const open = await again.driftLedger().open();
+  const open = await again.driftLedger<DriftRecord>().open();
   t.deepEqual(open.map((o) => [o.id, o.firstSeen, o.record.lastSeen]), [[motd.id, motd.firstSeen, '2026-01-01T11:00:00.000Z']]);
   t.deepEqual(await again.driftLedger().corrections('2026-01-01T10:00:00.000Z'), [{ id: motd.id, at: '2026-01-01T10:01:00.000Z', outcome: 'succeeded', retryAt: null }]);
   t.deepEqual(await again.driftLedger().corrections('2026-01-01T10:02:00.000Z'), [], 'since: only later ones');

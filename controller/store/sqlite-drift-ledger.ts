@@ -1,10 +1,9 @@
 /**
- * The drift ledger in the embedded store (controller/drift/drift-ledger.ts): the open records by site and
+ * The drift ledger in the embedded store (drift-ledger.ts): the open records by site and
  * resource id, and the corrections made, in the same database (and with the same durability) as the journal.
  */
 import type Database from 'better-sqlite3';
-import type { DriftCorrection, DriftLedger, OpenDrift } from '../drift/drift-ledger.js';
-import type { DriftRecord } from '../drift/drift-report.js';
+import type { DriftCorrection, DriftLedger, OpenDrift } from './drift-ledger.js';
 
 /** The migration that adds the tables (appended to sqlite-store.ts's list). */
 export const DRIFT_LEDGER_MIGRATION = `
@@ -39,15 +38,15 @@ interface CorrectionRow {
   retry_at: string | null;
 }
 
-export class SqliteDriftLedger implements DriftLedger {
+export class SqliteDriftLedger<R> implements DriftLedger<R> {
   constructor(
     private readonly db: Database.Database,
     readonly site: string,
   ) {}
 
-  open(): Promise<OpenDrift[]> {
+  open(): Promise<OpenDrift<R>[]> {
     const rows = this.db.prepare(`SELECT id, first_seen, record FROM drift_records WHERE site = ? ORDER BY id`).all(this.site) as RecordRow[];
-    return Promise.resolve(rows.map((r) => ({ id: r.id, firstSeen: r.first_seen, record: JSON.parse(r.record) as DriftRecord })));
+    return Promise.resolve(rows.map((r) => ({ id: r.id, firstSeen: r.first_seen, record: JSON.parse(r.record) as R })));
   }
 
   corrections(since: string): Promise<DriftCorrection[]> {
@@ -55,7 +54,7 @@ export class SqliteDriftLedger implements DriftLedger {
     return Promise.resolve(rows.map((r) => ({ id: r.id, at: r.at, outcome: r.outcome, retryAt: r.retry_at })));
   }
 
-  update(change: { upsert: readonly OpenDrift[]; resolve: readonly string[] }): Promise<void> {
+  update(change: { upsert: readonly OpenDrift<R>[]; resolve: readonly string[] }): Promise<void> {
     const put = this.db.prepare(
       `INSERT INTO drift_records (site, id, first_seen, record) VALUES (?, ?, ?, ?) ON CONFLICT (site, id) DO UPDATE SET record = excluded.record`,
     );

@@ -17,6 +17,7 @@ import { exportState, importState, type StateExport, type StateSection } from '.
 import { ISSUED_CERTIFICATES_MIGRATION, SqliteIssuedCertificates } from './sqlite-issued-certificates.js';
 import { DRIFT_LEDGER_MIGRATION, SqliteDriftLedger } from './sqlite-drift-ledger.js';
 import { ALERT_INCIDENTS_MIGRATION, SqliteAlertIncidents } from './sqlite-alert-incidents.js';
+import type { StoredIncident } from './incident-store.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
@@ -357,13 +358,13 @@ export class SqliteStore implements Store {
   }
 
   /** The site's drift ledger (controller/drift/drift-ledger.ts). */
-  driftLedger(): SqliteDriftLedger {
-    return new SqliteDriftLedger(this.db, this.site);
+  driftLedger<R>(): SqliteDriftLedger<R> {
+    return new SqliteDriftLedger<R>(this.db, this.site);
   }
 
   /** The open alert incidents of every site in this database (the alerter serves them all). */
-  alertIncidents(): SqliteAlertIncidents {
-    return new SqliteAlertIncidents(this.db);
+  alertIncidents<I extends StoredIncident>(): SqliteAlertIncidents<I> {
+    return new SqliteAlertIncidents<I>(this.db);
   }
 
   schemaVersion(): number {

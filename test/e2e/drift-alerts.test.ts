@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { systemClock, systemTimers } from '../../controller/clock.js';
 import { createAlerter } from '../../controller/alerts/create-alerter.js';
-import { alertDrift } from '../../controller/alerts/drift-alerts.js';
+import { alertDrift } from '../../controller/drift/drift-alerts.js';
 import { cliDriftDeps } from '../../controller/cli/drift-deps.js';
 import type { CliIO } from '../../controller/cli/io.js';
 import { cliReconcileDeps } from '../../controller/cli/reconcile-deps.js';

@@ -13,7 +13,7 @@ import { apply } from '../../runtime/steps/apply.js';
 import { decide } from '../../runtime/steps/decide.js';
 import { siteIdOf } from '../../spec/spec.js';
 import { correctionPlan } from '../correction-plan.js';
-import type { DriftCorrection } from '../drift-ledger.js';
+import type { DriftCorrection } from '../../store/drift-ledger.js';
 import { FIGHTING_WINDOW_MS } from '../drift-report.js';
 import type { DriftDeps, DriftState, DriftStep } from '../drift-deps.js';
 

@@ -1,16 +1,15 @@
 /**
  * The drift ledger: what the controller remembers of drift between checks, per site. The open records
- * (first seen, last seen, what drifted) give every drifted resource its age across checks and restarts;
- * the corrections give "fighting" (so many corrections within the hour) and the backoff after a failed one.
+ * (first seen, what drifted) give every drifted resource its age across checks and restarts; the
+ * corrections give "fighting" (so many corrections within the hour) and the backoff after a failed one.
  * Corrections outlive the record they corrected: a resource put back and edited again is the same fight.
+ * The record is the drift check's (controller/drift/drift-report.ts), kept as the JSON it is.
  */
-import type { DriftRecord } from './drift-report.js';
-
-export interface OpenDrift {
+export interface OpenDrift<R> {
   id: string;
   firstSeen: string;
   /** The record as the last check that saw it assessed it. */
-  record: DriftRecord;
+  record: R;
 }
 
 export interface DriftCorrection {
@@ -21,14 +20,14 @@ export interface DriftCorrection {
   retryAt: string | null;
 }
 
-export interface DriftLedger {
+export interface DriftLedger<R> {
   readonly site: string;
   /** Sorted by id. */
-  open(): Promise<OpenDrift[]>;
+  open(): Promise<OpenDrift<R>[]>;
   /** Every correction at or after `since`, oldest first. */
   corrections(since: string): Promise<DriftCorrection[]>;
-  /** One transaction: records written (new or seen again) and records resolved (removed). */
-  update(change: { upsert: readonly OpenDrift[]; resolve: readonly string[] }): Promise<void>;
+  /** One transaction: records written (new or seen again; the first-seen time of a known one stays) and records resolved (removed). */
+  update(change: { upsert: readonly OpenDrift<R>[]; resolve: readonly string[] }): Promise<void>;
   /** Appends corrections; forgets those older than `forgetBefore`. */
   recordCorrections(entries: readonly DriftCorrection[], forgetBefore: string): Promise<void>;
 }

@@ -3,8 +3,8 @@
  * refreshed by every check, sent once, reminded while open), one more per fighting resource (correction has
  * stopped: someone must look), and each resolved when the report says the resource matches again.
  */
-import type { DriftRecord, DriftReport } from '../drift/drift-report.js';
-import type { Alert, Alerter } from './alert.js';
+import type { DriftRecord, DriftReport } from './drift-report.js';
+import type { Alert, Alerter } from '../alerts/alert.js';
 
 const FIGHTING = '#fighting';
 

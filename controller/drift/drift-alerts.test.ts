@@ -1,7 +1,7 @@
 /** A drift report as alerts: an incident per drifted resource, one more while it fights, resolved with it. */
 import test from 'ava';
-import type { DriftRecord, DriftReport } from '../drift/drift-report.js';
-import type { Alert, Alerter, AlertReason } from './alert.js';
+import type { DriftRecord, DriftReport } from './drift-report.js';
+import type { Alert, Alerter, AlertReason } from '../alerts/alert.js';
 import { alertDrift, driftAlerts } from './drift-alerts.js';
 
 const record = (id: string, over: Partial<DriftRecord> = {}): DriftRecord => ({
