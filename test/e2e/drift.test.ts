@@ -66,6 +66,11 @@ test.serial('a hand edit is reported with its first-seen time and age, kept acro
   t.is(text.code, 2);
   t.regex(text.stdout, /~ node1 file:\/etc\/motd: content changed/);
   t.regex(text.stdout, /correct \(mode correct\), drifted for \d+[smhd]/);
+
+  const status = await s().underlay(['status', '--output', 'json']);
+  const shown = (JSON.parse(status.stdout) as { drift?: { drifted: DriftRecord[] } }).drift?.drifted ?? [];
+  t.deepEqual(shown.map((r) => [r.id, r.firstSeen]), [[MOTD, record.firstSeen]], 'status shows the drift the last check found');
+  t.regex((await s().underlay(['status'])).stdout, /^Drift: 1 resource\(s\)/m);
 });
 
 test.serial('--correct puts the file back, leaves an alert-mode resource alone; the next check reports it resolved', async (t) => {
