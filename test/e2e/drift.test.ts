@@ -121,3 +121,18 @@ test.serial('a commit not yet applied is not drift: drift is measured against th
   t.like(current, { baseline: 'current', revision: head });
   t.not(current.drifted[0]?.after?.contentSha256, before.drifted[0]?.after?.contentSha256, 'against the ref: the new banner');
 });
+
+test.serial('a correction that fails is not tried again until its backoff has passed', async (t) => {
+  const dir = '/var/lib/underlay-base';
+  const id = `node1/directory:${dir}`;
+  // A read-only bind mount over the directory: the chmod that would correct it fails (EROFS).
+  await ssh(s().hosts, 'node1', `chmod 0700 ${dir} && mount --bind ${dir} ${dir} && mount -o remount,ro,bind ${dir}`);
+  t.teardown(() => ssh(s().hosts, 'node1', `umount ${dir}`).then(() => undefined));
+  const failed = await drift(t, 1, ['--correct']);
+  t.like(failed.correction, { failed: [id], corrected: [] });
+  const waiting = await drift(t, 2, ['--correct']);
+  const record = waiting.drifted.find((r) => r.id === id);
+  t.is(record?.disposition, 'backoff');
+  t.true(Date.parse(record?.retryAt ?? '') > Date.parse(failed.checkedAt), 'the retry is after the failure');
+  t.is(waiting.correction, undefined, 'not tried again yet');
+});

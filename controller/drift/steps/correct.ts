@@ -4,7 +4,7 @@
  * recorded: a success counts towards fighting, a failure sets when the next may be tried (backoff.ts).
  */
 import type { ChangeSet } from '../../apply/change-set.js';
-import { backoff } from '../../runtime/backoff.js';
+import { backoff, type BackoffPolicy } from '../../runtime/backoff.js';
 import { resultOf, runSteps } from '../../runtime/reconcile.js';
 import { required } from '../../runtime/reconcile-state.js';
 import { proceed } from '../../runtime/reconcile-step.js';
@@ -17,6 +17,12 @@ import type { DriftCorrection } from '../../store/drift-ledger.js';
 import { FIGHTING_WINDOW_MS } from '../drift-report.js';
 import type { DriftDeps, DriftState, DriftStep } from '../drift-deps.js';
 
+/**
+ * After a failed correction the next waits 30 s to 1 min, doubling up to an hour: drift is checked every few
+ * minutes, and a correction that failed (a read-only file system, a node refusing) rarely heals in seconds.
+ */
+export const CORRECTION_BACKOFF: BackoffPolicy = { baseMs: 60_000, maxMs: 60 * 60_000 };
+
 /** Corrections are remembered for a day: long past the fighting window and any backoff. */
 const FORGET_AFTER_MS = 24 * 60 * 60_000;
 
@@ -28,7 +34,7 @@ async function record(ids: readonly string[], changeSet: ChangeSet | undefined, 
   const entries: DriftCorrection[] = ids.map((id) => {
     if (applied.has(id)) return { id, at: now.toISOString(), outcome: 'succeeded', retryAt: null };
     const failures = earlier.filter((c) => c.id === id && c.outcome === 'failed').length;
-    return { id, at: now.toISOString(), outcome: 'failed', retryAt: new Date(now.getTime() + backoff(failures, deps.random)).toISOString() };
+    return { id, at: now.toISOString(), outcome: 'failed', retryAt: new Date(now.getTime() + backoff(failures, deps.random, CORRECTION_BACKOFF)).toISOString() };
   });
   await ledger.recordCorrections(entries, new Date(now.getTime() - FORGET_AFTER_MS).toISOString());
   return { corrected: ids.filter((id) => applied.has(id)), failed: ids.filter((id) => !applied.has(id)) };
