@@ -4,7 +4,7 @@
  * and apply history of the same state database.
  */
 import { randomInt } from 'node:crypto';
-import type { DriftDeps } from '../drift/drift-deps.js';
+import { driftStoreOf, type DriftDeps } from '../drift/drift-deps.js';
 import type { CliIO } from './io.js';
 import type { LiveOptions } from './live-options.js';
 import type { CliReconcile } from './reconcile-deps.js';
@@ -14,12 +14,7 @@ export function cliDriftDeps(options: LiveOptions, io: CliIO, reconcile: CliReco
   return {
     ...reconcile.deps,
     revisionAt: (commit) => readSiteRevision({ ...options, rev: commit }, io),
-    driftStore: {
-      get: async (site) => {
-        const store = await reconcile.siteStore.get(site);
-        return { ledger: store.driftLedger(), lastAppliedCommit: () => store.lastAppliedCommit() };
-      },
-    },
+    driftStore: { get: async (site) => driftStoreOf(await reconcile.siteStore.get(site)) },
     // The operator asked for it: neither an approve policy nor a change window is the CLI's to apply.
     permit: { allowed: true },
     random: () => randomInt(0, 1 << 30) / (1 << 30),

@@ -16,6 +16,11 @@ export interface DriftStore {
   lastAppliedCommit(): Promise<string | null>;
 }
 
+/** The embedded store's parts (controller/store/sqlite-store.ts) as a drift check uses them. */
+export function driftStoreOf(store: { driftLedger<R>(): DriftLedger<R>; lastAppliedCommit(): Promise<string | null> }): DriftStore {
+  return { ledger: store.driftLedger<DriftRecord>(), lastAppliedCommit: () => store.lastAppliedCommit() };
+}
+
 export interface DriftDeps extends RuntimeDeps {
   /** The site's revision at `commit` (the last applied one), from the same source as `source`. */
   revisionAt(commit: string): Promise<Revision>;
