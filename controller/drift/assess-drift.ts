@@ -31,11 +31,12 @@ export interface DriftAssessmentInput {
   permit: CorrectionPermit;
 }
 
-export type DriftAssessment = Omit<DriftReport, 'outcome' | 'correction'> & {
-  /** For the ledger. */
+export interface DriftAssessment {
+  report: Omit<DriftReport, 'outcome' | 'correction'>;
+  /** For the ledger: records written, records resolved. */
   upsert: OpenDrift<DriftRecord>[];
   resolve: string[];
-};
+}
 
 /** A restart or reload follows from what changed: the resource that changed drifted, not the service. */
 const isDrift = (c: Change): boolean => c.action !== 'restart' && c.action !== 'reload';
@@ -137,7 +138,7 @@ export function assessDrift(input: DriftAssessmentInput): DriftAssessment {
   }
   drifted.sort((a, b) => byCodeUnit(a.id, b.id));
   resolved.sort((a, b) => byCodeUnit(a.id, b.id));
-  return {
+  const report = {
     site: input.site,
     revision: input.revision,
     baseline: input.baseline,
@@ -148,7 +149,6 @@ export function assessDrift(input: DriftAssessmentInput): DriftAssessment {
     toCorrect: drifted.filter((r) => r.disposition === 'correct'),
     ignored,
     unobserved: [...unobserved].sort(byCodeUnit),
-    upsert,
-    resolve: resolve.sort(byCodeUnit),
   };
+  return { report, upsert, resolve: resolve.sort(byCodeUnit) };
 }

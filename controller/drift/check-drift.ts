@@ -42,10 +42,7 @@ function reportOf(site: string, state: DriftState, outcome: ReconcileOutcome, ch
     const revision = state.revision?.commit ?? '';
     return { site, revision, baseline: state.baseline ?? 'current', checkedAt, drifted: [], resolved: [], fighting: [], toCorrect: [], ignored: 0, unobserved: [], outcome };
   }
-  const { upsert, resolve: resolvedIds, ...report } = a;
-  void upsert;
-  void resolvedIds;
-  return { ...report, ...(state.correction ? { correction: state.correction } : {}), outcome };
+  return { ...a.report, ...(state.correction ? { correction: state.correction } : {}), outcome };
 }
 
 export async function checkDrift(deps: DriftDeps, check: DriftCheckOptions): Promise<DriftReport> {

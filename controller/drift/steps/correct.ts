@@ -44,7 +44,7 @@ export const correctDrift: DriftStep = {
   name: 'correct-drift',
   async run(state, deps) {
     const assessment = required(state.assessment, 'a drift assessment', 'correct-drift');
-    const ids = assessment.toCorrect.map((r) => r.id);
+    const ids = assessment.report.toCorrect.map((r) => r.id);
     if (ids.length === 0) return proceed(state);
     const plan = correctionPlan(required(state.plan, 'a plan', 'correct-drift'), required(state.desired, 'a resolved Desired', 'correct-drift').clusters, new Set(ids));
     const steps: RuntimeStep[] = [decide(), apply];
