@@ -70,14 +70,20 @@ async function inProcess(site: Site, n: number): Promise<{ drifted: number; seco
 interface Samples {
   cli: number[];
   inProcess: number[];
+  /** `underlay plan` of the same nodes in the same run: what observing and planning alone cost. */
+  plan: number[];
 }
 
 async function sample(site: Site, n: number, runs: number, expected: { code: number; drifted: number }): Promise<Samples> {
-  const out: Samples = { cli: [], inProcess: [] };
+  const out: Samples = { cli: [], inProcess: [], plan: [] };
   for (let i = 0; i < runs; i++) {
-    const order = i % 2 === 0 ? (['cli', 'inProcess'] as const) : (['inProcess', 'cli'] as const);
+    const order = i % 2 === 0 ? (['cli', 'inProcess', 'plan'] as const) : (['plan', 'inProcess', 'cli'] as const);
     for (const how of order) {
-      if (how === 'cli') {
+      if (how === 'plan') {
+        const r = await cli(site, ['plan', '--detailed-exitcode'], n);
+        if (r.code !== expected.code) throw new Error(`underlay plan exited ${r.code}, not ${expected.code}:\n${r.out.slice(-3000)}`);
+        out.plan.push(r.seconds);
+      } else if (how === 'cli') {
         const r = await cli(site, ['drift'], n);
         if (r.code !== expected.code) throw new Error(`underlay drift exited ${r.code}, not ${expected.code}:\n${r.out.slice(-3000)}`);
         out.cli.push(r.seconds);
@@ -127,13 +133,14 @@ One drift check of ${n} real runit test hosts (bench/drift-check/run.ts) on the 
 and 2 services per node), applied once: observe every node over SSH (concurrency ${n}), plan against the last
 applied revision, assess and record in the ledger. "CLI": \`underlay drift\` as a process (Node start-up
 included); "in-process": \`checkDrift\` as the controller calls it (opening a new SSH connection to every node
-each time, as the CLI's transport does). Converged nodes, then one file edited by hand on 3 nodes (3 drifted).
+each time, as the CLI's transport does); beside them \`underlay plan --detailed-exitcode\` of the same nodes in the
+same run, which observes and plans the same way. Converged nodes, then one file edited by hand on 3 nodes (3 drifted).
 Seconds, median (min-max) of ${r.clean.cli.length} each. Target (issue 10): under 1 s for 30 nodes.
 
-| nodes | state | CLI s | in-process s |
-|---:|---|---:|---:|
-| ${n} | converged | ${f(r.clean.cli)} | ${f(r.clean.inProcess)} |
-| ${n} | 3 drifted | ${f(r.drifted.cli)} | ${f(r.drifted.inProcess)} |
+| nodes | state | drift, CLI s | drift, in-process s | plan, CLI s |
+|---:|---|---:|---:|---:|
+| ${n} | converged | ${f(r.clean.cli)} | ${f(r.clean.inProcess)} | ${f(r.clean.plan)} |
+| ${n} | 3 drifted | ${f(r.drifted.cli)} | ${f(r.drifted.inProcess)} | ${f(r.drifted.plan)} |
 `;
 }
 

@@ -114,7 +114,9 @@ class IncidentAlerter implements RunningAlerter {
   /** Redacted once for every route, queued, and the routes' notification times persisted with the incident. */
   async #notify(incident: Incident, status: AlertStatus, routes: readonly AlertRoute[]): Promise<void> {
     const at = this.#now();
-    const routeKeys = await Promise.all(routes.filter((r) => r.secret !== undefined).map((r) => this.o.secrets.read(r.secret as string).then((b) => b.toString('utf8'))));
+    // A route whose key cannot be read fails its own delivery (signing reads it again); the others go on.
+    const routeKeys = await Promise.all(routes.filter((r) => r.secret !== undefined).map((r) => this.o.secrets.read(r.secret as string).then((b) => b.toString('utf8'), () => '')));
+    // The store's values failing to load fails the notification: nothing is sent unredacted.
     const secrets = [...(await this.o.secrets.values()), ...routeKeys].flatMap((s) => [s, s.trim()]);
     const shown = redact(incident, secrets);
     for (const route of routes) this.#queues.get(routeId(route))?.push({ route, body: bodyFor(route, { status, incident: shown, at }) });
