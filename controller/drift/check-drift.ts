@@ -47,6 +47,8 @@ function reportOf(site: string, state: DriftState, outcome: ReconcileOutcome, ch
 
 export async function checkDrift(deps: DriftDeps, check: DriftCheckOptions): Promise<DriftReport> {
   const checkedAt = deps.clock.now().toISOString();
-  const reconciled = await runReconcile<DriftState, DriftDeps>({ site: check.site, state: initialState() }, driftSteps(check), deps);
+  // Report-only (approve, a deny window): nothing will be applied, so the locks are not taken.
+  const steps = driftSteps(deps.permit.allowed ? check : { site: check.site, baseline: check.baseline });
+  const reconciled = await runReconcile<DriftState, DriftDeps>({ site: check.site, state: initialState() }, steps, deps);
   return reportOf(check.site, reconciled.state, reconciled.outcome, checkedAt);
 }
