@@ -136,7 +136,7 @@ included); "in-process": \`checkDrift\` as the controller calls it (opening a ne
 each time, as the CLI's transport does); beside them \`underlay plan --detailed-exitcode\` of the same nodes in the
 same run, which observes and plans the same way. Converged nodes, then one file edited by hand on 3 nodes (3 drifted).
 Seconds, median (min-max) of ${r.clean.cli.length} each. Target (issue 10): under 1 s for 30 nodes. The check costs what
-`plan` of the same nodes costs; wall time follows the machine's load (2 cores shared with other work here).
+\`plan\` of the same nodes costs; wall time follows the machine's load (2 cores shared with other work here).
 
 | nodes | state | drift, CLI s | drift, in-process s | plan, CLI s |
 |---:|---|---:|---:|---:|
