@@ -13,7 +13,8 @@ import { readSiteRevision } from './site-options.js';
 export function cliDriftDeps(options: LiveOptions, io: CliIO, reconcile: CliReconcile): DriftDeps {
   return {
     ...reconcile.deps,
-    revisionAt: (commit) => readSiteRevision({ ...options, rev: commit }, io),
+    // A commit, never the working tree (`--worktree` names what is read as current, not what was applied).
+    revisionAt: (commit) => readSiteRevision({ ...options, rev: commit, worktree: false }, io),
     driftStore: { get: async (site) => driftStoreOf(await reconcile.siteStore.get(site)) },
     // The operator asked for it: neither an approve policy nor a change window is the CLI's to apply.
     permit: { allowed: true },
