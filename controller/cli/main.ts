@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   apply: async () => (await import('./commands/apply.js')).registerApply,
   inventory: async () => (await import('./commands/inventory.js')).registerInventory,
   status: async () => (await import('./commands/status.js')).registerStatus,
+  drift: async () => (await import('./commands/drift.js')).registerDrift,
   nodes: async () => (await import('./commands/nodes.js')).registerNodes,
   'force-unlock': async () => (await import('./commands/force-unlock.js')).registerForceUnlock,
   pki: async () => (await import('./commands/pki.js')).registerPki,

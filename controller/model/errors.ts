@@ -116,6 +116,8 @@ export const ERROR_CODES = {
   NotLeased: { ...NODE, description: 'apply could not take the lease on a node, so it leaves the node alone' },
   UncheckedSpec: { ...INTERNAL, description: "resolve was given a Spec that breaks one of load's rules: its caller skipped load" },
   DependencyCycle: { ...INTERNAL, description: "the changes apply walks depend on each other in a cycle, which the planner never makes" },
+  // Alerts (controller/alerts).
+  AlertDeliveryFailed: { ...TRANSIENT, description: 'an alert route answered with an error status or not at all; the delivery is retried with backoff' },
   // Anything else thrown.
   IoFailed: { ...USER, description: "the controller's own file system refused a read or write (a file given to the CLI, the state directory)" },
   InternalError: { ...INTERNAL, description: 'an error underlay did not expect: a bug' },

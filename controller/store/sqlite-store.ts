@@ -17,6 +17,9 @@ import { exportState, importState, type StateExport, type StateSection } from '.
 import { ISSUED_CERTIFICATES_MIGRATION, SqliteIssuedCertificates } from './sqlite-issued-certificates.js';
 import { ROLLOUTS_MIGRATION, SqliteRolloutStates } from './sqlite-rollout-states.js';
 import type { RolloutWrite, StoredRollout } from './rollout-states.js';
+import { DRIFT_LEDGER_MIGRATION, SqliteDriftLedger } from './sqlite-drift-ledger.js';
+import { ALERT_INCIDENTS_MIGRATION, SqliteAlertIncidents } from './sqlite-alert-incidents.js';
+import type { StoredIncident } from './incident-store.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
@@ -129,6 +132,10 @@ export const MIGRATIONS: readonly Migration[] = [
   ISSUED_CERTIFICATES_MIGRATION,
   // Each cluster's rollout state (sqlite-rollout-states.ts, ADR 0019).
   ROLLOUTS_MIGRATION,
+  // The drift ledger (sqlite-drift-ledger.ts).
+  DRIFT_LEDGER_MIGRATION,
+  // Open alert incidents (sqlite-alert-incidents.ts).
+  ALERT_INCIDENTS_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -362,6 +369,22 @@ export class SqliteStore implements Store {
 
   private get rollouts(): SqliteRolloutStates {
     return new SqliteRolloutStates(this.db, this.site, this.clock);
+  }
+
+  /** The commit of the site's newest run that completed: the revision drift is measured against (null: none did). */
+  lastAppliedCommit(): Promise<string | null> {
+    const row = this.db.prepare(`SELECT revision_commit FROM runs WHERE site = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`).get(this.site) as { revision_commit: string } | undefined;
+    return Promise.resolve(row?.revision_commit ?? null);
+  }
+
+  /** The site's drift ledger (controller/drift/drift-ledger.ts). */
+  driftLedger<R>(): SqliteDriftLedger<R> {
+    return new SqliteDriftLedger<R>(this.db, this.site);
+  }
+
+  /** The open alert incidents of every site in this database (the alerter serves them all). */
+  alertIncidents<I extends StoredIncident>(): SqliteAlertIncidents<I> {
+    return new SqliteAlertIncidents<I>(this.db);
   }
 
   schemaVersion(): number {
