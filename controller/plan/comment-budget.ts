@@ -1,0 +1,70 @@
+/**
+ * Fitting a comment into a size limit: sections of items (table rows, detail blocks) are given room in order
+ * of importance, each item whole or not at all, and what did not fit is counted so the comment can say what
+ * it left out. Sizes are UTF-16 code units (String length), never fewer than the characters GitHub counts.
+ */
+
+/** A comment's lines as joined with line breaks, the last one ended too. */
+export function linesSize(lines: readonly string[]): number {
+  let n = 0;
+  for (const l of lines) n += l.length + 1;
+  return n;
+}
+
+export interface BudgetItem {
+  lines: string[];
+  /** What the item stands for, for the count of what was left out (the changes a row groups). */
+  weight: number;
+}
+
+export interface BudgetSection {
+  /** Lines before the items (a heading, a table header), shown only with at least one item. */
+  head: string[];
+  items: BudgetItem[];
+  /** Lines after the items, shown with them. */
+  tail?: string[];
+  /** Rows of a list stop at the first that does not fit, so what is shown is a prefix; blocks skip to the next. */
+  prefixOnly?: boolean;
+}
+
+export interface FittedSection {
+  lines: string[];
+  shown: number;
+  omitted: number;
+  /** Sum of the weights of the items left out. */
+  omittedWeight: number;
+}
+
+/** Room left, taken by each section in turn. */
+export class CommentBudget {
+  constructor(private left: number) {}
+
+  get room(): number {
+    return this.left;
+  }
+
+  /** As many of the section's items, in order, as fit; an item too large is skipped (unless prefixOnly) and the next one tried. */
+  fit(section: BudgetSection): FittedSection {
+    const frame = linesSize(section.head) + linesSize(section.tail ?? []);
+    const shownLines: string[] = [];
+    let shown = 0;
+    let omittedWeight = 0;
+    let left = this.left - frame;
+    let stopped = false;
+    for (const item of section.items) {
+      const size = linesSize(item.lines);
+      if (!stopped && size <= left) {
+        shownLines.push(...item.lines);
+        left -= size;
+        shown++;
+      } else {
+        omittedWeight += item.weight;
+        stopped = section.prefixOnly === true;
+      }
+    }
+    const omitted = section.items.length - shown;
+    if (shown === 0) return { lines: [], shown, omitted, omittedWeight };
+    this.left = left;
+    return { lines: [...section.head, ...shownLines, ...(section.tail ?? [])], shown, omitted, omittedWeight };
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * How a pull-request plan marks each change (controller/plan/pull-request-plan.ts): what the pull request
+ * adds, alters or takes back, and what was pending on the base already.
+ */
+import type { Change } from '../model/change.js';
+
+export type PullRequestMark = 'new' | 'changed' | 'gone' | 'unchanged';
+
+/** The order marks are listed in: what the pull request does first, what it leaves as it was last. */
+export const MARKS: readonly PullRequestMark[] = ['new', 'changed', 'gone', 'unchanged'];
+
+export interface MarkedChange {
+  mark: PullRequestMark;
+  /** The head's change; for `gone`, the base's. */
+  change: Change;
+  /** For `changed`: what differs from the base's change (`action`, `reason`, `disruptive`, `after.<field>`). */
+  differs?: string[];
+}
