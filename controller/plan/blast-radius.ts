@@ -15,7 +15,7 @@ export interface BlastRadius {
   batches: number;
   /** The most members down at once (the largest batch). */
   atOnce: number;
-  /** atOnce as a share of members, in whole percent rounded up: a reader must never be told less than it is. */
+  /** atOnce as a share of members, in whole percent (rounded). */
   percentAtOnce: number;
   failureBudget: number;
   /** Whether the pull request made this rollout: the base rolls this cluster out otherwise, or not at all. */
@@ -35,7 +35,7 @@ export function blastRadius(head: readonly RolloutBatches[], base: readonly Roll
       disrupted,
       batches: r.batches.length,
       atOnce,
-      percentAtOnce: members === 0 ? 0 : Math.ceil((atOnce * 100) / members),
+      percentAtOnce: members === 0 ? 0 : Math.round((atOnce * 100) / members),
       failureBudget: r.failureBudget,
       changedByPullRequest: !was || canonicalJson(was) !== canonicalJson(r),
     };

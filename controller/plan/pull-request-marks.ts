@@ -15,4 +15,15 @@ export interface MarkedChange {
   change: Change;
   /** For `changed`: what differs from the base's change (`action`, `reason`, `disruptive`, `after.<field>`). */
   differs?: string[];
+  /**
+   * What the node holds where the snapshot has only its hash (snapshots carry hashes, not contents): the
+   * base's desired content of that very hash, so the change can be shown as a diff of the text.
+   */
+  beforeContent?: string;
+}
+
+/** The change as a reader is shown it: with what the node holds, when that is known (known-content.ts). */
+export function shownChange(m: MarkedChange): Change {
+  if (m.beforeContent === undefined || !m.change.before) return m.change;
+  return { ...m.change, before: { ...m.change.before, content: m.beforeContent } };
 }

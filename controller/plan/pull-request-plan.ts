@@ -6,15 +6,17 @@
  */
 import { canonicalJson, canonicalSha256 } from '../model/canonical-json.js';
 import type { Change } from '../model/change.js';
-import type { DesiredCluster } from '../model/desired.js';
+import type { Desired, DesiredCluster } from '../model/desired.js';
 import type { Plan } from '../model/plan.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import { dependencyOrder } from './change-details.js';
 import type { RevisionInfo } from '../model/revision.js';
+import type { Diagnostic } from '../spec/diagnostic.js';
 import { byCodeUnit } from '../model/order.js';
 import { targetLabel } from '../model/target.js';
 import { blastRadius, type BlastRadius } from './blast-radius.js';
 import { groupChanges, type ChangeGroup } from './group-changes.js';
+import { withKnownContent } from './known-content.js';
 import { MARKS, type MarkedChange } from './pull-request-marks.js';
 
 export const PULL_REQUEST_PLAN_API_VERSION = 'underlay.dev/v1alpha1';
@@ -95,10 +97,19 @@ export interface PullRequestPlanInput {
   base: Plan | null;
   baseProblem?: { revision?: RevisionInfo; problem: string };
   head: Plan;
+  /** The base's desired state: what a node at the base's state holds, where the snapshot has only hashes. */
+  baseDesired?: Pick<Desired, 'nodes'> | null;
   /** The head's clusters: the share of a cluster one batch takes down. */
   headClusters: readonly Pick<DesiredCluster, 'name' | 'nodes'>[];
   /** The kinds: they order each plan's changes for reading. */
   registry: KindRegistry;
+}
+
+/** Why the base has no plan, as the pull-request plan says it: its errors (which the pull request may fix), or `otherwise`. */
+export function unplannedBase(revision: RevisionInfo | undefined, diagnostics: readonly Diagnostic[], otherwise: string): { revision?: RevisionInfo; problem: string } {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const info = revision ? { revision: { source: revision.source, ref: revision.ref, commit: revision.commit, worktree: revision.worktree } } : {};
+  return { ...info, problem: errors > 0 ? `${errors} error(s) in the base revision` : otherwise };
 }
 
 function plannedBase(input: PullRequestPlanInput): PlannedBase {
@@ -108,7 +119,7 @@ function plannedBase(input: PullRequestPlanInput): PlannedBase {
 
 export function pullRequestPlan(input: PullRequestPlanInput): PullRequestPlan {
   const { base, head } = input;
-  const changes = markChanges(base, head);
+  const changes = withKnownContent(markChanges(base, head), input.baseDesired ?? null);
   const { revision, summary, warnings, observation, decommissioned } = head;
   return {
     apiVersion: PULL_REQUEST_PLAN_API_VERSION,

@@ -11,6 +11,7 @@ import { ACTION_SYMBOL, changeDetails, EMPTY_NODES_BANNER, summaryLine, WORKTREE
 import { CommentBudget, linesSize, type BudgetItem, type FittedSection } from './comment-budget.js';
 import { decommissionLine } from './decommission.js';
 import type { ChangeGroup } from './group-changes.js';
+import { shownChange } from './pull-request-marks.js';
 import type { PullRequestPlan } from './pull-request-plan.js';
 import { baseLine, blastRadiusLine, groupTargets, MARK_WORD, pullRequestSummaryLine } from './pull-request-wording.js';
 import { cell, code, fence } from './render-markdown.js';
@@ -131,7 +132,7 @@ function pendingSection(items: BudgetItem[]): { head: string[]; items: BudgetIte
 
 export function renderPullRequestMarkdown(pr: PullRequestPlan, options: PullRequestMarkdownOptions): string {
   const limit = options.limit ?? GITHUB_COMMENT_LIMIT;
-  const changeById = new Map(pr.changes.map((m) => [m.change.id, m.change]));
+  const changeById = new Map(pr.changes.map((m) => [m.change.id, shownChange(m)]));
   const own = pr.groups.filter((g) => g.mark !== 'unchanged');
   const top = [...title(pr), ...banners(pr)];
   const bottom = footer(pr);

@@ -7,6 +7,7 @@ import type { KindRegistry } from '../../reconcilers/registry.js';
 import { ACTION_SYMBOL, changeDetails, EMPTY_NODES_BANNER, summaryLine, WORKTREE_BANNER } from './change-details.js';
 import { decommissionLine } from './decommission.js';
 import type { ChangeGroup } from './group-changes.js';
+import { shownChange } from './pull-request-marks.js';
 import type { PullRequestPlan } from './pull-request-plan.js';
 import { baseLine, blastRadiusLine, groupSentence, MARK_WORD, pullRequestSummaryLine } from './pull-request-wording.js';
 
@@ -30,7 +31,7 @@ function headerLines(pr: PullRequestPlan): string[] {
 }
 
 export function renderPullRequestText(pr: PullRequestPlan, options: { registry: KindRegistry }): string {
-  const changeById = new Map(pr.changes.map((m) => [m.change.id, m.change]));
+  const changeById = new Map(pr.changes.map((m) => [m.change.id, shownChange(m)]));
   const lines = (groups: ChangeGroup[]) => groups.flatMap((g) => groupLines(g, changeById.get(g.changeIds[0]!)!, options.registry));
   const own = pr.groups.filter((g) => g.mark !== 'unchanged');
   const pending = pr.groups.filter((g) => g.mark === 'unchanged');

@@ -9,9 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { emptyInventory, type Inventory } from '../../model/observed.js';
 import { canonicalJson } from '../../model/canonical-json.js';
-import type { RevisionInfo } from '../../model/revision.js';
 import { quoteArg } from '../../model/shell-quote.js';
-import { pullRequestPlan, type PullRequestPlan } from '../../plan/pull-request-plan.js';
+import { pullRequestPlan, unplannedBase, type PullRequestPlan } from '../../plan/pull-request-plan.js';
 import { renderJson } from '../../plan/render-json.js';
 import { renderPullRequestMarkdown } from '../../plan/render-pull-request-markdown.js';
 import { renderPullRequestText } from '../../plan/render-pull-request-text.js';
@@ -72,15 +71,11 @@ function render(pr: PullRequestPlan, options: PullRequestOptions): string {
   return renderPullRequestText(pr, { registry });
 }
 
-function baseProblem(ref: string, base: Reconciled<ReconcileState>, io: CliIO): string {
-  const errors = base.state.diagnostics.filter((d) => d.severity === 'error').length;
+/** Says why the base has no plan (its diagnostics, printed as the head's are), and gives what the plan says of it. */
+function baseProblem(ref: string, base: Reconciled<ReconcileState>, io: CliIO): ReturnType<typeof unplannedBase> {
   io.stderr(`warning: the base (${ref}) could not be planned; every change of the head is shown as new:\n`);
   printDiagnostics(io, base.state.diagnostics);
-  return errors > 0 ? `${errors} error(s) in the base revision` : base.outcome.type === 'stall' ? base.outcome.message : 'it did not plan';
-}
-
-function revisionInfo({ revision }: ReconcileState): { revision?: RevisionInfo } {
-  return revision ? { revision: { source: revision.source, ref: revision.ref, commit: revision.commit, worktree: revision.worktree } } : {};
+  return unplannedBase(base.state.revision, base.state.diagnostics, base.outcome.type === 'stall' ? base.outcome.message : 'it did not plan');
 }
 
 export async function planPullRequest(options: PullRequestOptions, io: CliIO): Promise<number> {
@@ -94,8 +89,8 @@ export async function planPullRequest(options: PullRequestOptions, io: CliIO): P
   if (head.outcome.type !== 'done' || !headPlan || !desired) return ExitCode.Error;
   const base = await planAt(options.base, inventory, options, io);
   const basePlan = base.outcome.type === 'done' ? (base.state.plan ?? null) : null;
-  const problem = basePlan ? undefined : { ...revisionInfo(base.state), problem: baseProblem(options.base, base, io) };
-  const pr = pullRequestPlan({ base: basePlan, ...(problem ? { baseProblem: problem } : {}), head: headPlan, headClusters: desired.clusters, registry });
+  const problem = basePlan ? undefined : baseProblem(options.base, base, io);
+  const pr = pullRequestPlan({ base: basePlan, ...(problem ? { baseProblem: problem } : {}), baseDesired: base.state.desired ?? null, head: headPlan, headClusters: desired.clusters, registry });
   io.stdout(render(pr, options));
   if (options.out) await writeFile(path.resolve(io.cwd, options.out), renderJson(headPlan));
   if (!allNodesSeen(desired, inventory, io)) return ExitCode.Error;
