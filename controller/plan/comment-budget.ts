@@ -43,13 +43,18 @@ export class CommentBudget {
     return this.left;
   }
 
-  /** As many of the section's items, in order, as fit; an item too large is skipped (unless prefixOnly) and the next one tried. */
-  fit(section: BudgetSection): FittedSection {
+  /**
+   * As many of the section's items, in order, as fit (in at most `cap` of the room, when given: a long
+   * section must leave room for those after it); an item too large is skipped (unless prefixOnly) and the
+   * next one tried.
+   */
+  fit(section: BudgetSection, cap = this.left): FittedSection {
     const frame = linesSize(section.head) + linesSize(section.tail ?? []);
     const shownLines: string[] = [];
     let shown = 0;
     let omittedWeight = 0;
-    let left = this.left - frame;
+    const room = Math.min(cap, this.left);
+    let left = room - frame;
     let stopped = false;
     for (const item of section.items) {
       const size = linesSize(item.lines);
@@ -64,7 +69,7 @@ export class CommentBudget {
     }
     const omitted = section.items.length - shown;
     if (shown === 0) return { lines: [], shown, omitted, omittedWeight };
-    this.left = left;
+    this.left -= room - left;
     return { lines: [...section.head, ...shownLines, ...(section.tail ?? [])], shown, omitted, omittedWeight };
   }
 }

@@ -8,6 +8,7 @@ import { canonicalSha256 } from '../model/canonical-json.js';
 import type { Action, Change } from '../model/change.js';
 import { byCodeUnit } from '../model/order.js';
 import { targetLabel } from '../model/target.js';
+import { byStemThenNumber } from './name-ranges.js';
 import { MARKS, type MarkedChange, type PullRequestMark } from './pull-request-marks.js';
 
 export interface ChangeGroup {
@@ -29,18 +30,36 @@ function sameChangeKey(m: MarkedChange): string {
   return canonicalSha256({ mark: m.mark, kind: c.kind, key: c.key, action: c.action, reason: c.reason, disruptive: c.disruptive, before: c.before, after: c.after, differs: m.differs ?? null });
 }
 
-/** Each change's place in its plan's reading order (dependency order), so groups come in that order too. */
-function positions(order: { head: readonly Change[]; base: readonly Change[] }): { head: Map<string, number>; base: Map<string, number> } {
-  return { head: new Map(order.head.map((c, i) => [c.id, i])), base: new Map(order.base.map((c, i) => [c.id, i])) };
+/** Each change's place in its target's reading order (dependency order), so groups come in that order too. */
+function positions(byTarget: readonly [string, readonly Change[]][]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [, changes] of byTarget) changes.forEach((c, i) => out.set(c.id, i));
+  return out;
+}
+
+interface Placed {
+  group: ChangeGroup;
+  /** Where in its target's reading order its earliest change stands. */
+  first: number;
+}
+
+function byReadingOrder(a: Placed, b: Placed): number {
+  return (
+    MARKS.indexOf(a.group.mark) - MARKS.indexOf(b.group.mark) ||
+    a.first - b.first ||
+    byStemThenNumber(a.group.targets[0]!, b.group.targets[0]!) ||
+    byCodeUnit(a.group.changeIds[0]!, b.group.changeIds[0]!)
+  );
 }
 
 /**
- * The groups, listed by mark (new, changed, gone, unchanged), then by where their first change stands in its
- * plan's reading order: what others live in before what lives in it, as in the per-node listing.
+ * The groups, listed by mark (new, changed, gone, unchanged), then by where their changes stand in their
+ * targets' reading order (what others live in before what lives in it, as in the per-node listing), then
+ * by their first target.
  */
-export function groupChanges(marked: readonly MarkedChange[], order: { head: readonly Change[]; base: readonly Change[] }): ChangeGroup[] {
-  const at = positions(order);
-  const groups = new Map<string, { group: ChangeGroup; first: number }>();
+export function groupChanges(marked: readonly MarkedChange[], order: { head: readonly [string, readonly Change[]][]; base: readonly [string, readonly Change[]][] }): ChangeGroup[] {
+  const at = { head: positions(order.head), base: positions(order.base) };
+  const groups = new Map<string, Placed>();
   for (const m of marked) {
     const c = m.change;
     const position = (m.mark === 'gone' ? at.base : at.head).get(c.id) ?? Number.MAX_SAFE_INTEGER;
@@ -55,7 +74,5 @@ export function groupChanges(marked: readonly MarkedChange[], order: { head: rea
     const group: ChangeGroup = { mark: m.mark, kind: c.kind, key: c.key, action: c.action, reason: c.reason, disruptive: c.disruptive, ...(m.differs ? { differs: m.differs } : {}), targets: [targetLabel(c.target)], changeIds: [c.id] };
     groups.set(id, { group, first: position });
   }
-  return [...groups.values()]
-    .sort((a, b) => MARKS.indexOf(a.group.mark) - MARKS.indexOf(b.group.mark) || a.first - b.first || byCodeUnit(a.group.changeIds[0]!, b.group.changeIds[0]!))
-    .map((g) => g.group);
+  return [...groups.values()].sort(byReadingOrder).map((g) => g.group);
 }

@@ -26,7 +26,7 @@ function follows(a: Numbered, b: Numbered): boolean {
 }
 
 /** Sorted by stem, then by number: the order in which runs can be seen (n9 before n10). */
-function byStemThenNumber(a: string, b: string): number {
+export function byStemThenNumber(a: string, b: string): number {
   const na = numbered(a);
   const nb = numbered(b);
   if (!na || !nb || na.stem !== nb.stem || na.suffix !== nb.suffix) return byCodeUnit(a, b);

@@ -9,7 +9,7 @@ import type { Change } from '../model/change.js';
 import type { Desired, DesiredCluster } from '../model/desired.js';
 import type { Plan } from '../model/plan.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
-import { dependencyOrder } from './change-details.js';
+import { changesByNode } from './change-details.js';
 import type { RevisionInfo } from '../model/revision.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import { byCodeUnit } from '../model/order.js';
@@ -129,7 +129,7 @@ export function pullRequestPlan(input: PullRequestPlanInput): PullRequestPlan {
     inventoryHash: head.inventoryHash,
     summary: summarise(changes),
     changes,
-    groups: groupChanges(changes, { head: dependencyOrder(head.changes, input.registry), base: dependencyOrder(base?.changes ?? [], input.registry) }),
+    groups: groupChanges(changes, { head: changesByNode(head.changes, input.registry), base: changesByNode(base?.changes ?? [], input.registry) }),
     rollout: blastRadius(head.rollout, base?.rollout ?? [], Object.fromEntries(input.headClusters.map((c) => [c.name, c.nodes.length]))),
   };
 }

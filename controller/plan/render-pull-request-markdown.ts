@@ -138,9 +138,10 @@ export function renderPullRequestMarkdown(pr: PullRequestPlan, options: PullRequ
   const bottom = footer(pr);
   const fixed = linesSize(top) + linesSize(summary(pr)) + linesSize(bottom);
   const budget = new CommentBudget(limit - fixed - noteRoom(pr, options, limit));
-  const rows = budget.fit({ head: ['', '### What this pull request changes', '', ...TABLE_HEAD], items: own.map(groupRow), prefixOnly: true });
+  // The blast radius is short and says how much is at stake; warnings may be many, so they get a quarter.
   const rollout = budget.fit({ head: ['', '### Rollout and blast radius', '', '| Cluster | Blast radius |', '|---|---|'], items: rolloutItems(pr), prefixOnly: true });
-  const warnings = budget.fit({ head: [], items: warningItems(pr) });
+  const warnings = budget.fit({ head: [], items: warningItems(pr) }, Math.floor(budget.room / 4));
+  const rows = budget.fit({ head: ['', '### What this pull request changes', '', ...TABLE_HEAD], items: own.map(groupRow), prefixOnly: true });
   const details = budget.fit({ head: [], items: own.slice(0, rows.shown).flatMap((g) => detailsItem(g, changeById.get(g.changeIds[0]!)!, options.registry) ?? []) });
   const pending = budget.fit(pendingSection(pr.groups.filter((g) => g.mark === 'unchanged').map(groupRow)));
   const note = cutNote(omissions({ rows, details, rollout, warnings, pending }), options, limit);
