@@ -18,6 +18,9 @@ import { cell, code, fence } from './render-markdown.js';
 
 export const GITHUB_COMMENT_LIMIT = 65_536;
 
+/** The comment's first line, unseen on the page: a CI job finds its earlier comment by it and edits it (docs/ci.md). */
+export const PULL_REQUEST_COMMENT_MARKER = '<!-- underlay-plan -->';
+
 /** No one change's diff may take more than this: a long one is cut, and says so, so others still get theirs. */
 const DETAILS_LIMIT = 12_000;
 
@@ -33,6 +36,7 @@ function title(pr: PullRequestPlan): string[] {
   const h = pr.head.revision;
   const base = 'problem' in pr.base ? 'an unplanned base' : code(pr.base.revision.commit.slice(0, 12));
   return [
+    PULL_REQUEST_COMMENT_MARKER,
     `## underlay plan for this pull request: ${base} → ${code(h.commit.slice(0, 12))}`,
     '',
     `Head ${code(h.commit)} (${code(h.ref)} from ${code(h.source)}), against the inventory snapshot ${code(pr.inventoryHash.slice(0, 12))}.`,
