@@ -46,7 +46,7 @@ interface Comment {
 function platforms(snapshot: string) {
   const kept: Record<'github' | 'gitlab', Comment[]> = { github: [{ id: 1, body: 'LGTM' }], gitlab: [{ id: 1, body: 'looks fine' }] };
   const requests: string[] = [];
-  const reply = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const reply = (res: ServerResponse, status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   // GitHub takes JSON, GitLab a form (as the recipes send them); each is read the way its platform reads it.
   const bodyOf = async (req: IncomingMessage, platform: 'github' | 'gitlab') => {
     let text = '';
