@@ -25,11 +25,17 @@ export interface BudgetSection {
   tail?: string[];
   /** Rows of a list stop at the first that does not fit, so what is shown is a prefix; blocks skip to the next. */
   prefixOnly?: boolean;
+  /**
+   * The order in which items are given room (indices into `items`), most important first; shown items keep
+   * the order of `items`. By default, that order.
+   */
+  priority?: readonly number[];
 }
 
 export interface FittedSection {
   lines: string[];
-  shown: number;
+  /** The indices of the items shown, in order. */
+  shown: number[];
   omitted: number;
   /** Sum of the weights of the items left out. */
   omittedWeight: number;
@@ -50,26 +56,27 @@ export class CommentBudget {
    */
   fit(section: BudgetSection, cap = this.left): FittedSection {
     const frame = linesSize(section.head) + linesSize(section.tail ?? []);
-    const shownLines: string[] = [];
-    let shown = 0;
-    let omittedWeight = 0;
     const room = Math.min(cap, this.left);
     let left = room - frame;
     let stopped = false;
-    for (const item of section.items) {
+    let omittedWeight = 0;
+    const chosen = new Set<number>();
+    for (const i of section.priority ?? section.items.keys()) {
+      const item = section.items[i]!;
       const size = linesSize(item.lines);
       if (!stopped && size <= left) {
-        shownLines.push(...item.lines);
+        chosen.add(i);
         left -= size;
-        shown++;
       } else {
         omittedWeight += item.weight;
         stopped = section.prefixOnly === true;
       }
     }
+    const shown = chosen.size;
     const omitted = section.items.length - shown;
-    if (shown === 0) return { lines: [], shown, omitted, omittedWeight };
+    if (shown === 0) return { lines: [], shown: [], omitted, omittedWeight };
     this.left -= room - left;
-    return { lines: [...section.head, ...shownLines, ...(section.tail ?? [])], shown, omitted, omittedWeight };
+    const lines = section.items.flatMap((item, i) => (chosen.has(i) ? item.lines : []));
+    return { lines: [...section.head, ...lines, ...(section.tail ?? [])], shown: [...chosen].sort((a, b) => a - b), omitted, omittedWeight };
   }
 }

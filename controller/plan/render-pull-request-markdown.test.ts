@@ -54,6 +54,7 @@ test('2,000 nodes changed each their own way: the comment fits, and says what it
   t.truthy(note, 'the comment says what it left out');
   t.is(rows + Number(note![1]), big.groups.length, 'shown and left-out rows add up to all of them');
   t.true(md.includes(`All of it: \`${FULL}\``));
+  t.true(md.includes('| new | node0001…node2000 (2000) | ↻ restart | `service:app` |'), 'the row that stands for most changes is kept first');
   t.true(md.includes('**This pull request: 4000 new, 0 changed, 0 gone, on 2000 target(s).**'), 'the summary is never cut');
   t.true(md.includes('| lab | 2000 of 2000 member(s) disrupted in 20 batch(es), at most 100 down at once (5 % of the cluster)'), 'nor the blast radius');
 });

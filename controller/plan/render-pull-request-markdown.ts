@@ -11,7 +11,7 @@ import { ACTION_SYMBOL, changeDetails, EMPTY_NODES_BANNER, summaryLine, WORKTREE
 import { CommentBudget, linesSize, type BudgetItem, type FittedSection } from './comment-budget.js';
 import { decommissionLine } from './decommission.js';
 import type { ChangeGroup } from './group-changes.js';
-import { shownChange } from './pull-request-marks.js';
+import { MARKS, shownChange } from './pull-request-marks.js';
 import type { PullRequestPlan } from './pull-request-plan.js';
 import { baseLine, blastRadiusLine, groupTargets, MARK_WORD, pullRequestSummaryLine } from './pull-request-wording.js';
 import { cell, code, fence } from './render-markdown.js';
@@ -125,8 +125,17 @@ function footer(pr: PullRequestPlan): string[] {
 
 /** The worst note: every count as large as it can be, so the room kept for it is always enough. */
 function noteRoom(pr: PullRequestPlan, options: PullRequestMarkdownOptions, limit: number): number {
-  const all = { shown: 0, omitted: pr.changes.length + pr.groups.length + pr.rollout.length + 99, omittedWeight: pr.changes.length, lines: [] };
+  const all = { shown: [], omitted: pr.changes.length + pr.groups.length + pr.rollout.length + 99, omittedWeight: pr.changes.length, lines: [] };
   return linesSize(cutNote(omissions({ rows: all, details: all, rollout: all, warnings: all, pending: all }), options, limit));
+}
+
+/**
+ * The order rows are given room when not all fit: by mark, then the rows that stand for the most changes (the
+ * same restart on 2,000 nodes before one node's file), then as listed. Shown rows keep the listing's order.
+ */
+function widestFirst(groups: readonly ChangeGroup[]): number[] {
+  const mark = (g: ChangeGroup) => MARKS.indexOf(g.mark);
+  return [...groups.keys()].sort((a, b) => mark(groups[a]!) - mark(groups[b]!) || groups[b]!.changeIds.length - groups[a]!.changeIds.length || a - b);
 }
 
 function pendingSection(items: BudgetItem[]): { head: string[]; items: BudgetItem[]; tail: string[]; prefixOnly: true } {
@@ -145,9 +154,10 @@ export function renderPullRequestMarkdown(pr: PullRequestPlan, options: PullRequ
   // The blast radius is short and says how much is at stake; warnings may be many, so they get a quarter.
   const rollout = budget.fit({ head: ['', '### Rollout and blast radius', '', '| Cluster | Blast radius |', '|---|---|'], items: rolloutItems(pr), prefixOnly: true });
   const warnings = budget.fit({ head: [], items: warningItems(pr) }, Math.floor(budget.room / 4));
-  const rows = budget.fit({ head: ['', '### What this pull request changes', '', ...TABLE_HEAD], items: own.map(groupRow), prefixOnly: true });
-  const details = budget.fit({ head: [], items: own.slice(0, rows.shown).flatMap((g) => detailsItem(g, changeById.get(g.changeIds[0]!)!, options.registry) ?? []) });
-  const pending = budget.fit(pendingSection(pr.groups.filter((g) => g.mark === 'unchanged').map(groupRow)));
+  const rows = budget.fit({ head: ['', '### What this pull request changes', '', ...TABLE_HEAD], items: own.map(groupRow), prefixOnly: true, priority: widestFirst(own) });
+  const details = budget.fit({ head: [], items: rows.shown.map((i) => own[i]!).flatMap((g) => detailsItem(g, changeById.get(g.changeIds[0]!)!, options.registry) ?? []) });
+  const pendingGroups = pr.groups.filter((g) => g.mark === 'unchanged');
+  const pending = budget.fit({ ...pendingSection(pendingGroups.map(groupRow)), priority: widestFirst(pendingGroups) });
   const note = cutNote(omissions({ rows, details, rollout, warnings, pending }), options, limit);
   const out = [...top, ...warnings.lines, ...summary(pr), ...rows.lines, ...details.lines, ...rollout.lines, ...pending.lines, ...note, ...bottom];
   return `${out.join('\n')}\n`;
