@@ -1,10 +1,10 @@
 /**
- * `underlay plan --base REF --head REF` in-process over real Git repositories (a local one, and the same
- * served over HTTP by git's own http-backend): both revisions from one repository, planned against one
- * snapshot; the output formats, exit codes and refusals.
+ * `underlay plan --base REF --head REF` in-process over real Git repositories (a local one, the same served
+ * over HTTP by git's own http-backend, and over SSH by sshd and git-shell): both revisions from one repository, planned against one
+ * snapshot; the output formats, exit codes and refusals. Over SSH too, with a real sshd on 127.0.0.1.
  */
 import test from 'ava';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { emptyInventory } from '../model/observed.js';
 import { renderInventorySnapshot } from '../inventory/snapshot.js';
@@ -12,6 +12,7 @@ import { planRevision } from '../pipeline/plan-revision.js';
 import { registry } from '../../reconcilers/registry.js';
 import { convergedInventory } from '../../test/support/converged-inventory.js';
 import { startGitHttpBackend } from '../../test/support/git-http-backend.js';
+import { startGitSshServer } from '../../test/support/git-ssh-server.js';
 import { commitAll, git, removeTempDirs, tempDir } from '../../test/support/git-repo.js';
 import { revisionFromDir } from '../../test/support/revision-from-dir.js';
 import { main } from './main.js';
@@ -122,5 +123,25 @@ test('both refs read from a repository served over HTTP', async (t) => {
     t.deepEqual(plan.summary, { new: 9, changed: 0, gone: 3, unchanged: 0, targets: 3 });
   } finally {
     await server.close();
+  }
+});
+
+test('both refs read from a repository behind SSH, the server trusted by known_hosts', async (t) => {
+  const server = await startGitSshServer();
+  try {
+    const bare = path.join(tempDir('underlay-prplan-ssh-'), 'site.git');
+    git(work, 'clone', '-q', '--bare', repo, bare);
+    const state = tempDir('underlay-prplan-state-');
+    writeFileSync(path.join(state, 'known_hosts'), `${server.knownHostsLine}\n`);
+    mkdirSync(path.join(state, 'secrets'), { mode: 0o700 });
+    copyFileSync(server.client.privateKeyPath, path.join(state, 'secrets', 'git-ssh-key'));
+    const args = ['--repo', server.url(bare), '--state-dir', state, '--cache-dir', path.join(state, 'cache'), '--base', 'main', '--head', 'pr', '--inventory', 'inventory.json', '--output', 'json'];
+    const { code, stdout, stderr } = await cli('plan', ...args);
+    t.is(code, 0, stderr);
+    const plan = JSON.parse(stdout) as { base: { revision: { commit: string } }; head: { revision: { commit: string } }; summary: Record<string, number> };
+    t.deepEqual([plan.base.revision.commit, plan.head.revision.commit], [base, head]);
+    t.is(plan.summary.new, 9);
+  } finally {
+    await server.stop();
   }
 });
