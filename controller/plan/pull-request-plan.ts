@@ -40,6 +40,8 @@ export interface PullRequestPlan {
   head: Pick<Plan, 'revision' | 'summary' | 'warnings' | 'observation' | 'decommissioned'> & { planHash: string };
   /** The snapshot both were planned against. */
   inventoryHash: string;
+  /** When that snapshot was observed, as it says: a reader judges how stale the plan may be. */
+  observedAt?: string;
   summary: PullRequestSummary;
   /** Sorted by mark (MARKS), then id. */
   changes: MarkedChange[];
@@ -103,6 +105,8 @@ export interface PullRequestPlanInput {
   headClusters: readonly Pick<DesiredCluster, 'name' | 'nodes'>[];
   /** The kinds: they order each plan's changes for reading. */
   registry: KindRegistry;
+  /** The snapshot's observation time (Inventory.observedAt), when it has one. */
+  observedAt?: string | undefined;
 }
 
 /** Why the base has no plan, as the pull-request plan says it: its errors (which the pull request may fix), or `otherwise`. */
@@ -127,6 +131,7 @@ export function pullRequestPlan(input: PullRequestPlanInput): PullRequestPlan {
     base: plannedBase(input),
     head: { revision, summary, planHash: head.hash, ...(warnings ? { warnings } : {}), ...(observation ? { observation } : {}), ...(decommissioned ? { decommissioned } : {}) },
     inventoryHash: head.inventoryHash,
+    ...(input.observedAt === undefined ? {} : { observedAt: input.observedAt }),
     summary: summarise(changes),
     changes,
     groups: groupChanges(changes, { head: changesByNode(head.changes, input.registry), base: changesByNode(base?.changes ?? [], input.registry) }),

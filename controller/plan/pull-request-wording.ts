@@ -3,6 +3,7 @@
  * targets, the base's state and each rollout's blast radius.
  */
 import type { BlastRadius } from './blast-radius.js';
+import { summaryLine } from './change-details.js';
 import type { ChangeGroup } from './group-changes.js';
 import { nameRanges } from './name-ranges.js';
 import type { PullRequestMark } from './pull-request-marks.js';
@@ -35,11 +36,26 @@ export function groupSentence(group: ChangeGroup, symbol: string): string {
   return `${groupTargets(group)}: ${symbol} ${group.action} ${group.key}${same}`;
 }
 
-export function baseLine(pr: PullRequestPlan): string {
+/** `quote` writes a value as the format shows one (Markdown: a code span). */
+export function baseLine(pr: PullRequestPlan, quote: (text: string) => string = (t) => t): string {
   const b = pr.base;
   if ('problem' in b) return `The base could not be planned (${b.problem}): every change of the head is shown as new.`;
-  return `Base ${b.revision.commit} (${b.revision.ref}), plan hash ${b.planHash}.`;
+  return `Base ${quote(b.revision.commit)} (${quote(b.revision.ref)}), plan hash ${quote(b.planHash)}.`;
 }
+
+/** "the inventory snapshot 1a2b… observed at 2026-…", the snapshot both revisions were planned against. */
+export function snapshotLine(pr: PullRequestPlan, hashLength: number, quote: (text: string) => string = (t) => t): string {
+  const at = pr.observedAt === undefined ? '' : ` observed at ${quote(pr.observedAt)}`;
+  return `the inventory snapshot ${quote(pr.inventoryHash.slice(0, hashLength))}${at}`;
+}
+
+/** The head plan's own summary: "Head plan: 3 to create, ...". */
+export function headSummaryLine(pr: PullRequestPlan): string {
+  return `Head plan: ${summaryLine(pr.head.summary).replace(/^Plan: /, '')}`;
+}
+
+/** What each mark means, for a reader who meets them first in this comment. */
+export const MARK_LEGEND = "new: only the head plans it · changed: both plan it, differently · gone: only the base plans it (this pull request takes it back)";
 
 /** "4 of 40 members at once (10 %), in 10 batches; failure budget 1". */
 export function blastRadiusLine(r: BlastRadius): string {

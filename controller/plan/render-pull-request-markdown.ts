@@ -7,13 +7,13 @@
  */
 import type { Change } from '../model/change.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
-import { ACTION_SYMBOL, changeDetails, EMPTY_NODES_BANNER, summaryLine, WORKTREE_BANNER } from './change-details.js';
+import { ACTION_SYMBOL, changeDetails, EMPTY_NODES_BANNER, WORKTREE_BANNER } from './change-details.js';
 import { CommentBudget, linesSize, type BudgetItem, type FittedSection } from './comment-budget.js';
 import { decommissionLine } from './decommission.js';
 import type { ChangeGroup } from './group-changes.js';
 import { MARKS, shownChange } from './pull-request-marks.js';
 import type { PullRequestPlan } from './pull-request-plan.js';
-import { baseLine, blastRadiusLine, groupTargets, MARK_WORD, pullRequestSummaryLine } from './pull-request-wording.js';
+import { baseLine, blastRadiusLine, headSummaryLine, groupTargets, MARK_LEGEND, MARK_WORD, pullRequestSummaryLine, snapshotLine } from './pull-request-wording.js';
 import { cell, code, fence } from './render-markdown.js';
 
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -39,8 +39,8 @@ function title(pr: PullRequestPlan): string[] {
     PULL_REQUEST_COMMENT_MARKER,
     `## underlay plan for this pull request: ${base} → ${code(h.commit.slice(0, 12))}`,
     '',
-    `Head ${code(h.commit)} (${code(h.ref)} from ${code(h.source)}), against the inventory snapshot ${code(pr.inventoryHash.slice(0, 12))}.`,
-    baseLine(pr),
+    `Head ${code(h.commit)} (${code(h.ref)} from ${code(h.source)}), against ${snapshotLine(pr, 12, code)}.`,
+    baseLine(pr, code),
   ];
 }
 
@@ -53,7 +53,7 @@ function banners(pr: PullRequestPlan): string[] {
 }
 
 function summary(pr: PullRequestPlan): string[] {
-  return ['', `**${pullRequestSummaryLine(pr)}**`, '', `Head ${summaryLine(pr.head.summary)}`];
+  return ['', `**${pullRequestSummaryLine(pr)}**`, '', headSummaryLine(pr)];
 }
 
 function groupRow(g: ChangeGroup): BudgetItem {
@@ -154,7 +154,7 @@ export function renderPullRequestMarkdown(pr: PullRequestPlan, options: PullRequ
   // The blast radius is short and says how much is at stake; warnings may be many, so they get a quarter.
   const rollout = budget.fit({ head: ['', '### Rollout and blast radius', '', '| Cluster | Blast radius |', '|---|---|'], items: rolloutItems(pr), prefixOnly: true });
   const warnings = budget.fit({ head: [], items: warningItems(pr) }, Math.floor(budget.room / 4));
-  const rows = budget.fit({ head: ['', '### What this pull request changes', '', ...TABLE_HEAD], items: own.map(groupRow), prefixOnly: true, priority: widestFirst(own) });
+  const rows = budget.fit({ head: ['', '### What this pull request changes', '', `<sub>${MARK_LEGEND}</sub>`, '', ...TABLE_HEAD], items: own.map(groupRow), prefixOnly: true, priority: widestFirst(own) });
   const details = budget.fit({ head: [], items: rows.shown.map((i) => own[i]!).flatMap((g) => detailsItem(g, changeById.get(g.changeIds[0]!)!, options.registry) ?? []) });
   const pendingGroups = pr.groups.filter((g) => g.mark === 'unchanged');
   const pending = budget.fit({ ...pendingSection(pendingGroups.map(groupRow)), priority: widestFirst(pendingGroups) });

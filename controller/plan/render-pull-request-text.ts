@@ -4,12 +4,12 @@
  */
 import type { Change } from '../model/change.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
-import { ACTION_SYMBOL, changeDetails, EMPTY_NODES_BANNER, summaryLine, WORKTREE_BANNER } from './change-details.js';
+import { ACTION_SYMBOL, changeDetails, EMPTY_NODES_BANNER, WORKTREE_BANNER } from './change-details.js';
 import { decommissionLine } from './decommission.js';
 import type { ChangeGroup } from './group-changes.js';
 import { shownChange } from './pull-request-marks.js';
 import type { PullRequestPlan } from './pull-request-plan.js';
-import { baseLine, blastRadiusLine, groupSentence, MARK_WORD, pullRequestSummaryLine } from './pull-request-wording.js';
+import { baseLine, blastRadiusLine, headSummaryLine, groupSentence, MARK_LEGEND, MARK_WORD, pullRequestSummaryLine, snapshotLine } from './pull-request-wording.js';
 
 function groupLines(g: ChangeGroup, change: Change, registry: KindRegistry): string[] {
   const lines = [`  ${MARK_WORD[g.mark]}: ${groupSentence(g, ACTION_SYMBOL[g.action])}`, `      ${g.reason}`];
@@ -22,7 +22,7 @@ function groupLines(g: ChangeGroup, change: Change, registry: KindRegistry): str
 
 function headerLines(pr: PullRequestPlan): string[] {
   const h = pr.head.revision;
-  const out = [`Head ${h.commit} (${h.ref} from ${h.source}), against the inventory snapshot ${pr.inventoryHash}`, baseLine(pr)];
+  const out = [`Head ${h.commit} (${h.ref} from ${h.source}), against ${snapshotLine(pr, 64)}`, baseLine(pr)];
   if (h.worktree) out.push('', `!!! ${WORKTREE_BANNER} !!!`);
   if (pr.head.observation === 'none') out.push('', `!!! ${EMPTY_NODES_BANNER} !!!`);
   for (const w of pr.head.warnings ?? []) out.push('', `Warning: ${w}`);
@@ -35,8 +35,8 @@ export function renderPullRequestText(pr: PullRequestPlan, options: { registry: 
   const lines = (groups: ChangeGroup[]) => groups.flatMap((g) => groupLines(g, changeById.get(g.changeIds[0]!)!, options.registry));
   const own = pr.groups.filter((g) => g.mark !== 'unchanged');
   const pending = pr.groups.filter((g) => g.mark === 'unchanged');
-  const out = [...headerLines(pr), '', pullRequestSummaryLine(pr), `Head ${summaryLine(pr.head.summary)}`];
-  if (own.length > 0) out.push('', 'What this pull request changes:', ...lines(own));
+  const out = [...headerLines(pr), '', pullRequestSummaryLine(pr), headSummaryLine(pr)];
+  if (own.length > 0) out.push('', 'What this pull request changes:', `  (${MARK_LEGEND})`, ...lines(own));
   if (pr.rollout.length > 0) out.push('', 'Rollout and blast radius:', ...pr.rollout.map((r) => `  ${r.cluster}: ${blastRadiusLine(r)}`));
   if (pending.length > 0) out.push('', 'Pending on the base already (not this pull request\'s):', ...lines(pending));
   const base = 'problem' in pr.base ? '' : `, base plan hash ${pr.base.planHash}`;
