@@ -129,7 +129,8 @@ export const registerPlan: Register = (program, io, setExit) => {
     .option('--no-color', 'no ANSI colours in text output')
     .addHelpText(
       'after',
-      '\nExit codes: 0 success (with --detailed-exitcode: no changes), 1 error, or a node that could not be observed (unreachable, host key refused: the plan is printed without it) or a DNS zone that could not be read (nothing is planned in it), 2 changes pending (with --detailed-exitcode).',
+      '\nExit codes: 0 success (with --detailed-exitcode: no changes), 1 error, or a node that could not be observed (unreachable, host key refused: the plan is printed without it) or a DNS zone that could not be read (nothing is planned in it), 2 changes pending (with --detailed-exitcode).' +
+        '\nWith --base: the plan of a pull request, for CI (docs/ci.md); --detailed-exitcode gives 2 when the pull request changes something, and a base that cannot be planned is no error (every change is then new).',
     )
     .action(async (options: PlanOptions) => {
       if (options.base !== undefined) return setExit(await planPullRequest({ ...options, base: options.base }, io));
