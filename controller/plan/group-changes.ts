@@ -27,7 +27,7 @@ export interface ChangeGroup {
 
 function sameChangeKey(m: MarkedChange): string {
   const c = m.change;
-  return canonicalSha256({ mark: m.mark, kind: c.kind, key: c.key, action: c.action, reason: c.reason, disruptive: c.disruptive, before: c.before, after: c.after, differs: m.differs ?? null });
+  return canonicalSha256({ mark: m.mark, kind: c.kind, key: c.key, action: c.action, reason: c.reason, disruptive: c.disruptive, before: c.before, after: c.after, differs: m.differs ?? null, baseContent: m.baseContent ?? null });
 }
 
 /** Each change's place in its target's reading order (dependency order), so groups come in that order too. */

@@ -20,6 +20,8 @@ export interface MarkedChange {
    * base's desired content of that very hash, so the change can be shown as a diff of the text.
    */
   beforeContent?: string;
+  /** For `changed`: the text the base's change would write, where the head's writes another. */
+  baseContent?: string;
 }
 
 /** The change as a reader is shown it: with what the node holds, when that is known (known-content.ts). */

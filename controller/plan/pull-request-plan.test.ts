@@ -80,6 +80,9 @@ test('changes the base plans alike are unchanged, those the head plans otherwise
   const changed = compare(base, withLevel(observed, 'debug'), inventory);
   t.deepEqual(changed.summary, { new: 0, changed: 3, gone: 0, unchanged: 3, targets: 3 });
   t.deepEqual(changed.groups.find((g) => g.mark === 'changed')?.differs, ['reason', 'after.content', 'after.sha256', 'after.size']);
+  const conf = changed.changes.find((m) => m.mark === 'changed' && m.change.key === 'file:/etc/app.conf');
+  t.is(conf?.baseContent, 'level = warn\n', 'what the base would write, against which the head writes another text');
+  t.is(conf?.beforeContent, undefined, 'the node is not at the base: what it holds is known by hash only');
   const reverted = compare(base, observed, inventory);
   t.deepEqual(reverted.summary, { new: 0, changed: 0, gone: 6, unchanged: 0, targets: 3 });
   t.deepEqual(reverted.rollout, [], 'the head rolls nothing out');

@@ -69,6 +69,13 @@ function differences(base: Change, head: Change): string[] {
   return out.length > 0 ? out : ['desiredHash'];
 }
 
+/** The base's text, where base and head write different texts: what the pull request alters in a pending change. */
+function baseContentOf(base: Change, head: Change): { baseContent?: string } {
+  const was = base.after?.content;
+  const now = head.after?.content;
+  return typeof was === 'string' && typeof now === 'string' && was !== now ? { baseContent: was } : {};
+}
+
 function markChanges(base: Plan | null, head: Plan): MarkedChange[] {
   const baseById = new Map((base?.changes ?? []).map((c) => [c.id, c]));
   const marked: MarkedChange[] = [];
@@ -77,7 +84,7 @@ function markChanges(base: Plan | null, head: Plan): MarkedChange[] {
     baseById.delete(change.id);
     if (!was) marked.push({ mark: 'new', change });
     else if (canonicalSha256(comparable(was)) === canonicalSha256(comparable(change))) marked.push({ mark: 'unchanged', change });
-    else marked.push({ mark: 'changed', change, differs: differences(was, change) });
+    else marked.push({ mark: 'changed', change, differs: differences(was, change), ...baseContentOf(was, change) });
   }
   for (const change of baseById.values()) marked.push({ mark: 'gone', change });
   return marked.sort((a, b) => MARKS.indexOf(a.mark) - MARKS.indexOf(b.mark) || byCodeUnit(a.change.id, b.change.id));

@@ -5,13 +5,13 @@
  * whole rows and blocks at a time, by importance, and the comment says what it left out and which command
  * shows all of it.
  */
-import type { Change } from '../model/change.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
-import { ACTION_SYMBOL, changeDetails, EMPTY_NODES_BANNER, WORKTREE_BANNER } from './change-details.js';
+import { ACTION_SYMBOL, EMPTY_NODES_BANNER, WORKTREE_BANNER } from './change-details.js';
+import { pullRequestDetails } from './pull-request-details.js';
 import { CommentBudget, linesSize, type BudgetItem, type FittedSection } from './comment-budget.js';
 import { decommissionLine } from './decommission.js';
 import type { ChangeGroup } from './group-changes.js';
-import { MARKS, shownChange } from './pull-request-marks.js';
+import { MARKS, type MarkedChange } from './pull-request-marks.js';
 import type { PullRequestPlan } from './pull-request-plan.js';
 import { baseLine, blastRadiusLine, headSummaryLine, groupTargets, MARK_LEGEND, MARK_WORD, pullRequestSummaryLine, snapshotLine } from './pull-request-wording.js';
 import { cell, code, fence } from './render-markdown.js';
@@ -67,8 +67,8 @@ function groupRow(g: ChangeGroup): BudgetItem {
 const TABLE_HEAD = ['| | Targets | Action | Resource | Reason |', '|---|---|---|---|---|'];
 
 /** A group's diff, collapsed; cut (saying so) past DETAILS_LIMIT. */
-function detailsItem(g: ChangeGroup, change: Change, registry: KindRegistry): BudgetItem | null {
-  const d = changeDetails(change, registry);
+function detailsItem(g: ChangeGroup, change: MarkedChange, registry: KindRegistry): BudgetItem | null {
+  const d = pullRequestDetails(change, registry);
   if (d.attributes.length === 0 && d.content.length === 0) return null;
   const body = [...d.attributes.map((a) => `# ${a}`)];
   let size = linesSize(body);
@@ -145,7 +145,7 @@ function pendingSection(items: BudgetItem[]): { head: string[]; items: BudgetIte
 
 export function renderPullRequestMarkdown(pr: PullRequestPlan, options: PullRequestMarkdownOptions): string {
   const limit = options.limit ?? GITHUB_COMMENT_LIMIT;
-  const changeById = new Map(pr.changes.map((m) => [m.change.id, shownChange(m)]));
+  const changeById = new Map(pr.changes.map((m) => [m.change.id, m]));
   const own = pr.groups.filter((g) => g.mark !== 'unchanged');
   const top = [...title(pr), ...banners(pr)];
   const bottom = footer(pr);

@@ -2,19 +2,19 @@
  * A pull-request plan for a terminal or a CI log: all of it, unabridged (the Markdown comment may be cut to
  * fit its limit; this is what it points to), identical changes across targets on one line.
  */
-import type { Change } from '../model/change.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
-import { ACTION_SYMBOL, changeDetails, EMPTY_NODES_BANNER, WORKTREE_BANNER } from './change-details.js';
+import { ACTION_SYMBOL, EMPTY_NODES_BANNER, WORKTREE_BANNER } from './change-details.js';
+import { pullRequestDetails } from './pull-request-details.js';
 import { decommissionLine } from './decommission.js';
 import type { ChangeGroup } from './group-changes.js';
-import { shownChange } from './pull-request-marks.js';
+import type { MarkedChange } from './pull-request-marks.js';
 import type { PullRequestPlan } from './pull-request-plan.js';
 import { baseLine, blastRadiusLine, headSummaryLine, groupSentence, MARK_LEGEND, MARK_WORD, pullRequestSummaryLine, snapshotLine } from './pull-request-wording.js';
 
-function groupLines(g: ChangeGroup, change: Change, registry: KindRegistry): string[] {
+function groupLines(g: ChangeGroup, change: MarkedChange, registry: KindRegistry): string[] {
   const lines = [`  ${MARK_WORD[g.mark]}: ${groupSentence(g, ACTION_SYMBOL[g.action])}`, `      ${g.reason}`];
   if (g.differs) lines.push(`      differs from the base in ${g.differs.join(', ')}`);
-  const d = changeDetails(change, registry);
+  const d = pullRequestDetails(change, registry);
   for (const a of d.attributes) lines.push(`      ${a}`);
   for (const l of d.content) lines.push(`      ${l}`.trimEnd());
   return lines;
@@ -31,7 +31,7 @@ function headerLines(pr: PullRequestPlan): string[] {
 }
 
 export function renderPullRequestText(pr: PullRequestPlan, options: { registry: KindRegistry }): string {
-  const changeById = new Map(pr.changes.map((m) => [m.change.id, shownChange(m)]));
+  const changeById = new Map(pr.changes.map((m) => [m.change.id, m]));
   const lines = (groups: ChangeGroup[]) => groups.flatMap((g) => groupLines(g, changeById.get(g.changeIds[0]!)!, options.registry));
   const own = pr.groups.filter((g) => g.mark !== 'unchanged');
   const pending = pr.groups.filter((g) => g.mark === 'unchanged');
