@@ -145,3 +145,14 @@ test('both refs read from a repository behind SSH, the server trusted by known_h
     await server.stop();
   }
 });
+
+test('a node the snapshot could not observe: the comment is printed and warns of it, and the exit code is 1', async (t) => {
+  const snapshot = JSON.parse(readFileSync(path.join(work, 'inventory.json'), 'utf8')) as { nodes: Record<string, unknown> };
+  snapshot.nodes.web02 = { reachable: false, error: 'connect EHOSTUNREACH', errorCode: 'Unreachable', facts: {}, managed: {}, resources: {} };
+  writeFileSync(path.join(work, 'unreachable.json'), JSON.stringify(snapshot));
+  const { code, stdout, stderr } = await cli('plan', '--repo', 'site', '--base', 'main', '--head', 'pr', '--inventory', 'unreachable.json', '--output', 'markdown');
+  t.is(code, 1);
+  t.regex(stderr, /error: 1 node\(s\) could not be observed, so the plan does not cover them: web02/);
+  t.regex(stdout, /> \[!WARNING\]\n> node web02 was unreachable \(connect EHOSTUNREACH\): no changes planned for it/);
+  t.regex(stdout, /\| new \| web01, web03 \(2\) \| \+ create \| `file:\/etc\/web\/robots\.txt` \|/);
+});
