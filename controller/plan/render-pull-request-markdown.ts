@@ -115,7 +115,7 @@ function omissions(o: Omitted): string[] {
 
 function cutNote(left: string[], options: PullRequestMarkdownOptions, limit: number): string[] {
   if (left.length === 0) return [];
-  return ['', '> [!NOTE]', `> This comment was shortened to fit the ${limit}-character limit of a comment. Left out: ${left.join('; ')}.`, `> All of it: ${code(options.fullCommand)}`];
+  return ['', '> [!NOTE]', `> This comment was shortened to fit the ${limit}-character limit of a comment. Left out: ${left.join('; ')}.`, `> All of it: ${code(options.fullCommand)} (or ${code('--output json')} for machines)`];
 }
 
 function footer(pr: PullRequestPlan): string[] {
