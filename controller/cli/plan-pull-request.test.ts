@@ -61,6 +61,13 @@ test('the JSON marks what the head changes against the base, both planned from o
   t.is((await pr('--output', 'json')).stdout, stdout, 'deterministic');
 });
 
+test('--out saves the head\'s own plan, for apply', async (t) => {
+  const { code, stderr } = await pr('--out', 'head-plan.json');
+  t.is(code, 0, stderr);
+  const saved = JSON.parse(readFileSync(path.join(work, 'head-plan.json'), 'utf8')) as { kind: string; revision: { commit: string } };
+  t.deepEqual([saved.kind, saved.revision.commit], ['Plan', head]);
+});
+
 test('--detailed-exitcode: 2 when the pull request changes something, 0 when head and base plan alike', async (t) => {
   t.is((await pr('--detailed-exitcode')).code, 2);
   const same = await cli('plan', '--repo', 'site', '--base', 'pr', '--head', 'pr', '--inventory', 'inventory.json', '--detailed-exitcode');
