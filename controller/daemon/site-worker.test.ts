@@ -3,11 +3,6 @@ import test from 'ava';
 import { manualTime } from '../../test/support/manual-timers.js';
 import { SiteWorker } from './site-worker.js';
 
-interface Gate {
-  started: number;
-  finish(result?: string): void;
-}
-
 /** A reconcile that waits for the test to finish it, recording each start. */
 function gatedWorker(options: { intervalMs?: number; retry?: (r: string | undefined) => number | null } = {}) {
   const time = manualTime();
