@@ -61,7 +61,7 @@ test('every problem is reported at once, each with file, line, column and field'
 test('a site configured twice, a YAML error, a missing kind and a second document are refused with where they are', (t) => {
   t.deepEqual(problems(valid.replace('name: edge', 'name: lab')), ['/etc/underlay/controller.yaml:15:11: error: sites[1].name: site "lab" is configured twice [DuplicateName]']);
   t.regex(problems(valid.replace('  - name: edge', '  - name: edge\n  bad: [')).join('\n'), /^\/etc\/underlay\/controller\.yaml:\d+:\d+: error: .*\[YamlSyntax\]/);
-  t.deepEqual(problems(valid.replace('kind: ControllerConfig\n', '')), ['/etc/underlay/controller.yaml:1:1: error: kind: required field is missing (expected string) [SchemaViolation]']);
+  t.deepEqual(problems(valid.replace('kind: ControllerConfig\n', '')), ['/etc/underlay/controller.yaml:1:1: error: kind: must be one of "ControllerConfig" [SchemaViolation]']);
   t.deepEqual(problems(`${valid}---\n${valid}`), ['/etc/underlay/controller.yaml:21:1: error: one ControllerConfig document per file [SchemaViolation]']);
 });
 
