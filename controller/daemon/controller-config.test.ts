@@ -62,7 +62,7 @@ test('a site configured twice, a YAML error, a missing kind and a second documen
   t.deepEqual(problems(valid.replace('name: edge', 'name: lab')), ['/etc/underlay/controller.yaml:15:11: error: sites[1].name: site "lab" is configured twice [DuplicateName]']);
   t.regex(problems(valid.replace('  - name: edge', '  - name: edge\n  bad: [')).join('\n'), /^\/etc\/underlay\/controller\.yaml:\d+:\d+: error: .*\[YamlSyntax\]/);
   t.deepEqual(problems(valid.replace('kind: ControllerConfig\n', '')), ['/etc/underlay/controller.yaml:1:1: error: kind: must be one of "ControllerConfig" [SchemaViolation]']);
-  t.deepEqual(problems(`${valid}---\n${valid}`), ['/etc/underlay/controller.yaml:21:1: error: one ControllerConfig document per file [SchemaViolation]']);
+  t.deepEqual(problems(`${valid}---\n${valid}`), ['/etc/underlay/controller.yaml:19:1: error: one ControllerConfig document per file [SchemaViolation]']);
 });
 
 test('the error thrown names the file and lists the problems, one per line', (t) => {
