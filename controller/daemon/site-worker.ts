@@ -22,6 +22,8 @@ export interface SiteWorkerOptions<R> {
   intervalMs: number;
   timers: Timers;
   onSettled?(result: R | undefined, error?: unknown): void;
+  /** The depth (running plus pending) changed. */
+  onDepth?(depth: number): void;
 }
 
 export class SiteWorker<R> {
@@ -41,9 +43,11 @@ export class SiteWorker<R> {
     if (this.#running) {
       if (this.#pending) return 'coalesced';
       this.#pending = true;
+      this.options.onDepth?.(this.depth);
       return 'queued';
     }
     this.#running = this.#loop();
+    this.options.onDepth?.(this.depth);
     return 'started';
   }
 
@@ -84,11 +88,13 @@ export class SiteWorker<R> {
     try {
       do {
         this.#pending = false;
+        this.options.onDepth?.(this.depth);
         this.#cancelNext?.();
         await this.#once();
       } while (this.#pending && !this.#stopped && !this.#suspended);
     } finally {
       this.#running = undefined;
+      this.options.onDepth?.(this.depth);
     }
   }
 

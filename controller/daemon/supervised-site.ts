@@ -59,6 +59,7 @@ export class SupervisedSite {
       intervalMs: durationSeconds(config.interval) * 1000,
       timers: services.timers,
       onSettled: (r, error) => this.#settled(r, error),
+      onDepth: (depth) => services.metrics.queueDepth.set({ site: config.name }, depth),
     });
     if (this.#status.suspended) this.worker.suspend();
     services.metrics.siteSuspended.set({ site: config.name }, this.#status.suspended ? 1 : 0);
@@ -81,7 +82,6 @@ export class SupervisedSite {
   request(reason: string): RequestResult {
     const result = this.worker.request();
     this.#log.debug({ reason, result }, 'reconcile requested');
-    this.#depth();
     return result;
   }
 
@@ -96,7 +96,7 @@ export class SupervisedSite {
     this.store.siteControls().set({ suspended: false });
     this.services.metrics.siteSuspended.set({ site: this.name }, 0);
     this.#log.info('site resumed');
-    return this.request('resumed');
+    return this.worker.resume();
   }
 
   /** Approves the site's current plan by its hash; a hash of any other plan is refused (stale). */
@@ -112,14 +112,9 @@ export class SupervisedSite {
     return { approved: true };
   }
 
-  #depth(): void {
-    this.services.metrics.queueDepth.set({ site: this.name }, this.worker.depth);
-  }
-
   #reconcile(): Promise<Reconciled<ReconcileState>> {
     const { services, config } = this;
     this.#startedAt = services.clock.now().toISOString();
-    this.#depth();
     const run = services.reconcile ?? reconcileSite;
     return run({
       controller: services.controller,
@@ -195,7 +190,6 @@ export class SupervisedSite {
   }
 
   #settled(result: Reconciled<ReconcileState> | undefined, error: unknown): void {
-    this.#depth();
     if (error === undefined) return;
     // Thrown before the runtime could write a status (the deps could not be made): still an attempt, and a failed one.
     const message = error instanceof Error ? error.message : String(error);
