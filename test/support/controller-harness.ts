@@ -32,6 +32,8 @@ export function fakePlan(hash: string, commit = 'c0ffee', changes = 1): Plan {
 export interface ReconcileCall {
   site: string;
   approvedPlanHash: string | null;
+  /** What the reconcile's apply would be told now (ApplyPlanOptions.stop). */
+  stopRequested(): string | undefined;
   /** Ends this reconcile with what the step answers. */
   finish(answer: (state: ReconcileState) => StepResult<ReconcileState>): Promise<void>;
 }
@@ -68,6 +70,7 @@ export async function startControllerHarness(config: ControllerConfig | string):
       const call: ReconcileCall = {
         site: ctx.site.name,
         approvedPlanHash: ctx.approvedPlanHash,
+        stopRequested: () => ctx.stop.requested()?.code,
         finish: async (answer) => {
           open.splice(open.indexOf(call), 1);
           const step = { name: 'fake', run: (state: ReconcileState) => Promise.resolve(answer(state)) };
