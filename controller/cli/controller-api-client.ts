@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { listenAddress, parseControllerConfig } from '../daemon/controller-config.js';
 import { tokenFromSecret } from '../server/bearer-token.js';
+import { UnderlayError } from '../model/errors.js';
 import { UsageError, type CliIO } from './io.js';
 import { secretStoreOf } from './state-options.js';
 
@@ -45,11 +46,17 @@ async function endpointOf(options: ApiClientOptions, io: CliIO): Promise<Endpoin
 /** POSTs to the API; the parsed answer and its status. */
 export async function callControllerApi(options: ApiClientOptions, io: CliIO, apiPath: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const { url, token } = await endpointOf(options, io);
-  const response = await fetch(new URL(apiPath, url), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
+  let response: Response;
+  try {
+    response = await fetch(new URL(apiPath, url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    throw new UnderlayError({ code: 'ControllerUnreachable', message: `the controller API at ${url} cannot be reached (${cause}): is the controller running, and is this its address?`, data: { url } });
+  }
   const text = await response.text();
   let parsed: Record<string, unknown>;
   try {

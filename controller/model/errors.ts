@@ -118,6 +118,7 @@ export const ERROR_CODES = {
   ControllerConfigInvalid: { ...USER, description: "the controller's configuration file does not validate; nothing was started or changed" },
   ControllerStopping: { ...TRANSIENT, description: 'the controller was asked to stop (SIGTERM): changes not yet started are left for its next start' },
   SourceTimeout: { ...TRANSIENT, description: "reading a site's revision took longer than its source's timeout" },
+  ControllerUnreachable: { ...TRANSIENT, description: "the CLI could not reach the controller's API at the address it was given" },
   ApprovalStale: { ...USER, description: 'an approval names a plan hash that is not the plan the site would apply now' },
   // Anything else thrown.
   IoFailed: { ...USER, description: "the controller's own file system refused a read or write (a file given to the CLI, the state directory)" },

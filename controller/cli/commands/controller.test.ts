@@ -47,3 +47,9 @@ test('approve through the API: a stale hash is refused with exit 1, the current 
   t.is(noToken.code, 1);
   t.regex(noToken.stderr, /HTTP 401/);
 });
+
+test('a controller that is not there: exit 1 with what was tried, not an internal error', async (t) => {
+  const { code, stderr } = await cli(['reconcile', '--site', 'lab', '--api', 'http://127.0.0.1:9'], { UNDERLAY_API_TOKEN: 'x' });
+  t.is(code, 1);
+  t.regex(stderr, /^error: the controller API at http:\/\/127\.0\.0\.1:9 cannot be reached \(.+\): is the controller running, and is this its address\? \[ControllerUnreachable\]\n$/);
+});

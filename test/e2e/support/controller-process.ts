@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { underlayBin, type E2ESite } from './e2e-site.js';
 
@@ -29,9 +30,18 @@ export interface ControllerProcess {
 /** The token file in the site's secret store, and a configuration naming the site's state and secrets. */
 export async function writeControllerConfig(site: E2ESite, sites: string, file = path.join(site.stateDir, '..', 'controller.yaml')): Promise<string> {
   await writeFile(path.join(site.secretsDir, 'controller-api-token'), `${API_TOKEN}\n`, { mode: 0o600 });
-  const text = ['apiVersion: underlay.dev/v1alpha1', 'kind: ControllerConfig', `stateDir: ${site.stateDir}`, `secretsDir: ${site.secretsDir}`, 'api: {listen: "127.0.0.1:0"}', 'shutdownTimeout: 2m', 'sites:', sites].join('\n');
+  // A port free now, written down, so the CLI (underlay approve --config) finds the API too.
+  const text = ['apiVersion: underlay.dev/v1alpha1', 'kind: ControllerConfig', `stateDir: ${site.stateDir}`, `secretsDir: ${site.secretsDir}`, `api: {listen: "127.0.0.1:${await freePort()}"}`, 'shutdownTimeout: 2m', 'sites:', sites].join('\n');
   await writeFile(file, text);
   return file;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
