@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { SqliteStore, stateDatabaseFile } from '../../controller/store/sqlite-store.js';
 import { steppingClock } from '../../controller/clock.js';
 import type { JournalEntry } from '../../controller/store/store.js';
@@ -77,5 +78,16 @@ test.serial('SIGTERM during a change: it finishes and is journalled, nothing els
   t.deepEqual(phases(second.entries, 'node1/command:later'), ['started', 'succeeded'], 'what was left is done');
   t.deepEqual(phases(second.entries, 'node1/command:held'), [], 'what was done is not done again');
   t.true(existsSync(onHost(site().hosts, 'node1', AFTER_DONE)));
+
+  // SIGHUP: an invalid file is refused and the running configuration stays; a valid one is taken.
+  const text = await readFile(config, 'utf8');
+  await writeFile(config, text.replace('concurrency: 1', 'concurrency: many'));
+  controller.child.kill('SIGHUP');
+  const refused = await controller.waitForLog((l) => l.msg === 'the new configuration is not valid; the running one stays', 'the invalid configuration refused');
+  t.regex(String(refused.error), /controller\.yaml:\d+:\d+: error: sites\[0\]\.concurrency: /);
+  await writeFile(config, text.replace('concurrency: 1', 'concurrency: 2'));
+  controller.child.kill('SIGHUP');
+  const reloaded = await controller.waitForLog((l) => l.msg === 'configuration reloaded', 'the configuration reloaded');
+  t.deepEqual(reloaded.changed, ['lab']);
   t.is(await controller.stop(), 0);
 });
