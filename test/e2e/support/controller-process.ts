@@ -28,10 +28,11 @@ export interface ControllerProcess {
 }
 
 /** The token file in the site's secret store, and a configuration naming the site's state and secrets. */
-export async function writeControllerConfig(site: E2ESite, sites: string, file = path.join(site.stateDir, '..', 'controller.yaml')): Promise<string> {
+export async function writeControllerConfig(site: E2ESite, sites: string, options: { log?: 'debug' | 'info'; extra?: string[] } = {}): Promise<string> {
+  const file = path.join(site.stateDir, '..', 'controller.yaml');
   await writeFile(path.join(site.secretsDir, 'controller-api-token'), `${API_TOKEN}\n`, { mode: 0o600 });
   // A port free now, written down, so the CLI (underlay approve --config) finds the API too.
-  const text = ['apiVersion: underlay.dev/v1alpha1', 'kind: ControllerConfig', `stateDir: ${site.stateDir}`, `secretsDir: ${site.secretsDir}`, `api: {listen: "127.0.0.1:${await freePort()}"}`, 'shutdownTimeout: 2m', 'sites:', sites].join('\n');
+  const text = ['apiVersion: underlay.dev/v1alpha1', 'kind: ControllerConfig', `stateDir: ${site.stateDir}`, `secretsDir: ${site.secretsDir}`, `api: {listen: "127.0.0.1:${await freePort()}"}`, 'shutdownTimeout: 2m', `log: {level: ${options.log ?? 'info'}}`, ...(options.extra ?? []), 'sites:', sites].join('\n');
   await writeFile(file, text);
   return file;
 }
