@@ -388,6 +388,8 @@ export class SqliteStore implements Store {
   /** The open alert incidents of every site in this database (the alerter serves them all). */
   alertIncidents<I extends StoredIncident>(): SqliteAlertIncidents<I> {
     return new SqliteAlertIncidents<I>(this.db);
+  }
+
   /** What operators told the controller about this site (suspended, the approved plan). */
   siteControls(): SqliteSiteControls {
     return new SqliteSiteControls(this.db, this.site, this.clock);
