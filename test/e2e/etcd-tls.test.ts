@@ -71,7 +71,8 @@ async function applyOk(t: ExecutionContext): Promise<string> {
   return r.stdout;
 }
 
-const openssl = (args: string[]): string => execFileSync('openssl', args, { encoding: 'utf8' });
+// stderr kept out: `-ext subjectAltName` of a certificate without one says so there.
+const openssl = (args: string[]): string => execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const certFile = (node: string, which: string): string => onHost(s().hosts, node, `/etc/etcd/pki/${which}.crt`);
 const serialOf = (node: string, which: string): string => openssl(['x509', '-noout', '-serial', '-in', certFile(node, which)]).trim();
 const sansOf = (node: string, which: string): string => openssl(['x509', '-noout', '-ext', 'subjectAltName', '-in', certFile(node, which)]).trim();
