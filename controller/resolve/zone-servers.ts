@@ -4,6 +4,7 @@
  * served. A service no step renders there would make both silently wrong, so it is an error at the field.
  */
 import { resourceKey } from '../model/resource-key.js';
+import { fieldPath } from '../spec/diagnostic.js';
 import type { Spec } from '../spec/spec.js';
 import type { PlacedResource } from './dependencies.js';
 import type { DiagnosticSink } from './diagnostic-sink.js';
@@ -16,6 +17,8 @@ export interface ZoneServerScope {
   sink: DiagnosticSink;
 }
 
+const SERVICE_FIELD = ['spec', 'server', 'service'];
+
 export function checkZoneServers({ spec, placed, pendingNodes, sink }: ZoneServerScope): void {
   for (const name of Object.keys(spec.zones).sort()) {
     const zone = spec.zones[name]!;
@@ -24,7 +27,8 @@ export function checkZoneServers({ spec, placed, pendingNodes, sink }: ZoneServe
     const key = resourceKey('service', service);
     if ((placed.get(node) ?? []).some((r) => r.key === key)) continue;
     sink.error('DanglingReference', `DNSZone "${name}": no step renders service "${service}" on node ${node}, so nothing serves the zone there`, {
-      location: zone.locate(['spec', 'server', 'service']),
+      location: zone.locate(SERVICE_FIELD),
+      field: fieldPath(SERVICE_FIELD),
     });
   }
 }
