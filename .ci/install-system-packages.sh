@@ -7,7 +7,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 packages=(
-  openssh-server openssh-client runit iproute2 util-linux procps psmisc
+  openssh-server openssh-client runit iproute2 util-linux procps psmisc curl socat
   etcd-server etcd-client haproxy bind9 bind9-dnsutils
   debootstrap systemd-container git ansible openssl iputils-arping
 )

@@ -8,7 +8,7 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import { applyPlan, type ApplyEvent, type ApplyPlanOptions } from './apply-plan.js';
 import { renderChangeSetSummary } from './change-set.js';
 import { readSiteStatus } from '../status/read-site-status.js';
-import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport, type FakeBehaviour } from '../../test/support/fake-apply.js';
+import { change, fakeManagedRecord, fakeNodes, fakeEffects, instantTimers, testPlan, unusedTransport, type FakeBehaviour } from '../../test/support/fake-apply.js';
 import { registry } from '../../reconcilers/registry.js';
 import { effectsOf } from '../../reconcilers/effects.js';
 import type { ErrorRecord } from '../model/errors.js';
@@ -29,6 +29,7 @@ function setup(nodes: string[], behaviour: FakeBehaviour = {}, extra: Partial<Ap
     managedRecord: managed,
     store,
     clock: steppingClock(),
+    timers: instantTimers(),
     concurrency: 4,
     onEvent: (e: ApplyEvent) => events.push(e),
     ...extra,
@@ -208,7 +209,8 @@ function rollingPlan(nodes: string[], budget: number) {
     change(`${n}/file:/etc/app.conf`, { action: 'update', cluster: 'app' }),
     change(`${n}/service:app#restart`, { action: 'restart', disruptive: true, cluster: 'app', dependsOn: [`${n}/file:/etc/app.conf`] }),
   ]);
-  return testPlan(changes, [{ cluster: 'app', batches: nodes.map((n) => [n]), failureBudget: budget }]);
+  // maxUnavailable as many as the nodes: a node that failed within the budget does not hold the next batch back.
+  return testPlan(changes, [{ cluster: 'app', batches: nodes.map((n) => [n]), failureBudget: budget, policy: { maxUnavailable: nodes.length, progressDeadlineSeconds: 3 } }]);
 }
 
 test('a rollout goes batch by batch: a batch starts after the previous batch passed its health gate', async (t) => {
@@ -237,7 +239,9 @@ test('the circuit breaker halts the rollout past the failure budget: later batch
     {
       type: 'RolloutHalted',
       reason: 'FailureBudgetExceeded',
-      message: 'rollout of cluster app halted: 2 node(s) failed (n1, n2), failure budget is 1; 2 remaining batch(es) not started',
+      message:
+        'rollout of cluster app halted: 2 node(s) failed (n1, n2), failure budget is 1; 2 remaining batch(es) not started ' +
+        '[n1: change failed "n1/service:app#restart: fake failure of n1/service:app#restart"; n2: service-up timed out "not healthy within the progress deadline of 3s (3 tries): service:app: service down (fake)"]',
       cluster: 'app',
     },
   ]);
@@ -464,4 +468,24 @@ test('a kind that takes levels gets all of one target\'s changes of a dependency
     'record n1 file:/a hash-of-n1/file:/a',
     'record n1 file:/b hash-of-n1/file:/b',
   ]);
+});
+
+test('once stop is requested no further change begins: the one in flight finishes, the rest are skipped, the run ends interrupted', async (t) => {
+  let stopping = false;
+  const s = setup(['n1'], { during: async (c) => void (c.id === 'n1/file:/etc/app/a.conf' && (stopping = true)) });
+  const plan = testPlan([
+    change('n1/directory:/etc/app'),
+    change('n1/file:/etc/app/a.conf', { dependsOn: ['n1/directory:/etc/app'] }),
+    change('n1/file:/etc/app/b.conf', { dependsOn: ['n1/file:/etc/app/a.conf'] }),
+  ]);
+  const stop = { requested: (): ErrorRecord | undefined => (stopping ? { code: 'ControllerStopping', message: 'the controller is stopping' } : undefined) };
+  const result = await applyPlan({ ...s.base, plan, stop });
+  t.is(result.status, 'interrupted');
+  t.deepEqual(s.log.filter((l) => l.startsWith('apply')), ['apply n1/directory:/etc/app', 'apply n1/file:/etc/app/a.conf']);
+  t.deepEqual(
+    (await s.store.journalOf(result.runId)).map((e) => `${e.phase} ${e.changeId} ${e.code ?? ''}`.trim()),
+    ['started n1/directory:/etc/app', 'succeeded n1/directory:/etc/app', 'started n1/file:/etc/app/a.conf', 'succeeded n1/file:/etc/app/a.conf', 'skipped n1/file:/etc/app/b.conf ControllerStopping'],
+  );
+  t.is((await s.store.run(result.runId))?.status, 'interrupted');
+  t.like(result.results[2], { outcome: 'skipped', cause: 'stopping' });
 });

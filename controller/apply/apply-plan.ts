@@ -14,8 +14,9 @@ import type { KindRegistry } from '../../reconcilers/registry.js';
 import type { Plan } from '../model/plan.js';
 import type { CertificateIssuer } from '../pki/certificate-issuer.js';
 import type { Change } from '../model/change.js';
-import type { Clock } from '../clock.js';
+import { systemTimers, type Clock, type Timers } from '../clock.js';
 import type { RunCondition, RunWriter } from '../store/store.js';
+import type { RolloutStates } from '../store/rollout-states.js';
 import type { NodeEndpoint, Transport } from '../transport/transport.js';
 import type { ChangeResult, ChangeSet, NodeResult } from './change-set.js';
 import { walkGraph } from './graph-walk.js';
@@ -27,7 +28,13 @@ import { byCodeUnit } from '../model/order.js';
 import { targetLabel } from '../model/target.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import { ApplyRun } from './apply-run.js';
-import { visitGate } from './rollout-gate.js';
+import { GATE_RETRY_MS, gateResumed, visitGate, type RolloutGateDeps } from './rollout-gate.js';
+import { failedNodeLine } from '../rollout/rollout-state.js';
+import { visitBatchStart } from './batch-start.js';
+import type { BatchHealthDeps, StepFailure } from './batch-health.js';
+import { controllerGateProbes } from './gate-probes.js';
+import { GateRunner, type GateProbes } from './gate-runner.js';
+import type { Redact } from '../secrets/secret-redactor.js';
 import { walkItems, type Item } from './walk-items.js';
 import type { SecretSource } from '../secrets/secret-source.js';
 
@@ -50,6 +57,10 @@ export type ApplyEvent =
   /** A batch's health gate: `failed` are nodes of the batch that failed before it (not health-checked), with why. */
   | { type: 'batch-gate'; cluster: string; batch: number; nodes: string[]; failed: Record<string, string>; unhealthy: Record<string, string> }
   | { type: 'rollout-halted'; condition: RunCondition }
+  /** The check before a batch (ADR 0020): the members down already, with why, and whether the batch is held for them. */
+  | { type: 'batch-check'; cluster: string; batch: number; down: Record<string, string>; held: boolean }
+  /** A node's drain steps ran before its batch, or its undrain steps after its gates passed (or after a failed drain). */
+  | { type: 'drain' | 'undrain'; cluster: string; batch: number; node: string; failed?: StepFailure }
   | { type: 'run-finished'; changeSet: ChangeSet };
 
 export interface ApplyPlanOptions {
@@ -68,12 +79,22 @@ export interface ApplyPlanOptions {
   registry: KindRegistry;
   effects: EffectsLookup;
   managedRecord: ManagedRecordKeeper;
-  store: RunWriter;
+  /** The run, its journal, and each cluster's rollout state (resumed from, written at every step). */
+  store: RunWriter & RolloutStates;
   clock: Clock;
+  /** What gate retries and soaks wait on; default the system's. */
+  timers?: Timers;
   /** Nodes being changed at once. */
   concurrency: number;
   /** Default: ask each change's kind (see health-check.ts). */
   healthCheck?: HealthCheck;
+  /** How gates reach the nodes and services; default: from this process, and over `transport`. */
+  gateProbes?: GateProbes;
+  /**
+   * Takes every secret value out of gate and drain output before it reaches events, status and alerts
+   * (secret-redactor.ts). The caller builds it from the site's secrets; default: nothing to take out.
+   */
+  redact?: Redact;
   onEvent?: (event: ApplyEvent) => void;
   /** Crash tests only (fault-injection.ts): where to stop for good. */
   fault?: FaultHook;
@@ -81,6 +102,19 @@ export interface ApplyPlanOptions {
   secrets?: SecretSource;
   /** The apply's node leases (node-leases.ts): a node whose lease was taken over is changed no more. */
   leases?: { lost(node: string): ErrorRecord | undefined };
+  /**
+   * Asked before each change begins: once it answers, no further change begins (they are skipped with its
+   * reason) and the run ends `interrupted`; changes already begun finish. The controller's SIGTERM.
+   */
+  stop?: { requested(): ErrorRecord | undefined };
+}
+
+function batchHealthDeps(options: ApplyPlanOptions): BatchHealthDeps {
+  const probes = options.gateProbes ?? controllerGateProbes(options.transport, (node) => options.nodes[node]?.endpoint);
+  const redact = options.redact ?? ((text: string) => text);
+  const timers = options.timers ?? systemTimers;
+  const runner = new GateRunner({ probes, clock: options.clock, timers, redact, retryIntervalMs: GATE_RETRY_MS });
+  return { runner, probes, redact, now: () => options.clock.now() };
 }
 
 /** Done as planned: applied, or skipped by its own kind. */
@@ -89,6 +123,7 @@ const settled = (r: ChangeResult | undefined): boolean => r?.outcome === 'applie
 export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const { plan, nodes, store, effects } = options;
   const healthCheck = options.healthCheck ?? kindHealthCheck(effects);
+  const health = batchHealthDeps(options);
   // Every node of the revision, also those with nothing to do or unreachable: what status shows.
   const covered = [...new Set([...Object.keys(nodes), ...Object.keys(options.unreachable ?? {}), ...plan.changes.map((c) => targetLabel(c.target))])].sort();
   const { id: runId } = await store.beginRun({ revisionCommit: plan.revision.commit, planHash: plan.hash, nodes: covered });
@@ -96,15 +131,17 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const run = new ApplyRun(options, runId);
 
   await rewriteManagedRecords(run);
+  await beginRollouts(run, { healthCheck, health });
   await walkGraph<Item>({
     items: walkItems(plan, (kind) => effects(kind)?.applyLevel !== undefined),
     concurrency: options.concurrency,
-    visit: (item, blockedBy) => ('gate' in item ? visitGate(run, item, healthCheck) : run.visit(item, blockedBy)),
+    visit: (item, blockedBy) =>
+      'gate' in item ? visitGate(run, item, { healthCheck, health }) : 'start' in item ? visitBatchStart(run, item, { healthCheck, health }) : run.visit(item, blockedBy),
   });
   const nodeResults = await recordNodeOutcomes(run, covered);
 
   const conditions = [...run.halted.values()].sort((a, b) => byCodeUnit(a.cluster ?? '', b.cluster ?? ''));
-  const status = run.halted.size > 0 ? 'halted' : run.failedNodes.size > 0 ? 'failed' : 'succeeded';
+  const status = run.stopped ? 'interrupted' : run.halted.size > 0 ? 'halted' : run.failedNodes.size > 0 ? 'failed' : 'succeeded';
   await store.finishRun(runId, status, conditions);
   const changeSet: ChangeSet = {
     runId,
@@ -116,6 +153,32 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   };
   options.onEvent?.({ type: 'run-finished', changeSet });
   return changeSet;
+}
+
+/**
+ * Each cluster's rollout started or taken up: a stopped one halts its batches, the nodes it failed stay
+ * failed (not retried in the same rollout), an interrupted batch is gated, and the first batch may start.
+ */
+async function beginRollouts(run: ApplyRun, deps: RolloutGateDeps): Promise<void> {
+  const { stopped, resumed } = await run.rollouts.begin();
+  for (const condition of stopped) run.halted.set(condition.cluster!, condition);
+  for (const intents of run.plan.rollout) {
+    const state = run.rollouts.state(intents.cluster);
+    if (!state || run.halted.has(intents.cluster)) continue;
+    for (const f of state.failed) {
+      if (state.recovered.includes(f.node) || run.failedNodes.has(f.node)) continue;
+      run.failedNodes.set(f.node, { code: 'FailedInRollout', message: `failed in batch ${f.batch} of this rollout (${failedNodeLine(f)}); not retried until a new commit, or \`underlay rollout resume --recovered ${f.node}\`` });
+    }
+  }
+  for (const r of resumed) await gateResumed(run, r, deps);
+  for (const intents of run.plan.rollout) {
+    if (run.halted.has(intents.cluster) || intents.batches.length === 0) continue;
+    const paused = await run.rollouts.batchStarting(intents.cluster, 0);
+    if (paused) {
+      run.halted.set(intents.cluster, paused);
+      run.options.onEvent?.({ type: 'rollout-halted', condition: paused });
+    }
+  }
 }
 
 /** A record restored from its previous copy, or adopted, is written first, also on a node with nothing else to do. */

@@ -17,7 +17,10 @@ import type { ApplyPlanOptions } from './apply-plan.js';
 import type { ChangeResult, SkipCause } from './change-set.js';
 import type { WalkOutcome } from './graph-walk.js';
 import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMark } from './managed-record-keeper.js';
-import { rolloutPositions, type LevelItem, type RolloutPosition } from './walk-items.js';
+import { heldBy, rolloutPositions, type LevelItem, type RolloutPosition } from './walk-items.js';
+import { ClusterRollouts } from './cluster-rollouts.js';
+import { systemTimers, type Timers } from '../clock.js';
+import type { RolloutIntents } from '../model/rollout.js';
 
 /** What one change came to in its target: the kind's outcome, or the error it failed with. */
 type Carried = ApplyOutcome | { error: ErrorRecord };
@@ -42,8 +45,15 @@ export class ApplyRun {
   /** Why each failed node failed, with the code status takes its reason from. */
   readonly failedNodes = new Map<string, ErrorRecord>();
   readonly halted = new Map<string, RunCondition>();
+  /** A change was skipped because the controller is stopping (ApplyPlanOptions.stop). */
+  stopped = false;
   readonly results = new Map<string, ChangeResult>();
   readonly positionOf: (change: Change) => RolloutPosition | undefined;
+  /** The cluster whose rollout holds a change back: maxUnavailable is used up by members already down. */
+  readonly heldOf: (change: Change) => RolloutIntents | undefined;
+  /** Each cluster's rollout, persisted as it goes. */
+  readonly rollouts: ClusterRollouts;
+  readonly timers: Timers;
   /** Owed restarts and re-runs, by the id of each change that must not touch the node before they are flagged. */
   private readonly owedBy = new Map<string, Change[]>();
   private readonly flagged = new Set<string>();
@@ -56,6 +66,9 @@ export class ApplyRun {
     for (const [n, e] of Object.entries(options.unreachable ?? {})) this.failedNodes.set(n, { code: e.code, message: `unreachable: ${e.message}` });
     for (const [name, node] of Object.entries(nodes)) if (node.refused !== undefined) this.failedNodes.set(name, node.refused);
     this.positionOf = rolloutPositions(plan);
+    this.heldOf = heldBy(plan);
+    this.rollouts = new ClusterRollouts(options.store, plan);
+    this.timers = options.timers ?? systemTimers;
     const nodeOf = new Map(plan.changes.map((c) => [c.id, targetLabel(c.target)]));
     for (const owed of plan.changes.filter((c) => owesRestart(registry, c))) {
       for (const id of [owed.id, ...owed.dependsOn.filter((d) => nodeOf.get(d) === targetLabel(owed.target))]) this.owedBy.set(id, [...(this.owedBy.get(id) ?? []), owed]);
@@ -96,6 +109,9 @@ export class ApplyRun {
     const blocked = this.skipCause(first, lane, blockedBy);
     if (blocked) return this.settleAll(item.changes, (c) => this.skip(c, blocked.cause, blocked.why));
     for (const change of item.changes) {
+      const position = this.positionOf(change);
+      // On record in the rollout before the node is touched: a resume gates what this batch changed.
+      if (position) await this.rollouts.touching(position.rollout.cluster, position.batch, lane);
       await this.options.store.journal({ runId: this.runId, changeId: change.id, node: lane, key: change.key, action: change.action, phase: 'started', detail: null });
       this.emit({ type: 'change-started', change });
       await this.options.fault?.reach('before', change.id);
@@ -114,9 +130,16 @@ export class ApplyRun {
 
   /** Why a change must not run: its rollout halted, its node failed (or lost its lease), or a dependency did not succeed. */
   private skipCause(change: Change, lane: string, blockedBy: string | null): { cause: SkipCause; why: ErrorRecord } | undefined {
+    const stop = this.options.stop?.requested();
+    if (stop) {
+      this.stopped = true;
+      return { cause: 'stopping', why: stop };
+    }
     const position = this.positionOf(change);
     const halt = position ? this.halted.get(position.rollout.cluster) : undefined;
     if (halt) return { cause: 'rollout-halted', why: { code: halt.reason, message: `rollout halted: ${halt.message}` } };
+    const held = this.heldOf(change);
+    if (held) return { cause: 'rollout-held', why: { code: 'MaxUnavailableReached', message: `held: members already down (${held.unavailable.join(', ')}) use up maxUnavailable ${held.maxUnavailable} of cluster ${held.cluster}` } };
     const leaseLost = this.options.leases?.lost(lane);
     if (leaseLost !== undefined && !this.failedNodes.has(lane)) this.failedNodes.set(lane, leaseLost);
     const nodeError = this.failedNodes.get(lane);

@@ -1,11 +1,16 @@
 /**
  * What apply's graph walk visits: the plan's changes, grouped into levels where a kind carries out several
- * at once, and one health gate per rollout batch. A change of a batch waits for the previous batch's gate;
- * a gate waits for its batch's changes to settle in any way (it must see failures).
+ * at once, and one health gate per rollout batch (the plan's rollout intents). A batched change waits for
+ * the previous batch's gate; a gate waits for its batch's changes to settle in any way (it must see
+ * failures). Batched are a node's disruptive changes and what they wait for on that node (the file a restart
+ * is for goes in the restart's batch); the node's other changes are not held back by batches. A rollout whose
+ * members declare gates (ADR 0020) also has a start per batch between the two: the check before the batch,
+ * and the drain steps of its nodes, before any of its changes.
  */
 import type { Change } from '../model/change.js';
 import { indexDependencies, topologicalOrder } from '../model/graph.js';
-import type { Plan, RolloutBatches } from '../model/plan.js';
+import type { Plan } from '../model/plan.js';
+import type { RolloutIntents } from '../model/rollout.js';
 import { targetLabel } from '../model/target.js';
 import type { WalkItem } from './graph-walk.js';
 
@@ -22,28 +27,68 @@ export interface GateItem extends WalkItem {
   gate: RolloutPosition;
 }
 
-export type Item = LevelItem | GateItem;
+/** Before a batch's changes: the check before the batch, and its nodes' drain steps (batch-start.ts). */
+export interface BatchStartItem extends WalkItem {
+  start: RolloutPosition;
+}
+
+export type Item = LevelItem | GateItem | BatchStartItem;
 
 export interface RolloutPosition {
-  rollout: RolloutBatches;
+  rollout: RolloutIntents;
+  /** The batch's index in rollout.batches (its number less one). */
   batch: number;
 }
 
 const gateId = (cluster: string, batch: number): string => `#rollout/${cluster}/batch-${batch + 1}`;
+const startId = (cluster: string, batch: number): string => `#rollout/${cluster}/batch-${batch + 1}/start`;
 
-/** Which rollout (and batch) governs a change: its own cluster's, or for cluster-less changes (prunes) the first. */
+/** What a batch's changes wait for: its start when the rollout has one, else the previous batch's gate. */
+function batchEntry(position: RolloutPosition): string | undefined {
+  if (position.rollout.gates) return startId(position.rollout.cluster, position.batch);
+  return position.batch > 0 ? gateId(position.rollout.cluster, position.batch - 1) : undefined;
+}
+
+/** The disruptive changes and, transitively, the changes of the same target they depend on. */
+export function batchedChanges(plan: Plan): Set<string> {
+  const byId = new Map(plan.changes.map((c) => [c.id, c]));
+  const batched = new Set<string>();
+  const stack = plan.changes.filter((c) => c.disruptive).map((c) => c.id);
+  for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
+    if (batched.has(id)) continue;
+    batched.add(id);
+    const change = byId.get(id)!;
+    const lane = targetLabel(change.target);
+    for (const d of change.dependsOn) if (byId.has(d) && targetLabel(byId.get(d)!.target) === lane) stack.push(d);
+  }
+  return batched;
+}
+
+/** Which rollout governs a batched change: its own cluster's, or for cluster-less changes (prunes) the first. */
+function governing<P extends { rollout: RolloutIntents }>(byNode: ReadonlyMap<string, P[]>, change: Change): P | undefined {
+  const positions = byNode.get(targetLabel(change.target));
+  if (!positions) return undefined;
+  return change.cluster === undefined ? positions[0] : positions.find((p) => p.rollout.cluster === change.cluster);
+}
+
+/** Which rollout (and batch) governs a change: none unless it is batched (batchedChanges). */
 export function rolloutPositions(plan: Plan): (change: Change) => RolloutPosition | undefined {
+  const batched = batchedChanges(plan);
   const byNode = new Map<string, RolloutPosition[]>();
   for (const rollout of plan.rollout) {
-    rollout.batches.forEach((nodes, batch) => {
+    rollout.batches.forEach(({ nodes }, batch) => {
       for (const node of nodes) byNode.set(node, [...(byNode.get(node) ?? []), { rollout, batch }]);
     });
   }
-  return (change) => {
-    const positions = byNode.get(targetLabel(change.target));
-    if (!positions) return undefined;
-    return change.cluster === undefined ? positions[0] : positions.find((p) => p.rollout.cluster === change.cluster);
-  };
+  return (change) => (batched.has(change.id) ? governing(byNode, change) : undefined);
+}
+
+/** The rollout that holds a batched change back (its node is held: maxUnavailable is used up), if one does. */
+export function heldBy(plan: Plan): (change: Change) => RolloutIntents | undefined {
+  const batched = batchedChanges(plan);
+  const byNode = new Map<string, { rollout: RolloutIntents }[]>();
+  for (const rollout of plan.rollout) for (const node of rollout.held) byNode.set(node, [...(byNode.get(node) ?? []), { rollout }]);
+  return (change) => (batched.has(change.id) ? governing(byNode, change)?.rollout : undefined);
 }
 
 /**
@@ -81,7 +126,8 @@ export function walkItems(plan: Plan, takesLevels: (kind: string) => boolean): I
     let item = itemOf.get(id);
     if (!item) {
       item = { id, dependsOn: [], lane: targetLabel(change.target), changes: [] };
-      if (position && position.batch > 0) previousGate.set(item, gateId(position.rollout.cluster, position.batch - 1));
+      const entry = position ? batchEntry(position) : undefined;
+      if (entry !== undefined) previousGate.set(item, entry);
       itemOf.set(id, item);
       items.push(item);
       if (gate !== '') members.set(gate, [...(members.get(gate) ?? []), id]);
@@ -100,8 +146,13 @@ export function walkItems(plan: Plan, takesLevels: (kind: string) => boolean): I
   const gates: GateItem[] = plan.rollout.flatMap((rollout) =>
     rollout.batches.map((_, batch) => {
       const id = gateId(rollout.cluster, batch);
-      return { id, dependsOn: members.get(id) ?? [], afterSettled: true, gate: { rollout, batch } };
+      const start = rollout.gates ? [startId(rollout.cluster, batch)] : [];
+      return { id, dependsOn: [...start, ...(members.get(id) ?? [])], afterSettled: true, gate: { rollout, batch } };
     }),
   );
-  return [...items, ...gates];
+  // A start waits for the batch before to settle in any way: it is visited to say why its batch does not run.
+  const starts: BatchStartItem[] = plan.rollout.flatMap((rollout) =>
+    rollout.gates ? rollout.batches.map((_, batch) => ({ id: startId(rollout.cluster, batch), dependsOn: batch > 0 ? [gateId(rollout.cluster, batch - 1)] : [], afterSettled: true, start: { rollout, batch } })) : [],
+  );
+  return [...items, ...starts, ...gates];
 }

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { applyPlan } from '../apply/apply-plan.js';
-import { change, fakeManagedRecord, fakeNodes, fakeEffects, testPlan, unusedTransport } from '../../test/support/fake-apply.js';
+import { change, fakeManagedRecord, fakeNodes, fakeEffects, instantTimers, testPlan, unusedTransport } from '../../test/support/fake-apply.js';
 import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { applyProgress } from './apply-progress.js';
@@ -30,6 +30,7 @@ async function printed(isTTY: boolean): Promise<string> {
     managedRecord: fakeManagedRecord(log),
     store,
     clock: steppingClock(),
+    timers: instantTimers(),
     concurrency: 1,
     onEvent: progress.onEvent,
   });
@@ -63,7 +64,7 @@ async function gateLines(behaviour: { fail?: string[]; unhealthy?: string[] }): 
   const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (out += s), cwd: '/', env: {}, isTTY: false };
   const plan = testPlan(
     ['n1', 'n2'].map((n) => change(`${n}/service:app#restart`, { action: 'restart', disruptive: true, cluster: 'app' })),
-    [{ cluster: 'app', batches: [['n1'], ['n2']], failureBudget: 1 }],
+    [{ cluster: 'app', batches: [['n1'], ['n2']], failureBudget: 1, policy: { maxUnavailable: 2, progressDeadlineSeconds: 3 } }],
   );
   const progress = applyProgress(io, plan);
   const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
@@ -76,6 +77,7 @@ async function gateLines(behaviour: { fail?: string[]; unhealthy?: string[] }): 
     managedRecord: fakeManagedRecord([]),
     store,
     clock: steppingClock(),
+    timers: instantTimers(),
     concurrency: 1,
     onEvent: progress.onEvent,
   });
@@ -88,6 +90,22 @@ test('a batch gate says healthy only when no node of the batch failed: a failed 
   t.deepEqual(await gateLines({}), ['  rollout app batch 1 (n1): healthy', '  rollout app batch 2 (n2): healthy']);
   t.deepEqual(await gateLines({ fail: ['n1/service:app#restart'], unhealthy: ['n2'] }), [
     '  rollout app batch 1 (n1): FAILED n1 (n1/service:app#restart: fake failure of n1/service:app#restart)',
-    '  rollout app batch 2 (n2): UNHEALTHY n2: service:app: service down (fake)',
+    '  rollout app batch 2 (n2): UNHEALTHY n2: not healthy within the progress deadline of 3s (3 tries): service:app: service down (fake)',
   ]);
+});
+
+test('the check before a batch is printed when a member is down or the batch is held; drain and undrain with what failed', (t) => {
+  let out = '';
+  const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (out += s), cwd: '/', env: {}, isTTY: false };
+  const progress = applyProgress(io, testPlan([]));
+  progress.onEvent({ type: 'batch-check', cluster: 'etcd', batch: 1, down: {}, held: false });
+  progress.onEvent({ type: 'batch-check', cluster: 'etcd', batch: 2, down: { n3: 'gate ready failed: exit 1' }, held: true });
+  progress.onEvent({ type: 'drain', cluster: 'etcd', batch: 1, node: 'n1' });
+  progress.onEvent({ type: 'undrain', cluster: 'etcd', batch: 1, node: 'n1', failed: { step: 2, on: 'lb1', output: 'exit 1: no socket' } });
+  t.is(
+    out,
+    '  rollout etcd before batch 2: down already n3 (gate ready failed: exit 1): batch held\n' +
+      '  rollout etcd batch 1: drain n1 done\n' +
+      '  rollout etcd batch 1: undrain n1 FAILED (step 2 on lb1: exit 1: no socket)\n',
+  );
 });

@@ -59,9 +59,18 @@ export function applyProgress(io: CliIO, plan: Plan): ApplyProgress {
       } else if (event.type === 'batch-gate') {
         clear();
         io.stdout(`  rollout ${event.cluster} batch ${event.batch} (${event.nodes.join(', ')}): ${gateVerdict(event)}\n`);
+      } else if (event.type === 'batch-check') {
+        const down = Object.entries(event.down).map(([n, why]) => `${n} (${why})`);
+        if (down.length === 0 && !event.held) return;
+        clear();
+        io.stdout(`  rollout ${event.cluster} before batch ${event.batch}: down already ${down.join('; ')}${event.held ? ': batch held' : ''}\n`);
+      } else if (event.type === 'drain' || event.type === 'undrain') {
+        clear();
+        const outcome = event.failed ? `FAILED (step ${event.failed.step} on ${event.failed.on}: ${event.failed.output})` : 'done';
+        io.stdout(`  rollout ${event.cluster} batch ${event.batch}: ${event.type} ${event.node} ${outcome}\n`);
       } else if (event.type === 'rollout-halted') {
         clear();
-        io.stderr(`RolloutHalted (${event.condition.reason}): ${event.condition.message}\n`);
+        io.stderr(`${event.condition.type} (${event.condition.reason}): ${event.condition.message}\n`);
       } else {
         return;
       }

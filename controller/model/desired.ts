@@ -2,9 +2,11 @@
  * What the site wants, fully evaluated: per node, the concrete resources (templates rendered, inputs
  * resolved), and the service resources (address allocations, DNS records). Produced by resolve (pure).
  */
+import type { RolloutPolicy } from './rollout.js';
 import type { SourceLocation } from './source-location.js';
 import type { RevisionInfo } from './revision.js';
 import type { Target } from './target.js';
+import type { NodeGates } from './health-gate.js';
 
 /**
  * A rendered resource's spec. The model knows only its kind: what a spec holds is its kind's business
@@ -69,8 +71,10 @@ export interface DesiredServiceResource {
 export interface DesiredCluster {
   name: string;
   nodes: string[];
-  batchSize: number;
-  failureBudget: number;
+  /** The cluster's effective rollout policy (its own fields over the Site's over the defaults). */
+  rollout: RolloutPolicy;
+  /** Members' health gates and drain steps, by node; absent when no member declares any (service-up only, as before gates). */
+  gates?: Record<string, NodeGates>;
 }
 
 /** A DNSZone of the site: where its records are read and written, and whether what Git no longer names goes. */

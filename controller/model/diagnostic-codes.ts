@@ -45,7 +45,7 @@ export const DIAGNOSTIC_CODES = {
   UnknownApiVersion: { ...LOAD, description: 'a document has an apiVersion this controller does not read' },
   UnknownKind: { ...LOAD, description: 'a document has a kind this controller does not know' },
   SchemaViolation: { ...LOAD_AND_RESOLVE, description: "a document or field does not match its kind's schema (resolve: a rendered path that is not one)" },
-  DuplicateName: { ...LOAD, description: 'two documents of one kind, or two steps of one cluster, have the same name' },
+  DuplicateName: { ...LOAD_AND_RESOLVE, description: 'two documents of one kind, two steps of one cluster, or two health gates of one node have the same name' },
   MultipleSites: { ...LOAD, description: 'the repository has more than one Site document' },
   DanglingReference: { ...LOAD_AND_RESOLVE, description: 'a reference names a module, step, output, param, pool, zone, authority, bastion or resource that does not exist' },
   UnknownInput: { ...LOAD_AND_RESOLVE, description: 'a step passes an input its module does not declare' },

@@ -4,6 +4,7 @@
  */
 import type { Change } from './change.js';
 import type { RevisionInfo } from './revision.js';
+import type { RolloutIntents } from './rollout.js';
 
 /** v1alpha2: a change names its target as `{type, name}` (v1alpha1 had a `node` string). */
 export const PLAN_API_VERSION = 'underlay.dev/v1alpha2';
@@ -16,15 +17,16 @@ export const PLAN_API_VERSION = 'underlay.dev/v1alpha2';
 export function planFormatProblem(value: unknown): string | null {
   const { apiVersion, kind } = (typeof value === 'object' && value !== null ? value : {}) as { apiVersion?: unknown; kind?: unknown };
   if (kind !== 'Plan') return 'is not a plan';
-  if (apiVersion === PLAN_API_VERSION) return null;
+  if (apiVersion === PLAN_API_VERSION) return rolloutFormatProblem((value as { rollout?: unknown }).rollout);
   return `is a plan of format ${String(apiVersion)}, which this version of underlay no longer reads (its changes name a target since ${PLAN_API_VERSION}): plan again`;
 }
 
-export interface RolloutBatches {
-  cluster: string;
-  /** Nodes with changes, grouped into batches of the cluster's batchSize, in name order. */
-  batches: string[][];
-  failureBudget: number;
+
+/** A plan made before it carried rollout intents had batches as lists of names: apply would misread them. */
+function rolloutFormatProblem(rollout: unknown): string | null {
+  if (!Array.isArray(rollout)) return null;
+  const old = rollout.some((r: { batches?: unknown[] }) => Array.isArray(r?.batches) && r.batches.some((b) => Array.isArray(b)));
+  return old ? 'has rollout batches as lists of nodes, from before plans carried rollout intents (ADR 0019): plan again' : null;
 }
 
 export interface PlanSummary {
@@ -61,7 +63,8 @@ export interface Plan {
   nodeInventoryHashes: Record<string, string>;
   /** Sorted by id. */
   changes: Change[];
-  rollout: RolloutBatches[];
+  /** Per cluster with disruptive changes, by cluster name: its batches, order, gates and budget (ADR 0019). */
+  rollout: RolloutIntents[];
   summary: PlanSummary;
   /** Things a reader must know that are not changes, e.g. nodes skipped because they were unreachable. Sorted. */
   warnings?: string[];

@@ -44,7 +44,7 @@ test('a changed file restarts the service that reads it; an unrelated one does n
   const restart = plan.changes[1]!;
   t.is(restart.reason, 'file:/etc/app/app.conf changed');
   t.deepEqual(restart.dependsOn, ['n1/file:/etc/app/app.conf']);
-  t.deepEqual(plan.rollout, [{ cluster: 'main', batches: [['n1']], failureBudget: 0 }]);
+  t.deepEqual(plan.rollout.map((r) => [r.cluster, r.batches.map((b) => b.nodes), r.failureBudget]), [['main', [['n1']], 0]]);
 
   const resources = site();
   const other = resources.map((r) => (r.key === 'file:/etc/app/other.conf' ? resource(file('/etc/app/other.conf', 'y\n'), r.dependsOn) : r));
@@ -89,12 +89,26 @@ test('a managed record read from its previous copy is planned from it, with a wa
   t.deepEqual(plan.warnings, ['node n1: ManagedRecordRestored: restored from the copy', 'node n2: ManagedRecordCorrupt: neither copy usable']);
 });
 
-test('rollout batches chunk the disrupted nodes by batchSize', (t) => {
+test('the plan carries the rollout planner\'s intents: batches of maxUnavailable in name order, an unreachable member counted as down', (t) => {
   const names = ['n5', 'n1', 'n3', 'n2', 'n4'];
   const nodes = names.map((n) => node(n, [resource(service('app'))]));
   const inv = inventory(Object.fromEntries(names.map((n) => [n, { ...appliedNode([resource(service('app'))], runitHash), resources: { 'service:app': { kind: 'service' as const, name: 'app', exists: true, definitionHash: 'f'.repeat(64), running: true, enabled: true } } }])));
   const plan = makePlan(desired(nodes, 2), inv, { registry });
-  t.deepEqual(plan.rollout[0]?.batches, [['n1', 'n2'], ['n3', 'n4'], ['n5']]);
+  t.deepEqual(plan.rollout[0]?.batches.map((b) => [b.nodes, b.downAtOnce, b.gates]), [
+    [['n1', 'n2'], 2, ['service-up']],
+    [['n3', 'n4'], 2, ['service-up']],
+    [['n5'], 1, ['service-up']],
+  ]);
+  t.like(plan.rollout[0], { cluster: 'main', members: 5, maxUnavailable: 2, order: 'name', unavailable: [], held: [] });
+  // n3 unreachable: it is down already, so each batch has room for one more.
+  const down = makePlan(desired(nodes, 2), { ...inv, nodes: { ...inv.nodes, n3: { reachable: false, facts: {}, managed: {}, resources: {} } } }, { registry });
+  t.like(down.rollout[0], { unavailable: ['n3'] });
+  t.deepEqual(down.rollout[0]?.batches.map((b) => [b.nodes, b.downAtOnce]), [
+    [['n1'], 2],
+    [['n2'], 2],
+    [['n4'], 2],
+    [['n5'], 2],
+  ]);
 });
 
 test('hash is the sha256 of the canonical JSON without hash (file content stood for by its sha256), and ignores observedAt', (t) => {
@@ -144,7 +158,7 @@ test('a restart a crashed run owed (restartPending on the node) is planned altho
   const plan = makePlan(desired([node('n1', resources)]), owed, { registry });
   t.deepEqual(plan.changes.map((c) => [c.id, c.action, c.reason]), [['n1/service:app#restart', 'restart', 'restart interrupted by a controller crash']]);
   t.true(plan.changes[0]!.disruptive);
-  t.deepEqual(plan.rollout, [{ cluster: 'main', batches: [['n1']], failureBudget: 0 }]);
+  t.deepEqual(plan.rollout.map((r) => [r.cluster, r.batches.map((b) => b.nodes), r.failureBudget]), [['main', [['n1']], 0]]);
   t.true(planGraph(plan.changes).ok);
 
   // Without the flag the same node plans nothing: the flag alone is what keeps the restart.

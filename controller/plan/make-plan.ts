@@ -31,7 +31,8 @@ export interface PlanOptions {
 
 const byId = (a: Change, b: Change): number => byCodeUnit(a.id, b.id);
 
-function summarise(changes: readonly Change[]): PlanSummary {
+/** The count of changes by action (a plan of part of another, correction-plan.ts, counts its own). */
+export function summarise(changes: readonly Change[]): PlanSummary {
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, restart: 0, run: 0 };
   for (const c of changes) summary[c.action] = (summary[c.action] ?? 0) + 1;
   return summary;
@@ -144,7 +145,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
     inventoryHash: inventoryHash(inventory),
     nodeInventoryHashes: nodeInventoryHashes(inventory),
     changes,
-    rollout: planRollout(desired.clusters, disrupted),
+    rollout: planRollout({ clusters: desired.clusters, nodes: desired.nodes, inventory }, disrupted),
     summary: summarise(changes),
     warnings: [...nodes.warnings, ...services.warnings].sort(),
     ...(options.observation ? { observation: options.observation } : {}),

@@ -6,19 +6,20 @@ import type { Plan } from '../model/plan.js';
 import type { Change } from '../model/change.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import { decommissionLine } from './decommission.js';
+import { rolloutMarkdownLines } from './render-rollout.js';
 import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 /** Table cells cannot hold pipes or line breaks; backticks would open code spans. */
-function cell(text: string): string {
+export function cell(text: string): string {
   return text.replaceAll('\\', '\\\\').replaceAll('|', '\\|').replaceAll('`', "'").replaceAll(/\r?\n/g, ' ');
 }
 
-function code(text: string): string {
+export function code(text: string): string {
   return `\`${text.replaceAll('`', "'")}\``;
 }
 
 /** A fence longer than any backtick run in the content, so content can never close it. */
-function fence(lines: string[]): string {
+export function fence(lines: string[]): string {
   let longest = 2;
   for (const l of lines) for (const m of l.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
   return '`'.repeat(longest + 1);
@@ -50,10 +51,7 @@ export function renderMarkdown(plan: Plan, options: { registry: KindRegistry }):
     for (const c of changes) out.push(`| ${ACTION_SYMBOL[c.action]} | ${c.action} | ${code(cell(c.key))} | ${cell(c.reason)} |`);
     for (const c of changes) out.push(...detailsBlock(c, options.registry));
   }
-  if (plan.rollout.length > 0) {
-    out.push('', '### Rollout', '', '| Cluster | Batches | Failure budget |', '|---|---|---|');
-    for (const ro of plan.rollout) out.push(`| ${ro.cluster} | ${ro.batches.map((b) => b.join(', ')).join(' → ')} | ${ro.failureBudget} |`);
-  }
+  out.push(...rolloutMarkdownLines(plan.rollout, plan.changes));
   out.push('', `<sub>Plan hash ${code(plan.hash)}</sub>`);
   return `${out.map((l) => l.trimEnd()).join('\n')}\n`;
 }

@@ -6,6 +6,7 @@ import type { Plan } from '../model/plan.js';
 import type { Change } from '../model/change.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import { decommissionLine } from './decommission.js';
+import { rolloutTextLines } from './render-rollout.js';
 import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, shownDependencies, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 export interface TextRenderOptions {
@@ -64,12 +65,7 @@ export function renderText(plan: Plan, options: TextRenderOptions): string {
     out.push('', paint(color, '1', node));
     for (const c of changes) out.push(...renderChange(c, byId, options));
   }
-  if (plan.rollout.length > 0) {
-    out.push('', 'Rollout (disruptive changes, batch by batch):');
-    for (const ro of plan.rollout) {
-      out.push(`  ${ro.cluster}: ${ro.batches.map((b, i) => `${i + 1}) ${b.join(', ')}`).join('  ')}  (failure budget ${ro.failureBudget})`);
-    }
-  }
+  out.push(...rolloutTextLines(plan.rollout, plan.changes));
   out.push('', paint(color, '1', summaryLine(plan.summary)), `Plan hash ${plan.hash}`);
   return `${out.join('\n')}\n`;
 }

@@ -1,19 +1,32 @@
 /**
- * Rollout batches: per cluster, the nodes with disruptive changes, in name order, chunked by batchSize.
+ * The plan's rollout: per cluster with disruptive changes, the intents of the pure rollout planner
+ * (controller/rollout/rollout-planner.ts) for its members, its disrupted nodes and the members already down
+ * (unreachable when observed). Apply carries these out; it does not re-derive batches.
  */
-import type { DesiredCluster } from '../model/desired.js';
-import type { RolloutBatches } from '../model/plan.js';
+import type { DesiredCluster, DesiredNode } from '../model/desired.js';
+import type { Inventory } from '../model/observed.js';
+import type { RolloutIntents } from '../model/rollout.js';
 import { byCodeUnit } from '../model/order.js';
+import { planRolloutIntents } from '../rollout/rollout-planner.js';
 
-export function planRollout(clusters: readonly DesiredCluster[], disruptedNodes: ReadonlySet<string>): RolloutBatches[] {
-  const out: RolloutBatches[] = [];
-  for (const cluster of [...clusters].sort((a, b) => byCodeUnit(a.name, b.name))) {
-    const nodes = cluster.nodes.filter((n) => disruptedNodes.has(n)).sort();
-    if (nodes.length === 0) continue;
-    const size = Math.max(1, cluster.batchSize);
-    const batches: string[][] = [];
-    for (let i = 0; i < nodes.length; i += size) batches.push(nodes.slice(i, i + size));
-    out.push({ cluster: cluster.name, batches, failureBudget: cluster.failureBudget });
+export function planRollout(
+  at: { clusters: readonly DesiredCluster[]; nodes: readonly DesiredNode[]; inventory: Inventory },
+  disruptedNodes: ReadonlySet<string>,
+): RolloutIntents[] {
+  const labelsOf = new Map(at.nodes.map((n) => [n.name, n.labels]));
+  const out: RolloutIntents[] = [];
+  for (const cluster of [...at.clusters].sort((a, b) => byCodeUnit(a.name, b.name))) {
+    const disrupted = cluster.nodes.filter((n) => disruptedNodes.has(n));
+    if (disrupted.length === 0) continue;
+    const intents = planRolloutIntents({
+      cluster: cluster.name,
+      policy: cluster.rollout,
+      members: cluster.nodes.map((name) => ({ name, labels: labelsOf.get(name) ?? {} })),
+      disrupted,
+      unavailable: cluster.nodes.filter((n) => at.inventory.nodes[n]?.reachable === false),
+      ...(cluster.gates ? { gates: cluster.gates } : {}),
+    });
+    out.push(intents);
   }
   return out;
 }

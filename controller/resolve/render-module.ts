@@ -24,17 +24,23 @@ export interface RenderedResource {
   origin: ResourceOrigin;
 }
 
-export interface ModuleRenderContext {
+/** What rendering a document's templates needs: a module's, or a Site's or Cluster's rollout gates. */
+export interface RenderPlace {
   engine: TemplateEngine;
   sink: DiagnosticSink;
-  module: Located<ModuleDoc>;
+  /** The document whose fields are rendered: diagnostics point into it. */
+  module: Located<{ metadata: { name: string } }>;
   /** Template files by repository path (Spec.templates). */
   templateFiles: Readonly<Record<string, string>>;
-  cluster: string;
-  step: string;
   scope: TemplateScope;
   /** Site spec.allowedPaths: rendered paths must lie under them, as literal ones must at load. */
   allowedPaths: readonly string[];
+}
+
+export interface ModuleRenderContext extends RenderPlace {
+  module: Located<ModuleDoc>;
+  cluster: string;
+  step: string;
   /** Location of each entry of the module's `resources`, looked up once per module rather than per node. */
   resourceLocations: readonly SourceLocation[];
   /** Origin of each entry, filled on first use: the same for every node of the step, so one object serves all. */
@@ -50,11 +56,11 @@ type Path = (string | number)[];
 const templateMessage = (message: string): string => `template error: ${message.replace(/, line:\d+, col:\d+$/, '')}`;
 
 /** A field of the module, on the node being rendered. */
-function placeOf(ctx: ModuleRenderContext, path: Path, within?: { line: number; column: number }): SinkPlace {
+function placeOf(ctx: RenderPlace, path: Path, within?: { line: number; column: number }): SinkPlace {
   return { location: ctx.module.locate(path, within), field: fieldPath(path), node: ctx.scope.node.name };
 }
 
-function renderAt(ctx: ModuleRenderContext, text: string, path: Path): RenderedText | null {
+function renderAt(ctx: RenderPlace, text: string, path: Path): RenderedText | null {
   const out = ctx.engine.render(text, ctx.scope);
   if (out.ok) return out;
   const within = out.line === undefined ? undefined : { line: out.line, column: out.column ?? 1 };
@@ -62,7 +68,7 @@ function renderAt(ctx: ModuleRenderContext, text: string, path: Path): RenderedT
   return null;
 }
 
-function renderTemplateFile(ctx: ModuleRenderContext, name: string, path: Path): RenderedText | null {
+function renderTemplateFile(ctx: RenderPlace, name: string, path: Path): RenderedText | null {
   // Load read every template a module names (reporting PathTraversal and TemplateNotFound), so it is there.
   const file = referencedFilePath(ctx.module.location.file, name);
   if (file === null || !Object.hasOwn(ctx.templateFiles, file)) throw new UncheckedSpec(`module "${ctx.module.doc.metadata.name}": template "${name}" was not read by load`);
@@ -81,7 +87,7 @@ const isTemplated = (text: string): boolean => text.includes('{{') || text.inclu
  * A path field (file, directory, guard, key, certificate, program) rendered like content, with the same
  * scope, then held to the rules load holds literal paths to, with the same codes; null if it fails.
  */
-function renderPath(ctx: ModuleRenderContext, text: string, path: Path, program: boolean): string | null {
+function renderPath(ctx: RenderPlace, text: string, path: Path, program: boolean): string | null {
   if (!isTemplated(text)) return text;
   const rendered = renderAt(ctx, text, path);
   if (!rendered) return null;
@@ -89,12 +95,12 @@ function renderPath(ctx: ModuleRenderContext, text: string, path: Path, program:
 }
 
 /** A rendered argv[0]: a program path if absolute (else looked up in PATH), under the roots load allows. */
-function checkedProgram(ctx: ModuleRenderContext, template: string, rendered: string, path: Path): string | null {
+function checkedProgram(ctx: RenderPlace, template: string, rendered: string, path: Path): string | null {
   return isTemplated(template) ? checkedPath(ctx, rendered, path, { program: true }) : rendered;
 }
 
 /** The message leaves the rendered text out: it differs per node, and one message is merged over all nodes. */
-function checkedPath(ctx: ModuleRenderContext, text: string, path: Path, options: { program: boolean; form?: boolean }): string | null {
+function checkedPath(ctx: RenderPlace, text: string, path: Path, options: { program: boolean; form?: boolean }): string | null {
   const problem = nodePathProblem(text, ctx.allowedPaths, options);
   if (!problem) return text;
   ctx.sink.error(problem.code, `once rendered, this path ${problem.reason}`, placeOf(ctx, path));
@@ -102,13 +108,13 @@ function checkedPath(ctx: ModuleRenderContext, text: string, path: Path, options
 }
 
 /** `restartOnChangeOf` / `onChangeOf`: a reference to a templated path is rendered the same way, so it still names it. */
-function renderRefs(ctx: ModuleRenderContext, refs: readonly string[], path: Path): string[] | null {
+function renderRefs(ctx: RenderPlace, refs: readonly string[], path: Path): string[] | null {
   const out = refs.map((ref, i) => (isTemplated(ref) ? (renderAt(ctx, ref, [...path, i])?.text ?? null) : ref));
   return out.every((r) => r !== null) ? [...new Set(out as string[])].sort() : null;
 }
 
 /** Renders a list of templates; null if any failed (each failure is reported). */
-function renderList(ctx: ModuleRenderContext, texts: readonly string[], path: Path): RenderedText[] | null {
+function renderList(ctx: RenderPlace, texts: readonly string[], path: Path): RenderedText[] | null {
   const out = texts.map((t, i) => renderAt(ctx, t, [...path, i]));
   return out.every((r) => r !== null) ? (out as RenderedText[]) : null;
 }
@@ -126,7 +132,7 @@ function inputNamed(scope: TemplateScope, value: string): string | undefined {
  * `argv` is the program and its arguments, rendered; `offset` is how many leading elements are not
  * templates of `path` (a service's fixed `command`). The rule itself is in shell-safety.ts.
  */
-function checkArgv(ctx: ModuleRenderContext, argv: readonly RenderedText[], path: Path, offset: number): void {
+function checkArgv(ctx: RenderPlace, argv: readonly RenderedText[], path: Path, offset: number): void {
   argv.forEach((a, i) => {
     if (i >= offset && hasControlBreak(a.text)) {
       const p = [...path, i - offset];
@@ -146,7 +152,7 @@ function checkArgv(ctx: ModuleRenderContext, argv: readonly RenderedText[], path
   }
 }
 
-function checkEnvironment(ctx: ModuleRenderContext, env: Readonly<Record<string, string>>, path: Path): void {
+function checkEnvironment(ctx: RenderPlace, env: Readonly<Record<string, string>>, path: Path): void {
   for (const [name, value] of Object.entries(env)) {
     if (!hasControlBreak(value)) continue;
     const p = [...path, name];
@@ -160,7 +166,7 @@ function checkEnvironment(ctx: ModuleRenderContext, env: Readonly<Record<string,
  */
 class KindRenderContext implements RenderContext {
   constructor(
-    private readonly ctx: ModuleRenderContext,
+    private readonly ctx: RenderPlace,
     private readonly base: Path,
   ) {}
 
@@ -199,6 +205,11 @@ class KindRenderContext implements RenderContext {
   checkEnvironment(environment: Readonly<Record<string, string>>, field: FieldPath): void {
     checkEnvironment(this.ctx, environment, this.at(field));
   }
+}
+
+/** A render context for fields under `base` of the place's document (a module's gates, a rollout's). */
+export function renderContextAt(place: RenderPlace, base: Path): RenderContext {
+  return new KindRenderContext(place, base);
 }
 
 function renderResource(ctx: ModuleRenderContext, entry: ModuleResource, index: number): RenderedResource | null {

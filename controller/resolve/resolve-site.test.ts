@@ -3,6 +3,7 @@ import { loadSpec } from '../load/load-spec.js';
 import { cluster as clusterFile, module as moduleFile, node as nodeFile, revisionOf } from '../../test/support/site-files.js';
 import type { Desired, DesiredNode } from '../model/desired.js';
 import { resolveSite } from './resolve-site.js';
+import { DEFAULT_ROLLOUT_POLICY } from '../spec/rollout-policy.js';
 import { clusterDoc, doc, moduleDoc, node, testSpec } from '../../test/support/build-spec.js';
 import { UncheckedSpec } from './unchecked-spec.js';
 import type { NodeResourceSpec } from '../../test/support/build-desired.js';
@@ -34,16 +35,16 @@ const three = [node('n3', '10.0.0.3', { roles: ['etcd'], labels: { zone: 'b' } }
 test('cluster selectors AND their conditions; nodes in no cluster are listed without resources', (t) => {
   const d = resolved([...three, echo('string', { default: 'x' }), clusterDoc('c', { nodes: { roles: ['etcd'], matchLabels: { zone: 'a' } }, steps: [{ name: 'echo', module: 'echo' }] })]);
   t.deepEqual(d.nodes.map((n) => [n.name, n.clusters, n.resources.length]), [['n1', ['c'], 1], ['n2', [], 0], ['n3', [], 0]]);
-  t.deepEqual(d.clusters, [{ name: 'c', nodes: ['n1'], batchSize: 1, failureBudget: 0 }]);
+  t.deepEqual(d.clusters, [{ name: 'c', nodes: ['n1'], rollout: DEFAULT_ROLLOUT_POLICY }]);
 });
 
-test('rollout: the Site\'s defaults under the cluster\'s fields; a percentage is of the members, rounded down, at least 1', (t) => {
+test('rollout: the Site\'s defaults under the cluster\'s fields (the planner takes percentages of the members)', (t) => {
   const site = doc('Site', 'site', { rollout: { maxUnavailable: '50%', failureBudget: '40%' } });
   const steps = [{ name: 'echo', module: 'echo' }];
   const clusters = (c: Record<string, unknown>) => resolved([...three, site, echo('string', { default: 'x' }), clusterDoc('c', { steps, ...c })]).clusters;
-  t.deepEqual(clusters({ nodes: {} }), [{ name: 'c', nodes: ['n1', 'n2', 'n3'], batchSize: 1, failureBudget: 1 }]);
-  t.deepEqual(clusters({ nodes: { names: ['n1'] } }), [{ name: 'c', nodes: ['n1'], batchSize: 1, failureBudget: 0 }]);
-  t.deepEqual(clusters({ nodes: {}, rollout: { batchSize: 2, failureBudget: 0 } }), [{ name: 'c', nodes: ['n1', 'n2', 'n3'], batchSize: 2, failureBudget: 0 }]);
+  const policy = (c: Record<string, unknown>) => clusters(c).map((x) => [x.nodes, x.rollout.maxUnavailable, x.rollout.failureBudget]);
+  t.deepEqual(policy({ nodes: {} }), [[['n1', 'n2', 'n3'], '50%', '40%']]);
+  t.deepEqual(policy({ nodes: {}, rollout: { batchSize: 2, failureBudget: 0 } }), [[['n1', 'n2', 'n3'], 2, 0]]);
 });
 
 test('a step narrows the cluster nodes with its own selector', (t) => {

@@ -30,7 +30,8 @@ import { observedFactReads, type ObservedFactRead } from './observed-fact-reads.
 import { orderSteps } from './step-order.js';
 import { TemplateEngine } from './template-engine.js';
 import { UncheckedSpec } from './unchecked-spec.js';
-import { effectiveRolloutPolicy, quantityOf } from '../spec/rollout-policy.js';
+import { effectiveRolloutPolicy } from '../spec/rollout-policy.js';
+import { addModuleGates, addRolloutGates, gatesRecord, type ClusterGates } from './cluster-gates.js';
 
 export interface ResolveResult {
   /**
@@ -83,6 +84,9 @@ interface SiteState {
   heldOn: Map<string, HeldAddress[]>;
   /** What a placed resource waits for because it reads `{fact: allocated.<entry>}`. */
   awaits: Map<PlacedResource, string[]>;
+  /** cluster -> each member's health gates and drain steps. */
+  gates: Map<string, ClusterGates>;
+  nodeNames: ReadonlySet<string>;
 }
 
 function locationsOf(state: SiteState, name: string, module: Located<ModuleDoc>): SourceLocation[] {
@@ -147,6 +151,8 @@ function resolveCluster(state: SiteState, clusterName: string): void {
   const steps = cluster.doc.spec.steps;
   const order = orderSteps(steps);
   if (!order.ok) throw new UncheckedSpec(`cluster "${clusterName}": steps ${order.cycle.map((i) => steps[i]!.name).join(' -> ')} read each other's outputs in a cycle`);
+  const gates: ClusterGates = new Map();
+  state.gates.set(clusterName, gates);
   const outputs = new Map<string, Map<string, Record<string, string>>>();
   const stepNodes = new Map<string, Set<string>>();
   const pendingSteps = new Map<string, Set<string>>();
@@ -196,6 +202,7 @@ function resolveCluster(state: SiteState, clusterName: string): void {
         allowedPaths: spec.site.doc.spec.allowedPaths,
         scope: { inputs, node, cluster: { name: clusterName }, step: { name: step.name } },
       };
+      addModuleGates(gates, render, { step: step.name, nodeNames: state.nodeNames });
       const outs = renderOutputs(render);
       if (outs) stepOutputs.set(node.name, outs);
       const placed = state.placed.get(node.name)!;
@@ -207,6 +214,23 @@ function resolveCluster(state: SiteState, clusterName: string): void {
       }
     }
     if (pendingOn.size > 0) state.pendingSteps.push({ cluster: clusterName, step: step.name, nodes: [...pendingOn].sort() });
+  }
+  addMembersRolloutGates(state, clusterName, clusterNodes);
+}
+
+/** The Site's gates, then the Cluster's, for every member (after its modules' own). */
+function addMembersRolloutGates(state: SiteState, clusterName: string, members: readonly NodeView[]): void {
+  const gates = state.gates.get(clusterName)!;
+  const documents = [
+    { doc: state.spec.site, origin: 'site' },
+    { doc: state.spec.clusters[clusterName]!, origin: `cluster ${clusterName}` },
+  ];
+  for (const { doc, origin } of documents) {
+    if ((doc.doc.spec.rollout.gates ?? []).length === 0) continue;
+    for (const node of members) {
+      const scope = { inputs: {}, node, cluster: { name: clusterName }, step: { name: '' } };
+      addRolloutGates(gates, { engine: state.engine, sink: state.sink, module: doc, templateFiles: state.spec.templates, scope, allowedPaths: state.spec.site.doc.spec.allowedPaths, nodeNames: state.nodeNames, origin });
+    }
   }
 }
 
@@ -306,6 +330,8 @@ export function resolveSite(
     allocated,
     heldOn: heldByNode(allocation.held),
     awaits: new Map(),
+    gates: new Map(),
+    nodeNames: new Set(views.map((v) => v.name)),
   };
   const clusterNames = Object.keys(spec.clusters).sort();
   for (const name of clusterNames) resolveCluster(state, name);
@@ -328,8 +354,8 @@ export function resolveSite(
   }));
   const clusters = clusterNames.map((name) => {
     const members = state.members.get(name)!;
-    const policy = effectiveRolloutPolicy(spec.site.doc.spec.rollout, spec.clusters[name]!.doc.spec.rollout);
-    return { name, nodes: members, batchSize: quantityOf(policy.maxUnavailable, members.length, 1), failureBudget: quantityOf(policy.failureBudget, members.length, 0) };
+    const gates = gatesRecord(state.gates.get(name)!);
+    return { name, nodes: members, rollout: effectiveRolloutPolicy(spec.site.doc.spec.rollout, spec.clusters[name]!.doc.spec.rollout), ...(gates ? { gates } : {}) };
   });
   return { desired: { revision: spec.revision, site: siteIdOf(spec), nodes, services, clusters, zones: desiredZones(spec) }, diagnostics, pendingSteps: [] };
 }

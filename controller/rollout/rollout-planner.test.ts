@@ -15,14 +15,24 @@ test('the defaults give today\'s batches: one node at a time, by name, only the 
   const intents = planRolloutIntents(input({ disrupted: ['n1'] }));
   t.deepEqual(intents, {
     cluster: 'c',
+    members: 5,
+    order: 'name',
     maxUnavailable: 1,
     failureBudget: 0,
     onFailure: 'halt',
     rollback: 'none',
     unavailable: [],
     held: [],
-    batches: [{ cluster: 'c', batch: 1, nodes: ['n1'], canary: false, gates: ['service-up'], soakSeconds: 0, deadlineSeconds: 600 }],
+    batches: [{ cluster: 'c', batch: 1, nodes: ['n1'], canary: false, gates: ['service-up'], soakSeconds: 0, deadlineSeconds: 600, downAtOnce: 1 }],
   });
+});
+
+test('a batch\'s blast radius counts its nodes that were up and every member already down', (t) => {
+  const intents = planRolloutIntents(input({ unavailable: ['n2'], policy: { maxUnavailable: 3 } }));
+  t.deepEqual(intents.batches.map((b) => [b.nodes, b.downAtOnce]), [
+    [['n1', 'n2', 'n3'], 3],
+    [['n4', 'n5'], 3],
+  ]);
 });
 
 test('a canary batch, then batches of maxUnavailable; its soak after the canary, the policy soak between the rest, none after the last', (t) => {
@@ -79,4 +89,17 @@ test('the plan does not depend on the order members and disrupted nodes are give
   const a = input({ policy: { maxUnavailable: 2, order: { label: 'zone' } } });
   const b = { ...a, members: [...a.members].reverse(), disrupted: [...a.disrupted].reverse() };
   t.deepEqual(planRolloutIntents(a), planRolloutIntents(b));
+});
+
+test('a batch names the gates its nodes wait for (service-up first, then the declared ones); the intents carry the members\' declarations', (t) => {
+  const origin = 'module m (step s)';
+  const ready = (node: string) => ({ gates: [{ type: 'command' as const, name: 'ready', argv: ['ready', node], exitCode: 0, timeoutSeconds: 5, origin }], drain: [{ argv: ['maint', node], on: 'lb', origin }], undrain: [] });
+  const quorum = { gates: [{ type: 'cluster' as const, name: 'quorum', argv: ['etcdctl', 'endpoint', 'health', '--cluster'], exitCode: 0, timeoutSeconds: 10, origin }], drain: [], undrain: [] };
+  const intents = planRolloutIntents(input({ members: members('n1', 'n2', 'n3'), policy: { maxUnavailable: 2 }, gates: { n1: ready('n1'), n2: quorum } }));
+  t.deepEqual(intents.batches.map((b) => [b.nodes, b.gates]), [
+    [['n1', 'n2'], ['service-up', 'ready', 'quorum']],
+    [['n3'], ['service-up']],
+  ]);
+  t.deepEqual(intents.gates, { n1: ready('n1'), n2: quorum });
+  t.false('gates' in planRolloutIntents(input({ members: members('n1') })));
 });

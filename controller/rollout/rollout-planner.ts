@@ -4,7 +4,11 @@
  * deterministic: the same input gives the same intents, so a pull request shows exactly which node goes when.
  */
 import { byCodeUnit } from '../model/order.js';
+import type { BatchIntent, RolloutIntents } from '../model/rollout.js';
 import { quantityOf, type RolloutOrder, type RolloutPolicy } from '../spec/rollout-policy.js';
+import { gatesOf, type NodeGates } from '../model/health-gate.js';
+
+export type { BatchIntent, RolloutIntents } from '../model/rollout.js';
 
 export interface RolloutMember {
   name: string;
@@ -19,40 +23,12 @@ export interface RolloutPlanInput {
   disrupted: string[];
   /** Members already down before the rollout starts (unreachable, or failing their health check). */
   unavailable: string[];
+  /** What members declare (resolve's DesiredCluster.gates): gates besides service-up, drain and undrain steps. */
+  gates?: Record<string, NodeGates>;
 }
 
-/** The health gates after a batch, by name; the gates' declarations come with the modules (issue 11 item 3). */
+/** The health gates after a batch, by name, when its nodes declare none (ADR 0020). */
 export const DEFAULT_GATES = ['service-up'];
-
-export interface BatchIntent {
-  cluster: string;
-  /** From 1. */
-  batch: number;
-  nodes: string[];
-  canary: boolean;
-  /** The failure domain (the order label's value) of every node of the batch. */
-  domain?: string;
-  gates: string[];
-  /** Wait after the batch passed its gates, before the next one starts; 0 after the last batch. */
-  soakSeconds: number;
-  /** The batch's gates must pass within this, else the batch has failed. */
-  deadlineSeconds: number;
-}
-
-export interface RolloutIntents {
-  cluster: string;
-  /** Members down at once, at most (counting those already down). */
-  maxUnavailable: number;
-  /** Failed nodes tolerated across the whole rollout. */
-  failureBudget: number;
-  onFailure: RolloutPolicy['onFailure'];
-  rollback: RolloutPolicy['rollback'];
-  /** Members down before the rollout, sorted. */
-  unavailable: string[];
-  batches: BatchIntent[];
-  /** Disrupted nodes no batch may take down: the members already down use up maxUnavailable. */
-  held: string[];
-}
 
 /** A run of nodes that may share a batch: one failure domain, or all nodes when the order has none. */
 interface Domain {
@@ -96,6 +72,12 @@ function cut(domain: Domain, at: { room: number; down: ReadonlySet<string>; firs
   return batches;
 }
 
+/** The batch's gate names: the union over its nodes, service-up first, then in declaration order. */
+function batchGates(declared: RolloutPlanInput['gates'], nodes: readonly string[]): string[] {
+  if (!nodes.some((n) => declared?.[n] !== undefined)) return DEFAULT_GATES;
+  return [...new Set(nodes.flatMap((n) => gatesOf(declared?.[n]).map((g) => g.name)))];
+}
+
 export function planRolloutIntents(input: RolloutPlanInput): RolloutIntents {
   const { policy, members } = input;
   const memberNames = new Set(members.map((m) => m.name));
@@ -123,13 +105,16 @@ export function planRolloutIntents(input: RolloutPlanInput): RolloutIntents {
       nodes: c.nodes,
       canary: isCanary,
       ...(c.domain !== undefined ? { domain: c.domain } : {}),
-      gates: DEFAULT_GATES,
+      gates: batchGates(input.gates, c.nodes),
       soakSeconds: last ? 0 : isCanary ? policy.canary!.soakSeconds : policy.soakSeconds,
       deadlineSeconds: policy.progressDeadlineSeconds,
+      downAtOnce: down.size + c.nodes.filter((n) => !down.has(n)).length,
     };
   });
   return {
     cluster: input.cluster,
+    members: members.length,
+    order: policy.order,
     maxUnavailable,
     failureBudget: quantityOf(policy.failureBudget, members.length, 0),
     onFailure: policy.onFailure,
@@ -137,5 +122,6 @@ export function planRolloutIntents(input: RolloutPlanInput): RolloutIntents {
     unavailable: [...down].sort(byCodeUnit),
     batches,
     held,
+    ...(input.gates !== undefined && Object.keys(input.gates).length > 0 ? { gates: input.gates } : {}),
   };
 }

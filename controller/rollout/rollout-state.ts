@@ -3,6 +3,8 @@
  * passed, with the failure budget used so far (it counts across the whole rollout, so a restart must not
  * reset it). Plain JSON, so the store keeps it as it is.
  */
+import type { Change } from '../model/change.js';
+
 export type RolloutStatus = 'running' | 'paused' | 'halted' | 'aborted' | 'completed';
 
 export interface GateFailure {
@@ -29,8 +31,11 @@ export interface RolloutState {
    * gates and rollback left them). A resume starts after the last one and never runs one again.
    */
   batchesDone: number[];
-  /** The batch that started and has not passed yet, with the nodes already changed in it. */
-  inFlight?: { batch: number; changed: string[] };
+  /**
+   * The batch that started and has not passed yet, with the nodes already changed in it; `checks`: per node,
+   * what its gate looks at (its disruptive changes, without content), so a resume gates a node it changed.
+   */
+  inFlight?: { batch: number; changed: string[]; checks?: Record<string, Change[]> };
   /** Every node that failed since the rollout started, once each. */
   failed: FailedNode[];
   budget: { used: number; allowed: number };
@@ -62,3 +67,7 @@ export function nextBatch(state: RolloutState): number {
 export function downByRollout(state: RolloutState): string[] {
   return state.failed.map((f) => f.node).filter((n) => !state.rolledBack.includes(n) && !state.recovered.includes(n));
 }
+
+/** One failed node as an operator reads it: each gate that failed on it, with its (capped) output. */
+export const failedNodeLine = (f: FailedNode): string =>
+  `${f.node}: ${f.gates.map((g) => `${g.gate} ${g.result === 'timeout' ? 'timed out' : 'failed'}${g.output === '' ? '' : ` ${JSON.stringify(g.output)}`}`).join(', ')}`;

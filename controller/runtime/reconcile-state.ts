@@ -12,6 +12,7 @@ import type { Revision } from '../source/revision.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
 import type { Spec } from '../spec/spec.js';
 import type { RunWriter } from '../store/store.js';
+import type { RolloutStates } from '../store/rollout-states.js';
 
 export interface ReconcileState {
   revision?: Revision;
@@ -27,7 +28,7 @@ export interface ReconcileState {
   inventory?: Inventory;
   plan?: Plan;
   /** The store and the locks apply holds while its inner steps run (steps/apply-locks.ts). */
-  held?: { store: RunWriter; locks: HeldLocks };
+  held?: { store: RunWriter & RolloutStates; locks: HeldLocks };
   changeSet?: ChangeSet;
 }
 

@@ -9,10 +9,12 @@ import type { ObservedRecord, RecordWriter } from '../../reconcilers/managed-rec
 import type { FaultHook } from '../apply/fault-injection.js';
 import type { ManagedRecordKeeper } from '../apply/managed-record-keeper.js';
 import type { Clock, Timers } from '../clock.js';
+import type { ErrorRecord } from '../model/errors.js';
 import type { CertificateIssuer } from '../pki/certificate-issuer.js';
 import type { SecretSource } from '../secrets/secret-source.js';
 import type { Revision } from '../source/revision.js';
 import type { RunWriter, SiteLocks } from '../store/store.js';
+import type { RolloutStates } from '../store/rollout-states.js';
 import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import type { Transport } from '../transport/transport.js';
 import type { ReconcileDeps } from './reconcile.js';
@@ -52,7 +54,7 @@ export interface RuntimeDeps extends ReconcileDeps<ReconcileState> {
    */
   secrets?: Opener<string, SecretSource>;
   /** The site's runs and journal, and its lock (apply only). */
-  store: Opener<string, RunWriter & SiteLocks>;
+  store: Opener<string, RunWriter & SiteLocks & RolloutStates>;
   effects: EffectsLookup;
   managedRecord: ManagedRecordFactory;
   clock: Clock;
@@ -60,6 +62,8 @@ export interface RuntimeDeps extends ReconcileDeps<ReconcileState> {
   /** Nodes observed and changed at once. */
   concurrency: number;
   onEvent(event: ReconcileEvent): void;
+  /** The controller's SIGTERM: once it answers, apply begins no further change (ApplyPlanOptions.stop). */
+  stop?: { requested(): ErrorRecord | undefined };
   /** Crash tests only (fault-injection.ts). */
   fault?: FaultHook;
 }

@@ -5,22 +5,9 @@
  */
 import type { RolloutPolicy as RolloutPolicyDoc } from './schema.js';
 import { durationSeconds } from './duration.js';
+import type { Quantity, RolloutPolicy } from '../model/rollout.js';
 
-/** A count, or a share of the cluster's members such as "25%". */
-export type Quantity = number | `${number}%`;
-
-export type RolloutOrder = 'name' | { label: string } | { explicit: string[] };
-
-export interface RolloutPolicy {
-  maxUnavailable: Quantity;
-  order: RolloutOrder;
-  canary?: { nodes: number; soakSeconds: number };
-  soakSeconds: number;
-  progressDeadlineSeconds: number;
-  failureBudget: Quantity;
-  onFailure: 'halt' | 'pause';
-  rollback: 'none' | 'failed-nodes';
-}
+export type { Quantity, RolloutOrder, RolloutPolicy } from '../model/rollout.js';
 
 export const DEFAULT_ROLLOUT_POLICY: RolloutPolicy = {
   maxUnavailable: 1,

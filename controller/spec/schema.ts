@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { Duration } from './duration.js';
+import { DrainStep, HealthGate } from './health-gate.js';
 import { registry } from '../../reconcilers/registry.js';
 import { Account, InterfaceName, Name, NodePath, SecretName, Template } from './primitives.js';
 
@@ -60,6 +61,8 @@ export const RolloutPolicy = z
     onFailure: z.enum(['halt', 'pause']).optional(),
     /** Whether the nodes that failed are put back to the last good revision's desired state. */
     rollback: z.enum(['none', 'failed-nodes']).optional(),
+    /** Health gates for every member besides its modules' own: a Site's and a Cluster's both apply. */
+    gates: z.array(HealthGate).optional(),
   })
   .superRefine((policy, ctx) => {
     if (policy.maxUnavailable !== undefined && policy.batchSize !== undefined) {
@@ -162,6 +165,12 @@ export const ModuleSpec = z.strictObject({
   /** Values this module provides to later steps; each a template. Modules with the same outputs are interchangeable. */
   outputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'invalid output name'), Template).default({}),
   resources: z.array(ModuleResource).default([]),
+  /** How to tell the module is healthy on a node, after its batch (and before it): health gates. */
+  health: z.array(HealthGate).default([]),
+  /** Run before the node's batch changes it (take it out of a load balancer, move a leader away), in order. */
+  drain: z.array(DrainStep).default([]),
+  /** Run after the node's gates passed, in order. */
+  undrain: z.array(DrainStep).default([]),
 });
 
 // ---------------------------------------------------------------- Cluster
@@ -223,12 +232,25 @@ export const DnsRecordEntry = z.strictObject({
   ttl: z.number().int().min(1).optional(),
 });
 
+/**
+ * What a drift check does with a resource found unlike the last applied revision (docs/site-format.md,
+ * "Drift"): `alert` reports it, `correct` also re-applies it, `ignore` neither. `resources` sets the mode of
+ * single resources of the cluster's nodes by key (`file:/etc/motd: ignore`) over the cluster's.
+ */
+export const DriftMode = z.enum(['alert', 'correct', 'ignore']);
+export type DriftMode = z.infer<typeof DriftMode>;
+export const DriftPolicy = z.strictObject({
+  mode: DriftMode.default('alert'),
+  resources: z.record(ResourceRef, DriftMode).default({}),
+});
+export type DriftPolicy = z.infer<typeof DriftPolicy>;
+
 export const ClusterSpec = z.strictObject({
   nodes: NodeSelector,
   params: z.record(z.string(), z.json()).default({}),
   steps: z.array(ClusterStep).min(1),
   rollout: RolloutPolicy.default({}),
-  drift: z.strictObject({ mode: z.enum(['alert', 'correct']).default('alert') }).default({ mode: 'alert' }),
+  drift: DriftPolicy.default({ mode: 'alert', resources: {} }),
   /** DNS records for the cluster's nodes (`<node>.<zone>` A/AAAA) in a declared zone. */
   dns: z
     .strictObject({

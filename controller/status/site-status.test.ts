@@ -10,6 +10,7 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import { readSiteStatus } from './read-site-status.js';
 import { renderSiteStatusText, type SiteStatus } from './site-status.js';
 import { registry } from '../../reconcilers/registry.js';
+import { controlRollout } from '../rollout/rollout-control.js';
 
 const rolling = (nodes: string[]) =>
   testPlan(
@@ -66,6 +67,18 @@ test('a halted rollout is loud on the cluster, the failed node says why, the unt
   const text = renderSiteStatusText(status);
   t.snapshot(text);
   t.regex(text, /RolloutHalted=True FailureBudgetExceeded: rollout of cluster app halted: 1 node\(s\) failed \(n1\)/);
+});
+
+test('a rollout paused by maxUnavailable is as loud as a halted one: RolloutPaused on the cluster, its untouched nodes pending', async (t) => {
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock('2025-05-01T00:00:00.000Z') });
+  const nodes = ['n1', 'n2', 'n3'];
+  // Budget 1, maxUnavailable 1: n1 fails within the budget, and counts as down, so batch 2 does not start.
+  const plan = testPlan(rolling(nodes).changes, [{ cluster: 'app', batches: nodes.map((n) => [n]), failureBudget: 1 }]);
+  const fakes = { transport: unusedTransport, registry, managedRecord: fakeManagedRecord([]), store, clock: steppingClock(), concurrency: 2 };
+  await applyPlan({ ...fakes, plan, nodes: fakeNodes(nodes), effects: fakeEffects([], { fail: ['n1/service:app#restart'] }).lookup });
+  const status = await readSiteStatus(store, { clusters: { app: nodes } });
+  t.deepEqual(status.clusters[0]?.conditions.map((c) => `${c.type}=${c.status} ${c.reason}`).slice(0, 1), ['RolloutPaused=True MaxUnavailableReached']);
+  t.deepEqual(conditionsOf(status, 'n2')?.[0], 'Pending=True RolloutPaused');
 });
 
 test('an interrupted run shows its in-flight changes; the halt of an earlier run stays visible', async (t) => {
@@ -129,7 +142,9 @@ test('nodes a halted run never reached are Ready=Unknown NotReached at the commi
   const withCluster = await readSiteStatus(store, { clusters: { app: ['n1', 'n2', 'n3'] } });
   t.deepEqual(conditionsOf(withCluster, 'n2'), ['Pending=True RolloutHalted', 'Ready=Unknown NotReached']);
   t.deepEqual(withCluster.clusters[0]?.conditions.at(-1)?.status, 'False');
-  // The next run that reaches them makes them Ready again.
+  // Resumed, n1 healthy again: the next run that reaches them makes them Ready again.
+  const resumed = controlRollout(await store.rolloutState('app'), 'app', { action: 'resume', recovered: ['n1'] });
+  if (resumed.ok) await store.changeRolloutState('app', () => resumed.write);
   await applyAt(store, 'c2c2c2c2c2c2c2', ['n1', 'n2', 'n3']);
   const converged = await readSiteStatus(store);
   for (const n of ['n1', 'n2', 'n3']) t.deepEqual(conditionsOf(converged, n), ['Ready=True Converged']);

@@ -11,7 +11,10 @@ import { targetLabel } from '../model/target.js';
 import type { JournalEntry, NodeStatusRecord, RunRecord } from '../store/store.js';
 import { byCodeUnit } from '../model/order.js';
 
-export type ConditionType = 'Ready' | 'Failed' | 'RolloutHalted' | 'Interrupted' | 'Pending';
+export type ConditionType = 'Ready' | 'Failed' | 'RolloutHalted' | 'RolloutPaused' | 'RolloutAborted' | 'Interrupted' | 'Pending';
+
+/** A rollout stopped by its breaker, an operator or maxUnavailable: loud until resolved (ADR 0019). */
+const STOPPED_ROLLOUT = new Set<string>(['RolloutHalted', 'RolloutPaused', 'RolloutAborted']);
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
@@ -72,7 +75,7 @@ export function clustersOfPlan(plan: Plan): Record<string, string[]> {
     members.set(cluster, (members.get(cluster) ?? new Set()).add(node));
   };
   for (const c of plan.changes) if (c.cluster !== undefined) add(c.cluster, targetLabel(c.target));
-  for (const r of plan.rollout) for (const n of r.batches.flat()) add(r.cluster, n);
+  for (const r of plan.rollout) for (const n of [...r.batches.flatMap((b) => b.nodes), ...r.held]) add(r.cluster, n);
   return Object.fromEntries([...members].map(([k, v]) => [k, [...v].sort()]));
 }
 
@@ -103,7 +106,7 @@ function statusFacts(input: SiteStatusInput): StatusFacts {
   return {
     lastRun,
     lastFinished,
-    halts: (lastFinished?.conditions ?? []).filter((c) => c.type === 'RolloutHalted'),
+    halts: (lastFinished?.conditions ?? []).filter((c) => STOPPED_ROLLOUT.has(c.type)),
     clusters: input.clusters ?? {},
     nodeStatus: new Map(input.nodeStatuses.map((s) => [s.node, s])),
     pending,
@@ -172,7 +175,7 @@ function nodeState(name: string, facts: StatusFacts): NodeState {
   const unknown = conditions.length > 0 ? undefined : notReached(name, s, facts);
   const haltedHere = facts.halts.find((h) => h.cluster !== undefined && (facts.clusters[h.cluster] ?? []).includes(name));
   if (!facts.pending.has(name) && haltedHere && s?.lastRunId !== facts.lastFinished?.id) {
-    conditions.push({ type: 'Pending', status: 'True', reason: 'RolloutHalted', message: `not rolled out: ${haltedHere.message}` });
+    conditions.push({ type: 'Pending', status: 'True', reason: haltedHere.type, message: `not rolled out: ${haltedHere.message}` });
   }
   const reason = conditions[0];
   if (unknown) conditions.push(unknown);
@@ -189,7 +192,7 @@ function clusterState(name: string, facts: StatusFacts, has: NodeHas): ClusterSt
   const members = [...(facts.clusters[name] ?? [])].sort();
   const conditions: Condition[] = [];
   const halt = facts.halts.find((h) => h.cluster === name);
-  if (halt) conditions.push({ type: 'RolloutHalted', status: 'True', reason: halt.reason, message: halt.message });
+  if (halt) conditions.push({ type: halt.type as ConditionType, status: 'True', reason: halt.reason, message: halt.message });
   const failed = members.filter((n) => has(n, 'Failed'));
   if (failed.length > 0) conditions.push({ type: 'Failed', status: 'True', reason: 'NodesFailed', message: `failed: ${failed.join(', ')}` });
   const interrupted = members.filter((n) => has(n, 'Interrupted'));

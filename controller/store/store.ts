@@ -12,6 +12,7 @@
 import type { ErrorRecord } from '../model/errors.js';
 import type { Action } from '../model/change.js';
 import type { LockHolder, NodeLease } from './lock-holder.js';
+import type { RolloutStates } from './rollout-states.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'halted' | 'interrupted';
 export type JournalPhase = 'started' | 'succeeded' | 'failed' | 'skipped';
@@ -142,6 +143,6 @@ export interface StatusReader {
 }
 
 /** One site's state database: every part, and closing it. */
-export interface Store extends RunWriter, SiteLocks, StatusReader {
+export interface Store extends RunWriter, SiteLocks, StatusReader, RolloutStates {
   close(): Promise<void>;
 }

@@ -65,3 +65,9 @@ test('a certificate no longer in Git is deleted (and revoked) only when managed'
   t.is(diffCertificate({ ...at('2025-01-02T00:00:00Z'), desired: null, observed: seen })?.action, 'delete');
   t.is(diffCertificate({ ...at('2025-01-02T00:00:00Z'), desired: null, observed: seen, managedHash: undefined }), null);
 });
+
+test('a rotation (renewal or reissue) is disruptive: it goes batch by batch; a first issue and an install are not', (t) => {
+  t.true(diffCertificate({ ...at('2025-01-21T00:00:00Z'), desired: want, observed: seen })?.disruptive);
+  t.true(diffCertificate({ ...at('2025-01-02T00:00:00Z'), desired: { ...want, dnsNames: ['n1'] }, observed: seen })?.disruptive);
+  t.falsy(diffCertificate({ ...at('2025-01-02T00:00:00Z'), desired: want, observed: { ...seen, exists: false } })?.disruptive);
+});

@@ -108,9 +108,10 @@ export function diffCertificate(input: DiffInput<DesiredCertificate, ObservedCer
   const before = certificateBefore(observed);
   if (managedHash === undefined) return { action: 'update', reason: `issue: ${UNMANAGED_TAKEOVER}`, before, after: certificateAfter(desired, 'new-key') };
   const reissue = reissueReasons(desired, observed);
-  if (reissue.length > 0) return { action: 'update', reason: `reissue: ${reissue.join(', ')}`, before, after: certificateAfter(desired, issueModeFor(desired, observed)) };
+  // A rotation (reissue, renewal) replaces what running services present: it goes batch by batch (issue 11).
+  if (reissue.length > 0) return { action: 'update', reason: `reissue: ${reissue.join(', ')}`, before, after: certificateAfter(desired, issueModeFor(desired, observed)), disruptive: true };
   const renew = renewal(desired, observed, now);
-  if (renew !== null) return { action: 'update', reason: renew, before, after: certificateAfter(desired, issueModeFor(desired, observed)) };
+  if (renew !== null) return { action: 'update', reason: renew, before, after: certificateAfter(desired, issueModeFor(desired, observed)), disruptive: true };
   const install = installReasons(desired, observed);
   return install.length === 0 ? null : { action: 'update', reason: `install: ${install.join(', ')}`, before, after: certificateAfter(desired, 'none') };
 }

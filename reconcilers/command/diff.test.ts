@@ -48,3 +48,8 @@ test('a run an interrupted apply left: waited for while running, adopted once fi
   t.is(diffCommand(input({ state: 'lost', lost: 'rebooted', hash: HASH }, false))?.reason, 'creates /var/lib/app/.done: missing (the run an earlier apply started died with the node)');
   t.deepEqual(running?.before, { createsExists: false, name: 'init', run: { runId: '4', startedAt: '2026-12-01T10:00:00Z', state: 'running', hash: HASH } });
 });
+
+test('a command the module marks disruptive runs batch by batch; an unmarked one does not', (t) => {
+  t.true(diffCommand({ ...base, desired: { ...command('migrate'), disruptive: true }, observed: undefined, managedHash: undefined })?.disruptive);
+  t.false(diffCommand({ ...base, desired: command('migrate'), observed: undefined, managedHash: undefined })?.disruptive);
+});

@@ -80,10 +80,11 @@ export function diffCommand(input: DiffInput<DesiredCommand, ObservedCommand>): 
   const before = commandBefore(observed);
   const desiredHash = input.desiredHash?.();
   const adopt = adoption(observed?.run, desiredHash);
-  if (adopt !== null) return { action: 'run', reason: adopt, before, after };
+  const disruptive = desired.disruptive === true;
+  if (adopt !== null) return { action: 'run', reason: adopt, before, after, disruptive };
   const reason = runReason(desired, observed, managedHash, desiredHash);
   if (reason === null) return null;
-  return { action: 'run', reason: observed?.run ? `${reason} (${leftBehind(observed.run)})` : reason, before, after };
+  return { action: 'run', reason: observed?.run ? `${reason} (${leftBehind(observed.run)})` : reason, before, after, disruptive };
 }
 
 function runReason(d: DesiredCommand, o: ObservedCommand | undefined, managedHash: string | undefined, desiredHash: string | undefined): string | null {

@@ -18,5 +18,6 @@ export function renderCommand(c: CommandDoc, ctx: RenderContext): DesiredCommand
   const spec: DesiredCommand = { kind: 'command', name: c.name, argv: argv.map((a) => a.text), onChangeOf };
   if (creates !== undefined) spec.creates = creates;
   if (unless) spec.unless = unless.map((a) => a.text);
+  if (c.disruptive === true) spec.disruptive = true;
   return spec;
 }

@@ -12,6 +12,8 @@ export const commandResource = (resourceRef: z.ZodType<string>) =>
     unless: z.array(Template).min(1).optional(),
     /** Run again whenever one of these resources changes. */
     onChangeOf: z.array(resourceRef).default([]),
+    /** Running it disturbs what runs (a migration, a package upgrade): its runs go through the rollout batches and gates (issue 11). */
+    disruptive: z.boolean().optional(),
   });
 export type CommandDoc = z.infer<ReturnType<typeof commandResource>>;
 
@@ -23,6 +25,8 @@ export interface DesiredCommand {
   unless?: string[];
   /** Resource keys on the same node whose change runs this command again. */
   onChangeOf: string[];
+  /** Present only when the module marks the command disruptive. */
+  disruptive?: true;
 }
 
 export const ObservedCommand = z.strictObject({

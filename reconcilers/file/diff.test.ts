@@ -38,3 +38,11 @@ test('a managed file no longer in Git is deleted; an unmanaged one is never touc
   t.is(diffFile({ ...base, desired: null, observed: seen, managedHash: 'h', desiredHash: undefined })?.action, 'delete');
   t.is(diffFile({ ...base, desired: null, observed: seen, managedHash: undefined, desiredHash: undefined }), null);
 });
+
+test('a file the module marks disruptive is disruptive when updated (it goes batch by batch), not when created; others never', (t) => {
+  const marked = { ...want, disruptive: true as const };
+  const changed = { ...seen, sha256: sha256('port = 81\n') };
+  t.true(diffFile({ ...base, desired: marked, observed: changed, managedHash: 'h' })?.disruptive);
+  t.false(diffFile({ ...base, desired: marked, observed: { kind: 'file', path: '/etc/app.conf', exists: false }, managedHash: undefined })?.disruptive ?? false);
+  t.false(diffFile({ ...base, desired: want, observed: changed, managedHash: 'h' })?.disruptive);
+});

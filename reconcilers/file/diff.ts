@@ -32,7 +32,7 @@ export function diffFile(input: DiffInput<DesiredFile, ObservedFile>): DiffResul
   }
   const before = fileBefore(observed);
   if (managedHash === undefined) {
-    return { action: 'update', reason: UNMANAGED_TAKEOVER, before, after: fileAfter(desired) };
+    return { action: 'update', reason: UNMANAGED_TAKEOVER, before, after: fileAfter(desired), disruptive: desired.disruptive === true };
   }
   const differences: string[] = [];
   if (observed.sha256 !== desired.sha256) {
@@ -40,5 +40,6 @@ export function diffFile(input: DiffInput<DesiredFile, ObservedFile>): DiffResul
   }
   differences.push(...attributeChanges(observed, desired));
   if (differences.length === 0) return null;
-  return { action: 'update', reason: differences.join(', '), before, after: fileAfter(desired) };
+  // A file the module marks disruptive (a new binary) is replaced batch by batch; creating it disturbs nothing yet.
+  return { action: 'update', reason: differences.join(', '), before, after: fileAfter(desired), disruptive: desired.disruptive === true };
 }

@@ -13,10 +13,12 @@ export function renderFile(f: FileDoc, ctx: RenderContext): DesiredFile | null {
   if (f.contentBase64 !== undefined) {
     if (path === null) return null;
     const bytes = Buffer.from(f.contentBase64.replace(/\s+/g, ''), 'base64');
-    return { ...attributes, contentBase64: bytes.toString('base64'), sha256: sha256(bytes) };
+    return { ...attributes, contentBase64: bytes.toString('base64'), sha256: sha256(bytes), ...(f.disruptive === true ? { disruptive: true } : {}) };
   }
   const rendered = f.template !== undefined ? ctx.templateFile(f.template, ['template']) : ctx.text(f.content ?? '', ['content']);
   if (!rendered || path === null) return null;
   // Members in this order, as resolve has always built them: the hash's fast path rebuilds exactly these.
-  return { kind: 'file', path, content: rendered.text, sha256: sha256(rendered.text), mode: attributes.mode, owner: f.owner, group: f.group };
+  const text: DesiredFile = { kind: 'file', path, content: rendered.text, sha256: sha256(rendered.text), mode: attributes.mode, owner: f.owner, group: f.group };
+  if (f.disruptive === true) text.disruptive = true;
+  return text;
 }

@@ -16,6 +16,11 @@ export const FileResource = z.strictObject({
   mode: FileMode.default('0644'),
   owner: Account.default('root'),
   group: Account.default('root'),
+  /**
+   * Replacing this file disturbs what runs (a new binary): its updates go through the cluster's rollout
+   * batches and gates like a restart (issue 11).
+   */
+  disruptive: z.boolean().optional(),
 });
 export type FileDoc = z.infer<typeof FileResource>;
 
@@ -27,6 +32,8 @@ interface DesiredFileAttributes {
   mode: string; // normalised to 4 digits, e.g. '0644'
   owner: string;
   group: string;
+  /** Present only when the module marks the file disruptive (FileResource.disruptive). */
+  disruptive?: true;
 }
 
 /** A file rendered from a template: text. */

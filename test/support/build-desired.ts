@@ -5,6 +5,7 @@
 import type { Desired, DesiredNode, DesiredResource, ResourceSpec } from '../../controller/model/desired.js';
 import { INVENTORY_API_VERSION, type Inventory, type InventoryNode, type ObservedResource } from '../../controller/model/observed.js';
 import { resourceKey } from '../../controller/model/resource-key.js';
+import { DEFAULT_ROLLOUT_POLICY } from '../../controller/spec/rollout-policy.js';
 import { resourceHash } from '../../controller/plan/resource-hash.js';
 import { sha256 } from '../../controller/model/sha256.js';
 import type { DesiredCertificate } from '../../reconcilers/certificate/schema.js';
@@ -87,7 +88,7 @@ export function desired(nodes: DesiredNode[], batchSize = 1): Desired {
     site: 'default',
     nodes: [...nodes].sort((a, b) => (a.name < b.name ? -1 : 1)),
     services: [],
-    clusters: [{ name: 'main', nodes: nodes.map((n) => n.name).sort(), batchSize, failureBudget: 0 }],
+    clusters: [{ name: 'main', nodes: nodes.map((n) => n.name).sort(), rollout: { ...DEFAULT_ROLLOUT_POLICY, maxUnavailable: batchSize } }],
   };
 }
 

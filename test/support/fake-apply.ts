@@ -3,18 +3,36 @@
  * what they were asked to do. They test the engine's ordering and bookkeeping; the real reconcilers are
  * tested against real test hosts in test/e2e.
  */
+import { gatesOf, type NodeGates } from '../../controller/model/health-gate.js';
 import { applyManagedUpdates, type ManagedEntries, type ManagedUpdate } from '../../reconcilers/managed-record-format.js';
 import { effectsOf, type EffectsLookup } from '../../reconcilers/effects.js';
 import { APPLIED, type NodeApplyContext, type KindEffects } from '../../reconcilers/kind-effects.js';
 import { registry } from '../../reconcilers/registry.js';
 import { planHash } from '../../controller/plan/make-plan.js';
-import { PLAN_API_VERSION, type Plan, type RolloutBatches } from '../../controller/model/plan.js';
+import { PLAN_API_VERSION, type Plan } from '../../controller/model/plan.js';
+import type { RolloutIntents, RolloutPolicy } from '../../controller/model/rollout.js';
+import { DEFAULT_GATES } from '../../controller/rollout/rollout-planner.js';
+import { DEFAULT_ROLLOUT_POLICY } from '../../controller/spec/rollout-policy.js';
 import type { Change } from '../../controller/model/change.js';
 import type { Target, TargetType } from '../../controller/model/target.js';
 import type { Transport } from '../../controller/transport/transport.js';
+import type { Timers } from '../../controller/clock.js';
 import type { ApplyNode } from '../../controller/apply/apply-plan.js';
 import { UnderlayError } from '../../controller/model/errors.js';
 import { fixtureHostKey } from './site-files.js';
+
+/** Timers that wait for nothing, and remember what was asked of them: gate retries and soaks take no real time in tests. */
+export function instantTimers(): Timers & { slept: number[] } {
+  const slept: number[] = [];
+  return {
+    slept,
+    every: () => () => undefined,
+    sleep: (ms) => {
+      slept.push(ms);
+      return Promise.resolve();
+    },
+  };
+}
 
 export const unusedTransport: Transport = {
   exec: () => Promise.reject(new Error('fake reconcilers never use the transport')),
@@ -54,7 +72,46 @@ export function change(id: string, fields: Partial<Change> = {}): Change {
   };
 }
 
-export function testPlan(changes: Change[], rollout: RolloutBatches[] = []): Plan {
+/** A cluster's rollout in short: its batches in order (one per entry), the budget, and any other policy fields. */
+export interface TestRollout {
+  cluster: string;
+  batches: string[][];
+  failureBudget: number;
+  policy?: Partial<RolloutPolicy>;
+  /** Members' declared gates and drain steps (ADR 0020). */
+  gates?: Record<string, NodeGates>;
+}
+
+/** Intents with exactly these batches (as the planner would give for an explicit order); the policy's other fields as given. */
+export function rolloutIntents(r: TestRollout): RolloutIntents {
+  const policy = { ...DEFAULT_ROLLOUT_POLICY, ...r.policy };
+  const nodes = r.batches.flat();
+  return {
+    cluster: r.cluster,
+    members: nodes.length,
+    order: { explicit: nodes },
+    maxUnavailable: typeof r.policy?.maxUnavailable === 'number' ? r.policy.maxUnavailable : Math.max(1, ...r.batches.map((b) => b.length)),
+    failureBudget: r.failureBudget,
+    onFailure: policy.onFailure,
+    rollback: policy.rollback,
+    unavailable: [],
+    held: [],
+    ...(r.gates ? { gates: r.gates } : {}),
+    batches: r.batches.map((batch, i) => ({
+      cluster: r.cluster,
+      batch: i + 1,
+      nodes: batch,
+      canary: false,
+      gates: r.gates ? [...new Set(batch.flatMap((n) => gatesOf(r.gates?.[n]).map((g) => g.name)))] : DEFAULT_GATES,
+      soakSeconds: i === r.batches.length - 1 ? 0 : policy.soakSeconds,
+      deadlineSeconds: policy.progressDeadlineSeconds,
+      downAtOnce: batch.length,
+    })),
+  };
+}
+
+export function testPlan(changes: Change[], rolloutOf: TestRollout[] = []): Plan {
+  const rollout = rolloutOf.map(rolloutIntents);
   const body: Omit<Plan, 'hash'> = {
     apiVersion: PLAN_API_VERSION,
     kind: 'Plan',

@@ -101,6 +101,7 @@ function applyExit({ outcome, state }: Reconciled<ReconcileState>, options: Appl
   if (outcome.type === 'fail' && outcome.step !== 'apply') throw outcome.error;
   if (outcome.type === 'stall' && outcome.step === 'load') printDiagnostics(io, state.diagnostics);
   if (outcome.type === 'stall' && outcome.code === 'PlanStale') io.stderr(`error: ${outcome.message}\n`);
+  if (outcome.type === 'stall' && !state.changeSet && ['RolloutPaused', 'RolloutHalted', 'RolloutAborted'].includes(outcome.code)) io.stderr(`error: ${outcome.message}\n`);
   const changeSet = state.changeSet;
   if (!changeSet || changeSet.status !== 'succeeded') return ExitCode.Error;
   return options.detailedExitcode && changeSet.results.length > 0 ? ExitCode.Changes : ExitCode.Ok;

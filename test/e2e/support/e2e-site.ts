@@ -46,6 +46,7 @@ function siteFlags(command: string | undefined, site: { repoDir: string; stateDi
     case 'plan':
       return [...repo, ...state, ...secrets];
     case 'apply':
+    case 'drift':
     case 'inventory':
     case 'force-unlock':
       return [...repo, ...state, ...secrets];

@@ -1,0 +1,36 @@
+/**
+ * A cluster's rollout as the store keeps it between processes (ADR 0019): the state a resume reads
+ * (controller/rollout/rollout-state.ts), an operator's request to a running rollout, and the last revision
+ * whose rollout of the cluster completed without tripping (what a rollback re-applies).
+ */
+import type { RolloutRequest } from '../rollout/rollout-control.js';
+import type { RolloutState } from '../rollout/rollout-state.js';
+
+/** Asked of a running rollout by `underlay rollout pause|abort` (rollout-control.ts): the apply running it acts on it before its next batch. */
+export type { RolloutRequest } from '../rollout/rollout-control.js';
+
+export interface StoredRollout {
+  cluster: string;
+  state: RolloutState;
+  request: RolloutRequest | null;
+  lastGoodRevision: string | null;
+  updatedAt: string;
+}
+
+/** What to write: a new state, a request (null clears it); an absent field stays as it is. */
+export interface RolloutWrite {
+  state?: RolloutState;
+  request?: RolloutRequest | null;
+}
+
+export interface RolloutStates {
+  readonly site: string;
+  rolloutState(cluster: string): Promise<StoredRollout | null>;
+  /** Every cluster's, by name. */
+  rolloutStates(): Promise<StoredRollout[]>;
+  /**
+   * Reads the cluster's rollout and writes what `change` returns, in one transaction: an apply saving its
+   * progress and an operator pausing it never overwrite each other. Returns what is stored afterwards.
+   */
+  changeRolloutState(cluster: string, change: (current: StoredRollout | null) => RolloutWrite | undefined): Promise<StoredRollout | null>;
+}

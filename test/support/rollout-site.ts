@@ -1,0 +1,106 @@
+/**
+ * The site of the 30-node rollout (test/e2e/rollout-30-nodes.test.ts, bench/rollout): one cluster of every
+ * test host, `maxUnavailable: 10%`, each node's config file restarting its service. The service crash-loops
+ * (up well under the gate's 1 s) on the node a revision names as broken, as a bad flag would, and every
+ * start leaves a line on its node, so restarts are counted, not timed.
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { TestHost } from '../hosts/harness.js';
+
+const run = promisify(execFile);
+
+/** The real git CLI (e2e-site.ts has the same, but loads ava, which a benchmark must not). */
+async function git(repoDir: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run('git', ['-C', repoDir, '-c', 'user.name=underlay e2e', '-c', 'user.email=e2e@underlay.invalid', ...args]);
+  return stdout.trim();
+}
+
+export const ROLLOUT_CONFIG = '/etc/ro/app.conf';
+export const ROLLOUT_STARTS = '/var/lib/ro/starts';
+
+const SITE = `apiVersion: underlay.dev/v1alpha1
+kind: Site
+metadata:
+  name: ro
+spec:
+  ssh: {user: root, port: 22, clientKeySecret: ssh-client-key}
+  serviceManager: runit
+`;
+
+const cluster = (version: string, broken: string, deadline: string) => `apiVersion: underlay.dev/v1alpha1
+kind: Cluster
+metadata:
+  name: app
+spec:
+  nodes: {roles: [app]}
+  params: {version: "${version}", broken: "${broken}"}
+  steps:
+    - name: app
+      module: app
+      with: {version: {param: version}, broken: {param: broken}}
+  rollout:
+    maxUnavailable: "10%"
+    failureBudget: 0
+    progressDeadline: ${deadline}
+`;
+
+const MODULE = `apiVersion: underlay.dev/v1alpha1
+kind: Module
+metadata:
+  name: app
+spec:
+  inputs:
+    version: {type: string}
+    broken: {type: string}
+  resources:
+    - directory: {path: /etc/ro}
+    - file:
+        path: ${ROLLOUT_CONFIG}
+        content: "version {{ inputs.version }}\\n{% if inputs.broken == node.name %}flag --brokn\\n{% endif %}"
+    - service:
+        name: ro-app
+        command: /bin/sh
+        args: ["-c", "mkdir -p /var/lib/ro; echo \\"start $(head -1 ${ROLLOUT_CONFIG})\\" >> ${ROLLOUT_STARTS}; if grep -q brokn ${ROLLOUT_CONFIG}; then echo 'ro-app: unknown flag --brokn' >&2; sleep 0.3; exit 2; fi; exec sleep infinity"]
+        restartOnChangeOf: ["file:${ROLLOUT_CONFIG}"]
+`;
+
+const nodeDoc = (host: TestHost) => `apiVersion: underlay.dev/v1alpha1
+kind: Node
+metadata:
+  name: ${host.name}
+spec:
+  address: ${host.address}
+  roles: [app]
+  ssh:
+    hostKey: ${host.hostKey}
+`;
+
+export interface RolloutSite {
+  repoDir: string;
+  /** Commits the cluster at `version`, its service broken on the node named `broken`; the commit id. */
+  commit(message: string, version: string, broken?: string): Promise<string>;
+}
+
+/** Writes the site for these hosts under `work` (site/, secrets/ with the client key) and commits version 1. */
+export async function writeRolloutSite(work: string, hosts: { hosts: TestHost[]; clientKeyPath: string }, options: { deadline?: string } = {}): Promise<RolloutSite> {
+  const repoDir = path.join(work, 'site');
+  await mkdir(path.join(repoDir, 'nodes'), { recursive: true });
+  await mkdir(path.join(repoDir, 'modules'), { recursive: true });
+  await mkdir(path.join(work, 'secrets'), { recursive: true, mode: 0o700 });
+  await cp(hosts.clientKeyPath, path.join(work, 'secrets', 'ssh-client-key'));
+  await writeFile(path.join(repoDir, 'site.yaml'), SITE);
+  await writeFile(path.join(repoDir, 'modules', 'app.yaml'), MODULE);
+  for (const host of hosts.hosts) await writeFile(path.join(repoDir, 'nodes', `${host.name}.yaml`), nodeDoc(host));
+  await git(repoDir, 'init', '-q', '-b', 'main');
+  const commit = async (message: string, version: string, broken = 'none'): Promise<string> => {
+    await writeFile(path.join(repoDir, 'cluster.yaml'), cluster(version, broken, options.deadline ?? '3s'));
+    await git(repoDir, 'add', '-A');
+    await git(repoDir, 'commit', '-q', '-m', message);
+    return git(repoDir, 'rev-parse', 'HEAD');
+  };
+  await commit('version 1', '1');
+  return { repoDir, commit };
+}
