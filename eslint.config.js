@@ -54,6 +54,9 @@ export default tseslint.config(
   ...layer(['controller/{observe,apply}/**/*.ts'], ['/(cli|runtime)/', 'observe and apply are below the runtime and the CLI that drive them.']),
   ...layer(['controller/services/**/*.ts'], ['/(observe|apply|runtime|cli)/', 'service clients (DNS, ...) are below observe and apply, which use them.']),
   ...layer(['controller/runtime/**/*.ts'], ['/cli/', 'the runtime is beside the CLI, which is one of its drivers: it prints nothing and imports no command.']),
+  ...layer(['controller/store/**/*.ts'], ['/(drift|alerts|runtime|cli)/', 'the store keeps what drift and alerts hand it as JSON: it is below them.']),
+  ...layer(['controller/alerts/**/*.ts'], ['/(drift|apply|observe|cli|daemon|server)/', 'alerts serve drift, apply and the sources: they are below them.']),
+  ...layer(['controller/drift/**/*.ts'], ['/(cli|daemon|server)/', 'drift is below the CLI and the controller that drive it.']),
   // The CA: what holds keys, draws randomness or reads the secret store is in three files; the rest is pure.
   {
     files: ['controller/pki/**/*.ts'],

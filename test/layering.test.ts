@@ -83,7 +83,13 @@ test('no stage imports upward', (t) => {
     ['controller/observe', /^controller\/(apply|cli|runtime)\//],
     ['controller/services', /^controller\/(observe|apply|cli|runtime)\//],
     ['controller/apply', /^controller\/(cli|runtime)\//],
-    ['controller/runtime', /^controller\/cli\//],
+    ['controller/runtime', /^controller\/(cli|drift|alerts|daemon|server)\//],
+    // The store keeps what drift and alerts hand it as the JSON it is: it is below both.
+    ['controller/store', /^controller\/(drift|alerts|runtime|cli)\//],
+    // Alerts serve every part (drift, apply, sources): below them, above the runtime's backoff only.
+    ['controller/alerts', /^controller\/(drift|apply|observe|cli|daemon|server)\//],
+    ['controller/drift', /^controller\/(cli|daemon|server)\//],
+    ['controller/daemon', /^controller\/server\//],
     ['controller/pki', /^controller\/(load|resolve|plan|inventory|pipeline|observe|apply|cli|status|runtime)\/|^reconcilers\//],
   ];
   const offending: string[] = [];
@@ -121,4 +127,15 @@ test('the check sees an effectful import through a chain', (t) => {
   t.false(isEffectful('reconcilers/file/kind.ts'));
   const chain = reachable(['reconcilers/effects.ts']).get('reconcilers/node-exec.ts');
   t.deepEqual(chain?.slice(0, 2), ['reconcilers/effects.ts', 'reconcilers/certificate/effects.ts']);
+});
+
+// The drift assessment is pure (ADR 0024): the check's steps and the store carry its results.
+const DRIFT_PURE = ['assess-drift', 'drift-policy', 'drift-side', 'drift-report', 'correction-plan', 'drift-alerts'].map((f) => `controller/drift/${f}.ts`);
+/** Types only: how a reconcile ended, which a report carries. */
+const REPORT_TYPES = new Set(['controller/runtime/reconcile-step.ts', 'controller/store/drift-ledger.ts', 'controller/alerts/alert.ts', 'controller/store/incident-store.ts']);
+
+test('the drift assessment and the correction plan reach no I/O and read no clock', (t) => {
+  const offending = [...reachable(DRIFT_PURE)].filter(([m]) => isEffectful(m) && !REPORT_TYPES.has(m)).map(([, chain]) => chain.join(' -> '));
+  t.deepEqual(offending, []);
+  t.deepEqual(DRIFT_PURE.filter((f) => /Date\.now\(|new Date\(\)|setTimeout|Math\.random/.test(readFileSync(join(root, f), 'utf8'))), []);
 });

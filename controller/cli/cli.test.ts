@@ -34,7 +34,7 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 const firstApply = repoFrom('01-first-apply');
 const noOp = repoFrom('02-no-op');
 
-for (const command of [[], ['validate'], ['plan'], ['apply'], ['inventory'], ['status'], ['nodes', 'keyscan'], ['schema']]) {
+for (const command of [[], ['validate'], ['plan'], ['apply'], ['inventory'], ['status'], ['drift'], ['nodes', 'keyscan'], ['schema']]) {
   test(`--help works for '${command.join(' ') || 'underlay'}' and exits 0`, async (t) => {
     const { code, stdout } = await cli([...command, '--help']);
     t.is(code, 0);
@@ -49,6 +49,19 @@ test('an unknown command or flag is a usage error on stderr with exit 1', async 
   const badFlag = await cli(['plan', '--output', 'yaml']);
   t.is(badFlag.code, 1);
   t.regex(badFlag.stderr, /yaml/);
+  const badBaseline = await cli(['drift', '--against', 'yesterday']);
+  t.is(badBaseline.code, 1);
+  t.regex(badBaseline.stderr, /yesterday.*last-applied, current/);
+});
+
+test('drift: a revision that does not load stops the check before anything is observed, exit 1', async (t) => {
+  const broken = repoFrom('01-first-apply');
+  writeFileSync(path.join(broken, 'clusters/broken.yaml'), 'kind: Cluster\n');
+  execFileSync('git', ['-C', broken, '-c', 'user.name=t', '-c', 'user.email=t@underlay.invalid', 'add', '-A'], { stdio: 'pipe' });
+  execFileSync('git', ['-C', broken, '-c', 'user.name=t', '-c', 'user.email=t@underlay.invalid', 'commit', '-qm', 'broken'], { stdio: 'pipe' });
+  const { code, stdout } = await cli(['drift', '--repo', broken, '--state-dir', path.join(work, 'drift-state'), '--output', 'json']);
+  t.is(code, 1);
+  t.like(JSON.parse(stdout), { outcome: { type: 'stall', code: 'RevisionInvalid' }, drifted: [] });
 });
 
 test('validate: a valid revision exits 0 and names the commit', async (t) => {

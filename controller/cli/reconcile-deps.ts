@@ -73,6 +73,8 @@ class LedgerTargets implements Opener<string, ServiceTargetProviders> {
 
 export interface CliReconcile {
   deps: RuntimeDeps;
+  /** The same store as `deps.store`, with all its parts (the drift ledger, the runs). */
+  siteStore: Opener<string, SqliteStore>;
   /** Closes the store, then the transport: what the reconcile opened. */
   close(): Promise<void>;
 }
@@ -82,6 +84,7 @@ export function cliReconcileDeps(options: LiveOptions, io: CliIO, onEvent: (even
   const store = new OpenedOnce((site: string) => Promise.resolve(openStore(options, io, site)));
   const targets = new LedgerTargets(store, options, io);
   return {
+    siteStore: store,
     deps: {
       registry,
       source: { read: () => readSiteRevision(source, io) },

@@ -19,6 +19,8 @@ import { asInputSource, type InputContext, type NodeView } from './input-sources
 import { stayingMembers } from './cluster-members.js';
 import { allocateClusterAddresses, type AllocationResult, type HeldAddress } from './ip-allocation.js';
 import { allocatedIndex, allocatedReads, awaitedAddresses, type AllocatedIndex } from './allocated-reads.js';
+import { checkZoneServers } from './zone-servers.js';
+import { awaitNamedAddresses } from './named-addresses.js';
 import { NOTHING_OBSERVED, type IpamObservation } from './ipam-observation.js';
 import { nodeEndpoint, nodeViews } from './node-views.js';
 import { selectNodes } from '../spec/node-selector.js';
@@ -334,6 +336,8 @@ export function resolveSite(
   const clusterNames = Object.keys(spec.clusters).sort();
   for (const name of clusterNames) resolveCluster(state, name);
   dropDuplicates(state);
+  awaitNamedAddresses(state.placed, state.allocated, state.awaits);
+  checkZoneServers({ spec, placed: state.placed, pendingNodes: new Set(state.pendingSteps.flatMap((p) => p.nodes)), sink });
   const services = serviceResources(state);
   bindResources({ spec, members: state.members, services }, state.placed, state.sink);
   const diagnostics = sortDiagnostics(state.sink.diagnostics());

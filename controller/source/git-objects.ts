@@ -46,6 +46,8 @@ export interface ObjectStore {
   listBlobs(commit: string): Promise<TreeBlob[]>;
   /** The contents of `oids`, in order. Callers ask only for what they mean to hold in memory. */
   readBlobs(oids: readonly string[]): Promise<Uint8Array[]>;
+  /** The raw bytes of one commit object (headers, signature and message as git stored them). */
+  readCommit(oid: string): Promise<Buffer>;
 }
 
 /** Opens the object store of `gitdir` for the duration of `task`. */
@@ -56,7 +58,12 @@ export async function withObjectStore<T>(gitdir: string, task: (store: ObjectSto
     await writeFile(path.join(empty, 'HEAD'), 'ref: refs/heads/none\n');
     await mkdir(path.join(empty, 'refs'));
     const env = plumbingEnv(empty, objects);
-    return await task({ describe: (names) => describe(env, names), listBlobs: (commit) => listBlobs(env, commit), readBlobs: (oids) => readBlobs(env, oids) });
+    return await task({
+      describe: (names) => describe(env, names),
+      listBlobs: (commit) => listBlobs(env, commit),
+      readBlobs: (oids) => readBlobs(env, oids),
+      readCommit: (oid) => readCommit(env, oid),
+    });
   } finally {
     await rm(empty, { recursive: true, force: true });
   }
@@ -125,6 +132,18 @@ function describe(env: NodeJS.ProcessEnv, names: readonly string[]): Promise<Obj
       else resolve(infos as ObjectInfo[]);
     });
     child.stdin?.end(`${names.join('\n')}\n`);
+  });
+}
+
+const COMMIT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+function readCommit(env: NodeJS.ProcessEnv, oid: string): Promise<Buffer> {
+  if (!COMMIT_ID.test(oid)) return Promise.reject(new ObjectReadError(`not a full commit id: ${JSON.stringify(oid)}`));
+  return new Promise((resolve, reject) => {
+    execFile('git', git(['cat-file', 'commit', oid]), { env, encoding: 'buffer', maxBuffer: MAX_LISTING_BYTES }, (err, stdout, stderr) => {
+      if (err) reject(failure(`reading commit ${oid}`, Object.assign(err, { stderr: stderr.toString('utf8') })));
+      else resolve(stdout);
+    });
   });
 }
 

@@ -5,7 +5,7 @@ import { locateRepo } from './locate-repo.js';
 import { readCommitFiles } from './read-tree.js';
 import { readWorktreeFiles, WorktreeChanged } from './read-worktree.js';
 import { cachePathFor, httpRemote, syncRemote, withCacheLock, type Remote } from './remote-cache.js';
-import { parseRepoLocation } from './repo-location.js';
+import { parseRepoLocation, type RepoLocation } from './repo-location.js';
 import { resolveCommit, LOCAL_NAMESPACES, type RefNamespaces } from './resolve-ref.js';
 import { DEFAULT_READ_LIMITS, type ReadLimits, type Revision } from './revision.js';
 import { SourceError } from './source-error.js';
@@ -15,6 +15,7 @@ import type { GitSshSettings } from './ssh-remote.js';
 export { SourceError, type SourceErrorCode } from './source-error.js';
 export type { SourceFs } from './source-fs.js';
 export type { GitSshSettings } from './ssh-remote.js';
+export type { Remote } from './remote-cache.js';
 
 export interface ReadRevisionOptions {
   /** A local path (bare or non-bare repository root), an http(s) URL, or ssh://[user@]host[:port]/path or [user@]host:path (see repo-location.ts). */
@@ -63,11 +64,7 @@ async function readFrom(opts: ReadRevisionOptions): Promise<Revision> {
     if (opts.worktree) {
       throw new SourceError('NotARepository', { repo, ref }, 'worktree mode needs a local working directory, not a URL');
     }
-    const remote: Remote =
-      location.kind === 'http'
-        ? httpRemote(repo, opts.http ?? nodeHttp)
-        : // Imported here: only SSH remotes need ssh2.
-          (await import('./ssh-remote.js')).sshRemote({ repo, ref, remote: location.remote, settings: opts.ssh, fs });
+    const remote = await remoteFor(opts, location);
     return withCacheLock(cachePathFor(opts.cacheDir, remote.id), async () => {
       const gitdir = await syncRemote({ fs, remote, cacheDir: opts.cacheDir, ref });
       const commit = await resolveCommit({ fs, gitdir, repo, ref, namespaces: REMOTE_NAMESPACES });
@@ -84,6 +81,36 @@ async function readFrom(opts: ReadRevisionOptions): Promise<Revision> {
   }
   const commit = await resolveCommit({ fs, gitdir: local.gitdir, repo, ref, namespaces: LOCAL_NAMESPACES });
   return revision(opts, commit, false, await readCommit(local.gitdir, commit));
+}
+
+/**
+ * The git directory a revision of `repo` is read from: the repository's own for a local path, the fetch
+ * cache for a remote (which `readRevision` fills). What a commit's signature is checked in.
+ */
+export async function gitDirOf(opts: RemoteOptions & { cacheDir: string }): Promise<string> {
+  const location = parseRepoLocation(opts.repo);
+  if (location.kind === 'local') return (await locateRepo(opts.fs ?? defaultFs, opts.repo, opts.ref)).gitdir;
+  return cachePathFor(opts.cacheDir, (await openRemote(opts)).id);
+}
+
+export type RemoteOptions = Pick<ReadRevisionOptions, 'repo' | 'ref' | 'fs' | 'http' | 'ssh'>;
+
+/**
+ * How an http(s) or SSH repository is reached, without fetching anything: what `readRevision` fetches
+ * through, and what a poll lists the remote's refs through (controller/watch/remote-ref.ts).
+ */
+export async function openRemote(opts: RemoteOptions): Promise<Remote> {
+  const location = parseRepoLocation(opts.repo);
+  if (location.kind === 'invalid') throw new SourceError('InvalidRepoUrl', { repo: opts.repo, ref: opts.ref }, location.reason);
+  if (location.kind === 'local') throw new SourceError('InvalidRepoUrl', { repo: opts.repo, ref: opts.ref }, 'a local path is watched, not fetched from');
+  return remoteFor(opts, location);
+}
+
+async function remoteFor(opts: RemoteOptions, location: Exclude<RepoLocation, { kind: 'invalid' | 'local' }>): Promise<Remote> {
+  if (location.kind === 'http') return httpRemote(opts.repo, opts.http ?? nodeHttp);
+  // Imported here: only SSH remotes need ssh2.
+  const { sshRemote } = await import('./ssh-remote.js');
+  return sshRemote({ repo: opts.repo, ref: opts.ref, remote: location.remote, settings: opts.ssh, fs: opts.fs ?? defaultFs });
 }
 
 function revision(opts: ReadRevisionOptions, commit: string, worktree: boolean, files: Revision['files']): Revision {

@@ -232,12 +232,25 @@ export const DnsRecordEntry = z.strictObject({
   ttl: z.number().int().min(1).optional(),
 });
 
+/**
+ * What a drift check does with a resource found unlike the last applied revision (docs/site-format.md,
+ * "Drift"): `alert` reports it, `correct` also re-applies it, `ignore` neither. `resources` sets the mode of
+ * single resources of the cluster's nodes by key (`file:/etc/motd: ignore`) over the cluster's.
+ */
+export const DriftMode = z.enum(['alert', 'correct', 'ignore']);
+export type DriftMode = z.infer<typeof DriftMode>;
+export const DriftPolicy = z.strictObject({
+  mode: DriftMode.default('alert'),
+  resources: z.record(ResourceRef, DriftMode).default({}),
+});
+export type DriftPolicy = z.infer<typeof DriftPolicy>;
+
 export const ClusterSpec = z.strictObject({
   nodes: NodeSelector,
   params: z.record(z.string(), z.json()).default({}),
   steps: z.array(ClusterStep).min(1),
   rollout: RolloutPolicy.default({}),
-  drift: z.strictObject({ mode: z.enum(['alert', 'correct']).default('alert') }).default({ mode: 'alert' }),
+  drift: DriftPolicy.default({ mode: 'alert', resources: {} }),
   /** DNS records for the cluster's nodes (`<node>.<zone>` A/AAAA) in a declared zone. */
   dns: z
     .strictObject({
@@ -281,8 +294,17 @@ export const IPPoolSpec = z.strictObject({
 
 export const DNSZoneSpec = z.strictObject({
   zone: z.string().regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\.?$/, 'must be a DNS zone name such as "site.example.net"'),
-  /** The authoritative server updated with RFC 2136 (nsupdate) signed by TSIG. */
-  server: z.strictObject({ address: z.union([z.ipv4(), z.ipv6(), z.hostname()]), port: Port.default(53) }),
+  /**
+   * The authoritative server updated with RFC 2136 signed by TSIG: at `address`, or run by a node of the site
+   * (`node`, at its address, as its `service`): the zone's changes then wait for that service in the plan.
+   * Exactly one of `address` and `node` (checked at load, controller/load/zone-servers.ts).
+   */
+  server: z.strictObject({
+    address: z.union([z.ipv4(), z.ipv6(), z.hostname()]).optional(),
+    node: Name.optional(),
+    service: Name.optional(),
+    port: Port.default(53),
+  }),
   /** Name of the TSIG key in the controller's secret store. */
   tsigKeySecret: SecretName,
   ttl: z.number().int().min(1).default(300),

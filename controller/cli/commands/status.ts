@@ -11,6 +11,8 @@ import { ExitCode, UsageError, type CliIO } from '../io.js';
 import { loadSpec } from '../../load/load-spec.js';
 import type { IPPoolDoc } from '../../spec/schema.js';
 import { poolUse, renderPoolUseText } from '../../status/pool-status.js';
+import type { DriftRecord } from '../../drift/drift-report.js';
+import { driftStatus, renderDriftStatusText } from '../../drift/drift-status.js';
 import { DEFAULT_GIT_KEY_SECRET, readSiteRevision } from '../site-options.js';
 import type { Register } from '../main.js';
 import { openExistingStore } from '../live-options.js';
@@ -51,7 +53,9 @@ export const registerStatus: Register = (program, io, setExit) => {
         const locks = await readLocksStatus(store, currentProcess(), isProcessAlive);
         const ledger = store.ledger();
         const pools = poolUse({ allocations: await ledger.poolAllocations(), released: await ledger.releasedAllocations(), now: new Date().toISOString(), ...(await poolsOf(options, io).then((p) => (p ? { pools: p } : {}))) });
-        io.stdout(options.output === 'json' ? canonicalJson({ ...status, locks, pools }, 2) + '\n' : renderSiteStatusText(status) + renderPoolUseText(pools) + renderLocksText(locks));
+        const drift = driftStatus(await store.driftLedger<DriftRecord>().open(), new Date());
+        const driftJson = drift.drifted.length > 0 ? { drift } : {};
+        io.stdout(options.output === 'json' ? canonicalJson({ ...status, locks, pools, ...driftJson }, 2) + '\n' : renderSiteStatusText(status) + renderDriftStatusText(drift) + renderPoolUseText(pools) + renderLocksText(locks));
         const allReady = status.nodes.every((n) => n.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
         setExit(allReady ? ExitCode.Ok : ExitCode.Error);
       } finally {

@@ -46,6 +46,7 @@ function siteFlags(command: string | undefined, site: { repoDir: string; stateDi
     case 'plan':
       return [...repo, ...state, ...secrets];
     case 'apply':
+    case 'drift':
     case 'inventory':
     case 'force-unlock':
       return [...repo, ...state, ...secrets];
@@ -77,6 +78,13 @@ export async function git(repoDir: string, ...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
+/**
+ * The site the node-durability tests converge by default: the three-node-etcd example as it was before it
+ * grew TLS, VIPs and BIND (plain HTTP, haproxy on every node), so each of them needs only the SSH client
+ * key and applies in seconds. `example` takes one of examples/ instead.
+ */
+const PLAIN_SITE = path.join(root, 'test/e2e/sites/plain-etcd');
+
 export async function createE2ESite(options: { count: number; example?: string; kind?: 'runit' | 'systemd' }): Promise<E2ESite> {
   const work = await mkdtemp(path.join(tmpdir(), 'underlay-e2e-'));
   const hosts = await createTestHosts({ count: options.count, kind: options.kind ?? 'runit' });
@@ -84,7 +92,7 @@ export async function createE2ESite(options: { count: number; example?: string; 
     const repoDir = path.join(work, 'site');
     const stateDir = path.join(work, 'state');
     const secretsDir = path.join(work, 'secrets');
-    await cp(path.join(root, 'examples', options.example ?? 'three-node-etcd'), repoDir, { recursive: true });
+    await cp(options.example === undefined ? PLAIN_SITE : path.join(root, 'examples', options.example), repoDir, { recursive: true });
     await mkdir(secretsDir, { recursive: true, mode: 0o700 });
     // The example site names its client key `ssh-client-key` (Site.spec.ssh.clientKeySecret).
     await cp(hosts.clientKeyPath, path.join(secretsDir, 'ssh-client-key'));
