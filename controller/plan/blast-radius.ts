@@ -1,9 +1,10 @@
 /**
  * The blast radius of a plan's rollout, per cluster: how many members its disruptive changes take down,
- * in how many batches, and the largest share of the cluster down at once. Read from the batches the plan
- * already carries (controller/plan/rollout.ts), so it says what apply will do. Pure.
+ * in how many batches, and the largest share of the cluster down at once (its members already down
+ * counted). Read from the rollout intents the plan already carries (controller/plan/rollout.ts), so it says
+ * what apply will do. Pure.
  */
-import type { RolloutBatches } from '../model/plan.js';
+import type { RolloutIntents } from '../model/rollout.js';
 import { canonicalJson } from '../model/canonical-json.js';
 
 export interface BlastRadius {
@@ -13,7 +14,7 @@ export interface BlastRadius {
   /** Members with disruptive changes: those the rollout takes down, batch by batch. */
   disrupted: number;
   batches: number;
-  /** The most members down at once (the largest batch). */
+  /** The most members down at once (the largest batch, with the members already down). */
   atOnce: number;
   /** atOnce as a share of members, in whole percent (rounded). */
   percentAtOnce: number;
@@ -22,12 +23,12 @@ export interface BlastRadius {
   changedByPullRequest: boolean;
 }
 
-export function blastRadius(head: readonly RolloutBatches[], base: readonly RolloutBatches[], clusterSizes: Record<string, number>): BlastRadius[] {
+export function blastRadius(head: readonly RolloutIntents[], base: readonly RolloutIntents[], clusterSizes: Record<string, number>): BlastRadius[] {
   const baseByCluster = new Map(base.map((r) => [r.cluster, r]));
   return head.map((r) => {
-    const disrupted = r.batches.reduce((n, b) => n + b.length, 0);
-    const members = Math.max(clusterSizes[r.cluster] ?? disrupted, disrupted);
-    const atOnce = r.batches.reduce((n, b) => Math.max(n, b.length), 0);
+    const disrupted = r.batches.reduce((n, b) => n + b.nodes.length, 0);
+    const members = Math.max(clusterSizes[r.cluster] ?? r.members, disrupted);
+    const atOnce = r.batches.reduce((n, b) => Math.max(n, b.downAtOnce), 0);
     const was = baseByCluster.get(r.cluster);
     return {
       cluster: r.cluster,
