@@ -53,6 +53,13 @@ export interface SiteServices {
   watch?: (o: SiteSourceOptions) => Promise<SourceWatch>;
 }
 
+/** Where and why a drift check stopped, for its log line. */
+function outcomeFields(outcome: DriftReport['outcome']): Record<string, string> {
+  if (outcome.type === 'done') return {};
+  if (outcome.type === 'fail') return { step: outcome.step, error: describeError(outcome.error) };
+  return { step: outcome.step, code: outcome.code, message: outcome.message };
+}
+
 export type ApproveResult = { approved: true } | { approved: false; reason: string };
 
 export class SupervisedSite {
@@ -151,7 +158,7 @@ export class SupervisedSite {
       this.#status = { ...this.#status, drift: { checkedAt: report.checkedAt, drifted: report.drifted.length, fighting: report.fighting.length, outcome: report.outcome.type } };
       services.metrics.driftedResources.set({ site: config.name }, report.drifted.length);
       alertDrift(this.#alerter, report);
-      this.#log.info({ reason, outcome: report.outcome.type, revision: report.revision, drifted: report.drifted.map((r) => r.id), fighting: report.fighting.map((r) => r.id), resolved: report.resolved.map((r) => r.id), corrected: report.correction?.corrected ?? [] }, 'drift checked');
+      this.#log.info({ reason, outcome: report.outcome.type, ...outcomeFields(report.outcome), revision: report.revision, drifted: report.drifted.map((r) => r.id), fighting: report.fighting.map((r) => r.id), resolved: report.resolved.map((r) => r.id), corrected: report.correction?.corrected ?? [] }, 'drift checked');
     } catch (error) {
       this.#log.error({ reason, error: describeError(error) }, 'the drift check failed');
     }
