@@ -16,11 +16,13 @@ import { API_VERSION } from '../spec/schema.js';
 import { UnderlayError } from '../model/errors.js';
 import { parseRepoLocation } from '../source/repo-location.js';
 import { alertRouteSchema } from '../alerts/alert-route.js';
-import { driftScheduleSchema } from '../drift/drift-schedule.js';
 
 export const CONTROLLER_CONFIG_KIND = 'ControllerConfig';
 
-/** A cron expression croner reads (5 or 6 fields, or a nickname such as @hourly). */
+/** Drift is checked every 5 minutes unless a site says otherwise (and after every apply). */
+export const DEFAULT_DRIFT_SCHEDULE = '*/5 * * * *';
+
+/** A cron expression croner reads (5 fields, or 6 with seconds first, or a nickname such as @hourly). */
 export const CronSchedule = z.string().refine((expression) => {
   try {
     new Cron(expression, { paused: true });
@@ -82,7 +84,7 @@ export const SiteConfig = z.strictObject({
   suspended: z.boolean().default(false),
   apply: z.strictObject({ policy: ApplyPolicy.default('auto'), windows: z.array(ChangeWindow).default([]) }).default({ policy: 'auto', windows: [] }),
   /** When drift is checked, besides after every apply (controller/drift). */
-  drift: driftScheduleSchema,
+  drift: z.strictObject({ schedule: CronSchedule.default(DEFAULT_DRIFT_SCHEDULE) }).default({ schedule: DEFAULT_DRIFT_SCHEDULE }),
   /** Where the site's alerts go (controller/alerts). */
   alerts: z.array(alertRouteSchema).default([]),
 });
