@@ -187,6 +187,11 @@ export const ClusterStep = z.strictObject({
   module: Name,
   /** Narrows the cluster's nodes for this step; default: all of them. */
   nodes: NodeSelector.optional(),
+  /**
+   * `first`: only the first of those nodes, by name (decommissioned nodes are no members, so never picked),
+   * e.g. the one member that asks a cluster to add or remove the others. Default `all`.
+   */
+  pick: z.enum(['all', 'first']).optional(),
   /** Input values: literals or InputSource references. */
   with: z.record(z.string(), z.json()).default({}),
 });
