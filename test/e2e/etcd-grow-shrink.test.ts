@@ -66,6 +66,21 @@ async function applyOnce(t: ExecutionContext): Promise<string> {
   return apply.stdout;
 }
 
+/** Whether, in the live JSON plan, change `id` waits for `on`, directly or through other changes. */
+async function waitsInLivePlan(id: string, on: string): Promise<boolean> {
+  const plan = await planLive(s(), ['--output', 'json']);
+  const changes = new Map((JSON.parse(plan.stdout) as { changes: { id: string; dependsOn: string[] }[] }).changes.map((c) => [c.id, c.dependsOn]));
+  const seen = new Set<string>();
+  const stack = [...(changes.get(id) ?? [])];
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    if (next === on) return true;
+    if (!seen.has(next)) stack.push(...(changes.get(next) ?? []));
+    seen.add(next);
+  }
+  return false;
+}
+
 /** Whether apply reported `first` done before `second` (its "applied ACTION ID" lines come in the order changes finished). */
 function appliedBefore(stdout: string, first: string, second: string): boolean {
   const lines = stdout.split('\n');
@@ -104,6 +119,7 @@ test.serial('grow: one commit adding node4 and one apply make it a started membe
   }
   t.false(changes.some((c) => /^node[123] restart service:etcd$/.test(c)), 'no staying member restarts');
   t.regex(plan.stdout, /--initial-cluster-state=existing/);
+  t.true(await waitsInLivePlan('node4/service:etcd', 'node1/command:etcd-membership'), 'the plan orders the member add before node4 starts');
 
   const applied = await applyOnce(t);
   // The member add on node1 finished before node4's etcd was first started, so that start joined at once.
@@ -133,6 +149,7 @@ test.serial('shrink: decommission: true and one apply remove node4 from etcd, th
   t.is(plan.code, 0, plan.stderr);
   t.true(planChanges(plan.stdout).includes('node1 run command:etcd-membership'), plan.stdout);
   t.true(planChanges(plan.stdout).includes('node4 delete service:etcd'), plan.stdout);
+  t.true(await waitsInLivePlan('node4/service:etcd', 'node1/command:etcd-membership'), 'the plan orders the member remove before node4 stops');
 
   const applied = await applyOnce(t);
   for (const teardown of ['delete node4/service:etcd', 'delete node4/file:/etc/etcd/etcdctl.env']) {
