@@ -2,7 +2,8 @@
  * Automatic iteration on real test hosts: an etcd cluster of three grows to four with one commit and one
  * apply (a staying member runs `member add`, then node4 starts with --initial-cluster-state=existing), and
  * shrinks back with `decommission: true` and one apply (`member remove` first, then node4 is dismantled).
- * Each apply is followed by a re-plan that must be empty.
+ * Each apply is followed by a re-plan that must be empty. Then node4 comes back (decommission: false): a new
+ * member for etcd, so its old data is set aside before its etcd starts, and it joins again in one apply.
  *
  * The site is the plain-HTTP variant of golden scenario 55 (its modules, with etcd-membership), without its
  * DNS zone: no DNS server runs here, and DNS records of a joining node are covered by the scenario goldens
@@ -164,4 +165,25 @@ test.serial('shrink: decommission: true and one apply remove node4 from etcd, th
 
   const replan = await replanEmpty(t);
   t.regex(replan, /node node4 is decommissioned \(leaves etcd\): underlay manages nothing on it any more; its Node document can be deleted/);
+});
+
+test.serial('rejoin: decommission: false again and one apply bring node4 back, its old member data set aside', async (t) => {
+  await s().commit('node4 back', async (repo) => {
+    const file = path.join(repo, 'nodes', 'node4.yaml');
+    const doc = parseDocument(await readFile(file, 'utf8'));
+    doc.deleteIn(['spec', 'decommission']);
+    await writeFile(file, doc.toString({ lineWidth: 0 }));
+  });
+  const plan = await planLive(s());
+  t.true(planChanges(plan.stdout).includes('node4 run command:etcd-member-data'), plan.stdout);
+  const applied = await applyOnce(t);
+  t.true(appliedBefore(applied, 'run node1/command:etcd-membership', 'run node4/command:etcd-member-data'), applied);
+  t.true(appliedBefore(applied, 'run node4/command:etcd-member-data', 'create node4/service:etcd'), applied);
+  const four = await poll('four started members', 60_000, async () => {
+    const list = await members().catch(() => []);
+    return list.length === 4 && list.every((m) => m.startsWith('started')) ? list : undefined;
+  }, 500);
+  t.deepEqual(four, ['node1', 'node2', 'node3', 'node4'].map(member));
+  t.regex(await ssh(s().hosts, 'node4', 'ls /var/lib/etcd'), /^node4\nnode4\.removed-\d{8}T\d{6}Z\n$/, 'the removed member\'s data is kept aside, not deleted');
+  await replanEmpty(t);
 });

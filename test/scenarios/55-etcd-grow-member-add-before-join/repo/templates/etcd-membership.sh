@@ -1,9 +1,9 @@
 #!/bin/sh
 # Written by underlay (cluster {{ cluster.name }}, step {{ step.name }}).
 #
-#   membership check ENDPOINT MEMBERS_FILE   exit 0: etcd's members are exactly the file's peer URLs;
+#   etcd-membership check ENDPOINT MEMBERS_FILE   exit 0: etcd's members are exactly the file's peer URLs;
 #                                            1: they differ; 2: etcd did not answer (all within a few seconds)
-#   membership sync  ENDPOINT MEMBERS_FILE   removes the members the file does not list, then adds the listed
+#   etcd-membership sync  ENDPOINT MEMBERS_FILE   removes the members the file does not list, then adds the listed
 #                                            ones that are missing; waits (bounded) for etcd to answer
 #
 # MEMBERS_FILE holds one NAME=PEER_URL a line. Members are matched by peer URL: a member added but not
@@ -30,7 +30,7 @@ if [ "$mode" = check ]; then
   [ "$(printf '%s\n' "$have" | awk 'NF { print $3 }' | sort)" = "$(wanted_urls)" ] && exit 0
   exit 1
 fi
-[ "$mode" = sync ] || { echo "usage: membership check|sync ENDPOINT MEMBERS_FILE" >&2; exit 64; }
+[ "$mode" = sync ] || { echo "usage: etcd-membership check|sync ENDPOINT MEMBERS_FILE" >&2; exit 64; }
 
 # Right after the bootstrap set starts, a member answers only once its peers are up.
 tries=0
