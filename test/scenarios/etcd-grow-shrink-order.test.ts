@@ -81,3 +81,13 @@ test('after either, a re-plan of the converged site is empty (and says when node
   t.deepEqual(shrunk.changes, []);
   t.deepEqual(shrunk.decommissioned, [{ node: 'node4', leaving: ['etcd'], remainingChanges: 0, deletable: true }]);
 });
+
+test('a bootstrap member that leaves hands the membership step to the next member, which removes it before its teardown', (t) => {
+  const plan = planOf('59-etcd-bootstrap-member-leaves-membership-moves');
+  t.true(planGraph(plan.changes).ok);
+  t.is(change(plan, 'node2/command:etcd-membership')?.action, 'run', 'pick: first moves to node2');
+  for (const c of plan.changes.filter((c) => c.target.name === 'node1')) {
+    t.is(c.action, 'delete');
+    t.true(waitsFor(plan, c.id).has('node2/command:etcd-membership'), `${c.id} waits for the member remove`);
+  }
+});
