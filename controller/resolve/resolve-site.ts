@@ -23,7 +23,7 @@ import { checkZoneServers } from './zone-servers.js';
 import { awaitNamedAddresses } from './named-addresses.js';
 import { NOTHING_OBSERVED, type IpamObservation } from './ipam-observation.js';
 import { nodeEndpoint, nodeViews } from './node-views.js';
-import { selectNodes } from '../spec/node-selector.js';
+import { nodesOfStep, selectNodes } from '../spec/node-selector.js';
 import { renderOutputs, renderResources, type ModuleRenderContext } from './render-module.js';
 import { inputsForNode, prepareStepInputs } from './step-inputs.js';
 import { observedFactReads, type ObservedFactRead } from './observed-fact-reads.js';
@@ -167,7 +167,7 @@ function resolveCluster(state: SiteState, clusterName: string): void {
     const step = steps[index]!;
     const module = spec.modules[step.module];
     if (!module) throw new UncheckedSpec(`cluster "${clusterName}" step "${step.name}": no Module "${step.module}"`);
-    const running = selectNodes(clusterNodes, step.nodes);
+    const running = nodesOfStep(clusterNodes, step);
     stepNodes.set(step.name, new Set(running.map((n) => n.name)));
     const unit = unitId(clusterName, step.name);
     state.links.set(unit, stepLinks(clusterName, step.with, clusterNodes, stepNodes));

@@ -196,6 +196,16 @@ export const ClusterStep = z.strictObject({
   module: Name,
   /** Narrows the cluster's nodes for this step; default: all of them. */
   nodes: NodeSelector.optional(),
+  /**
+   * `first`: only the first of those nodes, by name (decommissioned nodes are no members, so never picked),
+   * e.g. the one member that asks a cluster to add or remove the others. Default `all`.
+   */
+  pick: z.enum(['all', 'first']).optional(),
+  /**
+   * The step may run on no node for now (e.g. members that join a cluster later): its `nodes` selector
+   * matching nothing is then no SelectorMatchesNothing warning.
+   */
+  allowNoNodes: z.boolean().optional(),
   /** Input values: literals or InputSource references. */
   with: z.record(z.string(), z.json()).default({}),
 });

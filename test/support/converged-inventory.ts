@@ -1,11 +1,29 @@
 /**
- * Test helper: the inventory of nodes that match a plan made against empty nodes, as if it had been applied
- * and observed: each created file, directory and service observed as wanted, and recorded as managed with
- * its desired hash. Pull-request plans are made against such a snapshot of the base.
+ * Test helpers: the inventory of a site as if it had converged and nothing else had changed.
+ * - convergedInventory: a site converged at a Desired: every node holding exactly its resources as planned
+ *   (managed record included) and every zone holding its records. What golden scenarios and plan tests start
+ *   from to show the plan of the next commit alone.
+ * - convergedInventoryOfPlan: the nodes after a plan made against empty nodes was applied and observed: each
+ *   created file, directory and service observed as wanted and recorded as managed with its desired hash.
+ *   Pull-request plans are made against such a snapshot of the base.
  */
+import type { Desired } from '../../controller/model/desired.js';
+import { renderServiceDefinition } from '../../reconcilers/service/definition.js';
+import { appliedNode, inventory } from './build-desired.js';
 import { INVENTORY_API_VERSION, type Inventory, type InventoryNode, type ObservedResource } from '../../controller/model/observed.js';
 import type { Change } from '../../controller/model/change.js';
 import type { Plan } from '../../controller/model/plan.js';
+
+export function convergedInventory(d: Desired, observedAt?: string): Inventory {
+  const hash = (s: Parameters<typeof renderServiceDefinition>[0]) => renderServiceDefinition(s, 'runit').hash;
+  const inv = inventory(Object.fromEntries(d.nodes.map((n) => [n.name, appliedNode(n.resources, hash)])), observedAt);
+  for (const s of d.services) {
+    if (s.target.type !== 'zone') continue;
+    const spec = s.spec as unknown as { name: string; type: string; value: string };
+    (inv.zones[s.target.name] ??= { records: {} }).records[`${spec.name}/${spec.type}`] = spec.value;
+  }
+  return inv;
+}
 
 function observedAfter(c: Change): ObservedResource {
   const a = c.after ?? {};
@@ -15,7 +33,7 @@ function observedAfter(c: Change): ObservedResource {
   throw new Error(`converged-inventory does not know how a ${c.kind} is observed`);
 }
 
-export function convergedInventory(plan: Plan, nodes: readonly string[]): Inventory {
+export function convergedInventoryOfPlan(plan: Plan, nodes: readonly string[]): Inventory {
   const out: Record<string, InventoryNode> = {};
   for (const name of nodes) out[name] = { reachable: true, facts: {}, managed: {}, resources: {} };
   for (const c of plan.changes) {
