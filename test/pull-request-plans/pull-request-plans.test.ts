@@ -44,7 +44,7 @@ for (const name of scenarios) {
     const head = planRevision(revisionFromDir(join(dir, 'head'), { commit: 'c'.repeat(40), ref: 'pull/7/head' }), inventory, { registry });
     if (!head.plan || !head.desired) return t.fail(head.diagnostics.map(formatDiagnostic).join('\n'));
     const problem = base.plan ? {} : { baseProblem: unplannedBase({ source: 'scenario', ref: 'main', commit: 'b'.repeat(40), worktree: false }, base.diagnostics, 'it did not plan') };
-    const pr = pullRequestPlan({ base: base.plan, ...problem, baseDesired: base.desired, head: head.plan, headClusters: head.desired.clusters, registry, observedAt: inventory.observedAt });
+    const pr = pullRequestPlan({ base: base.plan, ...problem, baseDesired: base.desired, head: head.plan, registry, observedAt: inventory.observedAt });
     const outputs = {
       'pr.md': renderPullRequestMarkdown(pr, { registry, fullCommand: FULL_COMMAND }),
       'pr.txt': renderPullRequestText(pr, { registry }),
