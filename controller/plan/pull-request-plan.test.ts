@@ -8,7 +8,7 @@ import { planRevision } from '../pipeline/plan-revision.js';
 import { emptyInventory } from '../model/observed.js';
 import { formatDiagnostic } from '../spec/diagnostic.js';
 import { registry } from '../../reconcilers/registry.js';
-import { convergedInventoryOfPlan } from '../../test/support/converged-inventory.js';
+import { convergedInventory } from '../../test/support/converged-inventory.js';
 import { cluster, module, node, revisionOf, type FixtureFiles } from '../../test/support/site-files.js';
 import { pullRequestPlan, type PullRequestPlan } from './pull-request-plan.js';
 
@@ -37,7 +37,7 @@ function planned(files: FixtureFiles, inventory: Inventory, commit: string) {
 /** The base applied to every node: what a snapshot of a converged site says. */
 function appliedSnapshot(files: FixtureFiles): Inventory {
   const applied = planned(files, emptyInventory(), 'a'.repeat(40));
-  return convergedInventoryOfPlan(applied.plan, applied.desired.nodes.map((n) => n.name));
+  return convergedInventory(applied.desired);
 }
 
 function compare(baseFiles: FixtureFiles, headFiles: FixtureFiles, inventory = appliedSnapshot(baseFiles)): PullRequestPlan {

@@ -8,7 +8,7 @@ import { emptyInventory, type Inventory } from '../model/observed.js';
 import { planRevision } from '../pipeline/plan-revision.js';
 import { formatDiagnostic } from '../spec/diagnostic.js';
 import { registry } from '../../reconcilers/registry.js';
-import { convergedInventoryOfPlan } from '../../test/support/converged-inventory.js';
+import { convergedInventory } from '../../test/support/converged-inventory.js';
 import { cluster, module, node, revisionOf, type FixtureFiles } from '../../test/support/site-files.js';
 import { pullRequestPlan, type PullRequestPlan } from './pull-request-plan.js';
 import { GITHUB_COMMENT_LIMIT, renderPullRequestMarkdown } from './render-pull-request-markdown.js';
@@ -36,7 +36,7 @@ function planned(files: FixtureFiles, inventory: Inventory, commit: string) {
 
 function pullRequest(baseFiles: FixtureFiles, headFiles: FixtureFiles): PullRequestPlan {
   const applied = planned(baseFiles, emptyInventory(), 'a'.repeat(40));
-  const inventory = convergedInventoryOfPlan(applied.plan, applied.desired.nodes.map((n) => n.name));
+  const inventory = convergedInventory(applied.desired);
   const base = planned(baseFiles, inventory, 'b'.repeat(40));
   const head = planned(headFiles, inventory, 'c'.repeat(40));
   return pullRequestPlan({ base: base.plan, baseDesired: base.desired, head: head.plan, registry });

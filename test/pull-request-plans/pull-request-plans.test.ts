@@ -17,7 +17,7 @@ import { GITHUB_COMMENT_LIMIT, renderPullRequestMarkdown } from '../../controlle
 import { renderPullRequestText } from '../../controller/plan/render-pull-request-text.js';
 import { formatDiagnostic } from '../../controller/spec/diagnostic.js';
 import { registry } from '../../reconcilers/registry.js';
-import { convergedInventoryOfPlan } from '../support/converged-inventory.js';
+import { convergedInventory } from '../support/converged-inventory.js';
 import { revisionFromDir } from '../support/revision-from-dir.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,7 +29,7 @@ function snapshotOf(dir: string) {
   const observed = revisionFromDir(join(dir, existsSync(join(dir, 'observed')) ? 'observed' : 'base'), { commit: '0'.repeat(40) });
   const applied = planRevision(observed, emptyInventory(), { registry });
   if (!applied.plan || !applied.desired) throw new Error(applied.diagnostics.map(formatDiagnostic).join('\n'));
-  return convergedInventoryOfPlan(applied.plan, applied.desired.nodes.map((n) => n.name));
+  return convergedInventory(applied.desired, '2026-01-01T00:00:00Z');
 }
 
 test('there are pull-request plan scenarios', (t) => {
