@@ -39,7 +39,7 @@ function repository(): { repo: string; base: string; head: string } {
 
 const { repo, base, head } = repository();
 const applied = planRevision(revisionFromDir(path.join(scenario, 'observed')), emptyInventory(), { registry });
-writeFileSync(path.join(work, 'inventory.json'), renderInventorySnapshot(convergedInventory(applied.plan!, applied.desired!.nodes.map((n) => n.name))));
+writeFileSync(path.join(work, 'inventory.json'), renderInventorySnapshot(convergedInventory(applied.desired!)));
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

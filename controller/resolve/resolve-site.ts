@@ -23,7 +23,7 @@ import { checkZoneServers } from './zone-servers.js';
 import { awaitNamedAddresses } from './named-addresses.js';
 import { NOTHING_OBSERVED, type IpamObservation } from './ipam-observation.js';
 import { nodeEndpoint, nodeViews } from './node-views.js';
-import { selectNodes } from '../spec/node-selector.js';
+import { nodesOfStep, selectNodes } from '../spec/node-selector.js';
 import { renderOutputs, renderResources, type ModuleRenderContext } from './render-module.js';
 import { inputsForNode, prepareStepInputs } from './step-inputs.js';
 import { observedFactReads, type ObservedFactRead } from './observed-fact-reads.js';
@@ -167,7 +167,7 @@ function resolveCluster(state: SiteState, clusterName: string): void {
     const step = steps[index]!;
     const module = spec.modules[step.module];
     if (!module) throw new UncheckedSpec(`cluster "${clusterName}" step "${step.name}": no Module "${step.module}"`);
-    const running = selectNodes(clusterNodes, step.nodes);
+    const running = nodesOfStep(clusterNodes, step);
     stepNodes.set(step.name, new Set(running.map((n) => n.name)));
     const unit = unitId(clusterName, step.name);
     state.links.set(unit, stepLinks(clusterName, step.with, clusterNodes, stepNodes));
@@ -202,7 +202,7 @@ function resolveCluster(state: SiteState, clusterName: string): void {
         allowedPaths: spec.site.doc.spec.allowedPaths,
         scope: { inputs, node, cluster: { name: clusterName }, step: { name: step.name } },
       };
-      addModuleGates(gates, render, { step: step.name, nodeNames: state.nodeNames });
+      addModuleGates(gates, render, { step: step.name, nodeNames: state.nodeNames, nodes: state.views });
       const outs = renderOutputs(render);
       if (outs) stepOutputs.set(node.name, outs);
       const placed = state.placed.get(node.name)!;
@@ -229,7 +229,7 @@ function addMembersRolloutGates(state: SiteState, clusterName: string, members: 
     if ((doc.doc.spec.rollout.gates ?? []).length === 0) continue;
     for (const node of members) {
       const scope = { inputs: {}, node, cluster: { name: clusterName }, step: { name: '' } };
-      addRolloutGates(gates, { engine: state.engine, sink: state.sink, module: doc, templateFiles: state.spec.templates, scope, allowedPaths: state.spec.site.doc.spec.allowedPaths, nodeNames: state.nodeNames, origin });
+      addRolloutGates(gates, { engine: state.engine, sink: state.sink, module: doc, templateFiles: state.spec.templates, scope, allowedPaths: state.spec.site.doc.spec.allowedPaths, nodeNames: state.nodeNames, nodes: state.views, origin });
     }
   }
 }

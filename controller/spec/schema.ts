@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { Duration } from './duration.js';
-import { DrainStep, HealthGate } from './health-gate.js';
+import { drainStep, HealthGate } from './health-gate.js';
 import { registry } from '../../reconcilers/registry.js';
 import { Account, InterfaceName, Name, NodePath, SecretName, Template } from './primitives.js';
 
@@ -168,9 +168,9 @@ export const ModuleSpec = z.strictObject({
   /** How to tell the module is healthy on a node, after its batch (and before it): health gates. */
   health: z.array(HealthGate).default([]),
   /** Run before the node's batch changes it (take it out of a load balancer, move a leader away), in order. */
-  drain: z.array(DrainStep).default([]),
+  drain: z.array(drainStep(NodeSelector)).default([]),
   /** Run after the node's gates passed, in order. */
-  undrain: z.array(DrainStep).default([]),
+  undrain: z.array(drainStep(NodeSelector)).default([]),
 });
 
 // ---------------------------------------------------------------- Cluster
@@ -196,6 +196,16 @@ export const ClusterStep = z.strictObject({
   module: Name,
   /** Narrows the cluster's nodes for this step; default: all of them. */
   nodes: NodeSelector.optional(),
+  /**
+   * `first`: only the first of those nodes, by name (decommissioned nodes are no members, so never picked),
+   * e.g. the one member that asks a cluster to add or remove the others. Default `all`.
+   */
+  pick: z.enum(['all', 'first']).optional(),
+  /**
+   * The step may run on no node for now (e.g. members that join a cluster later): its `nodes` selector
+   * matching nothing is then no SelectorMatchesNothing warning.
+   */
+  allowNoNodes: z.boolean().optional(),
   /** Input values: literals or InputSource references. */
   with: z.record(z.string(), z.json()).default({}),
 });

@@ -91,7 +91,7 @@ function originRepo(): { origin: string; base: string; head: string } {
 /** The snapshot the controller would publish: the base applied to every node. */
 function baseSnapshot(): string {
   const applied = planRevision(revisionFromDir(path.join(scenario, 'base')), emptyInventory(), { registry });
-  return renderInventorySnapshot(convergedInventory(applied.plan!, applied.desired!.nodes.map((n) => n.name)));
+  return renderInventorySnapshot(convergedInventory(applied.desired!));
 }
 
 /** `underlay` on PATH, as `npm install --global` leaves it. */

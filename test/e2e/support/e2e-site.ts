@@ -85,7 +85,15 @@ export async function git(repoDir: string, ...args: string[]): Promise<string> {
  */
 const PLAIN_SITE = path.join(root, 'test/e2e/sites/plain-etcd');
 
-export async function createE2ESite(options: { count: number; example?: string; kind?: 'runit' | 'systemd' }): Promise<E2ESite> {
+export interface E2ESiteOptions {
+  count: number;
+  example?: string;
+  kind?: 'runit' | 'systemd';
+  /** How many of the hosts (the first ones) have a Node document to pin at the start; default all. */
+  pinned?: number;
+}
+
+export async function createE2ESite(options: E2ESiteOptions): Promise<E2ESite> {
   const work = await mkdtemp(path.join(tmpdir(), 'underlay-e2e-'));
   const hosts = await createTestHosts({ count: options.count, kind: options.kind ?? 'runit' });
   try {
@@ -96,7 +104,7 @@ export async function createE2ESite(options: { count: number; example?: string; 
     await mkdir(secretsDir, { recursive: true, mode: 0o700 });
     // The example site names its client key `ssh-client-key` (Site.spec.ssh.clientKeySecret).
     await cp(hosts.clientKeyPath, path.join(secretsDir, 'ssh-client-key'));
-    await pinTestHosts(hosts.hosts, repoDir);
+    await pinTestHosts(hosts.hosts.slice(0, options.pinned ?? hosts.hosts.length), repoDir);
     await git(repoDir, 'init', '-q', '-b', 'main');
 
     const commit = async (message: string, edit?: (dir: string) => Promise<void>): Promise<string> => {
