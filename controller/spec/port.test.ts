@@ -19,7 +19,7 @@ function portFields(schema: JsonSchema, path = ''): [string, JsonSchema][] {
  * Ports that may also be a template (a health gate's `tcp.port: "{{ inputs.port }}"`): resolve holds the
  * rendered value to 1-65535 (controller/resolve/render-gates.ts). Every other port is the integer alone.
  */
-const TEMPLATED_PORTS = new Set(['.spec.rollout.gates.tcp.port']);
+const TEMPLATED_PORTS = new Set(['.spec.rollout.gates.tcp.port', '.spec.health.tcp.port']);
 
 test('every port field of the format is an integer 1-65535 (or, where the format says so, a template rendered to one)', (t) => {
   const ports = portFields(siteJsonSchema() as JsonSchema);
