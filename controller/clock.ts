@@ -55,3 +55,23 @@ export const systemTimers: Timers = {
   },
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
+
+/**
+ * Calls `task` once, `ms` from now, unless the returned function is called first: a one-shot timer made of
+ * `every`, so whatever drives a Timers drives it too.
+ */
+export function after(timers: Timers, ms: number, task: () => void): () => void {
+  let done = false;
+  const stop = timers.every(ms, () => {
+    if (!done) {
+      done = true;
+      stop();
+      task();
+    }
+    return Promise.resolve();
+  });
+  return () => {
+    done = true;
+    stop();
+  };
+}

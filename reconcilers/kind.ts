@@ -118,6 +118,11 @@ export interface NodeOrder<S extends ResourceSpec> {
   paths?(spec: S): readonly string[];
   /** A directory: what lies under this path waits for it, and its delete waits for theirs. */
   encloses?(spec: S): string;
+  /**
+   * Addresses the resource names (a certificate's IP SANs): one that a pool allocates waits for its
+   * allocation (its address resource on its holder), however it was written into the resource.
+   */
+  namesAddresses?(spec: S): readonly string[];
   /** Other nodes' steps that read this step's outputs wait for these (services), else for the whole step. */
   marksReadiness?: true;
   /**
@@ -327,6 +332,8 @@ export interface ServiceTargetFindings {
   heldElsewhere: Record<string, string>;
   /** Keys whose value was changed outside underlay since underlay wrote it. */
   editedOutside: ReadonlySet<string>;
+  /** Targets planned as empty because what serves them is not there yet, with why (a reader must see it). */
+  assumedEmpty?: Record<string, string>;
 }
 
 /** A kind of resource in a service (an IP pool's ledger, a DNS zone), rendered by resolve from the cluster documents. */
@@ -350,6 +357,8 @@ export interface ServiceKind<S extends ResourceSpec = any> {
     provides?(change: Change): string | undefined;
     /** ...that this change waits for when the same plan provides it (a record pointing at that address). */
     awaits?(change: Change): string | undefined;
+    /** The node resource (`node/key`) serving the change's target: the change waits for its change in the same plan. */
+    servedBy?(target: Target, desired: Desired): string | undefined;
   };
 }
 

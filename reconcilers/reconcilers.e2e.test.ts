@@ -105,6 +105,18 @@ test.serial('a directory is created; deleting a non-empty one leaves it in place
   t.like((await observe(n, [dir])).resources[dir.key], { exists: false });
 });
 
+test.serial('a directory under a setgid parent gets exactly its mode: the inherited setgid bit is cleared, a declared one kept', async (t) => {
+  const n = testNode(1);
+  await run(1, 'mkdir -p /srv/ul-sgid && chmod 2775 /srv/ul-sgid');
+  const plain = resource(directory('/srv/ul-sgid/plain', { mode: '0755' }));
+  const kept = resource(directory('/srv/ul-sgid/kept', { mode: '2750' }));
+  t.deepEqual(actionsOf(await converge(n, [plain, kept])), [`create ${kept.key}`, `create ${plain.key}`]);
+  t.is(statSync(onHost(1, '/srv/ul-sgid/plain')).mode & 0o7777, 0o755);
+  t.is(statSync(onHost(1, '/srv/ul-sgid/kept')).mode & 0o7777, 0o2750);
+  t.deepEqual(actionsOf(await converge(n, [plain, kept])), [], 'a second apply changes nothing');
+  await run(1, 'rm -rf /srv/ul-sgid');
+});
+
 test.serial('a runit service is created, runs with a pid, restarts with a new pid when its config changes, and is removed', async (t) => {
   const n = testNode(0);
   const config = (text: string) => resource(file('/etc/ul-ticker.conf', text));

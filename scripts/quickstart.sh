@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Quick start: three local test hosts (network namespaces with sshd and runit), a site repository made
-# from examples/three-node-etcd with the real git, then validate, plan and apply with underlay.
+# from examples/three-node-etcd with the real git, then validate, plan and apply with underlay: one apply
+# brings up BIND on node3, a 3-member etcd with TLS (certificates from a site CA made here, keys made on
+# the nodes) and haproxy on a VIP, and etcdctl on node2 reaches https://etcd.lab.example.net:2379 by name.
 #
 #   bash scripts/quickstart.sh        # bring everything up and converge it
 #   bash scripts/quickstart.sh down   # tear the test hosts down again
@@ -44,16 +46,23 @@ mkdir -p "$base"
 npx tsx test/hosts/cli.ts up --count 3 --state "$hosts_state" > "$base/hosts.json"
 node -e 'for (const h of require(process.argv[1]).hosts) console.log(`  ${h.name}  ${h.address}  ${h.hostKey}`)' "$base/hosts.json"
 
-step "Creating the site repository $site from examples/three-node-etcd (host keys pinned)"
-cp -r examples/three-node-etcd "$site"
-npx tsx scripts/pin-test-hosts.ts "$base/hosts.json" "$site"
-git -C "$site" init -q -b main
-git -C "$site" add -A
-git -C "$site" -c user.name=quickstart -c user.email=quickstart@underlay.invalid commit -q -m "Site: three etcd members behind haproxy"
+step "The controller's secrets in $secrets (never in Git): the SSH client key, the site CA's key, the zones' TSIG key"
 mkdir -p "$secrets"
 chmod 700 "$secrets"
-# The site names its client key `ssh-client-key` (Site.spec.ssh.clientKeySecret); secrets never enter Git.
+# The site names its client key `ssh-client-key` (Site.spec.ssh.clientKeySecret).
 install -m 0600 "$hosts_state/id_ed25519" "$secrets/ssh-client-key"
+# The DNSZones name `lab-tsig`; BIND on node3 gets it as a secretFile, the controller signs with it.
+(umask 077; tsig-keygen -a hmac-sha256 lab-tsig > "$secrets/lab-tsig")
+
+step "Creating the site repository $site from examples/three-node-etcd (host keys and network pinned, a new site CA)"
+cp -r examples/three-node-etcd "$site"
+npx tsx scripts/pin-test-hosts.ts "$base/hosts.json" "$site"
+# A CA of your own: its key goes into the secret store, its certificate into the site, to commit.
+rm -f "$site/ca/site-ca.pem"
+underlay pki init --ca site-ca --key-secret site-ca-key --secrets-dir "$secrets" --out "$site/ca/site-ca.pem"
+git -C "$site" init -q -b main
+git -C "$site" add -A
+git -C "$site" -c user.name=quickstart -c user.email=quickstart@underlay.invalid commit -q -m "Site: TLS etcd behind haproxy on a VIP, BIND for the zone"
 
 step "underlay validate"
 underlay validate --repo "$site"
@@ -67,10 +76,13 @@ underlay apply --repo "$site" --secrets-dir "$secrets" --state-dir "$state"
 step "underlay status"
 underlay status --state-dir "$state"
 
-step "The result: etcd through haproxy on node1"
+step "The result, from node2: etcdctl with its client certificate, through etcd.lab.example.net (node3's BIND) to haproxy on the VIP"
+# The hosts' pinned keys, so this ssh trusts exactly what the site trusts.
+node -e 'for (const h of require(process.argv[1]).hosts) console.log(`${h.address} ${h.hostKey}`)' "$base/hosts.json" > "$base/known_hosts"
 node1=$(node -e 'console.log(require(process.argv[1]).hosts[0].address)' "$base/hosts.json")
-ETCDCTL_API=3 etcdctl --endpoints "http://$node1:12379" endpoint health
-ETCDCTL_API=3 etcdctl --endpoints "http://$node1:12379" member list
+node2=$(node -e 'console.log(require(process.argv[1]).hosts[1].address)' "$base/hosts.json")
+on_node2() { ssh -q -i "$secrets/ssh-client-key" -o UserKnownHostsFile="$base/known_hosts" -o StrictHostKeyChecking=yes "root@$node2" "$@"; }
+on_node2 'dig +short etcd.lab.example.net A; set -a; . /etc/etcd/etcdctl.env; echo "ETCDCTL_ENDPOINTS=$ETCDCTL_ENDPOINTS"; for i in $(seq 30); do etcdctl endpoint health 2>/dev/null && break; sleep 1; done; etcdctl endpoint health && etcdctl member list'
 
 step "A second apply has nothing to do"
 underlay apply --repo "$site" --secrets-dir "$secrets" --state-dir "$state"
@@ -85,6 +97,7 @@ Done. To change something, edit the site and commit, then plan and apply:
   node bin/underlay.js apply --repo $site --secrets-dir $secrets --state-dir $state
 
 Only the changed file is written and haproxy reloads in place (no connection dropped). Log in to a node with
-  ssh -i $secrets/ssh-client-key root@$node1
+  ssh -i $secrets/ssh-client-key -o UserKnownHostsFile=$base/known_hosts root@$node1
+and ask etcd there:  set -a; . /etc/etcd/etcdctl.env; etcdctl member list
 Tear down:  bash scripts/quickstart.sh down
 EOT

@@ -469,3 +469,23 @@ test('a kind that takes levels gets all of one target\'s changes of a dependency
     'record n1 file:/b hash-of-n1/file:/b',
   ]);
 });
+
+test('once stop is requested no further change begins: the one in flight finishes, the rest are skipped, the run ends interrupted', async (t) => {
+  let stopping = false;
+  const s = setup(['n1'], { during: async (c) => void (c.id === 'n1/file:/etc/app/a.conf' && (stopping = true)) });
+  const plan = testPlan([
+    change('n1/directory:/etc/app'),
+    change('n1/file:/etc/app/a.conf', { dependsOn: ['n1/directory:/etc/app'] }),
+    change('n1/file:/etc/app/b.conf', { dependsOn: ['n1/file:/etc/app/a.conf'] }),
+  ]);
+  const stop = { requested: (): ErrorRecord | undefined => (stopping ? { code: 'ControllerStopping', message: 'the controller is stopping' } : undefined) };
+  const result = await applyPlan({ ...s.base, plan, stop });
+  t.is(result.status, 'interrupted');
+  t.deepEqual(s.log.filter((l) => l.startsWith('apply')), ['apply n1/directory:/etc/app', 'apply n1/file:/etc/app/a.conf']);
+  t.deepEqual(
+    (await s.store.journalOf(result.runId)).map((e) => `${e.phase} ${e.changeId} ${e.code ?? ''}`.trim()),
+    ['started n1/directory:/etc/app', 'succeeded n1/directory:/etc/app', 'started n1/file:/etc/app/a.conf', 'succeeded n1/file:/etc/app/a.conf', 'skipped n1/file:/etc/app/b.conf ControllerStopping'],
+  );
+  t.is((await s.store.run(result.runId))?.status, 'interrupted');
+  t.like(result.results[2], { outcome: 'skipped', cause: 'stopping' });
+});

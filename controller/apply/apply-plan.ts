@@ -102,6 +102,11 @@ export interface ApplyPlanOptions {
   secrets?: SecretSource;
   /** The apply's node leases (node-leases.ts): a node whose lease was taken over is changed no more. */
   leases?: { lost(node: string): ErrorRecord | undefined };
+  /**
+   * Asked before each change begins: once it answers, no further change begins (they are skipped with its
+   * reason) and the run ends `interrupted`; changes already begun finish. The controller's SIGTERM.
+   */
+  stop?: { requested(): ErrorRecord | undefined };
 }
 
 function batchHealthDeps(options: ApplyPlanOptions): BatchHealthDeps {
@@ -136,7 +141,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
   const nodeResults = await recordNodeOutcomes(run, covered);
 
   const conditions = [...run.halted.values()].sort((a, b) => byCodeUnit(a.cluster ?? '', b.cluster ?? ''));
-  const status = run.halted.size > 0 ? 'halted' : run.failedNodes.size > 0 ? 'failed' : 'succeeded';
+  const status = run.stopped ? 'interrupted' : run.halted.size > 0 ? 'halted' : run.failedNodes.size > 0 ? 'failed' : 'succeeded';
   await store.finishRun(runId, status, conditions);
   const changeSet: ChangeSet = {
     runId,

@@ -45,6 +45,8 @@ export class ApplyRun {
   /** Why each failed node failed, with the code status takes its reason from. */
   readonly failedNodes = new Map<string, ErrorRecord>();
   readonly halted = new Map<string, RunCondition>();
+  /** A change was skipped because the controller is stopping (ApplyPlanOptions.stop). */
+  stopped = false;
   readonly results = new Map<string, ChangeResult>();
   readonly positionOf: (change: Change) => RolloutPosition | undefined;
   /** The cluster whose rollout holds a change back: maxUnavailable is used up by members already down. */
@@ -128,6 +130,11 @@ export class ApplyRun {
 
   /** Why a change must not run: its rollout halted, its node failed (or lost its lease), or a dependency did not succeed. */
   private skipCause(change: Change, lane: string, blockedBy: string | null): { cause: SkipCause; why: ErrorRecord } | undefined {
+    const stop = this.options.stop?.requested();
+    if (stop) {
+      this.stopped = true;
+      return { cause: 'stopping', why: stop };
+    }
     const position = this.positionOf(change);
     const halt = position ? this.halted.get(position.rollout.cluster) : undefined;
     if (halt) return { cause: 'rollout-halted', why: { code: halt.reason, message: `rollout halted: ${halt.message}` } };

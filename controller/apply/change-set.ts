@@ -7,8 +7,11 @@ import type { RunCondition, RunStatus } from '../store/store.js';
 import type { ErrorRecord } from '../model/errors.js';
 import { byCodeUnit } from '../model/order.js';
 
-/** Why a change was skipped: something before it failed, or (`kind`) its kind's apply found nothing it may do (its message says why). */
-export type SkipCause = 'dependency-failed' | 'node-failed' | 'rollout-halted' | 'rollout-held' | 'kind';
+/**
+ * Why a change was skipped: something before it failed, (`kind`) its kind's apply found nothing it may do
+ * (its message says why), or (`stopping`) the controller was asked to stop before it began.
+ */
+export type SkipCause = 'dependency-failed' | 'node-failed' | 'rollout-halted' | 'rollout-held' | 'kind' | 'stopping';
 
 interface ChangeRef {
   id: string;
@@ -37,7 +40,8 @@ export interface NodeResult {
 export interface ChangeSet {
   runId: number;
   planHash: string;
-  status: Exclude<RunStatus, 'running' | 'interrupted'>;
+  /** `interrupted`: the controller was asked to stop and left changes for its next start. */
+  status: Exclude<RunStatus, 'running'>;
   /** In plan order. */
   results: ChangeResult[];
   nodes: Record<string, NodeResult>;

@@ -9,6 +9,8 @@ import { internalErrorMessage } from './internal-error.js';
 
 export type Register = (program: Command, io: CliIO, setExit: (code: number) => void) => void;
 
+const siteActions = async (): Promise<Register> => (await import('./commands/site-actions.js')).registerSiteActions;
+
 /**
  * Each command's module, loaded only when argv names it: start-up then pays for the dependencies of that
  * one command (ssh2 and SQLite are not loaded by `validate`). Listed in the order `--help` shows them.
@@ -26,6 +28,11 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   pki: async () => (await import('./commands/pki.js')).registerPki,
   state: async () => (await import('./commands/state.js')).registerState,
   rollout: async () => (await import('./commands/rollout.js')).registerRollout,
+  controller: async () => (await import('./commands/controller.js')).registerController,
+  approve: siteActions,
+  reconcile: siteActions,
+  suspend: siteActions,
+  resume: siteActions,
 };
 
 /**
@@ -37,7 +44,7 @@ async function commandsFor(argv: readonly string[]): Promise<Register[]> {
   const named = argv.find((arg) => !arg.startsWith('-'));
   if (named !== undefined && Object.hasOwn(COMMANDS, named)) return [await COMMANDS[named]!()];
   const onlyVersion = named === undefined && argv.some((a) => a === '--version' || a === '-V') && !argv.some((a) => a === '--help' || a === '-h');
-  return onlyVersion ? [] : Promise.all(Object.values(COMMANDS).map((load) => load()));
+  return onlyVersion ? [] : Promise.all([...new Set(Object.values(COMMANDS))].map((load) => load()));
 }
 
 function buildProgram(io: CliIO, setExit: (code: number) => void, commands: readonly Register[]): Command {

@@ -73,6 +73,7 @@ export const InventorySchema = z.strictObject({
         editedOutside: z.array(z.string()).optional(),
         heldElsewhere: z.record(z.string(), z.string()).optional(),
         unreadable: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+        notServed: z.string().optional(),
       }),
     )
     .default({}),

@@ -84,6 +84,9 @@ test('selectors that match nothing are warnings', (t) => {
   t.deepEqual(ds.map((d) => [d.severity, d.code, d.field]), [['warning', 'SelectorMatchesNothing', 'spec.steps[0].with.greeting.nodes']]);
   const empty = loadSpec(revisionOf({ ...validSite(), 'nodes/n1.yaml': node('n1').replace('site: lab', 'site: other') })).diagnostics;
   t.deepEqual(empty.map((d) => [d.severity, d.code, d.field]), [['warning', 'SelectorMatchesNothing', 'spec.nodes']]);
+  const joiners = (allow: string) => loadSpec(revisionOf({ ...validSite(), 'clusters/lab.yaml': cluster('lab', `  steps:\n    - name: motd\n      module: motd\n      nodes: {roles: [joining]}\n${allow}      with: {greeting: hi}\n`) })).diagnostics;
+  t.deepEqual(joiners('').map((d) => [d.code, d.field]), [['SelectorMatchesNothing', 'spec.steps[0].nodes']]);
+  t.deepEqual(joiners('      allowNoNodes: true\n'), [], 'a step for members that join later says so');
 });
 
 test('templates: missing, escaping the repository, and content/template both given', (t) => {

@@ -15,6 +15,7 @@ import { checkHostKeys } from './host-keys.js';
 import { checkNumericAddresses } from './numeric-addresses.js';
 import { checkPools } from './pools.js';
 import { checkReferences } from './references.js';
+import { checkZoneServers } from './zone-servers.js';
 import { DEFAULT_MAX_FILE_BYTES, inspectRepository } from './repository-safety.js';
 import { validateDocuments } from './schema-diagnostics.js';
 import { checkSecretDeliveries } from './secret-deliveries.js';
@@ -64,6 +65,7 @@ export function loadSpec(revision: Revision, options: LoadOptions = {}): LoadRes
     ...checkSelectors(catalog),
     ...(siteUnknown(catalog, unknowns) ? [] : checkAllowedPaths(catalog)),
     ...checkNumericAddresses(catalog),
+    ...checkZoneServers(catalog, unknowns),
     ...checkPools(catalog),
     ...checkDuplicateResources(catalog),
     // A Site that did not load has no policies to hold deliveries to: every one would look refused.

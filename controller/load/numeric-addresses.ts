@@ -14,7 +14,10 @@ export function checkNumericAddresses(catalog: Catalog): Diagnostic[] {
     if (isMistypedIpv4(address)) out.push(diagnosticAt(located, path, 'SchemaViolation', `"${address}" is not a valid IPv4 address (and a host name cannot end in a numeric label)`));
   };
   for (const name of Object.keys(catalog.nodes).sort()) check(catalog.nodes[name]!, ['spec', 'address'], catalog.nodes[name]!.doc.spec.address);
-  for (const name of Object.keys(catalog.zones).sort()) check(catalog.zones[name]!, ['spec', 'server', 'address'], catalog.zones[name]!.doc.spec.server.address);
+  for (const name of Object.keys(catalog.zones).sort()) {
+    const address = catalog.zones[name]!.doc.spec.server.address;
+    if (address !== undefined) check(catalog.zones[name]!, ['spec', 'server', 'address'], address);
+  }
   return out;
 }
 

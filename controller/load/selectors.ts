@@ -1,6 +1,6 @@
 /**
  * A selector that matches no node is legal (nodes come and go) but usually a typo in a label or role, so it
- * is a warning, not an error.
+ * is a warning, not an error; a step that says it may run on no node (`allowNoNodes`) is not warned about.
  */
 import type { Diagnostic } from '../spec/diagnostic.js';
 import { selectableNode, selectNodes, type SelectableNode } from '../spec/node-selector.js';
@@ -22,7 +22,7 @@ export function checkSelectors(catalog: Catalog): Diagnostic[] {
       continue;
     }
     cluster.doc.spec.steps.forEach((step, i) => {
-      if (step.nodes && selectNodes(members, step.nodes).length === 0) warn(['spec', 'steps', i, 'nodes'], `step "${step.name}"`);
+      if (step.nodes && step.allowNoNodes !== true && selectNodes(members, step.nodes).length === 0) warn(['spec', 'steps', i, 'nodes'], `step "${step.name}"`);
       for (const key of Object.keys(step.with).sort()) {
         const input = classifyStepInput(step.with[key]);
         if (input.type !== 'reference' || !('nodes' in input.source) || !input.source.nodes) continue;

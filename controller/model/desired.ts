@@ -82,6 +82,12 @@ export interface DesiredZone {
   /** The zone's DNS name, absolute (trailing dot). */
   apex: string;
   server: { address: string; port: number };
+  /**
+   * When a node of the site runs the server: that node and its resource serving the zone (`service:named`).
+   * The zone's changes wait for that resource's change in the same plan, and while the node does not run it
+   * yet, the zone is observed as not served (empty) rather than unreadable.
+   */
+  servedBy?: { node: string; resource: string };
   /** The TSIG key's name in the controller's secret store: the key itself is never in Git or the plan. */
   tsigKeySecret: string;
   /** `sync`: owned records Git no longer names are deleted; `upsert-only`: never deleted. */

@@ -118,6 +118,12 @@ export const ERROR_CODES = {
   DependencyCycle: { ...INTERNAL, description: "the changes apply walks depend on each other in a cycle, which the planner never makes" },
   // Alerts (controller/alerts).
   AlertDeliveryFailed: { ...TRANSIENT, description: 'an alert route answered with an error status or not at all; the delivery is retried with backoff' },
+  // The controller process (controller/daemon).
+  ControllerConfigInvalid: { ...USER, description: "the controller's configuration file does not validate; nothing was started or changed" },
+  ControllerStopping: { ...TRANSIENT, description: 'the controller was asked to stop (SIGTERM): changes not yet started are left for its next start' },
+  SourceTimeout: { ...TRANSIENT, description: "reading a site's revision took longer than its source's timeout" },
+  ControllerUnreachable: { ...TRANSIENT, description: "the CLI could not reach the controller's API at the address it was given" },
+  ApprovalStale: { ...USER, description: 'an approval names a plan hash that is not the plan the site would apply now' },
   // Anything else thrown.
   IoFailed: { ...USER, description: "the controller's own file system refused a read or write (a file given to the CLI, the state directory)" },
   InternalError: { ...INTERNAL, description: 'an error underlay did not expect: a bug' },

@@ -78,6 +78,12 @@ export interface InventoryZone {
    * unread zone is no empty zone (external-dns re-created or silently kept everything after a failed read).
    */
   unreadable?: { code: string; message: string } | undefined;
+  /**
+   * Set instead of `unreadable` when the zone is served by a node of the site that does not run the serving
+   * resource yet (BIND not installed: an apply from empty nodes, a redeploy): no server, so nothing of this
+   * site's is in it, and it is planned as empty, each create requiring its name to be free. Says why.
+   */
+  notServed?: string | undefined;
 }
 
 /** What the service targets hold: what a service kind diffs against (reconcilers/<kind>/kind.ts `observed`). */

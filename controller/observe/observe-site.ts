@@ -16,6 +16,7 @@ import type { ServiceTargetProviders } from '../targets/target-providers.js';
 import type { ZoneTargetProvider } from '../targets/zone-provider.js';
 import { toErrorRecord, UnderlayError } from '../model/errors.js';
 import { secretProbeKeys, type SecretSource } from '../secrets/secret-source.js';
+import { zoneNotServed } from '../pipeline/zone-findings.js';
 
 /** The probe ran but did not finish: the node's shell or tools failed it. */
 const probeFailed = (node: string, message: string): UnderlayError<{ node: string }> => new UnderlayError({ code: 'ProbeFailed', message, data: { node } });
@@ -60,28 +61,32 @@ export async function observeSite(options: ObserveSiteOptions): Promise<Inventor
       }),
     ),
   );
+  const nodes = Object.fromEntries(entries.sort(([a], [b]) => byCodeUnit(a, b)));
   return {
     apiVersion: INVENTORY_API_VERSION,
     kind: 'Inventory',
     observedAt,
-    nodes: Object.fromEntries(entries.sort(([a], [b]) => byCodeUnit(a, b))),
+    nodes,
     // Every pool of the ledger, also one Git no longer names: what it holds is underlay's, so it is pruned.
     pools: (await options.targets?.pool?.observe()) ?? {},
-    zones: await observeZones(desired, options.targets?.zone),
+    zones: await observeZones(desired, options.targets?.zone, nodes),
   };
 }
 
 /**
  * Every DNSZone of the site, each as its provider reads it: the records this site owns, and of the others'
- * only those at a name and type Git wants (the conflicts the plan must show).
+ * only those at a name and type Git wants (the conflicts the plan must show). A zone whose server is a node
+ * of the site that does not run it yet is not served, rather than unreadable (zone-findings.ts).
  */
-async function observeZones(desired: Desired, provider: ZoneTargetProvider | undefined): Promise<Record<string, InventoryZone>> {
+async function observeZones(desired: Desired, provider: ZoneTargetProvider | undefined, nodes: Record<string, InventoryNode>): Promise<Record<string, InventoryZone>> {
   if (!provider) return {};
   const wanted = new Set(desired.services.filter((s) => s.target.type === 'zone').map((s) => s.key));
   const zones = Object.entries(desired.zones ?? {}).sort(([a], [b]) => byCodeUnit(a, b));
   const observed = await Promise.all(
     zones.map(async ([name, at]): Promise<[string, InventoryZone]> => {
       const { heldElsewhere = {}, editedOutside = [], ...zone } = await provider.observe(name, at);
+      const notServed = zone.unreadable ? zoneNotServed(at, nodes) : undefined;
+      if (notServed !== undefined) return [name, { records: {}, notServed: `${notServed} (reading it: ${zone.unreadable!.code}: ${zone.unreadable!.message})` }];
       const conflicts = Object.entries(heldElsewhere).filter(([nameAndType]) => wanted.has(`dns:${name}/${nameAndType}`));
       return [name, { ...zone, ...(conflicts.length > 0 ? { heldElsewhere: Object.fromEntries(conflicts) } : {}), ...(editedOutside.length > 0 ? { editedOutside } : {}) }];
     }),

@@ -7,10 +7,9 @@ import { resolveSite } from '../resolve/resolve-site.js';
 import { makePlan } from './make-plan.js';
 import { renderText } from './render-text.js';
 import type { Desired } from '../model/desired.js';
-import type { Inventory } from '../model/observed.js';
 import { registry } from '../../reconcilers/registry.js';
-import { renderServiceDefinition } from '../../reconcilers/service/definition.js';
-import { appliedNode, inventory } from '../../test/support/build-desired.js';
+import { inventory } from '../../test/support/build-desired.js';
+import { convergedInventory } from '../../test/support/converged-inventory.js';
 import { clusterDoc, doc, moduleDoc, node, testSpec } from '../../test/support/build-spec.js';
 
 const peersModule = moduleDoc('peers', {
@@ -31,17 +30,6 @@ function resolved(decommission: boolean): Desired {
   return r.desired;
 }
 
-/** The inventory of a site converged at `d`: every node's resources and every DNS record as planned. */
-function converged(d: Desired): Inventory {
-  const hash = (s: Parameters<typeof renderServiceDefinition>[0]) => renderServiceDefinition(s, 'runit').hash;
-  const inv = inventory(Object.fromEntries(d.nodes.map((n) => [n.name, appliedNode(n.resources, hash)])));
-  for (const s of d.services) {
-    const spec = s.spec as unknown as { name: string; type: string; value: string };
-    ((inv.zones[s.target.name] ??= { records: {} }).records)[`${spec.name}/${spec.type}`] = spec.value;
-  }
-  return inv;
-}
-
 test('a decommissioned node leaves its clusters: the others drop it, and it is dismantled after their changes', (t) => {
   const before = resolved(false);
   const after = resolved(true);
@@ -49,7 +37,7 @@ test('a decommissioned node leaves its clusters: the others drop it, and it is d
   t.deepEqual(after.nodes.find((n) => n.name === 'n3')?.decommission, { leaving: ['etcd'] });
   t.deepEqual(after.nodes.find((n) => n.name === 'n3')?.resources, []);
 
-  const plan = makePlan(after, converged(before), { registry });
+  const plan = makePlan(after, convergedInventory(before), { registry });
   const ids = plan.changes.map((c) => `${c.id} ${c.action}`);
   t.true(ids.includes('n1/file:/etc/peers update'), ids.join('\n'));
   t.true(ids.includes('n3/service:member delete'));
@@ -66,7 +54,7 @@ test('a decommissioned node leaves its clusters: the others drop it, and it is d
 
 test('once nothing of underlay\'s is left on an observed decommissioned node, the plan says its document can be deleted', (t) => {
   const after = resolved(true);
-  const done = converged(after);
+  const done = convergedInventory(after);
   const plan = makePlan(after, done, { registry });
   t.deepEqual(plan.changes, []);
   t.deepEqual(plan.decommissioned, [{ node: 'n3', leaving: ['etcd'], remainingChanges: 0, deletable: true }]);
@@ -78,5 +66,5 @@ test('once nothing of underlay\'s is left on an observed decommissioned node, th
 
 test('plans of sites without decommissioned nodes carry no decommission field (their JSON is unchanged)', (t) => {
   const before = resolved(false);
-  t.false('decommissioned' in makePlan(before, converged(before), { registry }));
+  t.false('decommissioned' in makePlan(before, convergedInventory(before), { registry }));
 });

@@ -13,7 +13,7 @@ import { nodeChanges } from './node-changes.js';
 import { PLAN_API_VERSION, type Plan, type PlanSummary } from '../model/plan.js';
 import type { Change } from '../model/change.js';
 import { planRollout } from './rollout.js';
-import { diffServiceResources } from './service-resources.js';
+import { diffServiceResources, linkTargetServers } from './service-resources.js';
 import { decommissionReports, dismantleLast } from './decommission.js';
 import type { PlanScope } from '../../reconcilers/kind.js';
 import { recordOwnerFinding } from '../../reconcilers/managed-record-owner.js';
@@ -126,6 +126,7 @@ export function makePlan(desired: Desired, inventory: Inventory, options: PlanOp
   const nodes = planNodes(desired, inventory, { registry, now, scope: planScope() });
   // Service changes by id: a node resource may wait for one (an address resource for its allocation).
   const services = diffServiceResources(desired, inventory, registry);
+  linkTargetServers(services.changes, desired, nodes.changesByAddress, registry);
   for (const c of services.changes) nodes.changesByAddress.set(c.id, c);
   linkNodeChanges(nodes, desired.nodes, registry);
 

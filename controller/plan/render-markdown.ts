@@ -10,16 +10,16 @@ import { rolloutMarkdownLines } from './render-rollout.js';
 import { ACTION_SYMBOL, changeDetails, changesByNode, EMPTY_NODES_BANNER, summaryLine, unverifiedReason, WORKTREE_BANNER } from './change-details.js';
 
 /** Table cells cannot hold pipes or line breaks; backticks would open code spans. */
-function cell(text: string): string {
+export function cell(text: string): string {
   return text.replaceAll('\\', '\\\\').replaceAll('|', '\\|').replaceAll('`', "'").replaceAll(/\r?\n/g, ' ');
 }
 
-function code(text: string): string {
+export function code(text: string): string {
   return `\`${text.replaceAll('`', "'")}\``;
 }
 
 /** A fence longer than any backtick run in the content, so content can never close it. */
-function fence(lines: string[]): string {
+export function fence(lines: string[]): string {
   let longest = 2;
   for (const l of lines) for (const m of l.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
   return '`'.repeat(longest + 1);

@@ -83,7 +83,10 @@ export function diffServiceResources(desired: Desired, services: ServiceInventor
   const out: ServicePlan = { changes: [], warnings: [] };
   const observed = new Map(registry.serviceKinds.map((k) => [k.kind, k.observed(services)]));
   const findings = new Map(registry.serviceKinds.flatMap((k) => (k.findings ? [[k.kind, k.findings(services)] as const] : [])));
-  for (const found of findings.values()) for (const why of Object.values(found.unobserved)) out.warnings.push(`${why}: no changes planned for it`);
+  for (const found of findings.values()) {
+    for (const why of Object.values(found.unobserved)) out.warnings.push(`${why}: no changes planned for it`);
+    out.warnings.push(...Object.values(found.assumedEmpty ?? {}));
+  }
   const scope = { desired, registry, observed, findings, out };
   diffDesired(scope);
   diffPrunes(scope);
@@ -102,5 +105,18 @@ function linkAwaitedValues(changes: readonly Change[], registry: KindRegistry): 
     const value = registry.serviceKind(c.kind)?.order.awaits?.(c);
     const dep = value === undefined ? undefined : providers.get(value);
     if (dep) c.dependsOn.push(dep);
+  }
+}
+
+/**
+ * A change whose target is served by a node resource of the site (a zone by the node's named) waits for
+ * that resource's change in the same plan: its server is installed, or restarted, before it is written to.
+ * `nodeChanges` is by resource address (a restart's is its resource's).
+ */
+export function linkTargetServers(changes: readonly Change[], desired: Desired, nodeChanges: ReadonlyMap<string, Change>, registry: KindRegistry): void {
+  for (const c of changes) {
+    const server = registry.serviceKind(c.kind)?.order.servedBy?.(c.target, desired);
+    const dep = server === undefined ? undefined : nodeChanges.get(server);
+    if (dep) c.dependsOn.push(dep.id);
   }
 }

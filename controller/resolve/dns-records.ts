@@ -5,6 +5,7 @@
  * Values are kept in presentation form, as the zone's provider writes and reads them.
  */
 import { formatAddress, parseAddress, type Address } from '../model/ip.js';
+import type { DNSZoneDoc } from '../spec/schema.js';
 import type { Spec } from '../spec/spec.js';
 import type { DesiredServiceResource, DesiredZone } from '../model/desired.js';
 import type { SourceLocation } from '../model/source-location.js';
@@ -17,12 +18,22 @@ export const absoluteName = (name: string): string => (name.endsWith('.') ? name
 
 const isReverse = (apex: string): boolean => apex.endsWith('.in-addr.arpa.') || apex.endsWith('.ip6.arpa.');
 
+type ZoneServer = DNSZoneDoc['spec']['server'];
+
+/** Where a zone's updates go: its `address`, or the address of the node that runs its server (load checked it has one of them). */
+function serverAddress(spec: Spec, server: ZoneServer): string {
+  const address = server.address ?? (server.node === undefined ? undefined : spec.nodes[server.node]?.doc.spec.address);
+  if (address === undefined) throw new UncheckedSpec(`a DNSZone server with neither an address nor a node of the site`);
+  return address;
+}
+
 /** Every DNSZone of the site, by document name. */
 function allZones(spec: Spec): Record<string, DesiredZone> {
   const out: Record<string, DesiredZone> = {};
   for (const name of Object.keys(spec.zones).sort()) {
     const { zone, server, tsigKeySecret, policy } = spec.zones[name]!.doc.spec;
-    out[name] = { apex: absoluteName(zone.toLowerCase()), server: { address: server.address, port: server.port }, tsigKeySecret, policy };
+    const servedBy = server.node !== undefined && server.service !== undefined ? { servedBy: { node: server.node, resource: `service:${server.service}` } } : {};
+    out[name] = { apex: absoluteName(zone.toLowerCase()), server: { address: serverAddress(spec, server), port: server.port }, ...servedBy, tsigKeySecret, policy };
   }
   return out;
 }
@@ -78,7 +89,7 @@ function recordResource(spec: Spec, place: RecordPlace, record: { name: string; 
     value: record.value,
     ttl: record.ttl ?? zone.ttl,
     apex: absoluteName(zone.zone.toLowerCase()),
-    server: { address: zone.server.address, port: zone.server.port },
+    server: { address: serverAddress(spec, zone.server), port: zone.server.port },
     tsigKeySecret: zone.tsigKeySecret,
   };
   return {

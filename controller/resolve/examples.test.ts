@@ -34,20 +34,44 @@ const resolveExample = (name: string): Desired => resolveRevision(revisionOf(joi
 
 const resource = (d: Desired, node: string, key: string) => d.nodes.find((n) => n.name === node)?.resources.find((r) => r.key === key);
 
-test('three-node-etcd loads and resolves: linked members, balanced backends, cross-node order', (t) => {
+test('three-node-etcd loads and resolves: TLS members linked, haproxy on the VIP', (t) => {
   const d = resolveExample('three-node-etcd');
   const etcd = resource(d, 'node2', 'service:etcd')?.spec as NodeResourceSpec | undefined;
-  t.true(etcd?.kind === 'service' && etcd.args.includes('--initial-cluster=node1=http://198.18.0.11:2380,node2=http://198.18.0.12:2380,node3=http://198.18.0.13:2380'));
-  t.true(etcd?.kind === 'service' && etcd.args.includes('--data-dir=/var/lib/etcd/node2'));
+  const args = etcd?.kind === 'service' ? etcd.args : [];
+  t.true(args.includes('--initial-cluster=node1=https://198.18.0.11:2380,node2=https://198.18.0.12:2380,node3=https://198.18.0.13:2380'));
+  for (const flag of ['--initial-cluster-state=new', '--client-cert-auth', '--peer-client-cert-auth', '--trusted-ca-file=/etc/etcd/pki/ca.crt']) t.true(args.includes(flag), flag);
   const cfg = resource(d, 'node1', 'file:/etc/haproxy/haproxy.cfg')?.spec as NodeResourceSpec | undefined;
-  t.true(cfg?.kind === 'file' && 'content' in cfg && cfg.content.includes('    server member3 198.18.0.13:2379 check\n'));
+  t.true(cfg?.kind === 'file' && 'content' in cfg && cfg.content.includes('    bind 198.18.0.200:2379\n') && cfg.content.includes('    server member3 198.18.0.13:2379 check inter 1s\n'));
+  t.deepEqual(resource(d, 'node1', 'file:/etc/haproxy/haproxy.cfg')?.dependsOn, [
+    'node1/address:eth0/198.18.0.200/24',
+    'node1/directory:/etc/haproxy',
+    'node1/service:etcd',
+    'node2/service:etcd',
+    'node3/service:etcd',
+  ]);
+});
+
+test('three-node-etcd: the server certificates name the VIP and etcd.<zone>; BIND on node3 serves the zones, which wait for it', (t) => {
+  const d = resolveExample('three-node-etcd');
+  const server = resource(d, 'node2', 'certificate:etcd-server')?.spec as NodeResourceSpec | undefined;
+  t.true(server?.kind === 'certificate' && server.ipAddresses.includes('198.18.0.200') && server.dnsNames.includes('etcd.lab.example.net'));
+  t.truthy(resource(d, 'node3', 'service:named'));
+  t.is(resource(d, 'node1', 'service:named'), undefined, 'BIND on the dns node only');
+  t.true(d.nodes.every((n) => resource(d, n.name, 'file:/etc/resolv.conf') !== undefined), 'every node resolves through it');
+  t.deepEqual(d.zones?.lab?.servedBy, { node: 'node3', resource: 'service:named' });
   t.deepEqual(
-    resource(d, 'node1', 'file:/etc/haproxy/haproxy.cfg')?.dependsOn,
-    ['node1/directory:/etc/haproxy', 'node1/service:etcd', 'node2/service:etcd', 'node3/service:etcd'],
+    d.services.map((s) => s.key),
+    [
+      'dns:lab-reverse/11.0.18.198.in-addr.arpa./PTR',
+      'dns:lab-reverse/12.0.18.198.in-addr.arpa./PTR',
+      'dns:lab-reverse/13.0.18.198.in-addr.arpa./PTR',
+      'dns:lab/etcd.lab.example.net./A',
+      'dns:lab/node1.lab.example.net./A',
+      'dns:lab/node2.lab.example.net./A',
+      'dns:lab/node3.lab.example.net./A',
+      'ip:lab-vips/etcd.vip',
+    ],
   );
-  // The zone and the pool are declared, but the quick-start cluster does not use them yet: apply has no
-  // DNS/IPAM backend so far, and the quick start must converge. Scenario 18 covers allocations and records.
-  t.deepEqual(d.services, []);
 });
 
 test('module-swap: replacing containerd with crio changes the runtime files and the kubelet config only', (t) => {

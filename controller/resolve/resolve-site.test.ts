@@ -52,6 +52,27 @@ test('a step narrows the cluster nodes with its own selector', (t) => {
   t.deepEqual(d.nodes.map((n) => n.resources.length), [0, 1, 1]);
 });
 
+test('pick: first runs a step on the first node (by name) its selector picks, never on a decommissioned one, and readers wait for that node only', (t) => {
+  const plain = moduleDoc('plain', { outputs: { o: '{{ node.name }}' }, resources: [{ file: { path: '/etc/plain', content: 'x' } }] });
+  const cluster = clusterDoc('c', {
+    nodes: {},
+    steps: [
+      { name: 'plain', module: 'plain', nodes: { matchLabels: { zone: 'a' } }, pick: 'first' },
+      { name: 'echo', module: 'echo', nodes: { names: ['n3'] }, with: { v: { output: 'plain.o', nodes: {} } } },
+    ],
+  });
+  const d = resolved([...three, plain, echo('list'), cluster]);
+  t.deepEqual(d.nodes.map((n) => [n.name, n.resources.map((r) => r.key)]), [['n1', ['file:/etc/plain']], ['n2', []], ['n3', ['file:/etc/echo']]]);
+  t.is(content(d, 'n3', '/etc/echo'), '["n1"]');
+  t.deepEqual(resource(d, 'n3', 'file:/etc/echo')?.dependsOn, ['n1/file:/etc/plain']);
+
+  const leaving = node('n1', '10.0.0.1', { roles: ['etcd'], labels: { zone: 'a' } });
+  (leaving as { spec: Record<string, unknown> }).spec.decommission = true;
+  const moved = resolved([three[0]!, leaving, three[2]!, plain, echo('list'), cluster]);
+  t.deepEqual(moved.nodes.map((n) => [n.name, n.resources.map((r) => r.key)]), [['n1', []], ['n2', ['file:/etc/plain']], ['n3', ['file:/etc/echo']]]);
+  t.is(content(moved, 'n3', '/etc/echo'), '["n2"]');
+});
+
 test('params: cluster params override site params', (t) => {
   const site = doc('Site', 'site', { params: { region: 'site', only: 'site-only' } });
   t.is(content(resolved([...three, site, echo('string'), oneStep({ v: { param: 'region' } })]), 'n1', '/etc/echo'), '"cluster-wins"');

@@ -19,9 +19,11 @@ import { asInputSource, type InputContext, type NodeView } from './input-sources
 import { stayingMembers } from './cluster-members.js';
 import { allocateClusterAddresses, type AllocationResult, type HeldAddress } from './ip-allocation.js';
 import { allocatedIndex, allocatedReads, awaitedAddresses, type AllocatedIndex } from './allocated-reads.js';
+import { checkZoneServers } from './zone-servers.js';
+import { awaitNamedAddresses } from './named-addresses.js';
 import { NOTHING_OBSERVED, type IpamObservation } from './ipam-observation.js';
 import { nodeEndpoint, nodeViews } from './node-views.js';
-import { selectNodes } from '../spec/node-selector.js';
+import { nodesOfStep, selectNodes } from '../spec/node-selector.js';
 import { renderOutputs, renderResources, type ModuleRenderContext } from './render-module.js';
 import { inputsForNode, prepareStepInputs } from './step-inputs.js';
 import { observedFactReads, type ObservedFactRead } from './observed-fact-reads.js';
@@ -165,7 +167,7 @@ function resolveCluster(state: SiteState, clusterName: string): void {
     const step = steps[index]!;
     const module = spec.modules[step.module];
     if (!module) throw new UncheckedSpec(`cluster "${clusterName}" step "${step.name}": no Module "${step.module}"`);
-    const running = selectNodes(clusterNodes, step.nodes);
+    const running = nodesOfStep(clusterNodes, step);
     stepNodes.set(step.name, new Set(running.map((n) => n.name)));
     const unit = unitId(clusterName, step.name);
     state.links.set(unit, stepLinks(clusterName, step.with, clusterNodes, stepNodes));
@@ -334,6 +336,8 @@ export function resolveSite(
   const clusterNames = Object.keys(spec.clusters).sort();
   for (const name of clusterNames) resolveCluster(state, name);
   dropDuplicates(state);
+  awaitNamedAddresses(state.placed, state.allocated, state.awaits);
+  checkZoneServers({ spec, placed: state.placed, pendingNodes: new Set(state.pendingSteps.flatMap((p) => p.nodes)), sink });
   const services = serviceResources(state);
   bindResources({ spec, members: state.members, services }, state.placed, state.sink);
   const diagnostics = sortDiagnostics(state.sink.diagnostics());

@@ -9,6 +9,7 @@ import type { ObservedRecord, RecordWriter } from '../../reconcilers/managed-rec
 import type { FaultHook } from '../apply/fault-injection.js';
 import type { ManagedRecordKeeper } from '../apply/managed-record-keeper.js';
 import type { Clock, Timers } from '../clock.js';
+import type { ErrorRecord } from '../model/errors.js';
 import type { CertificateIssuer } from '../pki/certificate-issuer.js';
 import type { SecretSource } from '../secrets/secret-source.js';
 import type { Revision } from '../source/revision.js';
@@ -61,6 +62,8 @@ export interface RuntimeDeps extends ReconcileDeps<ReconcileState> {
   /** Nodes observed and changed at once. */
   concurrency: number;
   onEvent(event: ReconcileEvent): void;
+  /** The controller's SIGTERM: once it answers, apply begins no further change (ApplyPlanOptions.stop). */
+  stop?: { requested(): ErrorRecord | undefined };
   /** Crash tests only (fault-injection.ts). */
   fault?: FaultHook;
 }

@@ -1,5 +1,5 @@
 /** Node selection, the format's one definition of it: load checks selectors with it, resolve evaluates them. */
-import type { NodeDoc, NodeSelector } from './schema.js';
+import type { ClusterStep, NodeDoc, NodeSelector } from './schema.js';
 
 export interface SelectableNode {
   name: string;
@@ -26,4 +26,14 @@ export function matchesSelector(node: SelectableNode, selector: NodeSelector | u
 /** The matching nodes, in the order given (callers pass them sorted by name). */
 export function selectNodes<N extends SelectableNode>(nodes: readonly N[], selector: NodeSelector | undefined): N[] {
   return nodes.filter((n) => matchesSelector(n, selector));
+}
+
+/**
+ * The nodes a cluster step runs on: the members its selector picks (all of them, callers pass them sorted by
+ * name), or with `pick: first` only the first, so a step that must run once per cluster runs on one named,
+ * predictable member.
+ */
+export function nodesOfStep<N extends SelectableNode>(members: readonly N[], step: Pick<ClusterStep, 'nodes' | 'pick'>): N[] {
+  const selected = selectNodes(members, step.nodes);
+  return step.pick === 'first' ? selected.slice(0, 1) : selected;
 }

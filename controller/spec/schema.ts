@@ -196,6 +196,16 @@ export const ClusterStep = z.strictObject({
   module: Name,
   /** Narrows the cluster's nodes for this step; default: all of them. */
   nodes: NodeSelector.optional(),
+  /**
+   * `first`: only the first of those nodes, by name (decommissioned nodes are no members, so never picked),
+   * e.g. the one member that asks a cluster to add or remove the others. Default `all`.
+   */
+  pick: z.enum(['all', 'first']).optional(),
+  /**
+   * The step may run on no node for now (e.g. members that join a cluster later): its `nodes` selector
+   * matching nothing is then no SelectorMatchesNothing warning.
+   */
+  allowNoNodes: z.boolean().optional(),
   /** Input values: literals or InputSource references. */
   with: z.record(z.string(), z.json()).default({}),
 });
@@ -294,8 +304,17 @@ export const IPPoolSpec = z.strictObject({
 
 export const DNSZoneSpec = z.strictObject({
   zone: z.string().regex(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}\.?$/, 'must be a DNS zone name such as "site.example.net"'),
-  /** The authoritative server updated with RFC 2136 (nsupdate) signed by TSIG. */
-  server: z.strictObject({ address: z.union([z.ipv4(), z.ipv6(), z.hostname()]), port: Port.default(53) }),
+  /**
+   * The authoritative server updated with RFC 2136 signed by TSIG: at `address`, or run by a node of the site
+   * (`node`, at its address, as its `service`): the zone's changes then wait for that service in the plan.
+   * Exactly one of `address` and `node` (checked at load, controller/load/zone-servers.ts).
+   */
+  server: z.strictObject({
+    address: z.union([z.ipv4(), z.ipv6(), z.hostname()]).optional(),
+    node: Name.optional(),
+    service: Name.optional(),
+    port: Port.default(53),
+  }),
   /** Name of the TSIG key in the controller's secret store. */
   tsigKeySecret: SecretName,
   ttl: z.number().int().min(1).default(300),

@@ -20,6 +20,7 @@ import type { RolloutWrite, StoredRollout } from './rollout-states.js';
 import { DRIFT_LEDGER_MIGRATION, SqliteDriftLedger } from './sqlite-drift-ledger.js';
 import { ALERT_INCIDENTS_MIGRATION, SqliteAlertIncidents } from './sqlite-alert-incidents.js';
 import type { StoredIncident } from './incident-store.js';
+import { SITE_CONTROLS_MIGRATION, SqliteSiteControls } from './sqlite-site-controls.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
@@ -136,6 +137,8 @@ export const MIGRATIONS: readonly Migration[] = [
   DRIFT_LEDGER_MIGRATION,
   // Open alert incidents (sqlite-alert-incidents.ts).
   ALERT_INCIDENTS_MIGRATION,
+  // What operators told the controller about a site: suspended, the approved plan (sqlite-site-controls.ts).
+  SITE_CONTROLS_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -385,6 +388,36 @@ export class SqliteStore implements Store {
   /** The open alert incidents of every site in this database (the alerter serves them all). */
   alertIncidents<I extends StoredIncident>(): SqliteAlertIncidents<I> {
     return new SqliteAlertIncidents<I>(this.db);
+  }
+
+  /** What operators told the controller about this site (suspended, the approved plan). */
+  siteControls(): SqliteSiteControls {
+    return new SqliteSiteControls(this.db, this.site, this.clock);
+  }
+
+  /**
+   * Retention: the site's runs beyond the newest `keep`, or finished before `finishedBefore`, go with their
+   * journals. A run still running, or the last run of a node's status, stays whatever its age: status
+   * reads it. Returns how many runs went.
+   */
+  pruneRuns(options: { keep: number; finishedBefore: Date }): Promise<number> {
+    const pruned = this.db.transaction(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT id FROM runs WHERE site = ? AND status != 'running'
+             AND id NOT IN (SELECT last_run_id FROM node_status WHERE site = ? AND last_run_id IS NOT NULL)
+             AND (id NOT IN (SELECT id FROM runs WHERE site = ? ORDER BY id DESC LIMIT ?) OR finished_at < ?)`,
+        )
+        .all(this.site, this.site, this.site, options.keep, options.finishedBefore.toISOString()) as { id: number }[];
+      const drop = ['journal', 'run_nodes'].map((table) => this.db.prepare(`DELETE FROM ${table} WHERE run_id = ?`));
+      const dropRun = this.db.prepare(`DELETE FROM runs WHERE id = ?`);
+      for (const { id } of rows) {
+        for (const statement of drop) statement.run(id);
+        dropRun.run(id);
+      }
+      return rows.length;
+    })();
+    return Promise.resolve(pruned);
   }
 
   schemaVersion(): number {

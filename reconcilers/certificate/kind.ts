@@ -155,7 +155,14 @@ export const certificateKind: NodeKind<CertificateDoc, DesiredCertificate, Obser
   },
   bind: bindCertificate,
   // Content for the step's services (they read the key and certificate), but a stop among deletes.
-  order: { role: 'content', paths: (c) => [c.keyPath, c.certPath, ...(c.caBundlePath !== undefined ? [c.caBundlePath] : [])], deletes: 'stop', rank: 1 },
+  order: {
+    role: 'content',
+    paths: (c) => [c.keyPath, c.certPath, ...(c.caBundlePath !== undefined ? [c.caBundlePath] : [])],
+    // A CA signs an allocated address only once the allocation is recorded: a SAN naming a VIP waits for it.
+    namesAddresses: (c) => c.ipAddresses,
+    deletes: 'stop',
+    rank: 1,
+  },
   diff: diffCertificate,
   details: certificateDetails,
   probe: certificateProbe,

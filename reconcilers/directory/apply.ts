@@ -8,11 +8,15 @@ import { stringField } from '../change-fields.js';
 import { keyIdentity } from '../../controller/model/resource-key.js';
 import { assertPlainValue, runScript, runScriptOk } from '../node-exec.js';
 
+/**
+ * $2 is the mode in four digits. GNU chmod keeps a directory's setgid bit for "0755" (one a new directory
+ * inherits under a setgid parent such as Debian's /etc/bind): the fifth digit says the special bits too.
+ */
 const ENSURE_SCRIPT = `set -eu
 if [ -e "$1" ] && { [ ! -d "$1" ] || [ -L "$1" ]; }; then echo "$1 exists and is not a directory" >&2; exit 3; fi
 mkdir -p -- "$1"
-chmod -- "$2" "$1"
 chown -- "$3:$4" "$1"
+chmod -- "0$2" "$1"
 `;
 
 const NOT_EMPTY_EXIT = 3;

@@ -6,7 +6,7 @@
  * name Git wants are conflicts, never changed; a zone that could not be read gets no changes at all.
  */
 import type { Change } from '../../controller/model/change.js';
-import { keyIdentity } from '../../controller/model/resource-key.js';
+import { keyIdentity, resourceAddress } from '../../controller/model/resource-key.js';
 import type { Target } from '../../controller/model/target.js';
 import { NO_DETAILS, num, str } from '../details-support.js';
 import type { ServiceKind } from '../kind.js';
@@ -49,12 +49,14 @@ export const dnsKind: ServiceKind<DesiredDnsRecord> = {
     const unobserved: Record<string, string> = {};
     const heldElsewhere: Record<string, string> = {};
     const editedOutside = new Set<string>();
+    const assumedEmpty: Record<string, string> = {};
     for (const [zone, z] of Object.entries(services.zones)) {
       if (z.unreadable) unobserved[zone] = `zone ${zone} could not be read (${z.unreadable.code}: ${z.unreadable.message})`;
+      if (z.notServed !== undefined) assumedEmpty[zone] = `zone ${zone} is not served yet: ${z.notServed}; planned as an empty zone, every create requiring its name to be free, after its server`;
       for (const [nameAndType, whose] of Object.entries(z.heldElsewhere ?? {})) heldElsewhere[`dns:${zone}/${nameAndType}`] = whose;
       for (const nameAndType of z.editedOutside ?? []) editedOutside.add(`dns:${zone}/${nameAndType}`);
     }
-    return { unobserved, heldElsewhere, editedOutside };
+    return { unobserved, heldElsewhere, editedOutside, assumedEmpty };
   },
   keeps: (target, desired) => (desired.zones?.[target.name]?.policy === 'upsert-only' ? `zone ${target.name} is upsert-only` : undefined),
   targetOf: zoneOf,
@@ -68,5 +70,13 @@ export const dnsKind: ServiceKind<DesiredDnsRecord> = {
   },
   details: (c: Change) => (c.after ? { attributes: [`${str(c.after.name)} ${num(c.after.ttl)} IN ${str(c.after.type)} ${str(c.after.value)}`], content: [] } : NO_DETAILS),
   // A record pointing at an address allocated in the same plan waits for the allocation.
-  order: { rank: 1, awaits: (c) => (c.after ? String(c.after.value) : undefined) },
+  // A zone served by a node of the site waits for its server there (DNSZone server.node and service).
+  order: {
+    rank: 1,
+    awaits: (c) => (c.after ? String(c.after.value) : undefined),
+    servedBy: (target, desired) => {
+      const by = desired.zones?.[target.name]?.servedBy;
+      return by === undefined ? undefined : resourceAddress(by.node, by.resource);
+    },
+  },
 };

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { canonicalJson } from '../../model/canonical-json.js';
+import { renderInventorySnapshot } from '../../inventory/snapshot.js';
 import { runReconcile } from '../../runtime/reconcile.js';
 import { initialState } from '../../runtime/reconcile-state.js';
 import { fetchRevision } from '../../runtime/steps/fetch-revision.js';
@@ -31,7 +31,7 @@ export const registerInventory: Register = (program, io, setExit) => {
         if (outcome.type === 'fail') throw outcome.error;
         printDiagnostics(io, state.diagnostics);
         if (!state.inventory) return setExit(ExitCode.Error);
-        const text = canonicalJson(state.inventory, 2) + '\n';
+        const text = renderInventorySnapshot(state.inventory);
         if (options.out) await writeFile(path.resolve(io.cwd, options.out), text);
         else io.stdout(text);
         const unreachable = Object.entries(state.inventory.nodes).filter(([, n]) => !n.reachable);

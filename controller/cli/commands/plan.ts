@@ -8,7 +8,7 @@ import type { Plan } from '../../model/plan.js';
 import { renderJson } from '../../plan/render-json.js';
 import { renderMarkdown } from '../../plan/render-markdown.js';
 import { renderText } from '../../plan/render-text.js';
-import { ExitCode, type CliIO } from '../io.js';
+import { ExitCode, UsageError, type CliIO } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
 import { addSiteOptions, type SiteOptions } from '../site-options.js';
@@ -25,12 +25,16 @@ import { readInventory } from '../../runtime/steps/read-inventory.js';
 import { resolve } from '../../runtime/steps/resolve.js';
 import { addLiveOptions, type LiveOptions } from '../live-options.js';
 import { cliReconcileDeps } from '../reconcile-deps.js';
+import { planPullRequest } from './plan-pull-request.js';
 import { registry } from '../../../reconcilers/registry.js';
 
 export interface PlanOptions extends SiteOptions, LiveOptions {
   live?: boolean;
   output: 'text' | 'json' | 'markdown';
   inventory?: string;
+  /** A pull request's base revision: with it, the plan is of what the head (--head) changes. */
+  base?: string;
+  head?: string;
   out?: string;
   detailedExitcode?: boolean;
   color: boolean;
@@ -78,7 +82,7 @@ function reportNoPlan({ outcome, state }: Reconciled<ReconcileState>, options: P
 }
 
 /** A CI job reading "no changes" must not be told so about nodes nobody could look at: false (with why printed) when some were not. */
-function allNodesSeen(desired: Desired, inventory: Inventory, io: CliIO): boolean {
+export function allNodesSeen(desired: Desired, inventory: Inventory, io: CliIO): boolean {
   const unobserved = Object.entries(unreachableNodes(desired, inventory));
   if (unobserved.length > 0) {
     io.stderr(`error: ${unobserved.length} node(s) could not be observed, so the plan does not cover them: ${unobserved.map(([n]) => n).join(', ')}\n`);
@@ -117,15 +121,20 @@ export const registerPlan: Register = (program, io, setExit) => {
     .description('Compute what would change to make the nodes match a revision, and why. Changes nothing.')
     .addOption(new Option('--output <format>', 'how to print the plan').choices(['text', 'json', 'markdown']).default('text'))
     .option('--inventory <file>', 'plan against an inventory snapshot (JSON)')
+    .option('--base <ref>', 'plan a pull request: the head (--head) and this base, against the same inventory, marking what the head changes (new, changed, gone)')
+    .option('--head <ref>', 'with --base: the pull request\'s revision (default: HEAD)')
     .option('--live', 'observe the nodes over SSH (implied by --secrets-dir); without it or --inventory, plan against empty nodes')
     .option('--out <file>', 'also save the plan (JSON) for `underlay apply --plan`')
     .option('--detailed-exitcode', 'exit 0 when there are no changes, 2 when there are, 1 on error or when a node could not be observed or a DNS zone read')
     .option('--no-color', 'no ANSI colours in text output')
     .addHelpText(
       'after',
-      '\nExit codes: 0 success (with --detailed-exitcode: no changes), 1 error, or a node that could not be observed (unreachable, host key refused: the plan is printed without it) or a DNS zone that could not be read (nothing is planned in it), 2 changes pending (with --detailed-exitcode).',
+      '\nExit codes: 0 success (with --detailed-exitcode: no changes), 1 error, or a node that could not be observed (unreachable, host key refused: the plan is printed without it) or a DNS zone that could not be read (nothing is planned in it), 2 changes pending (with --detailed-exitcode).' +
+        '\nWith --base: the plan of a pull request, for CI (docs/ci.md); --detailed-exitcode gives 2 when the pull request changes something, and a base that cannot be planned is no error (every change is then new).',
     )
     .action(async (options: PlanOptions) => {
+      if (options.base !== undefined) return setExit(await planPullRequest({ ...options, base: options.base }, io));
+      if (options.head !== undefined) throw new UsageError('--head needs --base: the pull request\'s base revision');
       const input = inventorySteps(options, io);
       const reconcile = cliReconcileDeps(options, io, () => undefined);
       try {

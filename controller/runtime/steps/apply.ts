@@ -54,6 +54,7 @@ export const apply: RuntimeStep = {
         deps.onEvent({ type: 'apply', event });
       },
       ...(deps.fault ? { fault: deps.fault } : {}),
+      ...(deps.stop ? { stop: deps.stop } : {}),
       ...(secrets ? { secrets } : {}),
       ...(redact ? { redact } : {}),
       leases: locks.leases,
@@ -61,6 +62,8 @@ export const apply: RuntimeStep = {
     await pendingAttach;
     deps.onEvent({ type: 'applied', changeSet });
     const next = { ...state, changeSet };
+    // Stopped with changes left: the next start re-observes and carries them out.
+    if (changeSet.status === 'interrupted') return { type: 'wait', afterMs: 0, code: 'ControllerStopping', message: `run ${changeSet.runId} was interrupted: the controller is stopping`, state: next };
     if (changeSet.status === 'halted') return { type: 'stall', code: 'RolloutHalted', message: changeSet.conditions.map((c) => c.message).join('; '), state: next };
     if (changeSet.status === 'failed') return { type: 'fail', error: new Error(`run ${changeSet.runId} failed on ${Object.values(changeSet.nodes).filter((n) => n.error !== undefined).length} node(s)`), state: next };
     return proceed(next);

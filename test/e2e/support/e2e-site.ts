@@ -78,18 +78,35 @@ export async function git(repoDir: string, ...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-export async function createE2ESite(options: { count: number; example?: string; kind?: 'runit' | 'systemd' }): Promise<E2ESite> {
+/**
+ * The site the node-durability tests converge by default: the three-node-etcd example as it was before it
+ * grew TLS, VIPs and BIND (plain HTTP, haproxy on every node), so each of them needs only the SSH client
+ * key and applies in seconds. `example` takes one of examples/ instead.
+ */
+const PLAIN_SITE = path.join(root, 'test/e2e/sites/plain-etcd');
+
+export interface E2ESiteOptions {
+  count: number;
+  example?: string;
+  kind?: 'runit' | 'systemd';
+  /** A site directory to copy instead of `examples/<example>`. */
+  siteDir?: string;
+  /** How many of the hosts (the first ones) have a Node document to pin at the start; default all. */
+  pinned?: number;
+}
+
+export async function createE2ESite(options: E2ESiteOptions): Promise<E2ESite> {
   const work = await mkdtemp(path.join(tmpdir(), 'underlay-e2e-'));
   const hosts = await createTestHosts({ count: options.count, kind: options.kind ?? 'runit' });
   try {
     const repoDir = path.join(work, 'site');
     const stateDir = path.join(work, 'state');
     const secretsDir = path.join(work, 'secrets');
-    await cp(path.join(root, 'examples', options.example ?? 'three-node-etcd'), repoDir, { recursive: true });
+    await cp(options.siteDir ?? (options.example === undefined ? PLAIN_SITE : path.join(root, 'examples', options.example)), repoDir, { recursive: true });
     await mkdir(secretsDir, { recursive: true, mode: 0o700 });
     // The example site names its client key `ssh-client-key` (Site.spec.ssh.clientKeySecret).
     await cp(hosts.clientKeyPath, path.join(secretsDir, 'ssh-client-key'));
-    await pinTestHosts(hosts.hosts, repoDir);
+    await pinTestHosts(hosts.hosts.slice(0, options.pinned ?? hosts.hosts.length), repoDir);
     await git(repoDir, 'init', '-q', '-b', 'main');
 
     const commit = async (message: string, edit?: (dir: string) => Promise<void>): Promise<string> => {

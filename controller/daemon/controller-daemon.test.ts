@@ -1,0 +1,39 @@
+/** The supervisor: reload (SIGHUP) and stop (SIGTERM), with reconciles whose steps the test gives. */
+import test from 'ava';
+import { configText, startControllerHarness } from '../../test/support/controller-harness.js';
+import { parseControllerConfig } from './controller-config.js';
+
+const site = (name: string, extra = '') => `  - name: ${name}\n    source: { repository: /srv/${name} }\n${extra}`;
+const config = (text: string) => parseControllerConfig('/test/controller.yaml', configText(text));
+
+test('reload: a site added starts, one removed stops after its running reconcile, one changed is supervised anew', async (t) => {
+  const h = await startControllerHarness(configText(site('lab') + site('edge') + site('old')));
+  t.teardown(() => h.close());
+  await h.open.find((c) => c.site === 'edge')!.finish((state) => ({ type: 'continue', state }));
+  const result = h.daemon.reload(config(site('lab') + site('edge', '    concurrency: 2\n') + site('new')));
+  t.deepEqual(result, { added: ['new'], removed: ['old'], changed: ['edge'] });
+  t.deepEqual(h.daemon.sites().map((s) => s.name).sort(), ['edge', 'lab', 'new']);
+  t.is(h.daemon.site('edge')?.config.concurrency, 2);
+  t.deepEqual(h.started.map((c) => c.site).sort(), ['edge', 'edge', 'lab', 'new', 'old'], 'edge and new reconcile at once; lab is left running as it was');
+  t.deepEqual(h.daemon.readiness().waiting.sort(), ['edge', 'lab', 'new'], 'a site supervised anew is attempted again');
+});
+
+test('stop: nothing starts after it, the apply is told to begin no change, and it waits for the running reconcile up to its bound', async (t) => {
+  const h = await startControllerHarness(configText(site('lab') + site('edge')));
+  t.teardown(() => h.close());
+  await h.open.find((c) => c.site === 'edge')!.finish((state) => ({ type: 'continue', state }));
+  const lab = h.open.find((c) => c.site === 'lab')!;
+  t.is(lab.stopRequested(), undefined);
+  let stopped: { finished: boolean; running: string[] } | undefined;
+  const stopping = h.daemon.stop(30_000).then((r) => (stopped = r));
+  await new Promise((r) => setImmediate(r));
+  t.is(stopped, undefined, 'lab is still reconciling');
+  t.is(lab.stopRequested(), 'ControllerStopping', 'its apply begins no further change');
+  t.false(h.daemon.readiness().ready, 'a stopping controller is not ready');
+  t.is(h.daemon.site('edge')?.request('api'), 'stopped');
+  await h.time.advance(29_999);
+  t.is(stopped, undefined);
+  await h.time.advance(1);
+  await stopping;
+  t.deepEqual(stopped, { finished: false, running: ['lab'] }, 'the bound passed with lab still running');
+});

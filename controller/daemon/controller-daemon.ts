@@ -1,0 +1,147 @@
+/**
+ * The site supervisor of `underlay controller` (ADR 0022): one SupervisedSite per configured site, all on
+ * one state database (one connection per site, keyed by site id) and one keyed queue. It starts every
+ * site, reloads the configuration (sites added, removed, changed), answers readiness, and stops: no new
+ * change begins, the changes in flight finish up to the shutdown bound, then the stores close.
+ */
+import type { Logger } from 'pino';
+import { after, type Clock, type Timers } from '../clock.js';
+import type { CliIO } from '../cli/io.js';
+import { KeyedQueue } from '../model/keyed-queue.js';
+import type { ErrorRecord } from '../model/errors.js';
+import type { Reconciled } from '../runtime/reconcile.js';
+import type { ReconcileState } from '../runtime/reconcile-state.js';
+import { durationSeconds } from '../spec/duration.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import type { ControllerConfig, SiteConfig } from './controller-config.js';
+import type { ControllerMetrics } from './controller-metrics.js';
+import type { SiteReconcileContext } from './site-reconcile.js';
+import { SupervisedSite } from './supervised-site.js';
+
+export interface DaemonDeps {
+  clock: Clock;
+  timers: Timers;
+  random: () => number;
+  logger: Logger;
+  metrics: ControllerMetrics;
+  io: CliIO;
+  /** The state database, opened for one site (created and migrated when needed). */
+  openStore(site: string): SqliteStore;
+  /** Tests only: one reconcile instead of the real runtime. */
+  reconcile?: (ctx: SiteReconcileContext) => Promise<Reconciled<ReconcileState>>;
+}
+
+export interface Readiness {
+  ready: boolean;
+  /** Sites whose first reconcile has not ended yet. */
+  waiting: string[];
+}
+
+const STOPPING: ErrorRecord = { code: 'ControllerStopping', message: 'the controller is stopping: changes not begun are left for its next start' };
+
+export class ControllerDaemon {
+  readonly #sites = new Map<string, SupervisedSite>();
+  readonly #queue = new KeyedQueue();
+  #config: ControllerConfig;
+  #stopping = false;
+  #storesOpen = false;
+  #stopHeartbeat: (() => void) | undefined;
+
+  constructor(
+    config: ControllerConfig,
+    private readonly deps: DaemonDeps,
+  ) {
+    this.#config = config;
+  }
+
+  get config(): ControllerConfig {
+    return this.#config;
+  }
+
+  /** Opens every site's store, then asks each for its first reconcile. */
+  start(): void {
+    for (const site of this.#config.sites) this.#sites.set(site.name, this.#supervise(site));
+    this.#storesOpen = true;
+    this.#heartbeat();
+    for (const site of this.#sites.values()) site.request('start');
+    this.deps.logger.info({ sites: [...this.#sites.keys()] }, 'controller started');
+  }
+
+  sites(): SupervisedSite[] {
+    return [...this.#sites.values()];
+  }
+
+  site(name: string): SupervisedSite | undefined {
+    return this.#sites.get(name);
+  }
+
+  /** Ready once the stores are open and every site was attempted once; a failing site does not hold it. */
+  readiness(): Readiness {
+    const waiting = this.sites().filter((s) => !s.status().attempted && !s.status().suspended).map((s) => s.name);
+    return { ready: this.#storesOpen && !this.#stopping && waiting.length === 0, waiting };
+  }
+
+  /** SIGHUP: sites added start, removed ones stop, changed ones are supervised anew (their next reconcile follows the running one). */
+  reload(config: ControllerConfig): { added: string[]; removed: string[]; changed: string[] } {
+    const next = new Map(config.sites.map((s) => [s.name, s]));
+    const removed = [...this.#sites.keys()].filter((name) => !next.has(name));
+    const added = [...next.keys()].filter((name) => !this.#sites.has(name));
+    const changed = [...next.keys()].filter((name) => this.#sites.has(name) && JSON.stringify(this.#sites.get(name)?.config) !== JSON.stringify(next.get(name)));
+    this.#config = config;
+    for (const name of [...removed, ...changed]) this.#retire(this.#sites.get(name) as SupervisedSite);
+    for (const name of removed) this.#sites.delete(name);
+    for (const name of [...added, ...changed]) {
+      const site = this.#supervise(next.get(name) as SiteConfig);
+      this.#sites.set(name, site);
+      site.request('reload');
+    }
+    this.deps.logger.info({ added, removed, changed }, 'configuration reloaded');
+    return { added, removed, changed };
+  }
+
+  /**
+   * SIGTERM: no reconcile starts and no change begins from now on; resolves once every running reconcile
+   * ended (`finished`), or after `timeoutMs` with those still running named. The stores close in both cases.
+   */
+  async stop(timeoutMs: number = durationSeconds(this.#config.shutdownTimeout) * 1000): Promise<{ finished: boolean; running: string[] }> {
+    this.#stopping = true;
+    this.#stopHeartbeat?.();
+    const sites = this.sites();
+    const all = Promise.all(sites.map((s) => s.worker.stop())).then(() => true);
+    let cancel: () => void = () => undefined;
+    const bound = new Promise<boolean>((resolve) => (cancel = after(this.deps.timers, timeoutMs, () => resolve(false))));
+    const finished = await Promise.race([all, bound]);
+    cancel();
+    const running = sites.filter((s) => s.worker.busy).map((s) => s.name);
+    if (finished) for (const s of sites) await s.store.close();
+    this.deps.logger.info({ finished, running }, finished ? 'controller stopped' : 'controller stopped with reconciles still running');
+    return { finished, running };
+  }
+
+  #supervise(site: SiteConfig): SupervisedSite {
+    const { deps } = this;
+    return new SupervisedSite(site, deps.openStore(site.name), {
+      controller: this.#config,
+      io: deps.io,
+      queue: this.#queue,
+      clock: deps.clock,
+      timers: deps.timers,
+      random: deps.random,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      stop: { requested: () => (this.#stopping ? STOPPING : undefined) },
+      ...(deps.reconcile ? { reconcile: deps.reconcile } : {}),
+    });
+  }
+
+  /** Stops a site's worker and closes its store once its running reconcile (if any) ended. */
+  #retire(site: SupervisedSite): void {
+    void site.worker.stop().then(() => site.store.close());
+  }
+
+  #heartbeat(): void {
+    const beat = (): void => this.deps.metrics.heartbeat.set(this.deps.clock.now().getTime() / 1000);
+    beat();
+    this.#stopHeartbeat = this.deps.timers.every(durationSeconds(this.#config.heartbeat) * 1000, async () => beat());
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * One configured site in the running controller: its worker (one running, one pending reconcile), its
+ * connection to the state database (controls, retention, what the API reads), its live status, and what
+ * its reconciles tell the log and the metrics. Everything effectful arrives in `SiteServices`.
+ */
+import type { Logger } from 'pino';
+import type { Clock, Timers } from '../clock.js';
+import type { CliIO } from '../cli/io.js';
+import type { KeyedQueue } from '../model/keyed-queue.js';
+import type { ErrorRecord } from '../model/errors.js';
+import type { Plan } from '../model/plan.js';
+import { retryAfter } from '../runtime/backoff.js';
+import type { Reconciled } from '../runtime/reconcile.js';
+import type { ReconcileEvent } from '../runtime/reconcile-event.js';
+import type { ReconcileState } from '../runtime/reconcile-state.js';
+import { durationSeconds } from '../spec/duration.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import type { ControllerConfig, SiteConfig } from './controller-config.js';
+import type { ControllerMetrics } from './controller-metrics.js';
+import { reconcileSite, type SiteReconcileContext } from './site-reconcile.js';
+import { afterReconcile, initialSiteStatus, lastReconcileOf, siteConditions, type SiteStatusView } from './site-status.js';
+import { SiteWorker, type RequestResult } from './site-worker.js';
+
+export interface SiteServices {
+  controller: ControllerConfig;
+  io: CliIO;
+  queue: KeyedQueue;
+  clock: Clock;
+  timers: Timers;
+  random: () => number;
+  logger: Logger;
+  metrics: ControllerMetrics;
+  stop: { requested(): ErrorRecord | undefined };
+  /** One reconcile; reconcileSite unless a test gives its own. */
+  reconcile?: (ctx: SiteReconcileContext) => Promise<Reconciled<ReconcileState>>;
+}
+
+export type ApproveResult = { approved: true } | { approved: false; reason: string };
+
+export class SupervisedSite {
+  readonly worker: SiteWorker<Reconciled<ReconcileState>>;
+  #status: SiteStatusView;
+  #plan: Plan | undefined;
+  #startedAt = '';
+  readonly #log: Logger;
+
+  constructor(
+    readonly config: SiteConfig,
+    readonly store: SqliteStore,
+    private readonly services: SiteServices,
+  ) {
+    this.#log = services.logger.child({ site: config.name });
+    const controls = store.siteControls().get();
+    this.#status = initialSiteStatus(config, { suspended: controls.suspended || config.suspended, approvedPlanHash: controls.approvedPlanHash });
+    this.worker = new SiteWorker({
+      reconcile: () => this.#reconcile(),
+      retryAfter: (r, attempt) => (r ? retryAfter(r.outcome, attempt, services.random) : null),
+      failed: (r) => r === undefined || r.outcome.type === 'fail',
+      intervalMs: durationSeconds(config.interval) * 1000,
+      timers: services.timers,
+      onSettled: (r, error) => this.#settled(r, error),
+      onDepth: (depth) => services.metrics.queueDepth.set({ site: config.name }, depth),
+    });
+    if (this.#status.suspended) this.worker.suspend();
+    services.metrics.siteSuspended.set({ site: config.name }, this.#status.suspended ? 1 : 0);
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  status(): SiteStatusView {
+    const view = { ...this.#status, reconciling: this.worker.busy, queueDepth: this.worker.depth, suspended: this.worker.suspended };
+    return { ...view, conditions: siteConditions(view) };
+  }
+
+  /** The latest plan in full (GET /api/v1/sites/S/plan). */
+  plan(): Plan | undefined {
+    return this.#plan;
+  }
+
+  request(reason: string): RequestResult {
+    const result = this.worker.request();
+    this.#log.debug({ reason, result }, 'reconcile requested');
+    return result;
+  }
+
+  suspend(): void {
+    this.worker.suspend();
+    this.store.siteControls().set({ suspended: true });
+    this.services.metrics.siteSuspended.set({ site: this.name }, 1);
+    this.#log.info('site suspended');
+  }
+
+  resume(): RequestResult {
+    this.store.siteControls().set({ suspended: false });
+    this.services.metrics.siteSuspended.set({ site: this.name }, 0);
+    this.#log.info('site resumed');
+    return this.worker.resume();
+  }
+
+  /** Approves the site's current plan by its hash; a hash of any other plan is refused (stale). */
+  approve(planHash: string): ApproveResult {
+    if (this.config.apply.policy !== 'approve') return { approved: false, reason: `site ${this.name} applies by policy ${this.config.apply.policy}, not by approval` };
+    const current = this.#status.plan?.hash;
+    if (current === undefined) return { approved: false, reason: `site ${this.name} has no plan yet` };
+    if (planHash !== current) return { approved: false, reason: `plan ${planHash} is not the current plan of site ${this.name} (${current}): it is stale` };
+    this.store.siteControls().set({ approvedPlanHash: planHash });
+    this.#status = { ...this.#status, approvedPlanHash: planHash };
+    this.#log.info({ planHash }, 'plan approved');
+    this.request('approved');
+    return { approved: true };
+  }
+
+  #reconcile(): Promise<Reconciled<ReconcileState>> {
+    const { services, config } = this;
+    this.#startedAt = services.clock.now().toISOString();
+    const run = services.reconcile ?? reconcileSite;
+    return run({
+      controller: services.controller,
+      site: config,
+      io: services.io,
+      queue: services.queue,
+      clock: services.clock,
+      timers: services.timers,
+      approvedPlanHash: this.store.siteControls().get().approvedPlanHash,
+      stop: services.stop,
+      status: { write: (_site, reconciled) => this.#write(reconciled) },
+      onEvent: (event) => this.#onEvent(event),
+    });
+  }
+
+  /** The runtime's StatusWriter: once per reconcile, at its end. */
+  async #write(reconciled: Reconciled<ReconcileState>): Promise<void> {
+    const finishedAt = this.services.clock.now().toISOString();
+    const last = lastReconcileOf(reconciled, this.#startedAt, finishedAt);
+    this.#status = afterReconcile(this.#status, reconciled, last);
+    if (reconciled.state.plan) this.#plan = reconciled.state.plan;
+    const changeSet = reconciled.state.changeSet;
+    if (changeSet) await this.#afterRun(reconciled);
+    this.#observeMetrics(reconciled, last);
+    this.#log.info(
+      { revision: this.#status.revision, outcome: last.outcome, step: last.step, code: last.code, message: last.message, planHash: reconciled.state.plan?.hash, changes: reconciled.state.plan?.changes.length, runId: last.runId, durationMs: Date.parse(finishedAt) - Date.parse(this.#startedAt) },
+      'reconciled',
+    );
+  }
+
+  /** After a run: an approval is used up once its plan is applied; old runs and journals go (retention). */
+  async #afterRun(reconciled: Reconciled<ReconcileState>): Promise<void> {
+    const { state } = reconciled;
+    const approved = this.store.siteControls().get().approvedPlanHash;
+    if (state.changeSet?.status === 'succeeded' && approved !== null && approved === state.plan?.hash) {
+      this.store.siteControls().set({ approvedPlanHash: null });
+      this.#status = { ...this.#status, approvedPlanHash: null };
+    }
+    const { runs, maxAge } = this.services.controller.retention;
+    const finishedBefore = new Date(this.services.clock.now().getTime() - durationSeconds(maxAge) * 1000);
+    const pruned = await this.store.pruneRuns({ keep: runs, finishedBefore });
+    if (pruned > 0) this.#log.debug({ pruned }, 'old runs removed (retention)');
+  }
+
+  #observeMetrics(reconciled: Reconciled<ReconcileState>, last: ReturnType<typeof lastReconcileOf>): void {
+    const { metrics } = this.services;
+    const site = this.name;
+    metrics.reconcileDuration.observe({ site, outcome: last.outcome }, (Date.parse(last.finishedAt) - Date.parse(last.startedAt)) / 1000);
+    metrics.reconciles.inc({ site, outcome: last.outcome, code: last.code ?? '' });
+    const changeSet = reconciled.state.changeSet;
+    if (changeSet?.status === 'succeeded' && this.#status.lastAppliedRevision) {
+      metrics.lastAppliedRevision.reset();
+      metrics.lastAppliedRevision.set({ site, revision: this.#status.lastAppliedRevision }, 1);
+    }
+    for (const rollout of reconciled.state.plan?.rollout ?? []) {
+      const halted = changeSet?.conditions.some((c) => c.type === 'RolloutHalted' && c.cluster === rollout.cluster) ?? false;
+      metrics.breakerTripped.set({ site, cluster: rollout.cluster }, halted ? 1 : 0);
+    }
+  }
+
+  /** One log line per change (never its content: ids, keys, actions and codes only). */
+  #onEvent(event: ReconcileEvent): void {
+    if (event.type === 'apply' && event.event.type === 'change-finished') {
+      const r = event.event.result;
+      this.services.metrics.changes.inc({ site: this.name, outcome: r.outcome });
+      const detail = r.outcome === 'failed' ? { code: r.code, error: r.error } : r.outcome === 'skipped' ? { code: r.code, reason: r.reason } : {};
+      this.#log.info({ change: r.id, node: r.node, action: r.action, outcome: r.outcome, ...detail }, 'change');
+    } else if (event.type === 'locks-refused') {
+      this.#log.warn({ errors: event.errors }, 'another apply holds the site or a node');
+    } else if (event.type === 'runs-interrupted' && event.runs.length > 0) {
+      this.#log.warn({ runs: event.runs.map((r) => r.run.id) }, 'runs of a process that died were marked interrupted; the nodes are re-observed and re-planned');
+    }
+  }
+
+  #settled(result: Reconciled<ReconcileState> | undefined, error: unknown): void {
+    if (error === undefined) return;
+    // Thrown before the runtime could write a status (the deps could not be made): still an attempt, and a failed one.
+    const message = error instanceof Error ? error.message : String(error);
+    const at = this.services.clock.now().toISOString();
+    const view = { ...this.#status, attempted: true, lastReconcile: { startedAt: this.#startedAt, finishedAt: at, outcome: 'fail' as const, code: 'ReconcileFailed', message } };
+    this.#status = { ...view, conditions: siteConditions(view) };
+    this.#log.error({ error: message, outcome: 'fail' }, 'reconciled');
+  }
+}
