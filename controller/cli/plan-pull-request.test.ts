@@ -10,7 +10,7 @@ import { emptyInventory } from '../model/observed.js';
 import { renderInventorySnapshot } from '../inventory/snapshot.js';
 import { planRevision } from '../pipeline/plan-revision.js';
 import { registry } from '../../reconcilers/registry.js';
-import { convergedInventoryOfPlan } from '../../test/support/converged-inventory.js';
+import { convergedInventory } from '../../test/support/converged-inventory.js';
 import { startGitHttpBackend } from '../../test/support/git-http-backend.js';
 import { startGitSshServer } from '../../test/support/git-ssh-server.js';
 import { commitAll, git, removeTempDirs, tempDir } from '../../test/support/git-repo.js';
@@ -39,7 +39,7 @@ function repository(): { repo: string; base: string; head: string } {
 
 const { repo, base, head } = repository();
 const applied = planRevision(revisionFromDir(path.join(scenario, 'observed')), emptyInventory(), { registry });
-writeFileSync(path.join(work, 'inventory.json'), renderInventorySnapshot(convergedInventoryOfPlan(applied.plan!, applied.desired!.nodes.map((n) => n.name))));
+writeFileSync(path.join(work, 'inventory.json'), renderInventorySnapshot(convergedInventory(applied.desired!)));
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

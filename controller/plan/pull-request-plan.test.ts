@@ -8,7 +8,7 @@ import { planRevision } from '../pipeline/plan-revision.js';
 import { emptyInventory } from '../model/observed.js';
 import { formatDiagnostic } from '../spec/diagnostic.js';
 import { registry } from '../../reconcilers/registry.js';
-import { convergedInventoryOfPlan } from '../../test/support/converged-inventory.js';
+import { convergedInventory } from '../../test/support/converged-inventory.js';
 import { cluster, module, node, revisionOf, type FixtureFiles } from '../../test/support/site-files.js';
 import { pullRequestPlan, type PullRequestPlan } from './pull-request-plan.js';
 
@@ -37,13 +37,13 @@ function planned(files: FixtureFiles, inventory: Inventory, commit: string) {
 /** The base applied to every node: what a snapshot of a converged site says. */
 function appliedSnapshot(files: FixtureFiles): Inventory {
   const applied = planned(files, emptyInventory(), 'a'.repeat(40));
-  return convergedInventoryOfPlan(applied.plan, applied.desired.nodes.map((n) => n.name));
+  return convergedInventory(applied.desired);
 }
 
 function compare(baseFiles: FixtureFiles, headFiles: FixtureFiles, inventory = appliedSnapshot(baseFiles)): PullRequestPlan {
   const base = planned(baseFiles, inventory, 'b'.repeat(40));
   const head = planned(headFiles, inventory, 'c'.repeat(40));
-  return pullRequestPlan({ base: base.plan, baseDesired: base.desired, head: head.plan, headClusters: head.desired.clusters, registry });
+  return pullRequestPlan({ base: base.plan, baseDesired: base.desired, head: head.plan, registry });
 }
 
 const FILES = `    - file: {path: /etc/app.conf, content: "level = {{ inputs.level }}\\n"}
@@ -66,7 +66,7 @@ test('a change only the head plans is new, and identical ones across nodes are o
       ['new', 'restart', 'service:app', 6],
     ],
   );
-  t.deepEqual(pr.rollout, [{ cluster: 'lab', members: 6, disrupted: 6, batches: 3, atOnce: 2, percentAtOnce: 33, failureBudget: 1, changedByPullRequest: true }]);
+  t.deepEqual(pr.blastRadius, [{ cluster: 'lab', members: 6, disrupted: 6, batches: 3, atOnce: 2, atOnceShare: '2 of 6 (33%)', held: 0, failureBudget: 1, changedByPullRequest: true }]);
   const conf = pr.changes.find((m) => m.change.id === 'n01/file:/etc/app.conf')!;
   t.is(conf.beforeContent, 'level = info\n', 'the node is at the base hash, so its text is known from the base');
 });
@@ -85,7 +85,7 @@ test('changes the base plans alike are unchanged, those the head plans otherwise
   t.is(conf?.beforeContent, undefined, 'the node is not at the base: what it holds is known by hash only');
   const reverted = compare(base, observed, inventory);
   t.deepEqual(reverted.summary, { new: 0, changed: 0, gone: 6, unchanged: 0, targets: 3 });
-  t.deepEqual(reverted.rollout, [], 'the head rolls nothing out');
+  t.deepEqual(reverted.blastRadius, [], 'the head rolls nothing out');
 });
 
 test('changes that differ per node are not grouped, and a hash the base does not hold gives no text', (t) => {
@@ -116,7 +116,7 @@ test('changes that differ per node are not grouped, and a hash the base does not
 test('without a base plan, every change of the head is new and the plan says why', (t) => {
   const head = withLevel(site({ nodes: 2, resources: '' }), 'info');
   const planned2 = planned(head, emptyInventory(), 'c'.repeat(40));
-  const pr = pullRequestPlan({ base: null, baseProblem: { problem: '1 error(s) in the base revision' }, head: planned2.plan, headClusters: planned2.desired.clusters, registry });
+  const pr = pullRequestPlan({ base: null, baseProblem: { problem: '1 error(s) in the base revision' }, head: planned2.plan, registry });
   t.deepEqual(pr.base, { problem: '1 error(s) in the base revision' });
   t.is(pr.summary.new, planned2.plan.changes.length);
 });

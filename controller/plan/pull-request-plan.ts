@@ -6,7 +6,7 @@
  */
 import { canonicalJson, canonicalSha256 } from '../model/canonical-json.js';
 import type { Change } from '../model/change.js';
-import type { Desired, DesiredCluster } from '../model/desired.js';
+import type { Desired } from '../model/desired.js';
 import type { Plan } from '../model/plan.js';
 import type { KindRegistry } from '../../reconcilers/registry.js';
 import { changesByNode } from './change-details.js';
@@ -37,7 +37,8 @@ export interface PullRequestPlan {
   apiVersion: typeof PULL_REQUEST_PLAN_API_VERSION;
   kind: 'PullRequestPlan';
   base: PlannedBase;
-  head: Pick<Plan, 'revision' | 'summary' | 'warnings' | 'observation' | 'decommissioned'> & { planHash: string };
+  /** The head's plan as far as a reader needs it: its rollout intents (batches, order, gates) shown in full. */
+  head: Pick<Plan, 'revision' | 'summary' | 'rollout' | 'warnings' | 'observation' | 'decommissioned'> & { planHash: string };
   /** The snapshot both were planned against. */
   inventoryHash: string;
   /** When that snapshot was observed, as it says: a reader judges how stale the plan may be. */
@@ -48,7 +49,12 @@ export interface PullRequestPlan {
   /** Identical changes across targets, one entry each, in the order a reader takes them (group-changes.ts). */
   groups: ChangeGroup[];
   /** Per cluster the head rolls out: how many members go down at once. */
-  rollout: BlastRadius[];
+  blastRadius: BlastRadius[];
+}
+
+/** The head plan's changes, as the pull-request plan holds them (all but those gone). */
+export function headChanges(pr: Pick<PullRequestPlan, 'changes'>): Change[] {
+  return pr.changes.filter((m) => m.mark !== 'gone').map((m) => m.change);
 }
 
 /** What must be alike for two plans' changes of one id to be the same change; their edges only order them. */
@@ -108,8 +114,6 @@ export interface PullRequestPlanInput {
   head: Plan;
   /** The base's desired state: what a node at the base's state holds, where the snapshot has only hashes. */
   baseDesired?: Pick<Desired, 'nodes'> | null;
-  /** The head's clusters: the share of a cluster one batch takes down. */
-  headClusters: readonly Pick<DesiredCluster, 'name' | 'nodes'>[];
   /** The kinds: they order each plan's changes for reading. */
   registry: KindRegistry;
   /** The snapshot's observation time (Inventory.observedAt), when it has one. */
@@ -131,17 +135,17 @@ function plannedBase(input: PullRequestPlanInput): PlannedBase {
 export function pullRequestPlan(input: PullRequestPlanInput): PullRequestPlan {
   const { base, head } = input;
   const changes = withKnownContent(markChanges(base, head), input.baseDesired ?? null);
-  const { revision, summary, warnings, observation, decommissioned } = head;
+  const { revision, summary, rollout, warnings, observation, decommissioned } = head;
   return {
     apiVersion: PULL_REQUEST_PLAN_API_VERSION,
     kind: 'PullRequestPlan',
     base: plannedBase(input),
-    head: { revision, summary, planHash: head.hash, ...(warnings ? { warnings } : {}), ...(observation ? { observation } : {}), ...(decommissioned ? { decommissioned } : {}) },
+    head: { revision, summary, rollout, planHash: head.hash, ...(warnings ? { warnings } : {}), ...(observation ? { observation } : {}), ...(decommissioned ? { decommissioned } : {}) },
     inventoryHash: head.inventoryHash,
     ...(input.observedAt === undefined ? {} : { observedAt: input.observedAt }),
     summary: summarise(changes),
     changes,
     groups: groupChanges(changes, { head: changesByNode(head.changes, input.registry), base: changesByNode(base?.changes ?? [], input.registry) }),
-    rollout: blastRadius(head.rollout, base?.rollout ?? [], Object.fromEntries(input.headClusters.map((c) => [c.name, c.nodes.length]))),
+    blastRadius: blastRadius(head.rollout, base?.rollout ?? []),
   };
 }

@@ -57,8 +57,9 @@ export function headSummaryLine(pr: PullRequestPlan): string {
 /** What each mark means, for a reader who meets them first in this comment. */
 export const MARK_LEGEND = "new: only the head plans it · changed: both plan it, differently · gone: only the base plans it (this pull request takes it back)";
 
-/** "4 of 40 members at once (10 %), in 10 batches; failure budget 1". */
+/** "40 of 40 member(s) disrupted in 10 batch(es), at most 4 of 40 (10%) down at once; failure budget 1; ...". */
 export function blastRadiusLine(r: BlastRadius): string {
   const by = r.changedByPullRequest ? 'made by this pull request' : 'as on the base';
-  return `${r.disrupted} of ${r.members} member(s) disrupted in ${r.batches} batch(es), at most ${r.atOnce} down at once (${r.percentAtOnce} % of the cluster); failure budget ${r.failureBudget}; ${by}`;
+  const held = r.held > 0 ? `; ${r.held} held back (members already down use up maxUnavailable)` : '';
+  return `${r.disrupted} of ${r.members} member(s) disrupted in ${r.batches} batch(es), at most ${r.atOnceShare} down at once${held}; failure budget ${r.failureBudget}; ${by}`;
 }

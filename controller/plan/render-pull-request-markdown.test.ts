@@ -8,7 +8,7 @@ import { emptyInventory, type Inventory } from '../model/observed.js';
 import { planRevision } from '../pipeline/plan-revision.js';
 import { formatDiagnostic } from '../spec/diagnostic.js';
 import { registry } from '../../reconcilers/registry.js';
-import { convergedInventoryOfPlan } from '../../test/support/converged-inventory.js';
+import { convergedInventory } from '../../test/support/converged-inventory.js';
 import { cluster, module, node, revisionOf, type FixtureFiles } from '../../test/support/site-files.js';
 import { pullRequestPlan, type PullRequestPlan } from './pull-request-plan.js';
 import { GITHUB_COMMENT_LIMIT, renderPullRequestMarkdown } from './render-pull-request-markdown.js';
@@ -36,10 +36,10 @@ function planned(files: FixtureFiles, inventory: Inventory, commit: string) {
 
 function pullRequest(baseFiles: FixtureFiles, headFiles: FixtureFiles): PullRequestPlan {
   const applied = planned(baseFiles, emptyInventory(), 'a'.repeat(40));
-  const inventory = convergedInventoryOfPlan(applied.plan, applied.desired.nodes.map((n) => n.name));
+  const inventory = convergedInventory(applied.desired);
   const base = planned(baseFiles, inventory, 'b'.repeat(40));
   const head = planned(headFiles, inventory, 'c'.repeat(40));
-  return pullRequestPlan({ base: base.plan, baseDesired: base.desired, head: head.plan, headClusters: head.desired.clusters, registry });
+  return pullRequestPlan({ base: base.plan, baseDesired: base.desired, head: head.plan, registry });
 }
 
 const big = pullRequest(fleet(2000, 'v1 {{ node.name }}\\n'), fleet(2000, 'v2 {{ node.name }} {{ node.address }}\\n'));
@@ -56,7 +56,7 @@ test('2,000 nodes changed each their own way: the comment fits, and says what it
   t.true(md.includes(`All of it: \`${FULL}\``));
   t.true(md.includes('| new | node0001…node2000 (2000) | ↻ restart | `service:app` |'), 'the row that stands for most changes is kept first');
   t.true(md.includes('**This pull request: 4000 new, 0 changed, 0 gone, on 2000 target(s).**'), 'the summary is never cut');
-  t.true(md.includes('| lab | 2000 of 2000 member(s) disrupted in 20 batch(es), at most 100 down at once (5 % of the cluster)'), 'nor the blast radius');
+  t.true(md.includes('| lab | 2000 of 2000 member(s) disrupted in 20 batch(es), at most 100 of 2000 (5%) down at once; failure budget 5; made by this pull request |'), 'nor the blast radius');
 });
 
 test('a comment that fits is not cut and says nothing about cutting', (t) => {

@@ -12,9 +12,10 @@ import { CommentBudget, linesSize, type BudgetItem, type FittedSection } from '.
 import { decommissionLine } from './decommission.js';
 import type { ChangeGroup } from './group-changes.js';
 import { MARKS, type MarkedChange } from './pull-request-marks.js';
-import type { PullRequestPlan } from './pull-request-plan.js';
+import { headChanges, type PullRequestPlan } from './pull-request-plan.js';
 import { baseLine, blastRadiusLine, headSummaryLine, groupTargets, MARK_LEGEND, MARK_WORD, pullRequestSummaryLine, snapshotLine } from './pull-request-wording.js';
 import { cell, code, fence } from './render-markdown.js';
+import { rolloutMarkdownLines } from './render-rollout.js';
 
 export const GITHUB_COMMENT_LIMIT = 65_536;
 
@@ -85,8 +86,14 @@ function detailsItem(g: ChangeGroup, change: MarkedChange, registry: KindRegistr
   return { lines: ['', `<details><summary>${summary}</summary>`, '', `${f}diff`, ...body, f, '', '</details>'], weight: 1 };
 }
 
-function rolloutItems(pr: PullRequestPlan): BudgetItem[] {
-  return pr.rollout.map((r) => ({ lines: [`| ${cell(r.cluster)} | ${cell(blastRadiusLine(r))} |`], weight: 1 }));
+function blastRadiusItems(pr: PullRequestPlan): BudgetItem[] {
+  return pr.blastRadius.map((r) => ({ lines: [`| ${cell(r.cluster)} | ${cell(blastRadiusLine(r))} |`], weight: 1 }));
+}
+
+/** The head's rollout batch by batch, as its plan shows it (render-rollout.ts): whole, or left out. */
+function batchesItem(pr: PullRequestPlan): BudgetItem[] {
+  const lines = rolloutMarkdownLines(pr.head.rollout, headChanges(pr));
+  return lines.length > 0 ? [{ lines, weight: 1 }] : [];
 }
 
 function warningItems(pr: PullRequestPlan): BudgetItem[] {
@@ -99,6 +106,7 @@ interface Omitted {
   rows: FittedSection;
   details: FittedSection;
   rollout: FittedSection;
+  batches: FittedSection;
   warnings: FittedSection;
   pending: FittedSection;
 }
@@ -107,7 +115,8 @@ function omissions(o: Omitted): string[] {
   const out: string[] = [];
   if (o.rows.omitted > 0) out.push(`${o.rows.omitted} row(s) of this pull request's changes (${o.rows.omittedWeight} change(s))`);
   if (o.details.omitted > 0) out.push(`the diffs of ${o.details.omitted} row(s)`);
-  if (o.rollout.omitted > 0) out.push(`${o.rollout.omitted} cluster(s) of the rollout`);
+  if (o.rollout.omitted > 0) out.push(`the blast radius of ${o.rollout.omitted} cluster(s)`);
+  if (o.batches.omitted > 0) out.push("the rollout's batches");
   if (o.warnings.omitted > 0) out.push(`${o.warnings.omitted} warning(s) or note(s)`);
   if (o.pending.omitted > 0) out.push(`${o.pending.omitted} row(s) of changes pending on the base (${o.pending.omittedWeight} change(s))`);
   return out;
@@ -125,8 +134,8 @@ function footer(pr: PullRequestPlan): string[] {
 
 /** The worst note: every count as large as it can be, so the room kept for it is always enough. */
 function noteRoom(pr: PullRequestPlan, options: PullRequestMarkdownOptions, limit: number): number {
-  const all = { shown: [], omitted: pr.changes.length + pr.groups.length + pr.rollout.length + 99, omittedWeight: pr.changes.length, lines: [] };
-  return linesSize(cutNote(omissions({ rows: all, details: all, rollout: all, warnings: all, pending: all }), options, limit));
+  const all = { shown: [], omitted: pr.changes.length + pr.groups.length + pr.blastRadius.length + 99, omittedWeight: pr.changes.length, lines: [] };
+  return linesSize(cutNote(omissions({ rows: all, details: all, rollout: all, batches: all, warnings: all, pending: all }), options, limit));
 }
 
 /**
@@ -151,14 +160,16 @@ export function renderPullRequestMarkdown(pr: PullRequestPlan, options: PullRequ
   const bottom = footer(pr);
   const fixed = linesSize(top) + linesSize(summary(pr)) + linesSize(bottom);
   const budget = new CommentBudget(limit - fixed - noteRoom(pr, options, limit));
-  // The blast radius is short and says how much is at stake; warnings may be many, so they get a quarter.
-  const rollout = budget.fit({ head: ['', '### Rollout and blast radius', '', '| Cluster | Blast radius |', '|---|---|'], items: rolloutItems(pr), prefixOnly: true });
+  // The blast radius is short and says how much is at stake; warnings may be many, so they get a quarter;
+  // the batch tables of the rollout come after the rows, before the diffs.
+  const rollout = budget.fit({ head: ['', '### Blast radius', '', '| Cluster | Blast radius |', '|---|---|'], items: blastRadiusItems(pr), prefixOnly: true });
   const warnings = budget.fit({ head: [], items: warningItems(pr) }, Math.floor(budget.room / 4));
   const rows = budget.fit({ head: ['', '### What this pull request changes', '', `<sub>${MARK_LEGEND}</sub>`, '', ...TABLE_HEAD], items: own.map(groupRow), prefixOnly: true, priority: widestFirst(own) });
+  const batches = budget.fit({ head: [], items: batchesItem(pr) });
   const details = budget.fit({ head: [], items: rows.shown.map((i) => own[i]!).flatMap((g) => detailsItem(g, changeById.get(g.changeIds[0]!)!, options.registry) ?? []) });
   const pendingGroups = pr.groups.filter((g) => g.mark === 'unchanged');
   const pending = budget.fit({ ...pendingSection(pendingGroups.map(groupRow)), priority: widestFirst(pendingGroups) });
-  const note = cutNote(omissions({ rows, details, rollout, warnings, pending }), options, limit);
-  const out = [...top, ...warnings.lines, ...summary(pr), ...rows.lines, ...details.lines, ...rollout.lines, ...pending.lines, ...note, ...bottom];
+  const note = cutNote(omissions({ rows, details, rollout, batches, warnings, pending }), options, limit);
+  const out = [...top, ...warnings.lines, ...summary(pr), ...rows.lines, ...details.lines, ...rollout.lines, ...batches.lines, ...pending.lines, ...note, ...bottom];
   return `${out.join('\n')}\n`;
 }

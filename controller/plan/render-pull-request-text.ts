@@ -8,7 +8,8 @@ import { pullRequestDetails } from './pull-request-details.js';
 import { decommissionLine } from './decommission.js';
 import type { ChangeGroup } from './group-changes.js';
 import type { MarkedChange } from './pull-request-marks.js';
-import type { PullRequestPlan } from './pull-request-plan.js';
+import { headChanges, type PullRequestPlan } from './pull-request-plan.js';
+import { rolloutTextLines } from './render-rollout.js';
 import { baseLine, blastRadiusLine, headSummaryLine, groupSentence, MARK_LEGEND, MARK_WORD, pullRequestSummaryLine, snapshotLine } from './pull-request-wording.js';
 
 function groupLines(g: ChangeGroup, change: MarkedChange, registry: KindRegistry): string[] {
@@ -37,7 +38,8 @@ export function renderPullRequestText(pr: PullRequestPlan, options: { registry: 
   const pending = pr.groups.filter((g) => g.mark === 'unchanged');
   const out = [...headerLines(pr), '', pullRequestSummaryLine(pr), headSummaryLine(pr)];
   if (own.length > 0) out.push('', 'What this pull request changes:', `  (${MARK_LEGEND})`, ...lines(own));
-  if (pr.rollout.length > 0) out.push('', 'Rollout and blast radius:', ...pr.rollout.map((r) => `  ${r.cluster}: ${blastRadiusLine(r)}`));
+  if (pr.blastRadius.length > 0) out.push('', 'Blast radius:', ...pr.blastRadius.map((r) => `  ${r.cluster}: ${blastRadiusLine(r)}`));
+  out.push(...rolloutTextLines(pr.head.rollout, headChanges(pr)));
   if (pending.length > 0) out.push('', 'Pending on the base already (not this pull request\'s):', ...lines(pending));
   const base = 'problem' in pr.base ? '' : `, base plan hash ${pr.base.planHash}`;
   out.push('', `Head plan hash ${pr.head.planHash}${base}`);

@@ -18,7 +18,7 @@ import { emptyInventory } from '../../controller/model/observed.js';
 import { renderInventorySnapshot } from '../../controller/inventory/snapshot.js';
 import { planRevision } from '../../controller/pipeline/plan-revision.js';
 import { registry } from '../../reconcilers/registry.js';
-import { convergedInventoryOfPlan } from '../support/converged-inventory.js';
+import { convergedInventory } from '../support/converged-inventory.js';
 import { commitAll, git, removeTempDirs, tempDir } from '../support/git-repo.js';
 import { revisionFromDir } from '../support/revision-from-dir.js';
 
@@ -91,7 +91,7 @@ function originRepo(): { origin: string; base: string; head: string } {
 /** The snapshot the controller would publish: the base applied to every node. */
 function baseSnapshot(): string {
   const applied = planRevision(revisionFromDir(path.join(scenario, 'base')), emptyInventory(), { registry });
-  return renderInventorySnapshot(convergedInventoryOfPlan(applied.plan!, applied.desired!.nodes.map((n) => n.name)));
+  return renderInventorySnapshot(convergedInventory(applied.desired!));
 }
 
 /** `underlay` on PATH, as `npm install --global` leaves it. */

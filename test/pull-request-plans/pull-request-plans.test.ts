@@ -17,7 +17,7 @@ import { GITHUB_COMMENT_LIMIT, renderPullRequestMarkdown } from '../../controlle
 import { renderPullRequestText } from '../../controller/plan/render-pull-request-text.js';
 import { formatDiagnostic } from '../../controller/spec/diagnostic.js';
 import { registry } from '../../reconcilers/registry.js';
-import { convergedInventoryOfPlan } from '../support/converged-inventory.js';
+import { convergedInventory } from '../support/converged-inventory.js';
 import { revisionFromDir } from '../support/revision-from-dir.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,7 +29,7 @@ function snapshotOf(dir: string) {
   const observed = revisionFromDir(join(dir, existsSync(join(dir, 'observed')) ? 'observed' : 'base'), { commit: '0'.repeat(40) });
   const applied = planRevision(observed, emptyInventory(), { registry });
   if (!applied.plan || !applied.desired) throw new Error(applied.diagnostics.map(formatDiagnostic).join('\n'));
-  return convergedInventoryOfPlan(applied.plan, applied.desired.nodes.map((n) => n.name));
+  return convergedInventory(applied.desired, '2026-01-01T00:00:00Z');
 }
 
 test('there are pull-request plan scenarios', (t) => {
@@ -44,7 +44,7 @@ for (const name of scenarios) {
     const head = planRevision(revisionFromDir(join(dir, 'head'), { commit: 'c'.repeat(40), ref: 'pull/7/head' }), inventory, { registry });
     if (!head.plan || !head.desired) return t.fail(head.diagnostics.map(formatDiagnostic).join('\n'));
     const problem = base.plan ? {} : { baseProblem: unplannedBase({ source: 'scenario', ref: 'main', commit: 'b'.repeat(40), worktree: false }, base.diagnostics, 'it did not plan') };
-    const pr = pullRequestPlan({ base: base.plan, ...problem, baseDesired: base.desired, head: head.plan, headClusters: head.desired.clusters, registry, observedAt: inventory.observedAt });
+    const pr = pullRequestPlan({ base: base.plan, ...problem, baseDesired: base.desired, head: head.plan, registry, observedAt: inventory.observedAt });
     const outputs = {
       'pr.md': renderPullRequestMarkdown(pr, { registry, fullCommand: FULL_COMMAND }),
       'pr.txt': renderPullRequestText(pr, { registry }),

@@ -90,7 +90,7 @@ export async function planPullRequest(options: PullRequestOptions, io: CliIO): P
   const base = await planAt(options.base, inventory, options, io);
   const basePlan = base.outcome.type === 'done' ? (base.state.plan ?? null) : null;
   const problem = basePlan ? undefined : baseProblem(options.base, base, io);
-  const pr = pullRequestPlan({ base: basePlan, ...(problem ? { baseProblem: problem } : {}), baseDesired: base.state.desired ?? null, head: headPlan, headClusters: desired.clusters, registry, observedAt: inventory.observedAt });
+  const pr = pullRequestPlan({ base: basePlan, ...(problem ? { baseProblem: problem } : {}), baseDesired: base.state.desired ?? null, head: headPlan, registry, observedAt: inventory.observedAt });
   io.stdout(render(pr, options));
   if (options.out) await writeFile(path.resolve(io.cwd, options.out), renderJson(headPlan));
   if (!allNodesSeen(desired, inventory, io)) return ExitCode.Error;
