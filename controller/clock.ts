@@ -58,17 +58,17 @@ export const systemTimers: Timers = {
 
 /**
  * Calls `task` once, `ms` from now, unless the returned function is called first: a one-shot timer made of
- * `every`, so whatever drives a Timers drives it too.
+ * `every`, so whatever drives a Timers drives it too. A task's promise is the timer's round, so whoever
+ * drives the timers (a test's manual time) sees the task through before moving on.
  */
-export function after(timers: Timers, ms: number, task: () => void): () => void {
+export function after(timers: Timers, ms: number, task: () => void | Promise<void>): () => void {
   let done = false;
-  const stop = timers.every(ms, () => {
+  const stop = timers.every(ms, async () => {
     if (!done) {
       done = true;
       stop();
-      task();
+      await task();
     }
-    return Promise.resolve();
   });
   return () => {
     done = true;

@@ -172,3 +172,18 @@ test('nodes the plan holds (members already down use up maxUnavailable) are skip
   ]);
   t.false(s.log.some((l) => l.startsWith('apply')));
 });
+
+test('never two disruptive batches on one node at once: a batch with a node another cluster batches waits for that batch\'s gate', async (t) => {
+  const s = setup(['n1', 'n2', 'n3'], {}, { timers: instantTimers() });
+  const restart = (id: string, cluster: string) => change(id, { action: 'restart', disruptive: true, cluster });
+  const plan = testPlan(
+    [restart('n1/service:a#restart', 'a'), restart('n2/service:a#restart', 'a'), restart('n2/service:b#restart', 'b'), restart('n3/service:b#restart', 'b')],
+    [
+      { cluster: 'a', batches: [['n1'], ['n2']], failureBudget: 0 },
+      { cluster: 'b', batches: [['n2'], ['n3']], failureBudget: 0 },
+    ],
+  );
+  t.is((await applyPlan({ ...s.base, plan })).status, 'succeeded');
+  const log = s.log.filter((l) => l.startsWith('apply'));
+  t.deepEqual(log, ['apply n1/service:a#restart', 'apply n2/service:a#restart', 'apply n2/service:b#restart', 'apply n3/service:b#restart'], 'b\'s batch 1 (n2) waits for a\'s batch 2 (n2) to pass');
+});

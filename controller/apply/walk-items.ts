@@ -92,6 +92,48 @@ export function heldBy(plan: Plan): (change: Change) => RolloutIntents | undefin
 }
 
 /**
+ * Never two disruptive batches on one node at once (a node in two clusters): a batch with a node that an
+ * earlier cluster's rollout (the plan's order, by name) also batches waits for that batch's gate. By gate id.
+ */
+function sharedNodeWaits(plan: Plan): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  plan.rollout.forEach((later, l) => {
+    later.batches.forEach((b, j) => {
+      const waits = new Set<string>();
+      for (const earlier of plan.rollout.slice(0, l)) {
+        earlier.batches.forEach((a, i) => {
+          if (a.nodes.some((n) => b.nodes.includes(n))) waits.add(gateId(earlier.cluster, i));
+        });
+      }
+      if (waits.size > 0) out.set(gateId(later.cluster, j), [...waits]);
+    });
+  });
+  return out;
+}
+
+/**
+ * Adds the waits of sharedNodeWaits to each batch's items and start; left out if they would close a cycle
+ * (a change of the earlier cluster that depends on one of the later: the walk then orders them by that).
+ */
+function waitForSharedNodes(plan: Plan, items: readonly WalkItem[], members: ReadonlyMap<string, string[]>): void {
+  const waits = sharedNodeWaits(plan);
+  if (waits.size === 0) return;
+  const byId = new Map(items.map((i) => [i.id, i]));
+  const before = new Map(items.map((i) => [i.id, i.dependsOn]));
+  for (const [gate, extra] of waits) {
+    for (const id of [...(members.get(gate) ?? []), `${gate}/start`]) {
+      const item = byId.get(id);
+      if (item) item.dependsOn = [...new Set([...item.dependsOn, ...extra])];
+    }
+  }
+  const { dependsOn } = indexDependencies(
+    items.map((i) => i.id),
+    (i) => items[i]!.dependsOn,
+  );
+  if (!topologicalOrder(dependsOn).ok) for (const item of items) item.dependsOn = before.get(item.id)!;
+}
+
+/**
  * Each change's dependency level: 0 without dependencies among the plan's changes, else one more than its
  * deepest dependency's. Changes of one level never depend on each other, so grouping them keeps the graph acyclic.
  */
@@ -154,5 +196,7 @@ export function walkItems(plan: Plan, takesLevels: (kind: string) => boolean): I
   const starts: BatchStartItem[] = plan.rollout.flatMap((rollout) =>
     rollout.gates ? rollout.batches.map((_, batch) => ({ id: startId(rollout.cluster, batch), dependsOn: batch > 0 ? [gateId(rollout.cluster, batch - 1)] : [], afterSettled: true, start: { rollout, batch } })) : [],
   );
-  return [...items, ...starts, ...gates];
+  const all = [...items, ...starts, ...gates];
+  waitForSharedNodes(plan, all, members);
+  return all;
 }

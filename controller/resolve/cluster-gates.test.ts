@@ -104,3 +104,14 @@ test('a pinned CA needs an https URL', (t) => {
   const r = resolve([etcd({ health: [{ name: 'h', http: { url: 'http://{{ node.address }}/', caCertificate: '-----BEGIN CERTIFICATE-----' } }] }), lab()]);
   t.deepEqual(r.diagnostics.map((d) => [d.code, d.field]), [['SchemaViolation', 'spec.health[0].http.caCertificate']]);
 });
+
+test('a drain step `on` a selector runs on every matching node of the site, by name; one that selects none is refused', (t) => {
+  const lbs = [node('lb2', '198.18.0.21', { roles: ['lb'] })];
+  const maint = ['sh', '-c', 'echo "set server etcd/$1 state maint" | socat stdio /var/lib/haproxy/admin.sock', '_', '{{ node.name }}'];
+  const r = resolveSite(testSpec([...members, ...lbs, etcd({ drain: [{ on: { roles: ['lb'] }, argv: maint }] }), lab()]), {}, {});
+  const drain = r.desired?.clusters[0]?.gates?.['n1']?.drain;
+  t.deepEqual(drain?.map((s) => [s.on, s.argv[4]]), [['lb1', 'n1'], ['lb2', 'n1']], JSON.stringify(r.diagnostics));
+  const none = resolve([etcd({ undrain: [{ on: { roles: ['proxy'] }, argv: ['true'] }] }), lab()]);
+  t.is(none.desired, null);
+  t.deepEqual(none.diagnostics.map((d) => [d.code, d.field]), [['DanglingReference', 'spec.undrain[0].on']]);
+});

@@ -7,6 +7,7 @@ import type { ClusterDoc, ModuleDoc, SiteDoc } from '../spec/schema.js';
 import type { Located } from '../spec/spec.js';
 import { renderDrainSteps, renderGates, type GateRenderPlace } from './render-gates.js';
 import type { RenderPlace } from './render-module.js';
+import type { SelectableNode } from '../spec/node-selector.js';
 
 /** node -> what it declares in one cluster. */
 export type ClusterGates = Map<string, NodeGates>;
@@ -18,10 +19,10 @@ function gatesOn(gates: ClusterGates, node: string): NodeGates {
 }
 
 /** The module's gates and drain steps, rendered as its resources were (same scope, same document). */
-export function addModuleGates(gates: ClusterGates, place: RenderPlace & { module: Located<ModuleDoc> }, at: { step: string; nodeNames: ReadonlySet<string> }): void {
+export function addModuleGates(gates: ClusterGates, place: RenderPlace & { module: Located<ModuleDoc> }, at: { step: string; nodeNames: ReadonlySet<string>; nodes: readonly SelectableNode[] }): void {
   const { health, drain, undrain } = place.module.doc.spec;
   if (health.length === 0 && drain.length === 0 && undrain.length === 0) return;
-  const gatePlace: GateRenderPlace = { ...place, nodeNames: at.nodeNames, origin: `module ${place.module.doc.metadata.name} (step ${at.step})` };
+  const gatePlace: GateRenderPlace = { ...place, nodeNames: at.nodeNames, nodes: at.nodes, origin: `module ${place.module.doc.metadata.name} (step ${at.step})` };
   const out = gatesOn(gates, place.scope.node.name);
   out.gates.push(...renderGates(gatePlace, health, { path: ['spec', 'health'], before: out.gates }));
   out.drain.push(...renderDrainSteps(gatePlace, drain, ['spec', 'drain']));

@@ -10,12 +10,15 @@ import type { DrainStep as DrainStepDoc, HealthGate } from '../spec/health-gate.
 import { fieldPath } from '../spec/diagnostic.js';
 import type { RenderContext, RenderedText } from '../../reconcilers/kind.js';
 import { renderContextAt, type RenderPlace } from './render-module.js';
+import { selectNodes, type SelectableNode } from '../spec/node-selector.js';
 
 type Path = (string | number)[];
 
 export interface GateRenderPlace extends RenderPlace {
   /** Every node of the site: `from` and `on` must name one. */
   nodeNames: ReadonlySet<string>;
+  /** The same nodes, sorted by name, for an `on` selector. */
+  nodes: readonly SelectableNode[];
   /** Who declared them, for the plan: `module etcd (step etcd)`, `cluster lab`, `site`. */
   origin: string;
 }
@@ -109,14 +112,26 @@ export function renderGates(place: GateRenderPlace, gates: readonly HealthGate[]
   return out;
 }
 
-/** Drain or undrain steps at `path`, rendered for the place's node, in order. */
+/** Where a step runs: the node itself, the node `on` names, or every node its selector picks (by name). */
+function stepNodes(place: GateRenderPlace, at: { ctx: RenderContext; path: Path }, on: DrainStepDoc['on']): string[] | null {
+  if (on === undefined) return [place.scope.node.name];
+  if (typeof on === 'string') {
+    const name = nodeName(place, at, on, 'on');
+    return name === null ? null : [name];
+  }
+  const picked = selectNodes(place.nodes, on).map((n) => n.name);
+  if (picked.length === 0) report(place, 'DanglingReference', 'on selects no Node of the site: the step would run nowhere', [...at.path, 'on']);
+  return picked.length === 0 ? null : picked;
+}
+
+/** Drain or undrain steps at `path`, rendered for the place's node, in order; a selector's nodes in name order. */
 export function renderDrainSteps(place: GateRenderPlace, steps: readonly DrainStepDoc[], path: Path): DrainStep[] {
   const out: DrainStep[] = [];
   steps.forEach((step, i) => {
     const ctx = renderContextAt(place, [...path, i]);
     const argv = argvOf(ctx, step.argv, 'argv');
-    const on = step.on === undefined ? place.scope.node.name : nodeName(place, { ctx, path: [...path, i] }, step.on, 'on');
-    if (argv !== null && on !== null) out.push({ argv, on, origin: place.origin });
+    const nodes = stepNodes(place, { ctx, path: [...path, i] }, step.on);
+    if (argv !== null && nodes !== null) for (const on of nodes) out.push({ argv, on, origin: place.origin });
   });
   return out;
 }

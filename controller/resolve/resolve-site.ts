@@ -202,7 +202,7 @@ function resolveCluster(state: SiteState, clusterName: string): void {
         allowedPaths: spec.site.doc.spec.allowedPaths,
         scope: { inputs, node, cluster: { name: clusterName }, step: { name: step.name } },
       };
-      addModuleGates(gates, render, { step: step.name, nodeNames: state.nodeNames });
+      addModuleGates(gates, render, { step: step.name, nodeNames: state.nodeNames, nodes: state.views });
       const outs = renderOutputs(render);
       if (outs) stepOutputs.set(node.name, outs);
       const placed = state.placed.get(node.name)!;
@@ -229,7 +229,7 @@ function addMembersRolloutGates(state: SiteState, clusterName: string, members: 
     if ((doc.doc.spec.rollout.gates ?? []).length === 0) continue;
     for (const node of members) {
       const scope = { inputs: {}, node, cluster: { name: clusterName }, step: { name: '' } };
-      addRolloutGates(gates, { engine: state.engine, sink: state.sink, module: doc, templateFiles: state.spec.templates, scope, allowedPaths: state.spec.site.doc.spec.allowedPaths, nodeNames: state.nodeNames, origin });
+      addRolloutGates(gates, { engine: state.engine, sink: state.sink, module: doc, templateFiles: state.spec.templates, scope, allowedPaths: state.spec.site.doc.spec.allowedPaths, nodeNames: state.nodeNames, nodes: state.views, origin });
     }
   }
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { Duration } from './duration.js';
 import { Name, Template } from './primitives.js';
+import type { NodeSelector } from './schema.js';
 
 const Port = z.number().int().min(1).max(65535);
 const ExitCode = z.number().int().min(0).max(255);
@@ -62,9 +63,17 @@ export const HealthGate = z
   });
 export type HealthGate = z.infer<typeof HealthGate>;
 
-/** A drain or undrain step: argv run on the node (or on the node named by `on`, a load balancer, say). */
-export const DrainStep = z.strictObject({
-  argv: z.array(Template).min(1),
-  on: Template.describe('a node name: the step runs there instead of on the node being drained').optional(),
-});
-export type DrainStep = z.infer<typeof DrainStep>;
+/**
+ * A drain or undrain step: argv run on the node, or where `on` says: a node's name (a template), or a node
+ * selector (every matching node of the site, by name: each load balancer). Made from the format's one
+ * NodeSelector (schema.ts passes it in, as it passes resource references to the kinds).
+ */
+export const drainStep = (nodeSelector: z.ZodType<NodeSelector>) =>
+  z.strictObject({
+    argv: z.array(Template).min(1),
+    on: z.union([Template.describe('a node name: the step runs there instead of on the node being drained'), nodeSelector]).optional(),
+  });
+export interface DrainStep {
+  argv: string[];
+  on?: string | NodeSelector;
+}

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { Duration } from './duration.js';
-import { DrainStep, HealthGate } from './health-gate.js';
+import { drainStep, HealthGate } from './health-gate.js';
 import { registry } from '../../reconcilers/registry.js';
 import { Account, InterfaceName, Name, NodePath, SecretName, Template } from './primitives.js';
 
@@ -168,9 +168,9 @@ export const ModuleSpec = z.strictObject({
   /** How to tell the module is healthy on a node, after its batch (and before it): health gates. */
   health: z.array(HealthGate).default([]),
   /** Run before the node's batch changes it (take it out of a load balancer, move a leader away), in order. */
-  drain: z.array(DrainStep).default([]),
+  drain: z.array(drainStep(NodeSelector)).default([]),
   /** Run after the node's gates passed, in order. */
-  undrain: z.array(DrainStep).default([]),
+  undrain: z.array(drainStep(NodeSelector)).default([]),
 });
 
 // ---------------------------------------------------------------- Cluster

@@ -1,4 +1,4 @@
-import type { Timers } from '../clock.js';
+import { after, type Timers } from '../clock.js';
 import type { SourceWatch } from './source-watch.js';
 
 export interface RemoteRefPollOptions {
@@ -44,14 +44,8 @@ export function pollRemoteRef(opts: RemoteRefPollOptions, onChange: (oid: string
   };
   const schedule = (): void => {
     if (state.closed) return;
-    // Timers.every repeats at one fixed interval; each round takes one tick of its own every() and stops
-    // it, so each interval has its own jitter.
-    const stop = opts.timers.every(intervalMs(opts), () => {
-      stop();
-      state.inFlight = check().then(schedule);
-      return state.inFlight;
-    });
-    state.stop = stop;
+    // One timer per round, so each interval has its own jitter.
+    state.stop = after(opts.timers, intervalMs(opts), () => (state.inFlight = check().then(schedule)));
   };
   state.inFlight = (state.known ? Promise.resolve() : check()).then(schedule);
   return {

@@ -2,46 +2,27 @@
  * A site's source watched by where it lives (a local path: chokidar; an http remote: the poll), and a
  * polled push followed through as the daemon would: read the revision, then check its signature in the
  * fetch cache. Real git, a real `git http-backend`, real ssh-keygen keys; the poll's rounds run when the
- * test says.
+ * test moves time.
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Timers } from '../clock.js';
 import { gitDirOf, readRevision, SourceError } from '../source/git-source.js';
 import { verifyCommitSignature } from './commit-signature.js';
 import { watchSiteSource } from './site-source-watch.js';
 import { startGitHttpBackend } from '../../test/support/git-http-backend.js';
+import { manualTime } from '../../test/support/manual-timers.js';
 import { commitAll, git, makeRepo, removeTempDirs, tempDir, writeFiles } from '../../test/support/git-repo.js';
 
 test.after.always(removeTempDirs);
 
-/** Timers holding the one pending round; `round()` runs it. */
-function oneRound(): { timers: Timers; round(): Promise<void> } {
-  let pending: (() => Promise<void>) | undefined;
-  return {
-    timers: {
-      every: (_ms, task) => {
-        pending = task;
-        return () => (pending = pending === task ? undefined : pending);
-      },
-      sleep: () => Promise.reject(new Error('not used')),
-    },
-    async round() {
-      for (let i = 0; i < 10_000 && pending === undefined; i++) await new Promise((resolve) => setImmediate(resolve));
-      if (pending === undefined) throw new Error('no round scheduled');
-      await pending();
-    },
-  };
-}
-
 test('a local path is watched: a commit reaches onChange without any timer', async (t) => {
   const { dir } = makeRepo({ 'site.yaml': 'v: 1\n' });
-  const timers = oneRound();
+  const time = manualTime();
   let changed!: () => void;
   const seen = new Promise<void>((resolve) => (changed = resolve));
-  const w = await watchSiteSource({ repo: dir, pollEvery: 60_000, timers: timers.timers, random: Math.random }, () => changed());
+  const w = await watchSiteSource({ repo: dir, pollEvery: 60_000, timers: time.timers, random: Math.random }, () => changed());
   t.teardown(() => w.close());
   writeFiles(dir, { 'site.yaml': 'v: 2\n' });
   commitAll(dir, 'edit');
@@ -64,15 +45,16 @@ test('an http remote is polled; the pushed commit is read and its signature chec
   const cacheDir = tempDir('underlay-cache-');
   const first = await readRevision({ repo, ref: 'main', cacheDir });
 
-  const timers = oneRound();
+  const time = manualTime();
   let changes = 0;
-  const w = await watchSiteSource({ repo, ref: 'main', pollEvery: 60_000, timers: timers.timers, random: () => 0.5, since: first.commit }, () => changes++);
+  const w = await watchSiteSource({ repo, ref: 'main', pollEvery: 60_000, timers: time.timers, random: () => 0.5, since: first.commit }, () => changes++);
   t.teardown(() => w.close());
   writeFiles(work, { 'site.yaml': 'v: 2\n' });
   git(work, 'add', '-A');
   git(work, '-c', 'gpg.format=ssh', '-c', `user.signingkey=${path.join(keys, 'ops')}`, 'commit', '-q', '-S', '-m', 'signed');
   git(work, 'push', '-q', bare, 'main');
-  await timers.round();
+  for (let i = 0; i < 10_000 && time.pending().length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+  await time.advance(60_000);
   t.is(changes, 1);
 
   const next = await readRevision({ repo, ref: 'main', cacheDir });
@@ -84,9 +66,9 @@ test('an http remote is polled; the pushed commit is read and its signature chec
 });
 
 test('a source that is neither a path nor a usable URL is refused at once', async (t) => {
-  const timers = oneRound();
-  const err = await t.throwsAsync(watchSiteSource({ repo: 'ftp://example.invalid/site.git', pollEvery: 1000, timers: timers.timers, random: Math.random }, () => undefined), { instanceOf: SourceError });
+  const time = manualTime();
+  const err = await t.throwsAsync(watchSiteSource({ repo: 'ftp://example.invalid/site.git', pollEvery: 1000, timers: time.timers, random: Math.random }, () => undefined), { instanceOf: SourceError });
   t.is(err?.code, 'InvalidRepoUrl');
-  const missing = await t.throwsAsync(watchSiteSource({ repo: path.join(tempDir(), 'nope'), pollEvery: 1000, timers: timers.timers, random: Math.random }, () => undefined), { instanceOf: SourceError });
+  const missing = await t.throwsAsync(watchSiteSource({ repo: path.join(tempDir(), 'nope'), pollEvery: 1000, timers: time.timers, random: Math.random }, () => undefined), { instanceOf: SourceError });
   t.is(missing?.code, 'RepoNotFound');
 });

@@ -1,13 +1,14 @@
 /**
  * Draining through a real HAProxy's runtime API on real test hosts: node1 balances an HTTP service on node2
  * and node3; the service's module drains each member by putting its server into maintenance over the admin
- * socket (`socat`) on node1 before its batch restarts it, and puts it back once its gates (a local HTTP
+ * socket (`socat`) on every load balancer (`on: {roles: [lb]}`: node1) before its batch restarts it, and puts it back once its gates (a local HTTP
  * check from node1, through curl) pass. HAProxy's own `show stat`, logged by the steps, shows the server in
  * MAINT while its batch runs and out of it after; the other member is never in maintenance at the same time.
  */
 import test from 'ava';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseDocument } from 'yaml';
 import { poll } from '../hosts/exec.js';
 import { createE2ESite, type E2ESite } from './support/e2e-site.js';
 
@@ -75,15 +76,16 @@ spec:
         body: "${version}"
         from: node1
       timeout: 2s
+  # On every load balancer (here the one, node1), chosen by role.
   drain:
-    - on: node1
+    - on: {roles: [lb]}
       argv: [sh, -c, 'echo "set server web/$1 state maint" | socat stdio ${SOCKET}', _, "{{ node.name }}"]
-    - on: node1
+    - on: {roles: [lb]}
       argv: [sh, -c, '${LOG_STATE}', _, "{{ node.name }}", drained]
   undrain:
-    - on: node1
+    - on: {roles: [lb]}
       argv: [sh, -c, 'echo "set server web/$1 state ready" | socat stdio ${SOCKET}', _, "{{ node.name }}"]
-    - on: node1
+    - on: {roles: [lb]}
       argv: [sh, -c, '${LOG_STATE}', _, "{{ node.name }}", undrained]
 `;
 
@@ -127,6 +129,12 @@ test.before(async () => {
   await site.commit('haproxy on node1 in front of web on node2 and node3', async (dir) => {
     for (const gone of ['services', 'ca', 'templates', 'modules']) await rm(path.join(dir, gone), { recursive: true, force: true });
     await mkdir(path.join(dir, 'modules'));
+    for (const [name, roles] of [['node1', ['lb']], ['node2', ['web']], ['node3', ['web']]] as const) {
+      const file = path.join(dir, 'nodes', `${name}.yaml`);
+      const doc = parseDocument(await readFile(file, 'utf8'));
+      doc.setIn(['spec', 'roles'], [...roles]);
+      await writeFile(file, doc.toString());
+    }
     await writeSite(dir, 'v1');
   });
 });
