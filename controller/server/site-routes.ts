@@ -35,6 +35,7 @@ const GET: Record<string, SiteRoute> = {
     const run = await site.store.run(runId);
     return run ? [200, run] : [404, { error: `site ${site.name} has no run ${runId}` }];
   },
+  drift: async (site) => [200, await site.drift()],
   journal: async (site) => {
     const [latest] = await site.store.runs(1);
     return latest ? journalOf(site, latest.id) : [404, { error: `site ${site.name} has no runs yet` }];
