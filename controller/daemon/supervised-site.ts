@@ -237,7 +237,9 @@ export class SupervisedSite {
     if (reconciled.state.plan) this.#plan = reconciled.state.plan;
     const changeSet = reconciled.state.changeSet;
     if (changeSet) await this.#afterRun(reconciled);
-    this.#observeMetrics(reconciled, last);
+    // A halted rollout stays halted in the store while apply refuses it (no run, no change set): so does the gauge.
+    const haltedInStore = new Set((await this.store.rolloutStates()).filter((r) => r.state.status === 'halted').map((r) => r.cluster));
+    this.#observeMetrics(reconciled, last, haltedInStore);
     alertReconcile(this.#alerter, this.config, reconciled);
     // Queued behind this reconcile (the same queue key), so it observes what the apply left.
     if (changeSet && changeSet.results.some((r) => r.outcome === 'applied')) void this.checkDrift('after-apply');
@@ -261,7 +263,7 @@ export class SupervisedSite {
     if (pruned > 0) this.#log.debug({ pruned }, 'old runs removed (retention)');
   }
 
-  #observeMetrics(reconciled: Reconciled<ReconcileState>, last: ReturnType<typeof lastReconcileOf>): void {
+  #observeMetrics(reconciled: Reconciled<ReconcileState>, last: ReturnType<typeof lastReconcileOf>, haltedInStore: ReadonlySet<string>): void {
     const { metrics } = this.services;
     const site = this.name;
     metrics.reconcileDuration.observe({ site, outcome: last.outcome }, (Date.parse(last.finishedAt) - Date.parse(last.startedAt)) / 1000);
@@ -272,7 +274,7 @@ export class SupervisedSite {
       metrics.lastAppliedRevision.set({ site, revision: this.#status.lastAppliedRevision }, 1);
     }
     for (const rollout of reconciled.state.plan?.rollout ?? []) {
-      const halted = changeSet?.conditions.some((c) => c.type === 'RolloutHalted' && c.cluster === rollout.cluster) ?? false;
+      const halted = (changeSet?.conditions.some((c) => c.type === 'RolloutHalted' && c.cluster === rollout.cluster) ?? false) || haltedInStore.has(rollout.cluster);
       metrics.breakerTripped.set({ site, cluster: rollout.cluster }, halted ? 1 : 0);
     }
   }

@@ -28,8 +28,8 @@ function withTriggered(changes: readonly Change[], ids: ReadonlySet<string>): Se
   return kept;
 }
 
-/** `desired` and `inventory`: what the plan was made from, for the rollout of what is left (members down, gates). */
-export function correctionPlan(plan: Plan, at: { desired: Pick<Desired, 'clusters' | 'nodes'>; inventory: Inventory }, ids: ReadonlySet<string>): Plan {
+/** `site`: the clusters, their members and the inventory, for the rollout of what is corrected (plan/rollout.ts). */
+export function correctionPlan(plan: Plan, site: Pick<Desired, 'clusters' | 'nodes'> & { inventory: Inventory }, ids: ReadonlySet<string>): Plan {
   const kept = withTriggered(plan.changes, ids);
   const changes = plan.changes.filter((c) => kept.has(c.id)).map((c) => ({ ...c, dependsOn: c.dependsOn.filter((d) => kept.has(d)) }));
   const disrupted = new Set(changes.filter((c) => c.disruptive && c.target.type === 'node').map((c) => c.target.name));
@@ -40,7 +40,7 @@ export function correctionPlan(plan: Plan, at: { desired: Pick<Desired, 'cluster
     inventoryHash: plan.inventoryHash,
     nodeInventoryHashes: plan.nodeInventoryHashes,
     changes,
-    rollout: planRollout({ clusters: at.desired.clusters, nodes: at.desired.nodes, inventory: at.inventory }, disrupted),
+    rollout: planRollout(site, disrupted),
     summary: summarise(changes),
     ...(plan.warnings ? { warnings: plan.warnings } : {}),
     ...(plan.observation ? { observation: plan.observation } : {}),
