@@ -143,7 +143,10 @@ test.serial('a restarting etcd change goes one member at a time, drained and quo
   t.deepEqual(planChanges(again.stdout), [], again.stdout);
 });
 
-/** Per batch, in order: the member drained, etcd restarted on it, its gates passed, then undrained; the next batch after that. */
+/**
+ * Per batch, in order: the member drained, its etcd updated (the new definition restarts it), undrained
+ * (which apply does only once its gates passed), the batch reported healthy; the next batch only after that.
+ */
 function assertBatchOrder(t: ExecutionContext, out: string): void {
   const lines = out.split('\n');
   const at = (re: RegExp, after: number): number => lines.findIndex((l, i) => i > after && re.test(l));
@@ -151,10 +154,11 @@ function assertBatchOrder(t: ExecutionContext, out: string): void {
   MEMBERS.forEach((node, i) => {
     const batch = i + 1;
     const drained = at(new RegExp(`rollout etcd batch ${batch}: drain ${node} done`), last);
-    const restarted = at(new RegExp(`restart ${node}/service:etcd#restart`), drained);
-    const gated = at(new RegExp(`rollout etcd batch ${batch} \\(${node}\\): healthy`), restarted);
-    const undrained = at(new RegExp(`rollout etcd batch ${batch}: undrain ${node} done`), gated);
-    t.true(drained > last && restarted > drained && gated > restarted && undrained > gated, `batch ${batch} (${node}): drain ${drained}, restart ${restarted}, gates ${gated}, undrain ${undrained}\n${out}`);
-    last = undrained;
+    const updated = at(new RegExp(`applied update ${node}/service:etcd `), drained);
+    const undrained = at(new RegExp(`rollout etcd batch ${batch}: undrain ${node} done`), updated);
+    const gated = at(new RegExp(`rollout etcd batch ${batch} \\(${node}\\): healthy`), undrained);
+    t.true(drained > last && updated > drained && undrained > updated && gated > undrained, `batch ${batch} (${node}): drain ${drained}, update ${updated}, undrain ${undrained}, healthy ${gated}\n${out}`);
+    last = gated;
   });
+  t.is(lines.filter((l) => /applied update node\d\/service:etcd /.test(l)).length, 3, 'each member restarted once');
 }
