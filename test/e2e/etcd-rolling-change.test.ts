@@ -98,10 +98,21 @@ async function stored(): Promise<Map<number, string>> {
   return out;
 }
 
-/** The longest time between two acknowledged writes (or the window's ends) in [from, to]. */
-function longestGap(attempts: readonly Attempt[], from: number, to: number): number {
+/** The longest time between two acknowledged writes (or the window's ends) in [from, to], and when it began (ms after from). */
+function longestGap(attempts: readonly Attempt[], from: number, to: number): { ms: number; after: number } {
   const acks = [from, ...attempts.filter((a) => a.ok && a.at >= from && a.at <= to).map((a) => a.at), to];
-  return Math.max(...acks.slice(1).map((at, i) => at - acks[i]!));
+  const gaps = acks.slice(1).map((at, i) => ({ ms: at - acks[i]!, after: acks[i]! - from }));
+  return gaps.reduce((a, b) => (b.ms > a.ms ? b : a));
+}
+
+/** The running etcd's pid and command line on each member. */
+async function etcdProcesses(): Promise<Record<string, { pid: string; cmdline: string }>> {
+  const out: Record<string, { pid: string; cmdline: string }> = {};
+  for (const n of MEMBERS) {
+    const pid = (await onNode(n, 'pgrep -x etcd')).trim();
+    out[n] = { pid, cmdline: (await onNode(n, `tr '\\0' ' ' < /proc/${pid}/cmdline`)).trim() };
+  }
+  return out;
 }
 
 interface RolloutJson { cluster: string; batches: { batch: number; nodes: string[]; gates: string[] }[]; gates?: Record<string, { drain: { on: string; argv: string[] }[]; undrain: unknown[] }> }
@@ -115,6 +126,7 @@ test.serial('a restarting etcd change goes one member at a time, drained and quo
   for (const b of rollout!.batches) t.deepEqual(b.gates, ['service-up', 'member', 'quorum'], `batch ${b.batch}'s gates`);
   for (const n of MEMBERS) t.deepEqual(rollout!.gates?.[n]?.drain.map((d) => d.on), ['node1'], `${n} is drained on the lb node`);
 
+  const before = await etcdProcesses();
   await onNode('node2', `rm -f /root/writer.*; cat > /root/writer.sh <<'EOF'\n${WRITER}EOF\nsetsid nohup sh /root/writer.sh >/dev/null 2>&1 </dev/null &`);
   await poll('the writer acknowledged a write', 30_000, async () => ((await writerLog().catch(() => [])).some((a) => a.ok) ? true : undefined), 200);
   const from = Date.now();
@@ -124,6 +136,12 @@ test.serial('a restarting etcd change goes one member at a time, drained and quo
   await poll('the writer stopped', 60_000, async () => ((await s().hosts.run('node2', 'test -e /root/writer.done')).code === 0 ? true : undefined), 200);
   t.is(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);
   assertBatchOrder(t, apply.stdout);
+  const after = await etcdProcesses();
+  for (const n of MEMBERS) {
+    t.not(after[n]!.pid, before[n]!.pid, `etcd restarted on ${n}`);
+    t.regex(after[n]!.cmdline, / --heartbeat-interval=150 /, n);
+    t.regex(before[n]!.cmdline, / --heartbeat-interval=100 /, n);
+  }
 
   const attempts = await writerLog();
   const acknowledged = attempts.filter((a) => a.ok);
@@ -137,7 +155,10 @@ test.serial('a restarting etcd change goes one member at a time, drained and quo
   const stat = await onNode('node1', `echo "show stat" | socat stdio ${SOCKET} | grep "^etcd,node"`);
   t.is(stat.trim().split('\n').length, 3, stat);
   t.notRegex(stat, /MAINT/, 'every member is back in haproxy');
-  t.log(`writer: ${acknowledged.length} writes acknowledged, ${failed.length} failed attempts (all retried), longest gap without an acknowledged write during the apply ${longestGap(attempts, from, to)} ms; apply took ${to - from} ms; load average ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`);
+  const gap = longestGap(attempts, from, to);
+  const errors = (await onNode('node2', 'sort /root/writer.err | uniq -c | head -5')).trim();
+  t.log(`writer: ${acknowledged.length} writes acknowledged, ${failed.length} failed attempts (all retried: ${errors || 'no message'}), longest gap without an acknowledged write during the apply ${gap.ms} ms (from ${gap.after} ms into it); apply took ${to - from} ms; load average ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`);
+  t.log(apply.stdout.split('\n').filter((l) => /rollout etcd|service:etcd/.test(l)).map((l) => l.trim()).join('\n'));
 
   const again = await s().underlay(['plan', '--no-color']);
   t.deepEqual(planChanges(again.stdout), [], again.stdout);
