@@ -10,6 +10,7 @@
 import type { Change } from '../model/change.js';
 import type { Plan } from '../model/plan.js';
 import type { BatchIntent, RolloutIntents } from '../model/rollout.js';
+import { nodesAsTheyAre } from '../rollout/rollout-control.js';
 import { circuitBreaker } from '../rollout/circuit-breaker.js';
 import { downByRollout, failedNodeLine, nextBatch, startRolloutState, type FailedNode, type RolloutState } from '../rollout/rollout-state.js';
 import type { RolloutStates, StoredRollout } from '../store/rollout-states.js';
@@ -28,7 +29,7 @@ export function stoppedCondition(state: RolloutState): RunCondition | undefined 
   const failed = state.failed.length > 0 ? `; failed: ${state.failed.map(failedNodeLine).join('; ')}` : '';
   const next =
     state.status === 'aborted'
-      ? 'it stays aborted, nodes as they are, until a new commit starts a new rollout (or `underlay rollout resume` takes it up again)'
+      ? `${nodesAsTheyAre(state)}; it stays aborted until a new commit starts a new rollout (or \`underlay rollout resume\` takes it up again)`
       : `run \`underlay rollout resume --cluster ${cluster}\` to carry on, \`underlay rollout abort --cluster ${cluster}\` to stop it, or push a fix`;
   return {
     type: CONDITION[state.status],

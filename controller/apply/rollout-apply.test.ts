@@ -141,6 +141,23 @@ test('an operator\'s pause is taken up before the next batch; the rollout stays 
   t.is(s.log.length, 0);
 });
 
+test('an abort asked for while the rollout runs stops it before its next batch, and says where the nodes are', async (t) => {
+  const nodes = ['n1', 'n2', 'n3'];
+  const plan = testPlan(restartsOf(nodes), [{ cluster: 'app', batches: [['n1'], ['n2'], ['n3']], failureBudget: 0 }]);
+  const s = setup(nodes, {
+    during: async (c) => {
+      if (c.id !== 'n1/service:app#restart') return;
+      const asked = controlRollout(await s.store.rolloutState('app'), 'app', { action: 'abort' });
+      if (asked.ok) await s.store.changeRolloutState('app', () => asked.write);
+    },
+  }, { timers: instantTimers() });
+  const result = await applyPlan({ ...s.base, plan });
+  t.like(result.conditions[0], { type: 'RolloutAborted', reason: 'AbortedByOperator' });
+  t.regex(result.conditions[0]!.message, /nodes left as they are: the nodes of batch\(es\) 1 are at c0mmit \(failed: none; rolled back: none\).*the nodes of later batches were not touched; it stays aborted/);
+  t.false(s.log.some((l) => l.includes('n2') || l.includes('n3')));
+  t.deepEqual(await stoppedRollouts(s.store, plan).then((c) => c.map((x) => x.type)), ['RolloutAborted'], 'apply of the revision is refused');
+});
+
 test('abort of a stopped rollout leaves the nodes as they are and says where each is', (t) => {
   const state = { ...startRolloutState({ cluster: 'app', revision: 'c0mmit', failureBudget: 0 }), status: 'halted' as const, batchesDone: [1, 2], failed: [{ node: 'n2', batch: 2, gates: [] }], budget: { used: 1, allowed: 0 } };
   const decision = controlRollout({ state, request: null }, 'app', { action: 'abort' });

@@ -36,12 +36,16 @@ export function addSiteOptions(command: Command): Command {
 export async function readSiteRevision(options: SiteOptions, io: CliIO): Promise<Revision> {
   const repo = options.repo ?? io.cwd;
   const resolvedRepo = parseRepoLocation(repo).kind === 'local' ? path.resolve(io.cwd, repo) : repo;
-  const cacheDir = options.cacheDir ?? path.join(io.env.XDG_CACHE_HOME ?? path.join(io.env.HOME ?? '/root', '.cache'), 'underlay', 'repos');
-  return readRevision({ repo: resolvedRepo, ref: options.rev, cacheDir, worktree: options.worktree ?? false, ssh: gitSshSettings(options, io) });
+  return readRevision({ repo: resolvedRepo, ref: options.rev, cacheDir: cacheDirOf(options, io), worktree: options.worktree ?? false, ssh: gitSshSettings(options, io) });
+}
+
+/** Where remote repositories are fetched to (--cache-dir, else under XDG_CACHE_HOME or ~/.cache). */
+export function cacheDirOf(options: Pick<SiteOptions, 'cacheDir'>, io: CliIO): string {
+  return options.cacheDir ?? path.join(io.env.XDG_CACHE_HOME ?? path.join(io.env.HOME ?? '/root', '.cache'), 'underlay', 'repos');
 }
 
 /** Read only if the repository is behind SSH and a fetch is needed; the key is checked like every secret. */
-function gitSshSettings(options: SiteOptions, io: CliIO): GitSshSettings {
+export function gitSshSettings(options: SiteOptions, io: CliIO): GitSshSettings {
   return {
     knownHostsFile: path.resolve(io.cwd, options.knownHosts ?? path.join(stateDirOf(options, io), 'known_hosts')),
     privateKey: async () => {

@@ -76,3 +76,12 @@ test('listen addresses: host:port, a bare :port on 127.0.0.1, IPv6 in brackets',
   t.deepEqual(listenAddress(':9440'), { host: '127.0.0.1', port: 9440 });
   t.deepEqual(listenAddress('[::1]:9440'), { host: '::1', port: 9440 });
 });
+
+test('the example in docs/controller.md is a valid configuration', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const doc = await readFile(new URL('../../docs/controller.md', import.meta.url), 'utf8');
+  const example = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+  const config = parseControllerConfig('/etc/underlay/controller.yaml', example);
+  t.is(config.sites[0]?.name, 'lab');
+  t.is(config.sites[0]?.alerts.length, 2);
+});

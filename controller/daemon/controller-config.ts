@@ -15,10 +15,14 @@ import { Name, SecretName } from '../spec/primitives.js';
 import { API_VERSION } from '../spec/schema.js';
 import { UnderlayError } from '../model/errors.js';
 import { parseRepoLocation } from '../source/repo-location.js';
+import { alertRouteSchema } from '../alerts/alert-route.js';
 
 export const CONTROLLER_CONFIG_KIND = 'ControllerConfig';
 
-/** A cron expression croner reads (5 or 6 fields, or a nickname such as @hourly). */
+/** Drift is checked every 5 minutes unless a site says otherwise (and after every apply). */
+export const DEFAULT_DRIFT_SCHEDULE = '*/5 * * * *';
+
+/** A cron expression croner reads (5 fields, or 6 with seconds first, or a nickname such as @hourly). */
 export const CronSchedule = z.string().refine((expression) => {
   try {
     new Cron(expression, { paused: true });
@@ -67,15 +71,6 @@ export const SiteSource = z.strictObject({
   verifySignatures: z.strictObject({ allowedSigners: z.string().min(1) }).optional(),
 });
 
-export const AlertRouteConfig = z.strictObject({
-  type: z.enum(['webhook', 'slack']),
-  url: z.url(),
-  /** The secret the webhook body is HMAC-signed with (type webhook). */
-  secret: SecretName.optional(),
-  /** How often an unresolved incident is sent again (default 4h). */
-  reminder: Duration.optional(),
-});
-
 export const SiteConfig = z.strictObject({
   /** The site id: the name of the Site document in its repository, which keys its state. */
   name: Name,
@@ -88,8 +83,10 @@ export const SiteConfig = z.strictObject({
   interval: Duration.default('10m'),
   suspended: z.boolean().default(false),
   apply: z.strictObject({ policy: ApplyPolicy.default('auto'), windows: z.array(ChangeWindow).default([]) }).default({ policy: 'auto', windows: [] }),
-  drift: z.strictObject({ schedule: CronSchedule.default('*/5 * * * *') }).default({ schedule: '*/5 * * * *' }),
-  alerts: z.array(AlertRouteConfig).default([]),
+  /** When drift is checked, besides after every apply (controller/drift). */
+  drift: z.strictObject({ schedule: CronSchedule.default(DEFAULT_DRIFT_SCHEDULE) }).default({ schedule: DEFAULT_DRIFT_SCHEDULE }),
+  /** Where the site's alerts go (controller/alerts). */
+  alerts: z.array(alertRouteSchema).default([]),
 });
 
 export const ControllerConfigSchema = z.strictObject({

@@ -37,3 +37,17 @@ test('stop: nothing starts after it, the apply is told to begin no change, and i
   await stopping;
   t.deepEqual(stopped, { finished: false, running: ['lab'] }, 'the bound passed with lab still running');
 });
+
+test('drift is checked on the site\'s schedule and after a run that applied something, not after one that did not', async (t) => {
+  const h = await startControllerHarness(configText(site('lab', '    drift: {schedule: "*/10 * * * *"}\n')));
+  t.teardown(() => h.close());
+  const applied = { runId: 1, planHash: 'p', status: 'succeeded' as const, results: [{ id: 'n1/file:/a', node: 'n1', key: 'file:/a', kind: 'file' as const, action: 'update' as const, outcome: 'applied' as const }], nodes: {}, conditions: [] };
+  await h.open[0]!.finish((state) => ({ type: 'continue', state: { ...state, changeSet: applied } }));
+  t.deepEqual(h.drift, ['lab'], 'checked after the apply');
+  h.daemon.site('lab')!.request('api');
+  await h.open[0]!.finish((state) => ({ type: 'continue', state: { ...state, changeSet: { ...applied, results: [] } } }));
+  t.deepEqual(h.drift, ['lab'], 'a run with nothing applied leaves drift to the schedule');
+  await h.time.advance(10 * 60_000);
+  t.deepEqual(h.drift, ['lab', 'lab'], 'the schedule at 00:10');
+  t.like((await fetch(`${h.api.url}/api/v1/sites/lab`, { headers: { authorization: `Bearer ${h.token}` } }).then((r) => r.json())) as object, { drift: { drifted: 0, outcome: 'done' } });
+});

@@ -16,7 +16,8 @@ import type { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerConfig, SiteConfig } from './controller-config.js';
 import type { ControllerMetrics } from './controller-metrics.js';
 import type { SiteReconcileContext } from './site-reconcile.js';
-import { SupervisedSite } from './supervised-site.js';
+import { SupervisedSite, type SiteServices } from './supervised-site.js';
+import type { DirectorySecretStore } from '../secrets/secret-store.js';
 
 export interface DaemonDeps {
   clock: Clock;
@@ -27,8 +28,12 @@ export interface DaemonDeps {
   io: CliIO;
   /** The state database, opened for one site (created and migrated when needed). */
   openStore(site: string): SqliteStore;
-  /** Tests only: one reconcile instead of the real runtime. */
+  /** A site's secret store (its own, else the controller's). */
+  secretsOf(site: SiteConfig): DirectorySecretStore;
+  /** Tests only: one reconcile, one drift check, the source's watch, instead of the real ones. */
   reconcile?: (ctx: SiteReconcileContext) => Promise<Reconciled<ReconcileState>>;
+  checkDrift?: SiteServices['checkDrift'];
+  watch?: SiteServices['watch'];
 }
 
 export interface Readiness {
@@ -63,7 +68,7 @@ export class ControllerDaemon {
     for (const site of this.#config.sites) this.#sites.set(site.name, this.#supervise(site));
     this.#storesOpen = true;
     this.#heartbeat();
-    for (const site of this.#sites.values()) site.request('start');
+    for (const site of this.#sites.values()) site.start('start');
     this.deps.logger.info({ sites: [...this.#sites.keys()] }, 'controller started');
   }
 
@@ -93,7 +98,7 @@ export class ControllerDaemon {
     for (const name of [...added, ...changed]) {
       const site = this.#supervise(next.get(name) as SiteConfig);
       this.#sites.set(name, site);
-      site.request('reload');
+      site.start('reload');
     }
     this.deps.logger.info({ added, removed, changed }, 'configuration reloaded');
     return { added, removed, changed };
@@ -107,7 +112,7 @@ export class ControllerDaemon {
     this.#stopping = true;
     this.#stopHeartbeat?.();
     const sites = this.sites();
-    const all = Promise.all(sites.map((s) => s.worker.stop())).then(() => true);
+    const all = Promise.all(sites.map((s) => s.stop())).then(() => true);
     let cancel: () => void = () => undefined;
     const bound = new Promise<boolean>((resolve) => (cancel = after(this.deps.timers, timeoutMs, () => resolve(false))));
     const finished = await Promise.race([all, bound]);
@@ -130,13 +135,16 @@ export class ControllerDaemon {
       logger: deps.logger,
       metrics: deps.metrics,
       stop: { requested: () => (this.#stopping ? STOPPING : undefined) },
+      secrets: deps.secretsOf,
       ...(deps.reconcile ? { reconcile: deps.reconcile } : {}),
+      ...(deps.checkDrift ? { checkDrift: deps.checkDrift } : {}),
+      ...(deps.watch ? { watch: deps.watch } : {}),
     });
   }
 
   /** Stops a site's worker and closes its store once its running reconcile (if any) ended. */
   #retire(site: SupervisedSite): void {
-    void site.worker.stop().then(() => site.store.close());
+    void site.stop().then(() => site.store.close());
   }
 
   #heartbeat(): void {

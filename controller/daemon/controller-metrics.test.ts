@@ -3,6 +3,7 @@ import test from 'ava';
 import type { ChangeSet } from '../apply/change-set.js';
 import { configText, fakePlan, startControllerHarness } from '../../test/support/controller-harness.js';
 import { parsePrometheusText, sampleValue } from '../../test/support/prometheus-text.js';
+import { startRolloutState } from '../rollout/rollout-state.js';
 
 const SITES = `  - name: lab
     source: { repository: /srv/lab }
@@ -46,4 +47,17 @@ test('reconcile durations by outcome, the last applied revision, breaker state, 
   t.is(sampleValue(after, 'underlay_circuit_breaker_tripped', { site: 'lab', cluster: 'web' }), 0);
   t.is(sampleValue(after, 'underlay_reconcile_queue_depth', { site: 'lab' }), 0);
   t.is(sampleValue(after, 'underlay_controller_heartbeat_timestamp_seconds'), Date.parse('2025-01-01T00:00:15Z') / 1000, 'beats every 15 s of the clock');
+});
+
+test('the breaker gauge stays 1 while apply refuses a rollout halted in the store (no run, no change set)', async (t) => {
+  const h = await startControllerHarness(configText(SITES));
+  t.teardown(() => h.close());
+  const store = h.daemon.site('lab')!.store;
+  const halted = { ...startRolloutState({ cluster: 'etcd', revision: 'abc123', failureBudget: 0 }), status: 'halted' as const, reason: 'FailureBudgetExceeded' };
+  await store.changeRolloutState('etcd', () => ({ state: halted }));
+  await h.time.advance(2_500);
+  const plan = { ...fakePlan('p', 'abc123'), rollout: [{ cluster: 'etcd' }] } as unknown as ReturnType<typeof fakePlan>;
+  await h.open.find((c) => c.site === 'lab')!.finish((state) => ({ type: 'stall', code: 'RolloutHalted', message: 'refused', state: { ...state, plan } }));
+  const after = parsePrometheusText(await (await fetch(`${h.api.url}/metrics`)).text());
+  t.is(sampleValue(after, 'underlay_circuit_breaker_tripped', { site: 'lab', cluster: 'etcd' }), 1);
 });

@@ -30,6 +30,7 @@ import { resolve } from '../runtime/steps/resolve.js';
 import { siteIdOf } from '../spec/spec.js';
 import { durationSeconds } from '../spec/duration.js';
 import { decidePlan, mayApply } from './apply-policy.js';
+import { verifySignature } from './signature-step.js';
 import type { ControllerConfig, SiteConfig } from './controller-config.js';
 
 export interface SiteReconcileContext {
@@ -87,10 +88,10 @@ function siteIdCheck(expected: string): RuntimeStep {
 }
 
 /** The steps for this moment: plan only (and say why not more), or plan and apply under the locks. */
-export function siteSteps(site: SiteConfig, approvedPlanHash: string | null, clock: Clock): RuntimeStep[] {
+export function siteSteps(site: SiteConfig, approvedPlanHash: string | null, clock: Clock, verify?: RuntimeStep): RuntimeStep[] {
   const policy = { apply: site.apply, approvedPlanHash };
   const gate = policyGate((p: Plan) => decidePlan({ ...policy, now: clock.now() }, p));
-  const head = [fetchRevision, load, siteIdCheck(site.name)];
+  const head = [fetchRevision, ...(verify ? [verify] : []), load, siteIdCheck(site.name)];
   if (!mayApply({ ...policy, now: clock.now() })) return [...head, resolve, observe, resolve, plan(), ...(site.apply.policy === 'plan-only' ? [] : [gate])];
   const locking = { lockTimeoutMs: 0, leaseTtlSeconds: DEFAULT_LEASE_TTL_SECONDS };
   return [...head, underApplyLocks(locking, [recoverRuns, resolve, observe, resolve, plan(), gate, decide(), apply])];
@@ -101,7 +102,7 @@ export async function reconcileSite(ctx: SiteReconcileContext): Promise<Reconcil
   const reconcile = cliReconcileDeps(siteLiveOptions(ctx.controller, site), ctx.io, ctx.onEvent);
   const source = timedSource(reconcile.deps.source, durationSeconds(site.source.timeout) * 1000, ctx.timers, site.source.repository);
   try {
-    return await runReconcile({ site: site.name, state: initialState() }, siteSteps(site, ctx.approvedPlanHash, ctx.clock), {
+    return await runReconcile({ site: site.name, state: initialState() }, siteSteps(site, ctx.approvedPlanHash, ctx.clock, site.source.verifySignatures ? verifySignature(ctx.controller, site, ctx.io) : undefined), {
       ...reconcile.deps,
       source,
       queue: ctx.queue,

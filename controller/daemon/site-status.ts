@@ -43,6 +43,8 @@ export interface SiteStatusView {
   /** The latest plan: what `approve` names by its hash. */
   plan: { hash: string; revision: string; changes: number; summary: Plan['summary'] } | null;
   approvedPlanHash: string | null;
+  /** The latest drift check: when, and how many resources drifted (GET .../drift has them all). */
+  drift: { checkedAt: string; drifted: number; fighting: number; outcome: string } | null;
   conditions: SiteCondition[];
 }
 
@@ -59,6 +61,7 @@ export function initialSiteStatus(site: SiteConfig, controls: { suspended: boole
     lastReconcile: null,
     plan: null,
     approvedPlanHash: controls.approvedPlanHash,
+    drift: null,
     conditions: [],
   };
 }

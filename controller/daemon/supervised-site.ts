@@ -20,6 +20,18 @@ import type { ControllerMetrics } from './controller-metrics.js';
 import { reconcileSite, type SiteReconcileContext } from './site-reconcile.js';
 import { afterReconcile, initialSiteStatus, lastReconcileOf, siteConditions, type SiteStatusView } from './site-status.js';
 import { SiteWorker, type RequestResult } from './site-worker.js';
+import type { RunningAlerter } from '../alerts/create-alerter.js';
+import { alertDrift } from '../drift/drift-alerts.js';
+import type { DriftRecord, DriftReport } from '../drift/drift-report.js';
+import { driftStatus, type DriftStatus } from '../drift/drift-status.js';
+import { driftReportJson } from '../drift/render-drift.js';
+import { describeError } from '../model/errors.js';
+import type { DirectorySecretStore } from '../secrets/secret-store.js';
+import type { SourceWatch } from '../watch/source-watch.js';
+import { onCronSchedule } from './cron-timer.js';
+import { alertReconcile, siteAlerter } from './site-alerts.js';
+import { checkSiteDrift, type SiteDriftContext } from './site-drift.js';
+import { watchSite, type SiteSourceOptions } from './site-source.js';
 
 export interface SiteServices {
   controller: ControllerConfig;
@@ -31,8 +43,21 @@ export interface SiteServices {
   logger: Logger;
   metrics: ControllerMetrics;
   stop: { requested(): ErrorRecord | undefined };
+  /** The site's secret store (its own, else the controller's): alert signing keys and redaction. */
+  secrets(site: SiteConfig): DirectorySecretStore;
   /** One reconcile; reconcileSite unless a test gives its own. */
   reconcile?: (ctx: SiteReconcileContext) => Promise<Reconciled<ReconcileState>>;
+  /** One drift check; checkSiteDrift unless a test gives its own. */
+  checkDrift?: (ctx: SiteDriftContext) => Promise<DriftReport>;
+  /** The watch or poll of the source; watchSite unless a test gives its own. */
+  watch?: (o: SiteSourceOptions) => Promise<SourceWatch>;
+}
+
+/** Where and why a drift check stopped, for its log line. */
+function outcomeFields(outcome: DriftReport['outcome']): Record<string, string> {
+  if (outcome.type === 'done') return {};
+  if (outcome.type === 'fail') return { step: outcome.step, error: describeError(outcome.error) };
+  return { step: outcome.step, code: outcome.code, message: outcome.message };
 }
 
 export type ApproveResult = { approved: true } | { approved: false; reason: string };
@@ -43,6 +68,12 @@ export class SupervisedSite {
   #plan: Plan | undefined;
   #startedAt = '';
   readonly #log: Logger;
+  readonly #alerter: RunningAlerter;
+  #drift: DriftReport | undefined;
+  #driftChecking = false;
+  #driftPending = false;
+  #watch: Promise<SourceWatch | undefined> | undefined;
+  #stopDriftSchedule: (() => void) | undefined;
 
   constructor(
     readonly config: SiteConfig,
@@ -63,6 +94,74 @@ export class SupervisedSite {
     });
     if (this.#status.suspended) this.worker.suspend();
     services.metrics.siteSuspended.set({ site: config.name }, this.#status.suspended ? 1 : 0);
+    this.#alerter = siteAlerter({ site: config, store, secrets: services.secrets(config), clock: services.clock, timers: services.timers, random: services.random, onError: (message) => this.#log.error(message) });
+  }
+
+  /** The first reconcile, the watch of the source and the drift schedule. */
+  start(reason: string): void {
+    const { services, config } = this;
+    this.request(reason);
+    const watch = services.watch ?? watchSite;
+    this.#watch = watch({
+      controller: services.controller,
+      site: config,
+      io: services.io,
+      timers: services.timers,
+      random: services.random,
+      onChange: () => void this.request('watch'),
+      onError: (error) => this.#log.warn({ error: describeError(error) }, 'the source could not be watched this round'),
+    }).catch((error: unknown) => {
+      this.#log.error({ error: describeError(error) }, 'the source cannot be watched: only the resync interval, webhooks and operators start reconciles');
+      return undefined;
+    });
+    this.#stopDriftSchedule = onCronSchedule({ expression: config.drift.schedule, clock: services.clock, timers: services.timers }, () => void this.checkDrift('schedule'));
+  }
+
+  /** No reconcile or drift check starts any more; resolves once the running one ended. The store stays open. */
+  async stop(): Promise<void> {
+    this.#stopDriftSchedule?.();
+    await (await this.#watch)?.close();
+    await this.worker.stop();
+    await this.#alerter.close();
+  }
+
+  /** Drift as the API shows it: what is open in the ledger now (with ages), and the latest check's report. */
+  async drift(): Promise<{ open: DriftStatus; lastCheck: Record<string, unknown> | null }> {
+    const open = driftStatus(await this.store.driftLedger<DriftRecord>().open(), this.services.clock.now());
+    return { open, lastCheck: this.#drift ? driftReportJson(this.#drift) : null };
+  }
+
+  /** A drift check in the site's queue; one asked for while one runs is done once, after it. */
+  async checkDrift(reason: string): Promise<void> {
+    if (this.#driftChecking) {
+      this.#driftPending = true;
+      return;
+    }
+    this.#driftChecking = true;
+    try {
+      do {
+        this.#driftPending = false;
+        if (this.worker.suspended || this.services.stop.requested()) return;
+        await this.#checkDriftOnce(reason);
+      } while (this.#driftPending);
+    } finally {
+      this.#driftChecking = false;
+    }
+  }
+
+  async #checkDriftOnce(reason: string): Promise<void> {
+    const { services, config } = this;
+    const check = services.checkDrift ?? checkSiteDrift;
+    try {
+      const report = await check({ controller: services.controller, site: config, io: services.io, queue: services.queue, clock: services.clock, timers: services.timers, random: services.random, stop: services.stop, onEvent: (event) => this.#onEvent(event) });
+      this.#drift = report;
+      this.#status = { ...this.#status, drift: { checkedAt: report.checkedAt, drifted: report.drifted.length, fighting: report.fighting.length, outcome: report.outcome.type } };
+      services.metrics.driftedResources.set({ site: config.name }, report.drifted.length);
+      alertDrift(this.#alerter, report);
+      this.#log.info({ reason, outcome: report.outcome.type, ...outcomeFields(report.outcome), revision: report.revision, drifted: report.drifted.map((r) => r.id), fighting: report.fighting.map((r) => r.id), resolved: report.resolved.map((r) => r.id), corrected: report.correction?.corrected ?? [] }, 'drift checked');
+    } catch (error) {
+      this.#log.error({ reason, error: describeError(error) }, 'the drift check failed');
+    }
   }
 
   get name(): string {
@@ -138,7 +237,12 @@ export class SupervisedSite {
     if (reconciled.state.plan) this.#plan = reconciled.state.plan;
     const changeSet = reconciled.state.changeSet;
     if (changeSet) await this.#afterRun(reconciled);
-    this.#observeMetrics(reconciled, last);
+    // A halted rollout stays halted in the store while apply refuses it (no run, no change set): so does the gauge.
+    const haltedInStore = new Set((await this.store.rolloutStates()).filter((r) => r.state.status === 'halted').map((r) => r.cluster));
+    this.#observeMetrics(reconciled, last, haltedInStore);
+    alertReconcile(this.#alerter, this.config, reconciled);
+    // Queued behind this reconcile (the same queue key), so it observes what the apply left.
+    if (changeSet && changeSet.results.some((r) => r.outcome === 'applied')) void this.checkDrift('after-apply');
     this.#log.info(
       { revision: this.#status.revision, outcome: last.outcome, step: last.step, code: last.code, message: last.message, planHash: reconciled.state.plan?.hash, changes: reconciled.state.plan?.changes.length, runId: last.runId, durationMs: Date.parse(finishedAt) - Date.parse(this.#startedAt) },
       'reconciled',
@@ -159,7 +263,7 @@ export class SupervisedSite {
     if (pruned > 0) this.#log.debug({ pruned }, 'old runs removed (retention)');
   }
 
-  #observeMetrics(reconciled: Reconciled<ReconcileState>, last: ReturnType<typeof lastReconcileOf>): void {
+  #observeMetrics(reconciled: Reconciled<ReconcileState>, last: ReturnType<typeof lastReconcileOf>, haltedInStore: ReadonlySet<string>): void {
     const { metrics } = this.services;
     const site = this.name;
     metrics.reconcileDuration.observe({ site, outcome: last.outcome }, (Date.parse(last.finishedAt) - Date.parse(last.startedAt)) / 1000);
@@ -170,7 +274,7 @@ export class SupervisedSite {
       metrics.lastAppliedRevision.set({ site, revision: this.#status.lastAppliedRevision }, 1);
     }
     for (const rollout of reconciled.state.plan?.rollout ?? []) {
-      const halted = changeSet?.conditions.some((c) => c.type === 'RolloutHalted' && c.cluster === rollout.cluster) ?? false;
+      const halted = (changeSet?.conditions.some((c) => c.type === 'RolloutHalted' && c.cluster === rollout.cluster) ?? false) || haltedInStore.has(rollout.cluster);
       metrics.breakerTripped.set({ site, cluster: rollout.cluster }, halted ? 1 : 0);
     }
   }

@@ -1,5 +1,8 @@
 /** A correction plan: the changes to correct and the restarts they trigger, batched again; nothing else. */
 import test from 'ava';
+import { DEFAULT_ROLLOUT_POLICY } from '../spec/rollout-policy.js';
+import { emptyInventory } from '../model/observed.js';
+import { rolloutIntents } from '../../test/support/fake-apply.js';
 import type { Change } from '../model/change.js';
 import type { Plan } from '../model/plan.js';
 import { nodeTarget } from '../model/target.js';
@@ -36,14 +39,15 @@ test('only the corrected changes and the restarts they trigger, with batches mad
     inventoryHash: 'i',
     nodeInventoryHashes: {},
     changes,
-    rollout: [{ cluster: 'web', batches: [['n1'], ['n2']], failureBudget: 0 }],
+    rollout: [rolloutIntents({ cluster: 'web', batches: [['n1'], ['n2']], failureBudget: 0 })],
     summary: { create: 0, update: 3, delete: 0, restart: 2, run: 0 },
   };
   const plan = { ...body, hash: planHash(body) };
-  const part = correctionPlan(plan, [{ name: 'web', nodes: ['n1', 'n2'], batchSize: 1, failureBudget: 0 }], new Set(['n1/file:/etc/web.conf', 'n2/file:/etc/motd']));
+  const site = { clusters: [{ name: 'web', nodes: ['n1', 'n2'], rollout: DEFAULT_ROLLOUT_POLICY }], nodes: [], inventory: emptyInventory() };
+  const part = correctionPlan(plan, site, new Set(['n1/file:/etc/web.conf', 'n2/file:/etc/motd']));
   t.deepEqual(part.changes.map((c) => c.id), ['n1/file:/etc/web.conf', 'n1/service:web#restart', 'n2/file:/etc/motd']);
   t.deepEqual(part.changes[2]?.dependsOn, [], 'an edge to a change not corrected is dropped');
-  t.deepEqual(part.rollout, [{ cluster: 'web', batches: [['n1']], failureBudget: 0 }], 'n2 restarts nothing now');
+  t.deepEqual(part.rollout.map((r) => [r.cluster, r.batches.map((b) => b.nodes), r.failureBudget]), [['web', [['n1']], 0]], 'n2 restarts nothing now');
   t.like(part.summary, { update: 2, restart: 1 });
   t.is(part.hash, planHash(part));
   t.not(part.hash, plan.hash);

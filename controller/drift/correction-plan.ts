@@ -5,7 +5,8 @@
  * nothing the policy leaves alone (a reported, ignored or fighting resource) is touched.
  */
 import type { Change } from '../model/change.js';
-import type { DesiredCluster } from '../model/desired.js';
+import type { Desired } from '../model/desired.js';
+import type { Inventory } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
 import { planHash, summarise } from '../plan/make-plan.js';
 import { planRollout } from '../plan/rollout.js';
@@ -27,7 +28,8 @@ function withTriggered(changes: readonly Change[], ids: ReadonlySet<string>): Se
   return kept;
 }
 
-export function correctionPlan(plan: Plan, clusters: readonly DesiredCluster[], ids: ReadonlySet<string>): Plan {
+/** `site`: the clusters, their members and the inventory, for the rollout of what is corrected (plan/rollout.ts). */
+export function correctionPlan(plan: Plan, site: Pick<Desired, 'clusters' | 'nodes'> & { inventory: Inventory }, ids: ReadonlySet<string>): Plan {
   const kept = withTriggered(plan.changes, ids);
   const changes = plan.changes.filter((c) => kept.has(c.id)).map((c) => ({ ...c, dependsOn: c.dependsOn.filter((d) => kept.has(d)) }));
   const disrupted = new Set(changes.filter((c) => c.disruptive && c.target.type === 'node').map((c) => c.target.name));
@@ -38,7 +40,7 @@ export function correctionPlan(plan: Plan, clusters: readonly DesiredCluster[], 
     inventoryHash: plan.inventoryHash,
     nodeInventoryHashes: plan.nodeInventoryHashes,
     changes,
-    rollout: planRollout(clusters, disrupted),
+    rollout: planRollout(site, disrupted),
     summary: summarise(changes),
     ...(plan.warnings ? { warnings: plan.warnings } : {}),
     ...(plan.observation ? { observation: plan.observation } : {}),

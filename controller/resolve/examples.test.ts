@@ -102,3 +102,27 @@ test('module-swap: replacing containerd with crio changes the runtime files and 
   ]);
   t.regex(after.get('worker1/file:/var/lib/kubelet/config.yaml')!, /containerRuntimeEndpoint: unix:\/\/\/run\/crio\/crio.sock/);
 });
+
+test('three-node-etcd grows by a Node document alone: node4 joins after the member add, and no member it joins restarts', (t) => {
+  const revision = revisionOf(join(examples, 'three-node-etcd'));
+  const node2 = Buffer.from(revision.files.find((f) => f.path === 'nodes/node2.yaml')!.content).toString('utf8');
+  const node4 = node2.replaceAll('node2', 'node4').replace('rack: r2', 'rack: r4').replace('etcd-cluster-state: new', 'etcd-cluster-state: existing').replace('198.18.0.12', '198.18.0.14').replace(/ssh-ed25519 \S+/, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBygfm3KmLFCM4N1pwtXOUTRcoukdjQbo3FTM+8Ci1v6');
+  const grown = resolveRevision({ ...revision, files: [...revision.files, { path: 'nodes/node4.yaml', type: 'file', content: Buffer.from(node4) }] });
+  const before = resolveExample('three-node-etcd');
+  const specOf = (d: Desired, node: string, key: string): string => JSON.stringify(resource(d, node, key)?.spec);
+  for (const n of ['node1', 'node2', 'node3']) t.is(specOf(grown, n, 'service:etcd'), specOf(before, n, 'service:etcd'), `${n}'s etcd is started as it was`);
+
+  const join4 = resource(grown, 'node4', 'service:etcd');
+  const spec4 = join4?.spec as NodeResourceSpec | undefined;
+  const args = spec4?.kind === 'service' ? spec4.args : [];
+  t.true(args.includes('--initial-cluster-state=existing'));
+  t.true(args.includes('--initial-cluster=node1=https://198.18.0.11:2380,node2=https://198.18.0.12:2380,node3=https://198.18.0.13:2380,node4=https://198.18.0.14:2380'));
+  t.true(join4!.dependsOn.includes('node1/command:etcd-membership'), join4!.dependsOn.join(', '));
+  t.true(join4!.dependsOn.includes('node4/command:etcd-member-data'));
+  const members = resource(grown, 'node1', 'file:/etc/etcd/members')?.spec as NodeResourceSpec | undefined;
+  t.true(members?.kind === 'file' && 'content' in members && members.content.endsWith('node4=https://198.18.0.14:2380\n'));
+  t.is(resource(grown, 'node2', 'command:etcd-membership'), undefined, 'one member speaks for the cluster');
+  const cfg = resource(grown, 'node1', 'file:/etc/haproxy/haproxy.cfg');
+  t.true(cfg!.dependsOn.includes('node4/service:etcd'), 'haproxy takes node4 once it is up');
+  t.true(grown.services.some((s) => s.key === 'dns:lab/node4.lab.example.net./A'));
+});

@@ -67,3 +67,13 @@ test('a secret is read as bytes, checked as its file is', async (t) => {
   chmodSync(path.join(dir, 'open-token'), 0o644);
   t.is((await t.throwsAsync(store.read('open-token'), { instanceOf: SecretError }))?.code, 'SecretTooOpen');
 });
+
+test('values: the text of every usable secret, for redaction; none for a store that does not exist', async (t) => {
+  const own = mkdtempSync(path.join(tmpdir(), 'underlay-values-'));
+  t.teardown(() => rmSync(own, { recursive: true, force: true }));
+  writeFileSync(path.join(own, 'api-token'), 'tok-1\n', { mode: 0o600 });
+  writeFileSync(path.join(own, 'hook'), 'hook-2', { mode: 0o600 });
+  writeFileSync(path.join(own, 'open'), 'open-3', { mode: 0o644 });
+  t.deepEqual((await new DirectorySecretStore(own).values()).sort(), ['hook-2', 'tok-1\n']);
+  t.deepEqual(await new DirectorySecretStore(path.join(own, 'missing')).values(), []);
+});

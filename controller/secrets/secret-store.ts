@@ -4,7 +4,7 @@
  * Secrets behind the same interface.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SecretName } from '../spec/schema.js';
 import { UnderlayError } from '../model/errors.js';
@@ -33,6 +33,16 @@ export class DirectorySecretStore implements SecretStore {
 
   async file(name: string): Promise<string> {
     return this.checked(name, this.pathOf(name));
+  }
+
+  /**
+   * Every secret's text, for what must never show one (alert payloads redact them). A file that cannot be
+   * read as a secret (too open, a stray name) is left out: it is refused wherever it is used.
+   */
+  async values(): Promise<string[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const read = await Promise.all(names.filter((n) => SecretName.safeParse(n).success).map((n) => this.read(n).then((b) => b.toString('utf8'), () => undefined)));
+    return read.filter((v): v is string => v !== undefined && v.trim() !== '');
   }
 
   /** The secret's bytes, checked as `file` checks them. */

@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ControllerDaemon } from '../daemon/controller-daemon.js';
 import type { SupervisedSite } from '../daemon/supervised-site.js';
 import { readJsonBody, RequestError, type Reply } from './http-json.js';
+import { getRollouts, postRollout } from './rollout-routes.js';
 
 type SiteRoute = (site: SupervisedSite, rest: string[], req: IncomingMessage, url: URL) => Promise<[number, unknown]>;
 
@@ -35,10 +36,12 @@ const GET: Record<string, SiteRoute> = {
     const run = await site.store.run(runId);
     return run ? [200, run] : [404, { error: `site ${site.name} has no run ${runId}` }];
   },
+  drift: async (site) => [200, await site.drift()],
   journal: async (site) => {
     const [latest] = await site.store.runs(1);
     return latest ? journalOf(site, latest.id) : [404, { error: `site ${site.name} has no runs yet` }];
   },
+  rollouts: (site, rest) => getRollouts(site, rest),
 };
 
 const POST: Record<string, SiteRoute> = {
@@ -57,6 +60,7 @@ const POST: Record<string, SiteRoute> = {
     const result = site.request('api');
     return result === 'suspended' ? [409, { error: `site ${site.name} is suspended: resume it first` }] : [202, { reconcile: result }];
   },
+  rollouts: (site, rest, req) => postRollout(site, rest, req),
 };
 
 export async function siteRoutes(req: IncomingMessage, url: URL, daemon: ControllerDaemon, reply: Reply): Promise<void> {
@@ -72,7 +76,7 @@ export async function siteRoutes(req: IncomingMessage, url: URL, daemon: Control
   const routes = req.method === 'GET' ? GET : req.method === 'POST' ? POST : {};
   const route = Object.hasOwn(routes, action) ? routes[action] : undefined;
   if (!route) return reply(req.method === 'GET' || req.method === 'POST' ? 404 : 405, { error: `no such endpoint: ${req.method} ${url.pathname}` });
-  if (req.method === 'POST' && rest.length > 0) return reply(404, { error: `no such endpoint: ${url.pathname}` });
+  if (req.method === 'POST' && rest.length > 0 && action !== 'rollouts') return reply(404, { error: `no such endpoint: ${url.pathname}` });
   const [status, body] = await route(site, rest, req, url);
   return reply(status, body);
 }

@@ -16,6 +16,8 @@ import { initialState, type ReconcileState } from '../../controller/runtime/reco
 import type { StepResult } from '../../controller/runtime/reconcile-step.js';
 import { startApiServer, type ApiServer } from '../../controller/server/api-server.js';
 import { SqliteStore } from '../../controller/store/sqlite-store.js';
+import { DirectorySecretStore } from '../../controller/secrets/secret-store.js';
+import type { DriftReport } from '../../controller/drift/drift-report.js';
 import { manualTime, type ManualTime } from './manual-timers.js';
 
 /** A plan as far as the supervisor and the API read one. */
@@ -48,6 +50,8 @@ export interface ControllerHarness {
   open: ReconcileCall[];
   started: ReconcileCall[];
   logs: Record<string, unknown>[];
+  /** The sites whose drift was checked, in order. */
+  drift: string[];
   close(): Promise<void>;
 }
 
@@ -82,6 +86,11 @@ export async function startControllerHarness(config: ControllerConfig | string):
       started.push(call);
     });
   const stores: SqliteStore[] = [];
+  const driftChecks = (site: string): DriftReport => {
+    drift.push(site);
+    return { site, revision: 'c0ffee', baseline: 'last-applied', checkedAt: time.clock.now().toISOString(), drifted: [], resolved: [], fighting: [], toCorrect: [], ignored: 0, unobserved: [], outcome: { type: 'done' } };
+  };
+  const drift: string[] = [];
   const daemon = new ControllerDaemon(parsed, {
     clock: time.clock,
     timers: time.timers,
@@ -95,6 +104,10 @@ export async function startControllerHarness(config: ControllerConfig | string):
       return store;
     },
     reconcile,
+    secretsOf: () => new DirectorySecretStore('/nonexistent/underlay-test-secrets'),
+    // No source to watch, no nodes to check for drift here: the e2e tests run the real ones.
+    watch: () => Promise.resolve({ close: () => Promise.resolve() }),
+    checkDrift: (ctx) => Promise.resolve(driftChecks(ctx.site.name)),
   });
   const token = 'test-token-3f9a1c';
   daemon.start();
@@ -108,6 +121,7 @@ export async function startControllerHarness(config: ControllerConfig | string):
     open,
     started,
     logs,
+    drift,
     async close() {
       await api.close();
       // Stopped first, so the reconciles finished here start no others.

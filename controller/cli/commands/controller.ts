@@ -14,6 +14,8 @@ import { listenAddress, parseControllerConfig, type ControllerConfig } from '../
 import { createControllerMetrics } from '../../daemon/controller-metrics.js';
 import { describeError } from '../../model/errors.js';
 import { startApiServer } from '../../server/api-server.js';
+import { startWebhookReceiver } from '../../daemon/webhook-receiver.js';
+import type { DirectorySecretStore } from '../../secrets/secret-store.js';
 import { tokenFromSecret } from '../../server/bearer-token.js';
 import { SqliteStore, stateDatabaseFile } from '../../store/sqlite-store.js';
 import { ExitCode, type CliIO } from '../io.js';
@@ -50,6 +52,7 @@ async function runController(options: ControllerOptions, io: CliIO): Promise<num
   const token = tokenFromSecret(await secretStoreOf({ stateDir, secretsDir }, io).read(config.api.tokenSecret));
   const logger = pino({ level: config.log.level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
   const metrics = createControllerMetrics();
+  const secretsOf = (site: ControllerConfig['sites'][number]): DirectorySecretStore => secretStoreOf({ stateDir, secretsDir: site.secretsDir ?? secretsDir }, io);
   const daemon = new ControllerDaemon(config, {
     clock: systemClock,
     timers: systemTimers,
@@ -58,14 +61,18 @@ async function runController(options: ControllerOptions, io: CliIO): Promise<num
     metrics,
     io: loggingIO(io, logger),
     openStore: (site) => SqliteStore.open({ file: stateDatabaseFile(stateDir), site, clock: systemClock }),
+    secretsOf,
   });
   daemon.start();
   const api = await startApiServer({ ...listenAddress(config.api.listen), daemon, metrics, token });
   logger.info({ api: api.url, stateDir }, 'API listening');
+  const webhooks = await startWebhookReceiver(config, { clock: systemClock, metrics, logger, secretsOf, onPush: (site) => void daemon.site(site)?.request('webhook') });
+  if (webhooks) logger.info({ webhooks: webhooks.url }, 'webhooks listening');
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       logger.info({ signal }, 'stopping: no new change begins; the changes in flight finish');
       void daemon.stop().then(async ({ finished }) => {
+        await webhooks?.close();
         await api.close();
         resolve(finished ? ExitCode.Ok : ExitCode.Error);
       });
@@ -74,7 +81,10 @@ async function runController(options: ControllerOptions, io: CliIO): Promise<num
     process.once('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
       readConfig(options.config, io, options.state).then(
-        (next) => daemon.reload({ ...next, stateDir, secretsDir }),
+        async (next) => {
+          daemon.reload({ ...next, stateDir, secretsDir });
+          await webhooks?.reload({ ...next, stateDir, secretsDir });
+        },
         (error: unknown) => logger.error({ error: describeError(error) }, 'the new configuration is not valid; the running one stays'),
       );
     });

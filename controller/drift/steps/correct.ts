@@ -46,7 +46,9 @@ export const correctDrift: DriftStep = {
     const assessment = required(state.assessment, 'a drift assessment', 'correct-drift');
     const ids = assessment.report.toCorrect.map((r) => r.id);
     if (ids.length === 0) return proceed(state);
-    const plan = correctionPlan(required(state.plan, 'a plan', 'correct-drift'), required(state.desired, 'a resolved Desired', 'correct-drift').clusters, new Set(ids));
+    const desired = required(state.desired, 'a resolved Desired', 'correct-drift');
+    const site = { clusters: desired.clusters, nodes: desired.nodes, inventory: required(state.inventory, 'an inventory', 'correct-drift') };
+    const plan = correctionPlan(required(state.plan, 'a plan', 'correct-drift'), site, new Set(ids));
     const steps: RuntimeStep[] = [decide(), apply];
     const inner = await runSteps(steps, { ...state, plan }, deps);
     const changeSet = inner.state.changeSet;

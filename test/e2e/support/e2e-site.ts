@@ -89,8 +89,6 @@ export interface E2ESiteOptions {
   count: number;
   example?: string;
   kind?: 'runit' | 'systemd';
-  /** A site directory to copy instead of `examples/<example>`. */
-  siteDir?: string;
   /** How many of the hosts (the first ones) have a Node document to pin at the start; default all. */
   pinned?: number;
 }
@@ -102,7 +100,7 @@ export async function createE2ESite(options: E2ESiteOptions): Promise<E2ESite> {
     const repoDir = path.join(work, 'site');
     const stateDir = path.join(work, 'state');
     const secretsDir = path.join(work, 'secrets');
-    await cp(options.siteDir ?? (options.example === undefined ? PLAIN_SITE : path.join(root, 'examples', options.example)), repoDir, { recursive: true });
+    await cp(options.example === undefined ? PLAIN_SITE : path.join(root, 'examples', options.example), repoDir, { recursive: true });
     await mkdir(secretsDir, { recursive: true, mode: 0o700 });
     // The example site names its client key `ssh-client-key` (Site.spec.ssh.clientKeySecret).
     await cp(hosts.clientKeyPath, path.join(secretsDir, 'ssh-client-key'));

@@ -1,0 +1,55 @@
+/**
+ * A site's drift check as the controller runs it (on the site's drift schedule and after every apply), with
+ * the same dependencies as `underlay drift` (cli/drift-deps.ts) and in the site's queue, so a check never
+ * interleaves with its reconciles. Under plan-only drift is measured against the current revision. Whether
+ * it may correct is the apply policy's: `approve` and a closed change window make correction report-only.
+ */
+import { DEFAULT_LEASE_TTL_SECONDS } from '../apply/node-leases.js';
+import type { Clock, Timers } from '../clock.js';
+import { cliDriftDeps } from '../cli/drift-deps.js';
+import type { CliIO } from '../cli/io.js';
+import { cliReconcileDeps } from '../cli/reconcile-deps.js';
+import type { CorrectionPermit } from '../drift/assess-drift.js';
+import { checkDrift } from '../drift/check-drift.js';
+import type { DriftReport } from '../drift/drift-report.js';
+import type { KeyedQueue } from '../model/keyed-queue.js';
+import type { ErrorRecord } from '../model/errors.js';
+import type { ReconcileEvent } from '../runtime/reconcile-event.js';
+import { changeWindowAt } from './change-windows.js';
+import type { ControllerConfig, SiteConfig } from './controller-config.js';
+import { siteLiveOptions } from './site-reconcile.js';
+
+export interface SiteDriftContext {
+  controller: Pick<ControllerConfig, 'stateDir' | 'secretsDir'>;
+  site: SiteConfig;
+  io: CliIO;
+  queue: KeyedQueue;
+  clock: Clock;
+  timers: Timers;
+  random: () => number;
+  stop: { requested(): ErrorRecord | undefined };
+  onEvent(event: ReconcileEvent): void;
+}
+
+/** Whether a correction may be applied now, by the site's apply policy and windows. */
+export function correctionPermit(site: SiteConfig, now: Date): CorrectionPermit {
+  if (site.apply.policy !== 'auto') return { allowed: false, reason: `policy ${site.apply.policy}: drift is reported, not corrected` };
+  const window = changeWindowAt(site.apply.windows, now);
+  return window.open ? { allowed: true } : { allowed: false, reason: `change window closed: ${window.reason}` };
+}
+
+export async function checkSiteDrift(ctx: SiteDriftContext): Promise<DriftReport> {
+  const options = siteLiveOptions(ctx.controller, ctx.site);
+  const reconcile = cliReconcileDeps(options, ctx.io, ctx.onEvent);
+  const permit = correctionPermit(ctx.site, ctx.clock.now());
+  const deps = { ...cliDriftDeps(options, ctx.io, reconcile), queue: ctx.queue, clock: ctx.clock, timers: ctx.timers, random: ctx.random, permit, stop: ctx.stop };
+  try {
+    return await checkDrift(deps, {
+      site: ctx.site.name,
+      baseline: ctx.site.apply.policy === 'plan-only' ? 'current' : 'last-applied',
+      ...(permit.allowed ? { correct: { lockTimeoutMs: 0, leaseTtlSeconds: DEFAULT_LEASE_TTL_SECONDS } } : {}),
+    });
+  } finally {
+    await reconcile.close();
+  }
+}
