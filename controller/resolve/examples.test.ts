@@ -39,9 +39,11 @@ test('three-node-etcd loads and resolves: TLS members linked, haproxy on the VIP
   const etcd = resource(d, 'node2', 'service:etcd')?.spec as NodeResourceSpec | undefined;
   const args = etcd?.kind === 'service' ? etcd.args : [];
   t.true(args.includes('--initial-cluster=node1=https://198.18.0.11:2380,node2=https://198.18.0.12:2380,node3=https://198.18.0.13:2380'));
-  for (const flag of ['--initial-cluster-state=new', '--client-cert-auth', '--peer-client-cert-auth', '--trusted-ca-file=/etc/etcd/pki/ca.crt']) t.true(args.includes(flag), flag);
+  for (const flag of ['--initial-cluster-state=new', '--heartbeat-interval=100', '--client-cert-auth', '--peer-client-cert-auth', '--trusted-ca-file=/etc/etcd/pki/ca.crt']) t.true(args.includes(flag), flag);
   const cfg = resource(d, 'node1', 'file:/etc/haproxy/haproxy.cfg')?.spec as NodeResourceSpec | undefined;
-  t.true(cfg?.kind === 'file' && 'content' in cfg && cfg.content.includes('    bind 198.18.0.200:2379\n') && cfg.content.includes('    server member3 198.18.0.13:2379 check inter 1s\n'));
+  t.true(cfg?.kind === 'file' && 'content' in cfg && cfg.content.includes('    bind 198.18.0.200:2379\n') && cfg.content.includes('    server node3 198.18.0.13:2379 check inter 1s\n'));
+  // Servers named by node: the etcd drain steps address them through the admin socket; redispatch with retries.
+  for (const line of ['    stats socket /var/lib/haproxy/admin.sock mode 600 level admin\n', '    option redispatch\n    retries 3\n']) t.true(cfg?.kind === 'file' && 'content' in cfg && cfg.content.includes(line), line);
   t.deepEqual(resource(d, 'node1', 'file:/etc/haproxy/haproxy.cfg')?.dependsOn, [
     'node1/address:eth0/198.18.0.200/24',
     'node1/directory:/etc/haproxy',
