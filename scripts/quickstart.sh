@@ -172,21 +172,26 @@ run=$(json lastReconcile.runId <<< "$status")
 took_ms=$(( $(node -e 'console.log(Date.parse(process.argv[1]))' "$finished") - committed_ms ))
 echo "  applied by the controller as run $run, finished $finished: ${took_ms} ms from the commit to converged"
 on_node1() { ssh -q -i "$secrets/ssh-client-key" -o UserKnownHostsFile="$base/known_hosts" -o StrictHostKeyChecking=yes "root@$node1" "$@"; }
-echo "  node1:/etc/motd: $(on_node1 cat /etc/motd)"
+echo "  node1:/etc/motd now reads:"
+on_node1 cat /etc/motd | sed 's/^/    /'
 
 step "A hand edit on node1, reported as drift and corrected by the controller (drift.mode: correct)"
 managed=$(on_node1 cat /etc/motd)
+edited_ms=$(node -e 'console.log(Date.now())')
 on_node1 "echo 'edited by hand' > /etc/motd"
-echo "  node1:/etc/motd: $(on_node1 cat /etc/motd)"
+echo "  node1:/etc/motd edited by hand: $(on_node1 cat /etc/motd)"
 # grep without -q or -m: under pipefail a grep that stops reading early fails the pipe.
 drift_log() { grep '"msg":"drift checked"' "$base/controller.log" | grep "\"$1\":\[[^]]*\"node1/file:/etc/motd\"" > /dev/null; }
 wait_until "drift of node1/file:/etc/motd reported" drift_log drifted
 echo "  reported: $(grep '"msg":"drift checked"' "$base/controller.log" | grep '"drifted":\[[^]]*"node1/file:/etc/motd"' | sed -n 1p | json drifted | tr -d '\n ')"
 wait_until "node1/file:/etc/motd corrected" drift_log corrected
-echo "  corrected: $(grep '"msg":"drift checked"' "$base/controller.log" | grep '"corrected":\[[^]]*"node1/file:/etc/motd"' | sed -n 1p | json corrected | tr -d '\n ')"
+correction=$(grep '"msg":"drift checked"' "$base/controller.log" | grep '"corrected":\[[^]]*"node1/file:/etc/motd"' | sed -n 1p)
+corrected_at=$(json time <<< "$correction")
+echo "  corrected: $(json corrected <<< "$correction" | tr -d '\n ') by the drift check at $corrected_at, $(( $(node -e 'console.log(Date.parse(process.argv[1]))' "$corrected_at") - edited_ms )) ms after the edit (the schedule: every 5 s)"
 back=$(on_node1 cat /etc/motd)
 [[ "$back" == "$managed" ]] || { echo "node1:/etc/motd was not put back: $back" >&2; exit 1; }
-echo "  node1:/etc/motd: $back"
+echo "  node1:/etc/motd is the managed file again:"
+sed 's/^/    /' <<< "$back"
 
 step "The controller's API: curl -H \"Authorization: Bearer \$(cat $secrets/controller-api-token)\" $api/api/v1/sites"
 api_get /api/v1/sites | json sites
