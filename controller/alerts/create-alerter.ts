@@ -38,6 +38,8 @@ export interface AlerterOptions {
   maxAttempts?: number;
   /** Failures nobody waits for (a delivery given up, the store failing), for the log. */
   onError?: (message: string) => void;
+  /** Each notification queued (once per incident and status, whatever the routes): for the alerts metric and the log. */
+  onNotify?: (notice: { site: string; reason: AlertReason; key: string; status: AlertStatus }) => void;
 }
 
 /** The Alerter, and (for shutdown and tests) a way to wait until everything raised so far is delivered or waiting to retry. */
@@ -120,6 +122,7 @@ class IncidentAlerter implements RunningAlerter {
     const secrets = [...(await this.o.secrets.values()), ...routeKeys].flatMap((s) => [s, s.trim()]);
     const shown = redact(incident, secrets);
     for (const route of routes) this.#queues.get(routeId(route))?.push({ route, body: bodyFor(route, { status, incident: shown, at }) });
+    this.o.onNotify?.({ site: incident.site, reason: incident.reason, key: incident.key, status });
     if (status === 'resolved') return;
     const notified: Incident = { ...incident, notifiedAt: { ...incident.notifiedAt, ...Object.fromEntries(routes.map((r) => [routeId(r), at])) } };
     this.#incidents.set(incidentId(incident), notified);

@@ -7,7 +7,8 @@ import type { Reconciled } from '../runtime/reconcile.js';
 import { initialState, type ReconcileState } from '../runtime/reconcile-state.js';
 import type { Revision } from '../source/revision.js';
 import { parseControllerConfig } from './controller-config.js';
-import { alertReconcile } from './site-alerts.js';
+import type { IssuedCertificateRecord } from '../store/issued-certificates.js';
+import { alertCertificates, alertReconcile } from './site-alerts.js';
 
 const site = parseControllerConfig('/c.yaml', 'apiVersion: underlay.dev/v1alpha1\nkind: ControllerConfig\nsites:\n  - {name: lab, source: {repository: /srv/lab}}\n').sites[0]!;
 
@@ -48,4 +49,21 @@ test('a refused signature raises SignatureRefused; a failed run ApplyFailed and 
   calls.splice(0);
   alertReconcile(alerter, site, { outcome: { type: 'done' }, state: state({ plan, changeSet: run('succeeded') }) });
   t.deepEqual(calls, ['resolve SourceUnreachable ', 'resolve SignatureRefused ', 'resolve ApplyFailed ', 'resolve RolloutHalted etcd', 'resolve RolloutHalted web']);
+});
+
+test('certificates near their end raise CertificateExpiring for this site; renewed ones resolve theirs', (t) => {
+  const { alerter, calls } = recorder();
+  const record = (node: string, notAfter: string): IssuedCertificateRecord => ({
+    serial: `s-${node}`,
+    authority: 'site-ca',
+    node,
+    certificate: 'etcd-server',
+    notAfter,
+    fingerprint: `fp-${node}`,
+    issuedAt: '2026-11-01T00:00:00.000Z',
+    installedAt: '2026-11-01T00:01:00.000Z',
+    revokedAt: null,
+  });
+  alertCertificates(alerter, 'lab', [record('node1', '2026-12-03T00:00:00.000Z'), record('node2', '2027-02-01T00:00:00.000Z')], new Date('2026-12-01T00:00:00.000Z'));
+  t.deepEqual(calls, ['raise CertificateExpiring node1/etcd-server', 'resolve CertificateExpiring node2/etcd-server']);
 });

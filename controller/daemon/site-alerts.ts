@@ -3,8 +3,10 @@
  * database (only its own: sites share the table), the secret store for signing keys and redaction; and
  * what a reconcile's outcome raises and resolves. Raising never waits for a delivery.
  */
-import { createAlerter, type RunningAlerter } from '../alerts/create-alerter.js';
+import { certificateAlerts } from '../alerts/certificate-alerts.js';
+import { createAlerter, type AlerterOptions, type RunningAlerter } from '../alerts/create-alerter.js';
 import type { Incident } from '../alerts/alert.js';
+import type { IssuedCertificateRecord } from '../store/issued-certificates.js';
 import type { Clock, Timers } from '../clock.js';
 import { describeError } from '../model/errors.js';
 import type { Reconciled } from '../runtime/reconcile.js';
@@ -22,6 +24,8 @@ export interface SiteAlerterOptions {
   timers: Timers;
   random: () => number;
   onError(message: string): void;
+  /** Each notification sent (firing, reminder, resolved): what the alerts counter counts. */
+  onNotify?: AlerterOptions['onNotify'];
 }
 
 /** The shared incident table, seen as this site's alone. */
@@ -40,7 +44,15 @@ export function siteAlerter(o: SiteAlerterOptions): RunningAlerter {
     secrets: { read: (name) => o.secrets.read(name), values: () => o.secrets.values() },
     random: o.random,
     onError: o.onError,
+    ...(o.onNotify ? { onNotify: o.onNotify } : {}),
   });
+}
+
+/** CertificateExpiring for each installed certificate the CA issued that is close to its end and not renewed; resolved once it is. */
+export function alertCertificates(alerter: RunningAlerter, site: string, issued: readonly IssuedCertificateRecord[], now: Date): void {
+  const { raise, resolve } = certificateAlerts({ site, issued, now });
+  for (const alert of raise) alerter.raise(alert);
+  for (const key of resolve) alerter.resolve(site, 'CertificateExpiring', key);
 }
 
 /** The source, the signature, the apply and each cluster's rollout: raised when the reconcile says so, resolved when it got past them. */

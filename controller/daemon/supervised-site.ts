@@ -29,7 +29,7 @@ import { describeError } from '../model/errors.js';
 import type { DirectorySecretStore } from '../secrets/secret-store.js';
 import type { SourceWatch } from '../watch/source-watch.js';
 import { onCronSchedule } from './cron-timer.js';
-import { alertReconcile, siteAlerter } from './site-alerts.js';
+import { alertCertificates, alertReconcile, siteAlerter } from './site-alerts.js';
 import { checkSiteDrift, type SiteDriftContext } from './site-drift.js';
 import { watchSite, type SiteSourceOptions } from './site-source.js';
 
@@ -94,7 +94,10 @@ export class SupervisedSite {
     });
     if (this.#status.suspended) this.worker.suspend();
     services.metrics.siteSuspended.set({ site: config.name }, this.#status.suspended ? 1 : 0);
-    this.#alerter = siteAlerter({ site: config, store, secrets: services.secrets(config), clock: services.clock, timers: services.timers, random: services.random, onError: (message) => this.#log.error(message) });
+    this.#alerter = siteAlerter({ site: config, store, secrets: services.secrets(config), clock: services.clock, timers: services.timers, random: services.random,
+      onError: (message) => this.#log.error(message),
+      onNotify: (n) => services.metrics.alerts.inc({ site: n.site, reason: n.reason, state: n.status }),
+    });
   }
 
   /** The first reconcile, the watch of the source and the drift schedule. */
@@ -241,6 +244,7 @@ export class SupervisedSite {
     const haltedInStore = new Set((await this.store.rolloutStates()).filter((r) => r.state.status === 'halted').map((r) => r.cluster));
     this.#observeMetrics(reconciled, last, haltedInStore);
     alertReconcile(this.#alerter, this.config, reconciled);
+    alertCertificates(this.#alerter, this.config.name, await this.store.issuedCertificates().issued(), this.services.clock.now());
     // Queued behind this reconcile (the same queue key), so it observes what the apply left.
     if (changeSet && changeSet.results.some((r) => r.outcome === 'applied')) void this.checkDrift('after-apply');
     this.#log.info(

@@ -15,10 +15,20 @@ function portFields(schema: JsonSchema, path = ''): [string, JsonSchema][] {
   return out;
 }
 
-test('every port field of the format is an integer 1-65535', (t) => {
+/**
+ * Ports that may also be a template (a health gate's `tcp.port: "{{ inputs.port }}"`): resolve holds the
+ * rendered value to 1-65535 (controller/resolve/render-gates.ts). Every other port is the integer alone.
+ */
+const TEMPLATED_PORTS = new Set(['.spec.rollout.gates.tcp.port', '.spec.health.tcp.port']);
+
+test('every port field of the format is an integer 1-65535 (or, where the format says so, a template rendered to one)', (t) => {
   const ports = portFields(siteJsonSchema() as JsonSchema);
   t.true(ports.length >= 3, ports.map(([p]) => p).join(', '));
-  for (const [path, schema] of ports) t.deepEqual([schema.type, schema.minimum, schema.maximum], ['integer', 1, 65535], path);
+  for (const [path, schema] of ports) {
+    const integer = TEMPLATED_PORTS.has(path) ? schema.anyOf?.find((s) => s.type === 'integer') : schema;
+    if (TEMPLATED_PORTS.has(path)) t.deepEqual(schema.anyOf?.map((s) => s.type).sort(), ['integer', 'string'], path);
+    t.deepEqual([integer?.type, integer?.minimum, integer?.maximum], ['integer', 1, 65535], path);
+  }
 });
 
 test('ports out of range are refused in each kind that has one', (t) => {

@@ -99,7 +99,8 @@ function golden(t: import('ava').ExecutionContext, name: string, body: string): 
 test('webhook: one signed notification per incident, a resolved one when it clears, and no secret in either', async (t) => {
   const hook = await sink(t);
   const time = handTime();
-  const a = alerter([{ type: 'webhook', url: hook.url, secret: 'alert-hmac', name: 'lab-hook' }], time);
+  const notices: string[] = [];
+  const a = alerter([{ type: 'webhook', url: hook.url, secret: 'alert-hmac', name: 'lab-hook' }], time, { onNotify: (n) => void notices.push(`${n.status} ${n.reason} ${n.key}`) });
   a.raise(drift);
   a.raise({ ...drift, details: { ...drift.details, ageSeconds: 300 } });
   await a.settled();
@@ -114,6 +115,7 @@ test('webhook: one signed notification per incident, a resolved one when it clea
   a.resolve('lab', 'DriftDetected', drift.key);
   await a.settled();
   t.is(hook.received.length, 2, 'resolved once');
+  t.deepEqual(notices, ['firing DriftDetected node1/file:/etc/motd', 'resolved DriftDetected node1/file:/etc/motd']);
   golden(t, 'webhook-drift-resolved.json', hook.received[1]?.body ?? '{}');
   for (const r of hook.received) {
     t.false(r.body.includes(API_TOKEN));

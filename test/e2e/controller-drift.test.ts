@@ -66,6 +66,14 @@ test.serial('a hand edit is alerted at the sink within the drift schedule, corre
 
   const drift = (await controller.api('GET', '/api/v1/sites/lab/drift')).body as { lastCheck: { site: string } | null };
   t.is(drift.lastCheck?.site, 'lab');
+  const apiUrl = String(controller.logs.find((l) => l.msg === 'API listening')?.api);
+  const metrics = await (await fetch(`${apiUrl}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text();
+  const alertCount = (reason: string, state: string): number => {
+    const line = metrics.split('\n').find((l) => l.startsWith('underlay_alerts_total{') && l.includes(`reason="${reason}"`) && l.includes(`state="${state}"`));
+    return line === undefined ? 0 : Number(line.split(' ').pop());
+  };
+  t.is(alertCount('DriftDetected', 'firing'), 1, 'the alerts counter counts the notification sent');
+  t.is(alertCount('DriftDetected', 'resolved'), 1);
   const checked = controller.logs.filter((l) => l.msg === 'drift checked' && Array.isArray(l.corrected) && (l.corrected as string[]).includes('node1/file:/etc/motd'));
   t.is(checked.length, 1, 'corrected once');
   const secrets = [HMAC_KEY, API_TOKEN, ...(await readFile(path.join(site().secretsDir, 'ssh-client-key'), 'utf8')).split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))];

@@ -11,12 +11,13 @@
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { pinTestHosts, pinTestNetwork } from '../../scripts/pin-test-hosts.js';
+import { pinTestHosts } from '../../scripts/pin-test-hosts.js';
 import { poll } from '../hosts/exec.js';
-import { createE2ESite, runCli, type E2ESite } from './support/e2e-site.js';
+import { runCli, type E2ESite } from './support/e2e-site.js';
+import { createTlsEtcdSite } from './support/tls-etcd-site.js';
 import { managedRecord, onHost, runitServices } from './support/node-checks.js';
 import { planChanges, planLive } from './support/plan-live.js';
 
@@ -28,15 +29,7 @@ const s = (): E2ESite => {
 };
 
 test.before(async () => {
-  site = await createE2ESite({ count: 4, example: 'three-node-etcd', pinned: 3 });
-  const { secretsDir } = site;
-  await site.commit('the example on the test hosts\' network, with a site CA made here', async (dir) => {
-    await pinTestNetwork(s().hosts.hosts, dir);
-    await rm(path.join(dir, 'ca/site-ca.pem'));
-    const init = await runCli(['pki', 'init', '--ca', 'site-ca', '--key-secret', 'site-ca-key', '--secrets-dir', secretsDir, '--out', path.join(dir, 'ca/site-ca.pem')]);
-    if (init.code !== 0) throw new Error(init.stderr);
-  });
-  await writeFile(path.join(secretsDir, 'lab-tsig'), execFileSync('tsig-keygen', ['-a', 'hmac-sha256', 'lab-tsig'], { encoding: 'utf8' }), { mode: 0o600 });
+  site = await createTlsEtcdSite({ count: 4, pinned: 3 });
 });
 test.after.always(async () => {
   await site?.teardown();

@@ -1,11 +1,11 @@
 /**
  * Trust before secrets, end to end on real test hosts through the real CLI: a controller secret delivered
  * as a file with its mode and owner to the nodes its policy lists; a re-plan is empty; rotating it in the
- * store, or editing it on a node, plans a change that says only "changed"; a node whose host key does not
- * match its pin gets nothing (apply refuses, naming it). Then every output, the plans (text, JSON,
- * Markdown, the saved file), the inventory snapshot, status and the state directory (the journal's
- * database, byte for byte) are searched for each value the secret had and for its plain sha256: none
- * holds either.
+ * store, or editing it on a node, plans a change that says only "changed" (and drift "secret content
+ * changed"); a node whose host key does not match its pin gets nothing (apply refuses, naming it). Then every
+ * output, the plans (text, JSON, Markdown, the saved file), the inventory snapshot, status and the state
+ * directory (the journal's database, byte for byte) are searched for each value the secret had and for its
+ * plain sha256: none holds either.
  */
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,6 +14,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { parseDocument } from 'yaml';
+import type { DriftReport } from '../../controller/drift/drift-report.js';
 import { stateDatabaseFile } from '../../controller/store/sqlite-store.js';
 import { createE2ESite, type CliResult, type E2ESite } from './support/e2e-site.js';
 import { foreignHostKey } from './support/foreign-host-key.js';
@@ -143,6 +144,13 @@ test.serial('edited on the node: that node plans a change, and apply puts the se
   const inventory = await underlay('inventory snapshot', ['inventory']);
   t.is(inventory.code, 0, inventory.stderr);
   t.like(JSON.parse(inventory.stdout), { nodes: { node1: { resources: { [`secretFile:${TOKEN_PATH}`]: { exists: true, content: 'differs', mode: '0440' } } } } });
+  // Drift says the content changed, and nothing else of it (its record stays in the state database, searched below).
+  const drift = await underlay('drift after the edit', ['drift', '--output', 'json']);
+  t.is(drift.code, 2, drift.stderr);
+  const record = (JSON.parse(drift.stdout) as DriftReport).drifted[0];
+  t.like(record, { id: `node1/secretFile:${TOKEN_PATH}`, before: { secretContent: 'changed' } });
+  t.is(record?.before?.contentSha256, undefined);
+  t.regex((await underlay('drift as text', ['drift'])).stdout, /secret content changed/);
   const applied = await underlay('apply after the edit', ['apply', '--no-color']);
   t.is(applied.code, 0, applied.stdout + applied.stderr);
   t.deepEqual(readFileSync(onNode('node1')), value);

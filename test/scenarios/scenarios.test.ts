@@ -2,7 +2,8 @@
  * Golden plan scenarios: each folder holds a site (`repo/`), optionally the inventory it is planned
  * against (`inventory.json`, a snapshot of either format: most are v1alpha1, so they also prove it is still read; else the empty inventory of a first apply) and `options.json`
  * ({"now", "worktree", "observation"}), and the expected plan as text, JSON and Markdown. The commit id is the fixed
- * fake FAKE_COMMIT so goldens do not depend on Git. `UPDATE_GOLDEN=1 npx ava test/scenarios/scenarios.test.ts`
+ * fake FAKE_COMMIT so goldens do not depend on Git. A `repo/` may hold only what it changes on a site shared under
+ * `_sites/` (its `.base` names it: test/support/revision-from-dir.ts). `UPDATE_GOLDEN=1 npx ava test/scenarios/scenarios.test.ts`
  * rewrites the goldens; review the diff like any other change.
  */
 import test from 'ava';
@@ -22,7 +23,7 @@ import { registry } from '../../reconcilers/registry.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const update = process.env.UPDATE_GOLDEN === '1';
-const scenarios = readdirSync(here, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+const scenarios = readdirSync(here, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('_')).map((e) => e.name).sort();
 
 interface ScenarioOptions {
   now?: string;

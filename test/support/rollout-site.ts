@@ -1,8 +1,10 @@
 /**
  * The site of the 30-node rollout (test/e2e/rollout-30-nodes.test.ts, bench/rollout): one cluster of every
- * test host, `maxUnavailable: 10%`, each node's config file restarting its service. The service crash-loops
- * (up well under the gate's 1 s) on the node a revision names as broken, as a bad flag would, and every
- * start leaves a line on its node, so restarts are counted, not timed.
+ * test host, `maxUnavailable: 10%`, each node's config file restarting its service. The module's health
+ * gate `app-config` (a command on the node) fails on the node a revision names as broken, saying so, as an
+ * app refusing a bad flag would; every start of the service leaves a line on its node, so restarts are
+ * counted, not timed. (A crash-looping service instead fails its restart or passes the uptime check by
+ * chance on a loaded machine: a declared gate says it every time.)
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
@@ -30,7 +32,7 @@ spec:
   serviceManager: runit
 `;
 
-const cluster = (version: string, broken: string, deadline: string) => `apiVersion: underlay.dev/v1alpha1
+const cluster = (version: string, broken: string, deadline: string, first: readonly string[]) => `apiVersion: underlay.dev/v1alpha1
 kind: Cluster
 metadata:
   name: app
@@ -43,7 +45,7 @@ spec:
       with: {version: {param: version}, broken: {param: broken}}
   rollout:
     maxUnavailable: "10%"
-    failureBudget: 0
+    failureBudget: 0${first.length > 0 ? `\n    order: {explicit: [${first.join(', ')}]}` : ''}
     progressDeadline: ${deadline}
 `;
 
@@ -63,8 +65,11 @@ spec:
     - service:
         name: ro-app
         command: /bin/sh
-        args: ["-c", "mkdir -p /var/lib/ro; echo \\"start $(head -1 ${ROLLOUT_CONFIG})\\" >> ${ROLLOUT_STARTS}; if grep -q brokn ${ROLLOUT_CONFIG}; then echo 'ro-app: unknown flag --brokn' >&2; sleep 0.3; exit 2; fi; exec sleep infinity"]
+        args: ["-c", "mkdir -p /var/lib/ro; echo \\"start $(head -1 ${ROLLOUT_CONFIG})\\" >> ${ROLLOUT_STARTS}; exec sleep infinity"]
         restartOnChangeOf: ["file:${ROLLOUT_CONFIG}"]
+  health:
+    - name: app-config
+      command: {argv: ["/bin/sh", "-c", "if grep -q brokn ${ROLLOUT_CONFIG}; then echo 'ro-app: unknown flag --brokn'; exit 2; fi"]}
 `;
 
 const nodeDoc = (host: TestHost) => `apiVersion: underlay.dev/v1alpha1
@@ -80,8 +85,8 @@ spec:
 
 export interface RolloutSite {
   repoDir: string;
-  /** Commits the cluster at `version`, its service broken on the node named `broken`; the commit id. */
-  commit(message: string, version: string, broken?: string): Promise<string>;
+  /** Commits the cluster at `version`, broken on the node named `broken`, rolling out `first` first; the commit id. */
+  commit(message: string, version: string, broken?: string, first?: readonly string[]): Promise<string>;
 }
 
 /** Writes the site for these hosts under `work` (site/, secrets/ with the client key) and commits version 1. */
@@ -95,8 +100,8 @@ export async function writeRolloutSite(work: string, hosts: { hosts: TestHost[];
   await writeFile(path.join(repoDir, 'modules', 'app.yaml'), MODULE);
   for (const host of hosts.hosts) await writeFile(path.join(repoDir, 'nodes', `${host.name}.yaml`), nodeDoc(host));
   await git(repoDir, 'init', '-q', '-b', 'main');
-  const commit = async (message: string, version: string, broken = 'none'): Promise<string> => {
-    await writeFile(path.join(repoDir, 'cluster.yaml'), cluster(version, broken, options.deadline ?? '3s'));
+  const commit = async (message: string, version: string, broken = 'none', first: readonly string[] = []): Promise<string> => {
+    await writeFile(path.join(repoDir, 'cluster.yaml'), cluster(version, broken, options.deadline ?? '3s', first));
     await git(repoDir, 'add', '-A');
     await git(repoDir, 'commit', '-q', '-m', message);
     return git(repoDir, 'rev-parse', 'HEAD');
