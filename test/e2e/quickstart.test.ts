@@ -68,6 +68,8 @@ test.serial('the quick start ends with the controller applying a commit, correct
   t.is(sites[0]!.lastAppliedRevision, head, 'the controller applied the commit');
   t.true(up.output.includes(`"lastAppliedRevision": "${head}"`), 'the script printed the API answer');
   t.regex(up.output, /applied by the controller as run \d+, finished .*: -?\d+ ms from the commit to converged/);
+  // The figures the script printed, logged (not asserted: they depend on the machine).
+  for (const line of up.output.split('\n').filter((l) => / ms (from the commit|after the edit)/.test(l))) t.log(line.trim());
 
   const logs = (await readFile(path.join(base, 'controller.log'), 'utf8'))
     .split('\n')
