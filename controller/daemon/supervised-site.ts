@@ -9,6 +9,7 @@ import type { CliIO } from '../cli/io.js';
 import type { KeyedQueue } from '../model/keyed-queue.js';
 import type { ErrorRecord } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
+import type { Inventory } from '../model/observed.js';
 import { retryAfter } from '../runtime/backoff.js';
 import type { Reconciled } from '../runtime/reconcile.js';
 import type { ReconcileEvent } from '../runtime/reconcile-event.js';
@@ -66,6 +67,8 @@ export class SupervisedSite {
   readonly worker: SiteWorker<Reconciled<ReconcileState>>;
   #status: SiteStatusView;
   #plan: Plan | undefined;
+  /** What the last reconcile that observed the nodes found: the snapshot CI plans pull requests against. */
+  #inventory: Inventory | undefined;
   #startedAt = '';
   readonly #log: Logger;
   readonly #alerter: RunningAlerter;
@@ -181,6 +184,10 @@ export class SupervisedSite {
     return this.#plan;
   }
 
+  inventory(): Inventory | undefined {
+    return this.#inventory;
+  }
+
   request(reason: string): RequestResult {
     const result = this.worker.request();
     this.#log.debug({ reason, result }, 'reconcile requested');
@@ -238,6 +245,7 @@ export class SupervisedSite {
     const last = lastReconcileOf(reconciled, this.#startedAt, finishedAt);
     this.#status = afterReconcile(this.#status, reconciled, last);
     if (reconciled.state.plan) this.#plan = reconciled.state.plan;
+    if (reconciled.state.inventory) this.#inventory = reconciled.state.inventory;
     const changeSet = reconciled.state.changeSet;
     if (changeSet) await this.#afterRun(reconciled);
     // A halted rollout stays halted in the store while apply refuses it (no run, no change set): so does the gauge.

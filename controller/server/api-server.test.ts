@@ -4,6 +4,7 @@
  * never how long anything took.
  */
 import test from 'ava';
+import { emptyInventory, type Inventory } from '../model/observed.js';
 import { configText, fakePlan, startControllerHarness, type ControllerHarness } from '../../test/support/controller-harness.js';
 
 const SITES = `  - name: lab
@@ -110,4 +111,21 @@ test('runs and journal come from the store; unknown sites and endpoints are 404'
   t.is((await call(h, 'GET', '/api/v1/sites/nowhere')).status, 404);
   t.is((await call(h, 'GET', '/api/v1/sites/lab/plan')).status, 404, 'no plan yet');
   t.is((await call(h, 'GET', '/api/v1/other')).status, 404);
+});
+
+test('the inventory snapshot of the last observation is served with hashes and without file contents', async (t) => {
+  const h = await startControllerHarness(configText(SITES));
+  t.teardown(() => h.close());
+  t.is((await call(h, 'GET', '/api/v1/sites/lab/inventory')).status, 404, 'not observed yet');
+  const observed: Inventory = {
+    ...emptyInventory(),
+    nodes: { n1: { reachable: true, facts: {}, managed: {}, resources: { 'file:/etc/motd': { kind: 'file', path: '/etc/motd', exists: true, sha256: 'ab'.repeat(32), content: 'the text of the file\n' } } } },
+  };
+  await openOf(h, 'lab').finish((state) => ({ type: 'continue', state: { ...state, inventory: observed, plan: fakePlan('h1') } }));
+  const answer = await call(h, 'GET', '/api/v1/sites/lab/inventory');
+  t.is(answer.status, 200);
+  const file = (answer.body as unknown as Inventory).nodes.n1!.resources['file:/etc/motd']!;
+  t.is(file.sha256, 'ab'.repeat(32));
+  t.false('content' in file, 'the text stays out of the snapshot');
+  t.is((await call(h, 'GET', '/api/v1/sites/lab/inventory', { token: null })).status, 401);
 });

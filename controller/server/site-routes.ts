@@ -1,10 +1,11 @@
 /**
- * The JSON API of the sites (docs/controller.md): read their status, current plan, runs and journal; approve
- * a plan by its hash, suspend, resume, reconcile now. Behind the bearer token (api-server.ts).
+ * The JSON API of the sites (docs/controller.md): read their status, current plan, inventory snapshot, runs
+ * and journal; approve a plan by its hash, suspend, resume, reconcile now. Behind the bearer token (api-server.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { ControllerDaemon } from '../daemon/controller-daemon.js';
 import type { SupervisedSite } from '../daemon/supervised-site.js';
+import { inventorySnapshot } from '../inventory/snapshot.js';
 import { readJsonBody, RequestError, type Reply } from './http-json.js';
 import { getRollouts, postRollout } from './rollout-routes.js';
 
@@ -27,6 +28,11 @@ const GET: Record<string, SiteRoute> = {
   plan: async (site) => {
     const plan = site.plan();
     return plan ? [200, plan] : [404, { error: `site ${site.name} has no plan yet` }];
+  },
+  // The snapshot carries hashes, not contents (docs/ci.md); secret files are only ever a verdict.
+  inventory: async (site) => {
+    const inventory = site.inventory();
+    return inventory ? [200, inventorySnapshot(inventory)] : [404, { error: `site ${site.name} has not been observed yet` }];
   },
   runs: async (site, rest, _req, url) => {
     if (rest.length === 0) return [200, { runs: await site.store.runs(limitOf(url)) }];
