@@ -148,6 +148,11 @@ test.serial('a CSR tampered on the node (a wrapper openssl adds a SAN) is refuse
   t.regex(applied.stdout + applied.stderr, /CertificateRefused/);
   t.deepEqual(await issued(), before, 'no serial: nothing was signed');
   t.regex(openssl(['x509', '-noout', '-ext', 'subjectAltName', '-in', file('/etc/ul-pki/peer.crt')]), /DNS:node1/, 'the certificate on the node is untouched');
+  // The refusal failed node1 past the budget, so the cluster's rollout of this revision is halted (ADR 0019):
+  // the wrapper is gone, so the operator says node1 recovered, and the rollout can go on.
+  t.regex(applied.stdout + applied.stderr, /halted/);
+  const resumed = await s.underlay(['rollout', 'resume', '--cluster', 'etcd', '--recovered', NODE]);
+  t.is(resumed.code, 0, resumed.stdout + resumed.stderr);
 });
 
 test.serial('SIGKILL between signing and installing: the next apply installs a new one and revokes the lost serial', async (t) => {

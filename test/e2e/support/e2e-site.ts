@@ -51,6 +51,7 @@ function siteFlags(command: string | undefined, site: { repoDir: string; stateDi
     case 'force-unlock':
       return [...repo, ...state, ...secrets];
     case 'status':
+    case 'rollout':
       return state;
     default:
       return [];
