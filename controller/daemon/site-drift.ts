@@ -5,30 +5,17 @@
  * it may correct is the apply policy's: `approve` and a closed change window make correction report-only.
  */
 import { DEFAULT_LEASE_TTL_SECONDS } from '../apply/node-leases.js';
-import type { Clock, Timers } from '../clock.js';
 import { cliDriftDeps } from '../cli/drift-deps.js';
-import type { CliIO } from '../cli/io.js';
 import { cliReconcileDeps } from '../cli/reconcile-deps.js';
 import type { CorrectionPermit } from '../drift/assess-drift.js';
 import { checkDrift } from '../drift/check-drift.js';
 import type { DriftReport } from '../drift/drift-report.js';
-import type { KeyedQueue } from '../model/keyed-queue.js';
-import type { ErrorRecord } from '../model/errors.js';
-import type { ReconcileEvent } from '../runtime/reconcile-event.js';
 import { changeWindowAt } from './change-windows.js';
-import type { ControllerConfig, SiteConfig } from './controller-config.js';
-import { siteLiveOptions } from './site-reconcile.js';
+import type { SiteConfig } from './controller-config.js';
+import { siteLiveOptions, type SiteRunContext } from './site-reconcile.js';
 
-export interface SiteDriftContext {
-  controller: Pick<ControllerConfig, 'stateDir' | 'secretsDir'>;
-  site: SiteConfig;
-  io: CliIO;
-  queue: KeyedQueue;
-  clock: Clock;
-  timers: Timers;
+export interface SiteDriftContext extends SiteRunContext {
   random: () => number;
-  stop: { requested(): ErrorRecord | undefined };
-  onEvent(event: ReconcileEvent): void;
 }
 
 /** Whether a correction may be applied now, by the site's apply policy and windows. */

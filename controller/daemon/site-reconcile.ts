@@ -33,7 +33,8 @@ import { decidePlan, mayApply } from './apply-policy.js';
 import { verifySignature } from './signature-step.js';
 import type { ControllerConfig, SiteConfig } from './controller-config.js';
 
-export interface SiteReconcileContext {
+/** What every run the controller makes for a site (a reconcile, a drift check) is given. */
+export interface SiteRunContext {
   controller: Pick<ControllerConfig, 'stateDir' | 'secretsDir'>;
   site: SiteConfig;
   /** The controller's environment and working directory, as the CLI's helpers read them; warnings go to the log. */
@@ -41,11 +42,14 @@ export interface SiteReconcileContext {
   queue: KeyedQueue;
   clock: Clock;
   timers: Timers;
+  stop: { requested(): ErrorRecord | undefined };
+  onEvent(event: ReconcileEvent): void;
+}
+
+export interface SiteReconcileContext extends SiteRunContext {
   /** The plan hash approved for this site (approve policy), as the store holds it now. */
   approvedPlanHash: string | null;
-  stop: { requested(): ErrorRecord | undefined };
   status: StatusWriter<ReconcileState>;
-  onEvent(event: ReconcileEvent): void;
 }
 
 /** The CLI's options that say the same as the site's configuration. */
