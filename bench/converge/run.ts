@@ -16,6 +16,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { createTestHosts, type TestHostCluster } from '../../test/hosts/harness.js';
 import { benchDir, MANAGED_FILES, repinSite, SERVICES, writeAnsibleInventory, writeSite } from './site.js';
+import { median, option } from '../support/bench-args.js';
 
 const root = path.resolve(benchDir, '../..');
 const underlayBin = path.join(root, 'bin', 'underlay.js');
@@ -32,18 +33,7 @@ interface SizeResult {
   noop: Record<Tool, Sample[]>;
 }
 
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
 const load1 = (): number => loadavg()[0]!;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 interface Timed {
   code: number;
   stdout: string;

@@ -21,11 +21,7 @@ import { loadTsigKey } from '../../controller/services/dns/load-tsig-key.js';
 import { splitIntoMessages, type ChangeGroup } from '../../controller/services/dns/update-message.js';
 import type { DnsRecord } from '../../controller/services/dns/wire.js';
 import { startBindServer } from '../../test/support/bind-server.js';
-
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { option } from '../support/bench-args.js';
 
 const count = Number(option('records', '10000'));
 const rounds = Number(option('rounds', '3'));

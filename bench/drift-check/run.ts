@@ -20,20 +20,10 @@ import { cliReconcileDeps } from '../../controller/cli/reconcile-deps.js';
 import { checkDrift } from '../../controller/drift/check-drift.js';
 import { createTestHosts, type TestHostCluster } from '../../test/hosts/harness.js';
 import { writeSite } from '../converge/site.js';
+import { median, option } from '../support/bench-args.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const underlayBin = path.join(root, 'bin', 'underlay.js');
-
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 interface Site {
   repoDir: string;

@@ -26,20 +26,10 @@ import { registry } from '../../reconcilers/registry.js';
 import { change, fakeNodes, testPlan, unusedTransport } from '../../test/support/fake-apply.js';
 import { createTestHosts } from '../../test/hosts/harness.js';
 import { writeRolloutSite } from '../../test/support/rollout-site.js';
+import { median, option } from '../support/bench-args.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const NODES = Array.from({ length: 30 }, (_, i) => `n${String(i + 1).padStart(2, '0')}`);
-
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const instant: KindEffects = { apply: () => Promise.resolve(APPLIED) };
 

@@ -23,11 +23,7 @@ import { FAKE_COMMIT } from '../../test/support/revision-from-dir.js';
 import { startBindServer } from '../../test/support/bind-server.js';
 import type { DesiredDnsRecord } from '../../reconcilers/dns/kind.js';
 import { registry } from '../../reconcilers/registry.js';
-
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { option } from '../support/bench-args.js';
 
 const count = Number(option('records', '10000'));
 const ZONE = 'zone.bench.test';
