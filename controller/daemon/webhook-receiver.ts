@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { DirectorySecretStore } from '../secrets/secret-store.js';
+import type { DeliveryLog } from '../watch/delivery-log.js';
 import { webhookHandler, type WebhookSite } from '../watch/webhook-handler.js';
 import { startWebhookListener, type WebhookListener } from '../watch/webhook-listener.js';
 import { listenAddress, type ControllerConfig } from './controller-config.js';
@@ -20,6 +21,8 @@ export interface WebhookReceiverOptions {
   /** The site's secret store (its own, else the controller's). */
   secretsOf(site: ControllerConfig['sites'][number]): DirectorySecretStore;
   onPush(site: string): void;
+  /** The site's log of accepted delivery ids (the controller's is its store's); in memory without it. */
+  deliveryLog?: (site: string) => DeliveryLog;
 }
 
 export interface WebhookReceiver {
@@ -51,6 +54,7 @@ export async function startWebhookReceiver(config: ControllerConfig, o: WebhookR
   const handler = webhookHandler({
     sites: () => sites,
     clock: o.clock,
+    ...(o.deliveryLog ? { deliveryLog: o.deliveryLog } : {}),
     onPush: (site) => {
       o.metrics.webhookRequests.inc({ site, result: 'accepted' });
       o.onPush(site);

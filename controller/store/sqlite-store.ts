@@ -21,6 +21,8 @@ import { DRIFT_LEDGER_MIGRATION, SqliteDriftLedger } from './sqlite-drift-ledger
 import { ALERT_INCIDENTS_MIGRATION, SqliteAlertIncidents } from './sqlite-alert-incidents.js';
 import type { StoredIncident } from './incident-store.js';
 import { SITE_CONTROLS_MIGRATION, SqliteSiteControls } from './sqlite-site-controls.js';
+import { DEFAULT_DELIVERIES_REMEMBERED } from '../watch/delivery-log.js';
+import { SqliteWebhookDeliveries, WEBHOOK_DELIVERIES_MIGRATION } from './sqlite-webhook-deliveries.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
@@ -139,6 +141,8 @@ export const MIGRATIONS: readonly Migration[] = [
   ALERT_INCIDENTS_MIGRATION,
   // What operators told the controller about a site: suspended, the approved plan (sqlite-site-controls.ts).
   SITE_CONTROLS_MIGRATION,
+  // The webhook deliveries each site accepted, so a replay is dropped across restarts (sqlite-webhook-deliveries.ts).
+  WEBHOOK_DELIVERIES_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -393,6 +397,11 @@ export class SqliteStore implements Store {
   /** What operators told the controller about this site (suspended, the approved plan). */
   siteControls(): SqliteSiteControls {
     return new SqliteSiteControls(this.db, this.site, this.clock);
+  }
+
+  /** The webhook deliveries this site accepted, the newest `capacity` (replays dropped across restarts). */
+  webhookDeliveries(capacity = DEFAULT_DELIVERIES_REMEMBERED): SqliteWebhookDeliveries {
+    return new SqliteWebhookDeliveries(this.db, this.site, this.clock, capacity);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../clock.js';
-import { DeliveryLog } from './delivery-log.js';
+import { DEFAULT_DELIVERIES_REMEMBERED, MemoryDeliveryLog, type DeliveryLog } from './delivery-log.js';
 import { RateLimit } from './rate-limit.js';
 import { PROVIDERS, type WebhookProvider } from './webhook-provider.js';
 
@@ -37,8 +37,13 @@ export interface WebhookHandlerOptions {
    * of slow uploads can hold (8 × 4 MiB by default), which the rate limit alone does not.
    */
   maxInFlight?: number;
-  /** Ids remembered per site to drop replays; 10,000 by default. */
+  /** Ids remembered per site to drop replays, in memory; 10,000 by default. Unused with `deliveryLog`. */
   deliveriesRemembered?: number;
+  /**
+   * A site's log of accepted delivery ids, asked on every delivery: the controller's is in its store, so a
+   * replay after a restart is still dropped. In memory per site by default.
+   */
+  deliveryLog?: (site: string) => DeliveryLog;
   /** A verified push: the daemon enqueues a reconcile, which re-reads the ref. Nothing else is passed on. */
   onPush: (site: string) => void;
   onRefused?: (site: string | undefined, reason: WebhookRefusal) => void;
@@ -47,7 +52,6 @@ export interface WebhookHandlerOptions {
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_RATE_PER_MINUTE = 300;
 export const DEFAULT_MAX_IN_FLIGHT = 8;
-const DEFAULT_DELIVERIES_REMEMBERED = 10_000;
 
 type Outcome = { status: number; result: string; refused?: WebhookRefusal; headers?: Record<string, string>; push?: { delivery: string } };
 
@@ -63,11 +67,12 @@ type Outcome = { status: number; result: string; refused?: WebhookRefusal; heade
 export function webhookHandler(opts: WebhookHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const rate = new RateLimit(opts.ratePerMinute ?? DEFAULT_RATE_PER_MINUTE, opts.clock);
   const deliveries = new Map<string, DeliveryLog>();
-  const logFor = (site: string): DeliveryLog => {
+  const inMemory = (site: string): DeliveryLog => {
     let log = deliveries.get(site);
-    if (log === undefined) deliveries.set(site, (log = new DeliveryLog(opts.deliveriesRemembered ?? DEFAULT_DELIVERIES_REMEMBERED)));
+    if (log === undefined) deliveries.set(site, (log = new MemoryDeliveryLog(opts.deliveriesRemembered ?? DEFAULT_DELIVERIES_REMEMBERED)));
     return log;
   };
+  const logFor = opts.deliveryLog ?? inMemory;
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const inFlight = new Map<string, number>();
   return (req, res) => {

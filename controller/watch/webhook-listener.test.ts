@@ -3,7 +3,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { systemClock } from '../clock.js';
-import { DeliveryLog } from './delivery-log.js';
+import { MemoryDeliveryLog } from './delivery-log.js';
 import { webhookHandler } from './webhook-handler.js';
 import { startWebhookListener } from './webhook-listener.js';
 import { openssl, withTempDir } from '../../test/support/openssl.js';
@@ -39,7 +39,7 @@ test('a port already taken is an error from start, not a listener that never ans
 });
 
 test('the replay log is bounded: past its capacity the oldest ids are forgotten', (t) => {
-  const log = new DeliveryLog(3);
+  const log = new MemoryDeliveryLog(3);
   for (const id of ['a', 'b', 'c']) t.true(log.firstTime(id));
   t.false(log.firstTime('a'));
   t.true(log.firstTime('d'));

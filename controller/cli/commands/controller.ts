@@ -66,7 +66,21 @@ async function runController(options: ControllerOptions, io: CliIO): Promise<num
   daemon.start();
   const api = await startApiServer({ ...listenAddress(config.api.listen), daemon, metrics, token });
   logger.info({ api: api.url, stateDir }, 'API listening');
-  const webhooks = await startWebhookReceiver(config, { clock: systemClock, metrics, logger, secretsOf, onPush: (site) => void daemon.site(site)?.request('webhook') });
+  const webhooks = await startWebhookReceiver(config, {
+    clock: systemClock,
+    metrics,
+    logger,
+    secretsOf,
+    onPush: (site) => void daemon.site(site)?.request('webhook'),
+    // In the site's store, so a delivery replayed after a restart is still dropped. Both come from the same
+    // configuration and the daemon reloads first, so a receiving site has its store; if not, the 500 asks the
+    // Git host to retry rather than accept the delivery unrecorded.
+    deliveryLog: (site) => {
+      const supervised = daemon.site(site);
+      if (supervised === undefined) throw new Error(`no store for site ${site}`);
+      return supervised.store.webhookDeliveries();
+    },
+  });
   if (webhooks) logger.info({ webhooks: webhooks.url }, 'webhooks listening');
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
