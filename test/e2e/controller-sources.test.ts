@@ -29,7 +29,11 @@ let backend: GitHttpServer;
 let remote: string;
 let controller: ControllerProcess | undefined;
 
-test.before(async () => {
+// After the one-node site's own hook (ava runs `before` hooks concurrently): made on first use.
+let served: Promise<void> | undefined;
+const ready = (): Promise<void> => (served ??= serve());
+
+async function serve(): Promise<void> {
   scratch = await mkdtemp(path.join(tmpdir(), 'underlay-sources-'));
   const bare = path.join(scratch, 'served', 'site.git');
   execFileSync('git', ['clone', '-q', '--bare', site().repoDir, bare]);
@@ -38,7 +42,7 @@ test.before(async () => {
   backend = await startGitHttpBackend(path.join(scratch, 'served'));
   remote = `${backend.url}/site.git`;
   await writeFile(path.join(site().secretsDir, 'lab-webhook'), `${HOOK_SECRET}\n`, { mode: 0o600 });
-});
+}
 
 test.after.always(async () => {
   await controller?.stop('SIGKILL');
@@ -50,6 +54,7 @@ let motds = 0;
 
 /** A commit that changes the node's banner (signed with `signingKey` when given), pushed over HTTP. */
 async function push(signingKey?: string): Promise<{ commit: string; motd: string }> {
+  await ready();
   const motd = `Pushed over HTTP, change ${++motds}.`;
   const file = path.join(site().repoDir, 'site.yaml');
   await writeFile(file, (await readFile(file, 'utf8')).replace(/motd: ".*"/, `motd: "${motd}"`));
@@ -68,6 +73,7 @@ interface Started {
 
 /** Starts the controller on the served repository and waits for its first apply of the current head. */
 async function start(source: string[], options: { webhook?: WebhookProvider; site?: string[] } = {}): Promise<Started> {
+  await ready();
   const fields = [`repository: ${remote}`, 'ref: main', ...source, ...(options.webhook ? [`webhook: {provider: ${options.webhook}, secret: lab-webhook}`] : [])];
   const config = await writeControllerConfig(site(), ['  - name: lab', `    source: {${fields.join(', ')}}`, '    interval: 1h', ...(options.site ?? [])].join('\n'), {
     log: 'debug',
@@ -119,17 +125,17 @@ test.serial('a bad HMAC gets 401: no reconcile is requested and nothing is fetch
   const { controller: c, hook } = await start(['poll: 1h'], { webhook: 'github' });
   const pushed = await push();
   const mark = c.logs.length;
-  const served = backend.requests.length;
+  const seen = backend.requests.length;
   const forged = await deliver(hook, signedDelivery('github', HOOK_SECRET, { signWith: 'not-the-secret' }));
   t.is(forged.status, 401);
   t.false(forged.body.includes(HOOK_SECRET), 'the answer does not repeat the secret');
-  const betweenFetches = fetches(served);
+  const betweenFetches = fetches(seen);
   // A barrier in the controller's own order: a good delivery after the forged one. Its request is the first.
   t.is((await deliver(hook, signedDelivery('github', HOOK_SECRET))).status, 202);
   await converged(c, pushed.commit, pushed.motd);
   t.deepEqual(betweenFetches, [], 'nothing was fetched after the 401, before the good delivery');
   t.deepEqual(requested(c, mark), ['webhook'], 'only the good delivery asked for a reconcile');
-  t.true(fetches(served).length > 0, 'the good delivery did fetch');
+  t.true(fetches(seen).length > 0, 'the good delivery did fetch');
   t.is(await c.stop(), 0);
 });
 
@@ -185,12 +191,12 @@ test.serial('100 pushes in a burst, 100 signed deliveries at once: at most 2 rec
 test.serial('polling picks up a push, with no webhook', async (t) => {
   const { controller: c } = await start(['poll: 2s']);
   const mark = c.logs.length;
-  const served = backend.requests.length;
+  const seen = backend.requests.length;
   const pushed = await push();
   await converged(c, pushed.commit, pushed.motd);
   const reasons = requested(c, mark);
   t.true(reasons.length >= 1 && reasons.every((r) => r === 'watch'), `the poll of the remote asked (${reasons.join(', ')})`);
-  t.true(fetches(served).some((r) => r.startsWith('GET /site.git/info/refs?service=git-upload-pack')), 'the poll listed the refs over HTTP');
+  t.true(fetches(seen).some((r) => r.startsWith('GET /site.git/info/refs?service=git-upload-pack')), 'the poll listed the refs over HTTP');
   t.is(await c.stop(), 0);
 });
 
@@ -202,6 +208,7 @@ function sshKey(name: string): { file: string; pub: string; fingerprint: string 
 }
 
 test.serial('with verification on, an unsigned commit and one signed by an unlisted key are refused: not applied, said in status, alerted', async (t) => {
+  await ready();
   const alice = sshKey('alice');
   const mallory = sshKey('mallory');
   const allowedSigners = path.join(scratch, 'allowed_signers');
