@@ -4,7 +4,8 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import * as http from 'node:http';
-import type { Clock } from '../clock.js';
+import { steppingClock, type Clock } from '../clock.js';
+import { SqliteStore } from '../store/sqlite-store.js';
 import { webhookHandler, type WebhookHandlerOptions, type WebhookRefusal, type WebhookSite } from './webhook-handler.js';
 import { startWebhookListener } from './webhook-listener.js';
 import type { WebhookProvider } from './webhook-provider.js';
@@ -244,4 +245,21 @@ test('bodies received at once are capped per site (503), and a slot frees when i
   for (let i = 0; i < 200 && after === 503; i++) after = (await deliver(`${r.url}/hooks/lab`, signedDelivery('github', SECRET))).status;
   t.is(after, 202);
   t.true(r.refused.some(([site, reason]) => site === 'lab' && reason === 'busy'));
+});
+
+test('with the store as its delivery log, a handler made afresh (a restart) drops a replay the first one accepted', async (t) => {
+  const store = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
+  t.teardown(() => store.close());
+  const sites = [{ site: 'lab', provider: 'github' as const, secret: SECRET }];
+  const first = await receiver(t, sites, { deliveryLog: () => store.webhookDeliveries() });
+  const delivery = signedDelivery('github', SECRET);
+  t.is((await deliver(`${first.url}/hooks/lab`, delivery)).status, 202);
+
+  const restarted = await receiver(t, sites, { deliveryLog: () => store.webhookDeliveries() });
+  const replay = await deliver(`${restarted.url}/hooks/lab`, delivery);
+  t.is(replay.status, 200);
+  t.deepEqual(restarted.pushes, []);
+  t.deepEqual(restarted.refused, [['lab', 'replayed']]);
+  const inMemory = await receiver(t, sites);
+  t.is((await deliver(`${inMemory.url}/hooks/lab`, delivery)).status, 202, 'the in-memory default forgets what another handler saw');
 });
