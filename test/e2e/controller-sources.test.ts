@@ -107,7 +107,7 @@ async function converged(c: ControllerProcess, commit: string, motd: string): Pr
   if (!banner.includes(motd)) throw new Error(`node1's /etc/motd is not the pushed one: ${banner}`);
 }
 
-for (const provider of ['github', 'gitlab'] as const) {
+for (const provider of ['github', 'gitlab', 'gitea'] as const) {
   test.serial(`a git push over HTTP, then a signed ${provider} webhook, converges the node; the webhook asked for the reconcile`, async (t) => {
     const { controller: c, hook } = await start(['poll: 1h'], { webhook: provider });
     const mark = c.logs.length;
