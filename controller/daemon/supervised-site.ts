@@ -137,6 +137,14 @@ export class SupervisedSite {
     return { open, lastCheck: this.#drift ? driftReportJson(this.#drift) : null };
   }
 
+  /** A drift check asked for now (the API's drift-now), in the site's queue; none while the site is suspended. */
+  requestDrift(reason: string): 'started' | 'coalesced' | 'suspended' {
+    if (this.worker.suspended) return 'suspended';
+    const running = this.#driftChecking;
+    void this.checkDrift(reason);
+    return running ? 'coalesced' : 'started';
+  }
+
   /** A drift check in the site's queue; one asked for while one runs is done once, after it. */
   async checkDrift(reason: string): Promise<void> {
     if (this.#driftChecking) {
@@ -291,13 +299,20 @@ export class SupervisedSite {
     }
   }
 
-  /** One log line per change (never its content: ids, keys, actions and codes only). */
+  /** One log line per change (never its content: ids, keys, actions and codes only), per batch gate and per halt. */
   #onEvent(event: ReconcileEvent): void {
     if (event.type === 'apply' && event.event.type === 'change-finished') {
       const r = event.event.result;
       this.services.metrics.changes.inc({ site: this.name, outcome: r.outcome });
       const detail = r.outcome === 'failed' ? { code: r.code, error: r.error } : r.outcome === 'skipped' ? { code: r.code, reason: r.reason } : {};
       this.#log.info({ change: r.id, node: r.node, action: r.action, outcome: r.outcome, ...detail }, 'change');
+    } else if (event.type === 'apply' && event.event.type === 'batch-gate') {
+      // Node names and gate verdicts only: what order the batches passed or failed their gates in.
+      const { cluster, batch, nodes, failed, unhealthy } = event.event;
+      this.#log.info({ cluster, batch, nodes, healthy: Object.keys(failed).length + Object.keys(unhealthy).length === 0, failed: Object.keys(failed), unhealthy: Object.keys(unhealthy) }, 'batch gated');
+    } else if (event.type === 'apply' && event.event.type === 'rollout-halted') {
+      const { cluster, reason, message } = event.event.condition;
+      this.#log.warn({ cluster, reason, message }, 'rollout halted');
     } else if (event.type === 'locks-refused') {
       this.#log.warn({ errors: event.errors }, 'another apply holds the site or a node');
     } else if (event.type === 'runs-interrupted' && event.runs.length > 0) {

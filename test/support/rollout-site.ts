@@ -22,6 +22,11 @@ async function git(repoDir: string, ...args: string[]): Promise<string> {
 
 export const ROLLOUT_CONFIG = '/etc/ro/app.conf';
 export const ROLLOUT_STARTS = '/var/lib/ro/starts';
+/**
+ * An operator's local override the app also reads, which the site does not manage: the gate checks it too,
+ * so a hand edit there breaks a node in a way a correction of the config file does not repair.
+ */
+export const ROLLOUT_LOCAL = '/etc/ro/local.conf';
 
 const SITE = `apiVersion: underlay.dev/v1alpha1
 kind: Site
@@ -32,7 +37,14 @@ spec:
   serviceManager: runit
 `;
 
-const cluster = (version: string, broken: string, deadline: string, first: readonly string[]) => `apiVersion: underlay.dev/v1alpha1
+interface ClusterOptions {
+  deadline: string;
+  maxUnavailable: string;
+  /** The cluster's `drift.mode`; absent: the default (alert). */
+  driftMode?: string;
+}
+
+const cluster = (version: string, broken: string, o: ClusterOptions, first: readonly string[]) => `apiVersion: underlay.dev/v1alpha1
 kind: Cluster
 metadata:
   name: app
@@ -44,10 +56,10 @@ spec:
       module: app
       with: {version: {param: version}, broken: {param: broken}}
   rollout:
-    maxUnavailable: "10%"
+    maxUnavailable: "${o.maxUnavailable}"
     failureBudget: 0${first.length > 0 ? `\n    order: {explicit: [${first.join(', ')}]}` : ''}
-    progressDeadline: ${deadline}
-`;
+    progressDeadline: ${o.deadline}
+${o.driftMode !== undefined ? `  drift: {mode: ${o.driftMode}}\n` : ''}`;
 
 const MODULE = `apiVersion: underlay.dev/v1alpha1
 kind: Module
@@ -69,7 +81,7 @@ spec:
         restartOnChangeOf: ["file:${ROLLOUT_CONFIG}"]
   health:
     - name: app-config
-      command: {argv: ["/bin/sh", "-c", "if grep -q brokn ${ROLLOUT_CONFIG}; then echo 'ro-app: unknown flag --brokn'; exit 2; fi"]}
+      command: {argv: ["/bin/sh", "-c", "if cat ${ROLLOUT_CONFIG} ${ROLLOUT_LOCAL} 2>/dev/null | grep -q brokn; then echo 'ro-app: unknown flag --brokn'; exit 2; fi"]}
 `;
 
 const nodeDoc = (host: TestHost) => `apiVersion: underlay.dev/v1alpha1
@@ -89,8 +101,17 @@ export interface RolloutSite {
   commit(message: string, version: string, broken?: string, first?: readonly string[]): Promise<string>;
 }
 
+export interface RolloutSiteOptions {
+  /** The rollout's progressDeadline (default 3s). */
+  deadline?: string;
+  /** Default 10%. */
+  maxUnavailable?: string;
+  driftMode?: string;
+}
+
 /** Writes the site for these hosts under `work` (site/, secrets/ with the client key) and commits version 1. */
-export async function writeRolloutSite(work: string, hosts: { hosts: TestHost[]; clientKeyPath: string }, options: { deadline?: string } = {}): Promise<RolloutSite> {
+export async function writeRolloutSite(work: string, hosts: { hosts: TestHost[]; clientKeyPath: string }, options: RolloutSiteOptions = {}): Promise<RolloutSite> {
+  const clusterOptions: ClusterOptions = { deadline: options.deadline ?? '3s', maxUnavailable: options.maxUnavailable ?? '10%', ...(options.driftMode !== undefined ? { driftMode: options.driftMode } : {}) };
   const repoDir = path.join(work, 'site');
   await mkdir(path.join(repoDir, 'nodes'), { recursive: true });
   await mkdir(path.join(repoDir, 'modules'), { recursive: true });
@@ -101,7 +122,7 @@ export async function writeRolloutSite(work: string, hosts: { hosts: TestHost[];
   for (const host of hosts.hosts) await writeFile(path.join(repoDir, 'nodes', `${host.name}.yaml`), nodeDoc(host));
   await git(repoDir, 'init', '-q', '-b', 'main');
   const commit = async (message: string, version: string, broken = 'none', first: readonly string[] = []): Promise<string> => {
-    await writeFile(path.join(repoDir, 'cluster.yaml'), cluster(version, broken, options.deadline ?? '3s', first));
+    await writeFile(path.join(repoDir, 'cluster.yaml'), cluster(version, broken, clusterOptions, first));
     await git(repoDir, 'add', '-A');
     await git(repoDir, 'commit', '-q', '-m', message);
     return git(repoDir, 'rev-parse', 'HEAD');
