@@ -4,7 +4,9 @@
  * gate `app-config` (a command on the node) fails on the node a revision names as broken, saying so, as an
  * app refusing a bad flag would; every start of the service leaves a line on its node, so restarts are
  * counted, not timed. (A crash-looping service instead fails its restart or passes the uptime check by
- * chance on a loaded machine: a declared gate says it every time.)
+ * chance on a loaded machine: a declared gate says it every time.) Also the site of the drift corrections
+ * through the rollout (test/e2e/controller-drift-rollout.test.ts): `maxUnavailable`, `drift.mode` and a note
+ * file are options.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
@@ -27,6 +29,8 @@ export const ROLLOUT_STARTS = '/var/lib/ro/starts';
  * so a hand edit there breaks a node in a way a correction of the config file does not repair.
  */
 export const ROLLOUT_LOCAL = '/etc/ro/local.conf';
+/** A file that restarts nothing, in the module only when a site asks for it (`note`). */
+export const ROLLOUT_NOTE = '/etc/ro/note';
 
 const SITE = `apiVersion: underlay.dev/v1alpha1
 kind: Site
@@ -56,12 +60,12 @@ spec:
       module: app
       with: {version: {param: version}, broken: {param: broken}}
   rollout:
-    maxUnavailable: "${o.maxUnavailable}"
+    maxUnavailable: ${o.maxUnavailable}
     failureBudget: 0${first.length > 0 ? `\n    order: {explicit: [${first.join(', ')}]}` : ''}
     progressDeadline: ${o.deadline}
 ${o.driftMode !== undefined ? `  drift: {mode: ${o.driftMode}}\n` : ''}`;
 
-const MODULE = `apiVersion: underlay.dev/v1alpha1
+const moduleDoc = (note: string | undefined) => `apiVersion: underlay.dev/v1alpha1
 kind: Module
 metadata:
   name: app
@@ -79,7 +83,7 @@ spec:
         command: /bin/sh
         args: ["-c", "mkdir -p /var/lib/ro; echo \\"start $(head -1 ${ROLLOUT_CONFIG})\\" >> ${ROLLOUT_STARTS}; exec sleep infinity"]
         restartOnChangeOf: ["file:${ROLLOUT_CONFIG}"]
-  health:
+${note !== undefined ? `    - file: {path: ${ROLLOUT_NOTE}, content: "${note}\\n"}\n` : ''}  health:
     - name: app-config
       command: {argv: ["/bin/sh", "-c", "if cat ${ROLLOUT_CONFIG} ${ROLLOUT_LOCAL} 2>/dev/null | grep -q brokn; then echo 'ro-app: unknown flag --brokn'; exit 2; fi"]}
 `;
@@ -107,6 +111,8 @@ export interface RolloutSiteOptions {
   /** Default 10%. */
   maxUnavailable?: string;
   driftMode?: string;
+  /** The content of ROLLOUT_NOTE; absent: no such file. */
+  note?: string;
 }
 
 /** Writes the site for these hosts under `work` (site/, secrets/ with the client key) and commits version 1. */
@@ -118,7 +124,7 @@ export async function writeRolloutSite(work: string, hosts: { hosts: TestHost[];
   await mkdir(path.join(work, 'secrets'), { recursive: true, mode: 0o700 });
   await cp(hosts.clientKeyPath, path.join(work, 'secrets', 'ssh-client-key'));
   await writeFile(path.join(repoDir, 'site.yaml'), SITE);
-  await writeFile(path.join(repoDir, 'modules', 'app.yaml'), MODULE);
+  await writeFile(path.join(repoDir, 'modules', 'app.yaml'), moduleDoc(options.note));
   for (const host of hosts.hosts) await writeFile(path.join(repoDir, 'nodes', `${host.name}.yaml`), nodeDoc(host));
   await git(repoDir, 'init', '-q', '-b', 'main');
   const commit = async (message: string, version: string, broken = 'none', first: readonly string[] = []): Promise<string> => {
