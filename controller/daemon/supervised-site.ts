@@ -74,7 +74,8 @@ export class SupervisedSite {
   readonly #alerter: RunningAlerter;
   #drift: DriftReport | undefined;
   #driftChecking = false;
-  #driftPending = false;
+  /** Why the check asked for while one ran was asked for (the first reason): it runs once, after. */
+  #driftPending: string | undefined;
   #watch: Promise<SourceWatch | undefined> | undefined;
   #stopDriftSchedule: (() => void) | undefined;
 
@@ -148,16 +149,16 @@ export class SupervisedSite {
   /** A drift check in the site's queue; one asked for while one runs is done once, after it. */
   async checkDrift(reason: string): Promise<void> {
     if (this.#driftChecking) {
-      this.#driftPending = true;
+      this.#driftPending ??= reason;
       return;
     }
     this.#driftChecking = true;
     try {
-      do {
-        this.#driftPending = false;
+      for (let next: string | undefined = reason; next !== undefined; next = this.#driftPending) {
+        this.#driftPending = undefined;
         if (this.worker.suspended || this.services.stop.requested()) return;
-        await this.#checkDriftOnce(reason);
-      } while (this.#driftPending);
+        await this.#checkDriftOnce(next);
+      }
     } finally {
       this.#driftChecking = false;
     }
@@ -172,10 +173,19 @@ export class SupervisedSite {
       this.#status = { ...this.#status, drift: { checkedAt: report.checkedAt, drifted: report.drifted.length, fighting: report.fighting.length, outcome: report.outcome.type } };
       services.metrics.driftedResources.set({ site: config.name }, report.drifted.length);
       alertDrift(this.#alerter, report);
+      this.#observeCorrection(report);
       this.#log.info({ reason, outcome: report.outcome.type, ...outcomeFields(report.outcome), revision: report.revision, drifted: report.drifted.map((r) => r.id), fighting: report.fighting.map((r) => r.id), resolved: report.resolved.map((r) => r.id), corrected: report.correction?.corrected ?? [] }, 'drift checked');
     } catch (error) {
       this.#log.error({ reason, error: describeError(error) }, 'the drift check failed');
     }
+  }
+
+  /** A correction goes through the rollouts too: the breaker gauge shows what it left of each cluster's. */
+  #observeCorrection(report: DriftReport): void {
+    const c = report.correction;
+    if (!c || c.status === 'interrupted') return;
+    const halted = new Set(c.halted.map((h) => h.cluster));
+    for (const cluster of c.clusters) this.services.metrics.breakerTripped.set({ site: this.name, cluster }, halted.has(cluster) ? 1 : 0);
   }
 
   get name(): string {

@@ -22,7 +22,8 @@ import path from 'node:path';
 import { createTestHosts, type TestHostCluster } from '../hosts/harness.js';
 import { ROLLOUT_CONFIG, ROLLOUT_LOCAL, ROLLOUT_NOTE, ROLLOUT_STARTS, writeRolloutSite } from '../support/rollout-site.js';
 import { startAlertSink, type AlertSink } from './support/alert-sink.js';
-import { startController, writeControllerConfig, type ControllerProcess } from './support/controller-process.js';
+import { parsePrometheusText } from '../support/prometheus-text.js';
+import { API_TOKEN, startController, writeControllerConfig, type ControllerProcess } from './support/controller-process.js';
 import { git } from './support/e2e-site.js';
 import { onHost, ssh } from './support/node-checks.js';
 
@@ -90,6 +91,13 @@ async function driftNow(): Promise<LogLine> {
 const alertsOf = (event: string, key: string): number => s().alerts().filter((a) => a.event === event && a.key === key).length;
 const indexOf = (event: string, key: string): number => s().alerts().findIndex((a) => a.event === event && a.key === key);
 const waitAlert = (event: string, key: string): Promise<Record<string, unknown>> => s().waitFor((a) => a.event === event && a.key === key, `${event} ${key}`, () => c().output());
+
+/** `underlay_circuit_breaker_tripped` of the cluster, scraped from /metrics. */
+async function breakerTripped(): Promise<number | undefined> {
+  const api = String(c().logs.find((l) => l.msg === 'API listening')?.api);
+  const text = await (await fetch(`${api}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text();
+  return parsePrometheusText(text).find((m) => m.name === 'underlay_circuit_breaker_tripped' && m.labels.site === 'ro' && m.labels.cluster === 'app')?.value;
+}
 
 /** The restarts and batch gates of the log lines from `mark` on, in order. */
 function restartsAndGates(mark: number): string[] {
@@ -174,6 +182,7 @@ test.serial('the breaker guards a correction: its gate fails on the first node, 
   const rollout = (await c().api('GET', '/api/v1/sites/ro/rollouts/app')).body as { state: { status: string; failed: { node: string }[] } };
   t.is(rollout.state.status, 'halted');
   t.deepEqual(rollout.state.failed.map((f) => f.node), ['node1']);
+  t.is(await breakerTripped(), 1, 'the breaker gauge shows the halt');
   const alert = await waitAlert('RolloutHalted', 'app');
   t.regex(String(alert.summary), /a drift correction/);
   t.regex(JSON.stringify(alert), /node1/);
@@ -190,6 +199,7 @@ test.serial('the breaker guards a correction: its gate fails on the first node, 
   t.is(reconciled.outcome, 'done', JSON.stringify(reconciled));
   await waitAlert('RolloutResumed', 'app');
   t.true(indexOf('RolloutHalted', 'app') < indexOf('RolloutResumed', 'app'));
+  t.is(await breakerTripped(), 0);
   t.deepEqual(restartsAndGates(resumeMark), ['restart node2 applied', 'gate node2 healthy', 'restart node3 applied', 'gate node3 healthy'], 'the rollout carried on after batch 1');
   // The check after that apply finds everything as Git has it.
   await c().waitForLog((l) => c().logs.indexOf(l) >= resumeMark && l.msg === 'drift checked' && idsOf(l, 'drifted').length === 0, 'a drift check finding no drift');
