@@ -13,6 +13,7 @@
  *    fighting, corrected no more, shown and alerted so;
  * 4. under `apply: approve`, and in a deny change window, a hand edit is reported and alerted but not
  *    corrected: the file stays hand-edited until it is put back.
+ * Every alert is signed; no secret reaches the logs or an alert.
  */
 import test, { type ExecutionContext } from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
@@ -37,6 +38,8 @@ let sink: AlertSink | undefined;
 let controller: ControllerProcess | undefined;
 let work = '';
 let head = '';
+/** What the controllers stopped so far printed: the last test greps all of it for secrets. */
+let earlierOutput = '';
 
 const h = (): TestHostCluster => {
   if (!hosts) throw new Error('the test hosts did not come up');
@@ -60,6 +63,7 @@ const startsOf = (node: string): number => {
 
 /** The controller for the site under `apply` (YAML flow mapping), its drift checks asked for by the test. */
 async function runController(apply: string): Promise<ControllerProcess> {
+  earlierOutput += controller?.output() ?? '';
   const site = [
     '  - name: ro',
     `    source: {repository: ${path.join(work, 'site')}, ref: main}`,
@@ -124,7 +128,6 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  if (process.env.DRIFTROLL_DUMP) await writeFile(process.env.DRIFTROLL_DUMP, controller?.output() ?? '');
   await controller?.stop('SIGKILL');
   await sink?.close();
   await hosts?.teardown();
@@ -289,4 +292,11 @@ test.serial('report-only under apply: approve: a hand edit is alerted and shown 
 test.serial('report-only in a deny change window: the same hand edit is alerted and shown, not corrected', async (t) => {
   await reportOnly(t, '{policy: auto, windows: [{kind: deny, schedule: "0 0 * * *", duration: 1d}]}', /correction is report-only: change window closed/);
   t.is(await c().stop(), 0);
+  t.true(s().allSignedWith(HMAC_KEY), 'every alert of the file signed');
+  const clientKey = readFileSync(path.join(work, 'secrets', 'ssh-client-key'), 'utf8').split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'));
+  const output = earlierOutput + c().output();
+  for (const secret of [HMAC_KEY, API_TOKEN, ...clientKey]) {
+    t.false(output.includes(secret), 'no secret in the logs');
+    t.false(s().deliveries.some((d) => d.body.includes(secret)), 'no secret in an alert');
+  }
 });
