@@ -33,27 +33,53 @@ export interface Timers {
   sleep(ms: number): Promise<void>;
 }
 
+/** The longest delay setTimeout keeps: a longer one (a yearly cron, a 30-day resync) fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface TimerApi {
+  set(task: () => void, ms: number): { unref(): unknown };
+  clear(timer: { unref(): unknown }): void;
+}
+
+const nodeTimers: TimerApi = { set: (task, ms) => setTimeout(task, ms), clear: (timer) => clearTimeout(timer as NodeJS.Timeout) };
+
+/**
+ * `task` once, `ms` from now, however long that is: chained timeouts of at most MAX_TIMER_MS each. Unref'd
+ * (unless `ref`): a renewal or schedule alone does not keep a finished process alive. Returns the cancel.
+ */
+export function longTimeout(ms: number, task: () => void, options: { ref?: boolean; api?: TimerApi } = {}): () => void {
+  const api = options.api ?? nodeTimers;
+  let timer: { unref(): unknown } | undefined;
+  const wait = (left: number): void => {
+    const step = Math.min(left, MAX_TIMER_MS);
+    timer = api.set(() => (left > step ? wait(left - step) : task()), step);
+    if (options.ref !== true) timer.unref();
+  };
+  wait(Math.max(0, ms));
+  return () => {
+    if (timer) api.clear(timer);
+  };
+}
+
 export const systemTimers: Timers = {
   every(ms, task) {
-    let timer: NodeJS.Timeout | undefined;
+    let cancel: () => void = () => undefined;
     let stopped = false;
     const next = (): void => {
-      timer = setTimeout(() => {
+      cancel = longTimeout(ms, () => {
         const again = (): void => {
           if (!stopped) next();
         };
         task().then(again, again);
-      }, ms);
-      // A renewal alone must not keep a finished process alive.
-      timer.unref();
+      });
     };
     next();
     return () => {
       stopped = true;
-      clearTimeout(timer);
+      cancel();
     };
   },
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms) => new Promise((resolve) => longTimeout(ms, () => resolve(), { ref: true })),
 };
 
 /**

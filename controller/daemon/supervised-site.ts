@@ -74,7 +74,8 @@ export class SupervisedSite {
   readonly #alerter: RunningAlerter;
   #drift: DriftReport | undefined;
   #driftChecking = false;
-  #driftPending = false;
+  /** Why the check asked for while one ran was asked for (the first reason): it runs once, after. */
+  #driftPending: string | undefined;
   #watch: Promise<SourceWatch | undefined> | undefined;
   #stopDriftSchedule: (() => void) | undefined;
 
@@ -137,19 +138,27 @@ export class SupervisedSite {
     return { open, lastCheck: this.#drift ? driftReportJson(this.#drift) : null };
   }
 
+  /** A drift check asked for now (the API's drift-now), in the site's queue; none while the site is suspended. */
+  requestDrift(reason: string): 'started' | 'coalesced' | 'suspended' {
+    if (this.worker.suspended) return 'suspended';
+    const running = this.#driftChecking;
+    void this.checkDrift(reason);
+    return running ? 'coalesced' : 'started';
+  }
+
   /** A drift check in the site's queue; one asked for while one runs is done once, after it. */
   async checkDrift(reason: string): Promise<void> {
     if (this.#driftChecking) {
-      this.#driftPending = true;
+      this.#driftPending ??= reason;
       return;
     }
     this.#driftChecking = true;
     try {
-      do {
-        this.#driftPending = false;
+      for (let next: string | undefined = reason; next !== undefined; next = this.#driftPending) {
+        this.#driftPending = undefined;
         if (this.worker.suspended || this.services.stop.requested()) return;
-        await this.#checkDriftOnce(reason);
-      } while (this.#driftPending);
+        await this.#checkDriftOnce(next);
+      }
     } finally {
       this.#driftChecking = false;
     }
@@ -164,10 +173,19 @@ export class SupervisedSite {
       this.#status = { ...this.#status, drift: { checkedAt: report.checkedAt, drifted: report.drifted.length, fighting: report.fighting.length, outcome: report.outcome.type } };
       services.metrics.driftedResources.set({ site: config.name }, report.drifted.length);
       alertDrift(this.#alerter, report);
+      this.#observeCorrection(report);
       this.#log.info({ reason, outcome: report.outcome.type, ...outcomeFields(report.outcome), revision: report.revision, drifted: report.drifted.map((r) => r.id), fighting: report.fighting.map((r) => r.id), resolved: report.resolved.map((r) => r.id), corrected: report.correction?.corrected ?? [] }, 'drift checked');
     } catch (error) {
       this.#log.error({ reason, error: describeError(error) }, 'the drift check failed');
     }
+  }
+
+  /** A correction goes through the rollouts too: the breaker gauge shows what it left of each cluster's. */
+  #observeCorrection(report: DriftReport): void {
+    const c = report.correction;
+    if (!c || c.status === 'interrupted') return;
+    const halted = new Set(c.halted.map((h) => h.cluster));
+    for (const cluster of c.clusters) this.services.metrics.breakerTripped.set({ site: this.name, cluster }, halted.has(cluster) ? 1 : 0);
   }
 
   get name(): string {
@@ -291,13 +309,20 @@ export class SupervisedSite {
     }
   }
 
-  /** One log line per change (never its content: ids, keys, actions and codes only). */
+  /** One log line per change (never its content: ids, keys, actions and codes only), per batch gate and per halt. */
   #onEvent(event: ReconcileEvent): void {
     if (event.type === 'apply' && event.event.type === 'change-finished') {
       const r = event.event.result;
       this.services.metrics.changes.inc({ site: this.name, outcome: r.outcome });
       const detail = r.outcome === 'failed' ? { code: r.code, error: r.error } : r.outcome === 'skipped' ? { code: r.code, reason: r.reason } : {};
       this.#log.info({ change: r.id, node: r.node, action: r.action, outcome: r.outcome, ...detail }, 'change');
+    } else if (event.type === 'apply' && event.event.type === 'batch-gate') {
+      // Node names and gate verdicts only: what order the batches passed or failed their gates in.
+      const { cluster, batch, nodes, failed, unhealthy } = event.event;
+      this.#log.info({ cluster, batch, nodes, healthy: Object.keys(failed).length + Object.keys(unhealthy).length === 0, failed: Object.keys(failed), unhealthy: Object.keys(unhealthy) }, 'batch gated');
+    } else if (event.type === 'apply' && event.event.type === 'rollout-halted') {
+      const { cluster, reason, message } = event.event.condition;
+      this.#log.warn({ cluster, reason, message }, 'rollout halted');
     } else if (event.type === 'locks-refused') {
       this.#log.warn({ errors: event.errors }, 'another apply holds the site or a node');
     } else if (event.type === 'runs-interrupted' && event.runs.length > 0) {

@@ -2,7 +2,7 @@
 import test from 'ava';
 import type { DriftRecord, DriftReport } from './drift-report.js';
 import type { Alert, Alerter, AlertReason } from '../alerts/alert.js';
-import { alertDrift, driftAlerts } from './drift-alerts.js';
+import { alertDrift, correctionRolloutAlerts, driftAlerts } from './drift-alerts.js';
 
 const record = (id: string, over: Partial<DriftRecord> = {}): DriftRecord => ({
   id,
@@ -58,4 +58,27 @@ test('a resolved resource resolves both its incidents; a check that stopped rais
   calls.length = 0;
   alertDrift(alerter, report({ outcome: { type: 'stall', step: 'load', code: 'RevisionInvalid', message: 'x' } }));
   t.deepEqual(calls, []);
+});
+
+test('a correction the breaker halted raises RolloutHalted for its cluster; one that got through resolves it', (t) => {
+  const calls: string[] = [];
+  const alerter: Alerter = {
+    raise: (a: Alert) => void calls.push(`raise ${a.reason} ${a.key}`),
+    resolve: (_site: string, reason: AlertReason, key: string) => void calls.push(`resolve ${reason} ${key}`),
+    close: () => Promise.resolve(),
+  };
+  const halted = { cluster: 'app', reason: 'FailureBudgetExceeded', message: 'rollout of cluster app halted: 1 node(s) failed (node1)' };
+  const stopped = { type: 'stall', step: 'apply', code: 'RolloutHalted', message: 'halted' } as const;
+  alertDrift(alerter, report({ outcome: stopped, correction: { runId: 4, status: 'failed', corrected: ['node1/file:/etc/ro/app.conf'], failed: [], clusters: ['app'], halted: [halted] } }));
+  t.deepEqual(calls, ['raise RolloutHalted app'], 'raised even though the check stopped at the halt');
+  const { raise } = correctionRolloutAlerts(report({ correction: { runId: 4, status: 'failed', corrected: [], failed: [], clusters: ['app'], halted: [halted] } }));
+  t.like(raise[0], { reason: 'RolloutHalted', key: 'app', details: { runId: 4, reason: 'FailureBudgetExceeded', correction: true } });
+  t.regex(raise[0]?.summary ?? '', /halted \(a drift correction\): rollout of cluster app halted/);
+
+  calls.length = 0;
+  alertDrift(alerter, report({ correction: { runId: 5, status: 'succeeded', corrected: ['node2/file:/etc/ro/app.conf'], failed: [], clusters: ['app', 'db'], halted: [] } }));
+  t.deepEqual(calls, ['resolve RolloutHalted app', 'resolve RolloutHalted db']);
+  calls.length = 0;
+  alertDrift(alerter, report({ correction: { runId: 6, status: 'interrupted', corrected: [], failed: [], clusters: ['app'], halted: [] } }));
+  t.deepEqual(calls, [], 'an interrupted correction says nothing of its rollouts');
 });

@@ -1,7 +1,8 @@
 /**
  * A drift report as alerts: one DriftDetected incident per drifted resource (its summary and details
  * refreshed by every check, sent once, reminded while open), one more per fighting resource (correction has
- * stopped: someone must look), and each resolved when the report says the resource matches again.
+ * stopped: someone must look), and each resolved when the report says the resource matches again; and
+ * a correction's halted rollout as RolloutHalted.
  */
 import type { DriftRecord, DriftReport } from './drift-report.js';
 import type { Alert, Alerter } from '../alerts/alert.js';
@@ -37,8 +38,31 @@ export function driftAlerts(report: DriftReport): { raise: Alert[]; resolve: str
   return { raise, resolve };
 }
 
+/**
+ * A correction goes through the rollout batches and the breaker like any apply, so its halts are the same
+ * incident as an apply's (RolloutHalted, keyed by cluster): raised when the breaker halts it, resolved when
+ * a correction gets through that cluster's batches.
+ */
+export function correctionRolloutAlerts(report: DriftReport): { raise: Alert[]; resolve: string[] } {
+  const c = report.correction;
+  if (!c) return { raise: [], resolve: [] };
+  const raise: Alert[] = c.halted.map((h) => ({
+    site: report.site,
+    reason: 'RolloutHalted',
+    key: h.cluster,
+    summary: `the rollout of cluster ${h.cluster} halted (a drift correction): ${h.message}`,
+    details: { runId: c.runId, reason: h.reason, revision: report.revision, correction: true },
+  }));
+  if (c.status === 'interrupted') return { raise, resolve: [] };
+  const halted = new Set(c.halted.map((h) => h.cluster));
+  return { raise, resolve: c.clusters.filter((cluster) => !halted.has(cluster)) };
+}
+
 /** What the controller calls after every drift check. A check that stopped before it assessed changes nothing. */
 export function alertDrift(alerter: Alerter, report: DriftReport): void {
+  const rollouts = correctionRolloutAlerts(report);
+  for (const alert of rollouts.raise) alerter.raise(alert);
+  for (const cluster of rollouts.resolve) alerter.resolve(report.site, 'RolloutHalted', cluster);
   if (report.outcome.type !== 'done' && report.drifted.length === 0 && report.resolved.length === 0) return;
   const { raise, resolve } = driftAlerts(report);
   for (const alert of raise) alerter.raise(alert);

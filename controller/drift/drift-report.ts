@@ -56,6 +56,18 @@ export interface DriftRecord {
   resolvedAt?: string;
 }
 
+/** What a correction run did, and what became of the rollouts it went through (batches and breaker). */
+export interface DriftCorrectionRun {
+  runId: number;
+  status: string;
+  corrected: string[];
+  failed: string[];
+  /** The clusters whose rollout batches the correction went through. */
+  clusters: string[];
+  /** The clusters whose rollout the breaker halted in this run, with the run's RolloutHalted reason and message. */
+  halted: { cluster: string; reason: string; message: string }[];
+}
+
 export interface DriftReport {
   site: string;
   /** The baseline revision's commit. */
@@ -74,7 +86,7 @@ export interface DriftReport {
   /** Targets that could not be observed: their records are kept as they were, neither refreshed nor resolved. */
   unobserved: string[];
   /** Present after a check that corrected: what the correction run did. */
-  correction?: { runId: number; status: string; corrected: string[]; failed: string[] };
+  correction?: DriftCorrectionRun;
   /** How the check's reconcile ended; `done` unless it stopped before it could assess (then the lists are empty). */
   outcome: ReconcileOutcome;
 }

@@ -96,6 +96,21 @@ test('suspend holds a site (reconcile-now is refused), resume reconciles it; bot
   t.like((await call(h, 'POST', '/api/v1/sites/edge/reconcile')).body, { reconcile: 'coalesced' });
 });
 
+test('drift now: POST drift asks for a drift check of that site alone; refused while the site is suspended', async (t) => {
+  const h = await startControllerHarness(configText(SITES));
+  t.teardown(() => h.close());
+  await openOf(h, 'edge').finish(planned('e1'));
+  const before = h.drift.length;
+  const asked = await call(h, 'POST', '/api/v1/sites/edge/drift');
+  t.is(asked.status, 202);
+  t.deepEqual(asked.body, { drift: 'started' });
+  t.deepEqual(h.drift.slice(before), ['edge'], 'one check, of edge only');
+  t.is((await call(h, 'POST', '/api/v1/sites/edge/suspend')).status, 200);
+  t.is((await call(h, 'POST', '/api/v1/sites/edge/drift')).status, 409);
+  t.deepEqual(h.drift.slice(before), ['edge'], 'no check while suspended');
+  t.is((await call(h, 'POST', '/api/v1/sites/edge/drift', { token: null })).status, 401);
+});
+
 test('runs and journal come from the store; unknown sites and endpoints are 404', async (t) => {
   const h = await startControllerHarness(configText(SITES));
   t.teardown(() => h.close());

@@ -1,6 +1,6 @@
 /**
  * The JSON API of the sites (docs/controller.md): read their status, current plan, inventory snapshot, runs
- * and journal; approve a plan by its hash, suspend, resume, reconcile now. Behind the bearer token (api-server.ts).
+ * and journal; approve a plan by its hash, suspend, resume, reconcile now, check drift now. Behind the bearer token (api-server.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { ControllerDaemon } from '../daemon/controller-daemon.js';
@@ -65,6 +65,10 @@ const POST: Record<string, SiteRoute> = {
   reconcile: async (site) => {
     const result = site.request('api');
     return result === 'suspended' ? [409, { error: `site ${site.name} is suspended: resume it first` }] : [202, { reconcile: result }];
+  },
+  drift: async (site) => {
+    const result = site.requestDrift('api');
+    return result === 'suspended' ? [409, { error: `site ${site.name} is suspended: resume it first` }] : [202, { drift: result }];
   },
   rollouts: (site, rest, req) => postRollout(site, rest, req),
 };

@@ -4,11 +4,9 @@
  * `drift.mode: correct`, and its resolved notification follows. The API shows the drift check.
  */
 import test from 'ava';
-import { createHmac } from 'node:crypto';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { startAlertSink } from './support/alert-sink.js';
 import { git } from './support/e2e-site.js';
 import { ssh } from './support/node-checks.js';
 import { useOneNodeSite } from './support/one-node-site.js';
@@ -22,24 +20,14 @@ test.after.always(async () => {
   await controller?.stop('SIGKILL');
 });
 
-interface Delivery {
-  body: string;
-  signature: string | undefined;
-}
-
 test.serial('a hand edit is alerted at the sink within the drift schedule, corrected, and resolved', async (t) => {
-  const deliveries: Delivery[] = [];
-  const sink = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => (deliveries.push({ body, signature: req.headers['x-underlay-signature'] as string | undefined }), res.end()));
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => sink.close(() => resolve())));
+  const sink = await startAlertSink();
+  t.teardown(() => sink.close());
+  const { deliveries } = sink;
   await writeFile(path.join(site().secretsDir, 'alert-hmac'), HMAC_KEY, { mode: 0o600 });
   await site().commit('drift: correct', (dir) => appendFile(path.join(dir, 'cluster.yaml'), '  drift:\n    mode: correct\n'));
   const head = await git(site().repoDir, 'rev-parse', 'HEAD');
-  const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/alerts`;
+  const url = sink.url;
   const config = await writeControllerConfig(
     site(),
     ['  - name: lab', `    source: {repository: ${site().repoDir}, ref: main}`, '    drift: {schedule: "*/2 * * * * *"}', `    alerts: [{type: webhook, url: "${url}", secret: alert-hmac}]`].join('\n'),
@@ -49,20 +37,13 @@ test.serial('a hand edit is alerted at the sink within the drift schedule, corre
   const motd = await ssh(site().hosts, 'node1', 'cat /etc/motd');
 
   await ssh(site().hosts, 'node1', "echo 'edited by hand' > /etc/motd");
-  const waitFor = async (event: string): Promise<Record<string, unknown>> => {
-    for (let i = 0; i < 1200; i++) {
-      const found = deliveries.map((d) => JSON.parse(d.body) as Record<string, unknown>).find((b) => b.event === event);
-      if (found) return found;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`no ${event} alert in 2 minutes:\n${controller?.output()}`);
-  };
+  const waitFor = (event: string): Promise<Record<string, unknown>> => sink.waitFor((b) => b.event === event, event, () => controller?.output() ?? '');
   const firing = await waitFor('DriftDetected');
   t.like(firing, { key: 'node1/file:/etc/motd', site: 'lab' });
   const resolved = await waitFor('DriftResolved');
   t.like(resolved, { key: 'node1/file:/etc/motd', status: 'resolved' });
   t.is(await ssh(site().hosts, 'node1', 'cat /etc/motd'), motd, 'the file was put back');
-  for (const d of deliveries) t.is(d.signature, `sha256=${createHmac('sha256', HMAC_KEY).update(d.body).digest('hex')}`);
+  t.true(sink.allSignedWith(HMAC_KEY), 'every alert signed with the route key');
 
   const drift = (await controller.api('GET', '/api/v1/sites/lab/drift')).body as { lastCheck: { site: string } | null };
   t.is(drift.lastCheck?.site, 'lab');

@@ -14,7 +14,7 @@ import { decide } from '../../runtime/steps/decide.js';
 import { siteIdOf } from '../../spec/spec.js';
 import { correctionPlan } from '../correction-plan.js';
 import type { DriftCorrection } from '../../store/drift-ledger.js';
-import { FIGHTING_WINDOW_MS } from '../drift-report.js';
+import { FIGHTING_WINDOW_MS, type DriftCorrectionRun } from '../drift-report.js';
 import type { DriftDeps, DriftState, DriftStep } from '../drift-deps.js';
 
 /**
@@ -53,7 +53,8 @@ export const correctDrift: DriftStep = {
     const inner = await runSteps(steps, { ...state, plan }, deps);
     const changeSet = inner.state.changeSet;
     const outcome = await record(ids, changeSet, state, deps);
-    const correction = { runId: changeSet?.runId ?? 0, status: changeSet?.status ?? 'not-run', ...outcome };
+    const halted = (changeSet?.conditions ?? []).filter((c) => c.type === 'RolloutHalted').map((c) => ({ cluster: c.cluster ?? '', reason: c.reason, message: c.message }));
+    const correction: DriftCorrectionRun = { runId: changeSet?.runId ?? 0, status: changeSet?.status ?? 'not-run', ...outcome, clusters: plan.rollout.map((r) => r.cluster), halted };
     return resultOf<DriftState>(inner.outcome, { ...state, ...inner.state, correction });
   },
 };

@@ -28,7 +28,7 @@ export interface ControllerProcess {
 }
 
 /** The token file in the site's secret store, and a configuration naming the site's state and secrets. */
-export async function writeControllerConfig(site: E2ESite, sites: string, options: { log?: 'debug' | 'info'; extra?: string[] } = {}): Promise<string> {
+export async function writeControllerConfig(site: Pick<E2ESite, 'stateDir' | 'secretsDir'>, sites: string, options: { log?: 'debug' | 'info'; extra?: string[] } = {}): Promise<string> {
   const file = path.join(site.stateDir, '..', 'controller.yaml');
   await writeFile(path.join(site.secretsDir, 'controller-api-token'), `${API_TOKEN}\n`, { mode: 0o600 });
   // A port free now, written down, so the CLI (underlay approve --config) finds the API too.
