@@ -51,3 +51,17 @@ test('drift is checked on the site\'s schedule and after a run that applied some
   t.deepEqual(h.drift, ['lab', 'lab'], 'the schedule at 00:10');
   t.like((await fetch(`${h.api.url}/api/v1/sites/lab`, { headers: { authorization: `Bearer ${h.token}` } }).then((r) => r.json())) as object, { drift: { drifted: 0, outcome: 'done' } });
 });
+
+test('each site is registered to this controller while it runs, its heartbeat refreshed, and registered again if someone removed it', async (t) => {
+  const h = await startControllerHarness(configText(site('lab')));
+  t.teardown(() => h.close());
+  const registrations = h.daemon.site('lab')!.store.controllerRegistrations();
+  const first = registrations.registration();
+  t.like(first, { site: 'lab', holder: { pid: process.pid }, heartbeatAt: '2025-01-01T00:00:00.000Z' });
+  await h.time.advance(first!.heartbeatMs);
+  t.not(registrations.registration()?.heartbeatAt, first!.heartbeatAt, 'refreshed on the heartbeat');
+  t.truthy(registrations.breakRegistration(), 'as force-unlock --controller does');
+  await h.time.advance(first!.heartbeatMs);
+  t.like(registrations.registration(), { token: first!.token }, 'registered again at the next heartbeat');
+  t.true(h.logs.some((l) => l.msg === 'the site registration of this controller was removed: registering again'));
+});

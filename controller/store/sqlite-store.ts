@@ -21,6 +21,7 @@ import { DRIFT_LEDGER_MIGRATION, SqliteDriftLedger } from './sqlite-drift-ledger
 import { ALERT_INCIDENTS_MIGRATION, SqliteAlertIncidents } from './sqlite-alert-incidents.js';
 import type { StoredIncident } from './incident-store.js';
 import { SITE_CONTROLS_MIGRATION, SqliteSiteControls } from './sqlite-site-controls.js';
+import { CONTROLLER_REGISTRATIONS_MIGRATION, processStartTicks, SqliteControllerRegistrations } from './controller-registration.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
@@ -139,6 +140,8 @@ export const MIGRATIONS: readonly Migration[] = [
   ALERT_INCIDENTS_MIGRATION,
   // What operators told the controller about a site: suspended, the approved plan (sqlite-site-controls.ts).
   SITE_CONTROLS_MIGRATION,
+  // Which controller runs the site, so a CLI apply refuses while it does (controller-registration.ts).
+  CONTROLLER_REGISTRATIONS_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -153,6 +156,8 @@ export interface SqliteStoreOptions {
   pid?: number;
   /** Default: signal 0 to the pid. */
   isProcessAlive?: (pid: number) => boolean;
+  /** A pid's start time (controller-registration.ts), to tell a controller from a process that reused its pid. Default: /proc. */
+  processStartTicks?: (pid: number) => string;
   /** This process as lock holders name it (lock-holder.ts), to judge whether a lock's holder died. Default: the real one, with `pid`. */
   process?: ProcessIdentity;
 }
@@ -257,6 +262,7 @@ export class SqliteStore implements Store {
   private readonly pid: number;
   private readonly isProcessAlive: (pid: number) => boolean;
   private readonly process: ProcessIdentity;
+  private readonly startTicks: (pid: number) => string;
 
   /**
    * Runs a read-only connection found `running` with no live process: reported as interrupted by this
@@ -299,6 +305,7 @@ export class SqliteStore implements Store {
     this.pid = options.pid ?? process.pid;
     this.isProcessAlive = options.isProcessAlive ?? defaultIsProcessAlive;
     this.process = options.process ?? { ...currentProcess(), pid: this.pid };
+    this.startTicks = options.processStartTicks ?? processStartTicks;
     this.readOnly = readOnly;
     // Another process (status while apply runs) may hold the write lock briefly.
     db.pragma('busy_timeout = 5000');
@@ -391,6 +398,11 @@ export class SqliteStore implements Store {
   }
 
   /** What operators told the controller about this site (suspended, the approved plan). */
+  /** Which controller runs this site (controller-registration.ts). */
+  controllerRegistrations(): SqliteControllerRegistrations {
+    return new SqliteControllerRegistrations(this.db, this.site, this.clock, { me: this.process, alive: this.isProcessAlive, startTicks: this.startTicks });
+  }
+
   siteControls(): SqliteSiteControls {
     return new SqliteSiteControls(this.db, this.site, this.clock);
   }
