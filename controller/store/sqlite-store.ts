@@ -218,8 +218,9 @@ const toSiteLock = (row: SiteLockRow): SiteLock => ({ token: row.token, holder: 
 /** The sites a database holds anything of, sorted; empty for a database with no runs and no locks. */
 function sitesOf(db: Database.Database): string[] {
   // A site may hold allocations and nothing else yet (a state import); databases from before the ledger have no such table.
-  const ledger = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pool_allocations'`).get() ? ' UNION SELECT site FROM pool_allocations' : '';
-  const rows = db.prepare(`SELECT site FROM runs UNION SELECT site FROM site_locks UNION SELECT site FROM node_status${ledger} ORDER BY site`).all() as { site: string }[];
+  // Likewise rollouts (a state import of a site whose rollout halted before anything else was applied here).
+  const tableUnion = (table: string): string => (db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table) ? ` UNION SELECT site FROM ${table}` : '');
+  const rows = db.prepare(`SELECT site FROM runs UNION SELECT site FROM site_locks UNION SELECT site FROM node_status${tableUnion('pool_allocations')}${tableUnion('rollouts')} ORDER BY site`).all() as { site: string }[];
   return rows.map((r) => r.site);
 }
 
@@ -348,7 +349,7 @@ export class SqliteStore implements Store {
 
   /** The site's state nothing can rebuild, by section (state-export.ts). */
   stateSections(): StateSection[] {
-    return [new SqliteLedger(this.db, this.site, this.clock).section() as StateSection, this.issuedCertificates().section() as StateSection];
+    return [new SqliteLedger(this.db, this.site, this.clock).section() as StateSection, this.issuedCertificates().section() as StateSection, this.rollouts.section() as StateSection];
   }
 
   exportState(): StateExport {
