@@ -65,3 +65,24 @@ test('each site is registered to this controller while it runs, its heartbeat re
   t.like(registrations.registration(), { token: first!.token }, 'registered again at the next heartbeat');
   t.true(h.logs.some((l) => l.msg === 'the site registration of this controller was removed: registering again'));
 });
+
+test('reload: a changed site stays registered to this controller; a removed one is given up', async (t) => {
+  const h = await startControllerHarness(configText(site('lab') + site('old')));
+  t.teardown(() => h.close());
+  for (const name of ['lab', 'old']) await h.open.find((c) => c.site === name)!.finish((state) => ({ type: 'continue', state }));
+  // What each retired store holds when it closes (the harness's stores are one database each).
+  const atClose: Record<string, string | null> = {};
+  for (const name of ['lab', 'old']) {
+    const store = h.daemon.site(name)!.store;
+    const close = store.close.bind(store);
+    store.close = () => {
+      atClose[name] = store.controllerRegistrations().registration()?.token ?? null;
+      return close();
+    };
+  }
+  const token = h.daemon.site('lab')!.store.controllerRegistrations().registration()!.token;
+  h.daemon.reload(config(site('lab', '    concurrency: 2\n')));
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+  t.deepEqual(atClose, { lab: token, old: null }, 'the changed site kept its registration, the removed one gave it up');
+  t.like(h.daemon.site('lab')!.store.controllerRegistrations().registration(), { token }, 'and the changed site is registered in its new store');
+});

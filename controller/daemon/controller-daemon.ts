@@ -153,7 +153,8 @@ export class ControllerDaemon {
   /** Stops a site's worker and closes its store once its running reconcile (if any) ended. */
   #retire(site: SupervisedSite): void {
     void site.stop().then(() => {
-      site.store.controllerRegistrations().unregister(this.#registration.token);
+      // A changed site is supervised anew under the same registration: only a removed one gives it up.
+      if (!this.#sites.has(site.name)) site.store.controllerRegistrations().unregister(this.#registration.token);
       return site.store.close();
     });
   }
