@@ -55,7 +55,8 @@ export type ApplyEvent =
   | { type: 'change-started'; change: Change }
   | { type: 'change-finished'; result: ChangeResult }
   /** A batch's health gate: `failed` are nodes of the batch that failed before it (not health-checked), with why. */
-  | { type: 'batch-gate'; cluster: string; batch: number; nodes: string[]; failed: Record<string, string>; unhealthy: Record<string, string> }
+  /** `passed`: per node that was gated and is healthy, the gates that passed (none for a node with nothing to gate). */
+  | { type: 'batch-gate'; cluster: string; batch: number; nodes: string[]; failed: Record<string, string>; unhealthy: Record<string, string>; passed?: Record<string, string[]> }
   | { type: 'rollout-halted'; condition: RunCondition }
   /** The check before a batch (ADR 0020): the members down already, with why, and whether the batch is held for them. */
   | { type: 'batch-check'; cluster: string; batch: number; down: Record<string, string>; held: boolean }

@@ -64,7 +64,7 @@ test('a gate that fails is retried until it passes, sleeping on the injected tim
   const { probes: p, calls } = probes({ tcp: () => ({ healthy: ++tries >= 3, output: 'refused' }) });
   const runner = new GateRunner({ probes: p, clock: time.clock, timers: time, redact: (s) => s, retryIntervalMs: 2000 });
   const verdict = await runner.runNodeGates(runOf([gate({ type: 'tcp', host: '198.18.0.11', port: 2379 })]));
-  t.deepEqual(verdict, { healthy: true });
+  t.deepEqual(verdict, { healthy: true, passed: ['tcp'] });
   t.is(calls.tcp, 3);
   t.deepEqual(time.slept, [2000, 2000]);
 });
@@ -99,7 +99,7 @@ test('service-up is asked of the callback the batch gives (the kinds of what it 
 test('an exit code other than 0 can be the healthy one', async (t) => {
   const time = manualTime();
   const runner = new GateRunner({ probes: probes({ exec: () => exit(3) }).probes, clock: time.clock, timers: time, redact: (s) => s });
-  t.deepEqual(await runner.runNodeGates(runOf([gate({ type: 'command', argv: ['x'], exitCode: 3 })], { once: true })), { healthy: true });
+  t.deepEqual(await runner.runNodeGates(runOf([gate({ type: 'command', argv: ['x'], exitCode: 3 })], { once: true })), { healthy: true, passed: ['command'] });
 });
 
 test('a cluster gate runs on the first member that can be reached, in its own rendering', async (t) => {
@@ -135,7 +135,7 @@ test('TCP and HTTPS from a node run fixed scripts with the values as arguments, 
     gate({ type: 'tcp', host: '198.18.0.11', port: 2379, from: 'lb1' }),
     gate({ type: 'http', url: 'https://198.18.0.11:2379/health', status: 200, body: '"health":"true"', caCertificate: pem, from: 'lb1' }),
   ];
-  t.deepEqual(await runner.runNodeGates(runOf(gates, { once: true })), { healthy: true });
+  t.deepEqual(await runner.runNodeGates(runOf(gates, { once: true })), { healthy: true, passed: ['tcp', 'http'] });
   t.deepEqual(calls.exec[0], { node: 'lb1', argv: ['timeout', '5', 'bash', '-c', 'exec 3<>"/dev/tcp/$1/$2"', 'underlay', '198.18.0.11', '2379'] });
   t.deepEqual(calls.exec[1], { node: 'lb1', argv: ['curl', '-sS', '--max-time', '5', '-w', '\n%{http_code}', '--cacert', '/dev/stdin', '--', 'https://198.18.0.11:2379/health'], stdin: pem });
 });
@@ -177,6 +177,6 @@ test('a probe that throws is an unhealthy attempt, retried like any other', asyn
     },
   });
   const runner = new GateRunner({ probes: p, clock: time.clock, timers: time, redact: (s) => s });
-  t.deepEqual(await runner.runNodeGates(runOf([gate({ type: 'command', argv: ['x'], exitCode: 0 })])), { healthy: true });
+  t.deepEqual(await runner.runNodeGates(runOf([gate({ type: 'command', argv: ['x'], exitCode: 0 })])), { healthy: true, passed: ['command'] });
   t.is(tries, 2);
 });

@@ -28,7 +28,8 @@ export interface GateProbes {
 export type HttpCheck = Pick<Extract<DesiredGate, { type: 'http' }>, 'url' | 'status' | 'body' | 'caCertificate'>;
 
 export type GateVerdict =
-  | { healthy: true }
+  /** `passed`: the gates that ran and passed, in order (what apply's output names). */
+  | { healthy: true; passed: string[] }
   /** The first gate that did not pass: its last attempt's output (redacted, capped), and whether the deadline cut it short. */
   | { healthy: false; gate: string; output: string; attempts: number; deadlineExceeded: boolean };
 
@@ -82,11 +83,13 @@ export class GateRunner {
 
   /** The node's gates in order; the first that does not pass (later ones are not run). */
   async runNodeGates(run: NodeGateRun): Promise<GateVerdict> {
+    const passed: string[] = [];
     for (const gate of run.gates) {
       const verdict = await this.runGate(gate, run);
       if (!verdict.healthy) return verdict;
+      passed.push(gate.name);
     }
-    return { healthy: true };
+    return { healthy: true, passed };
   }
 
   private async runGate(gate: DesiredGate, run: NodeGateRun): Promise<GateVerdict> {
@@ -94,7 +97,7 @@ export class GateRunner {
     const interval = this.options.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS;
     for (let attempts = 1; ; attempts++) {
       const attempt = await this.attempt(gate, run).catch((e: unknown): GateAttempt => ({ healthy: false, output: describeError(e) }));
-      if (attempt.healthy) return { healthy: true };
+      if (attempt.healthy) return { healthy: true, passed: [gate.name] };
       const left = run.deadline.getTime() - clock.now().getTime();
       if (run.once || left <= 0) {
         return { healthy: false, gate: gate.name, output: capGateOutput(redact(attempt.output)), attempts, deadlineExceeded: !run.once };

@@ -37,6 +37,8 @@ interface GateAt {
   batchNodes: readonly string[];
   /** The batch's nodes that passed so far: a cluster gate may run on them after the members outside the batch. */
   passed: string[];
+  /** Filled in as nodes pass: the gates each passed, for the batch's line in apply's output. */
+  gatesPassed?: Record<string, string[]>;
   /** What to check beyond what this run restarted: an interrupted batch's changes, from the persisted state. */
   checks?: readonly Change[];
 }
@@ -70,7 +72,8 @@ export async function gateResumed(run: ApplyRun, resumed: ResumedBatch, deps: Ro
   const deadlineSeconds = intents.batches[0]?.deadlineSeconds ?? 0;
   const failedNow: FailedNode[] = [];
   const unhealthy: Record<string, string> = {};
-  const at = { rollout: intents, cluster, batch, batchNodes: Object.keys(resumed.checks), passed: [], deadlineSeconds, deps };
+  const gatesPassed: Record<string, string[]> = {};
+  const at = { rollout: intents, cluster, batch, batchNodes: Object.keys(resumed.checks), passed: [], gatesPassed, deadlineSeconds, deps };
   for (const [node, checks] of Object.entries(resumed.checks)) {
     const failure = await gateNode(run, { ...at, node, checks });
     if (failure) {
@@ -78,13 +81,14 @@ export async function gateResumed(run: ApplyRun, resumed: ResumedBatch, deps: Ro
       failedNow.push({ node, batch, gates: [failure] });
     }
   }
-  run.options.onEvent?.({ type: 'batch-gate', cluster, batch, nodes: Object.keys(resumed.checks), failed: {}, unhealthy });
+  run.options.onEvent?.({ type: 'batch-gate', cluster, batch, nodes: Object.keys(resumed.checks), failed: {}, unhealthy, passed: gatesPassed });
   const halt = await run.rollouts.batchGated(cluster, batch, failedNow, intents.batches.length === 0);
   if (halt) stop(run, halt);
 }
 
 /** Each node of the batch: failed before its gate (a change failed), or gated now. The nodes that failed. */
 async function gateNodes(run: ApplyRun, at: Omit<GateAt, 'node'>): Promise<FailedNode[]> {
+  const gatesPassed: Record<string, string[]> = {};
   const failed: Record<string, string> = {};
   const unhealthy: Record<string, string> = {};
   const failedNow: FailedNode[] = [];
@@ -95,13 +99,13 @@ async function gateNodes(run: ApplyRun, at: Omit<GateAt, 'node'>): Promise<Faile
       failedNow.push({ node, batch: at.batch, gates: [{ gate: 'change', result: 'fail', output: capGateOutput(error.message) }] });
       continue;
     }
-    const failure = await gateNode(run, { ...at, node });
+    const failure = await gateNode(run, { ...at, node, gatesPassed });
     if (failure) {
       unhealthy[node] = failure.output;
       failedNow.push({ node, batch: at.batch, gates: [failure] });
     }
   }
-  run.options.onEvent?.({ type: 'batch-gate', cluster: at.cluster, batch: at.batch, nodes: [...at.batchNodes], failed, unhealthy });
+  run.options.onEvent?.({ type: 'batch-gate', cluster: at.cluster, batch: at.batch, nodes: [...at.batchNodes], failed, unhealthy, passed: gatesPassed });
   return failedNow;
 }
 
@@ -126,6 +130,7 @@ async function gateNode(run: ApplyRun, at: GateAt): Promise<GateFailure | undefi
     return { gate: verdict.gate, result: verdict.attempts > 1 ? 'timeout' : 'fail', output: capGateOutput(why) };
   }
   at.passed.push(at.node);
+  if (at.gatesPassed) at.gatesPassed[at.node] = verdict.passed;
   return undrain(run, at);
 }
 

@@ -87,10 +87,29 @@ async function gateLines(behaviour: { fail?: string[]; unhealthy?: string[] }): 
 }
 
 test('a batch gate says healthy only when no node of the batch failed: a failed change is FAILED with why, never healthy', async (t) => {
-  t.deepEqual(await gateLines({}), ['  rollout app batch 1 (n1): healthy', '  rollout app batch 2 (n2): healthy']);
+  t.deepEqual(await gateLines({}), ['  rollout app batch 1 (n1): healthy: service-up', '  rollout app batch 2 (n2): healthy: service-up'], 'the gates that passed are named');
   t.deepEqual(await gateLines({ fail: ['n1/service:app#restart'], unhealthy: ['n2'] }), [
     '  rollout app batch 1 (n1): FAILED n1 (n1/service:app#restart: fake failure of n1/service:app#restart)',
     '  rollout app batch 2 (n2): UNHEALTHY n2: not healthy within the progress deadline of 3s (3 tries): service:app: service down (fake)',
+  ]);
+});
+
+test('a healthy batch names the gates that passed: once when every node passed the same, per node otherwise, nothing when none ran', (t) => {
+  let out = '';
+  const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (out += s), cwd: '/', env: {}, isTTY: false };
+  const progress = applyProgress(io, testPlan([]));
+  const gate = { type: 'batch-gate', cluster: 'etcd', failed: {}, unhealthy: {} } as const;
+  progress.onEvent({ ...gate, batch: 1, nodes: ['node1'], passed: { node1: ['service-up', 'member', 'quorum'] } });
+  progress.onEvent({ ...gate, batch: 2, nodes: ['node2', 'node3'], passed: { node2: ['service-up', 'quorum'], node3: ['service-up', 'quorum'] } });
+  progress.onEvent({ ...gate, batch: 3, nodes: ['node4', 'node5'], passed: { node4: ['service-up', 'quorum'], node5: [] } });
+  progress.onEvent({ ...gate, batch: 4, nodes: ['node6'], passed: {} });
+  progress.onEvent({ ...gate, batch: 5, nodes: ['node7'] });
+  t.deepEqual(out.split('\n').filter(Boolean), [
+    '  rollout etcd batch 1 (node1): healthy: service-up, member, quorum',
+    '  rollout etcd batch 2 (node2, node3): healthy: service-up, quorum',
+    '  rollout etcd batch 3 (node4, node5): healthy: node4 service-up, quorum',
+    '  rollout etcd batch 4 (node6): healthy',
+    '  rollout etcd batch 5 (node7): healthy',
   ]);
 });
 

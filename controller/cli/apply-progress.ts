@@ -16,12 +16,20 @@ function changeLine(result: ChangeResult, reason: string | undefined): string {
   return `  ${result.outcome.padEnd(7)} ${result.action} ${result.id}${detail}\n`;
 }
 
-/** "healthy" only when no node of the batch failed: a node whose change failed was never health-checked. */
+/**
+ * "healthy" only when no node of the batch failed: a node whose change failed was never health-checked. A
+ * healthy batch names the gates that passed, so an operator sees what "healthy" was measured by: once when
+ * every node passed the same ones (`healthy: service-up, quorum`), else per node (`healthy: n1 service-up; n2 ...`).
+ */
 function gateVerdict(gate: Extract<ApplyEvent, { type: 'batch-gate' }>): string {
   const failed = Object.entries(gate.failed).map(([n, why]) => `FAILED ${n} (${why})`);
   const unhealthy = Object.entries(gate.unhealthy).map(([n, why]) => `UNHEALTHY ${n}: ${why}`);
   const bad = [...failed, ...unhealthy];
-  return bad.length === 0 ? 'healthy' : bad.join('; ');
+  if (bad.length > 0) return bad.join('; ');
+  const passed = gate.nodes.filter((n) => (gate.passed?.[n]?.length ?? 0) > 0).map((n) => [n, gate.passed![n]!.join(', ')] as const);
+  if (passed.length === 0) return 'healthy';
+  const same = passed.length === gate.nodes.length && passed.every(([, gates]) => gates === passed[0]![1]);
+  return same ? `healthy: ${passed[0]![1]}` : `healthy: ${passed.map(([n, gates]) => `${n} ${gates}`).join('; ')}`;
 }
 
 export interface ApplyProgress {

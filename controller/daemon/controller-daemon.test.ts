@@ -51,3 +51,38 @@ test('drift is checked on the site\'s schedule and after a run that applied some
   t.deepEqual(h.drift, ['lab', 'lab'], 'the schedule at 00:10');
   t.like((await fetch(`${h.api.url}/api/v1/sites/lab`, { headers: { authorization: `Bearer ${h.token}` } }).then((r) => r.json())) as object, { drift: { drifted: 0, outcome: 'done' } });
 });
+
+test('each site is registered to this controller while it runs, its heartbeat refreshed, and registered again if someone removed it', async (t) => {
+  const h = await startControllerHarness(configText(site('lab')));
+  t.teardown(() => h.close());
+  const registrations = h.daemon.site('lab')!.store.controllerRegistrations();
+  const first = registrations.registration();
+  t.like(first, { site: 'lab', holder: { pid: process.pid }, heartbeatAt: '2025-01-01T00:00:00.000Z' });
+  await h.time.advance(first!.heartbeatMs);
+  t.not(registrations.registration()?.heartbeatAt, first!.heartbeatAt, 'refreshed on the heartbeat');
+  t.truthy(registrations.breakRegistration(), 'as force-unlock --controller does');
+  await h.time.advance(first!.heartbeatMs);
+  t.like(registrations.registration(), { token: first!.token }, 'registered again at the next heartbeat');
+  t.true(h.logs.some((l) => l.msg === 'the site registration of this controller was removed: registering again'));
+});
+
+test('reload: a changed site stays registered to this controller; a removed one is given up', async (t) => {
+  const h = await startControllerHarness(configText(site('lab') + site('old')));
+  t.teardown(() => h.close());
+  for (const name of ['lab', 'old']) await h.open.find((c) => c.site === name)!.finish((state) => ({ type: 'continue', state }));
+  // What each retired store holds when it closes (the harness's stores are one database each).
+  const atClose: Record<string, string | null> = {};
+  for (const name of ['lab', 'old']) {
+    const store = h.daemon.site(name)!.store;
+    const close = store.close.bind(store);
+    store.close = () => {
+      atClose[name] = store.controllerRegistrations().registration()?.token ?? null;
+      return close();
+    };
+  }
+  const token = h.daemon.site('lab')!.store.controllerRegistrations().registration()!.token;
+  h.daemon.reload(config(site('lab', '    concurrency: 2\n')));
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+  t.deepEqual(atClose, { lab: token, old: null }, 'the changed site kept its registration, the removed one gave it up');
+  t.like(h.daemon.site('lab')!.store.controllerRegistrations().registration(), { token }, 'and the changed site is registered in its new store');
+});

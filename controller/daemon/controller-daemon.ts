@@ -13,6 +13,8 @@ import type { Reconciled } from '../runtime/reconcile.js';
 import type { ReconcileState } from '../runtime/reconcile-state.js';
 import { durationSeconds } from '../spec/duration.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
+import { processStartTicks, type ControllerHolder } from '../store/controller-registration.js';
+import { currentProcess, newLockToken } from '../store/lock-holder.js';
 import type { ControllerConfig, SiteConfig } from './controller-config.js';
 import type { ControllerMetrics } from './controller-metrics.js';
 import type { SiteReconcileContext } from './site-reconcile.js';
@@ -51,6 +53,8 @@ export class ControllerDaemon {
   #stopping = false;
   #storesOpen = false;
   #stopHeartbeat: (() => void) | undefined;
+  /** This controller as its site registrations name it (controller-registration.ts): a CLI apply refuses while it runs. */
+  readonly #registration = { token: newLockToken(), holder: undefined as ControllerHolder | undefined };
 
   constructor(
     config: ControllerConfig,
@@ -118,6 +122,8 @@ export class ControllerDaemon {
     const finished = await Promise.race([all, bound]);
     cancel();
     const running = sites.filter((s) => s.worker.busy).map((s) => s.name);
+    // A clean exit frees the sites for a CLI apply; a reconcile still running keeps its site registered.
+    for (const s of sites) if (!s.worker.busy) s.store.controllerRegistrations().unregister(this.#registration.token);
     if (finished) for (const s of sites) await s.store.close();
     this.deps.logger.info({ finished, running }, finished ? 'controller stopped' : 'controller stopped with reconciles still running');
     return { finished, running };
@@ -125,7 +131,9 @@ export class ControllerDaemon {
 
   #supervise(site: SiteConfig): SupervisedSite {
     const { deps } = this;
-    return new SupervisedSite(site, deps.openStore(site.name), {
+    const store = deps.openStore(site.name);
+    this.#register(site.name, store);
+    return new SupervisedSite(site, store, {
       controller: this.#config,
       io: deps.io,
       queue: this.#queue,
@@ -144,12 +152,38 @@ export class ControllerDaemon {
 
   /** Stops a site's worker and closes its store once its running reconcile (if any) ended. */
   #retire(site: SupervisedSite): void {
-    void site.stop().then(() => site.store.close());
+    void site.stop().then(() => {
+      // A changed site is supervised anew under the same registration: only a removed one gives it up.
+      if (!this.#sites.has(site.name)) site.store.controllerRegistrations().unregister(this.#registration.token);
+      return site.store.close();
+    });
+  }
+
+  #register(site: string, store: SqliteStore): void {
+    const holder = (this.#registration.holder ??= { ...currentProcess(), startTicks: processStartTicks(process.pid), since: this.deps.clock.now().toISOString() });
+    const replaced = store.controllerRegistrations().register(this.#registration.token, holder, this.#heartbeatMs());
+    if (replaced) this.deps.logger.warn({ site, replaced: replaced.holder }, 'site registered by another controller before: this one runs it now');
+  }
+
+  /** Each site's registration refreshed; one removed meanwhile (force-unlock --controller) is made again, loudly. */
+  #refreshRegistrations(): void {
+    for (const site of this.#sites.values()) {
+      if (site.store.controllerRegistrations().heartbeat(this.#registration.token)) continue;
+      this.deps.logger.warn({ site: site.name }, 'the site registration of this controller was removed: registering again');
+      this.#register(site.name, site.store);
+    }
+  }
+
+  #heartbeatMs(): number {
+    return durationSeconds(this.#config.heartbeat) * 1000;
   }
 
   #heartbeat(): void {
-    const beat = (): void => this.deps.metrics.heartbeat.set(this.deps.clock.now().getTime() / 1000);
+    const beat = (): void => {
+      this.deps.metrics.heartbeat.set(this.deps.clock.now().getTime() / 1000);
+      if (!this.#stopping) this.#refreshRegistrations();
+    };
     beat();
-    this.#stopHeartbeat = this.deps.timers.every(durationSeconds(this.#config.heartbeat) * 1000, async () => beat());
+    this.#stopHeartbeat = this.deps.timers.every(this.#heartbeatMs(), async () => beat());
   }
 }

@@ -3,6 +3,7 @@
  * (controller/rollout/rollout-state.ts), an operator's request to a running rollout, and the last revision
  * whose rollout of the cluster completed without tripping (what a rollback re-applies).
  */
+import { z } from 'zod';
 import type { RolloutRequest } from '../rollout/rollout-control.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
 
@@ -34,3 +35,29 @@ export interface RolloutStates {
    */
   changeRolloutState(cluster: string, change: (current: StoredRollout | null) => RolloutWrite | undefined): Promise<StoredRollout | null>;
 }
+
+const GateFailureRow = z.strictObject({ gate: z.string(), result: z.enum(['fail', 'timeout']), output: z.string() });
+
+/** A rollout state as an export holds it: checked field by field, so an import never stores a state a resume cannot read. */
+const RolloutStateRow = z.strictObject({
+  cluster: z.string().min(1),
+  revision: z.string().min(1),
+  status: z.enum(['running', 'paused', 'halted', 'aborted', 'completed']),
+  reason: z.string().optional(),
+  batchesDone: z.array(z.number().int().positive()),
+  inFlight: z.strictObject({ batch: z.number().int().positive(), changed: z.array(z.string()), checks: z.record(z.string(), z.array(z.unknown())).optional() }).optional(),
+  failed: z.array(z.strictObject({ node: z.string(), batch: z.number().int(), gates: z.array(GateFailureRow) })),
+  budget: z.strictObject({ used: z.number().int().nonnegative(), allowed: z.number().int().nonnegative() }),
+  rolledBack: z.array(z.string()),
+  recovered: z.array(z.string()),
+});
+
+/** One exported row (`underlay state export`, section `rollouts`). */
+export const RolloutRow = z.strictObject({
+  cluster: z.string().min(1),
+  state: RolloutStateRow.transform((s) => s as RolloutState),
+  request: z.enum(['pause', 'abort']).nullable(),
+  lastGoodRevision: z.string().nullable(),
+  updatedAt: z.string(),
+});
+export type RolloutRow = z.output<typeof RolloutRow>;

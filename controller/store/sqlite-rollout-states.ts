@@ -1,8 +1,10 @@
 /** Rollout states in the embedded store (rollout-states.ts): one row per site and cluster, the state as JSON. */
 import type Database from 'better-sqlite3';
+import { isDeepStrictEqual } from 'node:util';
 import type { Clock } from '../clock.js';
 import type { RolloutState } from '../rollout/rollout-state.js';
-import type { RolloutRequest, RolloutStates, RolloutWrite, StoredRollout } from './rollout-states.js';
+import { RolloutRow, type RolloutRequest, type RolloutStates, type RolloutWrite, type StoredRollout } from './rollout-states.js';
+import type { StateSection } from './state-export.js';
 
 /** The migration that adds the table (appended to sqlite-store.ts's list). */
 export const ROLLOUTS_MIGRATION = `
@@ -53,8 +55,7 @@ export class SqliteRolloutStates implements RolloutStates {
   }
 
   rolloutStates(): Promise<StoredRollout[]> {
-    const rows = this.db.prepare(`SELECT cluster, state, request, last_good_revision, updated_at FROM rollouts WHERE site = ? ORDER BY cluster`).all(this.site) as Row[];
-    return Promise.resolve(rows.map(stored));
+    return Promise.resolve(this.all());
   }
 
   changeRolloutState(cluster: string, change: (current: StoredRollout | null) => RolloutWrite | undefined): Promise<StoredRollout | null> {
@@ -76,5 +77,38 @@ export class SqliteRolloutStates implements RolloutStates {
       return this.read(cluster);
     });
     return Promise.resolve(write.immediate());
+  }
+
+  /**
+   * The `rollouts` section of a state export (state-export.ts): every cluster's rollout as stored, so a
+   * state directory moved elsewhere keeps a halted rollout halted and remembers the last good revision a
+   * rollback goes back to. A cluster's rollout here that differs from the export's is a conflict: which of
+   * two histories is true cannot be told from the rows.
+   */
+  section(): StateSection<RolloutRow> {
+    const asRow = (r: StoredRollout): RolloutRow => ({ cluster: r.cluster, state: r.state, request: r.request, lastGoodRevision: r.lastGoodRevision, updatedAt: r.updatedAt });
+    const same = (a: RolloutRow, b: RolloutRow): boolean => isDeepStrictEqual({ ...a, updatedAt: '' }, { ...b, updatedAt: '' });
+    const brief = (r: RolloutRow): string => `revision ${r.state.revision} ${r.state.status}, batches done [${r.state.batchesDone.join(', ')}], last good ${r.lastGoodRevision ?? 'none'}`;
+    return {
+      name: 'rollouts',
+      schema: RolloutRow,
+      rows: () => [...this.all()].map(asRow),
+      conflicts: (rows) =>
+        rows.flatMap((r) => {
+          const here = this.read(r.cluster);
+          return here && !same(asRow(here), r) ? [`the rollout of cluster ${r.cluster} is here already (${brief(asRow(here))}), in the export (${brief(r)})`] : [];
+        }),
+      add: (rows) => {
+        const insert = this.db.prepare(
+          `INSERT INTO rollouts (site, cluster, state, request, last_good_revision, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (site, cluster) DO NOTHING`,
+        );
+        return rows.reduce((n, r) => n + insert.run(this.site, r.cluster, JSON.stringify(r.state), r.request, r.lastGoodRevision, r.updatedAt).changes, 0);
+      },
+    };
+  }
+
+  private all(): StoredRollout[] {
+    const rows = this.db.prepare(`SELECT cluster, state, request, last_good_revision, updated_at FROM rollouts WHERE site = ? ORDER BY cluster`).all(this.site) as Row[];
+    return rows.map(stored);
   }
 }

@@ -23,6 +23,7 @@ import type { StoredIncident } from './incident-store.js';
 import { SITE_CONTROLS_MIGRATION, SqliteSiteControls } from './sqlite-site-controls.js';
 import { DEFAULT_DELIVERIES_REMEMBERED } from '../watch/delivery-log.js';
 import { SqliteWebhookDeliveries, WEBHOOK_DELIVERIES_MIGRATION } from './sqlite-webhook-deliveries.js';
+import { CONTROLLER_REGISTRATIONS_MIGRATION, processStartTicks, SqliteControllerRegistrations } from './controller-registration.js';
 import { currentProcess, holderIsDead, isProcessAlive as defaultIsProcessAlive, LockHolder, NodeLease, type ProcessIdentity } from './lock-holder.js';
 import type {
   InterruptedRun,
@@ -143,6 +144,8 @@ export const MIGRATIONS: readonly Migration[] = [
   SITE_CONTROLS_MIGRATION,
   // The webhook deliveries each site accepted, so a replay is dropped across restarts (sqlite-webhook-deliveries.ts).
   WEBHOOK_DELIVERIES_MIGRATION,
+  // Which controller runs the site, so a CLI apply refuses while it does (controller-registration.ts).
+  CONTROLLER_REGISTRATIONS_MIGRATION,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -157,6 +160,8 @@ export interface SqliteStoreOptions {
   pid?: number;
   /** Default: signal 0 to the pid. */
   isProcessAlive?: (pid: number) => boolean;
+  /** A pid's start time (controller-registration.ts), to tell a controller from a process that reused its pid. Default: /proc. */
+  processStartTicks?: (pid: number) => string;
   /** This process as lock holders name it (lock-holder.ts), to judge whether a lock's holder died. Default: the real one, with `pid`. */
   process?: ProcessIdentity;
 }
@@ -217,8 +222,9 @@ const toSiteLock = (row: SiteLockRow): SiteLock => ({ token: row.token, holder: 
 /** The sites a database holds anything of, sorted; empty for a database with no runs and no locks. */
 function sitesOf(db: Database.Database): string[] {
   // A site may hold allocations and nothing else yet (a state import); databases from before the ledger have no such table.
-  const ledger = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pool_allocations'`).get() ? ' UNION SELECT site FROM pool_allocations' : '';
-  const rows = db.prepare(`SELECT site FROM runs UNION SELECT site FROM site_locks UNION SELECT site FROM node_status${ledger} ORDER BY site`).all() as { site: string }[];
+  // Likewise rollouts (a state import of a site whose rollout halted before anything else was applied here).
+  const tableUnion = (table: string): string => (db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table) ? ` UNION SELECT site FROM ${table}` : '');
+  const rows = db.prepare(`SELECT site FROM runs UNION SELECT site FROM site_locks UNION SELECT site FROM node_status${tableUnion('pool_allocations')}${tableUnion('rollouts')} ORDER BY site`).all() as { site: string }[];
   return rows.map((r) => r.site);
 }
 
@@ -261,6 +267,7 @@ export class SqliteStore implements Store {
   private readonly pid: number;
   private readonly isProcessAlive: (pid: number) => boolean;
   private readonly process: ProcessIdentity;
+  private readonly startTicks: (pid: number) => string;
 
   /**
    * Runs a read-only connection found `running` with no live process: reported as interrupted by this
@@ -303,6 +310,7 @@ export class SqliteStore implements Store {
     this.pid = options.pid ?? process.pid;
     this.isProcessAlive = options.isProcessAlive ?? defaultIsProcessAlive;
     this.process = options.process ?? { ...currentProcess(), pid: this.pid };
+    this.startTicks = options.processStartTicks ?? processStartTicks;
     this.readOnly = readOnly;
     // Another process (status while apply runs) may hold the write lock briefly.
     db.pragma('busy_timeout = 5000');
@@ -345,7 +353,7 @@ export class SqliteStore implements Store {
 
   /** The site's state nothing can rebuild, by section (state-export.ts). */
   stateSections(): StateSection[] {
-    return [new SqliteLedger(this.db, this.site, this.clock).section() as StateSection, this.issuedCertificates().section() as StateSection];
+    return [new SqliteLedger(this.db, this.site, this.clock).section() as StateSection, this.issuedCertificates().section() as StateSection, this.rollouts.section() as StateSection];
   }
 
   exportState(): StateExport {
@@ -392,6 +400,11 @@ export class SqliteStore implements Store {
   /** The open alert incidents of every site in this database (the alerter serves them all). */
   alertIncidents<I extends StoredIncident>(): SqliteAlertIncidents<I> {
     return new SqliteAlertIncidents<I>(this.db);
+  }
+
+  /** Which controller runs this site (controller-registration.ts). */
+  controllerRegistrations(): SqliteControllerRegistrations {
+    return new SqliteControllerRegistrations(this.db, this.site, this.clock, { me: this.process, alive: this.isProcessAlive, startTicks: this.startTicks });
   }
 
   /** What operators told the controller about this site (suspended, the approved plan). */

@@ -7,7 +7,8 @@
  * runtime API over socat) before its restart, undrained after its gates passed. Afterwards every write the
  * writer saw acknowledged is readable, every failed attempt succeeded on a retry of the same key, and no
  * server is left in maintenance. The longest time between two acknowledged writes during the apply is
- * logged for bench/RESULTS.md, not asserted (a measurement of real daemons on a shared machine).
+ * logged, not asserted (a measurement of real daemons on a shared machine); `npm run bench:etcd-rolling`
+ * measures it over several runs with the same writer (test/e2e/support/etcd-writer.ts).
  */
 import test, { type ExecutionContext } from 'ava';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -17,11 +18,10 @@ import { poll } from '../hosts/exec.js';
 import type { E2ESite } from './support/e2e-site.js';
 import { createTlsEtcdSite } from './support/tls-etcd-site.js';
 import { planChanges } from './support/plan-live.js';
+import { ETCDCTL, longestGap, startWriter, stopWriter, storedKeys } from './support/etcd-writer.js';
 
-const ZONE = 'lab.example.net';
 const MEMBERS = ['node1', 'node2', 'node3'];
 const SOCKET = '/var/lib/haproxy/admin.sock';
-const ETCDCTL = `ETCDCTL_API=3 etcdctl --cacert /etc/etcd/pki/ca.crt --cert /etc/etcd/pki/client.crt --key /etc/etcd/pki/client.key --endpoints https://etcd.${ZONE}:2379`;
 
 let site: E2ESite | undefined;
 const s = (): E2ESite => site ?? (() => { throw new Error('the e2e site did not come up'); })();
@@ -55,47 +55,6 @@ test.after.always(async () => {
   await site?.teardown();
 });
 
-/**
- * Puts rolling/1, rolling/2, ... through the VIP's name until /root/writer.stop exists, one etcdctl per
- * attempt; a failed attempt is logged and the same key tried again until it is acknowledged. Each line of
- * /root/writer.log: `ok|fail KEY-NUMBER EPOCH-MS`; /root/writer.done once it stopped.
- */
-const WRITER = `i=0
-while [ ! -e /root/writer.stop ]; do
-  i=$((i+1))
-  until ${ETCDCTL} --dial-timeout=2s --command-timeout=2s put rolling/$i v$i >/dev/null 2>>/root/writer.err; do
-    echo "fail $i $(date +%s%3N)" >> /root/writer.log
-  done
-  echo "ok $i $(date +%s%3N)" >> /root/writer.log
-done
-touch /root/writer.done
-`;
-
-interface Attempt { ok: boolean; key: number; at: number }
-
-async function writerLog(): Promise<Attempt[]> {
-  const text = await onNode('node2', 'cat /root/writer.log');
-  return text.trim().split('\n').map((line) => {
-    const [outcome, key, at] = line.split(' ');
-    return { ok: outcome === 'ok', key: Number(key), at: Number(at) };
-  });
-}
-
-/** rolling/N → its value, as the cluster has them now (`get --prefix` prints key and value lines). */
-async function stored(): Promise<Map<number, string>> {
-  const lines = (await onNode('node2', `${ETCDCTL} --command-timeout=10s get rolling/ --prefix`)).trim().split('\n');
-  const out = new Map<number, string>();
-  for (let i = 0; i + 1 < lines.length; i += 2) out.set(Number(lines[i]!.replace('rolling/', '')), lines[i + 1]!);
-  return out;
-}
-
-/** The longest time between two acknowledged writes (or the window's ends) in [from, to], and when it began (ms after from). */
-function longestGap(attempts: readonly Attempt[], from: number, to: number): { ms: number; after: number } {
-  const acks = [from, ...attempts.filter((a) => a.ok && a.at >= from && a.at <= to).map((a) => a.at), to];
-  const gaps = acks.slice(1).map((at, i) => ({ ms: at - acks[i]!, after: acks[i]! - from }));
-  return gaps.reduce((a, b) => (b.ms > a.ms ? b : a));
-}
-
 /** The running etcd's pid and command line on each member. */
 async function etcdProcesses(): Promise<Record<string, { pid: string; cmdline: string }>> {
   const out: Record<string, { pid: string; cmdline: string }> = {};
@@ -118,13 +77,11 @@ test.serial('a restarting etcd change goes one member at a time, drained and quo
   for (const n of MEMBERS) t.deepEqual(rollout!.gates?.[n]?.drain.map((d) => d.on), ['node1'], `${n} is drained on the lb node`);
 
   const before = await etcdProcesses();
-  await onNode('node2', `rm -f /root/writer.*; cat > /root/writer.sh <<'EOF'\n${WRITER}EOF\nsetsid nohup sh /root/writer.sh >/dev/null 2>&1 </dev/null &`);
-  await poll('the writer acknowledged a write', 30_000, async () => ((await writerLog().catch(() => [])).some((a) => a.ok) ? true : undefined), 200);
+  await startWriter(s().hosts);
   const from = Date.now();
   const apply = await s().underlay(['apply', '--no-color'], { timeoutMs: 400_000 });
   const to = Date.now();
-  await onNode('node2', 'touch /root/writer.stop');
-  await poll('the writer stopped', 60_000, async () => ((await s().hosts.run('node2', 'test -e /root/writer.done')).code === 0 ? true : undefined), 200);
+  const { attempts, errors } = await stopWriter(s().hosts);
   t.is(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);
   assertBatchOrder(t, apply.stdout);
   const after = await etcdProcesses();
@@ -134,12 +91,11 @@ test.serial('a restarting etcd change goes one member at a time, drained and quo
     t.regex(before[n]!.cmdline, / --heartbeat-interval=100 /, n);
   }
 
-  const attempts = await writerLog();
   const acknowledged = attempts.filter((a) => a.ok);
   t.true(acknowledged.some((a) => a.at > from && a.at < to), 'writes were acknowledged while the rollout ran');
   const failed = attempts.filter((a) => !a.ok);
   for (const f of failed) t.true(acknowledged.some((a) => a.key === f.key && a.at >= f.at), `the failed put of rolling/${f.key} succeeded on a retry`);
-  const now = await stored();
+  const now = await storedKeys(s().hosts);
   const lost = acknowledged.filter((a) => now.get(a.key) !== `v${a.key}`).map((a) => a.key);
   t.deepEqual(lost, [], 'every acknowledged write is readable');
   t.is(now.size, acknowledged.length, 'nothing but the acknowledged keys');
@@ -147,7 +103,6 @@ test.serial('a restarting etcd change goes one member at a time, drained and quo
   t.is(stat.trim().split('\n').length, 3, stat);
   t.notRegex(stat, /MAINT/, 'every member is back in haproxy');
   const gap = longestGap(attempts, from, to);
-  const errors = (await onNode('node2', 'sort /root/writer.err | uniq -c | head -5')).trim();
   t.log(`writer: ${acknowledged.length} writes acknowledged, ${failed.length} failed attempts (all retried: ${errors || 'no message'}), longest gap without an acknowledged write during the apply ${gap.ms} ms (from ${gap.after} ms into it); apply took ${to - from} ms; load average ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`);
   t.log(apply.stdout.split('\n').filter((l) => /rollout etcd|service:etcd/.test(l)).map((l) => l.trim()).join('\n'));
 

@@ -121,7 +121,7 @@ test.serial('the fix starts a new rollout; paused by the operator it stops befor
   await commit('version 3, fixed, the broken node first', '3', 'none', [victim]);
   let asked: Promise<CliResult> | undefined;
   const paused = await applyWatching((line) => {
-    if (asked === undefined && /^ {2}rollout app batch 1 .*healthy$/.test(line)) asked = underlay(['rollout', 'pause', '--cluster', 'app']);
+    if (asked === undefined && /^ {2}rollout app batch 1 .*: healthy(: [^;]+)?$/.test(line)) asked = underlay(['rollout', 'pause', '--cluster', 'app']);
   });
   t.is((await asked)?.code, 0, (await asked)?.stderr);
   t.is(paused.code, 1, paused.stdout);

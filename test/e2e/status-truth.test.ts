@@ -125,7 +125,7 @@ test.serial('a node removed from Git leaves the status', async (t) => {
   const third = await s().commit('node3 leaves the site', (dir) => rm(path.join(dir, 'nodes/node3.yaml')));
   const apply = await s().underlay(['apply', '--no-color']);
   t.is(apply.code, 0, `${apply.stdout}\n${apply.stderr}`);
-  t.regex(apply.stdout, /^ {2}rollout app batch 1 \(node1\): healthy$/m);
+  t.regex(apply.stdout, /^ {2}rollout app batch 1 \(node1\): healthy: service-up$/m);
 
   const status = await statusJson();
   t.deepEqual(status.nodes.map((n) => [n.name, n.lastAppliedCommit, readyOf(status, n.name)?.status]), [

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { registry } from '../../../reconcilers/registry.js';
@@ -19,8 +20,10 @@ import { observe } from '../../runtime/steps/observe.js';
 import { plan } from '../../runtime/steps/plan.js';
 import { recoverRuns } from '../../runtime/steps/recover-runs.js';
 import { resolve } from '../../runtime/steps/resolve.js';
+import { stateDatabaseFile } from '../../store/sqlite-store.js';
 import type { InterruptedRun } from '../../store/store.js';
 import { applyProgress, type ApplyProgress } from '../apply-progress.js';
+import { CONTROLLER_OWNS_SITE, refuseWhileControllerRuns } from '../controller-owned-site.js';
 import { ExitCode, UsageError, type CliIO } from '../io.js';
 import type { Register } from '../main.js';
 import { printDiagnostics } from '../print-diagnostics.js';
@@ -28,6 +31,7 @@ import { addSiteOptions } from '../site-options.js';
 import { parseDuration } from '../duration.js';
 import { addLiveOptions, type LiveOptions } from '../live-options.js';
 import { cliReconcileDeps } from '../reconcile-deps.js';
+import { stateDirOf } from '../state-options.js';
 
 interface ApplyOptions extends LiveOptions {
   plan?: string;
@@ -100,7 +104,7 @@ function applyPrinter(options: ApplyOptions, io: CliIO): (event: ReconcileEvent)
 function applyExit({ outcome, state }: Reconciled<ReconcileState>, options: ApplyOptions, io: CliIO): number {
   if (outcome.type === 'fail' && outcome.step !== 'apply') throw outcome.error;
   if (outcome.type === 'stall' && outcome.step === 'load') printDiagnostics(io, state.diagnostics);
-  if (outcome.type === 'stall' && outcome.code === 'PlanStale') io.stderr(`error: ${outcome.message}\n`);
+  if (outcome.type === 'stall' && [CONTROLLER_OWNS_SITE, 'PlanStale'].includes(outcome.code)) io.stderr(`error: ${outcome.message}\n`);
   if (outcome.type === 'stall' && !state.changeSet && ['RolloutPaused', 'RolloutHalted', 'RolloutAborted'].includes(outcome.code)) io.stderr(`error: ${outcome.message}\n`);
   const changeSet = state.changeSet;
   if (!changeSet || changeSet.status !== 'succeeded') return ExitCode.Error;
@@ -122,7 +126,7 @@ export const registerApply: Register = (program, io, setExit) => {
     .option('--no-color', 'no ANSI colours in the plan')
     .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another apply of the site to give up the site lock or a node lease; default: refuse at once, naming the holder', '0')
     .option('--lease-ttl <seconds>', 'how long a node stays leased to this apply if it dies without giving the lease back (renewed every third of it while it runs)', String(DEFAULT_LEASE_TTL_SECONDS))
-    .addHelpText('after', '\nExit codes: 0 all applied (or nothing to do), 1 error, any failure, or the site or a node held by another apply, 2 changes applied (with --detailed-exitcode).')
+    .addHelpText('after', '\nRefused while an `underlay controller` runs the site (use `underlay rollout …`, `reconcile`, `approve` instead).\nExit codes: 0 all applied (or nothing to do), 1 error, any failure, the site run by a controller, or the site or a node held by another apply, 2 changes applied (with --detailed-exitcode).')
     .action(async (options: ApplyOptions) => {
       const saved = options.plan ? await readPlanFile(options.plan, io) : undefined;
       const locking = { lockTimeoutMs: parseDuration('--lock-timeout', options.lockTimeout), leaseTtlSeconds: leaseTtlOf(options) };
@@ -134,7 +138,7 @@ export const registerApply: Register = (program, io, setExit) => {
       try {
         const reconciled = await runReconcile(
           { site: options.repo ?? io.cwd, state: initialState() },
-          [fetchRevision, load, underApplyLocks(locking, underLocks)],
+          [fetchRevision, load, refuseWhileControllerRuns({ stores: reconcile.siteStore, stateExists: () => existsSync(stateDatabaseFile(stateDirOf(options, io))), note: (note) => io.stderr(`note: ${note}\n`) }), underApplyLocks(locking, underLocks)],
           { ...reconcile.deps, ...(fault ? { fault } : {}) },
         );
         setExit(applyExit(reconciled, options, io));

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { breakLeases } from '../../apply/node-leases.js';
 import { siteEndpoints } from '../../apply/apply-targets.js';
 import { loadSpec } from '../../load/load-spec.js';
+import { describeController } from '../../store/controller-registration.js';
 import { describeHolder } from '../../store/lock-holder.js';
 import { stateDatabaseFile } from '../../store/sqlite-store.js';
 import { siteIdOf, type Spec } from '../../spec/spec.js';
@@ -21,6 +22,7 @@ import { stateDirOf } from '../state-options.js';
 interface ForceUnlockOptions extends LiveOptions {
   site?: string;
   node?: string[];
+  controller?: boolean;
 }
 
 const WARNING =
@@ -47,7 +49,12 @@ async function breakSiteLock(options: ForceUnlockOptions, io: CliIO, site: strin
   const store = openStore(options, io, site);
   try {
     const removed = await store.breakSiteLock();
-    return removed ? `site ${site}: removed the site lock of ${describeHolder(removed.holder)}` : `site ${site}: not locked`;
+    const lines = [removed ? `site ${site}: removed the site lock of ${describeHolder(removed.holder)}` : `site ${site}: not locked`];
+    if (options.controller) {
+      const registration = store.controllerRegistrations().breakRegistration();
+      lines.push(registration ? `site ${site}: removed the registration of the ${describeController(registration)}` : `site ${site}: no controller registered`);
+    }
+    return lines.join('\n');
   } finally {
     await store.close();
   }
@@ -58,6 +65,7 @@ export const registerForceUnlock: Register = (program, io, setExit) => {
     .description('Remove the site lock in the state directory and, with --node, the leases on those nodes, whoever holds them. For people: an apply that is gone for good.')
     .option('--site <id>', "the site whose lock to remove (its Site document's name; default: the repository's site)")
     .option('--node <name...>', 'also remove the lease on these nodes (reached as the repository says)')
+    .option('--controller', 'also remove the registration of the controller that runs the site, so a CLI apply is no longer refused (a controller still running registers again at its next heartbeat)')
     .addHelpText('after', '\nExit codes: 0 done (also when nothing was locked), 1 error or a node whose lease could not be removed.')
     .action(async (options: ForceUnlockOptions) => {
       io.stderr(WARNING);

@@ -30,9 +30,9 @@ async function readExportFile(io: CliIO, file: string): Promise<unknown> {
 }
 
 export const registerState: Register = (program, io, setExit) => {
-  const state = program.command('state').description("Export or import the state Git cannot rebuild (the IP pools' ledger).");
+  const state = program.command('state').description("Export or import the state Git cannot rebuild (the IP pools' ledger, issued certificates, rollout states).");
   addStateOption(state.command('export'))
-    .description("Write the site's ledger (live and released allocations) as JSON.")
+    .description("Write the site's ledger (live and released allocations), issued certificates and rollout states (halted ones, the last good revision) as JSON.")
     .option('--out <file>', 'write it to a file instead of stdout')
     .option('--site <id>', "the site (its Site document's name; default: the only site in the state directory)")
     .action(async (options: ExportOptions) => {

@@ -2,8 +2,9 @@
  * An end-to-end site: real test hosts, a real Git repository (made with the `git` CLI) holding an example
  * site pinned to those hosts, and the real `underlay` CLI run as a child process against it.
  */
-import test from 'ava';
+import type avaTest from 'ava';
 import { execFile, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -140,6 +141,9 @@ export async function createE2ESite(options: E2ESiteOptions): Promise<E2ESite> {
  * fails). Returns the accessor the tests use.
  */
 export function useE2ESite(options: Parameters<typeof createE2ESite>[0]): () => E2ESite {
+  // Required here, not imported at the top: importing ava outside its CLI throws, and the benchmarks
+  // (bench/etcd-rolling) build their sites with createE2ESite from this file. The same module instance.
+  const test = createRequire(import.meta.url)('ava') as typeof avaTest;
   let site: E2ESite | undefined;
   test.before(async () => {
     site = await createE2ESite(options);
