@@ -33,19 +33,43 @@ export interface Timers {
   sleep(ms: number): Promise<void>;
 }
 
+/**
+ * setTimeout's longest delay (2^31 - 1 ms, about 24.8 days). Node fires a longer one after 1 ms instead
+ * (TimeoutOverflowWarning), which made a yearly drift schedule or a 30d resync run without pause.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+type SetTimeout = (fn: () => void, ms: number) => { unref(): unknown };
+
+/**
+ * Calls `fn` after `ms`, however long: a delay past MAX_TIMEOUT_MS is waited in parts. `onTimer` gets each
+ * part's timer (to clear it); `unref`: the wait alone does not keep the process alive.
+ */
+export function waitInParts(ms: number, fn: () => void, onTimer: (timer: ReturnType<SetTimeout>) => void, options: { unref?: boolean; setTimeout?: SetTimeout } = {}): void {
+  const set = options.setTimeout ?? setTimeout;
+  const part = Math.min(ms, MAX_TIMEOUT_MS);
+  const timer = set(() => (ms > MAX_TIMEOUT_MS ? waitInParts(ms - MAX_TIMEOUT_MS, fn, onTimer, options) : fn()), part);
+  if (options.unref) timer.unref();
+  onTimer(timer);
+}
+
 export const systemTimers: Timers = {
   every(ms, task) {
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
     const next = (): void => {
-      timer = setTimeout(() => {
-        const again = (): void => {
-          if (!stopped) next();
-        };
-        task().then(again, again);
-      }, ms);
-      // A renewal alone must not keep a finished process alive.
-      timer.unref();
+      waitInParts(
+        ms,
+        () => {
+          const again = (): void => {
+            if (!stopped) next();
+          };
+          task().then(again, again);
+        },
+        (t) => (timer = t as NodeJS.Timeout),
+        // A renewal alone must not keep a finished process alive.
+        { unref: true },
+      );
     };
     next();
     return () => {
@@ -53,7 +77,7 @@ export const systemTimers: Timers = {
       clearTimeout(timer);
     };
   },
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms) => new Promise((resolve) => waitInParts(ms, () => resolve(), () => undefined)),
 };
 
 /**
