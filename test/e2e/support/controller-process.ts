@@ -7,7 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { underlayBin, type E2ESite } from './e2e-site.js';
+import type { E2ESite } from './e2e-site.js';
+
+// Not imported from e2e-site.ts, which loads ava: benchmarks run the controller through this file too.
+const underlayBin = path.resolve(import.meta.dirname, '../../../bin/underlay.js');
 
 export const API_TOKEN = 'e2e-controller-api-token-7c1d2b';
 
@@ -28,7 +31,7 @@ export interface ControllerProcess {
 }
 
 /** The token file in the site's secret store, and a configuration naming the site's state and secrets. */
-export async function writeControllerConfig(site: E2ESite, sites: string, options: { log?: 'debug' | 'info'; extra?: string[] } = {}): Promise<string> {
+export async function writeControllerConfig(site: Pick<E2ESite, 'stateDir' | 'secretsDir'>, sites: string, options: { log?: 'debug' | 'info'; extra?: string[] } = {}): Promise<string> {
   const file = path.join(site.stateDir, '..', 'controller.yaml');
   await writeFile(path.join(site.secretsDir, 'controller-api-token'), `${API_TOKEN}\n`, { mode: 0o600 });
   // A port free now, written down, so the CLI (underlay approve --config) finds the API too.
@@ -37,7 +40,8 @@ export async function writeControllerConfig(site: E2ESite, sites: string, option
   return file;
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port free now (for a listener the configuration names). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
