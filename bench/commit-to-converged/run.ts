@@ -289,6 +289,50 @@ function table(results: Partial<Record<Mode, Sample[]>>, pollSeconds: number): s
   ].join('\n');
 }
 
+/** What the table measures and where the time goes (from runs with --log debug: one "step finished" line per step). */
+const EXPLANATION = `What is measured (bench/commit-to-converged/run.ts): 3 runit test hosts, the converge benchmark's site (20
+templated files and 2 runit services per node) plus /etc/motd, whose content every sample changes; the real
+\`underlay controller\` (built CLI), one configuration per mode, concurrency 3, resync 1h, drift schedule far away
+(the drift check after every apply still runs and each sample waits it out). "On nodes": the new content in all
+3 nodes' /etc/motd (read every 5 ms through each node's overlay upper dir; each mode ends with a check over
+SSH). "Controller says": its \`reconciled\` log line. watch: from the start of \`git commit\` in the local
+repository; webhook: from sending a signed GitHub push delivery, after a \`git push\` over HTTP to a bare
+repository served by the real \`git http-backend\` (the "from push start" column includes the push); polling:
+the same remote, no webhook, \`poll\` P = 5 s with its ±5 % jitter, from the start of the push, with a random
+pause of 0..P between samples: it is bounded by P (expected P/2 + one reconcile), not by the product. Ansible:
+what an operator without underlay runs for the same change on the same nodes: the change pushed to an Ansible
+repository on the same \`git http-backend\`, then what a CI job or \`ansible-pull\` does, a shallow clone
+and \`ansible-playbook\` of the whole playbook (bench/converge's plus the motd task, forks 3, pipelining,
+fresh SSH connections per job), timed from the push to the job's end. "Ansible / this" is the ratio of medians
+(for webhook, against "from push start"). CPU: the controller process's utime + stime from the event to its
+\`reconciled\` line; for Ansible the job's (git, ansible-playbook and its ssh clients). p95 is the nearest rank
+(of 10 samples, the slowest).
+
+Where the time goes: one reconcile is fetch-revision (read the commit: local, or fetch from the remote), load,
+the site lock and a lease on every node (one SSH exec per node), observe (one probe exec per node), resolve and
+plan (milliseconds), apply (for one file per node: the managed-record compare-and-swap and the atomic write, two
+execs), giving the leases back (one exec per node). It is SSH execs and process time on a 2-core machine the 3
+nodes, the controller and every other engineer's tests share; the controller's own CPU per converge is ~0.2-0.3 s.
+With \`--log debug\` at 1-minute load ~25 (before the fixes below), a watch sample took 2.2 s: fetch-revision
+215 ms, site lock + leases 643 ms (of which the SSH handshakes), observe 741 ms, apply 410 ms, lease release
+135 ms, the rest < 100 ms; a webhook sample 3.6 s, of which fetch-revision 796 ms (the HTTP fetch: two
+requests, each a \`git http-backend\` CGI process) and load 120 ms. At load ~18 (12:18, before the fixes)
+watch took 0.56 / 0.69 / 0.58 s on the nodes; webhook at load ~25 1.2-1.6 s. Opening an SSH connection
+to each of the 3 nodes took 195-305 ms against 16-28 ms for one command on an open connection (load 17.7).
+
+Fixed in the product: (1) the controller opened new SSH connections to every node for every reconcile and
+every drift check, as the CLI does per command; a site now keeps them across its runs
+(controller/daemon/site-transport.ts; replaced when the client key's content or the site's SSH settings
+change, keyed by each node's pinned host key as before, closed when the site stops), which takes the handshakes
+off every commit after the first. (2) A wait longer than setTimeout's 2^31-1 ms (a yearly drift schedule, a
+\`30d\` interval) fired after 1 ms in a loop (Node's TimeoutOverflowWarning): this benchmark's first
+configuration ran drift checks back to back; controller/clock.ts now waits in parts. (3) \`--log debug\`
+logs each step's duration (\`step finished\`) and \`reconcile started\`, which is how the figures above were
+taken. Not changed, and what is left: the lease take and release are an exec each per node around every apply
+(ADR 0008's fencing; folding the take into the observe probe would save one round trip), and the after-apply
+drift check observes every node again right after the apply (it holds the site's queue for about one observe,
+so a commit landing then waits for it).`;
+
 async function main(): Promise<void> {
   const samples = Number(option('samples', '10'));
   const o: Options = { samples, ansibleSamples: Number(option('ansible-samples', String(samples))), pollSeconds: Number(option('poll', '5')), logLevel: option('log', 'info') as 'info' | 'debug' };
@@ -322,6 +366,8 @@ at end ${load.end.map((x) => x.toFixed(2)).join(' / ')}.
 Command: \`npm run bench:commit-to-converged -- --samples ${o.samples} --ansible-samples ${o.ansibleSamples} --poll ${o.pollSeconds}\`.
 
 ${t}
+
+${EXPLANATION}
 `;
 }
 
