@@ -27,8 +27,7 @@ export function correctionPermit(site: SiteConfig, now: Date): CorrectionPermit 
 
 export async function checkSiteDrift(ctx: SiteDriftContext): Promise<DriftReport> {
   const options = siteLiveOptions(ctx.controller, ctx.site);
-  const opened = cliReconcileDeps(options, ctx.io, ctx.onEvent);
-  const reconcile = ctx.transport ? { ...opened, deps: { ...opened.deps, transport: ctx.transport } } : opened;
+  const reconcile = cliReconcileDeps(options, ctx.io, ctx.onEvent);
   const permit = correctionPermit(ctx.site, ctx.clock.now());
   const deps = { ...cliDriftDeps(options, ctx.io, reconcile), queue: ctx.queue, clock: ctx.clock, timers: ctx.timers, random: ctx.random, permit, stop: ctx.stop };
   try {

@@ -15,9 +15,7 @@ import type { Plan } from '../model/plan.js';
 import { runReconcile, type Reconciled } from '../runtime/reconcile.js';
 import type { ReconcileEvent } from '../runtime/reconcile-event.js';
 import { initialState, required, type ReconcileState } from '../runtime/reconcile-state.js';
-import type { Opener, RuntimeStep, SourceReader } from '../runtime/runtime-deps.js';
-import type { Revision } from '../source/revision.js';
-import type { Transport } from '../transport/transport.js';
+import type { RuntimeStep, SourceReader } from '../runtime/runtime-deps.js';
 import type { StatusWriter } from '../runtime/write-status.js';
 import { apply } from '../runtime/steps/apply.js';
 import { underApplyLocks } from '../runtime/steps/apply-locks.js';
@@ -47,8 +45,6 @@ export interface SiteRunContext {
   timers: Timers;
   stop: { requested(): ErrorRecord | undefined };
   onEvent(event: ReconcileEvent): void;
-  /** The site's SSH connections kept across its runs (site-transport.ts); absent: opened and closed per run. */
-  transport?: Opener<Revision, Transport>;
 }
 
 export interface SiteReconcileContext extends SiteRunContext {
@@ -120,7 +116,6 @@ export async function reconcileSite(ctx: SiteReconcileContext): Promise<Reconcil
   try {
     return await runReconcile({ site: site.name, state: initialState() }, siteSteps(site, ctx.approvedPlanHash, ctx.clock, { ...(site.source.verifySignatures ? { verify: verifySignature(ctx.controller, site, ctx.io) } : {}), ...(ctx.onStep ? { onStep: ctx.onStep } : {}) }), {
       ...reconcile.deps,
-      ...(ctx.transport ? { transport: ctx.transport } : {}),
       source,
       queue: ctx.queue,
       status: ctx.status,

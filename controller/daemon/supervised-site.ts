@@ -18,9 +18,7 @@ import { durationSeconds } from '../spec/duration.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
 import type { ControllerConfig, SiteConfig } from './controller-config.js';
 import type { ControllerMetrics } from './controller-metrics.js';
-import { reconcileSite, siteLiveOptions, type SiteReconcileContext } from './site-reconcile.js';
-import { SiteTransport } from './site-transport.js';
-import { sshTransportOptions } from '../cli/live-options.js';
+import { reconcileSite, type SiteReconcileContext } from './site-reconcile.js';
 import { afterReconcile, initialSiteStatus, lastReconcileOf, siteConditions, type SiteStatusView } from './site-status.js';
 import { SiteWorker, type RequestResult } from './site-worker.js';
 import type { RunningAlerter } from '../alerts/create-alerter.js';
@@ -79,8 +77,6 @@ export class SupervisedSite {
   #driftPending = false;
   #watch: Promise<SourceWatch | undefined> | undefined;
   #stopDriftSchedule: (() => void) | undefined;
-  /** The site's SSH connections, kept across its reconciles and drift checks. */
-  readonly #transport: SiteTransport;
 
   constructor(
     readonly config: SiteConfig,
@@ -88,10 +84,6 @@ export class SupervisedSite {
     private readonly services: SiteServices,
   ) {
     this.#log = services.logger.child({ site: config.name });
-    this.#transport = new SiteTransport({
-      settings: (revision) => sshTransportOptions(siteLiveOptions(services.controller, config), services.io, revision),
-      open: async (settings) => new (await import('../transport/ssh-transport.js')).SshTransport(settings),
-    });
     const controls = store.siteControls().get();
     this.#status = initialSiteStatus(config, { suspended: controls.suspended || config.suspended, approvedPlanHash: controls.approvedPlanHash });
     this.worker = new SiteWorker({
@@ -136,7 +128,6 @@ export class SupervisedSite {
     this.#stopDriftSchedule?.();
     await (await this.#watch)?.close();
     await this.worker.stop();
-    await this.#transport.close();
     await this.#alerter.close();
   }
 
@@ -168,7 +159,7 @@ export class SupervisedSite {
     const { services, config } = this;
     const check = services.checkDrift ?? checkSiteDrift;
     try {
-      const report = await check({ controller: services.controller, site: config, io: services.io, queue: services.queue, clock: services.clock, timers: services.timers, random: services.random, stop: services.stop, onEvent: (event) => this.#onEvent(event), transport: this.#transport });
+      const report = await check({ controller: services.controller, site: config, io: services.io, queue: services.queue, clock: services.clock, timers: services.timers, random: services.random, stop: services.stop, onEvent: (event) => this.#onEvent(event) });
       this.#drift = report;
       this.#status = { ...this.#status, drift: { checkedAt: report.checkedAt, drifted: report.drifted.length, fighting: report.fighting.length, outcome: report.outcome.type } };
       services.metrics.driftedResources.set({ site: config.name }, report.drifted.length);
@@ -247,7 +238,6 @@ export class SupervisedSite {
       status: { write: (_site, reconciled) => this.#write(reconciled) },
       onEvent: (event) => this.#onEvent(event),
       onStep: (step, durationMs) => this.#log.debug({ step, durationMs }, 'step finished'),
-      transport: this.#transport,
     });
   }
 
