@@ -38,3 +38,13 @@ test('the steps follow the policy: apply under the locks, or plan only (and the 
   t.deepEqual(names(2), ['fetch-revision', 'load', 'site-id', 'resolve', 'observe', 'resolve', 'plan', 'policy-gate'], 'nothing approved: plan, and stop at the gate');
   t.deepEqual(names(2, 'h1'), ['fetch-revision', 'load', 'site-id', 'apply-locks'], 'approved: plan again under the locks');
 });
+
+test('with onStep the steps are the same, and a step is heard of when it ends, also when it fails', async (t) => {
+  const clock = manualTime().clock;
+  const heard: string[] = [];
+  const steps = siteSteps(sites[0]!, null, clock, { onStep: (step) => void heard.push(step) });
+  t.deepEqual(steps.map((s) => s.name), ['fetch-revision', 'load', 'site-id', 'apply-locks'], 'the same steps, timed');
+  // The first step fails at once (no source in these deps): it is still heard of.
+  await steps[0]!.run({} as never, { source: { read: () => Promise.reject(new Error('no source')) } } as never).catch(() => undefined);
+  t.deepEqual(heard, ['fetch-revision']);
+});

@@ -28,6 +28,7 @@ import { policyGate } from '../runtime/steps/policy-gate.js';
 import { recoverRuns } from '../runtime/steps/recover-runs.js';
 import { resolve } from '../runtime/steps/resolve.js';
 import { siteIdOf } from '../spec/spec.js';
+import { timedStep, type OnStepTimed } from '../runtime/timed-step.js';
 import { durationSeconds } from '../spec/duration.js';
 import { decidePlan, mayApply } from './apply-policy.js';
 import { verifySignature } from './signature-step.js';
@@ -50,6 +51,8 @@ export interface SiteReconcileContext extends SiteRunContext {
   /** The plan hash approved for this site (approve policy), as the store holds it now. */
   approvedPlanHash: string | null;
   status: StatusWriter<ReconcileState>;
+  /** Each step's duration, as it ends (the debug log). */
+  onStep?: OnStepTimed;
 }
 
 /** The CLI's options that say the same as the site's configuration. */
@@ -91,14 +94,19 @@ function siteIdCheck(expected: string): RuntimeStep {
   };
 }
 
-/** The steps for this moment: plan only (and say why not more), or plan and apply under the locks. */
-export function siteSteps(site: SiteConfig, approvedPlanHash: string | null, clock: Clock, verify?: RuntimeStep): RuntimeStep[] {
+/**
+ * The steps for this moment: plan only (and say why not more), or plan and apply under the locks.
+ * `verify`: the commit-signature step; `onStep`: each step's duration (those under the locks too).
+ */
+export function siteSteps(site: SiteConfig, approvedPlanHash: string | null, clock: Clock, extra: { verify?: RuntimeStep; onStep?: OnStepTimed } = {}): RuntimeStep[] {
+  const { verify, onStep } = extra;
+  const timed = (steps: RuntimeStep[]): RuntimeStep[] => (onStep ? steps.map((s) => timedStep(s, clock, onStep)) : steps);
   const policy = { apply: site.apply, approvedPlanHash };
   const gate = policyGate((p: Plan) => decidePlan({ ...policy, now: clock.now() }, p));
   const head = [fetchRevision, ...(verify ? [verify] : []), load, siteIdCheck(site.name)];
-  if (!mayApply({ ...policy, now: clock.now() })) return [...head, resolve, observe, resolve, plan(), ...(site.apply.policy === 'plan-only' ? [] : [gate])];
+  if (!mayApply({ ...policy, now: clock.now() })) return timed([...head, resolve, observe, resolve, plan(), ...(site.apply.policy === 'plan-only' ? [] : [gate])]);
   const locking = { lockTimeoutMs: 0, leaseTtlSeconds: DEFAULT_LEASE_TTL_SECONDS };
-  return [...head, underApplyLocks(locking, [recoverRuns, resolve, observe, resolve, plan(), gate, decide(), apply])];
+  return timed([...head, underApplyLocks(locking, timed([recoverRuns, resolve, observe, resolve, plan(), gate, decide(), apply]))]);
 }
 
 export async function reconcileSite(ctx: SiteReconcileContext): Promise<Reconciled<ReconcileState>> {
@@ -106,7 +114,7 @@ export async function reconcileSite(ctx: SiteReconcileContext): Promise<Reconcil
   const reconcile = cliReconcileDeps(siteLiveOptions(ctx.controller, site), ctx.io, ctx.onEvent);
   const source = timedSource(reconcile.deps.source, durationSeconds(site.source.timeout) * 1000, ctx.timers, site.source.repository);
   try {
-    return await runReconcile({ site: site.name, state: initialState() }, siteSteps(site, ctx.approvedPlanHash, ctx.clock, site.source.verifySignatures ? verifySignature(ctx.controller, site, ctx.io) : undefined), {
+    return await runReconcile({ site: site.name, state: initialState() }, siteSteps(site, ctx.approvedPlanHash, ctx.clock, { ...(site.source.verifySignatures ? { verify: verifySignature(ctx.controller, site, ctx.io) } : {}), ...(ctx.onStep ? { onStep: ctx.onStep } : {}) }), {
       ...reconcile.deps,
       source,
       queue: ctx.queue,

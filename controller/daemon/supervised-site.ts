@@ -242,6 +242,7 @@ export class SupervisedSite {
   #reconcile(): Promise<Reconciled<ReconcileState>> {
     const { services, config } = this;
     this.#startedAt = services.clock.now().toISOString();
+    this.#log.debug('reconcile started');
     const run = services.reconcile ?? reconcileSite;
     return run({
       controller: services.controller,
@@ -254,6 +255,7 @@ export class SupervisedSite {
       stop: services.stop,
       status: { write: (_site, reconciled) => this.#write(reconciled) },
       onEvent: (event) => this.#onEvent(event),
+      onStep: (step, durationMs) => this.#log.debug({ step, durationMs }, 'step finished'),
     });
   }
 

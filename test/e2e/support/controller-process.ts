@@ -7,7 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { underlayBin, type E2ESite } from './e2e-site.js';
+import type { E2ESite } from './e2e-site.js';
+
+// Not imported from e2e-site.ts, which loads ava: benchmarks run the controller through this file too.
+const underlayBin = path.resolve(import.meta.dirname, '../../../bin/underlay.js');
 
 export const API_TOKEN = 'e2e-controller-api-token-7c1d2b';
 
@@ -37,7 +40,8 @@ export async function writeControllerConfig(site: Pick<E2ESite, 'stateDir' | 'se
   return file;
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port free now (for a listener the configuration names). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
