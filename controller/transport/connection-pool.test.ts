@@ -129,6 +129,23 @@ test.serial('past the bound, the least recently used idle connection closes', as
   t.is(b.acceptedLogins(), before, 'n2 was used more recently than n1, so it was kept');
 });
 
+test.serial('a jump host stays open while a connection is tunnelled through it, and idles out after it', async (t) => {
+  const { pool: p, time } = pool({ idleTimeoutMs: 600_000 });
+  const node = b.endpoint('node-b', { address: '127.0.0.1', via: a.endpoint('bastion') });
+  await check(p, [node]);
+  await check(p, [node]);
+  t.is(p.stats().connectionsOpened, 2, 'the bastion and the node, once each');
+  await time.advance(600_000);
+  // The bastion's idle time starts when the tunnelled connection has closed.
+  await waitFor(() => time.pending().length === 1);
+  t.is(p.stats().openConnections, 1, 'the node idled out; the bastion, used by its tunnel until then, waits its own idle time');
+  await time.advance(599_999);
+  t.is(p.stats().openConnections, 1);
+  await time.advance(1);
+  t.is(p.stats().openConnections, 0);
+  t.is(p.stats().connectionsClosedIdle, 2);
+});
+
 /** A TCP relay whose target can be switched and whose connections can be cut: one address, another machine behind it. */
 async function switchableRelay(target: number): Promise<{ port: number; switchTo(port: number): void; cut(): void; close(): void }> {
   let to = target;
