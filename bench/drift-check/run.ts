@@ -156,6 +156,8 @@ async function sample({ site, n, pool }: { site: Site; n: number; pool: Connecti
         if (r.drifted !== expected.drifted) throw new Error(`checkDrift found ${r.drifted} drifted, not ${expected.drifted}`);
         out[how].push(r);
       }
+      const last = how === 'plan' || how === 'cli' ? out[how].at(-1) : out[how].at(-1)?.seconds;
+      process.stderr.write(`drift-check ${expected.drifted} drifted, run ${i + 1}/${runs}: ${how} ${last?.toFixed(2)} s (load ${loadavg()[0]?.toFixed(2)})\n`);
     }
   }
   return out;
