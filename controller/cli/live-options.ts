@@ -6,7 +6,7 @@ import { type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { systemClock } from '../clock.js';
 import { SqliteStore, stateDatabaseFile } from '../store/sqlite-store.js';
-import type { SshAuth, SshTransport } from '../transport/ssh-transport.js';
+import type { SshAuth, SshTransport, SshTransportOptions } from '../transport/ssh-transport.js';
 import { DEFAULT_SITE_ID } from '../load/catalog.js';
 import { loadSpec } from '../load/load-spec.js';
 import { SecretError } from '../secrets/secret-store.js';
@@ -79,6 +79,11 @@ function siteSshOf(revision: Revision): SiteDoc['spec']['ssh'] {
 export async function sshTransport(options: LiveOptions, io: CliIO, revision: Revision): Promise<SshTransport> {
   // Loaded here, not at start-up: ssh2 costs every command that does not reach a node (plan offline) ~35 ms.
   const { SshTransport } = await import('../transport/ssh-transport.js');
+  return new SshTransport(await sshTransportOptions(options, io, revision));
+}
+
+/** The SSH settings of a revision for these options: the identity, the concurrency, the dead-peer rule. */
+export async function sshTransportOptions(options: LiveOptions, io: CliIO, revision: Revision): Promise<SshTransportOptions> {
   const ssh = siteSshOf(revision);
   const name = ssh.clientKeySecret;
   let auth: SshAuth;
@@ -92,11 +97,11 @@ export async function sshTransport(options: LiveOptions, io: CliIO, revision: Re
     }
     auth = { type: 'agent', socket: io.env.SSH_AUTH_SOCK };
   }
-  return new SshTransport({
+  return {
     auth,
     maxConcurrent: concurrencyOf(options) * 2,
     keepaliveIntervalMs: ssh.keepaliveIntervalSeconds * 1000,
     keepaliveCountMax: ssh.keepaliveCountMax,
-  });
+  };
 }
 

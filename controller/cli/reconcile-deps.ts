@@ -12,6 +12,7 @@ import type { ReconcileEvent } from '../runtime/reconcile-event.js';
 import type { Opener, RuntimeDeps } from '../runtime/runtime-deps.js';
 import { cliStatus } from '../runtime/write-status.js';
 import type { Revision } from '../source/revision.js';
+import type { Transport } from '../transport/transport.js';
 import type { CliIO } from './io.js';
 import { concurrencyOf, openLedgerReadOnly, openStore, sshTransport, type LiveOptions } from './live-options.js';
 import type { SqliteStore } from '../store/sqlite-store.js';
@@ -79,8 +80,19 @@ export interface CliReconcile {
   close(): Promise<void>;
 }
 
-export function cliReconcileDeps(options: LiveOptions, io: CliIO, onEvent: (event: ReconcileEvent) => void, source: SiteOptions = options): CliReconcile {
-  const transport = new OpenedOnce((revision: Revision) => sshTransport(options, io, revision));
+export interface CliReconcileFrom {
+  /** Where revisions are read (default the options' own repository flags). */
+  source?: SiteOptions;
+  /**
+   * The controller's connection pool (transport/connection-pool.ts), used instead of a transport of this
+   * run's own and left open at close; the CLI has none and closes every connection when the command ends.
+   */
+  kept?: Opener<Revision, Transport>;
+}
+
+export function cliReconcileDeps(options: LiveOptions, io: CliIO, onEvent: (event: ReconcileEvent) => void, { source = options, kept }: CliReconcileFrom = {}): CliReconcile {
+  const own = new OpenedOnce((revision: Revision) => sshTransport(options, io, revision));
+  const transport = kept ?? own;
   const store = new OpenedOnce((site: string) => Promise.resolve(openStore(options, io, site)));
   const targets = new LedgerTargets(store, options, io);
   return {
@@ -105,7 +117,7 @@ export function cliReconcileDeps(options: LiveOptions, io: CliIO, onEvent: (even
     async close() {
       await targets.close();
       await store.close();
-      await transport.close();
+      await own.close();
     },
   };
 }

@@ -87,6 +87,10 @@ export const SiteConfig = z.strictObject({
   drift: z.strictObject({ schedule: CronSchedule.default(DEFAULT_DRIFT_SCHEDULE) }).default({ schedule: DEFAULT_DRIFT_SCHEDULE }),
   /** Where the site's alerts go (controller/alerts). */
   alerts: z.array(alertRouteSchema).default([]),
+  /** The SSH connections kept open between runs (ADR 0027): closed after idleTimeout unused, at most max open. */
+  connections: z
+    .strictObject({ idleTimeout: Duration.default('10m'), max: z.number().int().min(1).max(4096).default(256) })
+    .default({ idleTimeout: '10m', max: 256 }),
 });
 
 export const ControllerConfigSchema = z.strictObject({

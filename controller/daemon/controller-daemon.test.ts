@@ -1,5 +1,9 @@
 /** The supervisor: reload (SIGHUP) and stop (SIGTERM), with reconciles whose steps the test gives. */
 import test from 'ava';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeKeyPair, startSshd, tempDir } from '../../test/support/sshd.js';
+import type { Revision } from '../source/revision.js';
 import { configText, startControllerHarness } from '../../test/support/controller-harness.js';
 import { parseControllerConfig } from './controller-config.js';
 
@@ -85,4 +89,43 @@ test('reload: a changed site stays registered to this controller; a removed one 
   for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
   t.deepEqual(atClose, { lab: token, old: null }, 'the changed site kept its registration, the removed one gave it up');
   t.like(h.daemon.site('lab')!.store.controllerRegistrations().registration(), { token }, 'and the changed site is registered in its new store');
+test('a site keeps its SSH connections between drift checks, and stop closes them once the running check ended', async (t) => {
+  const dir = await tempDir();
+  const clientKey = await makeKeyPair(dir, 'client');
+  const secrets = join(dir, 'secrets');
+  await mkdir(secrets, { mode: 0o700 });
+  await copyFile(clientKey.privateKeyPath, join(secrets, 'ssh-client-key'));
+  const sshd = await startSshd({ authorizedKeys: [clientKey.publicKey] });
+  t.teardown(() => sshd.stop());
+  // No Site document: the default SSH settings (client key secret ssh-client-key, keepalives 5 s x 2).
+  const revision: Revision = { source: 'test', ref: 'main', commit: '0'.repeat(40), worktree: false, files: [] };
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => (release = r));
+  let checks = 0;
+  const h = await startControllerHarness(`apiVersion: underlay.dev/v1alpha1\nkind: ControllerConfig\nsecretsDir: ${secrets}\nsites:\n${site('lab')}`, {
+    checkDrift: async (ctx) => {
+      const transport = await ctx.transport!.get(revision);
+      t.is((await transport.exec(sshd.endpoint('node1'), ['true'])).code, 0);
+      await transport.close();
+      if (++checks === 3) await held;
+      return { site: ctx.site.name, revision: revision.commit, baseline: 'last-applied', checkedAt: '', drifted: [], resolved: [], fighting: [], toCorrect: [], ignored: 0, unobserved: [], outcome: { type: 'done' } };
+    },
+  });
+  t.teardown(() => h.close());
+  await h.open[0]!.finish((state) => ({ type: 'continue', state }));
+  const lab = h.daemon.site('lab')!;
+  await lab.checkDrift('schedule');
+  await lab.checkDrift('schedule');
+  t.is(sshd.acceptedLogins(), 1, 'the second check reused the first one\'s connection');
+  t.is(lab.connections.stats().openConnections, 1, 'kept between checks');
+  const third = lab.checkDrift('schedule');
+  await new Promise((r) => setImmediate(r));
+  const stopping = h.daemon.stop(30_000);
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  t.is(lab.connections.stats().openConnections, 1, 'not closed under the running check');
+  release();
+  await third;
+  t.like(await stopping, { finished: true });
+  t.is(lab.connections.stats().openConnections, 0, 'closed at shutdown');
+  await t.throwsAsync(lab.connections.get(revision), { message: /closed/ });
 });

@@ -27,7 +27,7 @@ export function correctionPermit(site: SiteConfig, now: Date): CorrectionPermit 
 
 export async function checkSiteDrift(ctx: SiteDriftContext): Promise<DriftReport> {
   const options = siteLiveOptions(ctx.controller, ctx.site);
-  const reconcile = cliReconcileDeps(options, ctx.io, ctx.onEvent);
+  const reconcile = cliReconcileDeps(options, ctx.io, ctx.onEvent, ctx.transport ? { kept: ctx.transport } : {});
   const permit = correctionPermit(ctx.site, ctx.clock.now());
   const deps = { ...cliDriftDeps(options, ctx.io, reconcile), queue: ctx.queue, clock: ctx.clock, timers: ctx.timers, random: ctx.random, permit, stop: ctx.stop };
   try {

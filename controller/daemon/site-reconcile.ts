@@ -15,7 +15,9 @@ import type { Plan } from '../model/plan.js';
 import { runReconcile, type Reconciled } from '../runtime/reconcile.js';
 import type { ReconcileEvent } from '../runtime/reconcile-event.js';
 import { initialState, required, type ReconcileState } from '../runtime/reconcile-state.js';
-import type { RuntimeStep, SourceReader } from '../runtime/runtime-deps.js';
+import type { Opener, RuntimeStep, SourceReader } from '../runtime/runtime-deps.js';
+import type { Revision } from '../source/revision.js';
+import type { Transport } from '../transport/transport.js';
 import type { StatusWriter } from '../runtime/write-status.js';
 import { apply } from '../runtime/steps/apply.js';
 import { underApplyLocks } from '../runtime/steps/apply-locks.js';
@@ -45,6 +47,8 @@ export interface SiteRunContext {
   timers: Timers;
   stop: { requested(): ErrorRecord | undefined };
   onEvent(event: ReconcileEvent): void;
+  /** The site's kept SSH connections (transport/connection-pool.ts); without it the run opens and closes its own. */
+  transport?: Opener<Revision, Transport>;
 }
 
 export interface SiteReconcileContext extends SiteRunContext {
@@ -111,7 +115,8 @@ export function siteSteps(site: SiteConfig, approvedPlanHash: string | null, clo
 
 export async function reconcileSite(ctx: SiteReconcileContext): Promise<Reconciled<ReconcileState>> {
   const { site } = ctx;
-  const reconcile = cliReconcileDeps(siteLiveOptions(ctx.controller, site), ctx.io, ctx.onEvent);
+  const options = siteLiveOptions(ctx.controller, site);
+  const reconcile = cliReconcileDeps(options, ctx.io, ctx.onEvent, ctx.transport ? { kept: ctx.transport } : {});
   const source = timedSource(reconcile.deps.source, durationSeconds(site.source.timeout) * 1000, ctx.timers, site.source.repository);
   try {
     return await runReconcile({ site: site.name, state: initialState() }, siteSteps(site, ctx.approvedPlanHash, ctx.clock, { ...(site.source.verifySignatures ? { verify: verifySignature(ctx.controller, site, ctx.io) } : {}), ...(ctx.onStep ? { onStep: ctx.onStep } : {}) }), {

@@ -33,6 +33,9 @@ import { onCronSchedule } from './cron-timer.js';
 import { alertCertificates, alertReconcile, siteAlerter } from './site-alerts.js';
 import { checkSiteDrift, type SiteDriftContext } from './site-drift.js';
 import { watchSite, type SiteSourceOptions } from './site-source.js';
+import { sshTransportOptions } from '../cli/live-options.js';
+import { ConnectionPool } from '../transport/connection-pool.js';
+import { siteLiveOptions } from './site-reconcile.js';
 
 export interface SiteServices {
   controller: ControllerConfig;
@@ -76,8 +79,11 @@ export class SupervisedSite {
   #driftChecking = false;
   /** Why the check asked for while one ran was asked for (the first reason): it runs once, after. */
   #driftPending: string | undefined;
+  #driftRun: Promise<void> | undefined;
   #watch: Promise<SourceWatch | undefined> | undefined;
   #stopDriftSchedule: (() => void) | undefined;
+  /** The site's SSH connections, kept between its reconciles and drift checks, closed when it stops. */
+  readonly connections: ConnectionPool;
 
   constructor(
     readonly config: SiteConfig,
@@ -95,6 +101,13 @@ export class SupervisedSite {
       timers: services.timers,
       onSettled: (r, error) => this.#settled(r, error),
       onDepth: (depth) => services.metrics.queueDepth.set({ site: config.name }, depth),
+    });
+    const options = siteLiveOptions(services.controller, config);
+    this.connections = new ConnectionPool({
+      settings: (revision) => sshTransportOptions(options, services.io, revision),
+      idleTimeoutMs: durationSeconds(config.connections.idleTimeout) * 1000,
+      maxConnections: config.connections.max,
+      timers: services.timers,
     });
     if (this.#status.suspended) this.worker.suspend();
     services.metrics.siteSuspended.set({ site: config.name }, this.#status.suspended ? 1 : 0);
@@ -130,6 +143,9 @@ export class SupervisedSite {
     await (await this.#watch)?.close();
     await this.worker.stop();
     await this.#alerter.close();
+    // A drift check runs beside the worker, on the same connections: they close once it ended.
+    await this.#driftRun;
+    await this.connections.close();
   }
 
   /** Drift as the API shows it: what is open in the ledger now (with ages), and the latest check's report. */
@@ -153,6 +169,11 @@ export class SupervisedSite {
       return;
     }
     this.#driftChecking = true;
+    this.#driftRun = this.#checkDriftLoop(reason);
+    await this.#driftRun;
+  }
+
+  async #checkDriftLoop(reason: string): Promise<void> {
     try {
       for (let next: string | undefined = reason; next !== undefined; next = this.#driftPending) {
         this.#driftPending = undefined;
@@ -168,7 +189,7 @@ export class SupervisedSite {
     const { services, config } = this;
     const check = services.checkDrift ?? checkSiteDrift;
     try {
-      const report = await check({ controller: services.controller, site: config, io: services.io, queue: services.queue, clock: services.clock, timers: services.timers, random: services.random, stop: services.stop, onEvent: (event) => this.#onEvent(event) });
+      const report = await check({ controller: services.controller, site: config, io: services.io, queue: services.queue, clock: services.clock, timers: services.timers, random: services.random, stop: services.stop, onEvent: (event) => this.#onEvent(event), transport: this.connections });
       this.#drift = report;
       this.#status = { ...this.#status, drift: { checkedAt: report.checkedAt, drifted: report.drifted.length, fighting: report.fighting.length, outcome: report.outcome.type } };
       services.metrics.driftedResources.set({ site: config.name }, report.drifted.length);
@@ -253,6 +274,7 @@ export class SupervisedSite {
       timers: services.timers,
       approvedPlanHash: this.store.siteControls().get().approvedPlanHash,
       stop: services.stop,
+      transport: this.connections,
       status: { write: (_site, reconciled) => this.#write(reconciled) },
       onEvent: (event) => this.#onEvent(event),
       onStep: (step, durationMs) => this.#log.debug({ step, durationMs }, 'step finished'),

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { after, systemTimers, type Timers } from '../clock.js';
 import { Limiter } from './concurrency.js';
 import {
   AuthFailed,
@@ -48,11 +49,26 @@ export interface SshTransportOptions {
   backoffMaxMs?: number;
   /** Applied when an exec passes no timeoutMs. Default: none. */
   defaultTimeoutMs?: number;
+  /**
+   * Kept connections (the controller's pool, connection-pool.ts): one nothing used for this long is closed.
+   * Default: none, every connection stays until close(), as a one-shot command wants.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * At most this many connections stay open: past it, the least recently used idle ones are closed before a
+   * new one opens and whenever one goes idle. Busy ones are never closed for it, so while execs are in flight
+   * up to maxConcurrent (+ their jump hosts) can be open. Default: no bound.
+   */
+  maxConnections?: number;
+  /** What idle timeouts run on. Default: the system's. */
+  timers?: Timers;
 }
 
 export interface TransportStats {
   /** Successful SSH handshakes (including to jump hosts) since construction: reuse keeps this low. */
   connectionsOpened: number;
+  /** Connections this side closed because they sat idle past idleTimeoutMs or past maxConnections. */
+  connectionsClosedIdle: number;
   connectAttempts: number;
   openConnections: number;
   execsInFlight: number;
@@ -71,9 +87,20 @@ interface Connection {
   /** The dead-peer rule found it dead: the node stopped answering, it did not close the connection. */
   silent?: boolean;
   sessions: Limiter;
+  /** Execs running on it, connections tunnelled through it, host-key checks: while above 0 it is not idle. */
+  users: number;
+  /** When it was last let go (a counter, not a time): the least recent idle ones go first past maxConnections. */
+  lastUsed: number;
+  cancelIdle?: () => void;
+  /** Its node's pin or address changed: no new work goes to it, and it closes once idle. */
+  retired?: boolean;
+  /** The jump host this connection is tunnelled through, held while it is open. */
+  via?: Connection;
 }
 
 interface Entry {
+  /** The node's name: an entry of the same name under another key is a stale pin or address. */
+  name: string;
   promise: Promise<Connection>;
   conn?: Connection;
 }
@@ -87,16 +114,20 @@ class RetryableSetupError extends Error {}
 class ChannelOpenFailed extends Error {}
 
 export class SshTransport implements Transport {
-  private readonly opts: Required<Omit<SshTransportOptions, 'defaultTimeoutMs' | 'auth'>> &
-    Pick<SshTransportOptions, 'defaultTimeoutMs' | 'auth'>;
+  private readonly opts: Required<Omit<SshTransportOptions, 'defaultTimeoutMs' | 'auth' | 'idleTimeoutMs' | 'maxConnections'>> &
+    Pick<SshTransportOptions, 'defaultTimeoutMs' | 'auth' | 'idleTimeoutMs' | 'maxConnections'>;
   private readonly limiter: Limiter;
   private readonly conns = new Map<string, Entry>();
   /** Nodes whose last connection the dead-peer rule ended, with how: until one connects again, that is why they fail. */
   private readonly silentLosses = new Map<string, string>();
   private identityPromise: Promise<Identity> | undefined;
   private closed = false;
+  private useTick = 0;
+  /** Connections being ended by this side (idle, retired), for close() to wait on. */
+  private readonly closing = new Set<Promise<void>>();
   private readonly counters = {
     connectionsOpened: 0,
+    connectionsClosedIdle: 0,
     connectAttempts: 0,
     execsInFlight: 0,
     maxExecsInFlight: 0,
@@ -113,6 +144,7 @@ export class SshTransport implements Transport {
       connectAttempts: 4,
       backoffBaseMs: 250,
       backoffMaxMs: 5_000,
+      timers: systemTimers,
       ...stripUndefined(options),
     };
     if (options.auth.type === 'agent' && !(options.auth.socket ?? process.env.SSH_AUTH_SOCK)) {
@@ -153,13 +185,17 @@ export class SshTransport implements Transport {
     options: { timeoutMs?: number } = {},
   ): Promise<ScannedKey> {
     this.assertOpen();
-    const sock = target.via ? await this.tunnel(target) : undefined;
-    return keyscan({
-      address: target.address,
-      port: target.port,
-      timeoutMs: options.timeoutMs ?? this.opts.connectTimeoutMs,
-      ...(sock ? { sock } : {}),
-    });
+    const tunnel = target.via ? await this.tunnel(target) : undefined;
+    try {
+      return await keyscan({
+        address: target.address,
+        port: target.port,
+        timeoutMs: options.timeoutMs ?? this.opts.connectTimeoutMs,
+        ...(tunnel ? { sock: tunnel.channel } : {}),
+      });
+    } finally {
+      if (tunnel) this.release(tunnel.bastion);
+    }
   }
 
   /**
@@ -169,19 +205,23 @@ export class SshTransport implements Transport {
    */
   async verifiedHostKey(node: NodeEndpoint): Promise<string> {
     this.assertOpen();
-    return fingerprint((await this.connection(node)).hostKey);
+    const conn = await this.connection(node);
+    this.hold(conn);
+    this.release(conn);
+    return fingerprint(conn.hostKey);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const entries = [...this.conns.values()];
     this.conns.clear();
-    await Promise.all(
-      entries.map(async (e) => {
+    await Promise.all([
+      ...entries.map(async (e) => {
         const conn = await e.promise.catch(() => undefined);
         if (conn) await endClient(conn);
       }),
-    );
+      ...this.closing,
+    ]);
   }
 
   private assertOpen(): void {
@@ -197,6 +237,7 @@ export class SshTransport implements Transport {
     let reconnected = false;
     for (let refusals = 0; ; ) {
       const conn = await this.connection(node);
+      this.hold(conn);
       try {
         return await conn.sessions.run(() => this.run(conn, node, { argv, command }, options));
       } catch (err) {
@@ -218,8 +259,54 @@ export class SshTransport implements Transport {
           throw new SessionRefused(node.name, err.cause);
         }
         await sleep(10 * 2 ** refusals);
+      } finally {
+        this.release(conn);
       }
     }
+  }
+
+  private hold(conn: Connection): void {
+    conn.users++;
+    conn.cancelIdle?.();
+    conn.cancelIdle = undefined;
+  }
+
+  /** One use ended: a connection nobody uses any more is closed if retired, else waits idle (and trims the pool). */
+  private release(conn: Connection): void {
+    conn.users--;
+    conn.lastUsed = ++this.useTick;
+    if (conn.users > 0 || !conn.alive) return;
+    if (conn.retired) return void this.retire(conn);
+    this.trim(0);
+    const idleMs = this.opts.idleTimeoutMs;
+    if (idleMs !== undefined && conn.alive && !conn.cancelIdle) {
+      conn.cancelIdle = after(this.opts.timers, idleMs, () => {
+        conn.cancelIdle = undefined;
+        if (conn.users === 0) this.retire(conn, true);
+      });
+    }
+  }
+
+  /** Past maxConnections (with `reserve` more about to open), the least recently used idle connections close. */
+  private trim(reserve: number): void {
+    const max = this.opts.maxConnections;
+    if (max === undefined) return;
+    const live = [...this.conns.values()].flatMap((e) => (e.conn?.alive ? [e.conn] : []));
+    let excess = live.length + reserve - max;
+    for (const conn of live.filter((c) => c.users === 0).sort((a, b) => a.lastUsed - b.lastUsed)) {
+      if (excess-- <= 0) break;
+      this.retire(conn, true);
+    }
+  }
+
+  /** Ends a connection this side no longer wants; the next exec to its node opens (and pin-checks) a new one. */
+  private retire(conn: Connection, idle = false): void {
+    if (!conn.alive) return;
+    for (const [key, e] of this.conns) if (e.conn === conn) this.conns.delete(key);
+    if (idle) this.counters.connectionsClosedIdle++;
+    const ending = endClient(conn);
+    this.closing.add(ending);
+    void ending.then(() => this.closing.delete(ending));
   }
 
   /** `command` is `argv` quoted for the remote shell; `argv` names the program in a timeout's message. */
@@ -286,7 +373,9 @@ export class SshTransport implements Transport {
     const key = connectionKey(node);
     const existing = this.conns.get(key);
     if (existing && (existing.conn === undefined || existing.conn.alive)) return existing.promise;
-    const entry: Entry = { promise: this.open(node, (conn) => this.track(key, entry, conn)) };
+    this.retireStale(node.name, key);
+    this.trim(1);
+    const entry: Entry = { name: node.name, promise: this.open(node, (conn) => this.track(key, entry, conn)) };
     this.conns.set(key, entry);
     entry.promise.catch(() => {
       // A failed setup must not be cached: the next exec tries again from scratch.
@@ -295,12 +384,36 @@ export class SshTransport implements Transport {
     return entry.promise;
   }
 
+  /**
+   * A node whose pin (or address, user, port, jump host) changed gets a new connection, checked against the
+   * new pin; the connection made under the old one takes no new work and closes once what runs on it ended.
+   */
+  private retireStale(name: string, key: string): void {
+    for (const [k, e] of this.conns) {
+      if (k === key || e.name !== name) continue;
+      this.conns.delete(k);
+      void e.promise.then(
+        (conn) => {
+          conn.retired = true;
+          if (conn.users === 0) this.retire(conn);
+        },
+        () => undefined,
+      );
+    }
+  }
+
   private track(key: string, entry: Entry, conn: Connection): void {
     entry.conn = conn;
     const drop = (): void => {
       conn.alive = false;
       conn.lost ??= 'the node closed the connection';
       if (this.conns.get(key) === entry) this.conns.delete(key);
+      conn.cancelIdle?.();
+      conn.cancelIdle = undefined;
+      // The tunnel through the jump host closed with it: the jump host may go idle now (once).
+      const via = conn.via;
+      conn.via = undefined;
+      if (via) this.release(via);
     };
     conn.client.on('close', drop);
     conn.client.on('end', drop);
@@ -326,15 +439,20 @@ export class SshTransport implements Transport {
     for (let attempt = 1; attempt <= this.opts.connectAttempts; attempt++) {
       this.assertOpen();
       this.counters.connectAttempts++;
+      let bastion: Connection | undefined;
       try {
-        const sock = node.via ? await this.tunnel(node) : undefined;
-        const { client, hostKey } = await this.handshake(node, pinned, identity, sock);
+        const tunnel = node.via ? await this.tunnel(node) : undefined;
+        bastion = tunnel?.bastion;
+        const { client, hostKey } = await this.handshake(node, pinned, identity, tunnel?.channel);
         this.counters.connectionsOpened++;
-        const conn: Connection = { client, hostKey, alive: true, sessions: new Limiter(this.opts.maxExecsPerConnection) };
+        const conn: Connection = { client, hostKey, alive: true, sessions: new Limiter(this.opts.maxExecsPerConnection), users: 0, lastUsed: ++this.useTick, ...(bastion ? { via: bastion } : {}) };
+        // The connection holds its jump host from here on, until it closes.
+        bastion = undefined;
         this.silentLosses.delete(connectionKey(node));
         onReady(conn);
         return conn;
       } catch (err) {
+        if (bastion) this.release(bastion);
         if (!(err instanceof RetryableSetupError)) throw err;
         lastError = err.cause ?? err;
         if (attempt < this.opts.connectAttempts) await sleep(this.backoff(attempt));
@@ -352,22 +470,32 @@ export class SshTransport implements Transport {
     return base / 2 + Math.random() * (base / 2);
   }
 
-  /** Opens a direct-tcpip channel through the (pinned, persistent) jump host to the node. */
-  private async tunnel(node: Pick<NodeEndpoint, 'name' | 'address' | 'port' | 'via'>): Promise<ClientChannel> {
+  /**
+   * Opens a direct-tcpip channel through the (pinned, persistent) jump host to the node. The jump host's
+   * connection is held (not idle) from here; whoever gets the channel releases it.
+   */
+  private async tunnel(node: Pick<NodeEndpoint, 'name' | 'address' | 'port' | 'via'>): Promise<{ channel: ClientChannel; bastion: Connection }> {
     const via = node.via as NodeEndpoint;
     // Bastion failures are final here: its own connection already retried, and the error names the bastion.
     const bastion = await this.connection(via);
-    return new Promise<ClientChannel>((resolve, reject) => {
-      try {
-        bastion.client.forwardOut('127.0.0.1', 0, node.address, node.port, (err, channel) => {
-          if (err) reject(new RetryableSetupError(`jump host ${via.name}: ${err.message}`, { cause: err }));
-          else resolve(channel);
-        });
-      } catch (err) {
-        bastion.alive = false;
-        reject(new RetryableSetupError(`jump host ${via.name}: ${String(err)}`, { cause: err }));
-      }
-    });
+    this.hold(bastion);
+    try {
+      const channel = await new Promise<ClientChannel>((resolve, reject) => {
+        try {
+          bastion.client.forwardOut('127.0.0.1', 0, node.address, node.port, (err, ch) => {
+            if (err) reject(new RetryableSetupError(`jump host ${via.name}: ${err.message}`, { cause: err }));
+            else resolve(ch);
+          });
+        } catch (err) {
+          bastion.alive = false;
+          reject(new RetryableSetupError(`jump host ${via.name}: ${String(err)}`, { cause: err }));
+        }
+      });
+      return { channel, bastion };
+    } catch (err) {
+      this.release(bastion);
+      throw err;
+    }
   }
 
   private handshake(node: NodeEndpoint, pinned: HostKey, identity: Identity, sock?: Readable): Promise<{ client: Client; hostKey: Buffer }> {

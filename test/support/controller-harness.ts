@@ -10,6 +10,7 @@ import { ControllerDaemon } from '../../controller/daemon/controller-daemon.js';
 import { parseControllerConfig, type ControllerConfig } from '../../controller/daemon/controller-config.js';
 import { createControllerMetrics, type ControllerMetrics } from '../../controller/daemon/controller-metrics.js';
 import type { SiteReconcileContext } from '../../controller/daemon/site-reconcile.js';
+import type { SiteServices } from '../../controller/daemon/supervised-site.js';
 import type { Plan } from '../../controller/model/plan.js';
 import { runReconcile, type Reconciled } from '../../controller/runtime/reconcile.js';
 import { initialState, type ReconcileState } from '../../controller/runtime/reconcile-state.js';
@@ -60,7 +61,8 @@ kind: ControllerConfig
 sites:
 ${sites}`;
 
-export async function startControllerHarness(config: ControllerConfig | string): Promise<ControllerHarness> {
+/** `checkDrift`: a drift check of the test's own instead of one that only records the site (it is still recorded). */
+export async function startControllerHarness(config: ControllerConfig | string, options: { checkDrift?: SiteServices['checkDrift'] } = {}): Promise<ControllerHarness> {
   const parsed = typeof config === 'string' ? parseControllerConfig('/test/controller.yaml', config) : config;
   const time = manualTime();
   const logs: Record<string, unknown>[] = [];
@@ -107,7 +109,11 @@ export async function startControllerHarness(config: ControllerConfig | string):
     secretsOf: () => new DirectorySecretStore('/nonexistent/underlay-test-secrets'),
     // No source to watch, no nodes to check for drift here: the e2e tests run the real ones.
     watch: () => Promise.resolve({ close: () => Promise.resolve() }),
-    checkDrift: (ctx) => Promise.resolve(driftChecks(ctx.site.name)),
+    checkDrift: (ctx) => {
+      if (!options.checkDrift) return Promise.resolve(driftChecks(ctx.site.name));
+      drift.push(ctx.site.name);
+      return options.checkDrift(ctx);
+    },
   });
   const token = 'test-token-3f9a1c';
   daemon.start();

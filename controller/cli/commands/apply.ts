@@ -131,7 +131,7 @@ export const registerApply: Register = (program, io, setExit) => {
       const saved = options.plan ? await readPlanFile(options.plan, io) : undefined;
       const locking = { lockTimeoutMs: parseDuration('--lock-timeout', options.lockTimeout), leaseTtlSeconds: leaseTtlOf(options) };
       const source = saved ? { ...options, rev: saved.revision.commit } : options;
-      const reconcile = cliReconcileDeps(options, io, applyPrinter(options, io), source);
+      const reconcile = cliReconcileDeps(options, io, applyPrinter(options, io), { source });
       const fault = faultHookFromEnv(io.env);
       // Observed, planned (or the saved plan checked) and applied under the locks: the plan is the only writer's.
       const underLocks = [recoverRuns, resolve, observe, resolve, ...(saved ? [] : [plan()]), decide(saved), apply];

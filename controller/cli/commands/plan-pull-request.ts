@@ -46,7 +46,7 @@ async function inventoryOf(options: PullRequestOptions, io: CliIO): Promise<Inve
 
 /** One revision planned against the inventory, by the runtime every plan uses. */
 async function planAt(ref: string, inventory: Inventory, options: PullRequestOptions, io: CliIO): Promise<Reconciled<ReconcileState>> {
-  const reconcile = cliReconcileDeps(options, io, () => undefined, { ...options, rev: ref });
+  const reconcile = cliReconcileDeps(options, io, () => undefined, { source: { ...options, rev: ref } });
   try {
     const steps = [fetchRevision, readInventory(() => Promise.resolve(inventory)), load, resolve, plan(options.inventory ? {} : { observation: 'none' })];
     const reconciled = await runReconcile({ site: options.repo ?? io.cwd, state: initialState() }, steps, reconcile.deps);
