@@ -89,6 +89,8 @@ test('reload: a changed site stays registered to this controller; a removed one 
   for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
   t.deepEqual(atClose, { lab: token, old: null }, 'the changed site kept its registration, the removed one gave it up');
   t.like(h.daemon.site('lab')!.store.controllerRegistrations().registration(), { token }, 'and the changed site is registered in its new store');
+});
+
 test('a site keeps its SSH connections between drift checks, and stop closes them once the running check ended', async (t) => {
   const dir = await tempDir();
   const clientKey = await makeKeyPair(dir, 'client');
