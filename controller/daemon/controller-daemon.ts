@@ -51,6 +51,7 @@ export class ControllerDaemon {
   readonly #queue = new KeyedQueue();
   #config: ControllerConfig;
   #stopping = false;
+  #stopped: Promise<{ finished: boolean; running: string[] }> | undefined;
   #storesOpen = false;
   #stopHeartbeat: (() => void) | undefined;
   /** This controller as its site registrations name it (controller-registration.ts): a CLI apply refuses while it runs. */
@@ -112,7 +113,13 @@ export class ControllerDaemon {
    * SIGTERM: no reconcile starts and no change begins from now on; resolves once every running reconcile
    * ended (`finished`), or after `timeoutMs` with those still running named. The stores close in both cases.
    */
-  async stop(timeoutMs: number = durationSeconds(this.#config.shutdownTimeout) * 1000): Promise<{ finished: boolean; running: string[] }> {
+  stop(timeoutMs: number = durationSeconds(this.#config.shutdownTimeout) * 1000): Promise<{ finished: boolean; running: string[] }> {
+    // A second stop (a second SIGTERM, a test's teardown) waits for the first: its stores may be closed already.
+    this.#stopped ??= this.#stop(timeoutMs);
+    return this.#stopped;
+  }
+
+  async #stop(timeoutMs: number): Promise<{ finished: boolean; running: string[] }> {
     this.#stopping = true;
     this.#stopHeartbeat?.();
     const sites = this.sites();
