@@ -3,6 +3,7 @@
  * the same dependencies as `underlay drift` (cli/drift-deps.ts) and in the site's queue, so a check never
  * interleaves with its reconciles. Under plan-only drift is measured against the current revision. Whether
  * it may correct is the apply policy's: `approve` and a closed change window make correction report-only.
+ * A site replayed from a recorded inventory (snapshot-observation.ts) is checked against its snapshot.
  */
 import { DEFAULT_LEASE_TTL_SECONDS } from '../apply/node-leases.js';
 import { cliDriftDeps } from '../cli/drift-deps.js';
@@ -13,6 +14,7 @@ import type { DriftReport } from '../drift/drift-report.js';
 import { changeWindowAt } from './change-windows.js';
 import type { SiteConfig } from './controller-config.js';
 import { siteLiveOptions, type SiteRunContext } from './site-reconcile.js';
+import { checkReplayedDrift } from './snapshot-observation.js';
 
 export interface SiteDriftContext extends SiteRunContext {
   random: () => number;
@@ -31,6 +33,7 @@ export async function checkSiteDrift(ctx: SiteDriftContext): Promise<DriftReport
   const permit = correctionPermit(ctx.site, ctx.clock.now());
   const deps = { ...cliDriftDeps(options, ctx.io, reconcile), queue: ctx.queue, clock: ctx.clock, timers: ctx.timers, random: ctx.random, permit, stop: ctx.stop };
   try {
+    if (ctx.site.observe) return await checkReplayedDrift(deps, ctx.site, ctx.io);
     return await checkDrift(deps, {
       site: ctx.site.name,
       baseline: ctx.site.apply.policy === 'plan-only' ? 'current' : 'last-applied',

@@ -31,6 +31,7 @@ import { siteIdOf } from '../spec/spec.js';
 import { durationSeconds } from '../spec/duration.js';
 import { decidePlan, mayApply } from './apply-policy.js';
 import { verifySignature } from './signature-step.js';
+import { withSiteObservation } from './snapshot-observation.js';
 import type { ControllerConfig, SiteConfig } from './controller-config.js';
 
 /** What every run the controller makes for a site (a reconcile, a drift check) is given. */
@@ -106,7 +107,8 @@ export async function reconcileSite(ctx: SiteReconcileContext): Promise<Reconcil
   const reconcile = cliReconcileDeps(siteLiveOptions(ctx.controller, site), ctx.io, ctx.onEvent);
   const source = timedSource(reconcile.deps.source, durationSeconds(site.source.timeout) * 1000, ctx.timers, site.source.repository);
   try {
-    return await runReconcile({ site: site.name, state: initialState() }, siteSteps(site, ctx.approvedPlanHash, ctx.clock, site.source.verifySignatures ? verifySignature(ctx.controller, site, ctx.io) : undefined), {
+    const steps = siteSteps(site, ctx.approvedPlanHash, ctx.clock, site.source.verifySignatures ? verifySignature(ctx.controller, site, ctx.io) : undefined);
+    return await runReconcile({ site: site.name, state: initialState() }, withSiteObservation(site, steps, ctx.io), {
       ...reconcile.deps,
       source,
       queue: ctx.queue,
