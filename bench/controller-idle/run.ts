@@ -159,6 +159,7 @@ async function measure(name: CaseName, prepared: Prepared, opts: { minutes: numb
     const reconciled = await controller.waitForLog((l) => l.msg === 'reconciled' && l.revision === prepared.head && l.outcome === 'done', 'the first reconcile');
     // A scheduled check asked for while the apply ran is the one the apply's check coalesces into, under the
     // schedule's reason: so any check finished after the reconcile.
+    if (prepared.convergedWhen === 'planned' && reconciled.changes !== 0) throw new Error(`the replayed site planned ${String(reconciled.changes)} changes against its converged snapshot`);
     const after = controller.logs.indexOf(reconciled);
     if (prepared.convergedWhen === 'applied') await controller.waitForLog((l) => l.msg === 'drift checked' && controller.logs.indexOf(l) > after, 'the drift check after the apply');
     const convergeSeconds = (Date.now() - t0) / 1000;
@@ -174,6 +175,9 @@ async function measure(name: CaseName, prepared: Prepared, opts: { minutes: numb
     const window = controller.logs.slice(logsBefore);
     const failed = window.filter((l) => l.msg === 'the drift check failed' || (l.msg === 'drift checked' && l.outcome !== 'done'));
     if (failed.length > 0) throw new Error(`drift checks failed in the window: ${JSON.stringify(failed.slice(0, 3))}`);
+    // Nothing touches the nodes (or the recording) in the window: a check that found drift measured something else.
+    const drifted = window.filter((l) => l.msg === 'drift checked' && Array.isArray(l.drifted) && l.drifted.length > 0);
+    if (drifted.length > 0) throw new Error(`drift found in the window: ${JSON.stringify(drifted[0])}`);
     const metrics = await scrapeMetrics(controller);
     const last = usage.samples.at(-1)!;
     return {
