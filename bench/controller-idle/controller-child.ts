@@ -18,8 +18,9 @@ export interface ControllerChild {
   stop(): Promise<number | null>;
 }
 
-export function startControllerChild(configFile: string): ControllerChild {
-  const child = spawn(process.execPath, [underlayBin, 'controller', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `nodeArgs` go to Node itself, before the script (e.g. --cpu-prof to profile the controller). */
+export function startControllerChild(configFile: string, nodeArgs: string[] = []): ControllerChild {
+  const child = spawn(process.execPath, [...nodeArgs, underlayBin, 'controller', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
   // Only the tail of the raw output is kept: an hour of log lines should not grow the benchmark's own memory.
   let tail = '';

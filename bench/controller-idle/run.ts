@@ -4,6 +4,7 @@
  *
  *   npm run bench:controller-idle -- [--case real|replayed|both] [--hosts 100] [--nodes 1000]
  *                                    [--minutes 15] [--drift 5m] [--sample 10] [--no-results]
+ *                                    [--profile DIR] [--note TEXT]
  *
  * real:     N real runit test hosts (network namespaces + sshd) with the converge benchmark's site (20 files
  *           and 2 services per node), applied once by the controller (policy auto), then left alone.
@@ -14,7 +15,9 @@
  * process is sampled every --sample seconds for --minutes: VmRSS and utime+stime from /proc. Drift checks
  * and reconciles are counted from the controller's log lines in the window; /metrics is scraped at the end.
  * Each case's row is kept in bench/controller-idle/results.json and the "controller-idle" section of
- * bench/RESULTS.md is rewritten from all rows. Needs root for the real case (test hosts).
+ * bench/RESULTS.md is rewritten from all rows (a row is replaced by a new one of the same case and --note).
+ * --profile DIR writes each controller's CPU profile (node --cpu-prof) there when it stops.
+ * Needs root for the real case (test hosts).
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -150,9 +153,10 @@ async function scrapeMetrics(controller: ControllerChild): Promise<string[]> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function measure(name: CaseName, prepared: Prepared, opts: { minutes: number; drift: string; sampleSeconds: number; note: string }): Promise<CaseResult> {
+async function measure(name: CaseName, prepared: Prepared, opts: { minutes: number; drift: string; sampleSeconds: number; note: string; profile: string }): Promise<CaseResult> {
   const loadStart = loadavg();
-  const controller = startControllerChild(prepared.configFile);
+  const nodeArgs = opts.profile === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(opts.profile), '--cpu-prof-name', `controller-idle-${name}.cpuprofile`];
+  const controller = startControllerChild(prepared.configFile, nodeArgs);
   try {
     const t0 = Date.now();
     // Converged: the first reconcile finished on the site's head (and for real nodes the drift check its apply queued).
@@ -273,7 +277,7 @@ async function writeResults(rows: CaseResult[]): Promise<void> {
 
 const which = option('case', 'both');
 if (!['real', 'replayed', 'both'].includes(which)) throw new Error(`--case must be real, replayed or both, got ${which}`);
-const opts = { minutes: Number(option('minutes', '15')), drift: option('drift', '5m'), sampleSeconds: Number(option('sample', '10')), note: option('note', '') };
+const opts = { minutes: Number(option('minutes', '15')), drift: option('drift', '5m'), sampleSeconds: Number(option('sample', '10')), note: option('note', ''), profile: option('profile', '') };
 const cases: { name: CaseName; prepare: () => Promise<Prepared> }[] = [];
 if (which !== 'replayed') cases.push({ name: 'real', prepare: () => prepareReal(Number(option('hosts', '100')), opts.drift) });
 if (which !== 'real') cases.push({ name: 'replayed', prepare: () => prepareReplayed(Number(option('nodes', '1000')), opts.drift) });
