@@ -243,7 +243,7 @@ first apply and the drift check after it), sampled every 10 s from /proc: VmRSS,
 Drift checks and reconciles counted from the controller's log lines inside the window; none failed and none
 found drift. "children": CPU of the processes the controller ran and waited for (\`git\`), not in the % figure.
 The real case observes with concurrency 25 and, with the SSH transport of this revision, a new SSH connection
-to every node per check; its first window's count includes the check its apply asked for, which ran (under the
+to every node per check; each real window's count includes the check its apply asked for, which ran (under the
 schedule's reason, coalesced with the scheduled check that came during the apply) inside the window.
 Targets (issue 10): RSS under ${TARGET_MB} MB and CPU under ${TARGET_CPU} % of a core averaged.
 
