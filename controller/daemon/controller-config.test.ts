@@ -85,3 +85,14 @@ test('the example in docs/controller.md is a valid configuration', async (t) => 
   t.is(config.sites[0]?.name, 'lab');
   t.is(config.sites[0]?.alerts.length, 2);
 });
+
+test('observe.snapshot (rehearsal) is allowed only under plan-only, and its path is made absolute', (t) => {
+  const replayed = valid.replace('      repository: https://git.example.org/edge.git\n', '      repository: https://git.example.org/edge.git\n    observe:\n      snapshot: recorded/edge.json\n');
+  t.deepEqual(problems(replayed), [
+    '/etc/underlay/controller.yaml:19:17: error: sites[1].observe.snapshot: a site observed from a recorded inventory can only plan: set apply: {policy: plan-only} (it is auto); nothing can be applied to recorded nodes [SchemaViolation]',
+  ]);
+  t.deepEqual(problems(replayed.replace('    observe:', '    apply: {policy: approve}\n    observe:')).length, 1, 'approve applies too: refused');
+  const config = parseControllerConfig('/etc/underlay/controller.yaml', replayed.replace('    observe:', '    apply: {policy: plan-only}\n    observe:'));
+  t.deepEqual(config.sites[1]?.observe, { snapshot: '/etc/underlay/recorded/edge.json' });
+  t.is(config.sites[0]?.observe, undefined, 'a site without it observes its nodes');
+});

@@ -91,6 +91,11 @@ export const SiteConfig = z.strictObject({
   connections: z
     .strictObject({ idleTimeout: Duration.default('10m'), max: z.number().int().min(1).max(4096).default(256) })
     .default({ idleTimeout: '10m', max: 256 }),
+  /**
+   * Rehearsal: plan and check drift against this recorded inventory snapshot (the file `underlay inventory`
+   * writes), re-read on every run, instead of observing the nodes. Only with apply policy plan-only.
+   */
+  observe: z.strictObject({ snapshot: z.string().min(1) }).optional(),
 });
 
 export const ControllerConfigSchema = z.strictObject({
@@ -148,6 +153,16 @@ function windowProblems(value: ControllerConfig, locate: (p: (string | number)[]
   return out;
 }
 
+/** Nothing can be applied to nodes that are only a recording: a replayed site may only plan. */
+function replayProblems(value: ControllerConfig, locate: (p: (string | number)[]) => Diagnostic['location']): Diagnostic[] {
+  return value.sites.flatMap((site, i) => {
+    if (!site.observe || site.apply.policy === 'plan-only') return [];
+    const p = ['sites', i, 'observe', 'snapshot'];
+    const message = `a site observed from a recorded inventory can only plan: set apply: {policy: plan-only} (it is ${site.apply.policy}); nothing can be applied to recorded nodes`;
+    return [diagnostic('SchemaViolation', message, { location: locate(p), field: fieldPath(p) })];
+  });
+}
+
 /** Resolves the config's own paths against its directory, so the process's working directory never matters. */
 function withAbsolutePaths(config: ControllerConfig, dir: string): ControllerConfig {
   const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(dir, p));
@@ -161,6 +176,7 @@ function withAbsolutePaths(config: ControllerConfig, dir: string): ControllerCon
       ...(s.source.verifySignatures ? { verifySignatures: { allowedSigners: abs(s.source.verifySignatures.allowedSigners) as string } } : {}),
     },
     ...(s.secretsDir ? { secretsDir: abs(s.secretsDir) as string } : {}),
+    ...(s.observe ? { observe: { snapshot: abs(s.observe.snapshot) as string } } : {}),
   }));
   const webhooks = config.webhooks?.tls ? { ...config.webhooks, tls: { cert: abs(config.webhooks.tls.cert) as string, key: abs(config.webhooks.tls.key) as string } } : config.webhooks;
   return {
@@ -181,7 +197,7 @@ export function parseControllerConfig(file: string, text: string): ControllerCon
   if (extra) throw new ControllerConfigError(file, [diagnostic('SchemaViolation', `one ${CONTROLLER_CONFIG_KIND} document per file`, { location: extra.location })]);
   const result = ControllerConfigSchema.safeParse(doc.value);
   if (!result.success) throw new ControllerConfigError(file, issuesToDiagnostics(doc, result.error.issues));
-  const problems = [...duplicateSites(result.data, doc.locate), ...windowProblems(result.data, doc.locate)];
+  const problems = [...duplicateSites(result.data, doc.locate), ...windowProblems(result.data, doc.locate), ...replayProblems(result.data, doc.locate)];
   if (problems.length > 0) throw new ControllerConfigError(file, problems);
   return withAbsolutePaths(result.data, path.dirname(path.resolve(file)));
 }

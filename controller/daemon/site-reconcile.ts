@@ -34,6 +34,7 @@ import { timedStep, type OnStepTimed } from '../runtime/timed-step.js';
 import { durationSeconds } from '../spec/duration.js';
 import { decidePlan, mayApply } from './apply-policy.js';
 import { verifySignature } from './signature-step.js';
+import { withSiteObservation } from './snapshot-observation.js';
 import type { ControllerConfig, SiteConfig } from './controller-config.js';
 
 /** What every run the controller makes for a site (a reconcile, a drift check) is given. */
@@ -119,7 +120,8 @@ export async function reconcileSite(ctx: SiteReconcileContext): Promise<Reconcil
   const reconcile = cliReconcileDeps(options, ctx.io, ctx.onEvent, ctx.transport ? { kept: ctx.transport } : {});
   const source = timedSource(reconcile.deps.source, durationSeconds(site.source.timeout) * 1000, ctx.timers, site.source.repository);
   try {
-    return await runReconcile({ site: site.name, state: initialState() }, siteSteps(site, ctx.approvedPlanHash, ctx.clock, { ...(site.source.verifySignatures ? { verify: verifySignature(ctx.controller, site, ctx.io) } : {}), ...(ctx.onStep ? { onStep: ctx.onStep } : {}) }), {
+    const steps = siteSteps(site, ctx.approvedPlanHash, ctx.clock, { ...(site.source.verifySignatures ? { verify: verifySignature(ctx.controller, site, ctx.io) } : {}), ...(ctx.onStep ? { onStep: ctx.onStep } : {}) });
+    return await runReconcile({ site: site.name, state: initialState() }, withSiteObservation(site, steps, ctx.io), {
       ...reconcile.deps,
       source,
       queue: ctx.queue,

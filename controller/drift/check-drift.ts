@@ -45,10 +45,11 @@ function reportOf(site: string, state: DriftState, outcome: ReconcileOutcome, ch
   return { ...a.report, ...(state.correction ? { correction: state.correction } : {}), outcome };
 }
 
-export async function checkDrift(deps: DriftDeps, check: DriftCheckOptions): Promise<DriftReport> {
+/** `adapt`: the caller's change to the steps (a rehearsal site's observation read from its snapshot). */
+export async function checkDrift(deps: DriftDeps, check: DriftCheckOptions, adapt: (steps: DriftStep[]) => DriftStep[] = (steps) => steps): Promise<DriftReport> {
   const checkedAt = deps.clock.now().toISOString();
   // Report-only (approve, a deny window): nothing will be applied, so the locks are not taken.
-  const steps = driftSteps(deps.permit.allowed ? check : { site: check.site, baseline: check.baseline });
+  const steps = adapt(driftSteps(deps.permit.allowed ? check : { site: check.site, baseline: check.baseline }));
   const reconciled = await runReconcile<DriftState, DriftDeps>({ site: check.site, state: initialState() }, steps, deps);
   return reportOf(check.site, reconciled.state, reconciled.outcome, checkedAt);
 }
