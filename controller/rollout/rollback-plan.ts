@@ -58,7 +58,7 @@ export function commandRollbacks(ran: readonly Change[], revision: string): Comm
         change,
         rollback: {
           ...change,
-          id: `${change.id}#rollback`,
+          id: `${change.id}#undo`,
           after,
           // Its own run on the node (ADR 0006), never mistaken for the forward run's.
           ...(change.desiredHash !== undefined ? { desiredHash: `${change.desiredHash}.rollback` } : {}),
