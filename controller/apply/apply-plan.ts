@@ -36,6 +36,7 @@ import { controllerGateProbes } from './gate-probes.js';
 import { GateRunner, type GateProbes } from './gate-runner.js';
 import type { Redact } from '../secrets/secret-redactor.js';
 import { walkItems, type Item } from './walk-items.js';
+import type { RollbackSource } from './rollback-apply.js';
 import type { SecretSource } from '../secrets/secret-source.js';
 
 export interface ApplyNode {
@@ -62,6 +63,8 @@ export type ApplyEvent =
   | { type: 'batch-check'; cluster: string; batch: number; down: Record<string, string>; held: boolean }
   /** A node's drain steps ran before its batch, or its undrain steps after its gates passed (or after a failed drain). */
   | { type: 'drain' | 'undrain'; cluster: string; batch: number; node: string; failed?: StepFailure }
+  /** A step of the automatic rollback of a failed node (rollback-apply.ts, ADR 0026), as one line. */
+  | { type: 'rollback'; cluster: string; batch: number; node: string; message: string }
   | { type: 'run-finished'; changeSet: ChangeSet };
 
 export interface ApplyPlanOptions {
@@ -97,6 +100,11 @@ export interface ApplyPlanOptions {
    */
   redact?: Redact;
   onEvent?: (event: ApplyEvent) => void;
+  /**
+   * Reads the last good revision's desired state for a failed node (rollback-apply.ts): without it, a
+   * rollout with `rollback: failed-nodes` says its failed nodes were not rolled back.
+   */
+  rollback?: RollbackSource;
   /** Crash tests only (fault-injection.ts): where to stop for good. */
   fault?: FaultHook;
   /** The site's secrets, for the kinds that deliver one (secretFile): read at apply time, never from the plan. */

@@ -212,7 +212,7 @@ export class ApplyRun {
  * One change to the kind's apply, or a level (walk-items.ts groups only kinds that take levels) to its
  * applyLevel; what either throws fails every change handed over.
  */
-async function handTo<C extends TargetApplyContext>(kindEffects: KindEffects<C>, ctx: C, changes: readonly Change[]): Promise<Map<string, Carried>> {
+export async function handTo<C extends TargetApplyContext>(kindEffects: KindEffects<C>, ctx: C, changes: readonly Change[]): Promise<Map<string, Carried>> {
   const first = changes[0] as Change;
   if (changes.length === 1) return new Map([[first.id, await kindEffects.apply(ctx, first)]]);
   if (!kindEffects.applyLevel) throw new Error(`${first.kind} takes no levels, yet ${changes.length} of its changes were handed over at once`);

@@ -168,6 +168,7 @@ export class ClusterRollouts {
     // A node that failed earlier in this rollout (before a resume) is not a new failure.
     const newly = failedNow.filter((f) => !state.failed.some((x) => x.node === f.node));
     state.failed.push(...newly);
+    for (const f of newly) if (f.rollback?.outcome === 'rolled-back' && !state.rolledBack.includes(f.node)) state.rolledBack.push(f.node);
     state.budget.used = state.failed.length;
     delete state.inFlight;
     state.batchesDone.push(batch);

@@ -14,14 +14,15 @@ import { fileURLToPath } from 'node:url';
 import { steppingClock } from '../clock.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { ROLLOUT_NODES, rolloutMarker } from '../../test/support/fake-rollout-site.js';
+import { startRolloutState } from '../rollout/rollout-state.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = path.join(here, '..', '..', 'test', 'support', 'crash-rollout.fixture.ts');
 
 /** Runs the fixture; SIGKILLs it as soon as it prints `killAt` (or lets it finish). */
-function runRollout(args: string[], killAt?: string): Promise<{ lines: string[]; killed: boolean }> {
+function runRollout(args: string[], killAt?: string, env: Record<string, string> = {}): Promise<{ lines: string[]; killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', fixture, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import=tsx', fixture, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const lines: string[] = [];
     let partial = '';
     let stderr = '';
@@ -74,5 +75,38 @@ test('SIGKILL while batch 2 is gated: the next process gates batch 2 first, then
   }
   const after = SqliteStore.open({ file: db, site: 'lab', clock: steppingClock() });
   t.like((await after.rolloutState('app'))?.state, { status: 'completed', batchesDone: [1, 2, 3], budget: { used: 0, allowed: 0 } });
+  await after.close();
+});
+
+test('SIGKILL in the middle of a rollback: the next process gates the failed node again, rolls it back, halts, and never re-runs batch 1', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'underlay-rollback-crash-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const markers = path.join(dir, 'nodes');
+  await mkdir(markers);
+  await mkdir(path.join(dir, 'state'));
+  const db = path.join(dir, 'state', 'underlay.db');
+  // An earlier revision's rollout completed: the cluster's last good revision.
+  const seed = SqliteStore.open({ file: db, site: 'lab', clock: steppingClock() });
+  await seed.changeRolloutState('app', () => ({ state: { ...startRolloutState({ cluster: 'app', revision: 'g00d', failureBudget: 0 }), status: 'completed' } }));
+  await seed.close();
+
+  const first = await runRollout([db, markers], 'rollback-apply n3/', { FAIL_NODE: 'n3', HANG_ROLLBACK: '1' });
+  t.true(first.killed);
+  t.deepEqual(first.lines.filter((l) => l.startsWith('gate ')), ['gate 1 n1,n2', 'gate 2 n3,n4']);
+  t.true(first.lines.includes('rollback 2 rolling back n3 to g00d'));
+
+  const second = await runRollout([db, markers], undefined, { FAIL_NODE: 'n3' });
+  t.false(second.killed);
+  t.true(second.lines.includes('done halted'), second.lines.join('\n'));
+  t.deepEqual(second.lines.filter((l) => l.startsWith('started ')), [], 'no forward change runs again, and batch 3 never starts');
+  t.deepEqual(second.lines.filter((l) => l.startsWith('gate ')), ['gate 2 n3,n4'], 'the interrupted batch is gated again, then the breaker trips');
+  t.true(second.lines.includes('rollback-apply n3/file:/etc/app.conf'));
+  t.true(second.lines.includes('rollback 2 n3 healthy on g00d after the rollback'), second.lines.join('\n'));
+  for (const n of ['n1', 'n2', 'n3', 'n4']) t.is(await count(markers, `${n}/service:app#restart`), 1, `${n}'s restart once`);
+  t.is(await count(markers, 'n3/file:/etc/app.conf#rollback'), 1);
+  const after = SqliteStore.open({ file: db, site: 'lab', clock: steppingClock() });
+  const stored = await after.rolloutState('app');
+  t.like(stored?.state, { status: 'halted', batchesDone: [1, 2], rolledBack: ['n3'], budget: { used: 1, allowed: 0 } });
+  t.is(stored?.lastGoodRevision, 'g00d');
   await after.close();
 });

@@ -18,6 +18,7 @@ import type { ResumedBatch } from './cluster-rollouts.js';
 import type { WalkOutcome } from './graph-walk.js';
 import type { HealthCheck } from './health-check.js';
 import type { GateItem } from './walk-items.js';
+import { rollBackFailed } from './rollback-apply.js';
 
 export interface RolloutGateDeps {
   healthCheck: HealthCheck;
@@ -55,7 +56,9 @@ export async function visitGate(run: ApplyRun, item: GateItem, deps: RolloutGate
   if (run.halted.has(cluster)) return { status: 'skipped', reason: 'rollout halted' };
   const intent = rollout.batches[index]!;
   const batch = run.rollouts.batchNumber(cluster, index);
-  const failedNow = await gateNodes(run, { rollout, cluster, batch, batchNodes: intent.nodes, passed: [], deadlineSeconds: intent.deadlineSeconds, deps });
+  const at = { rollout, cluster, batch, batchNodes: intent.nodes, passed: [], deadlineSeconds: intent.deadlineSeconds, deps };
+  const failedNow = await gateNodes(run, at);
+  await rollBackFailed(run, { rollout, cluster, batch, failed: failedNow, gate: (node, checks) => gateNode(run, { ...at, node, checks }) });
   const last = index === rollout.batches.length - 1;
   const halt = await run.rollouts.batchGated(cluster, batch, failedNow, last);
   if (halt) return stop(run, halt);
@@ -82,6 +85,7 @@ export async function gateResumed(run: ApplyRun, resumed: ResumedBatch, deps: Ro
     }
   }
   run.options.onEvent?.({ type: 'batch-gate', cluster, batch, nodes: Object.keys(resumed.checks), failed: {}, unhealthy, passed: gatesPassed });
+  await rollBackFailed(run, { rollout: intents, cluster, batch, failed: failedNow, gate: (node, checks) => gateNode(run, { ...at, node, checks: [...(resumed.checks[node] ?? []), ...checks] }) });
   const halt = await run.rollouts.batchGated(cluster, batch, failedNow, intents.batches.length === 0);
   if (halt) stop(run, halt);
 }

@@ -76,6 +76,9 @@ export function applyProgress(io: CliIO, plan: Plan): ApplyProgress {
         clear();
         const outcome = event.failed ? `FAILED (step ${event.failed.step} on ${event.failed.on}: ${event.failed.output})` : 'done';
         io.stdout(`  rollout ${event.cluster} batch ${event.batch}: ${event.type} ${event.node} ${outcome}\n`);
+      } else if (event.type === 'rollback') {
+        clear();
+        io.stdout(`  rollback ${event.cluster} batch ${event.batch}: ${event.message}\n`);
       } else if (event.type === 'rollout-halted') {
         clear();
         io.stderr(`${event.condition.type} (${event.condition.reason}): ${event.condition.message}\n`);

@@ -99,7 +99,7 @@ export function cliReconcileDeps(options: LiveOptions, io: CliIO, onEvent: (even
     siteStore: store,
     deps: {
       registry,
-      source: { read: () => readSiteRevision(source, io) },
+      source: { read: () => readSiteRevision(source, io), at: (commit) => readSiteRevision({ ...source, rev: commit, worktree: false }, io) },
       transport,
       targets,
       issuer: { get: async (site: string) => new StoreIssuer({ secrets: secretStoreOf(options, io), store: (await store.get(site)).issuedCertificates(), clock: systemClock, random: systemRandom }) },

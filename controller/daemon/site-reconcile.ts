@@ -84,6 +84,7 @@ export function timedSource(source: SourceReader, ms: number, timers: Timers, re
           (error: unknown) => (cancel(), reject(error)),
         );
       }),
+    ...(source.at ? { at: source.at.bind(source) } : {}),
   };
 }
 

@@ -98,6 +98,7 @@ export const ERROR_CODES = {
   Unhealthy: { ...NODE, description: 'a node failed its health check after a rollout batch restarted something on it' },
   DrainFailed: { ...NODE, description: "a drain step a module declares for a node's rollout batch failed, so the node's batch changes were not made" },
   UndrainFailed: { ...NODE, description: 'an undrain step failed after the node passed its gates: it may still be out of its load balancer' },
+  RollbackUnplannable: { ...USER, description: 'the last good revision could not be planned for a failed node (it no longer loads or resolves, or the node cannot be observed): it was not rolled back' },
   NoApplyTarget: { ...INTERNAL, description: 'a change names a node or service target apply has no way to reach' },
   NoTargetProvider: { ...USER, description: 'a change applies to a target type (a DNS zone, an IP pool) for which no provider is configured' },
   AddressTaken: { ...TRANSIENT, description: "an address is already allocated to another name in its pool's ledger (plan again)" },

@@ -266,6 +266,18 @@ test('values reach no shell through wrappers, long options or interpreters; data
   t.deepEqual(fields(['sudo', '/bin/mkdir', '-p', '{{ inputs.dir }}']), []);
 });
 
+test('a guarded command\'s rollback argv is held to the rules of its argv, and reaches the desired command', (t) => {
+  const m = (rollback: string[]) =>
+    moduleDoc('w', { inputs: { dir: { type: 'string', default: '/srv/my data' } }, resources: [{ command: { name: 'go', argv: ['/bin/mkdir', '-p', '{{ inputs.dir }}'], rollback } }] });
+  const cluster = clusterDoc('c', { nodes: { names: ['n1'] }, steps: [{ name: 'w', module: 'w' }] });
+  const resolved = (rollback: string[]) => resolveSite(testSpec([...three, m(rollback), cluster]), {}, {});
+  t.deepEqual(resolved(['sh', '-c', 'rmdir {{ inputs.dir }}']).diagnostics.map((d) => [d.code, d.field]), [['UnsafeShellValue', 'spec.resources[0].command.rollback[2]']]);
+  const ok = resolved(['/bin/rmdir', '{{ inputs.dir }}']);
+  t.deepEqual(ok.diagnostics, []);
+  const command = ok.desired?.nodes.find((n) => n.name === 'n1')?.resources.find((r) => r.key === 'command:go');
+  t.deepEqual((command?.spec as { rollback?: string[] } | undefined)?.rollback, ['/bin/rmdir', '/srv/my data']);
+});
+
 test('service args calling a shell are checked too, and line breaks are refused in argv and environment', (t) => {
   const m = moduleDoc('svc', {
     inputs: { msg: { type: 'string', default: 'a\nb' } },

@@ -7,6 +7,7 @@
  * test/rollouts/ pin what an operator sees in each case before apply carries it out.
  */
 import { circuitBreaker } from './circuit-breaker.js';
+import { rollbackDecision, rollbackFailedLine, rollbackOutcome, rolledBackLine } from './rollback-plan.js';
 import { capGateOutput } from './gate-output.js';
 import type { BatchIntent, RolloutIntents } from './rollout-planner.js';
 import { downByRollout, nextBatch, startRolloutState, type FailedNode, type GateFailure, type RolloutState } from './rollout-state.js';
@@ -186,20 +187,32 @@ function gateNodes(run: Run, batch: BatchIntent): FailedNode[] {
   return failedNow;
 }
 
-/** Puts each failed node back on the last good revision, through the same gates. */
-function rollBack(run: Run, batch: BatchIntent, failed: readonly FailedNode[]): void {
-  const good = run.outcomes.lastGoodRevision ?? 'the last good revision';
-  for (const { node } of failed) {
-    run.clock.now += CHANGE_SECONDS;
-    emit(run, { type: 'rollback', batch: batch.batch, nodes: [node], message: `${node} rolled back to ${good}` });
-    const failures = batch.gates.map((gate) => runGate(run, { batch, node, gate, rollback: true })).filter((f) => f !== undefined);
-    if (failures.length === 0) run.state.rolledBack.push(node);
-    else emit(run, { type: 'rollback', batch: batch.batch, nodes: [node], message: `rollback of ${node} failed its gates: ${node} stays down` });
-  }
-}
-
 const describeFailure = (g: GateFailure): string =>
   `${g.gate} ${g.result === 'timeout' ? 'timed out' : 'failed'}${g.output === '' ? '' : ` ${JSON.stringify(g.output)}`}`;
+
+/** Puts each failed node back on the last good revision, through the same gates; without one (a first rollout), says so. */
+function rollBack(run: Run, batch: BatchIntent, failed: readonly FailedNode[]): void {
+  const decision = rollbackDecision({ intents: run.intents, failed: failed.map((f) => f.node), lastGoodRevision: run.outcomes.lastGoodRevision, revision: run.state.revision });
+  if (decision.action === 'none') return;
+  for (const f of failed) {
+    const recorded = run.state.failed.find((x) => x.node === f.node) ?? f;
+    if (decision.action === 'no-last-good') {
+      recorded.rollback = rollbackOutcome.notRolledBack(decision.message);
+      emit(run, { type: 'rollback', batch: batch.batch, nodes: [f.node], message: `${f.node} ${decision.message}` });
+      continue;
+    }
+    run.clock.now += CHANGE_SECONDS;
+    emit(run, { type: 'rollback', batch: batch.batch, nodes: [f.node], message: rolledBackLine(f.node, decision.revision) });
+    const failures = batch.gates.map((gate) => runGate(run, { batch, node: f.node, gate, rollback: true })).filter((g) => g !== undefined);
+    if (failures.length === 0) {
+      recorded.rollback = rollbackOutcome.rolledBack(decision.revision);
+      run.state.rolledBack.push(f.node);
+      continue;
+    }
+    recorded.rollback = rollbackOutcome.failed(decision.revision, failures.map(describeFailure).join(', '));
+    emit(run, { type: 'rollback', batch: batch.batch, nodes: [f.node], message: rollbackFailedLine(f.node) });
+  }
+}
 
 /** The breaker after a batch with failures; true when it tripped and the rollout stopped. */
 function tripped(run: Run, batch: BatchIntent, failedNow: readonly FailedNode[]): boolean {
@@ -243,7 +256,7 @@ function runBatch(run: Run, batch: BatchIntent, pauses: readonly OperatorAction[
   if (killedAfter === 'changes') return 'crashed';
   const failedNow = gateNodes(run, batch);
   if (killedAfter === 'gates') return 'crashed';
-  if (run.intents.rollback === 'failed-nodes') rollBack(run, batch, failedNow);
+  rollBack(run, batch, failedNow);
   delete run.state.inFlight;
   run.state.batchesDone.push(batch.batch);
   if (tripped(run, batch, failedNow)) return 'stopped';

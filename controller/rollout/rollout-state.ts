@@ -14,10 +14,20 @@ export interface GateFailure {
   output: string;
 }
 
+/** What rollback (ADR 0026) did with a failed node: back on the last good revision and healthy, failed its gates there, or not tried. */
+export interface NodeRollback {
+  outcome: 'rolled-back' | 'failed' | 'not-rolled-back';
+  /** The revision it went back to; absent when there was none (a first rollout). */
+  revision?: string;
+  message: string;
+}
+
 export interface FailedNode {
   node: string;
   batch: number;
   gates: GateFailure[];
+  /** Only under `rollback: failed-nodes`. */
+  rollback?: NodeRollback;
 }
 
 export interface RolloutState {
@@ -70,4 +80,5 @@ export function downByRollout(state: RolloutState): string[] {
 
 /** One failed node as an operator reads it: each gate that failed on it, with its (capped) output. */
 export const failedNodeLine = (f: FailedNode): string =>
-  `${f.node}: ${f.gates.map((g) => `${g.gate} ${g.result === 'timeout' ? 'timed out' : 'failed'}${g.output === '' ? '' : ` ${JSON.stringify(g.output)}`}`).join(', ')}`;
+  `${f.node}: ${f.gates.map((g) => `${g.gate} ${g.result === 'timeout' ? 'timed out' : 'failed'}${g.output === '' ? '' : ` ${JSON.stringify(g.output)}`}`).join(', ')}` +
+  (f.rollback ? ` (${f.rollback.message})` : '');

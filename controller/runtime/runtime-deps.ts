@@ -24,6 +24,8 @@ import type { ReconcileState } from './reconcile-state.js';
 
 export interface SourceReader {
   read(): Promise<Revision>;
+  /** The same repository at a given commit: what an automatic rollback re-applies (ADR 0026). Without it, apply does not roll back. */
+  at?(commit: string): Promise<Revision>;
 }
 
 /**

@@ -16,6 +16,7 @@ export function commandAfter(d: DesiredCommand): Record<string, unknown> {
   const after: Record<string, unknown> = { argv: d.argv };
   if (d.creates !== undefined) after.creates = d.creates;
   after.name = d.name;
+  if (d.rollback !== undefined) after.rollback = d.rollback;
   if (d.unless !== undefined) after.unless = d.unless;
   return after;
 }

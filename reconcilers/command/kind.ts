@@ -1,6 +1,7 @@
 /**
  * The command kind: an argv run on the node when its guards (`creates`, `unless`) say it has work to do, or
- * again when a resource it depends on (`onChangeOf`) changes. A command cannot be undone.
+ * again when a resource it depends on (`onChangeOf`) changes. A command cannot be undone, except by the
+ * rollback argv its module declares, which only an automatic rollback runs (ADR 0026).
  */
 import type { Change } from '../../controller/model/change.js';
 import { NO_DETAILS, str } from '../details-support.js';
@@ -17,6 +18,7 @@ function commandDetails(c: Change): ChangeDetails {
   const attributes = [`argv ${JSON.stringify(after.argv)}`];
   if (after.creates !== undefined) attributes.push(`creates ${str(after.creates)}`);
   if (after.unless !== undefined) attributes.push(`unless ${JSON.stringify(after.unless)}`);
+  if (after.rollback !== undefined) attributes.push(`rollback ${JSON.stringify(after.rollback)}`);
   return { attributes, content: [] };
 }
 
@@ -65,6 +67,7 @@ export const commandKind: NodeKind<CommandDoc, DesiredCommand, ObservedCommand> 
   references: (c) => c.onChangeOf.map((resource, i) => ({ field: ['onChangeOf', i], resource })),
   paths: (c) => [
     { path: c.argv[0], field: ['argv', 0], program: true },
+    ...(c.rollback ? [{ path: c.rollback[0], field: ['rollback', 0], program: true }] : []),
     { path: c.creates, field: ['creates'] },
   ],
   render: renderCommand,

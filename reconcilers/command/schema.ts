@@ -12,6 +12,11 @@ export const commandResource = (resourceRef: z.ZodType<string>) =>
     unless: z.array(Template).min(1).optional(),
     /** Run again whenever one of these resources changes. */
     onChangeOf: z.array(resourceRef).default([]),
+    /**
+     * Undoes what argv did, run by an automatic rollback (ADR 0026) on a node that failed its gates after
+     * this command ran; held to argv's rules. Without it the command is not rolled back.
+     */
+    rollback: z.array(Template).min(1).optional(),
     /** Running it disturbs what runs (a migration, a package upgrade): its runs go through the rollout batches and gates (issue 11). */
     disruptive: z.boolean().optional(),
   });
@@ -25,6 +30,8 @@ export interface DesiredCommand {
   unless?: string[];
   /** Resource keys on the same node whose change runs this command again. */
   onChangeOf: string[];
+  /** What an automatic rollback runs to undo it (ADR 0026). */
+  rollback?: string[];
   /** Present only when the module marks the command disruptive. */
   disruptive?: true;
 }

@@ -7,13 +7,26 @@
 import { leasedTargets } from '../../apply/apply-locks.js';
 import { applyPlan } from '../../apply/apply-plan.js';
 import { applyTargets } from '../../apply/apply-targets.js';
+import { pipelineRollbackSource } from '../../apply/rollback-source.js';
+import type { Inventory } from '../../model/observed.js';
+import type { SecretSource } from '../../secrets/secret-source.js';
+import type { Transport } from '../../transport/transport.js';
+import type { RollbackSource } from '../../apply/rollback-apply.js';
 import { stoppedRollouts } from '../../apply/cluster-rollouts.js';
 import { required } from '../reconcile-state.js';
 import { secretRedactor, siteSecretNames } from '../../secrets/secret-redactor.js';
 import { proceed } from '../reconcile-step.js';
-import type { RuntimeStep } from '../runtime-deps.js';
+import type { RuntimeDeps, RuntimeStep } from '../runtime-deps.js';
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** A failed node goes back to its cluster's last good revision through this same pipeline (ADR 0026), when the source reads other commits. */
+function rollbackOption(deps: RuntimeDeps, at: { inventory: Inventory; transport: Transport; secrets: SecretSource | undefined }): { rollback?: RollbackSource } {
+  const readAt = deps.source.at?.bind(deps.source);
+  if (!readAt) return {};
+  const { secrets, ...rest } = at;
+  return { rollback: pipelineRollbackSource({ ...rest, ...(secrets ? { secrets } : {}), readRevision: readAt, registry: deps.registry, clock: deps.clock }) };
+}
 
 export const apply: RuntimeStep = {
   name: 'apply',
@@ -35,11 +48,12 @@ export const apply: RuntimeStep = {
     const secrets = await deps.secrets?.get(store.site);
     // Gate and drain output is redacted of every secret the site names before it reaches status or alerts.
     const redact = secrets && state.spec ? await secretRedactor(secrets, siteSecretNames(state.spec)) : undefined;
+    const transport = await deps.transport.get(required(state.revision, 'a revision', 'apply'));
     const changeSet = await applyPlan({
       plan,
       nodes,
       unreachable,
-      transport: await deps.transport.get(required(state.revision, 'a revision', 'apply')),
+      transport,
       targets: (await deps.targets?.get(store.site)) ?? {},
       ...(deps.issuer ? { issuer: await deps.issuer.get(store.site) } : {}),
       registry: deps.registry,
@@ -57,6 +71,7 @@ export const apply: RuntimeStep = {
       ...(deps.stop ? { stop: deps.stop } : {}),
       ...(secrets ? { secrets } : {}),
       ...(redact ? { redact } : {}),
+      ...rollbackOption(deps, { inventory, transport, secrets }),
       leases: locks.leases,
     });
     await pendingAttach;
