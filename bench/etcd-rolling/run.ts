@@ -16,14 +16,11 @@
  * Prints markdown for bench/RESULTS.md: per run writes acknowledged, failed attempts, the longest gap, the
  * rollout's seconds, the load; then the ratio of the medians of the longest gaps (plain / underlay).
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import path from 'node:path';
-import { parseDocument } from 'yaml';
-import { poll } from '../../test/hosts/exec.js';
 import type { E2ESite } from '../../test/e2e/support/e2e-site.js';
-import { ETCDCTL, longestGap, startWriter, stopWriter, storedKeys, type Attempt } from '../../test/e2e/support/etcd-writer.js';
+import { longestGap, startWriter, stopWriter, storedKeys, type Attempt } from '../../test/e2e/support/etcd-writer.js';
 import { createTlsEtcdSite } from '../../test/e2e/support/tls-etcd-site.js';
+import { etcdHealthy, setHeartbeat } from '../../test/e2e/support/etcd-checks.js';
 import { median, option } from '../support/bench-args.js';
 
 const MEMBERS = ['node1', 'node2', 'node3'];
@@ -41,19 +38,7 @@ interface Row {
 
 const load1 = (): number => Number(loadavg()[0]!.toFixed(2));
 
-async function healthy(site: E2ESite): Promise<void> {
-  await poll('etcd healthy through etcd.<zone>', 120_000, async () => {
-    const r = await site.hosts.run('node2', `${ETCDCTL} --command-timeout=3s endpoint health --cluster 2>&1`);
-    return r.code === 0 && !/unhealthy/.test(r.stdout) ? true : undefined;
-  }, 500);
-}
-
-async function setHeartbeat(dir: string, ms: number): Promise<void> {
-  const file = path.join(dir, 'site.yaml');
-  const doc = parseDocument(await readFile(file, 'utf8'));
-  doc.setIn(['spec', 'params', 'etcdHeartbeatInterval'], ms);
-  await writeFile(file, doc.toString());
-}
+const healthy = (site: E2ESite): Promise<string> => etcdHealthy(site.hosts, 3, 120_000);
 
 /** One rolling restart with the writer running; `roll` does the restarts. */
 async function measured(site: E2ESite, how: Row['how'], run: number, roll: () => Promise<void>): Promise<Row> {

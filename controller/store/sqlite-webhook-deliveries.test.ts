@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { steppingClock } from '../clock.js';
 import { SqliteStore, stateDatabaseFile } from './sqlite-store.js';
+import { checkBoundedDeliveryLog } from '../../test/support/delivery-log-contract.js';
 
 test('accepted delivery ids outlive the connection, per site', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'underlay-deliveries-'));
@@ -24,14 +25,5 @@ test('accepted delivery ids outlive the connection, per site', async (t) => {
 
 test('the log keeps the newest ids per site, and a forgotten id is taken again', (t) => {
   const lab = SqliteStore.open({ file: ':memory:', site: 'lab', clock: steppingClock() });
-  const log = lab.webhookDeliveries(3);
-  for (const id of ['a', 'b', 'c']) t.true(log.firstTime(id));
-  t.false(log.firstTime('a'));
-  t.true(log.firstTime('d'));
-  t.is(log.size, 3);
-  t.true(log.firstTime('a'), 'the oldest was pushed out');
-  t.false(log.firstTime('d'));
-  log.forget('d');
-  t.true(log.firstTime('d'), 'a delivery not acted on is not a replay when retried');
-  t.is(log.size, 3);
+  checkBoundedDeliveryLog(t, lab.webhookDeliveries(3));
 });

@@ -8,6 +8,7 @@ import { webhookHandler } from './webhook-handler.js';
 import { startWebhookListener } from './webhook-listener.js';
 import { openssl, withTempDir } from '../../test/support/openssl.js';
 import { deliver, signedDelivery } from '../../test/support/webhook-deliveries.js';
+import { checkBoundedDeliveryLog } from '../../test/support/delivery-log-contract.js';
 
 function selfSigned(): { cert: string; key: string } {
   return withTempDir((dir) => {
@@ -39,11 +40,5 @@ test('a port already taken is an error from start, not a listener that never ans
 });
 
 test('the replay log is bounded: past its capacity the oldest ids are forgotten', (t) => {
-  const log = new MemoryDeliveryLog(3);
-  for (const id of ['a', 'b', 'c']) t.true(log.firstTime(id));
-  t.false(log.firstTime('a'));
-  t.true(log.firstTime('d'));
-  t.is(log.size, 3);
-  t.true(log.firstTime('a'), 'the oldest was pushed out');
-  t.false(log.firstTime('d'));
+  checkBoundedDeliveryLog(t, new MemoryDeliveryLog(3));
 });

@@ -10,36 +10,19 @@
  * and its output; `underlay rollout status` shows the rollout halted with the rollback.
  */
 import test from 'ava';
-import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
-import { poll } from '../hosts/exec.js';
 import type { E2ESite } from './support/e2e-site.js';
 import { createTlsEtcdSite } from './support/tls-etcd-site.js';
+import { editYaml, etcdHealthy, onNode as onNodeOf, setHeartbeat } from './support/etcd-checks.js';
+import { ETCDCTL } from './support/etcd-writer.js';
 
-const ZONE = 'lab.example.net';
 const MEMBERS = ['node1', 'node2', 'node3'];
-const ETCDCTL = `ETCDCTL_API=3 etcdctl --cacert /etc/etcd/pki/ca.crt --cert /etc/etcd/pki/client.crt --key /etc/etcd/pki/client.key --endpoints https://etcd.${ZONE}:2379`;
 
 let site: E2ESite | undefined;
 const s = (): E2ESite => site ?? (() => { throw new Error('the e2e site did not come up'); })();
 
-async function onNode(name: string, script: string): Promise<string> {
-  const r = await s().hosts.run(name, script);
-  if (r.code !== 0) throw new Error(`${name}: ${script}: exit ${r.code}\n${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
-
-const clusterHealthy = (): Promise<string> => poll('etcd healthy on every member', 60_000, async () => {
-  const r = await s().hosts.run('node2', `${ETCDCTL} --command-timeout=3s endpoint health --cluster 2>&1`);
-  return r.code === 0 && r.stdout.split('\n').filter((l) => /is healthy/.test(l)).length === 3 ? r.stdout : undefined;
-}, 500);
-
-async function editYaml(file: string, edit: (doc: ReturnType<typeof parseDocument>) => void): Promise<void> {
-  const doc = parseDocument(await readFile(file, 'utf8'));
-  edit(doc);
-  await writeFile(file, doc.toString());
-}
+const onNode = (name: string, script: string): Promise<string> => onNodeOf(s().hosts, name, script);
+const clusterHealthy = (): Promise<string> => etcdHealthy(s().hosts, MEMBERS.length);
 
 /** Each member's etcd: its service definition (runit run script), pid, start time and command line. */
 async function members(): Promise<Record<string, { run: string; pid: string; started: string; cmdline: string }>> {
@@ -68,9 +51,7 @@ test.after.always(async () => {
 });
 
 test.serial('a broken upgrade trips the breaker after the first member, which is rolled back alone; the other two stay untouched and the cluster healthy', async (t) => {
-  const good = await s().commit('etcd: --heartbeat-interval 150 (the last good revision)', (dir) =>
-    editYaml(path.join(dir, 'site.yaml'), (doc) => doc.setIn(['spec', 'params', 'etcdHeartbeatInterval'], 150)),
-  );
+  const good = await s().commit('etcd: --heartbeat-interval 150 (the last good revision)', (dir) => setHeartbeat(dir, 150));
   const rolled = await s().underlay(['apply', '--no-color'], { timeoutMs: 240_000 });
   t.is(rolled.code, 0, `${rolled.stdout}\n${rolled.stderr}`);
   await clusterHealthy();

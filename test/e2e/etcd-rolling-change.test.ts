@@ -11,14 +11,13 @@
  * measures it over several runs with the same writer (test/e2e/support/etcd-writer.ts).
  */
 import test, { type ExecutionContext } from 'ava';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { readFile } from 'node:fs/promises';
 import { poll } from '../hosts/exec.js';
 import type { E2ESite } from './support/e2e-site.js';
 import { createTlsEtcdSite } from './support/tls-etcd-site.js';
 import { planChanges } from './support/plan-live.js';
 import { ETCDCTL, longestGap, startWriter, stopWriter, storedKeys } from './support/etcd-writer.js';
+import { onNode as onNodeOf, setHeartbeat } from './support/etcd-checks.js';
 
 const MEMBERS = ['node1', 'node2', 'node3'];
 const SOCKET = '/var/lib/haproxy/admin.sock';
@@ -26,23 +25,12 @@ const SOCKET = '/var/lib/haproxy/admin.sock';
 let site: E2ESite | undefined;
 const s = (): E2ESite => site ?? (() => { throw new Error('the e2e site did not come up'); })();
 
-async function onNode(name: string, script: string): Promise<string> {
-  const r = await s().hosts.run(name, script);
-  if (r.code !== 0) throw new Error(`${name}: ${script}: exit ${r.code}\n${r.stdout}${r.stderr}`);
-  return r.stdout;
-}
+const onNode = (name: string, script: string): Promise<string> => onNodeOf(s().hosts, name, script);
 
 const healthy = (): Promise<string> => poll('etcd healthy through etcd.<zone>', 60_000, async () => {
   const r = await s().hosts.run('node2', `${ETCDCTL} --command-timeout=3s endpoint health 2>&1`);
   return r.code === 0 && /is healthy/.test(r.stdout) ? r.stdout : undefined;
 }, 500);
-
-async function setHeartbeat(dir: string, ms: number): Promise<void> {
-  const file = path.join(dir, 'site.yaml');
-  const doc = parseDocument(await readFile(file, 'utf8'));
-  doc.setIn(['spec', 'params', 'etcdHeartbeatInterval'], ms);
-  await writeFile(file, doc.toString());
-}
 
 test.before(async () => {
   site = await createTlsEtcdSite({ count: 3 });
