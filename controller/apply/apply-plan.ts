@@ -148,6 +148,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<ChangeSet> {
       'gate' in item ? visitGate(run, item, { healthCheck, health }) : 'start' in item ? visitBatchStart(run, item, { healthCheck, health }) : run.visit(item, blockedBy),
   });
   const nodeResults = await recordNodeOutcomes(run, covered);
+  if (Object.values(nodeResults).every((r) => r.converged)) await run.rollouts.completeUnbatched();
 
   const conditions = [...run.halted.values()].sort((a, b) => byCodeUnit(a.cluster ?? '', b.cluster ?? ''));
   const status = run.stopped ? 'interrupted' : run.halted.size > 0 ? 'halted' : run.failedNodes.size > 0 ? 'failed' : 'succeeded';

@@ -196,6 +196,22 @@ export class ClusterRollouts {
   }
 
   /**
+   * After a run whose every node converged: the rollout of each cluster this plan changed without batches
+   * (nothing disruptive: a first install, a config that restarts nothing) completed, so the revision is the
+   * cluster's last good one, what a later rollback goes back to (ADR 0026). Without this a cluster's first
+   * disruptive rollout after its install would have nothing to roll back to.
+   */
+  async completeUnbatched(): Promise<void> {
+    for (const intents of this.plan.rollout) {
+      const state = this.states.get(intents.cluster);
+      if (intents.batches.length > 0 || intents.held.length > 0 || state?.status !== 'running') continue;
+      state.status = 'completed';
+      delete state.reason;
+      await this.save(state);
+    }
+  }
+
+  /**
    * The check before the plan's batch at `index` (batch-start.ts, ADR 0020) found members down now, so the
    * batch would take more down than maxUnavailable allows: the rollout pauses as batchStarting pauses it.
    */

@@ -156,6 +156,18 @@ test('a first rollout has no last good revision: nothing is rolled back, and out
   t.is(s.files.get('n1/file:/etc/app.conf'), 'bad', 'left as it is');
 });
 
+test('an install with nothing disruptive that converged is the last good revision: the first rollout after it rolls back to it', async (t) => {
+  const s = await setup();
+  const install = testPlan(NODES.map((n) => change(`${n}/file:/etc/app.conf`, { action: 'create', cluster: 'app', after: { version: 'good' } })), rolloutOf([]));
+  const installed = await applyPlan({ ...s.base, plan: install });
+  t.is(installed.status, 'succeeded');
+  t.like(await s.store.rolloutState('app'), { lastGoodRevision: install.revision.commit, state: { status: 'completed' } });
+  const broken = testPlan(forward(NODES), rolloutOf());
+  await applyPlan({ ...s.base, plan: { ...broken, revision: { ...broken.revision, commit: 'br0ken' } } });
+  t.deepEqual(s.source?.asked, [`${install.revision.commit} app n1`], 'n1 goes back to the install');
+  t.is(s.files.get('n1/file:/etc/app.conf'), 'good');
+});
+
 test('rollback: none leaves a failed node as it is, as before', async (t) => {
   const s = await setup({ lastGood: GOOD });
   await applyPlan({ ...s.base, plan: testPlan(forward(NODES), [{ cluster: 'app', batches: [['n1'], ['n2'], ['n3']], failureBudget: 0, policy: { ...policy, rollback: 'none' } }]) });
