@@ -53,7 +53,7 @@ const pureRoots = [...PURE.flatMap(sources), ...pkiPure, 'reconcilers/registry.t
 const PURE_PACKAGES = new Set(['zod', 'yaml', 'liquidjs', 'ipaddr.js', 'node:crypto']);
 
 // The rollout's planner and simulator are pure (issue 11): apply carries out their intents, on a real clock.
-const ROLLOUT_PURE = ['rollout-planner', 'rollout-simulator', 'rollout-state', 'rollout-log', 'gate-output', 'circuit-breaker', 'rollout-control'].map((f) => `controller/rollout/${f}.ts`);
+const ROLLOUT_PURE = ['rollout-planner', 'rollout-simulator', 'rollout-state', 'rollout-log', 'gate-output', 'circuit-breaker', 'rollout-control', 'rollback-plan'].map((f) => `controller/rollout/${f}.ts`);
 
 const isEffectful = (m: string): boolean =>
   /^reconcilers\/(.+\/)?effects\.ts$/.test(m) ||
