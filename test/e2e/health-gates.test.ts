@@ -100,8 +100,8 @@ const gate = (g: Record<string, unknown> & { type: DesiredGate['type'] }): Desir
 
 test.serial('TCP: a listening port passes (from the controller and from another node); a closed one fails with why', async (t) => {
   const a = addressOf('node1');
-  t.deepEqual(await runner().runNodeGates(run([gate({ type: 'tcp', host: a, port: HTTPS_PORT })])), { healthy: true });
-  t.deepEqual(await runner().runNodeGates(run([gate({ type: 'tcp', host: a, port: HTTPS_PORT, from: 'node2' })])), { healthy: true });
+  t.deepEqual(await runner().runNodeGates(run([gate({ type: 'tcp', host: a, port: HTTPS_PORT })])), { healthy: true, passed: ['tcp-gate'] });
+  t.deepEqual(await runner().runNodeGates(run([gate({ type: 'tcp', host: a, port: HTTPS_PORT, from: 'node2' })])), { healthy: true, passed: ['tcp-gate'] });
   const closed = await runner().runNodeGates(run([gate({ type: 'tcp', host: a, port: 8444 })], { deadline: new Date(Date.now() + 1500) }));
   t.like(closed, { healthy: false, gate: 'tcp-gate', deadlineExceeded: true });
   t.regex(closed.healthy ? '' : closed.output, /no connection to 198\.\S+:8444: connect ECONNREFUSED/);
@@ -112,7 +112,7 @@ test.serial('TCP: a listening port passes (from the controller and from another 
 test.serial('HTTPS with a pinned CA: the server\'s CA passes, with a body match; another CA, a wrong status or body fails', async (t) => {
   const url = `https://${addressOf('node1')}:${HTTPS_PORT}/`;
   const pinned = { type: 'http' as const, url, status: 200, caCertificate: pems['ca.pem']! };
-  t.deepEqual(await runner().runNodeGates(run([gate({ ...pinned, body: 'Ciphers supported' })])), { healthy: true });
+  t.deepEqual(await runner().runNodeGates(run([gate({ ...pinned, body: 'Ciphers supported' })])), { healthy: true, passed: ['http-gate'] });
   const otherCa = await runner().runNodeGates(run([gate({ ...pinned, caCertificate: pems['other.pem']! })], { once: true }));
   t.regex(otherCa.healthy ? '' : otherCa.output, /unable to verify the first certificate|self[- ]signed|unable to get local issuer/i);
   // Without a pin the system's trust store decides, and it does not know this CA.
@@ -127,14 +127,14 @@ test.serial('HTTPS with a pinned CA: the server\'s CA passes, with a body match;
 test.serial('HTTPS from a node: curl there, the pinned CA on its stdin', async (t) => {
   const url = `https://${addressOf('node1')}:${HTTPS_PORT}/`;
   const pinned = { type: 'http' as const, url, status: 200, body: 'Ciphers supported', from: 'node2' };
-  t.deepEqual(await runner().runNodeGates(run([gate({ ...pinned, caCertificate: pems['ca.pem']! })], { once: true })), { healthy: true });
+  t.deepEqual(await runner().runNodeGates(run([gate({ ...pinned, caCertificate: pems['ca.pem']! })], { once: true })), { healthy: true, passed: ['http-gate'] });
   const other = await runner().runNodeGates(run([gate({ ...pinned, caCertificate: pems['other.pem']! })], { once: true }));
   t.regex(other.healthy ? '' : other.output, /^curl on node2 failed \(exit 60\)/);
 });
 
 test.serial('a command on the node: its exit code decides, and its output says why it failed', async (t) => {
   await hosts().run('node1', 'echo ready > /etc/gates-ready');
-  t.deepEqual(await runner().runNodeGates(run([gate({ type: 'command', argv: ['grep', '-q', 'ready', '/etc/gates-ready'], exitCode: 0 })])), { healthy: true });
+  t.deepEqual(await runner().runNodeGates(run([gate({ type: 'command', argv: ['grep', '-q', 'ready', '/etc/gates-ready'], exitCode: 0 })])), { healthy: true, passed: ['command-gate'] });
   const missing = await runner().runNodeGates(run([gate({ type: 'command', argv: ['cat', '/etc/gates-missing'], exitCode: 0 })], { once: true }));
   t.like(missing, { healthy: false, output: 'exit 1, expected 0: cat: /etc/gates-missing: No such file or directory' });
 });
@@ -146,7 +146,7 @@ test.serial('a cluster check runs on a member that can be reached: etcd healthy 
   const members = ['node9', 'node2', 'node3'];
   await poll('etcd up on 3 members', 60_000, async () => ((await runner().runNodeGates(run([quorum('node1')], { members, memberGate, once: true }))).healthy ? true : undefined), 500);
   const healthy = await runner().runNodeGates(run([quorum('node1')], { members, memberGate, once: true }));
-  t.deepEqual(healthy, { healthy: true });
+  t.deepEqual(healthy, { healthy: true, passed: ['quorum'] });
 
   await hosts().run('node3', 'pkill -x etcd; true');
   const down = await runner().runNodeGates(run([quorum('node1')], { members, memberGate, deadline: new Date(Date.now() + 2000) }));
