@@ -16,7 +16,8 @@ import { NoTargetProvider, type ServiceTargetProviders } from '../targets/target
 import type { ApplyPlanOptions } from './apply-plan.js';
 import type { ChangeResult, SkipCause } from './change-set.js';
 import type { WalkOutcome } from './graph-walk.js';
-import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMark } from './managed-record-keeper.js';
+import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMark, type ManagedRecordKeeper } from './managed-record-keeper.js';
+import type { ManagedUpdate } from '../../reconcilers/managed-record-format.js';
 import { heldBy, rolloutPositions, type LevelItem, type RolloutPosition } from './walk-items.js';
 import { ClusterRollouts } from './cluster-rollouts.js';
 import { systemTimers, type Timers } from '../clock.js';
@@ -185,26 +186,16 @@ export class ApplyRun {
       if (first.target.type !== 'node') return await handTo(kindEffects, serviceContext(this.options.targets ?? {}, first.target), changes);
       const ctx = this.context(first.target.name, changes.length === 1 ? first.id : undefined);
       if (!ctx) throw new UnderlayError({ code: 'NoApplyTarget', message: `no node named ${first.target.name} that apply can reach`, data: { target: first.target.name } });
-      return await this.applyNodeChanges(ctx, kindEffects as KindEffects<NodeApplyContext>, changes);
+      const owed = [...new Set(changes.flatMap((c) => this.owedBy.get(c.id) ?? []))].filter((o) => !this.flagged.has(o.id));
+      // Marked before the write: were it to fail, the node fails and nothing later on it runs to need the flag.
+      for (const o of owed) this.flagged.add(o.id);
+      const { registry, managedRecord } = this.options;
+      const flags = owed.map((o) => restartPendingMark(registry, o));
+      return await applyOnNode(ctx, kindEffects as KindEffects<NodeApplyContext>, changes, { managedRecord, updates: ownershipUpdates(registry), flags });
     } catch (e) {
       const error = toErrorRecord(e);
       return new Map(changes.map((c) => [c.id, { error }]));
     }
-  }
-
-  /** Node changes: the managed-record updates around the kind's apply (what to flag and record before, what to record after). */
-  private async applyNodeChanges(ctx: NodeApplyContext, kindEffects: KindEffects<NodeApplyContext>, changes: readonly Change[]): Promise<Map<string, Carried>> {
-    const { registry, managedRecord } = this.options;
-    const owed = [...new Set(changes.flatMap((c) => this.owedBy.get(c.id) ?? []))].filter((o) => !this.flagged.has(o.id));
-    const before = changes.flatMap((c) => managedUpdateBefore(registry, c) ?? []);
-    const updates = [...owed.map((o) => restartPendingMark(registry, o)), ...before];
-    if (updates.length > 0) await managedRecord.update(ctx, updates);
-    for (const o of owed) this.flagged.add(o.id);
-    const carried = await handTo(kindEffects, ctx, changes);
-    const applied = changes.filter((c) => !('error' in (carried.get(c.id) as Carried)));
-    const after = applied.flatMap((c) => managedUpdateAfter(registry, c) ?? []);
-    if (after.length > 0) await managedRecord.update(ctx, after);
-    return carried;
   }
 }
 
@@ -218,6 +209,37 @@ export async function handTo<C extends TargetApplyContext>(kindEffects: KindEffe
   if (!kindEffects.applyLevel) throw new Error(`${first.kind} takes no levels, yet ${changes.length} of its changes were handed over at once`);
   const outcomes = await kindEffects.applyLevel(ctx, changes);
   return new Map(changes.map((c) => [c.id, levelOutcome(outcomes.get(c.id), c)]));
+}
+
+/** How a node change's managed record is kept: before it runs, and after it succeeded. */
+export interface RecordUpdates {
+  before(change: Change): ManagedUpdate | null;
+  after(change: Change): ManagedUpdate | null;
+}
+
+/** The updates the change's kind says are due (its ownership facet): what every desired change gets. */
+export const ownershipUpdates = (registry: KindRegistry): RecordUpdates => ({
+  before: (c) => managedUpdateBefore(registry, c),
+  after: (c) => managedUpdateAfter(registry, c),
+});
+
+/**
+ * Node changes handed to their kind with the node's managed record kept around them: `flags` (owed
+ * restarts, managed-record-keeper.ts) and each change's before-update written first, in one update; the
+ * after-updates of the changes that succeeded written last.
+ */
+export async function applyOnNode(
+  ctx: NodeApplyContext,
+  kindEffects: KindEffects<NodeApplyContext>,
+  changes: readonly Change[],
+  keep: { managedRecord: ManagedRecordKeeper; updates: RecordUpdates; flags?: readonly ManagedUpdate[] },
+): Promise<Map<string, Carried>> {
+  const before = [...(keep.flags ?? []), ...changes.flatMap((c) => keep.updates.before(c) ?? [])];
+  if (before.length > 0) await keep.managedRecord.update(ctx, before);
+  const carried = await handTo(kindEffects, ctx, changes);
+  const after = changes.filter((c) => !('error' in (carried.get(c.id) as Carried))).flatMap((c) => keep.updates.after(c) ?? []);
+  if (after.length > 0) await keep.managedRecord.update(ctx, after);
+  return carried;
 }
 
 function levelOutcome(outcome: ApplyOutcome | { error: unknown } | undefined, c: Change): Carried {

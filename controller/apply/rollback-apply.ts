@@ -18,9 +18,9 @@ import { toErrorRecord, UnderlayError, type ErrorRecord } from '../model/errors.
 import { commandRollbacks, rollbackChanges, rollbackDecision, rollbackFailedLine, rollbackOutcome, rolledBackLine } from '../rollout/rollback-plan.js';
 import type { FailedNode, GateFailure, NodeRollback } from '../rollout/rollout-state.js';
 import type { KindEffects, NodeApplyContext } from '../../reconcilers/kind-effects.js';
-import { handTo, type ApplyRun } from './apply-run.js';
+import { applyOnNode, ownershipUpdates, type ApplyRun, type RecordUpdates } from './apply-run.js';
 import { walkGraph, type WalkOutcome } from './graph-walk.js';
-import { managedUpdateAfter, managedUpdateBefore, owesRestart, restartPendingMark } from './managed-record-keeper.js';
+import { owesRestart, restartPendingMark } from './managed-record-keeper.js';
 
 /** Where the last good revision's desired state for one node comes from: load, resolve, a fresh observation of the node, plan. */
 export interface RollbackSource {
@@ -36,6 +36,9 @@ export interface RollbackAt {
   /** The batch's gates on one node, with what the rollback changed there to check besides. */
   gate(node: string, checks: readonly Change[]): Promise<GateFailure | undefined>;
 }
+
+/** A rollback argv is no desired resource: nothing is recorded before it; after it, its run's marker is retired and the recorded hash stays (the next plan decides on it). */
+const undoUpdates: RecordUpdates = { before: () => null, after: (c) => ({ key: c.key, hash: undefined, retireRun: true }) };
 
 const describeGate = (g: GateFailure): string => `${g.gate} ${g.result === 'timeout' ? 'timed out' : 'failed'}${g.output === '' ? '' : ` ${JSON.stringify(g.output)}`}`;
 
@@ -147,13 +150,8 @@ async function carryOut(run: ApplyRun, at: RollbackAt, to: { node: string; revis
     const ctx = run.context(node);
     const effects = run.options.effects(change.kind) as KindEffects<NodeApplyContext> | undefined;
     if (!ctx || !effects) throw new UnderlayError({ code: 'NoReconciler', message: `cannot carry out ${change.kind} on ${node}`, data: { kind: change.kind } });
-    const before = to.undo ? null : managedUpdateBefore(run.options.registry, change);
-    if (before) await run.options.managedRecord.update(ctx, [before]);
-    const outcome = (await handTo(effects, ctx, [change])).get(change.id)!;
+    const outcome = (await applyOnNode(ctx, effects, [change], { managedRecord: run.options.managedRecord, updates: to.undo ? undoUpdates : ownershipUpdates(run.options.registry) })).get(change.id)!;
     if ('error' in outcome) return await failedWith(outcome.error);
-    // A rollback argv is no desired resource: its run's marker is retired, the recorded hash stays (the next plan decides on it).
-    const after = to.undo ? { key: change.key, hash: undefined, retireRun: true as const } : managedUpdateAfter(run.options.registry, change);
-    if (after) await run.options.managedRecord.update(ctx, [after]);
     await run.options.store.journal({ ...entry, phase: 'succeeded', detail: outcome.message !== undefined ? `${tag}: ${outcome.message}` : tag });
     return { status: 'succeeded' };
   } catch (e) {
