@@ -261,6 +261,12 @@ export interface NodeProbe<S extends ResourceSpec, O extends ObservedResource> {
   arms: Readonly<Record<string, string>>;
   /** sh functions the arms use, defined once before the request loop. */
   functions?: string;
+  /**
+   * By request tag: sh run for each such request before any is answered, that names the paths its arm will
+   * `st` (`prefetch PATH`) or `hash` (`prefetch PATH hash`), so that one `stat` and one `sha256sum` serve
+   * every request of the node instead of a process per path (probe-script.ts). Only builtins here.
+   */
+  prefetch?: Readonly<Record<string, string>>;
   requests(spec: S, node: ProbeNode): ProbeAsk[];
   /** The controller secrets the requests compare with (observe derives their keys before building the probe). */
   secrets?(spec: S): readonly SecretUse[];

@@ -99,13 +99,14 @@ function parse(request: ProbeRequest, answer: readonly string[], previous: Obser
 const certificateProbe: NodeProbe<DesiredCertificate, ObservedCertificate> = {
   arms: {
     certificate: `if [ -L "$b" ] || { [ -e "$b" ] && [ ! -f "$b" ]; }; then record R "$i" other
-    elif [ -f "$b" ]; then record R "$i" 1 "$(head -c 65536 -- "$b" | base64 | tr -d '\\n')" "$(st "$b")"
+    elif [ -f "$b" ]; then st "$b"; record R "$i" 1 "$(head -c 65536 -- "$b" | base64 | tr -d '\\n')" "$st_v"
     else record R "$i" 0; fi`,
     'certificate-key': `if [ -f "$b" ] && command -v openssl >/dev/null 2>&1 && k=$(openssl pkey -in "$b" -pubout 2>/dev/null) && [ -n "$k" ]; then
       k=$(printf '%s\\n' "$k" | openssl pkey -pubin -outform DER | sha256sum); record R "$i" 1 "\${k%% *}"
     else record R "$i" 0; fi`,
-    'certificate-bundle': `if [ -f "$b" ] && s=$(sha256sum < "$b"); then record R "$i" 1 "\${s%% *}"; else record R "$i" 0; fi`,
+    'certificate-bundle': `if [ -f "$b" ] && hash "$b" && [ "$h_v" != - ]; then record R "$i" 1 "$h_v"; else record R "$i" 0; fi`,
   },
+  prefetch: { certificate: 'prefetch "$b"', 'certificate-bundle': 'prefetch "$b" hash' },
   requests: (spec) => [
     { tag: 'certificate', args: [spec.name, spec.certPath] },
     { tag: 'certificate-key', args: [spec.name, spec.keyPath] },

@@ -34,10 +34,11 @@ function parse(request: ProbeRequest, answer: readonly string[]): ObservedDirect
 /** A symbolic link at the path is `other`: a directory is never observed through a link. */
 const directoryProbe: NodeProbe<DesiredDirectory, ObservedDirectory> = {
   arms: {
-    directory: `if [ -d "$a" ] && [ ! -L "$a" ]; then record R "$i" 1 "$(st "$a")"
+    directory: `if [ -d "$a" ] && [ ! -L "$a" ]; then st "$a"; record R "$i" 1 "$st_v"
     elif [ -e "$a" ] || [ -L "$a" ]; then record R "$i" other
     else record R "$i" 0; fi`,
   },
+  prefetch: { directory: 'prefetch "$a"' },
   requests: (spec) => [{ tag: 'directory', args: [spec.path] }],
   requestsForIdentity: (path) => [{ tag: 'directory', args: [path] }],
   parse,

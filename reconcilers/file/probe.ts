@@ -23,12 +23,12 @@ function parse(request: ProbeRequest, answer: readonly string[]): ObservedFile {
 }
 
 export const fileProbe: NodeProbe<DesiredFile, ObservedFile> = {
-  functions: `hash() { h=$(sha256sum < "$1" 2>/dev/null) || h=-; printf '%s' "\${h%% *}"; }\n`,
   arms: {
     file: `if [ -L "$a" ] || { [ -e "$a" ] && [ ! -f "$a" ]; }; then record R "$i" other
-    elif [ -f "$a" ]; then record R "$i" 1 "$(hash "$a")" "$(st "$a")"
+    elif [ -f "$a" ]; then hash "$a"; st "$a"; record R "$i" 1 "$h_v" "$st_v"
     else record R "$i" 0; fi`,
   },
+  prefetch: { file: 'prefetch "$a" hash' },
   requests: (spec) => [{ tag: 'file', args: [spec.path] }],
   requestsForIdentity: (path) => [{ tag: 'file', args: [path] }],
   parse,

@@ -16,8 +16,16 @@
  *                                     the node's managed record and the copy kept before its last update
  *   R <index> <fields...>             the answer to request <index> (0-based, in stdin order): its kind's
  *   end <requests read>               last: the probe finished
- * A field that could not be read is `-`; a request tag no arm knows is answered `unknown`. `st PATH` gives
- * any arm `mode:owner:group:size` (account names cannot hold a colon).
+ * A field that could not be read is `-`; a request tag no arm knows is answered `unknown`. `st PATH` sets
+ * `st_v` to `mode:owner:group:size` (account names cannot hold a colon) for any arm, `hash PATH` sets `h_v`
+ * to the sha256 of its content.
+ *
+ * Processes are what a probe costs a node (a fork and an exec each, on a machine the controller shares with
+ * its workloads), so the script runs as few as it can: the requests are read whole first, the paths their
+ * kinds' `prefetch` snippets name are stat'ed by one `stat` and the regular files among them hashed by one
+ * `sha256sum`, and `st` and `hash` take their answers from those batches; a path the batch has no answer
+ * for (gone or changed since, unreadable, or one it leaves out) is looked at alone. No `$(...)` around a
+ * shell function either: each is a fork.
  */
 import { FRAME_FUNCTIONS } from '../framed-output.js';
 import type { NodeKind } from '../kind.js';
@@ -26,14 +34,80 @@ import { MANAGED_RECORD_PATH, PREVIOUS_RECORD_PATH, RECORD_COPY_FUNCTION } from 
 export const PROBE_FORMAT = 'underlay-probe';
 export const PROBE_FORMAT_VERSION = '2';
 
+/**
+ * The prefetch (see above): `prefetch PATH [hash]` during the first pass; `pf_take st|h PATH` sets `pf_v` to
+ * PATH's answer from its batch. Both batches print their lines in argument order, so the answers are taken
+ * in request order with a cursor (pf_st, pf_h: what is left of each); a path with no line (its stat or read
+ * failed) leaves the cursor where it was. Left out of the batches: paths that are not absolute (`-` is
+ * standard input to both commands) or hold a backslash (sha256sum escapes such names), and what would pass
+ * 64 KiB of arguments.
+ */
+const PREFETCH_FUNCTIONS = `pf_stl= pf_hl= pf_st= pf_h= pf_bytes=0
+prefetch() {
+  case $1 in /*) ;; *) return 0 ;; esac
+  case $1 in *\\\\*) return 0 ;; esac
+  pf_bytes=$((pf_bytes + \${#1} + 1))
+  [ "$pf_bytes" -le 65536 ] || return 0
+  pf_stl=$pf_stl$1$nl
+  if [ "\${2-}" = hash ] && [ -f "$1" ] && [ ! -L "$1" ]; then pf_hl=$pf_hl$1$nl; fi
+}
+pf_take() {
+  eval "pf_r=\\$pf_$1"
+  while [ -n "$pf_r" ]; do
+    pf_l=\${pf_r%%"$nl"*}; pf_r=\${pf_r#*"$nl"}
+    if [ "$1" = st ]; then pf_n=\${pf_l#*:*:*:*:}; else pf_n=\${pf_l#*  }; fi
+    if [ "$pf_n" = "$2" ]; then
+      pf_v=\${pf_l%"$pf_n"}
+      if [ "$1" = st ]; then pf_v=\${pf_v%:}; else pf_v=\${pf_v%  }; fi
+      eval "pf_$1=\\$pf_r"
+      return 0
+    fi
+  done
+  return 1
+}
+`;
+
+/** The node's facts (`F`) and global addresses (`A`): builtins where they do, one process where they do not. */
+const FACTS = `# The hostname exactly, line breaks included: uname ends it with one, the x keeps $(...) from eating more.
+h=$(uname -n; printf x); h=\${h%?x}
+record F hostname "$h"
+# In uname's own order whatever the flags' order: the release (no blank in it), then the machine.
+u=$(uname -r -m)
+record F arch "\${u##* }"
+record F kernel "\${u% *}"
+if [ -r /etc/os-release ]; then
+  os_id= os_version= os_seen=
+  while IFS= read -r l || [ -n "$l" ]; do
+    case $l in
+      ID=*) case $os_seen in *i*) ;; *) os_id=\${l#ID=}; os_seen=\${os_seen}i ;; esac ;;
+      VERSION_ID=*) case $os_seen in *v*) ;; *) os_version=\${l#VERSION_ID=}; os_seen=\${os_seen}v ;; esac ;;
+    esac
+  done < /etc/os-release
+  record F os-id "$os_id"
+  record F os-version "$os_version"
+fi
+if [ -d /run/systemd/system ]; then sm=systemd
+elif [ -d /etc/service ] || pgrep -x runsvdir >/dev/null 2>&1; then sm=runit
+else sm=unknown; fi
+record F service-manager "$sm"
+if command -v ip >/dev/null 2>&1; then
+  ip -o addr show scope global 2>/dev/null | while IFS= read -r l; do record A "$l"; done
+fi
+`;
+
 function assemble(kinds: readonly NodeKind[]): string {
   const arms: string[] = [];
+  const prefetches: string[] = [];
   const tags = new Set<string>();
   for (const kind of kinds) {
     for (const [tag, body] of Object.entries(kind.probe.arms)) {
       if (tags.has(tag)) throw new Error(`probe request tag ${tag} of kind ${kind.kind} is taken by another kind`);
       tags.add(tag);
       arms.push(`  ${tag})\n    ${body} ;;\n`);
+    }
+    for (const [tag, body] of Object.entries(kind.probe.prefetch ?? {})) {
+      if (!(tag in kind.probe.arms)) throw new Error(`probe prefetch for tag ${tag} of kind ${kind.kind}, which has no such arm`);
+      prefetches.push(`    ${tag}) ${body} ;;\n`);
     }
   }
   const functions = kinds.map((k) => k.probe.functions ?? '').join('');
@@ -43,35 +117,45 @@ if [ "\${LC_ALL+set}" = set ]; then session_lc_all=$LC_ALL; fi
 export LC_ALL=C
 exec 3<&0 </dev/null
 tab=$(printf '\\t')
+nl='
+'
 ${FRAME_FUNCTIONS}
 record ${PROBE_FORMAT} ${PROBE_FORMAT_VERSION}
-# The hostname exactly, line breaks included: uname ends it with one, the x keeps $(...) from eating more.
-h=$(uname -n; printf x); h=\${h%?x}
-record F hostname "$h"
-record F arch "$(uname -m)"
-record F kernel "$(uname -r)"
-if [ -r /etc/os-release ]; then
-  record F os-id "$(sed -n 's/^ID=//p' /etc/os-release | head -n 1)"
-  record F os-version "$(sed -n 's/^VERSION_ID=//p' /etc/os-release | head -n 1)"
-fi
-if [ -d /run/systemd/system ]; then sm=systemd
-elif [ -d /etc/service ] || pgrep -x runsvdir >/dev/null 2>&1; then sm=runit
-else sm=unknown; fi
-record F service-manager "$sm"
-if command -v ip >/dev/null 2>&1; then
-  ip -o addr show scope global 2>/dev/null | while IFS= read -r l; do record A "$l"; done
-fi
-${RECORD_COPY_FUNCTION}record_copy record ${MANAGED_RECORD_PATH}
+${FACTS}${RECORD_COPY_FUNCTION}record_copy record ${MANAGED_RECORD_PATH}
 record_copy prev ${PREVIOUS_RECORD_PATH}
-# st PATH: mode:owner:group:size of PATH itself (never followed), or -
-st() { s=$(stat -c '%a:%U:%G:%s' -- "$1" 2>/dev/null) || s=-; printf '%s' "$s"; }
-${functions}i=0
-while IFS="$tab" read -r tag a b <&3; do
+${PREFETCH_FUNCTIONS}# st PATH: st_v is mode:owner:group:size of PATH itself (never followed), or -
+st() {
+  if pf_take st "$1"; then st_v=$pf_v; return 0; fi
+  st_v=$(stat -c '%a:%U:%G:%s' -- "$1" 2>/dev/null) || st_v=-
+}
+# hash PATH: h_v is the sha256 of PATH's content, or -
+hash() {
+  if pf_take h "$1"; then h_v=$pf_v; return 0; fi
+  h_v=$(sha256sum < "$1" 2>/dev/null) || h_v=-; h_v=\${h_v%% *}
+}
+${functions}# First pass: every request kept, and what it will look at named for the batches.
+reqs=
+while IFS= read -r l <&3; do
+  reqs=$reqs$l$nl
+  tag=\${l%%"$tab"*} a= b=
+  case $l in *"$tab"*) a=\${l#*"$tab"}; case $a in *"$tab"*) b=\${a#*"$tab"}; a=\${a%%"$tab"*} ;; esac ;; esac
   case $tag in
-${arms.join('')}  *) record R "$i" unknown ;;
-  esac
-  i=$((i + 1))
+${prefetches.join('')}  esac
 done
+if [ -n "$pf_stl" ]; then pf_st=$(IFS=$nl; set -f; stat -c '%a:%U:%G:%s:%n' -- $pf_stl 2>/dev/null)$nl; fi
+if [ -n "$pf_hl" ]; then pf_h=$(IFS=$nl; set -f; sha256sum -- $pf_hl 2>/dev/null)$nl; fi
+i=0
+if [ -n "$reqs" ]; then
+  reqs=\${reqs%"$nl"}
+  while IFS="$tab" read -r tag a b <&3; do
+    case $tag in
+${arms.join('')}    *) record R "$i" unknown ;;
+    esac
+    i=$((i + 1))
+  done 3<<UNDERLAY_REQUESTS
+$reqs
+UNDERLAY_REQUESTS
+fi
 record end "$i"
 `;
 }

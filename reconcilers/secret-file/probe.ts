@@ -33,9 +33,10 @@ export const secretFileProbe: NodeProbe<DesiredSecretFile, ObservedSecretFile> =
     secretFile: `if [ -L "$a" ] || { [ -e "$a" ] && [ ! -f "$a" ]; }; then record R "$i" other
     elif [ -f "$a" ]; then
       if [ -n "$b" ]; then sf_d=$(keyed_digest "$a" "\${b%% *}" "\${b#* }") || sf_d=-; else sf_d=-; fi
-      record R "$i" 1 "$sf_d" "$(st "$a")"
+      st "$a"; record R "$i" 1 "$sf_d" "$st_v"
     else record R "$i" 0; fi`,
   },
+  prefetch: { secretFile: 'prefetch "$a"' },
   requests,
   secrets: (spec) => [{ secret: spec.secret, scope: spec.path }],
   requestsForIdentity: (path) => [{ tag: 'secretFile', args: [path] }],

@@ -41,7 +41,7 @@ function parse(request: ProbeRequest, answer: readonly string[]): ObservedServic
 }
 
 export const serviceProbe: NodeProbe<DesiredService, ObservedService> = {
-  functions: `deffile() { m=$(stat -c '%a' -- "$1" 2>/dev/null) || m=-; c=$(base64 -w0 < "$1" 2>/dev/null) || c='!'; frame "$1" "$m" "$c"; }\n`,
+  functions: `deffile() { st "$1"; c=$(base64 -w0 < "$1" 2>/dev/null) || c='!'; frame "$1" "\${st_v%%:*}" "$c"; }\n`,
   arms: {
     service: `if [ "$b" = systemd ]; then
       u=/etc/systemd/system/$a.service
@@ -56,7 +56,12 @@ export const serviceProbe: NodeProbe<DesiredService, ObservedService> = {
       act=; pid=
       if [ -e "/etc/service/$a/supervise/ok" ]; then
         act=$(sv status "/etc/service/$a" 2>/dev/null) || true
-        pid=$(printf '%s\\n' "$act" | sed -n 's/^run: [^(]*(pid \\([0-9][0-9]*\\)).*/\\1/p')
+        # The pid of "run: PATH: (pid N) ...", read without a process: the first ( on its line must open "(pid N)".
+        sv_pre=\${act%%"("*}
+        case $act in "run: "*"(pid "*) case $sv_pre in *"$nl"*) ;; *)
+          pid=\${act#"$sv_pre(pid "}; pid=\${pid%%")"*}
+          case $pid in ''|*[!0-9]*) pid= ;; esac ;; esac ;;
+        esac
         act=\${act%%:*}
       fi
     fi
@@ -70,6 +75,7 @@ export const serviceProbe: NodeProbe<DesiredService, ObservedService> = {
     fi
     frame_end`,
   },
+  prefetch: { service: 'if [ "$b" = systemd ]; then prefetch "/etc/systemd/system/$a.service"; else prefetch "/etc/sv/$a/run"; prefetch "/etc/sv/$a/finish"; prefetch "/etc/sv/$a/control/h"; fi' },
   requests: (spec, node) => [{ tag: 'service', args: [spec.name, node.serviceManager] }],
   requestsForIdentity: (name, node) => [{ tag: 'service', args: [name, node.serviceManager] }],
   parse,

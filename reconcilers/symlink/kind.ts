@@ -21,10 +21,11 @@ function parse(request: ProbeRequest, answer: readonly string[]): ObservedSymlin
 /** Anything but a symbolic link at the path is `other`; a link is never followed (`st` is lstat). */
 const symlinkProbe: NodeProbe<DesiredSymlink, ObservedSymlink> = {
   arms: {
-    symlink: `if [ -L "$a" ]; then record R "$i" 1 "$(readlink -- "$a")" "$(st "$a")"
+    symlink: `if [ -L "$a" ]; then st "$a"; record R "$i" 1 "$(readlink -- "$a")" "$st_v"
     elif [ -e "$a" ]; then record R "$i" other
     else record R "$i" 0; fi`,
   },
+  prefetch: { symlink: 'prefetch "$a"' },
   requests: (spec) => [{ tag: 'symlink', args: [spec.path] }],
   requestsForIdentity: (path) => [{ tag: 'symlink', args: [path] }],
   parse,
