@@ -91,6 +91,28 @@ test('reload: a changed site stays registered to this controller; a removed one 
   t.like(h.daemon.site('lab')!.store.controllerRegistrations().registration(), { token }, 'and the changed site is registered in its new store');
 });
 
+test('drift checks asked for while one runs are one check after it, logged with every reason asked', async (t) => {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => (release = r));
+  let checks = 0;
+  const h = await startControllerHarness(configText(site('lab')), {
+    checkDrift: async (ctx) => {
+      if (++checks === 1) await held;
+      return { site: ctx.site.name, revision: 'c0ffee', baseline: 'last-applied', checkedAt: '', drifted: [], resolved: [], fighting: [], toCorrect: [], ignored: 0, unobserved: [], outcome: { type: 'done' } };
+    },
+  });
+  t.teardown(() => h.close());
+  await h.open[0]!.finish((state) => ({ type: 'continue', state }));
+  const lab = h.daemon.site('lab')!;
+  const first = lab.checkDrift('schedule');
+  t.deepEqual([lab.requestDrift('api'), lab.requestDrift('after-apply'), lab.requestDrift('api')], ['coalesced', 'coalesced', 'coalesced']);
+  release();
+  await first;
+  t.is(checks, 2, 'one check after the running one, for all three asks');
+  const reasons = h.logs.filter((l) => l.msg === 'drift checked' && l.site === 'lab').map((l) => l.reason);
+  t.deepEqual(reasons, ['schedule', 'api+after-apply']);
+});
+
 test('a site keeps its SSH connections between drift checks, and stop closes them once the running check ended', async (t) => {
   const dir = await tempDir();
   const clientKey = await makeKeyPair(dir, 'client');

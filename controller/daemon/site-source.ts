@@ -7,7 +7,7 @@ import type { Timers } from '../clock.js';
 import type { CliIO } from '../cli/io.js';
 import { gitSshSettings } from '../cli/site-options.js';
 import { durationSeconds } from '../spec/duration.js';
-import { watchSiteSource } from '../watch/site-source-watch.js';
+import { watchSiteSource, type SourceChange } from '../watch/site-source-watch.js';
 import type { SourceWatch } from '../watch/source-watch.js';
 import type { ControllerConfig, SiteConfig } from './controller-config.js';
 import { siteLiveOptions } from './site-reconcile.js';
@@ -18,7 +18,7 @@ export interface SiteSourceOptions {
   io: CliIO;
   timers: Timers;
   random: () => number;
-  onChange(): void;
+  onChange(how: SourceChange): void;
   onError(error: unknown): void;
 }
 

@@ -78,7 +78,8 @@ export class SupervisedSite {
   #drift: DriftReport | undefined;
   #driftChecking = false;
   /** Why the check asked for while one ran was asked for (the first reason): it runs once, after. */
-  #driftPending: string | undefined;
+  /** Why the check after the running one was asked for: every distinct reason, in the order asked. */
+  #driftPending = new Set<string>();
   #driftRun: Promise<void> | undefined;
   #watch: Promise<SourceWatch | undefined> | undefined;
   #stopDriftSchedule: (() => void) | undefined;
@@ -128,7 +129,7 @@ export class SupervisedSite {
       io: services.io,
       timers: services.timers,
       random: services.random,
-      onChange: () => void this.request('watch'),
+      onChange: (how) => void this.request(how),
       onError: (error) => this.#log.warn({ error: describeError(error) }, 'the source could not be watched this round'),
     }).catch((error: unknown) => {
       this.#log.error({ error: describeError(error) }, 'the source cannot be watched: only the resync interval, webhooks and operators start reconciles');
@@ -165,7 +166,7 @@ export class SupervisedSite {
   /** A drift check in the site's queue; one asked for while one runs is done once, after it. */
   async checkDrift(reason: string): Promise<void> {
     if (this.#driftChecking) {
-      this.#driftPending ??= reason;
+      this.#driftPending.add(reason);
       return;
     }
     this.#driftChecking = true;
@@ -175,10 +176,11 @@ export class SupervisedSite {
 
   async #checkDriftLoop(reason: string): Promise<void> {
     try {
-      for (let next: string | undefined = reason; next !== undefined; next = this.#driftPending) {
-        this.#driftPending = undefined;
+      for (let next: string[] = [reason]; next.length > 0; next = [...this.#driftPending]) {
+        this.#driftPending.clear();
         if (this.worker.suspended || this.services.stop.requested()) return;
-        await this.#checkDriftOnce(next);
+        // One check for all who asked while the last ran: the log names each.
+        await this.#checkDriftOnce(next.join('+'));
       }
     } finally {
       this.#driftChecking = false;

@@ -20,13 +20,13 @@ test.after.always(removeTempDirs);
 test('a local path is watched: a commit reaches onChange without any timer', async (t) => {
   const { dir } = makeRepo({ 'site.yaml': 'v: 1\n' });
   const time = manualTime();
-  let changed!: () => void;
-  const seen = new Promise<void>((resolve) => (changed = resolve));
-  const w = await watchSiteSource({ repo: dir, pollEvery: 60_000, timers: time.timers, random: Math.random }, () => changed());
+  let changed!: (how: string) => void;
+  const seen = new Promise<string>((resolve) => (changed = resolve));
+  const w = await watchSiteSource({ repo: dir, pollEvery: 60_000, timers: time.timers, random: Math.random }, (how) => changed(how));
   t.teardown(() => w.close());
   writeFiles(dir, { 'site.yaml': 'v: 2\n' });
   commitAll(dir, 'edit');
-  await seen;
+  t.is(await seen, 'watch');
   t.is(await gitDirOf({ repo: dir, cacheDir: tempDir() }), path.join(dir, '.git'));
 });
 
@@ -46,8 +46,8 @@ test('an http remote is polled; the pushed commit is read and its signature chec
   const first = await readRevision({ repo, ref: 'main', cacheDir });
 
   const time = manualTime();
-  let changes = 0;
-  const w = await watchSiteSource({ repo, ref: 'main', pollEvery: 60_000, timers: time.timers, random: () => 0.5, since: first.commit }, () => changes++);
+  const changes: string[] = [];
+  const w = await watchSiteSource({ repo, ref: 'main', pollEvery: 60_000, timers: time.timers, random: () => 0.5, since: first.commit }, (how) => changes.push(how));
   t.teardown(() => w.close());
   writeFiles(work, { 'site.yaml': 'v: 2\n' });
   git(work, 'add', '-A');
@@ -55,7 +55,7 @@ test('an http remote is polled; the pushed commit is read and its signature chec
   git(work, 'push', '-q', bare, 'main');
   for (let i = 0; i < 10_000 && time.pending().length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
   await time.advance(60_000);
-  t.is(changes, 1);
+  t.deepEqual(changes, ['poll']);
 
   const next = await readRevision({ repo, ref: 'main', cacheDir });
   t.is(next.commit, git(work, 'rev-parse', 'HEAD'));

@@ -31,15 +31,17 @@ export interface SiteSourceWatchOptions {
 
 /**
  * The watch a site's source needs, chosen by where it lives: chokidar on a local repository's refs, a poll
- * of a remote's ref. Either way `onChange` only says "re-read the ref"; webhooks come on top, through the
- * webhook listener.
+ * of a remote's ref. Either way `onChange` only says "re-read the ref", and which of the two saw it move (the
+ * reason a reconcile is logged with); webhooks come on top, through the webhook listener.
  */
-export async function watchSiteSource(opts: SiteSourceWatchOptions, onChange: () => void): Promise<SourceWatch> {
+export type SourceChange = 'watch' | 'poll';
+
+export async function watchSiteSource(opts: SiteSourceWatchOptions, onChange: (how: SourceChange) => void): Promise<SourceWatch> {
   const location = parseRepoLocation(opts.repo);
   if (location.kind === 'invalid') throw new SourceError('InvalidRepoUrl', { repo: opts.repo, ref: opts.ref }, location.reason);
   if (location.kind === 'local') {
     const { gitdir } = await locateRepo(defaultFs, opts.repo, opts.ref);
-    return watchLocalRepository(gitdir, onChange, { onError: opts.onError });
+    return watchLocalRepository(gitdir, () => onChange('watch'), { onError: opts.onError });
   }
   const remote = await openRemote({ repo: opts.repo, ref: opts.ref, ssh: opts.ssh, http: opts.http });
   return pollRemoteRef(
@@ -52,6 +54,6 @@ export async function watchSiteSource(opts: SiteSourceWatchOptions, onChange: ()
       since: opts.since,
       onError: opts.onError,
     },
-    () => onChange(),
+    () => onChange('poll'),
   );
 }

@@ -197,7 +197,7 @@ test.serial('polling picks up a push, with no webhook', async (t) => {
   const pushed = await push();
   await converged(c, pushed.commit, pushed.motd);
   const reasons = requested(c, mark);
-  t.true(reasons.length >= 1 && reasons.every((r) => r === 'watch'), `the poll of the remote asked (${reasons.join(', ')})`);
+  t.true(reasons.length >= 1 && reasons.every((r) => r === 'poll'), `the poll of the remote asked (${reasons.join(', ')})`);
   t.true(fetches(seen).some((r) => r.startsWith('GET /site.git/info/refs?service=git-upload-pack')), 'the poll listed the refs over HTTP');
   t.is(await c.stop(), 0);
 });
