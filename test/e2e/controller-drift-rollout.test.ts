@@ -64,6 +64,8 @@ const startsOf = (node: string): number => {
 /** The controller for the site under `apply` (YAML flow mapping), its drift checks asked for by the test. */
 async function runController(apply: string): Promise<ControllerProcess> {
   earlierOutput += controller?.output() ?? '';
+  // A failed assertion ends its test before that test's stop: its controller must not outlive it.
+  await controller?.stop('SIGKILL');
   const site = [
     '  - name: ro',
     `    source: {repository: ${path.join(work, 'site')}, ref: main}`,

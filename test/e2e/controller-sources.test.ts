@@ -73,6 +73,8 @@ interface Started {
 
 /** Starts the controller on the served repository and waits for its first apply of the current head. */
 async function start(source: string[], options: { webhook?: WebhookProvider; site?: string[] } = {}): Promise<Started> {
+  // A failed assertion ends its test before that test's stop: its controller must not outlive it.
+  await controller?.stop('SIGKILL');
   await ready();
   const fields = [`repository: ${remote}`, 'ref: main', ...source, ...(options.webhook ? [`webhook: {provider: ${options.webhook}, secret: lab-webhook}`] : [])];
   const config = await writeControllerConfig(site(), ['  - name: lab', `    source: {${fields.join(', ')}}`, '    interval: 1h', ...(options.site ?? [])].join('\n'), {
