@@ -311,27 +311,20 @@ fresh SSH connections per job), timed from the push to the job's end. "Ansible /
 Where the time goes: one reconcile is fetch-revision (read the commit: local, or fetch from the remote), load,
 the site lock and a lease on every node (one SSH exec per node), observe (one probe exec per node), resolve and
 plan (milliseconds), apply (for one file per node: the managed-record compare-and-swap and the atomic write, two
-execs), giving the leases back (one exec per node). It is SSH execs and process time on a 2-core machine the 3
-nodes, the controller and every other engineer's tests share; the controller's own CPU per converge is ~0.2-0.3 s.
-With \`--log debug\` at 1-minute load ~25 (before the fixes below), a watch sample took 2.2 s: fetch-revision
-215 ms, site lock + leases 643 ms (of which the SSH handshakes), observe 741 ms, apply 410 ms, lease release
-135 ms, the rest < 100 ms; a webhook sample 3.6 s, of which fetch-revision 796 ms (the HTTP fetch: two
-requests, each a \`git http-backend\` CGI process) and load 120 ms. At load ~18 (12:18, before the fixes)
-watch took 0.56 / 0.69 / 0.58 s on the nodes; webhook at load ~25 1.2-1.6 s. Opening an SSH connection
-to each of the 3 nodes took 195-305 ms against 16-28 ms for one command on an open connection (load 17.7).
+execs), giving the leases back (one exec per node): SSH execs on connections the site keeps
+(controller/transport/connection-pool.ts, ADR 0027) and process time on a 2-core machine that the 3 nodes, the
+controller and every other engineer's tests share. The controller's own CPU per converge is the CPU column.
 
-Fixed in the product: (1) the controller opened new SSH connections to every node for every reconcile and
-every drift check, as the CLI does per command; a site now keeps them across its runs
-(controller/daemon/site-transport.ts; replaced when the client key's content or the site's SSH settings
-change, keyed by each node's pinned host key as before, closed when the site stops), which takes the handshakes
-off every commit after the first. (2) A wait longer than setTimeout's 2^31-1 ms (a yearly drift schedule, a
-\`30d\` interval) fired after 1 ms in a loop (Node's TimeoutOverflowWarning): this benchmark's first
-configuration ran drift checks back to back; controller/clock.ts now waits in parts. (3) \`--log debug\`
-logs each step's duration (\`step finished\`) and \`reconcile started\`, which is how the figures above were
-taken. Not changed, and what is left: the lease take and release are an exec each per node around every apply
-(ADR 0008's fencing; folding the take into the observe probe would save one round trip), and the after-apply
-drift check observes every node again right after the apply (it holds the site's queue for about one observe,
-so a commit landing then waits for it).`;
+History: on 2026-12-02, at a 1-minute load of 44-75, watch took 4.6 s and webhook 5.2 s (median) and the target
+was not met; at load ~25 a watch sample took 2.2 s, of which 643 ms the site lock and leases on new SSH
+connections and 741 ms the observe. Since then: (1) a site keeps its SSH connections across its runs (the
+connection pool), so only its first run pays the handshakes; (2) the probe runs about 20 processes per node
+instead of about 100 (one \`stat\` and one \`sha256sum\` for all its paths, reconcilers/probe/probe-script.ts);
+(3) waits longer than setTimeout's 2^31-1 ms no longer fire at once (controller/clock.ts); (4) \`--log debug\`
+logs each step's duration (\`step finished\`). Left as it is: the lease take and release are an exec each per
+node around every apply (ADR 0008's fencing; folding the take into the observe probe would save one round
+trip), and the drift check after every apply observes every node again (it holds the site's queue for about one
+observe, so a commit landing then waits for it).`;
 
 async function main(): Promise<void> {
   const samples = Number(option('samples', '10'));
