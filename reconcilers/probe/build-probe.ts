@@ -11,6 +11,7 @@ import { probeArgv } from './probe-script.js';
 
 export interface Probe {
   argv: readonly string[];
+  /** The request lines twice, the copies parted by an empty line (no request line is empty): see probe-script.ts. */
   stdin: string;
   /** In stdin order: answer i belongs to requests[i]. */
   requests: ProbeRequest[];
@@ -42,7 +43,8 @@ export function buildProbe(registry: KindRegistry, node: DesiredNode, extraKeys:
   for (const key of [...new Set(extraKeys)].sort()) {
     if (!desiredKeys.has(key)) requests.push(...requestsForKey(registry, key, node));
   }
-  return { argv: probeArgv(registry.nodeKinds), stdin: requests.map(requestLine).join(''), requests };
+  const lines = requests.map(requestLine).join('');
+  return { argv: probeArgv(registry.nodeKinds), stdin: `${lines}\n${lines}`, requests };
 }
 
 /**

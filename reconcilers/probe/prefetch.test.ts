@@ -138,3 +138,11 @@ test('paths the batches cannot carry (relative, or holding a backslash) are look
   t.true(runs.some((r) => r.startsWith('stat ') && r.includes(`[${plain}]`) && !r.includes(`[${odd}]`) && r.includes('%n')), runs.join('\n'));
   t.true(runs.some((r) => r === `stat [-c] [%a:%U:%G:%s] [--] [${odd}]`), runs.join('\n'));
 });
+
+test('a node with nothing to observe: the probe reads its empty first copy and answers no request', async (t) => {
+  const probe = buildProbe(registry, node([]));
+  t.is(probe.stdin, '\n');
+  const parsed = parseProbeOutput(registry, probe, await runLocally(probe.argv, probe.stdin));
+  t.deepEqual(parsed.resources, {});
+  t.is(typeof parsed.facts.hostname, 'string');
+});

@@ -21,11 +21,13 @@
  * to the sha256 of its content.
  *
  * Processes are what a probe costs a node (a fork and an exec each, on a machine the controller shares with
- * its workloads), so the script runs as few as it can: the requests are read whole first, the paths their
- * kinds' `prefetch` snippets name are stat'ed by one `stat` and the regular files among them hashed by one
- * `sha256sum`, and `st` and `hash` take their answers from those batches; a path the batch has no answer
- * for (gone or changed since, unreadable, or one it leaves out) is looked at alone. No `$(...)` around a
- * shell function either: each is a fork.
+ * its workloads), so the script runs as few as it can. The requests come twice on stdin (build-probe.ts):
+ * a first pass over the first copy, up to the empty line that ends it, collects the paths the kinds'
+ * `prefetch` snippets name; one `stat` reads them all and one `sha256sum` hashes the regular files among
+ * them; the second copy is answered, `st` and `hash` taking their answers from those batches. A path a batch
+ * has no answer for (gone or changed since, unreadable, or one it leaves out) is looked at alone. No `$(...)`
+ * around a shell function either: each is a fork. (Sent twice, the requests need no buffering in the shell,
+ * whose string appends are quadratic.)
  */
 import { FRAME_FUNCTIONS } from '../framed-output.js';
 import type { NodeKind } from '../kind.js';
@@ -133,10 +135,8 @@ hash() {
   if pf_take h "$1"; then h_v=$pf_v; return 0; fi
   h_v=$(sha256sum < "$1" 2>/dev/null) || h_v=-; h_v=\${h_v%% *}
 }
-${functions}# First pass: every request kept, and what it will look at named for the batches.
-reqs=
-while IFS= read -r l <&3; do
-  reqs=$reqs$l$nl
+${functions}# First pass, over the first copy of the requests: what each will look at, named for the batches.
+while IFS= read -r l <&3 && [ -n "$l" ]; do
   tag=\${l%%"$tab"*} a= b=
   case $l in *"$tab"*) a=\${l#*"$tab"}; case $a in *"$tab"*) b=\${a#*"$tab"}; a=\${a%%"$tab"*} ;; esac ;; esac
   case $tag in
@@ -145,17 +145,12 @@ done
 if [ -n "$pf_stl" ]; then pf_st=$(IFS=$nl; set -f; stat -c '%a:%U:%G:%s:%n' -- $pf_stl 2>/dev/null)$nl; fi
 if [ -n "$pf_hl" ]; then pf_h=$(IFS=$nl; set -f; sha256sum -- $pf_hl 2>/dev/null)$nl; fi
 i=0
-if [ -n "$reqs" ]; then
-  reqs=\${reqs%"$nl"}
-  while IFS="$tab" read -r tag a b <&3; do
-    case $tag in
-${arms.join('')}    *) record R "$i" unknown ;;
-    esac
-    i=$((i + 1))
-  done 3<<UNDERLAY_REQUESTS
-$reqs
-UNDERLAY_REQUESTS
-fi
+while IFS="$tab" read -r tag a b <&3; do
+  case $tag in
+${arms.join('')}  *) record R "$i" unknown ;;
+  esac
+  i=$((i + 1))
+done
 record end "$i"
 `;
 }

@@ -65,7 +65,10 @@ test('buildProbe asks one line per resource, guards as base64 of the quoted argv
     ]),
     ['file:/etc/old.conf', 'file:/etc/app/a b.conf', 'command:gone'],
   );
-  const lines = probe.stdin.split('\n');
+  // The requests twice, parted by an empty line: the probe's first pass reads the first copy (probe-script.ts).
+  const [first, second] = probe.stdin.split('\n\n') as [string, string];
+  t.is(`${first}\n`, second);
+  const lines = second.split('\n');
   t.deepEqual(lines.slice(0, 2), ['run\tinit', 'creates\tinit\t/var/lib/x']);
   t.is(Buffer.from((lines[2] as string).split('\t')[2] as string, 'base64').toString(), `'test' '-e' '/a b'\\''c'`);
   t.deepEqual(lines.slice(3), ['run\tplain', 'directory\t/etc/app', 'file\t/etc/app/a b.conf', 'service\tapp\trunit', 'file\t/etc/old.conf', '']);
