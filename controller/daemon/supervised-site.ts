@@ -77,7 +77,6 @@ export class SupervisedSite {
   readonly #alerter: RunningAlerter;
   #drift: DriftReport | undefined;
   #driftChecking = false;
-  /** Why the check asked for while one ran was asked for (the first reason): it runs once, after. */
   /** Why the check after the running one was asked for: every distinct reason, in the order asked. */
   #driftPending = new Set<string>();
   #driftRun: Promise<void> | undefined;
