@@ -4,7 +4,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeKeyPair, startSshd, tempDir } from '../../test/support/sshd.js';
 import type { Revision } from '../source/revision.js';
-import { configText, startControllerHarness } from '../../test/support/controller-harness.js';
+import { configText, noDrift, startControllerHarness } from '../../test/support/controller-harness.js';
 import { parseControllerConfig } from './controller-config.js';
 
 const site = (name: string, extra = '') => `  - name: ${name}\n    source: { repository: /srv/${name} }\n${extra}`;
@@ -98,7 +98,7 @@ test('drift checks asked for while one runs are one check after it, logged with 
   const h = await startControllerHarness(configText(site('lab')), {
     checkDrift: async (ctx) => {
       if (++checks === 1) await held;
-      return { site: ctx.site.name, revision: 'c0ffee', baseline: 'last-applied', checkedAt: '', drifted: [], resolved: [], fighting: [], toCorrect: [], ignored: 0, unobserved: [], outcome: { type: 'done' } };
+      return noDrift(ctx.site.name, 'c0ffee');
     },
   });
   t.teardown(() => h.close());
@@ -132,7 +132,7 @@ test('a site keeps its SSH connections between drift checks, and stop closes the
       t.is((await transport.exec(sshd.endpoint('node1'), ['true'])).code, 0);
       await transport.close();
       if (++checks === 3) await held;
-      return { site: ctx.site.name, revision: revision.commit, baseline: 'last-applied', checkedAt: '', drifted: [], resolved: [], fighting: [], toCorrect: [], ignored: 0, unobserved: [], outcome: { type: 'done' } };
+      return noDrift(ctx.site.name, revision.commit);
     },
   });
   t.teardown(() => h.close());

@@ -4,21 +4,18 @@
  * `sha256sum` are wrapped on PATH to count their runs and, for the second test, to lose a path from a batch.
  */
 import test from 'ava';
-import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DesiredNode, DesiredResource } from '../../controller/model/desired.js';
-import type { NodeResourceSpec } from '../../test/support/build-desired.js';
+import { directory, file, node as desiredNode, resource, sha256, symlink as link } from '../../test/support/build-desired.js';
 import { runLocally } from '../../test/support/local-transport.js';
 import { registry } from '../registry.js';
 import { buildProbe } from './build-probe.js';
 import { parseProbeOutput } from './parse-probe-output.js';
 
-const resource = (key: string, spec: NodeResourceSpec): DesiredResource => ({ key, spec, dependsOn: [], origin: { cluster: 'c', step: 's', module: 'm', location: { file: 'm.yaml', line: 1, column: 1 } } });
-const node = (resources: DesiredResource[]): DesiredNode => ({ name: 'node1', address: '198.18.0.2', port: 22, user: 'root', hostKey: 'ssh-ed25519 AAAA', serviceManager: 'runit', roles: [], labels: {}, clusters: ['c'], resources });
-const fileSpec = (path: string): NodeResourceSpec => ({ kind: 'file', path, content: 'x', sha256: '0'.repeat(64), mode: '0644', owner: 'root', group: 'root' });
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const node = (resources: Parameters<typeof desiredNode>[1]) => desiredNode('node1', resources);
+/** What Git wants of a path does not matter here: only what the probe observes there. */
+const fileAt = (path: string) => resource(file(path, 'x'));
 
 /** Names that the batches' line formats must not misread: blanks where the formats put theirs, colons, globs. */
 const NAMES = ['plain.conf', 'two  spaces.conf', 'trailing blank ', 'a:b:c:d:e', '*', '-dash', ' lead', 'x  y  z', 'é.conf'];
@@ -68,11 +65,11 @@ async function site(dir: string) {
   }
   await symlink(files[0]!.path, join(root, 'link'));
   const resources = [
-    ...files.map((f) => resource(`file:${f.path}`, fileSpec(f.path))),
-    resource(`file:${root}/missing`, fileSpec(`${root}/missing`)),
-    resource(`file:${root}/link`, fileSpec(`${root}/link`)),
-    resource(`directory:${root}/sub`, { kind: 'directory', path: `${root}/sub`, mode: '0750', owner: 'root', group: 'root' }),
-    resource(`symlink:${root}/link`, { kind: 'symlink', path: `${root}/link`, target: files[0]!.path, owner: 'root', group: 'root' }),
+    ...files.map((f) => fileAt(f.path)),
+    fileAt(`${root}/missing`),
+    fileAt(`${root}/link`),
+    resource(directory(`${root}/sub`, { mode: '0750' })),
+    resource(link(`${root}/link`, files[0]!.path)),
   ];
   return { root, files, probe: buildProbe(registry, node(resources)) };
 }
@@ -110,9 +107,9 @@ test('a path a batch has no line for (gone or unreadable meanwhile) is looked at
   const dropped = join(w.dir, 'site', 'will be dropped');
   await writeFile(dropped, 'dropped\n');
   const all = buildProbe(registry, node([
-    resource(`file:${join(w.dir, 'site', NAMES[0]!)}`, fileSpec(join(w.dir, 'site', NAMES[0]!))),
-    resource(`file:${dropped}`, fileSpec(dropped)),
-    resource(`file:${join(w.dir, 'site', NAMES[1]!)}`, fileSpec(join(w.dir, 'site', NAMES[1]!))),
+    fileAt(join(w.dir, 'site', NAMES[0]!)),
+    fileAt(dropped),
+    fileAt(join(w.dir, 'site', NAMES[1]!)),
   ]));
   const parsed = parseProbeOutput(registry, all, await runLocally(all.argv, all.stdin, { ...w.env, PREFETCH_DROP: dropped }));
   t.deepEqual(parsed.resources[`file:${dropped}`], await expectedFile(dropped, 'dropped\n'));
@@ -130,7 +127,7 @@ test('paths the batches cannot carry (relative, or holding a backslash) are look
   await writeFile(odd, 'odd\n');
   const plain = join(w.dir, 'plain');
   await writeFile(plain, 'plain\n');
-  const probe = buildProbe(registry, node([resource(`file:${odd}`, fileSpec(odd)), resource(`file:${plain}`, fileSpec(plain))]));
+  const probe = buildProbe(registry, node([fileAt(odd), fileAt(plain)]));
   const parsed = parseProbeOutput(registry, probe, await runLocally(probe.argv, probe.stdin, w.env));
   t.deepEqual(parsed.resources[`file:${odd}`], await expectedFile(odd, 'odd\n'));
   t.deepEqual(parsed.resources[`file:${plain}`], await expectedFile(plain, 'plain\n'));

@@ -32,6 +32,11 @@ export function fakePlan(hash: string, commit = 'c0ffee', changes = 1): Plan {
   } as unknown as Plan;
 }
 
+/** A drift check that found nothing: what a test's own checkDrift answers when drift is not what it is about. */
+export function noDrift(site: string, revision: string, checkedAt = ''): DriftReport {
+  return { site, revision, baseline: 'last-applied', checkedAt, drifted: [], resolved: [], fighting: [], toCorrect: [], ignored: 0, unobserved: [], outcome: { type: 'done' } };
+}
+
 export interface ReconcileCall {
   site: string;
   approvedPlanHash: string | null;
@@ -90,7 +95,7 @@ export async function startControllerHarness(config: ControllerConfig | string, 
   const stores: SqliteStore[] = [];
   const driftChecks = (site: string): DriftReport => {
     drift.push(site);
-    return { site, revision: 'c0ffee', baseline: 'last-applied', checkedAt: time.clock.now().toISOString(), drifted: [], resolved: [], fighting: [], toCorrect: [], ignored: 0, unobserved: [], outcome: { type: 'done' } };
+    return noDrift(site, 'c0ffee', time.clock.now().toISOString());
   };
   const drift: string[] = [];
   const daemon = new ControllerDaemon(parsed, {
