@@ -183,6 +183,13 @@ export interface DiffResult {
   after: Record<string, unknown> | null;
   /** Whether the change disturbs something running (restarts, stops): such changes go through rollout batches. */
   disruptive?: boolean;
+  /**
+   * Whether the change undoes drift: the node moved away from what underlay applied there, at the same desired
+   * state. Left out, the planner decides by the managed record (the desired hash is the one recorded, and no
+   * write of it is pending). A kind says `false` where a change is due at the same desired state for another
+   * reason (a certificate up for renewal, a secret rotated in the store), and the planner then never calls it drift.
+   */
+  drift?: boolean;
 }
 
 /** What a reader needs to see about one change beyond its reason, as plain lines. */

@@ -35,6 +35,12 @@ export interface Change {
   dependsOn: string[];
   /** Disruptive changes go through rollout batches and the circuit breaker. */
   disruptive: boolean;
+  /**
+   * Present (true) when the change only undoes drift: underlay applied exactly this desired state there, and
+   * the target has moved away from it since (a hand edit), or when it is a restart, reload or re-run that only
+   * such changes trigger. A controller's reconcile leaves these to the drift policy (ADR 0028).
+   */
+  drift?: true;
   /** Cluster and step that own the resource (absent for prunes of resources no longer in Git). */
   cluster?: string;
   step?: string;
