@@ -7,6 +7,11 @@
  * node, not in the controller's database, because the node is what the next run re-observes, whichever
  * controller (or database) that run has.
  *
+ * And `applyPending: true`: the hash was recorded before the resource was written (so a crash never leaves
+ * behind something underlay made but does not know it owns), and the write has not been seen to succeed (or a
+ * rollback put back older content under it). While it is set, what differs on the node is unfinished work,
+ * not drift (ADR 0028); the write's success clears it.
+ *
  * Every update keeps the record it replaces as `managed.json.prev` (ADR 0006), which stands in for a record
  * that cannot be used (readManagedRecord).
  *
@@ -25,7 +30,7 @@ export const NODE_STATE_DIR = '/var/lib/underlay';
 
 export const MANAGED_RECORD_PATH = `${NODE_STATE_DIR}/managed.json`;
 
-const Entries = z.record(z.string(), z.strictObject({ hash: z.string().min(1), restartPending: z.literal(true).optional() }));
+const Entries = z.record(z.string(), z.strictObject({ hash: z.string().min(1), restartPending: z.literal(true).optional(), applyPending: z.literal(true).optional() }));
 
 /** Whose record it is: the site (its Site document's name) and the Node document's name. */
 export const ManagedRecordOwner = z.strictObject({ site: Name, node: Name });
@@ -174,14 +179,20 @@ export function applyManagedUpdates(entries: ManagedEntries, updates: readonly M
     const current = next[key];
     // A new hash keeps an owed restart: writing the resource is not restarting what uses it.
     let entry = hash !== undefined ? { ...current, hash } : current;
-    if (update.restartPending === true) {
-      entry ??= update.hashIfNew !== undefined ? { hash: update.hashIfNew } : undefined;
-      if (entry) entry = { ...entry, restartPending: true };
-    } else if (update.restartPending === false && entry) {
-      entry = { hash: entry.hash };
-    }
-    if (entry) next[key] = entry;
+    if (update.restartPending === true) entry ??= update.hashIfNew !== undefined ? { hash: update.hashIfNew } : undefined;
+    if (entry) next[key] = withFlag(withFlag(entry, 'restartPending', update.restartPending), 'applyPending', update.applyPending);
   }
+  return next;
+}
+
+type Flag = 'restartPending' | 'applyPending';
+
+/** The entry with the flag set (true), cleared (false) or kept (undefined); members in key order. */
+function withFlag(entry: ManagedEntries[string], flag: Flag, to: boolean | undefined): ManagedEntries[string] {
+  if (to === undefined) return entry;
+  const next = { ...entry };
+  if (to) next[flag] = true;
+  else delete next[flag];
   return next;
 }
 
@@ -191,6 +202,8 @@ export interface ManagedUpdate {
   hash: string | null | undefined;
   /** Sets (true) or clears (false) the entry's owed restart or re-run. */
   restartPending?: boolean;
+  /** Sets (true: recorded before the write, or content put back under it) or clears (false: written) the entry's pending write. */
+  applyPending?: boolean;
   /** When setting the flag on a key not recorded yet: the hash to record it with (else nothing is recorded). */
   hashIfNew?: string;
   /** A command's run is recorded by this update: its finished run's marker is removed with it (ADR 0006). */

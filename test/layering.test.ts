@@ -130,11 +130,11 @@ test('the check sees an effectful import through a chain', (t) => {
 });
 
 // The drift assessment is pure (ADR 0024): the check's steps and the store carry its results.
-const DRIFT_PURE = ['assess-drift', 'drift-policy', 'drift-side', 'drift-report', 'correction-plan', 'drift-alerts'].map((f) => `controller/drift/${f}.ts`);
+const DRIFT_PURE = ['assess-drift', 'drift-policy', 'drift-side', 'drift-report', 'drift-alerts'].map((f) => `controller/drift/${f}.ts`);
 /** Types only: how a reconcile ended, which a report carries. */
 const REPORT_TYPES = new Set(['controller/runtime/reconcile-step.ts', 'controller/store/drift-ledger.ts', 'controller/alerts/alert.ts', 'controller/store/incident-store.ts']);
 
-test('the drift assessment and the correction plan reach no I/O and read no clock', (t) => {
+test('the drift assessment reaches no I/O and reads no clock', (t) => {
   const offending = [...reachable(DRIFT_PURE)].filter(([m]) => isEffectful(m) && !REPORT_TYPES.has(m)).map(([, chain]) => chain.join(' -> '));
   t.deepEqual(offending, []);
   t.deepEqual(DRIFT_PURE.filter((f) => /Date\.now\(|new Date\(\)|setTimeout|Math\.random/.test(readFileSync(join(root, f), 'utf8'))), []);

@@ -136,8 +136,10 @@ test('the managed record is written before a create, dropped after a delete, and
   t.deepEqual(s.log, [
     // Guard-less commands owe their run once their inputs change (see the restartPending test below).
     'record n1 command:init (hash kept) restartPending=true',
-    'record n1 file:/etc/new hash-of-n1/file:/etc/new',
+    // Pending until written: a crash in between leaves unfinished work, not drift (ADR 0028).
+    'record n1 file:/etc/new hash-of-n1/file:/etc/new applyPending=true',
     'apply n1/file:/etc/new',
+    'record n1 file:/etc/new (hash kept) applyPending=false',
     'record n1 command:broken (hash kept) restartPending=true',
     'apply n1/command:init',
     'record n1 command:init hash-of-n1/command:init restartPending=false',
@@ -168,13 +170,15 @@ test('a restart owed by a config change is flagged on the node before the config
   await applyPlan({ ...s.base, plan });
   t.deepEqual(s.log, [
     'record n1 service:app (hash kept) restartPending=true',
-    'record n1 file:/etc/app.conf hash-of-n1/file:/etc/app.conf',
+    'record n1 file:/etc/app.conf hash-of-n1/file:/etc/app.conf applyPending=true',
     'apply n1/file:/etc/app.conf',
+    'record n1 file:/etc/app.conf (hash kept) applyPending=false',
     'apply n1/service:app#restart',
     'record n1 service:app (hash kept) restartPending=false',
     'record n1 service:db (hash kept) restartPending=true',
-    'record n1 file:/etc/db.conf hash-of-n1/file:/etc/db.conf',
+    'record n1 file:/etc/db.conf hash-of-n1/file:/etc/db.conf applyPending=true',
     'apply n1/file:/etc/db.conf',
+    'record n1 file:/etc/db.conf (hash kept) applyPending=false',
     'apply n1/service:db#restart',
   ]);
   // The failed restart is still owed: the next plan restarts db although db.conf is in place.
@@ -297,7 +301,7 @@ test('a node whose managed record is unusable is refused with its reason; one re
   t.deepEqual(result.nodes.n1, { converged: false, error: { code: 'ManagedRecordCorrupt', message: 'neither copy is usable; to recover ...' } });
   t.like(result.results.find((r) => r.id === 'n1/file:/etc/a'), { outcome: 'skipped', cause: 'node-failed', code: 'ManagedRecordCorrupt' });
   t.false(s.log.includes('apply n1/file:/etc/a'), 'nothing is done on the refused node');
-  t.deepEqual(updates, ['n2: written back', 'n3: written back', 'n3: file:/etc/b']);
+  t.deepEqual(updates, ['n2: written back', 'n3: written back', 'n3: file:/etc/b', 'n3: file:/etc/b']);
   t.deepEqual([result.nodes.n2, result.nodes.n3], [{ converged: true }, { converged: true }]);
   const status = await readSiteStatus(s.store);
   t.like(status.nodes.find((n) => n.name === 'n1')?.conditions.find((c) => c.type === 'Ready'), { status: 'False', reason: 'ManagedRecordCorrupt' });
@@ -461,12 +465,15 @@ test('a kind that takes levels gets all of one target\'s changes of a dependency
   );
   const journal = (await s.store.journalOf(result.runId)).map((e) => `${e.phase} ${e.changeId}`);
   t.deepEqual(journal.filter((l) => l.endsWith('/a') || l.endsWith('/b')), ['started n1/file:/a', 'started n1/file:/b', 'succeeded n1/file:/a', 'failed n1/file:/b']);
-  // The managed record is updated before the level, for both of its changes; the level replaced their one-by-one applies.
+  // The managed record is updated before the level, for both of its changes; the level replaced their
+  // one-by-one applies; after it, only the write that succeeded is confirmed.
   t.deepEqual(s.log, [
-    'record n1 directory:/d hash-of-n1/directory:/d',
+    'record n1 directory:/d hash-of-n1/directory:/d applyPending=true',
     'apply n1/directory:/d',
-    'record n1 file:/a hash-of-n1/file:/a',
-    'record n1 file:/b hash-of-n1/file:/b',
+    'record n1 directory:/d (hash kept) applyPending=false',
+    'record n1 file:/a hash-of-n1/file:/a applyPending=true',
+    'record n1 file:/b hash-of-n1/file:/b applyPending=true',
+    'record n1 file:/a (hash kept) applyPending=false',
   ]);
 });
 

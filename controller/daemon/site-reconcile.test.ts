@@ -34,8 +34,8 @@ test('the steps follow the policy: apply under the locks, or plan only (and the 
   const clock = manualTime().clock;
   const names = (i: number, approved: string | null = null) => siteSteps(sites[i]!, approved, clock).map((s) => s.name);
   t.deepEqual(names(0), ['fetch-revision', 'load', 'site-id', 'apply-locks']);
-  t.deepEqual(names(1), ['fetch-revision', 'load', 'site-id', 'resolve', 'observe', 'resolve', 'plan'], 'plan-only takes no locks');
-  t.deepEqual(names(2), ['fetch-revision', 'load', 'site-id', 'resolve', 'observe', 'resolve', 'plan', 'policy-gate'], 'nothing approved: plan, and stop at the gate');
+  t.deepEqual(names(1), ['fetch-revision', 'load', 'site-id', 'resolve', 'observe', 'resolve', 'plan', 'hold-drift'], 'plan-only takes no locks');
+  t.deepEqual(names(2), ['fetch-revision', 'load', 'site-id', 'resolve', 'observe', 'resolve', 'plan', 'hold-drift', 'policy-gate'], 'nothing approved: plan, and stop at the gate');
   t.deepEqual(names(2, 'h1'), ['fetch-revision', 'load', 'site-id', 'apply-locks'], 'approved: plan again under the locks');
 });
 

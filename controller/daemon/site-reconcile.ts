@@ -23,6 +23,7 @@ import { apply } from '../runtime/steps/apply.js';
 import { underApplyLocks } from '../runtime/steps/apply-locks.js';
 import { decide } from '../runtime/steps/decide.js';
 import { fetchRevision } from '../runtime/steps/fetch-revision.js';
+import { holdDriftStep } from '../runtime/steps/hold-drift.js';
 import { load } from '../runtime/steps/load.js';
 import { observe } from '../runtime/steps/observe.js';
 import { plan } from '../runtime/steps/plan.js';
@@ -110,9 +111,11 @@ export function siteSteps(site: SiteConfig, approvedPlanHash: string | null, clo
   const policy = { apply: site.apply, approvedPlanHash };
   const gate = policyGate((p: Plan) => decidePlan({ ...policy, now: clock.now() }, p));
   const head = [fetchRevision, ...(verify ? [verify] : []), load, siteIdCheck(site.name)];
-  if (!mayApply({ ...policy, now: clock.now() })) return timed([...head, resolve, observe, resolve, plan(), ...(site.apply.policy === 'plan-only' ? [] : [gate])]);
+  // Drift is the drift policy's (ADR 0028): the plan shown, approved and applied leaves it out.
+  const planned = [resolve, observe, resolve, plan(), holdDriftStep];
+  if (!mayApply({ ...policy, now: clock.now() })) return timed([...head, ...planned, ...(site.apply.policy === 'plan-only' ? [] : [gate])]);
   const locking = { lockTimeoutMs: 0, leaseTtlSeconds: DEFAULT_LEASE_TTL_SECONDS };
-  return timed([...head, underApplyLocks(locking, timed([recoverRuns, resolve, observe, resolve, plan(), gate, decide(), apply]))]);
+  return timed([...head, underApplyLocks(locking, timed([recoverRuns, ...planned, gate, decide(), apply]))]);
 }
 
 export async function reconcileSite(ctx: SiteReconcileContext): Promise<Reconciled<ReconcileState>> {

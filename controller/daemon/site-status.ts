@@ -40,8 +40,11 @@ export interface SiteStatusView {
   revision: string | null;
   lastAppliedRevision: string | null;
   lastReconcile: LastReconcile | null;
-  /** The latest plan: what `approve` names by its hash. */
-  plan: { hash: string; revision: string; changes: number; summary: Plan['summary'] } | null;
+  /**
+   * The latest plan: what `approve` names by its hash. `heldDrift`: the drift changes the reconcile left out
+   * of it for the drift policy (ADR 0028); GET .../drift says what drifted.
+   */
+  plan: { hash: string; revision: string; changes: number; summary: Plan['summary']; heldDrift: number } | null;
   approvedPlanHash: string | null;
   /** The latest drift check: when, and how many resources drifted (GET .../drift has them all). */
   drift: { checkedAt: string; drifted: number; fighting: number; outcome: string } | null;
@@ -80,7 +83,7 @@ const errorCode = (error: unknown): string => (typeof error === 'object' && erro
 /** The view after a reconcile: what it read, planned and applied. */
 export function afterReconcile(view: SiteStatusView, reconciled: Reconciled<ReconcileState>, last: LastReconcile): SiteStatusView {
   const { state } = reconciled;
-  const plan = state.plan ? { hash: state.plan.hash, revision: state.plan.revision.commit, changes: state.plan.changes.length, summary: state.plan.summary } : view.plan;
+  const plan = state.plan ? { hash: state.plan.hash, revision: state.plan.revision.commit, changes: state.plan.changes.length, summary: state.plan.summary, heldDrift: state.heldDrift?.length ?? 0 } : view.plan;
   const applied = state.changeSet?.status === 'succeeded' ? (state.plan?.revision.commit ?? null) : null;
   const next = { ...view, attempted: true, revision: state.revision?.commit ?? view.revision, lastReconcile: last, plan, lastAppliedRevision: applied ?? view.lastAppliedRevision };
   return { ...next, conditions: siteConditions(next) };

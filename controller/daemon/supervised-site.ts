@@ -296,10 +296,12 @@ export class SupervisedSite {
     this.#observeMetrics(reconciled, last, haltedInStore);
     alertReconcile(this.#alerter, this.config, reconciled);
     alertCertificates(this.#alerter, this.config.name, await this.store.issuedCertificates().issued(), this.services.clock.now());
-    // Queued behind this reconcile (the same queue key), so it observes what the apply left.
+    // Queued behind this reconcile (the same queue key), so it observes what the apply left; drift held back
+    // is the check's to report or correct now, not at its next scheduled time.
     if (changeSet && changeSet.results.some((r) => r.outcome === 'applied')) void this.checkDrift('after-apply');
+    else if ((reconciled.state.heldDrift?.length ?? 0) > 0) void this.checkDrift('held-drift');
     this.#log.info(
-      { revision: this.#status.revision, outcome: last.outcome, step: last.step, code: last.code, message: last.message, planHash: reconciled.state.plan?.hash, changes: reconciled.state.plan?.changes.length, runId: last.runId, durationMs: Date.parse(finishedAt) - Date.parse(this.#startedAt) },
+      { revision: this.#status.revision, outcome: last.outcome, step: last.step, code: last.code, message: last.message, planHash: reconciled.state.plan?.hash, changes: reconciled.state.plan?.changes.length, heldDrift: reconciled.state.heldDrift?.length, runId: last.runId, durationMs: Date.parse(finishedAt) - Date.parse(this.#startedAt) },
       'reconciled',
     );
   }
@@ -350,6 +352,9 @@ export class SupervisedSite {
       this.#log.warn({ cluster, reason, message }, 'rollout halted');
     } else if (event.type === 'locks-refused') {
       this.#log.warn({ errors: event.errors }, 'another apply holds the site or a node');
+    } else if (event.type === 'drift-held') {
+      // Ids only, as for every change: what drifted, and its digests, are the drift check's report.
+      this.#log.info({ changes: event.changes.map((c) => c.id) }, 'drift held back for the drift policy');
     } else if (event.type === 'runs-interrupted' && event.runs.length > 0) {
       this.#log.warn({ runs: event.runs.map((r) => r.run.id) }, 'runs of a process that died were marked interrupted; the nodes are re-observed and re-planned');
     }

@@ -30,9 +30,10 @@ export interface InventoryNode {
    * What underlay manages on the node, from the node's own record (`/var/lib/underlay/managed.json`):
    * resource key -> hash of the desired spec last applied. Only these are ever pruned. `restartPending`:
    * a run changed (or was about to change) what this service or command depends on and died before the
-   * restart or re-run that change owes; the planner plans it.
+   * restart or re-run that change owes; the planner plans it. `applyPending`: the hash was recorded before a
+   * write not yet seen to succeed, so a difference there is unfinished work, not drift.
    */
-  managed: Record<string, { hash: string; restartPending?: true | undefined }>;
+  managed: Record<string, { hash: string; restartPending?: true | undefined; applyPending?: true | undefined }>;
   /**
    * Set when the record itself could not be used: `ManagedRecordRestored`, `managed` is its previous copy
    * (apply writes it back first); `ManagedRecordCorrupt`, neither copy was usable and nothing is planned for

@@ -193,3 +193,37 @@ test('an owed restart of a service that has its own update keeps the update', (t
   const plan = makePlan(desired([node('n1', changed)]), inv, { registry });
   t.deepEqual(plan.changes.map((c) => [c.id, c.action]), [['n1/service:app', 'update']]);
 });
+
+test('drift: a change back to the desired state underlay applied is marked, with the restart only it triggers; a pending write, Git\'s change and an unrecorded resource are not', (t) => {
+  const resources = site();
+  const applied = appliedNode(resources, runitHash);
+  const edited = (n: typeof applied) => ({ ...n, resources: { ...n.resources, 'file:/etc/app/app.conf': { ...n.resources['file:/etc/app/app.conf']!, sha256: sha256('edited by hand\n') } as typeof n.resources[string] } });
+  const marks = (p: ReturnType<typeof makePlan>) => p.changes.map((c) => [c.id, c.drift ?? false]);
+
+  const handEdit = makePlan(desired([node('n1', resources)]), inventory({ n1: edited(applied) }), { registry });
+  t.deepEqual(marks(handEdit), [['n1/file:/etc/app/app.conf', true], ['n1/service:app#restart', true]]);
+
+  // The same difference while the node's record says the write is still pending: unfinished work.
+  const pending = { ...edited(applied), managed: { ...applied.managed, 'file:/etc/app/app.conf': { ...applied.managed['file:/etc/app/app.conf']!, applyPending: true as const } } };
+  t.deepEqual(marks(makePlan(desired([node('n1', resources)]), inventory({ n1: pending }), { registry })), [['n1/file:/etc/app/app.conf', false], ['n1/service:app#restart', false]]);
+
+  // Git changed the file as well: the desired hash is a new one, so it is no drift.
+  t.deepEqual(marks(makePlan(desired([node('n1', site('a=2\n'))]), inventory({ n1: edited(applied) }), { registry })), [['n1/file:/etc/app/app.conf', false], ['n1/service:app#restart', false]]);
+
+  // Not recorded on the node (taken over, or never applied): no drift.
+  const rest = { ...applied.managed };
+  delete rest['file:/etc/app/app.conf'];
+  t.deepEqual(marks(makePlan(desired([node('n1', resources)]), inventory({ n1: { ...edited(applied), managed: rest } }), { registry }))[0], ['n1/file:/etc/app/app.conf', false]);
+});
+
+test('drift: a restart that both a drifted and a changed file trigger is no drift', (t) => {
+  const dir = resource(directory('/etc/app'));
+  const conf = resource(file('/etc/app/app.conf', 'a=1\n'), ['n1/directory:/etc/app']);
+  const other = resource(file('/etc/app/other.conf', 'x\n'), ['n1/directory:/etc/app']);
+  const svc = resource(service('app', { restartOnChangeOf: ['file:/etc/app/app.conf', 'file:/etc/app/other.conf'] }), ['n1/file:/etc/app/app.conf']);
+  const applied = appliedNode([dir, conf, other, svc], runitHash);
+  const drifted = { ...applied, resources: { ...applied.resources, 'file:/etc/app/app.conf': { ...applied.resources['file:/etc/app/app.conf']!, sha256: sha256('edited\n') } as typeof applied.resources[string] } };
+  const changedOther = resource(file('/etc/app/other.conf', 'y\n'), ['n1/directory:/etc/app']);
+  const plan = makePlan(desired([node('n1', [dir, conf, changedOther, svc])]), inventory({ n1: drifted }), { registry });
+  t.deepEqual(plan.changes.map((c) => [c.id, c.drift ?? false]), [['n1/file:/etc/app/app.conf', true], ['n1/file:/etc/app/other.conf', false], ['n1/service:app#restart', false]]);
+});

@@ -31,7 +31,7 @@ export interface PlanOptions {
 
 const byId = (a: Change, b: Change): number => byCodeUnit(a.id, b.id);
 
-/** The count of changes by action (a plan of part of another, correction-plan.ts, counts its own). */
+/** The count of changes by action (a plan of part of another, plan-part.ts, counts its own). */
 export function summarise(changes: readonly Change[]): PlanSummary {
   const summary: PlanSummary = { create: 0, update: 0, delete: 0, restart: 0, run: 0 };
   for (const c of changes) summary[c.action] = (summary[c.action] ?? 0) + 1;

@@ -43,6 +43,14 @@ function kindOfSpec(registry: KindRegistry, r: DesiredResource): NodeKind {
 /** A probe that reports another kind under this key saw something else at the path: treat it as not observed. */
 const observedOf = (kind: NodeKind, o: ObservedResource | undefined): ObservedResource | undefined => (o?.kind === kind.kind ? o : undefined);
 
+/**
+ * A change to exactly the desired state underlay applied there, whose write was seen to succeed: the node
+ * moved away from it since (ADR 0028). A pending write, or no record, is work not yet done.
+ */
+function undoesDrift(recorded: InventoryNode['managed'][string] | undefined, desiredHash: string): true | undefined {
+  return recorded !== undefined && recorded.applyPending !== true && recorded.hash === desiredHash ? true : undefined;
+}
+
 function diffDesired(node: DesiredNode, inv: InventoryNode | undefined, r: DesiredResource, ctx: OneNodeContext): Change | null {
   const kind = kindOfSpec(ctx.registry, r);
   // Hashed at most once, and only when needed: by a diff that compares it (a guard-less command), or for a change.
@@ -66,7 +74,8 @@ function diffDesired(node: DesiredNode, inv: InventoryNode | undefined, r: Desir
   if (action === 'create' || action === 'update' || action === 'run') {
     // Apply records this hash in the node's managed list: what makes a later prune (and a guard-less
     // command's "already ran") possible. Only changed resources pay for hashing.
-    return { action, after, before, cluster, dependsOn: [], desiredHash: desiredHash(), disruptive, id, key: r.key, kind: kind.kind, reason, step, target: ctx.target };
+    const drift = result.drift ?? undoesDrift(inv?.managed[r.key], desiredHash());
+    return { action, after, before, cluster, dependsOn: [], desiredHash: desiredHash(), disruptive, ...(drift ? { drift } : {}), id, key: r.key, kind: kind.kind, reason, step, target: ctx.target };
   }
   return { action, after, before, cluster, dependsOn: [], disruptive, id, key: r.key, kind: kind.kind, reason, step, target: ctx.target };
 }
@@ -137,9 +146,13 @@ function triggeredReason(causes: readonly string[]): string {
  * tell them apart read it back from the reason triggeredReason wrote.
  */
 export function isTriggeredBy(change: Pick<Change, 'action' | 'reason'>, key: string): boolean {
+  return isTriggered(change) && `, ${change.reason.slice(0, -TRIGGERED_SUFFIX.length)}, `.includes(`, ${key}, `);
+}
+
+/** Whether a restart, reload or re-run was triggered by other changes (not owed, nor due of itself: a stopped service, a guard). */
+export function isTriggered(change: Pick<Change, 'action' | 'reason'>): boolean {
   const triggered = change.action === 'restart' || change.action === 'reload' || change.action === 'run';
-  if (!triggered || !change.reason.endsWith(TRIGGERED_SUFFIX)) return false;
-  return `, ${change.reason.slice(0, -TRIGGERED_SUFFIX.length)}, `.includes(`, ${key}, `);
+  return triggered && change.reason.endsWith(TRIGGERED_SUFFIX);
 }
 
 /** The trigger's action, or its lighter one (a reload) when every key that changed asks only for that. */
@@ -156,6 +169,7 @@ function triggeredAction(trigger: Trigger<DesiredResource['spec']>, spec: Desire
  */
 function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result: NodeChanges, ctx: OneNodeContext): void {
   const { registry } = ctx;
+  const made = new Set<Change>();
   const triggerable = node.resources.filter((r) => (triggerOf(registry, r)?.on(r.spec).length ?? 0) > 0);
   let added = true;
   while (added) {
@@ -177,9 +191,31 @@ function addTriggered(node: DesiredNode, inv: InventoryNode | undefined, result:
       if (existing) result.triggeredBy.delete(existing);
       const kind = kindOfSpec(registry, r);
       const c = triggeredChange({ target: ctx.target, resource: r, kind, action, observed: inv?.resources[r.key], reason: triggeredReason(causes) });
+      made.add(c);
       result.byKey.set(r.key, c);
       result.triggeredBy.set(c, causeIds);
       added = true;
+    }
+  }
+  markTriggeredDrift(result, made);
+}
+
+/**
+ * A restart, reload or re-run that only drift triggers is drift too: it goes where its causes go. Repeated
+ * until nothing changes, as a re-run may itself restart a service.
+ */
+function markTriggeredDrift(result: NodeChanges, made: ReadonlySet<Change>): void {
+  const byId = new Map([...result.byKey.values()].map((c) => [c.id, c]));
+  let marked = true;
+  while (marked) {
+    marked = false;
+    for (const c of made) {
+      if (c.drift || result.byKey.get(c.key) !== c) continue;
+      const causes = result.triggeredBy.get(c) ?? [];
+      if (causes.length > 0 && causes.every((id) => byId.get(id)?.drift === true)) {
+        c.drift = true;
+        marked = true;
+      }
     }
   }
 }

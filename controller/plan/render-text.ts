@@ -37,7 +37,9 @@ function contentLineColor(line: string): string {
 function renderChange(c: Change, byId: ReadonlyMap<string, Change>, { color, registry }: TextRenderOptions): string[] {
   const head = `  ${paint(color, COLOR[c.action], `${ACTION_SYMBOL[c.action]} ${c.action}`)} ${c.key}`;
   const owner = c.cluster ? ` [${c.cluster}/${c.step}]` : '';
-  const lines = [`${head}${owner}`, `      ${c.reason}`];
+  // Said so: a controller's reconcile leaves this change to the drift policy (ADR 0028).
+  const drift = c.drift ? ' (drift: back to what underlay applied)' : '';
+  const lines = [`${head}${owner}`, `      ${c.reason}${drift}`];
   const details = changeDetails(c, registry);
   for (const a of details.attributes) lines.push(`      ${a}`);
   for (const l of details.content) lines.push(`      ${paint(color, contentLineColor(l), l)}`.trimEnd());

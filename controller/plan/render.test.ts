@@ -31,6 +31,15 @@ test('text: grouped by node with symbols, unified diff when the old content is k
   t.true(renderText(changedPlan(), { registry, color: true }).includes('\u001b[33m~ update\u001b[0m'));
 });
 
+test('text: a change back to what underlay applied says it is drift; one Git asks for does not', (t) => {
+  const inv = inventory({ n1: appliedNode(site('a=1\n'), hash) });
+  (inv.nodes.n1!.resources['file:/etc/app.conf'] as ObservedFile).sha256 = 'e'.repeat(64);
+  const drifted = renderText(makePlan(desired([node('n1', site('a=1\n'))]), inv, { registry }), { registry, color: false });
+  t.regex(drifted, /~ update file:\/etc\/app.conf \[main\/base\]\n {6}[^\n]*\(drift: back to what underlay applied\)\n/);
+  t.regex(drifted, /file:\/etc\/app.conf changed \(drift: back to what underlay applied\)\n/, 'so is the restart only it triggers');
+  t.false(renderText(changedPlan(), { registry, color: false }).includes('(drift'));
+});
+
 test('text: no changes, and the worktree banner', (t) => {
   const resources = site('x\n');
   const plan = makePlan(desired([node('n1', resources)]), inventory({ n1: appliedNode(resources, hash) }), { registry });

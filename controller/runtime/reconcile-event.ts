@@ -4,6 +4,7 @@
  */
 import type { ApplyEvent } from '../apply/apply-plan.js';
 import type { ChangeSet } from '../apply/change-set.js';
+import type { Change } from '../model/change.js';
 import type { ErrorRecord } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import type { Diagnostic } from '../spec/diagnostic.js';
@@ -17,6 +18,8 @@ export type ReconcileEvent =
   | { type: 'locks-taken'; notes: string[]; duplicates: ErrorRecord[] }
   | { type: 'locks-released'; warnings: string[] }
   | { type: 'runs-interrupted'; runs: InterruptedRun[] }
+  /** Drift changes taken out of the plan, left to the drift policy (steps/hold-drift.ts). */
+  | { type: 'drift-held'; changes: Change[] }
   /** The plan apply is about to carry out. */
   | { type: 'plan-decided'; plan: Plan }
   | { type: 'apply'; event: ApplyEvent }

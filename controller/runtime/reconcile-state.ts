@@ -4,6 +4,7 @@
  */
 import type { ChangeSet } from '../apply/change-set.js';
 import type { HeldLocks } from '../apply/apply-locks.js';
+import type { Change } from '../model/change.js';
 import type { Desired } from '../model/desired.js';
 import type { Inventory } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
@@ -27,6 +28,8 @@ export interface ReconcileState {
   pendingSteps: PendingStep[];
   inventory?: Inventory;
   plan?: Plan;
+  /** Drift changes a controller's reconcile took out of its plan, for the drift policy (steps/hold-drift.ts). */
+  heldDrift?: Change[];
   /** The store and the locks apply holds while its inner steps run (steps/apply-locks.ts). */
   held?: { store: RunWriter & RolloutStates; locks: HeldLocks };
   changeSet?: ChangeSet;

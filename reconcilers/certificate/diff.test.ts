@@ -32,6 +32,8 @@ test('nothing to do before two thirds of the lifetime', (t) => {
 test('renewed from two thirds of the lifetime, with jitter from node, certificate and serial', (t) => {
   const r = diffCertificate({ ...at('2025-01-21T00:00:00Z'), desired: want, observed: seen });
   t.deepEqual([r?.action, r?.reason, r?.after?.issue], ['update', 'renew: expires in 10 days', 'new-key']);
+  // Due because time passed, at the same desired state: the planner must not take it for drift (ADR 0028).
+  t.is(r?.drift, false);
   // The jitter moves the renewal earlier by up to a day, the same on every run: day 19 renews for this serial or not, always alike.
   const day19 = diffCertificate({ ...at('2025-01-19T12:00:00Z'), desired: want, observed: seen });
   t.deepEqual(diffCertificate({ ...at('2025-01-19T12:00:00Z'), desired: want, observed: seen }), day19);
@@ -47,6 +49,8 @@ test('reissued when what it must say changed, naming the change', (t) => {
   t.is(usage?.reason, 'reissue: usage client removed');
   const key = diffCertificate({ ...at('2025-01-02T00:00:00Z'), desired: want, observed: { ...seen, nodeKeyFingerprint: 'd'.repeat(64) } });
   t.is(key?.reason, "reissue: the key at /etc/etcd/peer.key is not the certificate's key");
+  // A key swapped on the node at the same desired state is the planner's to judge by the managed record.
+  t.false('drift' in (key ?? {}));
 });
 
 test('rotationPolicy Never keeps the key on the node when it is the certificate\'s and of the right type', (t) => {

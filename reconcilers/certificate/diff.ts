@@ -111,7 +111,8 @@ export function diffCertificate(input: DiffInput<DesiredCertificate, ObservedCer
   // A rotation (reissue, renewal) replaces what running services present: it goes batch by batch (issue 11).
   if (reissue.length > 0) return { action: 'update', reason: `reissue: ${reissue.join(', ')}`, before, after: certificateAfter(desired, issueModeFor(desired, observed)), disruptive: true };
   const renew = renewal(desired, observed, now);
-  if (renew !== null) return { action: 'update', reason: renew, before, after: certificateAfter(desired, issueModeFor(desired, observed)), disruptive: true };
+  // Due because time passed, at the same desired state: a renewal is never drift (ADR 0028).
+  if (renew !== null) return { action: 'update', reason: renew, before, after: certificateAfter(desired, issueModeFor(desired, observed)), disruptive: true, drift: false };
   const install = installReasons(desired, observed);
   return install.length === 0 ? null : { action: 'update', reason: `install: ${install.join(', ')}`, before, after: certificateAfter(desired, 'none') };
 }

@@ -7,7 +7,7 @@ import { shortHash } from '../../controller/model/sha256.js';
 import { addedLines, clip, NO_DETAILS, str } from '../details-support.js';
 import type { ChangeDetails, NodeKind, Ownership } from '../kind.js';
 import type { ManagedUpdate } from '../managed-record-format.js';
-import { dropAfterDelete, recordBeforeWrite } from '../ownership.js';
+import { confirmAfterWrite, dropAfterDelete, recordBeforeWrite } from '../ownership.js';
 import { diffService } from './diff.js';
 import { serviceProbe } from './probe.js';
 import { renderService } from './render.js';
@@ -41,8 +41,9 @@ function freshlyStartedOrStopped(change: Change): boolean {
 const serviceOwnership: Ownership = {
   before: recordBeforeWrite,
   after(change): ManagedUpdate | null {
-    if (change.action === 'restart' || change.action === 'reload' || freshlyStartedOrStopped(change)) return { key: change.key, hash: undefined, restartPending: false };
-    return dropAfterDelete(change);
+    const confirmed = confirmAfterWrite(change);
+    if (change.action === 'restart' || change.action === 'reload' || freshlyStartedOrStopped(change)) return { key: change.key, hash: undefined, restartPending: false, ...(confirmed ? { applyPending: false } : {}) };
+    return dropAfterDelete(change) ?? confirmed;
   },
   owes(change) {
     if (change.action === 'restart' || change.action === 'reload') return true;

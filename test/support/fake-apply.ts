@@ -175,7 +175,7 @@ export function fakeManagedRecord(log: string[]) {
     update(ctx: NodeApplyContext, updates: readonly ManagedUpdate[]): Promise<void> {
       const entries = { ...(records.get(ctx.node.name) ?? {}) };
       for (const u of updates) {
-        const flag = u.restartPending === undefined ? '' : ` restartPending=${u.restartPending}`;
+        const flag = [u.restartPending === undefined ? '' : ` restartPending=${u.restartPending}`, u.applyPending === undefined ? '' : ` applyPending=${u.applyPending}`].join('');
         log.push(`record ${ctx.node.name} ${u.key} ${u.hash === undefined ? '(hash kept)' : (u.hash ?? '(drop)')}${flag}`);
       }
       records.set(ctx.node.name, applyManagedUpdates(entries, updates));

@@ -1,6 +1,6 @@
 /**
  * Correction: the resources the assessment marked `correct` re-applied, as a run of their own against the
- * baseline revision (correction-plan.ts), under the apply locks this step runs within. Each correction is
+ * baseline revision (plan/plan-part.ts), under the apply locks this step runs within. Each correction is
  * recorded: a success counts towards fighting, a failure sets when the next may be tried (backoff.ts).
  */
 import type { ChangeSet } from '../../apply/change-set.js';
@@ -12,7 +12,7 @@ import type { RuntimeStep } from '../../runtime/runtime-deps.js';
 import { apply } from '../../runtime/steps/apply.js';
 import { decide } from '../../runtime/steps/decide.js';
 import { siteIdOf } from '../../spec/spec.js';
-import { correctionPlan } from '../correction-plan.js';
+import { planPart } from '../../plan/plan-part.js';
 import type { DriftCorrection } from '../../store/drift-ledger.js';
 import { FIGHTING_WINDOW_MS, type DriftCorrectionRun } from '../drift-report.js';
 import type { DriftDeps, DriftState, DriftStep } from '../drift-deps.js';
@@ -48,7 +48,7 @@ export const correctDrift: DriftStep = {
     if (ids.length === 0) return proceed(state);
     const desired = required(state.desired, 'a resolved Desired', 'correct-drift');
     const site = { clusters: desired.clusters, nodes: desired.nodes, inventory: required(state.inventory, 'an inventory', 'correct-drift') };
-    const plan = correctionPlan(required(state.plan, 'a plan', 'correct-drift'), site, new Set(ids));
+    const plan = planPart(required(state.plan, 'a plan', 'correct-drift'), site, new Set(ids));
     const steps: RuntimeStep[] = [decide(), apply];
     const inner = await runSteps(steps, { ...state, plan }, deps);
     const changeSet = inner.state.changeSet;

@@ -1,4 +1,4 @@
-/** A correction plan: the changes to correct and the restarts they trigger, batched again; nothing else. */
+/** A part of a plan: the chosen changes and the restarts they trigger, batched again; nothing else. */
 import test from 'ava';
 import { DEFAULT_ROLLOUT_POLICY } from '../spec/rollout-policy.js';
 import { emptyInventory } from '../model/observed.js';
@@ -6,8 +6,8 @@ import { rolloutIntents } from '../../test/support/fake-apply.js';
 import type { Change } from '../model/change.js';
 import type { Plan } from '../model/plan.js';
 import { nodeTarget } from '../model/target.js';
-import { planHash } from '../plan/make-plan.js';
-import { correctionPlan } from './correction-plan.js';
+import { planHash } from './make-plan.js';
+import { planPart } from './plan-part.js';
 
 const change = (node: string, key: string, over: Partial<Change> = {}): Change => ({
   id: `${node}/${key}`,
@@ -44,7 +44,7 @@ test('only the corrected changes and the restarts they trigger, with batches mad
   };
   const plan = { ...body, hash: planHash(body) };
   const site = { clusters: [{ name: 'web', nodes: ['n1', 'n2'], rollout: DEFAULT_ROLLOUT_POLICY }], nodes: [], inventory: emptyInventory() };
-  const part = correctionPlan(plan, site, new Set(['n1/file:/etc/web.conf', 'n2/file:/etc/motd']));
+  const part = planPart(plan, site, new Set(['n1/file:/etc/web.conf', 'n2/file:/etc/motd']));
   t.deepEqual(part.changes.map((c) => c.id), ['n1/file:/etc/web.conf', 'n1/service:web#restart', 'n2/file:/etc/motd']);
   t.deepEqual(part.changes[2]?.dependsOn, [], 'an edge to a change not corrected is dropped');
   t.deepEqual(part.rollout.map((r) => [r.cluster, r.batches.map((b) => b.nodes), r.failureBudget]), [['web', [['n1']], 0]], 'n2 restarts nothing now');

@@ -1,15 +1,16 @@
 /**
- * A correction is an apply of part of the plan against the baseline: the changes of the resources to
- * correct, and the restarts and reloads they trigger, with their rollout batches made again from what is
- * left. So a disruptive correction goes through the cluster's batches and the breaker like any change, and
- * nothing the policy leaves alone (a reported, ignored or fighting resource) is touched.
+ * A part of a plan, as a plan of its own: the chosen changes and the restarts and reloads they trigger, with
+ * edges to what is left out dropped, and the rollout batches made again from what is left. A drift
+ * correction applies the part of the plan against the baseline that corrects; a controller's reconcile, the
+ * part that is not drift (ADR 0028). Either way a disruptive change still goes through the cluster's batches
+ * and the breaker, and nothing left out is touched.
  */
 import type { Change } from '../model/change.js';
 import type { Desired } from '../model/desired.js';
 import type { Inventory } from '../model/observed.js';
 import type { Plan } from '../model/plan.js';
-import { planHash, summarise } from '../plan/make-plan.js';
-import { planRollout } from '../plan/rollout.js';
+import { planHash, summarise } from './make-plan.js';
+import { planRollout } from './rollout.js';
 
 /** `ids` and whatever restart or reload follows from them, to the end of such chains. */
 function withTriggered(changes: readonly Change[], ids: ReadonlySet<string>): Set<string> {
@@ -28,8 +29,8 @@ function withTriggered(changes: readonly Change[], ids: ReadonlySet<string>): Se
   return kept;
 }
 
-/** `site`: the clusters, their members and the inventory, for the rollout of what is corrected (plan/rollout.ts). */
-export function correctionPlan(plan: Plan, site: Pick<Desired, 'clusters' | 'nodes'> & { inventory: Inventory }, ids: ReadonlySet<string>): Plan {
+/** `site`: the clusters, their members and the inventory, for the rollout of what is kept (rollout.ts). */
+export function planPart(plan: Plan, site: Pick<Desired, 'clusters' | 'nodes'> & { inventory: Inventory }, ids: ReadonlySet<string>): Plan {
   const kept = withTriggered(plan.changes, ids);
   const changes = plan.changes.filter((c) => kept.has(c.id)).map((c) => ({ ...c, dependsOn: c.dependsOn.filter((d) => kept.has(d)) }));
   const disrupted = new Set(changes.filter((c) => c.disruptive && c.target.type === 'node').map((c) => c.target.name));
