@@ -6,8 +6,11 @@ import { rolloutIntents } from '../../test/support/fake-apply.js';
 import type { Change } from '../model/change.js';
 import type { Plan } from '../model/plan.js';
 import { nodeTarget } from '../model/target.js';
-import { planHash, summarise } from './make-plan.js';
+import { makePlan, planHash, summarise } from './make-plan.js';
+import { registry } from '../../reconcilers/registry.js';
+import { appliedNode, desired, inventory, node, resource } from '../../test/support/build-desired.js';
 import { holdDrift } from './hold-drift.js';
+import type { DesiredCertificate } from '../../reconcilers/certificate/schema.js';
 
 const change = (node: string, key: string, over: Partial<Change> = {}): Change => ({
   id: `${node}/${key}`,
@@ -92,4 +95,27 @@ test('a held re-run goes once something it waits for goes, and takes along its d
   const { plan: kept, held } = holdDrift(released, site);
   t.deepEqual(ids(held), []);
   t.deepEqual(ids(kept.changes), ['n1/file:/etc/a', 'n1/command:render', 'n1/service:web#restart', 'n1/package:web']);
+});
+
+test('planned from a node inventory: a certificate due for renewal is applied, a key swapped by hand on the node is held', (t) => {
+  const CA_PEM = '-----BEGIN CERTIFICATE-----\nnot read by this test\n-----END CERTIFICATE-----\n';
+  const spec: DesiredCertificate = {
+    kind: 'certificate', name: 'etcd-peer', ca: 'site-ca', commonName: 'n1', dnsNames: ['n1'], ipAddresses: [], usages: ['peer'], keyPath: '/etc/etcd/peer.key', certPath: '/etc/etcd/peer.crt',
+    owner: 'root', group: 'root', mode: '0644', keyType: 'ecdsa-p256', validityDays: 30, rotationPolicy: 'Always',
+    issuance: { authority: { name: 'site-ca', certificate: CA_PEM, keySecret: 'k' }, policy: { maxValidityDays: 90, keyTypes: ['ecdsa-p256'], usages: ['server', 'client'] }, entitlement: { node: 'n1', dnsNames: ['n1'], ipAddresses: [] } },
+  };
+  const cert = resource(spec);
+  const applied = appliedNode([cert], () => '');
+  const key = 'b'.repeat(64);
+  const seen = { kind: 'certificate', name: 'etcd-peer', exists: true, serial: '4a01', notBefore: '2025-01-01T00:00:00.000Z', notAfter: '2025-01-31T00:00:00.000Z', commonName: 'n1', dnsNames: ['n1'], ipAddresses: [], issuer: 'CN=site CA', keyType: 'ecdsa-p256', usages: ['client', 'server'], keyFingerprint: key, fingerprint: 'c'.repeat(64), nodeKeyFingerprint: key, mode: '0644', owner: 'root', group: 'root' };
+  const planAt = (observed: Record<string, unknown>, now: string) => {
+    const inv = inventory({ n1: { ...applied, resources: { [cert.key]: observed as never } } });
+    const d = desired([node('n1', [cert])]);
+    return holdDrift(makePlan(d, inv, { registry, now }), { ...d, inventory: inv });
+  };
+  t.is(planAt(seen, '2025-01-10T00:00:00Z').plan.changes.length, 0, 'nothing due yet');
+  const renewal = planAt(seen, '2025-01-22T00:00:00Z');
+  t.deepEqual([renewal.plan.changes.map((c) => c.reason), renewal.held], [['renew: expires in 9 days'], []]);
+  const swapped = planAt({ ...seen, nodeKeyFingerprint: 'd'.repeat(64) }, '2025-01-10T00:00:00Z');
+  t.deepEqual([swapped.plan.changes, swapped.held.map((c) => c.reason)], [[], ["reissue: the key at /etc/etcd/peer.key is not the certificate's key"]]);
 });
