@@ -335,6 +335,8 @@ export interface ServiceDiffInput<S extends ResourceSpec> {
   observed: string | undefined;
   /** The target says the value is no longer the one underlay wrote (a record edited by hand). */
   editedOutside?: boolean | undefined;
+  /** The mark of the value underlay wrote, when the target no longer holds it (edited, or deleted, by hand). */
+  writtenMark?: string | undefined;
 }
 
 /** What a service target says beyond the values underlay wrote there, by the kind that reads it. */
@@ -345,6 +347,8 @@ export interface ServiceTargetFindings {
   heldElsewhere: Record<string, string>;
   /** Keys whose value was changed outside underlay since underlay wrote it. */
   editedOutside: ReadonlySet<string>;
+  /** Keys edited or deleted outside underlay -> the mark of the value underlay wrote there. */
+  writtenMarks?: ReadonlyMap<string, string>;
   /** Targets planned as empty because what serves them is not there yet, with why (a reader must see it). */
   assumedEmpty?: Record<string, string>;
 }

@@ -72,6 +72,7 @@ export const InventorySchema = z.strictObject({
       z.strictObject({
         records: names,
         editedOutside: z.array(z.string()).optional(),
+        writtenMarks: z.record(z.string(), z.string()).optional(),
         heldElsewhere: z.record(z.string(), z.string()).optional(),
         unreadable: z.strictObject({ code: z.string(), message: z.string() }).optional(),
         notServed: z.string().optional(),

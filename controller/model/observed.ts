@@ -70,6 +70,12 @@ export interface InventoryZone {
   /** Of `records`, those whose value is no longer the one underlay wrote (its ownership record says which it wrote). */
   editedOutside?: string[] | undefined;
   /**
+   * Of the records this site owns whose value is not the one it wrote (`editedOutside`) or that are gone while
+   * their ownership record is not: the mark of the value it wrote ('<owner name>/<type>' -> recordValueMark),
+   * so the planner tells a hand edit (Git wants what was written: drift) from Git's change.
+   */
+  writtenMarks?: Record<string, string> | undefined;
+  /**
    * Records at a name and type Git wants that this site does not own, with whose they are ('site other',
    * 'not managed by underlay'): never changed or deleted, shown as conflicts.
    */

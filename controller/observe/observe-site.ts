@@ -84,11 +84,11 @@ async function observeZones(desired: Desired, provider: ZoneTargetProvider | und
   const zones = Object.entries(desired.zones ?? {}).sort(([a], [b]) => byCodeUnit(a, b));
   const observed = await Promise.all(
     zones.map(async ([name, at]): Promise<[string, InventoryZone]> => {
-      const { heldElsewhere = {}, editedOutside = [], ...zone } = await provider.observe(name, at);
+      const { heldElsewhere = {}, editedOutside = [], writtenMarks = {}, ...zone } = await provider.observe(name, at);
       const notServed = zone.unreadable ? zoneNotServed(at, nodes) : undefined;
       if (notServed !== undefined) return [name, { records: {}, notServed: `${notServed} (reading it: ${zone.unreadable!.code}: ${zone.unreadable!.message})` }];
       const conflicts = Object.entries(heldElsewhere).filter(([nameAndType]) => wanted.has(`dns:${name}/${nameAndType}`));
-      return [name, { ...zone, ...(conflicts.length > 0 ? { heldElsewhere: Object.fromEntries(conflicts) } : {}), ...(editedOutside.length > 0 ? { editedOutside } : {}) }];
+      return [name, { ...zone, ...(conflicts.length > 0 ? { heldElsewhere: Object.fromEntries(conflicts) } : {}), ...(editedOutside.length > 0 ? { editedOutside } : {}), ...(Object.keys(writtenMarks).length > 0 ? { writtenMarks } : {}) }];
     }),
   );
   return Object.fromEntries(observed);

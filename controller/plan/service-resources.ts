@@ -20,7 +20,7 @@ interface ServiceChangeInput {
 
 function change({ target, kind, key, result, owner }: ServiceChangeInput): Change {
   const { action, reason, before, after } = result;
-  return { id: `${targetLabel(target)}/${key}`, target, kind, key, dependsOn: [], disruptive: false, action, reason, before, after, ...owner };
+  return { id: `${targetLabel(target)}/${key}`, target, kind, key, dependsOn: [], disruptive: false, action, reason, before, after, ...(result.drift === true ? { drift: true } : {}), ...owner };
 }
 
 export interface ServicePlan {
@@ -53,7 +53,7 @@ function diffDesired({ desired, registry, observed, findings, out }: DiffScope):
       out.warnings.push(`${targetLabel(r.target)}: conflict: ${r.key} is wanted by Git but ${whose}: left untouched`);
       continue;
     }
-    const result = kind.diff({ desired: r.spec, observed: value, editedOutside: found.editedOutside.has(r.key) });
+    const result = kind.diff({ desired: r.spec, observed: value, editedOutside: found.editedOutside.has(r.key), writtenMark: found.writtenMarks?.get(r.key) });
     if (result) out.changes.push(change({ target: r.target, kind: kind.kind, key: r.key, result, owner: { cluster: r.origin.cluster, step: r.origin.step } }));
   }
 }

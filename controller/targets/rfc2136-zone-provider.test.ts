@@ -14,7 +14,7 @@ import { DnsError } from '../services/dns/dns-error.js';
 import type { ChangeGroup } from '../services/dns/update-message.js';
 import type { DnsRecord } from '../services/dns/wire.js';
 import { Rfc2136ZoneProvider, type ZoneClient } from './rfc2136-zone-provider.js';
-import { ownershipRecordValue } from './zone-ownership.js';
+import { ownershipRecordValue, valueMark } from './zone-ownership.js';
 import { changeGroup, ownedRecords } from './zone-records.js';
 
 const AT: DesiredZone = { apex: 'lab.example.net.', server: { address: '198.18.0.2', port: 53 }, tsigKeySecret: 'dns-key', policy: 'sync' };
@@ -32,11 +32,15 @@ test('a zone read keeps the records whose ownership record names this site, tell
     txt('_underlay-owner.a.api.lab.example.net', ownershipRecordValue('other', '198.18.0.21')),
     { name: 'etcd.lab.example.net', ttl: 300, type: 'CNAME', data: 'n1.lab.example.net' },
     txt('_underlay-owner.cname.etcd.lab.example.net', ownershipRecordValue('lab')),
+    // Deleted by hand: its ownership record stays, with the mark of the value written.
+    txt('_underlay-owner.a.n4.lab.example.net', ownershipRecordValue('lab', '198.18.0.14')),
   ]);
   t.deepEqual(zone, {
     records: { 'etcd.lab.example.net./CNAME': 'n1.lab.example.net.', 'n1.lab.example.net./A': '198.18.0.11', 'n2.lab.example.net./A': '198.18.0.99' },
     heldElsewhere: { 'api.lab.example.net./A': 'owned by site other', 'www.lab.example.net./A': 'not managed by underlay' },
     editedOutside: ['n2.lab.example.net./A'],
+    // What was written where it no longer is: the planner tells a hand edit (drift) from Git's change by it.
+    writtenMarks: { 'n2.lab.example.net./A': valueMark('198.18.0.12'), 'n4.lab.example.net./A': valueMark('198.18.0.14') },
   });
 });
 
@@ -97,7 +101,7 @@ const n = (i: number, before: string | null = null, remove = false) => ({ id: `n
 test('a level of changes goes out in one sync; a record changed behind underlay\'s back fails alone, named', async (t) => {
   const { client, syncs } = recordingClient(() => ({ rejected: ['n2'] }));
   const zones = provider(client);
-  t.deepEqual(await zones.observe('lab', AT), { records: {}, heldElsewhere: {}, editedOutside: [] });
+  t.deepEqual(await zones.observe('lab', AT), { records: {}, heldElsewhere: {}, editedOutside: [], writtenMarks: {} });
   const failed = await zones.write('lab', [n(1), n(2, '198.18.0.9'), n(3, '198.18.0.3', true)]);
   t.deepEqual(syncs, [['n1', 'n2', 'n3']]);
   t.deepEqual([...failed.keys()], ['n2']);

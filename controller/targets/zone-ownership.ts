@@ -6,7 +6,7 @@
  * Git changed: the plan says "edited outside underlay". The format is external-dns's registry idea, with
  * underlay's own prefix and keys: pure functions here, the reading and writing in the zone's provider.
  */
-import { sha256 } from '../model/sha256.js';
+import { recordValueMark } from '../model/record-value-mark.js';
 
 const PREFIX = '_underlay-owner';
 const HERITAGE = 'heritage=underlay';
@@ -23,7 +23,7 @@ export function ownedRecordOf(ownershipName: string): { name: string; type: stri
 }
 
 /** A digest of a record's value (its presentation form): enough to notice an edit, nothing to learn from. */
-export const valueMark = (value: string): string => sha256(value).slice(0, 16);
+export const valueMark = recordValueMark;
 
 /** The TXT value: which site owns the record and, when given, the value it wrote. Site ids need no quoting. */
 export function ownershipRecordValue(site: string, value?: string): string {

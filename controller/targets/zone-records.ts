@@ -114,13 +114,11 @@ export function changeGroup(c: ChangeOfRecord): ChangeGroup {
 
 const WRITTEN_TYPES = new Set<string>(DNS_RECORD_TYPES);
 
-/**
- * What a site owns of a zone read whole, and who holds the rest: a record is this site's when an ownership
- * record at its ownership name names the site; it was edited outside underlay when its value's digest is not
- * the one that ownership record carries.
- */
-export function ownedRecords(site: string, records: readonly DnsRecord[]): InventoryZone {
-  const owners = new Map<string, { site: string; mark?: string }[]>();
+type Claims = Map<string, { site: string; mark?: string }[]>;
+
+/** A zone's records by '<name>/<type>': the ownership records' claims, and the values of the record sets underlay writes. */
+function claimsAndRecordSets(records: readonly DnsRecord[]): { owners: Claims; rrsets: Map<string, string[]> } {
+  const owners: Claims = new Map();
   const rrsets = new Map<string, string[]>();
   for (const r of records) {
     const owned = r.type === 'TXT' ? ownedRecordOf(r.name) : null;
@@ -133,7 +131,17 @@ export function ownedRecords(site: string, records: readonly DnsRecord[]): Inven
     const key = `${dotted(r.name)}/${r.type}`;
     rrsets.set(key, [...(rrsets.get(key) ?? []), presentationValue(r)]);
   }
-  const zone: Required<Pick<InventoryZone, 'records' | 'heldElsewhere'>> & { editedOutside: string[] } = { records: {}, heldElsewhere: {}, editedOutside: [] };
+  return { owners, rrsets };
+}
+
+/**
+ * What a site owns of a zone read whole, and who holds the rest: a record is this site's when an ownership
+ * record at its ownership name names the site; it was edited outside underlay when its value's digest is not
+ * the one that ownership record carries, and deleted outside underlay when only its ownership record is left.
+ */
+export function ownedRecords(site: string, records: readonly DnsRecord[]): InventoryZone {
+  const { owners, rrsets } = claimsAndRecordSets(records);
+  const zone: Required<Pick<InventoryZone, 'records' | 'heldElsewhere' | 'writtenMarks'>> & { editedOutside: string[] } = { records: {}, heldElsewhere: {}, editedOutside: [], writtenMarks: {} };
   for (const key of [...rrsets.keys()].sort(byCodeUnit)) {
     const value = joinValues(rrsets.get(key)!);
     const claims = owners.get(key) ?? [];
@@ -143,7 +151,15 @@ export function ownedRecords(site: string, records: readonly DnsRecord[]): Inven
       continue;
     }
     zone.records[key] = value;
-    if (mine.mark !== undefined && mine.mark !== valueMark(value)) zone.editedOutside.push(key);
+    if (mine.mark !== undefined && mine.mark !== valueMark(value)) {
+      zone.editedOutside.push(key);
+      zone.writtenMarks[key] = mine.mark;
+    }
+  }
+  // Its ownership record without the record: deleted outside underlay, which writes and removes both at once.
+  for (const [key, claims] of owners) {
+    const mark = claims.find((o) => o.site === site)?.mark;
+    if (mark !== undefined && !rrsets.has(key)) zone.writtenMarks[key] = mark;
   }
   return zone;
 }

@@ -7,6 +7,7 @@
  */
 import type { Change } from '../../controller/model/change.js';
 import { keyIdentity, resourceAddress } from '../../controller/model/resource-key.js';
+import { recordValueMark } from '../../controller/model/record-value-mark.js';
 import type { Target } from '../../controller/model/target.js';
 import { NO_DETAILS, num, str } from '../details-support.js';
 import type { ServiceKind } from '../kind.js';
@@ -49,24 +50,29 @@ export const dnsKind: ServiceKind<DesiredDnsRecord> = {
     const unobserved: Record<string, string> = {};
     const heldElsewhere: Record<string, string> = {};
     const editedOutside = new Set<string>();
+    const writtenMarks = new Map<string, string>();
     const assumedEmpty: Record<string, string> = {};
     for (const [zone, z] of Object.entries(services.zones)) {
       if (z.unreadable) unobserved[zone] = `zone ${zone} could not be read (${z.unreadable.code}: ${z.unreadable.message})`;
       if (z.notServed !== undefined) assumedEmpty[zone] = `zone ${zone} is not served yet: ${z.notServed}; planned as an empty zone, every create requiring its name to be free, after its server`;
       for (const [nameAndType, whose] of Object.entries(z.heldElsewhere ?? {})) heldElsewhere[`dns:${zone}/${nameAndType}`] = whose;
       for (const nameAndType of z.editedOutside ?? []) editedOutside.add(`dns:${zone}/${nameAndType}`);
+      for (const [nameAndType, mark] of Object.entries(z.writtenMarks ?? {})) writtenMarks.set(`dns:${zone}/${nameAndType}`, mark);
     }
-    return { unobserved, heldElsewhere, editedOutside, assumedEmpty };
+    return { unobserved, heldElsewhere, editedOutside, writtenMarks, assumedEmpty };
   },
   keeps: (target, desired) => (desired.zones?.[target.name]?.policy === 'upsert-only' ? `zone ${target.name} is upsert-only` : undefined),
   targetOf: zoneOf,
-  diff({ desired, observed, editedOutside }) {
+  diff({ desired, observed, editedOutside, writtenMark }) {
     const outside = editedOutside ? ', edited outside underlay' : '';
     if (desired === null) return { action: 'delete', reason: `no longer in Git: remove record (${observed})${outside}`, before: { value: observed }, after: null };
     if (observed === desired.value) return null;
     const after = { ...desired } as Record<string, unknown>;
-    if (observed === undefined) return { action: 'create', reason: `record ${desired.name} ${desired.type} ${desired.value} does not exist`, before: null, after };
-    return { action: 'update', reason: `value ${observed} -> ${desired.value}${outside}`, before: { value: observed }, after };
+    // Git wants the value underlay wrote, and someone changed or removed it since: drift (ADR 0028).
+    const drift = writtenMark !== undefined && writtenMark === recordValueMark(desired.value);
+    const marked = drift ? { drift } : {};
+    if (observed === undefined) return { action: 'create', reason: `record ${desired.name} ${desired.type} ${desired.value} does not exist${drift ? ', deleted outside underlay' : ''}`, before: null, after, ...marked };
+    return { action: 'update', reason: `value ${observed} -> ${desired.value}${outside}`, before: { value: observed }, after, ...marked };
   },
   details: (c: Change) => (c.after ? { attributes: [`${str(c.after.name)} ${num(c.after.ttl)} IN ${str(c.after.type)} ${str(c.after.value)}`], content: [] } : NO_DETAILS),
   // A record pointing at an address allocated in the same plan waits for the allocation.

@@ -7,6 +7,7 @@ import test from 'ava';
 import type { Desired, DesiredServiceResource, DesiredZone } from '../../controller/model/desired.js';
 import type { InventoryZone } from '../../controller/model/observed.js';
 import { makePlan } from '../../controller/plan/make-plan.js';
+import { recordValueMark } from '../../controller/model/record-value-mark.js';
 import { desired as desiredOf, inventory as inventoryOf } from '../../test/support/build-desired.js';
 import { registry } from '../registry.js';
 import type { DesiredDnsRecord } from './kind.js';
@@ -38,6 +39,23 @@ test('owned records are created, updated and pruned; an update says when the val
     `update dns:lab/n3.${APEX}/A: value 198.18.0.10 -> 198.18.0.13`,
   ]);
   t.deepEqual(plan.warnings, []);
+});
+
+test('drift: a record Git wants as underlay wrote it, edited or deleted by hand, is marked; one Git changed is not', (t) => {
+  const plan = planOf([record('n1', '198.18.0.11'), record('n2', '198.18.0.12'), record('n3', '198.18.0.33')], {
+    records: { [`n2.${APEX}/A`]: '198.18.0.99', [`n3.${APEX}/A`]: '198.18.0.98' },
+    editedOutside: [`n2.${APEX}/A`, `n3.${APEX}/A`],
+    // n1 deleted by hand; n2 edited by hand; n3 edited by hand while Git changed it too (it wrote .13).
+    writtenMarks: { [`n1.${APEX}/A`]: recordValueMark('198.18.0.11'), [`n2.${APEX}/A`]: recordValueMark('198.18.0.12'), [`n3.${APEX}/A`]: recordValueMark('198.18.0.13') },
+  });
+  t.deepEqual(
+    plan.changes.map((c) => [c.action, c.key, c.reason, c.drift ?? false]),
+    [
+      ['create', `dns:lab/n1.${APEX}/A`, `record n1.${APEX} A 198.18.0.11 does not exist, deleted outside underlay`, true],
+      ['update', `dns:lab/n2.${APEX}/A`, 'value 198.18.0.99 -> 198.18.0.12, edited outside underlay', true],
+      ['update', `dns:lab/n3.${APEX}/A`, 'value 198.18.0.98 -> 198.18.0.33, edited outside underlay', false],
+    ],
+  );
 });
 
 test('a zone that could not be read plans no create and no delete, and says so', (t) => {
