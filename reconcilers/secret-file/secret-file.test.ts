@@ -97,6 +97,7 @@ test('diff: created when missing, nothing when current, changed when its keyed d
     reason: 'content differs from secret join-token in the store (keyed digest), mode 0644 -> 0440',
     before: { content: 'differs', group: 'etcd', mode: '0644', owner: 'root', path: want.path },
     after,
+    drift: false,
   });
   t.like(diffSecretFile({ ...base, desired: want, observed: { ...seen, content: 'unknown' }, managedHash: 'h' }), {
     action: 'update',
