@@ -3,25 +3,25 @@
  * from the store, at apply time (the plan holds its name only). Its bytes go on stdin, after one line
  * with the HMAC key's blocks and the keyed digest they must give (keyed-digest-script.ts), into a 0600
  * temporary file beside the target; the node checks the digest, so a copy cut short by a dying controller
- * is never renamed into place, then sets mode and owner and renames it. Nothing about the value reaches
- * argv, the journal or an error: not even its length.
+ * is never renamed into place, then sets mode and owner and renames it, and leaves the digest as the file's
+ * mark (secret-mark.ts). Nothing about the value reaches argv, the journal or an error: not even its length.
  */
 import type { Change } from '../../controller/model/change.js';
 import { keyIdentity } from '../../controller/model/resource-key.js';
 import { deliveryKey, keyedDigest } from '../../controller/secrets/keyed-digest.js';
 import { SecretError } from '../../controller/secrets/secret-store.js';
 import { stringField } from '../change-fields.js';
-import { removeFile } from '../file-write.js';
 import { APPLIED, type ApplyOutcome, type NodeApplyContext } from '../kind-effects.js';
 import { assertPlainValue, runScriptOk } from '../node-exec.js';
 import { hmacPads, KEYED_DIGEST_FUNCTION } from './keyed-digest-script.js';
+import { type MarkPlace, markName, SECRET_MARKS_DIR, WRITE_MARK_FUNCTION } from './secret-mark.js';
 import { assertTrustedForSecret } from './trust-gate.js';
 
 const INCOMPLETE_EXIT = 6;
 
 // `read` takes the key line byte by byte (stdin is a pipe), leaving the secret's bytes to `cat`.
 const WRITE_SCRIPT = `set -eu
-${KEYED_DIGEST_FUNCTION}target=$1 mode=$2 owner=$3 group=$4
+${KEYED_DIGEST_FUNCTION}${WRITE_MARK_FUNCTION}target=$1 mode=$2 owner=$3 group=$4 marks=$5 mark=$6
 IFS= read -r keys
 inner=\${keys%% *} rest=\${keys#* }
 outer=\${rest%% *} want=\${rest#* }
@@ -42,11 +42,22 @@ chown -- "$owner:$group" "$tmp"
 mv -f -- "$tmp" "$target"
 trap - EXIT
 sync -- "$dir" 2>/dev/null || true
+write_mark "$marks" "$mark" "$want"
 `;
 
-export async function applySecretFile(ctx: NodeApplyContext, change: Change): Promise<ApplyOutcome> {
+// The file goes first: a mark that outlives it is replaced when the file is written again.
+const REMOVE_SCRIPT = `set -eu
+if [ -d "$1" ] && [ ! -L "$1" ]; then echo "$1 is a directory, not removed" >&2; exit 3; fi
+rm -f -- "$1"
+rm -f -- "$2/$3"
+`;
+
+export async function applySecretFile(ctx: NodeApplyContext, change: Change, place: MarkPlace = {}): Promise<ApplyOutcome> {
+  const marks = place.marksDir ?? SECRET_MARKS_DIR;
   if (change.action === 'delete') {
-    await removeFile(ctx, keyIdentity(change.key));
+    const path = keyIdentity(change.key);
+    assertPlainValue(ctx.node.name, 'path', path);
+    await runScriptOk(ctx, REMOVE_SCRIPT, [path, marks, markName(path)], { what: `removing ${path}` });
     return APPLIED;
   }
   const after = change.after;
@@ -59,7 +70,7 @@ export async function applySecretFile(ctx: NodeApplyContext, change: Change): Pr
   const value = await source.read(secret);
   const key = deliveryKey(await source.digestKey(), { site: source.site, node: ctx.node.name, path });
   const keyLine = `${hmacPads(key)} ${keyedDigest(key, value)}\n`;
-  await runScriptOk(ctx, WRITE_SCRIPT, [path, stringField(after, 'mode', change.id), stringField(after, 'owner', change.id), stringField(after, 'group', change.id)], {
+  await runScriptOk(ctx, WRITE_SCRIPT, [path, stringField(after, 'mode', change.id), stringField(after, 'owner', change.id), stringField(after, 'group', change.id), marks, markName(path)], {
     what: `writing secret ${secret} to ${path}`,
     stdin: Buffer.concat([Buffer.from(keyLine), value]),
   });

@@ -1,7 +1,9 @@
 /**
- * Pure diff of a secret file. Its content is compared only through the probe's verdict (keyed digests,
- * probe.ts): a change says the content differs, never how. Something unmanaged at its path is taken over,
- * as a file is.
+ * Pure diff of a secret file. Its content is compared only through the probe's verdicts (keyed digests,
+ * probe.ts): a change says the content differs, never how, and whether the secret rotated in the store
+ * since underlay wrote it. A rotation is never drift: the spec, whose hash the managed record holds, names
+ * the secret and not its value, so without this the planner would take it for a hand edit and a
+ * reconcile would hold it back (ADR 0028). Something unmanaged at its path is taken over, as a file is.
  */
 import type { DiffInput, DiffResult } from '../kind.js';
 import { attributeChanges, missingReason, normaliseMode, pruneResult, UNMANAGED_TAKEOVER } from '../diff-support.js';
@@ -22,10 +24,16 @@ function secretFileBefore(o: ObservedSecretFile): Record<string, unknown> {
   return before;
 }
 
-function contentChange(observed: ObservedSecretFile, secret: string): string[] {
-  if (observed.content === 'differs') return [`content differs from secret ${secret} in the store (keyed digest)`];
-  if (observed.content === 'unknown') return [`content not compared with secret ${secret} (observed without its keyed digest): written again`];
-  return [];
+/** `drift: false` where the change is due whatever the node did: it delivers what the store holds now. */
+function contentChange(observed: ObservedSecretFile, secret: string): { reasons: string[]; drift?: false } {
+  if (observed.content === 'unknown') return { reasons: [`content not compared with secret ${secret} (observed without its keyed digest): written again`], drift: false };
+  if (observed.content !== 'differs') return { reasons: [] };
+  if (observed.storeSinceWrite === 'changed') return { reasons: [`secret ${secret} rotated in the store since underlay wrote it (keyed digest)`], drift: false };
+  if (observed.storeSinceWrite === 'unchanged') {
+    return { reasons: [`content differs from secret ${secret}, unchanged in the store since underlay wrote it (edited on the node?)`] };
+  }
+  // No mark (a file an older underlay wrote): a rotation cannot be told from an edit, and a rotation must go out.
+  return { reasons: [`content differs from secret ${secret} in the store (keyed digest)`], drift: false };
 }
 
 export function diffSecretFile(input: DiffInput<DesiredSecretFile, ObservedSecretFile>): DiffResult | null {
@@ -39,7 +47,8 @@ export function diffSecretFile(input: DiffInput<DesiredSecretFile, ObservedSecre
     const reason = observed.content === undefined ? `not a regular file; ${UNMANAGED_TAKEOVER}` : UNMANAGED_TAKEOVER;
     return { action: 'update', reason, before, after: secretFileAfter(desired) };
   }
-  const differences = [...contentChange(observed, desired.secret), ...attributeChanges(observed, desired)];
+  const content = contentChange(observed, desired.secret);
+  const differences = [...content.reasons, ...attributeChanges(observed, desired)];
   if (differences.length === 0) return null;
-  return { action: 'update', reason: differences.join(', '), before, after: secretFileAfter(desired) };
+  return { action: 'update', reason: differences.join(', '), before, after: secretFileAfter(desired), ...(content.drift === false ? { drift: false } : {}) };
 }

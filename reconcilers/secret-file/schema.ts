@@ -27,10 +27,18 @@ export interface DesiredSecretFile {
 
 /**
  * `current`: the node's copy has the keyed digest of the store's value; `differs`: it has not (edited on the
- * node, or the secret rotated in the store); `unknown`: not compared (observed without the secret store, or
- * the store lacks the secret). Never the content, its size or a plain hash of it.
+ * node, or the secret rotated in the store: SecretFileStoreSinceWrite tells which); `unknown`: not compared
+ * (observed without the secret store, or the store lacks the secret). Never the content, its size or a plain
+ * hash of it.
  */
 export const SecretFileContent = z.enum(['current', 'differs', 'unknown']);
+
+/**
+ * Whether the store's value is still the one underlay last wrote to the file, by the mark that write left on
+ * the node (secret-mark.ts): `changed` is a secret rotated in the store; `unchanged` with content `differs`,
+ * a copy edited on the node. Never the mark itself.
+ */
+export const SecretFileStoreSinceWrite = z.enum(['unchanged', 'changed']);
 
 export const ObservedSecretFile = z.strictObject({
   kind: z.literal('secretFile'),
@@ -41,5 +49,7 @@ export const ObservedSecretFile = z.strictObject({
   group: z.string().optional(),
   /** Absent when something other than a regular file is at the path. */
   content: SecretFileContent.optional(),
+  /** Absent when the file holds no mark (written by an older underlay, or by hand) or content was not compared. */
+  storeSinceWrite: SecretFileStoreSinceWrite.optional(),
 });
 export type ObservedSecretFile = z.infer<typeof ObservedSecretFile>;

@@ -97,6 +97,7 @@ test('diff: created when missing, nothing when current, changed when its keyed d
     reason: 'content differs from secret join-token in the store (keyed digest), mode 0644 -> 0440',
     before: { content: 'differs', group: 'etcd', mode: '0644', owner: 'root', path: want.path },
     after,
+    drift: false,
   });
   t.like(diffSecretFile({ ...base, desired: want, observed: { ...seen, content: 'unknown' }, managedHash: 'h' }), {
     action: 'update',
@@ -198,13 +199,16 @@ async function scratch(t: import('ava').ExecutionContext): Promise<string> {
   return dir;
 }
 
+/** The marks apply leaves (secret-mark.ts) go to a scratch directory of their own, not this machine's state. */
+const marksIn = async (t: import('ava').ExecutionContext) => ({ marksDir: join(await scratch(t), 'secret-marks') });
+
 const deliver = (path: string) => change(`n1/secretFile:${path}`, { after: { group: 'root', mode: '0440', owner: 'root', path, secret: 'join-token' } });
 
 test('apply writes the secret from the store over stdin only, with its mode, atomically', async (t) => {
   const dir = await scratch(t);
   const transport = recording(PINNED);
   const reads: string[] = [];
-  t.deepEqual(await applySecretFile({ transport, node: HOST, serviceManager: 'runit', secrets: fakeSource({ 'join-token': VALUE }, reads) }, deliver(join(dir, 'token'))), { result: 'applied' });
+  t.deepEqual(await applySecretFile({ transport, node: HOST, serviceManager: 'runit', secrets: fakeSource({ 'join-token': VALUE }, reads) }, deliver(join(dir, 'token')), await marksIn(t)), { result: 'applied' });
   t.deepEqual(await readFile(join(dir, 'token')), VALUE);
   t.is((await stat(join(dir, 'token'))).mode & 0o777, 0o440);
   t.deepEqual(await readdir(dir), ['token'], 'no temporary copy left');
@@ -225,7 +229,7 @@ test('the trust gate refuses before the secret is read: no pin, a transport that
   ];
   for (const [code, transport, node] of refusals) {
     const reads: string[] = [];
-    const error = await t.throwsAsync(applySecretFile({ transport, node, serviceManager: 'runit', secrets: fakeSource({ 'join-token': VALUE }, reads) }, deliver(path)));
+    const error = await t.throwsAsync(applySecretFile({ transport, node, serviceManager: 'runit', secrets: fakeSource({ 'join-token': VALUE }, reads) }, deliver(path), await marksIn(t)));
     t.like(error, { code, data: { node: 'n1', secret: 'join-token' } });
     t.regex(error?.message ?? '', /^node n1: secret join-token not delivered: /);
     t.deepEqual(reads, [], `${code}: the secret was not read`);
@@ -243,7 +247,7 @@ test('a copy cut short on its way is never installed, and the error holds nothin
     verifiedHostKey: () => Promise.resolve(PINNED),
     close: () => Promise.resolve(),
   };
-  const error = await t.throwsAsync(applySecretFile({ transport: cut, node: HOST, serviceManager: 'runit', secrets: fakeSource({ 'join-token': VALUE }) }, deliver(path)));
+  const error = await t.throwsAsync(applySecretFile({ transport: cut, node: HOST, serviceManager: 'runit', secrets: fakeSource({ 'join-token': VALUE }) }, deliver(path), await marksIn(t)));
   t.regex(error?.message ?? '', /secret content for .* arrived incomplete or altered: not installed/);
   t.false(JSON.stringify({ message: error?.message, data: (error as { data?: unknown }).data }).includes(SHA));
   t.false((error?.message ?? '').includes(VALUE.toString().trim()));

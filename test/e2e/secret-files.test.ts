@@ -2,10 +2,11 @@
  * Trust before secrets, end to end on real test hosts through the real CLI: a controller secret delivered
  * as a file with its mode and owner to the nodes its policy lists; a re-plan is empty; rotating it in the
  * store, or editing it on a node, plans a change that says only "changed" (and drift "secret content
- * changed"); a node whose host key does not match its pin gets nothing (apply refuses, naming it). Then every
- * output, the plans (text, JSON, Markdown, the saved file), the inventory snapshot, status and the state
- * directory (the journal's database, byte for byte) are searched for each value the secret had and for its
- * plain sha256: none holds either.
+ * changed"), and which of the two it was, by the mark each write leaves on the node; a node whose host key
+ * does not match its pin gets nothing (apply refuses, naming it). Then every output, the plans (text, JSON,
+ * Markdown, the saved file), the inventory snapshot, status and the state directory (the journal's database,
+ * byte for byte) are searched for each value the secret had, for its plain sha256 and for the marks: none
+ * holds any, and no mark holds a value.
  */
 import test from 'ava';
 import { createHash, randomBytes } from 'node:crypto';
@@ -21,6 +22,8 @@ import { foreignHostKey } from './support/foreign-host-key.js';
 import { onHost, ssh } from './support/node-checks.js';
 
 const TOKEN_PATH = '/etc/bootstrap-token';
+/** Where a write leaves the file's mark (reconcilers/secret-file/secret-mark.ts). */
+const MARK_PATH = `/var/lib/underlay/secret-marks/${createHash('sha256').update(TOKEN_PATH).digest('hex')}`;
 
 const CLUSTER = `apiVersion: underlay.dev/v1alpha1
 kind: Cluster
@@ -72,8 +75,9 @@ test.after.always(async () => {
   await site?.teardown();
 });
 
-/** Every value the secret had, and everything any command printed or saved: searched at the end. */
+/** Every value the secret had, every mark a node held, and everything any command printed or saved: searched at the end. */
 const values: Buffer[] = [];
+const marks: Buffer[] = [];
 const outputs: { what: string; text: string }[] = [];
 
 async function setSecret(): Promise<Buffer> {
@@ -102,6 +106,20 @@ async function planJson(what: string): Promise<PlanJson> {
 const onNode = (name: string): string => onHost(s().hosts, name, TOKEN_PATH);
 const ids = (plan: PlanJson): string[] => plan.changes.map((c) => `${c.action} ${c.id}`).sort();
 
+/** The node's mark of the last write, kept for the search at the end. */
+function markOn(name: string): Buffer {
+  const mark = readFileSync(onHost(s().hosts, name, MARK_PATH));
+  marks.push(mark);
+  return mark;
+}
+
+async function observedToken(what: string): Promise<Record<string, unknown>> {
+  const inventory = await underlay(what, ['inventory']);
+  if (inventory.code !== 0) throw new Error(inventory.stderr);
+  const nodes = (JSON.parse(inventory.stdout) as { nodes: Record<string, { resources: Record<string, Record<string, unknown>> }> }).nodes;
+  return Object.fromEntries(Object.entries(nodes).map(([name, n]) => [name, n.resources[`secretFile:${TOKEN_PATH}`] ?? {}]));
+}
+
 test.serial('delivered with mode and owner to the nodes its policy lists, and a re-plan is empty', async (t) => {
   const value = await setSecret();
   const applied = await underlay('first apply', ['apply', '--no-color']);
@@ -112,7 +130,11 @@ test.serial('delivered with mode and owner to the nodes its policy lists, and a 
     t.is(st.mode & 0o7777, 0o440, name);
     t.is(st.uid, 0);
     t.is(st.gid, 65534, 'group nogroup');
+    t.regex(markOn(name).toString(), /^[0-9a-f]{64}\n$/, `${name}: the write left its keyed digest as the mark`);
+    t.is(statSync(onHost(s().hosts, name, MARK_PATH)).mode & 0o777, 0o600);
+    t.is(statSync(path.dirname(onHost(s().hosts, name, MARK_PATH))).mode & 0o777, 0o700);
   }
+  t.notDeepEqual(markOn('node1'), markOn('node2'), 'each node\'s under its own key');
   t.deepEqual(readdirSync(path.dirname(onNode('node1'))).filter((f) => f.startsWith('.underlay.bootstrap-token')), [], 'no temporary copy left');
   t.deepEqual((await planJson('re-plan')).changes, []);
 });
@@ -121,7 +143,9 @@ test.serial('rotated in the store: the plan says changed, no value; applied from
   const value = await setSecret();
   const plan = await planJson('plan after rotation');
   t.deepEqual(ids(plan), ['update node1/secretFile:/etc/bootstrap-token', 'update node2/secretFile:/etc/bootstrap-token']);
-  t.regex(plan.changes[0]!.reason, /content differs from secret bootstrap-token in the store \(keyed digest\)/);
+  for (const c of plan.changes) t.is(c.reason, 'secret bootstrap-token rotated in the store since underlay wrote it (keyed digest)', c.id);
+  t.like(await observedToken('inventory after rotation'), { node1: { content: 'differs', storeSinceWrite: 'changed' }, node2: { content: 'differs', storeSinceWrite: 'changed' } });
+  const before = markOn('node1');
   t.deepEqual(plan.changes[0]!.after, { group: 'nogroup', mode: '0440', owner: 'root', path: TOKEN_PATH, secret: 'bootstrap-token' });
   const text = await underlay('text plan', ['plan', '--no-color']);
   t.true(text.stdout.includes('secret bootstrap-token, mode 0440, owner root:nogroup, content: changed'), text.stdout);
@@ -132,6 +156,9 @@ test.serial('rotated in the store: the plan says changed, no value; applied from
   const applied = await underlay('apply of the saved plan', ['apply', '--plan', saved, '--no-color']);
   t.is(applied.code, 0, applied.stdout + applied.stderr);
   for (const name of ['node1', 'node2']) t.deepEqual(readFileSync(onNode(name)), value, name);
+  t.notDeepEqual(markOn('node1'), before, 'the mark is the new value\'s');
+  markOn('node2');
+  t.like(await observedToken('inventory after the rotation was applied'), { node1: { content: 'current', storeSinceWrite: 'unchanged' } });
   t.deepEqual((await planJson('re-plan after rotation')).changes, []);
 });
 
@@ -141,9 +168,10 @@ test.serial('edited on the node: that node plans a change, and apply puts the se
   const plan = await planJson('plan after the edit');
   t.deepEqual(ids(plan), ['update node1/secretFile:/etc/bootstrap-token']);
   t.is(plan.changes[0]!.before?.content, 'differs');
+  t.is(plan.changes[0]!.reason, 'content differs from secret bootstrap-token, unchanged in the store since underlay wrote it (edited on the node?)');
   const inventory = await underlay('inventory snapshot', ['inventory']);
   t.is(inventory.code, 0, inventory.stderr);
-  t.like(JSON.parse(inventory.stdout), { nodes: { node1: { resources: { [`secretFile:${TOKEN_PATH}`]: { exists: true, content: 'differs', mode: '0440' } } } } });
+  t.like(JSON.parse(inventory.stdout), { nodes: { node1: { resources: { [`secretFile:${TOKEN_PATH}`]: { exists: true, content: 'differs', storeSinceWrite: 'unchanged', mode: '0440' } } } } });
   // Drift says the content changed, and nothing else of it (its record stays in the state database, searched below).
   const drift = await underlay('drift after the edit', ['drift', '--output', 'json']);
   t.is(drift.code, 2, drift.stderr);
@@ -221,4 +249,11 @@ test.serial('no output, plan, snapshot, journal or state file holds a value of t
   t.deepEqual(forbidden().filter((f) => inStore.includes(f.bytes)).map((f) => f.what), [`value ${last}`, `value ${last} without its line break`]);
   const found = haystacks.flatMap((h) => forbidden().filter((f) => h.bytes.includes(f.bytes)).map((f) => `${f.what} in ${h.what}`));
   t.deepEqual(found, []);
+  // The marks are keyed digests of values the nodes hold: no value in one, and none of them off the nodes.
+  markOn('node1');
+  markOn('node2');
+  t.deepEqual(marks.flatMap((m, i) => forbidden().filter((f) => m.includes(f.bytes)).map((f) => `${f.what} in mark ${i}`)), []);
+  const digests = [...new Set(marks.map((m) => m.toString().trim()))];
+  t.true(digests.length >= 6, 'two nodes, three values');
+  t.deepEqual(haystacks.flatMap((h) => digests.filter((d) => h.bytes.includes(d)).map((d) => `mark ${d.slice(0, 12)} in ${h.what}`)), []);
 });
