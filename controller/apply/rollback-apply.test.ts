@@ -130,7 +130,8 @@ test('the rollback is journalled like any change, each entry naming the revision
     ['n1/service:app#restart#rollback', 'succeeded', `rollback to ${GOOD}`],
   ]);
   t.deepEqual(await s.store.inFlightOf(result.runId), [], 'every rollback step finished in the journal');
-  t.true(s.log.includes('record n1 file:/etc/app.conf hash-of-n1/file:/etc/app.conf'), 'the managed record is kept around the rollback\'s changes');
+  t.true(s.log.includes('record n1 file:/etc/app.conf hash-of-n1/file:/etc/app.conf applyPending=true'), 'the managed record is kept around the rollback\'s changes');
+  t.true(s.log.includes('record n1 file:/etc/app.conf (hash kept) applyPending=false'), 'and the write confirmed after it');
 });
 
 test('a node whose rollback fails its gates stays down, and the state and the halt say so', async (t) => {

@@ -65,9 +65,9 @@ function rehearsal() {
 test('a replayed site reads its snapshot where a live site observes its nodes; a live site is left as it was', (t) => {
   const { ctx } = rehearsal();
   const names = (site: typeof ctx.site) => withSiteObservation(site, siteSteps(site, null, systemClock), ctx.io).map((s) => s.name);
-  t.deepEqual(names(ctx.site), ['fetch-revision', 'load', 'site-id', 'resolve', 'read-inventory', 'resolve', 'plan']);
+  t.deepEqual(names(ctx.site), ['fetch-revision', 'load', 'site-id', 'resolve', 'read-inventory', 'resolve', 'plan', 'hold-drift']);
   const live = { ...ctx.site, observe: undefined };
-  t.deepEqual(names(live), ['fetch-revision', 'load', 'site-id', 'resolve', 'observe', 'resolve', 'plan']);
+  t.deepEqual(names(live), ['fetch-revision', 'load', 'site-id', 'resolve', 'observe', 'resolve', 'plan', 'hold-drift']);
 });
 
 test('the drift check runs against the snapshot: converged, then a file recorded with other content is drifted, then resolved', async (t) => {

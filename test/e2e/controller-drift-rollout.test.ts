@@ -194,20 +194,28 @@ test.serial('the breaker guards a correction: its gate fails on the first node, 
   const drift = (await c().api('GET', '/api/v1/sites/ro/drift')).body as { open: { drifted: { id: string }[] } };
   t.deepEqual(drift.open.drifted.map((r) => r.id).sort(), NODES.map(configId), 'what the halt left is still drift (node1 too until the next check sees it put back)');
 
-  // The operator repairs node1 and resumes: the rollout carries on, the site converges, the alerts resolve.
+  // The operator repairs node1 and resumes. The reconcile the resume asks for has nothing of Git's to apply:
+  // the hand edits are drift, which it leaves to the drift policy (ADR 0028). The check it asks for at once
+  // corrects them, not held back by a backoff (the halt skipped them; they did not fail): the rollout carries
+  // on, the site converges, the alerts resolve.
   await ssh(h(), 'node1', `rm ${ROLLOUT_LOCAL}`);
   const resolvedBefore = NODES.map((n) => alertsOf('DriftResolved', configId(n)));
   const resumeMark = c().logs.length;
+  const since = (l: LogLine): boolean => c().logs.indexOf(l) >= resumeMark;
   const resumed = await c().api('POST', '/api/v1/sites/ro/rollouts/app/resume', { recovered: ['node1'] });
   t.is(resumed.status, 202, JSON.stringify(resumed.body));
-  const reconciled = await c().waitForLog((l) => c().logs.indexOf(l) >= resumeMark && l.msg === 'reconciled', 'the reconcile the resume asked for');
-  t.is(reconciled.outcome, 'done', JSON.stringify(reconciled));
+  const reconciled = await c().waitForLog((l) => since(l) && l.msg === 'reconciled', 'the reconcile the resume asked for');
+  t.like(reconciled, { outcome: 'done', changes: 0 }, JSON.stringify(reconciled));
+  const held = await c().waitForLog((l) => since(l) && l.msg === 'drift held back for the drift policy', 'the drift held back');
+  t.deepEqual(idsOf(held, 'changes'), ['node2', 'node3'].flatMap((n) => [configId(n), `${n}/service:ro-app#restart`]));
+  const correcting = await c().waitForLog((l) => since(l) && l.msg === 'drift checked' && String(l.reason) === 'held-drift', 'the check the held drift asked for');
+  t.deepEqual(idsOf(correcting, 'corrected'), [configId('node2'), configId('node3')]);
   await waitAlert('RolloutResumed', 'app');
   t.true(indexOf('RolloutHalted', 'app') < indexOf('RolloutResumed', 'app'));
   t.is(await breakerTripped(), 0);
   t.deepEqual(restartsAndGates(resumeMark), ['restart node2 applied', 'gate node2 healthy', 'restart node3 applied', 'gate node3 healthy'], 'the rollout carried on after batch 1');
-  // The check after that apply finds everything as Git has it.
-  await c().waitForLog((l) => c().logs.indexOf(l) >= resumeMark && l.msg === 'drift checked' && idsOf(l, 'drifted').length === 0, 'a drift check finding no drift');
+  // The next check finds everything as Git has it.
+  t.deepEqual(idsOf(await driftNow(), 'drifted'), [], 'no drift left');
   // Delivery never holds up a check: the notifications arrive after its log line.
   for (const [i, n] of NODES.entries()) {
     if (n !== 'node1') await s().waitFor(() => alertsOf('DriftResolved', configId(n)) > resolvedBefore[i]!, `DriftResolved ${configId(n)}`, () => c().output());

@@ -3,7 +3,7 @@
  * baseline revision (plan/plan-part.ts), under the apply locks this step runs within. Each correction is
  * recorded: a success counts towards fighting, a failure sets when the next may be tried (backoff.ts).
  */
-import type { ChangeSet } from '../../apply/change-set.js';
+import type { ChangeSet, SkipCause } from '../../apply/change-set.js';
 import { backoff, type BackoffPolicy } from '../../runtime/backoff.js';
 import { resultOf, runSteps } from '../../runtime/reconcile.js';
 import { required } from '../../runtime/reconcile-state.js';
@@ -23,6 +23,8 @@ import type { DriftDeps, DriftState, DriftStep } from '../drift-deps.js';
  */
 export const CORRECTION_BACKOFF: BackoffPolicy = { baseMs: 60_000, maxMs: 60 * 60_000 };
 
+const UNTRIED: ReadonlySet<SkipCause> = new Set(['rollout-halted', 'rollout-held', 'stopping']);
+
 /** Corrections are remembered for a day: long past the fighting window and any backoff. */
 const FORGET_AFTER_MS = 24 * 60 * 60_000;
 
@@ -31,13 +33,16 @@ async function record(ids: readonly string[], changeSet: ChangeSet | undefined, 
   const now = deps.clock.now();
   const earlier = await ledger.corrections(new Date(now.getTime() - FIGHTING_WINDOW_MS).toISOString());
   const applied = new Set((changeSet?.results ?? []).filter((r) => r.outcome === 'applied').map((r) => r.id));
-  const entries: DriftCorrection[] = ids.map((id) => {
+  // Not tried: the rollout held it back (its breaker halted, maxUnavailable used up) or the controller is
+  // stopping. No failure of its own, so no backoff: once the rollout is resumed, the next check corrects it.
+  const untried = new Set((changeSet?.results ?? []).filter((r) => r.outcome === 'skipped' && UNTRIED.has(r.cause)).map((r) => r.id));
+  const entries: DriftCorrection[] = ids.filter((id) => !untried.has(id)).map((id) => {
     if (applied.has(id)) return { id, at: now.toISOString(), outcome: 'succeeded', retryAt: null };
     const failures = earlier.filter((c) => c.id === id && c.outcome === 'failed').length;
     return { id, at: now.toISOString(), outcome: 'failed', retryAt: new Date(now.getTime() + backoff(failures, deps.random, CORRECTION_BACKOFF)).toISOString() };
   });
   await ledger.recordCorrections(entries, new Date(now.getTime() - FORGET_AFTER_MS).toISOString());
-  return { corrected: ids.filter((id) => applied.has(id)), failed: ids.filter((id) => !applied.has(id)) };
+  return { corrected: ids.filter((id) => applied.has(id)), failed: ids.filter((id) => !applied.has(id) && !untried.has(id)) };
 }
 
 export const correctDrift: DriftStep = {
