@@ -2,51 +2,24 @@
 import test from 'ava';
 import { DEFAULT_ROLLOUT_POLICY } from '../spec/rollout-policy.js';
 import { emptyInventory } from '../model/observed.js';
-import { rolloutIntents } from '../../test/support/fake-apply.js';
+import { change, testPlan } from '../../test/support/fake-apply.js';
 import type { Change } from '../model/change.js';
 import type { Plan } from '../model/plan.js';
-import { nodeTarget } from '../model/target.js';
-import { makePlan, planHash, summarise } from './make-plan.js';
+import { makePlan, planHash } from './make-plan.js';
 import { registry } from '../../reconcilers/registry.js';
 import { appliedNode, desired, inventory, node, resource } from '../../test/support/build-desired.js';
 import { holdDrift } from './hold-drift.js';
 import type { DesiredCertificate } from '../../reconcilers/certificate/schema.js';
 
-const change = (node: string, key: string, over: Partial<Change> = {}): Change => ({
-  id: `${node}/${key}`,
-  target: nodeTarget(node),
-  kind: key.slice(0, key.indexOf(':')),
-  key,
-  action: 'update',
-  before: {},
-  after: {},
-  reason: 'differs',
-  dependsOn: [],
-  disruptive: false,
-  cluster: 'web',
-  ...over,
-});
-const restart = (node: string, causes: string[], over: Partial<Change> = {}) =>
-  change(node, 'service:web#restart', { kind: 'service', key: 'service:web', action: 'restart', reason: `${causes.join(', ')} changed`, dependsOn: causes.map((k) => `${node}/${k}`), disruptive: true, ...over });
-
-function planOf(changes: Change[]): Plan {
-  const body: Omit<Plan, 'hash'> = {
-    apiVersion: 'underlay.dev/v1alpha2',
-    kind: 'Plan',
-    revision: { source: 'repo', ref: 'main', commit: 'c'.repeat(40), worktree: false } as Plan['revision'],
-    inventoryHash: 'i',
-    nodeInventoryHashes: {},
-    changes,
-    rollout: [rolloutIntents({ cluster: 'web', batches: [['n1'], ['n2']], failureBudget: 0 })],
-    summary: summarise(changes),
-  };
-  return { ...body, hash: planHash(body) };
-}
+const on = (n: string, key: string, over: Partial<Change> = {}): Change => change(`${n}/${key}`, { action: 'update', cluster: 'web', ...over });
+const restart = (n: string, causes: string[], over: Partial<Change> = {}) =>
+  on(n, 'service:web#restart', { action: 'restart', reason: `${causes.join(', ')} changed`, dependsOn: causes.map((k) => `${n}/${k}`), disruptive: true, ...over });
+const planOf = (changes: Change[]): Plan => testPlan(changes, [{ cluster: 'web', batches: [['n1'], ['n2']], failureBudget: 0 }]);
 const site = { clusters: [{ name: 'web', nodes: ['n1', 'n2'], rollout: DEFAULT_ROLLOUT_POLICY }], nodes: [], inventory: emptyInventory() };
 const ids = (changes: readonly Change[]) => changes.map((c) => c.id);
 
 test('a plan without drift is applied as it is', (t) => {
-  const plan = planOf([change('n1', 'file:/etc/web.conf'), restart('n1', ['file:/etc/web.conf'])]);
+  const plan = planOf([on('n1', 'file:/etc/web.conf'), restart('n1', ['file:/etc/web.conf'])]);
   const { plan: kept, held } = holdDrift(plan, site);
   t.is(kept, plan);
   t.deepEqual(held, []);
@@ -54,9 +27,9 @@ test('a plan without drift is applied as it is', (t) => {
 
 test('drift and the restart only it triggers are held; what Git asks for is applied, batched again', (t) => {
   const plan = planOf([
-    change('n1', 'file:/etc/web.conf', { drift: true }),
+    on('n1', 'file:/etc/web.conf', { drift: true }),
     restart('n1', ['file:/etc/web.conf'], { drift: true }),
-    change('n2', 'file:/etc/web.conf'),
+    on('n2', 'file:/etc/web.conf'),
     restart('n2', ['file:/etc/web.conf']),
   ]);
   const { plan: kept, held } = holdDrift(plan, site);
@@ -70,9 +43,9 @@ test('drift and the restart only it triggers are held; what Git asks for is appl
 
 test('a drift change that a change of Git waits for is applied with it, and so is what it triggers', (t) => {
   const plan = planOf([
-    change('n1', 'directory:/etc/web', { action: 'create', drift: true }),
-    change('n1', 'file:/etc/web/new.conf', { action: 'create', dependsOn: ['n1/directory:/etc/web'] }),
-    change('n1', 'file:/etc/motd', { drift: true }),
+    on('n1', 'directory:/etc/web', { action: 'create', drift: true }),
+    on('n1', 'file:/etc/web/new.conf', { action: 'create', dependsOn: ['n1/directory:/etc/web'] }),
+    on('n1', 'file:/etc/motd', { drift: true }),
   ]);
   const { plan: kept, held } = holdDrift(plan, site);
   t.deepEqual(ids(held), ['n1/file:/etc/motd']);
@@ -82,19 +55,19 @@ test('a drift change that a change of Git waits for is applied with it, and so i
 
 test('a held re-run goes once something it waits for goes, and takes along its drifted input and its restart', (t) => {
   const plan = planOf([
-    change('n1', 'file:/etc/a', { drift: true }),
-    change('n1', 'command:render', { kind: 'command', action: 'run', reason: 'file:/etc/a changed', dependsOn: ['n1/file:/etc/a'], drift: true }),
+    on('n1', 'file:/etc/a', { drift: true }),
+    on('n1', 'command:render', { action: 'run', reason: 'file:/etc/a changed', dependsOn: ['n1/file:/etc/a'], drift: true }),
     restart('n1', ['command:render'], { drift: true }),
-    change('n1', 'package:web', { kind: 'package', dependsOn: [] }),
-    change('n1', 'file:/etc/b', { drift: true, dependsOn: ['n1/package:web'] }),
+    on('n1', 'package:web', {}),
+    on('n1', 'file:/etc/b', { drift: true, dependsOn: ['n1/package:web'] }),
   ]);
   // Only the untriggered drift stays held: nothing it waits for changes its nature.
-  t.deepEqual(ids(holdDrift(plan, site).held), ['n1/file:/etc/a', 'n1/command:render', 'n1/service:web#restart', 'n1/file:/etc/b']);
-  const released = planOf([...plan.changes.slice(0, 3).map((c) => (c.id === 'n1/command:render' ? { ...c, dependsOn: [...c.dependsOn, 'n1/package:web'] } : c)), plan.changes[3]!]);
+  t.deepEqual(ids(holdDrift(plan, site).held), ['n1/command:render', 'n1/file:/etc/a', 'n1/file:/etc/b', 'n1/service:web#restart']);
+  const released = planOf(plan.changes.filter((c) => c.id !== 'n1/file:/etc/b').map((c) => (c.id === 'n1/command:render' ? { ...c, dependsOn: [...c.dependsOn, 'n1/package:web'] } : c)));
   // The package's change re-runs render, which must read a as Git has it: a is put back first.
   const { plan: kept, held } = holdDrift(released, site);
   t.deepEqual(ids(held), []);
-  t.deepEqual(ids(kept.changes), ['n1/file:/etc/a', 'n1/command:render', 'n1/service:web#restart', 'n1/package:web']);
+  t.deepEqual(ids(kept.changes), ['n1/command:render', 'n1/file:/etc/a', 'n1/package:web', 'n1/service:web#restart']);
 });
 
 test('planned from a node inventory: a certificate due for renewal is applied, a key swapped by hand on the node is held', (t) => {
