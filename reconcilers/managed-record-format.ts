@@ -187,7 +187,7 @@ export function applyManagedUpdates(entries: ManagedEntries, updates: readonly M
 
 type Flag = 'restartPending' | 'applyPending';
 
-/** The entry with the flag set (true), cleared (false) or kept (undefined); members in key order. */
+/** The entry with the flag set (true), cleared (false) or kept (undefined). */
 function withFlag(entry: ManagedEntries[string], flag: Flag, to: boolean | undefined): ManagedEntries[string] {
   if (to === undefined) return entry;
   const next = { ...entry };

@@ -142,7 +142,7 @@ test('the managed record is written before a create, dropped after a delete, and
     'record n1 file:/etc/new (hash kept) applyPending=false',
     'record n1 command:broken (hash kept) restartPending=true',
     'apply n1/command:init',
-    'record n1 command:init hash-of-n1/command:init restartPending=false',
+    'record n1 command:init hash-of-n1/command:init restartPending=false applyPending=false',
     'apply n1/file:/etc/old',
     'record n1 file:/etc/old (drop)',
     'apply n1/command:broken',

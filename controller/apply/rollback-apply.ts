@@ -37,8 +37,12 @@ export interface RollbackAt {
   gate(node: string, checks: readonly Change[]): Promise<GateFailure | undefined>;
 }
 
-/** A rollback argv is no desired resource: nothing is recorded before it; after it, its run's marker is retired and the recorded hash stays (the next plan decides on it). */
-const undoUpdates: RecordUpdates = { before: () => null, after: (c) => ({ key: c.key, hash: undefined, retireRun: true }) };
+/**
+ * A rollback argv is no desired resource: nothing is recorded before it; after it, its run's marker is retired
+ * and the recorded hash stays, pending: the node no longer holds what it stands for, so the next plan's run of
+ * the command is unfinished work, not drift (ADR 0028).
+ */
+const undoUpdates: RecordUpdates = { before: () => null, after: (c) => ({ key: c.key, hash: undefined, retireRun: true, applyPending: true }) };
 
 const describeGate = (g: GateFailure): string => `${g.gate} ${g.result === 'timeout' ? 'timed out' : 'failed'}${g.output === '' ? '' : ` ${JSON.stringify(g.output)}`}`;
 

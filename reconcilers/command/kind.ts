@@ -35,7 +35,8 @@ const guardSaysDone = (change: Change): boolean => {
 const commandOwnership: Ownership = {
   before: () => null,
   after(change) {
-    if (change.action === 'run') return { key: change.key, hash: change.desiredHash, restartPending: false, retireRun: true };
+    // A run done is no longer pending (a rollback argv that undid the last one left it so).
+    if (change.action === 'run') return { key: change.key, hash: change.desiredHash, restartPending: false, applyPending: false, retireRun: true };
     return dropAfterDelete(change);
   },
   /**
