@@ -13,7 +13,7 @@ const NO_EFFECTS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'bin/**', 'dist/**', 'eslint.config.js', 'test/fixtures/**', 'examples/**', '.state/**', '.scratch/**'] },
+  { ignores: ['node_modules/**', 'bin/**', 'dist/**', '.dist-build-*/**', 'dist.old-*/**', 'eslint.config.js', 'test/fixtures/**', 'examples/**', '.state/**', '.scratch/**'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: {

@@ -8,11 +8,16 @@
  * from this install's node_modules, resolved from dist/ and never from the current directory.
  */
 import { build } from 'esbuild';
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-const outdir = path.join(root, 'dist');
+const dist = path.join(root, 'dist');
+// Built beside dist/ and swapped in at the end: a build while the CLI runs (the quick start rebuilds an
+// install; a test suite runs the CLI meanwhile) never leaves a moment without a dist/ or with half of one.
+// The same depth as dist/, so what the bundle resolves relative to itself (node_modules) is the same.
+const staging = `.dist-build-${process.pid}`;
+const outdir = path.join(root, staging);
 const NATIVE = ['better-sqlite3', 'ssh2'];
 
 await rm(outdir, { recursive: true, force: true });
@@ -35,5 +40,12 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
-// Which chunk holds and imports what: controller/cli/start-up.test.ts checks what each command loads from it.
-await writeFile(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+// Which chunk holds and imports what: controller/cli/start-up.test.ts checks what each command loads from it,
+// by the paths the files have once in dist/.
+await writeFile(path.join(outdir, 'meta.json'), JSON.stringify(result.metafile).replaceAll(`"${staging}/`, '"dist/'));
+const previous = `${dist}.old-${process.pid}`;
+await rename(dist, previous).catch((error: NodeJS.ErrnoException) => {
+  if (error.code !== 'ENOENT') throw error;
+});
+await rename(outdir, dist);
+await rm(previous, { recursive: true, force: true });
