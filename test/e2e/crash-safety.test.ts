@@ -190,8 +190,19 @@ test.serial('killed during a file write (copy written, not renamed): the target 
   t.is(temps.length, 1, `the killed write left its copy: ${temps.join(', ')}`);
   t.true(readFileSync(temps[0]!, 'utf8').includes('Crash-tested.'), 'the copy is complete');
   await journalAgreesWithNodes(t, `${node}/file:/etc/motd`);
+  // Its hash was recorded before the write, pending: the unfinished write is no drift, which a controller's
+  // reconcile would leave to the drift policy (ADR 0028), but work the next run must finish.
+  const record = JSON.parse(readFileSync(onHost(s().hosts, node, '/var/lib/underlay/managed.json'), 'utf8')) as { resources: Record<string, unknown> };
+  t.like(record.resources['file:/etc/motd'], { applyPending: true });
+  const live = await planLive(s(), ['--output', 'json']);
+  t.is(live.code, 0, live.stderr);
+  const motd = (JSON.parse(live.stdout) as { changes: { id: string; drift?: true }[] }).changes.find((c) => c.id === `${node}/file:/etc/motd`);
+  t.truthy(motd, 'the write is planned again');
+  t.is(motd?.drift, undefined, 'and not as drift');
 
   await rerunConverges(t);
+  const confirmed = JSON.parse(readFileSync(onHost(s().hosts, node, '/var/lib/underlay/managed.json'), 'utf8')) as { resources: Record<string, Record<string, unknown>> };
+  t.false('applyPending' in (confirmed.resources['file:/etc/motd'] ?? {}), 'the rerun\'s write confirmed it');
   for (const n of names()) {
     t.true((await ssh(s().hosts, n, 'cat /etc/motd')).endsWith('Crash-tested.\n'), `new banner on ${n}`);
     t.deepEqual(leftoverTemps(n), [], `no temporary copies left on ${n}`);
