@@ -57,9 +57,10 @@ sync -- "$dir" 2>/dev/null || true
 `;
 
 // Refuses directories: rm -f on one fails anyway, but the message should say what was found.
+// The file first, then what goes with it (rm takes its arguments in order).
 const REMOVE_SCRIPT = `set -eu
 if [ -d "$1" ] && [ ! -L "$1" ]; then echo "$1 is a directory, not removed" >&2; exit 3; fi
-rm -f -- "$1"
+rm -f -- "$@"
 `;
 
 export interface FileWrite {
@@ -87,8 +88,8 @@ export async function writeFileAtomic(ctx: NodeApplyContext, file: FileWrite): P
   await runScriptOk(ctx, WRITE_SCRIPT, [...args, 'commit', staged.stdout.toString('utf8').trim()], { what: `installing ${file.path}` });
 }
 
-/** Idempotent: a file already gone is success. */
-export async function removeFile(ctx: NodeApplyContext, path: string): Promise<void> {
-  assertPlainValue(ctx.node.name, 'path', path);
-  await runScriptOk(ctx, REMOVE_SCRIPT, [path], { what: `removing ${path}` });
+/** Idempotent: a file already gone is success. `companions`: files that go with it, removed after it (a secret file's mark). */
+export async function removeFile(ctx: NodeApplyContext, path: string, companions: readonly string[] = []): Promise<void> {
+  for (const p of [path, ...companions]) assertPlainValue(ctx.node.name, 'path', p);
+  await runScriptOk(ctx, REMOVE_SCRIPT, [path, ...companions], { what: `removing ${path}` });
 }

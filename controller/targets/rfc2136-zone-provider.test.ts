@@ -14,7 +14,8 @@ import { DnsError } from '../services/dns/dns-error.js';
 import type { ChangeGroup } from '../services/dns/update-message.js';
 import type { DnsRecord } from '../services/dns/wire.js';
 import { Rfc2136ZoneProvider, type ZoneClient } from './rfc2136-zone-provider.js';
-import { ownershipRecordValue, valueMark } from './zone-ownership.js';
+import { ownershipRecordValue } from './zone-ownership.js';
+import { recordValueMark } from '../model/record-value-mark.js';
 import { changeGroup, ownedRecords } from './zone-records.js';
 
 const AT: DesiredZone = { apex: 'lab.example.net.', server: { address: '198.18.0.2', port: 53 }, tsigKeySecret: 'dns-key', policy: 'sync' };
@@ -40,7 +41,7 @@ test('a zone read keeps the records whose ownership record names this site, tell
     heldElsewhere: { 'api.lab.example.net./A': 'owned by site other', 'www.lab.example.net./A': 'not managed by underlay' },
     editedOutside: ['n2.lab.example.net./A'],
     // What was written where it no longer is: the planner tells a hand edit (drift) from Git's change by it.
-    writtenMarks: { 'n2.lab.example.net./A': valueMark('198.18.0.12'), 'n4.lab.example.net./A': valueMark('198.18.0.14') },
+    writtenMarks: { 'n2.lab.example.net./A': recordValueMark('198.18.0.12'), 'n4.lab.example.net./A': recordValueMark('198.18.0.14') },
   });
 });
 

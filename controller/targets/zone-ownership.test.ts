@@ -1,5 +1,6 @@
 import test from 'ava';
-import { ownedBy, ownedRecordOf, ownerOf, ownershipOf, ownershipRecordName, ownershipRecordValue, valueMark } from './zone-ownership.js';
+import { ownedBy, ownedRecordOf, ownerOf, ownershipOf, ownershipRecordName, ownershipRecordValue } from './zone-ownership.js';
+import { recordValueMark } from '../model/record-value-mark.js';
 
 test('an ownership record lives at its own prefixed, per-type name, so it never shares a name with a CNAME', (t) => {
   t.is(ownershipRecordName('n1.lab.example.net.', 'A'), '_underlay-owner.a.n1.lab.example.net.');
@@ -19,9 +20,9 @@ test('the TXT value names the site; only a value written that way names an owner
 
 test('the TXT value carries a digest of the value written, so a hand edit can be told from a change in Git', (t) => {
   const txt = ownershipRecordValue('lab', '198.18.0.11');
-  t.is(txt, `heritage=underlay,site=lab,value=${valueMark('198.18.0.11')}`);
-  t.deepEqual(ownershipOf(txt), { site: 'lab', mark: valueMark('198.18.0.11') });
-  t.not(valueMark('198.18.0.11'), valueMark('198.18.0.12'));
+  t.is(txt, `heritage=underlay,site=lab,value=${recordValueMark('198.18.0.11')}`);
+  t.deepEqual(ownershipOf(txt), { site: 'lab', mark: recordValueMark('198.18.0.11') });
+  t.not(recordValueMark('198.18.0.11'), recordValueMark('198.18.0.12'));
   t.false(txt.includes('198.18'));
 });
 

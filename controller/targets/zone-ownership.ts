@@ -22,12 +22,9 @@ export function ownedRecordOf(ownershipName: string): { name: string; type: stri
   return m ? { name: m[2]!, type: m[1]!.toUpperCase() } : null;
 }
 
-/** A digest of a record's value (its presentation form): enough to notice an edit, nothing to learn from. */
-export const valueMark = recordValueMark;
-
 /** The TXT value: which site owns the record and, when given, the value it wrote. Site ids need no quoting. */
 export function ownershipRecordValue(site: string, value?: string): string {
-  return `${HERITAGE},site=${site}${value === undefined ? '' : `,value=${valueMark(value)}`}`;
+  return `${HERITAGE},site=${site}${value === undefined ? '' : `,value=${recordValueMark(value)}`}`;
 }
 
 /** The site a TXT value names as owner and the digest of the value it wrote, or null when it is no underlay ownership record. */

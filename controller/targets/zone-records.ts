@@ -9,7 +9,8 @@ import { canonicalAddress } from '../model/ip.js';
 import { byCodeUnit } from '../model/order.js';
 import type { ChangeGroup, Prerequisite, UpdateOperation } from '../services/dns/update-message.js';
 import { DNS_RECORD_TYPES, type DnsRecord, type DnsRecordType } from '../services/dns/wire.js';
-import { ownedRecordOf, ownershipOf, ownershipRecordName, ownershipRecordValue, valueMark } from './zone-ownership.js';
+import { ownedRecordOf, ownershipOf, ownershipRecordName, ownershipRecordValue } from './zone-ownership.js';
+import { recordValueMark } from '../model/record-value-mark.js';
 import type { ZoneWrite } from './zone-provider.js';
 
 /** Values of one name and type, when there are several (a person added one): sorted, joined so. */
@@ -151,7 +152,7 @@ export function ownedRecords(site: string, records: readonly DnsRecord[]): Inven
       continue;
     }
     zone.records[key] = value;
-    if (mine.mark !== undefined && mine.mark !== valueMark(value)) {
+    if (mine.mark !== undefined && mine.mark !== recordValueMark(value)) {
       zone.editedOutside.push(key);
       zone.writtenMarks[key] = mine.mark;
     }

@@ -29,12 +29,14 @@ export interface SiteSourceWatchOptions {
   onError?: (error: unknown) => void;
 }
 
+/** Which watch saw the ref move: the reason a reconcile is logged with. */
+export type SourceChange = 'watch' | 'poll';
+
 /**
  * The watch a site's source needs, chosen by where it lives: chokidar on a local repository's refs, a poll
- * of a remote's ref. Either way `onChange` only says "re-read the ref", and which of the two saw it move (the
- * reason a reconcile is logged with); webhooks come on top, through the webhook listener.
+ * of a remote's ref. Either way `onChange` only says "re-read the ref", and which of the two saw it move;
+ * webhooks come on top, through the webhook listener.
  */
-export type SourceChange = 'watch' | 'poll';
 
 export async function watchSiteSource(opts: SiteSourceWatchOptions, onChange: (how: SourceChange) => void): Promise<SourceWatch> {
   const location = parseRepoLocation(opts.repo);

@@ -11,6 +11,7 @@ import { keyIdentity } from '../../controller/model/resource-key.js';
 import { deliveryKey, keyedDigest } from '../../controller/secrets/keyed-digest.js';
 import { SecretError } from '../../controller/secrets/secret-store.js';
 import { stringField } from '../change-fields.js';
+import { removeFile } from '../file-write.js';
 import { APPLIED, type ApplyOutcome, type NodeApplyContext } from '../kind-effects.js';
 import { assertPlainValue, runScriptOk } from '../node-exec.js';
 import { hmacPads, KEYED_DIGEST_FUNCTION } from './keyed-digest-script.js';
@@ -45,19 +46,12 @@ sync -- "$dir" 2>/dev/null || true
 write_mark "$marks" "$mark" "$want"
 `;
 
-// The file goes first: a mark that outlives it is replaced when the file is written again.
-const REMOVE_SCRIPT = `set -eu
-if [ -d "$1" ] && [ ! -L "$1" ]; then echo "$1 is a directory, not removed" >&2; exit 3; fi
-rm -f -- "$1"
-rm -f -- "$2/$3"
-`;
-
 export async function applySecretFile(ctx: NodeApplyContext, change: Change, place: MarkPlace = {}): Promise<ApplyOutcome> {
   const marks = place.marksDir ?? SECRET_MARKS_DIR;
   if (change.action === 'delete') {
     const path = keyIdentity(change.key);
-    assertPlainValue(ctx.node.name, 'path', path);
-    await runScriptOk(ctx, REMOVE_SCRIPT, [path, marks, markName(path)], { what: `removing ${path}` });
+    // The file goes first: a mark that outlives it is replaced when the file is written again.
+    await removeFile(ctx, path, [`${marks}/${markName(path)}`]);
     return APPLIED;
   }
   const after = change.after;
